@@ -1,0 +1,45 @@
+# strata — make targets. `make test` is what CI runs (.ci/run).
+GO       ?= go
+BIN      := bin/strata
+FUZZTIME ?= 10s
+# Every decoder of bytes from storage, as package:FuzzTarget.
+FUZZ_TARGETS := \
+	./pack:FuzzDecodeHeader \
+	./pack:FuzzReadHeader \
+	./index:FuzzDecode \
+	./repo:FuzzDecodeTree \
+	./chunk:FuzzChunker
+
+.PHONY: all build test vet unit fuzz bench demo clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/strata
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# A short pass over every fuzz target; FUZZTIME=5m make fuzz for a long one.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+test: vet unit fuzz
+
+# Go benchmarks, then the whole-program backup benchmark (500 MB via --stdin).
+bench: build
+	$(GO) test -run='^$$' -bench=. -benchmem ./chunk ./pack ./index ./repo/...
+	$(GO) run ./internal/benchstdin -strata $(BIN)
+
+demo: build
+	$(GO) run ./internal/demo -strata $(BIN)
+
+clean:
+	rm -rf bin

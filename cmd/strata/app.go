@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo"
+	"strata/repo/backend"
+	"strata/repo/backend/local"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// globals are the options every command shares.
+type globals struct {
+	env          *env
+	repoPath     string
+	passwordFile string
+	quiet        bool
+}
+
+func run(ctx context.Context, args []string, e *env) int {
+	g := &globals{env: e}
+	app := newApp(g)
+	err := app.RunContext(ctx, args)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "strata: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+func newApp(g *globals) *cli.App {
+	return &cli.App{
+		Name:           "strata",
+		Usage:          "encrypted, deduplicating backups of database tables, files and streams",
+		Version:        version,
+		HideVersion:    true,
+		Writer:         g.env.stdout,
+		ErrWriter:      g.env.stderr,
+		Reader:         g.env.stdin,
+		ExitErrHandler: func(*cli.Context, error) {},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(g.env.stderr, "strata: unknown command %q (see strata help)\n", name)
+		},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository folder (or STRATA_REPOSITORY)", Destination: &g.repoPath},
+			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
+		},
+		Before: func(c *cli.Context) error {
+			if g.repoPath == "" {
+				g.repoPath = g.env.getenv("STRATA_REPOSITORY")
+			}
+			if g.passwordFile == "" {
+				g.passwordFile = g.env.getenv("STRATA_PASSWORD_FILE")
+			}
+			return nil
+		},
+		Commands: []*cli.Command{
+			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdRestore(g), cmdDump(g),
+			cmdCheck(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
+		},
+	}
+}
+
+// printf writes a progress message to stderr unless --quiet.
+func (g *globals) printf(format string, args ...any) {
+	if !g.quiet {
+		fmt.Fprintf(g.env.stderr, format, args...)
+	}
+}
+
+// notice is the repository's Notify hook: notices go to stderr.
+func (g *globals) notice(msg string) {
+	if !g.quiet {
+		fmt.Fprintf(g.env.stderr, "notice: %s\n", msg)
+	}
+}
+
+func (g *globals) showProgress() bool { return g.env.stderrTTY && !g.quiet }
+
+func (g *globals) repoOptions() repo.Options {
+	return repo.Options{KDF: g.env.kdf, Notify: g.notice}
+}
+
+// password finds the password in the documented order: --password-file,
+// STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND, then a
+// prompt on the terminal. It is never taken from a command-line value.
+func (g *globals) password(ctx context.Context, prompt string) (string, error) {
+	if g.passwordFile != "" {
+		b, err := os.ReadFile(g.passwordFile)
+		if err != nil {
+			return "", fmt.Errorf("reading password file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if pw := g.env.getenv("STRATA_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	if cmd := g.env.getenv("STRATA_PASSWORD_COMMAND"); cmd != "" {
+		out, err := exec.CommandContext(ctx, "sh", "-c", cmd).Output()
+		if err != nil {
+			// The command's output may be the password: never print it.
+			return "", fmt.Errorf("STRATA_PASSWORD_COMMAND failed: %v", err)
+		}
+		return strings.TrimRight(string(out), "\r\n"), nil
+	}
+	if g.env.readPassword != nil {
+		return g.env.readPassword(prompt)
+	}
+	return "", errors.New("no password given: set STRATA_PASSWORD_FILE, STRATA_PASSWORD or STRATA_PASSWORD_COMMAND, use --password-file, or run on a terminal")
+}
+
+// newPassword asks for a password to set, twice on a terminal.
+func (g *globals) newPassword(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("reading new password file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if g.env.readPassword == nil {
+		return "", errors.New("no new password: use --new-password-file or run on a terminal")
+	}
+	pw, err := g.env.readPassword("enter new password: ")
+	if err != nil {
+		return "", err
+	}
+	again, err := g.env.readPassword("enter new password again: ")
+	if err != nil {
+		return "", err
+	}
+	if pw != again {
+		return "", errors.New("the passwords do not match")
+	}
+	return pw, nil
+}
+
+func (g *globals) needRepo() error {
+	if g.repoPath == "" {
+		return fmt.Errorf("%w: give --repo or set STRATA_REPOSITORY", repo.ErrNoRepository)
+	}
+	return nil
+}
+
+// openRepo opens the repository named by --repo.
+func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
+	return g.openRepoWith(ctx, g.repoOptions())
+}
+
+func (g *globals) openRepoWith(ctx context.Context, opts repo.Options) (*repo.Repository, error) {
+	if err := g.needRepo(); err != nil {
+		return nil, err
+	}
+	be, err := local.Open(g.repoPath)
+	if errors.Is(err, backend.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", repo.ErrNoRepository, g.repoPath)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pw, err := g.password(ctx, "enter password for repository: ")
+	if err != nil {
+		return nil, err
+	}
+	return repo.Open(ctx, be, pw, opts)
+}
+
+// withLock opens the repository, takes a lock and runs fn.
+func (g *globals) withLock(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
+	r, err := g.openRepo(ctx)
+	if err != nil {
+		return err
+	}
+	lock, err := r.Lock(ctx, exclusive, command)
+	if err != nil {
+		return err
+	}
+	err = fn(r)
+	if uerr := lock.Unlock(context.WithoutCancel(ctx)); uerr != nil && err == nil {
+		err = uerr
+	}
+	return err
+}

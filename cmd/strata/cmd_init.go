@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo"
+	"strata/repo/backend"
+	"strata/repo/backend/local"
+)
+
+func cmdInit(g *globals) *cli.Command {
+	var packSizeMiB uint
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create a new repository",
+		Description: `Creates an encrypted repository at --repo. The password comes from
+--password-file, STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND
+or a prompt. Keep it safe: without it the data cannot be read.
+
+Exit codes: 0 ok, 1 error.`,
+		Flags: []cli.Flag{
+			&cli.UintFlag{Name: "pack-size", Usage: "target pack size in `MiB`", Value: 16, Destination: &packSizeMiB},
+		},
+		Action: func(c *cli.Context) error {
+			if err := g.needRepo(); err != nil {
+				return err
+			}
+			cfg, err := repo.DefaultConfig()
+			if err != nil {
+				return err
+			}
+			cfg.PackSize = uint32(packSizeMiB) << 20
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			pw, err := g.initPassword(c.Context)
+			if err != nil {
+				return err
+			}
+			be, err := local.Create(g.repoPath)
+			if errors.Is(err, backend.ErrExists) {
+				return fmt.Errorf("%w at %s", repo.ErrRepositoryExists, g.repoPath)
+			}
+			if err != nil {
+				return err
+			}
+			r, err := repo.Init(c.Context, be, pw, cfg, g.repoOptions())
+			if err != nil {
+				return err
+			}
+			g.printf("created strata repository %s at %s\n", r.Config().ID[:10], g.repoPath)
+			g.printf("Please note that knowledge of your password is required to access\nthe repository. Losing your password means that your data is irrecoverably lost.\n")
+			return nil
+		},
+	}
+}
+
+// initPassword asks twice on a terminal; elsewhere it takes the password
+// from the usual places.
+func (g *globals) initPassword(ctx context.Context) (string, error) {
+	if g.passwordFile == "" && g.env.getenv("STRATA_PASSWORD") == "" && g.env.getenv("STRATA_PASSWORD_COMMAND") == "" && g.env.readPassword != nil {
+		return g.newPassword("")
+	}
+	pw, err := g.password(ctx, "")
+	if err == nil && pw == "" {
+		err = errors.New("refusing an empty password")
+	}
+	return pw, err
+}

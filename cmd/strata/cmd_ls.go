@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo"
+	"strata/repo/restore"
+)
+
+func cmdLs(g *globals) *cli.Command {
+	var asJSON, long bool
+	return &cli.Command{
+		Name:      "ls",
+		Usage:     "list the files of a snapshot",
+		ArgsUsage: "SNAPSHOT",
+		Description: `Lists every node of SNAPSHOT ("latest", an ID or a unique ID prefix).
+
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line", Destination: &asJSON},
+			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show kind, mode, size and time", Destination: &long},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("give one snapshot: strata ls SNAPSHOT")
+			}
+			return g.withLock(c.Context, false, "ls", func(r *repo.Repository) error {
+				sn, err := r.FindSnapshot(c.Context, c.Args().First())
+				if err != nil {
+					return err
+				}
+				return restore.Walk(c.Context, r, sn.Tree, func(path string, n *repo.Node) error {
+					switch {
+					case asJSON:
+						return printJSONLine(g, map[string]any{
+							"path": path, "name": n.Name, "kind": n.Kind, "size": n.Size,
+							"mode": fmt.Sprintf("%04o", n.Mode), "mtime": n.ModTime.Format(time.RFC3339Nano),
+						})
+					case long:
+						fmt.Fprintf(g.env.stdout, "%-7s %04o %12d %s %s\n", n.Kind, n.Mode, n.Size, n.ModTime.Local().Format(timeLayout), path)
+					default:
+						fmt.Fprintln(g.env.stdout, path)
+					}
+					return nil
+				})
+			})
+		},
+	}
+}
+
+func printJSONLine(g *globals, v any) error {
+	return jsonLine(g.env.stdout, v)
+}

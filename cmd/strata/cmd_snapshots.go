@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo"
+)
+
+// snapshotJSON is the documented shape of `snapshots --json`.
+type snapshotJSON struct {
+	ID       string       `json:"id"`
+	ShortID  string       `json:"short_id"`
+	Time     string       `json:"time"` // RFC 3339
+	Host     string       `json:"host"`
+	Username string       `json:"username,omitempty"`
+	Tags     []string     `json:"tags"`
+	Tier     string       `json:"tier"`
+	Source   string       `json:"source"`
+	Paths    []string     `json:"paths"`
+	Tree     string       `json:"tree"`
+	Parent   *string      `json:"parent,omitempty"`
+	Summary  repo.Summary `json:"summary"`
+}
+
+func toSnapshotJSON(sn *repo.Snapshot) snapshotJSON {
+	tags := sn.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return snapshotJSON{
+		ID: sn.ID.String(), ShortID: sn.ID.Short(), Time: sn.Time.Format(time.RFC3339Nano),
+		Host: sn.Host, Username: sn.Username, Tags: tags, Tier: sn.Tier, Source: sn.Source,
+		Paths: sn.Paths, Tree: sn.Tree.String(), Parent: parentString(sn), Summary: sn.Summary,
+	}
+}
+
+func cmdSnapshots(g *globals) *cli.Command {
+	var (
+		asJSON          bool
+		host, tag, tier string
+	)
+	return &cli.Command{
+		Name:  "snapshots",
+		Usage: "list snapshots",
+		Description: `Lists snapshots, oldest first.
+
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON array", Destination: &asJSON},
+			&cli.StringFlag{Name: "host", Usage: "only snapshots from `HOST`", Destination: &host},
+			&cli.StringFlag{Name: "tag", Usage: "only snapshots with `TAG`", Destination: &tag},
+			&cli.StringFlag{Name: "tier", Usage: "only snapshots of `TIER`", Destination: &tier},
+		},
+		Action: func(c *cli.Context) error {
+			return g.withLock(c.Context, false, "snapshots", func(r *repo.Repository) error {
+				sns, err := r.Snapshots(c.Context)
+				if err != nil {
+					return err
+				}
+				var shown []*repo.Snapshot
+				for _, sn := range sns {
+					if (host == "" || sn.Host == host) && (tag == "" || sn.HasTag(tag)) && (tier == "" || sn.Tier == tier) {
+						shown = append(shown, sn)
+					}
+				}
+				if asJSON {
+					out := make([]snapshotJSON, 0, len(shown))
+					for _, sn := range shown {
+						out = append(out, toSnapshotJSON(sn))
+					}
+					return printJSON(g.env.stdout, out)
+				}
+				t := newTable(g.env.stdout, "ID", "Time", "Host", "Tier", "Tags", "Source")
+				for _, sn := range shown {
+					t.row(sn.ID.Short(), sn.Time.Local().Format(timeLayout), sn.Host, sn.Tier, strings.Join(sn.Tags, ","), sn.Source)
+				}
+				if err := t.flush(); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.stdout, "%d snapshots\n", len(shown))
+				return nil
+			})
+		},
+	}
+}

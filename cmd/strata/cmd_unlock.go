@@ -1,0 +1,35 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+)
+
+func cmdUnlock(g *globals) *cli.Command {
+	var all bool
+	return &cli.Command{
+		Name:  "unlock",
+		Usage: "remove stale locks",
+		Description: `Removes locks whose lease expired or whose process is gone on this host.
+--remove-all removes every lock: use it only when no other strata runs.
+
+Exit codes: 0 ok, 1 error, 10 no repository, 12 wrong password.`,
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "remove-all", Usage: "remove all locks, even live ones", Destination: &all}},
+		Action: func(c *cli.Context) error {
+			r, err := g.openRepo(c.Context)
+			if err != nil {
+				return err
+			}
+			removed, err := r.RemoveLocks(c.Context, all)
+			for _, l := range removed {
+				g.printf("removed %v\n", l)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.env.stdout, "%d locks removed\n", len(removed))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"golang.org/x/term"
+
+	"strata/repo/crypto"
+)
+
+// env is the process's outside world, replaceable in tests.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// stderrTTY says whether stderr is a terminal (progress bars).
+	stderrTTY bool
+	// readPassword prompts on the terminal; nil when there is none.
+	readPassword func(prompt string) (string, error)
+	// kdf is the Argon2id cost for new key files; zero means the default.
+	// Only tests set it, to make key files cheap.
+	kdf crypto.KDFParams
+}
+
+func newEnv() *env {
+	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	e.stderrTTY = term.IsTerminal(int(os.Stderr.Fd()))
+	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+		if term.IsTerminal(int(tty.Fd())) {
+			e.readPassword = func(prompt string) (string, error) {
+				_, _ = io.WriteString(tty, prompt)
+				b, err := term.ReadPassword(int(tty.Fd()))
+				_, _ = io.WriteString(tty, "\n")
+				return string(b), err
+			}
+		} else {
+			tty.Close()
+		}
+	}
+	return e
+}

@@ -1,0 +1,115 @@
+package index
+
+import (
+	"bytes"
+
+	"strata/pack"
+)
+
+// Pending entries are kept as sorted runs, one per AddPack, merged like a
+// binary counter: while a run is at least half the size of the one before
+// it, the two become one. There are then only O(log n) runs to search, and
+// each pending entry is copied O(log n) times. A Go map would be simpler,
+// but costs over 100 bytes an entry, which a large backup would notice.
+
+// mergeRuns restores the rule that each run is less than half the size of
+// the one before it, after a run was appended.
+func (s *state) mergeRuns() {
+	for n := len(s.runs); n >= 2 && s.runs[n-2].len() <= 2*s.runs[n-1].len(); n = len(s.runs) {
+		s.mergeLastRuns()
+	}
+}
+
+// mergeLastRuns replaces the last two runs with their merge. Pack ordinals
+// and Base fields are copied as they are: a run's Base never points into a
+// run.
+func (s *state) mergeLastRuns() {
+	n := len(s.runs)
+	a, b := s.runs[n-2], s.runs[n-1]
+	out := make([]byte, 0, len(a.b)+len(b.b))
+	i, j, na, nb := 0, 0, a.len(), b.len()
+	for i < na || j < nb {
+		if j == nb || i < na && s.compare(a.key(i), a.packOrdinal(i), b.key(j), b.packOrdinal(j)) < 0 {
+			out = append(out, a.entry(i)...)
+			i++
+		} else {
+			out = append(out, b.entry(j)...)
+			j++
+		}
+	}
+	s.runs[n-2] = table{b: out, keyLen: runKeyLen}
+	s.runs[n-1] = table{}
+	s.runs = s.runs[:n-1]
+}
+
+// compare orders two entries with keys of the same length: by key, then by
+// the ID (not the ordinal) of their packs, so that the order does not
+// depend on the order packs were added in.
+func (s *state) compare(keyA []byte, packA uint32, keyB []byte, packB uint32) int {
+	if c := bytes.Compare(keyA, keyB); c != 0 {
+		return c
+	}
+	return bytes.Compare(s.packs[packA][:], s.packs[packB][:])
+}
+
+// compact merges all pending entries into a new main table, then rewrites
+// the Base of every delta entry: positions in the old main table move to
+// the new, and bases that were unresolved are looked up again.
+func (x *Index) compact() {
+	s := &x.s
+	if len(s.runs) == 0 {
+		return
+	}
+	for len(s.runs) > 1 {
+		s.mergeLastRuns()
+	}
+	old, run := &s.main, s.runs[0]
+	n, p := old.len(), run.len()
+
+	next := mainTable{
+		table:  table{b: make([]byte, 0, (n+p)*mainEntrySize), keyLen: mainKeyLen},
+		starts: make([]uint32, buckets+1),
+	}
+	moved := make([]uint32, n) // old main position to new position
+	i, j, o := 0, 0, 0
+	for k := range buckets {
+		next.starts[k] = uint32(o)
+		_, iEnd := old.bucket(k)
+		jEnd := j
+		for jEnd < p && bucketOf(run.key(jEnd)) == k {
+			jEnd++
+		}
+		for ; i < iEnd || j < jEnd; o++ {
+			if j == jEnd || i < iEnd && s.compare(old.key(i), old.packOrdinal(i), run.key(j)[bucketBytes:], run.packOrdinal(j)) < 0 {
+				next.b = append(next.b, old.entry(i)...)
+				moved[i] = uint32(o)
+				i++
+			} else {
+				next.b = append(next.b, run.entry(j)[bucketBytes:]...)
+				j++
+			}
+		}
+	}
+	next.starts[buckets] = uint32(o)
+
+	var unresolved []pack.ID
+	for e := range o {
+		v := next.value(e)
+		switch {
+		case v.compression() != pack.Delta:
+		case v.base&unresolvedBase == 0:
+			next.setBase(e, moved[v.base])
+		default:
+			base := s.unresolved[v.base&^unresolvedBase]
+			if lo, hi := next.idRange(&base); lo < hi {
+				next.setBase(e, uint32(lo))
+			} else {
+				next.setBase(e, unresolvedBase|uint32(len(unresolved)))
+				unresolved = append(unresolved, base)
+			}
+		}
+	}
+
+	s.main, s.runs, s.unresolved = next, nil, unresolved
+	x.pending = 0
+}

@@ -1,0 +1,128 @@
+package pack
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Decoder turns the sealed bytes of a blob back into its plaintext. It is
+// safe for concurrent use. It never produces more than the entry's
+// RawLength (at most MaxBlobSize) bytes, whatever the input claims.
+type Decoder struct {
+	sealer Sealer
+	// zstd decodes blobs without a dictionary, up to GOMAXPROCS at once.
+	zstd *zstd.Decoder
+	// delta holds single-goroutine zstd decoders, given the base as a
+	// dictionary for one delta blob at a time.
+	delta sync.Pool
+}
+
+// decoderOptions bound every decode: output stops at cap(dst), which Decode
+// sets to the entry's RawLength, and never exceeds MaxBlobSize.
+func decoderOptions(concurrency int) []zstd.DOption {
+	return []zstd.DOption{
+		zstd.WithDecoderConcurrency(concurrency),
+		zstd.WithDecoderMaxMemory(MaxBlobSize),
+		zstd.WithDecodeAllCapLimit(true),
+	}
+}
+
+// NewDecoder returns a Decoder that opens blobs with s.
+func NewDecoder(s Sealer) (*Decoder, error) {
+	z, err := zstd.NewReader(nil, decoderOptions(runtime.GOMAXPROCS(0))...)
+	if err != nil {
+		return nil, fmt.Errorf("creating zstd decoder: %w", err)
+	}
+	return &Decoder{sealer: s, zstd: z}, nil
+}
+
+// Decode opens sealed, the bytes of blob b in its pack, decompresses it as
+// b.Compression says and appends the plaintext to dst. For a delta blob,
+// base must be the plaintext of blob b.Base; for other blobs it must be nil.
+// Decode fails unless the plaintext has exactly b.RawLength bytes; it does
+// not check the plaintext against b.ID (only the holder of the ID key can).
+// Authentication failures wrap the Sealer's error; every other mismatch
+// wraps ErrInvalidBlob.
+func (d *Decoder) Decode(dst, sealed []byte, b Blob, base []byte) ([]byte, error) {
+	if err := checkEntry(b); err != nil {
+		return nil, fmt.Errorf("decoding blob: %w: %w", ErrInvalidBlob, err)
+	}
+	if int64(len(sealed)) != int64(b.Length) {
+		return nil, fmt.Errorf("decoding %s: %w: got %d sealed bytes, entry says %d", b, ErrInvalidBlob, len(sealed), b.Length)
+	}
+	if err := checkSealedLength(b, d.sealer.Overhead()); err != nil {
+		return nil, fmt.Errorf("decoding blob: %w: %w", ErrInvalidBlob, err)
+	}
+	switch {
+	case b.Compression == Delta && base == nil:
+		return nil, fmt.Errorf("decoding %s: delta blob needs the plaintext of its base %s", b, b.Base.Short())
+	case b.Compression != Delta && base != nil:
+		return nil, fmt.Errorf("decoding %s: a base was given but the blob is %s, not delta", b, b.Compression)
+	}
+
+	start := len(dst)
+	if b.Compression == Raw {
+		out, err := d.sealer.Open(dst, sealed)
+		if err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", b, err)
+		}
+		if err := checkRawLength(b, len(out)-start); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+
+	payload, err := d.sealer.Open(nil, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", b, err)
+	}
+	// The capacity limit makes zstd stop at RawLength bytes of output.
+	dst = slices.Grow(dst, int(b.RawLength))
+	limited := dst[:start:start+int(b.RawLength)]
+	var out []byte
+	if b.Compression == Delta {
+		out, err = d.decodeDelta(payload, limited, base)
+	} else {
+		out, err = d.zstd.DecodeAll(payload, limited)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w: zstd: %w", b, ErrInvalidBlob, err)
+	}
+	if err := checkRawLength(b, len(out)-start); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkRawLength(b Blob, n int) error {
+	if n != int(b.RawLength) {
+		return fmt.Errorf("decoding %s: %w: got %d bytes of plaintext, entry says %d", b, ErrInvalidBlob, n, b.RawLength)
+	}
+	return nil
+}
+
+// decodeDelta decompresses payload with base as a raw-content dictionary.
+func (d *Decoder) decodeDelta(payload, dst, base []byte) ([]byte, error) {
+	dec, _ := d.delta.Get().(*zstd.Decoder)
+	if dec == nil {
+		var err error
+		dec, err = zstd.NewReader(nil, decoderOptions(1)...)
+		if err != nil {
+			return nil, fmt.Errorf("creating zstd decoder: %w", err)
+		}
+	}
+	if err := dec.ResetWithOptions(nil, zstd.WithDecoderDictRaw(deltaDictID, base)); err != nil {
+		return nil, err
+	}
+	out, err := dec.DecodeAll(payload, dst)
+	// Drop the base so a pooled decoder does not keep it alive.
+	if err := dec.ResetWithOptions(nil, zstd.WithDecoderDictDelete()); err != nil {
+		return nil, err
+	}
+	d.delta.Put(dec)
+	return out, err
+}

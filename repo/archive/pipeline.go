@@ -1,0 +1,182 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"strata/chunk"
+	"strata/pack"
+	"strata/repo"
+)
+
+// BlobSaver is what the pipeline needs from a repository.
+type BlobSaver interface {
+	SaveBlob(ctx context.Context, t pack.BlobType, plain []byte, base pack.ID) (repo.SaveResult, error)
+}
+
+// Counters are live totals a progress display may read at any time.
+type Counters struct {
+	BytesRead  atomic.Uint64
+	BytesAdded atomic.Uint64 // sealed bytes added to packs
+	BlobsAdded atomic.Uint64
+	Files      atomic.Uint64
+}
+
+// Pipeline chunks streams on the calling goroutine and hashes, compresses,
+// seals and packs the chunks on Workers goroutines, so chunking and the
+// rest overlap across cores. Memory is bounded by Workers and the maximum
+// chunk size: at most 2*Workers chunks are in flight.
+type Pipeline struct {
+	saver    BlobSaver
+	counters *Counters
+	jobs     chan job
+	pool     sync.Pool
+	wg       sync.WaitGroup
+
+	errOnce sync.Once
+	err     error
+	failed  chan struct{}
+}
+
+type job struct {
+	buf  *[]byte
+	base pack.ID
+	out  *pack.ID
+	done *sync.WaitGroup
+}
+
+// NewPipeline starts workers that save chunks through saver. Close it to
+// stop them.
+func NewPipeline(ctx context.Context, saver BlobSaver, workers int, counters *Counters) *Pipeline {
+	if workers < 1 {
+		workers = 1
+	}
+	if counters == nil {
+		counters = &Counters{}
+	}
+	p := &Pipeline{
+		saver: saver, counters: counters,
+		jobs:   make(chan job, 2*workers),
+		failed: make(chan struct{}),
+	}
+	p.pool.New = func() any { b := make([]byte, 0, 1<<20); return &b }
+	for i := 0; i < workers; i++ {
+		p.wg.Add(1)
+		go p.work(ctx)
+	}
+	return p
+}
+
+func (p *Pipeline) work(ctx context.Context) {
+	defer p.wg.Done()
+	for j := range p.jobs {
+		if p.Err() == nil {
+			res, err := p.saver.SaveBlob(ctx, pack.DataBlob, *j.buf, j.base)
+			if err != nil {
+				p.fail(err)
+			} else {
+				*j.out = res.ID
+				if res.Stored > 0 {
+					p.counters.BytesAdded.Add(uint64(res.Stored))
+					p.counters.BlobsAdded.Add(1)
+				}
+			}
+		}
+		p.pool.Put(j.buf)
+		j.done.Done()
+	}
+}
+
+func (p *Pipeline) fail(err error) {
+	p.errOnce.Do(func() {
+		p.err = err
+		close(p.failed)
+	})
+}
+
+// Err returns the first error a worker met.
+func (p *Pipeline) Err() error {
+	select {
+	case <-p.failed:
+		return p.err
+	default:
+		return nil
+	}
+}
+
+// Close stops the workers after the queued chunks are done.
+func (p *Pipeline) Close() {
+	close(p.jobs)
+	p.wg.Wait()
+}
+
+// Counters returns the pipeline's live totals.
+func (p *Pipeline) Counters() *Counters { return p.counters }
+
+// Chunk is one chunk of a stream as SaveStream reports it to a caller that
+// wants per-chunk details (table export records the first key of each).
+type Chunk struct {
+	Data []byte // valid only during the callback
+	Base pack.ID
+}
+
+// SaveStream chunks rd with params and saves every chunk. It returns the
+// content IDs in stream order and the number of bytes read. inspect, when
+// not nil, sees every chunk before it is queued and may set its base for a
+// delta blob.
+func (p *Pipeline) SaveStream(ctx context.Context, rd io.Reader, params chunk.Params, inspect func(*Chunk)) ([]pack.ID, uint64, error) {
+	ch := chunk.New(rd, params)
+	var (
+		ids  []*pack.ID
+		done sync.WaitGroup
+		size uint64
+	)
+	wait := func() ([]pack.ID, uint64, error) {
+		done.Wait()
+		if err := p.Err(); err != nil {
+			return nil, size, err
+		}
+		out := make([]pack.ID, len(ids))
+		for i, id := range ids {
+			out[i] = *id
+		}
+		return out, size, nil
+	}
+	for {
+		data, err := ch.Next()
+		if errors.Is(err, io.EOF) {
+			return wait()
+		}
+		if err != nil {
+			done.Wait()
+			return nil, size, err
+		}
+		size += uint64(len(data))
+		p.counters.BytesRead.Add(uint64(len(data)))
+		c := Chunk{Data: data}
+		if inspect != nil {
+			inspect(&c)
+		}
+		buf := p.pool.Get().(*[]byte)
+		*buf = append((*buf)[:0], data...)
+		out := new(pack.ID)
+		ids = append(ids, out)
+		done.Add(1)
+		select {
+		case p.jobs <- job{buf: buf, base: c.Base, out: out, done: &done}:
+		case <-p.failed:
+			done.Done()
+			p.pool.Put(buf)
+			done.Wait()
+			return nil, size, p.err
+		case <-ctx.Done():
+			done.Done()
+			p.pool.Put(buf)
+			done.Wait()
+			return nil, size, ctx.Err()
+		}
+	}
+}

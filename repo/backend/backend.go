@@ -1,0 +1,136 @@
+package backend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// FileType is the kind of a repository file; it decides the folder.
+type FileType string
+
+// The file types of docs/design.md, "Layout on disk".
+const (
+	ConfigFile   FileType = "config"    // the single file "config"
+	KeyFile      FileType = "keys"      // keys/<name>
+	PackFile     FileType = "data"      // data/<first 2 hex of name>/<name>
+	IndexFile    FileType = "index"     // index/<name>
+	SnapshotFile FileType = "snapshots" // snapshots/<name>
+	LockFile     FileType = "locks"     // locks/<name>
+)
+
+// FileTypes lists every type, in the order a repository is laid out.
+var FileTypes = []FileType{ConfigFile, KeyFile, PackFile, IndexFile, SnapshotFile, LockFile}
+
+// Handle names one file. The config file has an empty Name.
+type Handle struct {
+	Type FileType
+	Name string
+}
+
+func (h Handle) String() string {
+	if h.Type == ConfigFile {
+		return "config"
+	}
+	if h.Type == PackFile && len(h.Name) > 2 {
+		return fmt.Sprintf("data/%s/%s", h.Name[:2], h.Name)
+	}
+	return string(h.Type) + "/" + h.Name
+}
+
+// Valid reports whether a handle may be used: a known type, and a name that
+// is a plain file name (the config has none). A name may not start with a
+// dot: backends keep their temporary files under ".tmp-*" names in the same
+// folders, and a listing must never confuse the two.
+func (h Handle) Valid() error {
+	switch h.Type {
+	case ConfigFile:
+		if h.Name != "" {
+			return fmt.Errorf("invalid handle %v: config has no name", h)
+		}
+		return nil
+	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile:
+	default:
+		return fmt.Errorf("invalid file type %q", h.Type)
+	}
+	if h.Name == "" || len(h.Name) > 255 {
+		return fmt.Errorf("invalid file name %q", h.Name)
+	}
+	if h.Name[0] == '.' {
+		return fmt.Errorf("invalid file name %q: starts with a dot", h.Name)
+	}
+	for _, r := range h.Name {
+		ok := r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.'
+		if !ok {
+			return fmt.Errorf("invalid file name %q", h.Name)
+		}
+	}
+	if h.Type == PackFile && len(h.Name) < 3 {
+		return fmt.Errorf("invalid pack name %q", h.Name)
+	}
+	return nil
+}
+
+// FileInfo describes a stored file.
+type FileInfo struct {
+	Handle Handle
+	Size   int64
+}
+
+// Errors returned by every backend; compare with errors.Is.
+var (
+	// ErrNotExist: the file (or the repository itself) does not exist.
+	ErrNotExist = errors.New("file does not exist")
+	// ErrExists: Save was asked to overwrite a file; files are write-once.
+	ErrExists = errors.New("file already exists")
+	// ErrRange: a ranged Load asked for bytes past the end of the file.
+	ErrRange = errors.New("read past end of file")
+)
+
+// The contract below holds for every backend; backendtest.Run checks it.
+// Every method fails for a handle that is not Valid, and returns the
+// context's error once ctx is done. Errors name the file. A Storage is safe
+// for concurrent use by many goroutines.
+
+// Lister lists the files of one type.
+type Lister interface {
+	// List calls fn once for each complete file of type t, with its exact
+	// size, in no particular order; temporary files are never reported.
+	// The config file is listed under ConfigFile when it exists. An error
+	// from fn stops the listing and is returned unchanged. fn may call
+	// other methods of the storage (Remove during a listing is fine); a
+	// file saved or removed while the listing runs may or may not be
+	// reported.
+	List(ctx context.Context, t FileType, fn func(FileInfo) error) error
+}
+
+// Reader reads stored files.
+type Reader interface {
+	// Load returns length bytes of h from offset; length 0 reads to the
+	// end. Offset and length must not be negative. A range that ends past
+	// the end of the file fails with ErrRange (offset equal to the size
+	// with length 0 returns no bytes); a missing file fails with
+	// ErrNotExist. The returned slice belongs to the caller.
+	Load(ctx context.Context, h Handle, offset, length int64) ([]byte, error)
+	// Stat returns the size of h, or fails with ErrNotExist.
+	Stat(ctx context.Context, h Handle) (FileInfo, error)
+}
+
+// Storage is a complete backend.
+type Storage interface {
+	Lister
+	Reader
+	// Save stores the whole content of rd as h, atomically: after a crash,
+	// a cancelled context or an error from rd the file is either absent or
+	// complete, never partial. It fails with ErrExists if h is already
+	// stored, and leaves the stored file unchanged; of several concurrent
+	// Saves of the same handle at most one succeeds (package local
+	// documents its one exception, on file systems without hard links).
+	Save(ctx context.Context, h Handle, rd io.Reader) error
+	// Remove deletes h; it fails with ErrNotExist if h is not stored.
+	// After a Remove, h may be saved again.
+	Remove(ctx context.Context, h Handle) error
+	// Location describes where the repository lives, for messages.
+	Location() string
+}

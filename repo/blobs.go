@@ -1,0 +1,153 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo/backend"
+)
+
+// SaveResult tells what SaveBlob did.
+type SaveResult struct {
+	ID pack.ID
+	// Stored is the number of bytes added to a pack; 0 when the blob was
+	// already in the repository.
+	Stored int
+	// Compression is how the blob was stored (when Stored > 0).
+	Compression pack.Compression
+}
+
+// SaveBlob stores plain as a blob of type t unless the repository already
+// has it. A non-null base asks for a delta blob against that blob; strata
+// stores plain zstd instead when the base is missing, when the chain would
+// grow past the configured depth, or when the delta is not smaller.
+func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte, base pack.ID) (SaveResult, error) {
+	if len(plain) > pack.MaxBlobSize {
+		return SaveResult{}, fmt.Errorf("blob of %d bytes exceeds the limit of %d", len(plain), pack.MaxBlobSize)
+	}
+	id := r.key.BlobID(plain)
+	res := SaveResult{ID: id}
+	if !r.packers.claim(id) {
+		return res, nil
+	}
+	var basePlain []byte
+	if !base.IsNull() && base != id && t == pack.DataBlob && r.deltaDepth(base) < r.cfg.MaxDeltaDepth {
+		var err error
+		if basePlain, err = r.LoadBlob(ctx, base); err != nil {
+			r.Notify("storing blob %s without delta: base %s: %v", id.Short(), base.Short(), err)
+			basePlain = nil
+		}
+	}
+	sealed, c, err := r.enc.Encode(nil, plain, basePlain)
+	if err != nil {
+		r.packers.release(id)
+		return res, fmt.Errorf("encoding blob %s: %w", id.Short(), err)
+	}
+	b := pack.Blob{Type: t, Compression: c, ID: id, RawLength: uint32(len(plain))}
+	if c == pack.Delta {
+		b.Base = base
+	}
+	if err := r.packers.add(ctx, b, sealed); err != nil {
+		r.packers.release(id)
+		return res, err
+	}
+	res.Stored, res.Compression = len(sealed), c
+	return res, nil
+}
+
+// deltaDepth is the number of delta blobs on the chain from id down to a
+// plain blob (0 for a plain blob). Unknown blobs count as too deep.
+func (r *Repository) deltaDepth(id pack.ID) int {
+	for depth := 0; depth <= maxChainWalk; depth++ {
+		loc, ok := r.idx.Lookup(id)
+		if !ok {
+			return maxChainWalk
+		}
+		if loc.Compression != pack.Delta {
+			return depth
+		}
+		id = loc.Base
+	}
+	return maxChainWalk
+}
+
+// maxChainWalk stops a walk along a damaged (cyclic) chain of bases.
+const maxChainWalk = 64
+
+// Flush uploads the open packs and writes an index file for every pack not
+// yet in one. Call it before saving a snapshot that references new blobs:
+// packs, then index, then snapshot.
+func (r *Repository) Flush(ctx context.Context) error {
+	if err := r.packers.flush(ctx); err != nil {
+		return err
+	}
+	return r.SaveIndex(ctx)
+}
+
+// HasBlob reports whether the index knows id.
+func (r *Repository) HasBlob(id pack.ID) bool { return r.idx.Has(id) }
+
+// LoadBlob returns the plaintext of blob id, resolving delta bases, and
+// verifies it against its ID. When a copy is damaged, other copies are
+// tried before failing.
+func (r *Repository) LoadBlob(ctx context.Context, id pack.ID) ([]byte, error) {
+	return r.loadBlob(ctx, id, 0)
+}
+
+func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int) ([]byte, error) {
+	if plain, ok := r.cache.get(id); ok {
+		if depth == 0 {
+			// The caller owns what LoadBlob returns; the cache keeps its own.
+			return append([]byte(nil), plain...), nil
+		}
+		return plain, nil
+	}
+	if depth > maxChainWalk {
+		return nil, fmt.Errorf("blob %s: %w: delta chain longer than %d (cycle?)", id, ErrDamaged, maxChainWalk)
+	}
+	locs := r.idx.LookupAll(id)
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("blob %s: %w", id, ErrBlobNotFound)
+	}
+	var errs []error
+	for _, loc := range locs {
+		plain, err := r.loadFrom(ctx, id, loc, depth)
+		if err == nil {
+			if depth > 0 {
+				r.cache.put(id, plain)
+			}
+			return plain, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		errs = append(errs, err)
+	}
+	return nil, errors.Join(errs...)
+}
+
+func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Location, depth int) ([]byte, error) {
+	h := backend.Handle{Type: backend.PackFile, Name: loc.Pack.String()}
+	sealed, err := r.be.Load(ctx, h, int64(loc.Offset), int64(loc.Length))
+	if err != nil {
+		return nil, fmt.Errorf("blob %s in pack %s: %w", id, loc.Pack, err)
+	}
+	var base []byte
+	if loc.Compression == pack.Delta {
+		if base, err = r.loadBlob(ctx, loc.Base, depth+1); err != nil {
+			return nil, fmt.Errorf("blob %s in pack %s: base: %w", id, loc.Pack, err)
+		}
+	}
+	b := pack.Blob{Type: loc.Type, Compression: loc.Compression, ID: id, Base: loc.Base, Offset: loc.Offset, Length: loc.Length}
+	plain, err := r.dec.Decode(nil, sealed, b, base)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s in pack %s: %w: %v", id, loc.Pack, ErrDamaged, err)
+	}
+	if r.key.BlobID(plain) != id {
+		return nil, fmt.Errorf("blob %s in pack %s: %w: content does not match its ID", id, loc.Pack, ErrDamaged)
+	}
+	return plain, nil
+}

@@ -1,0 +1,60 @@
+package crypto
+
+import (
+	"crypto/rand"
+	"fmt"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// KDFParams are the Argon2id parameters stored in each key file.
+type KDFParams struct {
+	Time    uint32 `json:"time"`
+	Memory  uint32 `json:"memory"` // KiB
+	Threads uint8  `json:"threads"`
+}
+
+// DefaultKDFParams cost about a second and 64 MiB on a small machine, which
+// makes password guessing expensive while unlocking stays quick.
+func DefaultKDFParams() KDFParams {
+	return KDFParams{Time: 3, Memory: 64 * 1024, Threads: 2}
+}
+
+// CheapKDFParams are for tests only: they make unlocking instant.
+func CheapKDFParams() KDFParams {
+	return KDFParams{Time: 1, Memory: 64, Threads: 1}
+}
+
+// Validate rejects parameters that argon2 cannot use or that a damaged key
+// file could use to make opening a repository take forever.
+func (p KDFParams) Validate() error {
+	switch {
+	case p.Time == 0 || p.Time > 100:
+		return fmt.Errorf("argon2id time %d out of range 1..100", p.Time)
+	case p.Memory < 8 || p.Memory > 4*1024*1024:
+		return fmt.Errorf("argon2id memory %d KiB out of range 8..4194304", p.Memory)
+	case p.Threads == 0:
+		return fmt.Errorf("argon2id threads must be at least 1")
+	}
+	return nil
+}
+
+// DeriveKey turns a password and salt into a wrapping key.
+func DeriveKey(password string, salt []byte, p KDFParams) (*Key, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	raw := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, KeySize)
+	k := &Key{}
+	copy(k.Enc[:], raw)
+	return k, nil
+}
+
+// NewSalt returns a random 32-byte salt.
+func NewSalt() ([]byte, error) {
+	salt := make([]byte, 32)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, fmt.Errorf("reading random salt: %w", err)
+	}
+	return salt, nil
+}

@@ -1,0 +1,24 @@
+package repo
+
+import (
+	"context"
+
+	"strata/repo/backend"
+)
+
+// RewriteLockPIDForTest replaces l's lock file with one naming pid.
+func RewriteLockPIDForTest(ctx context.Context, r *Repository, l *Lock, pid int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	info := l.info
+	info.PID = pid
+	id, err := r.saveLock(ctx, info)
+	if err != nil {
+		return err
+	}
+	if err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: l.id.String()}); err != nil {
+		return err
+	}
+	l.id = id
+	return nil
+}

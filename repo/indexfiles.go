@@ -1,0 +1,156 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo/backend"
+)
+
+// LoadIndex reads every index file into the in-memory index. Files that
+// another loaded file supersedes are skipped. A damaged index file is an
+// error naming the file, unless tolerate is set by LoadIndexTolerant.
+func (r *Repository) LoadIndex(ctx context.Context) error {
+	bad, err := r.loadIndex(ctx)
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return bad[0]
+	}
+	return nil
+}
+
+// IndexFileError is a damaged or unreadable index file.
+type IndexFileError struct {
+	File pack.ID
+	Err  error
+}
+
+func (e *IndexFileError) Error() string {
+	return fmt.Sprintf("index file index/%s: %v (run `strata check`; `strata repair index` rebuilds the index from the packs)", e.File, e.Err)
+}
+
+func (e *IndexFileError) Unwrap() error { return e.Err }
+
+// LoadIndexTolerant loads what it can and returns the damaged index files
+// instead of failing; check uses it so it can report them.
+func (r *Repository) LoadIndexTolerant(ctx context.Context) ([]*IndexFileError, error) {
+	return r.loadIndex(ctx)
+}
+
+func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
+	ids, err := r.List(ctx, backend.IndexFile)
+	if err != nil {
+		return nil, err
+	}
+	files := map[pack.ID]*index.File{}
+	var bad []*IndexFileError
+	superseded := map[pack.ID]bool{}
+	for _, id := range ids {
+		plain, err := r.LoadFile(ctx, backend.IndexFile, id)
+		if err != nil {
+			bad = append(bad, &IndexFileError{File: id, Err: err})
+			continue
+		}
+		f, err := index.Decode(plain)
+		if err != nil {
+			bad = append(bad, &IndexFileError{File: id, Err: err})
+			continue
+		}
+		files[id] = f
+		for _, s := range f.Supersedes {
+			superseded[s] = true
+		}
+	}
+	idx := index.New()
+	var loaded []pack.ID
+	for id, f := range files {
+		if superseded[id] {
+			continue
+		}
+		for _, p := range f.Packs {
+			idx.AddPack(p.PackID, p.Blobs)
+		}
+		loaded = append(loaded, id)
+	}
+	idx.Compact()
+	r.mu.Lock()
+	r.idx = idx
+	r.indexFiles = loaded
+	r.mu.Unlock()
+	return bad, nil
+}
+
+// IndexFiles returns the IDs of the index files in use.
+func (r *Repository) IndexFiles() []pack.ID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]pack.ID(nil), r.indexFiles...)
+}
+
+// SaveIndex writes one index file for the packs uploaded since the last
+// one. It is a no-op when there are none.
+func (r *Repository) SaveIndex(ctx context.Context) error {
+	r.mu.Lock()
+	packs := r.unsavedPacks
+	r.unsavedPacks = nil
+	r.mu.Unlock()
+	if len(packs) == 0 {
+		return nil
+	}
+	id, err := r.SaveFile(ctx, backend.IndexFile, index.Encode(&index.File{Packs: packs}))
+	if err != nil {
+		r.mu.Lock()
+		r.unsavedPacks = append(packs, r.unsavedPacks...)
+		r.mu.Unlock()
+		return fmt.Errorf("writing index: %w", err)
+	}
+	r.mu.Lock()
+	r.indexFiles = append(r.indexFiles, id)
+	r.mu.Unlock()
+	return nil
+}
+
+// List returns the IDs of every file of type t. Names that are not IDs
+// (nothing strata writes) are skipped.
+func (r *Repository) List(ctx context.Context, t backend.FileType) ([]pack.ID, error) {
+	var ids []pack.ID
+	err := r.be.List(ctx, t, func(fi backend.FileInfo) error {
+		id, err := pack.ParseID(fi.Handle.Name)
+		if err != nil {
+			return nil
+		}
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", t, err)
+	}
+	return ids, nil
+}
+
+// EachIndexedBlob calls fn for every blob entry of the index files in use,
+// with the full detail the files keep (RawLength included).
+func (r *Repository) EachIndexedBlob(ctx context.Context, fn func(packID pack.ID, b pack.Blob) error) error {
+	for _, id := range r.IndexFiles() {
+		plain, err := r.LoadFile(ctx, backend.IndexFile, id)
+		if err != nil {
+			return &IndexFileError{File: id, Err: err}
+		}
+		f, err := index.Decode(plain)
+		if err != nil {
+			return &IndexFileError{File: id, Err: err}
+		}
+		for _, p := range f.Packs {
+			for _, b := range p.Blobs {
+				if err := fn(p.PackID, b); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

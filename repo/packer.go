@@ -1,0 +1,153 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/zeebo/blake3"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo/backend"
+)
+
+// indexFlushPacks is how many uploaded packs may wait for an index file
+// before one is written mid-backup, so a crash loses little work.
+const indexFlushPacks = 64
+
+// openPack is a pack being written to a temporary file.
+type openPack struct {
+	file   *os.File
+	hash   *blake3.Hasher
+	writer *pack.Writer
+}
+
+// packers keeps one open pack per blob type: data and tree blobs never
+// share a pack. Blobs are in flight from the moment a saver claims them
+// until their pack is uploaded and indexed.
+type packers struct {
+	r *Repository
+
+	mu       sync.Mutex
+	open     map[pack.BlobType]*openPack
+	inFlight map[pack.ID]struct{}
+}
+
+func newPackers(r *Repository) *packers {
+	return &packers{r: r, open: map[pack.BlobType]*openPack{}, inFlight: map[pack.ID]struct{}{}}
+}
+
+// claim reports whether id must be stored: false when it is indexed or
+// another saver is storing it.
+func (p *packers) claim(id pack.ID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.inFlight[id]; ok || p.r.idx.Has(id) {
+		return false
+	}
+	p.inFlight[id] = struct{}{}
+	return true
+}
+
+func (p *packers) release(id pack.ID) {
+	p.mu.Lock()
+	delete(p.inFlight, id)
+	p.mu.Unlock()
+}
+
+// add appends one sealed blob to the open pack of its type and uploads the
+// pack when it reached the target size.
+func (p *packers) add(ctx context.Context, b pack.Blob, sealed []byte) error {
+	p.mu.Lock()
+	op := p.open[b.Type]
+	if op == nil {
+		var err error
+		if op, err = p.newPack(); err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		p.open[b.Type] = op
+	}
+	if err := op.writer.Add(b, sealed); err != nil {
+		p.mu.Unlock()
+		return fmt.Errorf("writing pack %s: %w", op.file.Name(), err)
+	}
+	var full *openPack
+	if op.writer.Size() >= int64(p.r.cfg.PackSize) {
+		full = op
+		delete(p.open, b.Type)
+	}
+	p.mu.Unlock()
+	if full == nil {
+		return nil
+	}
+	return p.upload(ctx, full)
+}
+
+func (p *packers) newPack() (*openPack, error) {
+	f, err := os.CreateTemp(p.r.opts.TempDir, "strata-pack-")
+	if err != nil {
+		return nil, fmt.Errorf("creating temporary pack file: %w", err)
+	}
+	h := blake3.New()
+	return &openPack{file: f, hash: h, writer: pack.NewWriter(io.MultiWriter(f, h), p.r.key)}, nil
+}
+
+// flush uploads every open pack.
+func (p *packers) flush(ctx context.Context) error {
+	p.mu.Lock()
+	var open []*openPack
+	for t, op := range p.open {
+		open = append(open, op)
+		delete(p.open, t)
+	}
+	p.mu.Unlock()
+	var firstErr error
+	for _, op := range open {
+		if err := p.upload(ctx, op); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+// upload finishes a pack, stores it under the hash of its bytes, and only
+// then makes its blobs visible in the index.
+func (p *packers) upload(ctx context.Context, op *openPack) error {
+	defer func() {
+		_ = op.file.Close()
+		_ = os.Remove(op.file.Name())
+	}()
+	blobs := op.writer.Blobs()
+	defer func() {
+		p.mu.Lock()
+		for _, b := range blobs {
+			delete(p.inFlight, b.ID)
+		}
+		p.mu.Unlock()
+	}()
+	if _, err := op.writer.Finish(); err != nil {
+		return fmt.Errorf("finishing pack %s: %w", op.file.Name(), err)
+	}
+	var id pack.ID
+	op.hash.Sum(id[:0])
+	if _, err := op.file.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewinding pack %s: %w", op.file.Name(), err)
+	}
+	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
+	if err := p.r.be.Save(ctx, h, op.file); err != nil {
+		return fmt.Errorf("uploading pack %v: %w", h, err)
+	}
+	p.r.idx.AddPack(id, blobs)
+	p.r.mu.Lock()
+	p.r.unsavedPacks = append(p.r.unsavedPacks, index.PackBlobs{PackID: id, Blobs: blobs})
+	flushIndex := len(p.r.unsavedPacks) >= indexFlushPacks
+	p.r.mu.Unlock()
+	if flushIndex {
+		return p.r.SaveIndex(ctx)
+	}
+	return nil
+}

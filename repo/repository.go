@@ -1,0 +1,222 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo/backend"
+	"strata/repo/crypto"
+)
+
+// Options tune a repository handle. The zero value is usable.
+type Options struct {
+	// KDF are the Argon2id parameters for new key files (init, key add,
+	// key passwd); zero means crypto.DefaultKDFParams. Tests pass
+	// crypto.CheapKDFParams.
+	KDF crypto.KDFParams
+	// TempDir holds packs while they are written; empty means os.TempDir.
+	TempDir string
+	// Notify receives notices meant for the user (a stale lock ignored,
+	// say); nil discards them.
+	Notify func(msg string)
+	// BlobCacheSize is how many plaintext blobs loads keep for resolving
+	// delta chains; zero means 256.
+	BlobCacheSize int
+	// LockLease is how long a lock counts without a refresh; zero means
+	// 15 minutes. Holders refresh every third of it.
+	LockLease time.Duration
+	// NoIndex skips loading the index on Open; check loads it itself with
+	// LoadIndexTolerant so it can report damaged index files.
+	NoIndex bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.KDF == (crypto.KDFParams{}) {
+		o.KDF = crypto.DefaultKDFParams()
+	}
+	if o.TempDir == "" {
+		o.TempDir = os.TempDir()
+	}
+	if o.Notify == nil {
+		o.Notify = func(string) {}
+	}
+	if o.BlobCacheSize == 0 {
+		o.BlobCacheSize = 256
+	}
+	if o.LockLease == 0 {
+		o.LockLease = 15 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Repository is an open repository. Its methods are safe for concurrent use.
+type Repository struct {
+	be      backend.Storage
+	key     *crypto.Key
+	keyName string
+	cfg     Config
+	opts    Options
+
+	idx *index.Index
+	enc *pack.Encoder
+	dec *pack.Decoder
+
+	packers *packers
+	cache   *blobCache
+
+	mu           sync.Mutex
+	unsavedPacks []index.PackBlobs // uploaded, not yet in an index file
+	indexFiles   []pack.ID         // index files loaded or written
+}
+
+// Init creates a repository in be with cfg, protected by password.
+func Init(ctx context.Context, be backend.Storage, password string, cfg Config, opts Options) (*Repository, error) {
+	opts = opts.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil {
+		return nil, fmt.Errorf("%w at %s", ErrRepositoryExists, be.Location())
+	}
+	master, err := crypto.NewRandomKey()
+	if err != nil {
+		return nil, err
+	}
+	kf, err := newKeyFile(master, password, opts.KDF)
+	if err != nil {
+		return nil, err
+	}
+	keyName, err := saveKeyFile(ctx, be, kf)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := encodeConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// The config is written last: until it exists, there is no repository.
+	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, master.Seal(nil, plain)); err != nil {
+		return nil, fmt.Errorf("saving config: %w", err)
+	}
+	return newRepository(be, master, keyName, cfg, opts)
+}
+
+// Open unlocks the repository in be with password and loads its index.
+func Open(ctx context.Context, be backend.Storage, password string, opts Options) (*Repository, error) {
+	opts = opts.withDefaults()
+	sealed, err := be.Load(ctx, backend.Handle{Type: backend.ConfigFile}, 0, 0)
+	if errors.Is(err, backend.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", ErrNoRepository, be.Location())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	master, keyName, err := openWithPassword(ctx, be, password)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := master.Open(nil, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("config at %s: %w: %v", be.Location(), ErrDamaged, err)
+	}
+	cfg, err := decodeConfig(plain)
+	if err != nil {
+		return nil, fmt.Errorf("config at %s: %w", be.Location(), err)
+	}
+	r, err := newRepository(be, master, keyName, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if opts.NoIndex {
+		return r, nil
+	}
+	if err := r.LoadIndex(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Config, opts Options) (*Repository, error) {
+	enc, err := pack.NewEncoder(key, zstd.EncoderLevel(cfg.ZstdLevel))
+	if err != nil {
+		return nil, err
+	}
+	dec, err := pack.NewDecoder(key)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repository{
+		be: be, key: key, keyName: keyName, cfg: cfg, opts: opts,
+		idx: index.New(), enc: enc, dec: dec,
+		cache: newBlobCache(opts.BlobCacheSize),
+	}
+	r.packers = newPackers(r)
+	return r, nil
+}
+
+// Config returns the repository's settings.
+func (r *Repository) Config() Config { return r.cfg }
+
+// Backend returns the storage the repository lives in.
+func (r *Repository) Backend() backend.Storage { return r.be }
+
+// Index returns the in-memory index.
+func (r *Repository) Index() *index.Index { return r.idx }
+
+// Key returns the master key, for components that seal or hash themselves
+// (check, for example).
+func (r *Repository) Key() *crypto.Key { return r.key }
+
+// KeyName is the name of the key file that opened this handle.
+func (r *Repository) KeyName() string { return r.keyName }
+
+// Notify passes a notice to the user through Options.Notify.
+func (r *Repository) Notify(format string, args ...any) {
+	r.opts.Notify(fmt.Sprintf(format, args...))
+}
+
+// SaveFile seals plain and stores it under its file ID.
+func (r *Repository) SaveFile(ctx context.Context, t backend.FileType, plain []byte) (pack.ID, error) {
+	sealed := r.key.Seal(nil, plain)
+	id := crypto.FileID(sealed)
+	h := backend.Handle{Type: t, Name: id.String()}
+	if err := saveBytes(ctx, r.be, h, sealed); err != nil {
+		return id, fmt.Errorf("saving %v: %w", h, err)
+	}
+	return id, nil
+}
+
+// LoadFile reads, verifies and opens the file t/id.
+func (r *Repository) LoadFile(ctx context.Context, t backend.FileType, id pack.ID) ([]byte, error) {
+	h := backend.Handle{Type: t, Name: id.String()}
+	sealed, err := r.be.Load(ctx, h, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading %v: %w", h, err)
+	}
+	if crypto.FileID(sealed) != id {
+		return nil, fmt.Errorf("%v: %w: content does not match its name (file changed or truncated)", h, ErrDamaged)
+	}
+	plain, err := r.key.Open(nil, sealed)
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w: %v", h, ErrDamaged, err)
+	}
+	return plain, nil
+}
+
+func saveBytes(ctx context.Context, be backend.Storage, h backend.Handle, data []byte) error {
+	return be.Save(ctx, h, bytes.NewReader(data))
+}

@@ -1,0 +1,122 @@
+// Package repotest builds repositories for tests: the mem backend, a fixed
+// chunker polynomial, cheap key derivation, small packs, and a full
+// `check --read-data` when the test ends, so no test can leave silent
+// damage behind.
+package repotest
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"strata/chunk"
+	"strata/repo"
+	"strata/repo/backend"
+	"strata/repo/backend/mem"
+	"strata/repo/crypto"
+	"strata/verify"
+)
+
+// Password opens every repository made here.
+const Password = "repotest-password"
+
+// Polynomial is a fixed irreducible polynomial so chunk boundaries are
+// the same in every run.
+const Polynomial chunk.Pol = 0x3DA3358B4DC173
+
+// Config returns a valid config with the fixed polynomial and 1 MiB packs.
+func Config(t testing.TB) repo.Config {
+	t.Helper()
+	cfg, err := repo.DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ChunkerPolynomial = Polynomial
+	cfg.PackSize = 1 << 20
+	return cfg
+}
+
+// Options returns repository options with cheap key derivation and the
+// test's temporary folder for packs in progress.
+func Options(t testing.TB) repo.Options {
+	return repo.Options{KDF: crypto.CheapKDFParams(), TempDir: t.TempDir(), Notify: func(msg string) { t.Log("notice:", msg) }}
+}
+
+// Setup adjusts a repository before it is created.
+type Setup func(*repo.Config, *repo.Options)
+
+// New creates a repository on a fresh mem backend. When the test ends it
+// checks the repository (reading all data) and fails the test on any
+// finding; call SkipCheck for tests that damage the repository on purpose.
+func New(t testing.TB, setups ...Setup) (*repo.Repository, backend.Storage) {
+	t.Helper()
+	be := mem.New()
+	return NewOn(t, be, setups...), be
+}
+
+// NewOn is New on a given backend.
+func NewOn(t testing.TB, be backend.Storage, setups ...Setup) *repo.Repository {
+	t.Helper()
+	cfg, opts := Config(t), Options(t)
+	for _, s := range setups {
+		s(&cfg, &opts)
+	}
+	r, err := repo.Init(context.Background(), be, Password, cfg, opts)
+	if err != nil {
+		t.Fatalf("init repository: %v", err)
+	}
+	t.Cleanup(func() {
+		skippedMu.Lock()
+		skip := skipped[t]
+		delete(skipped, t)
+		skippedMu.Unlock()
+		if !skip {
+			CheckClean(t, be)
+		}
+	})
+	return r
+}
+
+var (
+	skippedMu sync.Mutex
+	skipped   = map[testing.TB]bool{}
+)
+
+// SkipCheck turns off the check at the end of t, for tests that damage the
+// repository on purpose.
+func SkipCheck(t testing.TB) {
+	skippedMu.Lock()
+	skipped[t] = true
+	skippedMu.Unlock()
+}
+
+// Reopen opens the repository in be again, as a new process would.
+func Reopen(t testing.TB, be backend.Storage) *repo.Repository {
+	t.Helper()
+	r, err := repo.Open(context.Background(), be, Password, Options(t))
+	if err != nil {
+		t.Fatalf("reopen repository: %v", err)
+	}
+	return r
+}
+
+// CheckClean runs check with --read-data on a fresh handle and fails t on
+// any finding.
+func CheckClean(t testing.TB, be backend.Storage) {
+	t.Helper()
+	opts := Options(t)
+	opts.NoIndex = true
+	r, err := repo.Open(context.Background(), be, Password, opts)
+	if err != nil {
+		t.Errorf("check after test: open: %v", err)
+		return
+	}
+	rep, err := verify.Check(context.Background(), r, verify.CheckOptions{ReadData: true})
+	if err != nil {
+		t.Errorf("check after test: %v", err)
+		return
+	}
+	for _, f := range rep.Findings {
+		t.Errorf("check after test: %v", f)
+	}
+}

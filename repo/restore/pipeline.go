@@ -1,0 +1,160 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"strata/pack"
+	"strata/repo"
+)
+
+// DefaultWorkers is the number of blobs loaded ahead of the writer when
+// Options.Workers is zero, and always for Dump.
+const DefaultWorkers = 8
+
+// The pipeline runs a walk and a consumer side by side. The walker hands
+// the consumer entries in walk order and starts loading the data blobs of
+// files ahead of it; the consumer writes them in order. So blobs of one
+// file, and of the next small files, load in parallel while the output is
+// written sequentially, and at most `workers` blobs are loading or loaded
+// and not yet taken: memory stays below workers times the largest blob.
+type pipeline struct {
+	loader  BlobLoader
+	g       *errgroup.Group
+	slots   chan struct{} // one per blob loading or loaded and not yet taken
+	entries chan entry
+}
+
+type entryKind int
+
+const (
+	enterDir entryKind = iota // a dir, before its content
+	leaveDir                  // a dir, after its content
+	leafNode                  // any other node
+)
+
+// entry is one step of the walk.
+type entry struct {
+	kind entryKind
+	path string // snapshot path
+	node *repo.Node
+	// blobs delivers the data blobs of a file, stream or table in order;
+	// the walker closes it after the last one, or early when cancelled.
+	blobs chan *pendingBlob
+}
+
+// pendingBlob is a data blob being loaded ahead of the consumer.
+type pendingBlob struct {
+	id   pack.ID
+	done chan struct{} // closed once data or err is set
+	data []byte
+	err  error
+}
+
+// runPipeline runs walk, which must report to the visitor it is given,
+// and hands every entry to consume, in order, in one goroutine. The first
+// error of either stops both and is returned.
+func runPipeline(ctx context.Context, loader BlobLoader, workers int,
+	walk func(ctx context.Context, v visitor) error,
+	consume func(ctx context.Context, p *pipeline, e entry) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	p := &pipeline{
+		loader:  loader,
+		g:       g,
+		slots:   make(chan struct{}, workers),
+		entries: make(chan entry, workers),
+	}
+	g.Go(func() error {
+		defer close(p.entries)
+		return walk(ctx, visitor{
+			enter: func(path string, n *repo.Node) error { return p.send(ctx, entry{kind: enterDir, path: path, node: n}) },
+			leave: func(path string, n *repo.Node) error { return p.send(ctx, entry{kind: leaveDir, path: path, node: n}) },
+			leaf:  func(path string, n *repo.Node) error { return p.sendLeaf(ctx, path, n) },
+		})
+	})
+	g.Go(func() error {
+		for e := range p.entries {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := consume(ctx, p, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+func (p *pipeline) send(ctx context.Context, e entry) error {
+	select {
+	case p.entries <- e:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sendLeaf hands n to the consumer, then starts loading its data blobs,
+// waiting for a free slot before each.
+func (p *pipeline) sendLeaf(ctx context.Context, path string, n *repo.Node) error {
+	e := entry{kind: leafNode, path: path, node: n}
+	if !hasContent(n) {
+		return p.send(ctx, e)
+	}
+	// At most cap(p.slots) blobs wait in the channel, so sends never block.
+	e.blobs = make(chan *pendingBlob, cap(p.slots))
+	defer close(e.blobs)
+	if err := p.send(ctx, e); err != nil {
+		return err
+	}
+	for _, id := range n.Content {
+		select {
+		case p.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b := &pendingBlob{id: id, done: make(chan struct{})}
+		p.g.Go(func() error {
+			b.data, b.err = p.loader.LoadBlob(ctx, id)
+			close(b.done)
+			return nil // the consumer reports b.err, in order
+		})
+		e.blobs <- b
+	}
+	return nil
+}
+
+// readContent hands the data blobs of the leaf e to fn in order and
+// returns the number of bytes. It fails, naming the blob, when a blob
+// fails to load, and fails unless every blob of the node arrived.
+func (p *pipeline) readContent(ctx context.Context, e entry, fn func([]byte) error) (uint64, error) {
+	var size uint64
+	count := 0
+	for b := range e.blobs {
+		select {
+		case <-b.done:
+		case <-ctx.Done():
+			return size, ctx.Err()
+		}
+		<-p.slots
+		if b.err != nil {
+			return size, fmt.Errorf("blob %s: %w", b.id.Short(), b.err)
+		}
+		if err := fn(b.data); err != nil {
+			return size, err
+		}
+		size += uint64(len(b.data))
+		count++
+	}
+	if count != len(e.node.Content) {
+		// The walker stops early only when the context is done.
+		if err := ctx.Err(); err != nil {
+			return size, err
+		}
+		return size, fmt.Errorf("got %d of %d blobs", count, len(e.node.Content))
+	}
+	return size, nil
+}

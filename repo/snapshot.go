@@ -1,0 +1,157 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"strata/pack"
+	"strata/repo/backend"
+)
+
+// Snapshot is the sealed JSON in snapshots/<ID> (docs/design.md,
+// "Snapshots"). Source describes what was saved and never holds a secret.
+type Snapshot struct {
+	Time     time.Time `json:"time"`
+	Host     string    `json:"host"`
+	Username string    `json:"username,omitempty"`
+	Tags     []string  `json:"tags,omitempty"`
+	Tier     string    `json:"tier,omitempty"`
+	Source   string    `json:"source"`
+	Paths    []string  `json:"paths"`
+	Tree     pack.ID   `json:"tree"`
+	Parent   *pack.ID  `json:"parent,omitempty"`
+	Summary  Summary   `json:"summary"`
+	Program  string    `json:"program,omitempty"`
+
+	// ID is the file ID; set when loaded or saved, not stored.
+	ID pack.ID `json:"-"`
+}
+
+// Summary records what a backup did.
+type Summary struct {
+	BytesRead      uint64  `json:"bytes_read"`
+	BytesAdded     uint64  `json:"bytes_added"` // sealed bytes added to packs
+	BlobsAdded     uint64  `json:"blobs_added"`
+	FilesNew       uint64  `json:"files_new"`
+	FilesChanged   uint64  `json:"files_changed"`
+	FilesUnchanged uint64  `json:"files_unchanged"`
+	Seconds        float64 `json:"seconds"`
+}
+
+// HasTag reports whether the snapshot carries tag.
+func (s *Snapshot) HasTag(tag string) bool {
+	for _, t := range s.Tags {
+		if t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// SaveSnapshot writes sn and sets its ID. The blobs it references must
+// already be indexed (call Flush first).
+func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) error {
+	if !r.idx.Has(sn.Tree) {
+		return fmt.Errorf("saving snapshot: root tree %s is not indexed (Flush before SaveSnapshot)", sn.Tree.Short())
+	}
+	plain, err := json.Marshal(sn)
+	if err != nil {
+		return err
+	}
+	id, err := r.SaveFile(ctx, backend.SnapshotFile, plain)
+	if err != nil {
+		return err
+	}
+	sn.ID = id
+	return nil
+}
+
+// LoadSnapshot reads the snapshot id.
+func (r *Repository) LoadSnapshot(ctx context.Context, id pack.ID) (*Snapshot, error) {
+	plain, err := r.LoadFile(ctx, backend.SnapshotFile, id)
+	if err != nil {
+		return nil, err
+	}
+	sn := &Snapshot{}
+	if err := json.Unmarshal(plain, sn); err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w: %v", id.Short(), ErrDamaged, err)
+	}
+	sn.ID = id
+	return sn, nil
+}
+
+// Snapshots loads every snapshot, oldest first. A damaged snapshot file is
+// an error naming it.
+func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
+	ids, err := r.List(ctx, backend.SnapshotFile)
+	if err != nil {
+		return nil, err
+	}
+	sns := make([]*Snapshot, 0, len(ids))
+	for _, id := range ids {
+		sn, err := r.LoadSnapshot(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		sns = append(sns, sn)
+	}
+	sort.Slice(sns, func(i, j int) bool {
+		if !sns[i].Time.Equal(sns[j].Time) {
+			return sns[i].Time.Before(sns[j].Time)
+		}
+		return sns[i].ID.String() < sns[j].ID.String()
+	})
+	return sns, nil
+}
+
+// FindSnapshot resolves "latest", a full ID or a unique ID prefix.
+func (r *Repository) FindSnapshot(ctx context.Context, ref string) (*Snapshot, error) {
+	if ref == "latest" {
+		sns, err := r.Snapshots(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(sns) == 0 {
+			return nil, fmt.Errorf("%w: the repository has no snapshots", ErrSnapshotNotFound)
+		}
+		return sns[len(sns)-1], nil
+	}
+	id, err := r.FindID(ctx, backend.SnapshotFile, ref)
+	if err != nil {
+		return nil, err
+	}
+	return r.LoadSnapshot(ctx, id)
+}
+
+// FindID resolves a full ID or a unique prefix of a file of type t.
+func (r *Repository) FindID(ctx context.Context, t backend.FileType, ref string) (pack.ID, error) {
+	ref = strings.ToLower(ref)
+	if len(ref) < 4 {
+		return pack.ID{}, fmt.Errorf("%q is too short: give at least 4 hex characters of the ID", ref)
+	}
+	ids, err := r.List(ctx, t)
+	if err != nil {
+		return pack.ID{}, err
+	}
+	var found []pack.ID
+	for _, id := range ids {
+		if strings.HasPrefix(id.String(), ref) {
+			found = append(found, id)
+		}
+	}
+	switch len(found) {
+	case 0:
+		if t == backend.SnapshotFile {
+			return pack.ID{}, fmt.Errorf("%w: no snapshot %q", ErrSnapshotNotFound, ref)
+		}
+		return pack.ID{}, fmt.Errorf("no %s file %q: %w", t, ref, backend.ErrNotExist)
+	case 1:
+		return found[0], nil
+	default:
+		return pack.ID{}, fmt.Errorf("%w: %q matches %d %s files", ErrAmbiguous, ref, len(found), t)
+	}
+}

@@ -1,0 +1,134 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"strata/pack"
+)
+
+// Node kinds.
+const (
+	NodeFile    = "file"
+	NodeDir     = "dir"
+	NodeSymlink = "symlink"
+	NodeStream  = "stream" // standard input saved with --stdin
+	NodeTable   = "table"  // a database table (dbexport)
+)
+
+// Node is one entry of a tree (docs/design.md, "Trees").
+type Node struct {
+	Name    string            `json:"name"`
+	Kind    string            `json:"kind"`
+	Mode    uint32            `json:"mode,omitempty"` // permission bits
+	ModTime time.Time         `json:"mtime,omitempty"`
+	Size    uint64            `json:"size"`
+	Inode   uint64            `json:"inode,omitempty"`
+	Device  uint64            `json:"device,omitempty"`
+	Target  string            `json:"target,omitempty"`  // symlink target
+	Content []pack.ID         `json:"content,omitempty"` // data blobs, in order
+	Subtree *pack.ID          `json:"subtree,omitempty"` // tree blob of a dir
+	Meta    map[string]string `json:"meta,omitempty"`
+}
+
+// Tree is a folder's listing: nodes sorted by name, names unique.
+type Tree struct {
+	Nodes []Node `json:"nodes"`
+}
+
+// EncodeTree returns the canonical encoding of t: JSON with nodes sorted by
+// name and map keys sorted, so identical trees have identical bytes and so
+// the same blob ID.
+func EncodeTree(t *Tree) ([]byte, error) {
+	nodes := append([]Node(nil), t.Nodes...)
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
+	for i := 1; i < len(nodes); i++ {
+		if nodes[i].Name == nodes[i-1].Name {
+			return nil, fmt.Errorf("tree has two nodes named %q", nodes[i].Name)
+		}
+	}
+	if nodes == nil {
+		nodes = []Node{}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(Tree{Nodes: nodes}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeTree parses and validates a tree blob.
+func DecodeTree(b []byte) (*Tree, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	t := &Tree{}
+	if err := dec.Decode(t); err != nil {
+		return nil, fmt.Errorf("tree: %w", err)
+	}
+	for i, n := range t.Nodes {
+		if err := n.validate(); err != nil {
+			return nil, fmt.Errorf("tree: node %d: %w", i, err)
+		}
+		if i > 0 && t.Nodes[i-1].Name >= n.Name {
+			return nil, fmt.Errorf("tree: nodes not sorted by unique name at %q", n.Name)
+		}
+	}
+	return t, nil
+}
+
+func (n Node) validate() error {
+	if n.Name == "" || n.Name == "." || n.Name == ".." || bytes.ContainsAny([]byte(n.Name), "/\x00") {
+		return fmt.Errorf("invalid name %q", n.Name)
+	}
+	switch n.Kind {
+	case NodeDir:
+		if n.Subtree == nil {
+			return fmt.Errorf("dir %q has no subtree", n.Name)
+		}
+	case NodeFile, NodeStream, NodeTable, NodeSymlink:
+		if n.Subtree != nil {
+			return fmt.Errorf("%s %q has a subtree", n.Kind, n.Name)
+		}
+	default:
+		return fmt.Errorf("node %q: unknown kind %q", n.Name, n.Kind)
+	}
+	return nil
+}
+
+// SaveTree stores t as a tree blob and returns its ID.
+func (r *Repository) SaveTree(ctx context.Context, t *Tree) (pack.ID, error) {
+	b, err := EncodeTree(t)
+	if err != nil {
+		return pack.ID{}, err
+	}
+	res, err := r.SaveBlob(ctx, pack.TreeBlob, b, pack.ID{})
+	return res.ID, err
+}
+
+// LoadTree loads and decodes the tree blob id.
+func (r *Repository) LoadTree(ctx context.Context, id pack.ID) (*Tree, error) {
+	b, err := r.LoadBlob(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("loading tree: %w", err)
+	}
+	t, err := DecodeTree(b)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w: %v", id, ErrDamaged, err)
+	}
+	return t, nil
+}
+
+// Find returns the node named name, or nil.
+func (t *Tree) Find(name string) *Node {
+	i := sort.Search(len(t.Nodes), func(i int) bool { return t.Nodes[i].Name >= name })
+	if i < len(t.Nodes) && t.Nodes[i].Name == name {
+		return &t.Nodes[i]
+	}
+	return nil
+}

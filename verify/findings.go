@@ -1,0 +1,259 @@
+package verify
+
+import (
+	"fmt"
+	"strings"
+
+	"strata/pack"
+	"strata/repo/backend"
+)
+
+// Severity says whether a finding is damage or only worth knowing.
+type Severity int
+
+const (
+	// SeverityNotice: nothing is damaged (unreferenced packs, say).
+	SeverityNotice Severity = iota
+	// SeverityError: data is damaged, missing or inconsistent; Report.OK
+	// is false.
+	SeverityError
+)
+
+func (s Severity) String() string {
+	if s == SeverityNotice {
+		return "notice"
+	}
+	return "error"
+}
+
+// Finding is one problem check found. Every finding is one of the pointer
+// types below; use errors.As or a type switch to get at its IDs. Blob and
+// snapshot lists are sorted by ID.
+type Finding interface {
+	error
+	Severity() Severity
+}
+
+// DamagedIndexFile: an index file could not be read, opened or decoded.
+// Its packs are then reported as unreferenced and the blobs only it listed
+// as missing. Nothing is lost if those packs are intact: their headers
+// list the same blobs.
+type DamagedIndexFile struct {
+	File pack.ID
+	Err  error
+}
+
+// MissingPack: the index names a pack that is not in storage. Blobs are
+// the blobs the index places in it; Snapshots those that lose data because
+// some of these blobs have no other intact copy.
+type MissingPack struct {
+	Pack      pack.ID
+	Blobs     []pack.ID
+	Snapshots []pack.ID
+}
+
+// PackHeaderMismatch: the index and the pack's header disagree about the
+// pack's blobs. Blobs are the index entries without an identical header
+// entry; a load through such an entry fails unless --read-data showed it
+// still works. Snapshots lose data through them as for MissingPack.
+type PackHeaderMismatch struct {
+	Pack      pack.ID
+	Detail    string
+	Blobs     []pack.ID
+	Snapshots []pack.ID
+}
+
+// DamagedPack: a pack's bytes do not hash to its name, it cannot be read,
+// its header cannot be opened, or (with --read-data) some of its blobs fail
+// to decrypt, decompress or match their ID. Blobs are the blobs found
+// damaged (none when only the header or the hash is wrong and the blobs
+// were not or could still be read); Snapshots those that lose data because
+// some of these blobs have no other intact copy.
+type DamagedPack struct {
+	Pack      pack.ID
+	Blobs     []pack.ID
+	Snapshots []pack.ID
+	Err       error
+}
+
+// MissingBlob: a snapshot references a tree or data blob that is not in
+// the index. Snapshot and Path say where check met it first; Snapshots are
+// all the snapshots that reference it.
+type MissingBlob struct {
+	Blob      pack.ID
+	Type      pack.BlobType
+	Snapshot  pack.ID
+	Path      string
+	Snapshots []pack.ID
+}
+
+// MissingBase: the index holds delta blob Blob, whose base Base is not
+// indexed, so Blob cannot be decoded. Snapshots lose data through Blob
+// (unless it has another, plain copy).
+type MissingBase struct {
+	Blob      pack.ID
+	Base      pack.ID
+	Snapshots []pack.ID
+}
+
+// DamagedBlob: a blob in a pack that was not read (a subset check) failed
+// to load while it served as the base of a delta blob being verified.
+type DamagedBlob struct {
+	Blob      pack.ID
+	Snapshots []pack.ID
+	Err       error
+}
+
+// DamagedSnapshot: a snapshot file could not be read, opened or decoded.
+type DamagedSnapshot struct {
+	Snapshot pack.ID
+	Err      error
+}
+
+// DamagedTree: a tree blob is indexed but could not be loaded or decoded,
+// and no pack finding explains it. Snapshot and Path say where check met it
+// first; Snapshots are all the snapshots that reference it.
+type DamagedTree struct {
+	Tree      pack.ID
+	Snapshot  pack.ID
+	Path      string
+	Snapshots []pack.ID
+	Err       error
+}
+
+// UnreferencedPacks (a notice): packs in storage that no index file names,
+// left by an interrupted backup. Their blobs are not used.
+type UnreferencedPacks struct {
+	Packs []pack.ID
+}
+
+func (*DamagedIndexFile) Severity() Severity   { return SeverityError }
+func (*MissingPack) Severity() Severity        { return SeverityError }
+func (*PackHeaderMismatch) Severity() Severity { return SeverityError }
+func (*DamagedPack) Severity() Severity        { return SeverityError }
+func (*MissingBlob) Severity() Severity        { return SeverityError }
+func (*MissingBase) Severity() Severity        { return SeverityError }
+func (*DamagedBlob) Severity() Severity        { return SeverityError }
+func (*DamagedSnapshot) Severity() Severity    { return SeverityError }
+func (*DamagedTree) Severity() Severity        { return SeverityError }
+func (*UnreferencedPacks) Severity() Severity  { return SeverityNotice }
+
+func (e *DamagedIndexFile) Unwrap() error { return e.Err }
+func (e *DamagedPack) Unwrap() error      { return e.Err }
+func (e *DamagedBlob) Unwrap() error      { return e.Err }
+func (e *DamagedSnapshot) Unwrap() error  { return e.Err }
+func (e *DamagedTree) Unwrap() error      { return e.Err }
+
+func (e *DamagedIndexFile) Error() string {
+	return fmt.Sprintf("index file %s is damaged: %v; the packs it lists are reported as unreferenced below and "+
+		"nothing is lost if they are intact (a later strata version rebuilds the index from the pack headers)",
+		handle(backend.IndexFile, e.File), e.Err)
+}
+
+func (e *MissingPack) Error() string {
+	return fmt.Sprintf("pack %s is named by the index but missing from storage; it held %s; %s",
+		handle(backend.PackFile, e.Pack), blobList(e.Blobs), lossAdvice(e.Snapshots, "this pack"))
+}
+
+func (e *PackHeaderMismatch) Error() string {
+	s := fmt.Sprintf("pack %s does not match the index: %s", handle(backend.PackFile, e.Pack), e.Detail)
+	if len(e.Snapshots) > 0 {
+		s += fmt.Sprintf("; %s cannot be loaded through the index, so snapshots %s cannot be fully restored",
+			blobList(e.Blobs), idList(e.Snapshots))
+	}
+	return s + "; the pack header is authoritative: a later strata version rebuilds the index from it"
+}
+
+func (e *DamagedPack) Error() string {
+	s := fmt.Sprintf("pack %s is damaged: %v", handle(backend.PackFile, e.Pack), e.Err)
+	if len(e.Blobs) == 0 {
+		return s + "; no blob in it was found damaged, but the pack cannot be trusted: " +
+			"restore it from another copy of the repository if you have one (a later strata version rewrites it)"
+	}
+	return fmt.Sprintf("%s; %s fail verification; %s", s, blobList(e.Blobs), lossAdvice(e.Snapshots, "this pack"))
+}
+
+func (e *MissingBlob) Error() string {
+	return fmt.Sprintf("%s blob %s, referenced by snapshot %s at %s, is not in the index; snapshots %s cannot be fully restored; "+
+		"if a pack holding it survives (see unreferenced packs), a later strata version can re-index it, else the data is lost "+
+		"unless another copy of the repository has it",
+		e.Type, e.Blob.Short(), e.Snapshot.Short(), e.Path, idList(e.Snapshots))
+}
+
+func (e *MissingBase) Error() string {
+	return fmt.Sprintf("delta blob %s cannot be decoded: its base %s is not in the index; %s",
+		e.Blob.Short(), e.Base.Short(), lossAdvice(e.Snapshots, "the base"))
+}
+
+func (e *DamagedBlob) Error() string {
+	return fmt.Sprintf("blob %s cannot be loaded (found while verifying a delta blob built on it): %v; %s",
+		e.Blob.Short(), e.Err, lossAdvice(e.Snapshots, "its pack"))
+}
+
+func (e *DamagedSnapshot) Error() string {
+	return fmt.Sprintf("snapshot file %s is damaged: %v; this snapshot cannot be listed or restored, other snapshots are not affected; "+
+		"restore the file from another copy of the repository if you have one",
+		handle(backend.SnapshotFile, e.Snapshot), e.Err)
+}
+
+func (e *DamagedTree) Error() string {
+	return fmt.Sprintf("tree blob %s (first met in snapshot %s at %s) cannot be loaded: %v; "+
+		"snapshots %s cannot be restored below %s",
+		e.Tree.Short(), e.Snapshot.Short(), e.Path, e.Err, idList(e.Snapshots), e.Path)
+}
+
+func (e *UnreferencedPacks) Error() string {
+	n := len(e.Packs)
+	return fmt.Sprintf("%d pack%s not referenced by the index (left by an interrupted backup; a later prune removes them): %s",
+		n, plural(n, " is", "s are"), idList(e.Packs))
+}
+
+// lossAdvice says which snapshots lose data and what can still be done.
+func lossAdvice(snapshots []pack.ID, where string) string {
+	if len(snapshots) == 0 {
+		return "no snapshot loses data through them (they have another intact copy, or no snapshot uses them)"
+	}
+	return fmt.Sprintf("snapshot%s %s depend%s on them and cannot be fully restored; "+
+		"the data in those blobs is lost unless another copy of the repository has %s",
+		plural(len(snapshots), "", "s"), idList(snapshots), plural(len(snapshots), "s", ""), where)
+}
+
+// maxListed bounds how many IDs a message names; the finding's fields
+// hold all of them.
+const maxListed = 5
+
+func idList(ids []pack.ID) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i == maxListed {
+			fmt.Fprintf(&b, " and %d more", len(ids)-maxListed)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(id.Short())
+	}
+	return b.String()
+}
+
+func blobList(ids []pack.ID) string {
+	switch len(ids) {
+	case 0:
+		return "no blobs"
+	case 1:
+		return "blob " + ids[0].Short()
+	}
+	return fmt.Sprintf("%d blobs (%s)", len(ids), idList(ids))
+}
+
+func handle(t backend.FileType, id pack.ID) string {
+	return backend.Handle{Type: t, Name: id.String()}.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

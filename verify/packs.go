@@ -1,0 +1,305 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"golang.org/x/sync/errgroup"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo/backend"
+	"strata/repo/crypto"
+)
+
+// packResult collects what went wrong with one pack.
+type packResult struct {
+	missing bool
+	errs    []error // reading, hashing or opening the header
+
+	mismatch      []string  // index entries that differ from the header
+	mismatchBlobs []pack.ID // their blob IDs
+
+	damaged  []pack.ID // blobs failing verification (--read-data)
+	blobErrs []error
+}
+
+// checkPacks checks every indexed pack with opts.Workers workers: its
+// header against the index, and for the packs selected by ReadData or
+// Subset its data. Only a cancelled ctx stops it.
+func (c *checker) checkPacks(ctx context.Context, stored map[pack.ID]int64, rng *rand.Rand) error {
+	packs := c.idx.Packs()
+	c.report.Packs = len(packs)
+	read := c.opts.Subset.selectPacks(packs, rng)
+	if c.opts.ReadData && c.opts.Subset.IsZero() {
+		for i := range read {
+			read[i] = true
+		}
+	}
+	c.opts.Progress.PacksTotal.Store(int64(len(packs)))
+
+	g, ctx := errgroup.WithContext(ctx)
+	work := make(chan int)
+	g.Go(func() error {
+		defer close(work)
+		for i := range packs {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	for range c.opts.Workers {
+		g.Go(func() error {
+			for i := range work {
+				p := packs[i]
+				size, ok := stored[p]
+				var res *packResult
+				var err error
+				switch {
+				case !ok:
+					res = &packResult{missing: true}
+				case read[i]:
+					res, err = c.readPack(ctx, p)
+				default:
+					res, err = c.checkHeader(ctx, p, size)
+				}
+				if err != nil {
+					return err
+				}
+				c.record(p, res)
+				c.opts.Progress.PacksDone.Add(1)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// record keeps the result of one pack and marks its unusable entries.
+func (c *checker) record(p pack.ID, res *packResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if res.missing {
+		for _, id := range c.packBlobs[p] {
+			c.badLocs[blobInPack{id, p}] = struct{}{}
+		}
+	}
+	if res.missing || len(res.errs) > 0 || len(res.mismatch) > 0 || len(res.damaged) > 0 {
+		c.packs[p] = res
+	}
+}
+
+func (c *checker) markBad(id, p pack.ID) {
+	c.mu.Lock()
+	c.badLocs[blobInPack{id, p}] = struct{}{}
+	c.mu.Unlock()
+}
+
+// checkHeader reads the header of pack p with ranged loads and compares
+// it with the index. An index entry that differs from the header counts as
+// unusable: a load through it would read the wrong bytes.
+func (c *checker) checkHeader(ctx context.Context, p pack.ID, size int64) (*packResult, error) {
+	h := backend.Handle{Type: backend.PackFile, Name: p.String()}
+	load := func(offset, length int64) ([]byte, error) {
+		b, err := c.r.Backend().Load(ctx, h, offset, length)
+		c.opts.Progress.BytesRead.Add(int64(len(b)))
+		return b, err
+	}
+	res := &packResult{}
+	header, err := pack.ReadHeader(load, size, c.r.Key())
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, backend.ErrNotExist):
+		res.missing = true // removed since the listing
+		return res, nil
+	case err != nil:
+		res.errs = append(res.errs, fmt.Errorf("header: %w", err))
+		return res, nil
+	}
+	c.compareHeader(p, header, res)
+	for _, id := range res.mismatchBlobs {
+		c.markBad(id, p)
+	}
+	return res, nil
+}
+
+// compareHeader checks every index entry of pack p against the header
+// entry of the same blob. It returns the header entries by blob ID.
+func (c *checker) compareHeader(p pack.ID, header []pack.Blob, res *packResult) map[pack.ID]pack.Blob {
+	byID := make(map[pack.ID]pack.Blob, len(header))
+	for _, b := range header {
+		byID[b.ID] = b
+	}
+	for _, id := range c.packBlobs[p] {
+		loc, _ := c.location(id, p)
+		hb, ok := byID[id]
+		var detail string
+		switch {
+		case !ok:
+			detail = fmt.Sprintf("blob %s is in the index but not in the header", id.Short())
+		case !sameEntry(loc, hb):
+			detail = fmt.Sprintf("blob %s: index has %s, header has %s", id.Short(), describeLocation(loc), describeBlob(hb))
+		default:
+			continue
+		}
+		res.mismatch = append(res.mismatch, detail)
+		res.mismatchBlobs = append(res.mismatchBlobs, id)
+	}
+	return byID
+}
+
+func sameEntry(loc index.Location, b pack.Blob) bool {
+	return loc.Type == b.Type && loc.Compression == b.Compression && loc.Offset == b.Offset &&
+		loc.Length == b.Length && loc.Base == b.Base
+}
+
+func describeLocation(loc index.Location) string {
+	return describeBlob(pack.Blob{Type: loc.Type, Compression: loc.Compression, Offset: loc.Offset, Length: loc.Length, Base: loc.Base})
+}
+
+func describeBlob(b pack.Blob) string {
+	s := fmt.Sprintf("%s %s at offset %d length %d", b.Compression, b.Type, b.Offset, b.Length)
+	if !b.Base.IsNull() {
+		s += " base " + b.Base.Short()
+	}
+	return s
+}
+
+// readPack loads all of pack p, checks that it hashes to its name, checks
+// the header against the index, and verifies every blob: each index entry
+// as a load through the index would read it, and each header entry that no
+// index entry matches.
+func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) {
+	res := &packResult{}
+	data, err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: p.String()}, 0, 0)
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.Is(err, backend.ErrNotExist):
+		res.missing = true
+		return res, nil
+	case err != nil:
+		// Unreadable bytes are lost bytes, as far as a restore can tell.
+		res.errs = append(res.errs, err)
+		res.damaged = uniqueIDs(append(res.damaged, c.packBlobs[p]...))
+		for _, id := range c.packBlobs[p] {
+			c.markBad(id, p)
+		}
+		return res, nil
+	}
+	c.opts.Progress.BytesRead.Add(int64(len(data)))
+	c.mu.Lock()
+	c.report.PacksRead++
+	c.report.DataBytesRead += int64(len(data))
+	c.mu.Unlock()
+
+	if crypto.FileID(data) != p {
+		res.errs = append(res.errs, errors.New("its bytes do not hash to its name (changed or truncated)"))
+	}
+	load := func(offset, length int64) ([]byte, error) {
+		if offset < 0 || length < 0 || offset+length > int64(len(data)) {
+			return nil, backend.ErrRange
+		}
+		return data[offset : offset+length], nil
+	}
+	header, err := pack.ReadHeader(load, int64(len(data)), c.r.Key())
+	var byID map[pack.ID]pack.Blob
+	if err != nil {
+		res.errs = append(res.errs, fmt.Errorf("header: %w", err))
+	} else {
+		byID = c.compareHeader(p, header, res)
+	}
+
+	indexed := make(map[pack.ID]bool, len(c.packBlobs[p]))
+	var buf []byte
+	for _, id := range c.packBlobs[p] {
+		loc, _ := c.location(id, p)
+		hb, inHeader := byID[id]
+		indexed[id] = inHeader && sameEntry(loc, hb)
+		raw := hb.RawLength
+		if !inHeader {
+			raw = c.rawLength(ctx, id, p)
+		}
+		b := pack.Blob{Type: loc.Type, Compression: loc.Compression, ID: id, Base: loc.Base,
+			Offset: loc.Offset, Length: loc.Length, RawLength: raw}
+		if buf, err = c.verifyBlob(ctx, data, b, buf); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			c.markBad(id, p)
+			res.damaged = append(res.damaged, id)
+			res.blobErrs = append(res.blobErrs, err)
+		}
+	}
+	for _, hb := range header {
+		if indexed[hb.ID] {
+			continue // verified above through its identical index entry
+		}
+		if buf, err = c.verifyBlob(ctx, data, hb, buf); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			res.damaged = append(res.damaged, hb.ID)
+			res.blobErrs = append(res.blobErrs, err)
+		}
+	}
+	res.damaged = uniqueIDs(res.damaged)
+	return res, nil
+}
+
+// verifyBlob decodes blob b from the pack bytes data and checks its
+// plaintext against its ID. buf is scratch space, returned for reuse. A
+// delta blob whose base does not load is recorded in c.unloadable and not
+// counted as damaged.
+func (c *checker) verifyBlob(ctx context.Context, data []byte, b pack.Blob, buf []byte) ([]byte, error) {
+	end := int64(b.Offset) + int64(b.Length)
+	if end > int64(len(data)) {
+		return buf, fmt.Errorf("%s: bytes %d..%d run past the end of the %d-byte pack", b, b.Offset, end, len(data))
+	}
+	var base []byte
+	if b.Compression == pack.Delta {
+		var err error
+		if base, err = c.r.LoadBlob(ctx, b.Base); err != nil {
+			if ctx.Err() != nil {
+				return buf, ctx.Err()
+			}
+			c.mu.Lock()
+			if _, ok := c.unloadable[b.Base]; !ok {
+				c.unloadable[b.Base] = err
+			}
+			c.mu.Unlock()
+			return buf, nil
+		}
+	}
+	plain, err := c.dec.Decode(buf[:0], data[b.Offset:end], b, base)
+	if err != nil {
+		return buf, fmt.Errorf("%s: %w", b, err)
+	}
+	if c.r.Key().BlobID(plain) != b.ID {
+		return plain, fmt.Errorf("%s: plaintext does not match its ID", b)
+	}
+	return plain, nil
+}
+
+// rawLength returns the plaintext length that the index files record for
+// blob id in pack p; the in-memory index does not keep it. Only a pack
+// whose header cannot be read needs it, so the index files are read again
+// only then, once.
+func (c *checker) rawLength(ctx context.Context, id, p pack.ID) uint32 {
+	c.rawOnce.Do(func() {
+		c.raw = map[blobInPack]uint32{}
+		// A file that fails now failed when the index was loaded and is
+		// already a finding; entries it would have given stay unknown.
+		_ = c.r.EachIndexedBlob(ctx, func(packID pack.ID, b pack.Blob) error {
+			c.raw[blobInPack{b.ID, packID}] = b.RawLength
+			return nil
+		})
+	})
+	return c.raw[blobInPack{id, p}]
+}

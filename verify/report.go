@@ -1,0 +1,64 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"strata/pack"
+)
+
+// ErrFindings is what Report.Err wraps when check found damage;
+// cmd/strata maps it to exit code 3.
+var ErrFindings = errors.New("check found damage")
+
+// Report is the outcome of a check.
+type Report struct {
+	// Findings are every problem found, errors and notices, in a fixed
+	// order: index files, packs, blobs, snapshots, trees, notices.
+	Findings []Finding
+
+	Packs     int // packs named by the index
+	Blobs     int // distinct blobs in the index
+	Snapshots int // snapshot files
+	Trees     int // distinct tree blobs loaded while walking snapshots
+
+	// UnreferencedPacks are stored packs that no index file names; they
+	// are also reported as one notice in Findings.
+	UnreferencedPacks []pack.ID
+
+	PacksRead     int   // packs whose data was read (--read-data, subset)
+	DataBytesRead int64 // bytes of those packs
+}
+
+// OK reports whether no finding is an error: notices such as unreferenced
+// packs do not count.
+func (r *Report) OK() bool { return r.Errors() == 0 }
+
+// Errors returns the number of findings of error severity.
+func (r *Report) Errors() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Severity() == SeverityError {
+			n++
+		}
+	}
+	return n
+}
+
+// Err returns nil when the report is OK, and otherwise an error wrapping
+// ErrFindings that counts the errors.
+func (r *Report) Err() error {
+	if n := r.Errors(); n > 0 {
+		return fmt.Errorf("%w: %d error%s (see above)", ErrFindings, n, plural(n, "", "s"))
+	}
+	return nil
+}
+
+// Progress holds counters that check updates as it goes and a caller may
+// read at any time (the CLI's progress bar).
+type Progress struct {
+	PacksTotal atomic.Int64 // packs to check, set once the index is loaded
+	PacksDone  atomic.Int64 // packs whose header (and data, if read) was checked
+	BytesRead  atomic.Int64 // bytes read from packs: headers and data
+}

@@ -1,0 +1,132 @@
+package verify
+
+import (
+	"context"
+	"path"
+
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/backend"
+)
+
+// walker walks the trees of every snapshot, loading each tree blob once
+// however many snapshots share it, and notes for each snapshot the blobs
+// it cannot restore.
+type walker struct {
+	c *checker
+
+	// problems holds, for each tree walked, the lost, missing or damaged
+	// blobs at or below it (usually none), so that a tree shared by many
+	// snapshots is walked once and still counts for each of them.
+	problems map[pack.ID][]pack.ID
+	// snapshotsOf maps each problem blob to the snapshots that reach it.
+	snapshotsOf map[pack.ID][]pack.ID
+
+	damagedSnapshots []*DamagedSnapshot
+	damagedTrees     []*DamagedTree
+	missingBlobs     []*MissingBlob
+	missingSeen      map[pack.ID]bool
+}
+
+func newWalker(c *checker) *walker {
+	return &walker{
+		c:           c,
+		problems:    map[pack.ID][]pack.ID{},
+		snapshotsOf: map[pack.ID][]pack.ID{},
+		missingSeen: map[pack.ID]bool{},
+	}
+}
+
+// walkSnapshots loads every snapshot, in order of ID, and walks its trees.
+func (w *walker) walkSnapshots(ctx context.Context) error {
+	ids, err := w.c.r.List(ctx, backend.SnapshotFile)
+	if err != nil {
+		return err
+	}
+	sortIDs(ids)
+	w.c.report.Snapshots = len(ids)
+	for _, id := range ids {
+		sn, err := w.c.r.LoadSnapshot(ctx, id)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			w.damagedSnapshots = append(w.damagedSnapshots, &DamagedSnapshot{Snapshot: id, Err: err})
+			continue
+		}
+		probs, err := w.tree(ctx, sn.Tree, id, "/")
+		if err != nil {
+			return err
+		}
+		for _, p := range probs {
+			w.snapshotsOf[p] = append(w.snapshotsOf[p], id)
+		}
+	}
+	return nil
+}
+
+// tree walks the tree blob id, met in snapshot sn at path p, and returns
+// the problem blobs at or below it. Only a cancelled ctx is an error.
+func (w *walker) tree(ctx context.Context, id, sn pack.ID, p string) ([]pack.ID, error) {
+	if probs, ok := w.problems[id]; ok {
+		return probs, nil
+	}
+	self := []pack.ID{id}
+	if !w.c.idx.Has(id) {
+		w.missing(id, pack.TreeBlob, sn, p)
+		w.problems[id] = self
+		return self, nil
+	}
+	if w.c.loss.lost(id) {
+		w.problems[id] = self // a pack finding names it
+		return self, nil
+	}
+	t, err := w.c.r.LoadTree(ctx, id)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		w.damagedTrees = append(w.damagedTrees, &DamagedTree{Tree: id, Snapshot: sn, Path: p, Err: err})
+		w.problems[id] = self
+		return self, nil
+	}
+	w.c.report.Trees++
+	// A tree cannot contain itself (its ID hashes its content), but a
+	// damaged repository must not make the walk loop.
+	w.problems[id] = nil
+
+	var probs []pack.ID
+	for _, n := range t.Nodes {
+		np := path.Join(p, n.Name)
+		for _, b := range n.Content {
+			if !w.c.idx.Has(b) {
+				w.missing(b, pack.DataBlob, sn, np)
+				probs = append(probs, b)
+			} else if w.c.loss.lost(b) {
+				probs = append(probs, b)
+			}
+		}
+		if n.Kind == repo.NodeDir && n.Subtree != nil {
+			sub, err := w.tree(ctx, *n.Subtree, sn, np)
+			if err != nil {
+				return nil, err
+			}
+			probs = append(probs, sub...)
+		}
+	}
+	if len(probs) > 0 {
+		probs = uniqueIDs(probs)
+	}
+	w.problems[id] = probs
+	return probs, nil
+}
+
+// missing records a blob that a tree or snapshot references but the index
+// does not hold, once per blob.
+func (w *walker) missing(id pack.ID, t pack.BlobType, sn pack.ID, p string) {
+	if w.missingSeen[id] {
+		return
+	}
+	w.missingSeen[id] = true
+	w.missingBlobs = append(w.missingBlobs, &MissingBlob{Blob: id, Type: t, Snapshot: sn, Path: p})
+}
