@@ -44,7 +44,7 @@ func BenchmarkIndexMemory(b *testing.B) {
 //	go test ./index -run '^$' -bench BenchmarkIndexLookup
 func BenchmarkIndexLookup(b *testing.B) {
 	x := buildBenchIndex(benchBlobs)
-	lookups := func(x *Index) {
+	lookups := func(b *testing.B, x *Index) {
 		b.Run("hit", func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			for b.Loop() {
@@ -62,9 +62,9 @@ func BenchmarkIndexLookup(b *testing.B) {
 			}
 		})
 	}
-	b.Run("pending", func(b *testing.B) { lookups(x) })
+	b.Run("pending", func(b *testing.B) { lookups(b, x) })
 	x.Compact()
-	b.Run("compacted", func(b *testing.B) { lookups(x) })
+	b.Run("compacted", func(b *testing.B) { lookups(b, x) })
 }
 
 // buildBenchIndex adds n blobs in packs of benchPerPack. Blob IDs are
@@ -72,6 +72,11 @@ func BenchmarkIndexLookup(b *testing.B) {
 // that would count as the index's memory.
 func buildBenchIndex(n int) *Index {
 	x := New()
+	buildInto(x, n)
+	return x
+}
+
+func buildInto(x *Index, n int) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	blobs := make([]pack.Blob, 0, benchPerPack)
 	for first := 0; first < n; first += benchPerPack {
@@ -95,7 +100,6 @@ func buildBenchIndex(n int) *Index {
 		}
 		x.AddPack(benchID(-1-first), blobs)
 	}
-	return x
 }
 
 // benchID returns the ID of blob i (of pack -1-i for negative i): 32

@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -46,7 +47,7 @@ type Index struct {
 type state struct {
 	packs      []pack.ID // pack ordinal to pack ID
 	main       mainTable
-	runs       []table   // pending entries; each run is less than half the size of the one before
+	runs       []table   // pending entries; see mergeRuns
 	unresolved []pack.ID // bases of delta entries that are not in the main table
 }
 
@@ -76,9 +77,14 @@ func (x *Index) AddPack(packID pack.ID, blobs []pack.Blob) {
 		}
 	}
 	// A pack holds each blob once; if a caller lists one twice, keep the
-	// first.
+	// one at the smallest offset.
 	sorted := slices.Clone(blobs)
-	slices.SortStableFunc(sorted, func(a, b pack.Blob) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	slices.SortFunc(sorted, func(a, b pack.Blob) int {
+		if c := compareKeys(a.ID[:], b.ID[:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Offset, b.Offset)
+	})
 	sorted = slices.CompactFunc(sorted, func(a, b pack.Blob) bool { return a.ID == b.ID })
 
 	x.mu.Lock()
@@ -132,15 +138,11 @@ func (x *Index) Compact() {
 func (x *Index) Lookup(id pack.ID) (Location, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var best Location
-	found := false
-	x.s.each(&id, func(t table, i int) {
-		p := &x.s.packs[t.packOrdinal(i)]
-		if !found || bytes.Compare(p[:], best.Pack[:]) < 0 {
-			best, found = x.s.location(t, i), true
-		}
-	})
-	return best, found
+	t, i, ok := x.s.first(&id)
+	if !ok {
+		return Location{}, false
+	}
+	return x.s.location(t, i), true
 }
 
 // LookupAll returns every location of the blob id, ordered by pack ID; nil
@@ -158,15 +160,8 @@ func (x *Index) LookupAll(id pack.ID) []Location {
 func (x *Index) Has(id pack.ID) bool {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	if lo, hi := x.s.main.idRange(&id); lo < hi {
-		return true
-	}
-	for _, r := range x.s.runs {
-		if lo, hi := r.runRange(&id); lo < hi {
-			return true
-		}
-	}
-	return false
+	_, _, ok := x.s.first(&id)
+	return ok
 }
 
 // Len returns the number of entries: one for each blob in each pack that
@@ -191,6 +186,22 @@ func (s *state) hasInPack(id *pack.ID, ord uint32) bool {
 	found := false
 	s.each(id, func(t table, i int) { found = found || t.packOrdinal(i) == ord })
 	return found
+}
+
+// first returns the entry of the blob id in the pack with the smallest ID:
+// the first entry of id in one of the tables, which are sorted by blob ID
+// and then pack ID.
+func (s *state) first(id *pack.ID) (t table, i int, ok bool) {
+	if lo, hi := s.main.idRange(id); lo < hi {
+		t, i, ok = s.main.table, lo, true
+	}
+	for _, r := range s.runs {
+		lo, hi := r.runRange(id)
+		if lo < hi && (!ok || s.comparePacks(r.packOrdinal(lo), t.packOrdinal(i)) < 0) {
+			t, i, ok = r, lo, true
+		}
+	}
+	return t, i, ok
 }
 
 // each calls fn for every entry of the blob id.

@@ -15,15 +15,22 @@ import (
 type model map[pack.ID]map[pack.ID]Location // blob ID, pack ID
 
 func (m model) addPack(packID pack.ID, blobs []pack.Blob) {
+	// Of a blob listed twice, AddPack keeps the one at the smallest offset;
+	// of a blob already in the pack, the one it has.
+	fresh := map[pack.ID]pack.Blob{}
 	for _, b := range blobs {
-		if m[b.ID] == nil {
-			m[b.ID] = make(map[pack.ID]Location)
+		if old, ok := fresh[b.ID]; !ok || b.Offset < old.Offset {
+			fresh[b.ID] = b
 		}
-		if _, ok := m[b.ID][packID]; ok {
-			continue // AddPack keeps the first
+	}
+	for id, b := range fresh {
+		if m[id] == nil {
+			m[id] = make(map[pack.ID]Location)
 		}
-		m[b.ID][packID] = Location{Pack: packID, Type: b.Type, Compression: b.Compression,
-			Offset: b.Offset, Length: b.Length, Base: b.Base}
+		if _, ok := m[id][packID]; !ok {
+			m[id][packID] = Location{Pack: packID, Type: b.Type, Compression: b.Compression,
+				Offset: b.Offset, Length: b.Length, Base: b.Base}
+		}
 	}
 }
 
@@ -191,6 +198,8 @@ func TestIndexCases(t *testing.T) {
 	data := pack.Blob{Type: pack.DataBlob, Compression: pack.Zstd, ID: randID(rng), Offset: 0, Length: 10, RawLength: 20}
 	tree := pack.Blob{Type: pack.TreeBlob, Compression: pack.Raw, ID: randID(rng), Offset: 10, Length: 30, RawLength: 20}
 	delta := pack.Blob{Type: pack.DataBlob, Compression: pack.Delta, ID: randID(rng), Base: data.ID, Offset: 40, Length: 5, RawLength: 20}
+	tree2 := tree // the same blob at a smaller offset
+	tree2.Offset = 5
 	type add struct {
 		pack  pack.ID
 		blobs []pack.Blob
@@ -204,7 +213,7 @@ func TestIndexCases(t *testing.T) {
 		{"one-pack", []add{{packA, []pack.Blob{data, tree, delta}}}},
 		{"duplicates-across-packs", []add{{packB, []pack.Blob{data, tree}}, {packA, []pack.Blob{data}}}},
 		{"same-pack-twice", []add{{packA, []pack.Blob{data, tree}}, {packA, []pack.Blob{tree, data}}}},
-		{"same-blob-twice-in-a-pack", []add{{packA, []pack.Blob{data, data}}}},
+		{"same-blob-twice-in-a-pack", []add{{packA, []pack.Blob{tree, data, tree2}}}},
 		{"base-arrives-later", []add{{packA, []pack.Blob{delta}}, {packB, []pack.Blob{data}}}},
 		{"base-never-arrives", []add{{packA, []pack.Blob{delta, tree}}}},
 	}

@@ -6,16 +6,19 @@ import (
 	"strata/pack"
 )
 
-// Pending entries are kept as sorted runs, one per AddPack, merged like a
-// binary counter: while a run is at least half the size of the one before
-// it, the two become one. There are then only O(log n) runs to search, and
-// each pending entry is copied O(log n) times. A Go map would be simpler,
-// but costs over 100 bytes an entry, which a large backup would notice.
+// Pending entries are kept as sorted runs, one per AddPack, merged like the
+// levels of a log-structured merge tree: while a run is at least
+// 1/runRatio the size of the one before it, the two become one. Each run
+// is then more than runRatio times smaller than the one before, so there
+// are only O(log n) runs for a lookup to search, and each pending entry is
+// copied O(log n) times. A Go map would be simpler, but costs over 100
+// bytes an entry, which a large backup would notice.
+const runRatio = 4
 
-// mergeRuns restores the rule that each run is less than half the size of
-// the one before it, after a run was appended.
+// mergeRuns restores the rule that each run is more than runRatio times
+// smaller than the one before it, after a run was appended.
 func (s *state) mergeRuns() {
-	for n := len(s.runs); n >= 2 && s.runs[n-2].len() <= 2*s.runs[n-1].len(); n = len(s.runs) {
+	for n := len(s.runs); n >= 2 && s.runs[n-2].len() <= runRatio*s.runs[n-1].len(); n = len(s.runs) {
 		s.mergeLastRuns()
 	}
 }
@@ -46,10 +49,15 @@ func (s *state) mergeLastRuns() {
 // the ID (not the ordinal) of their packs, so that the order does not
 // depend on the order packs were added in.
 func (s *state) compare(keyA []byte, packA uint32, keyB []byte, packB uint32) int {
-	if c := bytes.Compare(keyA, keyB); c != 0 {
+	if c := compareKeys(keyA, keyB); c != 0 {
 		return c
 	}
-	return bytes.Compare(s.packs[packA][:], s.packs[packB][:])
+	return s.comparePacks(packA, packB)
+}
+
+// comparePacks orders two pack ordinals by the IDs of their packs.
+func (s *state) comparePacks(a, b uint32) int {
+	return bytes.Compare(s.packs[a][:], s.packs[b][:])
 }
 
 // compact merges all pending entries into a new main table, then rewrites

@@ -19,6 +19,8 @@ type Decoder struct {
 	// delta holds single-goroutine zstd decoders, given the base as a
 	// dictionary for one delta blob at a time.
 	delta sync.Pool
+	// scratch holds opened payloads until they are decompressed.
+	scratch buffers
 }
 
 // decoderOptions bound every decode: output stops at cap(dst), which Decode
@@ -43,7 +45,9 @@ func NewDecoder(s Sealer) (*Decoder, error) {
 // Decode opens sealed, the bytes of blob b in its pack, decompresses it as
 // b.Compression says and appends the plaintext to dst. For a delta blob,
 // base must be the plaintext of blob b.Base; for other blobs it must be nil.
-// Decode fails unless the plaintext has exactly b.RawLength bytes; it does
+// Decode fails unless the plaintext has exactly b.RawLength bytes (for a
+// compressed blob, RawLength 0 means unknown: the length declared in the
+// zstd frame is used, bounded by MaxBlobSize); it does
 // not check the plaintext against b.ID (only the holder of the ID key can).
 // Authentication failures wrap the Sealer's error; every other mismatch
 // wraps ErrInvalidBlob.
@@ -54,7 +58,15 @@ func (d *Decoder) Decode(dst, sealed []byte, b Blob, base []byte) ([]byte, error
 	if int64(len(sealed)) != int64(b.Length) {
 		return nil, fmt.Errorf("decoding %s: %w: got %d sealed bytes, entry says %d", b, ErrInvalidBlob, len(sealed), b.Length)
 	}
-	if err := checkSealedLength(b, d.sealer.Overhead()); err != nil {
+	// The in-memory index does not keep plaintext lengths: a compressed
+	// blob whose RawLength is 0 (never valid for zstd or delta blobs) takes
+	// it from its zstd frame header below.
+	unknownLength := b.RawLength == 0 && b.Compression != Raw
+	if unknownLength {
+		if int64(b.Length) < int64(d.sealer.Overhead()) {
+			return nil, fmt.Errorf("decoding blob: %w: blob %s: sealed length %d is shorter than the sealing overhead", ErrInvalidBlob, b.ID.Short(), b.Length)
+		}
+	} else if err := checkSealedLength(b, d.sealer.Overhead()); err != nil {
 		return nil, fmt.Errorf("decoding blob: %w: %w", ErrInvalidBlob, err)
 	}
 	switch {
@@ -76,13 +88,22 @@ func (d *Decoder) Decode(dst, sealed []byte, b Blob, base []byte) ([]byte, error
 		return out, nil
 	}
 
-	payload, err := d.sealer.Open(nil, sealed)
+	pbuf := d.scratch.get()
+	payload, err := d.sealer.Open((*pbuf)[:0], sealed)
+	defer d.scratch.put(pbuf, payload)
 	if err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", b, err)
 	}
+	if unknownLength {
+		var h zstd.Header
+		if err := h.Decode(payload); err != nil || !h.HasFCS || h.FrameContentSize == 0 || h.FrameContentSize > MaxBlobSize {
+			return nil, fmt.Errorf("decoding %s: %w: zstd frame does not declare a valid plaintext length", b, ErrInvalidBlob)
+		}
+		b.RawLength = uint32(h.FrameContentSize)
+	}
 	// The capacity limit makes zstd stop at RawLength bytes of output.
 	dst = slices.Grow(dst, int(b.RawLength))
-	limited := dst[:start:start+int(b.RawLength)]
+	limited := dst[: start : start+int(b.RawLength)]
 	var out []byte
 	if b.Compression == Delta {
 		out, err = d.decodeDelta(payload, limited, base)

@@ -8,8 +8,8 @@
 // index files. Sealing is done through the small Sealer interface, which the
 // repository's master key implements; pack imports no strata/repo package.
 // Everything a decoder reads is untrusted: malformed input yields an error
-// naming what is wrong, never a panic or an allocation larger than the
-// limits below.
+// naming what is wrong, never a panic, and never an allocation beyond
+// MaxBlobSize for a blob or MaxHeaderSize for a header.
 //
 // Words: blob (a data or tree blob, named by its ID), pack, header, entry
 // (one blob's description in the header: Blob), sealed (encrypted and

@@ -26,6 +26,8 @@ type Encoder struct {
 	// delta holds single-goroutine zstd encoders that are re-armed with a
 	// new base dictionary for each delta blob.
 	delta sync.Pool
+	// scratch holds compressed payloads until they are sealed.
+	scratch buffers
 }
 
 // NewEncoder returns an Encoder that compresses at level and seals with s.
@@ -55,11 +57,16 @@ func (e *Encoder) Encode(dst, plain, base []byte) (sealed []byte, c Compression,
 		return nil, 0, fmt.Errorf("encoding blob: base of %d bytes exceeds the maximum blob size %d", len(base), MaxBlobSize)
 	}
 	payload, c := plain, Raw
-	if z := e.zstd.EncodeAll(plain, nil); len(z) < len(payload) {
+	zbuf := e.scratch.get()
+	z := e.zstd.EncodeAll(plain, (*zbuf)[:0])
+	defer e.scratch.put(zbuf, z)
+	if len(z) < len(payload) {
 		payload, c = z, Zstd
 	}
 	if len(base) > 0 {
-		d, err := e.encodeDelta(plain, base)
+		dbuf := e.scratch.get()
+		d, err := e.encodeDelta((*dbuf)[:0], plain, base)
+		defer e.scratch.put(dbuf, d)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -70,8 +77,9 @@ func (e *Encoder) Encode(dst, plain, base []byte) (sealed []byte, c Compression,
 	return e.sealer.Seal(dst, payload), c, nil
 }
 
-// encodeDelta compresses plain with base as a raw-content dictionary.
-func (e *Encoder) encodeDelta(plain, base []byte) ([]byte, error) {
+// encodeDelta appends plain compressed with base as a raw-content
+// dictionary to dst.
+func (e *Encoder) encodeDelta(dst, plain, base []byte) ([]byte, error) {
 	enc, _ := e.delta.Get().(*zstd.Encoder)
 	if enc == nil {
 		var err error
@@ -86,7 +94,7 @@ func (e *Encoder) encodeDelta(plain, base []byte) ([]byte, error) {
 	// The streaming API hashes the dictionary once per blob; EncodeAll on
 	// a re-armed encoder would hash it twice (once for the unused stream
 	// state), halving throughput.
-	out := &appendWriter{buf: make([]byte, 0, len(plain)/2)}
+	out := &appendWriter{buf: dst}
 	if err := enc.ResetWithOptions(out, zstd.WithEncoderDictRaw(deltaDictID, base)); err != nil {
 		return nil, fmt.Errorf("delta-compressing blob: %w", err)
 	}

@@ -141,7 +141,12 @@ func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Locatio
 			return nil, fmt.Errorf("blob %s in pack %s: base: %w", id, loc.Pack, err)
 		}
 	}
+	// The in-memory index keeps no plaintext length: a raw blob's follows
+	// from its sealed length, a compressed one's from its zstd frame.
 	b := pack.Blob{Type: loc.Type, Compression: loc.Compression, ID: id, Base: loc.Base, Offset: loc.Offset, Length: loc.Length}
+	if b.Compression == pack.Raw && int(b.Length) >= r.key.Overhead() {
+		b.RawLength = b.Length - uint32(r.key.Overhead())
+	}
 	plain, err := r.dec.Decode(nil, sealed, b, base)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s in pack %s: %w: %v", id, loc.Pack, ErrDamaged, err)

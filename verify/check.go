@@ -66,6 +66,7 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	if err != nil {
 		return nil, fmt.Errorf("loading index: %w", err)
 	}
+	slices.SortFunc(badFiles, func(a, b *repo.IndexFileError) int { return compareIDs(a.File, b.File) })
 	for _, f := range badFiles {
 		c.report.Findings = append(c.report.Findings, &DamagedIndexFile{File: f.File, Err: f.Err})
 	}

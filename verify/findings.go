@@ -28,7 +28,8 @@ func (s Severity) String() string {
 
 // Finding is one problem check found. Every finding is one of the pointer
 // types below; use errors.As or a type switch to get at its IDs. Blob and
-// snapshot lists are sorted by ID.
+// snapshot lists are sorted by ID. Findings marshal to JSON with their
+// fields, IDs in hex, and Err as the string "error".
 type Finding interface {
 	error
 	Severity() Severity
@@ -40,7 +41,7 @@ type Finding interface {
 // list the same blobs.
 type DamagedIndexFile struct {
 	File pack.ID
-	Err  error
+	Err  error `json:"-"`
 }
 
 // MissingPack: the index names a pack that is not in storage. Blobs are
@@ -65,15 +66,17 @@ type PackHeaderMismatch struct {
 
 // DamagedPack: a pack's bytes do not hash to its name, it cannot be read,
 // its header cannot be opened, or (with --read-data) some of its blobs fail
-// to decrypt, decompress or match their ID. Blobs are the blobs found
-// damaged (none when only the header or the hash is wrong and the blobs
-// were not or could still be read); Snapshots those that lose data because
-// some of these blobs have no other intact copy.
+// to decrypt, decompress or match their ID. DataRead says whether the whole
+// pack was read and its blobs verified. Blobs are the blobs found damaged
+// (none when only the header, its length or the hash is wrong, or when the
+// data was not read); Snapshots those that lose data because some of these
+// blobs have no other intact copy.
 type DamagedPack struct {
 	Pack      pack.ID
 	Blobs     []pack.ID
 	Snapshots []pack.ID
-	Err       error
+	DataRead  bool
+	Err       error `json:"-"`
 }
 
 // MissingBlob: a snapshot references a tree or data blob that is not in
@@ -101,13 +104,13 @@ type MissingBase struct {
 type DamagedBlob struct {
 	Blob      pack.ID
 	Snapshots []pack.ID
-	Err       error
+	Err       error `json:"-"`
 }
 
 // DamagedSnapshot: a snapshot file could not be read, opened or decoded.
 type DamagedSnapshot struct {
 	Snapshot pack.ID
-	Err      error
+	Err      error `json:"-"`
 }
 
 // DamagedTree: a tree blob is indexed but could not be loaded or decoded,
@@ -118,7 +121,7 @@ type DamagedTree struct {
 	Snapshot  pack.ID
 	Path      string
 	Snapshots []pack.ID
-	Err       error
+	Err       error `json:"-"`
 }
 
 // UnreferencedPacks (a notice): packs in storage that no index file names,
@@ -145,49 +148,53 @@ func (e *DamagedSnapshot) Unwrap() error  { return e.Err }
 func (e *DamagedTree) Unwrap() error      { return e.Err }
 
 func (e *DamagedIndexFile) Error() string {
-	return fmt.Sprintf("index file %s is damaged: %v; the packs it lists are reported as unreferenced below and "+
+	return fmt.Sprintf("index file %s is damaged: %v; packs only it lists are reported as unreferenced, and "+
 		"nothing is lost if they are intact (a later strata version rebuilds the index from the pack headers)",
 		handle(backend.IndexFile, e.File), e.Err)
 }
 
 func (e *MissingPack) Error() string {
-	return fmt.Sprintf("pack %s is named by the index but missing from storage; it held %s; %s",
-		handle(backend.PackFile, e.Pack), blobList(e.Blobs), lossAdvice(e.Snapshots, "this pack"))
+	return fmt.Sprintf("pack %s is named by the index but missing from storage; %s",
+		handle(backend.PackFile, e.Pack), lossAdvice(e.Snapshots, e.Blobs, "this pack"))
 }
 
 func (e *PackHeaderMismatch) Error() string {
 	s := fmt.Sprintf("pack %s does not match the index: %s", handle(backend.PackFile, e.Pack), e.Detail)
 	if len(e.Snapshots) > 0 {
-		s += fmt.Sprintf("; %s cannot be loaded through the index, so snapshots %s cannot be fully restored",
-			blobList(e.Blobs), idList(e.Snapshots))
+		s += fmt.Sprintf("; %s cannot be loaded through the index, so %s cannot be fully restored",
+			blobList(e.Blobs), snapshotList(e.Snapshots))
 	}
 	return s + "; the pack header is authoritative: a later strata version rebuilds the index from it"
 }
 
 func (e *DamagedPack) Error() string {
 	s := fmt.Sprintf("pack %s is damaged: %v", handle(backend.PackFile, e.Pack), e.Err)
-	if len(e.Blobs) == 0 {
-		return s + "; no blob in it was found damaged, but the pack cannot be trusted: " +
-			"restore it from another copy of the repository if you have one (a later strata version rewrites it)"
+	switch {
+	case len(e.Blobs) == 0 && !e.DataRead:
+		return s + "; its blobs were not read: run `strata check --read-data` to find out which are damaged"
+	case len(e.Blobs) == 0:
+		return s + "; every blob in it still loads through the index, so no snapshot loses data yet, " +
+			"but the pack must not be trusted: restore the file from another copy of the repository if you have one " +
+			"(a later strata version rewrites such packs)"
 	}
-	return fmt.Sprintf("%s; %s fail verification; %s", s, blobList(e.Blobs), lossAdvice(e.Snapshots, "this pack"))
+	return s + "; " + lossAdvice(e.Snapshots, e.Blobs, "this pack")
 }
 
 func (e *MissingBlob) Error() string {
-	return fmt.Sprintf("%s blob %s, referenced by snapshot %s at %s, is not in the index; snapshots %s cannot be fully restored; "+
+	return fmt.Sprintf("%s blob %s, referenced by snapshot %s at %s, is not in the index; %s cannot be fully restored; "+
 		"if a pack holding it survives (see unreferenced packs), a later strata version can re-index it, else the data is lost "+
 		"unless another copy of the repository has it",
-		e.Type, e.Blob.Short(), e.Snapshot.Short(), e.Path, idList(e.Snapshots))
+		e.Type, e.Blob.Short(), e.Snapshot.Short(), e.Path, snapshotList(e.Snapshots))
 }
 
 func (e *MissingBase) Error() string {
 	return fmt.Sprintf("delta blob %s cannot be decoded: its base %s is not in the index; %s",
-		e.Blob.Short(), e.Base.Short(), lossAdvice(e.Snapshots, "the base"))
+		e.Blob.Short(), e.Base.Short(), lossAdvice(e.Snapshots, []pack.ID{e.Blob}, "the base"))
 }
 
 func (e *DamagedBlob) Error() string {
 	return fmt.Sprintf("blob %s cannot be loaded (found while verifying a delta blob built on it): %v; %s",
-		e.Blob.Short(), e.Err, lossAdvice(e.Snapshots, "its pack"))
+		e.Blob.Short(), e.Err, lossAdvice(e.Snapshots, []pack.ID{e.Blob}, "its pack"))
 }
 
 func (e *DamagedSnapshot) Error() string {
@@ -198,24 +205,28 @@ func (e *DamagedSnapshot) Error() string {
 
 func (e *DamagedTree) Error() string {
 	return fmt.Sprintf("tree blob %s (first met in snapshot %s at %s) cannot be loaded: %v; "+
-		"snapshots %s cannot be restored below %s",
-		e.Tree.Short(), e.Snapshot.Short(), e.Path, e.Err, idList(e.Snapshots), e.Path)
+		"%s cannot be restored below that folder",
+		e.Tree.Short(), e.Snapshot.Short(), e.Path, e.Err, snapshotList(e.Snapshots))
 }
 
 func (e *UnreferencedPacks) Error() string {
 	n := len(e.Packs)
-	return fmt.Sprintf("%d pack%s not referenced by the index (left by an interrupted backup; a later prune removes them): %s",
-		n, plural(n, " is", "s are"), idList(e.Packs))
+	return fmt.Sprintf("%d pack%s not referenced by the index (left by an interrupted backup; a later prune removes %s): %s",
+		n, plural(n, " is", "s are"), plural(n, "it", "them"), idList(e.Packs))
 }
 
-// lossAdvice says which snapshots lose data and what can still be done.
-func lossAdvice(snapshots []pack.ID, where string) string {
+// lossAdvice says which snapshots lose data through blobs, and what can
+// still be done.
+func lossAdvice(snapshots, blobs []pack.ID, where string) string {
 	if len(snapshots) == 0 {
-		return "no snapshot loses data through them (they have another intact copy, or no snapshot uses them)"
+		return fmt.Sprintf("no snapshot loses data through %s (another intact copy exists, or no snapshot uses it)", blobList(blobs))
 	}
-	return fmt.Sprintf("snapshot%s %s depend%s on them and cannot be fully restored; "+
-		"the data in those blobs is lost unless another copy of the repository has %s",
-		plural(len(snapshots), "", "s"), idList(snapshots), plural(len(snapshots), "s", ""), where)
+	return fmt.Sprintf("%s cannot be fully restored: %s on %s, whose data is lost unless another copy of the repository has %s",
+		snapshotList(snapshots), plural(len(snapshots), "it depends", "they depend"), blobList(blobs), where)
+}
+
+func snapshotList(ids []pack.ID) string {
+	return plural(len(ids), "snapshot ", "snapshots ") + idList(ids)
 }
 
 // maxListed bounds how many IDs a message names; the finding's fields

@@ -71,11 +71,8 @@ func (c *checker) collectFindings(w *walker) {
 			continue
 		}
 		if len(res.errs) > 0 || len(res.damaged) > 0 {
-			errs := res.errs
-			if n := len(res.blobErrs); n > 0 {
-				errs = append(errs, fmt.Errorf("%d blob%s fail verification: %w", n, plural(n, "", "s"), errList(res.blobErrs)))
-			}
-			add(&DamagedPack{Pack: p, Blobs: res.damaged, Snapshots: losing(res.damaged), Err: errList(errs)})
+			errs := append(res.errs, res.blobErrs...)
+			add(&DamagedPack{Pack: p, Blobs: res.damaged, Snapshots: losing(res.damaged), DataRead: res.dataRead, Err: errList(errs)})
 		}
 		if len(res.mismatch) > 0 {
 			blobs := uniqueIDs(res.mismatchBlobs)

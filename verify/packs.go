@@ -16,8 +16,9 @@ import (
 
 // packResult collects what went wrong with one pack.
 type packResult struct {
-	missing bool
-	errs    []error // reading, hashing or opening the header
+	missing  bool
+	dataRead bool    // the whole pack was read and its blobs verified
+	errs     []error // reading, hashing or opening the header
 
 	mismatch      []string  // index entries that differ from the header
 	mismatchBlobs []pack.ID // their blob IDs
@@ -176,7 +177,7 @@ func describeBlob(b pack.Blob) string {
 // as a load through the index would read it, and each header entry that no
 // index entry matches.
 func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) {
-	res := &packResult{}
+	res := &packResult{dataRead: true}
 	data, err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: p.String()}, 0, 0)
 	switch {
 	case ctx.Err() != nil:
@@ -216,12 +217,16 @@ func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) 
 		byID = c.compareHeader(p, header, res)
 	}
 
-	indexed := make(map[pack.ID]bool, len(c.packBlobs[p]))
+	// Each index entry is verified as a load through the index reads it.
+	// When it differs from a readable header, a failure is the index's
+	// fault, reported by PackHeaderMismatch; the header entry is then
+	// verified on its own below.
+	verified := make(map[pack.ID]bool, len(c.packBlobs[p]))
 	var buf []byte
 	for _, id := range c.packBlobs[p] {
 		loc, _ := c.location(id, p)
 		hb, inHeader := byID[id]
-		indexed[id] = inHeader && sameEntry(loc, hb)
+		matches := inHeader && sameEntry(loc, hb)
 		raw := hb.RawLength
 		if !inHeader {
 			raw = c.rawLength(ctx, id, p)
@@ -233,13 +238,16 @@ func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) 
 				return nil, ctx.Err()
 			}
 			c.markBad(id, p)
-			res.damaged = append(res.damaged, id)
-			res.blobErrs = append(res.blobErrs, err)
+			if matches || header == nil {
+				res.damaged = append(res.damaged, id)
+				res.blobErrs = append(res.blobErrs, err)
+			}
 		}
+		verified[id] = matches
 	}
 	for _, hb := range header {
-		if indexed[hb.ID] {
-			continue // verified above through its identical index entry
+		if verified[hb.ID] {
+			continue
 		}
 		if buf, err = c.verifyBlob(ctx, data, hb, buf); err != nil {
 			if ctx.Err() != nil {
@@ -279,7 +287,7 @@ func (c *checker) verifyBlob(ctx context.Context, data []byte, b pack.Blob, buf 
 	}
 	plain, err := c.dec.Decode(buf[:0], data[b.Offset:end], b, base)
 	if err != nil {
-		return buf, fmt.Errorf("%s: %w", b, err)
+		return buf, err // names the blob
 	}
 	if c.r.Key().BlobID(plain) != b.ID {
 		return plain, fmt.Errorf("%s: plaintext does not match its ID", b)

@@ -1,16 +1,10 @@
 package verify
 
 import (
-	"errors"
-	"fmt"
 	"sync/atomic"
 
 	"strata/pack"
 )
-
-// ErrFindings is what Report.Err wraps when check found damage;
-// cmd/strata maps it to exit code 3.
-var ErrFindings = errors.New("check found damage")
 
 // Report is the outcome of a check.
 type Report struct {
@@ -44,15 +38,6 @@ func (r *Report) Errors() int {
 		}
 	}
 	return n
-}
-
-// Err returns nil when the report is OK, and otherwise an error wrapping
-// ErrFindings that counts the errors.
-func (r *Report) Err() error {
-	if n := r.Errors(); n > 0 {
-		return fmt.Errorf("%w: %d error%s (see above)", ErrFindings, n, plural(n, "", "s"))
-	}
-	return nil
 }
 
 // Progress holds counters that check updates as it goes and a caller may

@@ -29,7 +29,7 @@ type globals struct {
 func run(ctx context.Context, args []string, e *env) int {
 	g := &globals{env: e}
 	app := newApp(g)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, interspersed(app, args))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "strata: %v\n", err)
 	}

@@ -15,7 +15,7 @@ import (
 
 // cli runs strata commands in-process against one repository folder, with
 // the password in STRATA_PASSWORD_FILE and cheap key derivation.
-type cli struct {
+type tcli struct {
 	t      *testing.T
 	repo   string
 	vars   map[string]string
@@ -23,20 +23,20 @@ type cli struct {
 	pwFile string
 }
 
-func newCLI(t *testing.T) *cli {
+func newCLI(t *testing.T) *tcli {
 	t.Helper()
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "pw")
 	if err := os.WriteFile(pw, []byte("secret-pw\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &cli{t: t, repo: filepath.Join(dir, "repo"), pwFile: pw}
+	c := &tcli{t: t, repo: filepath.Join(dir, "repo"), pwFile: pw}
 	c.vars = map[string]string{"STRATA_REPOSITORY": c.repo, "STRATA_PASSWORD_FILE": pw, "TMPDIR": t.TempDir()}
 	return c
 }
 
 // run returns stdout, stderr and the exit code.
-func (c *cli) run(args ...string) (string, string, int) {
+func (c *tcli) run(args ...string) (string, string, int) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
 	e := &env{
@@ -50,7 +50,7 @@ func (c *cli) run(args ...string) (string, string, int) {
 }
 
 // ok runs a command that must succeed and returns its stdout.
-func (c *cli) ok(args ...string) string {
+func (c *tcli) ok(args ...string) string {
 	c.t.Helper()
 	out, errOut, code := c.run(args...)
 	if code != 0 {
@@ -59,7 +59,7 @@ func (c *cli) ok(args ...string) string {
 	return out
 }
 
-func (c *cli) repoSize() int64 {
+func (c *tcli) repoSize() int64 {
 	var n int64
 	_ = filepath.Walk(c.repo, func(_ string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() {
@@ -70,7 +70,7 @@ func (c *cli) repoSize() int64 {
 	return n
 }
 
-func (c *cli) check() {
+func (c *tcli) check() {
 	c.t.Helper()
 	if out := c.ok("check", "--read-data"); !strings.Contains(out, "no errors were found") {
 		c.t.Fatalf("check output: %s", out)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -54,7 +55,7 @@ depend on them.
 			defer lock.Unlock(context.WithoutCancel(c.Context))
 			p := opts.Progress
 			bar := progress.Start(g.env.stderr, g.showProgress(), "check", func() (uint64, uint64, string) {
-				return uint64(p.BytesRead.Load()), uint64(p.BytesTotal.Load()), fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())
+				return uint64(p.BytesRead.Load()), 0, fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())
 			})
 			rep, err := verify.Check(c.Context, r, opts)
 			bar.Stop()
@@ -62,15 +63,12 @@ depend on them.
 				return err
 			}
 			if asJSON {
-				if err := printJSON(g.env.stdout, rep.JSON()); err != nil {
+				if err := printJSON(g.env.stdout, checkJSON(rep)); err != nil {
 					return err
 				}
 			} else {
 				for _, f := range rep.Findings {
-					fmt.Fprintf(g.env.stdout, "error: %v\n", f)
-				}
-				if n := len(rep.UnreferencedPacks); n > 0 {
-					fmt.Fprintf(g.env.stdout, "notice: %d packs are not referenced by the index (left by an interrupted backup; a later prune removes them)\n", n)
+					fmt.Fprintf(g.env.stdout, "%v: %v\n", f.Severity(), f)
 				}
 				fmt.Fprintf(g.env.stdout, "checked %d snapshots, %d trees, %d packs, %d blobs", rep.Snapshots, rep.Trees, rep.Packs, rep.Blobs)
 				if rep.DataBytesRead > 0 {
@@ -79,7 +77,7 @@ depend on them.
 				fmt.Fprintln(g.env.stdout)
 			}
 			if !rep.OK() {
-				return fmt.Errorf("%w: check found %d problems", errCheckFailed, len(rep.Findings))
+				return fmt.Errorf("%w: check found %d errors", errCheckFailed, rep.Errors())
 			}
 			if !asJSON {
 				fmt.Fprintln(g.env.stdout, "no errors were found")
@@ -87,4 +85,40 @@ depend on them.
 			return nil
 		},
 	}
+}
+
+// checkReportJSON is the shape of `check --json`.
+type checkReportJSON struct {
+	OK                bool          `json:"ok"`
+	Snapshots         int           `json:"snapshots"`
+	Trees             int           `json:"trees"`
+	Packs             int           `json:"packs"`
+	Blobs             int           `json:"blobs"`
+	PacksRead         int           `json:"packs_read"`
+	DataBytesRead     int64         `json:"data_bytes_read"`
+	UnreferencedPacks []string      `json:"unreferenced_packs"`
+	Findings          []findingJSON `json:"findings"`
+}
+
+type findingJSON struct {
+	Severity string `json:"severity"`
+	Kind     string `json:"kind"`
+	Message  string `json:"message"`
+	Detail   any    `json:"detail"`
+}
+
+func checkJSON(rep *verify.Report) checkReportJSON {
+	out := checkReportJSON{
+		OK: rep.OK(), Snapshots: rep.Snapshots, Trees: rep.Trees, Packs: rep.Packs, Blobs: rep.Blobs,
+		PacksRead: rep.PacksRead, DataBytesRead: rep.DataBytesRead,
+		UnreferencedPacks: []string{}, Findings: []findingJSON{},
+	}
+	for _, id := range rep.UnreferencedPacks {
+		out.UnreferencedPacks = append(out.UnreferencedPacks, id.String())
+	}
+	for _, f := range rep.Findings {
+		kind := strings.TrimPrefix(fmt.Sprintf("%T", f), "*verify.")
+		out.Findings = append(out.Findings, findingJSON{Severity: f.Severity().String(), Kind: kind, Message: f.Error(), Detail: f})
+	}
+	return out
 }

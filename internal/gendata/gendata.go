@@ -22,7 +22,8 @@ var (
 // Row writes the row with the given id and version; a higher version is
 // the same customer after an update.
 func Row(w io.Writer, id int64, version int) {
-	rng := rand.New(rand.NewSource(id*7919 + int64(version)))
+	rng := new(splitmix)
+	*rng = splitmix(uint64(id)*7919 + uint64(version)<<40)
 	first := firstNames[rng.Intn(len(firstNames))]
 	last := lastNames[rng.Intn(len(lastNames))]
 	created := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(id) * 97 * time.Second)
@@ -90,3 +91,18 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// splitmix is a tiny deterministic generator: seeding math/rand for every
+// row would cost more than writing the row.
+type splitmix uint64
+
+func (s *splitmix) next() uint64 {
+	*s += 0x9e3779b97f4a7c15
+	z := uint64(*s)
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// Intn returns a number in [0, n).
+func (s *splitmix) Intn(n int) int { return int(s.next() % uint64(n)) }

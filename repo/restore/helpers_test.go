@@ -12,8 +12,8 @@ import (
 
 	"strata/pack"
 	"strata/repo"
-	"strata/repo/backend/mem"
-	"strata/repo/crypto"
+	"strata/repo/backend"
+	"strata/repo/repotest"
 )
 
 // spec describes a node of a test snapshot; data is cut into blobs of
@@ -65,22 +65,11 @@ func testSnapshot() []spec {
 	}
 }
 
-// newRepo creates a repository on a fresh mem backend.
-func newRepo(t *testing.T) (*repo.Repository, *mem.Backend) {
+// newRepo creates a repository on a fresh mem backend; repotest checks it
+// when the test ends.
+func newRepo(t *testing.T) (*repo.Repository, backend.Storage) {
 	t.Helper()
-	cfg, err := repo.DefaultConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	be := mem.New()
-	r, err := repo.Init(context.Background(), be, "pw", cfg, repo.Options{
-		KDF: crypto.CheapKDFParams(), TempDir: t.TempDir(),
-		Notify: func(msg string) { t.Log("notice:", msg) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, be
+	return repotest.New(t)
 }
 
 // saveSnapshot stores the trees and blobs of specs, flushes, and returns

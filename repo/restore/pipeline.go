@@ -18,8 +18,9 @@ const DefaultWorkers = 8
 // the consumer entries in walk order and starts loading the data blobs of
 // files ahead of it; the consumer writes them in order. So blobs of one
 // file, and of the next small files, load in parallel while the output is
-// written sequentially, and at most `workers` blobs are loading or loaded
-// and not yet taken: memory stays below workers times the largest blob.
+// written sequentially. At most `workers` blobs are loading or loaded and
+// not yet taken, and the consumer holds one more: memory for data stays
+// below (workers+1) times the largest blob.
 type pipeline struct {
 	loader  BlobLoader
 	g       *errgroup.Group

@@ -15,9 +15,9 @@ import (
 )
 
 // Run checks the contract of backend.Storage (see package backend) on
-// storages made by newStorage, one per subtest. newStorage must return a
-// new, empty storage each time; it may use t for temporary folders and
-// cleanups.
+// storages made by newStorage, one per subtest; the subtests run in
+// parallel. newStorage must return a new, empty storage each time, and may
+// be called concurrently; it may use t for temporary folders and cleanups.
 func Run(t *testing.T, newStorage func(t *testing.T) backend.Storage) {
 	tests := []struct {
 		name string
@@ -43,6 +43,7 @@ func Run(t *testing.T, newStorage func(t *testing.T) backend.Storage) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := newStorage(t)
 			if s.Location() == "" {
 				t.Fatal("Location() is empty")

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// interspersed moves a command's flags in front of its arguments, so
+// `strata restore latest --target DIR` works as restic users expect;
+// urfave/cli stops reading flags at the first argument. Everything after
+// "--" stays an argument.
+func interspersed(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	i := 1
+	// Global flags, then the command and any subcommand.
+	var cmd *cli.Command
+	commands := app.Commands
+	flags := app.Flags
+	for i < len(args) {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			out = append(out, a)
+			if takesValue(flags, a) && i+1 < len(args) {
+				out = append(out, args[i+1])
+				i++
+			}
+			i++
+			continue
+		}
+		next := findCommand(commands, a)
+		if next == nil {
+			break
+		}
+		cmd = next
+		out = append(out, a)
+		commands, flags = cmd.Subcommands, cmd.Flags
+		i++
+	}
+	if cmd == nil {
+		return args
+	}
+	var cmdFlags, positional []string
+	for ; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			cmdFlags = append(cmdFlags, a)
+			if takesValue(flags, a) && i+1 < len(args) {
+				cmdFlags = append(cmdFlags, args[i+1])
+				i++
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	out = append(out, cmdFlags...)
+	if len(positional) > 0 {
+		out = append(out, "--")
+		out = append(out, positional...)
+	}
+	return out
+}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.Name == name {
+			return c
+		}
+		for _, a := range c.Aliases {
+			if a == name {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+// takesValue reports whether the flag token a needs the next token as its
+// value: a known non-boolean flag written without "=".
+func takesValue(flags []cli.Flag, a string) bool {
+	name := strings.TrimLeft(a, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
+}
