@@ -26,6 +26,9 @@ func interspersed(app *cli.App, args []string) []string {
 			break
 		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			if cmd != nil {
+				break // the command's own flags and arguments follow
+			}
 			out = append(out, a)
 			if takesValue(flags, a) && i+1 < len(args) {
 				out = append(out, args[i+1])
@@ -46,7 +49,7 @@ func interspersed(app *cli.App, args []string) []string {
 	if cmd == nil {
 		return args
 	}
-	var cmdFlags, positional []string
+	var cmdFlags, globalFlags, positional []string
 	for ; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -54,15 +57,21 @@ func interspersed(app *cli.App, args []string) []string {
 			break
 		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
-			cmdFlags = append(cmdFlags, a)
-			if takesValue(flags, a) && i+1 < len(args) {
-				cmdFlags = append(cmdFlags, args[i+1])
+			// A global flag after the command (`backup -q`) goes in front.
+			dst := &cmdFlags
+			if !known(flags, a) && known(app.Flags, a) {
+				dst = &globalFlags
+			}
+			*dst = append(*dst, a)
+			if takesValue(append(flags, app.Flags...), a) && i+1 < len(args) {
+				*dst = append(*dst, args[i+1])
 				i++
 			}
 			continue
 		}
 		positional = append(positional, a)
 	}
+	out = append(append([]string{out[0]}, globalFlags...), out[1:]...)
 	out = append(out, cmdFlags...)
 	if len(positional) > 0 {
 		out = append(out, "--")
@@ -97,6 +106,19 @@ func takesValue(flags []cli.Flag, a string) bool {
 			if n == name {
 				_, isBool := f.(*cli.BoolFlag)
 				return !isBool
+			}
+		}
+	}
+	return false
+}
+
+// known reports whether the flag token a names one of flags.
+func known(flags []cli.Flag, a string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
 			}
 		}
 	}

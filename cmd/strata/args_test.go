@@ -16,6 +16,8 @@ func TestInterspersed(t *testing.T) {
 		{"strata dump latest -- -weird", "strata dump -- latest -weird"},
 		{"strata check --read-data-subset=1/5", "strata check --read-data-subset=1/5"},
 		{"strata nope a --b", "strata nope a --b"},
+		{"strata backup -q --stdin", "strata -q backup --stdin"},
+		{"strata snapshots --repo /r --json", "strata --repo /r snapshots --json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
