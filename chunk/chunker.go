@@ -8,8 +8,8 @@ import (
 	"github.com/restic/chunker"
 )
 
-// readSize is the most the Chunker asks its reader for at once, until a
-// chunk in progress needs a larger buffer.
+// readSize is the size of a Chunker's buffer until a chunk in progress needs
+// a larger one; reads fill whatever of the buffer is free.
 const readSize = 1 << 20
 
 // Chunker cuts a stream into chunks (docs/design.md, "Chunking").
@@ -34,7 +34,8 @@ const readSize = 1 << 20
 // most MaxSize bytes, and at least MinSize bytes except the last.
 //
 // A Chunker reads ahead into one buffer that starts at 1 MiB and grows to
-// at most max(2*MaxSize, 1 MiB) when chunks are large.
+// at most max(2*MaxSize, 1 MiB) when chunks are large. A Chunker is not
+// safe for concurrent use; Reset reuses it for the next stream.
 type Chunker struct {
 	p     Params
 	rd    io.Reader

@@ -66,23 +66,23 @@ func (p *Pol) UnmarshalText(b []byte) error {
 }
 
 // Params are the chunking parameters. A repository stores them in its
-// config; changing any of them changes every cut, so new backups would no
-// longer share chunks with old ones.
+// config (Pol as text, see Pol); changing any of them changes every cut,
+// so new backups would no longer share chunks with old ones.
 type Params struct {
 	// Pol is the repository's polynomial.
-	Pol Pol `json:"polynomial"`
+	Pol Pol
 	// MinSize is the smallest chunk in bytes; only the last chunk of a
 	// stream may be shorter.
-	MinSize uint `json:"min_size"`
+	MinSize uint
 	// AvgBits sets the fingerprint mask: a cut is made where the low AvgBits
 	// bits of the fingerprint are zero, so the expected size past MinSize
 	// is 1<<AvgBits bytes.
-	AvgBits uint `json:"avg_bits"`
+	AvgBits uint
 	// MaxSize is the hard limit: no chunk is longer.
-	MaxSize uint `json:"max_size"`
+	MaxSize uint
 	// LineAligned moves each cut to just after a newline; see Chunker for
 	// the exact rule.
-	LineAligned bool `json:"line_aligned"`
+	LineAligned bool
 }
 
 // Defaults for the two kinds of data strata backs up. The figures behind

@@ -51,24 +51,26 @@ func TestRandomPolynomial(t *testing.T) {
 	}
 }
 
-func TestParamsJSON(t *testing.T) {
-	p := TableParams(testPol)
-	b, err := json.Marshal(p)
+func TestPolJSON(t *testing.T) {
+	type config struct {
+		Pol Pol `json:"chunker_polynomial"`
+	}
+	b, err := json.Marshal(config{testPol})
 	if err != nil {
 		t.Fatal(err)
 	}
-	const want = `{"polynomial":"3da3358b4dc173","min_size":16384,"avg_bits":16,"max_size":524288,"line_aligned":true}`
+	const want = `{"chunker_polynomial":"3da3358b4dc173"}`
 	if string(b) != want {
 		t.Fatalf("JSON = %s, want %s", b, want)
 	}
-	var back Params
+	var back config
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back != p {
-		t.Fatalf("round trip gave %+v, want %+v", back, p)
+	if back.Pol != testPol {
+		t.Fatalf("round trip gave %v, want %v", back.Pol, testPol)
 	}
-	if err := json.Unmarshal([]byte(`{"polynomial":"xyz"}`), &back); err == nil {
+	if err := json.Unmarshal([]byte(`{"chunker_polynomial":"xyz"}`), &back); err == nil {
 		t.Fatal("Unmarshal of a non-hex polynomial succeeded")
 	}
 }

@@ -3,10 +3,10 @@
 //
 // An index file (File; Encode, Decode) lists the blobs of some packs, as
 // their pack headers do, so that a repository can be opened without reading
-// every pack header; a file written by compaction also names the index
-// files it supersedes. The in-memory index (Index) holds the entries of all
+// every pack header; a file written to replace others names the files it
+// supersedes. The in-memory index (Index) holds the entries of all
 // loaded index files and of the packs a backup adds, and looks blobs up by
-// ID in well under 48 bytes of memory an entry.
+// ID in about 47 bytes of memory an entry.
 //
 // Layer: index sits below repo and above pack. It uses pack's IDs and blob
 // descriptions (pack.Blob), and knows nothing of repositories, backends,

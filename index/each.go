@@ -1,6 +1,10 @@
 package index
 
-import "strata/pack"
+import (
+	"encoding/binary"
+
+	"strata/pack"
+)
 
 // Each calls fn for every entry, in order of blob ID and then pack ID,
 // until fn returns false. It visits the entries present when it was
@@ -14,11 +18,11 @@ func (x *Index) Each(fn func(id pack.ID, loc Location) bool) {
 
 	// Merge the main table and the runs on the fly, one cursor each.
 	var cursors []*cursor
-	if c := (&cursor{t: s.main.table, main: &s.main}); c.load() {
+	if c := (&cursor{t: &s.main}); c.load() {
 		cursors = append(cursors, c)
 	}
-	for _, r := range s.runs {
-		if c := (&cursor{t: r}); c.load() {
+	for k := range s.runs {
+		if c := (&cursor{t: &s.runs[k]}); c.load() {
 			cursors = append(cursors, c)
 		}
 	}
@@ -42,10 +46,9 @@ func (x *Index) Each(fn func(id pack.ID, loc Location) bool) {
 
 // cursor walks one table in order.
 type cursor struct {
-	t      table
-	main   *mainTable // set when t is the main table, whose keys lack the bucket bytes
+	t      *table
 	i      int
-	bucket int     // main table: the bucket of entry i
+	bucket int     // the bucket of entry i
 	id     pack.ID // the blob ID of entry i
 }
 
@@ -54,15 +57,14 @@ func (c *cursor) load() bool {
 	if c.i >= c.t.len() {
 		return false
 	}
-	if c.main == nil {
-		c.id = pack.ID(c.t.key(c.i))
-		return true
+	if c.t.keyLen < pack.IDSize {
+		// The bytes the key leaves out are the bucket number.
+		for int(c.t.starts[c.bucket+1]) <= c.i {
+			c.bucket++
+		}
+		binary.BigEndian.PutUint64(c.id[:], uint64(c.bucket)<<(64-c.t.bucketBits))
 	}
-	for int(c.main.starts[c.bucket+1]) <= c.i {
-		c.bucket++
-	}
-	c.id[0], c.id[1] = byte(c.bucket>>8), byte(c.bucket)
-	copy(c.id[bucketBytes:], c.t.key(c.i))
+	copy(c.id[pack.IDSize-c.t.keyLen:], c.t.key(c.i))
 	return true
 }
 

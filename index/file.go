@@ -12,8 +12,8 @@ import (
 
 // Layout of an index file's plaintext (docs/design.md, "Index files"). The
 // repository seals it and names the file by the BLAKE3-256 of the sealed
-// bytes. Counts and blob fields are uvarints in their shortest form;
-// Decode rejects any other form, so a decoded file encodes to the same bytes.
+// bytes. Uvarints are in their shortest form; Decode rejects any other, so
+// a decoded file encodes to the same bytes.
 //
 //	Magic            8 bytes  "STRATAIX"
 //	Version          1 byte   = FileVersion
@@ -46,9 +46,9 @@ const (
 
 // File is the content of one index file: where the blobs of some packs lie.
 type File struct {
-	// Supersedes lists the index files this one replaces (written by
-	// compaction). A reader that has loaded a file ignores every file it
-	// supersedes.
+	// Supersedes lists the file IDs of the index files this one
+	// replaces. A reader that has loaded a file ignores every file it
+	// supersedes (docs/design.md, "Superseding").
 	Supersedes []pack.ID
 	Packs      []PackBlobs
 }
@@ -60,14 +60,16 @@ type PackBlobs struct {
 }
 
 // Encode returns the plaintext of f. It does not validate f; Decode does.
-// RawLength is kept in the file so that restore can size its buffers
-// without reading pack headers.
+// A blob's Base is written only for delta blobs.
 func Encode(f *File) []byte {
-	size := len(fileMagic) + 1 + uvarintLen(uint64(len(f.Supersedes))) + len(f.Supersedes)*pack.IDSize + uvarintLen(uint64(len(f.Packs)))
+	size := len(fileMagic) + 1 +
+		uvarintLen(uint64(len(f.Supersedes))) + len(f.Supersedes)*pack.IDSize +
+		uvarintLen(uint64(len(f.Packs)))
 	for _, p := range f.Packs {
 		size += pack.IDSize + uvarintLen(uint64(len(p.Blobs)))
 		for _, b := range p.Blobs {
-			size += 2 + uvarintLen(uint64(b.Offset)) + uvarintLen(uint64(b.Length)) + uvarintLen(uint64(b.RawLength)) + pack.IDSize
+			size += 2 + pack.IDSize +
+				uvarintLen(uint64(b.Offset)) + uvarintLen(uint64(b.Length)) + uvarintLen(uint64(b.RawLength))
 			if b.Compression == pack.Delta {
 				size += pack.IDSize
 			}
@@ -101,8 +103,9 @@ func Encode(f *File) []byte {
 
 // Decode parses and validates the plaintext of an index file. data is
 // untrusted: every error wraps ErrInvalidFile and names the pack and blob
-// at fault, counted from 0; no count makes Decode allocate more than the
-// bytes of data could hold.
+// at fault, counted from 0. Counts are checked against the bytes left
+// before anything is allocated by them, so Decode allocates no more than a
+// small multiple of len(data).
 func Decode(data []byte) (*File, error) {
 	if !bytes.HasPrefix(data, []byte(fileMagic)) {
 		return nil, fmt.Errorf("%w: does not start with %q", ErrInvalidFile, fileMagic)
@@ -113,7 +116,7 @@ func Decode(data []byte) (*File, error) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidFile, err)
 	}
 	if version != FileVersion {
-		return nil, fmt.Errorf("%w: unknown version %d (this strata reads version %d; a newer strata wrote the file)",
+		return nil, fmt.Errorf("%w: unknown version %d (this strata reads version %d; a later version needs a newer strata)",
 			ErrInvalidFile, version, FileVersion)
 	}
 

@@ -41,12 +41,14 @@ type Index struct {
 	compactAt int
 }
 
-// state is everything a lookup reads. Its slices are only ever appended to
-// or replaced, never changed in place, so a copy of a state (with its own
-// runs slice) can be read after the lock is released.
+// state is everything a lookup reads. The bytes of its tables and the
+// elements of packs and unresolved never change once a state holds them
+// (slices are appended to or replaced); only the runs slice changes in
+// place. So a copy of a state with its own runs slice can be read after
+// the lock is released.
 type state struct {
 	packs      []pack.ID // pack ordinal to pack ID
-	main       mainTable
+	main       table
 	runs       []table   // pending entries; see mergeRuns
 	unresolved []pack.ID // bases of delta entries that are not in the main table
 }
@@ -115,7 +117,7 @@ func (x *Index) AddPack(packID pack.ID, blobs []pack.Blob) {
 			base:   x.s.baseRef(b),
 		})
 	}
-	x.s.runs = append(x.s.runs, table{b: run, keyLen: runKeyLen})
+	x.s.runs = append(x.s.runs, newRun(run))
 	x.pending += len(sorted)
 	x.s.mergeRuns()
 	if x.pending >= max(x.compactAt, x.s.main.len()/pendingRatio) {
@@ -151,7 +153,7 @@ func (x *Index) LookupAll(id pack.ID) []Location {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	var locs []Location
-	x.s.each(&id, func(t table, i int) { locs = append(locs, x.s.location(t, i)) })
+	x.s.each(&id, func(t *table, i int) { locs = append(locs, x.s.location(t, i)) })
 	slices.SortFunc(locs, func(a, b Location) int { return bytes.Compare(a.Pack[:], b.Pack[:]) })
 	return locs
 }
@@ -184,19 +186,20 @@ func (x *Index) Packs() []pack.ID {
 // hasInPack reports whether pack ord already holds the blob id.
 func (s *state) hasInPack(id *pack.ID, ord uint32) bool {
 	found := false
-	s.each(id, func(t table, i int) { found = found || t.packOrdinal(i) == ord })
+	s.each(id, func(t *table, i int) { found = found || t.packOrdinal(i) == ord })
 	return found
 }
 
 // first returns the entry of the blob id in the pack with the smallest ID:
 // the first entry of id in one of the tables, which are sorted by blob ID
 // and then pack ID.
-func (s *state) first(id *pack.ID) (t table, i int, ok bool) {
+func (s *state) first(id *pack.ID) (t *table, i int, ok bool) {
 	if lo, hi := s.main.idRange(id); lo < hi {
-		t, i, ok = s.main.table, lo, true
+		t, i, ok = &s.main, lo, true
 	}
-	for _, r := range s.runs {
-		lo, hi := r.runRange(id)
+	for k := range s.runs {
+		r := &s.runs[k]
+		lo, hi := r.idRange(id)
 		if lo < hi && (!ok || s.comparePacks(r.packOrdinal(lo), t.packOrdinal(i)) < 0) {
 			t, i, ok = r, lo, true
 		}
@@ -205,13 +208,14 @@ func (s *state) first(id *pack.ID) (t table, i int, ok bool) {
 }
 
 // each calls fn for every entry of the blob id.
-func (s *state) each(id *pack.ID, fn func(t table, i int)) {
+func (s *state) each(id *pack.ID, fn func(t *table, i int)) {
 	lo, hi := s.main.idRange(id)
 	for i := lo; i < hi; i++ {
-		fn(s.main.table, i)
+		fn(&s.main, i)
 	}
-	for _, r := range s.runs {
-		lo, hi := r.runRange(id)
+	for k := range s.runs {
+		r := &s.runs[k]
+		lo, hi := r.idRange(id)
 		for i := lo; i < hi; i++ {
 			fn(r, i)
 		}
@@ -219,7 +223,7 @@ func (s *state) each(id *pack.ID, fn func(t table, i int)) {
 }
 
 // location expands entry i of t, which is the main table or a run.
-func (s *state) location(t table, i int) Location {
+func (s *state) location(t *table, i int) Location {
 	v := t.value(i)
 	loc := Location{
 		Pack:        s.packs[v.pack],

@@ -40,7 +40,7 @@ func (s *state) mergeLastRuns() {
 			j++
 		}
 	}
-	s.runs[n-2] = table{b: out, keyLen: runKeyLen}
+	s.runs[n-2] = newRun(out)
 	s.runs[n-1] = table{}
 	s.runs = s.runs[:n-1]
 }
@@ -71,29 +71,35 @@ func (x *Index) compact() {
 	for len(s.runs) > 1 {
 		s.mergeLastRuns()
 	}
-	old, run := &s.main, s.runs[0]
+	old, run := s.main, s.runs[0]
 	n, p := old.len(), run.len()
 
-	next := mainTable{
-		table:  table{b: make([]byte, 0, (n+p)*mainEntrySize), keyLen: mainKeyLen},
-		starts: make([]uint32, buckets+1),
+	const buckets = 1 << mainBucketBits
+	next := table{
+		b:          make([]byte, 0, (n+p)*mainEntrySize),
+		keyLen:     mainKeyLen,
+		bucketBits: mainBucketBits,
+		starts:     make([]uint32, buckets+1),
 	}
 	moved := make([]uint32, n) // old main position to new position
 	i, j, o := 0, 0, 0
 	for k := range buckets {
 		next.starts[k] = uint32(o)
-		_, iEnd := old.bucket(k)
+		iEnd := i // while old is empty
+		if old.starts != nil {
+			iEnd = int(old.starts[k+1])
+		}
 		jEnd := j
-		for jEnd < p && bucketOf(run.key(jEnd)) == k {
+		for jEnd < p && next.bucketOf(run.key(jEnd)) == k {
 			jEnd++
 		}
 		for ; i < iEnd || j < jEnd; o++ {
-			if j == jEnd || i < iEnd && s.compare(old.key(i), old.packOrdinal(i), run.key(j)[bucketBytes:], run.packOrdinal(j)) < 0 {
+			if j == jEnd || i < iEnd && s.compare(old.key(i), old.packOrdinal(i), run.key(j)[runKeyLen-mainKeyLen:], run.packOrdinal(j)) < 0 {
 				next.b = append(next.b, old.entry(i)...)
 				moved[i] = uint32(o)
 				i++
 			} else {
-				next.b = append(next.b, run.entry(j)[bucketBytes:]...)
+				next.b = append(next.b, run.entry(j)[runKeyLen-mainKeyLen:]...)
 				j++
 			}
 		}

@@ -27,10 +27,9 @@ import (
 // Integers are little-endian. RawLength is not kept: lookups do not need
 // it, and the index file and the pack header both have it.
 const (
-	bucketBytes = 2
-	buckets     = 1 << (8 * bucketBytes)
-	mainKeyLen  = pack.IDSize - bucketBytes
-	runKeyLen   = pack.IDSize
+	mainBucketBits = 16
+	mainKeyLen     = pack.IDSize - mainBucketBits/8
+	runKeyLen      = pack.IDSize
 
 	valueFlags  = 0
 	valuePack   = 1
@@ -70,26 +69,56 @@ func appendValue(dst []byte, v value) []byte {
 	return binary.LittleEndian.AppendUint32(dst, v.base)
 }
 
-// table is a sorted array of entries with keys of keyLen bytes. Entries are
-// ordered by blob ID, then by pack ID; a table holds one entry at most for
-// each blob and pack. A table's bytes never change once it is published in
+// table is a sorted array of entries: the main table, or a pending run.
+// Entries are ordered by blob ID, then by pack ID; a table holds one entry
+// at most for each blob and pack. The first bucketBits bits of a blob ID
+// select its bucket, so a search starts within a bucket of about
+// bucketSize entries. A table's bytes never change once it is published in
 // a state, so a copied state can be read without the lock.
 type table struct {
-	b      []byte
-	keyLen int
+	b []byte
+	// keyLen is how much of the blob ID an entry stores: the main table
+	// leaves out the first two bytes, which are its bucket number.
+	keyLen     int
+	bucketBits int
+	// starts holds 1<<bucketBits+1 positions: bucket k is the entries
+	// from starts[k] to starts[k+1]. It is nil while the table is empty.
+	starts []uint32
 }
 
-func (t table) width() int { return t.keyLen + valueSize }
-func (t table) len() int   { return len(t.b) / t.width() }
+// bucketSize is about how many entries a run's bucket holds; the main
+// table has 1<<16 buckets, so that its keys can leave out two bytes.
+const bucketSize = 128
 
-func (t table) entry(i int) []byte {
+// newRun returns a pending run of the sorted entries in b, with its
+// buckets.
+func newRun(b []byte) table {
+	t := table{b: b, keyLen: runKeyLen}
+	n := t.len()
+	t.bucketBits = bits.Len(uint(n / bucketSize))
+	t.starts = make([]uint32, 1<<t.bucketBits+1)
+	i := 0
+	for k := range 1 << t.bucketBits {
+		t.starts[k] = uint32(i)
+		for i < n && t.bucketOf(t.key(i)) == k {
+			i++
+		}
+	}
+	t.starts[1<<t.bucketBits] = uint32(n)
+	return t
+}
+
+func (t *table) width() int { return t.keyLen + valueSize }
+func (t *table) len() int   { return len(t.b) / t.width() }
+
+func (t *table) entry(i int) []byte {
 	w := t.width()
 	return t.b[i*w : (i+1)*w : (i+1)*w]
 }
 
-func (t table) key(i int) []byte { return t.b[i*t.width():][:t.keyLen] }
+func (t *table) key(i int) []byte { return t.b[i*t.width():][:t.keyLen] }
 
-func (t table) value(i int) value {
+func (t *table) value(i int) value {
 	e := t.entry(i)[t.keyLen:]
 	return value{
 		flags:  e[valueFlags],
@@ -100,17 +129,27 @@ func (t table) value(i int) value {
 	}
 }
 
-func (t table) packOrdinal(i int) uint32 {
+func (t *table) packOrdinal(i int) uint32 {
 	return binary.LittleEndian.Uint32(t.entry(i)[t.keyLen+valuePack:])
 }
 
-func (t table) setBase(i int, base uint32) {
+func (t *table) setBase(i int, base uint32) {
 	binary.LittleEndian.PutUint32(t.entry(i)[t.keyLen+valueBase:], base)
 }
 
-// equalRange returns the entries between lo and hi whose key is key, or
-// where key would go if there are none.
-func (t table) equalRange(lo, hi int, key []byte) (int, int) {
+// bucketOf returns the bucket of a full blob ID (not a main table key).
+func (t *table) bucketOf(id []byte) int {
+	return int(binary.BigEndian.Uint64(id) >> (64 - t.bucketBits))
+}
+
+// idRange returns the entries whose blob ID is id.
+func (t *table) idRange(id *pack.ID) (int, int) {
+	if t.starts == nil {
+		return 0, 0
+	}
+	k := t.bucketOf(id[:])
+	lo, hi := int(t.starts[k]), int(t.starts[k+1])
+	key := id[pack.IDSize-t.keyLen:]
 	l := t.lowerBound(lo, hi, key)
 	end := l
 	for end < hi && bytes.Equal(t.key(end), key) {
@@ -119,17 +158,19 @@ func (t table) equalRange(lo, hi int, key []byte) (int, int) {
 	return l, end
 }
 
-// lowerBound returns the first entry between lo and hi whose key is not
-// less than key. Keys are uniformly random hashes, so the first 8 bytes of
-// key tell about where it lies: the search starts there and widens its
-// steps until it brackets key (typically within a few entries, so within
-// one or two cache lines), then bisects. A plain binary search would touch
-// a new cache line, and often a new page, at almost every step.
-func (t table) lowerBound(lo, hi int, key []byte) int {
+// lowerBound returns the first entry between lo and hi, in one bucket,
+// whose key is not less than key. Keys are uniformly random hashes, so the
+// bits of key after the bucket's tell about where it lies: the search
+// starts there and widens its steps until it brackets key (typically
+// within a few entries, so within one or two cache lines), then bisects. A
+// plain binary search would touch a new cache line at almost every step.
+func (t *table) lowerBound(lo, hi int, key []byte) int {
 	if lo >= hi {
 		return lo
 	}
-	g, _ := bits.Mul64(binary.BigEndian.Uint64(key), uint64(hi-lo))
+	// The bits of key that the bucket number has not used yet.
+	rest := binary.BigEndian.Uint64(key) << (t.bucketBits - 8*(pack.IDSize-t.keyLen))
+	g, _ := bits.Mul64(rest, uint64(hi-lo))
 	guess := lo + int(g)
 	// Find l <= answer <= h.
 	l, h := lo, hi
@@ -181,47 +222,28 @@ func compareKeys(a, b []byte) int {
 	return bytes.Compare(a[8:], b[8:])
 }
 
-// runRange returns the entries of a pending run whose ID is id.
-func (t table) runRange(id *pack.ID) (int, int) { return t.equalRange(0, t.len(), id[:]) }
-
-// mainTable is the main table: every entry not pending, in buckets by the
-// first two bytes of the blob ID, which its keys leave out.
-type mainTable struct {
-	table
-	// starts holds buckets+1 positions: bucket k is the entries from
-	// starts[k] to starts[k+1]. It is nil while the table is empty.
-	starts []uint32
-}
-
-func bucketOf(id []byte) int { return int(id[0])<<8 | int(id[1]) }
-
-func (m *mainTable) bucket(k int) (int, int) {
-	if m.starts == nil {
-		return 0, 0
-	}
-	return int(m.starts[k]), int(m.starts[k+1])
-}
-
-// idRange returns the entries whose ID is id.
-func (m *mainTable) idRange(id *pack.ID) (int, int) {
-	lo, hi := m.bucket(bucketOf(id[:]))
-	return m.equalRange(lo, hi, id[bucketBytes:])
-}
-
-// id returns the blob ID of entry i.
-func (m *mainTable) id(i int) pack.ID {
+// bucketAt returns the bucket of entry i.
+func (t *table) bucketAt(i int) int {
 	// Buckets hold about equally many entries, so entry i is in bucket
 	// i*buckets/len or a few buckets away; walking there touches a cache
 	// line or two of starts, where a binary search would touch a dozen.
-	k := i * buckets / m.len()
-	for int(m.starts[k]) > i {
+	k := i << t.bucketBits / t.len()
+	for int(t.starts[k]) > i {
 		k--
 	}
-	for int(m.starts[k+1]) <= i {
+	for int(t.starts[k+1]) <= i {
 		k++
 	}
+	return k
+}
+
+// id returns the blob ID of entry i.
+func (t *table) id(i int) pack.ID {
 	var id pack.ID
-	id[0], id[1] = byte(k>>8), byte(k)
-	copy(id[bucketBytes:], m.key(i))
+	if t.keyLen < pack.IDSize {
+		// The bytes the key leaves out are the bucket number.
+		binary.BigEndian.PutUint64(id[:], uint64(t.bucketAt(i))<<(64-t.bucketBits))
+	}
+	copy(id[pack.IDSize-t.keyLen:], t.key(i))
 	return id
 }

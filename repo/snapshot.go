@@ -26,6 +26,9 @@ type Snapshot struct {
 	Parent   *pack.ID  `json:"parent,omitempty"`
 	Summary  Summary   `json:"summary"`
 	Program  string    `json:"program,omitempty"`
+	// Meta holds extra facts, such as the command a guard snapshot
+	// protected.
+	Meta map[string]string `json:"meta,omitempty"`
 
 	// ID is the file ID; set when loaded or saved, not stored.
 	ID pack.ID `json:"-"`

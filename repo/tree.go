@@ -33,6 +33,18 @@ type Node struct {
 	Content []pack.ID         `json:"content,omitempty"` // data blobs, in order
 	Subtree *pack.ID          `json:"subtree,omitempty"` // tree blob of a dir
 	Meta    map[string]string `json:"meta,omitempty"`
+	// Chunks, when set, has one entry per Content blob: the sparse key
+	// index of a table (dbexport).
+	Chunks []ChunkInfo `json:"chunks,omitempty"`
+}
+
+// ChunkInfo describes one content blob of a table node: the primary key of
+// its first row (COPY text fields of the key columns, tab-separated), its
+// row count and its length in bytes.
+type ChunkInfo struct {
+	FirstKey string `json:"first_key"`
+	Rows     uint64 `json:"rows"`
+	Bytes    uint64 `json:"bytes"`
 }
 
 // Tree is a folder's listing: nodes sorted by name, names unique.
@@ -85,6 +97,9 @@ func DecodeTree(b []byte) (*Tree, error) {
 func (n Node) validate() error {
 	if n.Name == "" || n.Name == "." || n.Name == ".." || bytes.ContainsAny([]byte(n.Name), "/\x00") {
 		return fmt.Errorf("invalid name %q", n.Name)
+	}
+	if len(n.Chunks) > 0 && len(n.Chunks) != len(n.Content) {
+		return fmt.Errorf("node %q has %d chunk entries for %d content blobs", n.Name, len(n.Chunks), len(n.Content))
 	}
 	switch n.Kind {
 	case NodeDir:

@@ -118,14 +118,19 @@ func (g *globals) password(ctx context.Context, prompt string) (string, error) {
 	return "", errors.New("no password given: set STRATA_PASSWORD_FILE, STRATA_PASSWORD or STRATA_PASSWORD_COMMAND, use --password-file, or run on a terminal")
 }
 
-// newPassword asks for a password to set, twice on a terminal.
+// newPassword asks for a password to set, twice on a terminal. An empty
+// password is refused, as init refuses it.
 func (g *globals) newPassword(file string) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("reading new password file: %w", err)
 		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		pw := strings.TrimRight(string(b), "\r\n")
+		if pw == "" {
+			return "", fmt.Errorf("refusing an empty password from %s", file)
+		}
+		return pw, nil
 	}
 	if g.env.readPassword == nil {
 		return "", errors.New("no new password: use --new-password-file or run on a terminal")
@@ -140,6 +145,9 @@ func (g *globals) newPassword(file string) (string, error) {
 	}
 	if pw != again {
 		return "", errors.New("the passwords do not match")
+	}
+	if pw == "" {
+		return "", errors.New("refusing an empty password")
 	}
 	return pw, nil
 }

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"strata/dbexport"
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/archive"
@@ -25,6 +29,10 @@ func cmdBackup(g *globals) *cli.Command {
 		at         string
 		force      bool
 		asJSON     bool
+		db         dbOptions
+		tables     cli.StringSlice
+		exclude    cli.StringSlice
+		schemas    cli.StringSlice
 	)
 	return &cli.Command{
 		Name:      "backup",
@@ -44,13 +52,25 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.StringFlag{Name: "time", Usage: `snapshot time "YYYY-MM-DD HH:MM:SS" in local time (default: now)`, Destination: &at},
 			&cli.BoolFlag{Name: "force", Usage: "read every file, even unchanged ones", Destination: &force},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON", Destination: &asJSON},
+			&cli.StringFlag{Name: "db", Usage: "back up the tables of database `DSN` (sqlite:///path.db, postgres://user@host/db, mysql://user@host/db)", Destination: &db.dsn},
+			&cli.StringFlag{Name: "db-password-file", Usage: "read the database password from `FILE` (or PGPASSWORD / MYSQL_PWD)", Destination: &db.passwordFile},
+			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable)", Destination: &tables},
+			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB` (repeatable)", Destination: &exclude},
+			&cli.StringSliceFlag{Name: "schema", Usage: "PostgreSQL: only schema `NAME` (repeatable)", Destination: &schemas},
+			&cli.IntFlag{Name: "jobs", Usage: "PostgreSQL: parallel export connections sharing one snapshot", Value: 1, Destination: &db.jobs},
 		},
 		Action: func(c *cli.Context) error {
-			if stdin && c.NArg() > 0 {
-				return errors.New("give either --stdin or paths, not both")
+			sources := 0
+			for _, given := range []bool{stdin, c.NArg() > 0, db.dsn != ""} {
+				if given {
+					sources++
+				}
 			}
-			if !stdin && c.NArg() == 0 {
-				return errors.New("nothing to back up: give paths or --stdin")
+			if sources > 1 {
+				return errors.New("give one of --stdin, --db or paths")
+			}
+			if sources == 0 {
+				return errors.New("nothing to back up: give paths, --stdin or --db")
 			}
 			opts := archive.Options{Host: host, Tags: tags.Value(), Tier: tier, Force: force, Program: "strata " + version, Notify: g.notice, Counters: &archive.Counters{}}
 			if at != "" {
@@ -59,6 +79,19 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 					return fmt.Errorf(`invalid --time %q: want "YYYY-MM-DD HH:MM:SS"`, at)
 				}
 				opts.Time = t
+			}
+			if db.dsn != "" {
+				db.schemas = schemas.Value()
+				return g.withLock(c.Context, false, "backup", func(r *repo.Repository) error {
+					sn, err := backupDB(c.Context, g, r, db, dbexport.BackupOptions{
+						Host: host, Tags: tags.Value(), Tier: tier, Time: opts.Time,
+						Tables: tables.Value(), Exclude: exclude.Value(),
+					})
+					if err != nil {
+						return err
+					}
+					return printBackupSummary(g, sn, asJSON)
+				})
 			}
 			return g.withLock(c.Context, false, "backup", func(r *repo.Repository) error {
 				opts = withDefaultHost(opts)
@@ -112,7 +145,11 @@ func printBackupSummary(g *globals, sn *repo.Snapshot, asJSON bool) error {
 	if sn.Parent != nil {
 		fmt.Fprintf(w, "using parent snapshot %s\n", sn.Parent.Short())
 	}
-	fmt.Fprintf(w, "Files:  %d new, %d changed, %d unmodified\n", s.FilesNew, s.FilesChanged, s.FilesUnchanged)
+	what := "Files: "
+	if strings.HasPrefix(sn.Source, "sqlite:") || strings.HasPrefix(sn.Source, "postgres:") || strings.HasPrefix(sn.Source, "mysql:") {
+		what = "Tables:"
+	}
+	fmt.Fprintf(w, "%s %d new, %d changed, %d unmodified\n", what, s.FilesNew, s.FilesChanged, s.FilesUnchanged)
 	fmt.Fprintf(w, "Added to the repository: %s in %d blobs\n", progress.Bytes(s.BytesAdded), s.BlobsAdded)
 	fmt.Fprintf(w, "processed %s in %s\n", progress.Bytes(s.BytesRead), progress.Duration(time.Duration(s.Seconds*float64(time.Second))))
 	fmt.Fprintf(w, "snapshot %s saved\n", sn.ID.Short())
@@ -125,4 +162,36 @@ func parentString(sn *repo.Snapshot) *string {
 	}
 	s := sn.Parent.String()
 	return &s
+}
+
+// backupDB exports the tables of one database into a new snapshot whose
+// parent is the previous snapshot of the same database from this host.
+func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions, opts dbexport.BackupOptions) (*repo.Snapshot, error) {
+	d, err := db.parse()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	opts.Source = d.String()
+	opts.Program = "strata " + version
+	opts.Notify = g.notice
+	opts.Counters = &archive.Counters{}
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts.Parent = archive.FindParent(sns, opts.Host, opts.Source)
+	src, err := openSource(ctx, d, db)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	bar := progress.Start(g.env.stderr, g.showProgress(), "backup", func() (uint64, uint64, string) {
+		return opts.Counters.BytesRead.Load(), 0, fmt.Sprintf("%d tables", opts.Counters.Files.Load())
+	})
+	sn, err := dbexport.Backup(ctx, r, src, opts)
+	bar.Stop()
+	return sn, err
 }

@@ -32,7 +32,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				if err != nil {
 					return err
 				}
-				return restore.Walk(c.Context, r, sn.Tree, func(path string, n *repo.Node) error {
+				err = restore.Walk(c.Context, r, sn.Tree, func(path string, n *repo.Node) error {
 					switch {
 					case asJSON:
 						return printJSONLine(g, map[string]any{
@@ -46,6 +46,11 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 					}
 					return nil
 				})
+				if err != nil {
+					// Name the snapshot, as dump and restore do.
+					return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
+				}
+				return nil
 			})
 		},
 	}

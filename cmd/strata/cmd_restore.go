@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"strata/dbexport"
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/restore"
@@ -16,29 +19,67 @@ func cmdRestore(g *globals) *cli.Command {
 		target    string
 		includes  cli.StringSlice
 		overwrite bool
+		db        dbOptions
+		tables    cli.StringSlice
+		exclude   cli.StringSlice
+		dryRun    bool
+		replace   bool
+		noSafety  bool
+		at        string
+		host      string
+		source    string
+		asJSON    bool
 	)
 	return &cli.Command{
 		Name:      "restore",
-		Usage:     "restore a snapshot into a folder",
+		Usage:     "restore a snapshot into a folder or a database",
 		ArgsUsage: "SNAPSHOT",
-		Description: `Restores SNAPSHOT ("latest", an ID or a unique ID prefix) below --target.
-Every blob is verified; a file appears under its name only when all of it
-was restored. Existing files are not overwritten unless --overwrite.
+		Description: `Restores SNAPSHOT ("latest", an ID or a unique ID prefix) below --target,
+or its tables into the database --db. Every blob is verified; a file
+appears under its name only when all of it was restored.
+
+With --db, --at "YYYY-MM-DD HH:MM" picks the newest snapshot at or before
+that time instead of SNAPSHOT (filtered by --host and --source). Tables are
+created, loaded, then given their constraints, indexes and sequence
+positions. A restore refuses to touch a table that holds rows unless
+--replace; with --replace strata first saves the tables it overwrites in a
+snapshot tagged pre-restore (unless --no-safety-snapshot). --dry-run shows,
+per table, the rows in the snapshot, the rows in the target and what would
+happen. Any snapshot restores into a new SQLite file for inspection.
 
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "restore into `DIR`", Required: true, Destination: &target},
+			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "restore files into `DIR`", Destination: &target},
 			&cli.StringSliceFlag{Name: "include", Aliases: []string{"i"}, Usage: "restore only paths matching `PATTERN` (repeatable)", Destination: &includes},
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files", Destination: &overwrite},
+			&cli.StringFlag{Name: "db", Usage: "restore tables into database `DSN`", Destination: &db.dsn},
+			&cli.StringFlag{Name: "db-password-file", Usage: "read the database password from `FILE`", Destination: &db.passwordFile},
+			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable)", Destination: &tables},
+			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB`", Destination: &exclude},
+			&cli.BoolFlag{Name: "dry-run", Usage: "show what would happen, change nothing", Destination: &dryRun},
+			&cli.BoolFlag{Name: "replace", Usage: "overwrite tables that hold rows (after a safety snapshot)", Destination: &replace},
+			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "with --replace: do not save the overwritten tables first", Destination: &noSafety},
+			&cli.StringFlag{Name: "at", Usage: `restore the newest snapshot at or before "YYYY-MM-DD HH:MM[:SS]"`, Destination: &at},
+			&cli.StringFlag{Name: "host", Usage: "with --at: only snapshots from `HOST`", Destination: &host},
+			&cli.StringFlag{Name: "source", Usage: "with --at: only snapshots of `SOURCE` (a DSN without password)", Destination: &source},
+			&cli.BoolFlag{Name: "json", Usage: "with --db: print the plan as JSON", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return fmt.Errorf("give one snapshot: strata restore SNAPSHOT --target DIR")
+			if db.dsn == "" && target == "" {
+				return errors.New("give --target DIR (files) or --db DSN (tables)")
+			}
+			if (c.NArg() == 1) == (at != "") {
+				return errors.New("give one snapshot, or --at TIME: strata restore SNAPSHOT --target DIR")
 			}
 			return g.withLock(c.Context, false, "restore", func(r *repo.Repository) error {
-				sn, err := r.FindSnapshot(c.Context, c.Args().First())
+				sn, err := pickSnapshot(c.Context, r, c.Args().First(), at, host, source)
 				if err != nil {
 					return err
+				}
+				if db.dsn != "" {
+					return restoreDB(c.Context, g, r, sn, db, dbexport.RestoreOptions{
+						Tables: tables.Value(), Exclude: exclude.Value(), Replace: replace, DryRun: dryRun,
+					}, !noSafety, asJSON)
 				}
 				p := &restore.Progress{}
 				opts := restore.Options{Include: includes.Value(), Overwrite: overwrite, Progress: p, Notify: g.notice}
@@ -56,4 +97,99 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			})
 		},
 	}
+}
+
+// pickSnapshot resolves SNAPSHOT, or with --at the newest snapshot at or
+// before that time.
+func pickSnapshot(ctx context.Context, r *repo.Repository, ref, at, host, source string) (*repo.Snapshot, error) {
+	if at == "" {
+		return r.FindSnapshot(ctx, ref)
+	}
+	var when time.Time
+	var err error
+	for _, layout := range []string{timeLayout, "2006-01-02 15:04", "2006-01-02"} {
+		if when, err = time.ParseInLocation(layout, at, time.Local); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf(`invalid --at %q: want "YYYY-MM-DD HH:MM[:SS]"`, at)
+	}
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(sns) - 1; i >= 0; i-- {
+		sn := sns[i]
+		if sn.Time.After(when) || (host != "" && sn.Host != host) || (source != "" && sn.Source != source) {
+			continue
+		}
+		return sn, nil
+	}
+	return nil, fmt.Errorf("%w: none at or before %s", repo.ErrSnapshotNotFound, when.Format(timeLayout))
+}
+
+func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, db dbOptions, opts dbexport.RestoreOptions, safety, asJSON bool) error {
+	d, err := db.parse()
+	if err != nil {
+		return err
+	}
+	target, err := openTarget(ctx, d, db)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	// Plan first: the safety snapshot must cover the tables that will be
+	// overwritten, and only those.
+	dry := opts
+	dry.DryRun = true
+	_, plan, err := dbexport.Restore(ctx, r, sn.Tree, target, dry)
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		return printPlan(g, sn, d, plan, asJSON)
+	}
+	var overwrite []string
+	for _, e := range plan {
+		if e.TargetRows > 0 {
+			overwrite = append(overwrite, e.Table)
+		}
+	}
+	if opts.Replace && safety && len(overwrite) > 0 {
+		safe, err := backupDB(ctx, g, r, db, dbexport.BackupOptions{Tags: []string{"pre-restore"}, Tables: overwrite})
+		if err != nil {
+			return fmt.Errorf("safety snapshot of %s failed, nothing was restored: %w", d, err)
+		}
+		g.printf("saved the tables about to be replaced in snapshot %s (tag pre-restore)\n", safe.ID.Short())
+	}
+	start := time.Now()
+	if _, _, err := dbexport.Restore(ctx, r, sn.Tree, target, opts); err != nil {
+		return fmt.Errorf("restoring snapshot %s into %s: %w", sn.ID.Short(), d, err)
+	}
+	if asJSON {
+		return printJSON(g.env.stdout, plan)
+	}
+	var rows int64
+	for _, e := range plan {
+		rows += e.SnapshotRows
+	}
+	g.printf("restored %d tables (%d rows) of snapshot %s into %s in %s\n", len(plan), rows, sn.ID.Short(), d, progress.Duration(time.Since(start)))
+	return nil
+}
+
+func printPlan(g *globals, sn *repo.Snapshot, d dbexport.DSN, plan []dbexport.PlanEntry, asJSON bool) error {
+	if asJSON {
+		return printJSON(g.env.stdout, plan)
+	}
+	fmt.Fprintf(g.env.stdout, "dry run: restoring snapshot %s into %s would\n", sn.ID.Short(), d)
+	t := newTable(g.env.stdout, "Table", "Rows in snapshot", "Rows in target", "Action")
+	for _, e := range plan {
+		now := "-"
+		if e.Exists {
+			now = fmt.Sprint(e.TargetRows)
+		}
+		t.row(e.Table, fmt.Sprint(e.SnapshotRows), now, e.Action)
+	}
+	return t.flush()
 }

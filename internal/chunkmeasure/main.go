@@ -35,6 +35,7 @@ type options struct {
 	hours   int
 	seed    uint64
 	workers int
+	level   int
 	churn   churn
 }
 
@@ -44,6 +45,7 @@ func main() {
 	flag.IntVar(&o.hours, "hours", 4, "hours of churn to simulate")
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed of the table and its churn")
 	flag.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "candidates measured in parallel")
+	flag.IntVar(&o.level, "zstd-level", 3, "zstd level of blobs and delta blobs (klauspost maps 3-5 to SpeedDefault, 6-9 to SpeedBetterCompression)")
 	flag.Float64Var(&o.churn.rate, "churn", 0.002, "rows changed per hour, as a fraction of the table")
 	flag.Parse()
 	o.churn.insertShare, o.churn.deleteShare = 0.18, 0.02
@@ -86,7 +88,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	}
 	pool := make(chan *compressor, o.workers)
 	for range o.workers {
-		z, err := newCompressor()
+		z, err := newCompressor(o.level)
 		if err != nil {
 			return err
 		}

@@ -51,19 +51,20 @@ type compressor struct {
 	check []byte
 }
 
-// zstdOptions is level 3 (SpeedDefault), one goroutine, no frame checksum:
-// a blob is authenticated by its seal and checked against its ID, so the
-// 4-byte checksum would be redundant.
-func zstdOptions() []zstd.EOption {
-	return []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false)}
+// zstdOptions are the encoder options for a zstd level (3 is SpeedDefault):
+// one goroutine, no frame checksum, because a blob is authenticated by its
+// seal and checked against its ID, so the 4-byte checksum would be
+// redundant.
+func zstdOptions(level int) []zstd.EOption {
+	return []zstd.EOption{zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false)}
 }
 
-func newCompressor() (*compressor, error) {
-	plain, err := zstd.NewWriter(nil, zstdOptions()...)
+func newCompressor(level int) (*compressor, error) {
+	plain, err := zstd.NewWriter(nil, zstdOptions(level)...)
 	if err != nil {
 		return nil, err
 	}
-	delta, err := zstd.NewWriter(nil, append(zstdOptions(), zstd.WithEncoderDictRaw(0, []byte{0}))...)
+	delta, err := zstd.NewWriter(nil, append(zstdOptions(level), zstd.WithEncoderDictRaw(0, []byte{0}))...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"slices"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // report prints the measurements as a markdown table. Sizes are in MB
@@ -17,7 +19,7 @@ func report(w io.Writer, o options, cands []*candidate, floor []int64, changedRo
 	fmt.Fprintf(w, "(%.0f%% updates, %.0f%% of them on the newest %.0f%% of rows; %.0f%% inserts; %.0f%% deletes): %s changed or new rows per hour.\n",
 		100*(1-o.churn.insertShare-o.churn.deleteShare), 100*o.churn.hotShare, 100*o.churn.hotFraction,
 		100*o.churn.insertShare, 100*o.churn.deleteShare, meanRange(ints64(changedRows), 1))
-	fmt.Fprintf(w, "zstd level 3 (SpeedDefault), no frame checksum. Seed %d, %s.\n\n", o.seed, took.Round(time.Second))
+	fmt.Fprintf(w, "zstd level %d (%v), no frame checksum. Seed %d, %s.\n\n", o.level, zstd.EncoderLevelFromZstd(o.level), o.seed, took.Round(time.Second))
 
 	fmt.Fprintf(w, "| chunking (line-aligned unless noted) | min / max | chunks per export | mean chunk | initial backup MB | new blobs per hour | new storage MB/hour | with delta blobs MB/hour | blobs after %d hours |\n", o.hours)
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|")

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDamagedFiles damages one file of a repository at a time and runs the
+// commands that read it: each must fail with an error naming the file,
+// never panic, and a restore must leave no partial file under its name.
+func TestDamagedFiles(t *testing.T) {
+	fixture := newCLI(t)
+	fixture.ok("init")
+	snap := fixture.backupStdin(sampleData(t), "export.tsv")
+	data := fixture.dataBlob(snap, "export.tsv")
+	var sn struct{ Tree string }
+	fixture.catJSON(&sn, "snapshot", snap)
+	treePack := ""
+	for id := range fixture.packs() {
+		if id != data.Pack {
+			treePack = id
+		}
+	}
+	if n := len(fixture.packs()); n != 2 || treePack == "" {
+		t.Fatalf("fixture has %d packs, want a data pack and a tree pack", n)
+	}
+
+	// A damaged file is named the way its messages name it.
+	keyName := fixture.files("keys")[0]
+	indexName := fixture.files("index")[0]
+	type target struct {
+		name string
+		path func(c *tcli) string
+		flip func(t *testing.T, path string) // default: a bit in the middle
+		want string                          // in the messages
+		// snap: the messages also name the snapshot that loses data.
+		snap bool
+	}
+	targets := []target{
+		{name: "config", path: func(c *tcli) string { return filepath.Join(c.repo, "config") }, want: "config"},
+		{name: "key", path: func(c *tcli) string { return c.onlyFile("keys") }, flip: flipKeyData, want: "wrong password or no key found"},
+		{name: "key JSON", path: func(c *tcli) string { return c.onlyFile("keys") }, flip: func(t *testing.T, p string) { flipByte(t, p, 0) }, want: "keys/" + keyName},
+		{name: "index", path: func(c *tcli) string { return c.onlyFile("index") }, want: "index/" + indexName},
+		{name: "snapshot", path: func(c *tcli) string { return c.onlyFile("snapshots") }, want: "snapshots/" + snap},
+		{name: "data pack", path: func(c *tcli) string { return c.packs()[data.Pack] }, flip: func(t *testing.T, p string) { flipByte(t, p, data.Offset+data.Length/2) }, want: data.Pack, snap: true},
+		{name: "tree pack", path: func(c *tcli) string { return c.packs()[treePack] }, want: treePack, snap: true},
+	}
+	// The commands that read each file, with their exit codes (0: any
+	// failure). After a truncation the key file is no longer JSON, so it
+	// is named like a broken one.
+	type command struct {
+		args []string
+		code int
+	}
+	restoreCmd := []string{"restore", "latest", "--target", "@target"}
+	dumpCmd := []string{"dump", "latest", "/export.tsv"}
+	commands := map[string][]command{
+		"config":    {{[]string{"snapshots"}, exitError}, {[]string{"check"}, exitError}},
+		"key":       {{[]string{"snapshots"}, exitWrongPass}, {[]string{"check"}, exitWrongPass}},
+		"key JSON":  {{[]string{"snapshots"}, exitWrongPass}, {[]string{"key", "list"}, exitWrongPass}},
+		"index":     {{[]string{"ls", "latest"}, exitError}, {dumpCmd, exitError}, {restoreCmd, exitError}, {[]string{"check"}, exitCheckFailed}},
+		"snapshot":  {{[]string{"snapshots"}, exitError}, {[]string{"ls", "latest"}, exitError}, {[]string{"cat", "snapshot", snap[:8]}, exitError}, {[]string{"check"}, exitCheckFailed}},
+		"data pack": {{dumpCmd, exitError}, {restoreCmd, exitError}, {[]string{"check", "--read-data"}, exitCheckFailed}},
+		"tree pack": {{[]string{"ls", "latest"}, exitError}, {dumpCmd, exitError}, {restoreCmd, exitError}, {[]string{"check", "--read-data"}, exitCheckFailed}},
+	}
+	damages := []struct {
+		name string
+		do   func(t *testing.T, tg target, path string)
+	}{
+		{"flipped byte", func(t *testing.T, tg target, path string) {
+			if tg.flip != nil {
+				tg.flip(t, path)
+			} else {
+				flipByte(t, path, int64(len(readFile(t, path))/2))
+			}
+		}},
+		{"truncated to half", func(t *testing.T, tg target, path string) { truncateHalf(t, path) }},
+	}
+	for _, tg := range targets {
+		for _, dm := range damages {
+			t.Run(tg.name+"/"+dm.name, func(t *testing.T) {
+				c := fixture.clone(t)
+				dm.do(t, tg, tg.path(c))
+				want := tg.want
+				if tg.name == "key" && dm.name == "truncated to half" {
+					want = "keys/" + keyName
+				}
+				for _, cmd := range commands[tg.name] {
+					target := filepath.Join(t.TempDir(), "restore")
+					args := make([]string, len(cmd.args))
+					for i, a := range cmd.args {
+						args[i] = strings.ReplaceAll(a, "@target", target)
+					}
+					out, errOut, code := c.run(args...)
+					name := strings.Join(cmd.args, " ")
+					noPanic(t, out, errOut)
+					if code == 0 || (cmd.code != 0 && code != cmd.code) {
+						t.Errorf("%s: exit %d, want %d\nstdout: %.300s\nstderr: %s", name, code, cmd.code, out, errOut)
+					}
+					if !strings.Contains(out+errOut, want) {
+						t.Errorf("%s: the messages do not name %q:\nstdout: %.1000s\nstderr: %s", name, want, out, errOut)
+					}
+					if tg.snap && !strings.Contains(out+errOut, "snapshot "+snap[:8]) {
+						t.Errorf("%s: the messages do not name snapshot %s:\nstdout: %.1000s\nstderr: %s", name, snap[:8], out, errOut)
+					}
+					if args[0] == "dump" && len(out) >= len(sampleData(t)) {
+						t.Errorf("%s wrote all %d bytes despite the damage", name, len(out))
+					}
+					if args[0] == "restore" {
+						checkNoPartialFiles(t, target)
+					}
+				}
+				if locks := c.files("locks"); len(locks) > 0 {
+					t.Errorf("failed commands left locks: %v", locks)
+				}
+			})
+		}
+	}
+}
+
+// flipKeyData changes one character of the base64 "data" of a key file
+// into another valid one: the JSON still decodes, but the sealed master
+// key no longer opens. That cannot be told apart from a wrong password.
+func flipKeyData(t *testing.T, path string) {
+	t.Helper()
+	b := readFile(t, path)
+	i := bytes.Index(b, []byte(`"data": "`))
+	if i < 0 {
+		t.Fatalf("key file has no data field:\n%s", b)
+	}
+	i += len(`"data": "`) + 20
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	writeFile(t, path, b)
+}
+
+// checkNoPartialFiles fails unless the restore target holds no regular
+// file at all: neither the damaged file under its name nor a temporary
+// file left behind.
+func checkNoPartialFiles(t *testing.T, target string) {
+	t.Helper()
+	_ = filepath.Walk(target, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			t.Errorf("a failed restore left %s (%d bytes)", p, fi.Size())
+		}
+		return nil
+	})
+}

@@ -1,0 +1,248 @@
+package dbexport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path"
+	"runtime"
+	"sort"
+	"strconv"
+	"time"
+
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/archive"
+)
+
+// SchemaNode names the node holding the Schema as JSON in a table snapshot.
+const SchemaNode = "schema.json"
+
+// Repository is what a table backup needs from a repository.
+type Repository interface {
+	archive.Repository
+}
+
+// BackupOptions describe one table backup.
+type BackupOptions struct {
+	Source   string // the redacted DSN, recorded in the snapshot
+	Host     string
+	Tags     []string
+	Tier     string
+	Time     time.Time
+	Parent   *repo.Snapshot // previous snapshot of the same source: delta bases
+	Tables   []string       // globs of qualified names to include; empty: all
+	Exclude  []string       // globs to leave out
+	Workers  int
+	Counters *archive.Counters
+	Notify   func(string)
+	Program  string
+	// Meta is recorded in the snapshot (guard records the command line).
+	Meta map[string]string
+}
+
+// Selected reports whether a table's qualified name passes the include
+// and exclude globs (matched against the qualified and the bare name).
+func Selected(t *Table, include, exclude []string) bool {
+	match := func(globs []string) bool {
+		for _, g := range globs {
+			if ok, _ := path.Match(g, t.QualifiedName()); ok {
+				return true
+			}
+			if ok, _ := path.Match(g, t.Name); ok {
+				return true
+			}
+		}
+		return false
+	}
+	if len(include) > 0 && !match(include) {
+		return false
+	}
+	return !match(exclude)
+}
+
+// Backup exports every selected table of src into r and writes a snapshot
+// whose root tree holds one table node per table and the schema node.
+func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (*repo.Snapshot, error) {
+	start := time.Now()
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Counters == nil {
+		opts.Counters = &archive.Counters{}
+	}
+	if opts.Notify == nil {
+		opts.Notify = func(string) {}
+	}
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	schema, err := src.Schema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var tables []*Table
+	for _, t := range schema.Tables {
+		if Selected(t, opts.Tables, opts.Exclude) {
+			tables = append(tables, t)
+		}
+	}
+	if len(tables) == 0 {
+		return nil, fmt.Errorf("no table of %s matches --tables/--exclude-tables", opts.Source)
+	}
+	schema.Tables = tables
+	for _, w := range schema.Warnings {
+		opts.Notify(w)
+	}
+	parentNodes := map[string]*repo.Node{}
+	if opts.Parent != nil {
+		if t, err := r.LoadTree(ctx, opts.Parent.Tree); err != nil {
+			opts.Notify(fmt.Sprintf("storing every chunk without delta: parent snapshot %s unreadable: %v", opts.Parent.ID.Short(), err))
+		} else {
+			for i := range t.Nodes {
+				parentNodes[t.Nodes[i].Name] = &t.Nodes[i]
+			}
+		}
+	}
+	pipe := archive.NewPipeline(ctx, r, opts.Workers, opts.Counters)
+	defer pipe.Close()
+	tree := &repo.Tree{}
+	var summary repo.Summary
+	for _, t := range tables {
+		node, err := backupTable(ctx, r, pipe, src, schema, t, parentNodes[t.QualifiedName()])
+		if err != nil {
+			return nil, err
+		}
+		opts.Counters.Files.Add(1)
+		if p := parentNodes[t.QualifiedName()]; p == nil {
+			summary.FilesNew++
+		} else if sameContent(p, node) {
+			summary.FilesUnchanged++
+		} else {
+			summary.FilesChanged++
+		}
+		tree.Nodes = append(tree.Nodes, *node)
+	}
+	schemaJSON, err := json.MarshalIndent(schema, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	content, size, err := pipe.SaveStream(ctx, bytes.NewReader(schemaJSON), r.Config().ChunkParams(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("saving schema: %w", err)
+	}
+	at := opts.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	tree.Nodes = append(tree.Nodes, repo.Node{Name: SchemaNode, Kind: repo.NodeFile, Mode: 0o600, ModTime: at.UTC(), Size: size, Content: content})
+	root, err := r.SaveTree(ctx, tree)
+	if err != nil {
+		return nil, fmt.Errorf("saving tree: %w", err)
+	}
+	// Packs, then index, then snapshot.
+	if err := r.Flush(ctx); err != nil {
+		return nil, err
+	}
+	summary.BytesRead = opts.Counters.BytesRead.Load()
+	summary.BytesAdded = opts.Counters.BytesAdded.Load()
+	summary.BlobsAdded = opts.Counters.BlobsAdded.Load()
+	summary.Seconds = time.Since(start).Seconds()
+	paths := make([]string, 0, len(tables))
+	for _, t := range tables {
+		paths = append(paths, "/"+t.QualifiedName())
+	}
+	sort.Strings(paths)
+	sn := &repo.Snapshot{
+		Time: at.Round(0), Host: opts.Host, Tags: opts.Tags, Tier: opts.Tier, Source: opts.Source,
+		Paths: paths, Tree: root, Summary: summary, Program: opts.Program, Meta: opts.Meta,
+	}
+	if u, err := user.Current(); err == nil {
+		sn.Username = u.Username
+	}
+	if opts.Parent != nil {
+		id := opts.Parent.ID
+		sn.Parent = &id
+	}
+	if err := r.SaveSnapshot(ctx, sn); err != nil {
+		return nil, err
+	}
+	return sn, nil
+}
+
+func sameContent(a, b *repo.Node) bool {
+	if len(a.Content) != len(b.Content) {
+		return false
+	}
+	for i := range a.Content {
+		if a.Content[i] != b.Content[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// backupTable streams one table through the row-aligned chunker. Each new
+// chunk names as delta base the parent's chunk whose first key is the
+// greatest at or below its own.
+func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src Source, schema *Schema, t *Table, parent *repo.Node) (*repo.Node, error) {
+	keyCols := t.KeyColumns()
+	pr, pw := io.Pipe()
+	var rows int64
+	copyErr := make(chan error, 1)
+	go func() {
+		n, err := src.CopyOut(ctx, t, pw)
+		rows = n
+		pw.CloseWithError(err)
+		copyErr <- err
+	}()
+	var chunks []repo.ChunkInfo
+	inspect := func(c *archive.Chunk) {
+		line := c.Data
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		key := FirstKey(line, keyCols)
+		chunks = append(chunks, repo.ChunkInfo{FirstKey: key, Rows: uint64(bytes.Count(c.Data, []byte{'\n'})), Bytes: uint64(len(c.Data))})
+		if parent != nil {
+			c.Base = predecessor(parent, key)
+		}
+	}
+	content, size, err := pipe.SaveStream(ctx, pr, r.Config().TableChunkParams(), inspect)
+	pr.CloseWithError(err)
+	if cerr := <-copyErr; cerr != nil {
+		return nil, fmt.Errorf("exporting table %s: %w", t.QualifiedName(), cerr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("saving table %s: %w", t.QualifiedName(), err)
+	}
+	t.Rows = rows
+	meta, err := json.Marshal(t)
+	if err != nil {
+		return nil, err
+	}
+	return &repo.Node{
+		Name: t.QualifiedName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Content: content, Chunks: chunks,
+		Meta: map[string]string{
+			"engine": schema.Engine, "server_version": schema.ServerVersion, "encoding": schema.Encoding,
+			"rows": strconv.FormatInt(rows, 10), "table": string(meta),
+		},
+	}, nil
+}
+
+// predecessor returns the parent's chunk whose first key is the greatest
+// at or below key (the first chunk when key sorts before all of them).
+func predecessor(parent *repo.Node, key string) pack.ID {
+	if len(parent.Chunks) != len(parent.Content) || len(parent.Content) == 0 {
+		return pack.ID{}
+	}
+	i := sort.Search(len(parent.Chunks), func(i int) bool { return CompareKeys(parent.Chunks[i].FirstKey, key) > 0 })
+	if i > 0 {
+		i--
+	}
+	return parent.Content[i]
+}

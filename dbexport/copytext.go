@@ -1,0 +1,166 @@
+package dbexport
+
+import (
+	"bytes"
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// The canonical row encoding is PostgreSQL's COPY text format
+// (docs/design.md, "Table exports"): fields separated by a tab, one row
+// per line ending in "\n", NULL written as \N, and backslash escapes for
+// backslash, newline, carriage return and tab inside a field. Binary
+// values are written as PostgreSQL writes bytea: \x followed by hex
+// (escaped, so the line holds \\x...).
+
+// Null is the COPY text of SQL NULL.
+const Null = `\N`
+
+// AppendField appends v escaped for COPY text.
+func AppendField(dst []byte, v []byte) []byte {
+	for _, c := range v {
+		switch c {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// AppendBytes appends a binary value in bytea hex form, escaped.
+func AppendBytes(dst []byte, v []byte) []byte {
+	const hexdigits = "0123456789abcdef"
+	dst = append(dst, '\\', '\\', 'x')
+	for _, c := range v {
+		dst = append(dst, hexdigits[c>>4], hexdigits[c&15])
+	}
+	return dst
+}
+
+// SplitRow splits one line (without its "\n") into raw, still escaped
+// fields.
+func SplitRow(line []byte) [][]byte {
+	return bytes.Split(line, []byte{'\t'})
+}
+
+// Unescape decodes one field. ok is false for NULL.
+func Unescape(field []byte) (v []byte, ok bool, err error) {
+	if string(field) == Null {
+		return nil, false, nil
+	}
+	if bytes.IndexByte(field, '\\') < 0 {
+		return field, true, nil
+	}
+	out := make([]byte, 0, len(field))
+	for i := 0; i < len(field); i++ {
+		c := field[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i == len(field) {
+			return nil, false, fmt.Errorf("field ends in a lone backslash")
+		}
+		switch field[i] {
+		case '\\':
+			out = append(out, '\\')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'v':
+			out = append(out, '\v')
+		case 'N':
+			return nil, false, fmt.Errorf(`\N inside a field`)
+		default:
+			// COPY text allows octal and hex escapes; strata never writes
+			// them and PostgreSQL never outputs them, so reject them.
+			return nil, false, fmt.Errorf("unsupported escape \\%c", field[i])
+		}
+	}
+	return out, true, nil
+}
+
+// DecodeBytes turns a bytea hex value (already unescaped: \x0102) back
+// into bytes.
+func DecodeBytes(v []byte) ([]byte, error) {
+	if !bytes.HasPrefix(v, []byte(`\x`)) || len(v)%2 != 0 {
+		return nil, fmt.Errorf("binary value is not in \\x hex form")
+	}
+	out := make([]byte, (len(v)-2)/2)
+	for i := range out {
+		hi, ok1 := unhex(v[2+2*i])
+		lo, ok2 := unhex(v[3+2*i])
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("binary value has a bad hex digit")
+		}
+		out[i] = hi<<4 | lo
+	}
+	return out, nil
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// FirstKey returns the key fields (raw COPY text) of a row joined by tabs.
+func FirstKey(line []byte, keyCols []int) string {
+	fields := SplitRow(line)
+	parts := make([]string, 0, len(keyCols))
+	for _, k := range keyCols {
+		if k < len(fields) {
+			parts = append(parts, string(fields[k]))
+		}
+	}
+	return strings.Join(parts, "\t")
+}
+
+// CompareKeys orders two keys made by FirstKey: field by field, as numbers
+// when both fields are integers, else as bytes. It only steers the choice
+// of delta bases, so a collation that differs from the database's costs
+// some storage, never correctness.
+func CompareKeys(a, b string) int {
+	fa, fb := strings.Split(a, "\t"), strings.Split(b, "\t")
+	for i := 0; i < len(fa) && i < len(fb); i++ {
+		if c := compareField(fa[i], fb[i]); c != 0 {
+			return c
+		}
+	}
+	return len(fa) - len(fb)
+}
+
+func compareField(a, b string) int {
+	if a == b {
+		return 0
+	}
+	ia, okA := new(big.Int).SetString(a, 10)
+	ib, okB := new(big.Int).SetString(b, 10)
+	if okA && okB {
+		return ia.Cmp(ib)
+	}
+	return strings.Compare(a, b)
+}

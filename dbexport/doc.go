@@ -1,0 +1,12 @@
+// Package dbexport saves database tables into a repository and restores
+// them. Engines live in sub-packages (sqlite, postgres, mysql); each opens
+// one consistent read snapshot (Source) and writes tables back (Target).
+// This package is engine-neutral: the schema model, the canonical row
+// encoding (PostgreSQL's COPY text format, one row per line, rows ordered
+// by primary key), DSN parsing, and the backup of a Source into table
+// nodes whose chunks are cut at row boundaries and stored as delta blobs
+// against their predecessor in the parent snapshot.
+//
+// Words: engine, source, target, table, column, schema, row (one line of
+// COPY text), first key, chunk index (repo.ChunkInfo), parent snapshot.
+package dbexport

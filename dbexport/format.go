@@ -1,0 +1,146 @@
+package dbexport
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"strata/pack"
+	"strata/repo/restore"
+)
+
+// Dump formats.
+const (
+	FormatTSV   = "tsv"   // the stored COPY text, unchanged
+	FormatCSV   = "csv"   // RFC 4180 with a header; NULL is an empty field
+	FormatJSONL = "jsonl" // one JSON object per row; NULL is null
+)
+
+// DumpTable writes one table of a snapshot to w in format.
+func DumpTable(ctx context.Context, l restore.BlobLoader, root pack.ID, name, format string, w io.Writer) error {
+	_, t, err := TableNode(ctx, l, root, name)
+	if err != nil {
+		return err
+	}
+	if format == FormatTSV || format == "" {
+		return restore.Dump(ctx, l, root, "/"+name, w)
+	}
+	if format != FormatCSV && format != FormatJSONL {
+		return fmt.Errorf("unknown format %q: want csv, tsv or jsonl", format)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(restore.Dump(ctx, l, root, "/"+name, pw)) }()
+	defer pr.Close()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	var cw *csv.Writer
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if format == FormatCSV {
+		cw = csv.NewWriter(w)
+		header := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			header[i] = c.Name
+		}
+		if err := cw.Write(header); err != nil {
+			return err
+		}
+	}
+	record := make([]string, len(t.Columns))
+	line := 0
+	for sc.Scan() {
+		line++
+		fields := SplitRow(sc.Bytes())
+		if len(fields) != len(t.Columns) {
+			return fmt.Errorf("table %s row %d: %d fields for %d columns", name, line, len(fields), len(t.Columns))
+		}
+		obj := make(jsonRow, 0, len(fields))
+		for i, f := range fields {
+			v, ok, err := Unescape(f)
+			if err != nil {
+				return fmt.Errorf("table %s row %d column %s: %w", name, line, t.Columns[i].Name, err)
+			}
+			if cw != nil {
+				record[i] = string(v)
+				continue
+			}
+			obj = append(obj, jsonField{t.Columns[i].Name, jsonValue(v, ok, t.Columns[i].Kind)})
+		}
+		if cw != nil {
+			if err := cw.Write(record); err != nil {
+				return err
+			}
+		} else if err := enc.Encode(obj); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("table %s: %w", name, err)
+	}
+	if cw != nil {
+		cw.Flush()
+		return cw.Error()
+	}
+	return nil
+}
+
+type jsonField struct {
+	name  string
+	value any
+}
+
+// jsonRow keeps the table's column order in the JSON object.
+type jsonRow []jsonField
+
+func (r jsonRow) MarshalJSON() ([]byte, error) {
+	out := []byte{'{'}
+	for i, f := range r {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		k, _ := json.Marshal(f.name)
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(append(append(out, k...), ':'), v...)
+	}
+	return append(out, '}'), nil
+}
+
+// jsonValue types a field by its column kind: numbers stay numbers (as
+// written, so no precision is lost), booleans become true/false, JSON
+// columns are embedded, everything else is a string.
+func jsonValue(v []byte, ok bool, kind string) any {
+	if !ok {
+		return nil
+	}
+	s := string(v)
+	switch kind {
+	case KindInt, KindNumeric:
+		if _, err := strconv.ParseFloat(s, 64); err == nil {
+			return json.Number(s)
+		}
+	case KindFloat:
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			return json.Number(s)
+		}
+	case KindBool:
+		switch s {
+		case "t", "true", "1":
+			return true
+		case "f", "false", "0":
+			return false
+		}
+	case KindJSON:
+		if json.Valid(v) {
+			return json.RawMessage(v)
+		}
+	}
+	return s
+}

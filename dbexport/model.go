@@ -1,0 +1,177 @@
+package dbexport
+
+import (
+	"context"
+	"io"
+	"strings"
+)
+
+// Engines.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+	EngineMySQL    = "mysql"
+)
+
+// Schema is what a snapshot needs to recreate the tables it holds. It is
+// stored as JSON in the snapshot's "schema.json" node.
+type Schema struct {
+	Engine        string     `json:"engine"`
+	ServerVersion string     `json:"server_version"`
+	Database      string     `json:"database"`
+	Encoding      string     `json:"encoding,omitempty"`
+	Tables        []*Table   `json:"tables"`
+	Views         []View     `json:"views,omitempty"`
+	Sequences     []Sequence `json:"sequences,omitempty"`
+	Warnings      []string   `json:"warnings,omitempty"`
+}
+
+// Table is one table's definition. DDL and PostDDL are in the source
+// engine's dialect; Columns carry enough for another engine to map types.
+type Table struct {
+	Schema     string   `json:"schema,omitempty"` // PostgreSQL schema
+	Name       string   `json:"name"`
+	Columns    []Column `json:"columns"`
+	PrimaryKey []string `json:"primary_key,omitempty"`
+	// DDL creates the table with its columns, defaults, NOT NULL, primary
+	// key, unique and check constraints.
+	DDL string `json:"ddl"`
+	// PostDDL runs after the data is loaded: indexes, foreign keys,
+	// triggers, sequence and auto-increment positions.
+	PostDDL []string `json:"post_ddl,omitempty"`
+	// ForeignKeys name the tables this one references, for restore order
+	// and drills.
+	ForeignKeys []ForeignKey `json:"foreign_keys,omitempty"`
+	Checks      []string     `json:"checks,omitempty"` // CHECK expressions, for drills
+	Rows        int64        `json:"rows"`
+	// Consistent is false when the engine could not give this table the
+	// snapshot's point in time (a MyISAM table, say); Warning says why.
+	Consistent bool   `json:"consistent"`
+	Warning    string `json:"warning,omitempty"`
+}
+
+// Column is one column.
+type Column struct {
+	Name    string  `json:"name"`
+	Type    string  `json:"type"` // as the source engine writes it
+	NotNull bool    `json:"not_null,omitempty"`
+	Default *string `json:"default,omitempty"`
+	// Kind is the engine-neutral family used for cross-engine restores
+	// and key ordering (see Kind* constants).
+	Kind string `json:"kind"`
+}
+
+// Column kinds: the engine-neutral type families.
+const (
+	KindInt         = "int"
+	KindFloat       = "float"
+	KindNumeric     = "numeric"
+	KindBool        = "bool"
+	KindText        = "text"
+	KindBytes       = "bytes"
+	KindDate        = "date"
+	KindTime        = "time"
+	KindTimestamp   = "timestamp" // without time zone
+	KindTimestampTZ = "timestamptz"
+	KindJSON        = "json"
+	KindUUID        = "uuid"
+	KindArray       = "array"
+	KindOther       = "other"
+)
+
+// ForeignKey is a reference from Columns to RefTable(RefColumns).
+type ForeignKey struct {
+	Name       string   `json:"name,omitempty"`
+	Columns    []string `json:"columns"`
+	RefSchema  string   `json:"ref_schema,omitempty"`
+	RefTable   string   `json:"ref_table"`
+	RefColumns []string `json:"ref_columns"`
+}
+
+// View is a view definition, recreated after the tables.
+type View struct {
+	Schema string `json:"schema,omitempty"`
+	Name   string `json:"name"`
+	DDL    string `json:"ddl"`
+}
+
+// Sequence is a PostgreSQL sequence with its position.
+type Sequence struct {
+	Schema string `json:"schema,omitempty"`
+	Name   string `json:"name"`
+	DDL    string `json:"ddl"`
+	Value  int64  `json:"value"`
+	Called bool   `json:"called"`
+}
+
+// QualifiedName is schema.name, or name when there is no schema; it names
+// the table's node in a snapshot.
+func (t *Table) QualifiedName() string {
+	if t.Schema == "" {
+		return t.Name
+	}
+	return t.Schema + "." + t.Name
+}
+
+// KeyColumns returns the positions of the primary key columns, or of all
+// columns when there is no primary key.
+func (t *Table) KeyColumns() []int {
+	if len(t.PrimaryKey) == 0 {
+		all := make([]int, len(t.Columns))
+		for i := range all {
+			all[i] = i
+		}
+		return all
+	}
+	var pos []int
+	for _, k := range t.PrimaryKey {
+		for i, c := range t.Columns {
+			if strings.EqualFold(c.Name, k) {
+				pos = append(pos, i)
+			}
+		}
+	}
+	return pos
+}
+
+// Table returns the table with the qualified name, or nil.
+func (s *Schema) Table(name string) *Table {
+	for _, t := range s.Tables {
+		if t.QualifiedName() == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Source is one consistent read snapshot of a database.
+type Source interface {
+	// Schema describes the tables, views and sequences as of the snapshot.
+	Schema(ctx context.Context) (*Schema, error)
+	// CopyOut writes the rows of t as COPY text, one row per line, ordered
+	// by primary key (by all columns without one), and returns the count.
+	CopyOut(ctx context.Context, t *Table, w io.Writer) (int64, error)
+	// Close ends the snapshot.
+	Close() error
+}
+
+// TableData is one table to restore: its definition and its rows as COPY
+// text.
+type TableData struct {
+	Table *Table
+	Rows  func(ctx context.Context, w io.Writer) error
+}
+
+// Target writes tables into a database.
+type Target interface {
+	// Engine names the target's engine.
+	Engine() string
+	// RowCount returns the rows in the target's table named like t, and
+	// whether the table exists.
+	RowCount(ctx context.Context, t *Table) (int64, bool, error)
+	// Restore creates the tables (dropping existing ones when replace is
+	// set), loads their rows, then applies constraints, indexes and
+	// sequence positions, in an order that respects foreign keys.
+	Restore(ctx context.Context, s *Schema, tables []TableData, replace bool) error
+	Close() error
+}

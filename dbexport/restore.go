@@ -1,0 +1,129 @@
+package dbexport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/restore"
+)
+
+// ErrNotTableSnapshot: the snapshot holds no schema node.
+var ErrNotTableSnapshot = errors.New("snapshot holds no database tables")
+
+// LoadSchema reads the schema of a table snapshot.
+func LoadSchema(ctx context.Context, l restore.BlobLoader, root pack.ID) (*Schema, error) {
+	var buf bytes.Buffer
+	if err := restore.Dump(ctx, l, root, "/"+SchemaNode, &buf); err != nil {
+		if errors.Is(err, restore.ErrNotFound) {
+			return nil, ErrNotTableSnapshot
+		}
+		return nil, fmt.Errorf("reading the schema: %w", err)
+	}
+	s := &Schema{}
+	if err := json.Unmarshal(buf.Bytes(), s); err != nil {
+		return nil, fmt.Errorf("schema.json: %w", err)
+	}
+	return s, nil
+}
+
+// RestoreOptions describe a table restore.
+type RestoreOptions struct {
+	Tables  []string // globs; empty: every table
+	Exclude []string
+	Replace bool // overwrite tables that hold rows
+	DryRun  bool
+}
+
+// PlanEntry says what a restore does to one table.
+type PlanEntry struct {
+	Table        string `json:"table"`
+	SnapshotRows int64  `json:"snapshot_rows"`
+	TargetRows   int64  `json:"target_rows"`
+	Exists       bool   `json:"exists"`
+	Action       string `json:"action"`
+}
+
+// ErrTargetNotEmpty: a restore without --replace found rows in a table.
+var ErrTargetNotEmpty = errors.New("target tables are not empty")
+
+// Restore writes the selected tables of the snapshot with root tree root
+// into target. Without Replace it refuses, before touching anything, when
+// a target table holds rows, and names the tables. With DryRun it only
+// returns the plan.
+func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Target, opts RestoreOptions) (*Schema, []PlanEntry, error) {
+	s, err := LoadSchema(ctx, l, root)
+	if err != nil {
+		return nil, nil, err
+	}
+	var (
+		plan     []PlanEntry
+		tables   []TableData
+		occupied []string
+	)
+	selected := *s
+	selected.Tables = nil
+	for _, t := range s.Tables {
+		if !Selected(t, opts.Tables, opts.Exclude) {
+			continue
+		}
+		selected.Tables = append(selected.Tables, t)
+		n, exists, err := target.RowCount(ctx, t)
+		if err != nil {
+			return nil, nil, err
+		}
+		e := PlanEntry{Table: t.QualifiedName(), SnapshotRows: t.Rows, TargetRows: n, Exists: exists}
+		switch {
+		case !exists:
+			e.Action = "create and load"
+		case n == 0:
+			e.Action = "replace empty table"
+		case opts.Replace:
+			e.Action = fmt.Sprintf("replace (drops %d rows)", n)
+		default:
+			e.Action = fmt.Sprintf("refuse: holds %d rows (use --replace)", n)
+			occupied = append(occupied, fmt.Sprintf("%s (%d rows)", t.QualifiedName(), n))
+		}
+		plan = append(plan, e)
+		name := t.QualifiedName()
+		tables = append(tables, TableData{Table: t, Rows: func(ctx context.Context, w io.Writer) error {
+			return restore.Dump(ctx, l, root, "/"+name, w)
+		}})
+	}
+	if len(tables) == 0 {
+		return s, nil, fmt.Errorf("no table of the snapshot matches --tables")
+	}
+	if opts.DryRun {
+		return &selected, plan, nil
+	}
+	if len(occupied) > 0 {
+		return &selected, plan, fmt.Errorf("%w: %s; nothing was changed (use --replace; strata then takes a safety snapshot first)", ErrTargetNotEmpty, strings.Join(occupied, ", "))
+	}
+	// Every table is missing, empty, or to be replaced: dropping first is safe.
+	if err := target.Restore(ctx, &selected, tables, true); err != nil {
+		return &selected, plan, err
+	}
+	return &selected, plan, nil
+}
+
+// TableNode finds a table's node in a snapshot.
+func TableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name string) (*repo.Node, *Table, error) {
+	n, err := restore.FindNode(ctx, l, root, "/"+name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("table %s: %w", name, err)
+	}
+	if n.Kind != repo.NodeTable {
+		return nil, nil, fmt.Errorf("%s is a %s, not a table", name, n.Kind)
+	}
+	t := &Table{}
+	if err := json.Unmarshal([]byte(n.Meta["table"]), t); err != nil {
+		return nil, nil, fmt.Errorf("table %s: metadata: %w", name, err)
+	}
+	return n, t, nil
+}

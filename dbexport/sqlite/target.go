@@ -1,0 +1,290 @@
+package sqlite
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"strata/dbexport"
+)
+
+// maxVariables stays under SQLite's default limit of 32766 bound
+// parameters per statement.
+const maxVariables = 30000
+
+// Target writes tables into a SQLite file, creating it if needed.
+type Target struct {
+	path string
+	db   *sql.DB
+}
+
+// OpenTarget opens (or creates) the SQLite file d.Path for writing.
+func OpenTarget(ctx context.Context, d dbexport.DSN) (*Target, error) {
+	db, err := sql.Open("sqlite", "file:"+d.Path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)")
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
+	}
+	return &Target{path: d.Path, db: db}, nil
+}
+
+// Engine is "sqlite".
+func (t *Target) Engine() string { return dbexport.EngineSQLite }
+
+// Close closes the file.
+func (t *Target) Close() error { return t.db.Close() }
+
+// DB exposes the database, for drills.
+func (t *Target) DB() *sql.DB { return t.db }
+
+// TableName is the name a snapshot's table gets in SQLite: its own name,
+// or schema_name for a PostgreSQL table outside the public schema.
+func TableName(t *dbexport.Table) string {
+	if t.Schema == "" || t.Schema == "public" {
+		return t.Name
+	}
+	return t.Schema + "_" + t.Name
+}
+
+// RowCount counts the rows of the table t would be restored into.
+func (t *Target) RowCount(ctx context.Context, tab *dbexport.Table) (int64, bool, error) {
+	name := TableName(tab)
+	var exists int
+	if err := t.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&exists); err != nil {
+		return 0, false, fmt.Errorf("%s: %w", t.path, err)
+	}
+	if exists == 0 {
+		return 0, false, nil
+	}
+	var n int64
+	if err := t.db.QueryRowContext(ctx, "SELECT count(*) FROM "+quoteIdent(name)).Scan(&n); err != nil {
+		return 0, true, fmt.Errorf("counting rows of %s in %s: %w", name, t.path, err)
+	}
+	return n, true, nil
+}
+
+// Restore writes every table in one transaction: all or nothing.
+func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
+	conn, err := t.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("starting a transaction on %s: %w", t.path, err)
+	}
+	defer tx.Rollback()
+	native := s.Engine == dbexport.EngineSQLite
+	for _, td := range tables {
+		name := TableName(td.Table)
+		if replace {
+			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(name)); err != nil {
+				return fmt.Errorf("dropping table %s: %w", name, err)
+			}
+		}
+		ddl := td.Table.DDL
+		if !native {
+			ddl = createTable(td.Table)
+		}
+		if _, err := tx.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("creating table %s in %s: %w", name, t.path, err)
+		}
+		if err := load(ctx, tx, name, td); err != nil {
+			return fmt.Errorf("loading table %s into %s: %w", name, t.path, err)
+		}
+	}
+	if native {
+		for _, td := range tables {
+			for _, stmt := range td.Table.PostDDL {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("table %s: %s: %w", td.Table.Name, firstLine(stmt), err)
+				}
+			}
+		}
+		for _, v := range s.Views {
+			if replace {
+				if _, err := tx.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v.Name)); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, v.DDL); err != nil {
+				return fmt.Errorf("view %s: %w", v.Name, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing the restore into %s: %w", t.path, err)
+	}
+	return nil
+}
+
+// load streams the table's COPY text into batched multi-row INSERTs.
+func load(ctx context.Context, tx *sql.Tx, name string, td dbexport.TableData) error {
+	cols := td.Table.Columns
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(td.Rows(ctx, pw)) }()
+	defer pr.Close()
+	batch := maxVariables / len(cols)
+	if batch > 500 {
+		batch = 500
+	}
+	rowSQL := "(" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")"
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = quoteIdent(c.Name)
+	}
+	prefix := "INSERT INTO " + quoteIdent(name) + " (" + strings.Join(names, ", ") + ") VALUES "
+	var (
+		args []any
+		rows int
+		full *sql.Stmt
+	)
+	flush := func() error {
+		if rows == 0 {
+			return nil
+		}
+		var err error
+		if rows == batch {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, prefix+strings.TrimSuffix(strings.Repeat(rowSQL+",", batch), ",")); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, prefix+strings.TrimSuffix(strings.Repeat(rowSQL+",", rows), ","), args...)
+		}
+		args, rows = args[:0], 0
+		return err
+	}
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 1<<20), 256<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		fields := dbexport.SplitRow(sc.Bytes())
+		if len(fields) != len(cols) {
+			return fmt.Errorf("row %d has %d fields, the table has %d columns", line, len(fields), len(cols))
+		}
+		for i, f := range fields {
+			v, err := convert(f, cols[i].Kind)
+			if err != nil {
+				return fmt.Errorf("row %d, column %s: %w", line, cols[i].Name, err)
+			}
+			args = append(args, v)
+		}
+		rows++
+		if rows == batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if full != nil {
+		defer full.Close()
+	}
+	return flush()
+}
+
+// convert turns one COPY text field into the value SQLite stores.
+func convert(field []byte, kind string) (any, error) {
+	v, ok, err := dbexport.Unescape(field)
+	if err != nil || !ok {
+		return nil, err
+	}
+	s := string(v)
+	switch kind {
+	case dbexport.KindBytes:
+		if b, err := dbexport.DecodeBytes(v); err == nil {
+			return b, nil
+		}
+		return s, nil
+	case dbexport.KindInt:
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
+		}
+	case dbexport.KindFloat:
+		switch s {
+		case "Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		case "NaN":
+			return s, nil // SQLite would store NaN as NULL
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f, nil
+		}
+	case dbexport.KindBool:
+		switch strings.ToLower(s) {
+		case "t", "true", "1":
+			return int64(1), nil
+		case "f", "false", "0":
+			return int64(0), nil
+		}
+	}
+	return s, nil
+}
+
+// createTable writes a CREATE TABLE for a table of another engine with the
+// type mapping of docs/design.md ("Cross-engine restore").
+func createTable(t *dbexport.Table) string {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE " + quoteIdent(TableName(t)) + " (")
+	for i, c := range t.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteIdent(c.Name) + " " + sqliteType(c.Kind))
+		if c.NotNull {
+			b.WriteString(" NOT NULL")
+		}
+	}
+	if len(t.PrimaryKey) > 0 {
+		pk := make([]string, len(t.PrimaryKey))
+		for i, k := range t.PrimaryKey {
+			pk[i] = quoteIdent(k)
+		}
+		b.WriteString(", PRIMARY KEY (" + strings.Join(pk, ", ") + ")")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// sqliteType maps a column kind to a SQLite type. Numeric stays TEXT so no
+// digit of a decimal is lost to floating point.
+func sqliteType(kind string) string {
+	switch kind {
+	case dbexport.KindInt, dbexport.KindBool:
+		return "INTEGER"
+	case dbexport.KindFloat:
+		return "REAL"
+	case dbexport.KindBytes:
+		return "BLOB"
+	default:
+		return "TEXT"
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + "..."
+	}
+	return s
+}
+
+var _ dbexport.Target = (*Target)(nil)
+var _ dbexport.Source = (*Source)(nil)
