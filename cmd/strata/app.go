@@ -30,7 +30,8 @@ func run(ctx context.Context, args []string, e *env) int {
 	g := &globals{env: e}
 	app := newApp(g)
 	err := app.RunContext(ctx, interspersed(app, args))
-	if err != nil {
+	var status *exitStatus
+	if err != nil && !errors.As(err, &status) {
 		fmt.Fprintf(e.stderr, "strata: %v\n", err)
 	}
 	return exitCode(err)
@@ -65,7 +66,7 @@ func newApp(g *globals) *cli.App {
 		},
 		Commands: []*cli.Command{
 			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdRestore(g), cmdDump(g),
-			cmdCheck(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
+			cmdCheck(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
 		},
 	}
 }

@@ -8,6 +8,8 @@ import (
 
 	"strata/dbexport"
 	"strata/dbexport/sqlite"
+	"strata/repo"
+	"strata/verify"
 )
 
 // dbOptions are the database flags shared by backup, restore, guard and
@@ -55,4 +57,13 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Targ
 	default:
 		return nil, fmt.Errorf("%s databases are not supported by this build", d.Engine)
 	}
+}
+
+// drillOnServer runs a drill in a temporary database on a server.
+func drillOnServer(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, dsn string, tables []string) (*verify.DrillReport, error) {
+	d, err := dbexport.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("drills on %s servers are not supported by this build; leave out --target for a SQLite drill", d.Engine)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"strata/repo"
 )
@@ -24,8 +25,16 @@ const exitCodesHelp = `Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 1
 
 const checkExitCodesHelp = `Exit codes: 0 ok, 1 error, 3 problems found, 10 no repository, 11 locked, 12 wrong password.`
 
+// exitStatus carries a child's exit code through (guard).
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 func exitCode(err error) int {
+	var status *exitStatus
 	switch {
+	case errors.As(err, &status):
+		return status.code
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errCheckFailed):

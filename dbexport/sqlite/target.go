@@ -288,3 +288,11 @@ func firstLine(s string) string {
 
 var _ dbexport.Target = (*Target)(nil)
 var _ dbexport.Source = (*Source)(nil)
+
+// Inspector methods, for restore drills (package verify).
+
+// QuotedTableName quotes the name t has in this SQLite file.
+func (t *Target) QuotedTableName(tab *dbexport.Table) string { return quoteIdent(TableName(tab)) }
+
+// Quote quotes an identifier.
+func (t *Target) Quote(ident string) string { return quoteIdent(ident) }

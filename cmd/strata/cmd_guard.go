@@ -1,0 +1,100 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/dbexport"
+	"strata/repo"
+)
+
+func cmdGuard(g *globals) *cli.Command {
+	var (
+		db   dbOptions
+		tags cli.StringSlice
+		tier string
+	)
+	return &cli.Command{
+		Name:      "guard",
+		Usage:     "snapshot a database, then run a risky command",
+		ArgsUsage: "-- COMMAND [ARG...]",
+		Description: `Takes a snapshot of --db tagged pre-op (recording the command line, with
+anything that looks like a password removed), runs COMMAND only if the
+snapshot succeeded, prints the snapshot ID to restore from, and exits with
+the command's exit code. For example:
+
+    strata guard --db mysql://app@localhost/app -- php artisan migrate
+
+Exit codes: the command's own; 1 when the snapshot failed (the command
+did not run), 10 no repository, 11 locked, 12 wrong password.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "db", Usage: "database `DSN` to protect", Required: true, Destination: &db.dsn},
+			&cli.StringFlag{Name: "db-password-file", Usage: "read the database password from `FILE`", Destination: &db.passwordFile},
+			&cli.StringSliceFlag{Name: "tag", Usage: "extra `TAG` for the snapshot", Destination: &tags},
+			&cli.StringFlag{Name: "tier", Usage: "retention tier of the snapshot", Destination: &tier},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return errors.New("give the command to run after --: strata guard --db DSN -- COMMAND")
+			}
+			args := c.Args().Slice()
+			var sn *repo.Snapshot
+			err := g.withLock(c.Context, false, "guard", func(r *repo.Repository) error {
+				var err error
+				sn, err = backupDB(c.Context, g, r, db, dbexport.BackupOptions{
+					Tags: append([]string{"pre-op"}, tags.Value()...), Tier: tier,
+					Meta: map[string]string{"command": redactCommand(args)},
+				})
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("snapshot failed, %q was not run: %w", args[0], err)
+			}
+			d, _ := db.parse()
+			fmt.Fprintf(g.env.stderr, "strata: snapshot %s saved; to undo: strata restore %s --db %s --replace\n", sn.ID.Short(), sn.ID.Short(), d)
+			cmd := exec.CommandContext(c.Context, args[0], args[1:]...)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = g.env.stdin, g.env.stdout, g.env.stderr
+			err = cmd.Run()
+			var exitErr *exec.ExitError
+			switch {
+			case errors.As(err, &exitErr):
+				fmt.Fprintf(g.env.stderr, "strata: %s exited with status %d; snapshot %s holds the data from before it\n", args[0], exitErr.ExitCode(), sn.ID.Short())
+				return &exitStatus{code: exitErr.ExitCode()}
+			case err != nil:
+				return fmt.Errorf("running %s: %w", args[0], err)
+			}
+			return nil
+		},
+	}
+}
+
+// passwordArg matches arguments that carry a secret: -pSECRET,
+// --password=SECRET, PASSWORD=SECRET, and user:secret@ in URLs.
+var (
+	passwordArg = regexp.MustCompile(`(?i)^(-p.+|--?[a-z-]*(password|passwd|secret|token)[a-z-]*=.*|[a-z_]*(password|passwd|secret|token)[a-z_]*=.*)$`)
+	urlUserinfo = regexp.MustCompile(`://([^:/@\s]+):[^@/\s]+@`)
+)
+
+// redactCommand joins a command line for the snapshot's metadata, with
+// anything that looks like a password replaced by ***.
+func redactCommand(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		switch {
+		case passwordArg.MatchString(a):
+			if k, _, ok := strings.Cut(a, "="); ok {
+				out[i] = k + "=***"
+			} else {
+				out[i] = a[:2] + "***"
+			}
+		default:
+			out[i] = urlUserinfo.ReplaceAllString(a, "://$1:***@")
+		}
+	}
+	return strings.Join(out, " ")
+}
