@@ -19,23 +19,30 @@ type Decoder struct {
 	// delta holds single-goroutine zstd decoders, given the base as a
 	// dictionary for one delta blob at a time.
 	delta sync.Pool
+	// unsized and unsizedDelta decode blobs whose plaintext length is
+	// neither in the entry nor in the zstd frame (zstd leaves it out of
+	// frames of a few hundred bytes).
+	unsized      sync.Pool
+	unsizedDelta sync.Pool
 	// scratch holds opened payloads until they are decompressed.
 	scratch buffers
 }
 
 // decoderOptions bound every decode: output stops at cap(dst), which Decode
-// sets to the entry's RawLength, and never exceeds MaxBlobSize.
-func decoderOptions(concurrency int) []zstd.DOption {
+// sets to the entry's RawLength, and never exceeds MaxBlobSize. Without the
+// capacity limit (blobs of unknown length whose frame does not declare it),
+// only MaxBlobSize bounds the output.
+func decoderOptions(concurrency int, capLimit bool) []zstd.DOption {
 	return []zstd.DOption{
 		zstd.WithDecoderConcurrency(concurrency),
 		zstd.WithDecoderMaxMemory(MaxBlobSize),
-		zstd.WithDecodeAllCapLimit(true),
+		zstd.WithDecodeAllCapLimit(capLimit),
 	}
 }
 
 // NewDecoder returns a Decoder that opens blobs with s.
 func NewDecoder(s Sealer) (*Decoder, error) {
-	z, err := zstd.NewReader(nil, decoderOptions(runtime.GOMAXPROCS(0))...)
+	z, err := zstd.NewReader(nil, decoderOptions(runtime.GOMAXPROCS(0), true)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating zstd decoder: %w", err)
 	}
@@ -96,8 +103,14 @@ func (d *Decoder) Decode(dst, sealed []byte, b Blob, base []byte) ([]byte, error
 	}
 	if unknownLength {
 		var h zstd.Header
-		if err := h.Decode(payload); err != nil || !h.HasFCS || h.FrameContentSize == 0 || h.FrameContentSize > MaxBlobSize {
-			return nil, fmt.Errorf("decoding %s: %w: zstd frame does not declare a valid plaintext length", b, ErrInvalidBlob)
+		if err := h.Decode(payload); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w: zstd frame header: %w", b, ErrInvalidBlob, err)
+		}
+		if !h.HasFCS {
+			return d.decodeUnsized(dst, payload, b, base)
+		}
+		if h.FrameContentSize == 0 || h.FrameContentSize > MaxBlobSize {
+			return nil, fmt.Errorf("decoding %s: %w: zstd frame declares %d bytes", b, ErrInvalidBlob, h.FrameContentSize)
 		}
 		b.RawLength = uint32(h.FrameContentSize)
 	}
@@ -126,12 +139,44 @@ func checkRawLength(b Blob, n int) error {
 	return nil
 }
 
+// decodeUnsized decompresses a payload of unknown plaintext length; the
+// decoder's memory limit stops it at MaxBlobSize.
+func (d *Decoder) decodeUnsized(dst, payload []byte, b Blob, base []byte) ([]byte, error) {
+	var (
+		out []byte
+		err error
+	)
+	if b.Compression == Delta {
+		out, err = decodeWithDict(&d.unsizedDelta, false, payload, dst, base)
+	} else {
+		dec, _ := d.unsized.Get().(*zstd.Decoder)
+		if dec == nil {
+			if dec, err = zstd.NewReader(nil, decoderOptions(1, false)...); err != nil {
+				return nil, fmt.Errorf("creating zstd decoder: %w", err)
+			}
+		}
+		out, err = dec.DecodeAll(payload, dst)
+		d.unsized.Put(dec)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w: zstd: %w", b, ErrInvalidBlob, err)
+	}
+	if len(out)-len(dst) == 0 {
+		return nil, fmt.Errorf("decoding %s: %w: compressed blob has no plaintext", b, ErrInvalidBlob)
+	}
+	return out, nil
+}
+
 // decodeDelta decompresses payload with base as a raw-content dictionary.
 func (d *Decoder) decodeDelta(payload, dst, base []byte) ([]byte, error) {
-	dec, _ := d.delta.Get().(*zstd.Decoder)
+	return decodeWithDict(&d.delta, true, payload, dst, base)
+}
+
+func decodeWithDict(pool *sync.Pool, capLimit bool, payload, dst, base []byte) ([]byte, error) {
+	dec, _ := pool.Get().(*zstd.Decoder)
 	if dec == nil {
 		var err error
-		dec, err = zstd.NewReader(nil, decoderOptions(1)...)
+		dec, err = zstd.NewReader(nil, decoderOptions(1, capLimit)...)
 		if err != nil {
 			return nil, fmt.Errorf("creating zstd decoder: %w", err)
 		}
@@ -144,6 +189,6 @@ func (d *Decoder) decodeDelta(payload, dst, base []byte) ([]byte, error) {
 	if err := dec.ResetWithOptions(nil, zstd.WithDecoderDictDelete()); err != nil {
 		return nil, err
 	}
-	d.delta.Put(dec)
+	pool.Put(dec)
 	return out, err
 }
