@@ -10,7 +10,7 @@ FUZZ_TARGETS := \
 	./repo:FuzzDecodeTree \
 	./chunk:FuzzChunker
 
-.PHONY: all build test vet unit fuzz bench demo clean
+.PHONY: all build test vet unit fuzz bench demo clean db-servers
 
 all: build
 
@@ -40,6 +40,10 @@ bench: build
 
 demo: build
 	$(GO) run ./internal/demo -strata $(BIN)
+
+# Start (or install) the PostgreSQL and MariaDB servers the tests use.
+db-servers:
+	sh .ci/db-servers.sh
 
 clean:
 	rm -rf bin
