@@ -1,15 +1,18 @@
 package repo
 
-// Default chunk sizes, chosen by the measurements in docs/design.md
-// ("Choosing the defaults").
-const (
-	DefaultMinSize = 16 << 10
-	DefaultAvgBits = 16 // 64 KiB
-	DefaultMaxSize = 512 << 10
+import "strata/chunk"
 
-	DefaultTableMinSize = 16 << 10
-	DefaultTableAvgBits = 16 // 64 KiB, line-aligned
-	DefaultTableMaxSize = 512 << 10
+// Default chunk sizes, chosen by the measurements in docs/design.md
+// ("Choosing the defaults"): 1 MiB for files, 64 KiB line-aligned for
+// tables and standard input (which is usually a database dump).
+const (
+	DefaultMinSize = chunk.FileMinSize
+	DefaultAvgBits = chunk.FileAvgBits
+	DefaultMaxSize = chunk.FileMaxSize
+
+	DefaultTableMinSize = chunk.TableMinSize
+	DefaultTableAvgBits = chunk.TableAvgBits
+	DefaultTableMaxSize = chunk.TableMaxSize
 
 	// DefaultMaxDeltaDepth bounds how many delta blobs a load may have to
 	// resolve before reaching a plain blob.

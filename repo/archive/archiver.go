@@ -97,7 +97,9 @@ func BackupStream(ctx context.Context, r Repository, rd io.Reader, name string, 
 	}
 	start := time.Now()
 	a := newArchiver(ctx, r, opts)
-	content, size, err := a.pipe.SaveStream(ctx, rd, r.Config().ChunkParams(), nil)
+	// Standard input is usually a database dump: cut it like a table, at
+	// line ends, with small chunks (docs/design.md, "Defaults").
+	content, size, err := a.pipe.SaveStream(ctx, rd, r.Config().TableChunkParams(), nil)
 	a.pipe.Close()
 	if err != nil {
 		return nil, fmt.Errorf("reading stdin: %w", err)

@@ -1,4 +1,4 @@
-package restore
+package restore_test
 
 import (
 	"archive/tar"
@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strata/repo/restore"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +23,10 @@ func TestDumpFile(t *testing.T) {
 	for _, p := range []string{"/tmp/data/a.csv", "/tmp/data/big.bin", "tmp/data/empty", "/db.sql", "/tmp/./data/../data/b.txt"} {
 		t.Run(p, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Dump(context.Background(), r, root, p, &buf); err != nil {
+			if err := restore.Dump(context.Background(), r, root, p, &buf); err != nil {
 				t.Fatal(err)
 			}
-			if want := all[cleanPath(p)].data; !bytes.Equal(buf.Bytes(), want) {
+			if want := all[restore.CleanPath(p)].data; !bytes.Equal(buf.Bytes(), want) {
 				t.Errorf("dumped %d bytes, want %d", buf.Len(), len(want))
 			}
 		})
@@ -39,14 +40,14 @@ func TestDumpErrors(t *testing.T) {
 		path, want string
 		is         error
 	}{
-		{"/x/y", `no "/x/y" in snapshot`, ErrNotFound},
-		{"/tmp/data/a.csv/inside", `no "/tmp/data/a.csv/inside" in snapshot`, ErrNotFound},
+		{"/x/y", `no "/x/y" in snapshot`, restore.ErrNotFound},
+		{"/tmp/data/a.csv/inside", `no "/tmp/data/a.csv/inside" in snapshot`, restore.ErrNotFound},
 		{"/tmp/data/link", `dumping /tmp/data/link: it is a symlink to "a.csv"`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			var buf bytes.Buffer
-			err := Dump(context.Background(), r, root, tt.path, &buf)
+			err := restore.Dump(context.Background(), r, root, tt.path, &buf)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) || tt.is != nil && !errors.Is(err, tt.is) {
 				t.Fatalf("err %v, want %q", err, tt.want)
 			}
@@ -76,10 +77,10 @@ func TestDumpDir(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := Dump(context.Background(), r, root, tt.path, &buf); err != nil {
+			if err := restore.Dump(context.Background(), r, root, tt.path, &buf); err != nil {
 				t.Fatal(err)
 			}
-			dir := cleanPath(tt.path)
+			dir := restore.CleanPath(tt.path)
 			tr := tar.NewReader(&buf)
 			var names []string
 			for {
@@ -102,7 +103,7 @@ func TestDumpDir(t *testing.T) {
 					t.Errorf("tar entry %q is no snapshot node (%s)", h.Name, p)
 					continue
 				}
-				if int64(fileMode(&repo.Node{Kind: want.kind, Mode: want.mode}).Perm()) != h.Mode&0o777 && want.kind != repo.NodeSymlink {
+				if int64(restore.FileMode(&repo.Node{Kind: want.kind, Mode: want.mode}).Perm()) != h.Mode&0o777 && want.kind != repo.NodeSymlink {
 					t.Errorf("%s: mode %o, want %o", h.Name, h.Mode, want.mode)
 				}
 				if !h.ModTime.Equal(want.mtime.Truncate(time.Second)) {

@@ -1,4 +1,4 @@
-package restore
+package restore_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strata/repo/restore"
 	"strings"
 	"testing"
 	"time"
@@ -144,7 +145,7 @@ func listTarget(t *testing.T, target string) []string {
 		if err != nil {
 			return err
 		}
-		if strings.HasPrefix(d.Name(), tempPrefix) {
+		if strings.HasPrefix(d.Name(), restore.TempPrefix) {
 			t.Errorf("temporary file left behind: %s", p)
 		}
 		if p != target {
@@ -196,7 +197,7 @@ func checkRestored(t *testing.T, target, p string, want spec) {
 		}
 	}
 	if want.kind != repo.NodeSymlink {
-		wantMode := fileMode(&repo.Node{Kind: want.kind, Mode: want.mode})
+		wantMode := restore.FileMode(&repo.Node{Kind: want.kind, Mode: want.mode})
 		if got := fi.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky); got != wantMode {
 			t.Errorf("%s: mode %v, want %v", p, got, wantMode)
 		}

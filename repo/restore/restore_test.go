@@ -1,4 +1,4 @@
-package restore
+package restore_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strata/repo/restore"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,8 +27,8 @@ func TestRestoreAll(t *testing.T) {
 	for _, workers := range []int{0, 1, 3, 64} {
 		t.Run("workers="+strconv.Itoa(workers), func(t *testing.T) {
 			target := filepath.Join(t.TempDir(), "restore")
-			var progress Progress
-			st, err := Restore(context.Background(), r, root, target, Options{Workers: workers, Progress: &progress})
+			var progress restore.Progress
+			st, err := restore.Restore(context.Background(), r, root, target, restore.Options{Workers: workers, Progress: &progress})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +51,7 @@ func TestRestoreAll(t *testing.T) {
 			if got := listTarget(t, target); !slices.Equal(got, wantPaths) {
 				t.Errorf("restored %q\nwant %q", got, wantPaths)
 			}
-			if want := (Stats{Files: files, Dirs: dirs, Symlinks: links, Bytes: bytes}); st != want {
+			if want := (restore.Stats{Files: files, Dirs: dirs, Symlinks: links, Bytes: bytes}); st != want {
 				t.Errorf("stats %+v, want %+v", st, want)
 			}
 			if progress.TotalBytes.Load() != bytes || progress.BytesWritten.Load() != bytes ||
@@ -71,7 +72,7 @@ func TestRestoreStreamAndTable(t *testing.T) {
 	}
 	root := saveSnapshot(t, r, specs)
 	target := t.TempDir()
-	if _, err := Restore(context.Background(), r, root, target, Options{}); err != nil {
+	if _, err := restore.Restore(context.Background(), r, root, target, restore.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for p, s := range flatten(specs, "", nil) {
@@ -106,8 +107,8 @@ func TestRestoreInclude(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			target := t.TempDir()
-			var progress Progress
-			if _, err := Restore(context.Background(), r, root, target, Options{Include: tt.include, Progress: &progress}); err != nil {
+			var progress restore.Progress
+			if _, err := restore.Restore(context.Background(), r, root, target, restore.Options{Include: tt.include, Progress: &progress}); err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]bool{}
@@ -146,14 +147,14 @@ func TestRestoreInclude(t *testing.T) {
 		include []string
 		want    error
 	}{
-		{"no match", []string{"/tmp/nothing", "/etc/*.conf"}, ErrNoMatch},
-		{"prefix of a name is no match", []string{"/tmp/da"}, ErrNoMatch},
+		{"no match", []string{"/tmp/nothing", "/etc/*.conf"}, restore.ErrNoMatch},
+		{"prefix of a name is no match", []string{"/tmp/da"}, restore.ErrNoMatch},
 		{"bad pattern", []string{"/tmp/["}, nil},
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
 			target := filepath.Join(t.TempDir(), "restore")
-			_, err := Restore(context.Background(), r, root, target, Options{Include: tt.include})
+			_, err := restore.Restore(context.Background(), r, root, target, restore.Options{Include: tt.include})
 			if err == nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("err %v, want %v", err, tt.want)
 			}
@@ -171,7 +172,7 @@ func TestRestoreOverwrite(t *testing.T) {
 	root := saveSnapshot(t, r, specs)
 	ctx := context.Background()
 	target := t.TempDir()
-	if _, err := Restore(ctx, r, root, target, Options{}); err != nil {
+	if _, err := restore.Restore(ctx, r, root, target, restore.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	changed := filepath.Join(target, "etc", "hosts")
@@ -179,16 +180,16 @@ func TestRestoreOverwrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	_, err := Restore(ctx, r, root, target, Options{})
-	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "restoring /etc/hosts") {
-		t.Fatalf("restore over an existing file: %v, want ErrExists naming /etc/hosts", err)
+	_, err := restore.Restore(ctx, r, root, target, restore.Options{})
+	if !errors.Is(err, restore.ErrExists) || !strings.Contains(err.Error(), "restoring /etc/hosts") {
+		t.Fatalf("restore over an existing file: %v, want restore.ErrExists naming /etc/hosts", err)
 	}
 	if b, _ := os.ReadFile(changed); string(b) != "changed" {
 		t.Errorf("refused restore changed the file: %q", b)
 	}
 	listTarget(t, target) // no temporary files
 
-	if _, err := Restore(ctx, r, root, target, Options{Overwrite: true}); err != nil {
+	if _, err := restore.Restore(ctx, r, root, target, restore.Options{Overwrite: true}); err != nil {
 		t.Fatalf("restore with Overwrite: %v", err)
 	}
 	for p, s := range flatten(specs, "", nil) {
@@ -206,10 +207,10 @@ func TestRestoreDirOverFile(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(target, "etc")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Restore(ctx, r, root, target, Options{Include: []string{"/etc"}}); !errors.Is(err, ErrExists) {
-		t.Fatalf("err %v, want ErrExists", err)
+	if _, err := restore.Restore(ctx, r, root, target, restore.Options{Include: []string{"/etc"}}); !errors.Is(err, restore.ErrExists) {
+		t.Fatalf("err %v, want restore.ErrExists", err)
 	}
-	if _, err := Restore(ctx, r, root, target, Options{Include: []string{"/etc"}, Overwrite: true}); err != nil {
+	if _, err := restore.Restore(ctx, r, root, target, restore.Options{Include: []string{"/etc"}, Overwrite: true}); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
@@ -222,7 +223,7 @@ func TestRestoreDirOverFile(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(target, "etc", "hosts"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Restore(ctx, r, root, target, Options{Include: []string{"/etc"}, Overwrite: true})
+	_, err := restore.Restore(ctx, r, root, target, restore.Options{Include: []string{"/etc"}, Overwrite: true})
 	if err == nil || !strings.Contains(err.Error(), "is a folder") {
 		t.Fatalf("err %v, want a refusal to replace a folder", err)
 	}
@@ -287,7 +288,7 @@ func TestRestoreBlobFails(t *testing.T) {
 			}
 
 			target := t.TempDir()
-			_, err := Restore(ctx, r, root, target, Options{Workers: 4})
+			_, err := restore.Restore(ctx, r, root, target, restore.Options{Workers: 4})
 			if !errors.Is(err, d.want) {
 				t.Fatalf("err %v, want %v", err, d.want)
 			}
@@ -315,9 +316,9 @@ func TestRestoreUnsafeNames(t *testing.T) {
 				blobs: map[pack.ID][]byte{file: []byte("bad")},
 			}
 			target := filepath.Join(t.TempDir(), "a", "target")
-			_, err := Restore(context.Background(), loader, root, target, Options{})
-			if !errors.Is(err, ErrUnsafeName) {
-				t.Fatalf("err %v, want ErrUnsafeName", err)
+			_, err := restore.Restore(context.Background(), loader, root, target, restore.Options{})
+			if !errors.Is(err, restore.ErrUnsafeName) {
+				t.Fatalf("err %v, want restore.ErrUnsafeName", err)
 			}
 			t.Log(err)
 			// The dir "d" may be created before the walk reaches the bad
@@ -327,8 +328,8 @@ func TestRestoreUnsafeNames(t *testing.T) {
 					t.Errorf("wrote %s", p)
 				}
 			}
-			if err := Walk(context.Background(), loader, root, func(string, *repo.Node) error { return nil }); !errors.Is(err, ErrUnsafeName) {
-				t.Errorf("Walk: %v, want ErrUnsafeName", err)
+			if err := restore.Walk(context.Background(), loader, root, func(string, *repo.Node) error { return nil }); !errors.Is(err, restore.ErrUnsafeName) {
+				t.Errorf("Walk: %v, want restore.ErrUnsafeName", err)
 			}
 		})
 	}
@@ -336,7 +337,7 @@ func TestRestoreUnsafeNames(t *testing.T) {
 	// The tree decoder refuses the same names in a real repository.
 	r, _ := newRepo(t)
 	root := saveSnapshot(t, r, []spec{{name: "..", kind: repo.NodeFile, data: []byte("x")}})
-	if _, err := Restore(context.Background(), r, root, t.TempDir(), Options{}); !errors.Is(err, repo.ErrDamaged) {
+	if _, err := restore.Restore(context.Background(), r, root, t.TempDir(), restore.Options{}); !errors.Is(err, repo.ErrDamaged) {
 		t.Errorf("restore of a tree with \"..\": %v, want repo.ErrDamaged", err)
 	}
 }
@@ -346,10 +347,10 @@ func TestRestoreCancelled(t *testing.T) {
 	root := saveSnapshot(t, r, testSnapshot())
 	ctx, cancel := context.WithCancel(context.Background())
 	target := t.TempDir()
-	var progress Progress
+	var progress restore.Progress
 	done := make(chan error, 1)
 	go func() {
-		_, err := Restore(ctx, r, root, target, Options{Workers: 1, Progress: &progress})
+		_, err := restore.Restore(ctx, r, root, target, restore.Options{Workers: 1, Progress: &progress})
 		done <- err
 	}()
 	cancel()
@@ -367,7 +368,7 @@ func TestRestoreCancelled(t *testing.T) {
 
 // countingLoader records how many blob loads run at once.
 type countingLoader struct {
-	BlobLoader
+	restore.BlobLoader
 	mu            sync.Mutex
 	running, most int
 }
@@ -391,7 +392,7 @@ func TestRestoreWorkersBound(t *testing.T) {
 	for _, workers := range []int{1, 2, 5} {
 		t.Run(strconv.Itoa(workers), func(t *testing.T) {
 			loader := &countingLoader{BlobLoader: r}
-			if _, err := Restore(context.Background(), loader, root, t.TempDir(), Options{Workers: workers}); err != nil {
+			if _, err := restore.Restore(context.Background(), loader, root, t.TempDir(), restore.Options{Workers: workers}); err != nil {
 				t.Fatal(err)
 			}
 			if loader.most > workers {

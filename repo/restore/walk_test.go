@@ -1,10 +1,11 @@
-package restore
+package restore_test
 
 import (
 	"context"
 	"errors"
 	"io/fs"
 	"slices"
+	"strata/repo/restore"
 	"testing"
 
 	"strata/repo"
@@ -30,7 +31,7 @@ func TestWalk(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			err := Walk(context.Background(), r, root, func(p string, n *repo.Node) error {
+			err := restore.Walk(context.Background(), r, root, func(p string, n *repo.Node) error {
 				got = append(got, p)
 				return tt.skip[p]
 			})
@@ -44,8 +45,8 @@ func TestWalk(t *testing.T) {
 	}
 
 	stop := errors.New("stop")
-	if err := Walk(context.Background(), r, root, func(string, *repo.Node) error { return stop }); err != stop {
-		t.Errorf("Walk returned %v, want fn's error unchanged", err)
+	if err := restore.Walk(context.Background(), r, root, func(string, *repo.Node) error { return stop }); err != stop {
+		t.Errorf("restore.Walk returned %v, want fn's error unchanged", err)
 	}
 }
 
@@ -61,12 +62,12 @@ func TestFindNode(t *testing.T) {
 		{"/tmp/data", "data", repo.NodeDir, nil},
 		{"tmp/data/sub/c.bin", "c.bin", repo.NodeFile, nil},
 		{"/tmp/data/link", "link", repo.NodeSymlink, nil},
-		{"/tmp/nope", "", "", ErrNotFound},
-		{"/tmp/data/b.txt/x", "", "", ErrNotFound},
+		{"/tmp/nope", "", "", restore.ErrNotFound},
+		{"/tmp/data/b.txt/x", "", "", restore.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			n, err := FindNode(context.Background(), r, root, tt.path)
+			n, err := restore.FindNode(context.Background(), r, root, tt.path)
 			if tt.err != nil {
 				if !errors.Is(err, tt.err) {
 					t.Fatalf("err %v, want %v", err, tt.err)
