@@ -8,6 +8,11 @@ FUZZ_TARGETS := \
 	./pack:FuzzReadHeader \
 	./index:FuzzDecode \
 	./repo:FuzzDecodeTree \
+	./repo:FuzzDecodeSnapshot \
+	./repo:FuzzDecodeConfig \
+	./repo:FuzzDecodeKeyFile \
+	./repo:FuzzDecodeLock \
+	./dbexport:FuzzUnescape \
 	./chunk:FuzzChunker
 
 .PHONY: all build test vet unit fuzz bench demo clean db-servers

@@ -79,11 +79,26 @@ func (r *Repository) LoadSnapshot(ctx context.Context, id pack.ID) (*Snapshot, e
 	if err != nil {
 		return nil, err
 	}
-	sn := &Snapshot{}
-	if err := json.Unmarshal(plain, sn); err != nil {
+	sn, err := DecodeSnapshot(plain)
+	if err != nil {
 		return nil, fmt.Errorf("snapshot %s: %w: %v", id.Short(), ErrDamaged, err)
 	}
 	sn.ID = id
+	return sn, nil
+}
+
+// DecodeSnapshot parses and validates the plaintext of a snapshot file.
+func DecodeSnapshot(plain []byte) (*Snapshot, error) {
+	sn := &Snapshot{}
+	if err := json.Unmarshal(plain, sn); err != nil {
+		return nil, err
+	}
+	if sn.Tree.IsNull() {
+		return nil, fmt.Errorf("snapshot names no root tree")
+	}
+	if sn.Time.IsZero() {
+		return nil, fmt.Errorf("snapshot has no time")
+	}
 	return sn, nil
 }
 

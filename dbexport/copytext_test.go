@@ -1,0 +1,103 @@
+package dbexport
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestFieldRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"plain", "abc", "abc"},
+		{"empty", "", ""},
+		{"specials", "a\tb\nc\\d\re", `a\tb\nc\\d\re`},
+		{"looks like null", `\N`, `\\N`},
+		{"unicode", "Grüße 🙂", "Grüße 🙂"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := AppendField(nil, []byte(tt.in))
+			if string(got) != tt.want {
+				t.Fatalf("AppendField = %q, want %q", got, tt.want)
+			}
+			back, ok, err := Unescape(got)
+			if err != nil || !ok || string(back) != tt.in {
+				t.Fatalf("Unescape = %q, %v, %v", back, ok, err)
+			}
+		})
+	}
+	if _, ok, err := Unescape([]byte(Null)); ok || err != nil {
+		t.Error(`\N is not NULL`)
+	}
+	bin := []byte{0, 1, 0xfe, '\\', '\n'}
+	f := AppendBytes(nil, bin)
+	v, _, _ := Unescape(f)
+	got, err := DecodeBytes(v)
+	if err != nil || !bytes.Equal(got, bin) {
+		t.Errorf("bytes round trip: %x, %v", got, err)
+	}
+}
+
+func TestCompareKeys(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"9", "10", -1},
+		{"10", "10", 0},
+		{"-5", "3", -1},
+		{"b", "a", 1},
+		{"1\tb", "1\ta", 1},
+		{"2\ta", "10\ta", -1},
+		{"99999999999999999999999", "100000000000000000000000", -1},
+	}
+	for _, tt := range tests {
+		if got := CompareKeys(tt.a, tt.b); (got > 0) != (tt.want > 0) || (got < 0) != (tt.want < 0) {
+			t.Errorf("CompareKeys(%q, %q) = %d, want sign of %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestParseDSNHidesPassword(t *testing.T) {
+	tests := []struct{ in, engine, str string }{
+		{"sqlite:///var/app.db", EngineSQLite, "sqlite:///var/app.db"},
+		{"sqlite:rel.db", EngineSQLite, "sqlite://rel.db"},
+		{"postgres://u:s3cret@db:5433/app?sslmode=require&password=x", EnginePostgres, "postgres://u@db:5433/app?sslmode=require"},
+		{"mysql://root:pw@127.0.0.1/shop", EngineMySQL, "mysql://root@127.0.0.1:3306/shop"},
+	}
+	for _, tt := range tests {
+		d, err := ParseDSN(tt.in)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.in, err)
+		}
+		if d.Engine != tt.engine || d.String() != tt.str {
+			t.Errorf("ParseDSN(%q) = %s %q, want %s %q", tt.in, d.Engine, d.String(), tt.engine, tt.str)
+		}
+	}
+	for _, bad := range []string{"oracle://x/y", "postgres://u:secret@host/"} {
+		if _, err := ParseDSN(bad); err == nil || bytes.Contains([]byte(err.Error()), []byte("secret")) {
+			t.Errorf("ParseDSN(%q) = %v", bad, err)
+		}
+	}
+}
+
+func FuzzUnescape(f *testing.F) {
+	f.Add([]byte(`a\tb\\c\N`))
+	f.Add([]byte(`\\x00ff`))
+	f.Fuzz(func(t *testing.T, field []byte) {
+		v, ok, err := Unescape(field)
+		if err != nil || !ok {
+			return
+		}
+		// What decodes must encode back to a field that decodes the same.
+		again, ok2, err := Unescape(AppendField(nil, v))
+		if err != nil || !ok2 || !bytes.Equal(again, v) {
+			t.Fatalf("round trip of %q: %q, %v, %v", field, again, ok2, err)
+		}
+		_ = FirstKey(field, []int{0, 1})
+		_, _ = DecodeBytes(v)
+	})
+}
