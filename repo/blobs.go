@@ -34,6 +34,12 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 		return res, nil
 	}
 	var basePlain []byte
+	if !base.IsNull() && r.cfg.MaxDeltaDepth > 0 && r.deltaDepth(base) >= r.cfg.MaxDeltaDepth {
+		// The chain is as long as allowed: start a new one from its plain
+		// root. The delta then spans more changes, but is still far
+		// smaller than storing the whole blob again.
+		base = r.chainRoot(base)
+	}
 	if !base.IsNull() && base != id && t == pack.DataBlob && r.deltaDepth(base) < r.cfg.MaxDeltaDepth {
 		var err error
 		if basePlain, err = r.LoadBlob(ctx, base); err != nil {
@@ -72,6 +78,22 @@ func (r *Repository) deltaDepth(id pack.ID) int {
 		id = loc.Base
 	}
 	return maxChainWalk
+}
+
+// chainRoot returns the plain blob at the end of id's chain of bases, or
+// the null ID when the chain is broken.
+func (r *Repository) chainRoot(id pack.ID) pack.ID {
+	for depth := 0; depth <= maxChainWalk; depth++ {
+		loc, ok := r.idx.Lookup(id)
+		if !ok {
+			return pack.ID{}
+		}
+		if loc.Compression != pack.Delta {
+			return id
+		}
+		id = loc.Base
+	}
+	return pack.ID{}
 }
 
 // maxChainWalk stops a walk along a damaged (cyclic) chain of bases.

@@ -16,5 +16,5 @@ const (
 
 	// DefaultMaxDeltaDepth bounds how many delta blobs a load may have to
 	// resolve before reaching a plain blob.
-	DefaultMaxDeltaDepth = 8
+	DefaultMaxDeltaDepth = 16
 )

@@ -123,7 +123,10 @@ func TestDeltaChainDepthIsBounded(t *testing.T) {
 	r, _ := repotest.New(t, func(c *repo.Config, _ *repo.Options) { c.MaxDeltaDepth = 3 })
 	data := csvChunk(9, 1000)
 	prev := pack.ID{}
-	var comps []pack.Compression
+	var (
+		comps []pack.Compression
+		ids   []pack.ID
+	)
 	for i := 0; i < 6; i++ {
 		data = append(append([]byte(nil), data...), fmt.Sprintf("%d\tnew row\n", 100000+i)...)
 		res, err := r.SaveBlob(ctx, pack.DataBlob, data, prev)
@@ -134,12 +137,20 @@ func TestDeltaChainDepthIsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 		comps = append(comps, res.Compression)
+		ids = append(ids, res.ID)
 		prev = res.ID
 	}
-	want := []pack.Compression{pack.Zstd, pack.Delta, pack.Delta, pack.Delta, pack.Zstd, pack.Delta}
+	// The fifth blob would make the chain 4 long: it starts a new chain
+	// from the plain root instead.
+	want := []pack.Compression{pack.Zstd, pack.Delta, pack.Delta, pack.Delta, pack.Delta, pack.Delta}
 	for i := range want {
 		if comps[i] != want[i] {
 			t.Fatalf("compressions = %v, want %v", comps, want)
+		}
+	}
+	for i, id := range ids {
+		if d := depthOf(r, id); d > 3 {
+			t.Errorf("blob %d has a chain of %d deltas, more than the limit 3", i, d)
 		}
 	}
 }
@@ -256,4 +267,17 @@ func TestKeyFileKeepsKDFParams(t *testing.T) {
 	if !strings.Contains(string(data), want) || !strings.Contains(string(data), `"kdf": "argon2id"`) {
 		t.Errorf("key file does not record its argon2id parameters:\n%s", data)
 	}
+}
+
+// depthOf counts the delta blobs on id's chain.
+func depthOf(r *repo.Repository, id pack.ID) int {
+	d := 0
+	for ; d < 100; d++ {
+		loc, ok := r.Index().Lookup(id)
+		if !ok || loc.Compression != pack.Delta {
+			return d
+		}
+		id = loc.Base
+	}
+	return d
 }
