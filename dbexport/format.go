@@ -27,6 +27,7 @@ func DumpTable(ctx context.Context, l restore.BlobLoader, root pack.ID, name, fo
 	if err != nil {
 		return err
 	}
+	name = t.QualifiedName()
 	if format == FormatTSV || format == "" {
 		return restore.Dump(ctx, l, root, "/"+name, w)
 	}

@@ -115,6 +115,13 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 // TableNode finds a table's node in a snapshot.
 func TableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name string) (*repo.Node, *Table, error) {
 	n, err := restore.FindNode(ctx, l, root, "/"+name)
+	if errors.Is(err, restore.ErrNotFound) && !strings.Contains(name, ".") {
+		// PostgreSQL tables are named schema.table; "customers" means
+		// public.customers.
+		if pn, perr := restore.FindNode(ctx, l, root, "/public."+name); perr == nil {
+			n, err, name = pn, nil, "public."+name
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("table %s: %w", name, err)
 	}

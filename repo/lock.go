@@ -122,7 +122,13 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 			continue
 		}
 		if reason := l.staleReason(r.opts.Now(), host); reason != "" {
-			r.Notify("ignoring stale %v: %s (`strata unlock` removes it)", l, reason)
+			r.mu.Lock()
+			seen := r.staleNoticed[l.ID]
+			r.staleNoticed[l.ID] = true
+			r.mu.Unlock()
+			if !seen {
+				r.Notify("ignoring stale %v: %s (`strata unlock` removes it)", l, reason)
+			}
 			continue
 		}
 		if exclusive || l.Exclusive {

@@ -81,6 +81,7 @@ type Repository struct {
 	mu           sync.Mutex
 	unsavedPacks []index.PackBlobs // uploaded, not yet in an index file
 	indexFiles   []pack.ID         // index files loaded or written
+	staleNoticed map[pack.ID]bool  // stale locks already reported
 }
 
 // Init creates a repository in be with cfg, protected by password.
@@ -162,7 +163,8 @@ func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Conf
 	r := &Repository{
 		be: be, key: key, keyName: keyName, cfg: cfg, opts: opts,
 		idx: index.New(), enc: enc, dec: dec,
-		cache: newBlobCache(opts.BlobCacheSize),
+		cache:        newBlobCache(opts.BlobCacheSize),
+		staleNoticed: map[pack.ID]bool{},
 	}
 	r.packers = newPackers(r)
 	return r, nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -31,7 +32,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	app := newApp(g)
 	err := app.RunContext(ctx, interspersed(app, args))
 	var status *exitStatus
-	if err != nil && !errors.As(err, &status) {
+	if err != nil && !errors.As(err, &status) && !errors.Is(err, syscall.EPIPE) {
 		fmt.Fprintf(e.stderr, "strata: %v\n", err)
 	}
 	return exitCode(err)

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"strings"
 
 	"strata/dbexport"
+	"strata/dbexport/mysql"
+	"strata/dbexport/postgres"
 	"strata/dbexport/sqlite"
 	"strata/repo"
 	"strata/verify"
@@ -44,8 +48,12 @@ func openSource(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Sour
 	switch d.Engine {
 	case dbexport.EngineSQLite:
 		return sqlite.Open(ctx, d)
+	case dbexport.EnginePostgres:
+		return postgres.Open(ctx, d, postgres.Options{Schemas: o.schemas, Jobs: o.jobs, PasswordFile: o.passwordFile})
+	case dbexport.EngineMySQL:
+		return mysql.Open(ctx, d, mysql.Options{PasswordFile: o.passwordFile})
 	default:
-		return nil, fmt.Errorf("%s databases are not supported by this build", d.Engine)
+		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
 	}
 }
 
@@ -54,16 +62,55 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Targ
 	switch d.Engine {
 	case dbexport.EngineSQLite:
 		return sqlite.OpenTarget(ctx, d)
+	case dbexport.EnginePostgres:
+		return postgres.OpenTarget(ctx, d, postgres.Options{PasswordFile: o.passwordFile})
+	case dbexport.EngineMySQL:
+		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile})
 	default:
-		return nil, fmt.Errorf("%s databases are not supported by this build", d.Engine)
+		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
 	}
 }
 
-// drillOnServer runs a drill in a temporary database on a server.
+// drillOnServer runs a drill in a temporary database created on the
+// PostgreSQL server that dsn names, and drops it afterwards.
 func drillOnServer(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, dsn string, tables []string) (*verify.DrillReport, error) {
-	d, err := dbexport.ParseDSN(dsn)
+	server, err := dbOptions{dsn: dsn}.parse()
 	if err != nil {
 		return nil, err
 	}
-	return nil, fmt.Errorf("drills on %s servers are not supported by this build; leave out --target for a SQLite drill", d.Engine)
+	if server.Engine != dbexport.EnginePostgres {
+		return nil, fmt.Errorf("drills run in a temporary SQLite file or on a PostgreSQL server; --target names a %s server", server.Engine)
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, err
+	}
+	name := "strata_drill_" + hex.EncodeToString(rnd[:])
+	opts := postgres.Options{}
+	if err := postgres.CreateDatabase(ctx, server, name); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err := postgres.DropDatabase(context.WithoutCancel(ctx), server, name); err != nil {
+			g.notice(fmt.Sprintf("dropping the drill database %s failed: %v", name, err))
+		}
+	}()
+	scratch := server
+	scratch.Database = name
+	target, err := postgres.OpenTarget(ctx, scratch, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer target.Close()
+	in, err := postgres.OpenInspector(scratch, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	rep, err := verify.Drill(ctx, r, sn.Tree, target, in, tables)
+	if err != nil {
+		return nil, err
+	}
+	rep.Target = scratch.String() + " (temporary, dropped)"
+	return rep, nil
 }

@@ -10,6 +10,9 @@ import (
 )
 
 func main() {
+	// A closed pipe (`strata dump ... | head`) becomes a write error, so
+	// strata still releases its lock before it exits.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, newEnv())
 	stop()

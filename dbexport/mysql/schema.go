@@ -1,0 +1,376 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+
+	"strata/dbexport"
+)
+
+// Schema describes the tables and views of the database as of the
+// snapshot. DDL comes from SHOW CREATE TABLE, the rest from
+// information_schema; Rows is COUNT(*) inside the snapshot.
+//
+// information_schema and SHOW CREATE are not transactional: they show
+// the definitions of now, not of the snapshot's start. A table altered
+// after Open fails its CopyOut on MySQL ("Table definition has changed")
+// rather than being exported under the wrong definition.
+func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		return nil, errors.New("source is closed")
+	}
+	sc, err := s.schema(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read schema: %w", s.dsn, err)
+	}
+	return sc, nil
+}
+
+// tableInfo is one row of information_schema.TABLES.
+type tableInfo struct{ name, kind, engine string }
+
+func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
+	db := s.dsn.Database
+	sc := &dbexport.Schema{
+		Engine:        dbexport.EngineMySQL,
+		ServerVersion: s.version,
+		Database:      db,
+		Encoding:      "UTF8", // the connection's utf8mb4
+	}
+	var infos []tableInfo
+	err := s.query(ctx, func(r *sql.Rows) error {
+		var ti tableInfo
+		var engine sql.NullString
+		if err := r.Scan(&ti.name, &ti.kind, &engine); err != nil {
+			return err
+		}
+		ti.engine = engine.String
+		infos = append(infos, ti)
+		return nil
+	}, "SELECT TABLE_NAME, TABLE_TYPE, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", db)
+	if err != nil {
+		return nil, err
+	}
+	// In Go, not in SQL: information_schema sorts case-insensitively, and
+	// names that differ only in case would tie.
+	sort.Slice(infos, func(i, j int) bool { return infos[i].name < infos[j].name })
+
+	cols, err := s.columns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pks, err := s.primaryKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fks, err := s.foreignKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := s.checks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	triggers, err := s.triggers(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	for _, ti := range infos {
+		switch ti.kind {
+		case "VIEW":
+			v, err := s.view(ctx, ti.name)
+			if err != nil {
+				return nil, err
+			}
+			sc.Views = append(sc.Views, v)
+			continue
+		case "BASE TABLE":
+		default: // MariaDB's SEQUENCE and SYSTEM VERSIONED
+			sc.Warnings = append(sc.Warnings, fmt.Sprintf("%s %s is not exported: strata does not support MariaDB %s tables yet", strings.ToLower(ti.kind), ti.name, ti.kind))
+			continue
+		}
+		t := &dbexport.Table{
+			Name:        ti.name,
+			PrimaryKey:  pks[ti.name],
+			ForeignKeys: fks[ti.name],
+			Consistent:  strings.EqualFold(ti.engine, "InnoDB"),
+		}
+		for _, ck := range checks[ti.name] {
+			t.Checks = append(t.Checks, ck.clause)
+		}
+		for _, c := range cols[ti.name] {
+			c.Kind = kindOf(c.Type, isJSONCheck(c.Name, checks[ti.name]))
+			t.Columns = append(t.Columns, c)
+		}
+		if err := s.tableDDL(ctx, t); err != nil {
+			return nil, err
+		}
+		t.PostDDL = append(t.PostDDL, triggers[ti.name]...)
+		if err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(t.Name)).Scan(&t.Rows); err != nil {
+			return nil, fmt.Errorf("count rows of table %s: %w", t.Name, err)
+		}
+		if !t.Consistent {
+			t.Warning = fmt.Sprintf("table %s uses %s: it is read at a slightly different moment than the InnoDB tables", t.Name, ti.engine)
+			sc.Warnings = append(sc.Warnings, t.Warning)
+		}
+		if len(t.PrimaryKey) == 0 {
+			w := fmt.Sprintf("table %s has no primary key: its rows are ordered by all columns, which costs a sort on every backup", t.Name)
+			if t.Warning != "" {
+				t.Warning += "; " + w
+			} else {
+				t.Warning = w
+			}
+			sc.Warnings = append(sc.Warnings, w)
+		}
+		sc.Tables = append(sc.Tables, t)
+	}
+	return sc, nil
+}
+
+// query runs q on the snapshot's connection and calls fn for each row.
+func (s *Source) query(ctx context.Context, fn func(*sql.Rows) error, q string, args ...any) error {
+	rows, err := s.conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// columns returns the stored columns of every table, in order. Generated
+// columns are left out: the server computes them, and refuses values for
+// them on insert; the DDL still defines them.
+func (s *Source) columns(ctx context.Context) (map[string][]dbexport.Column, error) {
+	out := map[string][]dbexport.Column{}
+	err := s.query(ctx, func(r *sql.Rows) error {
+		var table, name, typ, nullable, extra string
+		var def sql.NullString
+		if err := r.Scan(&table, &name, &typ, &nullable, &def, &extra); err != nil {
+			return err
+		}
+		if strings.Contains(extra, "VIRTUAL GENERATED") || strings.Contains(extra, "STORED GENERATED") {
+			return nil
+		}
+		c := dbexport.Column{Name: name, Type: typ, NotNull: nullable == "NO"}
+		c.Default = s.columnDefault(def, extra, kindOf(typ, false))
+		out[table] = append(out[table], c)
+		return nil
+	}, `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA
+		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`, s.dsn.Database)
+	return out, err
+}
+
+// columnDefault returns the default as an SQL expression, or nil for
+// none or NULL. MariaDB reports expressions already ('abc', 3,
+// current_timestamp()); MySQL reports literals bare and marks expressions
+// DEFAULT_GENERATED.
+func (s *Source) columnDefault(def sql.NullString, extra, kind string) *string {
+	if !def.Valid {
+		return nil
+	}
+	v := def.String
+	switch {
+	case s.mariaDB:
+		if v == "NULL" {
+			return nil
+		}
+	case strings.Contains(extra, "DEFAULT_GENERATED"):
+	case kind == dbexport.KindInt || kind == dbexport.KindFloat || kind == dbexport.KindNumeric || kind == dbexport.KindBool:
+	default:
+		v = quoteString(v)
+	}
+	return &v
+}
+
+func (s *Source) primaryKeys(ctx context.Context) (map[string][]string, error) {
+	out := map[string][]string{}
+	err := s.query(ctx, func(r *sql.Rows) error {
+		var table, col string
+		if err := r.Scan(&table, &col); err != nil {
+			return err
+		}
+		out[table] = append(out[table], col)
+		return nil
+	}, `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND INDEX_NAME = 'PRIMARY' ORDER BY TABLE_NAME, SEQ_IN_INDEX`, s.dsn.Database)
+	return out, err
+}
+
+func (s *Source) foreignKeys(ctx context.Context) (map[string][]dbexport.ForeignKey, error) {
+	out := map[string][]dbexport.ForeignKey{}
+	err := s.query(ctx, func(r *sql.Rows) error {
+		var table, name, col, refSchema, refTable, refCol string
+		if err := r.Scan(&table, &name, &col, &refSchema, &refTable, &refCol); err != nil {
+			return err
+		}
+		fks := out[table]
+		if len(fks) == 0 || fks[len(fks)-1].Name != name {
+			fk := dbexport.ForeignKey{Name: name, RefTable: refTable}
+			if refSchema != s.dsn.Database {
+				fk.RefSchema = refSchema
+			}
+			fks = append(fks, fk)
+		}
+		fk := &fks[len(fks)-1]
+		fk.Columns = append(fk.Columns, col)
+		fk.RefColumns = append(fk.RefColumns, refCol)
+		out[table] = fks
+		return nil
+	}, `SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
+		FROM information_schema.KEY_COLUMN_USAGE
+		WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
+		ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`, s.dsn.Database)
+	return out, err
+}
+
+type check struct{ name, clause string }
+
+// checks returns the CHECK constraints of every table. Servers older than
+// MariaDB 10.2 and MySQL 8.0.16 have none (and no CHECK_CONSTRAINTS).
+func (s *Source) checks(ctx context.Context) (map[string][]check, error) {
+	// MariaDB names check constraints per table (a column's check is
+	// named after the column), MySQL per database, and only MariaDB has
+	// CHECK_CONSTRAINTS.TABLE_NAME.
+	q := `SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = ? ORDER BY TABLE_NAME, CONSTRAINT_NAME`
+	if !s.mariaDB {
+		q = `SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE
+			FROM information_schema.TABLE_CONSTRAINTS tc JOIN information_schema.CHECK_CONSTRAINTS cc
+			ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME
+			WHERE tc.CONSTRAINT_SCHEMA = ? AND tc.CONSTRAINT_TYPE = 'CHECK'
+			ORDER BY tc.TABLE_NAME, cc.CONSTRAINT_NAME`
+	}
+	out := map[string][]check{}
+	err := s.query(ctx, func(r *sql.Rows) error {
+		var table string
+		var c check
+		if err := r.Scan(&table, &c.name, &c.clause); err != nil {
+			return err
+		}
+		out[table] = append(out[table], c)
+		return nil
+	}, q, s.dsn.Database)
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && (me.Number == 1109 || me.Number == 1054) { // unknown table, unknown column
+		return map[string][]check{}, nil
+	}
+	return out, err
+}
+
+// isJSONCheck reports whether col is a MariaDB JSON column: MariaDB
+// stores JSON as longtext with the column check json_valid(`col`).
+func isJSONCheck(col string, checks []check) bool {
+	for _, c := range checks {
+		if c.name == col && c.clause == "json_valid("+quoteIdent(col)+")" {
+			return true
+		}
+	}
+	return false
+}
+
+// tableDDL fills t.DDL and t.PostDDL from SHOW CREATE TABLE.
+func (s *Source) tableDDL(ctx context.Context, t *dbexport.Table) error {
+	var name, ddl string
+	if err := s.conn.QueryRowContext(ctx, "SHOW CREATE TABLE "+quoteIdent(t.Name)).Scan(&name, &ddl); err != nil {
+		return fmt.Errorf("SHOW CREATE TABLE %s: %w", t.Name, err)
+	}
+	parts, err := splitTableDDL(ddl)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", t.Name, err)
+	}
+	t.DDL = parts.create
+	for _, fk := range parts.foreignKeys {
+		t.PostDDL = append(t.PostDDL, "ALTER TABLE "+quoteIdent(t.Name)+" ADD "+fk)
+	}
+	if parts.autoIncrement != "" {
+		t.PostDDL = append(t.PostDDL, "ALTER TABLE "+quoteIdent(t.Name)+" AUTO_INCREMENT = "+parts.autoIncrement)
+	}
+	return nil
+}
+
+// triggers returns each table's CREATE TRIGGER statements, in the order
+// the server fires them, for PostDDL: created after the rows are loaded,
+// they do not fire during a restore.
+func (s *Source) triggers(ctx context.Context) (map[string][]string, error) {
+	type trig struct{ name, table string }
+	var list []trig
+	err := s.query(ctx, func(r *sql.Rows) error {
+		var t trig
+		if err := r.Scan(&t.name, &t.table); err != nil {
+			return err
+		}
+		list = append(list, t)
+		return nil
+	}, `SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS
+		WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER`, s.dsn.Database)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, t := range list {
+		var stmt string
+		err := s.showCreate(ctx, "SHOW CREATE TRIGGER "+quoteIdent(t.name), 2, &stmt)
+		if err != nil {
+			return nil, fmt.Errorf("trigger %s: %w", t.name, err)
+		}
+		out[t.table] = append(out[t.table], stripDefiner(stmt))
+	}
+	return out, nil
+}
+
+// view returns a view's definition without its DEFINER and without the
+// database's name, so it can be created in another database.
+func (s *Source) view(ctx context.Context, name string) (dbexport.View, error) {
+	var ddl string
+	if err := s.showCreate(ctx, "SHOW CREATE VIEW "+quoteIdent(name), 1, &ddl); err != nil {
+		return dbexport.View{}, fmt.Errorf("view %s: %w", name, err)
+	}
+	return dbexport.View{Name: name, DDL: stripDatabase(stripDefiner(ddl), s.dsn.Database)}, nil
+}
+
+// showCreate runs a SHOW CREATE statement and stores column col of its
+// one row (their column counts differ between servers).
+func (s *Source) showCreate(ctx context.Context, q string, col int, dst *string) error {
+	rows, err := s.conn.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	if col >= len(names) {
+		return fmt.Errorf("%s returned %d columns", q, len(names))
+	}
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s returned no row", q)
+	}
+	vals := make([]sql.NullString, len(names))
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	*dst = vals[col].String
+	return rows.Err()
+}

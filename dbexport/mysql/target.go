@@ -1,0 +1,213 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+
+	"strata/dbexport"
+)
+
+// Target restores snapshots of MySQL and MariaDB databases into a
+// database that already exists.
+//
+// MySQL cannot roll back DDL: a restore that fails part way leaves the
+// tables before the failing one created and loaded (each table's rows are
+// loaded in one transaction, so a table is never half loaded when its
+// engine is InnoDB). The error names the table that failed.
+type Target struct {
+	db        *sql.DB
+	dsn       dbexport.DSN
+	maxPacket int // the server's max_allowed_packet
+}
+
+var _ dbexport.Target = (*Target)(nil)
+
+// OpenTarget connects to the database d names.
+func OpenTarget(ctx context.Context, d dbexport.DSN, o Options) (*Target, error) {
+	db, err := openDB(d, o)
+	if err != nil {
+		return nil, err
+	}
+	t := &Target{db: db, dsn: d}
+	if err := db.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&t.maxPacket); err != nil {
+		db.Close()
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1049 {
+			return nil, fmt.Errorf("connect to %s: %w (create the database first)", d, err)
+		}
+		return nil, fmt.Errorf("connect to %s: %w", d, err)
+	}
+	return t, nil
+}
+
+// Engine is dbexport.EngineMySQL.
+func (t *Target) Engine() string { return dbexport.EngineMySQL }
+
+// Close disconnects.
+func (t *Target) Close() error { return t.db.Close() }
+
+// RowCount returns the rows of the table named like tab, and whether it
+// exists.
+func (t *Target) RowCount(ctx context.Context, tab *dbexport.Table) (int64, bool, error) {
+	n, ok, err := rowCount(ctx, t.db, tab.Name)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: count rows of table %s: %w", t.dsn, tab.Name, err)
+	}
+	return n, ok, nil
+}
+
+// queryer is what rowCount needs of a *sql.DB or *sql.Conn.
+type queryer interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error) {
+	var kind string
+	err := q.QueryRowContext(ctx, `SELECT TABLE_TYPE FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, table).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	var n int64
+	if err := q.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(table)).Scan(&n); err != nil {
+		return 0, true, err
+	}
+	return n, true, nil
+}
+
+// Restore creates and loads the tables, then applies their PostDDL
+// (foreign keys, auto-increment positions, triggers), then creates every
+// view of s. Foreign key checks are off for the whole restore, so the
+// order of tables does not matter and foreign keys are not validated
+// (a drill checks for orphans).
+//
+// Without replace, Restore first checks every table and fails with
+// ErrTableNotEmpty, before changing anything, if one exists and holds
+// rows; an existing empty table is dropped and created again from the
+// snapshot. With replace, existing tables and views of the same names are
+// dropped.
+//
+// Views are created from s.Views; a caller restoring some of the tables
+// passes a Schema holding only the views it wants.
+func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
+	if s.Engine != dbexport.EngineMySQL {
+		return fmt.Errorf("%s: restore a %s snapshot into MySQL: %w; restore it into a %s database or a new SQLite file", t.dsn, s.Engine, ErrCrossEngine, s.Engine)
+	}
+	conn, err := t.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", t.dsn, err)
+	}
+	defer conn.Close()
+	if err := t.restore(ctx, conn, s, tables, replace); err != nil {
+		return fmt.Errorf("%s: %w", t.dsn, err)
+	}
+	return nil
+}
+
+func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
+	if !replace {
+		var full []string
+		for _, td := range tables {
+			n, ok, err := rowCount(ctx, conn, td.Table.Name)
+			if err != nil {
+				return fmt.Errorf("count rows of table %s: %w", td.Table.Name, err)
+			}
+			if ok && n > 0 {
+				full = append(full, fmt.Sprintf("%s (%d rows)", td.Table.Name, n))
+			}
+		}
+		if len(full) > 0 {
+			return fmt.Errorf("%w: %s; nothing was changed (restore with replace to overwrite)", ErrTableNotEmpty, strings.Join(full, ", "))
+		}
+	}
+	if _, err := conn.ExecContext(ctx, "SET FOREIGN_KEY_CHECKS = 0"); err != nil {
+		return err
+	}
+	for _, td := range tables {
+		n, err := t.restoreTable(ctx, conn, td)
+		if err != nil {
+			return fmt.Errorf("restore table %s (after %d rows): %w; tables restored before it stay, as MySQL cannot roll back DDL", td.Table.Name, n, err)
+		}
+	}
+	for _, td := range tables {
+		for _, stmt := range td.Table.PostDDL {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("table %s: %s: %w", td.Table.Name, stmt, err)
+			}
+		}
+	}
+	if err := createViews(ctx, conn, s.Views, replace); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "SET FOREIGN_KEY_CHECKS = 1")
+	return err
+}
+
+// restoreTable drops (if it exists), creates and loads one table.
+func (t *Target) restoreTable(ctx context.Context, conn *sql.Conn, td dbexport.TableData) (int64, error) {
+	tab := td.Table
+	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(tab.Name)); err != nil {
+		return 0, err
+	}
+	if _, err := conn.ExecContext(ctx, tab.DDL); err != nil {
+		return 0, fmt.Errorf("create: %w", err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	l, err := newLoader(ctx, tx, tab, t.maxPacket)
+	if err != nil {
+		tx.Rollback()
+		return 0, err
+	}
+	if err := l.load(td.Rows); err != nil {
+		l.close()
+		tx.Rollback()
+		return l.rows, err
+	}
+	l.close()
+	return l.rows, tx.Commit()
+}
+
+// createViews creates the views, retrying those that refer to a view not
+// created yet until a round makes no progress.
+func createViews(ctx context.Context, conn *sql.Conn, views []dbexport.View, replace bool) error {
+	pending := views
+	for len(pending) > 0 {
+		var again []dbexport.View
+		var firstErr error
+		for _, v := range pending {
+			if replace {
+				if _, err := conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v.Name)); err != nil {
+					return fmt.Errorf("view %s: %w", v.Name, err)
+				}
+			}
+			_, err := conn.ExecContext(ctx, v.DDL)
+			var me *mysql.MySQLError
+			switch {
+			case err == nil:
+			case errors.As(err, &me) && (me.Number == 1146 || me.Number == 1356): // no such table; view refers to a missing one
+				again = append(again, v)
+				if firstErr == nil {
+					firstErr = fmt.Errorf("view %s: %w", v.Name, err)
+				}
+			default:
+				return fmt.Errorf("view %s: %w", v.Name, err)
+			}
+		}
+		if len(again) == len(pending) {
+			return firstErr
+		}
+		pending = again
+	}
+	return nil
+}
