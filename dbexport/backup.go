@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/archive"
@@ -29,15 +31,18 @@ type Repository interface {
 
 // BackupOptions describe one table backup.
 type BackupOptions struct {
-	Source   string // the redacted DSN, recorded in the snapshot
-	Host     string
-	Tags     []string
-	Tier     string
-	Time     time.Time
-	Parent   *repo.Snapshot // previous snapshot of the same source: delta bases
-	Tables   []string       // globs of qualified names to include; empty: all
-	Exclude  []string       // globs to leave out
-	Workers  int
+	Source  string // the redacted DSN, recorded in the snapshot
+	Host    string
+	Tags    []string
+	Tier    string
+	Time    time.Time
+	Parent  *repo.Snapshot // previous snapshot of the same source: delta bases
+	Tables  []string       // globs of qualified names to include; empty: all
+	Exclude []string       // globs to leave out
+	Workers int
+	// Jobs is how many tables export at once; the source must allow
+	// concurrent CopyOut calls when it is above 1.
+	Jobs     int
 	Counters *archive.Counters
 	Notify   func(string)
 	Program  string
@@ -112,12 +117,28 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	defer pipe.Close()
 	tree := &repo.Tree{}
 	var summary repo.Summary
-	for _, t := range tables {
-		node, err := backupTable(ctx, r, pipe, src, schema, t, parentNodes[t.QualifiedName()])
-		if err != nil {
-			return nil, err
-		}
-		opts.Counters.Files.Add(1)
+	// Tables export side by side when the source shares its snapshot over
+	// several connections (PostgreSQL --jobs); the chunks of all of them
+	// go through the one pipeline.
+	nodes := make([]*repo.Node, len(tables))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(opts.Jobs, 1))
+	for i, t := range tables {
+		g.Go(func() error {
+			node, err := backupTable(gctx, r, pipe, src, schema, t, parentNodes[t.QualifiedName()])
+			if err != nil {
+				return err
+			}
+			nodes[i] = node
+			opts.Counters.Files.Add(1)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, t := range tables {
+		node := nodes[i]
 		if p := parentNodes[t.QualifiedName()]; p == nil {
 			summary.FilesNew++
 		} else if sameContent(p, node) {

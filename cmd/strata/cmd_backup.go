@@ -176,6 +176,9 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	}
 	opts.Source = d.String()
 	opts.Program = "strata " + version
+	if d.Engine == dbexport.EnginePostgres {
+		opts.Jobs = db.jobs // connections sharing one exported snapshot
+	}
 	opts.Notify = g.notice
 	opts.Counters = &archive.Counters{}
 	sns, err := r.Snapshots(ctx)
