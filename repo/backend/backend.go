@@ -134,3 +134,19 @@ type Storage interface {
 	// Location describes where the repository lives, for messages.
 	Location() string
 }
+
+// RangeLength checks a Load range against a file of size bytes and returns
+// the number of bytes to read (length 0 means to the end). Backends share
+// it so every one answers a bad range the same way.
+func RangeLength(size, offset, length int64) (int64, error) {
+	if offset < 0 || length < 0 {
+		return 0, fmt.Errorf("negative offset %d or length %d", offset, length)
+	}
+	if length == 0 {
+		length = size - offset
+	}
+	if offset > size || length > size-offset {
+		return 0, fmt.Errorf("bytes %d to %d of a %d-byte file: %w", offset, offset+length, size, ErrRange)
+	}
+	return length, nil
+}

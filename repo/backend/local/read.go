@@ -36,7 +36,7 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, offset, length int
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("load %s: not a regular file (%v)", name, fi.Mode())
 	}
-	n, err := rangeLength(fi.Size(), offset, length)
+	n, err := backend.RangeLength(fi.Size(), offset, length)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", name, err)
 	}
@@ -52,21 +52,6 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, offset, length int
 		return nil, fmt.Errorf("load %s: read %d of %d bytes at offset %d: %w", name, got, n, offset, err)
 	}
 	return buf, nil
-}
-
-// rangeLength checks a Load range against a file of size bytes and returns
-// the number of bytes to read (length 0 means to the end).
-func rangeLength(size, offset, length int64) (int64, error) {
-	if offset < 0 || length < 0 {
-		return 0, fmt.Errorf("negative offset %d or length %d", offset, length)
-	}
-	if length == 0 {
-		length = size - offset
-	}
-	if offset > size || length > size-offset {
-		return 0, fmt.Errorf("bytes %d to %d of a %d-byte file: %w", offset, offset+length, size, backend.ErrRange)
-	}
-	return length, nil
 }
 
 // Stat implements backend.Storage.

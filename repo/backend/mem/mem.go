@@ -69,26 +69,11 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, offset, length int
 	if !ok {
 		return nil, fmt.Errorf("load %v: %w", h, backend.ErrNotExist)
 	}
-	n, err := rangeLength(int64(len(data)), offset, length)
+	n, err := backend.RangeLength(int64(len(data)), offset, length)
 	if err != nil {
 		return nil, fmt.Errorf("load %v: %w", h, err)
 	}
 	return bytes.Clone(data[offset : offset+n : offset+n]), nil
-}
-
-// rangeLength checks a Load range against a file of size bytes and returns
-// the number of bytes to read (length 0 means to the end).
-func rangeLength(size, offset, length int64) (int64, error) {
-	if offset < 0 || length < 0 {
-		return 0, fmt.Errorf("negative offset %d or length %d", offset, length)
-	}
-	if length == 0 {
-		length = size - offset
-	}
-	if offset > size || length > size-offset {
-		return 0, fmt.Errorf("bytes %d to %d of a %d-byte file: %w", offset, offset+length, size, backend.ErrRange)
-	}
-	return length, nil
 }
 
 // Stat implements backend.Storage.
