@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"strata/index"
 	"strata/pack"
@@ -30,7 +31,12 @@ type IndexFileError struct {
 }
 
 func (e *IndexFileError) Error() string {
-	return fmt.Sprintf("index file index/%s: %v (run `strata check`; `strata repair index` rebuilds the index from the packs)", e.File, e.Err)
+	// Err already names the file when it comes from reading it.
+	msg := e.Err.Error()
+	if !strings.Contains(msg, e.File.String()) {
+		msg = "index/" + e.File.String() + ": " + msg
+	}
+	return msg + " (run `strata check --read-data` to see which snapshots are affected)"
 }
 
 func (e *IndexFileError) Unwrap() error { return e.Err }

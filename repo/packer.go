@@ -92,6 +92,9 @@ func (p *packers) newPack() (*openPack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary pack file: %w", err)
 	}
+	// The open file stays usable without its name; removing the name now
+	// means a killed backup leaves no temporary pack behind.
+	_ = os.Remove(f.Name())
 	h := blake3.New()
 	return &openPack{file: f, hash: h, writer: pack.NewWriter(io.MultiWriter(f, h), p.r.key)}, nil
 }
