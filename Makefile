@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./repo:FuzzDecodeKeyFile \
 	./repo:FuzzDecodeLock \
 	./dbexport:FuzzUnescape \
+	./dbexport/mysql:FuzzSplitTableDDL \
 	./chunk:FuzzChunker
 
 .PHONY: all build test vet unit fuzz bench demo clean db-servers

@@ -12,7 +12,6 @@ import (
 // commands that read it: each must fail with an error naming the file,
 // never panic, and a restore must leave no partial file under its name.
 func TestDamagedFiles(t *testing.T) {
-	t.Parallel()
 	fixture := newCLI(t)
 	fixture.ok("init")
 	snap := fixture.backupStdin(sampleData(t), "export.tsv")

@@ -72,37 +72,50 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Targ
 }
 
 // drillOnServer runs a drill in a temporary database created on the
-// PostgreSQL server that dsn names, and drops it afterwards.
+// PostgreSQL or MySQL server that dsn names, and drops it afterwards.
 func drillOnServer(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, dsn string, tables []string) (*verify.DrillReport, error) {
 	server, err := dbOptions{dsn: dsn}.parse()
 	if err != nil {
 		return nil, err
-	}
-	if server.Engine != dbexport.EnginePostgres {
-		return nil, fmt.Errorf("drills run in a temporary SQLite file or on a PostgreSQL server; --target names a %s server", server.Engine)
 	}
 	var rnd [6]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return nil, err
 	}
 	name := "strata_drill_" + hex.EncodeToString(rnd[:])
-	opts := postgres.Options{}
-	if err := postgres.CreateDatabase(ctx, server, name); err != nil {
+	scratch := server
+	scratch.Database = name
+	var (
+		create, drop func(context.Context, dbexport.DSN, string) error
+		openTarget   func() (dbexport.Target, error)
+		openInspect  func() (inspector, error)
+	)
+	switch server.Engine {
+	case dbexport.EnginePostgres:
+		create, drop = postgres.CreateDatabase, postgres.DropDatabase
+		openTarget = func() (dbexport.Target, error) { return postgres.OpenTarget(ctx, scratch, postgres.Options{}) }
+		openInspect = func() (inspector, error) { return postgres.OpenInspector(scratch, postgres.Options{}) }
+	case dbexport.EngineMySQL:
+		create, drop = mysql.CreateDatabase, mysql.DropDatabase
+		openTarget = func() (dbexport.Target, error) { return mysql.OpenTarget(ctx, scratch, mysql.Options{}) }
+		openInspect = func() (inspector, error) { return mysql.OpenInspector(scratch, mysql.Options{}) }
+	default:
+		return nil, fmt.Errorf("drills run in a temporary SQLite file, or on a PostgreSQL or MySQL server; --target names a %s database", server.Engine)
+	}
+	if err := create(ctx, server, name); err != nil {
 		return nil, err
 	}
 	defer func() {
-		if err := postgres.DropDatabase(context.WithoutCancel(ctx), server, name); err != nil {
+		if err := drop(context.WithoutCancel(ctx), server, name); err != nil {
 			g.notice(fmt.Sprintf("dropping the drill database %s failed: %v", name, err))
 		}
 	}()
-	scratch := server
-	scratch.Database = name
-	target, err := postgres.OpenTarget(ctx, scratch, opts)
+	target, err := openTarget()
 	if err != nil {
 		return nil, err
 	}
 	defer target.Close()
-	in, err := postgres.OpenInspector(scratch, opts)
+	in, err := openInspect()
 	if err != nil {
 		return nil, err
 	}
@@ -113,4 +126,10 @@ func drillOnServer(ctx context.Context, g *globals, r *repo.Repository, sn *repo
 	}
 	rep.Target = scratch.String() + " (temporary, dropped)"
 	return rep, nil
+}
+
+// inspector is a drill's view of a scratch server database.
+type inspector interface {
+	verify.Inspector
+	Close() error
 }

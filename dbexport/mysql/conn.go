@@ -132,23 +132,24 @@ func openDB(d dbexport.DSN, o Options) (*sql.DB, error) {
 	return sql.OpenDB(c), nil
 }
 
-// CreateDatabase creates the database name (utf8mb4) on the server
-// server names; server's own database is only used to connect.
-func CreateDatabase(ctx context.Context, server dbexport.DSN, name string, o Options) error {
-	return serverExec(ctx, server, name, o, "CREATE DATABASE "+quoteIdent(name)+" CHARACTER SET utf8mb4")
+// CreateDatabase creates the database name (utf8mb4) on the server that
+// server names; server's own database is only used to connect. The
+// password comes from server or MYSQL_PWD.
+func CreateDatabase(ctx context.Context, server dbexport.DSN, name string) error {
+	return serverExec(ctx, server, name, "CREATE DATABASE "+quoteIdent(name)+" CHARACTER SET utf8mb4")
 }
 
-// DropDatabase drops the database name, if it exists, on the server
+// DropDatabase drops the database name, if it exists, on the server that
 // server names.
-func DropDatabase(ctx context.Context, server dbexport.DSN, name string, o Options) error {
-	return serverExec(ctx, server, name, o, "DROP DATABASE IF EXISTS "+quoteIdent(name))
+func DropDatabase(ctx context.Context, server dbexport.DSN, name string) error {
+	return serverExec(ctx, server, name, "DROP DATABASE IF EXISTS "+quoteIdent(name))
 }
 
-func serverExec(ctx context.Context, server dbexport.DSN, name string, o Options, stmt string) error {
+func serverExec(ctx context.Context, server dbexport.DSN, name, stmt string) error {
 	if name == "" || len(name) > 64 {
 		return fmt.Errorf("database name %q: want 1 to 64 characters", name)
 	}
-	db, err := openDB(server, o)
+	db, err := openDB(server, Options{})
 	if err != nil {
 		return err
 	}

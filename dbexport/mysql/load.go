@@ -27,7 +27,9 @@ type loader struct {
 	ctx      context.Context
 	tx       *sql.Tx
 	table    *dbexport.Table
-	codecs   []codec
+	fields   int       // per row
+	cols     []int     // the fields inserted: all but generated columns
+	codecs   []codec   // of cols
 	insert   string    // "INSERT INTO `t` (`a`,`b`) VALUES "
 	tuple    string    // "(?,?)"
 	full     *sql.Stmt // prepared for a batch of perBatch rows
@@ -41,21 +43,25 @@ type loader struct {
 	lines int64 // lines read, for errors
 }
 
-func newLoader(ctx context.Context, tx *sql.Tx, tab *dbexport.Table, maxPacket int) (*loader, error) {
-	if len(tab.Columns) == 0 {
-		return nil, errors.New("table has no columns")
-	}
-	l := &loader{ctx: ctx, tx: tx, table: tab}
-	names := make([]string, len(tab.Columns))
+func newLoader(ctx context.Context, tx *sql.Tx, tab *dbexport.Table, generated map[string]bool, maxPacket int) (*loader, error) {
+	l := &loader{ctx: ctx, tx: tx, table: tab, fields: len(tab.Columns)}
+	var names []string
 	for i, c := range tab.Columns {
-		names[i] = quoteIdent(c.Name)
+		if generated[c.Name] {
+			continue
+		}
+		l.cols = append(l.cols, i)
+		names = append(names, quoteIdent(c.Name))
 		l.codecs = append(l.codecs, codecOf(c.Type))
+	}
+	if len(names) == 0 {
+		return nil, errors.New("table has no columns to load")
 	}
 	l.insert = "INSERT INTO " + quoteIdent(tab.Name) + " (" + strings.Join(names, ",") + ") VALUES "
 	l.tuple = "(" + strings.TrimSuffix(strings.Repeat("?,", len(names)), ",") + ")"
 	l.perBatch = min(batchRows, maxPlaceholders/len(names))
 	l.maxBytes = min(batchBytes, maxPacket/2)
-	l.maxRow = maxPacket - packetOverheadMax
+	l.maxRow = max(maxPacket-packetOverheadMax, maxPacket/2)
 	var err error
 	l.full, err = tx.PrepareContext(ctx, l.statement(l.perBatch))
 	if err != nil {
@@ -95,14 +101,14 @@ func (l *loader) load(rows func(context.Context, io.Writer) error) error {
 func (l *loader) row(line []byte) error {
 	l.lines++
 	fields := dbexport.SplitRow(line)
-	if len(fields) != len(l.codecs) {
-		return fmt.Errorf("row %d has %d fields, the table %d columns", l.lines, len(fields), len(l.codecs))
+	if len(fields) != l.fields {
+		return fmt.Errorf("row %d has %d fields, the table %d columns", l.lines, len(fields), l.fields)
 	}
 	size := 0
-	for i, f := range fields {
-		v, ok, err := dbexport.Unescape(f)
+	for i, col := range l.cols {
+		v, ok, err := dbexport.Unescape(fields[col])
 		if err != nil {
-			return fmt.Errorf("row %d, column %s: %w", l.lines, l.table.Columns[i].Name, err)
+			return fmt.Errorf("row %d, column %s: %w", l.lines, l.table.Columns[col].Name, err)
 		}
 		if !ok {
 			l.args = append(l.args, nil)
@@ -110,7 +116,7 @@ func (l *loader) row(line []byte) error {
 		}
 		arg, err := l.codecs[i].decodeValue(v)
 		if err != nil {
-			return fmt.Errorf("row %d, column %s: %w", l.lines, l.table.Columns[i].Name, err)
+			return fmt.Errorf("row %d, column %s: %w", l.lines, l.table.Columns[col].Name, err)
 		}
 		l.args = append(l.args, arg)
 		switch a := arg.(type) {

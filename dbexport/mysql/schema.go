@@ -151,9 +151,9 @@ func (s *Source) query(ctx context.Context, fn func(*sql.Rows) error, q string, 
 	return rows.Err()
 }
 
-// columns returns the stored columns of every table, in order. Generated
-// columns are left out: the server computes them, and refuses values for
-// them on insert; the DDL still defines them.
+// columns returns the columns of every table, in order. Generated columns
+// are exported with their values, like any other column (the restore
+// leaves them out of its INSERTs: the server computes them again).
 func (s *Source) columns(ctx context.Context) (map[string][]dbexport.Column, error) {
 	out := map[string][]dbexport.Column{}
 	err := s.query(ctx, func(r *sql.Rows) error {
@@ -161,9 +161,6 @@ func (s *Source) columns(ctx context.Context) (map[string][]dbexport.Column, err
 		var def sql.NullString
 		if err := r.Scan(&table, &name, &typ, &nullable, &def, &extra); err != nil {
 			return err
-		}
-		if strings.Contains(extra, "VIRTUAL GENERATED") || strings.Contains(extra, "STORED GENERATED") {
-			return nil
 		}
 		c := dbexport.Column{Name: name, Type: typ, NotNull: nullable == "NO"}
 		c.Default = s.columnDefault(def, extra, kindOf(typ, false))

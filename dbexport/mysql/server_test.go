@@ -54,11 +54,11 @@ func newDatabase(t testing.TB) dbexport.DSN {
 	rand.Read(b[:])
 	name := "strata_test_" + hex.EncodeToString(b[:])
 	ctx := context.Background()
-	if err := CreateDatabase(ctx, server, name, Options{}); err != nil {
+	if err := CreateDatabase(ctx, server, name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := DropDatabase(context.Background(), server, name, Options{}); err != nil {
+		if err := DropDatabase(context.Background(), server, name); err != nil {
 			t.Errorf("drop test database: %v", err)
 		}
 	})

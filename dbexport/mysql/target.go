@@ -84,19 +84,18 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 }
 
 // Restore creates and loads the tables, then applies their PostDDL
-// (foreign keys, auto-increment positions, triggers), then creates every
-// view of s. Foreign key checks are off for the whole restore, so the
+// (foreign keys, auto-increment positions, triggers), then creates the
+// views of s. Foreign key checks are off for the whole restore, so the
 // order of tables does not matter and foreign keys are not validated
 // (a drill checks for orphans).
 //
 // Without replace, Restore first checks every table and fails with
 // ErrTableNotEmpty, before changing anything, if one exists and holds
-// rows; an existing empty table is dropped and created again from the
-// snapshot. With replace, existing tables and views of the same names are
-// dropped.
+// rows. Tables that exist are dropped and created again from the
+// snapshot: with replace all of them, without only empty ones.
 //
-// Views are created from s.Views; a caller restoring some of the tables
-// passes a Schema holding only the views it wants.
+// Views are created when tables holds every table of s (see restoresAll);
+// views of the same names are dropped first.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
 	if s.Engine != dbexport.EngineMySQL {
 		return fmt.Errorf("%s: restore a %s snapshot into MySQL: %w; restore it into a %s database or a new SQLite file", t.dsn, s.Engine, ErrCrossEngine, s.Engine)
@@ -131,10 +130,12 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 	if _, err := conn.ExecContext(ctx, "SET FOREIGN_KEY_CHECKS = 0"); err != nil {
 		return err
 	}
+	// The connection goes back to the pool; it must not keep the checks
+	// off when the restore fails half way.
+	defer conn.ExecContext(context.Background(), "SET FOREIGN_KEY_CHECKS = 1")
 	for _, td := range tables {
-		n, err := t.restoreTable(ctx, conn, td)
-		if err != nil {
-			return fmt.Errorf("restore table %s (after %d rows): %w; tables restored before it stay, as MySQL cannot roll back DDL", td.Table.Name, n, err)
+		if err := t.restoreTable(ctx, conn, td); err != nil {
+			return fmt.Errorf("restore table %s: %w; the tables restored before it stay, as MySQL cannot roll back DDL", td.Table.Name, err)
 		}
 	}
 	for _, td := range tables {
@@ -144,52 +145,93 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 			}
 		}
 	}
-	if err := createViews(ctx, conn, s.Views, replace); err != nil {
-		return err
+	if !restoresAll(s, tables) {
+		return nil
 	}
-	_, err := conn.ExecContext(ctx, "SET FOREIGN_KEY_CHECKS = 1")
-	return err
+	return createViews(ctx, conn, s.Views)
 }
 
-// restoreTable drops (if it exists), creates and loads one table.
-func (t *Target) restoreTable(ctx context.Context, conn *sql.Conn, td dbexport.TableData) (int64, error) {
+// restoresAll reports whether tables holds every table of s. Only then
+// are views created: a restore of some tables leaves the target's views
+// alone, and MySQL keeps a view whose tables are dropped, so it works
+// again once they are back.
+func restoresAll(s *dbexport.Schema, tables []dbexport.TableData) bool {
+	have := map[string]bool{}
+	for _, td := range tables {
+		have[td.Table.Name] = true
+	}
+	for _, t := range s.Tables {
+		if !have[t.Name] {
+			return false
+		}
+	}
+	return true
+}
+
+// restoreTable drops (if it exists), creates and loads one table. A
+// failed load is rolled back, leaving the table empty.
+func (t *Target) restoreTable(ctx context.Context, conn *sql.Conn, td dbexport.TableData) error {
 	tab := td.Table
 	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(tab.Name)); err != nil {
-		return 0, err
+		return err
 	}
 	if _, err := conn.ExecContext(ctx, tab.DDL); err != nil {
-		return 0, fmt.Errorf("create: %w", err)
+		return fmt.Errorf("create: %w", err)
+	}
+	gen, err := generatedColumns(ctx, conn, tab.Name)
+	if err != nil {
+		return err
 	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	l, err := newLoader(ctx, tx, tab, t.maxPacket)
+	l, err := newLoader(ctx, tx, tab, gen, t.maxPacket)
 	if err != nil {
 		tx.Rollback()
-		return 0, err
+		return err
 	}
-	if err := l.load(td.Rows); err != nil {
-		l.close()
-		tx.Rollback()
-		return l.rows, err
-	}
+	err = l.load(td.Rows)
 	l.close()
-	return l.rows, tx.Commit()
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// generatedColumns returns the names of the generated columns of a table
+// just created: the server refuses values for them.
+func generatedColumns(ctx context.Context, conn *sql.Conn, table string) (map[string]bool, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?
+		AND (EXTRA LIKE '%VIRTUAL GENERATED%' OR EXTRA LIKE '%STORED GENERATED%')`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	gen := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		gen[name] = true
+	}
+	return gen, rows.Err()
 }
 
 // createViews creates the views, retrying those that refer to a view not
-// created yet until a round makes no progress.
-func createViews(ctx context.Context, conn *sql.Conn, views []dbexport.View, replace bool) error {
+// created yet until a round makes no progress. A view of the same name is
+// dropped first: it holds no rows.
+func createViews(ctx context.Context, conn *sql.Conn, views []dbexport.View) error {
 	pending := views
 	for len(pending) > 0 {
 		var again []dbexport.View
 		var firstErr error
 		for _, v := range pending {
-			if replace {
-				if _, err := conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v.Name)); err != nil {
-					return fmt.Errorf("view %s: %w", v.Name, err)
-				}
+			if _, err := conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v.Name)); err != nil {
+				return fmt.Errorf("view %s: %w", v.Name, err)
 			}
 			_, err := conn.ExecContext(ctx, v.DDL)
 			var me *mysql.MySQLError

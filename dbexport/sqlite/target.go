@@ -230,10 +230,14 @@ func convert(field []byte, kind string) (any, error) {
 		}
 	case dbexport.KindBool:
 		switch strings.ToLower(s) {
-		case "t", "true", "1":
+		case "t", "true":
 			return int64(1), nil
-		case "f", "false", "0":
+		case "f", "false":
 			return int64(0), nil
+		}
+		// MySQL's tinyint(1) is a bool that may hold any small integer.
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
 		}
 	}
 	return s, nil
