@@ -120,3 +120,6 @@ func CheckClean(t testing.TB, be backend.Storage) {
 		t.Errorf("check after test: %v", f)
 	}
 }
+
+// LargePacks uses the default 16 MiB packs, for tests with much data.
+func LargePacks(c *repo.Config, _ *repo.Options) { c.PackSize = 16 << 20 }
