@@ -36,11 +36,18 @@ func cmdBackup(g *globals) *cli.Command {
 	)
 	return &cli.Command{
 		Name:      "backup",
-		Usage:     "save files, folders or standard input in a new snapshot",
+		Usage:     "save database tables, files, folders or standard input in a new snapshot",
 		ArgsUsage: "PATH...",
-		Description: `Saves PATHs (or standard input with --stdin) in a new snapshot. Files whose
-size, modification time and inode match the previous snapshot of the same
-paths from this host are not read again unless --force is given.
+		Description: `Saves the tables of the database --db DSN, PATHs, or standard input with
+--stdin, in a new snapshot. DSNs: sqlite:///path/app.db (or sqlite:rel.db),
+postgres://user@host:5432/db?sslmode=..., mysql://user@host:3306/db; the
+password comes from the DSN, PGPASSWORD / MYSQL_PWD, or --db-password-file,
+and is never stored. Every table reflects one point in time; rows are saved
+in primary-key order, and changed chunks as deltas against the previous
+snapshot of the same database from this host.
+
+Files whose size, modification time and inode match the previous snapshot
+of the same paths from this host are not read again unless --force.
 
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 		Flags: []cli.Flag{
