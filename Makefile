@@ -16,7 +16,7 @@ FUZZ_TARGETS := \
 	./dbexport/mysql:FuzzSplitTableDDL \
 	./chunk:FuzzChunker
 
-.PHONY: all build test vet unit fuzz bench demo clean db-servers
+.PHONY: all build test vet unit fuzz bench bench-db demo clean db-servers
 
 all: build
 
@@ -46,6 +46,13 @@ bench: build
 
 demo: build
 	$(GO) run ./internal/demo -strata $(BIN)
+
+# The database benchmark: strata against restic on 25 hourly backups of a
+# 134 MB customer database (docs/parts/benchdb.md). Needs restic and sqlite3.
+bench-db: build
+	command -v restic >/dev/null || (apt-get update && apt-get install -y restic)
+	command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
+	$(GO) run ./internal/benchdb -strata $(BIN)
 
 # Start (or install) the PostgreSQL and MariaDB servers the tests use.
 db-servers:

@@ -34,11 +34,13 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 		return res, nil
 	}
 	var basePlain []byte
-	if !base.IsNull() && r.cfg.MaxDeltaDepth > 0 && r.deltaDepth(base) >= r.cfg.MaxDeltaDepth {
-		// The chain is as long as allowed: start a new one from its plain
-		// root. The delta then spans more changes, but is still far
-		// smaller than storing the whole blob again.
-		base = r.chainRoot(base)
+	if !base.IsNull() && r.cfg.MaxDeltaDepth > 0 {
+		if root := r.chainRoot(base); !root.IsNull() && r.deltaDepth(base) >= chainLimit(root, r.cfg.MaxDeltaDepth) {
+			// The chain is as long as allowed: start a new one from its
+			// plain root. The delta then spans more changes, but is still
+			// far smaller than storing the whole blob again.
+			base = root
+		}
 	}
 	if !base.IsNull() && base != id && t == pack.DataBlob && r.deltaDepth(base) < r.cfg.MaxDeltaDepth {
 		var err error
@@ -78,6 +80,19 @@ func (r *Repository) deltaDepth(id pack.ID) int {
 		id = loc.Base
 	}
 	return maxChainWalk
+}
+
+// chainLimit is the length at which the chain rooted at root restarts:
+// between half of max and max, chosen by the root's ID. Chunks that change
+// every hour would otherwise all restart in the same hour, and that hour's
+// backup would store many long deltas at once; spread out, each hour
+// carries a share.
+func chainLimit(root pack.ID, max int) int {
+	spread := max / 2
+	if spread == 0 {
+		return max
+	}
+	return max - int(root[0])%(spread+1)
 }
 
 // chainRoot returns the plain blob at the end of id's chain of bases, or

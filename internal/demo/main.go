@@ -1,32 +1,80 @@
-// Command demo shows strata at work in a temporary folder: it creates a
-// repository, backs up a generated customer export twice (before and after
-// an hour of simulated changes), and shows snapshots, stats, check and a
-// verified restore. Run it with `make demo`.
+// Command demo shows strata's real job in a temporary folder: it creates
+// the SQLite database of a customer-management application (customers,
+// the services they buy, family accounts), backs it up, applies three
+// simulated hours of business with a backup after each, and shows the
+// snapshots, the repository's statistics, a restore drill, a restore into
+// a new SQLite file compared with the source, and one table dumped as CSV.
+// It needs nothing but Go. Run it with `make demo`.
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
-	"strata/internal/gendata"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"strata/internal/customerdb"
 )
 
 func main() {
 	bin := flag.String("strata", "bin/strata", "strata binary")
-	size := flag.Int64("size", 64<<20, "bytes of generated data")
+	customers := flag.Int("customers", 20000, "customers in the database (three services each)")
+	hours := flag.Int("hours", 3, "simulated hours of business")
+	rate := flag.Float64("rate", 0.002, "share of rows changed per hour")
 	flag.Parse()
-	if err := run(*bin, *size); err != nil {
+	if err := run(*bin, *customers, *hours, *rate); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, size int64) error {
+// demo is the temporary folder with its repository and databases.
+type demo struct {
+	bin string
+	env []string
+	dir string
+}
+
+// strata prints the command line, then runs strata with its output on
+// the terminal.
+func (d *demo) strata(args ...string) error {
+	fmt.Printf("\n$ strata %s\n", strings.Join(args, " "))
+	cmd := exec.Command(d.bin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("strata %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
+}
+
+// strataHead is `strata ARGS | head -n`: it prints the command line and
+// the first n lines of the output.
+func (d *demo) strataHead(n int, args ...string) error {
+	fmt.Printf("\n$ strata %s | head -%d\n", strings.Join(args, " "), n)
+	cmd := exec.Command(d.bin, args...)
+	var out bytes.Buffer
+	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, &out, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("strata %s: %w", strings.Join(args, " "), err)
+	}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for i := 0; i < n && sc.Scan(); i++ {
+		fmt.Println(sc.Text())
+	}
+	return sc.Err()
+}
+
+func run(bin string, customers, hours int, rate float64) error {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -40,74 +88,141 @@ func run(bin string, size int64) error {
 	if err := os.WriteFile(pw, []byte("demo password\n"), 0o600); err != nil {
 		return err
 	}
-	env := append(os.Environ(), "STRATA_REPOSITORY="+filepath.Join(dir, "repo"), "STRATA_PASSWORD_FILE="+pw)
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o700); err != nil {
-		return err
-	}
-	export := filepath.Join(data, "customers.tsv")
-	fmt.Printf("# generating a %d MiB customer export in %s\n", size>>20, data)
-	f, err := os.Create(export)
+	d := &demo{bin: bin, dir: dir, env: append(os.Environ(), "STRATA_REPOSITORY="+filepath.Join(dir, "repo"), "STRATA_PASSWORD_FILE="+pw)}
+	ctx := context.Background()
+
+	app := filepath.Join(dir, "app.db")
+	dsn := "sqlite://" + app
+	fmt.Printf("# creating the customer database of a Laravel-style application: %s\n", app)
+	db, err := customerdb.Open(app)
 	if err != nil {
 		return err
 	}
-	rows, err := gendata.Write(f, size)
-	if err1 := f.Close(); err == nil {
-		err = err1
+	defer db.Close()
+	start := time.Now()
+	if err := customerdb.Build(ctx, db, customerdb.Options{Customers: customers}); err != nil {
+		return err
 	}
+	counts, err := countRows(db)
 	if err != nil {
 		return err
 	}
-	strata := func(stdin []byte, args ...string) error {
-		fmt.Printf("\n$ strata %s\n", strings.Join(args, " "))
-		cmd := exec.Command(bin, args...)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, os.Stdout, os.Stderr
-		if stdin != nil {
-			cmd.Stdin = bytes.NewReader(stdin)
+	fmt.Printf("# %s, built in %.1fs\n", formatCounts(counts), time.Since(start).Seconds())
+	fmt.Printf("# (--time stamps each backup with its simulated hour)\n")
+
+	backup := func(h int) error {
+		return d.strata("backup", "--db", dsn, "--tier", "hourly", "--time", customerdb.HourTime(h).Format(customerdb.TimeLayout))
+	}
+	if err := d.strata("init"); err != nil {
+		return err
+	}
+	if err := backup(0); err != nil {
+		return err
+	}
+	for h := 1; h <= hours; h++ {
+		changes, err := customerdb.Churn(ctx, db, h, rate)
+		if err != nil {
+			return err
 		}
-		return cmd.Run()
-	}
-	steps := []func() error{
-		func() error { return strata(nil, "init") },
-		func() error { return strata(nil, "backup", "--tag", "demo", "--tier", "hourly", data) },
-		func() error {
-			fmt.Printf("\n# one hour of business: 0.2%% of %d rows updated, new rows appended\n", rows)
-			c := &gendata.Changes{Versions: map[int64]int{}, Rows: rows}
-			gendata.Churn(c, 0.002, 1)
-			f, err := os.Create(export)
-			if err != nil {
-				return err
-			}
-			if err := gendata.WriteVersion(f, c); err != nil {
-				return err
-			}
-			return f.Close()
-		},
-		func() error { return strata(nil, "backup", "--tag", "demo", "--tier", "hourly", data) },
-		func() error { return strata(nil, "snapshots") },
-		func() error { return strata(nil, "stats") },
-		func() error { return strata(nil, "check", "--read-data") },
-		func() error { return strata(nil, "restore", "latest", "--target", filepath.Join(dir, "restore")) },
-		func() error {
-			want, err := os.ReadFile(export)
-			if err != nil {
-				return err
-			}
-			got, err := os.ReadFile(filepath.Join(dir, "restore", export))
-			if err != nil {
-				return err
-			}
-			if !bytes.Equal(got, want) {
-				return fmt.Errorf("restored %s differs from the original", export)
-			}
-			fmt.Printf("\n# restored %s is byte-identical to the original (%d bytes)\n", filepath.Base(export), len(got))
-			return nil
-		},
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
+		fmt.Printf("\n# hour %d of business: %s\n", h, describe(changes))
+		if err := backup(h); err != nil {
 			return err
 		}
 	}
+	if err := d.strata("snapshots"); err != nil {
+		return err
+	}
+	if err := d.strata("stats"); err != nil {
+		return err
+	}
+	if err := d.strata("verify", "drill", "latest"); err != nil {
+		return err
+	}
+	inspect := filepath.Join(dir, "inspect.db")
+	if err := d.strata("restore", "latest", "--db", "sqlite://"+inspect); err != nil {
+		return err
+	}
+	if err := compare(db, inspect); err != nil {
+		return err
+	}
+	return d.strataHead(5, "dump", "latest", "customers", "--format", "csv")
+}
+
+// describe sums up one hour of churn per table and operation.
+func describe(changes []customerdb.Change) string {
+	type key struct {
+		table string
+		op    customerdb.Op
+	}
+	n := map[key]int{}
+	for _, c := range changes {
+		n[key{c.Table, c.Op}]++
+	}
+	past := map[customerdb.Op]string{customerdb.Insert: "inserted", customerdb.Update: "updated", customerdb.Delete: "deleted"}
+	var parts []string
+	for _, t := range customerdb.Tables() {
+		var ops []string
+		for _, op := range []customerdb.Op{customerdb.Insert, customerdb.Update, customerdb.Delete} {
+			if k := n[key{t, op}]; k > 0 {
+				ops = append(ops, fmt.Sprintf("%d %s", k, past[op]))
+			}
+		}
+		if len(ops) > 0 {
+			parts = append(parts, t+" "+strings.Join(ops, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// compare prints the row counts of the source and the restored database
+// side by side, and fails when they differ.
+func compare(src *sql.DB, restored string) error {
+	rdb, err := sql.Open("sqlite", "file:"+restored+"?mode=ro")
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	want, err := countRows(src)
+	if err != nil {
+		return err
+	}
+	got, err := countRows(rdb)
+	if err != nil {
+		return fmt.Errorf("restored %s: %w", restored, err)
+	}
+	fmt.Printf("\n# rows in the source and in %s\n", filepath.Base(restored))
+	fmt.Printf("%-20s %10s %10s\n", "table", "source", "restored")
+	var bad []string
+	for _, t := range customerdb.Tables() {
+		mark := ""
+		if got[t] != want[t] {
+			mark = "  DIFFERENT"
+			bad = append(bad, t)
+		}
+		fmt.Printf("%-20s %10d %10d%s\n", t, want[t], got[t], mark)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("the restore of the latest snapshot differs from the source in %s", strings.Join(bad, ", "))
+	}
 	return nil
+}
+
+func countRows(db *sql.DB) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, t := range customerdb.Tables() {
+		var n int64
+		if err := db.QueryRow(`select count(*) from "` + t + `"`).Scan(&n); err != nil {
+			return nil, fmt.Errorf("counting %s: %w", t, err)
+		}
+		out[t] = n
+	}
+	return out, nil
+}
+
+func formatCounts(counts map[string]int64) string {
+	var parts []string
+	for _, t := range customerdb.Tables() {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[t], t))
+	}
+	return strings.Join(parts, ", ")
 }
