@@ -1,6 +1,7 @@
 package dbexport
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -216,7 +217,13 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 	var rows int64
 	copyErr := make(chan error, 1)
 	go func() {
-		n, err := src.CopyOut(ctx, t, pw)
+		// Engines write row by row; batching the writes keeps the pipe
+		// from handing over every row between goroutines on its own.
+		bw := bufio.NewWriterSize(pw, 256<<10)
+		n, err := src.CopyOut(ctx, t, bw)
+		if err == nil {
+			err = bw.Flush()
+		}
 		rows = n
 		pw.CloseWithError(err)
 		copyErr <- err

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io"
 	"math"
@@ -230,38 +231,43 @@ func (s *Source) CopyOut(ctx context.Context, t *dbexport.Table, w io.Writer) (i
 		order = append(order, quoteIdent(t.Columns[k].Name))
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", strings.Join(cols, ", "), quoteIdent(t.Name), strings.Join(order, ", "))
-	rows, err := s.tx.QueryContext(ctx, q)
-	if err != nil {
-		return 0, fmt.Errorf("reading table %s: %w", t.Name, err)
-	}
-	defer rows.Close()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var (
-		n   int64
-		buf []byte
-	)
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, fmt.Errorf("reading table %s: %w", t.Name, err)
+	// Rows are read from the driver directly: database/sql's Scan would
+	// convert and copy every value once more. The statement runs on the
+	// connection that holds the read transaction, so it sees its snapshot.
+	var n int64
+	err := s.conn.Raw(func(dc any) error {
+		qc, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("the sqlite driver cannot run queries directly")
 		}
-		buf = buf[:0]
-		for i, v := range vals {
-			if i > 0 {
-				buf = append(buf, '\t')
+		rows, err := qc.QueryContext(ctx, q, nil)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		vals := make([]driver.Value, len(cols))
+		var buf []byte
+		for {
+			if err := rows.Next(vals); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
 			}
-			buf = appendValue(buf, v)
+			buf = buf[:0]
+			for i, v := range vals {
+				if i > 0 {
+					buf = append(buf, '\t')
+				}
+				buf = appendValue(buf, v)
+			}
+			buf = append(buf, '\n')
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			n++
 		}
-		buf = append(buf, '\n')
-		if _, err := w.Write(buf); err != nil {
-			return n, err
-		}
-		n++
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return n, fmt.Errorf("reading table %s: %w", t.Name, err)
 	}
 	return n, nil
