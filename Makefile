@@ -41,7 +41,7 @@ test: vet unit fuzz
 
 # Go benchmarks, then the whole-program backup benchmark (500 MB via --stdin).
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./chunk ./pack ./index ./repo/...
+	$(GO) test -run='^$$' -bench=. -benchmem ./chunk ./pack ./index ./repo/... ./dbexport/sqlite
 	$(GO) run ./internal/benchstdin -strata $(BIN)
 
 demo: build
