@@ -135,6 +135,9 @@ func run(bin string, customers, hours int, rate float64) error {
 	if err := d.strata("stats"); err != nil {
 		return err
 	}
+	if err := d.strata("check", "--read-data"); err != nil {
+		return err
+	}
 	if err := d.strata("verify", "drill", "latest"); err != nil {
 		return err
 	}
