@@ -27,9 +27,9 @@ type TableDrill struct {
 	Table           string   `json:"table"`
 	SnapshotRows    int64    `json:"snapshot_rows"`
 	RestoredRows    int64    `json:"restored_rows"`
-	DuplicateKeys   int64    `json:"duplicate_keys"`    // primary key values that occur more than once
-	OrphanRows      int64    `json:"orphan_rows"`       // rows whose foreign key finds no parent
-	CheckViolations int64    `json:"check_violations"`  // rows failing a CHECK expression
+	DuplicateKeys   int64    `json:"duplicate_keys"`     // primary key values that occur more than once
+	OrphanRows      int64    `json:"orphan_rows"`        // rows whose foreign key finds no parent
+	CheckViolations int64    `json:"check_violations"`   // rows failing a CHECK expression
 	Problems        []string `json:"problems,omitempty"` // what is off, in words
 	Notes           []string `json:"notes,omitempty"`    // what could not be checked
 }
