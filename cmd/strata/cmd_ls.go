@@ -35,7 +35,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				err = restore.Walk(c.Context, r, sn.Tree, func(path string, n *repo.Node) error {
 					switch {
 					case asJSON:
-						return printJSONLine(g, map[string]any{
+						return jsonLine(g.env.stdout, map[string]any{
 							"path": path, "name": n.Name, "kind": n.Kind, "size": n.Size,
 							"mode": fmt.Sprintf("%04o", n.Mode), "mtime": n.ModTime.Format(time.RFC3339Nano),
 						})
@@ -54,8 +54,4 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			})
 		},
 	}
-}
-
-func printJSONLine(g *globals, v any) error {
-	return jsonLine(g.env.stdout, v)
 }

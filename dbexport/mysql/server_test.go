@@ -3,15 +3,14 @@ package mysql
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"io"
 	"os"
 	"testing"
 	"time"
 
 	"strata/dbexport"
+	"strata/internal/dbtest"
 )
 
 // testServer returns the DSN of the test server (STRATA_TEST_MYSQL,
@@ -37,10 +36,7 @@ func testServer(t testing.TB) dbexport.DSN {
 	if err != nil {
 		msg := "MySQL/MariaDB test server unreachable at " + d.String() + ": " + err.Error() +
 			" (start it, or point STRATA_TEST_MYSQL at one)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		dbtest.Unreachable(t, msg)
 	}
 	return d
 }
@@ -49,22 +45,7 @@ func testServer(t testing.TB) dbexport.DSN {
 // test ends, and returns its DSN.
 func newDatabase(t testing.TB) dbexport.DSN {
 	t.Helper()
-	server := testServer(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "strata_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	if err := CreateDatabase(ctx, server, name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := DropDatabase(context.Background(), server, name); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	d := server
-	d.Database = name
-	return d
+	return dbtest.TempDatabase(t, testServer(t), CreateDatabase, DropDatabase)
 }
 
 // testDB opens a plain handle on d for setting up and checking tables.

@@ -3,8 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"os"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"strata/dbexport"
+	"strata/internal/dbtest"
 )
 
 const defaultTestServer = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
@@ -36,10 +35,7 @@ func testServer(t testing.TB) dbexport.DSN {
 	if err != nil {
 		msg := "PostgreSQL test server not reachable at " + d.String() + ": " + err.Error() +
 			" (set STRATA_TEST_POSTGRES, or start the local server: pg_ctlcluster --skip-systemctl-redirect 15 main start)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		dbtest.Unreachable(t, msg)
 	}
 	conn.Close(ctx)
 	return d
@@ -49,22 +45,7 @@ func testServer(t testing.TB) dbexport.DSN {
 // ends, and returns its DSN.
 func newDB(t testing.TB) dbexport.DSN {
 	t.Helper()
-	server := testServer(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "strata_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	if err := CreateDatabase(ctx, server, name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := DropDatabase(context.Background(), server, name); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	d := server
-	d.Database = name
-	return d
+	return dbtest.TempDatabase(t, testServer(t), CreateDatabase, DropDatabase)
 }
 
 // execSQL runs statements on d, outside of any snapshot.

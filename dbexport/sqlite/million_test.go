@@ -3,11 +3,8 @@ package sqlite_test
 import (
 	"crypto/sha256"
 	"fmt"
-	"path/filepath"
 	"testing"
 
-	"strata/dbexport"
-	"strata/dbexport/sqlite"
 	"strata/repo/repotest"
 )
 
@@ -21,24 +18,7 @@ func TestMillionRows(t *testing.T) {
 	exec(t, db, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
 		INSERT INTO big SELECT i, 'customer ' || (i * 7919 % 100000), (i % 10000) / 100.0, CASE WHEN i % 7 = 0 THEN NULL ELSE 'note ' || i END FROM n`)
 	r, _ := repotest.New(t, repotest.LargePacks)
-	s, err := sqlite.Open(ctx, dsn(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src})
-	s.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), "restored.db")
-	target, err := sqlite.OpenTarget(ctx, dsn(dst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := dbexport.Restore(ctx, r, sn.Tree, target, dbexport.RestoreOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	target.Close()
+	sn, dst := backupAndRestore(t, r, src)
 	before, after := export(t, src)["big"], export(t, dst)["big"]
 	if sha256.Sum256([]byte(before)) != sha256.Sum256([]byte(after)) {
 		t.Fatal("the restored table differs")

@@ -17,6 +17,7 @@ import (
 	"strata/dbexport/sqlite"
 	"strata/index"
 	"strata/pack"
+	"strata/repo"
 	"strata/repo/repotest"
 )
 
@@ -113,24 +114,7 @@ func TestRoundTripByteForByte(t *testing.T) {
 	}
 
 	r, _ := repotest.New(t)
-	s, err := sqlite.Open(ctx, dsn(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src})
-	s.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), "restored.db")
-	target, err := sqlite.OpenTarget(ctx, dsn(dst))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := dbexport.Restore(ctx, r, sn.Tree, target, dbexport.RestoreOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	target.Close()
+	_, dst := backupAndRestore(t, r, src)
 	after := export(t, dst)
 	for name, want := range before {
 		if after[name] != want {
@@ -321,4 +305,29 @@ func TestConsistentWhileWriting(t *testing.T) {
 		}
 	}
 	t.Logf("%d transfers ran during the backups", moves.Load())
+}
+
+// backupAndRestore backs up the database at src into r and restores the
+// snapshot into a new SQLite file, whose path it returns.
+func backupAndRestore(t *testing.T, r *repo.Repository, src string) (*repo.Snapshot, string) {
+	t.Helper()
+	s, err := sqlite.Open(ctx, dsn(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "restored.db")
+	target, err := sqlite.OpenTarget(ctx, dsn(dst))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	if _, _, err := dbexport.Restore(ctx, r, sn.Tree, target, dbexport.RestoreOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return sn, dst
 }

@@ -115,7 +115,7 @@ func runBench(c config) error {
 	if err != nil {
 		return err
 	}
-	counts, err := countRows(sqlDB)
+	counts, err := customerdb.CountRows(sqlDB)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func exportOnly(ctx context.Context, path string) (float64, error) {
 
 func restores(c config, env []string, db dbConn, lastExport string) (restoreTimes, error) {
 	var rt restoreTimes
-	want, err := countRows(db.DB())
+	want, err := customerdb.CountRows(db.DB())
 	if err != nil {
 		return rt, err
 	}

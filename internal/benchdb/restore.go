@@ -126,19 +126,7 @@ func tableCounts(path string) (map[string]int64, error) {
 		return nil, err
 	}
 	defer db.Close()
-	return countRows(db)
-}
-
-func countRows(db *sql.DB) (map[string]int64, error) {
-	out := map[string]int64{}
-	for _, t := range customerdb.Tables() {
-		var n int64
-		if err := db.QueryRow(`select count(*) from "` + t + `"`).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting %s: %w", t, err)
-		}
-		out[t] = n
-	}
-	return out, nil
+	return customerdb.CountRows(db)
 }
 
 // timed runs f and returns its wall seconds.

@@ -1,5 +1,10 @@
 package customerdb
 
+import (
+	"database/sql"
+	"fmt"
+)
+
 // The DDL is what Laravel's schema builder emits for SQLite
 // (increments() is "integer primary key autoincrement not null",
 // timestamps() are nullable datetime columns holding
@@ -122,4 +127,17 @@ func Tables() []string {
 // benchmark) run the first part, load, then the indexes.
 func DDL() (tables, indexes []string) {
 	return append([]string(nil), createTables...), append([]string(nil), createIndexes...)
+}
+
+// CountRows counts the rows of every table of the customer database in db.
+func CountRows(db *sql.DB) (map[string]int64, error) {
+	out := map[string]int64{}
+	for _, t := range Tables() {
+		var n int64
+		if err := db.QueryRow(`select count(*) from "` + t + `"`).Scan(&n); err != nil {
+			return nil, fmt.Errorf("counting %s: %w", t, err)
+		}
+		out[t] = n
+	}
+	return out, nil
 }

@@ -103,7 +103,7 @@ func run(bin string, customers, hours int, rate float64) error {
 	if err := customerdb.Build(ctx, db, customerdb.Options{Customers: customers}); err != nil {
 		return err
 	}
-	counts, err := countRows(db)
+	counts, err := customerdb.CountRows(db)
 	if err != nil {
 		return err
 	}
@@ -185,11 +185,11 @@ func compare(src *sql.DB, restored string) error {
 		return err
 	}
 	defer rdb.Close()
-	want, err := countRows(src)
+	want, err := customerdb.CountRows(src)
 	if err != nil {
 		return err
 	}
-	got, err := countRows(rdb)
+	got, err := customerdb.CountRows(rdb)
 	if err != nil {
 		return fmt.Errorf("restored %s: %w", restored, err)
 	}
@@ -208,18 +208,6 @@ func compare(src *sql.DB, restored string) error {
 		return fmt.Errorf("the restore of the latest snapshot differs from the source in %s", strings.Join(bad, ", "))
 	}
 	return nil
-}
-
-func countRows(db *sql.DB) (map[string]int64, error) {
-	out := map[string]int64{}
-	for _, t := range customerdb.Tables() {
-		var n int64
-		if err := db.QueryRow(`select count(*) from "` + t + `"`).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting %s: %w", t, err)
-		}
-		out[t] = n
-	}
-	return out, nil
 }
 
 func formatCounts(counts map[string]int64) string {
