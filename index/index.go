@@ -35,6 +35,7 @@ type Index struct {
 	ordinals map[pack.ID]uint32 // pack ID to its position in s.packs
 	pending  int                // entries in s.runs
 	s        state
+	gen      uint64 // counts AddPack calls that added entries (see Marks)
 
 	// compactAt is the fewest pending entries AddPack merges into the
 	// main table, so that small indexes are not merged for every pack.
@@ -119,6 +120,7 @@ func (x *Index) AddPack(packID pack.ID, blobs []pack.Blob) {
 	}
 	x.s.runs = append(x.s.runs, newRun(run))
 	x.pending += len(sorted)
+	x.gen++
 	x.s.mergeRuns()
 	if x.pending >= max(x.compactAt, x.s.main.len()/pendingRatio) {
 		x.compact()

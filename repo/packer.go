@@ -65,7 +65,7 @@ func (p *packers) add(ctx context.Context, b pack.Blob, sealed []byte) error {
 	op := p.open[b.Type]
 	if op == nil {
 		var err error
-		if op, err = p.newPack(); err != nil {
+		if op, err = p.r.newPack(); err != nil {
 			p.mu.Unlock()
 			return err
 		}
@@ -87,8 +87,8 @@ func (p *packers) add(ctx context.Context, b pack.Blob, sealed []byte) error {
 	return p.upload(ctx, full)
 }
 
-func (p *packers) newPack() (*openPack, error) {
-	f, err := os.CreateTemp(p.r.opts.TempDir, "strata-pack-")
+func (r *Repository) newPack() (*openPack, error) {
+	f, err := os.CreateTemp(r.opts.TempDir, "strata-pack-")
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary pack file: %w", err)
 	}
@@ -96,7 +96,7 @@ func (p *packers) newPack() (*openPack, error) {
 	// means a killed backup leaves no temporary pack behind.
 	_ = os.Remove(f.Name())
 	h := blake3.New()
-	return &openPack{file: f, hash: h, writer: pack.NewWriter(io.MultiWriter(f, h), p.r.key)}, nil
+	return &openPack{file: f, hash: h, writer: pack.NewWriter(io.MultiWriter(f, h), r.key)}, nil
 }
 
 // flush uploads every open pack.
@@ -120,10 +120,6 @@ func (p *packers) flush(ctx context.Context) error {
 // upload finishes a pack, stores it under the hash of its bytes, and only
 // then makes its blobs visible in the index.
 func (p *packers) upload(ctx context.Context, op *openPack) error {
-	defer func() {
-		_ = op.file.Close()
-		_ = os.Remove(op.file.Name())
-	}()
 	blobs := op.writer.Blobs()
 	defer func() {
 		p.mu.Lock()
@@ -132,17 +128,9 @@ func (p *packers) upload(ctx context.Context, op *openPack) error {
 		}
 		p.mu.Unlock()
 	}()
-	if _, err := op.writer.Finish(); err != nil {
-		return fmt.Errorf("finishing pack %s: %w", op.file.Name(), err)
-	}
-	var id pack.ID
-	op.hash.Sum(id[:0])
-	if _, err := op.file.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("rewinding pack %s: %w", op.file.Name(), err)
-	}
-	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
-	if err := p.r.be.Save(ctx, h, op.file); err != nil {
-		return fmt.Errorf("uploading pack %v: %w", h, err)
+	id, _, err := p.r.storePack(ctx, op)
+	if err != nil {
+		return err
 	}
 	p.r.idx.AddPack(id, blobs)
 	p.r.mu.Lock()
@@ -153,4 +141,27 @@ func (p *packers) upload(ctx context.Context, op *openPack) error {
 		return p.r.SaveIndex(ctx)
 	}
 	return nil
+}
+
+// storePack finishes op and stores it under the hash of its bytes. The
+// temporary file is closed either way.
+func (r *Repository) storePack(ctx context.Context, op *openPack) (pack.ID, int64, error) {
+	defer func() {
+		_ = op.file.Close()
+		_ = os.Remove(op.file.Name())
+	}()
+	var id pack.ID
+	size, err := op.writer.Finish()
+	if err != nil {
+		return id, 0, fmt.Errorf("finishing pack %s: %w", op.file.Name(), err)
+	}
+	op.hash.Sum(id[:0])
+	if _, err := op.file.Seek(0, io.SeekStart); err != nil {
+		return id, 0, fmt.Errorf("rewinding pack %s: %w", op.file.Name(), err)
+	}
+	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
+	if err := r.be.Save(ctx, h, op.file); err != nil {
+		return id, 0, fmt.Errorf("uploading pack %v: %w", h, err)
+	}
+	return id, size, nil
 }

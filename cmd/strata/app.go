@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -25,6 +26,7 @@ type globals struct {
 	repoPath     string
 	passwordFile string
 	quiet        bool
+	retryLock    time.Duration
 }
 
 func run(ctx context.Context, args []string, e *env) int {
@@ -55,6 +57,7 @@ func newApp(g *globals) *cli.App {
 			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository folder (or STRATA_REPOSITORY)", Destination: &g.repoPath},
 			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
+			&cli.DurationFlag{Name: "retry-lock", Usage: "when the repository is locked, retry for up to `DURATION` (e.g. 10m) before failing", Destination: &g.retryLock},
 		},
 		Before: func(c *cli.Context) error {
 			if g.repoPath == "" {
@@ -67,7 +70,7 @@ func newApp(g *globals) *cli.App {
 		},
 		Commands: []*cli.Command{
 			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdRestore(g), cmdDump(g),
-			cmdCheck(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
+			cmdCheck(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
 		},
 	}
 }
@@ -190,7 +193,7 @@ func (g *globals) withLock(ctx context.Context, exclusive bool, command string, 
 	if err != nil {
 		return err
 	}
-	lock, err := r.Lock(ctx, exclusive, command)
+	lock, err := g.lock(ctx, r, exclusive, command)
 	if err != nil {
 		return err
 	}
@@ -199,4 +202,34 @@ func (g *globals) withLock(ctx context.Context, exclusive bool, command string, 
 		err = uerr
 	}
 	return err
+}
+
+// lockRetryInterval is how often a command waiting for --retry-lock looks
+// at the locks again.
+const lockRetryInterval = 5 * time.Second
+
+// lock takes a lock, retrying for --retry-lock while another process holds
+// a conflicting one.
+func (g *globals) lock(ctx context.Context, r *repo.Repository, exclusive bool, command string) (*repo.Lock, error) {
+	deadline := time.Now().Add(g.retryLock)
+	waiting := false
+	for {
+		lock, err := r.Lock(ctx, exclusive, command)
+		if err == nil || !errors.Is(err, repo.ErrLocked) || time.Now().After(deadline) {
+			if err != nil && waiting {
+				err = fmt.Errorf("%w (gave up after --retry-lock %v)", err, g.retryLock)
+			}
+			return lock, err
+		}
+		if !waiting {
+			g.printf("%v; waiting up to %v\n", err, g.retryLock)
+			waiting = true
+		}
+		wait := min(lockRetryInterval, time.Until(deadline)+time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }

@@ -48,7 +48,7 @@ depend on them.
 			if err != nil {
 				return err
 			}
-			lock, err := r.Lock(c.Context, false, "check")
+			lock, err := g.lock(c.Context, r, false, "check")
 			if err != nil {
 				return err
 			}

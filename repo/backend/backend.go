@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // FileType is the kind of a repository file; it decides the folder.
@@ -149,4 +150,13 @@ func RangeLength(size, offset, length int64) (int64, error) {
 		return 0, fmt.Errorf("bytes %d to %d of a %d-byte file: %w", offset, offset+length, size, ErrRange)
 	}
 	return length, nil
+}
+
+// TempRemover is implemented by backends that keep temporary files beside
+// the stored ones (package local's ".tmp-*" files, which a killed write
+// leaves behind). Prune calls it while it holds the exclusive lock.
+type TempRemover interface {
+	// RemoveTemp deletes temporary files last modified before cutoff and
+	// returns how many it deleted and their bytes.
+	RemoveTemp(ctx context.Context, cutoff time.Time) (files int, bytes int64, err error)
 }

@@ -24,6 +24,9 @@ type Backend struct {
 	saves      int   // Save calls so far
 	failSaveAt int   // the Save call from which on Saves fail; 0: none
 	saveErr    error // the error they fail with
+	removes    int   // Remove calls so far
+	failRmAt   int   // the Remove call from which on Removes fail; 0: none
+	removeErr  error
 	short      shortWrite
 	failLoad   loadFault
 	corrupt    corruptLoad
@@ -60,6 +63,16 @@ func (b *Backend) FailSaveAfter(n int, err error) {
 	defer b.mu.Unlock()
 	b.failSaveAt = b.saves + max(n, 1)
 	b.saveErr = err
+}
+
+// FailRemoveAfter makes the n-th following Remove (n = 1: the next one)
+// and every Remove after it fail with err, removing nothing: with
+// FailSaveAfter, it stops a command at a chosen step as a kill would.
+func (b *Backend) FailRemoveAfter(n int, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failRmAt = b.removes + max(n, 1)
+	b.removeErr = err
 }
 
 // ShortWrite makes each Save of a handle that match accepts a torn write:
@@ -102,6 +115,7 @@ func (b *Backend) Clear() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failSaveAt, b.saveErr = 0, nil
+	b.failRmAt, b.removeErr = 0, nil
 	b.short = shortWrite{}
 	b.failLoad = loadFault{}
 	b.corrupt = corruptLoad{}
@@ -184,6 +198,16 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.
 
 // Remove implements backend.Storage; it passes through.
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
+	b.mu.Lock()
+	b.removes++
+	var failErr error
+	if b.failRmAt > 0 && b.removes >= b.failRmAt {
+		failErr = b.removeErr
+	}
+	b.mu.Unlock()
+	if failErr != nil {
+		return fmt.Errorf("remove %v: %w", h, failErr)
+	}
 	return b.inner.Remove(ctx, h)
 }
 

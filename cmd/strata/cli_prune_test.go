@@ -1,0 +1,123 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"strata/repo"
+)
+
+// forgetFile removes a snapshot file, as forget does, so prune has
+// something to free.
+func (c *tcli) forgetFile(id string) {
+	c.t.Helper()
+	if err := os.Remove(filepath.Join(c.repo, "snapshots", id)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// allFiles maps every file under the repository to its size.
+func (c *tcli) allFiles() map[string]int64 {
+	c.t.Helper()
+	out := map[string]int64{}
+	_ = filepath.Walk(c.repo, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() && !strings.Contains(p, string(filepath.Separator)+"locks"+string(filepath.Separator)) {
+			out[p] = fi.Size()
+		}
+		return nil
+	})
+	return out
+}
+
+func TestPruneCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	var ids []string
+	var last []byte
+	for i := range 3 {
+		last = randomBytes(uint64(i+1), 3<<20)
+		ids = append(ids, c.backupStdin(last, "dump.sql"))
+	}
+	c.forgetFile(ids[0])
+	c.forgetFile(ids[1])
+
+	before := c.allFiles()
+	out := c.ok("prune", "--dry-run")
+	for _, want := range []string{"snapshots:   1", "to delete", "would free:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("prune --dry-run output lacks %q:\n%s", want, out)
+		}
+	}
+	if after := c.allFiles(); !maps.Equal(before, after) {
+		t.Fatalf("prune --dry-run changed the repository")
+	}
+
+	sizeBefore := c.repoSize()
+	out = c.ok("prune", "--json")
+	var rep struct {
+		Snapshots    int   `json:"snapshots"`
+		PacksDeleted int   `json:"packs_deleted"`
+		BytesFreed   int64 `json:"bytes_freed"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("prune --json: %v\n%s", err, out)
+	}
+	if rep.Snapshots != 1 || rep.PacksDeleted == 0 || rep.BytesFreed < 4<<20 {
+		t.Errorf("prune --json = %+v; want 1 snapshot, packs deleted, over 4 MiB freed", rep)
+	}
+	if got := sizeBefore - c.repoSize(); got < rep.BytesFreed {
+		t.Errorf("repository shrank by %d bytes, prune reported %d", got, rep.BytesFreed)
+	}
+	c.ok("check", "--read-data")
+	if got := c.ok("dump", ids[2], "/dump.sql"); !bytes.Equal([]byte(got), last) {
+		t.Errorf("the kept snapshot dumps differently after prune")
+	}
+	if out := c.ok("prune"); !strings.Contains(out, "freed:       0 B") {
+		t.Errorf("a second prune freed something:\n%s", out)
+	}
+	if out := c.ok("prune"); !strings.Contains(out, "index:       0 files written, 0 removed") {
+		t.Errorf("a prune with nothing to do rewrote the index:\n%s", out)
+	}
+}
+
+func TestRetryLock(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin([]byte("first\n"), "a.txt")
+	lock, err := c.openAPI(repo.Options{}).Lock(context.Background(), true, "test holder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.stdin = []byte("second\n")
+	_, errOut := c.code(exitLocked, "backup", "--stdin", "--retry-lock", "300ms")
+	if !strings.Contains(errOut, "gave up after --retry-lock 300ms") || !strings.Contains(errOut, "test holder") {
+		t.Errorf("backup --retry-lock stderr:\n%s", errOut)
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		_ = lock.Unlock(context.Background())
+	}()
+	_, errOut, code := c.run("--retry-lock", "20s", "prune")
+	if code != 0 {
+		t.Fatalf("prune --retry-lock: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "waiting up to 20s") {
+		t.Errorf("prune did not say it waits:\n%s", errOut)
+	}
+}
+
+func randomBytes(seed uint64, n int) []byte {
+	b := make([]byte, n)
+	var s [32]byte
+	s[0] = byte(seed)
+	_, _ = rand.NewChaCha8(s).Read(b)
+	return b
+}

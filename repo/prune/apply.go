@@ -1,0 +1,216 @@
+package prune
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/backend"
+)
+
+// maxIndexBlobs bounds the entries of one index file prune writes, so
+// neither prune nor a later reader holds a huge decoded file at once.
+const maxIndexBlobs = 1 << 16
+
+// apply carries out the plan in the order docs/design.md, "prune",
+// requires: new packs, new index files (the last one superseding every old
+// one), then removal of the old index files and packs. A kill before the
+// last index file is stored leaves the old index in force, and the new
+// packs are unindexed packs the next prune removes; a kill after it
+// leaves only files nothing refers to.
+func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
+	rep := p.rep
+	rp := p.r.NewRepacker()
+	defer rp.Close()
+	var repacked, removed []pack.ID
+	for id, pi := range p.packs {
+		switch pi.action {
+		case keep:
+			rep.BytesAfter += pi.size
+			rep.UnusedAfter += pi.unusedBytes
+		case repack:
+			repacked = append(repacked, id)
+		case remove:
+			if pi.size >= 0 {
+				removed = append(removed, id)
+			}
+		}
+	}
+	sortIDs(repacked)
+	sortIDs(removed)
+	if len(repacked)+len(removed)+len(p.unindexed)+p.vanished == 0 && len(oldIndex) <= 1 {
+		return nil // nothing to free, and the index is one file already
+	}
+	if len(repacked) > 0 {
+		p.progress("repacking %d packs", len(repacked))
+	}
+	for _, id := range repacked {
+		if err := p.repackPack(ctx, rp, id); err != nil {
+			return err
+		}
+	}
+	newPacks, err := rp.Finish(ctx)
+	if err != nil {
+		return fmt.Errorf("prune: %w; nothing was deleted", err)
+	}
+	rep.PacksWritten = len(newPacks)
+	rep.BytesAfter += rp.Bytes()
+
+	p.progress("writing the new index")
+	if err := p.writeIndex(ctx, newPacks, oldIndex); err != nil {
+		return fmt.Errorf("prune: writing the new index: %w; nothing was deleted", err)
+	}
+
+	p.progress("removing %d old index files and %d packs", len(oldIndex), len(removed)+len(repacked)+len(p.unindexed))
+	for _, id := range oldIndex {
+		if err := p.remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
+			return err
+		}
+		rep.IndexFilesRemoved++
+	}
+	for _, ids := range [][]pack.ID{removed, repacked, p.unindexed} {
+		for _, id := range ids {
+			if err := p.remove(ctx, packHandle(id)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (p *plan) progress(format string, args ...any) {
+	if p.opts.Progress != nil {
+		p.opts.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+func (p *plan) remove(ctx context.Context, h backend.Handle) error {
+	err := p.r.Backend().Remove(ctx, h)
+	if err != nil && !errors.Is(err, backend.ErrNotExist) {
+		return fmt.Errorf("prune: removing %v: %w (the repository is consistent; the next prune removes it)", h, err)
+	}
+	return nil
+}
+
+// repackPack copies the used blobs of one pack into the repacker, one
+// ranged read per blob. A blob another pack that stays already holds is
+// not copied: the extra copy goes with this pack.
+func (p *plan) repackPack(ctx context.Context, rp *repo.Repacker, id pack.ID) error {
+	be := p.r.Backend()
+	h := packHandle(id)
+	load := func(offset, length int64) ([]byte, error) { return be.Load(ctx, h, offset, length) }
+	blobs, err := pack.ReadHeader(load, p.packs[id].size, p.r.Key())
+	if err != nil {
+		return fmt.Errorf("prune: repacking %v: %w; nothing was deleted. Run `strata check --read-data`", h, err)
+	}
+	for _, b := range blobs {
+		if !p.m.used.Has(b.ID) {
+			continue
+		}
+		if loc, _ := p.r.Index().Lookup(b.ID); loc.Pack != id || p.keptElsewhere(b.ID, id) {
+			continue
+		}
+		sealed, err := be.Load(ctx, h, int64(b.Offset), int64(b.Length))
+		if err == nil {
+			err = rp.Add(ctx, b, sealed)
+		}
+		if err != nil {
+			return fmt.Errorf("prune: repacking %v: %w; nothing was deleted. Run `strata check --read-data`", h, err)
+		}
+		p.rep.RepackedBlobs++
+		p.rep.RepackedBytes += int64(b.Length)
+	}
+	return nil
+}
+
+// writeIndex writes the entries of the new packs and of the kept packs,
+// in files of at most maxIndexBlobs entries, the last of which supersedes
+// every old index file. Entries come from the index files themselves,
+// which keep what the in-memory index drops (RawLength).
+func (p *plan) writeIndex(ctx context.Context, newPacks []index.PackBlobs, oldIndex []pack.ID) error {
+	w := &indexWriter{r: p.r, rep: p.rep}
+	for _, pb := range newPacks {
+		if err := w.add(ctx, pb); err != nil {
+			return err
+		}
+	}
+	emitted := map[pack.ID]bool{}
+	var cur index.PackBlobs
+	flush := func() error {
+		id := cur.PackID
+		if id.IsNull() || emitted[id] || p.packs[id] == nil || p.packs[id].action != keep {
+			return nil
+		}
+		emitted[id] = true
+		return w.add(ctx, index.PackBlobs{PackID: id, Blobs: uniqueBlobs(cur.Blobs)})
+	}
+	err := p.r.EachIndexedBlob(ctx, func(packID pack.ID, b pack.Blob) error {
+		if packID != cur.PackID {
+			if err := flush(); err != nil {
+				return err
+			}
+			cur = index.PackBlobs{PackID: packID}
+		}
+		cur.Blobs = append(cur.Blobs, b)
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	return w.finish(ctx, oldIndex)
+}
+
+// uniqueBlobs drops repeated entries, which appear when two index files
+// that follow each other both list the pack.
+func uniqueBlobs(blobs []pack.Blob) []pack.Blob {
+	seen := make(map[pack.ID]bool, len(blobs))
+	out := blobs[:0]
+	for _, b := range blobs {
+		if !seen[b.ID] {
+			seen[b.ID] = true
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// indexWriter gathers pack entries into index files.
+type indexWriter struct {
+	r     *repo.Repository
+	rep   *Report
+	f     index.File
+	blobs int
+}
+
+func (w *indexWriter) add(ctx context.Context, pb index.PackBlobs) error {
+	w.f.Packs = append(w.f.Packs, pb)
+	w.blobs += len(pb.Blobs)
+	if w.blobs < maxIndexBlobs {
+		return nil
+	}
+	return w.save(ctx)
+}
+
+// finish writes the last file, which supersedes the old ones.
+func (w *indexWriter) finish(ctx context.Context, supersedes []pack.ID) error {
+	w.f.Supersedes = supersedes
+	return w.save(ctx)
+}
+
+func (w *indexWriter) save(ctx context.Context) error {
+	if len(w.f.Packs) == 0 && len(w.f.Supersedes) == 0 {
+		return nil
+	}
+	if _, err := w.r.SaveFile(ctx, backend.IndexFile, index.Encode(&w.f)); err != nil {
+		return err
+	}
+	w.rep.IndexFilesWritten++
+	w.f, w.blobs = index.File{}, 0
+	return nil
+}

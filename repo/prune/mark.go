@@ -1,0 +1,102 @@
+package prune
+
+import (
+	"context"
+	"fmt"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo"
+)
+
+// marker collects the used blobs: direct holds what snapshots reference
+// (trees and content), used adds the delta bases those are stored
+// against, along whole chains.
+type marker struct {
+	r      *repo.Repository
+	idx    *index.Index
+	direct *index.Marks
+	used   *index.Marks
+}
+
+func newMarker(r *repo.Repository) *marker {
+	idx := r.Index()
+	return &marker{r: r, idx: idx, direct: idx.NewMarks(), used: idx.NewMarks()}
+}
+
+// missing is the error for a snapshot that needs a blob the index lacks;
+// prune must not guess what is still needed, so it stops before changing
+// anything.
+func missing(sn *repo.Snapshot, what string, id pack.ID) error {
+	return fmt.Errorf("prune: snapshot %s needs %s %s, which is not in the index: %w; nothing was changed. "+
+		"Run `strata check` to see the damage, then `strata repair index` (if a pack still holds it) or `strata repair snapshots --forget`",
+		sn.ID.Short(), what, id, repo.ErrBlobNotFound)
+}
+
+func (m *marker) snapshot(ctx context.Context, sn *repo.Snapshot) error {
+	if err := m.tree(ctx, sn, sn.Tree); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// tree marks a tree blob and, the first time it is met, everything below
+// it. Consecutive snapshots share most trees, so most are met once.
+func (m *marker) tree(ctx context.Context, sn *repo.Snapshot, id pack.ID) error {
+	added, err := m.use(sn, "tree", id)
+	if err != nil || !added {
+		return err
+	}
+	t, err := m.r.LoadTree(ctx, id)
+	if err != nil {
+		return fmt.Errorf("prune: snapshot %s: %w; nothing was changed", sn.ID.Short(), err)
+	}
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		for _, c := range n.Content {
+			if _, err := m.use(sn, "blob", c); err != nil {
+				return err
+			}
+		}
+		if n.Subtree != nil {
+			if err := m.tree(ctx, sn, *n.Subtree); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// use marks id as referenced, with its bases, and reports whether it was
+// new.
+func (m *marker) use(sn *repo.Snapshot, what string, id pack.ID) (bool, error) {
+	added, known := m.direct.Mark(id)
+	if !known {
+		return false, missing(sn, what, id)
+	}
+	if !added {
+		return false, nil
+	}
+	m.used.Mark(id)
+	return true, m.bases(sn, id)
+}
+
+// bases marks the bases of every copy of id: a copy that stays in a kept
+// pack must stay loadable, whichever copy readers pick.
+func (m *marker) bases(sn *repo.Snapshot, id pack.ID) error {
+	for _, loc := range m.idx.LookupAll(id) {
+		if loc.Compression != pack.Delta {
+			continue
+		}
+		added, known := m.used.Mark(loc.Base)
+		if !known {
+			return missing(sn, fmt.Sprintf("the delta base of blob %s,", id.Short()), loc.Base)
+		}
+		if added {
+			if err := m.bases(sn, loc.Base); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package prune
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/backend"
+)
+
+// packInfo is what the plan knows of one pack.
+type packInfo struct {
+	size        int64 // file size; -1 when the index names a pack not stored
+	usedBytes   int64
+	unusedBytes int64
+	usedBlobs   int
+	action      action
+}
+
+type action int
+
+const (
+	keep action = iota
+	repack
+	remove
+)
+
+func (p *packInfo) unusedShare() float64 {
+	total := p.usedBytes + p.unusedBytes
+	if total == 0 {
+		return 1
+	}
+	return float64(p.unusedBytes) / float64(total)
+}
+
+// plan decides, pack by pack, what happens.
+type plan struct {
+	r         *repo.Repository
+	m         *marker
+	opts      Options
+	rep       *Report
+	packs     map[pack.ID]*packInfo
+	unindexed []pack.ID
+	vanished  int // indexed packs that are not stored (and hold no used blob)
+}
+
+// newPlan counts used and unused bytes per pack and chooses each pack's
+// action. A blob stored in several packs is used in one: the copy readers
+// pick (Index.Lookup, the pack with the smallest ID); other copies are
+// unused.
+func newPlan(ctx context.Context, r *repo.Repository, m *marker, opts Options, rep *Report) (*plan, error) {
+	p := &plan{r: r, m: m, opts: opts, rep: rep, packs: map[pack.ID]*packInfo{}}
+	var prev pack.ID
+	first := true
+	r.Index().Each(func(id pack.ID, loc index.Location) bool {
+		chosen := first || id != prev
+		prev, first = id, false
+		pi := p.packs[loc.Pack]
+		if pi == nil {
+			pi = &packInfo{size: -1}
+			p.packs[loc.Pack] = pi
+		}
+		if chosen && m.used.Has(id) {
+			pi.usedBytes += int64(loc.Length)
+			pi.usedBlobs++
+			rep.UsedBlobs++
+			rep.UsedBytes += int64(loc.Length)
+			if !m.direct.Has(id) {
+				rep.BaseOnlyBlobs++
+				rep.BaseOnlyBytes += int64(loc.Length)
+			}
+		} else {
+			pi.unusedBytes += int64(loc.Length)
+			rep.UnusedBlobs++
+			rep.UnusedBytes += int64(loc.Length)
+		}
+		return true
+	})
+	err := r.Backend().List(ctx, backend.PackFile, func(fi backend.FileInfo) error {
+		id, err := pack.ParseID(fi.Handle.Name)
+		if err != nil {
+			return nil
+		}
+		rep.Packs++
+		rep.BytesBefore += fi.Size
+		if pi := p.packs[id]; pi != nil {
+			pi.size = fi.Size
+		} else {
+			p.unindexed = append(p.unindexed, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
+	}
+	sortIDs(p.unindexed)
+	rep.PacksUnindexed = len(p.unindexed)
+
+	var candidates []pack.ID
+	for id, pi := range p.packs {
+		switch {
+		case pi.size < 0 && pi.usedBlobs > 0:
+			return nil, fmt.Errorf("prune: pack %s holds %d used blobs but is not stored: %w; nothing was changed. "+
+				"Run `strata check`, then `strata repair index` and `strata repair snapshots --forget`",
+				id.Short(), pi.usedBlobs, backend.ErrNotExist)
+		case pi.size < 0:
+			pi.action = remove // only its index entries remain; the new index drops them
+			p.vanished++
+		case pi.usedBlobs == 0:
+			pi.action = remove
+			rep.PacksDeleted++
+		case pi.unusedShare() > opts.MaxUnused:
+			candidates = append(candidates, id)
+		default:
+			rep.PacksKept++
+		}
+	}
+	// The most wasteful packs first, so a bound on repacking buys the most
+	// space; ties by ID, so runs are repeatable.
+	sort.Slice(candidates, func(i, j int) bool {
+		a, b := p.packs[candidates[i]], p.packs[candidates[j]]
+		if sa, sb := a.unusedShare(), b.unusedShare(); sa != sb {
+			return sa > sb
+		}
+		return bytes.Compare(candidates[i][:], candidates[j][:]) < 0
+	})
+	var budget int64
+	for _, id := range candidates {
+		pi := p.packs[id]
+		if opts.MaxRepackBytes > 0 && budget+pi.size > opts.MaxRepackBytes {
+			pi.action = keep
+			rep.PacksKept++
+			continue
+		}
+		budget += pi.size
+		pi.action = repack
+		rep.PacksRepacked++
+	}
+	return p, nil
+}
+
+// estimate fills in the figures a dry run can only predict: a repacked
+// pack's used blobs move to new packs, whose headers are not counted.
+func (p *plan) estimate() {
+	for _, pi := range p.packs {
+		switch pi.action {
+		case keep:
+			p.rep.BytesAfter += pi.size
+			p.rep.UnusedAfter += pi.unusedBytes
+		case repack:
+			p.rep.BytesAfter += pi.usedBytes
+			p.rep.RepackedBlobs += pi.usedBlobs
+			p.rep.RepackedBytes += pi.usedBytes
+		}
+	}
+}
+
+// keptElsewhere reports whether a pack that stays holds a copy of id.
+func (p *plan) keptElsewhere(id, self pack.ID) bool {
+	for _, loc := range p.r.Index().LookupAll(id) {
+		if loc.Pack == self {
+			continue
+		}
+		if pi := p.packs[loc.Pack]; pi != nil && pi.action == keep {
+			return true
+		}
+	}
+	return false
+}
+
+func sortIDs(ids []pack.ID) {
+	sort.Slice(ids, func(i, j int) bool { return bytes.Compare(ids[i][:], ids[j][:]) < 0 })
+}

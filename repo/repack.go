@@ -1,0 +1,86 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+
+	"strata/index"
+	"strata/pack"
+)
+
+// Repacker copies blobs that are already sealed into new packs without
+// decoding them: prune moves the used blobs out of mostly unused packs
+// with it. Its packs are not added to the in-memory index and no index
+// file names them; the caller writes that file (docs/design.md, "prune").
+// A Repacker is not safe for concurrent use.
+type Repacker struct {
+	r     *Repository
+	open  map[pack.BlobType]*openPack
+	packs []index.PackBlobs
+	bytes int64 // size of the packs stored so far
+}
+
+// NewRepacker returns a Repacker that writes packs of the configured size.
+func (r *Repository) NewRepacker() *Repacker {
+	return &Repacker{r: r, open: map[pack.BlobType]*openPack{}}
+}
+
+// Add appends one sealed blob, exactly as it was read from a pack, with
+// its header entry b (Offset and Length are set anew). The sealed bytes
+// are authenticated first, so a damaged copy is never carried into a new
+// pack.
+func (rp *Repacker) Add(ctx context.Context, b pack.Blob, sealed []byte) error {
+	if _, err := rp.r.key.Open(nil, sealed); err != nil {
+		return fmt.Errorf("blob %s: %w: %v", b.ID, ErrDamaged, err)
+	}
+	op := rp.open[b.Type]
+	if op == nil {
+		var err error
+		if op, err = rp.r.newPack(); err != nil {
+			return err
+		}
+		rp.open[b.Type] = op
+	}
+	if err := op.writer.Add(b, sealed); err != nil {
+		return fmt.Errorf("writing pack %s: %w", op.file.Name(), err)
+	}
+	if op.writer.Size() < int64(rp.r.cfg.PackSize) {
+		return nil
+	}
+	delete(rp.open, b.Type)
+	return rp.store(ctx, op)
+}
+
+func (rp *Repacker) store(ctx context.Context, op *openPack) error {
+	blobs := op.writer.Blobs()
+	id, size, err := rp.r.storePack(ctx, op)
+	if err != nil {
+		return err
+	}
+	rp.bytes += size
+	rp.packs = append(rp.packs, index.PackBlobs{PackID: id, Blobs: blobs})
+	return nil
+}
+
+// Finish stores the packs still open and returns every pack written, with
+// the entries an index file needs.
+func (rp *Repacker) Finish(ctx context.Context) ([]index.PackBlobs, error) {
+	for t, op := range rp.open {
+		delete(rp.open, t)
+		if err := rp.store(ctx, op); err != nil {
+			return nil, err
+		}
+	}
+	return rp.packs, nil
+}
+
+// Bytes returns the size of the packs stored so far.
+func (rp *Repacker) Bytes() int64 { return rp.bytes }
+
+// Close discards the packs still open, after an error.
+func (rp *Repacker) Close() {
+	for t, op := range rp.open {
+		delete(rp.open, t)
+		_ = op.file.Close()
+	}
+}
