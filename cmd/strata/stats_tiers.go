@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+	"sort"
+	"strconv"
+
+	"strata/internal/progress"
+	"strata/repo"
+)
+
+// tierStatsJSON is the shape of `stats --by tier --json`. Stored bytes
+// are the sealed bytes in packs (compressed or delta, encrypted) of the
+// distinct blobs some snapshots need, delta bases included; unique bytes
+// are the same blobs' plaintext.
+type tierStatsJSON struct {
+	Tiers           []tierJSON `json:"tiers"`
+	Snapshots       int        `json:"snapshots"`
+	StoredBytes     uint64     `json:"stored_bytes"` // all snapshots need
+	UniqueBytes     uint64     `json:"unique_bytes"`
+	Blobs           int        `json:"blobs"`
+	RepositoryBytes uint64     `json:"repository_bytes"`
+
+	missing int // needed blobs the index lacks
+}
+
+// tierJSON is one tier of `stats --by tier --json`.
+type tierJSON struct {
+	Tier      string `json:"tier"` // "" for snapshots without a tier
+	Snapshots int    `json:"snapshots"`
+	// StoredBytes is what the tier's snapshots need ("referenced");
+	// OnlyStoredBytes the part no snapshot of another tier needs;
+	// SharedStoredBytes the rest.
+	StoredBytes       uint64 `json:"stored_bytes"`
+	OnlyStoredBytes   uint64 `json:"only_stored_bytes"`
+	SharedStoredBytes uint64 `json:"shared_stored_bytes"`
+	UniqueBytes       uint64 `json:"unique_bytes"`
+	OnlyUniqueBytes   uint64 `json:"only_unique_bytes"`
+	SharedUniqueBytes uint64 `json:"shared_unique_bytes"`
+	Blobs             int    `json:"blobs"`
+	OnlyBlobs         int    `json:"only_blobs"`
+}
+
+func statsByTier(ctx context.Context, g *globals, r statsRepository, sns []*repo.Snapshot, asJSON bool) error {
+	st, err := computeTierStats(ctx, r, sns)
+	if err != nil {
+		return err
+	}
+	if st.missing > 0 {
+		g.notice(missingNotice(st.missing))
+	}
+	if asJSON {
+		return printJSON(g.env.stdout, st)
+	}
+	w := g.env.stdout
+	t := newTable(w, "Tier", "Snapshots", "Stored", "Only", "Shared", "Unique", "Unique only")
+	for _, tier := range st.Tiers {
+		name := tier.Tier
+		if name == "" {
+			name = "(none)"
+		}
+		t.row(name, strconv.Itoa(tier.Snapshots), progress.Bytes(tier.StoredBytes), progress.Bytes(tier.OnlyStoredBytes),
+			progress.Bytes(tier.SharedStoredBytes), progress.Bytes(tier.UniqueBytes), progress.Bytes(tier.OnlyUniqueBytes))
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nAll %d snapshots need %s stored (%s unique) in %d blobs.\n",
+		st.Snapshots, progress.Bytes(st.StoredBytes), progress.Bytes(st.UniqueBytes), st.Blobs)
+	fmt.Fprintf(w, "Repository size: %s\n", progress.Bytes(st.RepositoryBytes))
+	fmt.Fprintln(w, `
+Stored: bytes in packs of the blobs the tier's snapshots need, delta bases
+included. Only: needed by no other tier (freed by forgetting the tier and
+pruning). Shared: also needed by another tier. Unique: their plaintext.`)
+	return nil
+}
+
+// computeTierStats groups sns by tier, one bit of a neededBlobs mask per
+// tier.
+func computeTierStats(ctx context.Context, r statsRepository, sns []*repo.Snapshot) (*tierStatsJSON, error) {
+	byTier := map[string]int{}
+	var names []string
+	for _, sn := range sns {
+		if _, ok := byTier[sn.Tier]; !ok {
+			byTier[sn.Tier] = 0
+			names = append(names, sn.Tier)
+		}
+	}
+	if len(names) > maxGroups {
+		return nil, fmt.Errorf("the snapshots have %d tiers and stats --by tier tells at most %d apart; see them with `strata snapshots`", len(names), maxGroups)
+	}
+	// Named tiers by name, then the snapshots without one.
+	sort.Slice(names, func(i, j int) bool {
+		a, b := names[i], names[j]
+		return a != "" && (b == "" || a < b)
+	})
+	st := &tierStatsJSON{Snapshots: len(sns), Tiers: make([]tierJSON, len(names))}
+	for i, name := range names {
+		byTier[name] = i
+		st.Tiers[i].Tier = name
+	}
+	nb := newNeededBlobs(r)
+	for _, sn := range sns {
+		i := byTier[sn.Tier]
+		st.Tiers[i].Snapshots++
+		if _, _, err := nb.addSnapshot(ctx, sn, i, nil); err != nil {
+			return nil, err
+		}
+	}
+	sizes, err := nb.eachSize(ctx, func(groups, stored, raw uint64) {
+		st.Blobs++
+		st.StoredBytes += stored
+		st.UniqueBytes += raw
+		only := bits.OnesCount64(groups) == 1
+		for m := groups; m != 0; m &= m - 1 {
+			t := &st.Tiers[bits.TrailingZeros64(m)]
+			t.Blobs++
+			t.StoredBytes += stored
+			t.UniqueBytes += raw
+			if only {
+				t.OnlyBlobs++
+				t.OnlyStoredBytes += stored
+				t.OnlyUniqueBytes += raw
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.missing = sizes.missing
+	for i := range st.Tiers {
+		t := &st.Tiers[i]
+		t.SharedStoredBytes = t.StoredBytes - t.OnlyStoredBytes
+		t.SharedUniqueBytes = t.UniqueBytes - t.OnlyUniqueBytes
+	}
+	rb, err := measureRepository(ctx, r.Backend())
+	if err != nil {
+		return nil, err
+	}
+	st.RepositoryBytes = rb.total()
+	return st, nil
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+
+	"strata/index"
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/backend"
+)
+
+// This file holds what the modes of `stats` share: the walk that finds
+// the blobs each snapshot needs (its trees, their content blobs and the
+// whole delta chain of each), their sizes, and the sizes of the
+// repository's files.
+
+// statsRepository is what stats needs of a repository. *repo.Repository
+// implements it.
+type statsRepository interface {
+	LoadTree(ctx context.Context, id pack.ID) (*repo.Tree, error)
+	Index() *index.Index
+	EachIndexedBlob(ctx context.Context, fn func(packID pack.ID, b pack.Blob) error) error
+	Backend() backend.Storage
+}
+
+// maxGroups is how many groups of snapshots (tiers, say) one neededBlobs
+// tells apart: the bits of its masks.
+const maxGroups = 64
+
+// neededBlobs records, for every blob some snapshot needs, a mask of the
+// groups of snapshots that need it: one bit per group. Memory is one map
+// entry per needed blob and one per tree, whatever the number of
+// snapshots or groups.
+//
+// A tree that already carries a group's bit had everything below it marked
+// for that group, so it is not walked again for the group: the snapshots
+// of consecutive hours, which share most subtrees, cost little more than
+// one. A tree is walked at most once per group.
+type neededBlobs struct {
+	repo   statsRepository
+	groups map[pack.ID]uint64    // blob -> groups that need it
+	trees  map[pack.ID]treeTotal // walked tree -> what lies below it
+}
+
+// treeTotal is what lies below a walked tree.
+type treeTotal struct {
+	groups   uint64 // the groups the tree was walked for
+	files    uint64 // files, streams and tables; a path is a file
+	rawBytes uint64 // their sizes: what a restore writes
+}
+
+func newNeededBlobs(r statsRepository) *neededBlobs {
+	return &neededBlobs{repo: r, groups: map[pack.ID]uint64{}, trees: map[pack.ID]treeTotal{}}
+}
+
+// addSnapshot marks every blob sn needs as needed by group (0 to
+// maxGroups-1) and returns the number of files in sn and their raw bytes.
+// added, if not nil, is called once for each blob the group did not need
+// before, with its stored bytes (0 when the index lacks the blob).
+func (nb *neededBlobs) addSnapshot(ctx context.Context, sn *repo.Snapshot, group int, added func(stored uint64)) (files, rawBytes uint64, err error) {
+	if group < 0 || group >= maxGroups {
+		return 0, 0, fmt.Errorf("stats: group %d out of range", group)
+	}
+	w := groupWalk{nb: nb, bit: 1 << group, added: added}
+	tt, err := w.tree(ctx, sn.Tree, "/")
+	if err != nil {
+		return 0, 0, fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
+	}
+	return tt.files, tt.rawBytes, nil
+}
+
+// groupWalk is the walk of one snapshot for one group.
+type groupWalk struct {
+	nb    *neededBlobs
+	bit   uint64
+	added func(stored uint64)
+}
+
+// tree marks the tree id, whose snapshot path is dir, and everything below
+// it, and returns what lies below it.
+func (w *groupWalk) tree(ctx context.Context, id pack.ID, dir string) (treeTotal, error) {
+	w.need(id)
+	if tt, ok := w.nb.trees[id]; ok && tt.groups&w.bit != 0 {
+		return tt, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return treeTotal{}, err
+	}
+	t, err := w.nb.repo.LoadTree(ctx, id)
+	if err != nil {
+		return treeTotal{}, fmt.Errorf("reading the tree of %s: %w", dir, err)
+	}
+	var tt treeTotal
+	for i := range t.Nodes {
+		n := &t.Nodes[i]
+		switch n.Kind {
+		case repo.NodeDir:
+			if n.Subtree == nil {
+				return treeTotal{}, fmt.Errorf("tree %s of %s: %w: dir %q has no subtree", id.Short(), dir, repo.ErrDamaged, n.Name)
+			}
+			sub, err := w.tree(ctx, *n.Subtree, path.Join(dir, n.Name))
+			if err != nil {
+				return treeTotal{}, err
+			}
+			tt.files += sub.files
+			tt.rawBytes += sub.rawBytes
+		case repo.NodeSymlink:
+		default:
+			tt.files++
+			tt.rawBytes += n.Size
+		}
+		for _, c := range n.Content {
+			w.need(c)
+		}
+	}
+	tt.groups = w.nb.trees[id].groups | w.bit
+	w.nb.trees[id] = tt
+	return tt, nil
+}
+
+// need marks the blob id and, when it is a delta, its chain of bases.
+// A blob that already carries the bit has its chain marked too.
+func (w *groupWalk) need(id pack.ID) {
+	for {
+		if w.nb.groups[id]&w.bit != 0 {
+			return
+		}
+		w.nb.groups[id] |= w.bit
+		loc, ok := w.nb.repo.Index().Lookup(id)
+		if w.added != nil {
+			var stored uint64
+			if ok {
+				stored = uint64(loc.Length)
+			}
+			w.added(stored)
+		}
+		if !ok || loc.Compression != pack.Delta {
+			return
+		}
+		id = loc.Base
+	}
+}
+
+// blobSizes sums the needed blobs.
+type blobSizes struct {
+	// missing counts needed blobs the index does not hold; they are not
+	// in the sums.
+	missing int
+	// indexedBytes is the stored bytes of every entry of the index files,
+	// needed or not, a blob held by two packs twice.
+	indexedBytes uint64
+}
+
+// eachSize calls fn once for each needed blob the index holds, with the
+// groups that need it, its stored bytes (sealed, compressed or delta, in
+// the pack a restore reads it from) and its plaintext bytes. It consumes
+// nb: marks are removed as they are counted.
+func (nb *neededBlobs) eachSize(ctx context.Context, fn func(groups, stored, raw uint64)) (blobSizes, error) {
+	var s blobSizes
+	idx := nb.repo.Index()
+	err := nb.repo.EachIndexedBlob(ctx, func(_ pack.ID, b pack.Blob) error {
+		s.indexedBytes += uint64(b.Length)
+		groups, ok := nb.groups[b.ID]
+		if !ok {
+			return nil
+		}
+		delete(nb.groups, b.ID)
+		// The pack Lookup picks, not this entry's: a blob held twice
+		// counts as restore and addSnapshot see it.
+		stored := uint64(b.Length)
+		if loc, ok := idx.Lookup(b.ID); ok {
+			stored = uint64(loc.Length)
+		}
+		fn(groups, stored, uint64(b.RawLength))
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	s.missing = len(nb.groups)
+	return s, nil
+}
+
+// repositoryBytes is what the repository's files hold, locks aside.
+type repositoryBytes struct {
+	packs    uint64 // pack files
+	metadata uint64 // config, index, snapshot and key files
+}
+
+func (rb repositoryBytes) total() uint64 { return rb.packs + rb.metadata }
+
+func measureRepository(ctx context.Context, be backend.Storage) (repositoryBytes, error) {
+	var rb repositoryBytes
+	if fi, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil {
+		rb.metadata += uint64(fi.Size)
+	}
+	for _, t := range []backend.FileType{backend.PackFile, backend.IndexFile, backend.SnapshotFile, backend.KeyFile} {
+		sum := &rb.metadata
+		if t == backend.PackFile {
+			sum = &rb.packs
+		}
+		err := be.List(ctx, t, func(fi backend.FileInfo) error {
+			*sum += uint64(fi.Size)
+			return nil
+		})
+		if err != nil {
+			return rb, fmt.Errorf("listing the %s files: %w", t, err)
+		}
+	}
+	return rb, nil
+}
+
+// missingNotice is the warning for needed blobs the index lacks.
+func missingNotice(n int) string {
+	return fmt.Sprintf("%d blobs the snapshots need are not in the index; their sizes are not counted (run `strata check`)", n)
+}
