@@ -12,11 +12,14 @@ FUZZ_TARGETS := \
 	./repo:FuzzDecodeConfig \
 	./repo:FuzzDecodeKeyFile \
 	./repo:FuzzDecodeLock \
+	./repo:FuzzDecodeStoredPolicy \
+	./repo:FuzzDecodeProtection \
+	./repo/retention:FuzzDecodePolicy \
 	./dbexport:FuzzUnescape \
 	./dbexport/mysql:FuzzSplitTableDDL \
 	./chunk:FuzzChunker
 
-.PHONY: all build test vet unit fuzz bench bench-db demo clean db-servers
+.PHONY: all build test vet unit fuzz bench bench-db bench-prune demo clean db-servers
 
 all: build
 
@@ -53,6 +56,13 @@ bench-db: build
 	command -v restic >/dev/null || (apt-get update && apt-get install -y restic)
 	command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
 	$(GO) run ./internal/benchdb -strata $(BIN)
+
+# Forget and prune: 720 hourly snapshots of a changing 100 MB table, then
+# strata forget (default policy), prune, check --read-data and a restore
+# of every remaining snapshot (docs/benchmarks.md, "Forget and prune").
+# BENCH_PRUNE_FLAGS=-keep /tmp/bp keeps and reuses the built repository.
+bench-prune: build
+	$(GO) run ./internal/benchprune -strata $(BIN) $(BENCH_PRUNE_FLAGS)
 
 # Start (or install) the PostgreSQL and MariaDB servers the tests use.
 db-servers:

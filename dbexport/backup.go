@@ -257,7 +257,7 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 		Name: t.QualifiedName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Content: content, Chunks: chunks,
 		Meta: map[string]string{
 			"engine": schema.Engine, "server_version": schema.ServerVersion, "encoding": schema.Encoding,
-			"rows": strconv.FormatInt(rows, 10), "table": string(meta),
+			repo.TableMetaRows: strconv.FormatInt(rows, 10), repo.TableMetaTable: string(meta),
 		},
 	}, nil
 }

@@ -129,7 +129,7 @@ func TableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name str
 		return nil, nil, fmt.Errorf("%s is a %s, not a table", name, n.Kind)
 	}
 	t := &Table{}
-	if err := json.Unmarshal([]byte(n.Meta["table"]), t); err != nil {
+	if err := json.Unmarshal([]byte(n.Meta[repo.TableMetaTable]), t); err != nil {
 		return nil, nil, fmt.Errorf("table %s: metadata: %w", name, err)
 	}
 	return n, t, nil

@@ -1,9 +1,11 @@
 // Package repo is the repository handle: it creates and opens repositories
 // (config, key files), saves and loads blobs through packs and the index,
-// and stores snapshots, trees and locks. Everything above it (backup of
-// files and streams, table export, check, the CLI) goes through it; chunk,
-// pack, index and backend below it know nothing of it.
+// and stores snapshots, trees, locks, retention policies and protections
+// (stored, not interpreted: package retention decides). Everything above
+// it (backup of files and streams, table export, check, the CLI) goes
+// through it; chunk, pack, index and backend below it know nothing of it.
 //
 // Words (docs/design.md): repository, config, key file, master key, blob,
-// delta blob, base, pack, index file, tree, node, snapshot, lock.
+// delta blob, base, pack, index file, tree, node, snapshot, lock, policy
+// file, protection.
 package repo

@@ -83,3 +83,46 @@ func FuzzDecodeLock(f *testing.F) {
 		_ = l.String()
 	})
 }
+
+func FuzzDecodeStoredPolicy(f *testing.F) {
+	f.Add([]byte(`{"time":"2026-11-20T09:00:00Z","policy":{"daily":30},"timezone":"Europe/Berlin"}`))
+	f.Add([]byte(`{"time":"2026-11-20T09:00:00Z","policy":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sp, err := DecodeStoredPolicy(data)
+		if err != nil {
+			return
+		}
+		again, err := json.Marshal(sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeStoredPolicy(again); err != nil {
+			t.Fatalf("re-encoded policy file does not decode: %v", err)
+		}
+	})
+}
+
+func FuzzDecodeProtection(f *testing.F) {
+	p := Protection{Snapshot: pack.ID{1}, Time: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), Until: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), Reason: "billing", Host: "h"}
+	b, _ := json.Marshal(p)
+	f.Add(b)
+	f.Add([]byte(`{"snapshot":"00","time":"2026-11-22T09:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := DecodeProtection(data)
+		if err != nil {
+			return
+		}
+		_ = p.Active(time.Now())
+		again, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := DecodeProtection(again)
+		if err != nil {
+			t.Fatalf("re-encoded protection does not decode: %v", err)
+		}
+		if q.Snapshot != p.Snapshot || !q.Until.Equal(p.Until) {
+			t.Fatalf("round trip changed the protection: %+v, then %+v", p, q)
+		}
+	})
+}

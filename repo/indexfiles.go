@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"strata/index"
@@ -71,6 +72,10 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 			superseded[s] = true
 		}
 	}
+	// A superseded file is not needed, so failing to read it is no error:
+	// `repair index` supersedes damaged files before it removes them, and
+	// a kill in between must leave an index that loads.
+	bad = slices.DeleteFunc(bad, func(e *IndexFileError) bool { return superseded[e.File] })
 	idx := index.New()
 	var loaded []pack.ID
 	for id, f := range files {

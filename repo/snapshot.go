@@ -87,6 +87,17 @@ func (r *Repository) LoadSnapshot(ctx context.Context, id pack.ID) (*Snapshot, e
 	return sn, nil
 }
 
+// RemoveSnapshot removes the snapshot file id. The data it references
+// stays until prune; protect files naming it are the caller's to remove
+// (forget removes them after the snapshots).
+func (r *Repository) RemoveSnapshot(ctx context.Context, id pack.ID) error {
+	h := backend.Handle{Type: backend.SnapshotFile, Name: id.String()}
+	if err := r.be.Remove(ctx, h); err != nil {
+		return fmt.Errorf("removing snapshot %s: %w", id.Short(), err)
+	}
+	return nil
+}
+
 // DecodeSnapshot parses and validates the plaintext of a snapshot file.
 func DecodeSnapshot(plain []byte) (*Snapshot, error) {
 	sn := &Snapshot{}

@@ -20,6 +20,16 @@ const (
 	NodeTable   = "table"  // a database table (dbexport)
 )
 
+// Meta keys of table nodes (docs/design.md, "Trees"), named here so that
+// code below dbexport (repair) can read and adjust them.
+const (
+	// TableMetaRows is the table's row count, in decimal.
+	TableMetaRows = "rows"
+	// TableMetaTable is the table's definition as JSON; its member "rows"
+	// repeats the row count.
+	TableMetaTable = "table"
+)
+
 // Node is one entry of a tree (docs/design.md, "Trees").
 type Node struct {
 	Name    string            `json:"name"`

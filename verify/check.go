@@ -87,6 +87,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	if err := w.walkSnapshots(ctx); err != nil {
 		return nil, err
 	}
+	if err := c.findUnindexed(ctx, w, stored); err != nil {
+		return nil, err
+	}
 	c.collectFindings(w)
 	return c.report, nil
 }

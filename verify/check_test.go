@@ -61,9 +61,9 @@ func TestCheck(t *testing.T) {
 			opts:   headerOnly,
 			want: func(f *fixture) []verify.Finding {
 				return []verify.Finding{
-					&verify.MissingBase{Blob: f.delta, Base: f.base, Snapshots: ids(f.s2)},
-					&verify.MissingBlob{Blob: f.base, Type: pack.DataBlob, Snapshot: f.s1, Path: "/db/a.csv", Snapshots: ids(f.s1)},
-					&verify.MissingBlob{Blob: f.plain1, Type: pack.DataBlob, Snapshot: f.s1, Path: "/raw.bin", Snapshots: ids(f.s1)},
+					&verify.MissingBase{Blob: f.delta, Base: f.base, Snapshots: ids(f.s2), BaseInPack: f.p1},
+					&verify.MissingBlob{Blob: f.base, Type: pack.DataBlob, Snapshot: f.s1, Path: "/db/a.csv", Snapshots: ids(f.s1), InPack: f.p1},
+					&verify.MissingBlob{Blob: f.plain1, Type: pack.DataBlob, Snapshot: f.s1, Path: "/raw.bin", Snapshots: ids(f.s1), InPack: f.p1},
 					&verify.UnreferencedPacks{Packs: ids(f.p1)},
 				}
 			},
@@ -75,8 +75,8 @@ func TestCheck(t *testing.T) {
 			want: func(f *fixture) []verify.Finding {
 				// Met in the order of snapshot IDs.
 				missing := []verify.Finding{
-					&verify.MissingBlob{Blob: f.root1, Type: pack.TreeBlob, Snapshot: f.s1, Path: "/", Snapshots: ids(f.s1)},
-					&verify.MissingBlob{Blob: f.root2, Type: pack.TreeBlob, Snapshot: f.s2, Path: "/", Snapshots: ids(f.s2)},
+					&verify.MissingBlob{Blob: f.root1, Type: pack.TreeBlob, Snapshot: f.s1, Path: "/", Snapshots: ids(f.s1), InPack: f.p3},
+					&verify.MissingBlob{Blob: f.root2, Type: pack.TreeBlob, Snapshot: f.s2, Path: "/", Snapshots: ids(f.s2), InPack: f.p3},
 				}
 				if ids(f.s1, f.s2)[0] != f.s1 {
 					missing[0], missing[1] = missing[1], missing[0]
@@ -91,8 +91,8 @@ func TestCheck(t *testing.T) {
 			want: func(f *fixture) []verify.Finding {
 				return []verify.Finding{
 					&verify.DamagedIndexFile{File: f.i2},
-					&verify.MissingBlob{Blob: f.delta, Type: pack.DataBlob, Snapshot: f.s2, Path: "/b.csv", Snapshots: ids(f.s2)},
-					&verify.MissingBlob{Blob: f.plain2, Type: pack.DataBlob, Snapshot: f.s2, Path: "/only2.csv", Snapshots: ids(f.s2)},
+					&verify.MissingBlob{Blob: f.delta, Type: pack.DataBlob, Snapshot: f.s2, Path: "/b.csv", Snapshots: ids(f.s2), InPack: f.p2},
+					&verify.MissingBlob{Blob: f.plain2, Type: pack.DataBlob, Snapshot: f.s2, Path: "/only2.csv", Snapshots: ids(f.s2), InPack: f.p2},
 					&verify.UnreferencedPacks{Packs: ids(f.p2)},
 				}
 			},

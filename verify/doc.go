@@ -8,7 +8,9 @@
 // Check never stops at the first problem: each one becomes a finding, a
 // typed error that carries the IDs of the pack, blob and snapshots it
 // concerns, so that the CLI can print it and a program can act on it.
-// Check returns an error only when it could not run at all.
+// Report.WhatToDo turns the findings into the steps that fix them (repair
+// index, repair snapshots, prune). Check returns an error only when it
+// could not run at all.
 //
 // Layer: verify sits above repo and uses it, its backend, pack and index;
 // nothing below imports it. Only cmd/strata turns findings into exit codes.
@@ -16,5 +18,6 @@
 // Words (docs/design.md): finding, severity (error or notice), pack, header,
 // index file, blob, delta blob, base, tree, snapshot, subset (the part of
 // the packs whose data is read), unreferenced pack (stored but named by no
-// index file), lost blob (no intact copy of it can be loaded).
+// index file), lost blob (no intact copy of it can be loaded), step (one
+// thing to do about the findings).
 package verify

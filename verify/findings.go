@@ -81,22 +81,27 @@ type DamagedPack struct {
 
 // MissingBlob: a snapshot references a tree or data blob that is not in
 // the index. Snapshot and Path say where check met it first; Snapshots are
-// all the snapshots that reference it.
+// all the snapshots that reference it. InPack, when set, is an
+// unreferenced pack whose header lists the blob: rebuilding the index
+// brings it back; else its data is lost.
 type MissingBlob struct {
 	Blob      pack.ID
 	Type      pack.BlobType
 	Snapshot  pack.ID
 	Path      string
 	Snapshots []pack.ID
+	InPack    pack.ID
 }
 
 // MissingBase: the index holds delta blob Blob, whose base Base is not
 // indexed, so Blob cannot be decoded. Snapshots lose data through Blob
-// (unless it has another, plain copy).
+// (unless it has another, plain copy). BaseInPack, when set, is an
+// unreferenced pack whose header lists the base.
 type MissingBase struct {
-	Blob      pack.ID
-	Base      pack.ID
-	Snapshots []pack.ID
+	Blob       pack.ID
+	Base       pack.ID
+	Snapshots  []pack.ID
+	BaseInPack pack.ID
 }
 
 // DamagedBlob: a blob in a pack that was not read (a subset check) failed
@@ -149,7 +154,7 @@ func (e *DamagedTree) Unwrap() error      { return e.Err }
 
 func (e *DamagedIndexFile) Error() string {
 	return fmt.Sprintf("index file %s is damaged: %v; packs only it lists are reported as unreferenced, and "+
-		"nothing is lost if they are intact (a later strata version rebuilds the index from the pack headers)",
+		"nothing is lost if they are intact (`strata repair index` rebuilds the index from the pack headers)",
 		handle(backend.IndexFile, e.File), e.Err)
 }
 
@@ -164,7 +169,7 @@ func (e *PackHeaderMismatch) Error() string {
 		s += fmt.Sprintf("; %s cannot be loaded through the index, so %s cannot be fully restored",
 			blobList(e.Blobs), snapshotList(e.Snapshots))
 	}
-	return s + "; the pack header is authoritative: a later strata version rebuilds the index from it"
+	return s + "; the pack header is authoritative: `strata repair index --read-all-packs` rebuilds the index from it"
 }
 
 func (e *DamagedPack) Error() string {
@@ -181,15 +186,21 @@ func (e *DamagedPack) Error() string {
 }
 
 func (e *MissingBlob) Error() string {
-	return fmt.Sprintf("%s blob %s, referenced by snapshot %s at %s, is not in the index; %s cannot be fully restored; "+
-		"if a pack holding it survives (see unreferenced packs), a later strata version can re-index it, else the data is lost "+
-		"unless another copy of the repository has it",
+	s := fmt.Sprintf("%s blob %s, referenced by snapshot %s at %s, is not in the index; %s cannot be fully restored",
 		e.Type, e.Blob.Short(), e.Snapshot.Short(), e.Path, snapshotList(e.Snapshots))
+	if !e.InPack.IsNull() {
+		return s + fmt.Sprintf(" until the index lists it again: unreferenced pack %s holds it (`strata repair index`)", e.InPack.Short())
+	}
+	return s + "; no pack holds it, so its data is lost unless another copy of the repository has it " +
+		"(`strata repair snapshots` removes it from the snapshots)"
 }
 
 func (e *MissingBase) Error() string {
-	return fmt.Sprintf("delta blob %s cannot be decoded: its base %s is not in the index; %s",
-		e.Blob.Short(), e.Base.Short(), lossAdvice(e.Snapshots, []pack.ID{e.Blob}, "the base"))
+	s := fmt.Sprintf("delta blob %s cannot be decoded: its base %s is not in the index", e.Blob.Short(), e.Base.Short())
+	if !e.BaseInPack.IsNull() {
+		return s + fmt.Sprintf("; unreferenced pack %s holds the base (`strata repair index`)", e.BaseInPack.Short())
+	}
+	return s + "; " + lossAdvice(e.Snapshots, []pack.ID{e.Blob}, "the base")
 }
 
 func (e *DamagedBlob) Error() string {
@@ -211,7 +222,7 @@ func (e *DamagedTree) Error() string {
 
 func (e *UnreferencedPacks) Error() string {
 	n := len(e.Packs)
-	return fmt.Sprintf("%d pack%s not referenced by the index (left by an interrupted backup; a later prune removes %s): %s",
+	return fmt.Sprintf("%d pack%s not referenced by the index (left by an interrupted backup; `strata prune` removes %s): %s",
 		n, plural(n, " is", "s are"), plural(n, "it", "them"), idList(e.Packs))
 }
 

@@ -70,7 +70,8 @@ func newApp(g *globals) *cli.App {
 		},
 		Commands: []*cli.Command{
 			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdRestore(g), cmdDump(g),
-			cmdCheck(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
+			cmdForget(g), cmdPolicy(g), cmdProtect(g), cmdUnprotect(g),
+			cmdCheck(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
 		},
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -25,7 +26,8 @@ that every tree and blob referenced by a snapshot is indexed. --read-data
 also decrypts every blob and verifies its BLAKE3 ID (delta blobs: the
 reconstructed plaintext); --read-data-subset n/m or P% reads part of the
 packs. A damaged pack is reported with its blobs and the snapshots that
-depend on them.
+depend on them. The report ends with what to do (--json: "what_to_do"):
+strata repair index, strata repair snapshots, or strata prune.
 
 ` + checkExitCodesHelp,
 		Flags: []cli.Flag{
@@ -76,14 +78,32 @@ depend on them.
 				}
 				fmt.Fprintln(g.env.stdout)
 			}
+			if !asJSON {
+				if rep.OK() {
+					fmt.Fprintln(g.env.stdout, "no errors were found")
+				}
+				printWhatToDo(g.env.stdout, rep.WhatToDo())
+			}
 			if !rep.OK() {
 				return fmt.Errorf("%w: check found %d errors", errCheckFailed, rep.Errors())
 			}
-			if !asJSON {
-				fmt.Fprintln(g.env.stdout, "no errors were found")
-			}
 			return nil
 		},
+	}
+}
+
+// printWhatToDo prints the steps that fix what check found, numbered.
+func printWhatToDo(w io.Writer, steps []verify.Step) {
+	if len(steps) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nWhat to do:")
+	for i, s := range steps {
+		if s.Command == "" {
+			fmt.Fprintf(w, "  %d. %s\n", i+1, s.Why)
+			continue
+		}
+		fmt.Fprintf(w, "  %d. %s\n     %s\n", i+1, s.Command, s.Why)
 	}
 }
 
@@ -98,6 +118,8 @@ type checkReportJSON struct {
 	DataBytesRead     int64         `json:"data_bytes_read"`
 	UnreferencedPacks []string      `json:"unreferenced_packs"`
 	Findings          []findingJSON `json:"findings"`
+	// WhatToDo are the steps that fix the findings, in order.
+	WhatToDo []verify.Step `json:"what_to_do"`
 }
 
 type findingJSON struct {
@@ -111,8 +133,9 @@ func checkJSON(rep *verify.Report) checkReportJSON {
 	out := checkReportJSON{
 		OK: rep.OK(), Snapshots: rep.Snapshots, Trees: rep.Trees, Packs: rep.Packs, Blobs: rep.Blobs,
 		PacksRead: rep.PacksRead, DataBytesRead: rep.DataBytesRead,
-		UnreferencedPacks: []string{}, Findings: []findingJSON{},
+		UnreferencedPacks: []string{}, Findings: []findingJSON{}, WhatToDo: []verify.Step{},
 	}
+	out.WhatToDo = append(out.WhatToDo, rep.WhatToDo()...)
 	for _, id := range rep.UnreferencedPacks {
 		out.UnreferencedPacks = append(out.UnreferencedPacks, id.String())
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/pack"
 	"strata/repo"
 )
 
@@ -24,6 +25,18 @@ type snapshotJSON struct {
 	Tree     string       `json:"tree"`
 	Parent   *string      `json:"parent,omitempty"`
 	Summary  repo.Summary `json:"summary"`
+	// Protected: an active protection keeps the snapshot from forget.
+	Protected   bool             `json:"protected"`
+	Protections []protectionJSON `json:"protections,omitempty"`
+}
+
+// protectionJSON is one active protection in `snapshots --json`.
+type protectionJSON struct {
+	ID     string `json:"id"`
+	Time   string `json:"time"`            // RFC 3339
+	Until  string `json:"until,omitempty"` // RFC 3339; none: no end
+	Reason string `json:"reason"`
+	Host   string `json:"host"`
 }
 
 func toSnapshotJSON(sn *repo.Snapshot) snapshotJSON {
@@ -61,6 +74,17 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				if err != nil {
 					return err
 				}
+				protections, err := r.Protections(c.Context)
+				if err != nil {
+					// Listing goes on; forget refuses until this is fixed.
+					g.notice(err.Error())
+				}
+				active := map[pack.ID][]repo.Protection{}
+				for _, p := range protections {
+					if p.Active(r.Now()) {
+						active[p.Snapshot] = append(active[p.Snapshot], p)
+					}
+				}
 				var shown []*repo.Snapshot
 				for _, sn := range sns {
 					if (host == "" || sn.Host == host) && (tag == "" || sn.HasTag(tag)) && (tier == "" || sn.Tier == tier) {
@@ -70,13 +94,21 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				if asJSON {
 					out := make([]snapshotJSON, 0, len(shown))
 					for _, sn := range shown {
-						out = append(out, toSnapshotJSON(sn))
+						sj := toSnapshotJSON(sn)
+						for _, p := range active[sn.ID] {
+							pj := protectionJSON{ID: p.ID.String(), Time: p.Time.Format(time.RFC3339), Reason: p.Reason, Host: p.Host}
+							if !p.Until.IsZero() {
+								pj.Until = p.Until.Format(time.RFC3339)
+							}
+							sj.Protected, sj.Protections = true, append(sj.Protections, pj)
+						}
+						out = append(out, sj)
 					}
 					return printJSON(g.env.stdout, out)
 				}
-				t := newTable(g.env.stdout, "ID", "Time", "Host", "Tier", "Tags", "Source")
+				t := newTable(g.env.stdout, "ID", "Time", "Host", "Tier", "Tags", "Source", "Protected")
 				for _, sn := range shown {
-					t.row(sn.ID.Short(), sn.Time.Local().Format(timeLayout), sn.Host, sn.Tier, strings.Join(sn.Tags, ","), sn.Source)
+					t.row(sn.ID.Short(), sn.Time.Local().Format(timeLayout), sn.Host, sn.Tier, strings.Join(sn.Tags, ","), sn.Source, protectedUntil(active[sn.ID]))
 				}
 				if err := t.flush(); err != nil {
 					return err
@@ -86,4 +118,22 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			})
 		},
 	}
+}
+
+// protectedUntil is the Protected column: "" for none, "yes" when a
+// protection has no end, else "until" the latest end.
+func protectedUntil(ps []repo.Protection) string {
+	var latest time.Time
+	for _, p := range ps {
+		if p.Until.IsZero() {
+			return "yes"
+		}
+		if p.Until.After(latest) {
+			latest = p.Until
+		}
+	}
+	if latest.IsZero() {
+		return ""
+	}
+	return "until " + latest.Local().Format("2006-01-02 15:04")
 }

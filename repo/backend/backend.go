@@ -19,10 +19,12 @@ const (
 	IndexFile    FileType = "index"     // index/<name>
 	SnapshotFile FileType = "snapshots" // snapshots/<name>
 	LockFile     FileType = "locks"     // locks/<name>
+	PolicyFile   FileType = "policy"    // policy/<name>
+	ProtectFile  FileType = "protect"   // protect/<name>
 )
 
 // FileTypes lists every type, in the order a repository is laid out.
-var FileTypes = []FileType{ConfigFile, KeyFile, PackFile, IndexFile, SnapshotFile, LockFile}
+var FileTypes = []FileType{ConfigFile, KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile}
 
 // Handle names one file. The config file has an empty Name.
 type Handle struct {
@@ -51,7 +53,7 @@ func (h Handle) Valid() error {
 			return fmt.Errorf("invalid handle %v: config has no name", h)
 		}
 		return nil
-	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile:
+	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile:
 	default:
 		return fmt.Errorf("invalid file type %q", h.Type)
 	}

@@ -43,7 +43,7 @@ func Open(dir string) (*Backend, error) {
 
 // Create makes the folders of a new repository in dir (dir itself may
 // exist) and returns its backend: keys/, data/00 to data/ff, index/,
-// snapshots/ and locks/. The config file is not written here; the caller
+// snapshots/, locks/, policy/ and protect/. The config file is not written here; the caller
 // saves it last (until it exists Open finds no repository). Create fails
 // with an error wrapping backend.ErrExists if dir/config exists.
 func Create(dir string) (*Backend, error) {

@@ -53,7 +53,7 @@ func TestLayout(t *testing.T) {
 	b, dir := newRepo(t)
 	save(t, b, packHandle("ab12"), []byte("pack"))
 	save(t, b, backend.Handle{Type: backend.SnapshotFile, Name: "cd34"}, []byte("snapshot"))
-	for _, name := range []string{"config", "data/ab/ab12", "snapshots/cd34", "keys", "index", "locks", "data/00", "data/ff"} {
+	for _, name := range []string{"config", "data/ab/ab12", "snapshots/cd34", "keys", "index", "locks", "policy", "protect", "data/00", "data/ff"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -162,17 +162,18 @@ func TestOpen(t *testing.T) {
 	}
 }
 
-// TestMissingFolders: copy tools may drop empty folders; inside a
+// TestMissingFolders: copy tools may drop empty folders, and a repository
+// created before policy/ and protect/ existed lacks those; inside a
 // repository they come back on Save and list as empty. Without a config
 // (an unmounted drive) nothing is created and listing fails.
 func TestMissingFolders(t *testing.T) {
 	b, dir := newRepo(t)
-	for _, name := range []string{"data", "locks"} {
+	for _, name := range []string{"data", "locks", "policy", "protect"} {
 		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, ft := range []backend.FileType{backend.PackFile, backend.LockFile} {
+	for _, ft := range []backend.FileType{backend.PackFile, backend.LockFile, backend.PolicyFile, backend.ProtectFile} {
 		err := b.List(context.Background(), ft, func(fi backend.FileInfo) error {
 			t.Errorf("List(%s) reported %v", ft, fi.Handle)
 			return nil
@@ -183,6 +184,8 @@ func TestMissingFolders(t *testing.T) {
 	}
 	save(t, b, packHandle("ab12"), []byte("pack"))
 	save(t, b, backend.Handle{Type: backend.LockFile, Name: "l1"}, []byte("lock"))
+	save(t, b, backend.Handle{Type: backend.PolicyFile, Name: "p1"}, []byte("policy"))
+	save(t, b, backend.Handle{Type: backend.ProtectFile, Name: "p2"}, []byte("protect"))
 
 	gone := filepath.Join(t.TempDir(), "mountpoint")
 	bg, err := local.Create(gone)

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/retention"
+)
+
+// forgetJSON is the documented shape of `forget --json`.
+type forgetJSON struct {
+	PolicySource string            `json:"policy_source"` // flags, repository or default
+	PolicySet    *time.Time        `json:"policy_set,omitempty"`
+	Policy       retention.Policy  `json:"policy"`
+	PolicyFlags  string            `json:"policy_flags"`
+	Timezone     string            `json:"timezone"` // an IANA name, or "Local"
+	DryRun       bool              `json:"dry_run"`
+	Groups       []forgetGroupJSON `json:"groups"`
+	Keep         int               `json:"keep"`
+	Remove       int               `json:"remove"`
+	// ProtectionsRemoved counts expired protect files removed with their
+	// snapshots; always 0 in a dry run.
+	ProtectionsRemoved int `json:"protections_removed"`
+	// Prune is prune's --json report, with --prune.
+	Prune json.RawMessage `json:"prune,omitempty"`
+}
+
+type forgetGroupJSON struct {
+	Key       string               `json:"key"` // "host db1, source stdin:x"
+	Host      string               `json:"host,omitempty"`
+	Source    string               `json:"source,omitempty"`
+	Tags      []string             `json:"tags,omitempty"`
+	Decisions []forgetDecisionJSON `json:"decisions"`
+}
+
+type forgetDecisionJSON struct {
+	ID      string   `json:"id"`
+	ShortID string   `json:"short_id"`
+	Time    string   `json:"time"` // RFC 3339 in the policy's time zone
+	Tier    string   `json:"tier"`
+	Tags    []string `json:"tags"`
+	Keep    bool     `json:"keep"`
+	Reasons []string `json:"reasons"`
+}
+
+func cmdForget(g *globals) *cli.Command {
+	var (
+		keep           keepFlags
+		groupBy, zone  string
+		dryRun, asJSON bool
+		prune          bool
+		pf             pruneFlags
+	)
+	flags := append(keep.flags(),
+		&cli.StringFlag{Name: "group-by", Usage: "apply the policy to each group of snapshots with the same `FIELDS` (host, source, tags)", Value: "host,source", Destination: &groupBy},
+		&cli.StringFlag{Name: "timezone", Usage: "cut hours, days, weeks, months and years in `ZONE` (default: the stored policy's zone when forget applies it, else local time)", Destination: &zone},
+		&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only show what would be removed", Destination: &dryRun},
+		&cli.BoolFlag{Name: "json", Usage: "print every decision as JSON", Destination: &asJSON},
+		&cli.BoolFlag{Name: "prune", Usage: "prune afterwards, under the same lock (with prune's --max-unused and --max-repack-size)", Destination: &prune},
+	)
+	flags = append(flags, pf.flags(false)...)
+	return &cli.Command{
+		Name:  "forget",
+		Usage: "remove snapshots that the retention policy does not keep",
+		Description: `Applies a retention policy to each group of snapshots (same host and
+source unless --group-by) and removes the snapshot files it does not keep.
+The policy comes from the --keep-* flags, else from the repository
+(strata policy set), else the default: --keep-hourly 24 --keep-daily 30
+--keep-weekly 12 --keep-monthly 12 --keep-tier hourly=24,daily=30,weekly=12,monthly=12.
+
+A snapshot is kept if any rule keeps it; the output lists every reason.
+Hourly ... yearly rules count calendar hours, days, ISO weeks, months and
+years that have a snapshot (gaps do not count), in the time zone named in
+the output. Protected snapshots (strata protect) are always kept;
+expired protections of removed snapshots are removed with them. The data
+of removed snapshots stays in the repository until prune.
+
+` + exitCodesHelp,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("forget takes no arguments, got %q (rules are --keep-* flags)", c.Args().Slice())
+			}
+			if prune && dryRun {
+				return errors.New("forget --prune --dry-run: prune's dry run cannot see the snapshots forget would remove; run forget --dry-run, or forget and then prune --dry-run")
+			}
+			fromFlags, given, err := keep.policy(c)
+			if err != nil {
+				return err
+			}
+			return g.withLock(c.Context, !dryRun, "forget", func(r *repo.Repository) error {
+				ch, err := choosePolicy(c.Context, r, fromFlags, given, zone)
+				if err != nil {
+					return err
+				}
+				protected, protections, err := activeProtections(c.Context, r, r.Now(), ch.loc)
+				if err != nil {
+					return fmt.Errorf("forget refuses to run: %w", err)
+				}
+				sns, err := r.Snapshots(c.Context)
+				if err != nil {
+					return err
+				}
+				groups, err := retention.Apply(sns, ch.policy, retention.Options{
+					GroupBy: strings.Split(groupBy, ","), Location: ch.loc, Protected: protected,
+				})
+				if err != nil {
+					return fmt.Errorf("forget: %w", err)
+				}
+				f := forgetRun{g: g, r: r, ch: ch, groups: groups, dryRun: dryRun}
+				if prune {
+					pf.asJSON = asJSON
+					f.prune = &pf
+				}
+				return f.run(c, protected, protections, asJSON)
+			})
+		},
+	}
+}
+
+// forgetRun is one forget after its decisions are made.
+type forgetRun struct {
+	g      *globals
+	r      *repo.Repository
+	ch     chosenPolicy
+	groups []retention.Group
+	dryRun bool
+	prune  *pruneFlags // --prune: prune after removing
+}
+
+func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections []repo.Protection, asJSON bool) error {
+	var remove []*repo.Snapshot
+	keep, keptProtected := 0, 0
+	for _, gr := range f.groups {
+		for _, d := range gr.Decisions {
+			_, isProtected := protected[d.Snapshot.ID]
+			switch {
+			case d.Keep:
+				keep++
+				if isProtected {
+					keptProtected++
+				}
+			case isProtected:
+				// Apply always keeps protected snapshots; refuse rather
+				// than trust that here.
+				return fmt.Errorf("forget: snapshot %s is protected but was not kept; nothing removed", d.Snapshot.ID.Short())
+			default:
+				remove = append(remove, d.Snapshot)
+			}
+		}
+	}
+	if !asJSON {
+		f.printDecisions()
+	}
+	removedProtections := 0
+	if !f.dryRun {
+		if err := f.remove(c, remove); err != nil {
+			return err
+		}
+		var err error
+		removedProtections, err = f.removeProtections(c, remove, protections)
+		if err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		out := f.json(keep, len(remove), removedProtections)
+		if f.prune != nil {
+			report, err := f.pruneJSON(c)
+			if err != nil {
+				return err
+			}
+			out.Prune = report
+		}
+		return printJSON(f.g.env.stdout, out)
+	}
+	out := f.g.env.stdout
+	total := keep + len(remove)
+	protectedNote := ""
+	if keptProtected > 0 {
+		protectedNote = fmt.Sprintf(" (%d protected)", keptProtected)
+	}
+	switch {
+	case total == 0:
+		fmt.Fprintln(out, "no snapshots")
+	case f.dryRun:
+		fmt.Fprintf(out, "dry run: would remove %d of %d snapshots, keep %d%s\n", len(remove), total, keep, protectedNote)
+	default:
+		fmt.Fprintf(out, "removed %d of %d snapshots, kept %d%s\n", len(remove), total, keep, protectedNote)
+		if removedProtections > 0 {
+			fmt.Fprintf(out, "removed %d expired protections of removed snapshots\n", removedProtections)
+		}
+		if len(remove) > 0 && f.prune == nil {
+			fmt.Fprintln(out, "their data stays in the repository until prune")
+		}
+	}
+	if f.prune != nil {
+		fmt.Fprintln(out, "\nprune:")
+		return runPrune(c, f.g, f.r, f.prune)
+	}
+	return nil
+}
+
+// pruneJSON runs prune with its JSON report captured, to nest it in
+// forget's.
+func (f forgetRun) pruneJSON(c *cli.Context) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	e := *f.g.env
+	e.stdout = &buf
+	g := *f.g
+	g.env = &e
+	if err := runPrune(c, &g, f.r, f.prune); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(bytes.TrimSpace(buf.Bytes())), nil
+}
+
+func (f forgetRun) printDecisions() {
+	out := f.g.env.stdout
+	fmt.Fprintf(out, "policy: %s\n%s\n", f.ch.describe, f.ch.zoneLine())
+	for _, gr := range f.groups {
+		removing := 0
+		for _, d := range gr.Decisions {
+			if !d.Keep {
+				removing++
+			}
+		}
+		fmt.Fprintf(out, "\n%s: %d snapshots, keep %d, remove %d\n", gr.Key, len(gr.Decisions), len(gr.Decisions)-removing, removing)
+		t := newTable(out, "ID", "Time", "Tier", "Tags", "Action", "Reasons")
+		for _, d := range gr.Decisions {
+			action := "keep"
+			if !d.Keep {
+				action = "remove"
+			}
+			sn := d.Snapshot
+			t.row(sn.ID.Short(), sn.Time.In(f.ch.loc).Format(timeLayout+" MST"), sn.Tier, strings.Join(sn.Tags, ","), action, strings.Join(d.Reasons, ", "))
+		}
+		_ = t.flush()
+	}
+	fmt.Fprintln(out)
+}
+
+// remove deletes the snapshot files, one by one; the first failure stops
+// it, and the message says how many were removed.
+func (f forgetRun) remove(c *cli.Context, sns []*repo.Snapshot) error {
+	for i, sn := range sns {
+		if err := f.r.RemoveSnapshot(c.Context, sn.ID); err != nil {
+			return fmt.Errorf("forget removed %d of %d snapshots, then: %w", i, len(sns), err)
+		}
+		f.g.printf("removed snapshot %s\n", sn.ID.Short())
+	}
+	return nil
+}
+
+// removeProtections deletes the protect files of removed snapshots (only
+// expired protections can name one) and expired ones whose snapshot is
+// gone already (a crash between the two steps of an earlier forget).
+func (f forgetRun) removeProtections(c *cli.Context, removed []*repo.Snapshot, protections []repo.Protection) (int, error) {
+	gone := map[pack.ID]bool{}
+	for _, sn := range removed {
+		gone[sn.ID] = true
+	}
+	exists := map[pack.ID]bool{}
+	for _, gr := range f.groups {
+		for _, d := range gr.Decisions {
+			if !gone[d.Snapshot.ID] {
+				exists[d.Snapshot.ID] = true
+			}
+		}
+	}
+	now := f.r.Now()
+	n := 0
+	for _, p := range protections {
+		if exists[p.Snapshot] || p.Active(now) {
+			continue
+		}
+		if err := f.r.RemoveProtection(c.Context, p); err != nil {
+			return n, fmt.Errorf("forget removed the snapshots, but removing expired protect file %s failed: %w", p.ID.Short(), err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (f forgetRun) json(keep, remove, protectionsRemoved int) forgetJSON {
+	out := forgetJSON{
+		PolicySource: f.ch.source, Policy: f.ch.policy, PolicyFlags: f.ch.policy.String(),
+		Timezone: f.ch.loc.String(), DryRun: f.dryRun, Groups: []forgetGroupJSON{},
+		Keep: keep, Remove: remove, ProtectionsRemoved: protectionsRemoved,
+	}
+	if !f.ch.set.IsZero() {
+		set := f.ch.set
+		out.PolicySet = &set
+	}
+	for _, gr := range f.groups {
+		gj := forgetGroupJSON{Key: gr.Key.String(), Host: gr.Key.Host, Source: gr.Key.Source, Tags: gr.Key.Tags}
+		for _, d := range gr.Decisions {
+			sn := d.Snapshot
+			tags := sn.Tags
+			if tags == nil {
+				tags = []string{}
+			}
+			reasons := d.Reasons
+			if reasons == nil {
+				reasons = []string{}
+			}
+			gj.Decisions = append(gj.Decisions, forgetDecisionJSON{
+				ID: sn.ID.String(), ShortID: sn.ID.Short(), Time: sn.Time.In(f.ch.loc).Format(time.RFC3339),
+				Tier: sn.Tier, Tags: tags, Keep: d.Keep, Reasons: reasons,
+			})
+		}
+		out.Groups = append(out.Groups, gj)
+	}
+	return out
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo"
+	"strata/repo/retention"
+)
+
+// policyJSON is the documented shape of `policy show --json`.
+type policyJSON struct {
+	Source   string           `json:"source"` // repository or default
+	Set      *time.Time       `json:"set,omitempty"`
+	Timezone string           `json:"timezone"` // "" for local time
+	Policy   retention.Policy `json:"policy"`
+	Flags    string           `json:"flags"`
+}
+
+func cmdPolicy(g *globals) *cli.Command {
+	var (
+		keep   keepFlags
+		zone   string
+		asJSON bool
+	)
+	return &cli.Command{
+		Name:  "policy",
+		Usage: "show, set or reset the retention policy stored in the repository",
+		Description: `forget applies the repository's policy when it is given no --keep-*
+flags; without one it applies the default: --keep-hourly 24 --keep-daily 30
+--keep-weekly 12 --keep-monthly 12 --keep-tier hourly=24,daily=30,weekly=12,monthly=12.
+
+` + exitCodesHelp,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "show",
+				Usage: "print the policy forget applies without flags",
+				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON", Destination: &asJSON}},
+				Action: func(c *cli.Context) error {
+					return g.withLock(c.Context, false, "policy show", func(r *repo.Repository) error {
+						return showPolicy(c, g, r, asJSON)
+					})
+				},
+			},
+			{
+				Name:  "set",
+				Usage: "store a policy (the --keep-* flags of forget)",
+				Flags: append(keep.flags(), &cli.StringFlag{Name: "timezone", Usage: "cut hours, days, weeks, months and years in `ZONE`, like Europe/Berlin (default: the local time of whoever runs forget)", Destination: &zone}),
+				Action: func(c *cli.Context) error {
+					p, given, err := keep.policy(c)
+					if err != nil {
+						return err
+					}
+					if !given || p.Empty() {
+						return errors.New("give the policy as --keep-* flags, like --keep-daily 7 --keep-weekly 4")
+					}
+					loc, err := loadZone(zone)
+					if err != nil {
+						return fmt.Errorf("--timezone: %w", err)
+					}
+					stored := zone
+					if loc == time.Local {
+						stored = ""
+					}
+					raw, err := retention.EncodePolicy(p)
+					if err != nil {
+						return err
+					}
+					return g.withLock(c.Context, false, "policy set", func(r *repo.Repository) error {
+						if _, err := r.SetPolicy(c.Context, raw, stored); err != nil {
+							return err
+						}
+						fmt.Fprintf(g.env.stdout, "policy set: %s, times in %s\n", p, zoneName(loc))
+						return nil
+					})
+				},
+			},
+			{
+				Name:  "reset",
+				Usage: "remove the stored policy, so forget applies the default",
+				Action: func(c *cli.Context) error {
+					return g.withLock(c.Context, false, "policy reset", func(r *repo.Repository) error {
+						n, err := r.ResetPolicy(c.Context)
+						if err != nil {
+							return err
+						}
+						if n == 0 {
+							fmt.Fprintf(g.env.stdout, "no repository policy; forget applies the default (%s)\n", retention.DefaultPolicy())
+							return nil
+						}
+						fmt.Fprintf(g.env.stdout, "removed the repository policy; forget applies the default (%s)\n", retention.DefaultPolicy())
+						return nil
+					})
+				},
+			},
+		},
+	}
+}
+
+func showPolicy(c *cli.Context, g *globals, r *repo.Repository, asJSON bool) error {
+	sp, found, err := r.LoadPolicy(c.Context)
+	if err != nil {
+		return err
+	}
+	out := policyJSON{Source: "default", Policy: retention.DefaultPolicy()}
+	if found {
+		p, err := retention.DecodePolicy(sp.Policy)
+		if err != nil {
+			return fmt.Errorf("repository policy file %s: %w", sp.ID.Short(), err)
+		}
+		out = policyJSON{Source: "repository", Set: &sp.Time, Timezone: sp.Timezone, Policy: p}
+	}
+	out.Flags = out.Policy.String()
+	if asJSON {
+		return printJSON(g.env.stdout, out)
+	}
+	loc, err := loadZone(out.Timezone)
+	if err != nil {
+		return fmt.Errorf("repository policy file %s: %w", sp.ID.Short(), err)
+	}
+	w := g.env.stdout
+	if found {
+		fmt.Fprintf(w, "repository policy, set %s\n", sp.Time.Local().Format(timeLayout))
+	} else {
+		fmt.Fprintln(w, "no repository policy: forget applies the default")
+	}
+	fmt.Fprintf(w, "rules: %s\ntimes in %s\n", out.Flags, zoneName(loc))
+	return nil
+}

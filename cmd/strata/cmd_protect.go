@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo"
+)
+
+func cmdProtect(g *globals) *cli.Command {
+	var until, reason string
+	return &cli.Command{
+		Name:      "protect",
+		Usage:     "keep a snapshot whatever the retention policy says",
+		ArgsUsage: "SNAPSHOT",
+		Description: `Writes a protection of SNAPSHOT: forget keeps it, listing the protection
+as the reason, until --until passes (or for good without --until).
+TIME is "YYYY-MM-DD" (00:00 that day) or "YYYY-MM-DD HH:MM" in local
+time, or RFC 3339. A snapshot may hold several protections; strata
+unprotect removes them all. strata snapshots marks protected snapshots.
+
+` + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "until", Usage: "protect until `TIME`", Destination: &until},
+			&cli.StringFlag{Name: "reason", Usage: "why, in `TEXT` forget and snapshots show", Destination: &reason},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return errors.New("give one snapshot: strata protect SNAPSHOT [--until TIME] [--reason TEXT]")
+			}
+			var end time.Time
+			if until != "" {
+				var err error
+				if end, err = parseUntil(until); err != nil {
+					return err
+				}
+			}
+			return g.withLock(c.Context, false, "protect", func(r *repo.Repository) error {
+				sn, err := r.FindSnapshot(c.Context, c.Args().First())
+				if err != nil {
+					return err
+				}
+				p, err := r.Protect(c.Context, sn.ID, end, reason)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.env.stdout, "protected snapshot %s: %s\n", sn.ID.Short(), describeProtection(p, time.Local))
+				return nil
+			})
+		},
+	}
+}
+
+func cmdUnprotect(g *globals) *cli.Command {
+	return &cli.Command{
+		Name:      "unprotect",
+		Usage:     "remove every protection of a snapshot",
+		ArgsUsage: "SNAPSHOT",
+		Description: `Removes every protect file naming SNAPSHOT, so forget applies the policy
+to it again.
+
+` + exitCodesHelp,
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return errors.New("give one snapshot: strata unprotect SNAPSHOT")
+			}
+			return g.withLock(c.Context, false, "unprotect", func(r *repo.Repository) error {
+				sn, err := r.FindSnapshot(c.Context, c.Args().First())
+				if err != nil {
+					return err
+				}
+				removed, err := r.Unprotect(c.Context, sn.ID)
+				for _, p := range removed {
+					g.printf("removed protection %s: %s\n", p.ID.Short(), describeProtection(p, time.Local))
+				}
+				if err != nil {
+					return err
+				}
+				if len(removed) == 0 {
+					fmt.Fprintf(g.env.stdout, "snapshot %s was not protected\n", sn.ID.Short())
+					return nil
+				}
+				fmt.Fprintf(g.env.stdout, "snapshot %s is no longer protected (%d protections removed)\n", sn.ID.Short(), len(removed))
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,263 @@
+package repair
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path"
+	"strconv"
+	"strings"
+
+	"strata/internal/progress"
+	"strata/pack"
+	"strata/repo"
+)
+
+// Meta keys and the tag that a repair writes (docs/design.md, "repair").
+const (
+	// MetaLost, on a node, says what the node lost; on a repaired
+	// snapshot, it sums up what the snapshot lost.
+	MetaLost = "lost"
+	// MetaRepairedFrom, on a repaired snapshot, is the original's ID.
+	MetaRepairedFrom = "repaired_from"
+	// TagRepaired marks a repaired snapshot.
+	TagRepaired = "repaired"
+)
+
+// maxListed bounds how many paths or keys a "lost" text names.
+const maxListed = 5
+
+// measure finds the plaintext lengths of the kept chunks that step 1 did
+// not learn: from the index files, which keep them (the in-memory index
+// does not), or, failing that, by loading the blob.
+func (p *planner) measure(ctx context.Context) error {
+	if len(p.needed) == 0 {
+		return nil
+	}
+	p.progress(fmt.Sprintf("finding the lengths of %d kept chunks", len(p.needed)))
+	err := p.r.EachIndexedBlob(ctx, func(_ pack.ID, b pack.Blob) error {
+		if p.needed[b.ID] {
+			p.sizes[b.ID] = b.RawLength
+			delete(p.needed, b.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for id := range p.needed {
+		plain, err := p.r.LoadBlob(ctx, id)
+		if err != nil {
+			return fmt.Errorf("measuring kept blob %s: %w", id.Short(), err)
+		}
+		p.sizes[id] = uint32(len(plain))
+		delete(p.needed, id)
+	}
+	return nil
+}
+
+// finish builds the repaired tree of tp and its subtrees, computes their
+// IDs, and queues them for saving, children first.
+func (p *planner) finish(tp *treePlan) (pack.ID, error) {
+	if tp.finished {
+		return tp.newID, nil
+	}
+	t := &repo.Tree{Nodes: append([]repo.Node(nil), tp.tree.Nodes...)}
+	for i, fix := range tp.fixes {
+		n := &t.Nodes[i]
+		switch {
+		case fix.sub != nil:
+			id, err := p.finish(fix.sub)
+			if err != nil {
+				return pack.ID{}, err
+			}
+			n.Subtree = &id
+		case fix.lostTree:
+			id, err := p.emptyTree()
+			if err != nil {
+				return pack.ID{}, err
+			}
+			fix.text = fmt.Sprintf("folder lost: tree blob %s cannot be loaded", n.Subtree.Short())
+			n.Subtree = &id
+			setLost(n, fix.text)
+		default:
+			p.repairContent(n, fix)
+		}
+	}
+	id, err := p.queue(t)
+	if err != nil {
+		return pack.ID{}, err
+	}
+	tp.finished, tp.newID = true, id
+	return id, nil
+}
+
+// emptyTree returns the ID of the empty tree, queued once.
+func (p *planner) emptyTree() (pack.ID, error) {
+	if p.emptyID.IsNull() {
+		id, err := p.queue(&repo.Tree{})
+		if err != nil {
+			return pack.ID{}, err
+		}
+		p.emptyID = id
+	}
+	return p.emptyID, nil
+}
+
+// queue computes the ID of t as SaveTree will store it, and keeps t to be
+// saved.
+func (p *planner) queue(t *repo.Tree) (pack.ID, error) {
+	b, err := repo.EncodeTree(t)
+	if err != nil {
+		return pack.ID{}, err
+	}
+	p.newTrees = append(p.newTrees, t)
+	return p.r.Key().BlobID(b), nil
+}
+
+// repairContent drops the lost chunks of node n and records the loss.
+func (p *planner) repairContent(n *repo.Node, fix *nodeFix) {
+	total := len(n.Content)
+	content := make([]pack.ID, 0, len(fix.keep))
+	for _, i := range fix.keep {
+		content = append(content, n.Content[i])
+	}
+	n.Meta = maps.Clone(n.Meta)
+	if len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0 {
+		fix.text = repairTable(n, fix.keep, total)
+	} else {
+		var size uint64
+		for _, id := range content {
+			size += uint64(p.sizes[id])
+		}
+		fix.text = fmt.Sprintf("%d of %d chunks missing", len(fix.lost), total)
+		if n.Size >= size {
+			fix.text += ", " + progress.Bytes(n.Size-size)
+		}
+		n.Size = size
+	}
+	n.Content = content
+	setLost(n, fix.text)
+}
+
+// repairTable drops the chunk index entries of the lost chunks of table
+// node n, lowers its size and row count, and returns the "lost" text: the
+// rows and the first keys of the lost chunks.
+func repairTable(n *repo.Node, keep []int, total int) string {
+	kept := make(map[int]bool, len(keep))
+	chunks := make([]repo.ChunkInfo, 0, len(keep))
+	for _, i := range keep {
+		kept[i] = true
+		chunks = append(chunks, n.Chunks[i])
+	}
+	var rows, size uint64
+	var keys []string
+	for i, c := range n.Chunks {
+		if kept[i] {
+			continue
+		}
+		rows += c.Rows
+		size += c.Bytes
+		keys = append(keys, strconv.Quote(c.FirstKey))
+	}
+	n.Chunks = chunks
+	n.Size -= min(size, n.Size)
+	lowerRows(n, rows)
+	return fmt.Sprintf("%d of %d chunks missing, %d rows, %s; first keys of the lost chunks: %s",
+		total-len(keep), total, rows, progress.Bytes(size), listed(keys))
+}
+
+// lowerRows takes lost rows off the row counts a table node records: the
+// decimal in Meta "rows" and the member "rows" of the table's JSON
+// definition in Meta "table". A count that is not there is left alone.
+func lowerRows(n *repo.Node, lost uint64) {
+	if s, ok := n.Meta[repo.TableMetaRows]; ok {
+		if rows, err := strconv.ParseUint(s, 10, 64); err == nil {
+			n.Meta[repo.TableMetaRows] = strconv.FormatUint(rows-min(lost, rows), 10)
+		}
+	}
+	def, ok := n.Meta[repo.TableMetaTable]
+	if !ok {
+		return
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(def), &fields); err != nil {
+		return
+	}
+	var rows uint64
+	if err := json.Unmarshal(fields["rows"], &rows); err != nil {
+		return
+	}
+	fields["rows"] = json.RawMessage(strconv.FormatUint(rows-min(lost, rows), 10))
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(fields); err != nil {
+		return
+	}
+	n.Meta[repo.TableMetaTable] = strings.TrimSuffix(buf.String(), "\n")
+}
+
+// setLost records text in the node's Meta "lost", after what an earlier
+// repair recorded there.
+func setLost(n *repo.Node, text string) {
+	n.Meta = maps.Clone(n.Meta)
+	if n.Meta == nil {
+		n.Meta = map[string]string{}
+	}
+	if prev := n.Meta[MetaLost]; prev != "" {
+		text = prev + "; " + text
+	}
+	n.Meta[MetaLost] = text
+}
+
+// Loss is what one node of a snapshot lost.
+type Loss struct {
+	Path  string // the node's snapshot path
+	Kind  string // the node's kind
+	Text  string // as recorded in the node's Meta "lost"
+	Blobs []pack.ID
+}
+
+// losses lists what the nodes below tp lost, with paths under dir.
+func (tp *treePlan) losses(dir string, out []Loss) []Loss {
+	for i, n := range tp.tree.Nodes {
+		fix := tp.fixes[i]
+		if fix == nil {
+			continue
+		}
+		p := path.Join(dir, n.Name)
+		switch {
+		case fix.sub != nil:
+			out = fix.sub.losses(p, out)
+		case fix.lostTree:
+			out = append(out, Loss{Path: p, Kind: n.Kind, Text: fix.text, Blobs: []pack.ID{*n.Subtree}})
+		default:
+			out = append(out, Loss{Path: p, Kind: n.Kind, Text: fix.text, Blobs: fix.lost})
+		}
+	}
+	return out
+}
+
+// summary is a repaired snapshot's Meta "lost".
+func summary(losses []Loss) string {
+	items := make([]string, len(losses))
+	for i, l := range losses {
+		items[i] = fmt.Sprintf("%s (%s)", l.Path, l.Text)
+	}
+	s := "1 path lost data: "
+	if len(losses) != 1 {
+		s = fmt.Sprintf("%d paths lost data: ", len(losses))
+	}
+	return s + listed(items)
+}
+
+// listed joins the first maxListed items with ", " and counts the rest.
+func listed(items []string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:maxListed], ", "), len(items)-maxListed)
+}

@@ -1,0 +1,114 @@
+package verify
+
+import (
+	"fmt"
+
+	"strata/pack"
+)
+
+// Step is one thing to do about what check found (docs/design.md,
+// "repair"). Steps come in the order they must be taken.
+type Step struct {
+	// Command is the command to run, or empty when no command does it
+	// (restore a file from another copy of the repository, say).
+	Command string `json:"command"`
+	// Why says what the step fixes.
+	Why string `json:"why"`
+}
+
+// WhatToDo chooses, from the findings, the steps that fix them: none when
+// check found nothing. The index comes first, since the other repairs
+// read it; lost data is then cut out of the snapshots, which a new backup
+// replaces.
+func (r *Report) WhatToDo() []Step {
+	var (
+		index, readAll   bool      // the index lacks or misstates entries
+		lost, lostInPack bool      // blobs are gone; lostInPack: their bytes are damaged
+		unread           []pack.ID // packs with a damaged header whose data was not read
+		replace          []pack.ID // packs to restore from a copy
+		snapshots        []pack.ID // snapshot files that cannot be read
+	)
+	for _, f := range r.Findings {
+		switch f := f.(type) {
+		case *DamagedIndexFile:
+			index = true
+		case *MissingPack:
+			index = true // its entries must go
+			lost = lost || len(f.Snapshots) > 0
+		case *PackHeaderMismatch:
+			index, readAll = true, true
+		case *DamagedPack:
+			switch {
+			case len(f.Blobs) > 0:
+				lost, lostInPack = true, true
+				replace = append(replace, f.Pack)
+			case !f.DataRead:
+				unread = append(unread, f.Pack)
+			default:
+				replace = append(replace, f.Pack)
+			}
+		case *DamagedBlob:
+			lost, lostInPack = true, true
+		case *DamagedTree:
+			lost = true
+		case *MissingBlob:
+			index = true
+			lost = lost || f.InPack.IsNull()
+		case *MissingBase:
+			index = true
+			lost = lost || f.BaseInPack.IsNull()
+		case *DamagedSnapshot:
+			snapshots = append(snapshots, f.Snapshot)
+		}
+	}
+
+	var steps []Step
+	if len(unread) > 0 {
+		steps = append(steps, Step{Command: "strata check --read-data",
+			Why: fmt.Sprintf("%s %s a damaged header; reading the data tells whether blobs are damaged too",
+				packList(unread), plural(len(unread), "has", "have"))})
+	}
+	if len(replace) > 0 {
+		steps = append(steps, Step{
+			Why: fmt.Sprintf("%s %s damaged: if another copy of the repository has %s, copy %s over before anything else",
+				packList(replace), plural(len(replace), "is", "are"), plural(len(replace), "it", "them"),
+				plural(len(replace), "that file", "those files")),
+		})
+	}
+	if index || lost {
+		step := Step{Command: "strata repair index",
+			Why: "rebuilds the index from the pack headers: entries of damaged or deleted index files come back, entries of lost packs go"}
+		if readAll {
+			step.Command += " --read-all-packs"
+			step.Why = "rebuilds the index from every pack header, which is right where the index disagrees with it"
+		}
+		steps = append(steps, step)
+	}
+	if lost {
+		cmd := "strata repair snapshots --forget"
+		if lostInPack {
+			cmd = "strata repair snapshots --read-data --forget"
+		}
+		steps = append(steps,
+			Step{Command: cmd,
+				Why: "data is lost: replaces each snapshot that needs it by a repaired one without it (each node says what it lost), and removes the originals"},
+			Step{Command: "strata backup",
+				Why: "take a fresh backup of the affected sources, so that their current state is complete again"})
+	}
+	if len(snapshots) > 0 {
+		steps = append(steps, Step{
+			Why: fmt.Sprintf("snapshot file%s %s cannot be read: restore %s from another copy of the repository, or delete %s from snapshots/",
+				plural(len(snapshots), "", "s"), idList(snapshots),
+				plural(len(snapshots), "it", "them"), plural(len(snapshots), "it", "them")),
+		})
+	}
+	if len(steps) == 0 && len(r.UnreferencedPacks) > 0 {
+		steps = append(steps, Step{Command: "strata prune",
+			Why: fmt.Sprintf("removes the %d unreferenced pack%s (a notice: nothing is damaged)", len(r.UnreferencedPacks), plural(len(r.UnreferencedPacks), "", "s"))})
+	}
+	return steps
+}
+
+func packList(ids []pack.ID) string {
+	return plural(len(ids), "pack ", "packs ") + idList(ids)
+}

@@ -1,0 +1,81 @@
+package verify_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"strata/pack"
+	"strata/repo/backend"
+	"strata/repo/crypto"
+	"strata/verify"
+)
+
+// TestWhatToDo checks the steps chosen for each kind of damage: the index
+// first, then the snapshots when data is lost, and prune only when
+// nothing is damaged.
+func TestWhatToDo(t *testing.T) {
+	headerOnly := verify.CheckOptions{Workers: 2}
+	readData := verify.CheckOptions{ReadData: true, Workers: 2}
+	lost := []string{"strata repair index", "strata repair snapshots --forget", "strata backup"}
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, f *fixture)
+		opts   verify.CheckOptions
+		want   []string // commands, "" for a step without one
+	}{
+		{"clean", nil, readData, nil},
+		{"missing index file", func(t *testing.T, f *fixture) { f.remove(t, backend.IndexFile, f.i1) },
+			headerOnly, []string{"strata repair index"}},
+		{"damaged index file", func(t *testing.T, f *fixture) { f.flip(t, backend.IndexFile, f.i2, 30) },
+			headerOnly, []string{"strata repair index"}},
+		{"missing data pack", func(t *testing.T, f *fixture) { f.remove(t, backend.PackFile, f.p1) },
+			headerOnly, lost},
+		{"index file and its pack missing", func(t *testing.T, f *fixture) {
+			f.remove(t, backend.IndexFile, f.i1)
+			f.remove(t, backend.PackFile, f.p1)
+		}, headerOnly, lost},
+		{"damaged tree blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.sub) }, headerOnly, lost},
+		{"damaged data blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.plain2) },
+			readData, []string{"", "strata repair index", "strata repair snapshots --read-data --forget", "strata backup"}},
+		{"damaged pack header, data not read", func(t *testing.T, f *fixture) {
+			f.flip(t, backend.PackFile, f.p2, len(f.load(t, backend.PackFile, f.p2))-10)
+		}, headerOnly, []string{"strata check --read-data"}},
+		{"index does not match pack header", func(t *testing.T, f *fixture) {
+			rewriteIndexFile(t, f, f.i2, func(b *pack.Blob) {
+				if b.ID == f.plain2 {
+					b.Length--
+				}
+			})
+		}, headerOnly, []string{"strata repair index --read-all-packs"}},
+		{"damaged snapshot file", func(t *testing.T, f *fixture) { f.flip(t, backend.SnapshotFile, f.s1, 40) },
+			headerOnly, []string{""}},
+		{"unreferenced pack only", func(t *testing.T, f *fixture) {
+			junk := randomBytes(9, 100)
+			h := backend.Handle{Type: backend.PackFile, Name: crypto.FileID(junk).String()}
+			if err := f.be.Save(context.Background(), h, strings.NewReader(string(junk))); err != nil {
+				t.Fatal(err)
+			}
+		}, readData, []string{"strata prune"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			if tt.damage != nil {
+				tt.damage(t, f)
+			}
+			steps := f.check(t, tt.opts).WhatToDo()
+			var got []string
+			for _, s := range steps {
+				got = append(got, s.Command)
+				if s.Why == "" || strings.Contains(s.Why, "%!") {
+					t.Errorf("step %q: bad reason %q", s.Command, s.Why)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("steps %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
