@@ -131,9 +131,10 @@ func (p *plan) repackPack(ctx context.Context, rp *repo.Repacker, id pack.ID) er
 // every old index file. Entries come from the index files themselves,
 // which keep what the in-memory index drops (RawLength).
 func (p *plan) writeIndex(ctx context.Context, newPacks []index.PackBlobs, oldIndex []pack.ID) error {
-	w := &indexWriter{r: p.r, rep: p.rep}
+	w := p.r.NewIndexRewriter(maxIndexBlobs)
+	defer func() { p.rep.IndexFilesWritten = len(w.Written()) }()
 	for _, pb := range newPacks {
-		if err := w.add(ctx, pb); err != nil {
+		if err := w.Add(ctx, pb); err != nil {
 			return err
 		}
 	}
@@ -145,7 +146,7 @@ func (p *plan) writeIndex(ctx context.Context, newPacks []index.PackBlobs, oldIn
 			return nil
 		}
 		emitted[id] = true
-		return w.add(ctx, index.PackBlobs{PackID: id, Blobs: uniqueBlobs(cur.Blobs)})
+		return w.Add(ctx, index.PackBlobs{PackID: id, Blobs: uniqueBlobs(cur.Blobs)})
 	}
 	err := p.r.EachIndexedBlob(ctx, func(packID pack.ID, b pack.Blob) error {
 		if packID != cur.PackID {
@@ -163,7 +164,7 @@ func (p *plan) writeIndex(ctx context.Context, newPacks []index.PackBlobs, oldIn
 	if err != nil {
 		return err
 	}
-	return w.finish(ctx, oldIndex)
+	return w.Finish(ctx, oldIndex)
 }
 
 // uniqueBlobs drops repeated entries, which appear when two index files
@@ -178,39 +179,4 @@ func uniqueBlobs(blobs []pack.Blob) []pack.Blob {
 		}
 	}
 	return out
-}
-
-// indexWriter gathers pack entries into index files.
-type indexWriter struct {
-	r     *repo.Repository
-	rep   *Report
-	f     index.File
-	blobs int
-}
-
-func (w *indexWriter) add(ctx context.Context, pb index.PackBlobs) error {
-	w.f.Packs = append(w.f.Packs, pb)
-	w.blobs += len(pb.Blobs)
-	if w.blobs < maxIndexBlobs {
-		return nil
-	}
-	return w.save(ctx)
-}
-
-// finish writes the last file, which supersedes the old ones.
-func (w *indexWriter) finish(ctx context.Context, supersedes []pack.ID) error {
-	w.f.Supersedes = supersedes
-	return w.save(ctx)
-}
-
-func (w *indexWriter) save(ctx context.Context) error {
-	if len(w.f.Packs) == 0 && len(w.f.Supersedes) == 0 {
-		return nil
-	}
-	if _, err := w.r.SaveFile(ctx, backend.IndexFile, index.Encode(&w.f)); err != nil {
-		return err
-	}
-	w.rep.IndexFilesWritten++
-	w.f, w.blobs = index.File{}, 0
-	return nil
 }

@@ -111,8 +111,8 @@ func Index(ctx context.Context, r *repo.Repository, opts IndexOptions) (*IndexRe
 	}
 	rep := &IndexReport{PacksStored: len(stored)}
 	ix := &indexer{r: r, opts: opts, rep: rep, stored: stored,
-		done: make(map[pack.ID]bool, len(stored)), w: newIndexWriter(r, opts.MaxFileBlobs), idx: index.New()}
-	defer func() { rep.FilesWritten, rep.Blobs = ix.w.written, ix.w.total }()
+		done: make(map[pack.ID]bool, len(stored)), w: r.NewIndexRewriter(opts.MaxFileBlobs), idx: index.New()}
+	defer func() { rep.FilesWritten, rep.Blobs = ix.w.Written(), ix.w.Entries() }()
 
 	if err := ix.reuse(ctx, oldFiles); err != nil {
 		return rep, err
@@ -130,7 +130,7 @@ func Index(ctx context.Context, r *repo.Repository, opts IndexOptions) (*IndexRe
 
 	supersede := append(slices.Clone(oldFiles), replaced...)
 	opts.Progress(fmt.Sprintf("writing the index file that supersedes %d old ones", len(oldFiles)))
-	if err := ix.w.finish(ctx, supersede); err != nil {
+	if err := ix.w.Finish(ctx, supersede); err != nil {
 		return rep, err
 	}
 	for _, id := range supersede {
@@ -150,7 +150,7 @@ type indexer struct {
 	rep    *IndexReport
 	stored map[pack.ID]int64 // packs in storage, with their sizes
 	done   map[pack.ID]bool  // packs the new index lists
-	w      *indexWriter
+	w      *repo.IndexRewriter
 	// idx holds every entry written, to find delta blobs whose base no
 	// pack holds: as much memory as opening the repository takes.
 	idx *index.Index
@@ -160,7 +160,7 @@ type indexer struct {
 func (ix *indexer) add(ctx context.Context, p index.PackBlobs) error {
 	ix.done[p.PackID] = true
 	ix.idx.AddPack(p.PackID, p.Blobs)
-	return ix.w.add(ctx, p)
+	return ix.w.Add(ctx, p)
 }
 
 // reuse takes the entries of the old index files that load, for stored
@@ -298,14 +298,13 @@ func (ix *indexer) dropBrokenDeltas(ctx context.Context) ([]pack.ID, error) {
 		p.Blobs = slices.DeleteFunc(slices.Clone(p.Blobs), func(b pack.Blob) bool { return broken[blobInPack{b.ID, p.PackID}] })
 		return p
 	}
-	pending := ix.w.f.Packs
-	ix.w.f, ix.w.blobs = index.File{}, 0
+	pending := ix.w.TakePending()
 	var readd []index.PackBlobs
 	for _, p := range pending {
 		readd = append(readd, keep(p))
 	}
 	var replaced []pack.ID
-	for _, id := range slices.Clone(ix.w.written) {
+	for _, id := range slices.Clone(ix.w.Written()) {
 		f, ferr := loadIndexFile(ctx, ix.r, id)
 		if ferr != nil {
 			return nil, fmt.Errorf("reading back new index file: %w", ferr)
@@ -326,7 +325,7 @@ func (ix *indexer) dropBrokenDeltas(ctx context.Context) ([]pack.ID, error) {
 		if len(p.Blobs) == 0 {
 			continue
 		}
-		if err := ix.w.add(ctx, p); err != nil {
+		if err := ix.w.Add(ctx, p); err != nil {
 			return nil, err
 		}
 	}
