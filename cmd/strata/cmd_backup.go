@@ -64,7 +64,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable)", Destination: &tables},
 			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB` (repeatable)", Destination: &exclude},
 			&cli.StringSliceFlag{Name: "schema", Usage: "PostgreSQL: only schema `NAME` (repeatable)", Destination: &schemas},
-			&cli.IntFlag{Name: "jobs", Usage: "PostgreSQL: parallel export connections sharing one snapshot", Value: 1, Destination: &db.jobs},
+			&cli.IntFlag{Name: "jobs", Usage: "parallel export connections sharing one snapshot (PostgreSQL, SQLite)", DefaultText: "1 for PostgreSQL, one per CPU up to 4 for SQLite", Destination: &db.jobs},
 		},
 		Action: func(c *cli.Context) error {
 			sources := 0
@@ -183,9 +183,6 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	}
 	opts.Source = d.String()
 	opts.Program = "strata " + version
-	if d.Engine == dbexport.EnginePostgres {
-		opts.Jobs = db.jobs // connections sharing one exported snapshot
-	}
 	opts.Notify = g.notice
 	opts.Counters = &archive.Counters{}
 	sns, err := r.Snapshots(ctx)
@@ -198,6 +195,7 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 		return nil, err
 	}
 	defer src.Close()
+	opts.Jobs = exportJobs(src, db)
 	bar := progress.Start(g.env.stderr, g.showProgress(), "backup", func() (uint64, uint64, string) {
 		return opts.Counters.BytesRead.Load(), 0, fmt.Sprintf("%d tables", opts.Counters.Files.Load())
 	})

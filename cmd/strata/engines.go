@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"strata/dbexport"
@@ -47,7 +48,7 @@ func (o dbOptions) parse() (dbexport.DSN, error) {
 func openSource(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Source, error) {
 	switch d.Engine {
 	case dbexport.EngineSQLite:
-		return sqlite.Open(ctx, d)
+		return sqlite.Open(ctx, d, sqlite.Options{Jobs: o.sqliteJobs()})
 	case dbexport.EnginePostgres:
 		return postgres.Open(ctx, d, postgres.Options{Schemas: o.schemas, Jobs: o.jobs, PasswordFile: o.passwordFile})
 	case dbexport.EngineMySQL:
@@ -55,6 +56,29 @@ func openSource(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Sour
 	default:
 		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
 	}
+}
+
+// sqliteJobs is --jobs for a SQLite file, by default one connection per
+// CPU up to 4: a local file costs no server anything per connection, and
+// beyond a few the chunking and compression of what they read need the
+// CPUs more.
+func (o dbOptions) sqliteJobs() int {
+	if o.jobs > 0 {
+		return o.jobs
+	}
+	return min(runtime.GOMAXPROCS(0), 4)
+}
+
+// exportJobs is how many tables a backup of src exports at once: one per
+// connection sharing the snapshot.
+func exportJobs(src dbexport.Source, o dbOptions) int {
+	switch s := src.(type) {
+	case *sqlite.Source:
+		return s.Jobs() // fewer than asked when the database cannot share its snapshot
+	case *postgres.Source:
+		return o.jobs
+	}
+	return 1
 }
 
 // openTarget opens a database to restore into.

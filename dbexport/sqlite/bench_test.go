@@ -45,7 +45,7 @@ func BenchmarkRestoreWithDeltas(b *testing.B) {
 					}
 					tx.Commit()
 				}
-				s, err := sqlite.Open(ctx, dsn(src))
+				s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
 				if err != nil {
 					b.Fatal(err)
 				}

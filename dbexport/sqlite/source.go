@@ -2,8 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"io"
 	"math"
@@ -12,88 +10,105 @@ import (
 	"strconv"
 	"strings"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"strata/dbexport"
 )
 
-// Source is one read transaction on a SQLite database.
+// Options tune a Source.
+type Options struct {
+	// Jobs is the number of connections that read tables side by side
+	// (--jobs); below 1 means 1. The connections after the first join its
+	// read transaction (see join); one that cannot is not used, so Jobs
+	// is an upper bound.
+	Jobs int
+}
+
+// Source is one read transaction on a SQLite database, on one connection
+// or on several that see the same snapshot.
 type Source struct {
-	path string
-	db   *sql.DB
-	conn *sql.Conn
-	tx   *sql.Tx
+	path  string
+	conns []*conn
+	free  chan *conn // connections not running a query
 }
 
 // Open starts a read transaction on the database file d.Path.
-func Open(ctx context.Context, d dbexport.DSN) (*Source, error) {
+func Open(ctx context.Context, d dbexport.DSN, opts Options) (*Source, error) {
 	if _, err := os.Stat(d.Path); err != nil {
 		return nil, fmt.Errorf("sqlite database %s: %w", d.Path, err)
 	}
-	db, err := sql.Open("sqlite", "file:"+d.Path+"?mode=ro&_pragma=busy_timeout(10000)")
+	c, err := openConn(d.Path)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
+		return nil, err
 	}
-	s := &Source{path: d.Path, db: db}
-	if s.conn, err = db.Conn(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
-	}
-	if s.tx, err = s.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err != nil {
-		s.Close()
+	if err := c.begin(ctx); err != nil {
+		c.close()
 		return nil, fmt.Errorf("starting a read transaction on %s: %w", d.Path, err)
 	}
-	// The snapshot starts with the first read, not with BEGIN.
-	var n int
-	if err := s.tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("reading %s: %w", d.Path, err)
+	s := &Source{path: d.Path, conns: []*conn{c}}
+	if opts.Jobs > 1 {
+		s.join(ctx, opts.Jobs-1)
+	}
+	s.free = make(chan *conn, len(s.conns))
+	for _, c := range s.conns {
+		s.free <- c
 	}
 	return s, nil
 }
 
+// Jobs is the number of connections reading the snapshot.
+func (s *Source) Jobs() int { return len(s.conns) }
+
 // Close ends the read transaction.
 func (s *Source) Close() error {
-	if s.tx != nil {
-		_ = s.tx.Rollback()
+	for _, c := range s.conns {
+		c.close()
 	}
-	if s.conn != nil {
-		_ = s.conn.Close()
-	}
-	return s.db.Close()
+	return nil
 }
+
+// acquire takes a connection that no query is using; release returns it.
+func (s *Source) acquire(ctx context.Context) (*conn, error) {
+	select {
+	case c := <-s.free:
+		return c, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Source) release(c *conn) { s.free <- c }
 
 // Schema reads tables, columns, keys, indexes, triggers, views and
 // AUTOINCREMENT positions from the catalog.
 func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(c)
 	sc := &dbexport.Schema{Engine: dbexport.EngineSQLite, Database: s.path, Encoding: "UTF-8"}
-	if err := s.tx.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&sc.ServerVersion); err != nil {
+	if err := c.query(ctx, "SELECT sqlite_version()", func(r *row) error {
+		sc.ServerVersion = r.string(0)
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	type object struct{ kind, name, table, sql string }
-	rows, err := s.tx.QueryContext(ctx, `SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name`)
+	var objects []object
+	err = c.query(ctx, `SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name`, func(r *row) error {
+		objects = append(objects, object{r.string(0), r.string(1), r.string(2), r.string(3)})
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog of %s: %w", s.path, err)
-	}
-	var objects []object
-	for rows.Next() {
-		var o object
-		if err := rows.Scan(&o.kind, &o.name, &o.table, &o.sql); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		objects = append(objects, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	tables := map[string]*dbexport.Table{}
 	for _, o := range objects {
 		if o.kind != "table" {
 			continue
 		}
-		t, err := s.table(ctx, o.name, o.sql)
+		t, err := table(ctx, c, o.name, o.sql)
 		if err != nil {
 			return nil, err
 		}
@@ -113,187 +128,151 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 			sc.Views = append(sc.Views, dbexport.View{Name: o.name, DDL: o.sql})
 		}
 	}
-	if err := s.autoincrement(ctx, tables); err != nil {
+	if err := autoincrement(ctx, c, tables); err != nil {
 		return nil, err
 	}
 	return sc, nil
 }
 
-func (s *Source) table(ctx context.Context, name, ddl string) (*dbexport.Table, error) {
+func table(ctx context.Context, c *conn, name, ddl string) (*dbexport.Table, error) {
 	t := &dbexport.Table{Name: name, DDL: ddl, Consistent: true, Checks: checkExpressions(ddl)}
-	rows, err := s.tx.QueryContext(ctx, `SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid`, name)
-	if err != nil {
-		return nil, fmt.Errorf("reading columns of %s: %w", name, err)
-	}
 	type pkCol struct {
-		pos  int
+		pos  int64
 		name string
 	}
 	var pks []pkCol
-	for rows.Next() {
-		var (
-			c       dbexport.Column
-			notNull int
-			dflt    sql.NullString
-			pk      int
-		)
-		if err := rows.Scan(&c.Name, &c.Type, &notNull, &dflt, &pk); err != nil {
-			rows.Close()
-			return nil, err
+	q := fmt.Sprintf(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(%s) ORDER BY cid`, quoteString(name))
+	err := c.query(ctx, q, func(r *row) error {
+		col := dbexport.Column{Name: r.string(0), Type: r.string(1), NotNull: r.int64(2) != 0}
+		if !r.null(3) {
+			dflt := r.string(3)
+			col.Default = &dflt
 		}
-		c.NotNull = notNull != 0
-		if dflt.Valid {
-			c.Default = &dflt.String
+		col.Kind = kindOf(col.Type)
+		if pk := r.int64(4); pk > 0 {
+			pks = append(pks, pkCol{pk, col.Name})
 		}
-		c.Kind = kindOf(c.Type)
-		if pk > 0 {
-			pks = append(pks, pkCol{pk, c.Name})
-		}
-		t.Columns = append(t.Columns, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		t.Columns = append(t.Columns, col)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading columns of %s: %w", name, err)
 	}
 	sort.Slice(pks, func(i, j int) bool { return pks[i].pos < pks[j].pos })
 	for _, p := range pks {
 		t.PrimaryKey = append(t.PrimaryKey, p.name)
 	}
-	fks, err := s.tx.QueryContext(ctx, `SELECT id, "table", "from", coalesce("to", '') FROM pragma_foreign_key_list(?) ORDER BY id, seq`, name)
-	if err != nil {
-		return nil, fmt.Errorf("reading foreign keys of %s: %w", name, err)
-	}
-	defer fks.Close()
-	byID := map[int]*dbexport.ForeignKey{}
-	var order []int
-	for fks.Next() {
-		var (
-			id            int
-			ref, from, to string
-		)
-		if err := fks.Scan(&id, &ref, &from, &to); err != nil {
-			return nil, err
-		}
+	byID := map[int64]*dbexport.ForeignKey{}
+	var order []int64
+	q = fmt.Sprintf(`SELECT id, "table", "from", coalesce("to", '') FROM pragma_foreign_key_list(%s) ORDER BY id, seq`, quoteString(name))
+	err = c.query(ctx, q, func(r *row) error {
+		id := r.int64(0)
 		fk := byID[id]
 		if fk == nil {
-			fk = &dbexport.ForeignKey{RefTable: ref}
+			fk = &dbexport.ForeignKey{RefTable: r.string(1)}
 			byID[id] = fk
 			order = append(order, id)
 		}
-		fk.Columns = append(fk.Columns, from)
-		fk.RefColumns = append(fk.RefColumns, to)
+		fk.Columns = append(fk.Columns, r.string(2))
+		fk.RefColumns = append(fk.RefColumns, r.string(3))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading foreign keys of %s: %w", name, err)
 	}
 	for _, id := range order {
 		t.ForeignKeys = append(t.ForeignKeys, *byID[id])
 	}
-	return t, fks.Err()
+	return t, nil
 }
 
 // autoincrement records each AUTOINCREMENT table's sqlite_sequence value,
 // so restored tables hand out the same next IDs.
-func (s *Source) autoincrement(ctx context.Context, tables map[string]*dbexport.Table) error {
-	var exists int
-	if err := s.tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'`).Scan(&exists); err != nil || exists == 0 {
+func autoincrement(ctx context.Context, c *conn, tables map[string]*dbexport.Table) error {
+	var exists int64
+	if err := c.query(ctx, `SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'`, func(r *row) error {
+		exists = r.int64(0)
+		return nil
+	}); err != nil || exists == 0 {
 		return err
 	}
-	rows, err := s.tx.QueryContext(ctx, `SELECT name, seq FROM sqlite_sequence ORDER BY name`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			name string
-			seq  int64
-		)
-		if err := rows.Scan(&name, &seq); err != nil {
-			return err
-		}
+	return c.query(ctx, `SELECT name, seq FROM sqlite_sequence ORDER BY name`, func(r *row) error {
+		name := r.string(0)
 		if t := tables[name]; t != nil {
 			t.PostDDL = append(t.PostDDL,
 				fmt.Sprintf("DELETE FROM sqlite_sequence WHERE name = %s", quoteString(name)),
-				fmt.Sprintf("INSERT INTO sqlite_sequence(name, seq) VALUES (%s, %d)", quoteString(name), seq))
+				fmt.Sprintf("INSERT INTO sqlite_sequence(name, seq) VALUES (%s, %d)", quoteString(name), r.int64(1)))
 		}
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
-// CopyOut writes t's rows as COPY text ordered by primary key. Columns are
-// read as "+col" expressions so the driver hands over the stored value
-// unconverted (it would otherwise turn DATE text into time.Time).
+const copyBatch = 64 << 10
+
+// CopyOut writes t's rows as COPY text ordered by primary key, each value
+// as SQLite stores it (docs/design.md, "Canonical row encoding").
 func (s *Source) CopyOut(ctx context.Context, t *dbexport.Table, w io.Writer) (int64, error) {
-	cols := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		cols[i] = "+" + quoteIdent(c.Name)
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return 0, err
 	}
-	var order []string
-	for _, k := range t.KeyColumns() {
-		order = append(order, quoteIdent(t.Columns[k].Name))
-	}
-	q := fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", strings.Join(cols, ", "), quoteIdent(t.Name), strings.Join(order, ", "))
-	// Rows are read from the driver directly: database/sql's Scan would
-	// convert and copy every value once more. The statement runs on the
-	// connection that holds the read transaction, so it sees its snapshot.
+	defer s.release(c)
+	// Rows go to w in batches of about copyBatch bytes, not one Write per
+	// row.
 	var n int64
-	err := s.conn.Raw(func(dc any) error {
-		qc, ok := dc.(driver.QueryerContext)
-		if !ok {
-			return fmt.Errorf("the sqlite driver cannot run queries directly")
+	buf := make([]byte, 0, copyBatch+4<<10)
+	err = c.query(ctx, selectRows(t), func(r *row) error {
+		buf = appendRow(buf, r)
+		n++
+		if len(buf) < copyBatch {
+			return nil
 		}
-		rows, err := qc.QueryContext(ctx, q, nil)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		vals := make([]driver.Value, len(cols))
-		var buf []byte
-		for {
-			if err := rows.Next(vals); err == io.EOF {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			buf = buf[:0]
-			for i, v := range vals {
-				if i > 0 {
-					buf = append(buf, '\t')
-				}
-				buf = appendValue(buf, v)
-			}
-			buf = append(buf, '\n')
-			if _, err := w.Write(buf); err != nil {
-				return err
-			}
-			n++
-		}
+		_, err := w.Write(buf)
+		buf = buf[:0]
+		return err
 	})
+	if err == nil && len(buf) > 0 {
+		_, err = w.Write(buf)
+	}
 	if err != nil {
 		return n, fmt.Errorf("reading table %s: %w", t.Name, err)
 	}
 	return n, nil
 }
 
-// appendValue writes one stored SQLite value as a COPY text field.
-func appendValue(dst []byte, v any) []byte {
-	switch v := v.(type) {
-	case nil:
-		return append(dst, dbexport.Null...)
-	case int64:
-		return strconv.AppendInt(dst, v, 10)
-	case float64:
-		return appendFloat(dst, v)
-	case string:
-		return dbexport.AppendField(dst, []byte(v))
-	case []byte:
-		return dbexport.AppendBytes(dst, v)
-	case bool:
-		if v {
-			return append(dst, '1')
-		}
-		return append(dst, '0')
-	default:
-		return dbexport.AppendField(dst, []byte(fmt.Sprint(v)))
+// selectRows is the query that reads t's rows in key order.
+func selectRows(t *dbexport.Table) string {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = quoteIdent(c.Name)
 	}
+	var order []string
+	for _, k := range t.KeyColumns() {
+		order = append(order, quoteIdent(t.Columns[k].Name))
+	}
+	return fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", strings.Join(cols, ", "), quoteIdent(t.Name), strings.Join(order, ", "))
+}
+
+// appendRow writes the current row as one line of COPY text.
+func appendRow(dst []byte, r *row) []byte {
+	for i := 0; i < r.n; i++ {
+		if i > 0 {
+			dst = append(dst, '\t')
+		}
+		switch r.kind(i) {
+		case sqlite3.SQLITE_NULL:
+			dst = append(dst, dbexport.Null...)
+		case sqlite3.SQLITE_INTEGER:
+			dst = strconv.AppendInt(dst, r.int64(i), 10)
+		case sqlite3.SQLITE_FLOAT:
+			dst = appendFloat(dst, r.float64(i))
+		case sqlite3.SQLITE_BLOB:
+			dst = dbexport.AppendBytes(dst, r.blob(i))
+		default: // SQLITE_TEXT
+			dst = dbexport.AppendField(dst, r.text(i))
+		}
+	}
+	return append(dst, '\n')
 }
 
 // appendFloat writes floats as PostgreSQL does: shortest exact digits,

@@ -49,7 +49,7 @@ func newDB(t *testing.T, stmts ...string) (string, *sql.DB) {
 // export returns every table's COPY text, keyed by table name.
 func export(t *testing.T, path string) map[string]string {
 	t.Helper()
-	src, err := sqlite.Open(ctx, dsn(path))
+	src, err := sqlite.Open(ctx, dsn(path), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestRestoreRefusesNonEmptyTables(t *testing.T) {
 	src, db := newDB(t, typesSchema...)
 	fillTypes(t, db)
 	r, _ := repotest.New(t)
-	s, _ := sqlite.Open(ctx, dsn(src))
+	s, _ := sqlite.Open(ctx, dsn(src), sqlite.Options{})
 	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{})
 	s.Close()
 	if err != nil {
@@ -190,7 +190,7 @@ func TestChangedRowsBecomeDeltas(t *testing.T) {
 	}
 	r, _ := repotest.New(t)
 	backup := func(parent *dbexport.BackupOptions) *dbexport.BackupOptions {
-		s, err := sqlite.Open(ctx, dsn(src))
+		s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +276,7 @@ func TestConsistentWhileWriting(t *testing.T) {
 	}
 	var sns []*dbexport.BackupOptions
 	for i := 0; i < 3; i++ {
-		s, err := sqlite.Open(ctx, dsn(src))
+		s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,7 +311,7 @@ func TestConsistentWhileWriting(t *testing.T) {
 // snapshot into a new SQLite file, whose path it returns.
 func backupAndRestore(t *testing.T, r *repo.Repository, src string) (*repo.Snapshot, string) {
 	t.Helper()
-	s, err := sqlite.Open(ctx, dsn(src))
+	s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -246,7 +246,7 @@ type restoreTimes struct {
 // is the export.
 func exportOnly(ctx context.Context, path string) (float64, error) {
 	return timed(func() error {
-		src, err := sqlite.Open(ctx, dbexport.DSN{Engine: dbexport.EngineSQLite, Path: path})
+		src, err := sqlite.Open(ctx, dbexport.DSN{Engine: dbexport.EngineSQLite, Path: path}, sqlite.Options{})
 		if err != nil {
 			return err
 		}
