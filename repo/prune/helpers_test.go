@@ -142,4 +142,6 @@ func files(t testing.TB, be backend.Storage) map[string]int64 {
 	return out
 }
 
-func hour(i int) time.Time { return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour) }
+func hour(i int) time.Time {
+	return time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Hour)
+}

@@ -140,7 +140,49 @@ func newPlan(ctx context.Context, r *repo.Repository, m *marker, opts Options, r
 		pi.action = repack
 		rep.PacksRepacked++
 	}
+	p.repackStranded()
 	return p, nil
+}
+
+// repackStranded repacks kept packs that hold an unused delta blob whose
+// base the new index would not list (a forgotten hour's chunk that later
+// hours stopped referencing, beside chunks they still use): its entry
+// would name a blob nobody can decode, which check reports. Repacking
+// copies only used blobs, and the bases of used blobs are used. It
+// repeats because a pack turned from kept to repacked can strand deltas
+// in other kept packs. MaxRepackBytes does not bound these repacks: the
+// alternative is an index with entries that cannot be decoded.
+func (p *plan) repackStranded() {
+	for changed := true; changed; {
+		changed = false
+		p.r.Index().Each(func(id pack.ID, loc index.Location) bool {
+			pi := p.packs[loc.Pack]
+			if pi.action != keep || loc.Compression != pack.Delta || p.m.used.Has(id) || p.listed(loc.Base) {
+				return true
+			}
+			pi.action = repack
+			p.rep.PacksKept--
+			p.rep.PacksRepacked++
+			changed = true
+			return true
+		})
+	}
+}
+
+// listed reports whether the new index will list id so that it can be
+// decoded: a used blob always (its used copy stays, and the bases of
+// every copy are used); an unused one when a kept pack holds a copy whose
+// base is listed too.
+func (p *plan) listed(id pack.ID) bool {
+	if p.m.used.Has(id) {
+		return true
+	}
+	for _, loc := range p.r.Index().LookupAll(id) {
+		if pi := p.packs[loc.Pack]; pi != nil && pi.action == keep && (loc.Compression != pack.Delta || p.listed(loc.Base)) {
+			return true
+		}
+	}
+	return false
 }
 
 // estimate fills in the figures a dry run can only predict: a repacked
