@@ -19,7 +19,7 @@ FUZZ_TARGETS := \
 	./dbexport/mysql:FuzzSplitTableDDL \
 	./chunk:FuzzChunker
 
-.PHONY: all build test vet unit fuzz bench bench-db bench-prune demo clean db-servers
+.PHONY: all build test vet unit fuzz test-faults bench bench-db bench-prune demo clean db-servers
 
 all: build
 
@@ -41,6 +41,16 @@ fuzz:
 	done
 
 test: vet unit fuzz
+
+# The reliability tests at length: prune and backup against a faulty
+# backend, concurrent backups, then KILLS backups and prunes run as
+# processes and killed with SIGKILL (`make test` runs 20 kills). The last
+# lines say how many kills were survived and how many landed mid-prune;
+# STRATA_KILL_SEED=N repeats a run.
+KILLS ?= 200
+test-faults:
+	$(GO) test -count=1 -run 'Faults|StoppedAtEveryStep|UnreadableParent|ConcurrentBackups' ./repo/prune ./repo/archive ./cmd/strata
+	cd cmd/strata && STRATA_KILL_LOOPS=$(KILLS) $(GO) test -count=1 -timeout 3h -run '^TestKillDuringBackupOrPrune$$'
 
 # Go benchmarks, then the whole-program backup benchmark (500 MB via --stdin).
 bench: build

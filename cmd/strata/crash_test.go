@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,27 +34,11 @@ import (
 // next backup completes. STRATA_KILL_LOOPS sets the number of kills
 // (default 8), STRATA_KILL_SEED the random delays.
 func TestKillDuringBackup(t *testing.T) {
-	loops := 8
-	if s := os.Getenv("STRATA_KILL_LOOPS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("STRATA_KILL_LOOPS=%q: want a positive number", s)
-		}
-		loops = n
-	} else if testing.Short() {
-		loops = 2
-	}
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("STRATA_KILL_SEED"); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatalf("STRATA_KILL_SEED=%q: %v", s, err)
-		}
-	}
-	t.Logf("%d kills, STRATA_KILL_SEED=%d", loops, seed)
-	rng := rand.New(rand.NewPCG(seed, seed))
+	loops := killLoops(t, 8, 2)
+	rng := killRand(t)
+	t.Logf("%d kills", loops)
 
-	k := newKillRig(t)
+	k := newKillRig(t, killRows)
 	// The repository is made in-process, so its key is cheap to open;
 	// the binary opens it like any other.
 	k.cli.ok("init", "--pack-size", "1")
@@ -63,21 +46,21 @@ func TestKillDuringBackup(t *testing.T) {
 	// The first snapshot, then two backups of changed data, timed: kills
 	// land between 0 and the shorter duration (the machine may be busy
 	// with other work for one of them).
-	k.backup(k.writeVersion(0))
+	k.backup(k.stdinJob(k.writeVersion(0)))
 	full := time.Duration(1<<63 - 1)
 	for round := 1; round <= 2; round++ {
-		data := k.writeVersion(round)
+		job := k.stdinJob(k.writeVersion(round))
 		start := time.Now()
-		k.backup(data)
+		k.backup(job)
 		full = min(full, time.Since(start))
 	}
 	t.Logf("a complete backup of %d MB takes %v", len(k.base)>>20, full.Round(time.Millisecond))
 
 	var survived, midWrite, finished, before, staleIgnored int
 	for round := 3; round < loops+3; round++ {
-		data := k.writeVersion(round)
+		job := k.stdinJob(k.writeVersion(round))
 		delay := time.Duration(rng.Int64N(int64(full)))
-		res := k.killedBackup(data, delay)
+		res := k.killedBackup(job, delay)
 		switch {
 		case res.completed:
 			finished++
@@ -88,15 +71,8 @@ func TestKillDuringBackup(t *testing.T) {
 		}
 
 		// The next command ignores the dead process's lock by itself.
-		out, errOut := k.strata(0, "check", "--read-data")
-		if !strings.Contains(out, "no errors were found") {
-			t.Fatalf("round %d: check --read-data after the kill:\n%s\n%s", round, out, errOut)
-		}
+		out := k.checkAfterKill(round, res)
 		if res.lockLeft {
-			notice := fmt.Sprintf("process %d is gone", res.pid)
-			if !strings.Contains(errOut, "notice: ignoring stale") || !strings.Contains(errOut, notice) {
-				t.Errorf("round %d: the killed process's lock is not ignored with a notice (%q):\n%s", round, notice, errOut)
-			}
 			staleIgnored++
 		}
 		if len(res.newPacks) > 0 && !res.completed && !strings.Contains(out, "not referenced") && !res.indexed {
@@ -104,7 +80,7 @@ func TestKillDuringBackup(t *testing.T) {
 		}
 		k.exclusiveLock(round)
 		k.verifySnapshots(round, rng)
-		k.backup(data)
+		k.backup(job)
 		survived++
 	}
 	k.verifyAll()
@@ -122,6 +98,38 @@ func TestKillDuringBackup(t *testing.T) {
 		survived, midWrite, before, finished, staleIgnored, len(k.snapshots))
 }
 
+// killLoops is the number of kills a kill test runs: STRATA_KILL_LOOPS,
+// else short under -short, else def.
+func killLoops(t *testing.T, def, short int) int {
+	t.Helper()
+	if s := os.Getenv("STRATA_KILL_LOOPS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("STRATA_KILL_LOOPS=%q: want a positive number", s)
+		}
+		return n
+	}
+	if testing.Short() {
+		return short
+	}
+	return def
+}
+
+// killRand returns the random source of a kill test, seeded from
+// STRATA_KILL_SEED or the clock; the seed is logged to repeat a run.
+func killRand(t *testing.T) *rand.Rand {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("STRATA_KILL_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("STRATA_KILL_SEED=%q: %v", s, err)
+		}
+	}
+	t.Logf("STRATA_KILL_SEED=%d", seed)
+	return rand.New(rand.NewPCG(seed, seed))
+}
+
 // killRig holds the state of the kill test.
 type killRig struct {
 	t      *testing.T
@@ -134,23 +142,26 @@ type killRig struct {
 	rows   [][]byte // its rows, by id-1
 	change *gendata.Changes
 
-	snapshots map[string]string // snapshot ID -> SHA-256 of its data
-	verified  map[string]bool   // dumped since the last round
+	snapshots map[string]saved // by snapshot ID
+	verified  map[string]bool  // restored since the last round
+	table     *killTable       // the SQLite table, once made
 }
 
 const killRows = 226_000 // about 30 MB of generated export
 
-func newKillRig(t *testing.T) *killRig {
+// newKillRig generates a table of rows rows for the stream and files
+// backups (killRows: about 30 MB).
+func newKillRig(t *testing.T, rows int64) *killRig {
 	k := &killRig{t: t, cli: newCLI(t), bin: buildStrata(t), tmp: t.TempDir(), tmpdir: t.TempDir(),
-		snapshots: map[string]string{}, verified: map[string]bool{}}
+		snapshots: map[string]saved{}, verified: map[string]bool{}}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "STRATA_") && !strings.HasPrefix(kv, "TMPDIR=") {
 			k.envv = append(k.envv, kv)
 		}
 	}
 	k.envv = append(k.envv, "STRATA_REPOSITORY="+k.cli.repo, "STRATA_PASSWORD_FILE="+k.cli.pwFile, "TMPDIR="+k.tmpdir)
-	k.base, k.rows = generateRows(killRows)
-	k.change = &gendata.Changes{Versions: map[int64]int{}, Rows: killRows}
+	k.base, k.rows = generateRows(rows)
+	k.change = &gendata.Changes{Versions: map[int64]int{}, Rows: rows}
 	return k
 }
 
@@ -261,42 +272,26 @@ func (k *killRig) strata(code int, args ...string) (string, string) {
 	return out.String(), errOut.String()
 }
 
-// backup saves data completely and records the snapshot.
-func (k *killRig) backup(data killData) {
+// backup runs job to completion and records the snapshot.
+func (k *killRig) backup(job backupJob) {
 	k.t.Helper()
-	cmd := exec.Command(k.bin, "backup", "--stdin", "--stdin-name", "export.tsv", "--json")
-	out := k.runWithStdin(cmd, data)
-	if err := cmd.Wait(); err != nil {
-		k.t.Fatalf("backup: %v\n%s", err, cmd.Stderr)
+	p := k.start(append([]string{"backup", "--json"}, job.args...), job.stdin)
+	if err := p.cmd.Wait(); err != nil {
+		k.t.Fatalf("backup (%s): %v\n%s", job.kind, err, p.stderr())
 	}
-	k.record(out.Bytes(), data)
+	k.record(p.out.Bytes(), job.want)
 }
 
-func (k *killRig) runWithStdin(cmd *exec.Cmd, data killData) *bytes.Buffer {
-	k.t.Helper()
-	in, err := os.Open(data.path)
-	if err != nil {
-		k.t.Fatal(err)
-	}
-	k.t.Cleanup(func() { in.Close() })
-	var out bytes.Buffer
-	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = k.envv, in, &out, &bytes.Buffer{}
-	if err := cmd.Start(); err != nil {
-		k.t.Fatal(err)
-	}
-	return &out
-}
-
-func (k *killRig) record(jsonOut []byte, data killData) {
+func (k *killRig) record(jsonOut []byte, want saved) {
 	k.t.Helper()
 	var res struct{ ID string }
 	if err := json.Unmarshal(jsonOut, &res); err != nil || res.ID == "" {
 		k.t.Fatalf("backup --json printed %q: %v", jsonOut, err)
 	}
-	k.snapshots[res.ID] = data.sum
+	k.snapshots[res.ID] = want
 }
 
-// killResult tells what a killed backup left behind.
+// killResult tells what a killed backup or prune left behind.
 type killResult struct {
 	pid       int
 	completed bool     // it finished before the kill
@@ -306,26 +301,15 @@ type killResult struct {
 	newPacks  []string // packs that appeared
 }
 
-// killedBackup starts a backup of data and kills it after delay.
-func (k *killRig) killedBackup(data killData, delay time.Duration) killResult {
+// killedBackup starts job and kills it after delay.
+func (k *killRig) killedBackup(job backupJob, delay time.Duration) killResult {
 	k.t.Helper()
 	before := k.files()
-	cmd := exec.Command(k.bin, "backup", "--stdin", "--stdin-name", "export.tsv", "--json")
-	out := k.runWithStdin(cmd, data)
-	res := killResult{pid: cmd.Process.Pid}
+	p := k.start(append([]string{"backup", "--json"}, job.args...), job.stdin)
+	res := killResult{pid: p.cmd.Process.Pid}
 	time.Sleep(delay)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		k.t.Fatal(err)
-	}
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		res.completed = true
-		k.record(out.Bytes(), data)
-	case errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signal() == syscall.SIGKILL:
-	default:
-		k.t.Fatalf("backup failed before the kill: %v\n%s", err, cmd.Stderr)
+	if res.completed = k.kill(p); res.completed {
+		k.record(p.out.Bytes(), job.want)
 	}
 
 	after := k.files()
@@ -351,24 +335,51 @@ func (k *killRig) killedBackup(data killData, delay time.Duration) killResult {
 			res.wrote = true
 		case strings.HasPrefix(name, "snapshots/"):
 			// Saved, then killed before it printed the ID: it must be
-			// a snapshot of data.
+			// a snapshot of the job's data.
 			id := filepath.Base(name)
 			if _, ok := k.snapshots[id]; !ok {
-				k.snapshots[id] = data.sum
+				k.snapshots[id] = job.want
 				res.completed = true
 			}
 		}
 	}
-	// The lock of the dead process, if it got to write one.
+	res.lockLeft = k.lockLeft(res.pid)
+	return res
+}
+
+// lockLeft reports whether the process pid left its lock file.
+func (k *killRig) lockLeft(pid int) bool {
+	k.t.Helper()
 	r := k.cli.openAPI(repo.Options{NoIndex: true})
 	locks, err := r.Locks(context.Background())
 	if err != nil {
 		k.t.Fatal(err)
 	}
 	for _, l := range locks {
-		res.lockLeft = res.lockLeft || l.PID == res.pid
+		if l.PID == pid {
+			return true
+		}
 	}
-	return res
+	return false
+}
+
+// checkAfterKill runs `check --read-data` after a kill and returns its
+// output: it must find no error (unreferenced packs are only a notice),
+// and it must ignore the lock of the killed process by itself, with a
+// notice.
+func (k *killRig) checkAfterKill(round int, res killResult) string {
+	k.t.Helper()
+	out, errOut := k.strata(0, "check", "--read-data")
+	if !strings.Contains(out, "no errors were found") {
+		k.t.Fatalf("round %d: check --read-data after the kill:\n%s\n%s", round, out, errOut)
+	}
+	if res.lockLeft {
+		notice := fmt.Sprintf("process %d is gone", res.pid)
+		if !strings.Contains(errOut, "notice: ignoring stale") || !strings.Contains(errOut, notice) {
+			k.t.Errorf("round %d: the killed process's lock is not ignored with a notice (%q):\n%s", round, notice, errOut)
+		}
+	}
+	return out
 }
 
 // files lists every file of the repository with its size, temporary
@@ -403,8 +414,9 @@ func (k *killRig) exclusiveLock(round int) {
 	}
 }
 
-// verifySnapshots dumps, each round, the snapshots saved since the last
-// one, the oldest and one more at random; verifyAll dumps all at the end.
+// verifySnapshots restores, each round, the snapshots saved since the
+// last one, the oldest and one more at random; verifyAll restores all at
+// the end.
 func (k *killRig) verifySnapshots(round int, rng *rand.Rand) {
 	k.t.Helper()
 	ids := k.sortedIDs()
@@ -415,7 +427,7 @@ func (k *killRig) verifySnapshots(round int, rng *rand.Rand) {
 		}
 	}
 	for id := range pick {
-		k.dump(id)
+		k.verify(id)
 	}
 }
 
@@ -430,7 +442,7 @@ func (k *killRig) verifyAll() {
 		k.t.Errorf("the repository lists %d snapshots, the test saved %d", len(listed), len(k.snapshots))
 	}
 	for _, id := range k.sortedIDs() {
-		k.dump(id)
+		k.verify(id)
 	}
 	k.strata(0, "check", "--read-data")
 }
@@ -444,10 +456,27 @@ func (k *killRig) sortedIDs() []string {
 	return ids
 }
 
-// dump checks that snapshot id dumps the bytes it saved.
-func (k *killRig) dump(id string) {
+// verify checks that snapshot id restores what it saved: a stream or
+// file through `dump`, a table through `restore --db` (see killTable).
+func (k *killRig) verify(id string) {
 	k.t.Helper()
-	cmd := exec.Command(k.bin, "dump", id, "/export.tsv")
+	want := k.snapshots[id]
+	var got string
+	if want.path == "" {
+		got = k.table.restoredSum(k, id)
+	} else {
+		got = k.dumpSum(id, want.path)
+	}
+	if got != want.sum {
+		k.t.Errorf("snapshot %s restores other content than it saved (%q)", id[:8], want.path)
+	}
+	k.verified[id] = true
+}
+
+// dumpSum returns the SHA-256 of what `dump id path` writes.
+func (k *killRig) dumpSum(id, path string) string {
+	k.t.Helper()
+	cmd := exec.Command(k.bin, "dump", id, path)
 	cmd.Env = k.envv
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
@@ -463,10 +492,7 @@ func (k *killRig) dump(id string) {
 		k.t.Fatal(err)
 	}
 	if err := cmd.Wait(); err != nil {
-		k.t.Fatalf("dump %s: %v\n%s", id[:8], err, errOut.String())
+		k.t.Fatalf("dump %s %s: %v\n%s", id[:8], path, err, errOut.String())
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != k.snapshots[id] {
-		k.t.Errorf("snapshot %s dumps other bytes than it saved", id[:8])
-	}
-	k.verified[id] = true
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -5,6 +5,7 @@
 package repotest
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -118,6 +119,25 @@ func CheckClean(t testing.TB, be backend.Storage) {
 	}
 	for _, f := range rep.Findings {
 		t.Errorf("check after test: %v", f)
+	}
+}
+
+// CopyFiles copies every file of src into dst, so each step of a test can
+// start from one repository built once.
+func CopyFiles(t testing.TB, src, dst backend.Storage) {
+	t.Helper()
+	ctx := context.Background()
+	for _, ft := range backend.FileTypes {
+		err := src.List(ctx, ft, func(fi backend.FileInfo) error {
+			data, err := src.Load(ctx, fi.Handle, 0, 0)
+			if err == nil {
+				err = dst.Save(ctx, fi.Handle, bytes.NewReader(data))
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("copy repository: %v", err)
+		}
 	}
 }
 
