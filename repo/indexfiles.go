@@ -13,7 +13,9 @@ import (
 
 // LoadIndex reads every index file into the in-memory index. Files that
 // another loaded file supersedes are skipped. A damaged index file is an
-// error naming the file, unless tolerate is set by LoadIndexTolerant.
+// error naming the file, unless tolerate is set by LoadIndexTolerant. The
+// index held before is dropped first: after an error the repository's
+// index is empty.
 func (r *Repository) LoadIndex(ctx context.Context) error {
 	bad, err := r.loadIndex(ctx)
 	if err != nil {
@@ -53,46 +55,76 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	if err != nil {
 		return nil, err
 	}
-	files := map[pack.ID]*index.File{}
+	// The index being replaced is not needed while the new one is built.
+	r.mu.Lock()
+	r.idx, r.indexFiles = index.New(), nil
+	r.mu.Unlock()
+
+	// Each file goes into the index as soon as it is read, so that only
+	// the index and one decoded file are in memory at once.
+	idx := index.New()
+	var loaded []pack.ID
 	var bad []*IndexFileError
 	superseded := map[pack.ID]bool{}
 	for _, id := range ids {
-		plain, err := r.LoadFile(ctx, backend.IndexFile, id)
+		f, err := r.loadIndexFile(ctx, id)
 		if err != nil {
-			bad = append(bad, &IndexFileError{File: id, Err: err})
+			bad = append(bad, err)
 			continue
 		}
-		f, err := index.Decode(plain)
-		if err != nil {
-			bad = append(bad, &IndexFileError{File: id, Err: err})
-			continue
-		}
-		files[id] = f
 		for _, s := range f.Supersedes {
 			superseded[s] = true
+		}
+		if !superseded[id] {
+			addIndexFile(idx, f)
+			loaded = append(loaded, id)
+		}
+	}
+	if slices.ContainsFunc(loaded, func(id pack.ID) bool { return superseded[id] }) {
+		// A file was read before the one that supersedes it, which happens
+		// only when prune or repair index was stopped before removing the
+		// files it replaced: build the index again from the files in force.
+		inForce := slices.DeleteFunc(loaded, func(id pack.ID) bool { return superseded[id] })
+		idx, loaded = index.New(), nil
+		for _, id := range inForce {
+			f, err := r.loadIndexFile(ctx, id)
+			if err != nil {
+				bad = append(bad, err)
+				continue
+			}
+			addIndexFile(idx, f)
+			loaded = append(loaded, id)
 		}
 	}
 	// A superseded file is not needed, so failing to read it is no error:
 	// `repair index` supersedes damaged files before it removes them, and
 	// a kill in between must leave an index that loads.
 	bad = slices.DeleteFunc(bad, func(e *IndexFileError) bool { return superseded[e.File] })
-	idx := index.New()
-	var loaded []pack.ID
-	for id, f := range files {
-		if superseded[id] {
-			continue
-		}
-		for _, p := range f.Packs {
-			idx.AddPack(p.PackID, p.Blobs)
-		}
-		loaded = append(loaded, id)
-	}
 	idx.Compact()
 	r.mu.Lock()
 	r.idx = idx
 	r.indexFiles = loaded
 	r.mu.Unlock()
 	return bad, nil
+}
+
+// loadIndexFile reads and decodes one index file.
+func (r *Repository) loadIndexFile(ctx context.Context, id pack.ID) (*index.File, *IndexFileError) {
+	plain, err := r.LoadFile(ctx, backend.IndexFile, id)
+	if err != nil {
+		return nil, &IndexFileError{File: id, Err: err}
+	}
+	f, err := index.Decode(plain)
+	if err != nil {
+		return nil, &IndexFileError{File: id, Err: err}
+	}
+	return f, nil
+}
+
+func addIndexFile(idx *index.Index, f *index.File) {
+	for _, p := range f.Packs {
+		idx.AddPack(p.PackID, p.Blobs)
+	}
 }
 
 // IndexFiles returns the IDs of the index files in use.

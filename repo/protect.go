@@ -83,7 +83,7 @@ func (r *Repository) Protect(ctx context.Context, id pack.ID, until time.Time, r
 	return p, nil
 }
 
-// Protections loads every protect file, sorted by snapshot and time. A
+// Protections loads every protect file, sorted by snapshot, time and ID. A
 // damaged protect file cannot say which snapshot it protects: Protections
 // then returns the readable ones together with an error naming every
 // damaged file, and whoever decides what to remove (forget) must stop.
@@ -109,7 +109,10 @@ func (r *Repository) Protections(ctx context.Context) ([]Protection, error) {
 		if out[i].Snapshot != out[j].Snapshot {
 			return out[i].Snapshot.String() < out[j].Snapshot.String()
 		}
-		return out[i].Time.Before(out[j].Time)
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		return out[i].ID.String() < out[j].ID.String()
 	})
 	if len(errs) > 0 {
 		return out, fmt.Errorf("%w (which snapshot it protects is unknown: restore the file from a copy of the repository, or delete it from %s/protect/ to drop that protection)", errors.Join(errs...), r.be.Location())

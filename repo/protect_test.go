@@ -30,6 +30,11 @@ func TestProtections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Both were made at the same time on the test clock, so their order is
+	// by ID.
+	if len(got) == 2 && got[0].ID == p2.ID {
+		got[0], got[1] = got[1], got[0]
+	}
 	if len(got) != 2 || got[0].ID != p1.ID || got[1].ID != p2.ID {
 		t.Fatalf("Protections = %+v, want %+v and %+v", got, p1, p2)
 	}

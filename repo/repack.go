@@ -10,19 +10,24 @@ import (
 
 // Repacker copies blobs that are already sealed into new packs without
 // decoding them: prune moves the used blobs out of mostly unused packs
-// with it. Its packs are not added to the in-memory index and no index
-// file names them; the caller writes that file (docs/design.md, "prune").
-// A Repacker is not safe for concurrent use.
+// with it. Its packs are not added to the in-memory index; the entries of
+// each pack go to an IndexRewriter as soon as the pack is stored, so they
+// are not all held until the end (docs/design.md, "prune"). A Repacker is
+// not safe for concurrent use.
 type Repacker struct {
-	r     *Repository
-	open  map[pack.BlobType]*openPack
-	packs []index.PackBlobs
-	bytes int64 // size of the packs stored so far
+	r      *Repository
+	open   map[pack.BlobType]*openPack
+	index  *IndexRewriter
+	packs  []index.PackBlobs // when index is nil
+	stored int
+	bytes  int64 // size of the packs stored so far
 }
 
-// NewRepacker returns a Repacker that writes packs of the configured size.
-func (r *Repository) NewRepacker() *Repacker {
-	return &Repacker{r: r, open: map[pack.BlobType]*openPack{}}
+// NewRepacker returns a Repacker that writes packs of the configured size
+// and adds their entries to w. With a nil w, Finish returns the entries
+// instead, and no index file names the packs.
+func (r *Repository) NewRepacker(w *IndexRewriter) *Repacker {
+	return &Repacker{r: r, open: map[pack.BlobType]*openPack{}, index: w}
 }
 
 // Add appends one sealed blob, exactly as it was read from a pack, with
@@ -58,12 +63,16 @@ func (rp *Repacker) store(ctx context.Context, op *openPack) error {
 		return err
 	}
 	rp.bytes += size
+	rp.stored++
+	if rp.index != nil {
+		return rp.index.Add(ctx, index.PackBlobs{PackID: id, Blobs: blobs})
+	}
 	rp.packs = append(rp.packs, index.PackBlobs{PackID: id, Blobs: blobs})
 	return nil
 }
 
-// Finish stores the packs still open and returns every pack written, with
-// the entries an index file needs.
+// Finish stores the packs still open. Without an IndexRewriter it returns
+// every pack written, with the entries an index file needs.
 func (rp *Repacker) Finish(ctx context.Context) ([]index.PackBlobs, error) {
 	for t, op := range rp.open {
 		delete(rp.open, t)
@@ -73,6 +82,9 @@ func (rp *Repacker) Finish(ctx context.Context) ([]index.PackBlobs, error) {
 	}
 	return rp.packs, nil
 }
+
+// Packs returns the number of packs stored so far.
+func (rp *Repacker) Packs() int { return rp.stored }
 
 // Bytes returns the size of the packs stored so far.
 func (rp *Repacker) Bytes() int64 { return rp.bytes }

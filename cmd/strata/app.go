@@ -190,7 +190,20 @@ func (g *globals) openRepoWith(ctx context.Context, opts repo.Options) (*repo.Re
 
 // withLock opens the repository, takes a lock and runs fn.
 func (g *globals) withLock(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
-	r, err := g.openRepo(ctx)
+	return g.withLockOpts(ctx, g.repoOptions(), exclusive, command, fn)
+}
+
+// withLockNoIndex is withLock for commands that load the index under the
+// lock themselves (prune), do not need it (forget), or cannot trust it
+// (repair).
+func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
+	ro := g.repoOptions()
+	ro.NoIndex = true
+	return g.withLockOpts(ctx, ro, exclusive, command, fn)
+}
+
+func (g *globals) withLockOpts(ctx context.Context, ro repo.Options, exclusive bool, command string, fn func(*repo.Repository) error) error {
+	r, err := g.openRepoWith(ctx, ro)
 	if err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ of removed snapshots stays in the repository until prune.
 			if err != nil {
 				return err
 			}
-			return g.withLock(c.Context, !dryRun, "forget", func(r *repo.Repository) error {
+			return g.withLockNoIndex(c.Context, !dryRun, "forget", func(r *repo.Repository) error {
 				ch, err := choosePolicy(c.Context, r, fromFlags, given, zone)
 				if err != nil {
 					return err

@@ -68,7 +68,7 @@ snapshot needs a blob the index does not have; run check and repair first.
 ` + exitCodesHelp,
 		Flags: f.flags(true),
 		Action: func(c *cli.Context) error {
-			return g.withLock(c.Context, !f.dryRun, "prune", func(r *repo.Repository) error {
+			return g.withLockNoIndex(c.Context, !f.dryRun, "prune", func(r *repo.Repository) error {
 				return runPrune(c, g, r, f)
 			})
 		},

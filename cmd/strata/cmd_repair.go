@@ -203,23 +203,3 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 	}
 	return err
 }
-
-// withLockNoIndex opens the repository without loading its index, which
-// may be damaged, takes a lock and runs fn.
-func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
-	ro := g.repoOptions()
-	ro.NoIndex = true
-	r, err := g.openRepoWith(ctx, ro)
-	if err != nil {
-		return err
-	}
-	lock, err := g.lock(ctx, r, exclusive, command)
-	if err != nil {
-		return err
-	}
-	err = fn(r)
-	if uerr := lock.Unlock(context.WithoutCancel(ctx)); uerr != nil && err == nil {
-		err = uerr
-	}
-	return err
-}

@@ -3,6 +3,7 @@ package crypto
 import (
 	"crypto/rand"
 	"fmt"
+	"runtime/debug"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -47,8 +48,19 @@ func DeriveKey(password string, salt []byte, p KDFParams) (*Key, error) {
 	raw := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, KeySize)
 	k := &Key{}
 	copy(k.Enc[:], raw)
+	if p.Memory >= releaseAboveKiB {
+		// Argon2id's block is garbage now. Collected and given back, it
+		// neither stays in the process's memory nor sets the collector's
+		// goal, which would let the command's own heap grow to twice it
+		// before the first collection.
+		debug.FreeOSMemory()
+	}
 	return k, nil
 }
+
+// releaseAboveKiB: DeriveKey returns memory to the system after
+// derivations that used this much or more.
+const releaseAboveKiB = 16 * 1024
 
 // NewSalt returns a random 32-byte salt.
 func NewSalt() ([]byte, error) {

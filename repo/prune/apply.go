@@ -16,14 +16,18 @@ import (
 const maxIndexBlobs = 1 << 16
 
 // apply carries out the plan in the order docs/design.md, "prune",
-// requires: new packs, new index files (the last one superseding every old
-// one), then removal of the old index files and packs. A kill before the
-// last index file is stored leaves the old index in force, and the new
-// packs are unindexed packs the next prune removes; a kill after it
-// leaves only files nothing refers to.
+// requires: new packs, whose entries go into new index files as the packs
+// are stored, then the entries of the kept packs, the last index file
+// superseding every old one, then removal of the old index files and
+// packs. A kill before the last index file is stored leaves the old index
+// in force; the new packs are either unindexed, and the next prune removes
+// them, or listed beside the old ones, second copies of blobs that the
+// next prune drops. A kill after it leaves only files nothing refers to.
 func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 	rep := p.rep
-	rp := p.r.NewRepacker()
+	w := p.r.NewIndexRewriter(maxIndexBlobs)
+	defer func() { rep.IndexFilesWritten = len(w.Written()) }()
+	rp := p.r.NewRepacker(w)
 	defer rp.Close()
 	var repacked, removed []pack.ID
 	for id, pi := range p.packs {
@@ -52,15 +56,14 @@ func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 			return err
 		}
 	}
-	newPacks, err := rp.Finish(ctx)
-	if err != nil {
+	if _, err := rp.Finish(ctx); err != nil {
 		return fmt.Errorf("prune: %w; nothing was deleted", err)
 	}
-	rep.PacksWritten = len(newPacks)
+	rep.PacksWritten = rp.Packs()
 	rep.BytesAfter += rp.Bytes()
 
 	p.progress("writing the new index")
-	if err := p.writeIndex(ctx, newPacks, oldIndex); err != nil {
+	if err := p.writeIndex(ctx, w, oldIndex); err != nil {
 		return fmt.Errorf("prune: writing the new index: %w; nothing was deleted", err)
 	}
 
@@ -126,18 +129,11 @@ func (p *plan) repackPack(ctx context.Context, rp *repo.Repacker, id pack.ID) er
 	return nil
 }
 
-// writeIndex writes the entries of the new packs and of the kept packs,
-// in files of at most maxIndexBlobs entries, the last of which supersedes
-// every old index file. Entries come from the index files themselves,
-// which keep what the in-memory index drops (RawLength).
-func (p *plan) writeIndex(ctx context.Context, newPacks []index.PackBlobs, oldIndex []pack.ID) error {
-	w := p.r.NewIndexRewriter(maxIndexBlobs)
-	defer func() { p.rep.IndexFilesWritten = len(w.Written()) }()
-	for _, pb := range newPacks {
-		if err := w.Add(ctx, pb); err != nil {
-			return err
-		}
-	}
+// writeIndex adds the entries of the kept packs to w, which holds those
+// of the new packs, and has it store the last file, which supersedes every
+// old index file. Entries come from the index files themselves, which
+// keep what the in-memory index drops (RawLength).
+func (p *plan) writeIndex(ctx context.Context, w *repo.IndexRewriter, oldIndex []pack.ID) error {
 	emitted := map[pack.ID]bool{}
 	var cur index.PackBlobs
 	flush := func() error {

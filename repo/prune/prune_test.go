@@ -99,7 +99,7 @@ func TestPruneRemovesUnindexedPacks(t *testing.T) {
 	h := newHistory(r, 20)
 	h.snapshot(t, hour(0), 0)
 	// A pack stored without an index file, as a killed backup leaves it.
-	rp := r.NewRepacker()
+	rp := r.NewRepacker(nil)
 	plain := []byte("orphan blob")
 	sealed := r.Key().Seal(nil, plain)
 	if err := rp.Add(ctx, pack.Blob{Type: pack.DataBlob, ID: r.Key().BlobID(plain), RawLength: uint32(len(plain))}, sealed); err != nil {
