@@ -8,7 +8,9 @@
 // runs the real binary on a copy: `strata forget` (the default policy),
 // `strata cat config` (the baseline: a process that only opens the
 // repository and loads its index), `strata prune --json` and `strata
-// check --read-data`, with wall seconds and peak RSS of each; restores
+// check --read-data`, with wall seconds and peak RSS of each (opened with
+// a key of cheap derivation, whose memory would otherwise set every
+// peak; the repository's own key's cost is measured apart); restores
 // every remaining snapshot's table with `strata dump` and compares it
 // byte for byte (SHA-256) with the export it was taken from; measures
 // the share of kept bytes held only as delta bases, what re-encoding
@@ -35,6 +37,7 @@ type config struct {
 	rate   float64
 	keep   string
 	build  string // internal: build the repository in this folder and exit
+	cheap  string // internal: swap the key of the repository in this folder and exit
 }
 
 func main() {
@@ -45,12 +48,16 @@ func main() {
 	flag.Float64Var(&c.rate, "rate", 0.002, "share of rows changed per hour")
 	flag.StringVar(&c.keep, "keep", "", "keep the built repository in `DIR` and reuse it on later runs with the same -hours, -size and -rate (default: build in a temporary folder, removed afterwards)")
 	flag.StringVar(&c.build, "build", "", "internal: build the repository in `DIR` (made by strata init) and exit")
+	flag.StringVar(&c.cheap, "cheap-key", "", "internal: give the repository in `DIR` a key of cheap derivation instead of its own, write its password to DIR.cheap-password and exit")
 	flag.Parse()
 	ctx := context.Background()
 	var err error
-	if c.build != "" {
+	switch {
+	case c.build != "":
 		err = build(ctx, c, c.build)
-	} else {
+	case c.cheap != "":
+		err = swapToCheapKey(ctx, c.cheap, c.cheap+".cheap-password")
+	default:
 		err = runBench(ctx, c)
 	}
 	if err != nil {
@@ -93,15 +100,32 @@ func runBench(ctx context.Context, c config) error {
 	env := append(os.Environ(), "STRATA_REPOSITORY="+work,
 		"STRATA_PASSWORD_FILE="+filepath.Join(builtDir, "password"), "STRATA_PASSWORD=", "STRATA_PASSWORD_COMMAND=",
 		"TZ=UTC", "GODEBUG=gctrace=1")
+	fmt.Println("strata cat config with the repository's key (Argon2id's default cost)")
+	defaultKey, err := command(env, nil, c.strata, "cat", "config")
+	if err != nil {
+		return err
+	}
+	// In a child, so that this process's peak, which every child's peak
+	// RSS starts from, stays small.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if _, err := command(os.Environ(), nil, self, "-cheap-key", work); err != nil {
+		return err
+	}
+	pw := work + ".cheap-password"
+	env = append(env, "STRATA_PASSWORD_FILE="+pw) // the last one counts
 	m, err := measure(c, env, work, b)
 	if err != nil {
 		return err
 	}
+	m.defaultKey = defaultKey
 	if err := verifyRestores(c, env, b, m); err != nil {
 		return err
 	}
 	fmt.Println("delta bases: reading the pruned repository in-process")
-	if m.deltas, err = analyseDeltas(ctx, work, filepath.Join(builtDir, "password")); err != nil {
+	if m.deltas, err = analyseDeltas(ctx, work, pw); err != nil {
 		return err
 	}
 	fmt.Printf("backing up the %d kept hours on their own\n", len(m.kept))
@@ -132,7 +156,7 @@ func ensureBuilt(c config, dir string) (*buildRecord, error) {
 		return nil, err
 	}
 	pw := filepath.Join(dir, "password")
-	if err := os.WriteFile(pw, []byte("bench\n"), 0o600); err != nil {
+	if err := os.WriteFile(pw, []byte(benchPassword+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	env := append(os.Environ(), "STRATA_REPOSITORY="+filepath.Join(dir, "repo"),

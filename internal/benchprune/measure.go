@@ -66,6 +66,7 @@ type measurement struct {
 	kept                         []snapshotInfo // after forget
 	expectedKept                 int
 	forget, baseline, prune, chk run
+	defaultKey                   run // cat config with the default key derivation
 	forgetRep                    forgetReport
 	pruneRep                     pruneReport
 	restored                     int

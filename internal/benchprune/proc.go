@@ -19,9 +19,11 @@ import (
 // repository is built by another child (-build). With GODEBUG=gctrace=1
 // in its environment, LiveMiB is the largest heap the Go runtime found
 // live at the end of a collection after the first, and GCs how many ran.
-// The first collection of a strata command runs inside key derivation,
-// whose Argon2id block (64 MiB) is live then and garbage right after;
-// RSS also holds garbage not yet collected and memory not yet returned.
+// With the default key the first collection of a strata command runs
+// inside key derivation, whose Argon2id block (64 MiB) is live then and
+// garbage right after; with a cheap key it comes early, at a heap of a
+// few MiB. RSS also holds garbage not yet collected and memory not yet
+// returned.
 type run struct {
 	Seconds float64
 	RSSKiB  int64

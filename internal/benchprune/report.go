@@ -42,10 +42,12 @@ func report(b *buildRecord, m *measurement) {
 
 	fmt.Printf("\n== forget, baseline, prune, check (real binary, child processes)\n")
 	fmt.Printf("(live heap: the largest heap live at the end of a garbage collection after key derivation's)\n")
-	fmt.Printf("%-44s %8s %10s %10s %4s\n", "run", "seconds", "peak RSS", "live heap", "GCs")
+	fmt.Printf("%-52s %8s %10s %10s %4s\n", "run", "seconds", "peak RSS", "live heap", "GCs")
 	row := func(name string, r run) {
-		fmt.Printf("%-44s %8.2f %6.1f MiB %6d MiB %4d\n", name, r.Seconds, r.mib(), r.LiveMiB, r.GCs)
+		fmt.Printf("%-52s %8.2f %6.1f MiB %6d MiB %4d\n", name, r.Seconds, r.mib(), r.LiveMiB, r.GCs)
 	}
+	row("cat config, the repository's key (Argon2id 64 MiB)", m.defaultKey)
+	fmt.Printf("-- the rows below open the repository with a key of cheap derivation:\n")
 	row(fmt.Sprintf("forget (default policy): %d -> %d snapshots", m.snapsBefore, len(m.kept)), m.forget)
 	row("cat config (open, load the index: baseline)", m.baseline)
 	row("prune", m.prune)
