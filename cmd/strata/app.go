@@ -36,8 +36,23 @@ func run(ctx context.Context, args []string, e *env) int {
 	var status *exitStatus
 	if err != nil && !errors.As(err, &status) && !errors.Is(err, syscall.EPIPE) {
 		fmt.Fprintf(e.stderr, "strata: %v\n", err)
+		if advice := errorAdvice(err); advice != "" {
+			fmt.Fprintf(e.stderr, "strata: %s\n", advice)
+		}
 	}
 	return exitCode(err)
+}
+
+// errorAdvice says what to do about errors whose message alone does not.
+func errorAdvice(err error) string {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return "the disk is full. strata stores each file under a temporary name and renames it into " +
+			"place when complete, and a snapshot only after its data and index, so the repository is " +
+			"consistent (strata check confirms it); what an interrupted backup stored is reused by the next " +
+			"backup or removed by prune. Free some space (strata forget, then strata prune, which needs " +
+			"room for its new index and repacked packs) and run the command again."
+	}
+	return ""
 }
 
 func newApp(g *globals) *cli.App {

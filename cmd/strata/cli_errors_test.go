@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"strata/repo"
+	"strata/repo/backend/faulty"
 	"strata/repo/backend/local"
 	"strata/repo/crypto"
 )
@@ -227,5 +228,15 @@ func TestCheckFindsFlippedByteInPack(t *testing.T) {
 	}
 	if blobs, _ := detail["Blobs"].([]any); len(blobs) != 1 {
 		t.Errorf("finding's blobs = %v, want the one damaged blob", detail["Blobs"])
+	}
+}
+
+func TestDiskFullAdvice(t *testing.T) {
+	err := fmt.Errorf("storing stdin: writing pack 1f2e: %w", faulty.ErrDiskFull)
+	if advice := errorAdvice(err); !strings.Contains(advice, "disk is full") || !strings.Contains(advice, "strata prune") {
+		t.Errorf("advice for %v = %q", err, advice)
+	}
+	if advice := errorAdvice(fmt.Errorf("reading stdin: %w", os.ErrClosed)); advice != "" {
+		t.Errorf("advice for an unrelated error: %q", advice)
 	}
 }

@@ -100,8 +100,12 @@ func BackupStream(ctx context.Context, r Repository, rd io.Reader, name string, 
 	// Standard input is usually a database dump: cut it like a table, at
 	// line ends, with small chunks (docs/design.md, "Defaults").
 	content, size, err := a.pipe.SaveStream(ctx, rd, r.Config().TableChunkParams(), nil)
+	storeErr := a.pipe.Err()
 	a.pipe.Close()
 	if err != nil {
+		if storeErr != nil {
+			return nil, fmt.Errorf("storing stdin: %w", err)
+		}
 		return nil, fmt.Errorf("reading stdin: %w", err)
 	}
 	node := repo.Node{Name: name, Kind: repo.NodeStream, Mode: 0o600, ModTime: a.snapshotTime(), Size: size, Content: content}

@@ -113,6 +113,9 @@ func (b backupBase) withFault(t *testing.T, onDisk bool, inject func(*faulty.Bac
 		if !fileName.MatchString(err.Error()) {
 			t.Errorf("the error names no repository file: %v", err)
 		}
+		if strings.Contains(err.Error(), "reading stdin") {
+			t.Errorf("a failed write to the repository is reported as reading stdin: %v", err)
+		}
 		if sns, lerr := repotest.Reopen(t, be).Snapshots(ctx); lerr != nil || len(sns) != 1 {
 			t.Errorf("after the failed backup: %d snapshots (%v), want the first only", len(sns), lerr)
 		}
