@@ -69,7 +69,7 @@ type Lock struct {
 }
 
 // Lock takes a shared lock (backup, restore, check) or an exclusive one
-// (prune). Stale locks are ignored with a notice. It fails with ErrLocked,
+// (prune). Stale locks are removed with a notice. It fails with ErrLocked,
 // naming the holder, when a live lock conflicts.
 func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (*Lock, error) {
 	host, _ := os.Hostname()
@@ -122,13 +122,7 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 			continue
 		}
 		if reason := l.staleReason(r.opts.Now(), host); reason != "" {
-			r.mu.Lock()
-			seen := r.staleNoticed[l.ID]
-			r.staleNoticed[l.ID] = true
-			r.mu.Unlock()
-			if !seen {
-				r.Notify("ignoring stale %v: %s (`strata unlock` removes it)", l, reason)
-			}
+			r.removeStaleLock(ctx, l, reason)
 			continue
 		}
 		if exclusive || l.Exclusive {
@@ -136,6 +130,26 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 		}
 	}
 	return nil
+}
+
+// removeStaleLock deletes a lock that no longer counts, so that locks do
+// not outlive their holders, and says so once. A stale lock that cannot
+// be removed is only ignored.
+func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason string) {
+	r.mu.Lock()
+	seen := r.staleNoticed[l.ID]
+	r.staleNoticed[l.ID] = true
+	r.mu.Unlock()
+	if seen {
+		return
+	}
+	err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: l.ID.String()})
+	switch {
+	case err == nil || errors.Is(err, backend.ErrNotExist):
+		r.Notify("removed stale %v: %s", l, reason)
+	default:
+		r.Notify("ignoring stale %v: %s (removing it failed: %v; `strata unlock` removes it)", l, reason, err)
+	}
 }
 
 // Locks lists every lock file. Unreadable lock files are skipped with a

@@ -48,7 +48,7 @@ func TestLocks(t *testing.T) {
 	}
 }
 
-func TestStaleLocksAreIgnored(t *testing.T) {
+func TestStaleLocksAreRemoved(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(o *repo.Options)
@@ -81,12 +81,12 @@ func TestStaleLocksAreIgnored(t *testing.T) {
 			if err != nil {
 				t.Fatalf("stale lock blocks: %v", err)
 			}
-			if len(notices) == 0 || !strings.Contains(notices[0], "stale") {
-				t.Errorf("no notice about the stale lock: %q", notices)
+			if len(notices) == 0 || !strings.Contains(notices[0], "removed stale") {
+				t.Errorf("no notice about removing the stale lock: %q", notices)
 			}
-			removed, err := r.RemoveLocks(ctx, false)
-			if err != nil || len(removed) != 1 {
-				t.Errorf("unlock removed %d locks (%v), want the stale one", len(removed), err)
+			locks, err := r.Locks(ctx)
+			if err != nil || len(locks) != 1 || locks[0].Command != "prune" || locks[0].Time.Before(time.Now().Add(-time.Minute)) {
+				t.Errorf("locks after taking one beside a stale one: %+v (%v), want only the new one", locks, err)
 			}
 			_ = l.Unlock(ctx)
 		})

@@ -248,13 +248,7 @@ func TestUnlock(t *testing.T) {
 		t.Fatalf("%d lock files, want 1", n)
 	}
 
-	// Commands ignore it with a notice.
-	c.stdin = []byte("data\n")
-	_, errOut := c.code(exitOK, "backup", "--stdin")
-	if !strings.Contains(errOut, "notice: ignoring stale exclusive lock") || !strings.Contains(errOut, "lease expired") || !strings.Contains(errOut, "stale-test") {
-		t.Errorf("backup with a stale lock: stderr %q, want a notice naming it", errOut)
-	}
-
+	// unlock removes it without taking a lock.
 	out, errOut := c.code(exitOK, "unlock")
 	if out != "1 locks removed\n" || !strings.Contains(errOut, "removed exclusive lock") || !strings.Contains(errOut, "stale-test") {
 		t.Errorf("unlock: stdout %q, stderr %q", out, errOut)
@@ -281,5 +275,29 @@ func TestUnlock(t *testing.T) {
 	}
 	if out, errOut := c.code(exitOK, "-q", "unlock"); out != "0 locks removed\n" || errOut != "" {
 		t.Errorf("unlock -q: stdout %q, stderr %q", out, errOut)
+	}
+}
+
+func TestStaleLockRemovedByNextCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	ctx := context.Background()
+	old := c.openAPI(repo.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }, LockLease: time.Minute})
+	stale, err := old.Lock(ctx, true, "stale-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stale.Unlock(ctx) })
+
+	c.stdin = []byte("data\n")
+	_, errOut := c.code(exitOK, "backup", "--stdin")
+	if !strings.Contains(errOut, "notice: removed stale exclusive lock") || !strings.Contains(errOut, "lease expired") || !strings.Contains(errOut, "stale-test") {
+		t.Errorf("backup with a stale lock: stderr %q, want a notice naming it", errOut)
+	}
+	if n := len(c.files("locks")); n != 0 {
+		t.Errorf("%d lock files after the backup, want 0", n)
+	}
+	if _, errOut := c.code(exitOK, "snapshots"); strings.Contains(errOut, "stale") {
+		t.Errorf("the next command still sees a stale lock: %q", errOut)
 	}
 }
