@@ -22,7 +22,7 @@ FUZZ_TARGETS := \
 	./repo/retention:FuzzDecodePolicy:100000x \
 	./dbexport:FuzzUnescape:100000x \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
-	./chunk:FuzzChunker:500x
+	./chunk:FuzzChunker:5000x
 
 .PHONY: all build test vet unit fuzz test-faults bench bench-db bench-prune demo clean db-servers
 
