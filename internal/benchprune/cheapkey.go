@@ -15,7 +15,7 @@ const benchPassword = "bench"
 
 // swapToCheapKey replaces the key of the repository copy in dir by one
 // with a cheap key derivation and writes its password to pwFile.
-// With the default key, Argon2id's 64 MiB block sets the peak RSS of
+// With the default key, Argon2id's block sets the peak RSS of
 // every command that opens the repository, which would hide what forget
 // and prune need themselves; the default key's cost is measured apart.
 func swapToCheapKey(ctx context.Context, dir, pwFile string) error {

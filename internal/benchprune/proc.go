@@ -20,7 +20,7 @@ import (
 // in its environment, LiveMiB is the largest heap the Go runtime found
 // live at the end of a collection after the first, and GCs how many ran.
 // With the default key the first collection of a strata command runs
-// inside key derivation, whose Argon2id block (64 MiB) is live then and
+// inside key derivation, whose Argon2id block (32 or 64 MiB) is live then and
 // garbage right after; with a cheap key it comes early, at a heap of a
 // few MiB. RSS also holds garbage not yet collected and memory not yet
 // returned.

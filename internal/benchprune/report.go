@@ -46,7 +46,7 @@ func report(b *buildRecord, m *measurement) {
 	row := func(name string, r run) {
 		fmt.Printf("%-52s %8.2f %6.1f MiB %6d MiB %4d\n", name, r.Seconds, r.mib(), r.LiveMiB, r.GCs)
 	}
-	row("cat config, the repository's key (Argon2id 64 MiB)", m.defaultKey)
+	row("cat config, the repository's key (Argon2id)", m.defaultKey)
 	fmt.Printf("-- the rows below open the repository with a key of cheap derivation:\n")
 	row(fmt.Sprintf("forget (default policy): %d -> %d snapshots", m.snapsBefore, len(m.kept)), m.forget)
 	row("cat config (open, load the index: baseline)", m.baseline)
