@@ -69,7 +69,8 @@ type Lock struct {
 }
 
 // Lock takes a shared lock (backup, restore, check) or an exclusive one
-// (prune). Stale locks are removed with a notice. It fails with ErrLocked,
+// (prune). Stale locks are ignored with a notice, and removed when their
+// lease ran out more than a lease ago. It fails with ErrLocked,
 // naming the holder, when a live lock conflicts.
 func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (*Lock, error) {
 	host, _ := os.Hostname()
@@ -132,15 +133,24 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 	return nil
 }
 
-// removeStaleLock deletes a lock that no longer counts, so that locks do
-// not outlive their holders, and says so once. A stale lock that cannot
-// be removed is only ignored.
+// removeStaleLock deletes a lock whose lease ran out more than a lease
+// ago, so that locks do not outlive their holders, and says so once.
+// Other stale locks (a process this host no longer runs, or a lease just
+// past) are only ignored: a host of the same name in another PID
+// namespace, or a clock a little ahead, could be wrong about them, and
+// deleting a live lock would let other hosts in too. A stale lock that
+// cannot be removed is ignored as well.
 func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason string) {
 	r.mu.Lock()
 	seen := r.staleNoticed[l.ID]
 	r.staleNoticed[l.ID] = true
 	r.mu.Unlock()
 	if seen {
+		return
+	}
+	lease := time.Duration(l.Lease * float64(time.Second))
+	if !r.opts.Now().After(l.Time.Add(2 * lease)) {
+		r.Notify("ignoring stale %v: %s (`strata unlock` removes it)", l, reason)
 		return
 	}
 	err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: l.ID.String()})

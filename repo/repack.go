@@ -65,7 +65,10 @@ func (rp *Repacker) store(ctx context.Context, op *openPack) error {
 	rp.bytes += size
 	rp.stored++
 	if rp.index != nil {
-		return rp.index.Add(ctx, index.PackBlobs{PackID: id, Blobs: blobs})
+		if err := rp.index.Add(ctx, index.PackBlobs{PackID: id, Blobs: blobs}); err != nil {
+			return fmt.Errorf("writing an index file for the new pack %s: %w", id.Short(), err)
+		}
+		return nil
 	}
 	rp.packs = append(rp.packs, index.PackBlobs{PackID: id, Blobs: blobs})
 	return nil

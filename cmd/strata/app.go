@@ -45,8 +45,8 @@ func run(ctx context.Context, args []string, e *env) int {
 
 // errorAdvice says what to do about errors whose message alone does not.
 func errorAdvice(err error) string {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return "the disk is full. strata stores each file under a temporary name and renames it into " +
+	if errors.Is(err, backend.ErrFull) {
+		return "the repository's disk is full. strata stores each file under a temporary name and renames it into " +
 			"place when complete, and a snapshot only after its data and index, so the repository is " +
 			"consistent (strata check confirms it); what an interrupted backup stored is reused by the next " +
 			"backup or removed by prune. Free some space (strata forget, then strata prune, which needs " +

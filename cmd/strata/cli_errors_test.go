@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"strata/repo"
@@ -235,6 +236,11 @@ func TestDiskFullAdvice(t *testing.T) {
 	err := fmt.Errorf("storing stdin: writing pack 1f2e: %w", faulty.ErrDiskFull)
 	if advice := errorAdvice(err); !strings.Contains(advice, "disk is full") || !strings.Contains(advice, "strata prune") {
 		t.Errorf("advice for %v = %q", err, advice)
+	}
+	// A full disk elsewhere (a restore's target, a dump's output) is not
+	// the repository's.
+	if advice := errorAdvice(fmt.Errorf("restoring /srv/x: %w", syscall.ENOSPC)); advice != "" {
+		t.Errorf("advice for a full restore target: %q", advice)
 	}
 	if advice := errorAdvice(fmt.Errorf("reading stdin: %w", os.ErrClosed)); advice != "" {
 		t.Errorf("advice for an unrelated error: %q", advice)

@@ -365,7 +365,7 @@ func (k *killRig) lockLeft(pid int) bool {
 
 // checkAfterKill runs `check --read-data` after a kill and returns its
 // output: it must find no error (unreferenced packs are only a notice),
-// and it must remove the lock of the killed process by itself, with a
+// and it must ignore the lock of the killed process by itself, with a
 // notice.
 func (k *killRig) checkAfterKill(round int, res killResult) string {
 	k.t.Helper()
@@ -375,8 +375,8 @@ func (k *killRig) checkAfterKill(round int, res killResult) string {
 	}
 	if res.lockLeft {
 		notice := fmt.Sprintf("process %d is gone", res.pid)
-		if !strings.Contains(errOut, "notice: removed stale") || !strings.Contains(errOut, notice) {
-			k.t.Errorf("round %d: the killed process's lock is not removed with a notice (%q):\n%s", round, notice, errOut)
+		if !strings.Contains(errOut, "notice: ignoring stale") || !strings.Contains(errOut, notice) {
+			k.t.Errorf("round %d: the killed process's lock is not ignored with a notice (%q):\n%s", round, notice, errOut)
 		}
 	}
 	return out

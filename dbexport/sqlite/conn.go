@@ -104,13 +104,21 @@ func (c *conn) query(ctx context.Context, sql string, fn func(*row) error) error
 	defer sqlite3.Xsqlite3_finalize(c.tls, stmt)
 	// sqlite3_interrupt may be called from any goroutine; it gets a TLS
 	// of its own because c.tls is in use by the running statement.
+	// The query waits for an interrupt that has started, so that the
+	// connection is never closed under it.
 	db := c.db
+	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
+		defer close(interrupted)
 		tls := libc.NewTLS()
 		sqlite3.Xsqlite3_interrupt(tls, db)
 		tls.Close()
 	})
-	defer stop()
+	defer func() {
+		if !stop() {
+			<-interrupted
+		}
+	}()
 	r := &row{tls: c.tls, stmt: stmt, n: int(sqlite3.Xsqlite3_column_count(c.tls, stmt))}
 	for {
 		switch rc := sqlite3.Xsqlite3_step(c.tls, stmt); rc {

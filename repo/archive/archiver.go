@@ -103,7 +103,7 @@ func BackupStream(ctx context.Context, r Repository, rd io.Reader, name string, 
 	storeErr := a.pipe.Err()
 	a.pipe.Close()
 	if err != nil {
-		if storeErr != nil {
+		if storeErr != nil && errors.Is(err, storeErr) {
 			return nil, fmt.Errorf("storing stdin: %w", err)
 		}
 		return nil, fmt.Errorf("reading stdin: %w", err)

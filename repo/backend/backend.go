@@ -89,6 +89,9 @@ var (
 	ErrExists = errors.New("file already exists")
 	// ErrRange: a ranged Load asked for bytes past the end of the file.
 	ErrRange = errors.New("read past end of file")
+	// ErrFull: Save failed because the storage has no room left (a full
+	// disk or quota); the error wraps the system's own too.
+	ErrFull = errors.New("the repository's storage is full")
 )
 
 // The contract below holds for every backend; backendtest.Run checks it.

@@ -26,9 +26,13 @@ const maxIndexBlobs = 1 << 16
 func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 	rep := p.rep
 	w := p.r.NewIndexRewriter(maxIndexBlobs)
-	defer func() { rep.IndexFilesWritten = len(w.Written()) }()
 	rp := p.r.NewRepacker(w)
 	defer rp.Close()
+	// Also after an error, the report says what was written.
+	defer func() {
+		rep.IndexFilesWritten = len(w.Written())
+		rep.PacksWritten = rp.Packs()
+	}()
 	var repacked, removed []pack.ID
 	for id, pi := range p.packs {
 		switch pi.action {
@@ -59,7 +63,6 @@ func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 	if _, err := rp.Finish(ctx); err != nil {
 		return fmt.Errorf("prune: %w; nothing was deleted", err)
 	}
-	rep.PacksWritten = rp.Packs()
 	rep.BytesAfter += rp.Bytes()
 
 	p.progress("writing the new index")

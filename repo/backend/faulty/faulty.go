@@ -11,8 +11,8 @@ import (
 )
 
 // ErrDiskFull is the error a full local disk gives (it wraps
-// syscall.ENOSPC), for FailSaveAfter and ShortWrite.
-var ErrDiskFull = fmt.Errorf("injected fault: %w", syscall.ENOSPC)
+// backend.ErrFull and syscall.ENOSPC), for FailSaveAfter and ShortWrite.
+var ErrDiskFull = fmt.Errorf("injected fault: %w: %w", backend.ErrFull, syscall.ENOSPC)
 
 // Backend is a backend.Storage that injects faults into the calls it
 // passes to an inner storage. Faults may be set and cleared while calls

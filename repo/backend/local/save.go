@@ -32,6 +32,11 @@ const tmpPrefix = ".tmp-"
 // is checked between steps and while copying; once step 3 is done the file
 // is saved, and Save finishes step 4 whatever ctx says.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd io.Reader) (err error) {
+	defer func() {
+		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+			err = fmt.Errorf("%w: %w", backend.ErrFull, err)
+		}
+	}()
 	if err := h.Valid(); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
