@@ -1,9 +1,11 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"strata/index"
 	"strata/pack"
@@ -43,8 +45,13 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 		}
 	}
 	if !base.IsNull() && base != id && t == pack.DataBlob && r.deltaDepth(base) < r.cfg.MaxDeltaDepth {
+		// A backup reads each chain once: its links go through pooled
+		// buffers and stay out of the cache.
+		buf := getPlainBuf()
 		var err error
-		if basePlain, err = r.LoadBlob(ctx, base); err != nil {
+		basePlain, err = r.loadBlob(ctx, base, 0, (*buf)[:0], false)
+		defer putPlainBuf(buf, basePlain)
+		if err != nil {
 			r.Notify("storing blob %s without delta: base %s: %v", id.Short(), base.Short(), err)
 			basePlain = nil
 		}
@@ -131,16 +138,15 @@ func (r *Repository) HasBlob(id pack.ID) bool { return r.idx.Has(id) }
 // verifies it against its ID. When a copy is damaged, other copies are
 // tried before failing.
 func (r *Repository) LoadBlob(ctx context.Context, id pack.ID) ([]byte, error) {
-	return r.loadBlob(ctx, id, 0)
+	return r.loadBlob(ctx, id, 0, nil, true)
 }
 
-func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int) ([]byte, error) {
+// loadBlob appends the plaintext of id to dst. Bases of delta blobs are
+// decoded into pooled buffers; with cache set, they are kept in the blob
+// cache too, for loads of other links of the same chain.
+func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int, dst []byte, cache bool) ([]byte, error) {
 	if plain, ok := r.cache.get(id); ok {
-		if depth == 0 {
-			// The caller owns what LoadBlob returns; the cache keeps its own.
-			return append([]byte(nil), plain...), nil
-		}
-		return plain, nil
+		return append(dst, plain...), nil
 	}
 	if depth > maxChainWalk {
 		return nil, fmt.Errorf("blob %s: %w: delta chain longer than %d (cycle?)", id, ErrDamaged, maxChainWalk)
@@ -151,10 +157,10 @@ func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int) ([]byt
 	}
 	var errs []error
 	for _, loc := range locs {
-		plain, err := r.loadFrom(ctx, id, loc, depth)
+		plain, err := r.loadFrom(ctx, id, loc, depth, dst, cache)
 		if err == nil {
-			if depth > 0 {
-				r.cache.put(id, plain)
+			if depth > 0 && cache {
+				r.cache.put(id, bytes.Clone(plain[len(dst):]))
 			}
 			return plain, nil
 		}
@@ -166,7 +172,7 @@ func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int) ([]byt
 	return nil, errors.Join(errs...)
 }
 
-func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Location, depth int) ([]byte, error) {
+func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Location, depth int, dst []byte, cache bool) ([]byte, error) {
 	h := backend.Handle{Type: backend.PackFile, Name: loc.Pack.String()}
 	sealed, err := r.be.Load(ctx, h, int64(loc.Offset), int64(loc.Length))
 	if err != nil {
@@ -174,7 +180,10 @@ func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Locatio
 	}
 	var base []byte
 	if loc.Compression == pack.Delta {
-		if base, err = r.loadBlob(ctx, loc.Base, depth+1); err != nil {
+		buf := getPlainBuf()
+		base, err = r.loadBlob(ctx, loc.Base, depth+1, (*buf)[:0], cache)
+		defer putPlainBuf(buf, base)
+		if err != nil {
 			return nil, fmt.Errorf("blob %s in pack %s: base: %w", id, loc.Pack, err)
 		}
 	}
@@ -184,12 +193,31 @@ func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Locatio
 	if b.Compression == pack.Raw && int(b.Length) >= r.key.Overhead() {
 		b.RawLength = b.Length - uint32(r.key.Overhead())
 	}
-	plain, err := r.dec.Decode(nil, sealed, b, base)
+	plain, err := r.dec.Decode(dst, sealed, b, base)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s in pack %s: %w: %v", id, loc.Pack, ErrDamaged, err)
 	}
-	if r.key.BlobID(plain) != id {
+	if r.key.BlobID(plain[len(dst):]) != id {
 		return nil, fmt.Errorf("blob %s in pack %s: %w: content does not match its ID", id, loc.Pack, ErrDamaged)
 	}
 	return plain, nil
+}
+
+// plainPool recycles the buffers of delta bases, which are needed only
+// while the next link of their chain is decoded. Fresh memory is costly:
+// every 64 KiB chunk decoded into a new allocation is cleared first.
+var plainPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, 64<<10)
+	return &b
+}}
+
+func getPlainBuf() *[]byte { return plainPool.Get().(*[]byte) }
+
+// putPlainBuf returns buf to the pool, keeping the larger of its own
+// backing array and used's (what was appended to it).
+func putPlainBuf(buf *[]byte, used []byte) {
+	if cap(used) > cap(*buf) {
+		*buf = used[:0]
+	}
+	plainPool.Put(buf)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand"
 	"strings"
+	"sync"
 	"testing"
 
 	"strata/index"
@@ -152,6 +153,69 @@ func TestDeltaChainDepthIsBounded(t *testing.T) {
 		if d := depthOf(r, id); d > 3 {
 			t.Errorf("blob %d has a chain of %d deltas, more than the limit 3", i, d)
 		}
+	}
+}
+
+// Delta bases are decoded into pooled buffers that many savers share:
+// chains saved side by side, each link against the one before, must all
+// load back exactly, whether the loads share a cache or not.
+func TestDeltaChainsSavedConcurrentlyLoadBack(t *testing.T) {
+	r, be := repotest.New(t)
+	const chains, links = 6, 12
+	want := make([][][]byte, chains)
+	ids := make([][]pack.ID, chains)
+	data := make([][]byte, chains)
+	for c := range chains {
+		data[c] = csvChunk(int64(100+c), 800)
+	}
+	// Round i saves link i of every chain side by side, each against
+	// link i-1, which the previous round's flush put in the index.
+	for i := range links {
+		var wg sync.WaitGroup
+		errs := make([]error, chains)
+		for c := range chains {
+			wg.Go(func() {
+				d := bytes.Replace(data[c], []byte(fmt.Sprintf("\n%d\t", 10*i+c)), []byte(fmt.Sprintf("\n%d\tchanged %d\t", 10*i+c, i)), 1)
+				d = append(d, fmt.Sprintf("%d\tchain %d link %d\n", 900000+i, c, i)...)
+				prev := pack.ID{}
+				if i > 0 {
+					prev = ids[c][i-1]
+				}
+				res, err := r.SaveBlob(ctx, pack.DataBlob, d, prev)
+				if err == nil && i > 0 && res.Compression != pack.Delta {
+					err = fmt.Errorf("chain %d link %d stored as %v, want delta", c, i, res.Compression)
+				}
+				errs[c] = err
+				data[c] = d
+				want[c] = append(want[c], d)
+				ids[c] = append(ids[c], res.ID)
+			})
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, loader := range []*repo.Repository{r, repotest.Reopen(t, be)} {
+		var lwg sync.WaitGroup
+		for c := range chains {
+			lwg.Go(func() {
+				for i := links - 1; i >= 0; i-- {
+					got, err := loader.LoadBlob(ctx, ids[c][i])
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if !bytes.Equal(got, want[c][i]) {
+						t.Errorf("chain %d link %d (depth %d) loads %d bytes that differ from the %d saved", c, i, depthOf(loader, ids[c][i]), len(got), len(want[c][i]))
+					}
+				}
+			})
+		}
+		lwg.Wait()
 	}
 }
 
