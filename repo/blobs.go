@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -141,11 +140,16 @@ func (r *Repository) LoadBlob(ctx context.Context, id pack.ID) ([]byte, error) {
 	return r.loadBlob(ctx, id, 0, nil, true)
 }
 
-// loadBlob appends the plaintext of id to dst. Bases of delta blobs are
-// decoded into pooled buffers; with cache set, they are kept in the blob
-// cache too, for loads of other links of the same chain.
+// loadBlob appends the plaintext of id to dst. With cache set, the bases
+// of delta blobs are kept in the blob cache, for loads of other links of
+// the same chain (a restore); without, they are decoded into pooled
+// buffers (a backup, which reads each chain once).
 func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int, dst []byte, cache bool) ([]byte, error) {
 	if plain, ok := r.cache.get(id); ok {
+		if cache && depth > 0 {
+			// A base is only read: the cached copy serves as it is.
+			return plain, nil
+		}
 		return append(dst, plain...), nil
 	}
 	if depth > maxChainWalk {
@@ -160,7 +164,8 @@ func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int, dst []
 		plain, err := r.loadFrom(ctx, id, loc, depth, dst, cache)
 		if err == nil {
 			if depth > 0 && cache {
-				r.cache.put(id, bytes.Clone(plain[len(dst):]))
+				// loadFrom decoded it into new memory (dst is nil).
+				r.cache.put(id, plain)
 			}
 			return plain, nil
 		}
@@ -180,9 +185,13 @@ func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Locatio
 	}
 	var base []byte
 	if loc.Compression == pack.Delta {
-		buf := getPlainBuf()
-		base, err = r.loadBlob(ctx, loc.Base, depth+1, (*buf)[:0], cache)
-		defer putPlainBuf(buf, base)
+		if cache {
+			base, err = r.loadBlob(ctx, loc.Base, depth+1, nil, true)
+		} else {
+			buf := getPlainBuf()
+			base, err = r.loadBlob(ctx, loc.Base, depth+1, (*buf)[:0], false)
+			defer putPlainBuf(buf, base)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("blob %s in pack %s: base: %w", id, loc.Pack, err)
 		}
