@@ -18,14 +18,12 @@ type Repacker struct {
 	r      *Repository
 	open   map[pack.BlobType]*openPack
 	index  *IndexRewriter
-	packs  []index.PackBlobs // when index is nil
 	stored int
 	bytes  int64 // size of the packs stored so far
 }
 
 // NewRepacker returns a Repacker that writes packs of the configured size
-// and adds their entries to w. With a nil w, Finish returns the entries
-// instead, and no index file names the packs.
+// and adds their entries to w.
 func (r *Repository) NewRepacker(w *IndexRewriter) *Repacker {
 	return &Repacker{r: r, open: map[pack.BlobType]*openPack{}, index: w}
 }
@@ -64,26 +62,21 @@ func (rp *Repacker) store(ctx context.Context, op *openPack) error {
 	}
 	rp.bytes += size
 	rp.stored++
-	if rp.index != nil {
-		if err := rp.index.Add(ctx, index.PackBlobs{PackID: id, Blobs: blobs}); err != nil {
-			return fmt.Errorf("writing an index file for the new pack %s: %w", id.Short(), err)
-		}
-		return nil
+	if err := rp.index.Add(ctx, index.PackBlobs{PackID: id, Blobs: blobs}); err != nil {
+		return fmt.Errorf("writing an index file for the new pack %s: %w", id.Short(), err)
 	}
-	rp.packs = append(rp.packs, index.PackBlobs{PackID: id, Blobs: blobs})
 	return nil
 }
 
-// Finish stores the packs still open. Without an IndexRewriter it returns
-// every pack written, with the entries an index file needs.
-func (rp *Repacker) Finish(ctx context.Context) ([]index.PackBlobs, error) {
+// Finish stores the packs still open.
+func (rp *Repacker) Finish(ctx context.Context) error {
 	for t, op := range rp.open {
 		delete(rp.open, t)
 		if err := rp.store(ctx, op); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return rp.packs, nil
+	return nil
 }
 
 // Packs returns the number of packs stored so far.

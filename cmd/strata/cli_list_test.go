@@ -231,19 +231,25 @@ func TestSnapshotsFilters(t *testing.T) {
 	}
 }
 
+// staleLock leaves an exclusive lock whose one-minute lease ran out an
+// hour ago, as a process that did not unlock does. Its refresh loop is
+// stopped at the end of the test.
+func (c *tcli) staleLock(command string) {
+	c.t.Helper()
+	ctx := context.Background()
+	old := c.openAPI(repo.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }, LockLease: time.Minute})
+	stale, err := old.Lock(ctx, true, command)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { _ = stale.Unlock(ctx) })
+}
+
 func TestUnlock(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
 	ctx := context.Background()
-
-	// A lock whose lease ran out an hour ago, left by a process that
-	// did not unlock. Its refresh loop is stopped at the end.
-	old := c.openAPI(repo.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }, LockLease: time.Minute})
-	stale, err := old.Lock(ctx, true, "stale-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stale.Unlock(ctx) })
+	c.staleLock("stale-test")
 	if n := len(c.files("locks")); n != 1 {
 		t.Fatalf("%d lock files, want 1", n)
 	}
@@ -281,13 +287,7 @@ func TestUnlock(t *testing.T) {
 func TestStaleLockRemovedByNextCommand(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
-	ctx := context.Background()
-	old := c.openAPI(repo.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }, LockLease: time.Minute})
-	stale, err := old.Lock(ctx, true, "stale-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stale.Unlock(ctx) })
+	c.staleLock("stale-test")
 
 	c.stdin = []byte("data\n")
 	_, errOut := c.code(exitOK, "backup", "--stdin")

@@ -60,7 +60,7 @@ func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 			return err
 		}
 	}
-	if _, err := rp.Finish(ctx); err != nil {
+	if err := rp.Finish(ctx); err != nil {
 		return fmt.Errorf("prune: %w; nothing was deleted", err)
 	}
 	rep.BytesAfter += rp.Bytes()

@@ -98,17 +98,19 @@ func TestPruneRemovesUnindexedPacks(t *testing.T) {
 	r, be := repotest.New(t)
 	h := newHistory(r, 20)
 	h.snapshot(t, hour(0), 0)
-	// A pack stored without an index file, as a killed backup leaves it.
-	rp := r.NewRepacker(nil)
+	// A pack stored without an index file, as a killed backup leaves it:
+	// its entries stay pending in a rewriter that never stores them.
+	w := r.NewIndexRewriter(1 << 16)
+	rp := r.NewRepacker(w)
 	plain := []byte("orphan blob")
 	sealed := r.Key().Seal(nil, plain)
 	if err := rp.Add(ctx, pack.Blob{Type: pack.DataBlob, ID: r.Key().BlobID(plain), RawLength: uint32(len(plain))}, sealed); err != nil {
 		t.Fatal(err)
 	}
-	orphans, err := rp.Finish(ctx)
-	if err != nil {
+	if err := rp.Finish(ctx); err != nil {
 		t.Fatal(err)
 	}
+	orphans := w.TakePending()
 	rep, err := prune.Run(ctx, repotest.Reopen(t, be), prune.Options{MaxUnused: prune.DefaultMaxUnused})
 	if err != nil {
 		t.Fatal(err)
