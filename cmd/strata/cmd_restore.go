@@ -18,6 +18,9 @@ func cmdRestore(g *globals) *cli.Command {
 	var (
 		target    string
 		includes  cli.StringSlice
+		excludes  cli.StringSlice
+		iincludes cli.StringSlice
+		iexcludes cli.StringSlice
 		overwrite bool
 		db        dbOptions
 		tables    cli.StringSlice
@@ -38,6 +41,13 @@ func cmdRestore(g *globals) *cli.Command {
 or its tables into the database --db. Every blob is verified; a file
 appears under its name only when all of it was restored.
 
+--include and --exclude take patterns as restic's do: a pattern that starts
+with "/" matches the whole snapshot path ("/var/lib/app/*.csv"), any other
+the path's last parts ("*.csv" matches every CSV file, "exports/*.csv"
+those in a folder named exports); "*" and "?" do not match "/", "**"
+matches any number of folders. Including a folder includes its content,
+excluding a folder leaves out its content; excludes win.
+
 With --db, --at "YYYY-MM-DD HH:MM" picks the newest snapshot at or before
 that time instead of SNAPSHOT (filtered by --host and --source). Tables are
 created, loaded, then given their constraints, indexes and sequence
@@ -50,7 +60,10 @@ happen. Any snapshot restores into a new SQLite file for inspection.
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "restore files into `DIR`", Destination: &target},
-			&cli.StringSliceFlag{Name: "include", Aliases: []string{"i"}, Usage: "restore only paths matching `PATTERN` (repeatable)", Destination: &includes},
+			&cli.StringSliceFlag{Name: "include", Aliases: []string{"i"}, Usage: "restore only paths matching `PATTERN` (repeatable; \"*.csv\" matches base names, \"/var/lib\" whole paths)", Destination: &includes},
+			&cli.StringSliceFlag{Name: "exclude", Aliases: []string{"e"}, Usage: "leave out paths matching `PATTERN` (repeatable)", Destination: &excludes},
+			&cli.StringSliceFlag{Name: "iinclude", Usage: "like --include, ignoring case", Destination: &iincludes},
+			&cli.StringSliceFlag{Name: "iexclude", Usage: "like --exclude, ignoring case", Destination: &iexcludes},
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files", Destination: &overwrite},
 			&cli.StringFlag{Name: "db", Usage: "restore tables into database `DSN`", Destination: &db.dsn},
 			&cli.StringFlag{Name: "db-password-file", Usage: "read the database password from `FILE`", Destination: &db.passwordFile},
@@ -82,7 +95,10 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 					}, !noSafety, asJSON)
 				}
 				p := &restore.Progress{}
-				opts := restore.Options{Include: includes.Value(), Overwrite: overwrite, Progress: p, Notify: g.notice}
+				opts := restore.Options{
+					Include: includes.Value(), Exclude: excludes.Value(), IInclude: iincludes.Value(), IExclude: iexcludes.Value(),
+					Overwrite: overwrite, Progress: p, Notify: g.notice,
+				}
 				start := time.Now()
 				bar := progress.Start(g.env.stderr, g.showProgress(), "restore", func() (uint64, uint64, string) {
 					return p.BytesWritten.Load(), p.TotalBytes.Load(), fmt.Sprintf("%d files", p.FilesDone.Load())

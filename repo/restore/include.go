@@ -1,80 +1,65 @@
 package restore
 
 import (
-	"fmt"
-	"path"
-	"strings"
+	"strata/filter"
 )
 
-// selector decides which nodes an include list selects. A node is selected
-// when a pattern matches its snapshot path (path.Match) or the path of one
-// of its parent dirs, so including a dir includes its whole content. The
-// walker then selects everything below a selected dir without asking.
+// selector decides which nodes the include and exclude patterns select
+// (package filter: a pattern with a leading "/" matches the whole
+// snapshot path, any other the path's last parts, so "*.csv" matches
+// base names). A node is selected when an include pattern matches its
+// path or the path of one of its parent dirs, so including a dir includes
+// its whole content, and no exclude pattern matches it or a parent dir,
+// so excluding a dir leaves out its whole content. The walker selects
+// everything below a selected dir without asking again about includes.
 type selector struct {
-	patterns []string   // cleaned, absolute
-	parts    [][]string // each pattern split at "/"; empty for "/"
+	include filter.List // empty: everything is included
+	exclude filter.List
 }
 
-// newSelector compiles patterns; no patterns gives nil, which selects
-// everything. A pattern without a leading slash is taken from the root.
-func newSelector(patterns []string) (*selector, error) {
-	if len(patterns) == 0 {
-		return nil, nil
-	}
+// newSelector compiles the patterns of opts; no patterns gives nil, which
+// selects everything.
+func newSelector(opts Options) (*selector, error) {
 	s := &selector{}
-	for _, raw := range patterns {
-		p := cleanPath(raw)
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("include pattern %q: %w", raw, err)
+	for _, l := range []struct {
+		to   *filter.List
+		raws []string
+		fold bool
+	}{
+		{&s.include, opts.Include, false}, {&s.include, opts.IInclude, true},
+		{&s.exclude, opts.Exclude, false}, {&s.exclude, opts.IExclude, true},
+	} {
+		ps, err := filter.ParseList(l.raws, l.fold)
+		if err != nil {
+			return nil, err
 		}
-		s.patterns = append(s.patterns, p)
-		s.parts = append(s.parts, splitPath(p))
+		*l.to = append(*l.to, ps...)
+	}
+	if len(s.include) == 0 && len(s.exclude) == 0 {
+		return nil, nil
 	}
 	return s, nil
 }
 
-// match reports whether a pattern matches p itself; the walker has asked
-// about p's parent dirs already.
+// excluded reports whether an exclude pattern matches p itself; the
+// walker has not entered an excluded parent.
+func (s *selector) excluded(p string) bool {
+	return s != nil && s.exclude.Match(p)
+}
+
+// includesAll reports whether every node is included before excludes.
+func (s *selector) includesAll() bool {
+	return s == nil || len(s.include) == 0
+}
+
+// match reports whether an include pattern matches p itself; the walker
+// has asked about p's parent dirs already.
 func (s *selector) match(p string) bool {
-	for i, pat := range s.patterns {
-		if len(s.parts[i]) == 0 {
-			return true // "/": everything
-		}
-		if ok, _ := path.Match(pat, p); ok {
-			return true
-		}
-	}
-	return false
+	return s.includesAll() || s.include.Match(p)
 }
 
-// mayContain reports whether the dir p may hold a node that a pattern
-// matches: p has fewer parts than the pattern and each of them matches the
-// pattern's part at the same place. Comparing part by part is exact for
-// "*" and "?", which never match a slash in path.Match.
+// mayContain reports whether the dir p may hold a node that an include
+// pattern matches.
 func (s *selector) mayContain(p string) bool {
-	dir := splitPath(p)
-	for _, parts := range s.parts {
-		if len(dir) >= len(parts) {
-			continue
-		}
-		ok := true
-		for i, name := range dir {
-			if m, _ := path.Match(parts[i], name); !m {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-// splitPath splits a cleaned snapshot path into names; "/" has none.
-func splitPath(p string) []string {
-	if p == "/" {
-		return nil
-	}
-	return strings.Split(p[1:], "/")
+	return s.includesAll() || s.include.ChildMayMatch(p)
 }

@@ -14,12 +14,19 @@ import (
 // Options tune Restore. The zero value restores everything with
 // DefaultWorkers and refuses to overwrite.
 type Options struct {
-	// Include lists path.Match patterns of snapshot paths ("/tmp/data",
-	// "/tmp/data/*.csv"); empty restores everything. A pattern that
-	// matches a dir includes its whole content; the parent dirs of what
-	// is included are created. Patterns that match nothing are an error
-	// (ErrNoMatch).
+	// Include lists patterns of snapshot paths (package filter:
+	// "/tmp/data", "/tmp/data/*.csv", or "*.csv" for a base name at any
+	// depth); empty restores everything. A pattern that matches a dir
+	// includes its whole content; the parent dirs of what is included are
+	// created. Patterns that match nothing are an error (ErrNoMatch).
 	Include []string
+	// Exclude lists patterns of snapshot paths to leave out, in Include's
+	// syntax; a pattern that matches a dir leaves out its whole content.
+	// Excludes win over includes.
+	Exclude []string
+	// IInclude and IExclude are Include and Exclude patterns matched
+	// without regard to case (restic's --iinclude and --iexclude).
+	IInclude, IExclude []string
 	// Overwrite replaces files and symlinks already in the target. Without
 	// it, an existing name is an error (ErrExists). A dir in the target is
 	// never replaced by a file; an existing dir is restored into.
@@ -70,7 +77,7 @@ func Restore(ctx context.Context, loader BlobLoader, root pack.ID, target string
 	if opts.Notify == nil {
 		opts.Notify = func(string) {}
 	}
-	sel, err := newSelector(opts.Include)
+	sel, err := newSelector(opts)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -92,8 +99,8 @@ func Restore(ctx context.Context, loader BlobLoader, root pack.ID, target string
 		if err := (&walker{loader: loader, sel: sel, v: count}).walk(ctx, root, "/"); err != nil {
 			return Stats{}, err
 		}
-		if sel != nil && matched == 0 {
-			return Stats{}, fmt.Errorf("%w: %q", ErrNoMatch, opts.Include)
+		if !sel.includesAll() && matched == 0 {
+			return Stats{}, fmt.Errorf("%w: %q", ErrNoMatch, append(opts.Include, opts.IInclude...))
 		}
 		if opts.Progress != nil {
 			opts.Progress.TotalBytes.Store(size)

@@ -87,28 +87,36 @@ func TestRestoreInclude(t *testing.T) {
 	all := flatten(specs, "", nil)
 
 	tests := []struct {
-		name    string
-		include []string
-		want    []string // beside the parents of each, which are created
+		name              string
+		include           []string
+		want              []string // beside the parents of each, which are created
+		exclude, iinclude []string
 	}{
-		{"one file", []string{"/tmp/data/a.csv"}, []string{"/tmp/data/a.csv"}},
+		{"base name at any depth", []string{"*.bin"}, []string{"/tmp/data/big.bin", "/tmp/data/sub/c.bin"}, nil, nil},
+		{"last parts of the path", []string{"sub/*.bin"}, []string{"/tmp/data/sub/c.bin"}, nil, nil},
+		{"any case", nil, []string{"/tmp/data/a.csv"}, nil, []string{"*.CSV"}},
+		{"exclude a base name", nil, []string{"/etc/hosts", "/tmp/data/a.csv", "/tmp/data/b.txt", "/tmp/data/empty",
+			"/tmp/data/link", "/tmp/data/ro.txt", "/tmp/data/sub/empty-dir"}, []string{"*.bin"}, nil},
+		{"exclude a dir below an include", []string{"/tmp/data"}, []string{"/tmp/data/a.csv", "/tmp/data/b.txt",
+			"/tmp/data/big.bin", "/tmp/data/empty", "/tmp/data/link", "/tmp/data/ro.txt"}, []string{"sub"}, nil},
+		{"one file", []string{"/tmp/data/a.csv"}, []string{"/tmp/data/a.csv"}, nil, nil},
 		{"dir takes its content", []string{"/tmp/data/sub"},
-			[]string{"/tmp/data/sub", "/tmp/data/sub/c.bin", "/tmp/data/sub/empty-dir"}},
+			[]string{"/tmp/data/sub", "/tmp/data/sub/c.bin", "/tmp/data/sub/empty-dir"}, nil, nil},
 		{"no leading slash, trailing slash", []string{"tmp/data/sub/"},
-			[]string{"/tmp/data/sub", "/tmp/data/sub/c.bin", "/tmp/data/sub/empty-dir"}},
-		{"glob in the last part", []string{"/tmp/data/*.txt"}, []string{"/tmp/data/b.txt", "/tmp/data/ro.txt"}},
-		{"glob in a dir part", []string{"/tmp/*/sub/c.bin"}, []string{"/tmp/data/sub/c.bin"}},
-		{"glob matches a dir", []string{"/e*"}, []string{"/etc", "/etc/hosts"}},
-		{"empty dir", []string{"/tmp/data/sub/empty-dir"}, []string{"/tmp/data/sub/empty-dir"}},
-		{"symlink", []string{"/tmp/data/link"}, []string{"/tmp/data/link"}},
-		{"two patterns", []string{"/etc/hosts", "/tmp/data/b.txt"}, []string{"/etc/hosts", "/tmp/data/b.txt"}},
-		{"root", []string{"/"}, nil},
+			[]string{"/tmp/data/sub", "/tmp/data/sub/c.bin", "/tmp/data/sub/empty-dir"}, nil, nil},
+		{"glob in the last part", []string{"/tmp/data/*.txt"}, []string{"/tmp/data/b.txt", "/tmp/data/ro.txt"}, nil, nil},
+		{"glob in a dir part", []string{"/tmp/*/sub/c.bin"}, []string{"/tmp/data/sub/c.bin"}, nil, nil},
+		{"glob matches a dir", []string{"/e*"}, []string{"/etc", "/etc/hosts"}, nil, nil},
+		{"empty dir", []string{"/tmp/data/sub/empty-dir"}, []string{"/tmp/data/sub/empty-dir"}, nil, nil},
+		{"symlink", []string{"/tmp/data/link"}, []string{"/tmp/data/link"}, nil, nil},
+		{"two patterns", []string{"/etc/hosts", "/tmp/data/b.txt"}, []string{"/etc/hosts", "/tmp/data/b.txt"}, nil, nil},
+		{"root", []string{"/"}, nil, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			target := t.TempDir()
 			var progress restore.Progress
-			if _, err := restore.Restore(context.Background(), r, root, target, restore.Options{Include: tt.include, Progress: &progress}); err != nil {
+			if _, err := restore.Restore(context.Background(), r, root, target, restore.Options{Include: tt.include, Exclude: tt.exclude, IInclude: tt.iinclude, Progress: &progress}); err != nil {
 				t.Fatal(err)
 			}
 			want := map[string]bool{}

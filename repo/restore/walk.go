@@ -106,7 +106,7 @@ type frame struct {
 // walk walks the tree id, whose snapshot path is base; base itself is not
 // reported.
 func (w *walker) walk(ctx context.Context, id pack.ID, base string) error {
-	return w.tree(ctx, id, &frame{path: base, entered: true}, w.sel == nil)
+	return w.tree(ctx, id, &frame{path: base, entered: true}, w.sel.includesAll())
 }
 
 func (w *walker) tree(ctx context.Context, id pack.ID, dir *frame, all bool) error {
@@ -123,6 +123,9 @@ func (w *walker) tree(ctx context.Context, id pack.ID, dir *frame, all bool) err
 			return fmt.Errorf("tree %s of %s: %w", id.Short(), dir.path, err)
 		}
 		p := path.Join(dir.path, n.Name)
+		if w.sel.excluded(p) {
+			continue
+		}
 		selected := all || w.sel.match(p)
 		if n.Kind == repo.NodeDir {
 			if !selected && !w.sel.mayContain(p) {
