@@ -29,4 +29,7 @@ var (
 	ErrSnapshotNotFound = errors.New("snapshot not found")
 	// ErrAmbiguous: an ID prefix matches more than one file.
 	ErrAmbiguous = errors.New("ambiguous ID prefix")
+	// ErrSnapshotTime: a snapshot time lies before 1970 or more than
+	// MaxSnapshotFuture after now.
+	ErrSnapshotTime = errors.New("snapshot time out of range")
 )

@@ -55,9 +55,30 @@ func (s *Snapshot) HasTag(tag string) bool {
 	return false
 }
 
+// MaxSnapshotFuture is how far after now a snapshot time may lie (clocks
+// of hosts differ a little). One mistaken time further ahead would stay
+// "latest" and the parent of every later backup.
+const MaxSnapshotFuture = time.Hour
+
+// CheckSnapshotTime refuses a snapshot time before 1970 or more than
+// MaxSnapshotFuture after now.
+func CheckSnapshotTime(t, now time.Time) error {
+	switch {
+	case t.Before(time.Unix(0, 0)):
+		return fmt.Errorf("%w: %s is before 1970", ErrSnapshotTime, t.Format(time.RFC3339))
+	case t.After(now.Add(MaxSnapshotFuture)):
+		return fmt.Errorf("%w: %s is more than %v in the future (now is %s)", ErrSnapshotTime, t.Format(time.RFC3339), MaxSnapshotFuture, now.Format(time.RFC3339))
+	}
+	return nil
+}
+
 // SaveSnapshot writes sn and sets its ID. The blobs it references must
-// already be indexed (call Flush first).
+// already be indexed (call Flush first), and its time must pass
+// CheckSnapshotTime.
 func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) error {
+	if err := CheckSnapshotTime(sn.Time, r.Now()); err != nil {
+		return fmt.Errorf("saving snapshot: %w", err)
+	}
 	if !r.idx.Has(sn.Tree) {
 		return fmt.Errorf("saving snapshot: root tree %s is not indexed (Flush before SaveSnapshot)", sn.Tree.Short())
 	}
