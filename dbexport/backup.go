@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"strata/pack"
+	"strata/redact"
 	"strata/repo"
 	"strata/repo/archive"
 )
@@ -180,8 +181,8 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	}
 	sort.Strings(paths)
 	sn := &repo.Snapshot{
-		Time: at.Round(0), Host: opts.Host, Tags: opts.Tags, Tier: opts.Tier, Source: opts.Source,
-		Paths: paths, Tree: root, Summary: summary, Program: opts.Program, Meta: opts.Meta,
+		Time: at.Round(0), Host: opts.Host, Tags: opts.Tags, Tier: opts.Tier, Source: redact.URL(opts.Source),
+		Paths: paths, Tree: root, Summary: summary, Program: opts.Program, Meta: redactMeta(opts.Meta),
 	}
 	if u, err := user.Current(); err == nil {
 		sn.Username = u.Username
@@ -194,6 +195,19 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 		return nil, err
 	}
 	return sn, nil
+}
+
+// redactMeta masks any secret in the values recorded in a snapshot, in
+// case a caller passed a command line or DSN as it was typed.
+func redactMeta(meta map[string]string) map[string]string {
+	if meta == nil {
+		return nil
+	}
+	out := make(map[string]string, len(meta))
+	for k, v := range meta {
+		out[k] = redact.String(v)
+	}
+	return out
 }
 
 func sameContent(a, b *repo.Node) bool {

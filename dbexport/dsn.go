@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"strata/redact"
 )
 
 // DSN names a database: sqlite:///abs/path.db, sqlite:relative.db,
 // postgres://user@host:5432/db?sslmode=disable, mysql://user@host:3306/db.
-// A password may be in the DSN; String never shows it.
+// A password may be in the DSN; String never shows it, nor a parameter
+// whose name is a secret name (redact.IsSecretName).
 type DSN struct {
 	Engine   string
 	Path     string // sqlite: the file
@@ -72,7 +75,7 @@ func (d DSN) String() string {
 	}
 	q := url.Values{}
 	for k, v := range d.Params {
-		if !strings.Contains(strings.ToLower(k), "password") {
+		if !redact.IsSecretName(k) {
 			q[k] = v
 		}
 	}

@@ -3,13 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"strata/dbexport"
+	"strata/redact"
 	"strata/repo"
 )
 
@@ -23,9 +24,10 @@ func cmdGuard(g *globals) *cli.Command {
 		Name:      "guard",
 		Usage:     "snapshot a database, then run a risky command",
 		ArgsUsage: "-- COMMAND [ARG...]",
-		Description: `Takes a snapshot of --db tagged pre-op (recording the command line, with
-anything that looks like a password removed), runs COMMAND only if the
-snapshot succeeded, prints the snapshot ID to restore from, and exits with
+		Description: `Takes a snapshot of --db tagged pre-op (recording the command line with
+the values of secret flags such as --password, --token or --api-key, of
+PASSWORD=... assignments and of URL passwords masked as ***), runs COMMAND,
+without strata's STRATA_PASSWORD* variables, only if the snapshot succeeded, prints the snapshot ID to restore from, and exits with
 the command's exit code. For example:
 
     strata guard --db mysql://app@localhost/app -- php artisan migrate
@@ -48,7 +50,7 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 				var err error
 				sn, err = backupDB(c.Context, g, r, db, dbexport.BackupOptions{
 					Tags: append([]string{"pre-op"}, tags.Value()...), Tier: tier,
-					Meta: map[string]string{"command": redactCommand(args)},
+					Meta: map[string]string{"command": redact.Command(args)},
 				})
 				return err
 			})
@@ -59,6 +61,7 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 			fmt.Fprintf(g.env.stderr, "strata: snapshot %s saved; to undo: strata restore %s --db %s --replace\n", sn.ID.Short(), sn.ID.Short(), d)
 			cmd := exec.CommandContext(c.Context, args[0], args[1:]...)
 			cmd.Stdin, cmd.Stdout, cmd.Stderr = g.env.stdin, g.env.stdout, g.env.stderr
+			cmd.Env = childEnv(os.Environ())
 			err = cmd.Run()
 			var exitErr *exec.ExitError
 			switch {
@@ -73,28 +76,14 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 	}
 }
 
-// passwordArg matches arguments that carry a secret: -pSECRET,
-// --password=SECRET, PASSWORD=SECRET, and user:secret@ in URLs.
-var (
-	passwordArg = regexp.MustCompile(`(?i)^(-p.+|--?[a-z-]*(password|passwd|secret|token)[a-z-]*=.*|[a-z_]*(password|passwd|secret|token)[a-z_]*=.*)$`)
-	urlUserinfo = regexp.MustCompile(`://([^:/@\s]+):[^@/\s]+@`)
-)
-
-// redactCommand joins a command line for the snapshot's metadata, with
-// anything that looks like a password replaced by ***.
-func redactCommand(args []string) string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		switch {
-		case passwordArg.MatchString(a):
-			if k, _, ok := strings.Cut(a, "="); ok {
-				out[i] = k + "=***"
-			} else {
-				out[i] = a[:2] + "***"
-			}
-		default:
-			out[i] = urlUserinfo.ReplaceAllString(a, "://$1:***@")
+// childEnv is strata's environment without the repository password, for
+// the guarded command: it has no business with strata's secrets.
+func childEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, "STRATA_PASSWORD") {
+			out = append(out, kv)
 		}
 	}
-	return strings.Join(out, " ")
+	return out
 }

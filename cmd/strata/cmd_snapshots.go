@@ -25,6 +25,9 @@ type snapshotJSON struct {
 	Tree     string       `json:"tree"`
 	Parent   *string      `json:"parent,omitempty"`
 	Summary  repo.Summary `json:"summary"`
+	// Meta: extra facts, such as the command a guard snapshot protected
+	// (secrets masked).
+	Meta map[string]string `json:"meta,omitempty"`
 	// Protected: an active protection keeps the snapshot from forget.
 	Protected   bool             `json:"protected"`
 	Protections []protectionJSON `json:"protections,omitempty"`
@@ -47,7 +50,7 @@ func toSnapshotJSON(sn *repo.Snapshot) snapshotJSON {
 	return snapshotJSON{
 		ID: sn.ID.String(), ShortID: sn.ID.Short(), Time: sn.Time.Format(time.RFC3339Nano),
 		Host: sn.Host, Username: sn.Username, Tags: tags, Tier: sn.Tier, Source: sn.Source,
-		Paths: sn.Paths, Tree: sn.Tree.String(), Parent: parentString(sn), Summary: sn.Summary,
+		Paths: sn.Paths, Tree: sn.Tree.String(), Parent: parentString(sn), Summary: sn.Summary, Meta: sn.Meta,
 	}
 }
 

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestGuardRecordsNoSecret: the command line a guard snapshot records,
+// as `snapshots --json` shows it, has every secret masked, and the
+// guarded command does not see strata's password variables.
+func TestGuardRecordsNoSecret(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	envOut := filepath.Join(t.TempDir(), "env")
+	for _, k := range []string{"STRATA_PASSWORD", "STRATA_PASSWORD_FILE", "STRATA_PASSWORD_COMMAND"} {
+		t.Setenv(k, "leaked-"+k)
+	}
+	secrets := []string{"hunter2", "secret6", "secret5", "pa/ss@word", "Pw4", "Pw5", "Pw6", "Pw7"}
+	c.ok("guard", "--db", "sqlite://"+path, "--", "sh", "-c", `env > "$1"`, "sh", envOut,
+		"--password", "hunter2", "--token", "secret6", "--api-key=secret5",
+		"postgres://app:pa/ss@word@db.local/app", "DB_PASSWORD=Pw4", "-pPw5",
+		"host=h password=Pw6 dbname=app", "mysql://root:Pw7@h/app")
+	sns := c.snapshots("--tag", "pre-op")
+	if len(sns) != 1 {
+		t.Fatalf("%d pre-op snapshots", len(sns))
+	}
+	out := c.ok("snapshots", "--json")
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("snapshots --json shows %q:\n%s", s, out)
+		}
+	}
+	for _, want := range []string{"--password ***", "--token ***", "--api-key=***", "postgres://app:***@db.local/app", "DB_PASSWORD=***", "password=***"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("snapshots --json lacks %q:\n%s", want, out)
+		}
+	}
+	env, err := os.ReadFile(envOut)
+	if err != nil {
+		t.Fatalf("the guarded command did not run: %v", err)
+	}
+	if strings.Contains(string(env), "STRATA_PASSWORD") {
+		t.Errorf("the guarded command inherited strata's password variables:\n%s", env)
+	}
+	if !strings.Contains(string(env), "PATH=") {
+		t.Errorf("the guarded command lost its environment:\n%s", env)
+	}
+}

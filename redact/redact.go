@@ -1,0 +1,146 @@
+package redact
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Mask replaces every secret value.
+const Mask = "***"
+
+var (
+	// secretName matches a flag, variable or parameter name that carries a
+	// secret.
+	secretName = regexp.MustCompile(`(?i)pass|pwd|secret|token|key|auth|credential`)
+	// flagWithValue is -name=value or --name=value.
+	flagWithValue = regexp.MustCompile(`^(--?)([A-Za-z0-9][\w.-]*)=(.*)$`)
+	// bareFlag is -name or --name, whose value may be the next argument.
+	bareFlag = regexp.MustCompile(`^--?([A-Za-z0-9][\w.-]*)$`)
+	// assignment is NAME=value, as in `env DB_PASSWORD=x cmd`.
+	assignment = regexp.MustCompile(`^([A-Za-z_][\w.]*)=(.*)$`)
+	// urlScheme starts a URL; its user info runs to the last @ before the
+	// next space or quote, since a password may hold / and @.
+	urlScheme = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://`)
+	// goMySQLDSN is the Go MySQL driver's user:password@tcp(host)/db.
+	goMySQLDSN = regexp.MustCompile(`(^|[\s"'=])([^\s:@/"'=]+):(\S*)@(tcp|unix|udp)\(`)
+	// keyValue is name=value inside a key=value DSN or a URL query
+	// ("host=h password=x", "?sslpassword=x&..."), with optional spaces
+	// around = and a quoted value.
+	keyValue = regexp.MustCompile(`(?i)([\w.-]*(?:pass|pwd|secret|token|key|auth|credential)[\w.-]*)(\s*=\s*)('[^']*'|"[^"]*"|[^\s&;,'"]+)`)
+	// header is an HTTP header that carries a secret: "Authorization:
+	// Bearer x", "X-Api-Key: x".
+	header = regexp.MustCompile(`(?im)(^|["'\s])(cookie|[\w-]*(?:pass|secret|token|key|auth|credential)[\w-]*)(\s*:\s*)([^"'\n]+)`)
+	space  = regexp.MustCompile(`\S+`)
+)
+
+// IsSecretName reports whether a flag, variable or parameter called name
+// carries a secret.
+func IsSecretName(name string) bool { return secretName.MatchString(name) }
+
+// Command joins args into one line for a record, with every secret
+// masked.
+func Command(args []string) string { return strings.Join(Args(args), " ") }
+
+// Args returns a copy of args with every secret masked: values of secret
+// flags (--password=x, --token x, -pX), secret assignments
+// (DB_PASSWORD=x), URL passwords, and secrets inside an argument that is
+// itself a command line or DSN (sh -c "...", "host=h password=x").
+func Args(args []string) []string {
+	out := make([]string, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		out[i] = arg(a)
+		// --password x: the value is the next argument. A boolean flag
+		// with a secret-sounding name loses its next argument to the
+		// mask too; better that than a password in the record.
+		if m := bareFlag.FindStringSubmatch(a); m != nil && IsSecretName(m[1]) && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+			i++
+			out[i] = Mask
+		}
+	}
+	return out
+}
+
+// arg masks the secrets of one argument.
+func arg(a string) string {
+	if m := flagWithValue.FindStringSubmatch(a); m != nil {
+		if IsSecretName(m[2]) {
+			return m[1] + m[2] + "=" + Mask
+		}
+		return m[1] + m[2] + "=" + String(m[3])
+	}
+	// -pSECRET: MySQL's password with no space. Other tools' -pVALUE
+	// (psql's port) is masked too, which costs nothing but a digit.
+	if len(a) > 2 && a[0] == '-' && a[1] == 'p' {
+		return "-p" + Mask
+	}
+	if m := assignment.FindStringSubmatch(a); m != nil {
+		if IsSecretName(m[1]) {
+			return m[1] + "=" + Mask
+		}
+		return m[1] + "=" + String(m[2])
+	}
+	return String(a)
+}
+
+// String masks the secrets in free text: URL passwords, key=value and
+// header secrets, and, when s holds several words (a shell command, a
+// key=value DSN), the secret flags among them.
+func String(s string) string {
+	s = URL(s)
+	s = goMySQLDSN.ReplaceAllString(s, "$1$2:"+Mask+"@$4(")
+	s = keyValue.ReplaceAllString(s, "$1$2"+Mask)
+	s = header.ReplaceAllString(s, "$1$2$3"+Mask)
+	if !strings.ContainsAny(s, " \t\n\r") {
+		return s
+	}
+	// Several words: mask them as the arguments of a command, in place,
+	// keeping the text between them.
+	locs := space.FindAllStringIndex(s, -1)
+	words := make([]string, len(locs))
+	for i, l := range locs {
+		words[i] = s[l[0]:l[1]]
+	}
+	masked := Args(words)
+	var b strings.Builder
+	prev := 0
+	for i, l := range locs {
+		b.WriteString(s[prev:l[0]])
+		b.WriteString(masked[i])
+		prev = l[1]
+	}
+	b.WriteString(s[prev:])
+	return b.String()
+}
+
+// URL masks the password of every URL in s (scheme://user:password@host),
+// keeping the user name. The user info runs to the last @ before the next
+// space or quote, so a password holding / or @ is masked whole; a URL
+// whose path holds an @ after a colon loses a little more than its
+// password.
+func URL(s string) string {
+	var b strings.Builder
+	for {
+		loc := urlScheme.FindStringIndex(s)
+		if loc == nil {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:loc[1]])
+		s = s[loc[1]:]
+		end := strings.IndexAny(s, " \t\n\r\"'")
+		if end < 0 {
+			end = len(s)
+		}
+		at := strings.LastIndex(s[:end], "@")
+		if at < 0 {
+			continue
+		}
+		user, _, hasPassword := strings.Cut(s[:at], ":")
+		if !hasPassword {
+			continue
+		}
+		b.WriteString(user + ":" + Mask)
+		s = s[at:]
+	}
+}
