@@ -47,11 +47,10 @@ func TestStats(t *testing.T) {
 		raw       uint64
 		dedup     [2]float64 // the range the ratio must fall in
 	}{
-		// Trees count as unique data too, so the ratios fall a little
-		// short of 2 and 1.
-		{"all snapshots", nil, 2, 2 * n, [2]float64{1.98, 2.0}},
-		{"one snapshot", []string{first[:8]}, 1, n, [2]float64{0.99, 1.0}},
-		{"latest", []string{"latest"}, 1, n, [2]float64{0.99, 1.0}},
+		// Unique data are the content blobs alone: the ratios are exact.
+		{"all snapshots", nil, 2, 2 * n, [2]float64{2.0, 2.0}},
+		{"one snapshot", []string{first[:8]}, 1, n, [2]float64{1.0, 1.0}},
+		{"latest", []string{"latest"}, 1, n, [2]float64{1.0, 1.0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,11 +61,17 @@ func TestStats(t *testing.T) {
 			if st.DedupRatio < tt.dedup[0] || st.DedupRatio > tt.dedup[1] {
 				t.Errorf("dedup_ratio %.3f, want %.2f..%.2f", st.DedupRatio, tt.dedup[0], tt.dedup[1])
 			}
-			if st.UniqueBytes < n || st.UniqueBytes > n+4096 {
-				t.Errorf("unique_bytes %d, want the %d bytes of data plus small trees", st.UniqueBytes, n)
+			if st.UniqueBytes != n {
+				t.Errorf("unique_bytes %d, want the %d bytes of data", st.UniqueBytes, n)
 			}
-			if st.StoredBytes == 0 || st.CompressionRatio < 1.5 {
-				t.Errorf("stored_bytes %d, compression_ratio %.2f: a text export should compress", st.StoredBytes, st.CompressionRatio)
+			if st.StoredDataBytes == 0 || st.CompressionRatio < 1.5 {
+				t.Errorf("stored_data_bytes %d, compression_ratio %.2f: a text export should compress", st.StoredDataBytes, st.CompressionRatio)
+			}
+			if st.StoredTreeBytes == 0 || st.StoredBytes != st.StoredDataBytes+st.StoredTreeBytes {
+				t.Errorf("stored_bytes %d is not data %d plus trees %d", st.StoredBytes, st.StoredDataBytes, st.StoredTreeBytes)
+			}
+			if want := float64(st.RawBytes) / float64(st.StoredBytes); st.TotalRatio != want {
+				t.Errorf("total_ratio %.3f, want raw / stored = %.3f", st.TotalRatio, want)
 			}
 			if st.RepositoryBytes != onDisk {
 				t.Errorf("repository_bytes %d, the files on disk hold %d", st.RepositoryBytes, onDisk)
@@ -74,7 +79,7 @@ func TestStats(t *testing.T) {
 		})
 	}
 	out := c.ok("stats")
-	for _, want := range []string{"Snapshots:          2\n", "Dedup ratio:        ", "Compression ratio:  ", fmt.Sprintf("Raw size:           %s", "3.0 MiB")} {
+	for _, want := range []string{"Snapshots:          2\n", "Dedup ratio:        2.00x (raw / unique)", "Compression ratio:  ", "Total ratio:        ", fmt.Sprintf("Raw size:           %s", "3.0 MiB")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stats lacks %q:\n%s", want, out)
 		}

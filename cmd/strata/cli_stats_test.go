@@ -211,6 +211,41 @@ func TestStatsByTierDeltaBase(t *testing.T) {
 	}
 }
 
+// TestStatsRatiosWithDeltas: a snapshot whose changed chunk is stored as
+// a delta needs that delta's base, which its files do not name. The base
+// counts as stored data, never as unique data: deduplication can only
+// shrink what a restore writes, so the dedup ratio is at least 1.
+func TestStatsRatiosWithDeltas(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, db := sqliteApp(t)
+	for i := 0; i < 2000; i++ {
+		if _, err := db.Exec(`INSERT INTO orders VALUES (?, 1, ?)`, 100+i, float64(i)/3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dsn := "sqlite://" + path
+	c.ok("backup", "--db", dsn, "--time", "2025-06-17 00:00:00")
+	if _, err := db.Exec(`UPDATE orders SET total = 1 WHERE id = 1000`); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("backup", "--db", dsn, "--time", "2025-06-17 01:00:00")
+	for _, args := range [][]string{{"latest"}, nil} {
+		st := statsAs[statsJSON](t, c, args...)
+		if st.UniqueBytes == 0 || st.UniqueBytes > st.RawBytes || st.DedupRatio < 1 {
+			t.Errorf("stats %v: unique_bytes %d of raw_bytes %d, dedup_ratio %.2f: want unique within raw, ratio at least 1",
+				args, st.UniqueBytes, st.RawBytes, st.DedupRatio)
+		}
+		if st.CompressionRatio < 1 || st.TotalRatio < 1 {
+			t.Errorf("stats %v: compression_ratio %.2f, total_ratio %.2f: table rows compress", args, st.CompressionRatio, st.TotalRatio)
+		}
+	}
+	out := c.ok("stats", "latest")
+	if strings.Contains(out, "Dedup ratio:        0.") {
+		t.Errorf("stats latest:\n%s", out)
+	}
+}
+
 // treeCounter counts the trees stats loads.
 type treeCounter struct {
 	*repo.Repository

@@ -8,20 +8,32 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/internal/progress"
+	"strata/pack"
 	"strata/repo"
 )
 
-// statsJSON is the shape of `stats --json`.
+// statsJSON is the shape of `stats --json`. The ratios are defined so
+// that each is at least 1 unless the data really grew:
+//
+//	dedup_ratio       = raw_bytes / unique_bytes
+//	compression_ratio = unique_bytes / stored_data_bytes
+//	total_ratio       = raw_bytes / stored_bytes
+//
+// unique_bytes never exceed raw_bytes: they are the plaintext of the
+// distinct content blobs the snapshots' files name, each counted once.
 type statsJSON struct {
 	Snapshots        int     `json:"snapshots"`
 	Files            uint64  `json:"files"`
-	RawBytes         uint64  `json:"raw_bytes"`
-	UniqueBytes      uint64  `json:"unique_bytes"`
-	StoredBytes      uint64  `json:"stored_bytes"`
-	Blobs            int     `json:"blobs"`
-	DedupRatio       float64 `json:"dedup_ratio"`
-	CompressionRatio float64 `json:"compression_ratio"`
-	RepositoryBytes  uint64  `json:"repository_bytes"`
+	RawBytes         uint64  `json:"raw_bytes"`         // what a restore writes
+	UniqueBytes      uint64  `json:"unique_bytes"`      // distinct content, uncompressed
+	Blobs            int     `json:"blobs"`             // distinct content blobs
+	StoredDataBytes  uint64  `json:"stored_data_bytes"` // content blobs and their delta bases, as stored
+	StoredTreeBytes  uint64  `json:"stored_tree_bytes"` // the trees (file metadata), as stored
+	StoredBytes      uint64  `json:"stored_bytes"`      // both: what keeps the snapshots restorable
+	DedupRatio       float64 `json:"dedup_ratio"`       // raw / unique
+	CompressionRatio float64 `json:"compression_ratio"` // unique / stored data (compression and deltas)
+	TotalRatio       float64 `json:"total_ratio"`       // raw / stored
+	RepositoryBytes  uint64  `json:"repository_bytes"`  // every file of the repository, locks aside
 
 	missing int // needed blobs the index lacks
 }
@@ -35,11 +47,22 @@ func cmdStats(g *globals) *cli.Command {
 		Name:      "stats",
 		Usage:     "show sizes, deduplication and compression, by tier or over time",
 		ArgsUsage: "[SNAPSHOT]",
-		Description: `Shows, for SNAPSHOT or for all snapshots: raw bytes (what a restore writes),
-unique bytes (the plaintext of the distinct blobs they need, delta bases
-included), stored bytes (those blobs as stored: compressed and encrypted),
-the deduplication ratio (raw / unique) and the compression ratio
-(unique / stored), and the size of the whole repository.
+		Description: `Shows, for SNAPSHOT or for all snapshots:
+  raw size      what a restore writes (the sizes of the files, streams
+                and tables)
+  unique data   the distinct pieces (content blobs) of that data, each
+                counted once, uncompressed: what deduplication leaves
+  stored        what keeps the snapshots restorable in the repository:
+                their content blobs and the delta bases those need,
+                compressed and encrypted ("data"), and the trees that
+                record names, sizes and times ("trees")
+  dedup ratio        raw / unique: how many times deduplication shrank it
+  compression ratio  unique / stored data: what compression and delta
+                     encoding saved on top
+  total ratio        raw / stored: the two together, trees included
+and the size of the whole repository (index, snapshot and key files, and
+data no snapshot needs included). A ratio below 1 means the data really
+grew: incompressible data stored with its encryption overhead, say.
 
 --by tier groups all snapshots by tier ("(none)" for those without one;
 "" in JSON) and shows for each tier: its snapshots, the stored bytes of
@@ -106,9 +129,11 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				fmt.Fprintf(w, "Files:              %d\n", st.Files)
 				fmt.Fprintf(w, "Raw size:           %s\n", progress.Bytes(st.RawBytes))
 				fmt.Fprintf(w, "Unique data:        %s in %d blobs\n", progress.Bytes(st.UniqueBytes), st.Blobs)
-				fmt.Fprintf(w, "Stored:             %s\n", progress.Bytes(st.StoredBytes))
-				fmt.Fprintf(w, "Dedup ratio:        %.2fx\n", st.DedupRatio)
-				fmt.Fprintf(w, "Compression ratio:  %.2fx\n", st.CompressionRatio)
+				fmt.Fprintf(w, "Stored:             %s (data %s, trees %s)\n", progress.Bytes(st.StoredBytes),
+					progress.Bytes(st.StoredDataBytes), progress.Bytes(st.StoredTreeBytes))
+				fmt.Fprintf(w, "Dedup ratio:        %.2fx (raw / unique)\n", st.DedupRatio)
+				fmt.Fprintf(w, "Compression ratio:  %.2fx (unique / stored data)\n", st.CompressionRatio)
+				fmt.Fprintf(w, "Total ratio:        %.2fx (raw / stored)\n", st.TotalRatio)
 				fmt.Fprintf(w, "Repository size:    %s\n", progress.Bytes(st.RepositoryBytes))
 				return nil
 			})
@@ -119,6 +144,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 func computeStats(ctx context.Context, r statsRepository, sns []*repo.Snapshot) (*statsJSON, error) {
 	st := &statsJSON{Snapshots: len(sns)}
 	nb := newNeededBlobs(r)
+	nb.content = map[pack.ID]struct{}{}
 	for _, sn := range sns {
 		files, raw, err := nb.addSnapshot(ctx, sn, 0, nil)
 		if err != nil {
@@ -127,25 +153,38 @@ func computeStats(ctx context.Context, r statsRepository, sns []*repo.Snapshot) 
 		st.Files += files
 		st.RawBytes += raw
 	}
-	sizes, err := nb.eachSize(ctx, func(_, stored, raw uint64) {
-		st.Blobs++
-		st.UniqueBytes += raw
-		st.StoredBytes += stored
+	sizes, err := nb.eachSize(ctx, func(id pack.ID, _, stored, raw uint64) {
+		_, isTree := nb.trees[id]
+		if _, ok := nb.content[id]; ok {
+			st.Blobs++
+			st.UniqueBytes += raw
+		}
+		if isTree {
+			st.StoredTreeBytes += stored
+		} else {
+			st.StoredDataBytes += stored
+		}
 	})
 	if err != nil {
 		return nil, err
 	}
 	st.missing = sizes.missing
-	if st.UniqueBytes > 0 {
-		st.DedupRatio = float64(st.RawBytes) / float64(st.UniqueBytes)
-	}
-	if st.StoredBytes > 0 {
-		st.CompressionRatio = float64(st.UniqueBytes) / float64(st.StoredBytes)
-	}
+	st.StoredBytes = st.StoredDataBytes + st.StoredTreeBytes
+	st.DedupRatio = ratio(st.RawBytes, st.UniqueBytes)
+	st.CompressionRatio = ratio(st.UniqueBytes, st.StoredDataBytes)
+	st.TotalRatio = ratio(st.RawBytes, st.StoredBytes)
 	rb, err := measureRepository(ctx, r.Backend())
 	if err != nil {
 		return nil, err
 	}
 	st.RepositoryBytes = rb.total()
 	return st, nil
+}
+
+// ratio is a / b, or 0 when b is 0 (nothing to compare).
+func ratio(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"strata/internal/progress"
+	"strata/pack"
 	"strata/repo"
 )
 
@@ -83,7 +84,7 @@ func computeGrowth(ctx context.Context, r statsRepository, sns []*repo.Snapshot)
 		})
 	}
 	var needed uint64
-	sizes, err := nb.eachSize(ctx, func(_, stored, _ uint64) { needed += stored })
+	sizes, err := nb.eachSize(ctx, func(_ pack.ID, _, stored, _ uint64) { needed += stored })
 	if err != nil {
 		return nil, err
 	}

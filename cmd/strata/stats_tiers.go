@@ -8,13 +8,15 @@ import (
 	"strconv"
 
 	"strata/internal/progress"
+	"strata/pack"
 	"strata/repo"
 )
 
 // tierStatsJSON is the shape of `stats --by tier --json`. Stored bytes
 // are the sealed bytes in packs (compressed or delta, encrypted) of the
-// distinct blobs some snapshots need, delta bases included; unique bytes
-// are the same blobs' plaintext.
+// distinct blobs some snapshots need, trees and delta bases included;
+// unique bytes and blobs, as in plain stats, are the plaintext and count
+// of those that are some snapshot's content (not trees).
 type tierStatsJSON struct {
 	Tiers           []tierJSON `json:"tiers"`
 	Snapshots       int        `json:"snapshots"`
@@ -102,6 +104,7 @@ func computeTierStats(ctx context.Context, r statsRepository, sns []*repo.Snapsh
 		st.Tiers[i].Tier = name
 	}
 	nb := newNeededBlobs(r)
+	nb.content = map[pack.ID]struct{}{}
 	for _, sn := range sns {
 		i := byTier[sn.Tier]
 		st.Tiers[i].Snapshots++
@@ -109,18 +112,27 @@ func computeTierStats(ctx context.Context, r statsRepository, sns []*repo.Snapsh
 			return nil, err
 		}
 	}
-	sizes, err := nb.eachSize(ctx, func(groups, stored, raw uint64) {
-		st.Blobs++
+	sizes, err := nb.eachSize(ctx, func(id pack.ID, groups, stored, raw uint64) {
+		// Unique data are content blobs, as in plain stats: trees and
+		// blobs that are only delta bases count as stored bytes alone.
+		_, content := nb.content[id]
+		blobs := 0
+		if !content {
+			raw = 0
+		} else {
+			blobs = 1
+		}
+		st.Blobs += blobs
 		st.StoredBytes += stored
 		st.UniqueBytes += raw
 		only := bits.OnesCount64(groups) == 1
 		for m := groups; m != 0; m &= m - 1 {
 			t := &st.Tiers[bits.TrailingZeros64(m)]
-			t.Blobs++
+			t.Blobs += blobs
 			t.StoredBytes += stored
 			t.UniqueBytes += raw
 			if only {
-				t.OnlyBlobs++
+				t.OnlyBlobs += blobs
 				t.OnlyStoredBytes += stored
 				t.OnlyUniqueBytes += raw
 			}

@@ -42,6 +42,10 @@ type neededBlobs struct {
 	repo   statsRepository
 	groups map[pack.ID]uint64    // blob -> groups that need it
 	trees  map[pack.ID]treeTotal // walked tree -> what lies below it
+	// content, when not nil, collects the blobs that nodes name as their
+	// content (not trees, not delta bases only): plain stats counts their
+	// plaintext once as the unique data.
+	content map[pack.ID]struct{}
 }
 
 // treeTotal is what lies below a walked tree.
@@ -113,6 +117,9 @@ func (w *groupWalk) tree(ctx context.Context, id pack.ID, dir string) (treeTotal
 		}
 		for _, c := range n.Content {
 			w.need(c)
+			if w.nb.content != nil {
+				w.nb.content[c] = struct{}{}
+			}
 		}
 	}
 	tt.groups = w.nb.trees[id].groups | w.bit
@@ -153,11 +160,11 @@ type blobSizes struct {
 	indexedBytes uint64
 }
 
-// eachSize calls fn once for each needed blob the index holds, with the
-// groups that need it, its stored bytes (sealed, compressed or delta, in
+// eachSize calls fn once for each needed blob the index holds, with its
+// ID, the groups that need it, its stored bytes (sealed, compressed or delta, in
 // the pack a restore reads it from) and its plaintext bytes. It consumes
 // nb: marks are removed as they are counted.
-func (nb *neededBlobs) eachSize(ctx context.Context, fn func(groups, stored, raw uint64)) (blobSizes, error) {
+func (nb *neededBlobs) eachSize(ctx context.Context, fn func(id pack.ID, groups, stored, raw uint64)) (blobSizes, error) {
 	var s blobSizes
 	idx := nb.repo.Index()
 	err := nb.repo.EachIndexedBlob(ctx, func(_ pack.ID, b pack.Blob) error {
@@ -173,7 +180,7 @@ func (nb *neededBlobs) eachSize(ctx context.Context, fn func(groups, stored, raw
 		if loc, ok := idx.Lookup(b.ID); ok {
 			stored = uint64(loc.Length)
 		}
-		fn(groups, stored, uint64(b.RawLength))
+		fn(b.ID, groups, stored, uint64(b.RawLength))
 		return nil
 	})
 	if err != nil {
