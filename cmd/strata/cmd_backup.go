@@ -67,6 +67,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.IntFlag{Name: "jobs", Usage: "parallel export connections sharing one snapshot (PostgreSQL, SQLite)", DefaultText: "1 for PostgreSQL, one per CPU up to 4 for SQLite", Destination: &db.jobs},
 		},
 		Action: func(c *cli.Context) error {
+			if err := checkSnapshotFlags(c); err != nil {
+				return err
+			}
 			sources := 0
 			for _, given := range []bool{stdin, c.NArg() > 0, db.dsn != ""} {
 				if given {

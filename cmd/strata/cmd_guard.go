@@ -44,6 +44,9 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 			if c.NArg() == 0 {
 				return errors.New("give the command to run after --: strata guard --db DSN -- COMMAND")
 			}
+			if err := checkSnapshotFlags(c); err != nil {
+				return err
+			}
 			args := c.Args().Slice()
 			var sn *repo.Snapshot
 			err := g.withLock(c.Context, false, "guard", func(r *repo.Repository) error {

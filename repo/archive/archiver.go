@@ -92,7 +92,7 @@ func newArchiver(ctx context.Context, r Repository, opts Options) *archiver {
 // and writes the snapshot.
 func BackupStream(ctx context.Context, r Repository, rd io.Reader, name string, opts Options) (*repo.Snapshot, error) {
 	opts = opts.withDefaults()
-	if name == "" || strings.ContainsAny(name, "/\x00") || name == "." || name == ".." {
+	if name == "" || strings.ContainsAny(name, "/\x00\n\r") || name == "." || name == ".." {
 		return nil, fmt.Errorf("invalid stdin name %q: give a plain file name", name)
 	}
 	start := time.Now()
