@@ -27,12 +27,20 @@ type globals struct {
 	passwordFile string
 	quiet        bool
 	retryLock    time.Duration
+	// args are the arguments as typed, to quote a mistyped flag.
+	args []string
+	// usageErr is a mistyped command, found by CommandNotFound, which
+	// cannot return it.
+	usageErr error
 }
 
 func run(ctx context.Context, args []string, e *env) int {
-	g := &globals{env: e}
+	g := &globals{env: e, args: args}
 	app := newApp(g)
 	err := app.RunContext(ctx, interspersed(app, args))
+	if err == nil {
+		err = g.usageErr
+	}
 	var status *exitStatus
 	if err != nil && !errors.As(err, &status) && !errors.Is(err, syscall.EPIPE) {
 		fmt.Fprintf(e.stderr, "strata: %v\n", err)
@@ -56,18 +64,17 @@ func errorAdvice(err error) string {
 }
 
 func newApp(g *globals) *cli.App {
-	return &cli.App{
-		Name:           "strata",
-		Usage:          "encrypted, deduplicating backups of database tables, files and streams",
-		Version:        version,
-		HideVersion:    true,
-		Writer:         g.env.stdout,
-		ErrWriter:      g.env.stderr,
-		Reader:         g.env.stdin,
-		ExitErrHandler: func(*cli.Context, error) {},
-		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(g.env.stderr, "strata: unknown command %q (see strata help)\n", name)
-		},
+	app := &cli.App{
+		Name:            "strata",
+		Usage:           "encrypted, deduplicating backups of database tables, files and streams",
+		Version:         version,
+		HideVersion:     true,
+		Writer:          g.env.stdout,
+		ErrWriter:       g.env.stderr,
+		Reader:          g.env.stdin,
+		ExitErrHandler:  func(*cli.Context, error) {},
+		CommandNotFound: g.unknownCommand,
+		OnUsageError:    g.usageError,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository folder (or STRATA_REPOSITORY)", Destination: &g.repoPath},
 			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
@@ -89,6 +96,8 @@ func newApp(g *globals) *cli.App {
 			cmdCheck(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
 		},
 	}
+	setUsageErrors(g, app.Commands)
+	return app
 }
 
 // printf writes a progress message to stderr unless --quiet.
