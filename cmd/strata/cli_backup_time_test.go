@@ -12,7 +12,7 @@ import (
 func TestBackupTimeOutOfRange(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
-	future := time.Now().Add(2 * time.Hour).Format(timeLayout)
+	future := time.Now().Add(2 * time.Hour).Format("2006-01-02 15:04:05")
 	for _, at := range []string{future, "2999-01-01 00:00:00", "1969-12-31 12:00:00", "0001-01-01 00:00:00"} {
 		c.stdin = []byte("data\n")
 		_, errOut := c.code(exitError, "backup", "--stdin", "--time", at)
@@ -28,7 +28,7 @@ func TestBackupTimeOutOfRange(t *testing.T) {
 		t.Fatalf("refused backups wrote %d snapshots", len(sns))
 	}
 	// Within the hour's margin (clocks differ a little) it is accepted.
-	soon := time.Now().Add(30 * time.Minute).Format(timeLayout)
+	soon := time.Now().Add(30 * time.Minute).Format("2006-01-02 15:04:05")
 	c.backupStdin([]byte("data\n"), "soon", "--time", soon)
 	c.backupStdin([]byte("data\n"), "old", "--time", "1970-01-02 00:00:00")
 	c.check()

@@ -233,7 +233,7 @@ func TestPolicySetThenForget(t *testing.T) {
 	var ids []string
 	for _, at := range []string{"2026-06-01 08:00", "2026-06-01 20:00", "2026-06-01 23:30"} {
 		utc, _ := time.ParseInLocation("2006-01-02 15:04", at, time.UTC)
-		ids = append(ids, c.backupAt(utc.In(time.Local).Format(timeLayout)))
+		ids = append(ids, c.backupAt(utc.In(time.Local).Format("2006-01-02 15:04:05")))
 	}
 	out = c.ok("policy", "set", "--keep-daily", "2", "--timezone", "Europe/Berlin")
 	if !strings.Contains(out, "policy set: --keep-daily 2, times in Europe/Berlin") {

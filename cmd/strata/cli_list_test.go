@@ -167,7 +167,7 @@ func TestLs(t *testing.T) {
 	}
 
 	long := c.ok("ls", "--long", "latest")
-	stamp := mtime.Local().Format(timeLayout)
+	stamp := showTime(mtime)
 	for _, f := range files {
 		re := regexp.MustCompile(fmt.Sprintf(`(?m)^file +%04o +%d %s %s$`, f.mode, len(f.data), regexp.QuoteMeta(stamp), regexp.QuoteMeta(src+"/"+f.path)))
 		if !re.MatchString(long) {

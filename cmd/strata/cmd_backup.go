@@ -17,8 +17,6 @@ import (
 	"strata/repo/archive"
 )
 
-// timeLayout is how --time and --at are written.
-const timeLayout = "2006-01-02 15:04:05"
 
 func cmdBackup(g *globals) *cli.Command {
 	var (
@@ -56,7 +54,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.StringSliceFlag{Name: "tag", Usage: "add `TAG` to the snapshot (repeatable)", Destination: &tags},
 			&cli.StringFlag{Name: "tier", Usage: "retention tier of the snapshot (hourly, daily, weekly, monthly, ...)", Destination: &tier},
 			&cli.StringFlag{Name: "host", Usage: "host name to record (default: this machine)", Destination: &host},
-			&cli.StringFlag{Name: "time", Usage: `snapshot time "YYYY-MM-DD HH:MM:SS" in local time, from 1970 to one hour ahead (default: now)`, Destination: &at},
+			&cli.StringFlag{Name: "time", Usage: "snapshot `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" in local time, or RFC 3339), from 1970 to one hour ahead (default: now)", Destination: &at},
 			&cli.BoolFlag{Name: "force", Usage: "read every file, even unchanged ones", Destination: &force},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON", Destination: &asJSON},
 			&cli.StringFlag{Name: "db", Usage: "back up the tables of database `DSN` (sqlite:///path.db, postgres://user@host/db, mysql://user@host/db)", Destination: &db.dsn},
@@ -84,9 +82,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			}
 			opts := archive.Options{Host: host, Tags: tags.Value(), Tier: tier, Force: force, Program: "strata " + version, Notify: g.notice, Counters: &archive.Counters{}}
 			if at != "" {
-				t, err := time.ParseInLocation(timeLayout, at, time.Local)
+				t, err := parseTime("--time", at)
 				if err != nil {
-					return fmt.Errorf(`invalid --time %q: want "YYYY-MM-DD HH:MM:SS"`, at)
+					return err
 				}
 				if err := repo.CheckSnapshotTime(t, time.Now()); err != nil {
 					return fmt.Errorf("invalid --time %q: %w; give a time from 1970 to one hour from now", at, err)

@@ -241,7 +241,7 @@ func (f forgetRun) printDecisions() {
 				action = "remove"
 			}
 			sn := d.Snapshot
-			t.row(sn.ID.Short(), sn.Time.In(f.ch.loc).Format(timeLayout+" MST"), sn.Tier, strings.Join(sn.Tags, ","), action, strings.Join(d.Reasons, ", "))
+			t.row(sn.ID.Short(), sn.Time.In(f.ch.loc).Format(displayLayout), sn.Tier, strings.Join(sn.Tags, ","), action, strings.Join(d.Reasons, ", "))
 		}
 		_ = t.flush()
 	}

@@ -40,7 +40,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 							if k.Current {
 								mark = "*"
 							}
-							t.row(mark+k.Name[:8], k.Username, k.Hostname, k.Created.Local().Format(timeLayout))
+							t.row(mark+k.Name[:8], k.Username, k.Hostname, showTime(k.Created))
 						}
 						return t.flush()
 					})

@@ -17,10 +17,14 @@ func cmdLs(g *globals) *cli.Command {
 		Usage:     "list the files of a snapshot",
 		ArgsUsage: "SNAPSHOT",
 		Description: `Lists every node of SNAPSHOT ("latest", an ID or a unique ID prefix).
+--long shows kind, mode, size and modification time; a table or stream,
+which has no time of its own, shows the snapshot's. --json prints one JSON
+object per line (path, name, kind, size, mode, mtime), as restic's ls
+--json does, not one array.
 
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line", Destination: &asJSON},
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per node, one per line (JSON Lines)", Destination: &asJSON},
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show kind, mode, size and time", Destination: &long},
 		},
 		Action: func(c *cli.Context) error {
@@ -33,14 +37,20 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 					return err
 				}
 				err = restore.Walk(c.Context, r, sn.Tree, func(path string, n *repo.Node) error {
+					// Tables and streams carry no time of their own: they
+					// were read when the snapshot was taken.
+					mtime := n.ModTime
+					if mtime.IsZero() {
+						mtime = sn.Time
+					}
 					switch {
 					case asJSON:
 						return jsonLine(g.env.stdout, map[string]any{
 							"path": path, "name": n.Name, "kind": n.Kind, "size": n.Size,
-							"mode": fmt.Sprintf("%04o", n.Mode), "mtime": n.ModTime.Format(time.RFC3339Nano),
+							"mode": fmt.Sprintf("%04o", n.Mode), "mtime": mtime.Format(time.RFC3339Nano),
 						})
 					case long:
-						fmt.Fprintf(g.env.stdout, "%-7s %04o %12d %s %s\n", n.Kind, n.Mode, n.Size, n.ModTime.Local().Format(timeLayout), path)
+						fmt.Fprintf(g.env.stdout, "%-7s %04o %12d %s %s\n", n.Kind, n.Mode, n.Size, showTime(mtime), path)
 					default:
 						fmt.Fprintln(g.env.stdout, path)
 					}

@@ -123,7 +123,7 @@ func showPolicy(c *cli.Context, g *globals, r *repo.Repository, asJSON bool) err
 	}
 	w := g.env.stdout
 	if found {
-		fmt.Fprintf(w, "repository policy, set %s\n", sp.Time.Local().Format(timeLayout))
+		fmt.Fprintf(w, "repository policy, set %s\n", showTime(sp.Time))
 	} else {
 		fmt.Fprintln(w, "no repository policy: forget applies the default")
 	}

@@ -18,7 +18,7 @@ func cmdProtect(g *globals) *cli.Command {
 		ArgsUsage: "SNAPSHOT",
 		Description: `Writes a protection of SNAPSHOT: forget keeps it, listing the protection
 as the reason, until --until passes (or for good without --until).
-TIME is "YYYY-MM-DD" (00:00 that day) or "YYYY-MM-DD HH:MM" in local
+TIME is "YYYY-MM-DD" (00:00 that day) or "YYYY-MM-DD HH:MM[:SS]" in local
 time, or RFC 3339. A snapshot may hold several protections; strata
 unprotect removes them all. strata snapshots marks protected snapshots.
 

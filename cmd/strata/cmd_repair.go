@@ -152,7 +152,7 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 	saved, removed := 0, 0
 	for _, sr := range rep.Damaged {
 		o := sr.Original
-		fmt.Fprintf(w, "snapshot %s of %s (host %s, %s):\n", o.ID.Short(), o.Time.Local().Format(timeLayout), o.Host, o.Source)
+		fmt.Fprintf(w, "snapshot %s of %s (host %s, %s):\n", o.ID.Short(), showTime(o.Time), o.Host, o.Source)
 		if sr.RootLost {
 			fmt.Fprintf(w, "  root tree %s lost: nothing of the snapshot is left\n", o.Tree.Short())
 		}

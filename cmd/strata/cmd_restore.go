@@ -48,9 +48,11 @@ those in a folder named exports); "*" and "?" do not match "/", "**"
 matches any number of folders. Including a folder includes its content,
 excluding a folder leaves out its content; excludes win.
 
-With --db, --at "YYYY-MM-DD HH:MM" picks the newest snapshot at or before
-that time instead of SNAPSHOT (filtered by --host and --source). Tables are
-created, loaded, then given their constraints, indexes and sequence
+--at TIME ("YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" in local time, or RFC
+3339) picks the newest snapshot at or before that time instead of SNAPSHOT
+(filtered by --host and --source).
+
+With --db, tables are created, loaded, then given their constraints, indexes and sequence
 positions. A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
 snapshot tagged pre-restore (unless --no-safety-snapshot). --dry-run shows,
@@ -72,7 +74,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.BoolFlag{Name: "dry-run", Usage: "show what would happen, change nothing", Destination: &dryRun},
 			&cli.BoolFlag{Name: "replace", Usage: "overwrite tables that hold rows (after a safety snapshot)", Destination: &replace},
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "with --replace: do not save the overwritten tables first", Destination: &noSafety},
-			&cli.StringFlag{Name: "at", Usage: `restore the newest snapshot at or before "YYYY-MM-DD HH:MM[:SS]"`, Destination: &at},
+			&cli.StringFlag{Name: "at", Usage: "restore the newest snapshot at or before `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" or RFC 3339)", Destination: &at},
 			&cli.StringFlag{Name: "host", Usage: "with --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "with --at: only snapshots of `SOURCE` (a DSN without password)", Destination: &source},
 			&cli.BoolFlag{Name: "json", Usage: "with --db: print the plan as JSON", Destination: &asJSON},
@@ -121,15 +123,9 @@ func pickSnapshot(ctx context.Context, r *repo.Repository, ref, at, host, source
 	if at == "" {
 		return r.FindSnapshot(ctx, ref)
 	}
-	var when time.Time
-	var err error
-	for _, layout := range []string{timeLayout, "2006-01-02 15:04", "2006-01-02"} {
-		if when, err = time.ParseInLocation(layout, at, time.Local); err == nil {
-			break
-		}
-	}
+	when, err := parseTime("--at", at)
 	if err != nil {
-		return nil, fmt.Errorf(`invalid --at %q: want "YYYY-MM-DD HH:MM[:SS]"`, at)
+		return nil, err
 	}
 	sns, err := r.Snapshots(ctx)
 	if err != nil {
@@ -142,7 +138,7 @@ func pickSnapshot(ctx context.Context, r *repo.Repository, ref, at, host, source
 		}
 		return sn, nil
 	}
-	return nil, fmt.Errorf("%w: none at or before %s", repo.ErrSnapshotNotFound, when.Format(timeLayout))
+	return nil, fmt.Errorf("%w: none at or before %s", repo.ErrSnapshotNotFound, showTime(when))
 }
 
 func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, db dbOptions, opts dbexport.RestoreOptions, safety, asJSON bool) error {

@@ -111,7 +111,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				}
 				t := newTable(g.env.stdout, "ID", "Time", "Host", "Tier", "Tags", "Source", "Protected")
 				for _, sn := range shown {
-					t.row(sn.ID.Short(), sn.Time.Local().Format(timeLayout), sn.Host, sn.Tier, strings.Join(sn.Tags, ","), sn.Source, protectedUntil(active[sn.ID]))
+					t.row(sn.ID.Short(), showTime(sn.Time), sn.Host, sn.Tier, strings.Join(sn.Tags, ","), sn.Source, protectedUntil(active[sn.ID]))
 				}
 				if err := t.flush(); err != nil {
 					return err
@@ -138,5 +138,5 @@ func protectedUntil(ps []repo.Protection) string {
 	if latest.IsZero() {
 		return ""
 	}
-	return "until " + latest.Local().Format("2006-01-02 15:04")
+	return "until " + showTime(latest)
 }

@@ -106,7 +106,7 @@ func drill(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapsho
 
 func printDrill(g *globals, sn *repo.Snapshot, rep *verify.DrillReport) {
 	w := g.env.stdout
-	fmt.Fprintf(w, "drill of snapshot %s (%s) into %s\n", sn.ID.Short(), sn.Time.Local().Format(timeLayout), rep.Target)
+	fmt.Fprintf(w, "drill of snapshot %s (%s) into %s\n", sn.ID.Short(), showTime(sn.Time), rep.Target)
 	if rep.Error != "" {
 		fmt.Fprintf(w, "error: the restore failed after %.2fs: %s\n", rep.RestoreSeconds, rep.Error)
 		return

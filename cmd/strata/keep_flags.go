@@ -140,7 +140,7 @@ func choosePolicy(ctx context.Context, r *repo.Repository, fromFlags retention.P
 			return ch, fmt.Errorf("repository policy file %s: %w", sp.ID.Short(), err)
 		}
 		ch = chosenPolicy{policy: p, source: "repository", loc: loc, set: sp.Time, zoneFrom: "repository policy"}
-		ch.describe = fmt.Sprintf("repository policy set %s (%s)", sp.Time.Local().Format(timeLayout), p.String())
+		ch.describe = fmt.Sprintf("repository policy set %s (%s)", showTime(sp.Time), p.String())
 	}
 	if zone != "" {
 		loc, err := loadZone(zone)
@@ -190,19 +190,9 @@ func describeProtection(p repo.Protection, loc *time.Location) string {
 	if p.Until.IsZero() {
 		return reason + " (no end date)"
 	}
-	return reason + " (until " + p.Until.In(loc).Format("2006-01-02 15:04 MST") + ")"
+	return reason + " (until " + p.Until.In(loc).Format(displayLayout) + ")"
 }
 
-// parseUntil reads --until: "2027-01-31" (midnight at its start) or
+// parseUntil reads --until: "2027-01-31" (midnight at its start),
 // "2027-01-31 18:00" in local time, or RFC 3339.
-func parseUntil(s string) (time.Time, error) {
-	for _, layout := range []string{"2006-01-02", "2006-01-02 15:04", timeLayout} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf(`invalid --until %q: want "YYYY-MM-DD", "YYYY-MM-DD HH:MM" in local time, or RFC 3339`, s)
-}
+func parseUntil(s string) (time.Time, error) { return parseTime("--until", s) }

@@ -53,7 +53,7 @@ func statsGrowth(ctx context.Context, g *globals, r statsRepository, sns []*repo
 	t := newTable(w, "Time", "ID", "Tier", "Added", "Total")
 	for i, s := range gr.Snapshots {
 		sn := sns[i]
-		t.row(sn.Time.Local().Format(timeLayout), sn.ID.Short(), s.Tier, progress.Bytes(s.AddedBytes), progress.Bytes(s.TotalBytes))
+		t.row(showTime(sn.Time), sn.ID.Short(), s.Tier, progress.Bytes(s.AddedBytes), progress.Bytes(s.TotalBytes))
 	}
 	if err := t.flush(); err != nil {
 		return err
