@@ -74,11 +74,23 @@ func newApp(g *globals) *cli.App {
 		Reader:          g.env.stdin,
 		ExitErrHandler:  func(*cli.Context, error) {},
 		CommandNotFound: g.unknownCommand,
-		OnUsageError:    g.usageError,
+		// The root's action: --version, or a command that is not one.
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				return printVersion(g)
+			}
+			if c.NArg() > 0 {
+				g.unknownCommand(c, c.Args().First())
+				return nil
+			}
+			return cli.ShowAppHelp(c)
+		},
+		OnUsageError: g.usageError,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository folder (or STRATA_REPOSITORY)", Destination: &g.repoPath},
 			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
+			&cli.BoolFlag{Name: "version", Usage: "print the version (as strata version)"},
 			&cli.DurationFlag{Name: "retry-lock", Usage: "when the repository is locked, retry for up to `DURATION` (e.g. 10m) before failing", Destination: &g.retryLock},
 		},
 		Before: func(c *cli.Context) error {
@@ -129,7 +141,13 @@ func (g *globals) password(ctx context.Context, prompt string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("reading password file: %w", err)
 		}
-		return strings.TrimRight(string(b), "\r\n"), nil
+		pw := strings.TrimRight(string(b), "\r\n")
+		if pw == "" {
+			// Not a wrong password: the file was never filled in, or was
+			// truncated.
+			return "", fmt.Errorf("password file %s is empty: write the repository's password into it", g.passwordFile)
+		}
+		return pw, nil
 	}
 	if pw := g.env.getenv("STRATA_PASSWORD"); pw != "" {
 		return pw, nil

@@ -49,3 +49,18 @@ func TestGuardRecordsNoSecret(t *testing.T) {
 		t.Errorf("the guarded command lost its environment:\n%s", env)
 	}
 }
+
+// TestGuardMissingCommand: a command that does not exist is found
+// missing before any snapshot is taken.
+func TestGuardMissingCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	_, errOut := c.code(exitError, "guard", "--db", "sqlite://"+path, "--", "strata-no-such-command", "--x")
+	if !strings.Contains(errOut, `"strata-no-such-command"`) || !strings.Contains(errOut, "no snapshot was taken") {
+		t.Errorf("guard of a missing command:\n%s", errOut)
+	}
+	if sns := c.snapshots(); len(sns) != 0 {
+		t.Errorf("guard took %d snapshots for a command that does not exist", len(sns))
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -33,5 +34,28 @@ func TestMistypedCommandsAndFlags(t *testing.T) {
 		if lines := strings.Count(strings.TrimSpace(errOut), "\n") + 1; lines != 1 || out != "" {
 			t.Errorf("strata %q: want one line on stderr and nothing on stdout, got %d lines:\n%s%s", tt.args, lines, out, errOut)
 		}
+	}
+}
+
+// TestVersionFlag: --version prints what `strata version` prints.
+func TestVersionFlag(t *testing.T) {
+	c := newCLI(t)
+	want := c.ok("version")
+	if got := c.ok("--version"); got != want || !strings.HasPrefix(got, "strata ") {
+		t.Errorf("strata --version printed %q, strata version %q", got, want)
+	}
+}
+
+// TestEmptyPasswordFile: an empty password file is named as empty, not
+// taken for a wrong password.
+func TestEmptyPasswordFile(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	if err := os.WriteFile(c.pwFile, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.code(exitError, "snapshots")
+	if want := "password file " + c.pwFile + " is empty"; !strings.Contains(errOut, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, errOut)
 	}
 }

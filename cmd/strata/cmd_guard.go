@@ -47,7 +47,11 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 			if err := checkSnapshotFlags(c); err != nil {
 				return err
 			}
+			// A command that cannot run needs no snapshot: look it up first.
 			args := c.Args().Slice()
+			if _, err := exec.LookPath(args[0]); err != nil {
+				return fmt.Errorf("cannot run %q, so no snapshot was taken: %w", args[0], err)
+			}
 			var sn *repo.Snapshot
 			err := g.withLock(c.Context, false, "guard", func(r *repo.Repository) error {
 				var err error
