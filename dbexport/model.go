@@ -169,9 +169,30 @@ type Target interface {
 	// RowCount returns the rows in the target's table named like t, and
 	// whether the table exists.
 	RowCount(ctx context.Context, t *Table) (int64, bool, error)
-	// Restore creates the tables (dropping existing ones when replace is
-	// set), loads their rows, then applies constraints, indexes and
-	// sequence positions, in an order that respects foreign keys.
+	// Restore creates the tables (dropping or emptying existing ones
+	// when replace is set), loads their rows, then applies constraints,
+	// indexes and sequence positions, in an order that respects foreign
+	// keys. s is the snapshot's whole schema and tables the ones to
+	// restore: when they are fewer than s's, the restore is partial and
+	// changes only those tables and what they own (their sequences,
+	// indexes, constraints); other tables' foreign keys, other
+	// sequences and the views stay as they are in the target.
 	Restore(ctx context.Context, s *Schema, tables []TableData, replace bool) error
 	Close() error
+}
+
+// RestoresAll reports whether tables holds every table of s: a whole
+// restore, which alone re-creates s's views and resets its free
+// sequences. A partial one leaves them alone.
+func RestoresAll(s *Schema, tables []TableData) bool {
+	have := map[string]bool{}
+	for _, td := range tables {
+		have[td.Table.QualifiedName()] = true
+	}
+	for _, t := range s.Tables {
+		if !have[t.QualifiedName()] {
+			return false
+		}
+	}
+	return true
 }

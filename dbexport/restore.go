@@ -106,7 +106,7 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		return &selected, plan, fmt.Errorf("%w: %s; nothing was changed (use --replace; strata then takes a safety snapshot first)", ErrTargetNotEmpty, strings.Join(occupied, ", "))
 	}
 	// Every table is missing, empty, or to be replaced: dropping first is safe.
-	if err := target.Restore(ctx, &selected, tables, true); err != nil {
+	if err := target.Restore(ctx, s, tables, true); err != nil {
 		return &selected, plan, err
 	}
 	return &selected, plan, nil

@@ -94,7 +94,7 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 // rows. Tables that exist are dropped and created again from the
 // snapshot: with replace all of them, without only empty ones.
 //
-// Views are created when tables holds every table of s (see restoresAll);
+// Views are created when tables holds every table of s (see dbexport.RestoresAll);
 // views of the same names are dropped first.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
 	if s.Engine != dbexport.EngineMySQL {
@@ -145,27 +145,10 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 			}
 		}
 	}
-	if !restoresAll(s, tables) {
+	if !dbexport.RestoresAll(s, tables) {
 		return nil
 	}
 	return createViews(ctx, conn, s.Views)
-}
-
-// restoresAll reports whether tables holds every table of s. Only then
-// are views created: a restore of some tables leaves the target's views
-// alone, and MySQL keeps a view whose tables are dropped, so it works
-// again once they are back.
-func restoresAll(s *dbexport.Schema, tables []dbexport.TableData) bool {
-	have := map[string]bool{}
-	for _, td := range tables {
-		have[td.Table.Name] = true
-	}
-	for _, t := range s.Tables {
-		if !have[t.Name] {
-			return false
-		}
-	}
-	return true
 }
 
 // restoreTable drops (if it exists), creates and loads one table. A

@@ -175,8 +175,13 @@ func sequenceDDL(q *seqInfo, ifNotExists bool) string {
 	return s + q.ident() + " AS " + q.typ + " " + sequenceOptions(q)
 }
 
+// setvalPrefix starts every statement setvalSQL writes: a partial restore
+// that reloads a table in place finds its sequences' positions in PostDDL
+// by it.
+const setvalPrefix = "SELECT pg_catalog.setval("
+
 func setvalSQL(seq string, value int64, called bool) string {
-	return fmt.Sprintf("SELECT pg_catalog.setval(%s, %d, %t)", quoteLiteral(seq), value, called)
+	return fmt.Sprintf(setvalPrefix+"%s, %d, %t)", quoteLiteral(seq), value, called)
 }
 
 func viewDDL(v *viewInfo) string {

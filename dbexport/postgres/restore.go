@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/dbexport"
 )
@@ -14,9 +15,12 @@ import (
 // restore is one Restore call inside its transaction.
 type restore struct {
 	tx      pgx.Tx
-	schema  *dbexport.Schema
-	tables  []dbexport.TableData
+	schema  *dbexport.Schema     // the snapshot's, with all its tables
+	tables  []dbexport.TableData // the tables to restore
 	replace bool
+	// inPlace holds the tables that a partial restore empties and reloads
+	// instead of re-creating them: they exist with the snapshot's columns.
+	inPlace map[*dbexport.Table]bool
 }
 
 func (r *restore) exec(ctx context.Context, what, sql string) error {
@@ -26,52 +30,31 @@ func (r *restore) exec(ctx context.Context, what, sql string) error {
 	return nil
 }
 
-// whole reports whether every table of the schema is restored.
-func (r *restore) whole() bool {
-	in := map[string]bool{}
-	for _, td := range r.tables {
-		in[td.Table.QualifiedName()] = true
-	}
-	for _, t := range r.schema.Tables {
-		if !in[t.QualifiedName()] {
-			return false
-		}
-	}
-	return true
-}
-
 func (r *restore) run(ctx context.Context) error {
-	whole := r.whole()
 	for _, td := range r.tables {
 		if td.Table == nil || td.Rows == nil {
 			return errors.New("a table to restore has no definition or no rows")
 		}
 	}
-	var views []dbexport.View // the views to create at the end
-	if whole {
-		views = r.schema.Views
+	whole := dbexport.RestoresAll(r.schema, r.tables)
+	keys, err := r.prepare(ctx, whole)
+	if err != nil {
+		return err
+	}
+	if err := r.dropKeys(ctx, keys); err != nil {
+		return err
+	}
+	if r.replace && whole {
+		for i := len(r.schema.Views) - 1; i >= 0; i-- {
+			v := r.schema.Views[i]
+			if err := r.exec(ctx, "drop view "+v.Schema+"."+v.Name, "DROP VIEW IF EXISTS "+ident(v.Schema, v.Name)+" CASCADE"); err != nil {
+				return err
+			}
+		}
 	}
 	if r.replace {
-		if !whole {
-			// Views of s that DROP TABLE ... CASCADE is about to remove.
-			var err error
-			if views, err = r.existingViews(ctx); err != nil {
-				return err
-			}
-		}
-		if whole {
-			for i := len(r.schema.Views) - 1; i >= 0; i-- {
-				v := r.schema.Views[i]
-				if err := r.exec(ctx, "drop view "+v.Schema+"."+v.Name, "DROP VIEW IF EXISTS "+ident(v.Schema, v.Name)+" CASCADE"); err != nil {
-					return err
-				}
-			}
-		}
-		for _, td := range r.tables {
-			q := tableIdent(td.Table)
-			if err := r.exec(ctx, "drop table "+td.Table.QualifiedName(), "DROP TABLE IF EXISTS "+q+" CASCADE"); err != nil {
-				return err
-			}
+		if err := r.dropTables(ctx); err != nil {
+			return err
 		}
 	}
 	if err := r.createSchemas(ctx, whole); err != nil {
@@ -81,8 +64,20 @@ func (r *restore) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var emptied []string
 	for _, td := range r.tables {
+		if r.inPlace[td.Table] {
+			emptied = append(emptied, tableIdent(td.Table))
+			continue
+		}
 		if err := r.exec(ctx, "create table "+td.Table.QualifiedName(), td.Table.DDL); err != nil {
+			return err
+		}
+	}
+	if len(emptied) > 0 {
+		// One statement: keys among these tables do not stop it, and
+		// keys from other tables were set aside above.
+		if err := r.exec(ctx, "empty "+strings.Join(emptied, ", "), "TRUNCATE "+strings.Join(emptied, ", ")); err != nil {
 			return err
 		}
 	}
@@ -91,9 +86,20 @@ func (r *restore) run(ctx context.Context) error {
 			return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
 		}
 	}
-	var fks []string
+	var fks, positions []string
 	for _, td := range r.tables {
 		post, fk := splitPostDDL(td.Table)
+		if r.inPlace[td.Table] {
+			// The table keeps its indexes and constraints; its own
+			// sequences take the snapshot's positions, last, as setval
+			// is not undone by a rollback.
+			for _, stmt := range post {
+				if strings.HasPrefix(stmt, setvalPrefix) {
+					positions = append(positions, stmt)
+				}
+			}
+			continue
+		}
 		for _, stmt := range post {
 			if err := r.exec(ctx, "finish table "+td.Table.QualifiedName(), stmt); err != nil {
 				return err
@@ -106,46 +112,113 @@ func (r *restore) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if r.replace && !whole {
-		if err := r.restoreInboundKeys(ctx); err != nil {
-			return err
-		}
+	if err := r.addKeys(ctx, keys); err != nil {
+		return err
 	}
-	for _, v := range views {
-		if !whole {
-			var exists bool
-			if err := r.tx.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", ident(v.Schema, v.Name)).Scan(&exists); err != nil {
-				return fmt.Errorf("look up view %s.%s: %w", v.Schema, v.Name, err)
+	if whole {
+		for _, v := range r.schema.Views {
+			if err := r.exec(ctx, "create view "+v.Schema+"."+v.Name, v.DDL); err != nil {
+				return err
 			}
-			if exists {
-				continue // the partial restore did not remove it
-			}
-		}
-		if err := r.exec(ctx, "create view "+v.Schema+"."+v.Name, v.DDL); err != nil {
-			return err
 		}
 	}
 	for _, q := range setLater {
-		if err := r.exec(ctx, "set sequence "+q.Schema+"."+q.Name, setvalSQL(ident(q.Schema, q.Name), q.Value, q.Called)); err != nil {
+		positions = append(positions, setvalSQL(ident(q.Schema, q.Name), q.Value, q.Called))
+	}
+	for _, stmt := range positions {
+		if err := r.exec(ctx, "set sequence position", stmt); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// existingViews returns the views of s that exist in the target.
-func (r *restore) existingViews(ctx context.Context) ([]dbexport.View, error) {
-	var out []dbexport.View
-	for _, v := range r.schema.Views {
-		var exists bool
-		if err := r.tx.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", ident(v.Schema, v.Name)).Scan(&exists); err != nil {
-			return nil, fmt.Errorf("look up view %s.%s: %w", v.Schema, v.Name, err)
+// prepare finds the restored tables that exist in the target, decides
+// which a partial restore reloads in place, and returns the foreign keys
+// to set aside while the tables are emptied or re-created.
+func (r *restore) prepare(ctx context.Context, whole bool) ([]keptKey, error) {
+	r.inPlace = map[*dbexport.Table]bool{}
+	if !r.replace {
+		return nil, nil // an existing table makes CREATE TABLE fail
+	}
+	var refs, own, recreated []uint32
+	for _, td := range r.tables {
+		var oid uint32
+		err := r.tx.QueryRow(ctx, "SELECT coalesce(pg_catalog.to_regclass($1)::oid, 0)", tableIdent(td.Table)).Scan(&oid)
+		if err != nil {
+			return nil, fmt.Errorf("look up table %s: %w", td.Table.QualifiedName(), err)
 		}
-		if exists {
-			out = append(out, v)
+		if oid == 0 {
+			continue
+		}
+		refs = append(refs, oid)
+		same := false
+		if !whole {
+			if same, err = r.sameColumns(ctx, oid, td.Table); err != nil {
+				return nil, err
+			}
+		}
+		if same {
+			r.inPlace[td.Table] = true
+			own = append(own, oid)
+		} else {
+			recreated = append(recreated, oid)
 		}
 	}
-	return out, nil
+	return keptKeys(ctx, r.tx, refs, own, recreated)
+}
+
+// sameColumns reports whether the target's table oid has the columns of
+// t, by name and type, in order.
+func (r *restore) sameColumns(ctx context.Context, oid uint32, t *dbexport.Table) (bool, error) {
+	rows, err := r.tx.Query(ctx, `SELECT attname, pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute
+		WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, oid)
+	if err != nil {
+		return false, fmt.Errorf("look up the columns of %s: %w", t.QualifiedName(), err)
+	}
+	var have []dbexport.Column
+	var c dbexport.Column
+	if _, err := pgx.ForEachRow(rows, []any{&c.Name, &c.Type}, func() error {
+		have = append(have, c)
+		return nil
+	}); err != nil {
+		return false, fmt.Errorf("look up the columns of %s: %w", t.QualifiedName(), err)
+	}
+	if len(have) != len(t.Columns) {
+		return false, nil
+	}
+	for i, c := range t.Columns {
+		if have[i].Name != c.Name || have[i].Type != c.Type {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// dropTables drops the restored tables that are re-created, in one
+// statement so that keys among them do not stop it. Without CASCADE: an
+// object that is not restored and depends on one of them (a view, say)
+// stops the restore instead of disappearing.
+func (r *restore) dropTables(ctx context.Context) error {
+	var names []string
+	for _, td := range r.tables {
+		if !r.inPlace[td.Table] {
+			names = append(names, tableIdent(td.Table))
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	_, err := r.tx.Exec(ctx, "DROP TABLE IF EXISTS "+strings.Join(names, ", "))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "2BP01" { // dependent_objects_still_exist
+		return fmt.Errorf("%s must be re-created (the table is missing from the target or its columns differ from the snapshot's), but other objects depend on it (%s): drop them or restore them too: %w",
+			strings.Join(names, ", "), strings.ReplaceAll(pe.Detail, "\n", "; "), err)
+	}
+	if err != nil {
+		return fmt.Errorf("drop %s: %w", strings.Join(names, ", "), err)
+	}
+	return nil
 }
 
 // splitPostDDL separates the foreign keys, which ddl.go puts last, one per
@@ -170,7 +243,9 @@ func (r *restore) createSchemas(ctx context.Context, whole bool) error {
 		}
 	}
 	for _, q := range r.schema.Sequences {
-		names = append(names, q.Schema)
+		if whole || r.uses(q) {
+			names = append(names, q.Schema)
+		}
 	}
 	seen := map[string]bool{}
 	for _, n := range names {
@@ -195,8 +270,18 @@ func (r *restore) createSchemas(ctx context.Context, whole bool) error {
 	return nil
 }
 
+// freeSequences creates the free sequences (those no column owns) that
+// are missing: every one for a restore of the whole snapshot, those a
+// restored column's default draws from for a partial one. An existing
+// free sequence is set to the snapshot's position only by a replace of
+// the whole snapshot, and last (returned in setLater), as setval is not
+// undone by a rollback; otherwise other tables may draw from it, and it
+// keeps the values it handed out since.
 func (r *restore) freeSequences(ctx context.Context, whole bool) (setLater []dbexport.Sequence, err error) {
 	for _, q := range r.schema.Sequences {
+		if !whole && !r.uses(q) {
+			continue
+		}
 		name := ident(q.Schema, q.Name)
 		var exists bool
 		if err := r.tx.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
@@ -219,45 +304,16 @@ func (r *restore) freeSequences(ctx context.Context, whole bool) (setLater []dbe
 	return setLater, nil
 }
 
-// restoreInboundKeys adds back, NOT VALID, the foreign keys of tables that
-// were not restored but reference restored ones, when the referencing
-// table exists and the key is gone.
-func (r *restore) restoreInboundKeys(ctx context.Context) error {
-	restored := map[string]bool{}
+// uses reports whether a column default of a restored table names the
+// sequence q, as nextval('name'::regclass) or nextval('schema.name'...)
+// does.
+func (r *restore) uses(q dbexport.Sequence) bool {
 	for _, td := range r.tables {
-		restored[td.Table.QualifiedName()] = true
-	}
-	for _, t := range r.schema.Tables {
-		if restored[t.QualifiedName()] {
-			continue
-		}
-		_, stmts := splitPostDDL(t)
-		if len(stmts) != len(t.ForeignKeys) {
-			continue
-		}
-		for i, fk := range t.ForeignKeys {
-			if !restored[fk.RefSchema+"."+fk.RefTable] {
-				continue
-			}
-			var exists, missing bool
-			err := r.tx.QueryRow(ctx, `SELECT pg_catalog.to_regclass($1) IS NOT NULL,
-				NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint
-				            WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2)`,
-				tableIdent(t), fk.Name).Scan(&exists, &missing)
-			if err != nil {
-				return fmt.Errorf("look up foreign key %s of %s: %w", fk.Name, t.QualifiedName(), err)
-			}
-			if !exists || !missing {
-				continue
-			}
-			stmt := stmts[i]
-			if !strings.HasSuffix(stmt, " NOT VALID") {
-				stmt += " NOT VALID"
-			}
-			if err := r.exec(ctx, "add back foreign key "+fk.Name+" of "+t.QualifiedName(), stmt); err != nil {
-				return err
+		for _, c := range td.Table.Columns {
+			if c.Default != nil && (strings.Contains(*c.Default, q.Name+"'") || strings.Contains(*c.Default, q.Name+`"'`)) {
+				return true
 			}
 		}
 	}
-	return nil
+	return false
 }

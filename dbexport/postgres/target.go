@@ -58,31 +58,45 @@ func (t *Target) Close() error {
 }
 
 // Restore writes tables into the database in one transaction: either all
-// of it is committed or nothing is. The steps, in order:
+// of it is committed or nothing is. s is the snapshot's schema, with all
+// its tables; tables are the ones to restore. When tables is every table
+// of s the restore is whole, otherwise partial: a partial restore changes
+// only the restored tables and what they own, never another table's
+// foreign keys, another sequence or a view. The steps, in order:
 //
-//  1. with replace, DROP TABLE IF EXISTS ... CASCADE for each table (and,
-//     when every table of s is restored, DROP VIEW IF EXISTS for s's
-//     views); without it, an existing table makes CREATE TABLE fail and
-//     the whole restore roll back;
-//  2. CREATE SCHEMA for the schemas that are missing;
-//  3. the free sequences (those no restored column owns): created and set
-//     to their position when missing; an existing one is set only by a
-//     replace of every table of s, as the very last step because setval
-//     is not undone by a rollback, and otherwise left alone, since other
-//     tables may draw from it;
-//  4. each table's DDL (its owned sequences, then CREATE TABLE);
-//  5. each table's rows with COPY FROM STDIN;
-//  6. each table's PostDDL but its foreign keys (indexes, sequence
-//     ownership and positions), then the foreign keys of all tables, so
-//     the order of the tables does not matter;
-//  7. with replace and only some tables restored: the foreign keys that
-//     other tables of s hold on the restored ones, which DROP ... CASCADE
-//     removed, are added back as NOT VALID (the rows they guard may now
-//     differ; a drill reports orphans, VALIDATE CONSTRAINT checks them);
-//  8. the views, when every table of s is restored; when only some are,
-//     the views of s that existed in the target before step 1 and that
-//     DROP ... CASCADE removed (a view may read tables that are not
-//     restored, so no other view is created).
+//  1. with replace, each restored table that exists is either reloaded in
+//     place (partial restores, when its columns are the snapshot's, by
+//     name and type: it keeps its indexes, constraints, triggers, grants
+//     and the views over it) or re-created (whole restores, and tables
+//     whose columns differ);
+//  2. the foreign keys that other tables hold on the restored tables that
+//     exist, and those the tables reloaded in place hold, are set aside:
+//     their definitions are read from the target's catalog and they are
+//     dropped (step 9 adds them back);
+//  3. with replace, the snapshot's views (whole restores only, CASCADE),
+//     then the tables to re-create in one DROP TABLE without CASCADE, so
+//     a view or other object that depends on one stops the restore
+//     instead of vanishing; without replace, an existing table makes
+//     CREATE TABLE fail and the whole restore roll back;
+//  4. CREATE SCHEMA for the schemas that are missing;
+//  5. the free sequences (those no restored column owns) that are
+//     missing: all of s's for a whole restore, for a partial one those a
+//     restored column's default draws from; an existing one is set only
+//     by a replace of the whole snapshot, and otherwise left alone, as
+//     other tables may draw from it;
+//  6. each re-created table's DDL (its owned sequences, then CREATE
+//     TABLE), then one TRUNCATE of the tables reloaded in place;
+//  7. each table's rows with COPY FROM STDIN;
+//  8. each re-created table's PostDDL but its foreign keys (indexes,
+//     sequence ownership and positions), then the foreign keys of all of
+//     them, so the order of the tables does not matter;
+//  9. the keys set aside in step 2, as they were: validated, so restored
+//     rows that another table's rows refer to, or that refer to missing
+//     rows, fail the restore with the key and the table named;
+//  10. the views of s, for a whole restore;
+//  11. last, as setval is not undone by a rollback: the positions of the
+//     sequences the tables reloaded in place own, and for a whole replace
+//     the free sequences that existed.
 //
 // Only snapshots of PostgreSQL databases can be restored: their DDL is in
 // PostgreSQL's dialect.

@@ -72,7 +72,8 @@ func (t *Target) RowCount(ctx context.Context, tab *dbexport.Table) (int64, bool
 	return n, true, nil
 }
 
-// Restore writes every table in one transaction: all or nothing.
+// Restore writes every table in one transaction: all or nothing. The
+// views of s are re-created only when tables holds all of s's tables.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
 	conn, err := t.db.Conn(ctx)
 	if err != nil {
@@ -111,7 +112,11 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 				}
 			}
 		}
-		for _, v := range s.Views {
+		var views []dbexport.View // a partial restore leaves the views alone
+		if dbexport.RestoresAll(s, tables) {
+			views = s.Views
+		}
+		for _, v := range views {
 			if replace {
 				if _, err := tx.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v.Name)); err != nil {
 					return err
