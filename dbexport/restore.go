@@ -43,11 +43,43 @@ type RestoreOptions struct {
 
 // PlanEntry says what a restore does to one table.
 type PlanEntry struct {
-	Table        string `json:"table"`
-	SnapshotRows int64  `json:"snapshot_rows"`
-	TargetRows   int64  `json:"target_rows"`
-	Exists       bool   `json:"exists"`
-	Action       string `json:"action"`
+	Table        string     `json:"table"`
+	SnapshotRows int64      `json:"snapshot_rows"`
+	TargetRows   int64      `json:"target_rows"`
+	Exists       bool       `json:"exists"`
+	Action       PlanAction `json:"action"`
+}
+
+// PlanAction is what a restore does to one table: one of the keywords
+// below, as `restore --json` prints them.
+type PlanAction string
+
+const (
+	// ActionCreate: the target lacks the table; it is created and loaded.
+	ActionCreate PlanAction = "create"
+	// ActionLoad: the table exists without rows; it is replaced and loaded.
+	ActionLoad PlanAction = "load"
+	// ActionReplace: the table holds rows and --replace was given: they
+	// are dropped with the table, which is then created and loaded.
+	ActionReplace PlanAction = "replace"
+	// ActionRefuse: the table holds rows and --replace was not given;
+	// the restore changes nothing.
+	ActionRefuse PlanAction = "refuse"
+)
+
+// Describe says in words what the action does to e's table.
+func (e PlanEntry) Describe() string {
+	switch e.Action {
+	case ActionCreate:
+		return "create and load"
+	case ActionLoad:
+		return "replace empty table"
+	case ActionReplace:
+		return fmt.Sprintf("replace (drops %d rows)", e.TargetRows)
+	case ActionRefuse:
+		return fmt.Sprintf("refuse: holds %d rows (use --replace)", e.TargetRows)
+	}
+	return string(e.Action)
 }
 
 // ErrTargetNotEmpty: a restore without --replace found rows in a table.
@@ -81,13 +113,13 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		e := PlanEntry{Table: t.QualifiedName(), SnapshotRows: t.Rows, TargetRows: n, Exists: exists}
 		switch {
 		case !exists:
-			e.Action = "create and load"
+			e.Action = ActionCreate
 		case n == 0:
-			e.Action = "replace empty table"
+			e.Action = ActionLoad
 		case opts.Replace:
-			e.Action = fmt.Sprintf("replace (drops %d rows)", n)
+			e.Action = ActionReplace
 		default:
-			e.Action = fmt.Sprintf("refuse: holds %d rows (use --replace)", n)
+			e.Action = ActionRefuse
 			occupied = append(occupied, fmt.Sprintf("%s (%d rows)", t.QualifiedName(), n))
 		}
 		plan = append(plan, e)

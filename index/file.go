@@ -49,14 +49,14 @@ type File struct {
 	// Supersedes lists the file IDs of the index files this one
 	// replaces. A reader that has loaded a file ignores every file it
 	// supersedes (docs/design.md, "Superseding").
-	Supersedes []pack.ID
-	Packs      []PackBlobs
+	Supersedes []pack.ID   `json:"supersedes"`
+	Packs      []PackBlobs `json:"packs"`
 }
 
 // PackBlobs lists the blobs of one pack, as its header does.
 type PackBlobs struct {
-	PackID pack.ID
-	Blobs  []pack.Blob
+	PackID pack.ID     `json:"pack_id"`
+	Blobs  []pack.Blob `json:"blobs"`
 }
 
 // Encode returns the plaintext of f. It does not validate f; Decode does.

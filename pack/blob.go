@@ -106,14 +106,17 @@ func (c *Compression) UnmarshalText(b []byte) error {
 
 // Blob is one entry of a pack header: where a blob lies in its pack and how
 // to turn its sealed bytes back into plaintext.
+//
+// The JSON names (strata cat pack-header, cat index) are snake_case, as
+// in every JSON strata prints.
 type Blob struct {
-	Type        BlobType
-	Compression Compression
-	ID          ID     // keyed hash of the plaintext, whatever the compression
-	Base        ID     // the base blob's ID; non-null iff Compression == Delta
-	Offset      uint32 // where the sealed blob starts in the pack; set by Writer and DecodeHeader
-	Length      uint32 // sealed bytes in the pack
-	RawLength   uint32 // bytes of the plaintext
+	Type        BlobType    `json:"type"`
+	Compression Compression `json:"compression"`
+	ID          ID          `json:"id"`         // keyed hash of the plaintext, whatever the compression
+	Base        ID          `json:"base"`       // the base blob's ID; non-null iff Compression == Delta
+	Offset      uint32      `json:"offset"`     // where the sealed blob starts in the pack; set by Writer and DecodeHeader
+	Length      uint32      `json:"length"`     // sealed bytes in the pack
+	RawLength   uint32      `json:"raw_length"` // bytes of the plaintext
 }
 
 // String names the blob for error messages and logs.

@@ -77,7 +77,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.StringFlag{Name: "at", Usage: "restore the newest snapshot at or before `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" or RFC 3339)", Destination: &at},
 			&cli.StringFlag{Name: "host", Usage: "with --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "with --at: only snapshots of `SOURCE` (a DSN without password)", Destination: &source},
-			&cli.BoolFlag{Name: "json", Usage: "with --db: print the plan as JSON", Destination: &asJSON},
+			&cli.BoolFlag{Name: "json", Usage: "with --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
 			if db.dsn == "" && target == "" {
@@ -201,7 +201,7 @@ func printPlan(g *globals, sn *repo.Snapshot, d dbexport.DSN, plan []dbexport.Pl
 		if e.Exists {
 			now = fmt.Sprint(e.TargetRows)
 		}
-		t.row(e.Table, fmt.Sprint(e.SnapshotRows), now, e.Action)
+		t.row(e.Table, fmt.Sprint(e.SnapshotRows), now, e.Describe())
 	}
 	return t.flush()
 }
