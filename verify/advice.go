@@ -18,14 +18,13 @@ type Step struct {
 
 // WhatToDo chooses, from the findings, the steps that fix them: none when
 // check found nothing. The index comes first, since the other repairs
-// read it; lost data is then cut out of the snapshots, which a new backup
-// replaces.
+// read it; then damaged packs are replaced by what of them verifies; lost
+// data is then cut out of the snapshots, which a new backup replaces.
 func (r *Report) WhatToDo() []Step {
 	var (
 		index, readAll   bool      // the index lacks or misstates entries
-		lost, lostInPack bool      // blobs are gone; lostInPack: their bytes are damaged
-		unread           []pack.ID // packs with a damaged header whose data was not read
-		replace          []pack.ID // packs to restore from a copy
+		lost, lostInPack bool      // blobs are gone; lostInPack: a base in a pack not read failed
+		damaged          []pack.ID // packs to replace: repair packs salvages what verifies
 		snapshots        []pack.ID // snapshot files that cannot be read
 	)
 	for _, f := range r.Findings {
@@ -38,19 +37,12 @@ func (r *Report) WhatToDo() []Step {
 		case *PackHeaderMismatch:
 			index, readAll = true, true
 		case *DamagedPack:
-			switch {
-			case len(f.Blobs) > 0:
-				lost, lostInPack = true, true
-				replace = append(replace, f.Pack)
-			case !f.DataRead:
-				unread = append(unread, f.Pack)
-			default:
-				replace = append(replace, f.Pack)
-			}
+			damaged = append(damaged, f.Pack)
+			lost = lost || len(f.Snapshots) > 0
 		case *DamagedBlob:
 			lost, lostInPack = true, true
 		case *DamagedTree:
-			lost = true
+			index, lost = true, true
 		case *MissingBlob:
 			index = true
 			lost = lost || f.InPack.IsNull()
@@ -63,19 +55,14 @@ func (r *Report) WhatToDo() []Step {
 	}
 
 	var steps []Step
-	if len(unread) > 0 {
-		steps = append(steps, Step{Command: "strata check --read-data",
-			Why: fmt.Sprintf("%s %s a damaged header; reading the data tells whether blobs are damaged too",
-				packList(unread), plural(len(unread), "has", "have"))})
-	}
-	if len(replace) > 0 {
+	if len(damaged) > 0 {
 		steps = append(steps, Step{
 			Why: fmt.Sprintf("%s %s damaged: if another copy of the repository has %s, copy %s over before anything else",
-				packList(replace), plural(len(replace), "is", "are"), plural(len(replace), "it", "them"),
-				plural(len(replace), "that file", "those files")),
+				packList(damaged), plural(len(damaged), "is", "are"), plural(len(damaged), "it", "them"),
+				plural(len(damaged), "that file", "those files")),
 		})
 	}
-	if index || lost {
+	if index {
 		step := Step{Command: "strata repair index",
 			Why: "rebuilds the index from the pack headers: entries of damaged or deleted index files come back, entries of lost packs go"}
 		if readAll {
@@ -83,6 +70,14 @@ func (r *Report) WhatToDo() []Step {
 			step.Why = "rebuilds the index from every pack header, which is right where the index disagrees with it"
 		}
 		steps = append(steps, step)
+	}
+	if len(damaged) > 0 {
+		cmd := "strata repair packs"
+		for _, id := range damaged {
+			cmd += " " + id.Short()
+		}
+		steps = append(steps, Step{Command: cmd,
+			Why: "copies every blob of the damaged packs that still verifies into new packs, drops the damaged packs from the index and removes them, and names the blobs that are lost"})
 	}
 	if lost {
 		cmd := "strata repair snapshots --forget"

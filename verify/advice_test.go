@@ -16,6 +16,8 @@ import (
 // first, then the snapshots when data is lost, and prune only when
 // nothing is damaged.
 func TestWhatToDo(t *testing.T) {
+	is := func(cmds ...string) func(*fixture) []string { return func(*fixture) []string { return cmds } }
+	none := is()
 	headerOnly := verify.CheckOptions{Workers: 2}
 	readData := verify.CheckOptions{ReadData: true, Workers: 2}
 	lost := []string{"strata repair index", "strata repair snapshots --forget", "strata backup"}
@@ -23,41 +25,43 @@ func TestWhatToDo(t *testing.T) {
 		name   string
 		damage func(t *testing.T, f *fixture)
 		opts   verify.CheckOptions
-		want   []string // commands, "" for a step without one
+		want   func(f *fixture) []string // commands, "" for a step without one
 	}{
-		{"clean", nil, readData, nil},
+		{"clean", nil, readData, none},
 		{"missing index file", func(t *testing.T, f *fixture) { f.remove(t, backend.IndexFile, f.i1) },
-			headerOnly, []string{"strata repair index"}},
+			headerOnly, is("strata repair index")},
 		{"damaged index file", func(t *testing.T, f *fixture) { f.flip(t, backend.IndexFile, f.i2, 30) },
-			headerOnly, []string{"strata repair index"}},
+			headerOnly, is("strata repair index")},
 		{"missing data pack", func(t *testing.T, f *fixture) { f.remove(t, backend.PackFile, f.p1) },
-			headerOnly, lost},
+			headerOnly, is(lost...)},
 		{"index file and its pack missing", func(t *testing.T, f *fixture) {
 			f.remove(t, backend.IndexFile, f.i1)
 			f.remove(t, backend.PackFile, f.p1)
-		}, headerOnly, lost},
-		{"damaged tree blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.sub) }, headerOnly, lost},
+		}, headerOnly, is(lost...)},
+		{"damaged tree blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.sub) }, headerOnly, is(lost...)},
 		{"damaged data blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.plain2) },
-			readData, []string{"", "strata repair index", "strata repair snapshots --read-data --forget", "strata backup"}},
+			readData, func(f *fixture) []string {
+				return []string{"", "strata repair packs " + f.p2.Short(), "strata repair snapshots --forget", "strata backup"}
+			}},
 		{"damaged pack header, data not read", func(t *testing.T, f *fixture) {
 			f.flip(t, backend.PackFile, f.p2, len(f.load(t, backend.PackFile, f.p2))-10)
-		}, headerOnly, []string{"strata check --read-data"}},
+		}, headerOnly, func(f *fixture) []string { return []string{"", "strata repair packs " + f.p2.Short()} }},
 		{"index does not match pack header", func(t *testing.T, f *fixture) {
 			rewriteIndexFile(t, f, f.i2, func(b *pack.Blob) {
 				if b.ID == f.plain2 {
 					b.Length--
 				}
 			})
-		}, headerOnly, []string{"strata repair index --read-all-packs"}},
+		}, headerOnly, is("strata repair index --read-all-packs")},
 		{"damaged snapshot file", func(t *testing.T, f *fixture) { f.flip(t, backend.SnapshotFile, f.s1, 40) },
-			headerOnly, []string{""}},
+			headerOnly, is("")},
 		{"unreferenced pack only", func(t *testing.T, f *fixture) {
 			junk := randomBytes(9, 100)
 			h := backend.Handle{Type: backend.PackFile, Name: crypto.FileID(junk).String()}
 			if err := f.be.Save(context.Background(), h, strings.NewReader(string(junk))); err != nil {
 				t.Fatal(err)
 			}
-		}, readData, []string{"strata prune"}},
+		}, readData, is("strata prune")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,8 +77,8 @@ func TestWhatToDo(t *testing.T) {
 					t.Errorf("step %q: bad reason %q", s.Command, s.Why)
 				}
 			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("steps %q, want %q", got, tt.want)
+			if want := tt.want(f); !slices.Equal(got, want) {
+				t.Errorf("steps %q, want %q", got, want)
 			}
 		})
 	}

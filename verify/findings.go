@@ -176,13 +176,15 @@ func (e *DamagedPack) Error() string {
 	s := fmt.Sprintf("pack %s is damaged: %v", handle(backend.PackFile, e.Pack), e.Err)
 	switch {
 	case len(e.Blobs) == 0 && !e.DataRead:
-		return s + "; its blobs were not read: run `strata check --read-data` to find out which are damaged"
+		return s + "; its blobs were not read: `strata repair packs " + e.Pack.Short() +
+			"` reads them, keeps every one that verifies and names the others (`strata check --read-data` only reports them)"
 	case len(e.Blobs) == 0:
 		return s + "; every blob in it still loads through the index, so no snapshot loses data yet, " +
-			"but the pack must not be trusted: restore the file from another copy of the repository if you have one " +
-			"(a later strata version rewrites such packs)"
+			"but the pack must not be trusted: restore the file from another copy of the repository if you have one, " +
+			"or `strata repair packs " + e.Pack.Short() + "` copies its blobs into new packs and removes it"
 	}
-	return s + "; " + lossAdvice(e.Snapshots, e.Blobs, "this pack")
+	return s + "; " + lossAdvice(e.Snapshots, e.Blobs, "this pack") +
+		"; `strata repair packs " + e.Pack.Short() + "` keeps the blobs that verify and removes the pack"
 }
 
 func (e *MissingBlob) Error() string {

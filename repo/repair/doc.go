@@ -7,6 +7,13 @@
 // entries lost with a damaged or deleted index file come back; entries of
 // packs that are gone are dropped.
 //
+// Packs replaces damaged packs: every blob of such a pack that its index
+// entries or its header locate and that verifies against its ID is copied,
+// still sealed, into new packs; new index files supersede the ones that
+// name the damaged packs, and only then are those files and the packs
+// removed. Blobs that do not verify are reported; Snapshots then cuts the
+// lost ones out of the snapshots.
+//
 // Snapshots writes, for every snapshot that references a blob that cannot
 // be loaded, a repaired snapshot without that blob: a lost folder becomes
 // an empty one, a file or table keeps its intact chunks, and node and
@@ -17,7 +24,8 @@
 // it knows nothing of dbexport, verify or the CLI. The caller holds the
 // exclusive lock.
 //
-// Words (docs/design.md): index file, supersede, pack, header, blob, delta
+// Words (docs/design.md): index file, supersede, pack, damaged pack,
+// salvage (copy a verified blob of a damaged pack), header, blob, delta
 // blob, base, tree, node, snapshot, chunk (one content blob of a node),
 // lost (no copy of a blob can be loaded), repaired snapshot (written in
 // place of a damaged one, tagged "repaired"), original (the damaged

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/backend"
+	"strata/repo/repair"
+)
+
+func cmdRepairPacks(g *globals) *cli.Command {
+	var opts repair.PacksOptions
+	return &cli.Command{
+		Name:      "packs",
+		Usage:     "salvage the intact blobs of damaged packs and drop the packs",
+		ArgsUsage: "[PACK...]",
+		Description: `Reads each named pack (IDs or unique prefixes, as check names them), or,
+without arguments, every indexed pack, and repairs those whose bytes do
+not hash to their name or that are missing: every blob that the index or
+the pack's header locates and that verifies against its ID is copied,
+still sealed, into new packs; then a new index without the damaged packs
+supersedes the index files that named them; only then are those files and
+the damaged packs removed. Blobs that do not verify are listed by ID; when
+no other pack holds them their data is lost, and "strata repair snapshots
+--forget" then removes them from the snapshots. Run "strata repair index"
+first when an index file is damaged. --dry-run reads and verifies, and
+changes nothing.
+
+` + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only say what would be salvaged and lost", Destination: &opts.DryRun},
+		},
+		Action: func(c *cli.Context) error {
+			return g.withLockNoIndex(c.Context, !opts.DryRun, "repair packs", func(r *repo.Repository) error {
+				return runRepairPacks(c.Context, g, r, c.Args().Slice(), opts)
+			})
+		},
+	}
+}
+
+func runRepairPacks(ctx context.Context, g *globals, r *repo.Repository, refs []string, opts repair.PacksOptions) error {
+	bad, err := r.LoadIndexTolerant(ctx)
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("index file %s is damaged: run `strata repair index` first, then repair packs again: %w",
+			bad[0].File.Short(), bad[0].Err)
+	}
+	for _, ref := range refs {
+		id, err := findPack(ctx, r, ref)
+		if err != nil {
+			return err
+		}
+		opts.Packs = append(opts.Packs, id)
+	}
+	opts.Progress = func(msg string) { g.printf("%s\n", msg) }
+	rep, err := repair.Packs(ctx, r, opts)
+	if rep != nil {
+		printPacksRepair(g.env.stdout, rep)
+	}
+	return err
+}
+
+// findPack resolves a stored pack's ID or prefix, or the full ID of a
+// pack that the index names but storage lost.
+func findPack(ctx context.Context, r *repo.Repository, ref string) (pack.ID, error) {
+	id, err := r.FindID(ctx, backend.PackFile, ref)
+	if errors.Is(err, backend.ErrNotExist) {
+		if full, perr := pack.ParseID(ref); perr == nil {
+			return full, nil
+		}
+		return id, fmt.Errorf("%w (a pack missing from storage must be named by its full ID)", err)
+	}
+	return id, err
+}
+
+func printPacksRepair(w io.Writer, rep *repair.PacksReport) {
+	for _, id := range rep.Intact {
+		fmt.Fprintf(w, "pack %s is intact: left as it is\n", id.Short())
+	}
+	for _, pr := range rep.Repaired {
+		fmt.Fprintf(w, "pack %s is damaged (%v): %d blobs salvaged, %d not\n", pr.Pack.Short(), pr.Err, pr.Salvaged, len(pr.Lost))
+		for _, l := range pr.Lost {
+			where := "lost: no other pack holds it"
+			if l.OtherCopy {
+				where = "another pack holds an intact copy"
+			}
+			fmt.Fprintf(w, "  %s blob %s: %s (%v)\n", l.Type, l.ID, where, l.Err)
+		}
+	}
+	lost := rep.LostBlobs()
+	switch {
+	case len(rep.Repaired) == 0:
+		fmt.Fprintf(w, "no damaged pack found (%d packs read)\n", rep.PacksRead)
+		return
+	case rep.DryRun:
+		fmt.Fprintf(w, "dry run: %d damaged packs would be replaced; nothing was changed\n", len(rep.Repaired))
+	default:
+		fmt.Fprintf(w, "%d damaged packs replaced: %d new packs, %d index files written, %d files removed\n",
+			len(rep.Repaired), rep.NewPacks, len(rep.Files), len(rep.Removed))
+	}
+	if len(lost) > 0 {
+		fmt.Fprintf(w, "%d blobs are lost; run `strata repair snapshots --forget` to remove them from the snapshots that need them, then take a fresh backup\n", len(lost))
+	}
+}
