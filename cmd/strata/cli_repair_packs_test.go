@@ -103,7 +103,7 @@ func TestRepairPacksBlobCLI(t *testing.T) {
 type headerEntry struct {
 	ID        string
 	Offset    int64
-	RawLength uint32
+	RawLength uint32 `json:"raw_length"`
 }
 
 // headerEntryAt returns the header entry of the blob that dataBlob found.
