@@ -88,7 +88,7 @@ func TestDamagedFilesGiveClearErrors(t *testing.T) {
 	}{
 		{"config", backend.ConfigFile, 30, openOp, "config"},
 		{"key file", backend.KeyFile, 40, openOp, "keys/"},
-		{"index", backend.IndexFile, 50, openOp, "index/"},
+		{"index", backend.IndexFile, 50, loadIndexOp, "index/"},
 		{"snapshot", backend.SnapshotFile, 50, loadSnapshotOp, "snapshots/"},
 		{"pack", backend.PackFile, 10, loadTreeOp, "pack"},
 	}
@@ -111,6 +111,14 @@ func TestDamagedFilesGiveClearErrors(t *testing.T) {
 func openOp(t *testing.T, be backend.Storage, _ *repo.Snapshot) error {
 	_, err := repo.Open(ctx, be, repotest.Password, repotest.Options(t))
 	return err
+}
+
+func loadIndexOp(t *testing.T, be backend.Storage, _ *repo.Snapshot) error {
+	r, err := repo.Open(ctx, be, repotest.Password, repotest.Options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.LoadIndex(ctx)
 }
 
 func loadSnapshotOp(t *testing.T, be backend.Storage, sn *repo.Snapshot) error {

@@ -58,6 +58,7 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	// The index being replaced is not needed while the new one is built.
 	r.mu.Lock()
 	r.idx, r.indexFiles = index.New(), nil
+	underLock, epoch := r.heldLocks > 0, r.lockEpoch
 	r.mu.Unlock()
 
 	// Each file goes into the index as soon as it is read, so that only
@@ -104,6 +105,8 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	r.mu.Lock()
 	r.idx = idx
 	r.indexFiles = loaded
+	r.indexLoaded = true
+	r.indexFresh = underLock && epoch == r.lockEpoch
 	r.mu.Unlock()
 	return bad, nil
 }

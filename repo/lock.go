@@ -66,12 +66,20 @@ type Lock struct {
 	id     pack.ID
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	releaseOnce sync.Once
 }
 
 // Lock takes a shared lock (backup, restore, check) or an exclusive one
 // (prune). Stale locks are ignored with a notice, and removed when their
 // lease ran out more than a lease ago. It fails with ErrLocked,
 // naming the holder, when a live lock conflicts.
+//
+// An index must be loaded after the lock is taken: one loaded before may
+// list packs that a prune, holding the exclusive lock meanwhile, deleted.
+// So when this handle's index was loaded without a lock, or while a lock
+// was held that was released since, Lock loads it again once the lock is
+// held.
 func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (*Lock, error) {
 	host, _ := os.Hostname()
 	info := LockInfo{
@@ -97,6 +105,16 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (
 	lctx, cancel := context.WithCancel(context.Background())
 	l := &Lock{r: r, info: info, id: id, cancel: cancel, done: make(chan struct{})}
 	go l.refreshLoop(lctx)
+	r.mu.Lock()
+	r.heldLocks++
+	reload := r.indexLoaded && !r.indexFresh
+	r.mu.Unlock()
+	if reload {
+		if err := r.LoadIndex(ctx); err != nil {
+			_ = l.Unlock(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
@@ -242,6 +260,7 @@ func (l *Lock) refreshLoop(ctx context.Context) {
 func (l *Lock) Unlock(ctx context.Context) error {
 	l.cancel()
 	<-l.done
+	l.releaseOnce.Do(l.r.released)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	err := l.r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: l.id.String()})
@@ -249,4 +268,17 @@ func (l *Lock) Unlock(ctx context.Context) error {
 		return fmt.Errorf("removing lock %s: %w", l.id.Short(), err)
 	}
 	return nil
+}
+
+// released counts a lock of this handle as no longer held. Once it holds
+// none, its index is no longer fresh: an exclusive command may run before
+// the next lock.
+func (r *Repository) released() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.heldLocks--
+	if r.heldLocks == 0 {
+		r.lockEpoch++
+		r.indexFresh = false
+	}
 }

@@ -34,9 +34,6 @@ type Options struct {
 	// LockLease is how long a lock counts without a refresh; zero means
 	// 15 minutes. Holders refresh every third of it.
 	LockLease time.Duration
-	// NoIndex skips loading the index on Open; check loads it itself with
-	// LoadIndexTolerant so it can report damaged index files.
-	NoIndex bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -82,6 +79,14 @@ type Repository struct {
 	unsavedPacks []index.PackBlobs // uploaded, not yet in an index file
 	indexFiles   []pack.ID         // index files loaded or written
 	staleNoticed map[pack.ID]bool  // stale locks already reported
+	// The index is fresh when it was loaded while this handle held a lock
+	// and the handle has held one ever since: no exclusive command can
+	// have changed the repository in between. Lock reloads an index that
+	// is not (see Lock).
+	heldLocks   int    // locks this handle holds
+	lockEpoch   uint64 // counts the times heldLocks fell to 0
+	indexLoaded bool
+	indexFresh  bool
 }
 
 // Init creates a repository in be with cfg, protected by password.
@@ -116,7 +121,11 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	return newRepository(be, master, keyName, cfg, opts)
 }
 
-// Open unlocks the repository in be with password and loads its index.
+// Open unlocks the repository in be with password. It does not load the
+// index: take a lock first, then call LoadIndex (or LoadIndexTolerant), so
+// that the index is never older than the lock that protects its use
+// (docs/design.md, "Locks"). An index loaded without a lock is reloaded by
+// Lock.
 func Open(ctx context.Context, be backend.Storage, password string, opts Options) (*Repository, error) {
 	opts = opts.withDefaults()
 	sealed, err := be.Load(ctx, backend.Handle{Type: backend.ConfigFile}, 0, 0)
@@ -138,17 +147,7 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("config at %s: %w", be.Location(), err)
 	}
-	r, err := newRepository(be, master, keyName, cfg, opts)
-	if err != nil {
-		return nil, err
-	}
-	if opts.NoIndex {
-		return r, nil
-	}
-	if err := r.LoadIndex(ctx); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return newRepository(be, master, keyName, cfg, opts)
 }
 
 func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Config, opts Options) (*Repository, error) {

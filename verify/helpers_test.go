@@ -139,11 +139,15 @@ func (f *fixture) packOf(t *testing.T, r *repo.Repository, id pack.ID) pack.ID {
 	return loc.Pack
 }
 
-// open returns a fresh handle, so no cache hides damage done since.
+// open returns a fresh handle with its index, so no cache hides damage
+// done since.
 func (f *fixture) open(t *testing.T) *repo.Repository {
 	t.Helper()
 	r, err := repo.Open(context.Background(), f.be, password, repo.Options{KDF: crypto.CheapKDFParams(), TempDir: t.TempDir()})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.LoadIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return r
@@ -153,7 +157,7 @@ func (f *fixture) open(t *testing.T) *repo.Repository {
 // without loading the index, which Check loads tolerantly itself.
 func (f *fixture) check(t *testing.T, opts verify.CheckOptions) *verify.Report {
 	t.Helper()
-	r, err := repo.Open(context.Background(), f.be, password, repo.Options{KDF: crypto.CheapKDFParams(), TempDir: t.TempDir(), NoIndex: true})
+	r, err := repo.Open(context.Background(), f.be, password, repo.Options{KDF: crypto.CheapKDFParams(), TempDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

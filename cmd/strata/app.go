@@ -207,12 +207,9 @@ func (g *globals) needRepo() error {
 	return nil
 }
 
-// openRepo opens the repository named by --repo.
+// openRepo opens the repository named by --repo, without its index:
+// commands load it under their lock (withLock).
 func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
-	return g.openRepoWith(ctx, g.repoOptions())
-}
-
-func (g *globals) openRepoWith(ctx context.Context, opts repo.Options) (*repo.Repository, error) {
 	if err := g.needRepo(); err != nil {
 		return nil, err
 	}
@@ -227,25 +224,26 @@ func (g *globals) openRepoWith(ctx context.Context, opts repo.Options) (*repo.Re
 	if err != nil {
 		return nil, err
 	}
-	return repo.Open(ctx, be, pw, opts)
+	return repo.Open(ctx, be, pw, g.repoOptions())
 }
 
-// withLock opens the repository, takes a lock and runs fn.
+// withLock opens the repository, takes a lock, loads the index and runs
+// fn. The index is loaded only once the lock is held: loaded before, it
+// could list packs that a prune holding the exclusive lock meanwhile
+// deleted, and a backup would then skip blobs it must store.
 func (g *globals) withLock(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
-	return g.withLockOpts(ctx, g.repoOptions(), exclusive, command, fn)
+	return g.withLockThen(ctx, exclusive, command, true, fn)
 }
 
 // withLockNoIndex is withLock for commands that load the index under the
-// lock themselves (prune), do not need it (forget), or cannot trust it
-// (repair).
+// lock themselves (prune, check), do not need it (forget), or cannot trust
+// it (repair).
 func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
-	ro := g.repoOptions()
-	ro.NoIndex = true
-	return g.withLockOpts(ctx, ro, exclusive, command, fn)
+	return g.withLockThen(ctx, exclusive, command, false, fn)
 }
 
-func (g *globals) withLockOpts(ctx context.Context, ro repo.Options, exclusive bool, command string, fn func(*repo.Repository) error) error {
-	r, err := g.openRepoWith(ctx, ro)
+func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, loadIndex bool, fn func(*repo.Repository) error) (err error) {
+	r, err := g.openRepo(ctx)
 	if err != nil {
 		return err
 	}
@@ -253,11 +251,17 @@ func (g *globals) withLockOpts(ctx context.Context, ro repo.Options, exclusive b
 	if err != nil {
 		return err
 	}
-	err = fn(r)
-	if uerr := lock.Unlock(context.WithoutCancel(ctx)); uerr != nil && err == nil {
-		err = uerr
+	defer func() {
+		if uerr := lock.Unlock(context.WithoutCancel(ctx)); uerr != nil && err == nil {
+			err = uerr
+		}
+	}()
+	if loadIndex {
+		if err := r.LoadIndex(ctx); err != nil {
+			return err
+		}
 	}
-	return err
+	return fn(r)
 }
 
 // lockRetryInterval is how often a command waiting for --retry-lock looks

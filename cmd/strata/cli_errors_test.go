@@ -17,8 +17,9 @@ import (
 	"strata/repo/crypto"
 )
 
-// openAPI opens c's repository in-process through the repo API, as another
-// strata process would.
+// openAPI opens c's repository in-process through the repo API and loads
+// its index, as another strata process would (without a lock; a test that
+// takes one on the handle gets the index reloaded by Lock).
 func (c *tcli) openAPI(opts repo.Options) *repo.Repository {
 	c.t.Helper()
 	be, err := local.Open(c.repo)
@@ -31,6 +32,9 @@ func (c *tcli) openAPI(opts repo.Options) *repo.Repository {
 	}
 	r, err := repo.Open(context.Background(), be, pw, opts)
 	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := r.LoadIndex(context.Background()); err != nil {
 		c.t.Fatal(err)
 	}
 	return r

@@ -44,9 +44,9 @@ strata repair index, strata repair snapshots, or strata prune.
 				}
 				opts.Subset = s
 			}
-			ro := g.repoOptions()
-			ro.NoIndex = true
-			r, err := g.openRepoWith(c.Context, ro)
+			// Check loads the index itself, under the lock, so it can
+			// report damaged index files.
+			r, err := g.openRepo(c.Context)
 			if err != nil {
 				return err
 			}

@@ -350,7 +350,7 @@ func (k *killRig) killedBackup(job backupJob, delay time.Duration) killResult {
 // lockLeft reports whether the process pid left its lock file.
 func (k *killRig) lockLeft(pid int) bool {
 	k.t.Helper()
-	r := k.cli.openAPI(repo.Options{NoIndex: true})
+	r := k.cli.openAPI(repo.Options{})
 	locks, err := r.Locks(context.Background())
 	if err != nil {
 		k.t.Fatal(err)
@@ -404,7 +404,7 @@ func (k *killRig) files() map[string]int64 {
 // lock left by a killed process must not stand in the way.
 func (k *killRig) exclusiveLock(round int) {
 	k.t.Helper()
-	r := k.cli.openAPI(repo.Options{NoIndex: true})
+	r := k.cli.openAPI(repo.Options{})
 	l, err := r.Lock(context.Background(), true, "kill test")
 	if err != nil {
 		k.t.Fatalf("round %d: exclusive lock after the kill: %v", round, err)

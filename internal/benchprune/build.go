@@ -78,6 +78,9 @@ func build(ctx context.Context, c config, dir string) error {
 		return err
 	}
 	defer lock.Unlock(context.WithoutCancel(ctx))
+	if err := r.LoadIndex(ctx); err != nil {
+		return err
+	}
 
 	began := time.Now()
 	t := newTable(c.size)

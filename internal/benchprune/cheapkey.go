@@ -24,7 +24,7 @@ func swapToCheapKey(ctx context.Context, dir, pwFile string) error {
 		return err
 	}
 	const cheapPassword = "bench-cheap-kdf"
-	r, err := repo.Open(ctx, be, benchPassword, repo.Options{NoIndex: true, KDF: crypto.CheapKDFParams()})
+	r, err := repo.Open(ctx, be, benchPassword, repo.Options{KDF: crypto.CheapKDFParams()})
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func swapToCheapKey(ctx context.Context, dir, pwFile string) error {
 	}
 	// Removed, so that opening with the cheap password does not first try
 	// the default key's derivation.
-	cheap, err := repo.Open(ctx, be, cheapPassword, repo.Options{NoIndex: true})
+	cheap, err := repo.Open(ctx, be, cheapPassword, repo.Options{})
 	if err != nil {
 		return err
 	}

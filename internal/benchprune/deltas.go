@@ -54,6 +54,9 @@ func analyseDeltas(ctx context.Context, dir, pwFile string) (deltaReport, error)
 		return d, err
 	}
 	defer lock.Unlock(context.WithoutCancel(ctx))
+	if err := r.LoadIndex(ctx); err != nil {
+		return d, err
+	}
 	idx := r.Index()
 
 	direct, err := referenced(ctx, r)

@@ -152,9 +152,7 @@ func newFixture(t *testing.T, be backend.Storage) *fixture {
 // the index.
 func (f *fixture) open(t *testing.T) *repo.Repository {
 	t.Helper()
-	opts := repotest.Options(t)
-	opts.NoIndex = true
-	r, err := repo.Open(context.Background(), f.be, repotest.Password, opts)
+	r, err := repo.Open(context.Background(), f.be, repotest.Password, repotest.Options(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,9 +86,9 @@ type UnreadablePack struct {
 // any point leaves an index that loads and lists at least every entry of
 // the old one that points into a stored pack.
 //
-// The caller holds the exclusive lock; r may have been opened with
-// Options.NoIndex. Index does not reload r's in-memory index: open the
-// repository again to use the new one. An error means nothing was
+// The caller holds the exclusive lock; r's index need not be loaded.
+// Index does not reload r's in-memory index: call LoadIndex to use the
+// new one. An error means nothing was
 // removed, or only some old files were (the new index is then complete).
 func Index(ctx context.Context, r *repo.Repository, opts IndexOptions) (*IndexReport, error) {
 	if opts.Workers <= 0 {

@@ -91,11 +91,17 @@ func SkipCheck(t testing.TB) {
 	skippedMu.Unlock()
 }
 
-// Reopen opens the repository in be again, as a new process would.
+// Reopen opens the repository in be again and loads its index, as a new
+// process would. The index is loaded without a lock; a test that takes one
+// on the handle gets it reloaded by Lock.
 func Reopen(t testing.TB, be backend.Storage) *repo.Repository {
 	t.Helper()
-	r, err := repo.Open(context.Background(), be, Password, Options(t))
+	ctx := context.Background()
+	r, err := repo.Open(ctx, be, Password, Options(t))
 	if err != nil {
+		t.Fatalf("reopen repository: %v", err)
+	}
+	if err := r.LoadIndex(ctx); err != nil {
 		t.Fatalf("reopen repository: %v", err)
 	}
 	return r
@@ -105,9 +111,7 @@ func Reopen(t testing.TB, be backend.Storage) *repo.Repository {
 // any finding.
 func CheckClean(t testing.TB, be backend.Storage) {
 	t.Helper()
-	opts := Options(t)
-	opts.NoIndex = true
-	r, err := repo.Open(context.Background(), be, Password, opts)
+	r, err := repo.Open(context.Background(), be, Password, Options(t))
 	if err != nil {
 		t.Errorf("check after test: open: %v", err)
 		return
