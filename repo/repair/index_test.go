@@ -290,7 +290,7 @@ func TestIndexKillSafety(t *testing.T) {
 			}
 		}
 		if superseded {
-			if _, err := repo.Open(context.Background(), f.be, repotest.Password, repotest.Options(t)); err != nil {
+			if err := f.open(t).LoadIndex(context.Background()); err != nil {
 				t.Errorf("the index does not load after the kill: %v", err)
 			}
 		}

@@ -126,6 +126,9 @@ func TestPacksKillSafety(t *testing.T) {
 		}
 		fb.Clear()
 		r, err := repo.Open(context.Background(), f.be, repotest.Password, repotest.Options(t))
+		if err == nil {
+			err = r.LoadIndex(context.Background())
+		}
 		if err != nil {
 			t.Fatalf("the index does not load after the kill: %v", err)
 		}
