@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"strata/index"
 	"strata/pack"
 	"strata/repo/backend"
 )
@@ -203,5 +205,33 @@ func (r *Repository) FindID(ctx context.Context, t backend.FileType, ref string)
 		return found[0], nil
 	default:
 		return pack.ID{}, fmt.Errorf("%w: %q matches %d %s files", ErrAmbiguous, ref, len(found), t)
+	}
+}
+
+// FindBlob resolves a full blob ID or a unique prefix of at least 4 hex
+// characters among the blobs of the loaded index. A prefix costs a pass
+// over the index.
+func (r *Repository) FindBlob(ref string) (pack.ID, error) {
+	ref = strings.ToLower(ref)
+	if len(ref) == 2*pack.IDSize {
+		return pack.ParseID(ref)
+	}
+	if len(ref) < 4 {
+		return pack.ID{}, fmt.Errorf("%q is too short: give at least 4 hex characters of the ID", ref)
+	}
+	var found []pack.ID
+	r.Index().Each(func(id pack.ID, _ index.Location) bool {
+		if strings.HasPrefix(id.String(), ref) && !slices.Contains(found, id) {
+			found = append(found, id)
+		}
+		return len(found) < 2
+	})
+	switch len(found) {
+	case 0:
+		return pack.ID{}, fmt.Errorf("%w: no blob %q", ErrBlobNotFound, ref)
+	case 1:
+		return found[0], nil
+	default:
+		return pack.ID{}, fmt.Errorf("%w: %q matches more than one blob", ErrAmbiguous, ref)
 	}
 }

@@ -89,12 +89,25 @@ func TestCat(t *testing.T) {
 				t.Errorf("cat blob of the first content blob (%d bytes) is not the start of the data", len(out))
 			}
 		}},
+		{"blob by prefix", []string{"blob", "@blob8"}, nil, func(t *testing.T, out string) {
+			if len(out) == 0 || !bytes.HasPrefix(data, []byte(out)) {
+				t.Errorf("cat blob by prefix (%d bytes) is not the start of the data", len(out))
+			}
+		}},
+		{"tree by prefix", []string{"tree", sns[0].Tree[:8]}, &tree, func(t *testing.T, out string) {
+			if len(tree.Nodes) != 1 || tree.Nodes[0].Name != "export.tsv" {
+				t.Errorf("cat tree %s = %+v", sns[0].Tree[:8], tree)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := tt.args
 			if len(args) == 2 && args[1] == "@blob" {
 				args = []string{"blob", tree.Nodes[0].Content[0].String()}
+			}
+			if len(args) == 2 && args[1] == "@blob8" {
+				args = []string{"blob", tree.Nodes[0].Content[0].String()[:8]}
 			}
 			d := c.as(t, c.pwFile)
 			var out string
@@ -144,6 +157,8 @@ func TestCat(t *testing.T) {
 		{"cat", "index", "ab"},
 		{"cat", "blob", "not-hex"},
 		{"cat", "tree", strings.Repeat("0", 64)},
+		{"cat", "blob", "abc"},
+		{"cat", "blob", "0000000000"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			out, errOut, code := c.as(t, c.pwFile).run(args...)

@@ -18,7 +18,7 @@ func cmdCat(g *globals) *cli.Command {
 		ArgsUsage: "config | snapshot ID | index ID | pack-header ID | key ID | tree ID | blob ID",
 		Description: `Prints the decrypted content of one repository file or blob: config,
 snapshot, index and pack-header as JSON, tree as its canonical JSON, blob
-as raw bytes. IDs may be unique prefixes (blob and tree IDs: full IDs).
+as raw bytes. Every ID may be a unique prefix of at least 4 hex characters.
 
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 		Action: func(c *cli.Context) error {
@@ -77,7 +77,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 					_, err = g.env.stdout.Write(append(data, '\n'))
 					return err
 				case "tree", "blob":
-					id, err := pack.ParseID(ref)
+					id, err := r.FindBlob(ref)
 					if err != nil {
 						return err
 					}
