@@ -202,7 +202,7 @@ func TestCheckFindsFlippedByteInPack(t *testing.T) {
 
 	out, errOut := c.code(exitCheckFailed, "check", "--read-data")
 	noPanic(t, out, errOut)
-	for _, want := range []string{"error: pack data/" + b.Pack[:2] + "/" + b.Pack + " is damaged", "snapshot " + snap[:8], "check found 1 errors"} {
+	for _, want := range []string{"error: pack data/" + b.Pack[:2] + "/" + b.Pack + " is damaged", "snapshot " + snap[:8], "check found 1 error"} {
 		if !strings.Contains(out+errOut, want) {
 			t.Errorf("check --read-data output lacks %q:\nstdout: %s\nstderr: %s", want, out, errOut)
 		}

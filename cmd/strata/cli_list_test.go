@@ -219,7 +219,11 @@ func TestSnapshotsFilters(t *testing.T) {
 				t.Errorf("snapshots --json %v = %v, want %v", tt.flags, got, want)
 			}
 			out := d.ok(append([]string{"snapshots"}, tt.flags...)...)
-			if !strings.HasSuffix(out, fmt.Sprintf("\n%d snapshots\n", len(want))) {
+			summary := fmt.Sprintf("\n%d snapshots\n", len(want))
+			if len(want) == 1 {
+				summary = "\n1 snapshot\n"
+			}
+			if !strings.HasSuffix(out, summary) {
 				t.Errorf("snapshots %v:\n%s\nwant %d snapshots", tt.flags, out, len(want))
 			}
 			for _, id := range want {
@@ -261,7 +265,7 @@ func TestUnlock(t *testing.T) {
 
 	// unlock removes it without taking a lock.
 	out, errOut := c.code(exitOK, "unlock")
-	if out != "1 locks removed\n" || !strings.Contains(errOut, "removed exclusive lock") || !strings.Contains(errOut, "stale-test") {
+	if out != "1 lock removed\n" || !strings.Contains(errOut, "removed exclusive lock") || !strings.Contains(errOut, "stale-test") {
 		t.Errorf("unlock: stdout %q, stderr %q", out, errOut)
 	}
 	if n := len(c.files("locks")); n != 0 {
@@ -281,7 +285,7 @@ func TestUnlock(t *testing.T) {
 		t.Errorf("unlock removed a live lock: %q", out)
 	}
 	out, errOut = c.code(exitOK, "unlock", "--remove-all")
-	if out != "1 locks removed\n" || !strings.Contains(errOut, "live-test") || len(c.files("locks")) != 0 {
+	if out != "1 lock removed\n" || !strings.Contains(errOut, "live-test") || len(c.files("locks")) != 0 {
 		t.Errorf("unlock --remove-all: stdout %q, stderr %q, %d locks left", out, errOut, len(c.files("locks")))
 	}
 	if out, errOut := c.code(exitOK, "-q", "unlock"); out != "0 locks removed\n" || errOut != "" {

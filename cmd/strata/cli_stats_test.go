@@ -142,13 +142,13 @@ func TestStatsByTierAndGrowth(t *testing.T) {
 
 	// The text forms.
 	out := c.ok("stats", "--by", "tier")
-	for _, want := range []string{"Tier", "Only", "Shared", "hourly", "daily", "(none)", "All 4 snapshots need", "Repository size:"} {
+	for _, want := range []string{"Tier", "Only", "Shared", "hourly", "daily", "(none)", "All snapshots (4 snapshots) need", "Repository size:"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stats --by tier lacks %q:\n%s", want, out)
 		}
 	}
 	out = c.ok("stats", "--growth")
-	for _, want := range []string{"2025-06-17 10:00:00", "2025-06-17 13:00:00", "Added", "Total", "All 4 snapshots need", "pack headers", "prune"} {
+	for _, want := range []string{"2025-06-17 10:00:00", "2025-06-17 13:00:00", "Added", "Total", "All snapshots (4 snapshots) need", "pack headers", "prune"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stats --growth lacks %q:\n%s", want, out)
 		}

@@ -120,7 +120,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				}
 				opts.Parent = archive.FindParent(sns, opts.Host, source)
 				bar := progress.Start(g.env.stderr, g.showProgress(), "backup", func() (uint64, uint64, string) {
-					return opts.Counters.BytesRead.Load(), 0, fmt.Sprintf("%d files", opts.Counters.Files.Load())
+					return opts.Counters.BytesRead.Load(), 0, counted(opts.Counters.Files.Load(), "file")
 				})
 				var sn *repo.Snapshot
 				if stdin {
@@ -161,7 +161,7 @@ func printBackupSummary(g *globals, sn *repo.Snapshot, asJSON bool) error {
 		what = "Tables:"
 	}
 	fmt.Fprintf(w, "%s %d new, %d changed, %d unmodified\n", what, s.FilesNew, s.FilesChanged, s.FilesUnchanged)
-	fmt.Fprintf(w, "Added to the repository: %s in %d blobs\n", progress.Bytes(s.BytesAdded), s.BlobsAdded)
+	fmt.Fprintf(w, "Added to the repository: %s in %s\n", progress.Bytes(s.BytesAdded), counted(s.BlobsAdded, "blob"))
 	fmt.Fprintf(w, "processed %s in %s\n", progress.Bytes(s.BytesRead), progress.Duration(time.Duration(s.Seconds*float64(time.Second))))
 	fmt.Fprintf(w, "snapshot %s saved\n", sn.ID.Short())
 	return nil
@@ -201,7 +201,7 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	defer src.Close()
 	opts.Jobs = exportJobs(src, db)
 	bar := progress.Start(g.env.stderr, g.showProgress(), "backup", func() (uint64, uint64, string) {
-		return opts.Counters.BytesRead.Load(), 0, fmt.Sprintf("%d tables", opts.Counters.Files.Load())
+		return opts.Counters.BytesRead.Load(), 0, counted(opts.Counters.Files.Load(), "table")
 	})
 	sn, err := dbexport.Backup(ctx, r, src, opts)
 	bar.Stop()

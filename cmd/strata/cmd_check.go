@@ -72,7 +72,7 @@ strata repair index, strata repair snapshots, or strata prune.
 				for _, f := range rep.Findings {
 					fmt.Fprintf(g.env.stdout, "%v: %v\n", f.Severity(), f)
 				}
-				fmt.Fprintf(g.env.stdout, "checked %d snapshots, %d trees, %d packs, %d blobs", rep.Snapshots, rep.Trees, rep.Packs, rep.Blobs)
+				fmt.Fprintf(g.env.stdout, "checked %s, %s, %s, %s", counted(rep.Snapshots, "snapshot"), counted(rep.Trees, "tree"), counted(rep.Packs, "pack"), counted(rep.Blobs, "blob"))
 				if rep.DataBytesRead > 0 {
 					fmt.Fprintf(g.env.stdout, ", read %s of data", progress.Bytes(uint64(rep.DataBytesRead)))
 				}
@@ -85,7 +85,7 @@ strata repair index, strata repair snapshots, or strata prune.
 				printWhatToDo(g.env.stdout, rep.WhatToDo())
 			}
 			if !rep.OK() {
-				return fmt.Errorf("%w: check found %d errors", errCheckFailed, rep.Errors())
+				return fmt.Errorf("%w: check found %s", errCheckFailed, counted(rep.Errors(), "error"))
 			}
 			return nil
 		},

@@ -192,9 +192,9 @@ func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections
 	case total == 0:
 		fmt.Fprintln(out, "no snapshots")
 	case f.dryRun:
-		fmt.Fprintf(out, "dry run: would remove %d of %d snapshots, keep %d%s\n", len(remove), total, keep, protectedNote)
+		fmt.Fprintf(out, "dry run: would remove %d of %s, keep %d%s\n", len(remove), counted(total, "snapshot"), keep, protectedNote)
 	default:
-		fmt.Fprintf(out, "removed %d of %d snapshots, kept %d%s\n", len(remove), total, keep, protectedNote)
+		fmt.Fprintf(out, "removed %d of %s, kept %d%s\n", len(remove), counted(total, "snapshot"), keep, protectedNote)
 		if removedProtections > 0 {
 			fmt.Fprintf(out, "removed %d expired protections of removed snapshots\n", removedProtections)
 		}
@@ -233,7 +233,7 @@ func (f forgetRun) printDecisions() {
 				removing++
 			}
 		}
-		fmt.Fprintf(out, "\n%s: %d snapshots, keep %d, remove %d\n", gr.Key, len(gr.Decisions), len(gr.Decisions)-removing, removing)
+		fmt.Fprintf(out, "\n%s: %s, keep %d, remove %d\n", gr.Key, counted(len(gr.Decisions), "snapshot"), len(gr.Decisions)-removing, removing)
 		t := newTable(out, "ID", "Time", "Tier", "Tags", "Action", "Reasons")
 		for _, d := range gr.Decisions {
 			action := "keep"
@@ -253,7 +253,7 @@ func (f forgetRun) printDecisions() {
 func (f forgetRun) remove(c *cli.Context, sns []*repo.Snapshot) error {
 	for i, sn := range sns {
 		if err := f.r.RemoveSnapshot(c.Context, sn.ID); err != nil {
-			return fmt.Errorf("forget removed %d of %d snapshots, then: %w", i, len(sns), err)
+			return fmt.Errorf("forget removed %d of %s, then: %w", i, counted(len(sns), "snapshot"), err)
 		}
 		f.g.printf("removed snapshot %s\n", sn.ID.Short())
 	}

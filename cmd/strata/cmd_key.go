@@ -126,6 +126,6 @@ func findKey(c *cli.Context, r *repo.Repository, prefix string) (string, error) 
 	case 1:
 		return found[0], nil
 	default:
-		return "", fmt.Errorf("%w: key %q matches %d keys", repo.ErrAmbiguous, prefix, len(found))
+		return "", fmt.Errorf("%w: key %q matches %s", repo.ErrAmbiguous, prefix, counted(len(found), "key"))
 	}
 }

@@ -83,7 +83,7 @@ to it again.
 					fmt.Fprintf(g.env.stdout, "snapshot %s was not protected\n", sn.ID.Short())
 					return nil
 				}
-				fmt.Fprintf(g.env.stdout, "snapshot %s is no longer protected (%d protections removed)\n", sn.ID.Short(), len(removed))
+				fmt.Fprintf(g.env.stdout, "snapshot %s is no longer protected (%s removed)\n", sn.ID.Short(), counted(len(removed), "protection"))
 				return nil
 			})
 		},

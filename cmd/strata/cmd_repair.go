@@ -197,10 +197,10 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 		fmt.Fprintf(w, "the index is incomplete: %s; run `strata repair index` first\n", p)
 	}
 	if len(rep.Damaged) == 0 {
-		fmt.Fprintf(w, "no snapshot lost data (%d snapshots)\n", rep.Snapshots)
+		fmt.Fprintf(w, "no snapshot lost data (%s)\n", counted(rep.Snapshots, "snapshot"))
 	} else {
-		fmt.Fprintf(w, "%d of %d snapshots lost data; %d repaired snapshots saved, %d originals removed\n",
-			len(rep.Damaged), rep.Snapshots, saved, removed)
+		fmt.Fprintf(w, "%d of %s lost data; %s saved, %s removed\n",
+			len(rep.Damaged), counted(rep.Snapshots, "snapshot"), counted(saved, "repaired snapshot"), counted(removed, "original"))
 	}
 	return err
 }

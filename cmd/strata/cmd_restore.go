@@ -103,14 +103,14 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				}
 				start := time.Now()
 				bar := progress.Start(g.env.stderr, g.showProgress(), "restore", func() (uint64, uint64, string) {
-					return p.BytesWritten.Load(), p.TotalBytes.Load(), fmt.Sprintf("%d files", p.FilesDone.Load())
+					return p.BytesWritten.Load(), p.TotalBytes.Load(), counted(p.FilesDone.Load(), "file")
 				})
 				st, err := restore.Restore(c.Context, r, sn.Tree, target, opts)
 				bar.Stop()
 				if err != nil {
 					return fmt.Errorf("restoring snapshot %s: %w", sn.ID.Short(), err)
 				}
-				g.printf("restored snapshot %s to %s: %d files, %s in %s\n", sn.ID.Short(), target, st.Files, progress.Bytes(st.Bytes), progress.Duration(time.Since(start)))
+				g.printf("restored snapshot %s to %s: %s, %s in %s\n", sn.ID.Short(), target, counted(st.Files, "file"), progress.Bytes(st.Bytes), progress.Duration(time.Since(start)))
 				return nil
 			})
 		},
@@ -186,7 +186,7 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 	for _, e := range plan {
 		rows += e.SnapshotRows
 	}
-	g.printf("restored %d tables (%d rows) of snapshot %s into %s in %s\n", len(plan), rows, sn.ID.Short(), d, progress.Duration(time.Since(start)))
+	g.printf("restored %s (%s) of snapshot %s into %s in %s\n", counted(len(plan), "table"), counted(rows, "row"), sn.ID.Short(), d, progress.Duration(time.Since(start)))
 	return nil
 }
 

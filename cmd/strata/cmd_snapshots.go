@@ -116,7 +116,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				if err := t.flush(); err != nil {
 					return err
 				}
-				fmt.Fprintf(g.env.stdout, "%d snapshots\n", len(shown))
+				fmt.Fprintf(g.env.stdout, "%s\n", counted(len(shown), "snapshot"))
 				return nil
 			})
 		},

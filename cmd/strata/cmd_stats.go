@@ -128,7 +128,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				fmt.Fprintf(w, "Snapshots:          %d\n", st.Snapshots)
 				fmt.Fprintf(w, "Files:              %d\n", st.Files)
 				fmt.Fprintf(w, "Raw size:           %s\n", progress.Bytes(st.RawBytes))
-				fmt.Fprintf(w, "Unique data:        %s in %d blobs\n", progress.Bytes(st.UniqueBytes), st.Blobs)
+				fmt.Fprintf(w, "Unique data:        %s in %s\n", progress.Bytes(st.UniqueBytes), counted(st.Blobs, "blob"))
 				fmt.Fprintf(w, "Stored:             %s (data %s, trees %s)\n", progress.Bytes(st.StoredBytes),
 					progress.Bytes(st.StoredDataBytes), progress.Bytes(st.StoredTreeBytes))
 				fmt.Fprintf(w, "Dedup ratio:        %.2fx (raw / unique)\n", st.DedupRatio)

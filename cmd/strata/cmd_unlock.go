@@ -28,7 +28,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 12 wrong password.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.env.stdout, "%d locks removed\n", len(removed))
+			fmt.Fprintf(g.env.stdout, "%s removed\n", counted(len(removed), "lock"))
 			return nil
 		},
 	}

@@ -58,7 +58,7 @@ func statsGrowth(ctx context.Context, g *globals, r statsRepository, sns []*repo
 	if err := t.flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nAll %d snapshots need:  %s\n", len(gr.Snapshots), progress.Bytes(gr.StoredBytes))
+	fmt.Fprintf(w, "\nAll snapshots (%s) need:  %s\n", counted(len(gr.Snapshots), "snapshot"), progress.Bytes(gr.StoredBytes))
 	fmt.Fprintf(w, "Repository size:        %s\n", progress.Bytes(gr.RepositoryBytes))
 	fmt.Fprintf(w, "The difference, %s, is\n", signedBytes(int64(gr.RepositoryBytes)-int64(gr.StoredBytes)))
 	fmt.Fprintf(w, "  index, snapshot, key and config files:  %s\n", progress.Bytes(gr.MetadataBytes))

@@ -69,8 +69,8 @@ func statsByTier(ctx context.Context, g *globals, r statsRepository, sns []*repo
 	if err := t.flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nAll %d snapshots need %s stored (%s unique) in %d blobs.\n",
-		st.Snapshots, progress.Bytes(st.StoredBytes), progress.Bytes(st.UniqueBytes), st.Blobs)
+	fmt.Fprintf(w, "\nAll snapshots (%s) need %s stored (%s unique in %s).\n",
+		counted(st.Snapshots, "snapshot"), progress.Bytes(st.StoredBytes), progress.Bytes(st.UniqueBytes), counted(st.Blobs, "blob"))
 	fmt.Fprintf(w, "Repository size: %s\n", progress.Bytes(st.RepositoryBytes))
 	fmt.Fprintln(w, `
 Stored: bytes in packs of the blobs the tier's snapshots need, delta bases

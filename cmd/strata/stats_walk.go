@@ -221,5 +221,5 @@ func measureRepository(ctx context.Context, be backend.Storage) (repositoryBytes
 
 // missingNotice is the warning for needed blobs the index lacks.
 func missingNotice(n int) string {
-	return fmt.Sprintf("%d blobs the snapshots need are not in the index; their sizes are not counted (run `strata check`)", n)
+	return fmt.Sprintf("%s the snapshots need %s not in the index; not counted (run `strata check`)", counted(n, "blob"), map[bool]string{true: "is", false: "are"}[n == 1])
 }

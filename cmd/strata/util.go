@@ -63,3 +63,15 @@ func (t *table) flush() error { return t.tw.Flush() }
 func jsonLine(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
+
+// counted writes n and the noun, plural unless n is 1: "1 snapshot",
+// "2 snapshots", "3 entries".
+func counted[T ~int | ~int64 | ~uint64 | ~uint32](n T, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey") {
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
