@@ -17,7 +17,6 @@ import (
 	"strata/repo/archive"
 )
 
-
 func cmdBackup(g *globals) *cli.Command {
 	var (
 		stdin      bool
