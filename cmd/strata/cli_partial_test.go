@@ -137,3 +137,123 @@ func TestRestorePartialPostgresViolation(t *testing.T) {
 		t.Errorf("failed restore changed album: %s, was %s", got, albums)
 	}
 }
+
+// chinookMaria is chinookPG for MariaDB: auto-increment keys instead of
+// sequences. Keys are given: INSERT ... SELECT may leave gaps.
+var chinookMaria = []string{
+	`CREATE TABLE artist (artist_id int AUTO_INCREMENT PRIMARY KEY, name varchar(100) NOT NULL)`,
+	`CREATE TABLE album (album_id int AUTO_INCREMENT PRIMARY KEY, title varchar(100) NOT NULL,
+		artist_id int NOT NULL, FOREIGN KEY (artist_id) REFERENCES artist (artist_id))`,
+	`CREATE TABLE genre (genre_id int AUTO_INCREMENT PRIMARY KEY, name varchar(100))`,
+	`CREATE TABLE track (track_id int AUTO_INCREMENT PRIMARY KEY, name varchar(100) NOT NULL, album_id int, genre_id int,
+		CONSTRAINT track_album FOREIGN KEY (album_id) REFERENCES album (album_id) ON DELETE CASCADE,
+		FOREIGN KEY (genre_id) REFERENCES genre (genre_id))`,
+	`CREATE TABLE playlist (playlist_id int AUTO_INCREMENT PRIMARY KEY, name varchar(100))`,
+	`CREATE TABLE playlist_track (playlist_id int, track_id int, PRIMARY KEY (playlist_id, track_id),
+		FOREIGN KEY (playlist_id) REFERENCES playlist (playlist_id), FOREIGN KEY (track_id) REFERENCES track (track_id))`,
+	`CREATE VIEW track_info AS SELECT t.name AS track, a.title AS album, r.name AS artist
+		FROM track t JOIN album a USING (album_id) JOIN artist r USING (artist_id)`,
+	`CREATE VIEW genre_count AS SELECT g.name, count(*) AS tracks FROM track t JOIN genre g USING (genre_id) GROUP BY g.name`,
+	`INSERT INTO artist (artist_id, name) SELECT seq, concat('artist ', seq) FROM seq_1_to_20`,
+	`INSERT INTO album (album_id, title, artist_id) SELECT seq, concat('album ', seq), 1 + seq % 20 FROM seq_1_to_40`,
+	`INSERT INTO genre (name) VALUES ('rock'), ('jazz'), ('blues')`,
+	`INSERT INTO track (track_id, name, album_id, genre_id) SELECT seq, concat('track ', seq), 1 + seq % 40, 1 + seq % 3 FROM seq_1_to_200`,
+	`INSERT INTO playlist (name) VALUES ('one'), ('two')`,
+	`INSERT INTO playlist_track SELECT 1 + seq % 2, seq FROM seq_1_to_200_step_3`,
+}
+
+// mariaState is what a partial restore of album must leave alone.
+func mariaState(t *testing.T, s serverDB) map[string]string {
+	t.Helper()
+	st := map[string]string{
+		"foreign keys": s.str(t, `SELECT group_concat(concat_ws(' ', k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, r.DELETE_RULE)
+			ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME SEPARATOR '; ')
+			FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+			  ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+			WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL`),
+		"views": s.str(t, `SELECT group_concat(concat(TABLE_NAME, ': ', VIEW_DEFINITION) ORDER BY TABLE_NAME SEPARATOR '; ')
+			FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()`),
+		"auto-increments": s.str(t, `SELECT group_concat(concat(TABLE_NAME, '=', AUTO_INCREMENT) ORDER BY TABLE_NAME)
+			FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> 'album' AND TABLE_TYPE = 'BASE TABLE'`),
+	}
+	for _, tab := range []string{"artist", "genre", "track", "playlist", "playlist_track", "review"} {
+		var name, sum string
+		if err := s.db.QueryRow(`CHECKSUM TABLE ` + tab + ` EXTENDED`).Scan(&name, &sum); err != nil {
+			t.Fatalf("CHECKSUM TABLE %s: %v", tab, err)
+		}
+		st[tab] = sum
+	}
+	return st
+}
+
+func mariaAlbums(t *testing.T, s serverDB) string {
+	t.Helper()
+	return s.str(t, `SELECT concat(count(*), ' ', md5(group_concat(concat_ws(',', album_id, title, artist_id) ORDER BY album_id))) FROM album`)
+}
+
+// TestRestorePartialMariaDB: TestRestorePartialPostgres on MariaDB.
+func TestRestorePartialMariaDB(t *testing.T) {
+	s := mariaDB(t)
+	s.exec(t, chinookMaria...)
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", s.dsn)
+	snapAlbums := mariaAlbums(t, s)
+	s.exec(t,
+		`INSERT INTO artist (name) VALUES ('new artist')`,
+		`INSERT INTO genre (name) VALUES ('folk')`,
+		`INSERT INTO track (name, album_id, genre_id) VALUES ('new track', 3, 4)`,
+		`INSERT INTO playlist (name) VALUES ('three')`,
+		`CREATE OR REPLACE VIEW genre_count AS SELECT g.name, count(*) AS tracks, max(t.track_id) AS last
+			FROM track t JOIN genre g USING (genre_id) GROUP BY g.name`,
+		`CREATE OR REPLACE VIEW track_info AS SELECT t.name AS track, a.title AS album, r.name AS artist, t.track_id
+			FROM track t JOIN album a USING (album_id) JOIN artist r USING (artist_id)`,
+		`UPDATE album SET title = 'renamed' WHERE album_id = 5`,
+		`INSERT INTO album (title, artist_id) VALUES ('album after the snapshot', 21)`,
+		`CREATE TABLE review (album_id int, stars int, FOREIGN KEY (album_id) REFERENCES album (album_id))`,
+		`INSERT INTO review VALUES (3, 5), (40, 1)`,
+	)
+	before := mariaState(t, s)
+
+	c.ok("restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
+
+	sameState(t, "restore --tables album", before, mariaState(t, s))
+	if got := mariaAlbums(t, s); got != snapAlbums {
+		t.Errorf("album rows = %s, want the snapshot's %s", got, snapAlbums)
+	}
+	s.exec(t, `INSERT INTO album (title, artist_id) VALUES ('next', 1)`)
+	if n := s.int(t, `SELECT max(album_id) FROM album`); n != 41 {
+		t.Errorf("next album_id = %d, want 41", n)
+	}
+	if n := s.int(t, `SELECT count(*) FROM track_info`); n != 201 {
+		t.Errorf("track_info has %d rows, want 201", n)
+	}
+}
+
+// TestRestorePartialMariaDBViolation: rows another table refers to are
+// missing from the snapshot: the restore fails, names the key and the
+// table, and album keeps its rows.
+func TestRestorePartialMariaDBViolation(t *testing.T) {
+	s := mariaDB(t)
+	s.exec(t, chinookMaria...)
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", s.dsn)
+	s.exec(t,
+		`INSERT INTO album (title, artist_id) VALUES ('album after the snapshot', 1)`,
+		`INSERT INTO track (name, album_id) VALUES ('on the new album', 41)`,
+		`CREATE TABLE review (album_id int, stars int)`)
+	before := mariaState(t, s)
+	albums := mariaAlbums(t, s)
+
+	_, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
+	for _, want := range []string{"track_album", "track", "nothing changed"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("error does not say %q:\n%s", want, errOut)
+		}
+	}
+	sameState(t, "failed restore", before, mariaState(t, s))
+	if got := mariaAlbums(t, s); got != albums {
+		t.Errorf("failed restore changed album: %s, was %s", got, albums)
+	}
+}

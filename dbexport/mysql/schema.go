@@ -294,7 +294,7 @@ func (s *Source) tableDDL(ctx context.Context, t *dbexport.Table) error {
 		t.PostDDL = append(t.PostDDL, "ALTER TABLE "+quoteIdent(t.Name)+" ADD "+fk)
 	}
 	if parts.autoIncrement != "" {
-		t.PostDDL = append(t.PostDDL, "ALTER TABLE "+quoteIdent(t.Name)+" AUTO_INCREMENT = "+parts.autoIncrement)
+		t.PostDDL = append(t.PostDDL, autoIncrementPrefix(t)+parts.autoIncrement)
 	}
 	return nil
 }

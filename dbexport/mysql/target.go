@@ -86,16 +86,25 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 // Restore creates and loads the tables, then applies their PostDDL
 // (foreign keys, auto-increment positions, triggers), then creates the
 // views of s. Foreign key checks are off for the whole restore, so the
-// order of tables does not matter and foreign keys are not validated
-// (a drill checks for orphans).
+// order of tables does not matter.
 //
 // Without replace, Restore first checks every table and fails with
 // ErrTableNotEmpty, before changing anything, if one exists and holds
 // rows. Tables that exist are dropped and created again from the
 // snapshot: with replace all of them, without only empty ones.
 //
-// Views are created when tables holds every table of s (see dbexport.RestoresAll);
-// views of the same names are dropped first.
+// A partial restore (tables holds some of s's, see dbexport.RestoresAll)
+// changes only those tables. With replace, a table that exists with the
+// snapshot's columns is reloaded in place, before anything else: in one
+// transaction, DELETE (which cascades nowhere with the checks off) and
+// INSERT, then every foreign key on the table, the target's own ones
+// included, is checked against the rows; a violation rolls it back and
+// fails with ErrForeignKeyViolation naming the key and the table. Such a
+// table keeps its keys, indexes and triggers and takes only the
+// snapshot's AUTO_INCREMENT. Tables that are re-created are checked the
+// same way after their PostDDL, but cannot be rolled back. Views are
+// created only by a whole restore; views of the same names are dropped
+// first.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
 	if s.Engine != dbexport.EngineMySQL {
 		return fmt.Errorf("%s: restore a %s snapshot into MySQL: %w; restore it into a %s database or a new SQLite file", t.dsn, s.Engine, ErrCrossEngine, s.Engine)
@@ -133,22 +142,65 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 	// The connection goes back to the pool; it must not keep the checks
 	// off when the restore fails half way.
 	defer conn.ExecContext(context.Background(), "SET FOREIGN_KEY_CHECKS = 1")
+	whole := dbexport.RestoresAll(s, tables)
+	var inPlace, recreate []dbexport.TableData
 	for _, td := range tables {
+		same := false
+		if replace && !whole {
+			var err error
+			if same, err = sameColumns(ctx, conn, td.Table); err != nil {
+				return err
+			}
+		}
+		if same {
+			inPlace = append(inPlace, td)
+		} else {
+			recreate = append(recreate, td)
+		}
+	}
+	if len(inPlace) > 0 {
+		if err := t.reloadInPlace(ctx, conn, inPlace); err != nil {
+			return err
+		}
+	}
+	for _, td := range recreate {
 		if err := t.restoreTable(ctx, conn, td); err != nil {
 			return fmt.Errorf("restore table %s: %w; the tables restored before it stay, as MySQL cannot roll back DDL", td.Table.Name, err)
 		}
 	}
-	for _, td := range tables {
+	for _, td := range recreate {
 		for _, stmt := range td.Table.PostDDL {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("table %s: %s: %w", td.Table.Name, stmt, err)
 			}
 		}
 	}
-	if !dbexport.RestoresAll(s, tables) {
+	for _, td := range inPlace {
+		// The table keeps its keys, indexes and triggers; its counter
+		// takes the snapshot's position.
+		for _, stmt := range td.Table.PostDDL {
+			if strings.HasPrefix(stmt, autoIncrementPrefix(td.Table)) {
+				if _, err := conn.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("table %s: %s: %w", td.Table.Name, stmt, err)
+				}
+			}
+		}
+	}
+	if !whole {
+		if len(recreate) > 0 {
+			if err := checkForeignKeys(ctx, conn, recreate); err != nil {
+				return fmt.Errorf("%w; the tables are restored, as MySQL cannot roll back DDL", err)
+			}
+		}
 		return nil
 	}
 	return createViews(ctx, conn, s.Views)
+}
+
+// autoIncrementPrefix starts the PostDDL statement that sets tab's
+// auto-increment position (see Source.tableDDL).
+func autoIncrementPrefix(tab *dbexport.Table) string {
+	return "ALTER TABLE " + quoteIdent(tab.Name) + " AUTO_INCREMENT = "
 }
 
 // restoreTable drops (if it exists), creates and loads one table. A
