@@ -192,7 +192,7 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	if err != nil {
 		return nil, err
 	}
-	opts.Parent = archive.FindParent(sns, opts.Host, opts.Source)
+	opts.Parent = dbexport.FindParent(sns, opts.Host, d)
 	src, err := openSource(ctx, d, db)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -32,6 +33,8 @@ func cmdRestore(g *globals) *cli.Command {
 		host      string
 		source    string
 		asJSON    bool
+
+		otherSource bool
 	)
 	return &cli.Command{
 		Name:      "restore",
@@ -49,10 +52,16 @@ matches any number of folders. Including a folder includes its content,
 excluding a folder leaves out its content; excludes win.
 
 --at TIME ("YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" in local time, or RFC
-3339) picks the newest snapshot at or before that time instead of SNAPSHOT
-(filtered by --host and --source).
+3339) picks the newest snapshot at or before that time instead of SNAPSHOT;
+--host and --source filter latest and --at.
 
-With --db, tables are created, loaded, then given their constraints, indexes and sequence
+With --db, latest and --at choose among the snapshots of one database:
+--source DSN if given, else the target's own (the same engine, host, port
+and database, or SQLite file, however the DSN is written), else the only
+database the repository holds; with several, --source must say which.
+Restoring another database's snapshot into a database that has snapshots
+of its own needs --other-source (a new, empty database needs nothing).
+Tables are created, loaded, then given their constraints, indexes and sequence
 positions. A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
 snapshot tagged pre-restore (unless --no-safety-snapshot). --dry-run shows,
@@ -75,8 +84,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.BoolFlag{Name: "replace", Usage: "overwrite tables that hold rows (after a safety snapshot)", Destination: &replace},
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "with --replace: do not save the overwritten tables first", Destination: &noSafety},
 			&cli.StringFlag{Name: "at", Usage: "restore the newest snapshot at or before `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" or RFC 3339)", Destination: &at},
-			&cli.StringFlag{Name: "host", Usage: "with --at: only snapshots from `HOST`", Destination: &host},
-			&cli.StringFlag{Name: "source", Usage: "with --at: only snapshots of `SOURCE` (a DSN without password)", Destination: &source},
+			&cli.StringFlag{Name: "host", Usage: "latest and --at: only snapshots from `HOST`", Destination: &host},
+			&cli.StringFlag{Name: "source", Usage: "latest and --at: only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
+			&cli.BoolFlag{Name: "other-source", Usage: "with --db: allow restoring another database's snapshot into a database that has snapshots of its own", Destination: &otherSource},
 			&cli.BoolFlag{Name: "json", Usage: "with --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
@@ -86,15 +96,31 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			if (c.NArg() == 1) == (at != "") {
 				return errors.New("give one snapshot, or --at TIME: strata restore SNAPSHOT --target DIR")
 			}
-			return g.withLock(c.Context, false, "restore", func(r *repo.Repository) error {
-				sn, err := pickSnapshot(c.Context, r, c.Args().First(), at, host, source)
+			when, err := parseAt(at)
+			if err != nil {
+				return err
+			}
+			req := dbexport.SnapshotRequest{Ref: c.Args().First(), At: when, Host: host, Source: source, OtherSource: otherSource}
+			if db.dsn != "" {
+				d, err := db.parse()
 				if err != nil {
 					return err
 				}
+				req.Target = &d
+			}
+			return g.withLock(c.Context, false, "restore", func(r *repo.Repository) error {
 				if db.dsn != "" {
+					sn, err := dbexport.PickSnapshot(c.Context, r, req)
+					if err != nil {
+						return err
+					}
 					return restoreDB(c.Context, g, r, sn, db, dbexport.RestoreOptions{
 						Tables: tables.Value(), Exclude: exclude.Value(), Replace: replace, DryRun: dryRun,
 					}, !noSafety, asJSON)
+				}
+				sn, err := pickSnapshot(c.Context, r, req)
+				if err != nil {
+					return err
 				}
 				p := &restore.Progress{}
 				opts := restore.Options{
@@ -117,15 +143,20 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 	}
 }
 
-// pickSnapshot resolves SNAPSHOT, or with --at the newest snapshot at or
-// before that time.
-func pickSnapshot(ctx context.Context, r *repo.Repository, ref, at, host, source string) (*repo.Snapshot, error) {
+// parseAt parses --at; empty gives the zero time.
+func parseAt(at string) (time.Time, error) {
 	if at == "" {
-		return r.FindSnapshot(ctx, ref)
+		return time.Time{}, nil
 	}
-	when, err := parseTime("--at", at)
-	if err != nil {
-		return nil, err
+	return parseTime("--at", at)
+}
+
+// pickSnapshot resolves the snapshot of a files restore: SNAPSHOT, or the
+// newest snapshot (at or before --at) from --host of --source. Restores
+// into a database choose with dbexport.PickSnapshot instead.
+func pickSnapshot(ctx context.Context, r *repo.Repository, req dbexport.SnapshotRequest) (*repo.Snapshot, error) {
+	if req.At.IsZero() && (req.Ref != "latest" || (req.Host == "" && req.Source == "")) {
+		return r.FindSnapshot(ctx, req.Ref)
 	}
 	sns, err := r.Snapshots(ctx)
 	if err != nil {
@@ -133,12 +164,22 @@ func pickSnapshot(ctx context.Context, r *repo.Repository, ref, at, host, source
 	}
 	for i := len(sns) - 1; i >= 0; i-- {
 		sn := sns[i]
-		if sn.Time.After(when) || (host != "" && sn.Host != host) || (source != "" && sn.Source != source) {
+		if (!req.At.IsZero() && sn.Time.After(req.At)) || (req.Host != "" && sn.Host != req.Host) || (req.Source != "" && !dbexport.MatchesSource(sn, req.Source)) {
 			continue
 		}
 		return sn, nil
 	}
-	return nil, fmt.Errorf("%w: none at or before %s", repo.ErrSnapshotNotFound, showTime(when))
+	var filters []string
+	if !req.At.IsZero() {
+		filters = append(filters, "at or before "+showTime(req.At))
+	}
+	if req.Host != "" {
+		filters = append(filters, "from host "+req.Host)
+	}
+	if req.Source != "" {
+		filters = append(filters, "of "+req.Source)
+	}
+	return nil, fmt.Errorf("%w: none %s", repo.ErrSnapshotNotFound, strings.Join(filters, ", "))
 }
 
 func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, db dbOptions, opts dbexport.RestoreOptions, safety, asJSON bool) error {

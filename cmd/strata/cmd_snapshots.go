@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/dbexport"
 	"strata/pack"
 	"strata/repo"
 )
@@ -58,6 +59,7 @@ func cmdSnapshots(g *globals) *cli.Command {
 	var (
 		asJSON          bool
 		host, tag, tier string
+		source          string
 	)
 	return &cli.Command{
 		Name:  "snapshots",
@@ -70,6 +72,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			&cli.StringFlag{Name: "host", Usage: "only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "tag", Usage: "only snapshots with `TAG`", Destination: &tag},
 			&cli.StringFlag{Name: "tier", Usage: "only snapshots of `TIER`", Destination: &tier},
+			&cli.StringFlag{Name: "source", Usage: "only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
 		},
 		Action: func(c *cli.Context) error {
 			return g.withLock(c.Context, false, "snapshots", func(r *repo.Repository) error {
@@ -90,7 +93,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 				}
 				var shown []*repo.Snapshot
 				for _, sn := range sns {
-					if (host == "" || sn.Host == host) && (tag == "" || sn.HasTag(tag)) && (tier == "" || sn.Tier == tier) {
+					if (host == "" || sn.Host == host) && (tag == "" || sn.HasTag(tag)) && (tier == "" || sn.Tier == tier) && (source == "" || dbexport.MatchesSource(sn, source)) {
 						shown = append(shown, sn)
 					}
 				}

@@ -22,6 +22,8 @@ func cmdVerify(g *globals) *cli.Command {
 		tables    cli.StringSlice
 		asJSON    bool
 		keep      bool
+		host      string
+		source    string
 	)
 	return &cli.Command{
 		Name:  "verify",
@@ -34,7 +36,9 @@ func cmdVerify(g *globals) *cli.Command {
 default; with --target naming a PostgreSQL server, a temporary database
 created and dropped there) and reports per table: rows restored against the
 snapshot's row count, primary-key uniqueness, foreign-key orphans, CHECK
-violations, and the time the restore took.
+violations, and the time the restore took. latest means the newest
+snapshot of one database: the only one the repository holds, or the one
+--source names.
 
 ` + checkExitCodesHelp,
 			Flags: []cli.Flag{
@@ -42,13 +46,15 @@ violations, and the time the restore took.
 				&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB`", Destination: &tables},
 				&cli.BoolFlag{Name: "json", Usage: "print the report as JSON", Destination: &asJSON},
 				&cli.BoolFlag{Name: "keep", Usage: "keep the scratch SQLite file and print its path", Destination: &keep},
+				&cli.StringFlag{Name: "source", Usage: "latest of the database `DSN` (any spelling; a password is ignored)", Destination: &source},
+				&cli.StringFlag{Name: "host", Usage: "latest from `HOST`", Destination: &host},
 			},
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
 					return errors.New("give one snapshot: strata verify drill SNAPSHOT")
 				}
 				return g.withLock(c.Context, false, "verify drill", func(r *repo.Repository) error {
-					sn, err := r.FindSnapshot(c.Context, c.Args().First())
+					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: c.Args().First(), Host: host, Source: source})
 					if err != nil {
 						return err
 					}

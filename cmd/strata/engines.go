@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -33,6 +34,13 @@ func (o dbOptions) parse() (dbexport.DSN, error) {
 	d, err := dbexport.ParseDSN(o.dsn)
 	if err != nil {
 		return d, err
+	}
+	if d.Engine == dbexport.EngineSQLite {
+		// Snapshots record the file by its absolute path, which is what
+		// names the source (docs/design.md, "Source keys").
+		if d.Path, err = filepath.Abs(d.Path); err != nil {
+			return d, fmt.Errorf("sqlite database path: %w", err)
+		}
 	}
 	if o.passwordFile != "" && d.Password == "" {
 		b, err := os.ReadFile(o.passwordFile)

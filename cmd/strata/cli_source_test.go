@@ -1,0 +1,198 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// twoSQLiteSources backs up two SQLite databases A and B, each with a
+// table customers holding its own rows, into one repository (B last, so
+// B's snapshot is the newest). It returns their DSNs and handles.
+func twoSQLiteSources(t *testing.T, c *tcli) (dsnA, dsnB string, a, b *sql.DB) {
+	t.Helper()
+	dir := t.TempDir()
+	open := func(name, who string) (string, *sql.DB) {
+		path := filepath.Join(dir, name)
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		for _, s := range []string{
+			`CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`,
+			`INSERT INTO customers VALUES (1, '` + who + `-1'), (2, '` + who + `-2')`,
+		} {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return "sqlite://" + path, db
+	}
+	dsnA, a = open("A.db", "a")
+	dsnB, b = open("B.db", "b")
+	c.ok("backup", "--db", dsnA, "--time", "2025-06-17 13:00:00")
+	c.ok("backup", "--db", dsnB, "--time", "2025-06-17 14:00:00")
+	return dsnA, dsnB, a, b
+}
+
+// customerNames returns the names in table customers, in id order.
+func customerNames(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	rows, err := db.Query(`SELECT name FROM customers ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(names, ",")
+}
+
+// The command the README shows, with two databases in one repository:
+// `restore latest --db A` restores A's own newest snapshot, never B's.
+func TestRestoreLatestTakesTheTargetsOwnSource(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, _, a, _ := twoSQLiteSources(t, c)
+	if _, err := a.Exec(`UPDATE customers SET name = 'a-changed' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("restore", "latest", "--db", dsnA, "--tables", "customers", "--replace")
+	if got := customerNames(t, a); got != "a-1,a-2" {
+		t.Fatalf("restore latest into A left customers = %q, want A's own rows a-1,a-2", got)
+	}
+	// A stream backed up last is no table source: latest is still A's
+	// newest snapshot (now the pre-restore one).
+	c.backupStdin([]byte("x\n"), "notes.txt")
+	c.ok("restore", "latest", "--db", dsnA, "--tables", "customers", "--replace", "--dry-run")
+	// --at picks among A's snapshots too: at 14:30 the newest of A is 13:00.
+	if _, err := a.Exec(`UPDATE customers SET name = 'a-changed' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("restore", "--at", "2025-06-17 14:30", "--db", dsnA, "--tables", "customers", "--replace", "--no-safety-snapshot")
+	if got := customerNames(t, a); got != "a-1,a-2" {
+		t.Fatalf("restore --at into A left customers = %q, want a-1,a-2", got)
+	}
+	// The same file written differently is the same source.
+	variant := "sqlite://" + filepath.Dir(strings.TrimPrefix(dsnA, "sqlite://")) + "/./A.db"
+	out := c.ok("restore", "latest", "--db", variant, "--dry-run", "--json")
+	var plan []struct {
+		Table      string `json:"table"`
+		TargetRows int64  `json:"target_rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil || len(plan) != 1 {
+		t.Fatalf("dry run into %s: %v\n%s", variant, err, out)
+	}
+	c.check()
+}
+
+// Writing another source's snapshot into a database that has snapshots
+// of its own needs --other-source, by ID and by --source alike.
+func TestRestoreOtherSourceNeedsFlag(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, dsnB, a, _ := twoSQLiteSources(t, c)
+	idB := c.snapshots("--source", dsnB)
+	if len(idB) != 1 || !strings.HasSuffix(idB[0].Source, "/B.db") {
+		t.Fatalf("snapshots --source %s: %+v", dsnB, idB)
+	}
+	for _, args := range [][]string{
+		{"restore", idB[0].ID[:8], "--db", dsnA, "--replace"},
+		{"restore", "latest", "--source", dsnB, "--db", dsnA, "--replace"},
+		{"restore", "--at", "2025-06-17 15:00", "--source", dsnB, "--db", dsnA, "--replace"},
+	} {
+		_, errOut := c.code(exitError, args...)
+		if !strings.Contains(errOut, "--other-source") || !strings.Contains(errOut, "B.db") || !strings.Contains(errOut, "A.db") {
+			t.Errorf("strata %s: the refusal names neither the sources nor --other-source:\n%s", strings.Join(args, " "), errOut)
+		}
+		if got := customerNames(t, a); got != "a-1,a-2" {
+			t.Fatalf("a refused restore changed A: %q", got)
+		}
+	}
+	c.ok("restore", idB[0].ID[:8], "--db", dsnA, "--replace", "--other-source")
+	if got := customerNames(t, a); got != "b-1,b-2" {
+		t.Fatalf("restore --other-source left %q, want B's rows", got)
+	}
+	c.check()
+}
+
+// A new, empty database has no snapshots of its own: any snapshot
+// restores into it without --other-source. With several sources,
+// `latest` needs --source, and the refusal lists them.
+func TestRestoreIntoNewDatabase(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, dsnB, _, _ := twoSQLiteSources(t, c)
+	inspect := "sqlite://" + filepath.Join(t.TempDir(), "inspect.db")
+	_, errOut := c.code(exitError, "restore", "latest", "--db", inspect)
+	if !strings.Contains(errOut, "--source") || !strings.Contains(errOut, dsnA) || !strings.Contains(errOut, dsnB) {
+		t.Errorf("restore latest into a new database with two sources: the refusal does not list them:\n%s", errOut)
+	}
+	c.ok("restore", "latest", "--db", inspect, "--source", dsnA)
+	idB := c.snapshots("--source", dsnB)[0].ID
+	inspect2 := filepath.Join(t.TempDir(), "inspect2.db")
+	c.ok("restore", idB, "--db", "sqlite://"+inspect2)
+	db, err := sql.Open("sqlite", "file:"+inspect2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := customerNames(t, db); got != "b-1,b-2" {
+		t.Errorf("restore of B's snapshot into a new database: %q", got)
+	}
+	// An unknown --source is refused with the list.
+	_, errOut = c.code(exitError, "restore", "latest", "--db", inspect, "--source", "sqlite:///nowhere.db")
+	if !strings.Contains(errOut, "sqlite:///nowhere.db") || !strings.Contains(errOut, dsnA) {
+		t.Errorf("unknown --source: %s", errOut)
+	}
+}
+
+// dump and verify drill have no target: latest resolves among the only
+// source, or needs --source when there are several.
+func TestDumpAndDrillResolveOneSource(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, dsnB, _, _ := twoSQLiteSources(t, c)
+	for _, args := range [][]string{
+		{"dump", "latest", "customers"},
+		{"dump", "latest", "customers", "--format", "csv"},
+		{"verify", "drill", "latest"},
+	} {
+		_, errOut := c.code(exitError, args...)
+		if !strings.Contains(errOut, "--source") || !strings.Contains(errOut, dsnA) || !strings.Contains(errOut, dsnB) {
+			t.Errorf("strata %s with two sources: the refusal does not list them:\n%s", strings.Join(args, " "), errOut)
+		}
+	}
+	if got := c.ok("dump", "latest", "customers", "--source", dsnA); got != "1\ta-1\n2\ta-2\n" {
+		t.Errorf("dump --source A: %q", got)
+	}
+	if got := c.ok("dump", "latest", "customers", "--source", strings.Replace(dsnB, "/B.db", "//B.db", 1)); got != "1\tb-1\n2\tb-2\n" {
+		t.Errorf("dump --source B: %q", got)
+	}
+	if out := c.ok("verify", "drill", "latest", "--source", dsnA); !strings.Contains(out, "drill passed") {
+		t.Errorf("drill --source A:\n%s", out)
+	}
+	// With one source, latest needs no --source.
+	c1 := newCLI(t)
+	c1.ok("init")
+	c1.ok("backup", "--db", dsnA)
+	c1.backupStdin([]byte("x\n"), "notes.txt")
+	if got := c1.ok("dump", "latest", "customers"); got != "1\ta-1\n2\ta-2\n" {
+		t.Errorf("dump with one source: %q", got)
+	}
+	if out := c1.ok("verify", "drill", "latest"); !strings.Contains(out, "drill passed") {
+		t.Errorf("drill with one source:\n%s", out)
+	}
+}
