@@ -193,6 +193,7 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 		return nil, err
 	}
 	opts.Parent = dbexport.FindParent(sns, opts.Host, d)
+	opts.Notify = schemaNotices(ctx, g, r, opts.Parent)
 	src, err := openSource(ctx, d, db)
 	if err != nil {
 		return nil, err
@@ -205,4 +206,27 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	sn, err := dbexport.Backup(ctx, r, src, opts)
 	bar.Stop()
 	return sn, err
+}
+
+// schemaNotices returns the notice function of a database backup: the
+// schema's warnings (a table without a primary key, say) are told once
+// per source, by the first backup that finds them, and not again while
+// the parent snapshot's schema records the same warning.
+func schemaNotices(ctx context.Context, g *globals, r *repo.Repository, parent *repo.Snapshot) func(string) {
+	if parent == nil {
+		return g.notice
+	}
+	ps, err := dbexport.LoadSchema(ctx, r, parent.Tree)
+	if err != nil {
+		return g.notice // an unreadable parent: tell everything
+	}
+	told := map[string]bool{}
+	for _, w := range ps.Warnings {
+		told[w] = true
+	}
+	return func(msg string) {
+		if !told[msg] {
+			g.notice(msg)
+		}
+	}
 }

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestNoPrimaryKeyNoticeOnce: a table without a primary key is told about
+// by the first backup of its database, not by every backup after it; a
+// new such table is told about once too.
+func TestNoPrimaryKeyNoticeOnce(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, db := sqliteApp(t)
+	dsn := "sqlite://" + path
+	if _, err := db.Exec(`CREATE TABLE log (msg TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.code(exitOK, "backup", "--db", dsn)
+	if !strings.Contains(errOut, "table log has no primary key") {
+		t.Fatalf("first backup did not tell about log:\n%s", errOut)
+	}
+	if _, errOut = c.code(exitOK, "backup", "--db", dsn); strings.Contains(errOut, "no primary key") {
+		t.Errorf("second backup repeats the notice:\n%s", errOut)
+	}
+	if _, err := db.Exec(`CREATE TABLE audit (what TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut = c.code(exitOK, "backup", "--db", dsn)
+	if !strings.Contains(errOut, "table audit has no primary key") || strings.Contains(errOut, "table log ") {
+		t.Errorf("backup after adding audit: want its notice alone:\n%s", errOut)
+	}
+}
+
+// TestDrillOfFilesSnapshot: verify drill of a files snapshot is a usage
+// error (exit 1) that says what to do, not a failed drill (exit 3).
+func TestDrillOfFilesSnapshot(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	id := c.backupStdin([]byte("not a table\n"), "notes.txt")
+	out, errOut := c.code(exitError, "verify", "drill", id)
+	if out != "" || !strings.Contains(errOut, "not database tables") || !strings.Contains(errOut, "backup --db") {
+		t.Errorf("verify drill of a stream snapshot: stdout %q, stderr %q", out, errOut)
+	}
+}
