@@ -39,7 +39,7 @@ func TestDrillOfFilesSnapshot(t *testing.T) {
 	c.ok("init")
 	id := c.backupStdin([]byte("not a table\n"), "notes.txt")
 	out, errOut := c.code(exitError, "verify", "drill", id)
-	if out != "" || !strings.Contains(errOut, "not database tables") || !strings.Contains(errOut, "backup --db") {
+	if out != "" || !strings.Contains(errOut, "holds no database tables") || !strings.Contains(errOut, "give a snapshot of a database") {
 		t.Errorf("verify drill of a stream snapshot: stdout %q, stderr %q", out, errOut)
 	}
 }

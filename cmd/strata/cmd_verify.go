@@ -58,12 +58,6 @@ snapshot of one database: the only one the repository holds, or the one
 					if err != nil {
 						return err
 					}
-					// A snapshot of files is a usage error (exit 1), not
-					// a failed drill (exit 3).
-					if _, err := dbexport.LoadSchema(c.Context, r, sn.Tree); errors.Is(err, dbexport.ErrNotTableSnapshot) {
-						return fmt.Errorf("snapshot %s holds files or streams, not database tables: verify drill restores snapshots "+
-							"of `strata backup --db`; check a files snapshot with `strata check --read-data` or `strata restore --target`", sn.ID.Short())
-					}
 					rep, err := drill(c.Context, g, r, sn, targetDSN, tables.Value(), keep)
 					if err != nil {
 						return err
