@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"slices"
 	"time"
 
 	"strata/repo/backend"
@@ -32,7 +33,22 @@ type KeyInfo struct {
 	Username string    `json:"username"`
 	Hostname string    `json:"hostname"`
 	Current  bool      `json:"current"`
+	// Damaged says why the key file is damaged; empty when it is intact.
+	Damaged string `json:"damaged,omitempty"`
 }
+
+// KeyFileError is a damaged key file: its bytes do not hash to its name,
+// or it is not a key file (docs/design.md, "Keys"). It wraps ErrDamaged.
+type KeyFileError struct {
+	Name string
+	Err  error
+}
+
+func (e *KeyFileError) Error() string {
+	return fmt.Sprintf("key file keys/%s is damaged: %v", e.Name, e.Err)
+}
+
+func (e *KeyFileError) Unwrap() []error { return []error{ErrDamaged, e.Err} }
 
 func newKeyFile(master *crypto.Key, password string, params crypto.KDFParams) (*KeyFile, error) {
 	salt, err := crypto.NewSalt()
@@ -97,22 +113,33 @@ func saveKeyFile(ctx context.Context, be backend.Storage, kf *KeyFile) (string, 
 	return name, nil
 }
 
+// loadKeyFile reads keys/name and checks it against its name, so that a
+// damaged key file is told apart from a password that does not fit it.
+// Damage is a *KeyFileError; when the file still decodes, the KeyFile is
+// returned beside it, since its sealed master key may still open (the
+// seal is authenticated, so a master key that opens is the right one).
 func loadKeyFile(ctx context.Context, be backend.Storage, name string) (*KeyFile, error) {
 	h := backend.Handle{Type: backend.KeyFile, Name: name}
 	data, err := be.Load(ctx, h, 0, 0)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading key file %v: %w", h, err)
 	}
 	kf := &KeyFile{}
 	if err := json.Unmarshal(data, kf); err != nil {
-		return nil, fmt.Errorf("key file %v: %w: %v", h, ErrDamaged, err)
+		return nil, &KeyFileError{Name: name, Err: err}
+	}
+	if crypto.FileID(data).String() != name {
+		return kf, &KeyFileError{Name: name, Err: errors.New("its content does not match its name (file changed or truncated)")}
 	}
 	return kf, nil
 }
 
 // openWithPassword tries every key file and returns the master key and the
-// name of the key file that opened it.
-func openWithPassword(ctx context.Context, be backend.Storage, password string) (*crypto.Key, string, error) {
+// name of the key file that opened it. When no key file opens and one is
+// damaged, the error is that damage (ErrDamaged), not ErrWrongPassword:
+// the password may be the damaged file's. Damaged key files beside the one
+// that opened are passed to notify.
+func openWithPassword(ctx context.Context, be backend.Storage, password string, notify func(string)) (*crypto.Key, string, error) {
 	var names []string
 	err := be.List(ctx, backend.KeyFile, func(fi backend.FileInfo) error {
 		names = append(names, fi.Handle.Name)
@@ -124,8 +151,16 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string) 
 	var damaged []error
 	for _, name := range names {
 		kf, err := loadKeyFile(ctx, be, name)
-		if err != nil {
+		var kerr *KeyFileError
+		switch {
+		case errors.Is(err, backend.ErrNotExist):
+			continue // removed while we listed (key passwd)
+		case errors.As(err, &kerr):
 			damaged = append(damaged, err)
+		case err != nil:
+			return nil, "", err
+		}
+		if kf == nil {
 			continue
 		}
 		master, err := kf.open(password)
@@ -133,23 +168,47 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string) 
 			continue
 		}
 		if err != nil {
-			damaged = append(damaged, fmt.Errorf("key file keys/%s: %w", name, err))
+			if kerr == nil {
+				damaged = append(damaged, &KeyFileError{Name: name, Err: err})
+			}
 			continue
+		}
+		// A damaged file whose master key still opened is named below
+		// with the others; the repository opens.
+		for _, n := range names[slices.Index(names, name)+1:] {
+			if _, err := loadKeyFile(ctx, be, n); errors.As(err, &kerr) {
+				damaged = append(damaged, err)
+			}
+		}
+		for _, err := range damaged {
+			notify(err.Error() + keyDamageAdvice)
 		}
 		return master, name, nil
 	}
 	if len(damaged) > 0 {
-		return nil, "", fmt.Errorf("%w (also: %w)", ErrWrongPassword, errors.Join(damaged...))
+		intact := "no key file is intact"
+		if n := len(names) - len(damaged); n > 0 {
+			intact = fmt.Sprintf("the password opens none of the %d intact key files", n)
+		}
+		return nil, "", fmt.Errorf("%w; %s. If the password is the damaged file's, restore that file from a copy of the repository; "+
+			"otherwise open the repository with another password and run `strata key remove`", errors.Join(damaged...), intact)
 	}
 	return nil, "", ErrWrongPassword
 }
 
-// Keys lists the repository's key files.
+const keyDamageAdvice = " (if its password is still needed, restore the file from a copy of the repository; otherwise `strata key remove` removes it)"
+
+// Keys lists the repository's key files, damaged ones with Damaged set.
 func (r *Repository) Keys(ctx context.Context) ([]KeyInfo, error) {
 	var infos []KeyInfo
 	err := r.be.List(ctx, backend.KeyFile, func(fi backend.FileInfo) error {
 		kf, err := loadKeyFile(ctx, r.be, fi.Handle.Name)
-		if err != nil {
+		var damaged *KeyFileError
+		switch {
+		case errors.As(err, &damaged):
+			infos = append(infos, KeyInfo{Name: fi.Handle.Name, Damaged: damaged.Err.Error()})
+			return nil
+		case err != nil:
 			return err
 		}
 		infos = append(infos, KeyInfo{Name: fi.Handle.Name, Created: kf.Created, Username: kf.Username, Hostname: kf.Hostname, Current: fi.Handle.Name == r.keyName})

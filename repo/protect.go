@@ -115,7 +115,7 @@ func (r *Repository) Protections(ctx context.Context) ([]Protection, error) {
 		return out[i].ID.String() < out[j].ID.String()
 	})
 	if len(errs) > 0 {
-		return out, fmt.Errorf("%w (which snapshot it protects is unknown: restore the file from a copy of the repository, or delete it from %s/protect/ to drop that protection)", errors.Join(errs...), r.be.Location())
+		return out, fmt.Errorf("%w (which snapshot it protects is unknown: restore the file from a copy of the repository, or run `strata unprotect --damaged` to drop that protection)", errors.Join(errs...))
 	}
 	return out, nil
 }
@@ -158,4 +158,29 @@ func (r *Repository) Unprotect(ctx context.Context, id pack.ID) ([]Protection, e
 // RemoveProtection removes the protect file of p.
 func (r *Repository) RemoveProtection(ctx context.Context, p Protection) error {
 	return r.removeIfPresent(ctx, backend.ProtectFile, p.ID)
+}
+
+// RemoveDamagedProtections removes the protect files that cannot be read
+// or decoded, and returns their IDs. A storage error that is not about
+// the file's bytes stops it.
+func (r *Repository) RemoveDamagedProtections(ctx context.Context) ([]pack.ID, error) {
+	ids, err := r.List(ctx, backend.ProtectFile)
+	if err != nil {
+		return nil, err
+	}
+	var removed []pack.ID
+	for _, id := range ids {
+		_, err := r.loadProtection(ctx, id)
+		if err == nil || errors.Is(err, backend.ErrNotExist) {
+			continue
+		}
+		if !errors.Is(err, ErrDamaged) {
+			return removed, err
+		}
+		if err := r.removeIfPresent(ctx, backend.ProtectFile, id); err != nil {
+			return removed, err
+		}
+		removed = append(removed, id)
+	}
+	return removed, nil
 }

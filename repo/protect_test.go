@@ -107,6 +107,13 @@ func TestDamagedProtectFile(t *testing.T) {
 	if _, err := r.Unprotect(ctx, sn.ID); !errors.Is(err, repo.ErrDamaged) {
 		t.Errorf("Unprotect with a damaged protect file: %v, want ErrDamaged", err)
 	}
+	removed, err := r.RemoveDamagedProtections(ctx)
+	if err != nil || len(removed) != 1 || removed[0].String() != name[len("protect/"):] {
+		t.Errorf("RemoveDamagedProtections: %v, %v; want only %s", removed, err, name)
+	}
+	if got, err := r.Protections(ctx); err != nil || len(got) != 1 {
+		t.Errorf("after removing the damaged file: %+v, %v; want the readable protection", got, err)
+	}
 }
 
 func TestRemoveSnapshot(t *testing.T) {

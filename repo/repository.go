@@ -135,7 +135,7 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	master, keyName, err := openWithPassword(ctx, be, password)
+	master, keyName, err := openWithPassword(ctx, be, password, opts.Notify)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,8 @@ func (r *Report) WhatToDo() []Step {
 		lost, lostInPack bool      // blobs are gone; lostInPack: a base in a pack not read failed
 		damaged          []pack.ID // packs to replace: repair packs salvages what verifies
 		snapshots        []pack.ID // snapshot files that cannot be read
+		keys             []string  // damaged key files
+		policy, protect  bool      // damaged policy or protect files
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -51,10 +53,31 @@ func (r *Report) WhatToDo() []Step {
 			lost = lost || f.BaseInPack.IsNull()
 		case *DamagedSnapshot:
 			snapshots = append(snapshots, f.Snapshot)
+		case *DamagedKeyFile:
+			keys = append(keys, f.Name)
+		case *DamagedPolicyFile:
+			policy = true
+		case *DamagedProtectFile:
+			protect = true
 		}
 	}
 
 	var steps []Step
+	for _, k := range keys {
+		steps = append(steps, Step{Command: "strata key remove " + k[:min(8, len(k))],
+			Why: "key file " + k[:min(8, len(k))] + " is damaged, so its password no longer opens the repository: if that password " +
+				"is still needed, restore the file from a copy of the repository instead; otherwise remove it " +
+				"(and `strata key add` a new password if you want one)"})
+	}
+	if policy {
+		steps = append(steps, Step{Command: "strata policy reset",
+			Why: "a policy file is damaged: this removes every policy file; then set the rules again with `strata policy set`"})
+	}
+	if protect {
+		steps = append(steps, Step{Command: "strata unprotect --damaged",
+			Why: "a protect file is damaged (which snapshot it protects is unknown): restore it from a copy of the repository, " +
+				"or remove it with this and protect the snapshots that need it again (`strata protect`)"})
+	}
 	if len(damaged) > 0 {
 		steps = append(steps, Step{
 			Why: fmt.Sprintf("%s %s damaged: if another copy of the repository has %s, copy %s over before anything else",
@@ -91,9 +114,15 @@ func (r *Report) WhatToDo() []Step {
 				Why: "take a fresh backup of the affected sources, so that their current state is complete again"})
 	}
 	if len(snapshots) > 0 {
-		steps = append(steps, Step{
-			Why: fmt.Sprintf("snapshot file%s %s cannot be read: restore %s from another copy of the repository, or delete %s from snapshots/",
+		cmd := "strata repair snapshots --forget"
+		if lost {
+			cmd = "" // the repair snapshots step above removes them too
+		}
+		steps = append(steps, Step{Command: cmd,
+			Why: fmt.Sprintf("snapshot file%s %s cannot be read: if another copy of the repository has %s, copy %s over instead; "+
+				"otherwise strata repair snapshots --forget removes %s (nothing of %s can be restored)",
 				plural(len(snapshots), "", "s"), idList(snapshots),
+				plural(len(snapshots), "it", "them"), plural(len(snapshots), "it", "them"),
 				plural(len(snapshots), "it", "them"), plural(len(snapshots), "it", "them")),
 		})
 	}

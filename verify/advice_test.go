@@ -2,9 +2,11 @@ package verify_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"strata/pack"
 	"strata/repo/backend"
@@ -54,7 +56,33 @@ func TestWhatToDo(t *testing.T) {
 			})
 		}, headerOnly, is("strata repair index --read-all-packs")},
 		{"damaged snapshot file", func(t *testing.T, f *fixture) { f.flip(t, backend.SnapshotFile, f.s1, 40) },
-			headerOnly, is("")},
+			headerOnly, is("strata repair snapshots --forget")},
+		{"damaged snapshot file and lost data", func(t *testing.T, f *fixture) {
+			f.flip(t, backend.SnapshotFile, f.s1, 40)
+			f.remove(t, backend.PackFile, f.p1)
+		}, headerOnly, is(append(slices.Clone(lost), "")...)},
+		{"damaged key file", func(t *testing.T, f *fixture) {
+			name, err := f.open(t).AddKey(context.Background(), "another password")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, _ := pack.ParseID(name)
+			f.flip(t, backend.KeyFile, id, 30)
+		}, headerOnly, is("strata key remove @key")},
+		{"damaged policy file", func(t *testing.T, f *fixture) {
+			sp, err := f.open(t).SetPolicy(context.Background(), json.RawMessage(`{"keep_last":1}`), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.flip(t, backend.PolicyFile, sp.ID, 40)
+		}, headerOnly, is("strata policy reset")},
+		{"damaged protect file", func(t *testing.T, f *fixture) {
+			p, err := f.open(t).Protect(context.Background(), f.s1, time.Time{}, "keep")
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.flip(t, backend.ProtectFile, p.ID, 40)
+		}, headerOnly, is("strata unprotect --damaged")},
 		{"unreferenced pack only", func(t *testing.T, f *fixture) {
 			junk := randomBytes(9, 100)
 			h := backend.Handle{Type: backend.PackFile, Name: crypto.FileID(junk).String()}
@@ -72,6 +100,9 @@ func TestWhatToDo(t *testing.T) {
 			steps := f.check(t, tt.opts).WhatToDo()
 			var got []string
 			for _, s := range steps {
+				if strings.HasPrefix(s.Command, "strata key remove ") {
+					s.Command = "strata key remove @key" // the name is random
+				}
 				got = append(got, s.Command)
 				if s.Why == "" || strings.Contains(s.Why, "%!") {
 					t.Errorf("step %q: bad reason %q", s.Command, s.Why)

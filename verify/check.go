@@ -62,6 +62,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 		unloadable: map[pack.ID]error{},
 	}
 
+	if err := c.checkMetaFiles(ctx); err != nil {
+		return nil, err
+	}
 	badFiles, err := r.LoadIndexTolerant(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading index: %w", err)

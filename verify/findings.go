@@ -212,7 +212,7 @@ func (e *DamagedBlob) Error() string {
 
 func (e *DamagedSnapshot) Error() string {
 	return fmt.Sprintf("snapshot file %s is damaged: %v; this snapshot cannot be listed or restored, other snapshots are not affected; "+
-		"restore the file from another copy of the repository if you have one",
+		"restore the file from another copy of the repository if you have one, else `strata repair snapshots --forget` removes it",
 		handle(backend.SnapshotFile, e.Snapshot), e.Err)
 }
 

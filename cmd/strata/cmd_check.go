@@ -21,13 +21,15 @@ func cmdCheck(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "check",
 		Usage: "verify the repository's structure and, optionally, every blob",
-		Description: `Verifies that every index entry's pack exists and its header agrees, and
+		Description: `Verifies every key, policy and protect file, that every index entry's
+pack exists and its header agrees, and
 that every tree and blob referenced by a snapshot is indexed. --read-data
 also decrypts every blob and verifies its BLAKE3 ID (delta blobs: the
 reconstructed plaintext); --read-data-subset n/m or P% reads part of the
 packs. A damaged pack is reported with its blobs and the snapshots that
 depend on them. The report ends with what to do (--json: "what_to_do"):
-strata repair index, strata repair snapshots, or strata prune.
+strata repair index, strata repair snapshots, strata key remove, strata
+policy reset, strata unprotect --damaged, or strata prune.
 
 ` + checkExitCodesHelp,
 		Flags: []cli.Flag{

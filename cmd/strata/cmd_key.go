@@ -40,7 +40,11 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 							if k.Current {
 								mark = "*"
 							}
-							t.row(mark+k.Name[:8], k.Username, k.Hostname, showTime(k.Created))
+							if k.Damaged != "" {
+								t.row(mark+shortKey(k.Name), "damaged: "+k.Damaged, "", "")
+								continue
+							}
+							t.row(mark+shortKey(k.Name), k.Username, k.Hostname, showTime(k.Created))
 						}
 						return t.flush()
 					})
@@ -81,7 +85,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 						if err := r.RemoveKey(c.Context, name); err != nil {
 							return err
 						}
-						fmt.Fprintf(g.env.stdout, "removed key %s\n", name[:8])
+						fmt.Fprintf(g.env.stdout, "removed key %s\n", shortKey(name))
 						return nil
 					})
 				},
@@ -108,6 +112,10 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 		},
 	}
 }
+
+// shortKey is the first 8 characters of a key file's name (a name that
+// is not an ID may be shorter).
+func shortKey(name string) string { return name[:min(8, len(name))] }
 
 func findKey(c *cli.Context, r *repo.Repository, prefix string) (string, error) {
 	keys, err := r.Keys(c.Context)

@@ -55,15 +55,37 @@ unprotect removes them all. strata snapshots marks protected snapshots.
 }
 
 func cmdUnprotect(g *globals) *cli.Command {
+	var damaged bool
 	return &cli.Command{
 		Name:      "unprotect",
 		Usage:     "remove every protection of a snapshot",
 		ArgsUsage: "SNAPSHOT",
 		Description: `Removes every protect file naming SNAPSHOT, so forget applies the policy
-to it again.
+to it again. --damaged instead removes the protect files that cannot be
+read (check names them): which snapshot they protect is unknown, and
+forget refuses to run while they exist. Protect the snapshots again
+afterwards if they still need it.
 
 ` + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "damaged", Usage: "remove the damaged protect files instead", Destination: &damaged},
+		},
 		Action: func(c *cli.Context) error {
+			if damaged {
+				if c.NArg() != 0 {
+					return errors.New("--damaged takes no snapshot: strata unprotect --damaged")
+				}
+				return g.withLock(c.Context, false, "unprotect", func(r *repo.Repository) error {
+					removed, err := r.RemoveDamagedProtections(c.Context)
+					for _, id := range removed {
+						fmt.Fprintf(g.env.stdout, "removed damaged protect file %s\n", id.Short())
+					}
+					if err == nil && len(removed) == 0 {
+						fmt.Fprintln(g.env.stdout, "no protect file is damaged")
+					}
+					return err
+				})
+			}
 			if c.NArg() != 1 {
 				return errors.New("give one snapshot: strata unprotect SNAPSHOT")
 			}

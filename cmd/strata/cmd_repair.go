@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -147,8 +148,26 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 	}
 	w := g.env.stdout
 	for _, u := range rep.Unreadable {
-		fmt.Fprintf(w, "snapshot file %s cannot be read, so it cannot be repaired: %v; restore it from another copy of the repository\n",
-			u.Snapshot.Short(), u.Err)
+		fmt.Fprintf(w, "snapshot file %s cannot be read, so it cannot be repaired: %v\n", u.Snapshot.Short(), u.Err)
+		switch {
+		case u.Forgotten:
+			fmt.Fprintln(w, "  damaged file removed")
+			for _, p := range prots {
+				// Only expired protections can name it: active ones kept it.
+				if p.Snapshot == u.Snapshot {
+					if err := r.RemoveProtection(ctx, p); err != nil {
+						return err
+					}
+				}
+			}
+		case u.Protected:
+			fmt.Fprintln(w, "  kept: it is protected (strata unprotect, then repair snapshots --forget again)")
+		case !errors.Is(u.Err, repo.ErrDamaged):
+		case opts.Forget && opts.DryRun:
+			fmt.Fprintln(w, "  would be removed (dry run)")
+		case !opts.Forget:
+			fmt.Fprintln(w, "  restore it from another copy of the repository, or remove it with --forget")
+		}
 	}
 	saved, removed := 0, 0
 	for _, sr := range rep.Damaged {

@@ -17,7 +17,9 @@ import (
 // originals.
 type SnapshotsOptions struct {
 	// Forget removes each original once its repaired snapshot is stored,
-	// and an original whose root tree is lost (nothing of it is left).
+	// an original whose root tree is lost (nothing of it is left), and a
+	// snapshot file that is damaged (it cannot be decoded, so nothing of
+	// it can be repaired).
 	Forget bool
 	// DryRun only plans and reports: nothing is written or removed.
 	DryRun bool
@@ -50,10 +52,14 @@ type SnapshotsReport struct {
 	IndexProblems []string
 }
 
-// SnapshotFileError is a snapshot file that cannot be read.
+// SnapshotFileError is a snapshot file that cannot be read. Forgotten:
+// Forget removed it. Protected: Forget kept it because an active
+// protection names its ID.
 type SnapshotFileError struct {
-	Snapshot pack.ID
-	Err      error
+	Snapshot  pack.ID
+	Err       error
+	Forgotten bool
+	Protected bool
 }
 
 // SnapshotRepair is what happened to one damaged snapshot.
@@ -103,6 +109,30 @@ func Snapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOptions) (
 	if opts.Protected == nil {
 		opts.Protected = func(pack.ID) bool { return false }
 	}
+	rep, err := repairSnapshots(ctx, r, opts)
+	if err != nil || !opts.Forget || opts.DryRun {
+		return rep, err
+	}
+	// Damaged snapshot files go last, after every repaired snapshot is
+	// stored: they hold nothing that could be saved.
+	for i := range rep.Unreadable {
+		u := &rep.Unreadable[i]
+		if !errors.Is(u.Err, repo.ErrDamaged) {
+			continue // removed while listed, or a storage error
+		}
+		if opts.Protected(u.Snapshot) {
+			u.Protected = true
+			continue
+		}
+		if err := r.RemoveSnapshot(ctx, u.Snapshot); err != nil && !errors.Is(err, backend.ErrNotExist) {
+			return rep, fmt.Errorf("removing the damaged snapshot file %s: %w", u.Snapshot.Short(), err)
+		}
+		u.Forgotten = true
+	}
+	return rep, nil
+}
+
+func repairSnapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOptions) (*SnapshotsReport, error) {
 	rep := &SnapshotsReport{}
 	badFiles, err := r.LoadIndexTolerant(ctx)
 	if err != nil {

@@ -1,0 +1,122 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"strata/pack"
+	"strata/repo"
+	"strata/repo/backend"
+)
+
+// DamagedKeyFile: a key file does not match its name or is not a key
+// file. Its password no longer opens the repository.
+type DamagedKeyFile struct {
+	Name string
+	Err  error `json:"-"`
+}
+
+// DamagedPolicyFile: a policy file could not be read, opened or decoded.
+// `strata forget` without rules refuses to run until it is replaced.
+type DamagedPolicyFile struct {
+	File pack.ID
+	Err  error `json:"-"`
+}
+
+// DamagedProtectFile: a protect file could not be read, opened or
+// decoded, so which snapshot it protects is unknown. forget and
+// `repair snapshots --forget` refuse to remove snapshots until it is gone.
+type DamagedProtectFile struct {
+	File pack.ID
+	Err  error `json:"-"`
+}
+
+func (*DamagedKeyFile) Severity() Severity     { return SeverityError }
+func (*DamagedPolicyFile) Severity() Severity  { return SeverityError }
+func (*DamagedProtectFile) Severity() Severity { return SeverityError }
+
+func (e *DamagedKeyFile) Unwrap() error     { return e.Err }
+func (e *DamagedPolicyFile) Unwrap() error  { return e.Err }
+func (e *DamagedProtectFile) Unwrap() error { return e.Err }
+
+func (e *DamagedKeyFile) Error() string {
+	return fmt.Sprintf("key file keys/%s is damaged: %v; its password no longer opens the repository through it", e.Name, e.Err)
+}
+
+func (e *DamagedPolicyFile) Error() string {
+	return fmt.Sprintf("policy file %s is damaged: %v; forget without rules refuses to run until the policy is set again",
+		handle(backend.PolicyFile, e.File), e.Err)
+}
+
+func (e *DamagedProtectFile) Error() string {
+	return fmt.Sprintf("protect file %s is damaged: %v; which snapshot it protects is unknown, so forget and "+
+		"repair snapshots --forget refuse to remove snapshots until it is dealt with", handle(backend.ProtectFile, e.File), e.Err)
+}
+
+func (e *DamagedKeyFile) MarshalJSON() ([]byte, error) {
+	type fields DamagedKeyFile
+	return withErr((*fields)(e), e.Err)
+}
+
+func (e *DamagedPolicyFile) MarshalJSON() ([]byte, error) {
+	type fields DamagedPolicyFile
+	return withErr((*fields)(e), e.Err)
+}
+
+func (e *DamagedProtectFile) MarshalJSON() ([]byte, error) {
+	type fields DamagedProtectFile
+	return withErr((*fields)(e), e.Err)
+}
+
+// checkMetaFiles verifies the files beside the data: every key file
+// against its name, and every policy and protect file as its reader
+// loads it (name, seal, JSON). A file removed while check runs is no
+// finding.
+func (c *checker) checkMetaFiles(ctx context.Context) error {
+	keys, err := c.r.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("reading key files: %w", err)
+	}
+	slices.SortFunc(keys, func(a, b repo.KeyInfo) int { return strings.Compare(a.Name, b.Name) })
+	for _, k := range keys {
+		if k.Damaged != "" {
+			c.report.Findings = append(c.report.Findings, &DamagedKeyFile{Name: k.Name, Err: fmt.Errorf("%s", k.Damaged)})
+		}
+	}
+	decoders := []struct {
+		t       backend.FileType
+		decode  func([]byte) error
+		finding func(pack.ID, error) Finding
+	}{
+		{backend.PolicyFile, func(b []byte) error { _, err := repo.DecodeStoredPolicy(b); return err },
+			func(id pack.ID, err error) Finding { return &DamagedPolicyFile{File: id, Err: err} }},
+		{backend.ProtectFile, func(b []byte) error { _, err := repo.DecodeProtection(b); return err },
+			func(id pack.ID, err error) Finding { return &DamagedProtectFile{File: id, Err: err} }},
+	}
+	for _, d := range decoders {
+		ids, err := c.r.List(ctx, d.t)
+		if err != nil {
+			return err
+		}
+		sortIDs(ids)
+		for _, id := range ids {
+			plain, err := c.r.LoadFile(ctx, d.t, id)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if errors.Is(err, backend.ErrNotExist) {
+				continue
+			}
+			if err == nil {
+				err = d.decode(plain)
+			}
+			if err != nil {
+				c.report.Findings = append(c.report.Findings, d.finding(id, err))
+			}
+		}
+	}
+	return nil
+}
