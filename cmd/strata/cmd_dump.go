@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"strata/dbexport"
 	"strata/repo"
+	"strata/repo/archive"
 	"strata/repo/restore"
 )
 
@@ -20,7 +22,8 @@ func cmdDump(g *globals) *cli.Command {
 		ArgsUsage: "SNAPSHOT PATH|TABLE",
 		Description: `Writes the file, stream or table at PATH in SNAPSHOT to standard output;
 a folder is written as a tar archive. For a --stdin backup, PATH is
-/NAME (the --stdin-name). For a database snapshot, TABLE is the table's
+NAME or /NAME (the --stdin-name), and latest is the newest backup of that
+stream. For a database snapshot, TABLE is the table's
 name (schema.table for PostgreSQL outside public is its node name) and
 --format picks tsv (the stored COPY text), csv (with a header; NULL is an
 empty field) or jsonl (one object per row; NULL is null). For a table,
@@ -30,18 +33,25 @@ repository holds, or the one --source names.
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "for tables: `tsv`, csv or jsonl", Destination: &format},
-			&cli.StringFlag{Name: "source", Usage: "for tables: latest of the database `DSN` (any spelling; a password is ignored)", Destination: &source},
-			&cli.StringFlag{Name: "host", Usage: "for tables: latest from `HOST`", Destination: &host},
+			&cli.StringFlag{Name: "source", Usage: "latest of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as stdin:NAME", Destination: &source},
+			&cli.StringFlag{Name: "host", Usage: "latest from `HOST`", Destination: &host},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
 				return fmt.Errorf("give a snapshot and a path: strata dump SNAPSHOT PATH")
 			}
+			ref, path := c.Args().Get(0), c.Args().Get(1)
 			return g.withLock(c.Context, false, "dump", func(r *repo.Repository) error {
 				w := bufio.NewWriterSize(g.env.stdout, 1<<20)
-				path := c.Args().Get(1)
-				if format != "" || !strings.HasPrefix(path, "/") {
-					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: c.Args().Get(0), Host: host, Source: source})
+				sn, err := findStream(c.Context, r, ref, path, host, source)
+				if err != nil {
+					return err
+				}
+				switch {
+				case sn != nil:
+					path = "/" + strings.TrimPrefix(path, "/")
+				case format != "" || !strings.HasPrefix(path, "/"):
+					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: ref, Host: host, Source: source})
 					if err != nil {
 						return err
 					}
@@ -49,10 +59,10 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 						return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
 					}
 					return w.Flush()
-				}
-				sn, err := r.FindSnapshot(c.Context, c.Args().Get(0))
-				if err != nil {
-					return err
+				default:
+					if sn, err = r.FindSnapshot(c.Context, ref); err != nil {
+						return err
+					}
 				}
 				if err := restore.Dump(c.Context, r, sn.Tree, path, w); err != nil {
 					return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
@@ -61,4 +71,34 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
 			})
 		},
 	}
+}
+
+// findStream returns the snapshot of the --stdin backup named name
+// ("mydb.sql" or "/mydb.sql", as restic users type it): with ref latest,
+// the newest backup of that stream (from host, if given), else the
+// snapshot ref when it is one. It returns nil when name is no stream, so
+// the caller looks for a table or a file.
+func findStream(ctx context.Context, r *repo.Repository, ref, name, host, source string) (*repo.Snapshot, error) {
+	name = strings.TrimPrefix(name, "/")
+	want := archive.StreamSource(name)
+	if name == "" || strings.Contains(name, "/") || (source != "" && source != want) {
+		return nil, nil
+	}
+	if ref != "latest" {
+		sn, err := r.FindSnapshot(ctx, ref)
+		if err != nil || sn.Source != want {
+			return nil, err
+		}
+		return sn, nil
+	}
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(sns) - 1; i >= 0; i-- {
+		if sns[i].Source == want && (host == "" || sns[i].Host == host) {
+			return sns[i], nil
+		}
+	}
+	return nil, nil
 }
