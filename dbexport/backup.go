@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -92,16 +93,19 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	if err != nil {
 		return nil, err
 	}
-	var tables []*Table
+	var tables, left []*Table
 	for _, t := range schema.Tables {
 		if Selected(t, opts.Tables, opts.Exclude) {
 			tables = append(tables, t)
+		} else {
+			left = append(left, t)
 		}
 	}
 	if len(tables) == 0 {
 		return nil, fmt.Errorf("no table of %s matches --tables/--exclude-tables", opts.Source)
 	}
 	schema.Tables = tables
+	schema.Warnings = warningsAbout(schema.Warnings, left)
 	for _, w := range schema.Warnings {
 		opts.Notify(w)
 	}
@@ -287,4 +291,20 @@ func predecessor(parent *repo.Node, key string) pack.ID {
 		i--
 	}
 	return parent.Content[i]
+}
+
+// warningsAbout returns the warnings that are not about a table left out
+// of the backup: engines repeat each table's warnings in its Warning.
+func warningsAbout(warnings []string, left []*Table) []string {
+	var out []string
+	for _, w := range warnings {
+		skip := false
+		for _, t := range left {
+			skip = skip || (t.Warning != "" && strings.Contains(t.Warning, w))
+		}
+		if !skip {
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -46,6 +46,9 @@ type Table struct {
 	Rows        int64        `json:"rows"`
 	// Consistent is false when the engine could not give this table the
 	// snapshot's point in time (a MyISAM table, say); Warning says why.
+	// Warning holds every warning about this table, joined by "; "; each
+	// is repeated in Schema.Warnings, from which a backup drops those of
+	// the tables it leaves out.
 	Consistent bool   `json:"consistent"`
 	Warning    string `json:"warning,omitempty"`
 }

@@ -178,7 +178,7 @@ func mariaState(t *testing.T, s serverDB) map[string]string {
 	}
 	for _, tab := range []string{"artist", "genre", "track", "playlist", "playlist_track", "review"} {
 		var name, sum string
-		if err := s.db.QueryRow(`CHECKSUM TABLE ` + tab + ` EXTENDED`).Scan(&name, &sum); err != nil {
+		if err := s.db.QueryRow(`CHECKSUM TABLE `+tab+` EXTENDED`).Scan(&name, &sum); err != nil {
 			t.Fatalf("CHECKSUM TABLE %s: %v", tab, err)
 		}
 		st[tab] = sum

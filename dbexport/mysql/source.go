@@ -163,6 +163,11 @@ func (s *Source) copyOut(ctx context.Context, t *dbexport.Table, w io.Writer) (i
 // orderBy is the ORDER BY list that makes an export deterministic. Without
 // a primary key, text is compared as bytes: under a case-insensitive
 // collation 'a' and 'A' tie, and their order would be up to the server.
+// A TEXT, BLOB, JSON or spatial column is compared by its first 64 bytes,
+// then by its SHA-256: a sort key of the whole value (up to
+// max_sort_length) does not fit the server's default sort buffer
+// ("Out of sort memory"). Rows that tie are still identical, and the
+// order only steers the choice of delta bases.
 func orderBy(t *dbexport.Table) string {
 	var keys []string
 	if len(t.PrimaryKey) > 0 {
@@ -173,11 +178,26 @@ func orderBy(t *dbexport.Table) string {
 	}
 	for _, c := range t.Columns {
 		q := quoteIdent(c.Name)
-		switch c.Kind {
-		case dbexport.KindText, dbexport.KindJSON, dbexport.KindOther:
+		switch {
+		case isLarge(c.Type):
+			b := "CAST(" + q + " AS BINARY)"
+			keys = append(keys, "SUBSTRING("+b+", 1, 64)", "SHA2("+b+", 256)")
+			continue
+		case c.Kind == dbexport.KindText, c.Kind == dbexport.KindJSON, c.Kind == dbexport.KindOther:
 			q = "CAST(" + q + " AS BINARY)"
 		}
 		keys = append(keys, q)
 	}
 	return strings.Join(keys, ", ")
+}
+
+// isLarge reports whether a column type is stored off the row and may
+// hold more than a sort key should.
+func isLarge(columnType string) bool {
+	switch baseType(columnType) {
+	case "tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob", "json",
+		"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection":
+		return true
+	}
+	return false
 }

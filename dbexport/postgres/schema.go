@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -96,7 +97,9 @@ func (s *Source) readSchema(ctx context.Context, c *pgx.Conn) (*dbexport.Schema,
 			return nil, fmt.Errorf("count rows of %s: %w", t.QualifiedName(), err)
 		}
 		sch.Tables = append(sch.Tables, t)
-		sch.Warnings = append(sch.Warnings, d.warnings()...)
+		w := d.warnings()
+		t.Warning = strings.Join(w, "; ")
+		sch.Warnings = append(sch.Warnings, w...)
 	}
 
 	sch.Views, sch.Warnings = viewsInOrder(views, sch.Warnings)

@@ -115,7 +115,8 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 		tables[o.name] = t
 		sc.Tables = append(sc.Tables, t)
 		if len(t.PrimaryKey) == 0 {
-			sc.Warnings = append(sc.Warnings, fmt.Sprintf("table %s has no primary key: its rows are ordered by all columns", t.Name))
+			t.Warning = fmt.Sprintf("table %s has no primary key: its rows are ordered by all columns", t.Name)
+			sc.Warnings = append(sc.Warnings, t.Warning)
 		}
 	}
 	for _, o := range objects {
