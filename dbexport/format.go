@@ -2,8 +2,8 @@ package dbexport
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +17,7 @@ import (
 // Dump formats.
 const (
 	FormatTSV   = "tsv"   // the stored COPY text, unchanged
-	FormatCSV   = "csv"   // RFC 4180 with a header; NULL is an empty field
+	FormatCSV   = "csv"   // RFC 4180 with a header, as PostgreSQL's CSV: NULL is an empty field, the empty string ""
 	FormatJSONL = "jsonl" // one JSON object per row; NULL is null
 )
 
@@ -39,41 +39,48 @@ func DumpTable(ctx context.Context, l restore.BlobLoader, root pack.ID, name, fo
 	defer pr.Close()
 	sc := bufio.NewScanner(pr)
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	var cw *csv.Writer
-	enc := json.NewEncoder(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	var line []byte
 	if format == FormatCSV {
-		cw = csv.NewWriter(w)
-		header := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
-			header[i] = c.Name
+			if i > 0 {
+				line = append(line, ',')
+			}
+			line = appendCSVField(line, []byte(c.Name))
 		}
-		if err := cw.Write(header); err != nil {
+		if _, err := bw.Write(append(line, '\n')); err != nil {
 			return err
 		}
 	}
-	record := make([]string, len(t.Columns))
-	line := 0
+	row := 0
 	for sc.Scan() {
-		line++
+		row++
 		fields := SplitRow(sc.Bytes())
 		if len(fields) != len(t.Columns) {
-			return fmt.Errorf("table %s row %d: %d fields for %d columns", name, line, len(fields), len(t.Columns))
+			return fmt.Errorf("table %s row %d: %d fields for %d columns", name, row, len(fields), len(t.Columns))
 		}
 		obj := make(jsonRow, 0, len(fields))
+		line = line[:0]
 		for i, f := range fields {
 			v, ok, err := Unescape(f)
 			if err != nil {
-				return fmt.Errorf("table %s row %d column %s: %w", name, line, t.Columns[i].Name, err)
+				return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
 			}
-			if cw != nil {
-				record[i] = string(v)
+			if format == FormatCSV {
+				if i > 0 {
+					line = append(line, ',')
+				}
+				if ok { // NULL stays an empty, unquoted field
+					line = appendCSVField(line, v)
+				}
 				continue
 			}
 			obj = append(obj, jsonField{t.Columns[i].Name, jsonValue(v, ok, t.Columns[i].Kind)})
 		}
-		if cw != nil {
-			if err := cw.Write(record); err != nil {
+		if format == FormatCSV {
+			if _, err := bw.Write(append(line, '\n')); err != nil {
 				return err
 			}
 		} else if err := enc.Encode(obj); err != nil {
@@ -83,11 +90,25 @@ func DumpTable(ctx context.Context, l restore.BlobLoader, root pack.ID, name, fo
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("table %s: %w", name, err)
 	}
-	if cw != nil {
-		cw.Flush()
-		return cw.Error()
+	return bw.Flush()
+}
+
+// appendCSVField appends a non-NULL value as PostgreSQL's COPY ... (FORMAT
+// csv) writes it, so NULL (an empty, unquoted field) and the empty string
+// ("") stay apart: quoted when it is empty, is \., or holds a comma, a
+// quote, CR or LF; quotes inside are doubled.
+func appendCSVField(b, v []byte) []byte {
+	if len(v) > 0 && string(v) != `\.` && !bytes.ContainsAny(v, ",\"\r\n") {
+		return append(b, v...)
 	}
-	return nil
+	b = append(b, '"')
+	for _, c := range v {
+		if c == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, c)
+	}
+	return append(b, '"')
 }
 
 type jsonField struct {

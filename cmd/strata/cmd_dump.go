@@ -25,8 +25,9 @@ a folder is written as a tar archive. For a --stdin backup, PATH is
 NAME or /NAME (the --stdin-name), and latest is the newest backup of that
 stream. For a database snapshot, TABLE is the table's
 name (schema.table for PostgreSQL outside public is its node name) and
---format picks tsv (the stored COPY text), csv (with a header; NULL is an
-empty field) or jsonl (one object per row; NULL is null). For a table,
+--format picks tsv (the stored COPY text), csv (with a header, written as
+PostgreSQL's COPY writes CSV: NULL is an empty field, the empty string "")
+or jsonl (one object per row; NULL is null). For a table,
 latest means the newest snapshot of one database: the only one the
 repository holds, or the one --source names.
 
