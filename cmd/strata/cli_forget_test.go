@@ -315,7 +315,7 @@ func TestForgetRefuses(t *testing.T) {
 	if n := len(c.snapshots()); n != 2 {
 		t.Errorf("%d snapshots left, want 2", n)
 	}
-	if out := c.ok("forget", "--help"); !strings.Contains(out, "Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.") {
+	if out := c.ok("forget", "--help"); !strings.Contains(out, "Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.") {
 		t.Errorf("forget --help lists no exit codes:\n%s", out)
 	}
 }

@@ -46,7 +46,7 @@ snapshot of the same database from this host.
 Files whose size, modification time and inode match the previous snapshot
 of the same paths from this host are not read again unless --force.
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "stdin", Usage: "read the data to save from standard input", Destination: &stdin},
 			&cli.StringFlag{Name: "stdin-name", Usage: "file name for data read from standard input", Value: "stdin", Destination: &stdinName},

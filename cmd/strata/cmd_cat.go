@@ -20,7 +20,7 @@ func cmdCat(g *globals) *cli.Command {
 snapshot, index and pack-header as JSON, tree as its canonical JSON, blob
 as raw bytes. Every ID may be a unique prefix of at least 4 hex characters.
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Action: func(c *cli.Context) error {
 			what := c.Args().First()
 			if what == "" || (what != "config" && c.NArg() != 2) {

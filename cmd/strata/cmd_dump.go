@@ -31,7 +31,7 @@ or jsonl (one object per row; NULL is null). For a table,
 latest means the newest snapshot of one database: the only one the
 repository holds, or the one --source names.
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Usage: "for tables: `tsv`, csv or jsonl", Destination: &format},
 			&cli.StringFlag{Name: "source", Usage: "latest of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as stdin:NAME", Destination: &source},

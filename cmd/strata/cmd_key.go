@@ -16,7 +16,7 @@ func cmdKey(g *globals) *cli.Command {
 		Usage: "manage the passwords (key files) that open the repository",
 		Description: `Each key file wraps the repository's master key with one password.
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",

@@ -22,7 +22,7 @@ which has no time of its own, shows the snapshot's. --json prints one JSON
 object per line (path, name, kind, size, mode, mtime), as restic's ls
 --json does, not one array.
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per node, one per line (JSON Lines)", Destination: &asJSON},
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show kind, mode, size and time", Destination: &long},

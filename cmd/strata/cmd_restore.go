@@ -68,7 +68,7 @@ snapshot tagged pre-restore (unless --no-safety-snapshot). --dry-run shows,
 per table, the rows in the snapshot, the rows in the target and what would
 happen. Any snapshot restores into a new SQLite file for inspection.
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "restore files into `DIR`", Destination: &target},
 			&cli.StringSliceFlag{Name: "include", Aliases: []string{"i"}, Usage: "restore only paths matching `PATTERN` (repeatable; \"*.csv\" matches base names, \"/var/lib\" whole paths)", Destination: &includes},

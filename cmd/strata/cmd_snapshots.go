@@ -66,7 +66,7 @@ func cmdSnapshots(g *globals) *cli.Command {
 		Usage: "list snapshots",
 		Description: `Lists snapshots, oldest first.
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON array", Destination: &asJSON},
 			&cli.StringFlag{Name: "host", Usage: "only snapshots from `HOST`", Destination: &host},

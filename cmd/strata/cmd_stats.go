@@ -79,7 +79,7 @@ repository size and what makes up the difference: index, snapshot, key and
 config files, pack headers, and blobs no snapshot needs (duplicates and
 data awaiting prune).
 
-Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`,
+Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print JSON", Destination: &asJSON},
 			&cli.StringFlag{Name: "by", Usage: "group all snapshots by `FIELD` (tier)", Destination: &by},

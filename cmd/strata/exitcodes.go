@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"syscall"
 
 	"strata/repo"
 )
@@ -16,14 +19,36 @@ const (
 	exitNoRepository = 10 // no repository at --repo
 	exitLocked       = 11 // another process holds a conflicting lock
 	exitWrongPass    = 12 // wrong password or no key found
+	// 128 + the signal's number: 130 after Ctrl-C (SIGINT), 143 after
+	// SIGTERM, as shells report a process a signal ended.
+	exitInterrupted = 130
 )
 
 // errCheckFailed marks a command that ran but found problems.
 var errCheckFailed = errors.New("problems found")
 
-const exitCodesHelp = `Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password.`
+const exitCodesHelp = `Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`
 
-const checkExitCodesHelp = `Exit codes: 0 ok, 1 error, 3 problems found, 10 no repository, 11 locked, 12 wrong password.`
+const checkExitCodesHelp = `Exit codes: 0 ok, 1 error, 3 problems found, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`
+
+// interruptedError is the cause of the command context's cancellation
+// when SIGINT or SIGTERM arrived.
+type interruptedError struct{ sig os.Signal }
+
+func (e *interruptedError) Error() string { return "interrupted by " + e.sig.String() }
+
+// interrupted returns the signal's exit code (128 + its number) when a
+// signal cancelled ctx, and 0 when none did.
+func interrupted(ctx context.Context) int {
+	var intr *interruptedError
+	if !errors.As(context.Cause(ctx), &intr) {
+		return 0
+	}
+	if s, ok := intr.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return exitInterrupted
+}
 
 // exitStatus carries a child's exit code through (guard).
 type exitStatus struct{ code int }

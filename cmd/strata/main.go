@@ -13,8 +13,18 @@ func main() {
 	// A closed pipe (`strata dump ... | head`) becomes a write error, so
 	// strata still releases its lock before it exits.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		// The first signal stops the command cleanly (it indexes what it
+		// uploaded and removes its lock); a second one ends strata at
+		// once.
+		signal.Stop(sigs)
+		cancel(&interruptedError{sig: s})
+	}()
 	code := run(ctx, os.Args, newEnv())
-	stop()
+	cancel(nil)
 	os.Exit(code)
 }

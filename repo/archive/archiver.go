@@ -99,7 +99,7 @@ func BackupStream(ctx context.Context, r Repository, rd io.Reader, name string, 
 	a := newArchiver(ctx, r, opts)
 	// Standard input is usually a database dump: cut it like a table, at
 	// line ends, with small chunks (docs/design.md, "Defaults").
-	content, size, err := a.pipe.SaveStream(ctx, rd, r.Config().TableChunkParams(), nil)
+	content, size, err := a.pipe.SaveStream(ctx, newCtxReader(ctx, rd), r.Config().TableChunkParams(), nil)
 	storeErr := a.pipe.Err()
 	a.pipe.Close()
 	if err != nil {
