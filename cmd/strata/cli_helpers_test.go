@@ -32,7 +32,7 @@ func (c *tcli) backupStdin(data []byte, name string, flags ...string) string {
 	c.stdin = data
 	out := c.ok(append([]string{"backup", "--stdin", "--stdin-name", name, "--json"}, flags...)...)
 	var res struct{ ID string }
-	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.ID) != 64 {
+	if err := json.Unmarshal([]byte(lastLine(out)), &res); err != nil || len(res.ID) != 64 {
 		c.t.Fatalf("backup --json printed %q: %v", out, err)
 	}
 	return res.ID
@@ -245,4 +245,11 @@ var (
 func sampleData(t *testing.T) []byte {
 	sampleOnce.Do(func() { sample = genData(t, 1536<<10) })
 	return sample
+}
+
+// lastLine returns the last line of out: the summary of a command whose
+// --json output is status lines and then a summary.
+func lastLine(out string) string {
+	out = strings.TrimRight(out, "\n")
+	return out[strings.LastIndex(out, "\n")+1:]
 }

@@ -63,7 +63,6 @@ func TestJSONSnakeCase(t *testing.T) {
 		{"restore", dbSnap, "--db", "sqlite://" + filepath.Join(t.TempDir(), "x.db"), "--dry-run", "--json"},
 		{"cat", "config"}, {"cat", "snapshot", id}, {"cat", "tree", sn.Tree},
 		{"cat", "index", c.files("index")[0]}, {"cat", "pack-header", pack},
-		{"backup", "--stdin", "--stdin-name", "t", "--json"},
 	}
 	for _, args := range commands {
 		out := c.ok(args...)
@@ -84,11 +83,19 @@ func TestJSONSnakeCase(t *testing.T) {
 			t.Errorf("restore --dry-run --json over a database with rows: action %q, want \"refuse\"", e.Action)
 		}
 	}
-	for i, line := range strings.Split(strings.TrimSpace(c.ok("ls", "--json", id)), "\n") {
-		var v any
-		if err := json.Unmarshal([]byte(line), &v); err != nil {
-			t.Fatalf("ls --json line %d: %v", i, err)
+	// JSON Lines: ls, and the status lines and summary of backup and
+	// restore.
+	for _, args := range [][]string{
+		{"ls", "--json", id},
+		{"backup", "--json", src},
+		{"restore", "--json", id, "--target", t.TempDir()},
+	} {
+		for i, line := range strings.Split(strings.TrimSpace(c.ok(args...)), "\n") {
+			var v any
+			if err := json.Unmarshal([]byte(line), &v); err != nil {
+				t.Fatalf("%s line %d: %v", strings.Join(args, " "), i, err)
+			}
+			checkKeys(t, args[0]+" --json", v)
 		}
-		checkKeys(t, "ls --json", v)
 	}
 }

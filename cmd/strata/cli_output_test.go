@@ -62,7 +62,7 @@ func TestQuiet(t *testing.T) {
 	}
 	// Requested output is still printed.
 	c.stdin = data
-	if out := c.ok("-q", "backup", "--stdin", "--json"); !strings.HasPrefix(out, `{"id":"`) {
+	if out := c.ok("-q", "backup", "--stdin", "--json"); !strings.HasPrefix(out, `{"message_type":"summary","id":"`) || strings.Count(out, "\n") != 1 {
 		t.Errorf("backup -q --json printed %q", out)
 	}
 	target := t.TempDir()

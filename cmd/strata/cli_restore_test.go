@@ -53,7 +53,7 @@ func TestRestoreIncludeExclude(t *testing.T) {
 		"exports/c.csv": "c", "exports/old/d.csv": "d", "exports/e.txt": "e",
 	})
 	var res struct{ ID string }
-	if err := json.Unmarshal([]byte(c.ok("backup", "--json", src)), &res); err != nil {
+	if err := json.Unmarshal([]byte(lastLine(c.ok("backup", "--json", src))), &res); err != nil {
 		t.Fatal(err)
 	}
 	c.backupStdin([]byte("stream"), "stream.sql") // now latest; the test names its snapshot

@@ -96,7 +96,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					sn, err := backupDB(c.Context, g, r, db, dbexport.BackupOptions{
 						Host: host, Tags: tags.Value(), Tier: tier, Time: opts.Time,
 						Tables: tables.Value(), Exclude: exclude.Value(),
-					})
+					}, asJSON)
 					if err != nil {
 						return err
 					}
@@ -118,8 +118,13 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					source = archive.FilesSource(abs)
 				}
 				opts.Parent = archive.FindParent(sns, opts.Host, source)
-				bar := progress.Start(g.env.stderr, g.showProgress(), "backup", func() (uint64, uint64, string) {
-					return opts.Counters.BytesRead.Load(), 0, counted(opts.Counters.Files.Load(), "file")
+				cn := opts.Counters
+				stop := g.startProgress("backup", asJSON, "file", func() progress.Counts {
+					c := progress.Counts{BytesDone: cn.BytesRead.Load() + cn.BytesUnchanged.Load(), FilesDone: cn.Files.Load()}
+					if cn.Scanned.Load() {
+						c.BytesTotal, c.FilesTotal = cn.TotalBytes.Load(), cn.TotalFiles.Load()
+					}
+					return c
 				})
 				var sn *repo.Snapshot
 				if stdin {
@@ -127,7 +132,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				} else {
 					sn, err = archive.BackupPaths(c.Context, r, c.Args().Slice(), opts)
 				}
-				bar.Stop()
+				stop()
 				if err != nil {
 					return err
 				}
@@ -142,11 +147,12 @@ func printBackupSummary(g *globals, sn *repo.Snapshot, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(g.env.stdout)
 		return enc.Encode(struct {
-			ID       string       `json:"id"`
-			Parent   *string      `json:"parent,omitempty"`
-			Summary  repo.Summary `json:"summary"`
-			Snapshot snapshotJSON `json:"snapshot"`
-		}{sn.ID.String(), parentString(sn), s, toSnapshotJSON(sn)})
+			MessageType string       `json:"message_type"` // "summary", after the status lines
+			ID          string       `json:"id"`
+			Parent      *string      `json:"parent,omitempty"`
+			Summary     repo.Summary `json:"summary"`
+			Snapshot    snapshotJSON `json:"snapshot"`
+		}{"summary", sn.ID.String(), parentString(sn), s, toSnapshotJSON(sn)})
 	}
 	if g.quiet {
 		return nil
@@ -176,7 +182,9 @@ func parentString(sn *repo.Snapshot) *string {
 
 // backupDB exports the tables of one database into a new snapshot whose
 // parent is the previous snapshot of the same database from this host.
-func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions, opts dbexport.BackupOptions) (*repo.Snapshot, error) {
+//
+// With asJSON, its progress is status lines on stdout (backup --json).
+func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions, opts dbexport.BackupOptions, asJSON bool) (*repo.Snapshot, error) {
 	d, err := db.parse()
 	if err != nil {
 		return nil, err
@@ -200,11 +208,11 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	}
 	defer src.Close()
 	opts.Jobs = exportJobs(src, db)
-	bar := progress.Start(g.env.stderr, g.showProgress(), "backup", func() (uint64, uint64, string) {
-		return opts.Counters.BytesRead.Load(), 0, counted(opts.Counters.Files.Load(), "table")
+	stop := g.startProgress("backup", asJSON, "table", func() progress.Counts {
+		return progress.Counts{BytesDone: opts.Counters.BytesRead.Load(), FilesDone: opts.Counters.Files.Load()}
 	})
 	sn, err := dbexport.Backup(ctx, r, src, opts)
-	bar.Stop()
+	stop()
 	return sn, err
 }
 

@@ -58,7 +58,7 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 				sn, err = backupDB(c.Context, g, r, db, dbexport.BackupOptions{
 					Tags: append([]string{"pre-op"}, tags.Value()...), Tier: tier,
 					Meta: map[string]string{"command": redact.Command(args)},
-				})
+				}, false)
 				return err
 			})
 			if err != nil {

@@ -87,7 +87,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringFlag{Name: "host", Usage: "latest and --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "latest and --at: only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
 			&cli.BoolFlag{Name: "other-source", Usage: "with --db: allow restoring another database's snapshot into a database that has snapshots of its own", Destination: &otherSource},
-			&cli.BoolFlag{Name: "json", Usage: "with --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
+			&cli.BoolFlag{Name: "json", Usage: "files: print status lines and a summary as JSON lines; --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
 			if db.dsn == "" && target == "" {
@@ -128,13 +128,23 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					Overwrite: overwrite, Progress: p, Notify: g.notice,
 				}
 				start := time.Now()
-				bar := progress.Start(g.env.stderr, g.showProgress(), "restore", func() (uint64, uint64, string) {
-					return p.BytesWritten.Load(), p.TotalBytes.Load(), counted(p.FilesDone.Load(), "file")
+				stop := g.startProgress("restore", asJSON, "file", func() progress.Counts {
+					return progress.Counts{
+						BytesDone: p.BytesWritten.Load(), BytesTotal: p.TotalBytes.Load(),
+						FilesDone: p.FilesDone.Load(), FilesTotal: p.TotalFiles.Load(),
+					}
 				})
 				st, err := restore.Restore(c.Context, r, sn.Tree, target, opts)
-				bar.Stop()
+				stop()
 				if err != nil {
 					return fmt.Errorf("restoring snapshot %s: %w", sn.ID.Short(), err)
+				}
+				if asJSON {
+					return jsonLine(g.env.stdout, restoreSummaryJSON{
+						MessageType: "summary", SnapshotID: sn.ID.String(), Target: target,
+						FilesRestored: st.Files, DirsRestored: st.Dirs, SymlinksRestored: st.Symlinks,
+						BytesRestored: st.Bytes, Seconds: time.Since(start).Seconds(),
+					})
 				}
 				g.printf("restored snapshot %s to %s: %s, %s in %s\n", sn.ID.Short(), target, counted(st.Files, "file"), progress.Bytes(st.Bytes), progress.Duration(time.Since(start)))
 				return nil
@@ -210,7 +220,7 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 		}
 	}
 	if opts.Replace && safety && len(overwrite) > 0 {
-		safe, err := backupDB(ctx, g, r, db, dbexport.BackupOptions{Tags: []string{"pre-restore"}, Tables: overwrite})
+		safe, err := backupDB(ctx, g, r, db, dbexport.BackupOptions{Tags: []string{"pre-restore"}, Tables: overwrite}, false)
 		if err != nil {
 			return fmt.Errorf("safety snapshot of %s failed, nothing was restored: %w", d, err)
 		}
@@ -245,4 +255,17 @@ func printPlan(g *globals, sn *repo.Snapshot, d dbexport.DSN, plan []dbexport.Pl
 		t.row(e.Table, fmt.Sprint(e.SnapshotRows), now, e.Describe())
 	}
 	return t.flush()
+}
+
+// restoreSummaryJSON is the last line of `restore --target DIR --json`,
+// after the status lines.
+type restoreSummaryJSON struct {
+	MessageType      string  `json:"message_type"` // "summary"
+	SnapshotID       string  `json:"snapshot_id"`
+	Target           string  `json:"target"`
+	FilesRestored    uint64  `json:"files_restored"`
+	DirsRestored     uint64  `json:"dirs_restored"`
+	SymlinksRestored uint64  `json:"symlinks_restored"`
+	BytesRestored    uint64  `json:"bytes_restored"`
+	Seconds          float64 `json:"seconds"`
 }

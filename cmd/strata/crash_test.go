@@ -285,7 +285,7 @@ func (k *killRig) backup(job backupJob) {
 func (k *killRig) record(jsonOut []byte, want saved) {
 	k.t.Helper()
 	var res struct{ ID string }
-	if err := json.Unmarshal(jsonOut, &res); err != nil || res.ID == "" {
+	if err := json.Unmarshal([]byte(lastLine(string(jsonOut))), &res); err != nil || res.ID == "" {
 		k.t.Fatalf("backup --json printed %q: %v", jsonOut, err)
 	}
 	k.snapshots[res.ID] = want

@@ -187,7 +187,9 @@ func oneHour(ctx context.Context, c config, env []string, db dbConn, h int, expo
 			BytesRead int64 `json:"bytes_read"`
 		} `json:"summary"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+	// The summary is the last line, after the status lines.
+	lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n"))
+	if err := json.Unmarshal(lines[len(lines)-1], &res); err != nil {
 		return r, fmt.Errorf("reading the output of strata backup --json: %w: %q", err, out.String())
 	}
 	r.exportBytes = res.Summary.BytesRead

@@ -89,7 +89,7 @@ func Line(label string, source Source, elapsed time.Duration) string {
 		if pct > 100 {
 			pct = 100
 		}
-		fmt.Fprintf(&sb, " %5.1f%% %s / %s", pct, Bytes(done), Bytes(total))
+		fmt.Fprintf(&sb, " %s %5.1f%% %s / %s", graphic(pct), pct, Bytes(done), Bytes(total))
 	} else {
 		fmt.Fprintf(&sb, " %s", Bytes(done))
 	}
@@ -125,4 +125,16 @@ func Duration(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// barWidth is the number of cells between the brackets of the bar.
+const barWidth = 20
+
+// graphic draws pct (0 to 100) as "[=====>      ]".
+func graphic(pct float64) string {
+	full := int(pct / 100 * barWidth)
+	if full >= barWidth {
+		return "[" + strings.Repeat("=", barWidth) + "]"
+	}
+	return "[" + strings.Repeat("=", full) + ">" + strings.Repeat(" ", barWidth-full-1) + "]"
 }

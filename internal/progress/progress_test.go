@@ -13,8 +13,8 @@ func TestLine(t *testing.T) {
 		want        string
 	}{
 		{"unknown total", 10 << 20, 0, 2 * time.Second, "backup 10.0 MiB  5.0 MiB/s"},
-		{"known total", 50 << 20, 100 << 20, 5 * time.Second, "backup  50.0% 50.0 MiB / 100.0 MiB  10.0 MiB/s  ETA 0:05"},
-		{"done", 100, 100, time.Second, "backup 100.0% 100 B / 100 B  100 B/s"},
+		{"known total", 50 << 20, 100 << 20, 5 * time.Second, "backup [==========>         ]  50.0% 50.0 MiB / 100.0 MiB  10.0 MiB/s  ETA 0:05"},
+		{"done", 100, 100, time.Second, "backup [====================] 100.0% 100 B / 100 B  100 B/s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -30,6 +30,27 @@ func TestBytes(t *testing.T) {
 	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 3 << 30: "3.0 GiB"} {
 		if got := Bytes(n); got != want {
 			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestNewStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		c       Counts
+		percent float64
+		remain  float64
+	}{
+		{"by bytes", Counts{BytesDone: 25, BytesTotal: 100, FilesDone: 9, FilesTotal: 10}, 0.25, 30},
+		{"by files when bytes are unknown", Counts{BytesDone: 25, FilesDone: 1, FilesTotal: 4}, 0.25, 30},
+		{"no totals", Counts{BytesDone: 25, FilesDone: 1}, 0, 0},
+		{"done", Counts{BytesDone: 100, BytesTotal: 100}, 1, 0},
+		{"past the total", Counts{BytesDone: 120, BytesTotal: 100}, 1, 0},
+	}
+	for _, tt := range tests {
+		s := NewStatus(tt.c, 10*time.Second)
+		if s.MessageType != "status" || s.PercentDone != tt.percent || s.SecondsRemaining != tt.remain || s.SecondsElapsed != 10 {
+			t.Errorf("%s: %+v, want percent_done %v, seconds_remaining %v", tt.name, s, tt.percent, tt.remain)
 		}
 	}
 }

@@ -149,7 +149,22 @@ func BackupPaths(ctx context.Context, r Repository, paths []string, opts Options
 			parentRoot = t
 		}
 	}
+	// The scan runs beside the backup, as restic's scanner does, so that
+	// a progress display learns the totals early. A backup that succeeds
+	// waits for it (it reads metadata only, and is usually far ahead), so
+	// the totals are final when BackupPaths returns; a failed one stops it.
+	scanCtx, stopScan := context.WithCancel(ctx)
+	defer stopScan()
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		scan(scanCtx, abs, a.opts.Counters)
+	}()
 	root, err := a.saveVirtual(ctx, top, "/", parentRoot)
+	if err != nil {
+		stopScan()
+	}
+	<-scanned
 	a.pipe.Close()
 	if err != nil {
 		return nil, err
@@ -298,6 +313,7 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 		if pn != nil && pn.Kind == repo.NodeFile && unchanged(pn, &node) {
 			node.Content = pn.Content
 			a.summary.FilesUnchanged++
+			a.opts.Counters.BytesUnchanged.Add(node.Size)
 			return node, true, nil
 		}
 		if pn != nil {

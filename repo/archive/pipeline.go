@@ -23,6 +23,15 @@ type Counters struct {
 	BytesAdded atomic.Uint64 // sealed bytes added to packs
 	BlobsAdded atomic.Uint64
 	Files      atomic.Uint64
+	// BytesUnchanged are the sizes of files taken from the parent
+	// snapshot unread: done, for a progress display, without being read.
+	BytesUnchanged atomic.Uint64
+	// TotalBytes and TotalFiles are what a backup of paths will go
+	// through, counted by a scan that runs beside it; Scanned is set once
+	// the scan is complete and the totals final.
+	TotalBytes atomic.Uint64
+	TotalFiles atomic.Uint64
+	Scanned    atomic.Bool
 }
 
 // Pipeline chunks streams on the calling goroutine and hashes, compresses,
