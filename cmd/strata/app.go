@@ -236,17 +236,34 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 // could list packs that a prune holding the exclusive lock meanwhile
 // deleted, and a backup would then skip blobs it must store.
 func (g *globals) withLock(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
-	return g.withLockThen(ctx, exclusive, command, true, fn)
+	return g.withLockThen(ctx, exclusive, command, strictIndex, fn)
 }
+
+// withReader is withLock (shared) for commands that only read the
+// repository: a damaged index file does not stop them. It is skipped with
+// a warning naming it, and the headers of the packs no other index file
+// names stand in for it (repo.LoadIndexForReading).
+func (g *globals) withReader(ctx context.Context, command string, fn func(*repo.Repository) error) error {
+	return g.withLockThen(ctx, false, command, readerIndex, fn)
+}
+
+// indexMode says how withLockThen loads the index.
+type indexMode int
+
+const (
+	noIndex     indexMode = iota
+	strictIndex           // a damaged index file is an error
+	readerIndex           // a damaged index file is skipped with a warning
+)
 
 // withLockNoIndex is withLock for commands that load the index under the
 // lock themselves (prune, check), do not need it (forget), or cannot trust
 // it (repair).
 func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
-	return g.withLockThen(ctx, exclusive, command, false, fn)
+	return g.withLockThen(ctx, exclusive, command, noIndex, fn)
 }
 
-func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, loadIndex bool, fn func(*repo.Repository) error) (err error) {
+func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, mode indexMode, fn func(*repo.Repository) error) (err error) {
 	r, err := g.openRepo(ctx)
 	if err != nil {
 		return err
@@ -260,8 +277,15 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 			err = uerr
 		}
 	}()
-	if loadIndex {
+	switch mode {
+	case strictIndex:
 		if err := r.LoadIndex(ctx); err != nil {
+			return err
+		}
+	case readerIndex:
+		dmg, err := r.LoadIndexForReading(ctx)
+		g.warnIndexDamage(dmg)
+		if err != nil {
 			return err
 		}
 	}
@@ -315,5 +339,21 @@ func (g *globals) lock(ctx context.Context, r *repo.Repository, exclusive bool, 
 			return nil, ctx.Err()
 		case <-time.After(wait):
 		}
+	}
+}
+
+// warnIndexDamage says, on stderr even with --quiet, which damaged index
+// files a reader skipped and what it did instead.
+func (g *globals) warnIndexDamage(dmg *repo.IndexDamage) {
+	if dmg == nil {
+		return
+	}
+	for _, f := range dmg.Files {
+		fmt.Fprintf(g.env.stderr, "warning: skipping damaged index file index/%s: %v\n", f.File, f.Err)
+	}
+	fmt.Fprintf(g.env.stderr, "warning: read the headers of %s that no readable index file names instead; "+
+		"`strata check` reports the damage and `strata repair index` rebuilds the index\n", counted(dmg.PacksRead, "pack"))
+	for _, u := range dmg.Unreadable {
+		fmt.Fprintf(g.env.stderr, "warning: %v; its blobs are not available\n", u)
 	}
 }

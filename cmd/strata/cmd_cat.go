@@ -27,7 +27,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				return fmt.Errorf("usage: strata cat %s", "config | snapshot ID | index ID | pack-header ID | key ID | tree ID | blob ID")
 			}
 			ref := c.Args().Get(1)
-			return g.withLock(c.Context, false, "cat", func(r *repo.Repository) error {
+			return g.withReader(c.Context, "cat", func(r *repo.Repository) error {
 				ctx := c.Context
 				switch what {
 				case "config":

@@ -42,7 +42,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				return fmt.Errorf("give a snapshot and a path: strata dump SNAPSHOT PATH")
 			}
 			ref, path := c.Args().Get(0), c.Args().Get(1)
-			return g.withLock(c.Context, false, "dump", func(r *repo.Repository) error {
+			return g.withReader(c.Context, "dump", func(r *repo.Repository) error {
 				w := bufio.NewWriterSize(g.env.stdout, 1<<20)
 				sn, err := findStream(c.Context, r, ref, path, host, source)
 				if err != nil {

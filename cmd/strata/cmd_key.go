@@ -23,7 +23,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				Usage: "list key files",
 				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 				Action: func(c *cli.Context) error {
-					return g.withLock(c.Context, false, "key list", func(r *repo.Repository) error {
+					return g.withReader(c.Context, "key list", func(r *repo.Repository) error {
 						keys, err := r.Keys(c.Context)
 						if err != nil {
 							return err

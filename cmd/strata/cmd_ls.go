@@ -31,7 +31,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if c.NArg() != 1 {
 				return fmt.Errorf("give one snapshot: strata ls SNAPSHOT")
 			}
-			return g.withLock(c.Context, false, "ls", func(r *repo.Repository) error {
+			return g.withReader(c.Context, "ls", func(r *repo.Repository) error {
 				sn, err := r.FindSnapshot(c.Context, c.Args().First())
 				if err != nil {
 					return err

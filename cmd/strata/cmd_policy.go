@@ -40,7 +40,7 @@ flags; without one it applies the default: --keep-hourly 24 --keep-daily 30
 				Usage: "print the policy forget applies without flags",
 				Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON", Destination: &asJSON}},
 				Action: func(c *cli.Context) error {
-					return g.withLock(c.Context, false, "policy show", func(r *repo.Repository) error {
+					return g.withReader(c.Context, "policy show", func(r *repo.Repository) error {
 						return showPolicy(c, g, r, asJSON)
 					})
 				},

@@ -108,7 +108,16 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				}
 				req.Target = &d
 			}
-			return g.withLock(c.Context, false, "restore", func(r *repo.Repository) error {
+			// Only a --replace restore into a database writes to the
+			// repository (its safety snapshot); every other restore only
+			// reads it, and a damaged index file does not stop it.
+			withRepo := g.withReader
+			if db.dsn != "" && replace && !noSafety && !dryRun {
+				withRepo = func(ctx context.Context, command string, fn func(*repo.Repository) error) error {
+					return g.withLock(ctx, false, command, fn)
+				}
+			}
+			return withRepo(c.Context, "restore", func(r *repo.Repository) error {
 				if db.dsn != "" {
 					sn, err := dbexport.PickSnapshot(c.Context, r, req)
 					if err != nil {

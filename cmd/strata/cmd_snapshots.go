@@ -75,7 +75,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringFlag{Name: "source", Usage: "only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
 		},
 		Action: func(c *cli.Context) error {
-			return g.withLock(c.Context, false, "snapshots", func(r *repo.Repository) error {
+			return g.withReader(c.Context, "snapshots", func(r *repo.Repository) error {
 				sns, err := r.Snapshots(c.Context)
 				if err != nil {
 					return err

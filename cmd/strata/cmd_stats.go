@@ -94,7 +94,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			case (by != "" || growth) && c.NArg() > 0:
 				return errors.New("--by and --growth cover all snapshots: give no SNAPSHOT")
 			}
-			return g.withLock(c.Context, false, "stats", func(r *repo.Repository) error {
+			return g.withReader(c.Context, "stats", func(r *repo.Repository) error {
 				var sns []*repo.Snapshot
 				if c.NArg() > 0 {
 					sn, err := r.FindSnapshot(c.Context, c.Args().First())

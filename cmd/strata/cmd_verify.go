@@ -53,7 +53,7 @@ snapshot of one database: the only one the repository holds, or the one
 				if c.NArg() != 1 {
 					return errors.New("give one snapshot: strata verify drill SNAPSHOT")
 				}
-				return g.withLock(c.Context, false, "verify drill", func(r *repo.Repository) error {
+				return g.withReader(c.Context, "verify drill", func(r *repo.Repository) error {
 					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: c.Args().First(), Host: host, Source: source})
 					if err != nil {
 						return err
