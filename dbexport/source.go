@@ -91,6 +91,16 @@ func SnapshotSource(sn *repo.Snapshot) (key string, ok bool) {
 	return d.SourceKey(), true
 }
 
+// SourceName is the source key of a table snapshot, and the recorded
+// source of any other (files:..., stdin:...): what groups snapshots of one
+// source, as forget does.
+func SourceName(sn *repo.Snapshot) string {
+	if k, ok := SnapshotSource(sn); ok {
+		return k
+	}
+	return sn.Source
+}
+
 // Sources returns the distinct source keys of the table snapshots in sns,
 // sorted.
 func Sources(sns []*repo.Snapshot) []string {

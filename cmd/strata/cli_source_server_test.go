@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -150,6 +151,23 @@ func TestRestoreOwnSourceOnServers(t *testing.T) {
 				if got := c.ok("dump", "latest", "customers", "--source", dsn); got != "1\ta-1\n2\ta-2\n" {
 					t.Errorf("dump latest --source %s: %q", dsn, got)
 				}
+			}
+			// A backup under another spelling takes the last one as its
+			// parent, and snapshots --source lists both.
+			variant := s.variants(a.Database)[0]
+			if out := c.ok("backup", "--db", variant); !strings.Contains(out, "using parent snapshot") {
+				t.Errorf("backup --db %s found no parent:\n%s", variant, out)
+			}
+			if sns := c.snapshots("--source", variant); len(sns) != 2 {
+				t.Errorf("snapshots --source %s: %d snapshots, want 2", variant, len(sns))
+			}
+			// forget groups the two spellings as one database.
+			var fj forgetJSON
+			if err := json.Unmarshal([]byte(c.ok("forget", "--keep-last", "1", "--dry-run", "--json")), &fj); err != nil {
+				t.Fatal(err)
+			}
+			if len(fj.Groups) != 2 || fj.Remove != 1 {
+				t.Errorf("forget --keep-last 1 of A (two spellings) and B: %d groups, %d to remove; want 2 groups, 1 to remove", len(fj.Groups), fj.Remove)
 			}
 			// A password in --source does not make another source, and
 			// is never printed.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/dbexport"
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/retention"
@@ -111,6 +112,7 @@ of removed snapshots stays in the repository until prune.
 				}
 				groups, err := retention.Apply(sns, ch.policy, retention.Options{
 					GroupBy: strings.Split(groupBy, ","), Location: ch.loc, Protected: protected,
+					SourceKey: dbexport.SourceName,
 				})
 				if err != nil {
 					return fmt.Errorf("forget: %w", err)

@@ -22,6 +22,11 @@ type Options struct {
 	// protection ("billing November, until 2027-01-01"); they are always
 	// kept, with the reason "protected: " and the description.
 	Protected map[pack.ID]string
+	// SourceKey names a snapshot's source for grouping; nil means the
+	// recorded Source. Given the source key of a database
+	// (docs/design.md, "Source keys"), two spellings of its DSN make one
+	// group.
+	SourceKey func(*repo.Snapshot) string
 }
 
 // GroupKey is what the snapshots of a group share; fields not grouped by
@@ -79,6 +84,7 @@ func Apply(snaps []*repo.Snapshot, p Policy, opts Options) ([]Group, error) {
 	if err != nil {
 		return nil, err
 	}
+	by.sourceKey = opts.SourceKey
 	if len(snaps) == 0 {
 		return nil, nil
 	}
@@ -109,7 +115,10 @@ func Apply(snaps []*repo.Snapshot, p Policy, opts Options) ([]Group, error) {
 	return out, nil
 }
 
-type grouping struct{ host, source, tags bool }
+type grouping struct {
+	host, source, tags bool
+	sourceKey          func(*repo.Snapshot) string
+}
 
 func groupBy(fields []string) (grouping, error) {
 	if len(fields) == 0 {
@@ -138,6 +147,9 @@ func (by grouping) key(sn *repo.Snapshot) GroupKey {
 	}
 	if by.source {
 		k.Source = sn.Source
+		if by.sourceKey != nil {
+			k.Source = by.sourceKey(sn)
+		}
 	}
 	if by.tags {
 		k.Tags = append([]string{}, sn.Tags...)
