@@ -181,6 +181,12 @@ type Target interface {
 	// indexes, constraints); other tables' foreign keys, other
 	// sequences and the views stay as they are in the target.
 	Restore(ctx context.Context, s *Schema, tables []TableData, replace bool) error
+	// Check runs, without changing anything, the checks that decide
+	// whether Restore of tables (some or all of s's) can succeed: the
+	// engine, types and referenced tables that must exist, privileges.
+	// It returns every reason it finds, or nil. Restore does not call it;
+	// dbexport.Restore calls it before Restore, and for a dry run.
+	Check(ctx context.Context, s *Schema, tables []*Table, replace bool) error
 	Close() error
 }
 

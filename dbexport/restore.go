@@ -85,10 +85,16 @@ func (e PlanEntry) Describe() string {
 // ErrTargetNotEmpty: a restore without --replace found rows in a table.
 var ErrTargetNotEmpty = errors.New("target tables are not empty")
 
+// ErrRestoreWouldFail: the target's checks (Target.Check) found reasons
+// why the restore cannot succeed.
+var ErrRestoreWouldFail = errors.New("the restore would fail")
+
 // Restore writes the selected tables of the snapshot with root tree root
-// into target. Without Replace it refuses, before touching anything, when
-// a target table holds rows, and names the tables. With DryRun it only
-// returns the plan.
+// into target. Before touching anything it refuses, naming the tables and
+// the reasons, when without Replace a target table holds rows, or when
+// the target's checks (Target.Check) say the restore would fail. With
+// DryRun it stops there: it returns the plan, and the same refusal as
+// the restore would.
 func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Target, opts RestoreOptions) (*Schema, []PlanEntry, error) {
 	s, err := LoadSchema(ctx, l, root)
 	if err != nil {
@@ -131,11 +137,18 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 	if len(tables) == 0 {
 		return s, nil, fmt.Errorf("no table of the snapshot matches --tables")
 	}
+	var refusals []error
+	if len(occupied) > 0 {
+		refusals = append(refusals, fmt.Errorf("%w: %s; nothing was changed (use --replace; strata then takes a safety snapshot first)", ErrTargetNotEmpty, strings.Join(occupied, ", ")))
+	}
+	if err := target.Check(ctx, s, selected.Tables, true); err != nil {
+		refusals = append(refusals, fmt.Errorf("%w: %w; nothing was changed", ErrRestoreWouldFail, err))
+	}
+	if len(refusals) > 0 {
+		return &selected, plan, errors.Join(refusals...)
+	}
 	if opts.DryRun {
 		return &selected, plan, nil
-	}
-	if len(occupied) > 0 {
-		return &selected, plan, fmt.Errorf("%w: %s; nothing was changed (use --replace; strata then takes a safety snapshot first)", ErrTargetNotEmpty, strings.Join(occupied, ", "))
 	}
 	// Every table is missing, empty, or to be replaced: dropping first is safe.
 	if err := target.Restore(ctx, s, tables, true); err != nil {

@@ -65,9 +65,10 @@ func TestDatabaseBackupRestoreDrill(t *testing.T) {
 	if code != exitError || !strings.Contains(errOut, "customers (3 rows)") {
 		t.Errorf("restore over rows: exit %d, %s", code, errOut)
 	}
-	plan := c.ok("restore", "latest", "--db", dsn, "--dry-run")
-	if !strings.Contains(plan, "refuse: holds 3 rows") {
-		t.Errorf("dry run:\n%s", plan)
+	// A dry run shows the plan and fails as the restore would.
+	plan, errOut := c.code(exitError, "restore", "latest", "--db", dsn, "--dry-run")
+	if !strings.Contains(plan, "refuse: holds 3 rows") || !strings.Contains(errOut, "customers (3 rows)") {
+		t.Errorf("dry run:\n%s%s", plan, errOut)
 	}
 	// --replace takes a safety snapshot first.
 	c.ok("restore", "--at", "2025-06-17 13:00:00", "--db", dsn, "--replace")

@@ -216,11 +216,19 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 	dry := opts
 	dry.DryRun = true
 	_, plan, err := dbexport.Restore(ctx, r, sn.Tree, target, dry)
-	if err != nil {
-		return err
+	if opts.DryRun && plan != nil {
+		// The plan, then the reasons the restore would fail, if any: a
+		// dry run exits as the restore would.
+		if perr := printPlan(g, sn, d, plan, asJSON); perr != nil {
+			return perr
+		}
+		if err != nil {
+			return fmt.Errorf("dry run of snapshot %s into %s: %w", sn.ID.Short(), d, err)
+		}
+		return nil
 	}
-	if opts.DryRun {
-		return printPlan(g, sn, d, plan, asJSON)
+	if err != nil {
+		return fmt.Errorf("restoring snapshot %s into %s: %w", sn.ID.Short(), d, err)
 	}
 	var overwrite []string
 	for _, e := range plan {

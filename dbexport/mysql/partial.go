@@ -154,3 +154,42 @@ func checkForeignKeys(ctx context.Context, q interface {
 	}
 	return nil
 }
+
+// Check reports, without changing anything, why Restore of tables would
+// fail: a snapshot of another engine, or a foreign key to a table that is
+// neither restored nor in the target (with the checks off the server
+// would take the key, and the restore's own check of the rows would then
+// fail after the tables are written). Privileges are not checked: the
+// server grants them through users, roles and wildcards that
+// information_schema does not resolve.
+func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, replace bool) error {
+	if s.Engine != dbexport.EngineMySQL {
+		return fmt.Errorf("%s: restore a %s snapshot into MySQL: %w; restore it into a %s database or a new SQLite file", t.dsn, s.Engine, ErrCrossEngine, s.Engine)
+	}
+	restored := map[string]bool{}
+	for _, tab := range tables {
+		restored[tab.Name] = true
+	}
+	var problems []string
+	for _, tab := range tables {
+		for _, fk := range tab.ForeignKeys {
+			if restored[fk.RefTable] {
+				continue
+			}
+			var n int
+			err := t.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TABLES
+				WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, fk.RefTable).Scan(&n)
+			if err != nil {
+				return fmt.Errorf("%s: look up table %s: %w", t.dsn, fk.RefTable, err)
+			}
+			if n == 0 {
+				problems = append(problems, fmt.Sprintf("table %s references %s (foreign key %s), which is neither restored nor in the target: restore it too (--tables %s)",
+					tab.Name, fk.RefTable, fk.Name, fk.RefTable))
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(problems, "; "))
+}

@@ -43,6 +43,12 @@ func (t *Target) Engine() string { return dbexport.EngineSQLite }
 // Close closes the file.
 func (t *Target) Close() error { return t.db.Close() }
 
+// Check finds nothing that would stop a restore: a SQLite file takes a
+// snapshot of any engine, and a foreign key to a table it does not have.
+func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, replace bool) error {
+	return nil
+}
+
 // DB exposes the database, for drills.
 func (t *Target) DB() *sql.DB { return t.db }
 

@@ -1,0 +1,139 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"strata/dbexport"
+)
+
+// Check reports, without changing anything, why Restore of tables would
+// fail: a snapshot of another engine; a schema that is missing and may
+// not be created; a table that may not be created in its schema, or that
+// exists and belongs to a role the user is not a member of (only its
+// owner may empty, re-create or change it, and the foreign keys other
+// tables hold on it must be set aside and added back); a column type
+// missing from the target (an enum or domain, say); a foreign key to a
+// table that is neither restored nor in the target. Whether the restored
+// rows satisfy the foreign keys is known only once they are loaded: the
+// restore checks that, and rolls back.
+func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, replace bool) error {
+	if s.Engine != dbexport.EnginePostgres {
+		return fmt.Errorf("restoring a %s snapshot into PostgreSQL is not supported yet (restore it into a SQLite file instead)", s.Engine)
+	}
+	c := checker{t: t, restored: map[string]bool{}}
+	for _, tab := range tables {
+		c.restored[qualified(tab.Schema, tab.Name)] = true
+	}
+	for _, tab := range tables {
+		if err := c.table(ctx, tab, replace); err != nil {
+			return fmt.Errorf("postgres: check %s against %s: %w", tab.QualifiedName(), t.dsn.String(), err)
+		}
+	}
+	if len(c.problems) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(c.problems, "; "))
+}
+
+// checker gathers the problems Check finds.
+type checker struct {
+	t        *Target
+	restored map[string]bool // schema.table
+	problems []string
+}
+
+func qualified(schema, name string) string {
+	if schema == "" {
+		schema = "public"
+	}
+	return schema + "." + name
+}
+
+func (c *checker) add(format string, args ...any) {
+	c.problems = append(c.problems, fmt.Sprintf(format, args...))
+}
+
+func (c *checker) table(ctx context.Context, tab *dbexport.Table, replace bool) error {
+	conn := c.t.conn
+	name := qualified(tab.Schema, tab.Name)
+	schema := tab.Schema
+	if schema == "" {
+		schema = "public"
+	}
+	var (
+		user                          string
+		schemaExists, mayCreateSchema bool
+		mayCreateTable                bool
+		exists, owner                 bool
+		ownerName                     string
+	)
+	err := conn.QueryRow(ctx, `SELECT current_user,
+		pg_catalog.to_regnamespace($1) IS NOT NULL,
+		pg_catalog.has_database_privilege(current_database(), 'CREATE'),
+		pg_catalog.to_regnamespace($1) IS NOT NULL AND pg_catalog.has_schema_privilege(pg_catalog.to_regnamespace($1), 'CREATE'),
+		r.oid IS NOT NULL, coalesce(pg_catalog.pg_has_role(r.relowner, 'USAGE'), false),
+		coalesce(pg_catalog.pg_get_userbyid(r.relowner), '')
+		FROM (SELECT pg_catalog.to_regclass($2) AS oid) x LEFT JOIN pg_catalog.pg_class r ON r.oid = x.oid`,
+		ident(schema), tableIdent(tab)).Scan(&user, &schemaExists, &mayCreateSchema, &mayCreateTable, &exists, &owner, &ownerName)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !schemaExists && !mayCreateSchema:
+		c.add("schema %s is missing, and role %s may not create it (GRANT CREATE ON DATABASE, or create the schema first)", schema, user)
+	case schemaExists && !exists && !mayCreateTable:
+		c.add("role %s may not create table %s (GRANT CREATE ON SCHEMA %s)", user, name, schema)
+	case exists && replace && !owner:
+		c.add("table %s belongs to role %s: only its owner may replace it (restore as %s)", name, ownerName, ownerName)
+	}
+	for _, col := range tab.Columns {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT pg_catalog.to_regtype($1) IS NOT NULL", col.Type).Scan(&ok); err != nil {
+			return fmt.Errorf("look up type %s: %w", col.Type, err)
+		}
+		if !ok {
+			c.add("column %s.%s has type %s, which the target does not have: create it first", name, col.Name, col.Type)
+		}
+	}
+	for _, fk := range tab.ForeignKeys {
+		ref := qualified(fk.RefSchema, fk.RefTable)
+		if c.restored[ref] {
+			continue
+		}
+		refTab := &dbexport.Table{Schema: fk.RefSchema, Name: fk.RefTable}
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", tableIdent(refTab)).Scan(&ok); err != nil {
+			return fmt.Errorf("look up table %s: %w", ref, err)
+		}
+		if !ok {
+			c.add("table %s references %s (foreign key %s), which is neither restored nor in the target: restore it too (--tables %s)", name, ref, fk.Name, fk.RefTable)
+		}
+	}
+	if !exists || !replace {
+		return nil
+	}
+	// The keys other tables hold on this one are set aside and added
+	// back: that takes the ownership of those tables.
+	rows, err := conn.Query(ctx, `SELECT DISTINCT n.nspname || '.' || r.relname, pg_catalog.pg_get_userbyid(r.relowner)
+		FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class r ON r.oid = k.conrelid
+		JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+		WHERE k.contype = 'f' AND k.confrelid = pg_catalog.to_regclass($1) AND k.conrelid <> k.confrelid
+		  AND NOT pg_catalog.pg_has_role(r.relowner, 'USAGE') ORDER BY 1`, tableIdent(tab))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var other, otherOwner string
+		if err := rows.Scan(&other, &otherOwner); err != nil {
+			return err
+		}
+		if !c.restored[other] {
+			c.add("table %s holds a foreign key on %s and belongs to role %s: only its owner may set the key aside and add it back (restore as %s)", other, name, otherOwner, otherOwner)
+		}
+	}
+	return rows.Err()
+}
