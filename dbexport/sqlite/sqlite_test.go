@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -166,8 +167,9 @@ func TestRestoreRefusesNonEmptyTables(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "kinds (5 rows)") {
 		t.Fatalf("err = %v, want a refusal naming kinds", err)
 	}
+	// A dry run returns the plan and the refusal the restore would make.
 	_, plan, err := dbexport.Restore(ctx, r, sn.Tree, target, dbexport.RestoreOptions{DryRun: true, Tables: []string{"pair"}})
-	if err != nil || len(plan) != 1 || plan[0].SnapshotRows != 3 || plan[0].TargetRows != 3 {
+	if !errors.Is(err, dbexport.ErrTargetNotEmpty) || len(plan) != 1 || plan[0].SnapshotRows != 3 || plan[0].TargetRows != 3 {
 		t.Fatalf("dry run plan = %+v, %v", plan, err)
 	}
 	if _, _, err := dbexport.Restore(ctx, r, sn.Tree, target, dbexport.RestoreOptions{Replace: true}); err != nil {
