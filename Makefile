@@ -24,7 +24,7 @@ FUZZ_TARGETS := \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./chunk:FuzzChunker:5000x
 
-.PHONY: all build test vet unit fuzz test-faults bench bench-db bench-prune demo clean db-servers
+.PHONY: all build test vet unit fuzz test-faults test-damage test-damage-short bench bench-db bench-prune demo clean db-servers
 
 all: build
 
@@ -46,7 +46,22 @@ fuzz:
 		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$$budget $$pkg; \
 	done
 
-test: vet unit fuzz
+test: vet unit test-damage-short fuzz
+
+# The damage matrix (docs/design.md, "The damage matrix"): every kind of
+# repository file damaged every way, then check, restore, the advised
+# repairs, check and restore again, run through the strata binary. The
+# short form (a fifth of the cases, under a minute) is part of `make test`;
+# test-damage runs every case and prints the table, which it also writes to
+# bin/damage-matrix.md (each case's commands and output: bin/damage-logs/).
+test-damage-short:
+	$(GO) test -count=1 -timeout 10m -run '^TestDamageMatrix$$' ./cmd/strata
+
+test-damage:
+	rm -rf bin/damage-logs bin/damage-matrix.md; mkdir -p bin/damage-logs
+	STRATA_DAMAGE=full STRATA_DAMAGE_TABLE=$(CURDIR)/bin/damage-matrix.md STRATA_DAMAGE_LOGS=$(CURDIR)/bin/damage-logs \
+		$(GO) test -count=1 -timeout 30m -run '^TestDamageMatrix$$' ./cmd/strata; \
+		status=$$?; cat bin/damage-matrix.md 2>/dev/null; exit $$status
 
 # The reliability tests at length: prune and backup against a faulty
 # backend, concurrent backups, then KILLS backups and prunes run as
