@@ -225,7 +225,7 @@ func TestPolicySetThenForget(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
 	out := c.ok("policy", "show")
-	if !strings.Contains(out, "no repository policy: forget applies the default") || !strings.Contains(out, "--keep-hourly 24 --keep-daily 30") {
+	if !strings.Contains(out, "no repository policy: forget without --keep-* flags removes nothing") || !strings.Contains(out, "policy set --keep-hourly 24 --keep-daily 30") {
 		t.Errorf("policy show of a new repository:\n%s", out)
 	}
 	// Three snapshots on one UTC day; the one at 23:30 UTC is the next
@@ -275,8 +275,8 @@ func TestPolicySetThenForget(t *testing.T) {
 	if out := c.ok("policy", "reset"); !strings.Contains(out, "removed the repository policy") {
 		t.Errorf("policy reset: %s", out)
 	}
-	out = c.ok("forget", "--dry-run")
-	if !strings.Contains(out, "policy: default (--keep-hourly 24") || !strings.Contains(out, "would remove 0 of 3") {
+	out = c.ok("forget")
+	if !strings.Contains(out, "no policy: forget removes nothing") || len(c.snapshots()) != 3 {
 		t.Errorf("forget after reset:\n%s", out)
 	}
 	if _, errOut := c.code(exitError, "policy", "set"); !strings.Contains(errOut, "--keep-") {
@@ -302,7 +302,8 @@ func TestForgetRefuses(t *testing.T) {
 		{"bad tier", []string{"--keep-tier", "daily"}, "TIER=COUNT"},
 		{"negative count", []string{"--keep-daily", "-2"}, "-1 for unlimited"},
 		{"prune in a dry run", []string{"--keep-last", "1", "--prune", "--dry-run"}, "prune"},
-		{"arguments", []string{"--keep-last", "1", id[:8]}, "no arguments"},
+		{"snapshots and rules", []string{"--keep-last", "1", id[:8]}, "not both"},
+		{"bad safety period", []string{"--keep-last", "1", "--keep-safety", "7"}, "--keep-safety"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

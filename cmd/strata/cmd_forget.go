@@ -18,7 +18,7 @@ import (
 
 // forgetJSON is the documented shape of `forget --json`.
 type forgetJSON struct {
-	PolicySource string            `json:"policy_source"` // flags, repository or default
+	PolicySource string            `json:"policy_source"` // flags, repository or none
 	PolicySet    *time.Time        `json:"policy_set,omitempty"`
 	Policy       retention.Policy  `json:"policy"`
 	PolicyFlags  string            `json:"policy_flags"`
@@ -69,15 +69,24 @@ func cmdForget(g *globals) *cli.Command {
 	)
 	flags = append(flags, pf.flags(false)...)
 	return &cli.Command{
-		Name:  "forget",
-		Usage: "remove snapshots that the retention policy does not keep",
-		Description: `Applies a retention policy to each group of snapshots (same host and
-source unless --group-by) and removes the snapshot files it does not keep.
-The policy comes from the --keep-* flags, else from the repository
-(strata policy set), else the default: --keep-hourly 24 --keep-daily 30
---keep-weekly 12 --keep-monthly 12 --keep-tier hourly=24,daily=30,weekly=12,monthly=12.
+		Name:      "forget",
+		Usage:     "remove the named snapshots, or those the retention policy does not keep",
+		ArgsUsage: "[SNAPSHOT...]",
+		Description: `With SNAPSHOTs (IDs, unique ID prefixes, or latest), removes those
+snapshot files; a protected one is refused and nothing is removed.
+
+Without, applies a retention policy to each group of snapshots (same host
+and source unless --group-by) and removes the snapshot files it does not
+keep. The policy comes from the --keep-* flags, else from the repository
+(strata policy set). With neither, forget explains and removes nothing,
+as restic does; a policy to start from is --keep-hourly 24 --keep-daily 30
+--keep-weekly 12 --keep-monthly 12.
 
 A snapshot is kept if any rule keeps it; the output lists every reason.
+Safety snapshots, taken by restore --replace (tag pre-restore) and guard
+(tag pre-op) just before they change a database, are kept for 7 days
+after they were taken whatever the rules say (--keep-safety, or the
+stored policy's, changes the period; 0 turns it off).
 Hourly ... yearly rules count calendar hours, days, ISO weeks, months and
 years that have a snapshot (gaps do not count), in the time zone named in
 the output. Protected snapshots (strata protect) are always kept;
@@ -87,9 +96,6 @@ of removed snapshots stays in the repository until prune.
 ` + exitCodesHelp,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return fmt.Errorf("forget takes no arguments, got %q (rules are --keep-* flags)", c.Args().Slice())
-			}
 			if prune && dryRun {
 				return errors.New("forget --prune --dry-run: prune's dry run cannot see the snapshots forget would remove; run forget --dry-run, or forget and then prune --dry-run")
 			}
@@ -97,10 +103,22 @@ of removed snapshots stays in the repository until prune.
 			if err != nil {
 				return err
 			}
+			if c.NArg() > 0 {
+				if given || fromFlags.Safety != nil {
+					return fmt.Errorf("give snapshots to remove or --keep-* rules, not both (got %q and %s)", c.Args().Slice(), fromFlags)
+				}
+				if pf.asJSON = asJSON; prune {
+					return forgetSnapshots(c, g, c.Args().Slice(), dryRun, asJSON, &pf)
+				}
+				return forgetSnapshots(c, g, c.Args().Slice(), dryRun, asJSON, nil)
+			}
 			return g.withLockNoIndex(c.Context, !dryRun, "forget", func(r *repo.Repository) error {
 				ch, err := choosePolicy(c.Context, r, fromFlags, given, zone)
 				if err != nil {
 					return err
+				}
+				if ch.source == "none" {
+					return forgetWithoutPolicy(c, g, r, ch, asJSON)
 				}
 				protected, protections, err := activeProtections(c.Context, r, r.Now(), ch.loc)
 				if err != nil {
@@ -112,7 +130,7 @@ of removed snapshots stays in the repository until prune.
 				}
 				groups, err := retention.Apply(sns, ch.policy, retention.Options{
 					GroupBy: strings.Split(groupBy, ","), Location: ch.loc, Protected: protected,
-					SourceKey: dbexport.SourceName,
+					SourceKey: dbexport.SourceName, Now: r.Now(),
 				})
 				if err != nil {
 					return fmt.Errorf("forget: %w", err)

@@ -13,7 +13,7 @@ import (
 
 // policyJSON is the documented shape of `policy show --json`.
 type policyJSON struct {
-	Source   string           `json:"source"` // repository or default
+	Source   string           `json:"source"` // repository or none
 	Set      *time.Time       `json:"set,omitempty"`
 	Timezone string           `json:"timezone"` // "" for local time
 	Policy   retention.Policy `json:"policy"`
@@ -30,8 +30,12 @@ func cmdPolicy(g *globals) *cli.Command {
 		Name:  "policy",
 		Usage: "show, set or reset the retention policy stored in the repository",
 		Description: `forget applies the repository's policy when it is given no --keep-*
-flags; without one it applies the default: --keep-hourly 24 --keep-daily 30
---keep-weekly 12 --keep-monthly 12 --keep-tier hourly=24,daily=30,weekly=12,monthly=12.
+flags; without one it removes nothing. A policy to start from:
+strata policy set --keep-hourly 24 --keep-daily 30 --keep-weekly 12 --keep-monthly 12
+
+Safety snapshots (tags pre-restore and pre-op) are kept for 7 days after
+they were taken whatever the rules say; --keep-safety sets another period
+(0: none), stored with the policy.
 
 ` + exitCodesHelp,
 		Subcommands: []*cli.Command{
@@ -80,7 +84,7 @@ flags; without one it applies the default: --keep-hourly 24 --keep-daily 30
 			},
 			{
 				Name:  "reset",
-				Usage: "remove the stored policy, so forget applies the default",
+				Usage: "remove the stored policy, so forget without flags removes nothing",
 				Action: func(c *cli.Context) error {
 					return g.withLock(c.Context, false, "policy reset", func(r *repo.Repository) error {
 						n, err := r.ResetPolicy(c.Context)
@@ -88,10 +92,10 @@ flags; without one it applies the default: --keep-hourly 24 --keep-daily 30
 							return err
 						}
 						if n == 0 {
-							fmt.Fprintf(g.env.stdout, "no repository policy; forget applies the default (%s)\n", retention.DefaultPolicy())
+							fmt.Fprintln(g.env.stdout, "no repository policy; forget without --keep-* flags removes nothing")
 							return nil
 						}
-						fmt.Fprintf(g.env.stdout, "removed the repository policy; forget applies the default (%s)\n", retention.DefaultPolicy())
+						fmt.Fprintln(g.env.stdout, "removed the repository policy; forget without --keep-* flags now removes nothing")
 						return nil
 					})
 				},
@@ -105,7 +109,7 @@ func showPolicy(c *cli.Context, g *globals, r *repo.Repository, asJSON bool) err
 	if err != nil {
 		return err
 	}
-	out := policyJSON{Source: "default", Policy: retention.DefaultPolicy()}
+	out := policyJSON{Source: "none"}
 	if found {
 		p, err := retention.DecodePolicy(sp.Policy)
 		if err != nil {
@@ -125,8 +129,9 @@ func showPolicy(c *cli.Context, g *globals, r *repo.Repository, asJSON bool) err
 	if found {
 		fmt.Fprintf(w, "repository policy, set %s\n", showTime(sp.Time))
 	} else {
-		fmt.Fprintln(w, "no repository policy: forget applies the default")
+		fmt.Fprintf(w, "no repository policy: forget without --keep-* flags removes nothing\nto start from a common policy: strata policy set %s\n", retention.DefaultPolicy())
+		return nil
 	}
-	fmt.Fprintf(w, "rules: %s\ntimes in %s\n", out.Flags, zoneName(loc))
+	fmt.Fprintf(w, "rules: %s\nsafety snapshots (pre-restore, pre-op) kept for %s\ntimes in %s\n", out.Flags, out.Policy.SafetyPeriod(), zoneName(loc))
 	return nil
 }

@@ -44,6 +44,7 @@ func (k *keepFlags) flags() []cli.Flag {
 	return append(fs,
 		&cli.StringSliceFlag{Name: "keep-tag", Usage: "keep snapshots that carry `TAG` (repeatable)", Destination: &k.tags},
 		&cli.StringFlag{Name: "keep-tier", Usage: "per tier: the newest of the last N periods (hourly, daily, weekly, monthly, yearly) or the N newest, as `TIER=N,...`"},
+		&cli.StringFlag{Name: "keep-safety", Usage: "keep safety snapshots (tags pre-restore and pre-op) for `DURATION` after they were taken, whatever the rules say (0: not at all)", DefaultText: "7d"},
 	)
 }
 
@@ -76,6 +77,18 @@ func (k *keepFlags) policy(c *cli.Context) (p retention.Policy, given bool, err 
 		}
 		p.Tiers, given = tiers, true
 	}
+	// The safety period alone is no rule: with it alone, forget applies
+	// the stored policy with this period.
+	if c.IsSet("keep-safety") {
+		v := c.String("keep-safety")
+		var d retention.Duration
+		if v != "0" {
+			if d, err = retention.ParseDuration(v); err != nil {
+				return p, given, fmt.Errorf("--keep-safety: %w (0 turns it off)", err)
+			}
+		}
+		p.Safety = &d
+	}
 	return p, given, p.Validate()
 }
 
@@ -104,14 +117,15 @@ func zoneName(loc *time.Location) string {
 type chosenPolicy struct {
 	policy   retention.Policy
 	loc      *time.Location
-	source   string // "flags", "repository" or "default"
+	source   string // "flags", "repository" or "none"
 	set      time.Time
 	describe string // "repository policy set 2026-11-20 14:00:00 (--keep-daily 7)"
 	zoneFrom string // why loc: "--timezone", "repository policy", "default"
 }
 
-// choosePolicy picks the flags' policy if any flag was given, else the
-// repository's, else the default. --timezone (zone) overrides the zone;
+// choosePolicy picks the flags' policy if any rule flag was given, else
+// the repository's, else none (source "none": forget removes nothing).
+// --keep-safety overrides the chosen policy's safety period. --timezone (zone) overrides the zone;
 // without it a repository policy brings its own, and everything else uses
 // local time.
 func choosePolicy(ctx context.Context, r *repo.Repository, fromFlags retention.Policy, given bool, zone string) (chosenPolicy, error) {
@@ -126,9 +140,9 @@ func choosePolicy(ctx context.Context, r *repo.Repository, fromFlags retention.P
 			return ch, err
 		}
 		if !found {
-			p := retention.DefaultPolicy()
-			ch = chosenPolicy{policy: p, source: "default", loc: time.Local, zoneFrom: "default"}
-			ch.describe = "default (" + p.String() + "); `strata policy set` stores another"
+			// As restic: no policy, nothing removed.
+			ch = chosenPolicy{source: "none", loc: time.Local, zoneFrom: "default"}
+			ch.describe = "none: give --keep-* flags, or store a policy with strata policy set"
 			break
 		}
 		p, err := retention.DecodePolicy(sp.Policy)
@@ -141,6 +155,9 @@ func choosePolicy(ctx context.Context, r *repo.Repository, fromFlags retention.P
 		}
 		ch = chosenPolicy{policy: p, source: "repository", loc: loc, set: sp.Time, zoneFrom: "repository policy"}
 		ch.describe = fmt.Sprintf("repository policy set %s (%s)", showTime(sp.Time), p.String())
+	}
+	if fromFlags.Safety != nil {
+		ch.policy.Safety = fromFlags.Safety
 	}
 	if zone != "" {
 		loc, err := loadZone(zone)

@@ -27,6 +27,9 @@ type Options struct {
 	// (docs/design.md, "Source keys"), two spellings of its DSN make one
 	// group.
 	SourceKey func(*repo.Snapshot) string
+	// Now is the clock the safety period is counted against; zero means
+	// the newest snapshot of each group.
+	Now time.Time
 }
 
 // GroupKey is what the snapshots of a group share; fields not grouped by
@@ -108,7 +111,7 @@ func Apply(snaps []*repo.Snapshot, p Policy, opts Options) ([]Group, error) {
 	}
 	out := make([]Group, 0, len(groups))
 	for _, g := range groups {
-		decide(g.Decisions, p, loc, opts.Protected)
+		decide(g.Decisions, p, loc, opts.Protected, opts.Now)
 		out = append(out, *g)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key.id() < out[j].Key.id() })
@@ -166,7 +169,7 @@ func (k GroupKey) id() string {
 
 // decide fills in ds, the decisions of one group: it sorts them newest
 // first and runs every rule over them in that order.
-func decide(ds []Decision, p Policy, loc *time.Location, protected map[pack.ID]string) {
+func decide(ds []Decision, p Policy, loc *time.Location, protected map[pack.ID]string, now time.Time) {
 	sort.Slice(ds, func(i, j int) bool {
 		a, b := ds[i].Snapshot, ds[j].Snapshot
 		if !a.Time.Equal(b.Time) {
@@ -175,6 +178,10 @@ func decide(ds []Decision, p Policy, loc *time.Location, protected map[pack.ID]s
 		return a.ID.String() > b.ID.String()
 	})
 	newest := ds[0].Snapshot.Time
+	if now.IsZero() {
+		now = newest
+	}
+	safety := p.SafetyPeriod()
 
 	periodCounts := []int{p.Hourly, p.Daily, p.Weekly, p.Monthly, p.Yearly}
 	var counters []*bucketCounter
@@ -200,6 +207,11 @@ func decide(ds []Decision, p Policy, loc *time.Location, protected map[pack.ID]s
 		sn := d.Snapshot
 		if desc, ok := protected[sn.ID]; ok {
 			d.Reasons = append(d.Reasons, "protected: "+desc)
+		}
+		if tag := safetyTag(sn); tag != "" && !safety.IsZero() {
+			if until := safety.After(sn.Time, loc); now.Before(until) {
+				d.Reasons = append(d.Reasons, fmt.Sprintf("safety snapshot (%s) for %s, until %s", tag, safety, until.Format("2006-01-02 15:04 MST")))
+			}
 		}
 		if p.Last < 0 || i < p.Last {
 			d.Reasons = append(d.Reasons, fmt.Sprintf("last snapshot %d", i+1))
@@ -238,4 +250,14 @@ func decide(ds []Decision, p Policy, loc *time.Location, protected map[pack.ID]s
 		}
 		d.Keep = len(d.Reasons) > 0
 	}
+}
+
+// safetyTag returns the safety tag sn carries, or "".
+func safetyTag(sn *repo.Snapshot) string {
+	for _, tag := range []string{TagPreRestore, TagPreOp} {
+		if sn.HasTag(tag) {
+			return tag
+		}
+	}
+	return ""
 }

@@ -332,9 +332,49 @@ func TestApply(t *testing.T) {
 			policy: Policy{Last: 1, Tags: []string{"billing", "pre-op"}},
 			want: []string{
 				"2026-11-04 12:00 UTC: last snapshot 1",
-				"2026-11-02 12:00 UTC: tag pre-op",
+				"2026-11-02 12:00 UTC: safety snapshot (pre-op) for 7d, until 2026-11-09 12:00 UTC; tag pre-op",
 				"2026-11-01 12:00 UTC: tag billing",
 			},
+		},
+		{
+			name: "safety snapshots are kept for the default 7 days from now",
+			loc:  utc,
+			snaps: []snap{
+				{at: "2026-11-01 12:00", tags: []string{"pre-op"}},
+				{at: "2026-11-05 12:00", tags: []string{"pre-restore"}},
+				{at: "2026-11-06 12:00"},
+				{at: "2026-11-07 12:00"},
+			},
+			policy: Policy{Last: 1},
+			opts:   Options{Now: time.Date(2026, 11, 10, 0, 0, 0, 0, time.UTC)},
+			want: []string{
+				"2026-11-07 12:00 UTC: last snapshot 1",
+				"2026-11-05 12:00 UTC: safety snapshot (pre-restore) for 7d, until 2026-11-12 12:00 UTC",
+			},
+		},
+		{
+			name: "a safety period of the policy's; zero turns it off",
+			loc:  utc,
+			snaps: []snap{
+				{at: "2026-11-01 12:00", tags: []string{"pre-op"}},
+				{at: "2026-11-07 12:00"},
+			},
+			policy: Policy{Last: 1, Safety: &Duration{Days: 30}},
+			opts:   Options{Now: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)},
+			want: []string{
+				"2026-11-07 12:00 UTC: last snapshot 1",
+				"2026-11-01 12:00 UTC: safety snapshot (pre-op) for 30d, until 2026-12-01 12:00 UTC",
+			},
+		},
+		{
+			name: "no safety period",
+			loc:  utc,
+			snaps: []snap{
+				{at: "2026-11-06 12:00", tags: []string{"pre-op"}},
+				{at: "2026-11-07 12:00"},
+			},
+			policy: Policy{Last: 1, Safety: &Duration{}},
+			want:   []string{"2026-11-07 12:00 UTC: last snapshot 1"},
 		},
 		{
 			name:   "protected snapshots are always kept",

@@ -84,6 +84,11 @@ func (d Duration) Before(t time.Time, loc *time.Location) time.Time {
 	return t.In(loc).AddDate(-d.Years, -d.Months, -d.Days).Add(-time.Duration(d.Hours) * time.Hour)
 }
 
+// After returns the instant d after t, counted in loc.
+func (d Duration) After(t time.Time, loc *time.Location) time.Time {
+	return t.In(loc).AddDate(d.Years, d.Months, d.Days).Add(time.Duration(d.Hours) * time.Hour)
+}
+
 // MarshalText writes d as a string ("1y6m") in a stored policy.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 

@@ -16,6 +16,8 @@ func FuzzDecodePolicy(f *testing.F) {
 	b, _ := EncodePolicy(DefaultPolicy())
 	f.Add(b)
 	f.Add([]byte(`{"last":3,"within_hourly":"1y2m3d4h","tags":["a"]}`))
+	f.Add([]byte(`{"daily":7,"safety":"0h"}`))
+	f.Add([]byte(`{"daily":7,"safety":"1m3d"}`))
 	base := time.Date(2026, 10, 24, 22, 0, 0, 0, time.UTC)
 	var snaps []*repo.Snapshot
 	for i := range 60 { // every 7 hours across the fall-back hour

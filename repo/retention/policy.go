@@ -39,11 +39,37 @@ type Policy struct {
 	// of that tier in each of the last N buckets of the period; for any
 	// other tier, the N newest snapshots of it.
 	Tiers map[string]int `json:"tiers,omitempty"`
+
+	// Safety is how long safety snapshots (tagged TagPreRestore or
+	// TagPreOp: taken by restore --replace and guard just before they
+	// change a database) are kept whatever the other rules say, counted
+	// from the snapshot's time. nil means DefaultSafety (policies stored
+	// before this field existed have none); a zero Duration turns it off.
+	// It is not a rule of its own: a policy with only Safety is empty.
+	Safety *Duration `json:"safety,omitempty"`
 }
 
-// DefaultPolicy is what forget applies when neither flags nor the
-// repository give a policy: 24 hourly, 30 daily, 12 weekly and 12 monthly
-// snapshots, and the same numbers for the tiers of those names.
+// The tags of safety snapshots.
+const (
+	TagPreRestore = "pre-restore" // restore --replace, before it replaces tables
+	TagPreOp      = "pre-op"      // guard, before it runs its command
+)
+
+// DefaultSafety is the safety period of a policy that names none: 7 days.
+func DefaultSafety() Duration { return Duration{Days: 7} }
+
+// SafetyPeriod is p.Safety, or DefaultSafety when p names none.
+func (p Policy) SafetyPeriod() Duration {
+	if p.Safety == nil {
+		return DefaultSafety()
+	}
+	return *p.Safety
+}
+
+// DefaultPolicy is a policy to start from (forget applies none by
+// itself: without flags or a stored policy it removes nothing): 24
+// hourly, 30 daily, 12 weekly and 12 monthly snapshots, and the same
+// numbers for the tiers of those names.
 func DefaultPolicy() Policy {
 	return Policy{
 		Hourly: 24, Daily: 30, Weekly: 12, Monthly: 12,
@@ -84,6 +110,11 @@ func (p Policy) Validate() error {
 	for _, tag := range p.Tags {
 		if tag == "" {
 			return errors.New("--keep-tag: empty tag")
+		}
+	}
+	if p.Safety != nil {
+		if err := p.Safety.validate(); err != nil {
+			return fmt.Errorf("--keep-safety: %w", err)
 		}
 	}
 	for name, n := range p.Tiers {
@@ -153,6 +184,9 @@ func (p Policy) String() string {
 	}
 	if len(out) == 0 {
 		return "(no rules)"
+	}
+	if p.Safety != nil {
+		out = append(out, "--keep-safety", p.Safety.String())
 	}
 	return strings.Join(out, " ")
 }

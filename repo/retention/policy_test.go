@@ -138,3 +138,33 @@ func TestPolicyJSON(t *testing.T) {
 		t.Error("EncodePolicy accepted an invalid policy")
 	}
 }
+
+// TestPolicySafetyField: a stored policy without "safety" (written before
+// the field existed) keeps safety snapshots for the default period; one
+// with it keeps them for its own, "0h" for none.
+func TestPolicySafetyField(t *testing.T) {
+	for in, want := range map[string]Duration{
+		`{"daily":7}`:                  DefaultSafety(),
+		`{"daily":7,"safety":"3d"}`:    {Days: 3},
+		`{"daily":7,"safety":"0h"}`:    {},
+		`{"daily":7,"safety":"1m12h"}`: {Months: 1, Hours: 12},
+	} {
+		p, err := DecodePolicy([]byte(in))
+		if err != nil {
+			t.Fatalf("DecodePolicy(%s): %v", in, err)
+		}
+		if got := p.SafetyPeriod(); got != want {
+			t.Errorf("DecodePolicy(%s).SafetyPeriod() = %v, want %v", in, got, want)
+		}
+		enc, err := EncodePolicy(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := DecodePolicy(enc); err != nil || again.SafetyPeriod() != want {
+			t.Errorf("%s encoded as %s reads back as %v, %v", in, enc, again.SafetyPeriod(), err)
+		}
+	}
+	if _, err := DecodePolicy([]byte(`{"daily":7,"safety":"7x"}`)); err == nil {
+		t.Error("a safety period of 7x was accepted")
+	}
+}
