@@ -89,7 +89,7 @@ bench-db: build
 	$(GO) run ./internal/benchdb -strata $(BIN)
 
 # Forget and prune: 720 hourly snapshots of a changing 100 MB table, then
-# strata forget (default policy), prune, check --read-data and a restore
+# strata forget (the default policy, as flags), prune, check --read-data and a restore
 # of every remaining snapshot (docs/benchmarks.md, "Forget and prune").
 # BENCH_PRUNE_FLAGS=-keep /tmp/bp keeps and reuses the built repository.
 bench-prune: build

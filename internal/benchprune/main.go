@@ -5,7 +5,8 @@
 // deleted), backing each hour up in-process through dbexport.Backup with
 // the previous snapshot as parent, so changed chunks are delta blobs
 // against their predecessors exactly as with a real database. Then it
-// runs the real binary on a copy: `strata forget` (the default policy),
+// runs the real binary on a copy: `strata forget` (the default policy,
+// given as flags),
 // `strata cat config` (the baseline: a process that only opens the
 // repository and loads its index), `strata prune --json` and `strata
 // check --read-data`, with wall seconds and peak RSS of each (opened with

@@ -105,16 +105,19 @@ func measure(c config, env []string, dir string, b *buildRecord) (*measurement, 
 		m.fail("the repository holds %d snapshots, the build made %d", m.snapsBefore, c.hours)
 	}
 
-	fmt.Println("strata forget --json (no --keep-* flags: the default policy)")
+	// forget applies no policy by itself: the default one is given as
+	// the flags it is written as.
+	policyFlags := strings.Fields(retention.DefaultPolicy().String())
+	fmt.Printf("strata forget --json %s (the default policy)\n", strings.Join(policyFlags, " "))
 	var out bytes.Buffer
-	if m.forget, err = command(env, &out, c.strata, "forget", "--json"); err != nil {
+	if m.forget, err = command(env, &out, c.strata, append([]string{"forget", "--json"}, policyFlags...)...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(out.Bytes(), &m.forgetRep); err != nil {
 		return nil, fmt.Errorf("reading the output of strata forget --json: %w: %q", err, out.String())
 	}
-	if m.forgetRep.PolicySource != "default" {
-		m.fail("forget applied the policy from %q, not the default", m.forgetRep.PolicySource)
+	if m.forgetRep.PolicySource != "flags" {
+		m.fail("forget applied the policy from %q, not the flags", m.forgetRep.PolicySource)
 	}
 	if m.kept, err = snapshots(c, env); err != nil {
 		return nil, err
