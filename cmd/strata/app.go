@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"strings"
@@ -27,6 +28,7 @@ type globals struct {
 	passwordFile string
 	quiet        bool
 	retryLock    time.Duration
+	noLock       bool
 	// args are the arguments as typed, to quote a mistyped flag.
 	args []string
 	// usageErr is a mistyped command, found by CommandNotFound, which
@@ -64,6 +66,11 @@ func errorAdvice(err error) string {
 			"backup or removed by prune. Free some space (strata forget, then strata prune, which needs " +
 			"room for its new index and repacked packs) and run the command again."
 	}
+	if errors.Is(err, backend.ErrReadOnly) {
+		return "the repository's storage is read-only or not writable by this user. Commands that only read " +
+			"(snapshots, ls, dump, restore, stats, check, cat, verify drill) work on it without a lock; " +
+			"this one writes, so run it where the repository is writable."
+	}
 	return ""
 }
 
@@ -96,6 +103,7 @@ func newApp(g *globals) *cli.App {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
 			&cli.BoolFlag{Name: "version", Usage: "print the version (as strata version)"},
 			&cli.DurationFlag{Name: "retry-lock", Usage: "when the repository is locked, retry for up to `DURATION` (e.g. 10m) before failing", Destination: &g.retryLock},
+			&cli.BoolFlag{Name: "no-lock", Usage: "take no lock (commands that only read; for read-only storage)", Destination: &g.noLock},
 		},
 		Before: func(c *cli.Context) error {
 			if g.repoPath == "" {
@@ -264,19 +272,33 @@ func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command s
 }
 
 func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, mode indexMode, fn func(*repo.Repository) error) (err error) {
+	if mode != readerIndex {
+		if err := g.refuseNoLock(command); err != nil {
+			return err
+		}
+	}
 	r, err := g.openRepo(ctx)
 	if err != nil {
 		return err
 	}
-	lock, err := g.lock(ctx, r, exclusive, command)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if uerr := lock.Unlock(context.WithoutCancel(ctx)); uerr != nil && err == nil {
-			err = uerr
+	var unlock func()
+	if mode == readerIndex {
+		unlock, err = g.readLock(ctx, r, command)
+		if err != nil {
+			return err
 		}
-	}()
+		defer unlock()
+	} else {
+		lock, err := g.lock(ctx, r, exclusive, command)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if uerr := lock.Unlock(context.WithoutCancel(ctx)); uerr != nil && err == nil {
+				err = uerr
+			}
+		}()
+	}
 	switch mode {
 	case strictIndex:
 		if err := r.LoadIndex(ctx); err != nil {
@@ -289,27 +311,47 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 			return err
 		}
 	}
-	err = fn(r)
-	if err != nil && interrupted(ctx) != 0 {
-		g.indexUploaded(ctx, r)
-	}
-	return err
+	return fn(r)
 }
 
-// indexUploadedTimeout bounds the index write after an interrupt: the user
-// is waiting for strata to stop.
-const indexUploadedTimeout = time.Minute
-
-// indexUploaded writes an index of the packs an interrupted command
-// finished uploading, so the next backup reuses them instead of storing
-// them again (packs, then index; no snapshot refers to them yet). The lock
-// is still held: its refresh does not depend on the cancelled context.
-func (g *globals) indexUploaded(ctx context.Context, r *repo.Repository) {
-	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), indexUploadedTimeout)
-	defer cancel()
-	if err := r.SaveIndex(ictx); err != nil {
-		fmt.Fprintf(g.env.stderr, "strata: indexing the packs uploaded before the interrupt: %v (prune removes them)\n", err)
+// refuseNoLock fails a command that writes to the repository when
+// --no-lock is given: without its lock it could corrupt what another
+// process does.
+func (g *globals) refuseNoLock(command string) error {
+	if !g.noLock {
+		return nil
 	}
+	return fmt.Errorf("--no-lock is only for commands that only read the repository (snapshots, ls, dump, restore, stats, "+
+		"check, cat, verify drill, key list, policy show); %s writes to it and needs its lock", command)
+}
+
+// readLock takes the shared lock of a command that only reads, and
+// returns what releases it. With --no-lock it takes none; and when the
+// storage refuses the lock file as read-only, it goes on without one,
+// with a notice: nothing can write to such storage, so nothing can change
+// under the reader either, unless another host writes through another
+// mount.
+func (g *globals) readLock(ctx context.Context, r *repo.Repository, command string) (func(), error) {
+	if g.noLock {
+		return func() {}, nil
+	}
+	lock, err := g.lock(ctx, r, false, command)
+	if errors.Is(err, backend.ErrReadOnly) {
+		var cause error = err
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			cause = pe.Err
+		}
+		g.notice(fmt.Sprintf("the repository's storage refuses the lock file (%v): reading without a lock, as --no-lock does", cause))
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		if err := lock.Unlock(context.WithoutCancel(ctx)); err != nil {
+			g.notice(err.Error())
+		}
+	}, nil
 }
 
 // lockRetryInterval is how often a command waiting for --retry-lock looks

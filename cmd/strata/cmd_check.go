@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -52,11 +51,11 @@ policy reset, strata unprotect --damaged, or strata prune.
 			if err != nil {
 				return err
 			}
-			lock, err := g.lock(c.Context, r, false, "check")
+			unlock, err := g.readLock(c.Context, r, "check")
 			if err != nil {
 				return err
 			}
-			defer lock.Unlock(context.WithoutCancel(c.Context))
+			defer unlock()
 			p := opts.Progress
 			bar := progress.Start(g.env.stderr, g.showProgress(), "check", func() (uint64, uint64, string) {
 				return uint64(p.BytesRead.Load()), 0, fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())

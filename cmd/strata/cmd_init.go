@@ -26,6 +26,9 @@ Exit codes: 0 ok, 1 error.`,
 			&cli.UintFlag{Name: "pack-size", Usage: "target pack size in `MiB`", Value: 16, Destination: &packSizeMiB},
 		},
 		Action: func(c *cli.Context) error {
+			if err := g.refuseNoLock("init"); err != nil {
+				return err
+			}
 			if err := g.needRepo(); err != nil {
 				return err
 			}

@@ -17,6 +17,9 @@ func cmdUnlock(g *globals) *cli.Command {
 Exit codes: 0 ok, 1 error, 10 no repository, 12 wrong password.`,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "remove-all", Usage: "remove all locks, even live ones", Destination: &all}},
 		Action: func(c *cli.Context) error {
+			if err := g.refuseNoLock("unlock"); err != nil {
+				return err
+			}
 			r, err := g.openRepo(c.Context)
 			if err != nil {
 				return err

@@ -92,6 +92,11 @@ var (
 	// ErrFull: Save failed because the storage has no room left (a full
 	// disk or quota); the error wraps the system's own too.
 	ErrFull = errors.New("the repository's storage is full")
+	// ErrReadOnly: Save or Remove failed because the storage refuses
+	// writes (a read-only mount, or no permission to write); the error
+	// wraps the system's own too. Commands that only read go on without
+	// a lock when the lock file is refused this way.
+	ErrReadOnly = errors.New("the repository's storage is read-only")
 )
 
 // The contract below holds for every backend; backendtest.Run checks it.

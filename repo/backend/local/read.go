@@ -195,7 +195,7 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 		return fmt.Errorf("remove %s: is a folder, not a repository file", name)
 	}
 	if err := os.Remove(name); err != nil {
-		return fmt.Errorf("remove %s: %w", name, notExist(err))
+		return fmt.Errorf("remove %s: %w", name, classify(notExist(err)))
 	}
 	return nil
 }

@@ -33,9 +33,7 @@ const tmpPrefix = ".tmp-"
 // is saved, and Save finishes step 4 whatever ctx says.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd io.Reader) (err error) {
 	defer func() {
-		if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-			err = fmt.Errorf("%w: %w", backend.ErrFull, err)
-		}
+		err = classify(err)
 	}()
 	if err := h.Valid(); err != nil {
 		return fmt.Errorf("save: %w", err)
@@ -152,4 +150,18 @@ func (r ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return r.rd.Read(p)
+}
+
+// classify marks a full disk with backend.ErrFull and storage that
+// refuses writes with backend.ErrReadOnly, keeping the system's error.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%w: %w", backend.ErrFull, err)
+	case errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM):
+		return fmt.Errorf("%w: %w", backend.ErrReadOnly, err)
+	}
+	return err
 }
