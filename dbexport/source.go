@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"strata/redact"
 	"strata/repo"
 )
 
@@ -23,6 +24,8 @@ var (
 	// ErrOtherSource: the snapshot is of another database than the
 	// target, which has snapshots of its own.
 	ErrOtherSource = errors.New("the snapshot is of another database")
+	// ErrNoTables: the snapshot saved files or a stream, not a database.
+	ErrNoTables = errors.New("the snapshot holds no database tables")
 )
 
 // SourceKey names the database d points at, the same however the DSN is
@@ -131,6 +134,15 @@ func MatchesSource(sn *repo.Snapshot, named string) bool {
 	return err == nil && d.SourceKey() == k
 }
 
+// ShowSource is a source the user named, fit for messages: a DSN as its
+// source key (no password), anything else with URL passwords masked.
+func ShowSource(named string) string {
+	if d, err := ParseDSN(named); err == nil {
+		return d.SourceKey()
+	}
+	return redact.URL(named)
+}
+
 // FindParent returns the newest snapshot of database d taken on host, the
 // parent of a new backup of it, or nil.
 func FindParent(sns []*repo.Snapshot, host string, d DSN) *repo.Snapshot {
@@ -188,7 +200,7 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 			return nil, err
 		}
 		if req.Source != "" && !MatchesSource(picked, req.Source) {
-			return nil, fmt.Errorf("snapshot %s is of %s, not of --source %s", picked.ID.Short(), picked.Source, req.Source)
+			return nil, fmt.Errorf("snapshot %s is of %s, not of --source %s", picked.ID.Short(), SourceName(picked), ShowSource(req.Source))
 		}
 	} else {
 		match, err := chooseSource(sns, sources, req, targetKey, targetHas)
@@ -207,7 +219,7 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 	}
 	key, ok := SnapshotSource(picked)
 	if !ok {
-		return nil, fmt.Errorf("snapshot %s holds no database tables (it saved %s); give a snapshot of a database", picked.ID.Short(), picked.Source)
+		return nil, fmt.Errorf("%w: snapshot %s saved %s; give a snapshot of a database", ErrNoTables, picked.ID.Short(), picked.Source)
 	}
 	if targetHas && key != targetKey && !req.OtherSource {
 		return nil, fmt.Errorf("%w: snapshot %s is of %s, but %s has snapshots of its own in this repository; "+
@@ -224,7 +236,7 @@ func chooseSource(sns []*repo.Snapshot, sources []string, req SnapshotRequest, t
 				return func(sn *repo.Snapshot) bool { return MatchesSource(sn, req.Source) }, nil
 			}
 		}
-		return nil, fmt.Errorf("no snapshot of --source %s; the repository holds snapshots of: %s", req.Source, listSources(sources))
+		return nil, fmt.Errorf("%w: none of --source %s; the repository holds snapshots of these databases: %s", repo.ErrSnapshotNotFound, ShowSource(req.Source), listSources(sources))
 	}
 	key := ""
 	switch {

@@ -143,7 +143,7 @@ func TestPickSnapshot(t *testing.T) {
 		{"stream by ID", dbexport.SnapshotRequest{Ref: "a003"}, -1, "holds no database tables"},
 		{"ID against --source", dbexport.SnapshotRequest{Ref: "a002", Source: "postgres://localhost/app"}, -1, "not of --source"},
 		{"no target, several sources", dbexport.SnapshotRequest{Ref: "latest"}, -1, "say which with --source"},
-		{"unknown --source", dbexport.SnapshotRequest{Ref: "latest", Source: "mysql://localhost/app"}, -1, "no snapshot of --source"},
+		{"unknown --source", dbexport.SnapshotRequest{Ref: "latest", Source: "mysql://localhost/app"}, -1, "none of --source mysql://localhost:3306/app"},
 		{"relative path by its recorded name", dbexport.SnapshotRequest{Ref: "latest", Source: "sqlite:rel.db"}, 4, ""},
 	}
 	for _, tt := range tests {
@@ -159,6 +159,15 @@ func TestPickSnapshot(t *testing.T) {
 				t.Fatalf("got %v, %v; want snapshot %d", got, err, tt.want)
 			}
 		})
+	}
+	// A password in --source never reaches a message.
+	for _, req := range []dbexport.SnapshotRequest{
+		{Ref: "latest", Source: "postgres://u:hunter2@localhost/nope"},
+		{Ref: "a002", Source: "postgres://u:hunter2@localhost/app"},
+	} {
+		if _, err := dbexport.PickSnapshot(context.Background(), sns, req); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("--source with a password: %v", err)
+		}
 	}
 	_, err := dbexport.PickSnapshot(context.Background(), sns, dbexport.SnapshotRequest{Ref: "latest"})
 	if !errors.Is(err, dbexport.ErrSourceNotChosen) {

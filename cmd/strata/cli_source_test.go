@@ -196,3 +196,21 @@ func TestDumpAndDrillResolveOneSource(t *testing.T) {
 		t.Errorf("drill with one source:\n%s", out)
 	}
 }
+
+// A drill, a table dump or a database restore of a snapshot of files or
+// a stream is a usage error (exit 1) that says what the snapshot saved.
+func TestTableCommandsRefuseFileSnapshots(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	id := c.backupStdin([]byte("x\n"), "notes.txt")
+	for _, args := range [][]string{
+		{"verify", "drill", id[:8]},
+		{"dump", id[:8], "customers", "--format", "csv"},
+		{"restore", id[:8], "--db", "sqlite://" + filepath.Join(t.TempDir(), "n.db")},
+	} {
+		_, errOut := c.code(exitError, args...)
+		if !strings.Contains(errOut, "holds no database tables") || !strings.Contains(errOut, "stdin:notes.txt") {
+			t.Errorf("strata %s: %s", strings.Join(args, " "), errOut)
+		}
+	}
+}

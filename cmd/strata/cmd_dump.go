@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -53,6 +54,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					path = "/" + strings.TrimPrefix(path, "/")
 				case format != "" || !strings.HasPrefix(path, "/"):
 					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: ref, Host: host, Source: source})
+					if errors.Is(err, dbexport.ErrNoTables) && format == "" {
+						return fmt.Errorf("%w (a file's PATH starts with /: strata dump %s /%s)", err, ref, path)
+					}
 					if err != nil {
 						return err
 					}

@@ -196,7 +196,7 @@ func pickSnapshot(ctx context.Context, r *repo.Repository, req dbexport.Snapshot
 		filters = append(filters, "from host "+req.Host)
 	}
 	if req.Source != "" {
-		filters = append(filters, "of "+req.Source)
+		filters = append(filters, "of "+dbexport.ShowSource(req.Source))
 	}
 	return nil, fmt.Errorf("%w: none %s", repo.ErrSnapshotNotFound, strings.Join(filters, ", "))
 }
