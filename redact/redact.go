@@ -137,7 +137,9 @@ func URL(s string) string {
 			continue
 		}
 		user, _, hasPassword := strings.Cut(s[:at], ":")
-		if !hasPassword {
+		if !hasPassword || strings.Contains(user, "/") {
+			// No password; or a path (sqlite:///srv/a:b@c.db), since a
+			// user name holds no unescaped /.
 			continue
 		}
 		b.WriteString(user + ":" + Mask)

@@ -34,6 +34,7 @@ func TestCommand(t *testing.T) {
 		{"url password with /", []string{"psql", "postgres://u:p/w@h:5432/db"}, "psql postgres://u:***@h:5432/db"},
 		{"url password with @", []string{"psql", "postgresql://u:p@ss@h/db"}, "psql postgresql://u:***@h/db"},
 		{"url password with / and @", []string{"x", "mysql://root:a/b@c@db.local:3306/app"}, "x mysql://root:***@db.local:3306/app"},
+		{"sqlite path with : and @", []string{"x", "sqlite:///srv/a:b@c.db"}, "x sqlite:///srv/a:b@c.db"},
 		{"url without password", []string{"x", "mysql://app@localhost/app"}, "x mysql://app@localhost/app"},
 		{"url in a flag value", []string{"x", "--db=postgres://u:pw@h/db"}, "x --db=postgres://u:***@h/db"},
 		{"url in a --db value", []string{"x", "--db", "mongodb+srv://u:pw@h/db"}, "x --db mongodb+srv://u:***@h/db"},

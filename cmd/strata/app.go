@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	if err == nil {
 		err = g.usageErr
 	}
+	err = requiredFlagError(err)
 	if code := interrupted(ctx); code != 0 && err != nil {
 		fmt.Fprintln(e.stderr, "strata: interrupted")
 		return code

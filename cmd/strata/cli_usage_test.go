@@ -26,6 +26,7 @@ func TestMistypedCommandsAndFlags(t *testing.T) {
 		{[]string{"--rpo", "x", "snapshots"}, "unknown flag --rpo: did you mean --repo?"},
 		{[]string{"backup", "--stdin", "--jobs", "many"}, `invalid value "many" for flag --jobs`},
 		{[]string{"snapshots", "--host"}, "flag needs an argument: --host"},
+		{[]string{"guard", "--", "true"}, "missing required flag --db"},
 	} {
 		out, errOut := c.code(exitError, tt.args...)
 		if !strings.Contains(errOut, tt.want) {

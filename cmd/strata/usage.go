@@ -164,3 +164,24 @@ func setUsageErrors(g *globals, cmds []*cli.Command) {
 		setUsageErrors(g, c.Subcommands)
 	}
 }
+
+// requiredFlag is urfave/cli's error for a missing required flag:
+// Required flag "db" not set.
+var requiredFlag = regexp.MustCompile(`^Required flags? "([^"]+)" not set$`)
+
+// requiredFlagError writes a missing required flag as the user types it:
+// "required flag --db not set".
+func requiredFlagError(err error) error {
+	if err == nil {
+		return nil
+	}
+	m := requiredFlag.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	names := strings.Split(m[1], ", ")
+	for i, n := range names {
+		names[i] = flagName(n)
+	}
+	return fmt.Errorf("missing required flag %s", strings.Join(names, ", "))
+}
