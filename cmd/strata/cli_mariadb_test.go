@@ -13,8 +13,10 @@ func TestMariaDBNoPrimaryKeyText(t *testing.T) {
 	s := mariaDB(t)
 	s.exec(t,
 		`CREATE TABLE notes (author varchar(40), body text, attachment blob, big longtext) ENGINE=InnoDB`,
-		`INSERT INTO notes SELECT concat('author ', seq % 100), repeat(concat('note ', seq, ' '), 1 + seq % 30),
-			IF(seq % 7 = 0, NULL, unhex(sha2(seq, 256))), IF(seq % 1000 = 0, repeat('x', 100000), NULL) FROM seq_1_to_100000`,
+		// Small values keep the test fast under -race: the sort key the
+		// server sizes for a TEXT or BLOB column does not depend on them.
+		`INSERT INTO notes SELECT concat('author ', seq % 100), concat('note ', seq % 5000),
+			IF(seq % 7 = 0, NULL, unhex(hex(seq % 3000))), IF(seq % 20000 = 0, repeat('x', 100000), NULL) FROM seq_1_to_100000`,
 		`CREATE TABLE scratch (x int, y text)`,
 		`INSERT INTO scratch VALUES (1, 'a'), (2, 'b')`,
 	)
