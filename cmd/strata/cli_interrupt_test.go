@@ -106,7 +106,7 @@ func TestInterruptedBackupIsIndexed(t *testing.T) {
 		} `json:"summary"`
 	}
 	out := c.ok("backup", "--stdin", "--stdin-name", "db.sql", "--json")
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
+	if err := json.Unmarshal([]byte(lastLine(out)), &res); err != nil {
 		t.Fatalf("backup --json: %v\n%s", err, out)
 	}
 	if limit := total - uploaded/2; res.Summary.BytesAdded > limit {

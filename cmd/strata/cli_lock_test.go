@@ -59,7 +59,7 @@ func TestBackupWaitingBehindPrune(t *testing.T) {
 		t.Fatalf("backup behind the prune: %v\n%s", err, backup.stderr())
 	}
 	var res struct{ ID string }
-	if err := json.Unmarshal(backup.out.Bytes(), &res); err != nil || res.ID == "" {
+	if err := json.Unmarshal([]byte(lastLine(backup.out.String())), &res); err != nil || res.ID == "" {
 		t.Fatalf("backup --json printed %q: %v", backup.out.String(), err)
 	}
 	c.check()

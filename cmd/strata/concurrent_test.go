@@ -113,7 +113,7 @@ func (k *killRig) concurrentRound(round int) []string {
 		}
 		k.record(p.out.Bytes(), jobs[i].want)
 		var res struct{ ID string }
-		_ = json.Unmarshal(p.out.Bytes(), &res)
+		_ = json.Unmarshal([]byte(lastLine(p.out.String())), &res)
 		ids = append(ids, res.ID)
 	}
 	k.checkAfterPrune()
