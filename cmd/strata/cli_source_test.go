@@ -87,7 +87,7 @@ func TestRestoreLatestTakesTheTargetsOwnSource(t *testing.T) {
 	}
 	// The same file written differently is the same source.
 	variant := "sqlite://" + filepath.Dir(strings.TrimPrefix(dsnA, "sqlite://")) + "/./A.db"
-	out := c.ok("restore", "latest", "--db", variant, "--dry-run", "--json")
+	out := c.ok("restore", "latest", "--db", variant, "--replace", "--dry-run", "--json")
 	var plan []struct {
 		Table      string `json:"table"`
 		TargetRows int64  `json:"target_rows"`
