@@ -74,6 +74,10 @@ func (r *restore) run(ctx context.Context) error {
 			return err
 		}
 	}
+	enable, err := r.quietTriggers(ctx)
+	if err != nil {
+		return err
+	}
 	if len(emptied) > 0 {
 		// One statement: keys among these tables do not stop it, and
 		// keys from other tables were set aside above.
@@ -84,6 +88,11 @@ func (r *restore) run(ctx context.Context) error {
 	for _, td := range r.tables {
 		if err := copyIn(ctx, r.tx.Conn(), td); err != nil {
 			return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
+		}
+	}
+	for _, stmt := range enable {
+		if err := r.exec(ctx, "enable trigger again", stmt); err != nil {
+			return err
 		}
 	}
 	var fks, positions []string
@@ -168,6 +177,45 @@ func (r *restore) prepare(ctx context.Context, whole bool) ([]keptKey, error) {
 	return keptKeys(ctx, r.tx, refs, own, recreated)
 }
 
+// quietTriggers disables the enabled user triggers of the tables reloaded
+// in place, so that the restored rows arrive as the snapshot holds them
+// (a BEFORE INSERT trigger could change them) and no trigger writes
+// elsewhere; it returns the statements that enable them again, each in
+// its former mode. The transaction undoes both on a rollback.
+func (r *restore) quietTriggers(ctx context.Context) ([]string, error) {
+	var enable []string
+	for _, td := range r.tables {
+		if !r.inPlace[td.Table] {
+			continue
+		}
+		q := tableIdent(td.Table)
+		rows, err := r.tx.Query(ctx, `SELECT tgname, tgenabled::text FROM pg_catalog.pg_trigger
+			WHERE tgrelid = pg_catalog.to_regclass($1) AND NOT tgisinternal AND tgenabled <> 'D' ORDER BY tgname`, q)
+		if err != nil {
+			return nil, fmt.Errorf("list the triggers of %s: %w", td.Table.QualifiedName(), err)
+		}
+		var names, modes []string
+		var name, mode string
+		if _, err := pgx.ForEachRow(rows, []any{&name, &mode}, func() error {
+			names, modes = append(names, name), append(modes, mode)
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("list the triggers of %s: %w", td.Table.QualifiedName(), err)
+		}
+		for i, name := range names {
+			if err := r.exec(ctx, "disable trigger "+name+" of "+td.Table.QualifiedName(), "ALTER TABLE "+q+" DISABLE TRIGGER "+ident(name)); err != nil {
+				return nil, err
+			}
+			how := map[string]string{"R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}[modes[i]]
+			if how == "" {
+				how = "ENABLE"
+			}
+			enable = append(enable, "ALTER TABLE "+q+" "+how+" TRIGGER "+ident(name))
+		}
+	}
+	return enable, nil
+}
+
 // sameColumns reports whether the target's table oid has the columns of
 // t, by name and type, in order.
 func (r *restore) sameColumns(ctx context.Context, oid uint32, t *dbexport.Table) (bool, error) {
@@ -212,7 +260,7 @@ func (r *restore) dropTables(ctx context.Context) error {
 	_, err := r.tx.Exec(ctx, "DROP TABLE IF EXISTS "+strings.Join(names, ", "))
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "2BP01" { // dependent_objects_still_exist
-		return fmt.Errorf("%s must be re-created (the table is missing from the target or its columns differ from the snapshot's), but other objects depend on it (%s): drop them or restore them too: %w",
+		return fmt.Errorf("%s must be re-created (a restore of every table re-creates them, a partial one those whose columns differ from the snapshot's), but objects the restore does not bring back depend on it (%s): drop them first, or restore every table: %w",
 			strings.Join(names, ", "), strings.ReplaceAll(pe.Detail, "\n", "; "), err)
 	}
 	if err != nil {

@@ -85,8 +85,11 @@ func (t *Target) Close() error {
 //     by a replace of the whole snapshot, and otherwise left alone, as
 //     other tables may draw from it;
 //  6. each re-created table's DDL (its owned sequences, then CREATE
-//     TABLE), then one TRUNCATE of the tables reloaded in place;
-//  7. each table's rows with COPY FROM STDIN;
+//     TABLE); the enabled user triggers of the tables reloaded in place
+//     are disabled (so the rows arrive as the snapshot holds them), and
+//     one TRUNCATE empties those tables;
+//  7. each table's rows with COPY FROM STDIN, then the triggers are
+//     enabled again in their former mode (ENABLE, REPLICA or ALWAYS);
 //  8. each re-created table's PostDDL but its foreign keys (indexes,
 //     sequence ownership and positions), then the foreign keys of all of
 //     them, so the order of the tables does not matter;
