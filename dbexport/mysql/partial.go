@@ -18,9 +18,21 @@ import (
 // ErrForeignKeyViolation: the restored rows break a foreign key.
 var ErrForeignKeyViolation = errors.New("the restored rows break a foreign key")
 
-// sameColumns reports whether the target's table has the columns of tab,
-// by name and type, in order.
-func sameColumns(ctx context.Context, conn *sql.Conn, tab *dbexport.Table) (bool, error) {
+// reloadable reports whether the target's table can be reloaded in place:
+// it has the columns of tab, by name and type, in order, and no trigger.
+// Triggers would fire on the DELETE and the INSERTs (and a BEFORE INSERT
+// one could change the rows), and MySQL cannot switch them off but by
+// dropping them; a table with triggers is re-created instead, and gets
+// the snapshot's triggers after its rows, as a whole restore does.
+func reloadable(ctx context.Context, conn *sql.Conn, tab *dbexport.Table) (bool, error) {
+	var triggers int
+	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TRIGGERS
+		WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND EVENT_OBJECT_TABLE = ?`, tab.Name).Scan(&triggers); err != nil {
+		return false, fmt.Errorf("look up the triggers of table %s: %w", tab.Name, err)
+	}
+	if triggers > 0 {
+		return false, nil
+	}
 	rows, err := conn.QueryContext(ctx, `SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, tab.Name)
 	if err != nil {

@@ -95,7 +95,8 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 //
 // A partial restore (tables holds some of s's, see dbexport.RestoresAll)
 // changes only those tables. With replace, a table that exists with the
-// snapshot's columns is reloaded in place, before anything else: in one
+// snapshot's columns and has no triggers (see reloadable) is reloaded in
+// place, before anything else: in one
 // transaction, DELETE (which cascades nowhere with the checks off) and
 // INSERT, then every foreign key on the table, the target's own ones
 // included, is checked against the rows; a violation rolls it back and
@@ -148,7 +149,7 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 		same := false
 		if replace && !whole {
 			var err error
-			if same, err = sameColumns(ctx, conn, td.Table); err != nil {
+			if same, err = reloadable(ctx, conn, td.Table); err != nil {
 				return err
 			}
 		}
