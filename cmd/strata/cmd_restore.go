@@ -61,8 +61,9 @@ and database, or SQLite file, however the DSN is written), else the only
 database the repository holds; with several, --source must say which.
 Restoring another database's snapshot into a database that has snapshots
 of its own needs --other-source (a new, empty database needs nothing).
-Tables are created, loaded, then given their constraints, indexes and sequence
-positions. A restore refuses to touch a table that holds rows unless
+
+Tables are created, loaded, then given their constraints, indexes and
+sequence positions. A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
 snapshot tagged pre-restore (unless --no-safety-snapshot). --dry-run shows,
 per table, the rows in the snapshot, the rows in the target and what would
