@@ -173,6 +173,10 @@ type SnapshotRequest struct {
 	// OtherSource allows writing a snapshot of another database into a
 	// Target that has snapshots of its own.
 	OtherSource bool
+	// SkipTags: latest and At pass over snapshots with any of these tags
+	// (restore's pre-restore safety snapshots, which hold the state a
+	// restore replaced); an ID still names them.
+	SkipTags []string
 }
 
 // PickSnapshot resolves a request among the snapshots of one database
@@ -209,7 +213,7 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 		}
 		for i := len(sns) - 1; i >= 0 && picked == nil; i-- {
 			sn := sns[i]
-			if match(sn) && (req.Host == "" || sn.Host == req.Host) && (req.At.IsZero() || !sn.Time.After(req.At)) {
+			if match(sn) && (req.Host == "" || sn.Host == req.Host) && (req.At.IsZero() || !sn.Time.After(req.At)) && !hasAnyTag(sn, req.SkipTags) {
 				picked = sn
 			}
 		}
@@ -268,6 +272,15 @@ func noSnapshot(req SnapshotRequest) error {
 		what += " " + strings.Join(filters, " ")
 	}
 	return fmt.Errorf("%w: %s", repo.ErrSnapshotNotFound, what)
+}
+
+func hasAnyTag(sn *repo.Snapshot, tags []string) bool {
+	for _, t := range tags {
+		if sn.HasTag(t) {
+			return true
+		}
+	}
+	return false
 }
 
 func listSources(keys []string) string {

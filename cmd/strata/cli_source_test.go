@@ -74,7 +74,7 @@ func TestRestoreLatestTakesTheTargetsOwnSource(t *testing.T) {
 		t.Fatalf("restore latest into A left customers = %q, want A's own rows a-1,a-2", got)
 	}
 	// A stream backed up last is no table source: latest is still A's
-	// newest snapshot (now the pre-restore one).
+	// newest backup.
 	c.backupStdin([]byte("x\n"), "notes.txt")
 	c.ok("restore", "latest", "--db", dsnA, "--tables", "customers", "--replace", "--dry-run")
 	// --at picks among A's snapshots too: at 14:30 the newest of A is 13:00.
@@ -212,5 +212,34 @@ func TestTableCommandsRefuseFileSnapshots(t *testing.T) {
 		if !strings.Contains(errOut, "holds no database tables") || !strings.Contains(errOut, "stdin:notes.txt") {
 			t.Errorf("strata %s: %s", strings.Join(args, " "), errOut)
 		}
+	}
+}
+
+// latest passes over restore's pre-restore safety snapshots: the same
+// restore typed twice must not restore the state the first one replaced.
+func TestRestoreLatestTwice(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, _, a, _ := twoSQLiteSources(t, c)
+	if _, err := a.Exec(`UPDATE customers SET name = 'broken' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		c.ok("restore", "latest", "--db", dsnA, "--tables", "customers", "--replace")
+		if got := customerNames(t, a); got != "a-1,a-2" {
+			t.Fatalf("restore %d left customers = %q, want a-1,a-2", i+1, got)
+		}
+	}
+	if got := c.ok("dump", "latest", "customers", "--source", dsnA); got != "1\ta-1\n2\ta-2\n" {
+		t.Errorf("dump latest after two restores: %q", got)
+	}
+	// The safety snapshot of the broken state restores by ID.
+	safe := c.snapshots("--tag", "pre-restore")
+	if len(safe) != 2 {
+		t.Fatalf("%d pre-restore snapshots, want 2", len(safe))
+	}
+	c.ok("restore", safe[0].ID[:8], "--db", dsnA, "--tables", "customers", "--replace", "--no-safety-snapshot")
+	if got := customerNames(t, a); got != "broken,a-2" {
+		t.Errorf("restore of the first safety snapshot left %q, want broken,a-2", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/restore"
+	"strata/repo/retention"
 )
 
 func cmdRestore(g *globals) *cli.Command {
@@ -61,6 +62,7 @@ and database, or SQLite file, however the DSN is written), else the only
 database the repository holds; with several, --source must say which.
 Restoring another database's snapshot into a database that has snapshots
 of its own needs --other-source (a new, empty database needs nothing).
+latest and --at pass over pre-restore safety snapshots (restore one by ID).
 
 Tables are created, loaded, then given their constraints, indexes and
 sequence positions. A restore refuses to touch a table that holds rows unless
@@ -101,7 +103,11 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if err != nil {
 				return err
 			}
-			req := dbexport.SnapshotRequest{Ref: c.Args().First(), At: when, Host: host, Source: source, OtherSource: otherSource}
+			req := dbexport.SnapshotRequest{
+				Ref: c.Args().First(), At: when, Host: host, Source: source, OtherSource: otherSource,
+				// latest twice must not undo the first restore
+				SkipTags: []string{retention.TagPreRestore},
+			}
 			if db.dsn != "" {
 				d, err := db.parse()
 				if err != nil {
@@ -238,7 +244,7 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 		}
 	}
 	if opts.Replace && safety && len(overwrite) > 0 {
-		safe, err := backupDB(ctx, g, r, db, dbexport.BackupOptions{Tags: []string{"pre-restore"}, Tables: overwrite}, false)
+		safe, err := backupDB(ctx, g, r, db, dbexport.BackupOptions{Tags: []string{retention.TagPreRestore}, Tables: overwrite}, false)
 		if err != nil {
 			return fmt.Errorf("safety snapshot of %s failed, nothing was restored: %w", d, err)
 		}

@@ -13,6 +13,7 @@ import (
 	"strata/dbexport"
 	"strata/dbexport/sqlite"
 	"strata/repo"
+	"strata/repo/retention"
 	"strata/verify"
 )
 
@@ -54,7 +55,7 @@ snapshot of one database: the only one the repository holds, or the one
 					return errors.New("give one snapshot: strata verify drill SNAPSHOT")
 				}
 				return g.withReader(c.Context, "verify drill", func(r *repo.Repository) error {
-					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: c.Args().First(), Host: host, Source: source})
+					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: c.Args().First(), Host: host, Source: source, SkipTags: []string{retention.TagPreRestore}})
 					if err != nil {
 						return err
 					}
