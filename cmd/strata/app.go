@@ -312,7 +312,27 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 			return err
 		}
 	}
-	return fn(r)
+	err = fn(r)
+	if err != nil && interrupted(ctx) != 0 {
+		g.indexUploaded(ctx, r)
+	}
+	return err
+}
+
+// indexUploadedTimeout bounds the index write after an interrupt: the user
+// is waiting for strata to stop.
+const indexUploadedTimeout = time.Minute
+
+// indexUploaded writes an index of the packs an interrupted command
+// finished uploading, so the next backup reuses them instead of storing
+// them again (packs, then index; no snapshot refers to them yet). The lock
+// is still held: its refresh does not depend on the cancelled context.
+func (g *globals) indexUploaded(ctx context.Context, r *repo.Repository) {
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), indexUploadedTimeout)
+	defer cancel()
+	if err := r.SaveIndex(ictx); err != nil {
+		fmt.Fprintf(g.env.stderr, "strata: indexing the packs uploaded before the interrupt: %v (prune removes them)\n", err)
+	}
 }
 
 // refuseNoLock fails a command that writes to the repository when
