@@ -257,3 +257,49 @@ func TestRestorePartialMariaDBViolation(t *testing.T) {
 		t.Errorf("failed restore changed album: %s, was %s", got, albums)
 	}
 }
+
+// TestRestorePartialSQLite: the README's restore --tables customers
+// --replace on a SQLite file keeps orders' key on customers: restored
+// rows that orders still refers to are kept whole, and a restore that
+// would leave orders pointing at missing customers fails and changes
+// nothing.
+func TestRestorePartialSQLite(t *testing.T) {
+	path, db := sqliteApp(t)
+	dsn := "sqlite://" + path
+	if _, err := db.Exec(`CREATE VIEW big AS SELECT * FROM orders WHERE total > 5`); err != nil {
+		t.Fatal(err)
+	}
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", dsn)
+	for _, q := range []string{
+		`UPDATE customers SET balance = 42 WHERE id = 1`,
+		`DROP VIEW big`, `CREATE VIEW big AS SELECT * FROM orders WHERE total > 50`,
+		`INSERT INTO customers (email, balance) VALUES ('new@x.com', 1)`,
+		`INSERT INTO orders VALUES (4, 4, 7)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, errOut := c.code(exitError, "restore", "latest", "--db", dsn, "--tables", "customers", "--replace", "--no-safety-snapshot")
+	if !strings.Contains(errOut, "1 rows of table orders refer to rows missing from table customers") || !strings.Contains(errOut, "nothing changed") {
+		t.Errorf("restore that orphans an order:\n%s", errOut)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM customers WHERE balance = 42 OR email = 'new@x.com'`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("the failed restore changed customers: %d (%v)", n, err)
+	}
+
+	if _, err := db.Exec(`DELETE FROM orders WHERE id = 4`); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("restore", "latest", "--db", dsn, "--tables", "customers", "--replace", "--no-safety-snapshot")
+	if err := db.QueryRow(`SELECT count(*) FROM customers WHERE balance = 42 OR email = 'new@x.com'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("customers after the restore: %d changed rows left (%v)", n, err)
+	}
+	var view string
+	if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'big'`).Scan(&view); err != nil || !strings.Contains(view, "total > 50") {
+		t.Errorf("the view changed since the snapshot was reverted: %q (%v)", view, err)
+	}
+}

@@ -79,7 +79,10 @@ func (t *Target) RowCount(ctx context.Context, tab *dbexport.Table) (int64, bool
 }
 
 // Restore writes every table in one transaction: all or nothing. The
-// views of s are re-created only when tables holds all of s's tables.
+// views of s are re-created only when tables holds all of s's tables. A
+// partial restore of a SQLite snapshot checks the foreign keys on the
+// restored tables (PRAGMA foreign_key_check, the target's keys of other
+// tables included) and rolls back when the rows break one.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
 	conn, err := t.db.Conn(ctx)
 	if err != nil {
@@ -121,6 +124,8 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 		var views []dbexport.View // a partial restore leaves the views alone
 		if dbexport.RestoresAll(s, tables) {
 			views = s.Views
+		} else if err := foreignKeyCheck(ctx, tx, tables); err != nil {
+			return fmt.Errorf("%s: %w; rolled back, nothing changed", t.path, err)
 		}
 		for _, v := range views {
 			if replace {
@@ -311,3 +316,48 @@ func (t *Target) QuotedTableName(tab *dbexport.Table) string { return quoteIdent
 
 // Quote quotes an identifier.
 func (t *Target) Quote(ident string) string { return quoteIdent(ident) }
+
+// foreignKeyCheck fails when rows of the restored tables refer to missing
+// rows, or rows of other tables refer to rows the restored tables no
+// longer hold. Foreign keys are not enforced on the target's connections
+// (foreign_keys(0)), so nothing else would notice.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx, tables []dbexport.TableData) error {
+	restored := map[string]bool{}
+	for _, td := range tables {
+		restored[TableName(td.Table)] = true
+	}
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("checking foreign keys: %w", err)
+	}
+	defer rows.Close()
+	type key struct{ table, parent string }
+	bad := map[key]int{}
+	var order []key
+	for rows.Next() {
+		var k key
+		var rowid sql.NullInt64
+		var fkid int
+		if err := rows.Scan(&k.table, &rowid, &k.parent, &fkid); err != nil {
+			return fmt.Errorf("checking foreign keys: %w", err)
+		}
+		if !restored[k.table] && !restored[k.parent] {
+			continue
+		}
+		if bad[k] == 0 {
+			order = append(order, k)
+		}
+		bad[k]++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("checking foreign keys: %w", err)
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var msgs []string
+	for _, k := range order {
+		msgs = append(msgs, fmt.Sprintf("%d rows of table %s refer to rows missing from table %s", bad[k], k.table, k.parent))
+	}
+	return fmt.Errorf("the restored rows break foreign keys: %s (restore those tables too, or correct their rows first)", strings.Join(msgs, "; "))
+}
