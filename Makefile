@@ -24,7 +24,7 @@ FUZZ_TARGETS := \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./chunk:FuzzChunker:5000x
 
-.PHONY: all build test vet unit fuzz test-faults test-damage test-damage-short bench bench-db bench-prune demo clean db-servers
+.PHONY: all build test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-prune demo clean db-servers
 
 all: build
 
@@ -34,8 +34,23 @@ build:
 vet:
 	$(GO) vet ./...
 
+# The unit tests, with -race and -short: tests that take long under the
+# race detector skip themselves with -short (`if testing.Short()`) and run
+# in test-long; the kill tests run fewer kills. The timeout is generous:
+# it catches a hang, not a slow machine.
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -short -count=1 -timeout 20m ./...
+
+# The long tests .ci/run runs after `make test`, each named here: with
+# -race those where goroutines meet (concurrent backups, backups on
+# several connections, kills, faults), without it the million-row round
+# trips through SQLite, PostgreSQL and MariaDB (the race detector makes
+# the transpiled SQLite ten times slower, and they test volume). A new
+# long test gets its testing.Short() skip and its name here.
+LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte
+test-long:
+	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
+	$(GO) test -count=1 -timeout 30m -run '^TestMillionRows$$' ./dbexport/...
 
 # A short pass over every fuzz target; FUZZTIME=5m make fuzz for a long one.
 fuzz:

@@ -153,6 +153,9 @@ func (g *packMaker) pack(n int) (pack.ID, []pack.Blob) {
 }
 
 func TestIndexModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	tests := []struct {
 		packs, blobsPerPack int
 		compactAt           int  // fewest pending entries that AddPack merges

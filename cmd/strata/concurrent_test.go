@@ -27,6 +27,9 @@ import (
 // none unused, and that after a second round and forget, the default prune
 // leaves at most 5% of the pack bytes unused, as it reports.
 func TestConcurrentBackupsThenPrune(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	k := newKillRig(t, 40_000)
 	k.cli.ok("init", "--pack-size", "1")
 

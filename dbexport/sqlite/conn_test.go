@@ -31,6 +31,9 @@ func TestOpenNotADatabase(t *testing.T) {
 // TestQueryCancelled: a cancelled context stops a query, also while SQLite
 // sorts a table without a primary key before its first row.
 func TestQueryCancelled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	path := filepath.Join(t.TempDir(), "big.db")
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {

@@ -33,6 +33,9 @@ func newDBMode(t *testing.T, mode string, stmts ...string) (string, *sql.DB) {
 // transaction adds a ledger row and counts it in accounts: the two tables
 // are read on different connections, and the counts must still match.
 func TestJobsShareOneSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	for _, mode := range []string{"wal", "delete"} {
 		t.Run(mode, func(t *testing.T) {
 			src, db := newDBMode(t, mode, `CREATE TABLE accounts (id INTEGER PRIMARY KEY, moves INTEGER NOT NULL)`, `CREATE TABLE ledger (id INTEGER PRIMARY KEY, account INTEGER NOT NULL, note TEXT)`)

@@ -52,6 +52,9 @@ func consistent(t *testing.T, db *sql.DB) {
 }
 
 func TestBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	db := build(t, 2000)
 	consistent(t, db)
 	got := counts(t, db)
@@ -64,6 +67,9 @@ func TestBuild(t *testing.T) {
 }
 
 func TestChurn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	a, b := build(t, 5000), build(t, 5000)
 	for h := 1; h <= 3; h++ {
 		ca, err := Churn(context.Background(), a, h, 0.002)

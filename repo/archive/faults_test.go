@@ -36,6 +36,9 @@ var fileName = regexp.MustCompile(`(data/[0-9a-f]{2}/|index/|snapshots/)[0-9a-f]
 // (which removes the packs the failed backup left) the repository checks
 // clean (repotest's check).
 func TestBackupFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	first := genData(t, 512<<10)
 	// Then new, incompressible data: two packs.
 	second := append(bytes.Clone(first), randomData(1200<<10)...)

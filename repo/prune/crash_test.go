@@ -16,6 +16,9 @@ import (
 // removals in turn, as a kill would, and checks that every remaining
 // snapshot still restores and that the next prune finishes the job.
 func TestPruneStoppedAtEveryStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	stop := errors.New("injected stop")
 	for _, step := range []string{"save", "remove"} {
 		for n, stopped := 1, true; stopped; n++ {

@@ -67,6 +67,9 @@ func nth(ft backend.FileType, n int) func(backend.Handle) bool {
 // deleted nothing it still needs, every snapshot restores, and the next
 // prune leaves a repository that checks clean (repotest's check).
 func TestPruneFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	eio := fmt.Errorf("injected fault: %w", syscall.EIO)
 	eacces := fmt.Errorf("injected fault: %w", syscall.EACCES)
 	// One history, copied for each step.

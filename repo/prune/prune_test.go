@@ -13,6 +13,9 @@ import (
 )
 
 func TestPruneFreesSpaceAndKeepsEverySnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a long test: make test-long runs it")
+	}
 	ctx := context.Background()
 	r, be := repotest.New(t)
 	h := newHistory(r, 200)
