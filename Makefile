@@ -80,9 +80,9 @@ test-damage:
 
 # The reliability tests at length: prune and backup against a faulty
 # backend, concurrent backups, then KILLS backups and prunes run as
-# processes and killed with SIGKILL (`make test` runs 20 kills). The last
-# lines say how many kills were survived and how many landed mid-prune;
-# STRATA_KILL_SEED=N repeats a run.
+# processes and killed with SIGKILL (`make test` runs 3 kills, `make
+# test-long` 20). The last lines say how many kills were survived and how
+# many landed mid-prune; STRATA_KILL_SEED=N repeats a run.
 KILLS ?= 200
 test-faults:
 	$(GO) test -count=1 -run 'Faults|StoppedAtEveryStep|UnreadableParent|ConcurrentBackups' ./repo/prune ./repo/archive ./cmd/strata
