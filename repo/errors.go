@@ -16,6 +16,10 @@ var (
 var (
 	// ErrLocked: another process holds a conflicting lock.
 	ErrLocked = errors.New("repository is locked")
+	// ErrLockLost: a lock this handle held was lost (its lease ran out
+	// without a refresh, or another process removed it); the handle
+	// writes and removes nothing more.
+	ErrLockLost = errors.New("repository lock lost")
 )
 
 // Errors of blobs, files and snapshots.

@@ -74,10 +74,15 @@ func FuzzDecodeKeyFile(f *testing.F) {
 
 func FuzzDecodeLock(f *testing.F) {
 	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","lease":900,"exclusive":true,"hostname":"h","pid":1}`))
+	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","lease":1e300,"exclusive":true,"hostname":"h","pid":1}`))
+	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","lease":-900,"hostname":"h","pid":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var l LockInfo
-		if err := json.Unmarshal(data, &l); err != nil {
+		l, err := DecodeLock(data)
+		if err != nil {
 			return
+		}
+		if d := l.lease(); d < MinLockLease || d > MaxLockLease {
+			t.Fatalf("decoded lease %v (%g s) is outside %v to %v", d, l.Lease, MinLockLease, MaxLockLease)
 		}
 		_ = l.staleReason(time.Now(), "h")
 		_ = l.String()

@@ -58,7 +58,7 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	// The index being replaced is not needed while the new one is built.
 	r.mu.Lock()
 	r.idx, r.indexFiles = index.New(), nil
-	underLock, epoch := r.heldLocks > 0, r.lockEpoch
+	underLock, epoch := len(r.held) > 0, r.lockEpoch
 	r.mu.Unlock()
 
 	// Each file goes into the index as soon as it is read, so that only

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/user"
-	"sync"
 	"syscall"
 	"time"
 
@@ -28,6 +28,18 @@ type LockInfo struct {
 	ID pack.ID `json:"-"`
 }
 
+// MaxClockSkew is how far the clock of another host may be off this
+// one's without its live lock looking stale: a lock counts until its lease
+// has run out by more than this.
+const MaxClockSkew = 30 * time.Minute
+
+// Bounds of a lock's lease. A lock file with a lease outside them is
+// unreadable; Lock refuses to write one.
+const (
+	MinLockLease = time.Second
+	MaxLockLease = 24 * time.Hour
+)
+
 func (l LockInfo) String() string {
 	kind := "shared"
 	if l.Exclusive {
@@ -40,11 +52,37 @@ func (l LockInfo) String() string {
 	return s + ", refreshed " + l.Time.Local().Format("2006-01-02 15:04:05")
 }
 
-// staleReason says why a lock no longer counts, or "" if it does.
+// DecodeLock parses the JSON of a lock file. A lease that is not a number
+// of seconds within [MinLockLease, MaxLockLease] is an error: it would
+// overflow a duration, or make a lock that never counts or never ends.
+func DecodeLock(plain []byte) (LockInfo, error) {
+	var l LockInfo
+	if err := json.Unmarshal(plain, &l); err != nil {
+		return l, err
+	}
+	if math.IsNaN(l.Lease) || l.Lease < MinLockLease.Seconds() || l.Lease > MaxLockLease.Seconds() {
+		return l, fmt.Errorf("lease of %g seconds is outside %v to %v", l.Lease, MinLockLease, MaxLockLease)
+	}
+	if l.Time.IsZero() {
+		return l, errors.New("no time")
+	}
+	return l, nil
+}
+
+// lease is the lock's lease as a duration; l must come from DecodeLock.
+func (l LockInfo) lease() time.Duration {
+	return time.Duration(l.Lease * float64(time.Second))
+}
+
+// staleReason says why a lock no longer counts, or "" if it does. By time,
+// a lock counts until its lease has run out by more than MaxClockSkew as
+// this host's clock sees it: the holder's clock, which wrote the time, may
+// be that far behind. A lock taken on this host counts only while its
+// process runs.
 func (l LockInfo) staleReason(now time.Time, hostname string) string {
-	lease := time.Duration(l.Lease * float64(time.Second))
-	if now.After(l.Time.Add(lease)) {
-		return fmt.Sprintf("its lease expired at %s", l.Time.Add(lease).Local().Format("2006-01-02 15:04:05"))
+	expired := l.Time.Add(l.lease())
+	if now.After(expired.Add(MaxClockSkew)) {
+		return fmt.Sprintf("its lease expired at %s, more than %v ago", expired.Local().Format("2006-01-02 15:04:05"), MaxClockSkew)
 	}
 	if l.Hostname == hostname && l.PID > 0 && !processExists(l.PID) {
 		return fmt.Sprintf("process %d is gone", l.PID)
@@ -57,33 +95,28 @@ func processExists(pid int) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
-// Lock is a held lock, refreshed in the background until Unlock.
-type Lock struct {
-	r    *Repository
-	info LockInfo
-
-	mu     sync.Mutex
-	id     pack.ID
-	cancel context.CancelFunc
-	done   chan struct{}
-
-	releaseOnce sync.Once
-}
-
 // Lock takes a shared lock (backup, restore, check) or an exclusive one
 // (prune). Stale locks are ignored with a notice, and removed when their
-// lease ran out more than a lease ago. It fails with ErrLocked,
-// naming the holder, when a live lock conflicts.
+// lease ran out more than a lease (and MaxClockSkew) ago. It fails with
+// ErrLocked, naming the holder, when a live lock conflicts.
 //
 // An index must be loaded after the lock is taken: one loaded before may
 // list packs that a prune, holding the exclusive lock meanwhile, deleted.
 // So when this handle's index was loaded without a lock, or while a lock
 // was held that was released since, Lock loads it again once the lock is
 // held.
+//
+// The lock is refreshed in the background until Unlock. When it is lost
+// (see Lock.Context), every later write or removal through r fails with
+// ErrLockLost.
 func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (*Lock, error) {
+	lease := r.opts.LockLease
+	if lease < MinLockLease || lease > MaxLockLease {
+		return nil, fmt.Errorf("lock lease %v: want %v to %v", lease, MinLockLease, MaxLockLease)
+	}
 	host, _ := os.Hostname()
 	info := LockInfo{
-		Time: r.opts.Now(), Lease: r.opts.LockLease.Seconds(), Exclusive: exclusive,
+		Time: r.opts.Now(), Lease: lease.Seconds(), Exclusive: exclusive,
 		Hostname: host, PID: os.Getpid(), Command: command,
 	}
 	if u, err := user.Current(); err == nil {
@@ -99,14 +132,11 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (
 	// Another process may have written its lock while we wrote ours; look
 	// again now that ours is visible to it.
 	if err := r.checkLockConflicts(ctx, exclusive, id); err != nil {
-		_ = r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: id.String()})
+		_ = r.be.Remove(ctx, lockHandle(id))
 		return nil, err
 	}
-	lctx, cancel := context.WithCancel(context.Background())
-	l := &Lock{r: r, info: info, id: id, cancel: cancel, done: make(chan struct{})}
-	go l.refreshLoop(lctx)
+	l := r.hold(ctx, info, id)
 	r.mu.Lock()
-	r.heldLocks++
 	reload := r.indexLoaded && !r.indexFresh
 	r.mu.Unlock()
 	if reload {
@@ -116,6 +146,10 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (
 		}
 	}
 	return l, nil
+}
+
+func lockHandle(id pack.ID) backend.Handle {
+	return backend.Handle{Type: backend.LockFile, Name: id.String()}
 }
 
 func (r *Repository) saveLock(ctx context.Context, info LockInfo) (pack.ID, error) {
@@ -152,26 +186,21 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 }
 
 // removeStaleLock deletes a lock whose lease ran out more than a lease
-// ago, so that locks do not outlive their holders, and says so once.
-// Other stale locks (a process this host no longer runs, or a lease just
-// past) are only ignored: a host of the same name in another PID
-// namespace, or a clock a little ahead, could be wrong about them, and
+// (and MaxClockSkew) ago, so that locks do not outlive their holders, and
+// says so once. Other stale locks (a process this host no longer runs, or
+// a lease just past) are only ignored: a host of the same name in another
+// PID namespace, or a clock a little ahead, could be wrong about them, and
 // deleting a live lock would let other hosts in too. A stale lock that
 // cannot be removed is ignored as well.
 func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason string) {
-	r.mu.Lock()
-	seen := r.staleNoticed[l.ID]
-	r.staleNoticed[l.ID] = true
-	r.mu.Unlock()
-	if seen {
+	if !r.firstNotice(l.ID) {
 		return
 	}
-	lease := time.Duration(l.Lease * float64(time.Second))
-	if !r.opts.Now().After(l.Time.Add(2 * lease)) {
+	if !r.opts.Now().After(l.Time.Add(2*l.lease() + MaxClockSkew)) {
 		r.Notify("ignoring stale %v: %s (`strata unlock` removes it)", l, reason)
 		return
 	}
-	err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: l.ID.String()})
+	err := r.be.Remove(ctx, lockHandle(l.ID))
 	switch {
 	case err == nil || errors.Is(err, backend.ErrNotExist):
 		r.Notify("removed stale %v: %s", l, reason)
@@ -195,10 +224,12 @@ func (r *Repository) Locks(ctx context.Context) ([]LockInfo, error) {
 		}
 		var info LockInfo
 		if err == nil {
-			err = json.Unmarshal(plain, &info)
+			info, err = DecodeLock(plain)
 		}
 		if err != nil {
-			r.Notify("ignoring unreadable lock %s: %v", id.Short(), err)
+			if r.firstNotice(id) {
+				r.Notify("ignoring unreadable lock %s: %v", id.Short(), err)
+			}
 			continue
 		}
 		info.ID = id
@@ -220,7 +251,7 @@ func (r *Repository) RemoveLocks(ctx context.Context, all bool) ([]LockInfo, err
 		if !all && l.staleReason(r.opts.Now(), host) == "" {
 			continue
 		}
-		err := r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: l.ID.String()})
+		err := r.be.Remove(ctx, lockHandle(l.ID))
 		if err != nil && !errors.Is(err, backend.ErrNotExist) {
 			return removed, fmt.Errorf("removing lock %s: %w", l.ID.Short(), err)
 		}
@@ -229,56 +260,12 @@ func (r *Repository) RemoveLocks(ctx context.Context, all bool) ([]LockInfo, err
 	return removed, nil
 }
 
-// refreshLoop writes a fresh lock file every third of the lease, then
-// removes the previous one, so the lock never looks expired while held.
-func (l *Lock) refreshLoop(ctx context.Context) {
-	defer close(l.done)
-	ticker := time.NewTicker(l.r.opts.LockLease / 3)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			info := l.info
-			info.Time = l.r.opts.Now()
-			id, err := l.r.saveLock(ctx, info)
-			if err != nil {
-				l.r.Notify("refreshing lock failed: %v", err)
-				continue
-			}
-			l.mu.Lock()
-			old := l.id
-			l.id = id
-			l.mu.Unlock()
-			_ = l.r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: old.String()})
-		}
-	}
-}
-
-// Unlock stops refreshing and removes the lock file.
-func (l *Lock) Unlock(ctx context.Context) error {
-	l.cancel()
-	<-l.done
-	l.releaseOnce.Do(l.r.released)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	err := l.r.be.Remove(ctx, backend.Handle{Type: backend.LockFile, Name: l.id.String()})
-	if err != nil && !errors.Is(err, backend.ErrNotExist) {
-		return fmt.Errorf("removing lock %s: %w", l.id.Short(), err)
-	}
-	return nil
-}
-
-// released counts a lock of this handle as no longer held. Once it holds
-// none, its index is no longer fresh: an exclusive command may run before
-// the next lock.
-func (r *Repository) released() {
+// firstNotice reports whether the lock file id is mentioned for the first
+// time by this handle: a notice about it is given once.
+func (r *Repository) firstNotice(id pack.ID) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.heldLocks--
-	if r.heldLocks == 0 {
-		r.lockEpoch++
-		r.indexFresh = false
-	}
+	seen := r.staleNoticed[id]
+	r.staleNoticed[id] = true
+	return !seen
 }

@@ -32,7 +32,10 @@ type Options struct {
 	// delta chains; zero means 256.
 	BlobCacheSize int
 	// LockLease is how long a lock counts without a refresh; zero means
-	// 15 minutes. Holders refresh every third of it.
+	// 15 minutes. Holders refresh every third of it, and stop writing
+	// once it ran out since the last refresh; other processes treat the
+	// lock as stale only when it ran out by more than MaxClockSkew.
+	// Lock refuses a lease outside MinLockLease to MaxLockLease.
 	LockLease time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -78,13 +81,13 @@ type Repository struct {
 	mu           sync.Mutex
 	unsavedPacks []index.PackBlobs // uploaded, not yet in an index file
 	indexFiles   []pack.ID         // index files loaded or written
-	staleNoticed map[pack.ID]bool  // stale locks already reported
+	staleNoticed map[pack.ID]bool  // stale or unreadable locks already reported
 	// The index is fresh when it was loaded while this handle held a lock
 	// and the handle has held one ever since: no exclusive command can
 	// have changed the repository in between. Lock reloads an index that
 	// is not (see Lock).
-	heldLocks   int    // locks this handle holds
-	lockEpoch   uint64 // counts the times heldLocks fell to 0
+	held        map[*Lock]struct{} // locks this handle holds
+	lockEpoch   uint64             // counts the times held fell empty or a lock was lost
 	indexLoaded bool
 	indexFresh  bool
 }
@@ -164,7 +167,9 @@ func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Conf
 		idx: index.New(), enc: enc, dec: dec,
 		cache:        newBlobCache(opts.BlobCacheSize),
 		staleNoticed: map[pack.ID]bool{},
+		held:         map[*Lock]struct{}{},
 	}
+	r.be = lockGuard{Storage: be, r: r}
 	r.packers = newPackers(r)
 	return r, nil
 }
@@ -172,7 +177,8 @@ func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Conf
 // Config returns the repository's settings.
 func (r *Repository) Config() Config { return r.cfg }
 
-// Backend returns the storage the repository lives in.
+// Backend returns the storage the repository lives in. Its saves and
+// removals fail with ErrLockLost once a lock the handle holds is lost.
 func (r *Repository) Backend() backend.Storage { return r.be }
 
 // Index returns the in-memory index.

@@ -29,6 +29,10 @@ type globals struct {
 	quiet        bool
 	retryLock    time.Duration
 	noLock       bool
+	lockLease    time.Duration // STRATA_LOCK_LEASE; 0 means the default
+	// stop cancels the command's context, with the cause that ends it (a
+	// lost lock).
+	stop context.CancelCauseFunc
 	// args are the arguments as typed, to quote a mistyped flag.
 	args []string
 	// usageErr is a mistyped command, found by CommandNotFound, which
@@ -37,9 +41,15 @@ type globals struct {
 }
 
 func run(ctx context.Context, args []string, e *env) int {
-	g := &globals{env: e, args: args}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	g := &globals{env: e, args: args, stop: stop}
 	app := newApp(g)
 	err := app.RunContext(ctx, interspersed(app, args))
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, repo.ErrLockLost) && !errors.Is(err, repo.ErrLockLost) {
+		// The command stopped because its context was cancelled: say why.
+		err = cause
+	}
 	if err == nil {
 		err = g.usageErr
 	}
@@ -113,6 +123,13 @@ func newApp(g *globals) *cli.App {
 			if g.passwordFile == "" {
 				g.passwordFile = g.env.getenv("STRATA_PASSWORD_FILE")
 			}
+			if s := g.env.getenv("STRATA_LOCK_LEASE"); s != "" {
+				d, err := time.ParseDuration(s)
+				if err != nil || d < repo.MinLockLease || d > repo.MaxLockLease {
+					return fmt.Errorf("STRATA_LOCK_LEASE=%q: want a duration from %v to %v, such as 15m", s, repo.MinLockLease, repo.MaxLockLease)
+				}
+				g.lockLease = d
+			}
 			return nil
 		},
 		Commands: []*cli.Command{
@@ -142,7 +159,7 @@ func (g *globals) notice(msg string) {
 func (g *globals) showProgress() bool { return g.env.stderrTTY && !g.quiet }
 
 func (g *globals) repoOptions() repo.Options {
-	return repo.Options{KDF: g.env.kdf, Notify: g.notice}
+	return repo.Options{KDF: g.env.kdf, Notify: g.notice, LockLease: g.lockLease}
 }
 
 // password finds the password in the documented order: --password-file,
@@ -380,17 +397,26 @@ func (g *globals) readLock(ctx context.Context, r *repo.Repository, command stri
 const lockRetryInterval = 5 * time.Second
 
 // lock takes a lock, retrying for --retry-lock while another process holds
-// a conflicting one.
+// a conflicting one. When the lock is lost, the command's context is
+// cancelled with the reason.
 func (g *globals) lock(ctx context.Context, r *repo.Repository, exclusive bool, command string) (*repo.Lock, error) {
 	deadline := time.Now().Add(g.retryLock)
 	waiting := false
 	for {
 		lock, err := r.Lock(ctx, exclusive, command)
-		if err == nil || !errors.Is(err, repo.ErrLocked) || time.Now().After(deadline) {
-			if err != nil && waiting {
+		if err == nil {
+			context.AfterFunc(lock.Context(), func() {
+				if err := lock.Err(); err != nil {
+					g.stop(err)
+				}
+			})
+			return lock, nil
+		}
+		if !errors.Is(err, repo.ErrLocked) || time.Now().After(deadline) {
+			if waiting {
 				err = fmt.Errorf("%w (gave up after --retry-lock %v)", err, g.retryLock)
 			}
-			return lock, err
+			return nil, err
 		}
 		if !waiting {
 			g.printf("%v; waiting up to %v\n", err, g.retryLock)

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"strata/repo"
 )
@@ -41,7 +44,7 @@ func TestBackupWaitingBehindPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := newStrataBin(t, c)
-	backup := bin.start(t, data, "--retry-lock", "5m", "backup", "--stdin", "--stdin-name", "data.bin", "--time", at, "--json")
+	backup := bin.start(t, bytes.NewReader(data), "--retry-lock", "5m", "backup", "--stdin", "--stdin-name", "data.bin", "--time", at, "--json")
 	backup.waitFor(t, "waiting up to 5m")
 	backup.signal(t, syscall.SIGSTOP)
 	if err := lock.Unlock(context.Background()); err != nil {
@@ -65,6 +68,82 @@ func TestBackupWaitingBehindPrune(t *testing.T) {
 	c.check()
 	if got := c.ok("dump", res.ID, "/data.bin"); got != string(data) {
 		t.Errorf("the snapshot saved behind the prune dumps %d bytes, want the %d backed up", len(got), len(data))
+	}
+}
+
+// TestBackupStoppedPastItsLease stops a backup process (SIGSTOP) after it
+// took its lock, loaded the index and stored a first pack, for longer than
+// its lease (2 s through STRATA_LOCK_LEASE). Meanwhile another process
+// removes its lock (`unlock --remove-all`) and prunes the data of a
+// forgotten snapshot, which the backup then reads from its standard input.
+// Resumed (SIGCONT), the backup must find its lock lost and fail with a
+// clear error, writing no index and no snapshot, so that check
+// --read-data is clean.
+func TestBackupStoppedPastItsLease(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init", "--pack-size", "1")
+	bin := newStrataBin(t, c)
+	forgotten := randomBytes(8, 3<<20)
+	c.backupStdin(forgotten, "old.bin")
+	c.backupStdin([]byte("a later, smaller export\n"), "old.bin")
+	c.ok("forget", "--keep-last", "1")
+	snapshotsBefore := len(c.snapshots())
+	packsBefore := len(c.packs())
+
+	backup, stdin := bin.startPiped(t, []string{"STRATA_LOCK_LEASE=2s"}, "backup", "--stdin", "--stdin-name", "new.bin", "--json")
+	if _, err := stdin.Write(randomBytes(9, 2<<20)); err != nil {
+		t.Fatalf("writing to the backup: %v\n%s", err, backup.stderr())
+	}
+	// A new pack shows that the backup is past its lock and index.
+	for start := time.Now(); len(c.packs()) == packsBefore; time.Sleep(20 * time.Millisecond) {
+		if time.Since(start) > 2*time.Minute {
+			t.Fatalf("the backup stored no pack in 2 minutes:\n%s", backup.stderr())
+		}
+	}
+	backup.signal(t, syscall.SIGSTOP)
+	time.Sleep(3 * time.Second) // past the lease: the outcome does not depend on how far
+	bin.ok(t, "unlock", "--remove-all")
+	bin.ok(t, "prune")
+	backup.signal(t, syscall.SIGCONT)
+	go func() {
+		// The forgotten snapshot's data, whose blobs the backup's index
+		// still names; the backup may stop reading once it failed.
+		_, _ = stdin.Write(forgotten)
+		_ = stdin.Close()
+	}()
+	err := backup.cmd.Wait()
+	if err == nil {
+		t.Fatalf("the backup whose lock was lost succeeded:\n%s\n%s", backup.out.String(), backup.stderr())
+	}
+	if errOut := backup.stderr(); !strings.Contains(errOut, "repository lock lost") || !strings.Contains(errOut, "run the command again") {
+		t.Errorf("the backup whose lock was lost does not say so:\n%s", errOut)
+	}
+	noPanic(t, backup.stderr())
+	t.Logf("the backup resumed past its lease:\n%s", backup.stderr())
+	if n := len(c.snapshots()); n != snapshotsBefore {
+		t.Errorf("%d snapshots after the failed backup, want %d", n, snapshotsBefore)
+	}
+	c.check()
+}
+
+// TestLockOfSlowClockHostBlocks: the live exclusive lock of a host whose
+// clock is 20 minutes behind (its 15-minute lease looks expired here)
+// blocks a backup, and `unlock` does not remove it.
+func TestLockOfSlowClockHostBlocks(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	behind := func() time.Time { return time.Now().Add(-20 * time.Minute) }
+	lock, err := c.openAPI(repo.Options{Now: behind}).Lock(context.Background(), true, "prune on a host 20 minutes behind")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock(context.Background())
+	c.stdin = []byte("data\n")
+	if _, errOut := c.code(exitLocked, "backup", "--stdin"); !strings.Contains(errOut, "20 minutes behind") {
+		t.Errorf("backup beside the lock does not name it:\n%s", errOut)
+	}
+	if out := c.ok("unlock"); !strings.Contains(out, "0 locks removed") {
+		t.Errorf("unlock removed the live lock:\n%s", out)
 	}
 }
 
@@ -110,12 +189,12 @@ type strataProc struct {
 	errOut strings.Builder
 }
 
-// start starts strata with args and stdin on its standard input. A
+// start starts strata with args and stdin as its standard input. A
 // process still running when the test ends is killed.
-func (b *strataBin) start(t *testing.T, stdin []byte, args ...string) *strataProc {
+func (b *strataBin) start(t *testing.T, stdin io.Reader, args ...string) *strataProc {
 	t.Helper()
 	p := &strataProc{cmd: exec.Command(b.path, args...), lines: make(chan string, 1024)}
-	p.cmd.Env, p.cmd.Stdout, p.cmd.Stdin = b.env, &p.out, bytes.NewReader(stdin)
+	p.cmd.Env, p.cmd.Stdout, p.cmd.Stdin = b.env, &p.out, stdin
 	pipe, err := p.cmd.StderrPipe()
 	if err == nil {
 		err = p.cmd.Start()
@@ -143,6 +222,21 @@ func (b *strataBin) start(t *testing.T, stdin []byte, args ...string) *strataPro
 		}
 	}()
 	return p
+}
+
+// startPiped starts strata with args, and env added to the harness's,
+// and returns the writing end of its standard input.
+func (b *strataBin) startPiped(t *testing.T, env []string, args ...string) (*strataProc, io.WriteCloser) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withEnv := &strataBin{path: b.path, env: append(slices.Clone(b.env), env...)}
+	p := withEnv.start(t, r, args...)
+	_ = r.Close() // the child has its copy
+	t.Cleanup(func() { _ = w.Close() })
+	return p, w
 }
 
 // waitFor reads standard error until a line holds s; the process ending

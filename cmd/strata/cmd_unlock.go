@@ -11,8 +11,10 @@ func cmdUnlock(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "unlock",
 		Usage: "remove stale locks",
-		Description: `Removes locks whose lease expired or whose process is gone on this host.
---remove-all removes every lock: use it only when no other strata runs.
+		Description: `Removes locks whose process is gone on this host, or whose lease ran out
+more than 30 minutes ago (the allowance for clock skew between hosts).
+--remove-all removes every lock: use it only when no other strata runs (a
+command whose lock is removed stops before it writes anything more).
 
 Exit codes: 0 ok, 1 error, 10 no repository, 12 wrong password.`,
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "remove-all", Usage: "remove all locks, even live ones", Destination: &all}},

@@ -1,0 +1,54 @@
+package repo
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"strata/repo/backend"
+)
+
+// lockGuard is the storage a Repository writes through. Before it saves or
+// removes a file it makes sure that every lock the handle holds is still
+// valid (Lock.check), so that a command whose lock was lost cannot write a
+// pack, an index or a snapshot, or remove anything, while another process
+// may hold a conflicting lock. The lease is checked on every write, from
+// memory; the lock file's presence too before every write but a pack's
+// (the final writes: index, snapshot, keys, policy, protect) and before
+// every removal. Lock files themselves pass: they are how a lock is
+// taken, refreshed and released.
+type lockGuard struct {
+	backend.Storage
+	r *Repository
+}
+
+func (g lockGuard) Save(ctx context.Context, h backend.Handle, rd io.Reader) error {
+	if h.Type != backend.LockFile {
+		if err := g.r.checkLocks(ctx, h.Type != backend.PackFile); err != nil {
+			return err
+		}
+	}
+	return g.Storage.Save(ctx, h, rd)
+}
+
+func (g lockGuard) Remove(ctx context.Context, h backend.Handle) error {
+	if h.Type != backend.LockFile {
+		if err := g.r.checkLocks(ctx, true); err != nil {
+			return err
+		}
+	}
+	return g.Storage.Remove(ctx, h)
+}
+
+// RemoveTemp passes backend.TempRemover through; a storage without
+// temporary files removes none.
+func (g lockGuard) RemoveTemp(ctx context.Context, cutoff time.Time) (int, int64, error) {
+	tr, ok := g.Storage.(backend.TempRemover)
+	if !ok {
+		return 0, 0, nil
+	}
+	if err := g.r.checkLocks(ctx, true); err != nil {
+		return 0, 0, err
+	}
+	return tr.RemoveTemp(ctx, cutoff)
+}
