@@ -175,7 +175,8 @@ type SnapshotRequest struct {
 	OtherSource bool
 	// SkipTags: latest and At pass over snapshots with any of these tags
 	// (restore's pre-restore safety snapshots, which hold the state a
-	// restore replaced); an ID still names them.
+	// restore replaced), and they count as no database's own; an ID still
+	// names them.
 	SkipTags []string
 }
 
@@ -188,9 +189,18 @@ type SnapshotRequest struct {
 // target that has snapshots of its own is refused with ErrOtherSource
 // unless req.OtherSource.
 func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*repo.Snapshot, error) {
-	sns, err := l.Snapshots(ctx)
+	all, err := l.Snapshots(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// Skipped snapshots neither make a source nor give a target snapshots
+	// of its own: a database that strata only saved before restoring into
+	// it (staging, refreshed from production) is a restore target.
+	sns := make([]*repo.Snapshot, 0, len(all))
+	for _, sn := range all {
+		if !hasAnyTag(sn, req.SkipTags) {
+			sns = append(sns, sn)
+		}
 	}
 	sources := Sources(sns)
 	targetKey, targetHas := "", false
@@ -213,7 +223,7 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 		}
 		for i := len(sns) - 1; i >= 0 && picked == nil; i-- {
 			sn := sns[i]
-			if match(sn) && (req.Host == "" || sn.Host == req.Host) && (req.At.IsZero() || !sn.Time.After(req.At)) && !hasAnyTag(sn, req.SkipTags) {
+			if match(sn) && (req.Host == "" || sn.Host == req.Host) && (req.At.IsZero() || !sn.Time.After(req.At)) {
 				picked = sn
 			}
 		}

@@ -243,3 +243,25 @@ func TestRestoreLatestTwice(t *testing.T) {
 		t.Errorf("restore of the first safety snapshot left %q, want broken,a-2", got)
 	}
 }
+
+// Refreshing staging from production again and again: a database that
+// only has pre-restore snapshots (taken by earlier restores into it) has
+// no snapshots of its own, so it needs no --other-source.
+func TestRestoreRefreshNeedsNoOtherSource(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, dsnB, _, _ := twoSQLiteSources(t, c)
+	staging, _ := sqliteApp(t) // holds rows, never backed up
+	for i := 0; i < 2; i++ {
+		c.ok("restore", "latest", "--source", dsnB, "--db", "sqlite://"+staging, "--tables", "customers", "--replace")
+	}
+	if sns := c.snapshots("--tag", "pre-restore"); len(sns) != 2 {
+		t.Fatalf("%d pre-restore snapshots, want 2", len(sns))
+	}
+	// With two sources, latest still asks which; the pre-restore
+	// snapshots of staging are not listed as a source.
+	_, errOut := c.code(exitError, "restore", "latest", "--db", "sqlite://"+staging, "--tables", "customers", "--replace")
+	if !strings.Contains(errOut, dsnA) || strings.Contains(errOut, staging) {
+		t.Errorf("restore latest into staging:\n%s", errOut)
+	}
+}
