@@ -74,8 +74,10 @@ func TestJSONSnakeCase(t *testing.T) {
 		checkKeys(t, strings.Join(args[:min(2, len(args))], " "), v)
 	}
 	// restore's action is a keyword (dbexport.PlanAction), not prose.
+	// A dry run of a restore that would be refused exits 1, with the plan.
 	var plan []struct{ Action string }
-	if err := json.Unmarshal([]byte(c.ok("restore", dbSnap, "--db", dsn, "--dry-run", "--json")), &plan); err != nil || len(plan) == 0 {
+	refused, _ := c.code(exitError, "restore", dbSnap, "--db", dsn, "--dry-run", "--json")
+	if err := json.Unmarshal([]byte(refused), &plan); err != nil || len(plan) == 0 {
 		t.Fatalf("restore --dry-run --json: %v %v", plan, err)
 	}
 	for _, e := range plan {
