@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"strata/dbexport"
 )
 
@@ -16,16 +18,24 @@ import (
 // owner may empty, re-create or change it, and the foreign keys other
 // tables hold on it must be set aside and added back); a column type
 // missing from the target (an enum or domain, say); a foreign key to a
-// table that is neither restored nor in the target. Whether the restored
+// table that is neither restored nor in the target; a table to re-create
+// that views the restore does not drop itself read. Whether the restored
 // rows satisfy the foreign keys is known only once they are loaded: the
 // restore checks that, and rolls back.
 func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, replace bool) error {
 	if s.Engine != dbexport.EnginePostgres {
 		return fmt.Errorf("restoring a %s snapshot into PostgreSQL is not supported yet (restore it into a SQLite file instead)", s.Engine)
 	}
-	c := checker{t: t, restored: map[string]bool{}}
+	c := checker{t: t, restored: map[string]bool{}, snapshotViews: map[string]bool{}}
 	for _, tab := range tables {
 		c.restored[qualified(tab.Schema, tab.Name)] = true
+	}
+	c.whole = true
+	for _, tab := range s.Tables {
+		c.whole = c.whole && c.restored[qualified(tab.Schema, tab.Name)]
+	}
+	for _, v := range s.Views {
+		c.snapshotViews[qualified(v.Schema, v.Name)] = true
 	}
 	for _, tab := range tables {
 		if err := c.table(ctx, tab, replace); err != nil {
@@ -38,11 +48,57 @@ func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexpo
 	return errors.New(strings.Join(c.problems, "; "))
 }
 
+// dependents adds a problem when the restore must re-create the existing
+// table tab (a whole restore, or columns that differ from the snapshot's)
+// and views the restore does not drop itself read it: DROP TABLE would
+// refuse.
+func (c *checker) dependents(ctx context.Context, tab *dbexport.Table, name string) error {
+	conn := c.t.conn
+	if !c.whole {
+		var oid uint32
+		if err := conn.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1)::oid", tableIdent(tab)).Scan(&oid); err != nil {
+			return err
+		}
+		same, err := sameColumns(ctx, conn, oid, tab)
+		if err != nil || same {
+			return err // reloaded in place: the views stay
+		}
+	}
+	rows, err := conn.Query(ctx, `SELECT DISTINCT n.nspname || '.' || v.relname
+		FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid
+		JOIN pg_catalog.pg_class v ON v.oid = w.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = v.relnamespace
+		WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.refobjid = pg_catalog.to_regclass($1) AND v.oid <> d.refobjid
+		ORDER BY 1`, tableIdent(tab))
+	if err != nil {
+		return err
+	}
+	var views []string
+	var v string
+	if _, err := pgx.ForEachRow(rows, []any{&v}, func() error {
+		if !c.whole || !c.snapshotViews[v] {
+			views = append(views, v)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if len(views) > 0 {
+		why := "its columns differ from the snapshot's"
+		if c.whole {
+			why = "a restore of every table re-creates them"
+		}
+		c.add("table %s must be re-created (%s), but %s, which the restore does not bring back, read it: drop them first, or restore every table", name, why, strings.Join(views, ", "))
+	}
+	return nil
+}
+
 // checker gathers the problems Check finds.
 type checker struct {
-	t        *Target
-	restored map[string]bool // schema.table
-	problems []string
+	t             *Target
+	restored      map[string]bool // schema.table
+	whole         bool            // every table of the snapshot is restored
+	snapshotViews map[string]bool // schema.view, dropped first by a whole restore
+	problems      []string
 }
 
 func qualified(schema, name string) string {
@@ -114,6 +170,9 @@ func (c *checker) table(ctx context.Context, tab *dbexport.Table, replace bool) 
 	}
 	if !exists || !replace {
 		return nil
+	}
+	if err := c.dependents(ctx, tab, name); err != nil {
+		return err
 	}
 	// The keys other tables hold on this one are set aside and added
 	// back: that takes the ownership of those tables.

@@ -79,7 +79,17 @@ func TestRestoreRecreateBlockedByView(t *testing.T) {
 	s, sch, dst := restoredFixture(t)
 	execSQL(t, dst, `ALTER TABLE public.customers ADD COLUMN phone text`,
 		`CREATE VIEW public.phones AS SELECT name, phone FROM public.customers`)
-	err := restoreInto(t, dst, sch, only(tableData(s, sch), "public.customers"), true)
+	// The check a dry run runs sees it coming.
+	tgt, err := OpenTarget(t.Context(), dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	err = tgt.Check(t.Context(), sch, []*dbexport.Table{sch.Table("public.customers")}, true)
+	if err == nil || !strings.Contains(err.Error(), "table public.customers must be re-created (its columns differ from the snapshot's), but public.customer_names, public.phones") {
+		t.Errorf("Check: %v", err)
+	}
+	err = restoreInto(t, dst, sch, only(tableData(s, sch), "public.customers"), true)
 	if err == nil || !strings.Contains(err.Error(), "view public.phones depends on table public.customers") || !strings.Contains(err.Error(), "rolled back") {
 		t.Fatalf("restore over a table with a view the snapshot lacks: %v", err)
 	}
@@ -89,6 +99,9 @@ func TestRestoreRecreateBlockedByView(t *testing.T) {
 	// Without the views over it, the table is re-created with the
 	// snapshot's columns, and the key orders holds on it comes back.
 	execSQL(t, dst, `DROP VIEW public.phones`, `DROP VIEW public.customer_names`)
+	if err := tgt.Check(t.Context(), sch, []*dbexport.Table{sch.Table("public.customers")}, true); err != nil {
+		t.Errorf("Check without the views: %v", err)
+	}
 	if err := restoreInto(t, dst, sch, only(tableData(s, sch), "public.customers"), true); err != nil {
 		t.Fatal(err)
 	}
@@ -119,5 +132,30 @@ func TestRestoreWholeKeepsOtherKeys(t *testing.T) {
 	err := restoreInto(t, dst, sch, tableData(s, sch), true)
 	if err == nil || !strings.Contains(err.Error(), "foreign key notes_customer_id_fkey of table public.notes") {
 		t.Fatalf("restore that breaks a key of notes: %v", err)
+	}
+}
+
+// TestRestoreWholeBlockedByView: a restore of every table re-creates
+// them; a view the snapshot does not hold stops it (before: dropped by
+// CASCADE), and Check says so first.
+func TestRestoreWholeBlockedByView(t *testing.T) {
+	t.Parallel()
+	s, sch, dst := restoredFixture(t)
+	execSQL(t, dst, `CREATE VIEW public.rich AS SELECT name FROM public.customers WHERE id < 10`)
+	tgt, err := OpenTarget(t.Context(), dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tgt.Close()
+	err = tgt.Check(t.Context(), sch, sch.Tables, true)
+	if err == nil || !strings.Contains(err.Error(), "a restore of every table re-creates them), but public.rich") || strings.Contains(err.Error(), "customer_names") {
+		t.Errorf("Check: %v", err)
+	}
+	err = restoreInto(t, dst, sch, tableData(s, sch), true)
+	if err == nil || !strings.Contains(err.Error(), "view public.rich depends on table public.customers") {
+		t.Fatalf("whole restore under a view the snapshot lacks: %v", err)
+	}
+	if n := queryInt(t, dst, `SELECT count(*) FROM public.rich`); n != 9 {
+		t.Errorf("the view reads %d rows, want 9", n)
 	}
 }

@@ -163,7 +163,7 @@ func (r *restore) prepare(ctx context.Context, whole bool) ([]keptKey, error) {
 		refs = append(refs, oid)
 		same := false
 		if !whole {
-			if same, err = r.sameColumns(ctx, oid, td.Table); err != nil {
+			if same, err = sameColumns(ctx, r.tx, oid, td.Table); err != nil {
 				return nil, err
 			}
 		}
@@ -216,10 +216,16 @@ func (r *restore) quietTriggers(ctx context.Context) ([]string, error) {
 	return enable, nil
 }
 
+// querier is what sameColumns needs of a connection or transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // sameColumns reports whether the target's table oid has the columns of
-// t, by name and type, in order.
-func (r *restore) sameColumns(ctx context.Context, oid uint32, t *dbexport.Table) (bool, error) {
-	rows, err := r.tx.Query(ctx, `SELECT attname, pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute
+// t, by name and type, in order: then a partial restore reloads it in
+// place.
+func sameColumns(ctx context.Context, q querier, oid uint32, t *dbexport.Table) (bool, error) {
+	rows, err := q.Query(ctx, `SELECT attname, pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute
 		WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, oid)
 	if err != nil {
 		return false, fmt.Errorf("look up the columns of %s: %w", t.QualifiedName(), err)
