@@ -136,6 +136,19 @@ func TestRestorePartialPostgresViolation(t *testing.T) {
 	if got := albumRows(t, s); got != albums {
 		t.Errorf("failed restore changed album: %s, was %s", got, albums)
 	}
+
+	// Restoring track too brings both back to the snapshot; the keys of
+	// playlist_track on track and of track on genre stay.
+	c.ok("restore", "latest", "--db", s.dsn, "--tables", "album", "--tables", "track", "--replace", "--no-safety-snapshot")
+	after := pgState(t, s)
+	for _, k := range []string{"foreign keys", "views", "playlist_track", "genre_genre_id_seq"} {
+		if after[k] != before[k] {
+			t.Errorf("restore of album and track changed %s:\n%s\n%s", k, before[k], after[k])
+		}
+	}
+	if n := s.int(t, `SELECT count(*) FROM track`); n != 200 {
+		t.Errorf("%d tracks, want the snapshot's 200", n)
+	}
 }
 
 // chinookMaria is chinookPG for MariaDB: auto-increment keys instead of
@@ -255,6 +268,18 @@ func TestRestorePartialMariaDBViolation(t *testing.T) {
 	sameState(t, "failed restore", before, mariaState(t, s))
 	if got := mariaAlbums(t, s); got != albums {
 		t.Errorf("failed restore changed album: %s, was %s", got, albums)
+	}
+
+	// Restoring track too brings both back to the snapshot.
+	c.ok("restore", "latest", "--db", s.dsn, "--tables", "album", "--tables", "track", "--replace", "--no-safety-snapshot")
+	after := mariaState(t, s)
+	for _, k := range []string{"foreign keys", "views", "playlist_track", "genre"} {
+		if after[k] != before[k] {
+			t.Errorf("restore of album and track changed %s:\n%s\n%s", k, before[k], after[k])
+		}
+	}
+	if n := s.int(t, `SELECT count(*) FROM track`); n != 200 {
+		t.Errorf("%d tracks, want the snapshot's 200", n)
 	}
 }
 
