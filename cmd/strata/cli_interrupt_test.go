@@ -20,11 +20,12 @@ import (
 // waits for more, after packs were uploaded: no timing decides the result.
 func TestInterruptedBackupIsIndexed(t *testing.T) {
 	c := newCLI(t)
-	c.ok("init")
+	// 1 MiB packs keep the data small: 12 MiB fed is a dozen packs, fewer
+	// than the 64 after which a backup writes an index on its own.
+	c.ok("init", "--pack-size", "1")
 	bin := buildStrata(t)
-	// Incompressible data, so packs fill at the rate it is read: 80 MiB
-	// is five 16 MiB packs.
-	const fed, total = 80 << 20, 96 << 20
+	// Incompressible data, so packs fill at the rate it is read.
+	const fed, total = 12 << 20, 16 << 20
 	data := make([]byte, total)
 	rng := rand.NewChaCha8([32]byte{7})
 	_, _ = rng.Read(data)
