@@ -121,7 +121,16 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, master.Seal(nil, plain)); err != nil {
 		return nil, fmt.Errorf("saving config: %w", err)
 	}
-	return newRepository(be, master, keyName, cfg, opts)
+	r, err := newRepository(be, master, keyName, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The reserve is no repository file: without it the repository is
+	// complete, and the next command that writes tries again.
+	if err := r.KeepReserve(ctx); err != nil {
+		r.Notify("no space kept in reserve for a full disk: %v", err)
+	}
+	return r, nil
 }
 
 // Open unlocks the repository in be with password. It does not load the

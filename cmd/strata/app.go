@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/backend"
 	"strata/repo/backend/local"
@@ -74,8 +75,9 @@ func errorAdvice(err error) string {
 		return "the repository's disk is full. strata stores each file under a temporary name and renames it into " +
 			"place when complete, and a snapshot only after its data and index, so the repository is " +
 			"consistent (strata check confirms it); what an interrupted backup stored is reused by the next " +
-			"backup or removed by prune. Free some space (strata forget, then strata prune, which needs " +
-			"room for its new index and repacked packs) and run the command again."
+			"backup or removed by prune. Free some space (strata forget, then strata prune: on a full disk " +
+			"they use the space strata keeps in reserve for them, and prune then deletes what no snapshot " +
+			"needs without repacking) and run the command again."
 	}
 	if errors.Is(err, backend.ErrReadOnly) {
 		return "the repository's storage is read-only or not writable by this user. Commands that only read " +
@@ -308,6 +310,9 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 		defer unlock()
 	} else {
 		lock, err := g.lock(ctx, r, exclusive, command)
+		if errors.Is(err, backend.ErrFull) && freesSpace(command) {
+			lock, err = g.lockFromReserve(ctx, r, exclusive, command)
+		}
 		if err != nil {
 			return err
 		}
@@ -316,6 +321,11 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 				err = uerr
 			}
 		}()
+		if !freesSpace(command) {
+			if err := r.KeepReserve(ctx); err != nil {
+				g.notice(fmt.Sprintf("no space kept in reserve for a full disk: %v", err))
+			}
+		}
 	}
 	switch mode {
 	case strictIndex:
@@ -350,6 +360,26 @@ func (g *globals) indexUploaded(ctx context.Context, r *repo.Repository) {
 	if err := r.SaveIndex(ictx); err != nil {
 		fmt.Fprintf(g.env.stderr, "strata: indexing the packs uploaded before the interrupt: %v (prune removes them)\n", err)
 	}
+}
+
+// freesSpace reports whether a command frees space: on a full disk it
+// may use the reserve, which the others keep (docs/design.md, "A full
+// disk"). Prune writes the reserve again when it is done.
+func freesSpace(command string) bool { return command == "forget" || command == "prune" }
+
+// lockFromReserve releases the reserve of a full disk and takes the lock
+// in the room it leaves.
+func (g *globals) lockFromReserve(ctx context.Context, r *repo.Repository, exclusive bool, command string) (*repo.Lock, error) {
+	n, err := r.ReleaseReserve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%w, and the space kept in reserve for this is used up: delete other files on that disk, or move the repository",
+			backend.ErrFull)
+	}
+	g.notice(fmt.Sprintf("the disk is full: released the %s kept in reserve so that %s can run", progress.Bytes(uint64(n)), command))
+	return g.lock(ctx, r, exclusive, command)
 }
 
 // refuseNoLock fails a command that writes to the repository when

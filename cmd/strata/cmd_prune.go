@@ -82,7 +82,24 @@ func runPrune(c *cli.Context, g *globals, r *repo.Repository, f *pruneFlags) err
 	if err != nil {
 		return err
 	}
+	short := false
+	if !opts.DryRun {
+		if short, err = r.ReserveReleased(c.Context); err != nil {
+			return err
+		}
+	}
+	if short {
+		// The room the reserve left is for the new index, not for copies
+		// of repacked blobs (docs/design.md, "A full disk").
+		g.notice("space is short (the reserve was released): prune deletes what no snapshot needs and repacks nothing; run it again later to repack")
+		opts.MaxUnused = 1
+	}
 	rep, err := prune.Run(c.Context, r, opts)
+	if err == nil && !opts.DryRun {
+		if kerr := r.KeepReserve(c.Context); kerr != nil {
+			g.notice(fmt.Sprintf("no space kept in reserve for a full disk: %v", kerr))
+		}
+	}
 	if rep != nil && (err == nil || !rep.DryRun) {
 		if f.asJSON {
 			if jerr := printJSON(g.env.stdout, pruneJSON(rep)); jerr != nil && err == nil {

@@ -99,6 +99,26 @@ var (
 	ErrReadOnly = errors.New("the repository's storage is read-only")
 )
 
+// Reserver is a Storage that can fill up (a local disk) and keeps space
+// in reserve for that day (docs/design.md, "A full disk"): forget and
+// prune release the reserve when the storage is full, so they can write
+// their lock and index and then free space, and it is written again
+// afterwards. The local backend implements it; storage that does not fill
+// up (object stores) need not.
+type Reserver interface {
+	// Reserve makes sure at least size bytes are held in reserve. It fails
+	// with an error wrapping ErrFull when there is no room for them.
+	Reserve(ctx context.Context, size int64) error
+	// ReleaseReserve gives the reserve back to the storage and returns
+	// how many bytes it held (0 when none was held). It must work on a
+	// full disk, and leaves a mark that Reserved reports until Reserve
+	// writes the reserve again.
+	ReleaseReserve(ctx context.Context) (int64, error)
+	// Reserved returns the bytes held in reserve, and whether the reserve
+	// was released (and not written again since).
+	Reserved(ctx context.Context) (size int64, released bool, err error)
+}
+
 // The contract below holds for every backend; backendtest.Run checks it.
 // Every method fails for a handle that is not Valid, and returns the
 // context's error once ctx is done. Errors name the file. A Storage is safe
