@@ -5,8 +5,12 @@
 // encoding (PostgreSQL's COPY text format, one row per line, rows ordered
 // by primary key), DSN parsing, and the backup of a Source into table
 // nodes whose chunks are cut at row boundaries and stored as delta blobs
-// against their predecessor in the parent snapshot.
+// against their predecessor in the parent snapshot. It also says which
+// snapshot "latest" means for a database (PickSnapshot): snapshots belong
+// to the database their source key names (DSN.SourceKey), so a restore,
+// drill or dump never takes another database's rows by accident.
 //
-// Words: engine, source, target, table, column, schema, row (one line of
-// COPY text), first key, chunk index (repo.ChunkInfo), parent snapshot.
+// Words: engine, source, source key (the normalised, password-free name
+// of a database), target, table, column, schema, row (one line of COPY
+// text), first key, chunk index (repo.ChunkInfo), parent snapshot.
 package dbexport
