@@ -67,9 +67,13 @@ latest and --at pass over pre-restore safety snapshots (restore one by ID).
 Tables are created, loaded, then given their constraints, indexes and
 sequence positions. A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
-snapshot tagged pre-restore (unless --no-safety-snapshot). --dry-run shows,
-per table, the rows in the snapshot, the rows in the target and what would
-happen. Any snapshot restores into a new SQLite file for inspection.
+snapshot tagged pre-restore (unless --no-safety-snapshot). --tables restores
+only those tables: other tables' foreign keys on them are kept and checked
+against the restored rows, other sequences and the views stay as they are.
+--dry-run shows, per table, the rows in the snapshot, the rows in the target
+and what would happen, runs the checks the restore runs first, and exits 1
+with the reasons when the restore would be refused. Any snapshot restores
+into a new SQLite file for inspection.
 
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
