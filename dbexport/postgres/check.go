@@ -26,7 +26,7 @@ func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexpo
 	if s.Engine != dbexport.EnginePostgres {
 		return fmt.Errorf("restoring a %s snapshot into PostgreSQL is not supported yet (restore it into a SQLite file instead)", s.Engine)
 	}
-	c := checker{t: t, restored: map[string]bool{}, snapshotViews: map[string]bool{}}
+	c := checker{t: t, restored: map[string]bool{}, snapshotViews: map[string]bool{}, types: map[string]bool{}}
 	for _, tab := range tables {
 		c.restored[qualified(tab.Schema, tab.Name)] = true
 	}
@@ -98,6 +98,7 @@ type checker struct {
 	restored      map[string]bool // schema.table
 	whole         bool            // every table of the snapshot is restored
 	snapshotViews map[string]bool // schema.view, dropped first by a whole restore
+	types         map[string]bool // type name: the target has it (a table has few distinct types)
 	problems      []string
 }
 
@@ -146,9 +147,12 @@ func (c *checker) table(ctx context.Context, tab *dbexport.Table, replace bool) 
 		c.add("table %s belongs to role %s: only its owner may replace it (restore as %s)", name, ownerName, ownerName)
 	}
 	for _, col := range tab.Columns {
-		var ok bool
-		if err := conn.QueryRow(ctx, "SELECT pg_catalog.to_regtype($1) IS NOT NULL", col.Type).Scan(&ok); err != nil {
-			return fmt.Errorf("look up type %s: %w", col.Type, err)
+		ok, seen := c.types[col.Type]
+		if !seen {
+			if err := conn.QueryRow(ctx, "SELECT pg_catalog.to_regtype($1) IS NOT NULL", col.Type).Scan(&ok); err != nil {
+				return fmt.Errorf("look up type %s: %w", col.Type, err)
+			}
+			c.types[col.Type] = ok
 		}
 		if !ok {
 			c.add("column %s.%s has type %s, which the target does not have: create it first", name, col.Name, col.Type)
