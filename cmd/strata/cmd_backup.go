@@ -30,6 +30,7 @@ func cmdBackup(g *globals) *cli.Command {
 		tables     cli.StringSlice
 		exclude    cli.StringSlice
 		schemas    cli.StringSlice
+		files      fileFlags
 	)
 	return &cli.Command{
 		Name:      "backup",
@@ -46,8 +47,16 @@ snapshot of the same database from this host.
 Files whose size, modification time and inode match the previous snapshot
 of the same paths from this host are not read again unless --force.
 
+Backups of paths take restic's selection flags: --exclude and --iexclude
+patterns (a pattern with a leading "/" matches the whole absolute path, any
+other its last parts: "*.tmp" matches base names; an excluded folder is left
+out with its content), --exclude-file, --iexclude-file, --files-from,
+--exclude-caches and --one-file-system. --dry-run (files and --stdin) reads
+and chunks everything and tells what a backup would add, before compression
+and encryption, writing nothing.
+
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.BoolFlag{Name: "stdin", Usage: "read the data to save from standard input", Destination: &stdin},
 			&cli.StringFlag{Name: "stdin-name", Usage: "file name for data read from standard input", Value: "stdin", Destination: &stdinName},
 			&cli.StringSliceFlag{Name: "tag", Usage: "add `TAG` to the snapshot (repeatable)", Destination: &tags},
@@ -62,13 +71,17 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB` (repeatable)", Destination: &exclude},
 			&cli.StringSliceFlag{Name: "schema", Usage: "PostgreSQL: only schema `NAME` (repeatable)", Destination: &schemas},
 			&cli.IntFlag{Name: "jobs", Usage: "parallel export connections sharing one snapshot (PostgreSQL, SQLite)", DefaultText: "1 for PostgreSQL, one per CPU up to 4 for SQLite", Destination: &db.jobs},
-		},
+		}, files.flags()...),
 		Action: func(c *cli.Context) error {
 			if err := checkSnapshotFlags(c); err != nil {
 				return err
 			}
+			paths, err := files.paths(c.Args().Slice())
+			if err != nil {
+				return err
+			}
 			sources := 0
-			for _, given := range []bool{stdin, c.NArg() > 0, db.dsn != ""} {
+			for _, given := range []bool{stdin, len(paths) > 0, db.dsn != ""} {
 				if given {
 					sources++
 				}
@@ -79,7 +92,17 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if sources == 0 {
 				return errors.New("nothing to back up: give paths, --stdin or --db")
 			}
-			opts := archive.Options{Host: host, Tags: tags.Value(), Tier: tier, Force: force, Program: "strata " + version, Notify: g.notice, Counters: &archive.Counters{}}
+			if files.given() && len(paths) == 0 {
+				return errors.New("--exclude, --exclude-file, --exclude-caches and --one-file-system apply to backups of paths")
+			}
+			if files.dryRun && db.dsn != "" {
+				return errors.New("--dry-run applies to backups of paths and --stdin; for a database, strata restore --dry-run shows a restore's plan")
+			}
+			ex, err := files.exclusions()
+			if err != nil {
+				return err
+			}
+			opts := archive.Options{Host: host, Tags: tags.Value(), Tier: tier, Force: force, Program: "strata " + version, Notify: g.notice, Counters: &archive.Counters{}, Exclude: ex}
 			if at != "" {
 				t, err := parseTime("--time", at)
 				if err != nil {
@@ -111,7 +134,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				}
 				source := archive.StreamSource(stdinName)
 				if !stdin {
-					abs, err := absPaths(c.Args().Slice())
+					abs, err := absPaths(paths)
 					if err != nil {
 						return err
 					}
@@ -127,14 +150,21 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					return c
 				})
 				var sn *repo.Snapshot
+				var target archive.Repository = r
+				if files.dryRun {
+					target = archive.NewDryRun(dryRunBase{r})
+				}
 				if stdin {
-					sn, err = archive.BackupStream(c.Context, r, g.env.stdin, stdinName, opts)
+					sn, err = archive.BackupStream(c.Context, target, g.env.stdin, stdinName, opts)
 				} else {
-					sn, err = archive.BackupPaths(c.Context, r, c.Args().Slice(), opts)
+					sn, err = archive.BackupPaths(c.Context, target, paths, opts)
 				}
 				stop()
 				if err != nil {
 					return err
+				}
+				if files.dryRun {
+					return printDryRun(g, sn, cn.Files.Load(), asJSON)
 				}
 				return printBackupSummary(g, sn, asJSON)
 			})

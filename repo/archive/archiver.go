@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -40,6 +41,8 @@ type Options struct {
 	Workers int  // zero means GOMAXPROCS
 	// Counters, when set, receive live totals for a progress display.
 	Counters *Counters
+	// Exclude leaves entries out of a backup of paths.
+	Exclude Exclusions
 	Notify   func(msg string)
 	Program  string // strata version, recorded in the snapshot
 }
@@ -158,7 +161,7 @@ func BackupPaths(ctx context.Context, r Repository, paths []string, opts Options
 	scanned := make(chan struct{})
 	go func() {
 		defer close(scanned)
-		scan(scanCtx, abs, a.opts.Counters)
+		scan(scanCtx, abs, a.opts.Exclude, a.opts.Counters)
 	}()
 	root, err := a.saveVirtual(ctx, top, "/", parentRoot)
 	if err != nil {
@@ -255,7 +258,7 @@ func (a *archiver) saveVirtual(ctx context.Context, d *vdir, path string, parent
 			pn = parent.Find(name)
 		}
 		if child.real != "" {
-			node, ok, err := a.saveItem(ctx, fsPath, name, pn)
+			node, ok, err := a.saveItem(ctx, fsPath, name, pn, 0)
 			if err != nil {
 				return pack.ID{}, err
 			}
@@ -293,7 +296,10 @@ func (a *archiver) parentSubtree(ctx context.Context, pn *repo.Node) *repo.Tree 
 
 // saveItem saves one file system entry. ok is false for entries that are
 // skipped (sockets, devices, files that vanished).
-func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.Node) (repo.Node, bool, error) {
+//
+// parentDev is the device of the dir holding the entry (0 for a path given
+// to BackupPaths); entries that Options.Exclude names are skipped too.
+func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.Node, parentDev uint64) (repo.Node, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return repo.Node{}, false, err
 	}
@@ -304,6 +310,9 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 	}
 	if err != nil {
 		return repo.Node{}, false, fmt.Errorf("reading %s: %w", fsPath, err)
+	}
+	if a.opts.Exclude.skip(fsPath, fi, parentDev) {
+		return repo.Node{}, false, nil
 	}
 	node := metaNode(name, fi)
 	switch {
@@ -335,6 +344,9 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 		if err != nil {
 			return repo.Node{}, false, fmt.Errorf("reading folder %s: %w", fsPath, err)
 		}
+		if a.opts.Exclude.Caches && isCacheDir(fsPath) {
+			entries = slices.DeleteFunc(entries, func(e fs.DirEntry) bool { return e.Name() != CacheDirTag })
+		}
 		parent := a.parentSubtree(ctx, pn)
 		tree := &repo.Tree{}
 		for _, e := range entries {
@@ -342,7 +354,7 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 			if parent != nil {
 				cpn = parent.Find(e.Name())
 			}
-			child, ok, err := a.saveItem(ctx, filepath.Join(fsPath, e.Name()), e.Name(), cpn)
+			child, ok, err := a.saveItem(ctx, filepath.Join(fsPath, e.Name()), e.Name(), cpn, device(fi))
 			if err != nil {
 				return repo.Node{}, false, err
 			}
