@@ -89,7 +89,7 @@ func (t *Target) reloadInPlace(ctx context.Context, conn *sql.Conn, tables []dbe
 			return fmt.Errorf("load table %s: %w", td.Table.Name, err)
 		}
 	}
-	if err := checkForeignKeys(ctx, tx, tables); err != nil {
+	if err := checkForeignKeys(ctx, tx, tables, true); err != nil {
 		return fmt.Errorf("%w; rolled back, nothing changed", err)
 	}
 	return tx.Commit()
@@ -104,12 +104,14 @@ type fkRef struct {
 // checkForeignKeys looks for rows of the restored tables that refer to
 // missing rows, and for rows of other tables that refer to rows the
 // restored tables no longer hold, through every foreign key on them (keys
-// added since the snapshot too). With foreign key checks off, the server
-// checks none of this itself.
+// added since the snapshot too). Without own, only the keys of other
+// tables are checked (a whole restore's tables hold the snapshot's rows
+// and keys). With foreign key checks off, the server checks none of this
+// itself.
 func checkForeignKeys(ctx context.Context, q interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
-}, tables []dbexport.TableData) error {
+}, tables []dbexport.TableData, own bool) error {
 	restored := map[string]bool{}
 	for _, td := range tables {
 		restored[td.Table.Name] = true
@@ -141,7 +143,11 @@ func checkForeignKeys(ctx context.Context, q interface {
 	}
 	var bad []string
 	for _, k := range keys {
-		if !restored[k.table] && !restored[k.refTable] {
+		check := restored[k.refTable] && !restored[k.table]
+		if own {
+			check = restored[k.refTable] || restored[k.table]
+		}
+		if !check {
 			continue
 		}
 		var notNull, match, cols []string

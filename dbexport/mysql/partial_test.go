@@ -61,3 +61,23 @@ func TestRestorePartialTriggers(t *testing.T) {
 		t.Fatalf("restore that breaks child_parent: %v", err)
 	}
 }
+
+// TestRestoreWholeChecksOtherKeys: a restore of every table of the
+// snapshot reports rows of a table outside it that now refer to missing
+// rows.
+func TestRestoreWholeChecksOtherKeys(t *testing.T) {
+	src := newDatabase(t)
+	execAll(t, testDB(t, src), `CREATE TABLE parent (id int PRIMARY KEY)`, `INSERT INTO parent VALUES (1), (2)`)
+	sc, data := exportAll(t, src)
+	dst := newDatabase(t)
+	if err := restoreInto(t, dst, sc, data, false); err != nil {
+		t.Fatal(err)
+	}
+	execAll(t, testDB(t, dst),
+		`CREATE TABLE outside (parent_id int, CONSTRAINT outside_parent FOREIGN KEY (parent_id) REFERENCES parent (id))`,
+		`INSERT INTO parent VALUES (3)`, `INSERT INTO outside VALUES (1), (3)`)
+	err := restoreInto(t, dst, sc, data, true)
+	if err == nil || !strings.Contains(err.Error(), "foreign key outside_parent of table outside: 1 rows refer to") {
+		t.Fatalf("whole restore that orphans a row of outside: %v", err)
+	}
+}

@@ -103,7 +103,8 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 // fails with ErrForeignKeyViolation naming the key and the table. Such a
 // table keeps its keys, indexes and triggers and takes only the
 // snapshot's AUTO_INCREMENT. Tables that are re-created are checked the
-// same way after their PostDDL, but cannot be rolled back. Views are
+// same way after their PostDDL (by a whole restore, only the keys of
+// tables outside the snapshot), but cannot be rolled back. Views are
 // created only by a whole restore; views of the same names are dropped
 // first.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
@@ -187,12 +188,14 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 			}
 		}
 	}
-	if !whole {
-		if len(recreate) > 0 {
-			if err := checkForeignKeys(ctx, conn, recreate); err != nil {
-				return fmt.Errorf("%w; the tables are restored, as MySQL cannot roll back DDL", err)
-			}
+	if len(recreate) > 0 {
+		// A whole restore checks only the keys tables outside the
+		// snapshot hold on it.
+		if err := checkForeignKeys(ctx, conn, recreate, !whole); err != nil {
+			return fmt.Errorf("%w; the tables are restored, as MySQL cannot roll back DDL", err)
 		}
+	}
+	if !whole {
 		return nil
 	}
 	return createViews(ctx, conn, s.Views)
