@@ -43,8 +43,8 @@ type Options struct {
 	Counters *Counters
 	// Exclude leaves entries out of a backup of paths.
 	Exclude Exclusions
-	Notify   func(msg string)
-	Program  string // strata version, recorded in the snapshot
+	Notify  func(msg string)
+	Program string // strata version, recorded in the snapshot
 }
 
 func (o Options) withDefaults() Options {

@@ -49,4 +49,3 @@ func scanEntry(ctx context.Context, path string, ex Exclusions, parentDev uint64
 	}
 	return nil
 }
-
