@@ -32,6 +32,13 @@ func NewWriter(w io.Writer, s Sealer) *Writer {
 	return &Writer{w: w, s: s, ids: make(map[ID]struct{}), hdrSize: 1}
 }
 
+// Has reports whether the pack holds blob id already: a pack holds each
+// blob once.
+func (w *Writer) Has(id ID) bool {
+	_, ok := w.ids[id]
+	return ok
+}
+
 // Add writes one sealed blob (as returned by Encoder.Encode) and records its
 // entry. b.Length is set from len(sealed) and b.Offset from the pack's
 // current size; the other fields must describe the blob. Add returns an

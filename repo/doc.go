@@ -6,6 +6,6 @@
 // through it; chunk, pack, index and backend below it know nothing of it.
 //
 // Words (docs/design.md): repository, config, key file, master key, blob,
-// delta blob, base, pack, index file, tree, node, snapshot, lock, policy
-// file, protection.
+// delta blob, base, pack, index file, tree, tree copy (each tree blob is
+// stored in two packs), node, snapshot, lock, policy file, protection.
 package repo

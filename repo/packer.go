@@ -25,19 +25,27 @@ type openPack struct {
 	writer *pack.Writer
 }
 
-// packers keeps one open pack per blob type: data and tree blobs never
-// share a pack. Blobs are in flight from the moment a saver claims them
-// until their pack is uploaded and indexed.
+// packSlot names one open pack of a packers or Repacker: data and tree
+// blobs never share a pack, and the copies of a tree blob go to open packs
+// of different slots, so never into one pack.
+type packSlot struct {
+	t    pack.BlobType
+	copy int // 0 .. Copies(t)-1
+}
+
+// packers keeps one open pack per slot. Blobs are in flight from the
+// moment a saver claims them until their first pack is uploaded and
+// indexed.
 type packers struct {
 	r *Repository
 
 	mu       sync.Mutex
-	open     map[pack.BlobType]*openPack
+	open     map[packSlot]*openPack
 	inFlight map[pack.ID]struct{}
 }
 
 func newPackers(r *Repository) *packers {
-	return &packers{r: r, open: map[pack.BlobType]*openPack{}, inFlight: map[pack.ID]struct{}{}}
+	return &packers{r: r, open: map[packSlot]*openPack{}, inFlight: map[pack.ID]struct{}{}}
 }
 
 // claim reports whether id must be stored: false when it is indexed or
@@ -58,33 +66,40 @@ func (p *packers) release(id pack.ID) {
 	p.mu.Unlock()
 }
 
-// add appends one sealed blob to the open pack of its type and uploads the
-// pack when it reached the target size.
+// add appends one sealed blob to the open pack of its type, and a tree
+// blob's copies each to an open pack of its own (docs/design.md, "Tree
+// copies"); it uploads the packs that reached the target size.
 func (p *packers) add(ctx context.Context, b pack.Blob, sealed []byte) error {
 	p.mu.Lock()
-	op := p.open[b.Type]
-	if op == nil {
-		var err error
-		if op, err = p.r.newPack(); err != nil {
-			p.mu.Unlock()
-			return err
+	var full []*openPack
+	for c := range Copies(b.Type) {
+		slot := packSlot{b.Type, c}
+		op := p.open[slot]
+		if op == nil {
+			var err error
+			if op, err = p.r.newPack(); err != nil {
+				p.mu.Unlock()
+				return err
+			}
+			p.open[slot] = op
 		}
-		p.open[b.Type] = op
-	}
-	if err := op.writer.Add(b, sealed); err != nil {
-		p.mu.Unlock()
-		return fmt.Errorf("writing pack %s: %w", op.file.Name(), err)
-	}
-	var full *openPack
-	if op.writer.Size() >= int64(p.r.cfg.PackSize) {
-		full = op
-		delete(p.open, b.Type)
+		if err := op.writer.Add(b, sealed); err != nil {
+			p.mu.Unlock()
+			return fmt.Errorf("writing pack %s: %w", op.file.Name(), err)
+		}
+		if op.writer.Size() >= int64(p.r.cfg.PackSize) {
+			full = append(full, op)
+			delete(p.open, slot)
+		}
 	}
 	p.mu.Unlock()
-	if full == nil {
-		return nil
+	var firstErr error
+	for _, op := range full {
+		if err := p.upload(ctx, op); err != nil && firstErr == nil {
+			firstErr = err
+		}
 	}
-	return p.upload(ctx, full)
+	return firstErr
 }
 
 func (r *Repository) newPack() (*openPack, error) {

@@ -12,11 +12,12 @@ import (
 // decoding them: prune moves the used blobs out of mostly unused packs
 // with it. Its packs are not added to the in-memory index; the entries of
 // each pack go to an IndexRewriter as soon as the pack is stored, so they
-// are not all held until the end (docs/design.md, "prune"). A Repacker is
-// not safe for concurrent use.
+// are not all held until the end (docs/design.md, "prune"). A blob added
+// twice goes into two different packs: that is how the copies of a tree
+// blob are kept apart. A Repacker is not safe for concurrent use.
 type Repacker struct {
 	r      *Repository
-	open   map[pack.BlobType]*openPack
+	open   map[packSlot]*openPack
 	index  *IndexRewriter
 	stored int
 	bytes  int64 // size of the packs stored so far
@@ -25,7 +26,7 @@ type Repacker struct {
 // NewRepacker returns a Repacker that writes packs of the configured size
 // and adds their entries to w.
 func (r *Repository) NewRepacker(w *IndexRewriter) *Repacker {
-	return &Repacker{r: r, open: map[pack.BlobType]*openPack{}, index: w}
+	return &Repacker{r: r, open: map[packSlot]*openPack{}, index: w}
 }
 
 // Add appends one sealed blob, exactly as it was read from a pack, with
@@ -36,13 +37,19 @@ func (rp *Repacker) Add(ctx context.Context, b pack.Blob, sealed []byte) error {
 	if _, err := rp.r.key.Open(nil, sealed); err != nil {
 		return fmt.Errorf("blob %s: %w: %v", b.ID, ErrDamaged, err)
 	}
-	op := rp.open[b.Type]
+	// The first open pack of the blob's type that does not hold it yet.
+	slot := packSlot{t: b.Type}
+	op := rp.open[slot]
+	for op != nil && op.writer.Has(b.ID) {
+		slot.copy++
+		op = rp.open[slot]
+	}
 	if op == nil {
 		var err error
 		if op, err = rp.r.newPack(); err != nil {
 			return err
 		}
-		rp.open[b.Type] = op
+		rp.open[slot] = op
 	}
 	if err := op.writer.Add(b, sealed); err != nil {
 		return fmt.Errorf("writing pack %s: %w", op.file.Name(), err)
@@ -50,7 +57,7 @@ func (rp *Repacker) Add(ctx context.Context, b pack.Blob, sealed []byte) error {
 	if op.writer.Size() < int64(rp.r.cfg.PackSize) {
 		return nil
 	}
-	delete(rp.open, b.Type)
+	delete(rp.open, slot)
 	return rp.store(ctx, op)
 }
 

@@ -28,6 +28,7 @@ func (r *Report) WhatToDo() []Step {
 		snapshots        []pack.ID // snapshot files that cannot be read
 		keys             []string  // damaged key files
 		policy, protect  bool      // damaged policy or protect files
+		copies           bool      // tree blobs lack their second copy
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -59,6 +60,8 @@ func (r *Report) WhatToDo() []Step {
 			policy = true
 		case *DamagedProtectFile:
 			protect = true
+		case *SingleCopyTrees:
+			copies = true
 		}
 	}
 
@@ -100,7 +103,10 @@ func (r *Report) WhatToDo() []Step {
 			cmd += " " + id.Short()
 		}
 		steps = append(steps, Step{Command: cmd,
-			Why: "copies every blob of the damaged packs that still verifies into new packs, drops the damaged packs from the index and removes them, and names the blobs that are lost"})
+			Why: "copies every blob of the damaged packs that still verifies into new packs, drops the damaged packs from the index and removes them, names the blobs that are lost, and writes the tree copies that are missing"})
+	} else if copies {
+		steps = append(steps, Step{Command: "strata repair packs",
+			Why: "writes a second copy of every tree blob that has one intact copy, so that no single damaged pack can take a snapshot's structure with it"})
 	}
 	if lost {
 		cmd := "strata repair snapshots --forget"

@@ -40,7 +40,15 @@ func TestWhatToDo(t *testing.T) {
 			f.remove(t, backend.IndexFile, f.i1)
 			f.remove(t, backend.PackFile, f.p1)
 		}, headerOnly, is(lost...)},
-		{"damaged tree blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.sub) }, headerOnly, is(lost...)},
+		{"damaged tree blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.sub) }, headerOnly,
+			func(f *fixture) []string { return []string{"", "strata repair packs " + f.p3.Short()} }},
+		{"damaged tree blob, both copies", func(t *testing.T, f *fixture) { f.flipInCopies(t, f.sub) }, headerOnly,
+			func(f *fixture) []string {
+				p := ids(f.p3, f.p3b)
+				return []string{"", "strata repair packs " + p[0].Short() + " " + p[1].Short(), "strata repair snapshots --forget", "strata backup"}
+			}},
+		{"missing tree pack", func(t *testing.T, f *fixture) { f.remove(t, backend.PackFile, f.p3) }, headerOnly,
+			is("strata repair index", "strata repair packs")},
 		{"damaged data blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.plain2) },
 			readData, func(f *fixture) []string {
 				return []string{"", "strata repair packs " + f.p2.Short(), "strata repair snapshots --forget", "strata backup"}

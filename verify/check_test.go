@@ -52,7 +52,29 @@ func TestCheck(t *testing.T) {
 			damage: func(t *testing.T, f *fixture) { f.remove(t, backend.PackFile, f.p3) },
 			opts:   readData,
 			want: func(f *fixture) []verify.Finding {
-				return []verify.Finding{&verify.MissingPack{Pack: f.p3, Blobs: ids(f.sub, f.root1, f.root2), Snapshots: ids(f.s1, f.s2)}}
+				// P3b holds the second copies: nothing is lost.
+				return []verify.Finding{
+					&verify.MissingPack{Pack: f.p3, Blobs: ids(f.sub, f.root1, f.root2)},
+					&verify.SingleCopyTrees{Trees: ids(f.sub, f.root1, f.root2)},
+				}
+			},
+		},
+		{
+			name: "missing both tree packs",
+			damage: func(t *testing.T, f *fixture) {
+				f.remove(t, backend.PackFile, f.p3)
+				f.remove(t, backend.PackFile, f.p3b)
+			},
+			opts: readData,
+			want: func(f *fixture) []verify.Finding {
+				missing := []verify.Finding{
+					&verify.MissingPack{Pack: f.p3, Blobs: ids(f.sub, f.root1, f.root2), Snapshots: ids(f.s1, f.s2)},
+					&verify.MissingPack{Pack: f.p3b, Blobs: ids(f.sub, f.root1, f.root2), Snapshots: ids(f.s1, f.s2)},
+				}
+				if ids(f.p3, f.p3b)[0] != f.p3 {
+					missing[0], missing[1] = missing[1], missing[0]
+				}
+				return missing
 			},
 		},
 		{
@@ -74,14 +96,16 @@ func TestCheck(t *testing.T) {
 			opts:   headerOnly,
 			want: func(f *fixture) []verify.Finding {
 				// Met in the order of snapshot IDs.
+				// The lower of the two packs that hold each tree is named.
+				in := ids(f.p3, f.p3b)[0]
 				missing := []verify.Finding{
-					&verify.MissingBlob{Blob: f.root1, Type: pack.TreeBlob, Snapshot: f.s1, Path: "/", Snapshots: ids(f.s1), InPack: f.p3},
-					&verify.MissingBlob{Blob: f.root2, Type: pack.TreeBlob, Snapshot: f.s2, Path: "/", Snapshots: ids(f.s2), InPack: f.p3},
+					&verify.MissingBlob{Blob: f.root1, Type: pack.TreeBlob, Snapshot: f.s1, Path: "/", Snapshots: ids(f.s1), InPack: in},
+					&verify.MissingBlob{Blob: f.root2, Type: pack.TreeBlob, Snapshot: f.s2, Path: "/", Snapshots: ids(f.s2), InPack: in},
 				}
 				if ids(f.s1, f.s2)[0] != f.s1 {
 					missing[0], missing[1] = missing[1], missing[0]
 				}
-				return append(missing, &verify.UnreferencedPacks{Packs: ids(f.p3)})
+				return append(missing, &verify.UnreferencedPacks{Packs: ids(f.p3, f.p3b)})
 			},
 		},
 		{
@@ -137,11 +161,31 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
+			// Every copy of a tree is loaded, so the damaged one is found
+			// without reading the data; the other copy serves.
 			name:   "damaged tree blob without read data",
 			damage: func(t *testing.T, f *fixture) { f.flipInBlob(t, f.sub) },
 			opts:   headerOnly,
 			want: func(f *fixture) []verify.Finding {
-				return []verify.Finding{&verify.DamagedTree{Tree: f.sub, Snapshot: f.s1, Path: "/db", Snapshots: ids(f.s1)}}
+				return []verify.Finding{
+					&verify.DamagedPack{Pack: f.p3, Blobs: ids(f.sub)},
+					&verify.SingleCopyTrees{Trees: ids(f.sub)},
+				}
+			},
+		},
+		{
+			name:   "damaged tree blob in both copies",
+			damage: func(t *testing.T, f *fixture) { f.flipInCopies(t, f.sub) },
+			opts:   headerOnly,
+			want: func(f *fixture) []verify.Finding {
+				damaged := []verify.Finding{
+					&verify.DamagedPack{Pack: f.p3, Blobs: ids(f.sub), Snapshots: ids(f.s1)},
+					&verify.DamagedPack{Pack: f.p3b, Blobs: ids(f.sub), Snapshots: ids(f.s1)},
+				}
+				if ids(f.p3, f.p3b)[0] != f.p3 {
+					damaged[0], damaged[1] = damaged[1], damaged[0]
+				}
+				return damaged
 			},
 		},
 		{
@@ -149,7 +193,10 @@ func TestCheck(t *testing.T) {
 			damage: func(t *testing.T, f *fixture) { f.flipInBlob(t, f.root2) },
 			opts:   readData,
 			want: func(f *fixture) []verify.Finding {
-				return []verify.Finding{&verify.DamagedPack{Pack: f.p3, Blobs: ids(f.root2), Snapshots: ids(f.s2), DataRead: true}}
+				return []verify.Finding{
+					&verify.DamagedPack{Pack: f.p3, Blobs: ids(f.root2), DataRead: true},
+					&verify.SingleCopyTrees{Trees: ids(f.root2)},
+				}
 			},
 		},
 		{
@@ -259,7 +306,7 @@ func TestCheck(t *testing.T) {
 // fixture's three packs.
 func subsetOf(t *testing.T, f *fixture, p pack.ID) verify.Subset {
 	t.Helper()
-	sorted := ids(f.p1, f.p2, f.p3)
+	sorted := ids(f.p1, f.p2, f.p3, f.p3b)
 	for i, q := range sorted {
 		if q == p {
 			return verify.Subset{N: i + 1, M: len(sorted)}
@@ -298,7 +345,7 @@ func TestCheckReport(t *testing.T) {
 	f := newFixture(t)
 	var progress verify.Progress
 	rep := f.check(t, verify.CheckOptions{ReadData: true, Progress: &progress})
-	want := verify.Report{Packs: 3, Blobs: 7, Snapshots: 2, Trees: 3, PacksRead: 3}
+	want := verify.Report{Packs: 4, Blobs: 7, Snapshots: 2, Trees: 3, PacksRead: 4}
 	got := *rep
 	got.DataBytesRead = 0
 	if got.Packs != want.Packs || got.Blobs != want.Blobs || got.Snapshots != want.Snapshots ||
@@ -306,14 +353,14 @@ func TestCheckReport(t *testing.T) {
 		t.Errorf("report = %+v, want %+v", got, want)
 	}
 	var size int64
-	for _, p := range []pack.ID{f.p1, f.p2, f.p3} {
+	for _, p := range []pack.ID{f.p1, f.p2, f.p3, f.p3b} {
 		size += int64(len(f.load(t, backend.PackFile, p)))
 	}
 	if rep.DataBytesRead != size {
 		t.Errorf("DataBytesRead = %d, want %d", rep.DataBytesRead, size)
 	}
-	if progress.PacksTotal.Load() != 3 || progress.PacksDone.Load() != 3 || progress.BytesRead.Load() != size {
-		t.Errorf("progress = %d/%d packs, %d bytes; want 3/3, %d", progress.PacksDone.Load(), progress.PacksTotal.Load(), progress.BytesRead.Load(), size)
+	if progress.PacksTotal.Load() != 4 || progress.PacksDone.Load() != 4 || progress.BytesRead.Load() != size {
+		t.Errorf("progress = %d/%d packs, %d bytes; want 4/4, %d", progress.PacksDone.Load(), progress.PacksTotal.Load(), progress.BytesRead.Load(), size)
 	}
 
 	sub := f.check(t, verify.CheckOptions{Subset: subsetOf(t, f, f.p2)})
@@ -334,9 +381,10 @@ func TestCheckEveryByte(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
 			p := map[string]pack.ID{"P1 base and raw blob": f.p1, "P2 delta and zstd blob": f.p2, "P3 trees": f.p3}[which]
+			// The trees have second copies in P3b: damage to one in P3
+			// loses nothing, and leaves it with one copy.
 			losers := map[pack.ID][]pack.ID{
 				f.base: ids(f.s1, f.s2), f.plain1: ids(f.s1), f.delta: ids(f.s2), f.plain2: ids(f.s2),
-				f.sub: ids(f.s1), f.root1: ids(f.s1), f.root2: ids(f.s2),
 			}
 			header := f.header(t, f.open(t), p)
 			size := len(f.load(t, backend.PackFile, p))
@@ -349,17 +397,21 @@ func TestCheckEveryByte(t *testing.T) {
 				// readable through the index: the pack is damaged, no
 				// snapshot loses data.
 				want := &verify.DamagedPack{Pack: p, DataRead: true}
+				wants := []verify.Finding{want}
 				for _, b := range header {
 					if pos >= int(b.Offset) && pos < int(b.Offset+b.Length) {
 						want.Blobs, want.Snapshots = ids(b.ID), losers[b.ID]
+						if b.Type == pack.TreeBlob {
+							wants = append(wants, &verify.SingleCopyTrees{Trees: ids(b.ID)})
+						}
 					}
 				}
 				got := make([]verify.Finding, len(rep.Findings))
 				for i, fd := range rep.Findings {
 					got[i] = normalize(t, fd)
 				}
-				if len(got) != 1 || !reflect.DeepEqual(got[0], verify.Finding(want)) {
-					t.Fatalf("pack %s byte %d of %d: findings\n%s\nwant\n%s", p.Short(), pos, size, describe(got), describe([]verify.Finding{want}))
+				if !reflect.DeepEqual(got, wants) {
+					t.Fatalf("pack %s byte %d of %d: findings\n%s\nwant\n%s", p.Short(), pos, size, describe(got), describe(wants))
 				}
 			}
 		})

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"strata/pack"
+	"strata/repo"
 	"strata/repo/backend"
 )
 
@@ -129,6 +130,15 @@ type DamagedTree struct {
 	Err       error `json:"-"`
 }
 
+// SingleCopyTrees (a notice): tree blobs that the snapshots reach with
+// fewer intact copies than writers keep (repo.TreeCopies), but at least
+// one: an older strata stored them once, or a copy was lost with a
+// damaged or missing pack (reported on its own). Nothing is lost, but one
+// more damaged pack could lose the snapshots' structure.
+type SingleCopyTrees struct {
+	Trees []pack.ID
+}
+
 // UnreferencedPacks (a notice): packs in storage that no index file names,
 // left by an interrupted backup. Their blobs are not used.
 type UnreferencedPacks struct {
@@ -145,6 +155,7 @@ func (*DamagedBlob) Severity() Severity        { return SeverityError }
 func (*DamagedSnapshot) Severity() Severity    { return SeverityError }
 func (*DamagedTree) Severity() Severity        { return SeverityError }
 func (*UnreferencedPacks) Severity() Severity  { return SeverityNotice }
+func (*SingleCopyTrees) Severity() Severity    { return SeverityNotice }
 
 func (e *DamagedIndexFile) Unwrap() error { return e.Err }
 func (e *DamagedPack) Unwrap() error      { return e.Err }
@@ -220,6 +231,12 @@ func (e *DamagedTree) Error() string {
 	return fmt.Sprintf("tree blob %s (first met in snapshot %s at %s) cannot be loaded: %v; "+
 		"%s cannot be restored below that folder",
 		e.Tree.Short(), e.Snapshot.Short(), e.Path, e.Err, snapshotList(e.Snapshots))
+}
+
+func (e *SingleCopyTrees) Error() string {
+	return fmt.Sprintf("%d tree %s one intact copy where strata keeps %d (stored by an older strata, or a copy was in a damaged or missing pack): %s; "+
+		"`strata repair packs` writes the missing copies", len(e.Trees), plural(len(e.Trees), "blob has", "blobs have"),
+		repo.TreeCopies, idList(e.Trees))
 }
 
 func (e *UnreferencedPacks) Error() string {

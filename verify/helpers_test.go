@@ -26,7 +26,7 @@ const password = "pw"
 //
 // delta is a delta blob on base, so S2 depends on base without naming it.
 // Packs: P1 holds base and plain1 (index file I1), P2 delta and plain2
-// (I2), P3 the three trees (I3). Blobs are a few hundred bytes, so every
+// (I2), P3 the three trees and P3b their second copies (both in I3). Blobs are a few hundred bytes, so every
 // byte of every pack can be damaged in turn.
 type fixture struct {
 	be *mem.Backend
@@ -34,7 +34,7 @@ type fixture struct {
 	base, plain1, delta, plain2 pack.ID // data blobs
 	sub, root1, root2           pack.ID // tree blobs
 	s1, s2                      pack.ID // snapshots
-	p1, p2, p3                  pack.ID // packs
+	p1, p2, p3, p3b             pack.ID // packs
 	i1, i2, i3                  pack.ID // index files
 }
 
@@ -127,6 +127,13 @@ func newFixture(t *testing.T) *fixture {
 	if f.packOf(t, r, f.plain1) != f.p1 || f.packOf(t, r, f.plain2) != f.p2 || f.packOf(t, r, f.root2) != f.p3 {
 		t.Fatal("blobs are not in the packs the fixture expects")
 	}
+	for _, tree := range []pack.ID{f.sub, f.root1, f.root2} {
+		locs := r.Index().LookupAll(tree)
+		if len(locs) != 2 || locs[0].Pack != f.p3 || locs[1].Pack == f.p3 || (!f.p3b.IsNull() && locs[1].Pack != f.p3b) {
+			t.Fatalf("tree %s is stored in %+v, want P3 and one other pack", tree.Short(), locs)
+		}
+		f.p3b = locs[1].Pack
+	}
 	return f
 }
 
@@ -205,7 +212,8 @@ func (f *fixture) flip(t *testing.T, typ backend.FileType, id pack.ID, pos int) 
 	return func() { f.replace(t, typ, id, orig) }
 }
 
-// flipInBlob damages the first byte of blob id's payload (after its nonce).
+// flipInBlob damages the first byte of blob id's payload (after its
+// nonce), in the copy readers try first (for a tree, the one in P3).
 func (f *fixture) flipInBlob(t *testing.T, id pack.ID) {
 	t.Helper()
 	loc, ok := f.open(t).Index().Lookup(id)
@@ -213,6 +221,14 @@ func (f *fixture) flipInBlob(t *testing.T, id pack.ID) {
 		t.Fatalf("blob %s not indexed", id.Short())
 	}
 	f.flip(t, backend.PackFile, loc.Pack, int(loc.Offset)+crypto.NonceSize)
+}
+
+// flipInCopies damages every copy of blob id as flipInBlob does one.
+func (f *fixture) flipInCopies(t *testing.T, id pack.ID) {
+	t.Helper()
+	for _, loc := range f.open(t).Index().LookupAll(id) {
+		f.flip(t, backend.PackFile, loc.Pack, int(loc.Offset)+crypto.NonceSize)
+	}
 }
 
 // header returns the header entries of a stored pack.

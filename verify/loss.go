@@ -111,6 +111,10 @@ func (c *checker) collectFindings(w *walker) {
 		f.Snapshots = uniqueIDs(w.snapshotsOf[f.Blob])
 		add(f)
 	}
+	if len(w.singleCopy) > 0 {
+		trees := uniqueIDs(w.singleCopy)
+		add(&SingleCopyTrees{Trees: trees})
+	}
 	if len(c.report.UnreferencedPacks) > 0 {
 		add(&UnreferencedPacks{Packs: c.report.UnreferencedPacks})
 	}

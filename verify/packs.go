@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -92,6 +93,23 @@ func (c *checker) record(p pack.ID, res *packResult) {
 	}
 	if res.missing || len(res.errs) > 0 || len(res.mismatch) > 0 || len(res.damaged) > 0 {
 		c.packs[p] = res
+	}
+}
+
+// damagedCopy records that the copy of blob id in pack p failed to load
+// while the snapshots were walked: the pack is damaged there.
+func (c *checker) damagedCopy(id, p pack.ID, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.badLocs[blobInPack{id, p}] = struct{}{}
+	res := c.packs[p]
+	if res == nil {
+		res = &packResult{}
+		c.packs[p] = res
+	}
+	if !slices.Contains(res.damaged, id) {
+		res.damaged = append(res.damaged, id)
+		res.blobErrs = append(res.blobErrs, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"path"
 
 	"strata/pack"
@@ -21,6 +22,10 @@ type walker struct {
 	problems map[pack.ID][]pack.ID
 	// snapshotsOf maps each problem blob to the snapshots that reach it.
 	snapshotsOf map[pack.ID][]pack.ID
+
+	// singleCopy are the trees with fewer intact copies than writers
+	// keep (repo.TreeCopies), but at least one.
+	singleCopy []pack.ID
 
 	damagedSnapshots []*DamagedSnapshot
 	damagedTrees     []*DamagedTree
@@ -77,11 +82,22 @@ func (w *walker) tree(ctx context.Context, id, sn pack.ID, p string) ([]pack.ID,
 		w.problems[id] = self
 		return self, nil
 	}
+	plain, err := w.verifyCopies(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	if w.c.loss.lost(id) {
 		w.problems[id] = self // a pack finding names it
 		return self, nil
 	}
-	t, err := w.c.r.LoadTree(ctx, id)
+	var t *repo.Tree
+	if plain != nil {
+		if t, err = repo.DecodeTree(plain); err != nil {
+			err = fmt.Errorf("tree %s: %w: %v", id, repo.ErrDamaged, err)
+		}
+	} else {
+		t, err = w.c.r.LoadTree(ctx, id)
+	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -129,4 +145,40 @@ func (w *walker) missing(id pack.ID, t pack.BlobType, sn pack.ID, p string) {
 	}
 	w.missingSeen[id] = true
 	w.missingBlobs = append(w.missingBlobs, &MissingBlob{Blob: id, Type: t, Snapshot: sn, Path: p})
+}
+
+// verifyCopies loads every copy of tree blob id that the pack checks left
+// usable, each from its own pack (docs/design.md, "Tree copies"), and
+// returns the plaintext of the first that verifies: a copy that fails is
+// damaged in its pack, which is reported, even when another copy serves
+// every reader. A tree left with fewer copies than writers keep is noted.
+// Only a cancelled ctx is an error.
+func (w *walker) verifyCopies(ctx context.Context, id pack.ID) ([]byte, error) {
+	c := w.c
+	good := 0
+	var first []byte
+	for _, loc := range c.idx.LookupAll(id) {
+		c.mu.Lock()
+		_, bad := c.badLocs[blobInPack{id, loc.Pack}]
+		c.mu.Unlock()
+		if bad {
+			continue
+		}
+		plain, err := c.r.LoadBlobCopy(ctx, id, loc)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			c.damagedCopy(id, loc.Pack, err)
+			continue
+		}
+		if first == nil {
+			first = plain
+		}
+		good++
+	}
+	if good > 0 && good < repo.TreeCopies {
+		w.singleCopy = append(w.singleCopy, id)
+	}
+	return first, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,15 +19,18 @@ func TestDamagedFiles(t *testing.T) {
 	data := fixture.dataBlob(snap, "export.tsv")
 	var sn struct{ Tree string }
 	fixture.catJSON(&sn, "snapshot", snap)
-	treePack := ""
+	// The tree is stored twice: damage to both of its packs loses it.
+	var treePacks []string
 	for id := range fixture.packs() {
 		if id != data.Pack {
-			treePack = id
+			treePacks = append(treePacks, id)
 		}
 	}
-	if n := len(fixture.packs()); n != 2 || treePack == "" {
-		t.Fatalf("fixture has %d packs, want a data pack and a tree pack", n)
+	if n := len(fixture.packs()); n != 3 || len(treePacks) != 2 {
+		t.Fatalf("fixture has %d packs, want a data pack and two tree packs", n)
 	}
+	slices.Sort(treePacks)
+	treePack := treePacks[0]
 
 	// A damaged file is named the way its messages name it.
 	keyName := fixture.files("keys")[0]
@@ -35,6 +39,7 @@ func TestDamagedFiles(t *testing.T) {
 		name string
 		path func(c *tcli) string
 		flip func(t *testing.T, path string) // default: a bit in the middle
+		twin func(c *tcli) string            // damaged the same way, when set
 		want string                          // in the messages
 		// snap: the messages also name the snapshot that loses data.
 		snap bool
@@ -46,7 +51,8 @@ func TestDamagedFiles(t *testing.T) {
 		{name: "index", path: func(c *tcli) string { return c.onlyFile("index") }, want: "index/" + indexName},
 		{name: "snapshot", path: func(c *tcli) string { return c.onlyFile("snapshots") }, want: "snapshots/" + snap},
 		{name: "data pack", path: func(c *tcli) string { return c.packs()[data.Pack] }, flip: func(t *testing.T, p string) { flipByte(t, p, data.Offset+data.Length/2) }, want: data.Pack, snap: true},
-		{name: "tree pack", path: func(c *tcli) string { return c.packs()[treePack] }, want: treePack, snap: true},
+		{name: "tree pack", path: func(c *tcli) string { return c.packs()[treePack] }, want: treePack, snap: true,
+			twin: func(c *tcli) string { return c.packs()[treePacks[1]] }},
 	}
 	// The commands that read each file, with their exit codes (0: any
 	// failure). A damaged key file is named as damaged (exit 1), never
@@ -85,6 +91,9 @@ func TestDamagedFiles(t *testing.T) {
 			t.Run(tg.name+"/"+dm.name, func(t *testing.T) {
 				c := fixture.clone(t)
 				dm.do(t, tg, tg.path(c))
+				if tg.twin != nil {
+					dm.do(t, tg, tg.twin(c))
+				}
 				want := tg.want
 				for _, cmd := range commands[tg.name] {
 					target := filepath.Join(t.TempDir(), "restore")

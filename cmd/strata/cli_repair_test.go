@@ -46,7 +46,7 @@ func TestRepairIndexCLI(t *testing.T) {
 	}
 
 	out = c.ok("repair", "index")
-	for _, want := range []string{"2 stored: 2 headers read, 0 reused", "1 new files written", "0 old files removed"} {
+	for _, want := range []string{"3 stored: 3 headers read, 0 reused", "1 new files written", "0 old files removed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("repair index output lacks %q:\n%s", want, out)
 		}
@@ -57,7 +57,7 @@ func TestRepairIndexCLI(t *testing.T) {
 	}
 	// A second run reuses everything and supersedes the file it wrote.
 	out = c.ok("repair", "index", "--read-all-packs")
-	if !strings.Contains(out, "2 headers read, 0 reused") || !strings.Contains(out, "1 old files removed") {
+	if !strings.Contains(out, "3 headers read, 0 reused") || !strings.Contains(out, "1 old files removed") {
 		t.Errorf("repair index --read-all-packs:\n%s", out)
 	}
 	if locks := c.files("locks"); len(locks) > 0 {

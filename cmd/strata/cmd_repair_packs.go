@@ -20,21 +20,25 @@ func cmdRepairPacks(g *globals) *cli.Command {
 		Name:      "packs",
 		Usage:     "salvage the intact blobs of damaged packs and drop the packs",
 		ArgsUsage: "[PACK...]",
-		Description: `Reads each named pack (IDs or unique prefixes, as check names them), or,
-without arguments, every indexed pack, and repairs those whose bytes do
-not hash to their name or that are missing: every blob that the index or
-the pack's header locates and that verifies against its ID is copied,
-still sealed, into new packs; then a new index without the damaged packs
-supersedes the index files that named them; only then are those files and
-the damaged packs removed. Blobs that do not verify are listed by ID; when
-no other pack holds them their data is lost, and "strata repair snapshots
---forget" then removes them from the snapshots. Run "strata repair index"
-first when an index file is damaged. --dry-run reads and verifies, and
-changes nothing.
+		Description: `Repairs the named packs (IDs or unique prefixes, as check names them; a
+pack missing from storage by its full ID) when they are damaged, else the
+packs the index names that are missing from storage; --read-data reads
+every pack and repairs those whose bytes do not hash to their name too.
+Every blob of a damaged pack that the index or the pack's header locates
+and that verifies against its ID is copied, still sealed, into new packs;
+then a new index without the damaged packs supersedes the index files
+that named them; only then are those files and the packs removed. Blobs
+that do not verify are listed by ID; when no other pack holds them their
+data is lost, and "strata repair snapshots --forget" then removes them
+from the snapshots. Every run also writes the copies that tree blobs lack
+(strata keeps two of each, in different packs), so a repository written
+by an older strata gets them too. Run "strata repair index" first when an
+index file is damaged. --dry-run reads and verifies, and changes nothing.
 
 ` + exitCodesHelp,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only say what would be salvaged and lost", Destination: &opts.DryRun},
+			&cli.BoolFlag{Name: "read-data", Usage: "read every pack to find the damaged ones", Destination: &opts.ReadData},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "only say what would be salvaged, copied and lost", Destination: &opts.DryRun},
 		},
 		Action: func(c *cli.Context) error {
 			return g.withLockNoIndex(c.Context, !opts.DryRun, "repair packs", func(r *repo.Repository) error {
@@ -96,9 +100,20 @@ func printPacksRepair(w io.Writer, rep *repair.PacksReport) {
 		}
 	}
 	lost := rep.LostBlobs()
+	if rep.TreeCopies > 0 {
+		verb := "written"
+		if rep.DryRun {
+			verb = "would be written"
+		}
+		fmt.Fprintf(w, "tree copies: %d %s, so that every tree blob has %d copies in different packs\n", rep.TreeCopies, verb, repo.TreeCopies)
+	}
+	if n := len(rep.Uncopied); n > 0 {
+		fmt.Fprintf(w, "%d tree blobs lack a copy, but no copy of them could be read (first %s): run `strata check --read-data` to find the damaged pack\n",
+			n, rep.Uncopied[0].Short())
+	}
 	switch {
-	case len(rep.Repaired) == 0:
-		fmt.Fprintf(w, "no damaged pack found (%d packs read)\n", rep.PacksRead)
+	case len(rep.Repaired) == 0 && rep.TreeCopies == 0 && len(rep.Uncopied) == 0:
+		fmt.Fprintf(w, "no damaged pack found (%d packs read), and every tree blob has its copies\n", rep.PacksRead)
 		return
 	case rep.DryRun:
 		fmt.Fprintf(w, "dry run: %d damaged packs would be replaced; nothing was changed\n", len(rep.Repaired))

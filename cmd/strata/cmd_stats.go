@@ -55,7 +55,7 @@ func cmdStats(g *globals) *cli.Command {
   stored        what keeps the snapshots restorable in the repository:
                 their content blobs and the delta bases those need,
                 compressed and encrypted ("data"), and the trees that
-                record names, sizes and times ("trees")
+                record names, sizes and times ("trees", both copies)
   dedup ratio        raw / unique: how many times deduplication shrank it
   compression ratio  unique / stored data: what compression and delta
                      encoding saved on top

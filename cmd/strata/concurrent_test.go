@@ -23,8 +23,9 @@ import (
 // others stored anything, so blobs two inputs share may be stored twice.
 // The test checks that nothing is lost (check --read-data, every snapshot
 // restores), that no blob has more copies than the inputs that hold it
-// explain, that prune --max-unused 0 leaves one copy of every blob and
-// none unused, and that after a second round and forget, the default prune
+// explain, that prune --max-unused 0 leaves one copy of every data blob
+// and two of every tree blob (docs/design.md, "Tree copies") and none
+// unused, and that after a second round and forget, the default prune
 // leaves at most 5% of the pack bytes unused, as it reports.
 func TestConcurrentBackupsThenPrune(t *testing.T) {
 	if testing.Short() {
@@ -36,11 +37,11 @@ func TestConcurrentBackupsThenPrune(t *testing.T) {
 	ids := k.concurrentRound(1)
 	copies := k.pruneUnused("--max-unused", "0")
 	for id, locs := range copies {
-		if len(locs) != 1 {
-			t.Errorf("blob %s is stored %d times after prune --max-unused 0", id.Short(), len(locs))
+		if want := repo.Copies(locs[0].Type); len(locs) != want {
+			t.Errorf("%s blob %s is stored %d times after prune --max-unused 0, want %d", locs[0].Type, id.Short(), len(locs), want)
 		}
 	}
-	t.Logf("after prune --max-unused 0: %d blobs, one copy each", len(copies))
+	t.Logf("after prune --max-unused 0: %d blobs, one copy each (two of trees)", len(copies))
 
 	// The default prune on the copies of the second round, then again
 	// after forgetting the first: each input is a group of its own (host
@@ -122,7 +123,7 @@ func (k *killRig) concurrentRound(round int) []string {
 	k.checkAfterPrune()
 
 	// A blob may have a copy from before the round and one from each new
-	// snapshot that holds it, no more.
+	// snapshot that holds it (two of a tree), no more.
 	r := k.cli.openAPI(repo.Options{})
 	holders := map[pack.ID]int{}
 	for _, id := range ids {
@@ -134,15 +135,16 @@ func (k *killRig) concurrentRound(round int) []string {
 	var dupBytes, explained int64
 	dups := 0
 	for blob, locs := range after {
-		bound := len(before[blob]) + holders[blob]
-		if len(locs) > max(bound, 1) {
+		c := repo.Copies(locs[0].Type)
+		bound := len(before[blob]) + c*holders[blob]
+		if len(locs) > max(bound, c) {
 			k.t.Errorf("round %d: blob %s has %d copies, but was stored %d times before and %d new snapshots hold it", round, blob.Short(), len(locs), len(before[blob]), holders[blob])
 		}
-		if len(locs) > 1 {
+		if len(locs) > c {
 			dups++
-			dupBytes += int64(len(locs)-1) * int64(locs[0].Length)
+			dupBytes += int64(len(locs)-c) * int64(locs[0].Length)
 		}
-		explained += int64(max(bound, 1)-1) * int64(locs[0].Length)
+		explained += int64(max(bound, c)-c) * int64(locs[0].Length)
 	}
 	k.t.Logf("round %d: %d blobs stored more than once, %d duplicate bytes of %d pack bytes (overlapping inputs explain up to %d)",
 		round, dups, dupBytes, packBytes, explained)
@@ -188,8 +190,8 @@ func (k *killRig) checkAfterPrune() {
 }
 
 // blobUsage returns every blob's copies in the index, the sealed bytes of
-// the copies no snapshot needs (every copy but the one readers pick, and
-// every copy of a blob no snapshot holds; the test stores no delta blobs,
+// the copies no snapshot needs (every copy but the one readers pick, or
+// the first two of a tree, and every copy of a blob no snapshot holds; the test stores no delta blobs,
 // so no blob is used only as a base), and the bytes of all packs.
 func (k *killRig) blobUsage() (copies map[pack.ID][]index.Location, unused, packBytes int64) {
 	k.t.Helper()
@@ -206,8 +208,8 @@ func (k *killRig) blobUsage() (copies map[pack.ID][]index.Location, unused, pack
 		return true
 	})
 	for id, locs := range copies {
-		for _, loc := range locs {
-			if first, _ := r.Index().Lookup(id); !used[id] || loc.Pack != first.Pack {
+		for i, loc := range locs {
+			if !used[id] || i >= repo.Copies(loc.Type) {
 				unused += int64(loc.Length)
 			}
 		}

@@ -139,7 +139,7 @@ func (w *groupWalk) need(id pack.ID) {
 		if w.added != nil {
 			var stored uint64
 			if ok {
-				stored = uint64(loc.Length)
+				stored = uint64(loc.Length) * keptCopies(w.nb.repo.Index(), id, loc)
 			}
 			w.added(stored)
 		}
@@ -148,6 +148,13 @@ func (w *groupWalk) need(id pack.ID) {
 		}
 		id = loc.Base
 	}
+}
+
+// keptCopies is how many copies of blob id, found at loc, a snapshot
+// needs: a tree's copies (docs/design.md, "Tree copies") as far as the
+// index holds them, one of a data blob.
+func keptCopies(idx *index.Index, id pack.ID, loc index.Location) uint64 {
+	return uint64(min(repo.Copies(loc.Type), len(idx.LookupAll(id))))
 }
 
 // blobSizes sums the needed blobs.
@@ -178,7 +185,7 @@ func (nb *neededBlobs) eachSize(ctx context.Context, fn func(id pack.ID, groups,
 		// counts as restore and addSnapshot see it.
 		stored := uint64(b.Length)
 		if loc, ok := idx.Lookup(b.ID); ok {
-			stored = uint64(loc.Length)
+			stored = uint64(loc.Length) * keptCopies(idx, b.ID, loc)
 		}
 		fn(b.ID, groups, stored, uint64(b.RawLength))
 		return nil

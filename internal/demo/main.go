@@ -30,8 +30,9 @@ func main() {
 	customers := flag.Int("customers", 20000, "customers in the database (three services each)")
 	hours := flag.Int("hours", 3, "simulated hours of business")
 	rate := flag.Float64("rate", 0.002, "share of rows changed per hour")
+	keep := flag.String("keep", "", "run in this new folder and keep it (repository, databases), to measure it")
 	flag.Parse()
-	if err := run(*bin, *customers, *hours, *rate); err != nil {
+	if err := run(*bin, *customers, *hours, *rate, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
@@ -74,16 +75,20 @@ func (d *demo) strataHead(n int, args ...string) error {
 	return sc.Err()
 }
 
-func run(bin string, customers, hours int, rate float64) error {
+func run(bin string, customers, hours int, rate float64, keep string) error {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "strata-demo-")
-	if err != nil {
+	dir := keep
+	if keep == "" {
+		if dir, err = os.MkdirTemp("", "strata-demo-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.Mkdir(keep, 0o700); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
 	pw := filepath.Join(dir, "password")
 	if err := os.WriteFile(pw, []byte("demo password\n"), 0o600); err != nil {
 		return err

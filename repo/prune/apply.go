@@ -102,8 +102,12 @@ func (p *plan) remove(ctx context.Context, h backend.Handle) error {
 }
 
 // repackPack copies the used blobs of one pack into the repacker, one
-// ranged read per blob. A blob another pack that stays already holds is
-// not copied: the extra copy goes with this pack.
+// ranged read per blob. A data blob another pack that stays already holds
+// is not copied: the extra copy goes with this pack. A tree blob is copied
+// as often as kept packs and earlier repacks leave it short of
+// repo.TreeCopies copies, so repacking keeps both copies and gives a tree
+// stored once (by an older strata) its second copy; the repacker puts the
+// copies in different packs.
 func (p *plan) repackPack(ctx context.Context, rp *repo.Repacker, id pack.ID) error {
 	be := p.r.Backend()
 	h := packHandle(id)
@@ -116,18 +120,29 @@ func (p *plan) repackPack(ctx context.Context, rp *repo.Repacker, id pack.ID) er
 		if !p.m.used.Has(b.ID) {
 			continue
 		}
-		if loc, _ := p.r.Index().Lookup(b.ID); loc.Pack != id || p.keptElsewhere(b.ID, id) {
+		copies := 1
+		if b.Type == pack.TreeBlob {
+			copies = repo.TreeCopies - p.keptCopies(b.ID, id) - p.copied[b.ID]
+		} else if loc, _ := p.r.Index().Lookup(b.ID); loc.Pack != id || p.keptElsewhere(b.ID, id) {
+			continue
+		}
+		if copies <= 0 {
 			continue
 		}
 		sealed, err := be.Load(ctx, h, int64(b.Offset), int64(b.Length))
-		if err == nil {
-			err = rp.Add(ctx, b, sealed)
+		for range copies {
+			if err == nil {
+				err = rp.Add(ctx, b, sealed)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("prune: repacking %v: %w; nothing was deleted. Run `strata check --read-data`", h, err)
 		}
-		p.rep.RepackedBlobs++
-		p.rep.RepackedBytes += int64(b.Length)
+		if b.Type == pack.TreeBlob {
+			p.copied[b.ID] += copies
+		}
+		p.rep.RepackedBlobs += copies
+		p.rep.RepackedBytes += int64(copies) * int64(b.Length)
 	}
 	return nil
 }

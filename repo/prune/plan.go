@@ -46,18 +46,27 @@ type plan struct {
 	packs     map[pack.ID]*packInfo
 	unindexed []pack.ID
 	vanished  int // indexed packs that are not stored (and hold no used blob)
+	// copied counts the copies of each tree blob written by repacking so
+	// far.
+	copied map[pack.ID]int
 }
 
 // newPlan counts used and unused bytes per pack and chooses each pack's
-// action. A blob stored in several packs is used in one: the copy readers
-// pick (Index.Lookup, the pack with the smallest ID); other copies are
-// unused.
+// action. A data blob stored in several packs is used in one: the copy
+// readers pick (Index.Lookup, the pack with the smallest ID); a tree blob
+// in as many as writers keep copies of it (repo.TreeCopies), the first in
+// the same order; other copies are unused.
 func newPlan(ctx context.Context, r *repo.Repository, m *marker, opts Options, rep *Report) (*plan, error) {
-	p := &plan{r: r, m: m, opts: opts, rep: rep, packs: map[pack.ID]*packInfo{}}
+	p := &plan{r: r, m: m, opts: opts, rep: rep, packs: map[pack.ID]*packInfo{}, copied: map[pack.ID]int{}}
 	var prev pack.ID
-	first := true
+	first, nth := true, 0
 	r.Index().Each(func(id pack.ID, loc index.Location) bool {
-		chosen := first || id != prev
+		if first || id != prev {
+			nth = 0
+		} else {
+			nth++
+		}
+		chosen := nth < repo.Copies(loc.Type)
 		prev, first = id, false
 		pi := p.packs[loc.Pack]
 		if pi == nil {
@@ -199,6 +208,18 @@ func (p *plan) estimate() {
 			p.rep.RepackedBytes += pi.usedBytes
 		}
 	}
+}
+
+// keptCopies counts the packs other than self that stay and hold a copy
+// of id.
+func (p *plan) keptCopies(id, self pack.ID) int {
+	n := 0
+	for _, loc := range p.r.Index().LookupAll(id) {
+		if pi := p.packs[loc.Pack]; loc.Pack != self && pi != nil && pi.action == keep {
+			n++
+		}
+	}
+	return n
 }
 
 // keptElsewhere reports whether a pack that stays holds a copy of id.

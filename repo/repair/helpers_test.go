@@ -26,8 +26,9 @@ import (
 //
 // Data packs: pA holds a1 a2 t1 t2, pB a3 t3 s1, pC d1 (a delta blob on
 // a3) and x1. Tree packs: pSrv the tree of /srv, pRoots the roots of S1
-// and S2, pDeep the tree of S3's /deep, pRoot3 S3's root. Each group was
-// flushed on its own, so each has its own index file too.
+// and S2, pDeep the tree of S3's /deep, pRoot3 S3's root; each has a twin
+// holding the second copy of its trees (twin). Each group was flushed on
+// its own, so each has its own index file too.
 type fixture struct {
 	be backend.Storage
 
@@ -36,6 +37,7 @@ type fixture struct {
 
 	s1ID, s2ID, s3ID                        pack.ID // snapshots
 	pA, pB, pC, pSrv, pRoots, pDeep, pRoot3 pack.ID
+	twin                                    map[pack.ID]pack.ID
 }
 
 // The table node's definition, as dbexport writes it (rows = 249).
@@ -139,11 +141,19 @@ func newFixture(t *testing.T, be backend.Storage) *fixture {
 	}
 	f.pA, f.pB, f.pC = packOf(f.a1), packOf(f.a3), packOf(f.d1)
 	f.pSrv, f.pRoots, f.pDeep, f.pRoot3 = packOf(srv), packOf(root1), packOf(deep), packOf(root3)
+	f.twin = map[pack.ID]pack.ID{}
+	for _, tree := range []pack.ID{srv, root1, deep, root3} {
+		locs := r.Index().LookupAll(tree)
+		if len(locs) != repo.TreeCopies || locs[0].Pack == locs[1].Pack {
+			t.Fatalf("tree %s is stored in %d packs, want %d different ones", tree.Short(), len(locs), repo.TreeCopies)
+		}
+		f.twin[locs[0].Pack], f.twin[locs[1].Pack] = locs[1].Pack, locs[0].Pack
+	}
 	if loc, ok := r.Index().Lookup(f.d1); !ok || loc.Compression != pack.Delta {
 		t.Fatalf("d1 is stored as %v, want a delta blob", loc.Compression)
 	}
-	if n := len(r.Index().Packs()); n != 7 {
-		t.Fatalf("fixture has %d packs, want 7", n)
+	if n := len(r.Index().Packs()); n != 11 {
+		t.Fatalf("fixture has %d packs, want 11 (3 data packs, 4 tree packs and their twins)", n)
 	}
 	return f
 }
@@ -157,6 +167,13 @@ func (f *fixture) open(t *testing.T) *repo.Repository {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// removeTrees removes tree pack id and its twin: both copies of its trees.
+func (f *fixture) removeTrees(t *testing.T, id pack.ID) {
+	t.Helper()
+	f.remove(t, backend.PackFile, id)
+	f.remove(t, backend.PackFile, f.twin[id])
 }
 
 func (f *fixture) remove(t *testing.T, typ backend.FileType, id pack.ID) {

@@ -55,8 +55,8 @@ func TestIndexRestoresLostEntries(t *testing.T) {
 			}
 
 			rep := repairIndex(t, f, repair.IndexOptions{})
-			if rep.PacksRead != 1 || rep.PacksReused != 6 || rep.PacksStored != 7 {
-				t.Errorf("read %d packs, reused %d of %d, want 1 and 6 of 7", rep.PacksRead, rep.PacksReused, rep.PacksStored)
+			if rep.PacksRead != 1 || rep.PacksReused != 10 || rep.PacksStored != 11 {
+				t.Errorf("read %d packs, reused %d of %d, want 1 and 10 of 11", rep.PacksRead, rep.PacksReused, rep.PacksStored)
 			}
 			wantDamaged := 0
 			if dm.name != "deleted" {
@@ -78,8 +78,8 @@ func TestIndexRestoresLostEntries(t *testing.T) {
 			if got := f.files(t, backend.IndexFile); !slices.Equal(got, sorted(rep.FilesWritten)) || len(got) != 1 {
 				t.Errorf("index files after repair %v, want the one written %v", got, rep.FilesWritten)
 			}
-			if len(rep.Unreadable) > 0 || len(rep.MissingPacks) > 0 || rep.Blobs != 9+5 {
-				t.Errorf("report %+v, want no unreadable or missing packs and 14 entries", rep)
+			if len(rep.Unreadable) > 0 || len(rep.MissingPacks) > 0 || rep.Blobs != 9+2*5 {
+				t.Errorf("report %+v, want no unreadable or missing packs and 19 entries (5 trees twice)", rep)
 			}
 			for _, sn := range []pack.ID{f.s1ID, f.s2ID, f.s3ID} {
 				f.restores(t, sn)
@@ -94,11 +94,11 @@ func TestIndexSmallFiles(t *testing.T) {
 	f := newFixture(t, mem.New())
 	old := f.files(t, backend.IndexFile)
 	rep := repairIndex(t, f, repair.IndexOptions{MaxFileBlobs: 3, ReadAllPacks: true, Workers: 3})
-	if rep.PacksRead != 7 || rep.PacksReused != 0 {
-		t.Errorf("read %d packs and reused %d, want 7 and 0 with ReadAllPacks", rep.PacksRead, rep.PacksReused)
+	if rep.PacksRead != 11 || rep.PacksReused != 0 {
+		t.Errorf("read %d packs and reused %d, want 11 and 0 with ReadAllPacks", rep.PacksRead, rep.PacksReused)
 	}
 	if len(rep.FilesWritten) < 3 {
-		t.Fatalf("wrote %d index files for 14 entries at 3 per file, want several", len(rep.FilesWritten))
+		t.Fatalf("wrote %d index files for 19 entries at 3 per file, want several", len(rep.FilesWritten))
 	}
 	r := f.open(t)
 	for i, id := range rep.FilesWritten {
@@ -135,8 +135,8 @@ func TestIndexMissingPack(t *testing.T) {
 		t.Errorf("after repair d1 indexed: %v (want false), x1 of the same pack: %v (want true)", got[f.d1], got[f.x1])
 	}
 	// One file per pack left (pC's written again without d1), and the last.
-	if got := f.files(t, backend.IndexFile); len(got) != 7 {
-		t.Errorf("%d index files left, want 7: %v", len(got), got)
+	if got := f.files(t, backend.IndexFile); len(got) != 11 {
+		t.Errorf("%d index files left, want 11: %v", len(got), got)
 	}
 	missing := map[pack.ID]bool{}
 	for _, fd := range f.check(t) {

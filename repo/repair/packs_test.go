@@ -45,14 +45,14 @@ func TestPacksSalvage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, mem.New())
 			tt.damage(t, f)
-			dry, err := repairPacks(t, f, repair.PacksOptions{DryRun: true})
+			dry, err := repairPacks(t, f, repair.PacksOptions{DryRun: true, ReadData: true})
 			if err != nil || len(dry.Repaired) != 1 || dry.Repaired[0].Pack != f.pA {
 				t.Fatalf("dry run: %+v, %v", dry, err)
 			}
-			if got := f.files(t, backend.PackFile); len(got) != 7 {
-				t.Fatalf("the dry run left %d packs, want 7", len(got))
+			if got := f.files(t, backend.PackFile); len(got) != 11 {
+				t.Fatalf("the dry run left %d packs, want 11", len(got))
 			}
-			rep, err := repairPacks(t, f, repair.PacksOptions{})
+			rep, err := repairPacks(t, f, repair.PacksOptions{ReadData: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +104,7 @@ func TestPacksKillSafety(t *testing.T) {
 		f.flip(t, backend.PackFile, f.pA, -10)
 		return f, fb
 	}
-	opts := repair.PacksOptions{MaxFileBlobs: 1, Workers: 1}
+	opts := repair.PacksOptions{MaxFileBlobs: 1, Workers: 1, ReadData: true}
 	f, fb := setup(t)
 	saves := fb.Saves()
 	rep, err := repairPacks(t, f, opts)
@@ -155,6 +155,53 @@ func TestPacksKillSafety(t *testing.T) {
 	for n := 1; n <= removes; n++ {
 		t.Run(fmt.Sprintf("removal %d of %d", n, removes), func(t *testing.T) {
 			stop(t, func(fb *faulty.Backend) { fb.FailRemoveAfter(n, errors.New("injected: killed")) })
+		})
+	}
+}
+
+// TestPacksTreeCopies loses one copy of the roots of S1 and S2 (their
+// pack is deleted): repair packs drops the missing pack and writes the
+// copies again, from the twin; or, once repair index has dropped the pack
+// (which leaves the trees with one copy, as an older strata stored them),
+// writes them all the same.
+func TestPacksTreeCopies(t *testing.T) {
+	for _, indexFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("repair index first %v", indexFirst), func(t *testing.T) {
+			f := newFixture(t, mem.New())
+			f.remove(t, backend.PackFile, f.pRoots)
+			if indexFirst {
+				repairIndex(t, f, repair.IndexOptions{})
+			}
+			rep, err := repairPacks(t, f, repair.PacksOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantRepaired := 1
+			if indexFirst {
+				wantRepaired = 0
+			}
+			if len(rep.Repaired) != wantRepaired || rep.TreeCopies != 2 || len(rep.LostBlobs()) != 0 {
+				t.Errorf("repaired %d packs, wrote %d tree copies, lost %v; want %d, 2 (the roots of S1 and S2), none",
+					len(rep.Repaired), rep.TreeCopies, rep.LostBlobs(), wantRepaired)
+			}
+			r := repotest.Reopen(t, f.be)
+			for _, sn := range []pack.ID{f.s1ID, f.s2ID} {
+				s, err := r.LoadSnapshot(context.Background(), sn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				locs := r.Index().LookupAll(s.Tree)
+				if len(locs) != repo.TreeCopies || locs[0].Pack == locs[1].Pack {
+					t.Errorf("root of %s: %+v, want %d copies in different packs", sn.Short(), locs, repo.TreeCopies)
+				}
+			}
+			// Nothing is left to do.
+			again, err := repairPacks(t, f, repair.PacksOptions{})
+			if err != nil || len(again.Repaired) != 0 || again.TreeCopies != 0 {
+				t.Errorf("second run: %+v, %v", again, err)
+			}
+			f.restores(t, f.s1ID)
+			f.restores(t, f.s2ID)
 		})
 	}
 }

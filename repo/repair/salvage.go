@@ -18,14 +18,16 @@ import (
 
 // PacksOptions tune Packs.
 type PacksOptions struct {
-	// Packs are the packs to repair. Empty means every indexed pack is
-	// read whole, and those whose bytes do not hash to their name are
-	// repaired.
+	// Packs are the packs to repair. Empty means the packs that the index
+	// names but storage lacks, and with ReadData every indexed pack whose
+	// bytes do not hash to its name as well.
 	Packs []pack.ID
+	// ReadData reads every indexed pack whole to find the damaged ones,
+	// when Packs is empty.
+	ReadData bool
 	// DryRun reads and verifies, and writes and removes nothing.
 	DryRun bool
-	// Workers is how many packs are read at once when Packs is empty; 0
-	// means GOMAXPROCS.
+	// Workers is how many packs are read at once; 0 means GOMAXPROCS.
 	Workers int
 	// MaxFileBlobs bounds the entries of one new index file; 0 means
 	// DefaultMaxFileBlobs.
@@ -40,9 +42,18 @@ type PacksReport struct {
 	Repaired  []PackRepair // the damaged packs, sorted by ID
 	NewPacks  int          // packs written with the salvaged blobs
 	Intact    []pack.ID    // packs named in PacksOptions.Packs that are intact
-	Files     []pack.ID    // index files written, the superseding one last
-	Removed   []pack.ID    // index files and packs removed
-	DryRun    bool         // nothing was written
+	// TreeCopies is how many copies of tree blobs were written (or would
+	// be, in a dry run) beyond one per salvaged blob, so that each tree
+	// has repo.TreeCopies intact copies again: trees whose other copy was
+	// in a damaged pack, and trees an older strata stored once.
+	TreeCopies int
+	// Uncopied are tree blobs that lack copies but of which no copy
+	// outside the damaged packs could be read: lost with those packs (and
+	// then in Repaired), or damaged where nothing named it damaged.
+	Uncopied []pack.ID
+	Files    []pack.ID // index files written, the superseding one last
+	Removed  []pack.ID // index files and packs removed
+	DryRun   bool      // nothing was written
 }
 
 // PackRepair is what became of one damaged pack.
@@ -85,9 +96,12 @@ func (rep *PacksReport) LostBlobs() []LostBlob {
 // that the index or the pack's header locates and that verifies against
 // its ID is copied, still sealed, into new packs; then new index files
 // replace every index file that names a damaged pack, without its entries;
-// only then are those index files and the damaged packs removed. A kill at
-// any point leaves an index that loads and locates every blob it located
-// before, or a salvaged copy of it.
+// only then are those index files and the damaged packs removed. Tree
+// blobs that the packs that are not damaged hold in fewer than
+// repo.TreeCopies copies get the copies they lack, also when no pack is
+// damaged (docs/design.md, "Tree copies"). A kill at any point leaves an
+// index that loads and locates every blob it located before, or a
+// salvaged copy of it.
 //
 // The caller holds the exclusive lock and has loaded r's index; Packs
 // refuses to run when an index file is damaged (Index first). It does not
@@ -103,7 +117,7 @@ func Packs(ctx context.Context, r *repo.Repository, opts PacksOptions) (*PacksRe
 		opts.Progress = func(string) {}
 	}
 	rep := &PacksReport{DryRun: opts.DryRun}
-	s := &salvager{r: r, opts: opts, rep: rep, idx: r.Index()}
+	s := &salvager{r: r, opts: opts, rep: rep, idx: r.Index(), salvaged: map[pack.ID]int{}}
 	dec, err := pack.NewDecoder(r.Key())
 	if err != nil {
 		return nil, err
@@ -115,11 +129,12 @@ func Packs(ctx context.Context, r *repo.Repository, opts PacksOptions) (*PacksRe
 	if err := s.findDamaged(ctx); err != nil {
 		return rep, err
 	}
-	if len(rep.Repaired) == 0 {
-		return rep, nil
-	}
 	if err := s.gatherEntries(ctx); err != nil {
 		return rep, err
+	}
+	short := s.treesShort()
+	if len(rep.Repaired) == 0 && len(short) == 0 {
+		return rep, nil
 	}
 	if !opts.DryRun {
 		s.w = r.NewIndexRewriter(opts.MaxFileBlobs)
@@ -130,6 +145,9 @@ func Packs(ctx context.Context, r *repo.Repository, opts PacksOptions) (*PacksRe
 		if err := s.salvage(ctx, &rep.Repaired[i]); err != nil {
 			return rep, err
 		}
+	}
+	if err := s.copyTrees(ctx, short); err != nil {
+		return rep, err
 	}
 	if opts.DryRun {
 		return rep, nil
@@ -159,6 +177,9 @@ type salvager struct {
 	entries map[pack.ID][]pack.Blob
 	files   []pack.ID
 
+	// salvaged counts the copies of each blob written to new packs.
+	salvaged map[pack.ID]int
+
 	w  *repo.IndexRewriter
 	rp *repo.Repacker
 }
@@ -174,11 +195,17 @@ func (s *salvager) findDamaged(ctx context.Context) error {
 	}
 	candidates := slices.Clone(s.opts.Packs)
 	if len(candidates) == 0 {
-		candidates = indexed
+		for _, id := range indexed {
+			if _, stored := s.stored[id]; !stored || s.opts.ReadData {
+				candidates = append(candidates, id)
+			}
+		}
 	}
 	slices.SortFunc(candidates, compareIDs)
 	candidates = slices.Compact(candidates)
-	s.opts.Progress(fmt.Sprintf("reading %d packs", len(candidates)))
+	if len(candidates) > 0 {
+		s.opts.Progress(fmt.Sprintf("reading %d packs", len(candidates)))
+	}
 
 	verdicts := make([]error, len(candidates))
 	g, gctx := errgroup.WithContext(ctx)
@@ -312,10 +339,16 @@ func (s *salvager) salvage(ctx context.Context, pr *PackRepair) error {
 		done[b.ID] = true
 		delete(failed, b.ID)
 		pr.Salvaged++
-		if s.rp != nil {
-			if err := s.rp.Add(ctx, b, sealed); err != nil {
-				return fmt.Errorf("storing blob %s of pack %s (nothing was removed): %w", b.ID.Short(), pr.Pack.Short(), err)
-			}
+		// A tree keeps repo.TreeCopies copies, counting those in packs
+		// that are not damaged; a blob met in two damaged packs is
+		// salvaged once.
+		want := 1 - s.salvaged[b.ID]
+		if b.Type == pack.TreeBlob {
+			want = repo.TreeCopies - s.otherCopies(b.ID) - s.salvaged[b.ID]
+			s.rep.TreeCopies += max(want-1, 0) // beyond the one that replaces this copy
+		}
+		if err := s.add(ctx, b, sealed, want); err != nil {
+			return fmt.Errorf("storing blob %s of pack %s (nothing was removed): %w", b.ID.Short(), pr.Pack.Short(), err)
 		}
 	}
 	for _, l := range failed {
@@ -353,13 +386,33 @@ func (s *salvager) verify(ctx context.Context, data []byte, b pack.Blob) ([]byte
 
 // hasOtherCopy reports whether a pack that is stored and not damaged
 // holds blob id.
-func (s *salvager) hasOtherCopy(id pack.ID) bool {
+func (s *salvager) hasOtherCopy(id pack.ID) bool { return s.otherCopies(id) > 0 }
+
+// otherCopies counts the packs that are stored and not damaged and hold
+// blob id.
+func (s *salvager) otherCopies(id pack.ID) int {
+	n := 0
 	for _, loc := range s.idx.LookupAll(id) {
 		if _, ok := s.stored[loc.Pack]; ok && !s.damaged[loc.Pack] {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
+}
+
+// add writes n copies of a verified sealed blob into new packs (each in
+// a pack of its own), or counts them in a dry run.
+func (s *salvager) add(ctx context.Context, b pack.Blob, sealed []byte, n int) error {
+	for range n {
+		s.salvaged[b.ID]++
+		if s.rp == nil {
+			continue
+		}
+		if err := s.rp.Add(ctx, b, sealed); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // replaceIndex writes the other entries of every index file that names a
@@ -408,4 +461,94 @@ func (s *salvager) remove(ctx context.Context, t backend.FileType, id pack.ID) e
 	}
 	s.rep.Removed = append(s.rep.Removed, id)
 	return nil
+}
+
+// treesShort returns the tree blobs that packs that are not damaged hold
+// in fewer than repo.TreeCopies copies, in order of ID.
+func (s *salvager) treesShort() []pack.ID {
+	var short []pack.ID
+	var prev pack.ID
+	first := true
+	s.idx.Each(func(id pack.ID, loc index.Location) bool {
+		if loc.Type != pack.TreeBlob || (!first && id == prev) {
+			return true
+		}
+		first, prev = false, id
+		if s.otherCopies(id) < repo.TreeCopies {
+			short = append(short, id)
+		}
+		return true
+	})
+	return short
+}
+
+// copyTrees writes the copies that the trees in short still lack after
+// the salvage, from a copy in a pack that is not damaged. A tree without
+// such a copy was either salvaged or is reported lost with its pack.
+func (s *salvager) copyTrees(ctx context.Context, short []pack.ID) error {
+	if len(short) > 0 {
+		s.opts.Progress(fmt.Sprintf("writing the missing copies of up to %d tree blobs", len(short)))
+	}
+	for _, id := range short {
+		need := repo.TreeCopies - s.otherCopies(id) - s.salvaged[id]
+		if need <= 0 {
+			continue
+		}
+		b, sealed, err := s.intactCopy(ctx, id)
+		if err != nil {
+			return err
+		}
+		if sealed == nil {
+			if s.salvaged[id] == 0 && !s.lost(id) {
+				s.rep.Uncopied = append(s.rep.Uncopied, id)
+			}
+			continue
+		}
+		s.rep.TreeCopies += need
+		if err := s.add(ctx, b, sealed, need); err != nil {
+			return fmt.Errorf("storing a copy of tree blob %s (nothing was removed): %w", id.Short(), err)
+		}
+	}
+	return nil
+}
+
+// lost reports whether a repaired pack reports blob id lost, with no
+// other copy.
+func (s *salvager) lost(id pack.ID) bool {
+	for _, pr := range s.rep.Repaired {
+		for _, l := range pr.Lost {
+			if l.ID == id && !l.OtherCopy {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// intactCopy reads the sealed bytes of a copy of blob id, from a pack
+// that is stored and not damaged, that verifies against its ID; nil when
+// none does. Only a failure to reach the storage is an error.
+func (s *salvager) intactCopy(ctx context.Context, id pack.ID) (pack.Blob, []byte, error) {
+	for _, loc := range s.idx.LookupAll(id) {
+		if _, ok := s.stored[loc.Pack]; !ok || s.damaged[loc.Pack] {
+			continue
+		}
+		plain, err := s.r.LoadBlobCopy(ctx, id, loc)
+		if err == nil {
+			h := backend.Handle{Type: backend.PackFile, Name: loc.Pack.String()}
+			var sealed []byte
+			sealed, err = s.r.Backend().Load(ctx, h, int64(loc.Offset), int64(loc.Length))
+			if err == nil {
+				b := pack.Blob{Type: loc.Type, Compression: loc.Compression, ID: id, Base: loc.Base, RawLength: uint32(len(plain))}
+				return b, sealed, nil
+			}
+		}
+		if ctx.Err() != nil {
+			return pack.Blob{}, nil, ctx.Err()
+		}
+		if !isDamage(err) {
+			return pack.Blob{}, nil, err
+		}
+	}
+	return pack.Blob{}, nil, nil
 }

@@ -122,7 +122,7 @@ func TestSnapshotsLostPack(t *testing.T) {
 // removes them.
 func TestSnapshotsLostFolder(t *testing.T) {
 	f := newFixture(t, mem.New())
-	f.remove(t, backend.PackFile, f.pDeep)
+	f.removeTrees(t, f.pDeep)
 	repairIndex(t, f, repair.IndexOptions{})
 
 	rep := repairSnapshots(t, f, repair.SnapshotsOptions{})
@@ -157,7 +157,7 @@ func TestSnapshotsLostFolder(t *testing.T) {
 // left; Forget removes it unless it is protected.
 func TestSnapshotsRootLost(t *testing.T) {
 	f := newFixture(t, mem.New())
-	f.remove(t, backend.PackFile, f.pRoots) // the roots of S1 and S2
+	f.removeTrees(t, f.pRoots) // both copies of the roots of S1 and S2
 	repairIndex(t, f, repair.IndexOptions{})
 	rep := repairSnapshots(t, f, repair.SnapshotsOptions{Forget: true, Protected: func(id pack.ID) bool { return id == f.s2ID }})
 	if len(rep.Damaged) != 2 {
