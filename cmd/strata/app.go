@@ -61,9 +61,13 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	var status *exitStatus
 	if err != nil && !errors.As(err, &status) && !errors.Is(err, syscall.EPIPE) {
-		fmt.Fprintf(e.stderr, "strata: %v\n", err)
-		if advice := errorAdvice(err); advice != "" {
-			fmt.Fprintf(e.stderr, "strata: %s\n", advice)
+		if wantsJSON(args) {
+			printJSONError(e.stderr, err)
+		} else {
+			fmt.Fprintf(e.stderr, "strata: %v\n", err)
+			if advice := errorAdvice(err); advice != "" {
+				fmt.Fprintf(e.stderr, "strata: %s\n", advice)
+			}
 		}
 	}
 	return exitCode(err)
