@@ -87,6 +87,8 @@ type Repository struct {
 	// have changed the repository in between. Lock reloads an index that
 	// is not (see Lock).
 	held        map[*Lock]struct{} // locks this handle holds
+
+	skipDamagedSnapshots bool // see SkipDamagedSnapshots
 	lockEpoch   uint64             // counts the times held fell empty or a lock was lost
 	indexLoaded bool
 	indexFresh  bool

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -138,14 +139,24 @@ func DecodeSnapshot(plain []byte) (*Snapshot, error) {
 
 // Snapshots loads every snapshot, oldest first. A damaged snapshot file is
 // an error naming it.
+//
+// A snapshot file that cannot be read is an error naming it, unless
+// SkipDamagedSnapshots was called.
 func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 	ids, err := r.List(ctx, backend.SnapshotFile)
 	if err != nil {
 		return nil, err
 	}
+	r.mu.Lock()
+	skip := r.skipDamagedSnapshots
+	r.mu.Unlock()
 	sns := make([]*Snapshot, 0, len(ids))
 	for _, id := range ids {
 		sn, err := r.LoadSnapshot(ctx, id)
+		if skip && errors.Is(err, ErrDamaged) {
+			r.Notify("skipping damaged snapshot file %v: `strata check` reports it", err)
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -234,4 +245,16 @@ func (r *Repository) FindBlob(ref string) (pack.ID, error) {
 	default:
 		return pack.ID{}, fmt.Errorf("%w: %q matches more than one blob", ErrAmbiguous, ref)
 	}
+}
+
+// SkipDamagedSnapshots makes Snapshots (and so "latest") skip snapshot
+// files that are damaged, with a notice naming each, instead of failing:
+// for commands that only read, which one damaged snapshot file must not
+// stop from listing or restoring the others. Commands that decide what to
+// delete (forget, prune) must not call it: a snapshot they cannot read
+// still needs its data, and may come back from another copy.
+func (r *Repository) SkipDamagedSnapshots() {
+	r.mu.Lock()
+	r.skipDamagedSnapshots = true
+	r.mu.Unlock()
 }

@@ -331,6 +331,12 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 			}
 		}
 	}
+	if mode != noIndex {
+		// A damaged snapshot file must not stop the others from being
+		// listed and restored; forget, prune and repair (noIndex) stay
+		// strict, since a snapshot they cannot read still needs its data.
+		r.SkipDamagedSnapshots()
+	}
 	switch mode {
 	case strictIndex:
 		if err := r.LoadIndex(ctx); err != nil {

@@ -133,6 +133,15 @@ func TestRepairSnapshotsRemovesDamagedSnapshotFile(t *testing.T) {
 	good := c.backupStdin([]byte("second\n"), "b.tsv")
 	flipByte(t, filepath.Join(c.repo, "snapshots", bad), 40)
 
+	// The damaged file stops neither the listing nor "latest".
+	out, errOut := c.code(exitOK, "snapshots")
+	if !strings.Contains(out, good[:8]) || !strings.Contains(errOut, "skipping damaged snapshot file snapshots/"+bad) {
+		t.Errorf("snapshots beside a damaged snapshot file:\n%s\n%s", out, errOut)
+	}
+	if got := c.ok("dump", "latest", "/b.tsv"); got != "second\n" {
+		t.Errorf("dump latest beside a damaged snapshot file: %q", got)
+	}
+
 	out, cmds := c.checkAdvice()
 	if !strings.Contains(out, "snapshots/"+bad) {
 		t.Errorf("check does not name the damaged snapshot file:\n%s", out)
@@ -155,4 +164,26 @@ func TestRepairSnapshotsRemovesDamagedSnapshotFile(t *testing.T) {
 	if got := c.ok("dump", good[:8], "/b.tsv"); got != "second\n" {
 		t.Errorf("the intact snapshot dumps %q", got)
 	}
+}
+
+// TestRepairSnapshotsKeepsProtectedDamagedFile: a protected snapshot file
+// that is damaged is kept by repair snapshots --forget, which says how to
+// go on; unprotect finds it by its name, and the next run removes it.
+func TestRepairSnapshotsKeepsProtectedDamagedFile(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	bad := c.backupStdin([]byte("first\n"), "a.tsv")
+	c.ok("protect", bad[:8])
+	flipByte(t, filepath.Join(c.repo, "snapshots", bad), 40)
+
+	out := c.ok("repair", "snapshots", "--forget")
+	if !strings.Contains(out, "kept: it is protected") {
+		t.Errorf("repair snapshots --forget of a protected damaged file:\n%s", out)
+	}
+	c.ok("unprotect", bad[:8])
+	c.ok("repair", "snapshots", "--forget")
+	if got := c.files("snapshots"); len(got) != 0 {
+		t.Errorf("snapshot files left: %v", got)
+	}
+	c.check()
 }

@@ -7,7 +7,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/pack"
 	"strata/repo"
+	"strata/repo/backend"
 )
 
 func cmdProtect(g *globals) *cli.Command {
@@ -90,11 +92,23 @@ afterwards if they still need it.
 				return errors.New("give one snapshot: strata unprotect SNAPSHOT")
 			}
 			return g.withLock(c.Context, false, "unprotect", func(r *repo.Repository) error {
-				sn, err := r.FindSnapshot(c.Context, c.Args().First())
-				if err != nil {
+				// By the file's name, not its content: a damaged snapshot
+				// file's protection must be removable too.
+				ref := c.Args().First()
+				var (
+					id  pack.ID
+					err error
+				)
+				if ref == "latest" {
+					sn, err := r.FindSnapshot(c.Context, ref)
+					if err != nil {
+						return err
+					}
+					id = sn.ID
+				} else if id, err = r.FindID(c.Context, backend.SnapshotFile, ref); err != nil {
 					return err
 				}
-				removed, err := r.Unprotect(c.Context, sn.ID)
+				removed, err := r.Unprotect(c.Context, id)
 				for _, p := range removed {
 					g.printf("removed protection %s: %s\n", p.ID.Short(), describeProtection(p, time.Local))
 				}
@@ -102,10 +116,10 @@ afterwards if they still need it.
 					return err
 				}
 				if len(removed) == 0 {
-					fmt.Fprintf(g.env.stdout, "snapshot %s was not protected\n", sn.ID.Short())
+					fmt.Fprintf(g.env.stdout, "snapshot %s was not protected\n", id.Short())
 					return nil
 				}
-				fmt.Fprintf(g.env.stdout, "snapshot %s is no longer protected (%s removed)\n", sn.ID.Short(), counted(len(removed), "protection"))
+				fmt.Fprintf(g.env.stdout, "snapshot %s is no longer protected (%s removed)\n", id.Short(), counted(len(removed), "protection"))
 				return nil
 			})
 		},
