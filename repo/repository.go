@@ -86,12 +86,12 @@ type Repository struct {
 	// and the handle has held one ever since: no exclusive command can
 	// have changed the repository in between. Lock reloads an index that
 	// is not (see Lock).
-	held map[*Lock]struct{} // locks this handle holds
+	held        map[*Lock]struct{} // locks this handle holds
+	lockEpoch   uint64             // counts the times held fell empty or a lock was lost
+	indexLoaded bool
+	indexFresh  bool
 
-	skipDamagedSnapshots bool   // see SkipDamagedSnapshots
-	lockEpoch            uint64 // counts the times held fell empty or a lock was lost
-	indexLoaded          bool
-	indexFresh           bool
+	skipDamagedSnapshots bool // see SkipDamagedSnapshots
 }
 
 // Init creates a repository in be with cfg, protected by password.
