@@ -139,7 +139,7 @@ func newApp(g *globals) *cli.App {
 			return nil
 		},
 		Commands: []*cli.Command{
-			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdRestore(g), cmdDump(g),
+			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdFind(g), cmdRestore(g), cmdDump(g),
 			cmdForget(g), cmdPolicy(g), cmdProtect(g), cmdUnprotect(g),
 			cmdCheck(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdVersion(g),
 		},

@@ -73,5 +73,10 @@ func counted[T ~int | ~int64 | ~uint64 | ~uint32](n T, noun string) string {
 	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey") {
 		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
 	}
+	for _, end := range []string{"s", "x", "ch", "sh"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
+	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
