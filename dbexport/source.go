@@ -24,6 +24,10 @@ var (
 	// ErrOtherSource: the snapshot is of another database than the
 	// target, which has snapshots of its own.
 	ErrOtherSource = errors.New("the snapshot is of another database")
+	// ErrHostNotChosen: a local database (SQLite file, server on
+	// localhost) has snapshots from several machines, none of them this
+	// one, and nothing says which machine's is meant.
+	ErrHostNotChosen = errors.New("snapshots of a local database come from several machines")
 	// ErrNoTables: the snapshot saved files or a stream, not a database.
 	ErrNoTables = errors.New("the snapshot holds no database tables")
 )
@@ -164,10 +168,13 @@ type SnapshotLister interface {
 // SnapshotRequest says which table snapshot a restore, drill or dump
 // wants.
 type SnapshotRequest struct {
-	Ref    string    // "latest", an ID or a unique ID prefix; ignored when At is set
-	At     time.Time // non-zero: the newest snapshot at or before At
-	Host   string    // only snapshots taken on this host
-	Source string    // the database whose snapshots are meant: a DSN (a password is ignored) or a recorded source
+	Ref  string    // "latest", an ID or a unique ID prefix; ignored when At is set
+	At   time.Time // non-zero: the newest snapshot at or before At
+	Host string    // only snapshots taken on this host
+	// LocalHost is this machine's host name: of a local database's
+	// snapshots from several hosts, latest and At take this one's.
+	LocalHost string
+	Source    string // the database whose snapshots are meant: a DSN (a password is ignored) or a recorded source
 	// Target is the database written into; nil for dumps and drills.
 	Target *DSN
 	// OtherSource allows writing a snapshot of another database into a
@@ -221,9 +228,13 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 		if err != nil {
 			return nil, err
 		}
+		host, err := chooseHost(sns, match, req)
+		if err != nil {
+			return nil, err
+		}
 		for i := len(sns) - 1; i >= 0 && picked == nil; i-- {
 			sn := sns[i]
-			if match(sn) && (req.Host == "" || sn.Host == req.Host) && (req.At.IsZero() || !sn.Time.After(req.At)) {
+			if match(sn) && (host == "" || sn.Host == host) && (req.At.IsZero() || !sn.Time.After(req.At)) {
 				picked = sn
 			}
 		}
@@ -267,6 +278,49 @@ func chooseSource(sns []*repo.Snapshot, sources []string, req SnapshotRequest, t
 		k, ok := SnapshotSource(sn)
 		return ok && k == key
 	}, nil
+}
+
+// chooseHost returns the host whose snapshots "latest" and At choose
+// among: --host if given. A local database (a SQLite file, a server on
+// localhost or a Unix socket) is another database on each machine that
+// has one under that name, so when its snapshots come from several hosts
+// it is this machine's (req.LocalHost) if it has any, else --host must say
+// which. One host is taken as it is: a restore on a new machine after the
+// old one is lost.
+func chooseHost(sns []*repo.Snapshot, match func(*repo.Snapshot) bool, req SnapshotRequest) (string, error) {
+	if req.Host != "" {
+		return req.Host, nil
+	}
+	seen := map[string]bool{}
+	var hosts []string
+	key := ""
+	for _, sn := range sns {
+		k, ok := SnapshotSource(sn)
+		if !ok || !match(sn) || !localKey(k) {
+			continue
+		}
+		key = k
+		if !seen[sn.Host] {
+			seen[sn.Host] = true
+			hosts = append(hosts, sn.Host)
+		}
+	}
+	switch {
+	case len(hosts) < 2:
+		return "", nil
+	case req.LocalHost != "" && seen[req.LocalHost]:
+		return req.LocalHost, nil
+	}
+	sort.Strings(hosts)
+	return "", fmt.Errorf("%w: %s is a file or server local to each machine, and the snapshots of it come from %s; say which with --host",
+		ErrHostNotChosen, key, strings.Join(hosts, ", "))
+}
+
+// localKey reports whether a source key names a database only together
+// with the machine: a SQLite file, or a server on localhost or a socket.
+func localKey(key string) bool {
+	d, err := ParseDSN(key)
+	return err == nil && (d.Engine == EngineSQLite || d.Host == "localhost" || d.Params.Get("host") != "" || d.Params.Get("socket") != "")
 }
 
 func noSnapshot(req SnapshotRequest) error {

@@ -116,6 +116,8 @@ func TestPickSnapshot(t *testing.T) {
 		mk(2, "postgres://postgres@localhost:5432/crm", "h1"),                 // a0 02
 		mk(3, "stdin:dump.sql", "h1"),                                         // a0 03
 		mk(4, "sqlite:rel.db", "h1"),                                          // a0 04: relative, from an old version
+		mk(5, "postgres://db1/app", "h1"),                                     // a0 05
+		mk(6, "postgres://db1/app", "h2"),                                     // a0 06: a server on the network is one database whatever machine saved it
 	}
 	target := func(s string) *dbexport.DSN {
 		d, err := dbexport.ParseDSN(s)
@@ -130,10 +132,15 @@ func TestPickSnapshot(t *testing.T) {
 		want int    // index into sns, or -1 for an error
 		err  string // part of the error
 	}{
-		{"own source", dbexport.SnapshotRequest{Ref: "latest", Target: target("postgres://x:pw@localhost/app?sslmode=require")}, 1, ""},
+		{"own source", dbexport.SnapshotRequest{Ref: "latest", LocalHost: "h2", Target: target("postgres://x:pw@localhost/app?sslmode=require")}, 1, ""},
+		{"own source, this machine's", dbexport.SnapshotRequest{Ref: "latest", LocalHost: "h1", Target: target("postgres://localhost/app")}, 0, ""},
+		{"local source of several machines", dbexport.SnapshotRequest{Ref: "latest", Target: target("postgres://localhost/app")}, -1, "come from h1, h2; say which with --host"},
+		{"local source, other machines", dbexport.SnapshotRequest{Ref: "latest", LocalHost: "h3", Source: "postgres://localhost/app"}, -1, "--host"},
+		{"local source of one machine", dbexport.SnapshotRequest{Ref: "latest", LocalHost: "h3", Target: target("postgres://localhost/crm")}, 2, ""},
 		{"own source from a host", dbexport.SnapshotRequest{Ref: "latest", Host: "h1", Target: target("postgres://localhost/app")}, 0, ""},
-		{"own source at", dbexport.SnapshotRequest{At: base.Add(30 * time.Minute), Target: target("postgres://localhost/app")}, 0, ""},
-		{"nothing before at", dbexport.SnapshotRequest{At: base.Add(-time.Hour), Target: target("postgres://localhost/app")}, -1, "snapshot not found"},
+		{"own source at", dbexport.SnapshotRequest{At: base.Add(30 * time.Minute), Host: "h1", Target: target("postgres://localhost/app")}, 0, ""},
+		{"nothing before at", dbexport.SnapshotRequest{At: base.Add(-time.Hour), Host: "h1", Target: target("postgres://localhost/app")}, -1, "snapshot not found"},
+		{"remote server from several machines", dbexport.SnapshotRequest{Ref: "latest", Target: target("postgres://db1/app")}, 6, ""},
 		{"new database, several sources", dbexport.SnapshotRequest{Ref: "latest", Target: target("postgres://localhost/new")}, -1, "postgres://localhost:5432/crm"},
 		{"new database, --source", dbexport.SnapshotRequest{Ref: "latest", Source: "postgres://localhost/crm", Target: target("postgres://localhost/new")}, 2, ""},
 		{"other source by --source", dbexport.SnapshotRequest{Ref: "latest", Source: "postgres://localhost/crm", Target: target("postgres://localhost/app")}, -1, "--other-source"},

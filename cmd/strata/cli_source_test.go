@@ -265,3 +265,54 @@ func TestRestoreRefreshNeedsNoOtherSource(t *testing.T) {
 		t.Errorf("restore latest into staging:\n%s", errOut)
 	}
 }
+
+// A SQLite file is another database on each machine that has one at that
+// path: of snapshots from several machines, latest takes this machine's,
+// and with none from this machine --host must say which. Snapshots from
+// one other machine restore as they are (a new machine after a loss).
+func TestRestoreLocalDatabaseOfSeveralMachines(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, _, a, _ := twoSQLiteSources(t, c) // from this machine, at 13:00
+	setName := func(name string) {
+		t.Helper()
+		if _, err := a.Exec(`UPDATE customers SET name = ? WHERE id = 1`, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The same path on two other machines, saved later.
+	setName("web1")
+	c.ok("backup", "--db", dsnA, "--host", "web1", "--time", "2025-06-17 15:00:00")
+	setName("web2")
+	c.ok("backup", "--db", dsnA, "--host", "web2", "--time", "2025-06-17 16:00:00")
+	setName("broken")
+	c.ok("restore", "latest", "--db", dsnA, "--tables", "customers", "--replace", "--no-safety-snapshot")
+	if got := customerNames(t, a); got != "a-1,a-2" {
+		t.Errorf("restore latest took %q, want this machine's a-1,a-2", got)
+	}
+	if got := c.ok("dump", "latest", "customers", "--source", dsnA); got != "1\ta-1\n2\ta-2\n" {
+		t.Errorf("dump latest took %q, want this machine's", got)
+	}
+	c.ok("restore", "latest", "--db", dsnA, "--host", "web1", "--tables", "customers", "--replace", "--no-safety-snapshot")
+	if got := customerNames(t, a); got != "web1,a-2" {
+		t.Errorf("restore latest --host web1 took %q", got)
+	}
+
+	// A repository with snapshots of that path from web1 and web2 only.
+	c2 := newCLI(t)
+	c2.ok("init")
+	c2.ok("backup", "--db", dsnA, "--host", "web1", "--time", "2025-06-17 15:00:00")
+	setName("broken")
+	c2.ok("restore", "latest", "--db", dsnA, "--tables", "customers", "--replace", "--no-safety-snapshot") // one machine: as it is
+	if got := customerNames(t, a); got != "web1,a-2" {
+		t.Errorf("restore latest of web1's only snapshot took %q", got)
+	}
+	setName("web2")
+	c2.ok("backup", "--db", dsnA, "--host", "web2", "--time", "2025-06-17 16:00:00")
+	_, errOut := c2.code(exitError, "restore", "latest", "--db", dsnA, "--tables", "customers", "--replace")
+	if !strings.Contains(errOut, "--host") || !strings.Contains(errOut, "web1, web2") {
+		t.Errorf("two other machines: the refusal does not name them and --host:\n%s", errOut)
+	}
+	c2.code(exitError, "verify", "drill", "latest")
+	c2.ok("verify", "drill", "latest", "--host", "web2")
+}

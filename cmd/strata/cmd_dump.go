@@ -13,7 +13,6 @@ import (
 	"strata/repo"
 	"strata/repo/archive"
 	"strata/repo/restore"
-	"strata/repo/retention"
 )
 
 func cmdDump(g *globals) *cli.Command {
@@ -54,7 +53,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				case sn != nil:
 					path = "/" + strings.TrimPrefix(path, "/")
 				case format != "" || !strings.HasPrefix(path, "/"):
-					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: ref, Host: host, Source: source, SkipTags: []string{retention.TagPreRestore}})
+					sn, err := dbexport.PickSnapshot(c.Context, r, snapshotRequest(ref, host, source))
 					if errors.Is(err, dbexport.ErrNoTables) && format == "" {
 						return fmt.Errorf("%w (a file's PATH starts with /: strata dump %s /%s)", err, ref, path)
 					}

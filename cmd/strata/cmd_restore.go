@@ -62,7 +62,9 @@ and database, or SQLite file, however the DSN is written), else the only
 database the repository holds; with several, --source must say which.
 Restoring another database's snapshot into a database that has snapshots
 of its own needs --other-source (a new, empty database needs nothing).
-latest and --at pass over pre-restore safety snapshots (restore one by ID).
+latest and --at pass over pre-restore safety snapshots (restore one by ID),
+and of a SQLite file or localhost server saved on several machines take
+this machine's (or --host's).
 
 Tables are created, loaded, then given their constraints, indexes and
 sequence positions. A restore refuses to touch a table that holds rows unless
@@ -107,11 +109,8 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if err != nil {
 				return err
 			}
-			req := dbexport.SnapshotRequest{
-				Ref: c.Args().First(), At: when, Host: host, Source: source, OtherSource: otherSource,
-				// latest twice must not undo the first restore
-				SkipTags: []string{retention.TagPreRestore},
-			}
+			req := snapshotRequest(c.Args().First(), host, source)
+			req.At, req.OtherSource = when, otherSource
 			if db.dsn != "" {
 				d, err := db.parse()
 				if err != nil {

@@ -13,7 +13,6 @@ import (
 	"strata/dbexport"
 	"strata/dbexport/sqlite"
 	"strata/repo"
-	"strata/repo/retention"
 	"strata/verify"
 )
 
@@ -55,7 +54,7 @@ snapshot of one database: the only one the repository holds, or the one
 					return errors.New("give one snapshot: strata verify drill SNAPSHOT")
 				}
 				return g.withReader(c.Context, "verify drill", func(r *repo.Repository) error {
-					sn, err := dbexport.PickSnapshot(c.Context, r, dbexport.SnapshotRequest{Ref: c.Args().First(), Host: host, Source: source, SkipTags: []string{retention.TagPreRestore}})
+					sn, err := dbexport.PickSnapshot(c.Context, r, snapshotRequest(c.Args().First(), host, source))
 					if err != nil {
 						return err
 					}

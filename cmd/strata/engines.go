@@ -15,6 +15,7 @@ import (
 	"strata/dbexport/postgres"
 	"strata/dbexport/sqlite"
 	"strata/repo"
+	"strata/repo/retention"
 	"strata/verify"
 )
 
@@ -50,6 +51,19 @@ func (o dbOptions) parse() (dbexport.DSN, error) {
 		d.Password = strings.TrimRight(string(b), "\r\n")
 	}
 	return d, nil
+}
+
+// snapshotRequest is how restore --db, dump and verify drill ask for a
+// table snapshot (docs/design.md, "Source keys"): latest and --at pass
+// over pre-restore safety snapshots, and a local database's snapshots from
+// several machines are this machine's.
+func snapshotRequest(ref, host, source string) dbexport.SnapshotRequest {
+	local, _ := os.Hostname()
+	return dbexport.SnapshotRequest{
+		Ref: ref, Host: host, Source: source, LocalHost: local,
+		// latest twice must not undo the first restore
+		SkipTags: []string{retention.TagPreRestore},
+	}
 }
 
 // openSource opens one consistent read snapshot of the database.
