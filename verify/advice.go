@@ -22,13 +22,14 @@ type Step struct {
 // data is then cut out of the snapshots, which a new backup replaces.
 func (r *Report) WhatToDo() []Step {
 	var (
-		index, readAll   bool      // the index lacks or misstates entries
-		lost, lostInPack bool      // blobs are gone; lostInPack: a base in a pack not read failed
-		damaged          []pack.ID // packs to replace: repair packs salvages what verifies
-		snapshots        []pack.ID // snapshot files that cannot be read
-		keys             []string  // damaged key files
-		policy, protect  bool      // damaged policy or protect files
-		copies           bool      // tree blobs lack their second copy
+		index, readAll     bool      // the index lacks or misstates entries
+		lost, lostInPack   bool      // blobs are gone; lostInPack: a base in a pack not read failed
+		damaged            []pack.ID // packs to replace: repair packs salvages what verifies
+		snapshots          []pack.ID // snapshot files that cannot be read
+		protectedSnapshots []pack.ID // of those, the ones an active protection names
+		keys               []string  // damaged key files
+		policy, protect    bool      // damaged policy or protect files
+		copies             bool      // tree blobs lack their second copy
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -54,6 +55,9 @@ func (r *Report) WhatToDo() []Step {
 			lost = lost || f.BaseInPack.IsNull()
 		case *DamagedSnapshot:
 			snapshots = append(snapshots, f.Snapshot)
+			if f.Protected {
+				protectedSnapshots = append(protectedSnapshots, f.Snapshot)
+			}
 		case *DamagedKeyFile:
 			keys = append(keys, f.Name)
 		case *DamagedPolicyFile:
@@ -107,6 +111,11 @@ func (r *Report) WhatToDo() []Step {
 	} else if copies {
 		steps = append(steps, Step{Command: "strata repair packs",
 			Why: "writes a second copy of every tree blob that has one intact copy, so that no single damaged pack can take a snapshot's structure with it"})
+	}
+	for _, id := range protectedSnapshots {
+		steps = append(steps, Step{Command: "strata unprotect " + id.Short(),
+			Why: fmt.Sprintf("snapshot file %s cannot be read and is protected: if another copy of the repository has it, "+
+				"copy it over instead; otherwise release it, so that repair snapshots --forget may remove it", id.Short())})
 	}
 	if lost {
 		cmd := "strata repair snapshots --forget"

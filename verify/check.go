@@ -93,6 +93,7 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	if err := c.findUnindexed(ctx, w, stored); err != nil {
 		return nil, err
 	}
+	w.markProtected(ctx)
 	c.collectFindings(w)
 	return c.report, nil
 }

@@ -114,9 +114,12 @@ type DamagedBlob struct {
 }
 
 // DamagedSnapshot: a snapshot file could not be read, opened or decoded.
+// Protected: an active protection names it, so `repair snapshots
+// --forget` keeps it until `strata unprotect` releases it.
 type DamagedSnapshot struct {
-	Snapshot pack.ID
-	Err      error `json:"-"`
+	Snapshot  pack.ID
+	Protected bool
+	Err       error `json:"-"`
 }
 
 // DamagedTree: a tree blob is indexed but could not be loaded or decoded,

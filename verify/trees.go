@@ -182,3 +182,22 @@ func (w *walker) verifyCopies(ctx context.Context, id pack.ID) ([]byte, error) {
 	}
 	return first, nil
 }
+
+// markProtected sets Protected on the damaged snapshots that an active
+// protection names (by the snapshot's ID, which is its file name), so the
+// advice can say to release them first. Damaged protect files are
+// reported by checkMetaFiles, not here.
+func (w *walker) markProtected(ctx context.Context) {
+	if len(w.damagedSnapshots) == 0 {
+		return
+	}
+	prots, _ := w.c.r.Protections(ctx)
+	now := w.c.r.Now()
+	for _, f := range w.damagedSnapshots {
+		for _, p := range prots {
+			if p.Snapshot == f.Snapshot && p.Active(now) {
+				f.Protected = true
+			}
+		}
+	}
+}

@@ -180,8 +180,14 @@ func TestRepairSnapshotsKeepsProtectedDamagedFile(t *testing.T) {
 	if !strings.Contains(out, "kept: it is protected") {
 		t.Errorf("repair snapshots --forget of a protected damaged file:\n%s", out)
 	}
-	c.ok("unprotect", bad[:8])
-	c.ok("repair", "snapshots", "--forget")
+	// check says what to do, in order, and doing it works.
+	_, cmds := c.checkAdvice()
+	if want := []string{"strata unprotect " + bad[:8], "strata repair snapshots --forget"}; !slices.Equal(cmds, want) {
+		t.Fatalf("check advises %q, want %q", cmds, want)
+	}
+	for _, cmd := range cmds {
+		c.ok(strings.Fields(cmd)[1:]...)
+	}
 	if got := c.files("snapshots"); len(got) != 0 {
 		t.Errorf("snapshot files left: %v", got)
 	}
