@@ -76,7 +76,7 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 // plain blob (0 for a plain blob). Unknown blobs count as too deep.
 func (r *Repository) deltaDepth(id pack.ID) int {
 	for depth := 0; depth <= maxChainWalk; depth++ {
-		loc, ok := r.idx.Lookup(id)
+		loc, ok := r.Index().Lookup(id)
 		if !ok {
 			return maxChainWalk
 		}
@@ -105,7 +105,7 @@ func chainLimit(root pack.ID, max int) int {
 // the null ID when the chain is broken.
 func (r *Repository) chainRoot(id pack.ID) pack.ID {
 	for depth := 0; depth <= maxChainWalk; depth++ {
-		loc, ok := r.idx.Lookup(id)
+		loc, ok := r.Index().Lookup(id)
 		if !ok {
 			return pack.ID{}
 		}
@@ -122,16 +122,25 @@ const maxChainWalk = 64
 
 // Flush uploads the open packs and writes an index file for every pack not
 // yet in one. Call it before saving a snapshot that references new blobs:
-// packs, then index, then snapshot.
+// packs, then index, then snapshot. Blobs that other savers on this handle
+// claimed before the call (SaveBlob reported them stored) are waited for
+// and indexed too; when such a save failed, Flush fails.
 func (r *Repository) Flush(ctx context.Context) error {
-	if err := r.packers.flush(ctx); err != nil {
+	claimed, err := r.packers.flush(ctx)
+	if err != nil {
 		return err
+	}
+	idx := r.Index()
+	for _, id := range claimed {
+		if !idx.Has(id) {
+			return fmt.Errorf("blob %s: a concurrent save of it failed, so what needs it cannot be saved; run the command again", id.Short())
+		}
 	}
 	return r.SaveIndex(ctx)
 }
 
 // HasBlob reports whether the index knows id.
-func (r *Repository) HasBlob(id pack.ID) bool { return r.idx.Has(id) }
+func (r *Repository) HasBlob(id pack.ID) bool { return r.Index().Has(id) }
 
 // LoadBlob returns the plaintext of blob id, resolving delta bases, and
 // verifies it against its ID. When a copy is damaged, other copies are
@@ -155,7 +164,7 @@ func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int, dst []
 	if depth > maxChainWalk {
 		return nil, fmt.Errorf("blob %s: %w: delta chain longer than %d (cycle?)", id, ErrDamaged, maxChainWalk)
 	}
-	locs := r.idx.LookupAll(id)
+	locs := r.Index().LookupAll(id)
 	if len(locs) == 0 {
 		return nil, fmt.Errorf("blob %s: %w", id, ErrBlobNotFound)
 	}

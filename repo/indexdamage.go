@@ -68,9 +68,7 @@ func (r *Repository) LoadIndexForReading(ctx context.Context) (*IndexDamage, err
 	if err != nil {
 		return dmg, fmt.Errorf("listing packs: %w", err)
 	}
-	r.mu.Lock()
-	idx := r.idx
-	r.mu.Unlock()
+	idx := r.Index()
 	for _, id := range idx.Packs() {
 		delete(stored, id)
 	}
@@ -109,9 +107,9 @@ func (r *Repository) LoadIndexForReading(ctx context.Context) (*IndexDamage, err
 			continue
 		}
 		dmg.PacksRead++
-		r.idx.AddPack(res.id, res.blobs)
+		idx.AddPack(res.id, res.blobs)
 	}
-	r.idx.Compact()
+	idx.Compact()
 	return dmg, nil
 }
 

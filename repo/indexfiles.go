@@ -14,8 +14,10 @@ import (
 // LoadIndex reads every index file into the in-memory index. Files that
 // another loaded file supersedes are skipped. A damaged index file is an
 // error naming the file, unless tolerate is set by LoadIndexTolerant. The
-// index held before is dropped first: after an error the repository's
-// index is empty.
+// index held before serves lookups until the new one replaces it (and
+// after an error); the packs this handle uploaded that no index file names
+// yet stay in it, so saves may run on the handle meanwhile. DropIndex
+// frees the old index first when nothing else uses the handle.
 func (r *Repository) LoadIndex(ctx context.Context) error {
 	bad, err := r.loadIndex(ctx)
 	if err != nil {
@@ -51,13 +53,16 @@ func (r *Repository) LoadIndexTolerant(ctx context.Context) ([]*IndexFileError, 
 }
 
 func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
+	// No index file is written while the index loads: every file this
+	// handle wrote is listed below, and the packs of later ones are still
+	// in unsavedPacks when the new index replaces the old.
+	r.indexMu.Lock()
+	defer r.indexMu.Unlock()
 	ids, err := r.List(ctx, backend.IndexFile)
 	if err != nil {
 		return nil, err
 	}
-	// The index being replaced is not needed while the new one is built.
 	r.mu.Lock()
-	r.idx, r.indexFiles = index.New(), nil
 	underLock, epoch := len(r.held) > 0, r.lockEpoch
 	r.mu.Unlock()
 
@@ -103,7 +108,10 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	bad = slices.DeleteFunc(bad, func(e *IndexFileError) bool { return superseded[e.File] })
 	idx.Compact()
 	r.mu.Lock()
-	r.idx = idx
+	for _, p := range r.unsavedPacks {
+		idx.AddPack(p.PackID, p.Blobs)
+	}
+	r.idx.Store(idx)
 	r.indexFiles = loaded
 	r.indexLoaded = true
 	r.indexFresh = underLock && epoch == r.lockEpoch
@@ -137,9 +145,24 @@ func (r *Repository) IndexFiles() []pack.ID {
 	return append([]pack.ID(nil), r.indexFiles...)
 }
 
+// DropIndex empties the in-memory index, so that a LoadIndex right after
+// needs no memory for the old one. Only for a handle that nothing else
+// uses meanwhile (prune reloading its index at the end).
+func (r *Repository) DropIndex() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.idx.Store(index.New())
+	r.indexFiles = nil
+	r.indexLoaded, r.indexFresh = false, false
+}
+
 // SaveIndex writes one index file for the packs uploaded since the last
-// one. It is a no-op when there are none.
+// one. It is a no-op when there are none; when another SaveIndex is
+// writing, it waits for it, so that on return the packs uploaded before
+// the call are in stored index files.
 func (r *Repository) SaveIndex(ctx context.Context) error {
+	r.indexMu.Lock()
+	defer r.indexMu.Unlock()
 	r.mu.Lock()
 	packs := r.unsavedPacks
 	r.unsavedPacks = nil

@@ -23,6 +23,7 @@ type openPack struct {
 	file   *os.File
 	hash   *blake3.Hasher
 	writer *pack.Writer
+	holds  map[pack.ID]bool // the blobs added so far
 }
 
 // packSlot names one open pack of a packers or Repacker: data and tree
@@ -42,10 +43,19 @@ type packers struct {
 	mu       sync.Mutex
 	open     map[packSlot]*openPack
 	inFlight map[pack.ID]struct{}
+	// changed is closed, and replaced, whenever a claimed blob joins an
+	// open pack or leaves inFlight; flush waits on it.
+	changed chan struct{}
 }
 
 func newPackers(r *Repository) *packers {
-	return &packers{r: r, open: map[packSlot]*openPack{}, inFlight: map[pack.ID]struct{}{}}
+	return &packers{r: r, open: map[packSlot]*openPack{}, inFlight: map[pack.ID]struct{}{}, changed: make(chan struct{})}
+}
+
+// changedLocked wakes the flushes waiting for a change; p.mu is held.
+func (p *packers) changedLocked() {
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // claim reports whether id must be stored: false when it is indexed or
@@ -53,7 +63,7 @@ func newPackers(r *Repository) *packers {
 func (p *packers) claim(id pack.ID) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.inFlight[id]; ok || p.r.idx.Has(id) {
+	if _, ok := p.inFlight[id]; ok || p.r.Index().Has(id) {
 		return false
 	}
 	p.inFlight[id] = struct{}{}
@@ -63,6 +73,7 @@ func (p *packers) claim(id pack.ID) bool {
 func (p *packers) release(id pack.ID) {
 	p.mu.Lock()
 	delete(p.inFlight, id)
+	p.changedLocked()
 	p.mu.Unlock()
 }
 
@@ -87,11 +98,13 @@ func (p *packers) add(ctx context.Context, b pack.Blob, sealed []byte) error {
 			p.mu.Unlock()
 			return fmt.Errorf("writing pack %s: %w", op.file.Name(), err)
 		}
+		op.holds[b.ID] = true
 		if op.writer.Size() >= int64(p.r.cfg.PackSize) {
 			full = append(full, op)
 			delete(p.open, slot)
 		}
 	}
+	p.changedLocked()
 	p.mu.Unlock()
 	var firstErr error
 	for _, op := range full {
@@ -111,25 +124,73 @@ func (r *Repository) newPack() (*openPack, error) {
 	// means a killed backup leaves no temporary pack behind.
 	_ = os.Remove(f.Name())
 	h := blake3.New()
-	return &openPack{file: f, hash: h, writer: pack.NewWriter(io.MultiWriter(f, h), r.key)}, nil
+	return &openPack{file: f, hash: h, writer: pack.NewWriter(io.MultiWriter(f, h), r.key), holds: map[pack.ID]bool{}}, nil
 }
 
-// flush uploads every open pack.
-func (p *packers) flush(ctx context.Context) error {
+// flush uploads every open pack, and returns once every blob claimed
+// before the call is uploaded (or its save failed), with those blobs. It
+// waits for the blobs that other savers are still encoding, or whose packs
+// they are uploading, and uploads the open packs that come to hold them.
+func (p *packers) flush(ctx context.Context) ([]pack.ID, error) {
 	p.mu.Lock()
-	var open []*openPack
-	for t, op := range p.open {
-		open = append(open, op)
-		delete(p.open, t)
+	claimed := make([]pack.ID, 0, len(p.inFlight))
+	waiting := make(map[pack.ID]bool, len(p.inFlight))
+	for id := range p.inFlight {
+		claimed = append(claimed, id)
+		waiting[id] = true
 	}
 	p.mu.Unlock()
-	var firstErr error
-	for _, op := range open {
-		if err := p.upload(ctx, op); err != nil && firstErr == nil {
-			firstErr = err
+	for all := true; ; all = false {
+		p.mu.Lock()
+		for id := range waiting {
+			if _, ok := p.inFlight[id]; !ok {
+				delete(waiting, id)
+			}
+		}
+		var full []*openPack
+		for slot, op := range p.open {
+			if all || holdsAny(op.holds, waiting) {
+				full = append(full, op)
+				delete(p.open, slot)
+			}
+		}
+		changed := p.changed
+		p.mu.Unlock()
+		// Every pack taken is uploaded, or dropped by a failed upload:
+		// either way its blobs leave inFlight.
+		var firstErr error
+		for _, op := range full {
+			if err := p.upload(ctx, op); err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}
+		if firstErr != nil {
+			return claimed, firstErr
+		}
+		if len(full) > 0 {
+			continue
+		}
+		if len(waiting) == 0 {
+			return claimed, nil
+		}
+		select {
+		case <-ctx.Done():
+			return claimed, ctx.Err()
+		case <-changed:
 		}
 	}
-	return firstErr
+}
+
+func holdsAny(holds, ids map[pack.ID]bool) bool {
+	if len(holds) > len(ids) {
+		holds, ids = ids, holds
+	}
+	for id := range holds {
+		if ids[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // upload finishes a pack, stores it under the hash of its bytes, and only
@@ -141,14 +202,17 @@ func (p *packers) upload(ctx context.Context, op *openPack) error {
 		for _, b := range blobs {
 			delete(p.inFlight, b.ID)
 		}
+		p.changedLocked()
 		p.mu.Unlock()
 	}()
 	id, _, err := p.r.storePack(ctx, op)
 	if err != nil {
 		return err
 	}
-	p.r.idx.AddPack(id, blobs)
+	// Under r.mu, so that LoadIndex, which replaces the index under it
+	// too, finds the pack in either the old index or unsavedPacks.
 	p.r.mu.Lock()
+	p.r.Index().AddPack(id, blobs)
 	p.r.unsavedPacks = append(p.r.unsavedPacks, index.PackBlobs{PackID: id, Blobs: blobs})
 	flushIndex := len(p.r.unsavedPacks) >= indexFlushPacks
 	p.r.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -63,7 +64,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Repository is an open repository. Its methods are safe for concurrent use.
+// Repository is an open repository. Its methods are safe for concurrent
+// use: several backups may save blobs and snapshots through one handle (as
+// a daemon does), and LoadIndex may run meanwhile; Flush then waits for
+// the blobs other savers are storing.
 type Repository struct {
 	be      backend.Storage
 	key     *crypto.Key
@@ -71,12 +75,19 @@ type Repository struct {
 	cfg     Config
 	opts    Options
 
-	idx *index.Index
+	// idx is replaced whole by LoadIndex; lookups read it through
+	// Index() while it may be swapped.
+	idx atomic.Pointer[index.Index]
 	enc *pack.Encoder
 	dec *pack.Decoder
 
 	packers *packers
 	cache   *blobCache
+
+	// indexMu serializes writing index files and loading the index, so
+	// that a load sees every index file this handle wrote before it, and
+	// the packs of any later one in unsavedPacks.
+	indexMu sync.Mutex
 
 	mu           sync.Mutex
 	unsavedPacks []index.PackBlobs // uploaded, not yet in an index file
@@ -175,12 +186,13 @@ func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Conf
 	}
 	r := &Repository{
 		be: be, key: key, keyName: keyName, cfg: cfg, opts: opts,
-		idx: index.New(), enc: enc, dec: dec,
+		enc: enc, dec: dec,
 		cache:        newBlobCache(opts.BlobCacheSize),
 		staleNoticed: map[pack.ID]bool{},
 		held:         map[*Lock]struct{}{},
 	}
 	r.be = lockGuard{Storage: be, r: r}
+	r.idx.Store(index.New())
 	r.packers = newPackers(r)
 	return r, nil
 }
@@ -193,7 +205,7 @@ func (r *Repository) Config() Config { return r.cfg }
 func (r *Repository) Backend() backend.Storage { return r.be }
 
 // Index returns the in-memory index.
-func (r *Repository) Index() *index.Index { return r.idx }
+func (r *Repository) Index() *index.Index { return r.idx.Load() }
 
 // Key returns the master key, for components that seal or hash themselves
 // (check, for example).

@@ -82,7 +82,7 @@ func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) error {
 	if err := CheckSnapshotTime(sn.Time, r.Now()); err != nil {
 		return fmt.Errorf("saving snapshot: %w", err)
 	}
-	if !r.idx.Has(sn.Tree) {
+	if !r.Index().Has(sn.Tree) {
 		return fmt.Errorf("saving snapshot: root tree %s is not indexed (Flush before SaveSnapshot)", sn.Tree.Short())
 	}
 	plain, err := json.Marshal(sn)

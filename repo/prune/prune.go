@@ -134,6 +134,7 @@ func Run(ctx context.Context, r *repo.Repository, opts Options) (*Report, error)
 			return rep, err
 		}
 	}
+	r.DropIndex() // the old index is not needed while the new one loads
 	if err := r.LoadIndex(ctx); err != nil {
 		return rep, fmt.Errorf("prune finished, but reloading the new index failed: %w", err)
 	}
