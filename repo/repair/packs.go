@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 
@@ -162,16 +160,6 @@ func readPackHeader(ctx context.Context, r *repo.Repository, id pack.ID, size in
 
 // isDamage reports whether err says that stored bytes are missing or
 // wrong, as opposed to the storage failing to answer.
-func isDamage(err error) bool {
-	for _, target := range []error{
-		pack.ErrInvalidHeader, io.ErrUnexpectedEOF, backend.ErrNotExist, backend.ErrRange,
-		repo.ErrDamaged, repo.ErrBlobNotFound,
-	} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
-}
+func isDamage(err error) bool { return repo.IsDamage(err) }
 
 func compareIDs(a, b pack.ID) int { return bytes.Compare(a[:], b[:]) }
