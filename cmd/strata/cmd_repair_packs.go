@@ -121,7 +121,10 @@ func printPacksRepair(w io.Writer, rep *repair.PacksReport) {
 		fmt.Fprintf(w, "%d damaged packs replaced: %d new packs, %d index files written, %d files removed\n",
 			len(rep.Repaired), rep.NewPacks, len(rep.Files), len(rep.Removed))
 	}
-	if len(lost) > 0 {
-		fmt.Fprintf(w, "%d blobs are lost; run `strata repair snapshots --forget` to remove them from the snapshots that need them, then take a fresh backup\n", len(lost))
+	if n := len(rep.BrokenDeltas); n > 0 {
+		fmt.Fprintf(w, "delta blobs built on a lost base, dropped from the index: %d (first %s)\n", n, rep.BrokenDeltas[0].Short())
+	}
+	if len(lost) > 0 || len(rep.BrokenDeltas) > 0 {
+		fmt.Fprintf(w, "%d blobs are lost; run `strata repair snapshots --forget` to remove them from the snapshots that need them, then take a fresh backup\n", len(lost)+len(rep.BrokenDeltas))
 	}
 }

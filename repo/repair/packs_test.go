@@ -205,3 +205,31 @@ func TestPacksTreeCopies(t *testing.T) {
 		})
 	}
 }
+
+// TestPacksBrokenDelta damages a3 in pack pB: d1, a delta blob on a3 in
+// pack pC, cannot be decoded any more, so repair packs drops its entry
+// too, and after repair snapshots check (at cleanup) finds nothing, with
+// no repair index in between.
+func TestPacksBrokenDelta(t *testing.T) {
+	f := newFixture(t, mem.New())
+	r := repotest.Reopen(t, f.be)
+	loc, _ := r.Index().Lookup(f.a3)
+	f.flip(t, backend.PackFile, f.pB, int(loc.Offset)+30)
+	rep, err := repairPacks(t, f, repair.PacksOptions{Packs: []pack.ID{f.pB}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lost := rep.LostBlobs(); len(lost) != 1 || lost[0].ID != f.a3 {
+		t.Errorf("lost %+v, want a3 %s", lost, f.a3.Short())
+	}
+	if fmt.Sprint(rep.BrokenDeltas) != fmt.Sprint([]pack.ID{f.d1}) {
+		t.Errorf("broken deltas %v, want d1 %s", rep.BrokenDeltas, f.d1.Short())
+	}
+	if got := f.indexedBlobs(t); got[f.d1] || !got[f.x1] || !got[f.t3] {
+		t.Errorf("after repair d1 indexed %v (want false), x1 %v and t3 %v (want true)", got[f.d1], got[f.x1], got[f.t3])
+	}
+	if _, err := repair.Snapshots(context.Background(), f.open(t), repair.SnapshotsOptions{Forget: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.restores(t, f.s3ID)
+}

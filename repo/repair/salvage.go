@@ -51,9 +51,14 @@ type PacksReport struct {
 	// outside the damaged packs could be read: lost with those packs (and
 	// then in Repaired), or damaged where nothing named it damaged.
 	Uncopied []pack.ID
-	Files    []pack.ID // index files written, the superseding one last
-	Removed  []pack.ID // index files and packs removed
-	DryRun   bool      // nothing was written
+	// BrokenDeltas are delta blobs, in packs that are not damaged, whose
+	// chain of bases led to a blob lost with a damaged pack: they cannot
+	// be decoded, so their entries are dropped from the index (Snapshots
+	// then counts them as lost).
+	BrokenDeltas []pack.ID
+	Files        []pack.ID // index files written, the superseding one last
+	Removed      []pack.ID // index files and packs removed
+	DryRun       bool      // nothing was written
 }
 
 // PackRepair is what became of one damaged pack.
@@ -149,6 +154,9 @@ func Packs(ctx context.Context, r *repo.Repository, opts PacksOptions) (*PacksRe
 	if err := s.copyTrees(ctx, short); err != nil {
 		return rep, err
 	}
+	if err := s.dropBrokenDeltas(ctx); err != nil {
+		return rep, err
+	}
 	if opts.DryRun {
 		return rep, nil
 	}
@@ -179,6 +187,9 @@ type salvager struct {
 
 	// salvaged counts the copies of each blob written to new packs.
 	salvaged map[pack.ID]int
+	// broken are the delta entries, in packs that stay, whose base is
+	// lost; the new index leaves them out.
+	broken map[blobInPack]bool
 
 	w  *repo.IndexRewriter
 	rp *repo.Repacker
@@ -426,7 +437,7 @@ func (s *salvager) replaceIndex(ctx context.Context) error {
 			return fmt.Errorf("%w (nothing was removed)", ferr)
 		}
 		for _, p := range f.Packs {
-			if s.damaged[p.PackID] {
+			if p = s.withoutBroken(p); s.damaged[p.PackID] || len(p.Blobs) == 0 {
 				continue
 			}
 			if err := s.w.Add(ctx, p); err != nil {
