@@ -27,8 +27,11 @@ type Snapshot struct {
 	Paths    []string  `json:"paths"`
 	Tree     pack.ID   `json:"tree"`
 	Parent   *pack.ID  `json:"parent,omitempty"`
-	Summary  Summary   `json:"summary"`
-	Program  string    `json:"program,omitempty"`
+	// Original is the ID of the snapshot this one replaced when its tags
+	// were changed (strata tag), the first of a chain.
+	Original *pack.ID `json:"original,omitempty"`
+	Summary  Summary  `json:"summary"`
+	Program  string   `json:"program,omitempty"`
 	// Meta holds extra facts, such as the command a guard snapshot
 	// protected.
 	Meta map[string]string `json:"meta,omitempty"`
