@@ -165,22 +165,6 @@ func newKillRig(t *testing.T, rows int64) *killRig {
 	return k
 }
 
-// buildStrata builds the strata binary for the tests that run it as a
-// separate process.
-func buildStrata(t *testing.T) string {
-	t.Helper()
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("skipping: this test builds strata and needs the go command, which is not on PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "strata")
-	cmd := exec.Command(goCmd, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // generateRows returns version 0 of a table of n rows, the bytes
 // gendata.WriteVersion writes, and its rows. The rows are written in
 // parallel: under the race detector one writer needs seconds.
