@@ -147,6 +147,25 @@ func TestLockOfSlowClockHostBlocks(t *testing.T) {
 	}
 }
 
+// TestLockLeaseSetting: STRATA_LOCK_LEASE sets the lease of the locks a
+// command writes; a value that is no duration, or outside 1s to 24h, is
+// refused before anything is written.
+func TestLockLeaseSetting(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	for _, bad := range []string{"abc", "0s", "500ms", "25h", "-15m", "9999999h"} {
+		c.vars["STRATA_LOCK_LEASE"] = bad
+		if _, errOut := c.code(exitError, "snapshots"); !strings.Contains(errOut, "STRATA_LOCK_LEASE") {
+			t.Errorf("STRATA_LOCK_LEASE=%s: stderr %q does not name it", bad, errOut)
+		}
+	}
+	c.vars["STRATA_LOCK_LEASE"] = "90s"
+	c.ok("snapshots")
+	if _, err := c.openAPI(repo.Options{LockLease: 25 * time.Hour}).Lock(context.Background(), false, "test"); err == nil {
+		t.Error("a lock with a lease of 25h was written")
+	}
+}
+
 // strataBin runs the built strata binary on a tcli's repository.
 type strataBin struct {
 	path string
