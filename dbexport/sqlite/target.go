@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,7 @@ type Target struct {
 
 // OpenTarget opens (or creates) the SQLite file d.Path for writing.
 func OpenTarget(ctx context.Context, d dbexport.DSN) (*Target, error) {
-	db, err := sql.Open("sqlite", "file:"+d.Path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)")
+	db, err := sql.Open("sqlite", fileURI(d.Path)+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)")
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
 	}
@@ -35,6 +36,22 @@ func OpenTarget(ctx context.Context, d dbexport.DSN) (*Target, error) {
 		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
 	}
 	return &Target{path: d.Path, db: db}, nil
+}
+
+// uriEscaper escapes what SQLite's URI file names give a meaning
+// (https://sqlite.org/uri.html): it decodes %XX and ends the name at ? or
+// #. The driver also splits its own parameters off at the first ?.
+var uriEscaper = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+
+// fileURI is path as a SQLite URI file name that names the file path
+// literally, as a Source reads it: "a#b.db" is not the file "a". An
+// absolute path gets an empty authority (file:///...), so one that starts
+// with // is not taken for a host.
+func fileURI(path string) string {
+	if filepath.IsAbs(path) {
+		return "file://" + uriEscaper.Replace(path)
+	}
+	return "file:" + uriEscaper.Replace(path)
 }
 
 // Engine is "sqlite".
