@@ -24,12 +24,27 @@ FUZZ_TARGETS := \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./chunk:FuzzChunker:5000x
 
-.PHONY: all build test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-prune demo clean db-servers
+.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-prune demo clean db-servers
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/strata
+
+# Installs the binary, its man pages and its bash, zsh and fish completion,
+# all generated from the command definitions (strata generate).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/strata
+	$(BIN) generate --man $(DESTDIR)$(PREFIX)/share/man/man1
+	$(BIN) generate --completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/strata
+	$(BIN) generate --completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_strata
+	$(BIN) generate --completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/strata.fish
 
 vet:
 	$(GO) vet ./...
