@@ -30,7 +30,13 @@ var (
 	// header is an HTTP header that carries a secret: "Authorization:
 	// Bearer x", "X-Api-Key: x".
 	header = regexp.MustCompile(`(?im)(^|["'\s])(cookie|[\w-]*(?:pass|secret|token|key|auth|credential)[\w-]*)(\s*:\s*)([^"'\n]+)`)
-	space  = regexp.MustCompile(`\S+`)
+	// jsonField is a secret field of JSON or a Python dict, as in
+	// curl -d '{"password":"x"}'.
+	jsonField = regexp.MustCompile(`(?i)(["'][\w.-]*(?:pass|pwd|secret|token|key|auth|credential)[\w.-]*["']\s*:\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,}]+)`)
+	// userFlag is curl's -u/--user, whose value is user:password (a user
+	// alone, as mysql's -u, has no colon and stays).
+	userFlag = regexp.MustCompile(`^(-u|--user)$`)
+	space    = regexp.MustCompile(`\S+`)
 )
 
 // IsSecretName reports whether a flag, variable or parameter called name
@@ -53,9 +59,16 @@ func Args(args []string) []string {
 		// --password x: the value is the next argument. A boolean flag
 		// with a secret-sounding name loses its next argument to the
 		// mask too; better that than a password in the record.
-		if m := bareFlag.FindStringSubmatch(a); m != nil && IsSecretName(m[1]) && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
+		// -p x: sshpass's and mongo's password (mysql's -p takes no
+		// value, so its next argument, the database, is masked too).
+		if m := bareFlag.FindStringSubmatch(a); m != nil && (IsSecretName(m[1]) || a == "-p") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
 			i++
 			out[i] = Mask
+			continue
+		}
+		if userFlag.MatchString(a) && i+1 < len(args) {
+			i++
+			out[i] = userPassword(args[i])
 		}
 	}
 	return out
@@ -67,12 +80,19 @@ func arg(a string) string {
 		if IsSecretName(m[2]) {
 			return m[1] + m[2] + "=" + Mask
 		}
+		if m[1]+m[2] == "--user" {
+			return "--user=" + userPassword(m[3])
+		}
 		return m[1] + m[2] + "=" + String(m[3])
 	}
 	// -pSECRET: MySQL's password with no space. Other tools' -pVALUE
 	// (psql's port) is masked too, which costs nothing but a digit.
 	if len(a) > 2 && a[0] == '-' && a[1] == 'p' {
 		return "-p" + Mask
+	}
+	// -uUSER:PASSWORD: curl's user and password with no space.
+	if len(a) > 2 && a[0] == '-' && a[1] == 'u' {
+		return "-u" + userPassword(a[2:])
 	}
 	if m := assignment.FindStringSubmatch(a); m != nil {
 		if IsSecretName(m[1]) {
@@ -91,6 +111,7 @@ func String(s string) string {
 	s = goMySQLDSN.ReplaceAllString(s, "$1$2:"+Mask+"@$4(")
 	s = keyValue.ReplaceAllString(s, "$1$2"+Mask)
 	s = header.ReplaceAllString(s, "$1$2$3"+Mask)
+	s = jsonField.ReplaceAllString(s, `$1"`+Mask+`"`)
 	if !strings.ContainsAny(s, " \t\n\r") {
 		return s
 	}
@@ -111,6 +132,15 @@ func String(s string) string {
 	}
 	b.WriteString(s[prev:])
 	return b.String()
+}
+
+// userPassword masks the password of curl's user:password, keeping the
+// user.
+func userPassword(v string) string {
+	if user, _, ok := strings.Cut(v, ":"); ok {
+		return user + ":" + Mask
+	}
+	return String(v)
 }
 
 // URL masks the password of every URL in s (scheme://user:password@host),

@@ -27,7 +27,14 @@ func TestCommand(t *testing.T) {
 		{"secret flag followed by a flag", []string{"x", "--no-password", "--verbose"}, "x --no-password --verbose"},
 		{"secret flag last", []string{"x", "--password"}, "x --password"},
 		{"mysql -pSECRET", []string{"mysql", "-uroot", "-phunter2", "app"}, "mysql -uroot -p*** app"},
-		{"mysql -p prompts", []string{"mysql", "-p", "app"}, "mysql -p app"},
+		{"-p value", []string{"sshpass", "-p", "hunter2", "ssh", "h"}, "sshpass -p *** ssh h"},
+		{"mysql -p prompts, its database masked too", []string{"mysql", "-p", "app"}, "mysql -p ***"},
+		{"curl -u user:password", []string{"curl", "-u", "bob:pw", "https://h"}, "curl -u bob:*** https://h"},
+		{"curl --user=user:password", []string{"curl", "--user=bob:p:w", "https://h"}, "curl --user=bob:*** https://h"},
+		{"curl -uuser:password", []string{"curl", "-ubob:pw"}, "curl -ubob:***"},
+		{"mysql -u user", []string{"mysql", "-u", "root", "-uroot", "--user=app"}, "mysql -u root -uroot --user=app"},
+		{"json field", []string{"curl", "-d", `{"user":"u","password":"p\"w","token": 12}`}, `curl -d {"user":"u","password":"***","token": "***"}`},
+		{"python dict field", []string{"x", `{'api_key': 'k'}`}, `x {'api_key': "***"}`},
 		{"env assignment", []string{"env", "DB_PASSWORD=hunter2", "PGPASSWORD=x", "MYSQL_PWD=y", "HOME=/h", "cmd"}, "env DB_PASSWORD=*** PGPASSWORD=*** MYSQL_PWD=*** HOME=/h cmd"},
 		{"lower-case assignment", []string{"make", "api_token=abc"}, "make api_token=***"},
 		{"url password", []string{"psql", "postgres://u:pw@h/db"}, "psql postgres://u:***@h/db"},
@@ -72,7 +79,8 @@ func TestNoSecretSurvives(t *testing.T) {
 		{"--password", s}, {"--password=" + s}, {"-p" + s}, {"--token", s}, {"--api-key=" + s},
 		{"PASSWORD=" + s}, {"postgres://u:" + s + "@h/db"}, {"mysql://u:" + s + "@h:3306/db"},
 		{"host=h password=" + s}, {"sh", "-c", "tool --secret " + s}, {"u:" + s + "@tcp(h)/db"},
-		{"--Auth-Token", s}, {"--CREDENTIAL=" + s},
+		{"--Auth-Token", s}, {"--CREDENTIAL=" + s}, {"-p", s}, {"-u", "u:" + s}, {"--user", "u:" + s},
+		{`{"password": "` + s + `"}`}, {"sh", "-c", "sshpass -p " + s + " ssh h"},
 	} {
 		if got := Command(args); strings.Contains(got, s) || strings.Contains(got, "Zq9") {
 			t.Errorf("Command(%q) = %q keeps the secret", args, got)

@@ -64,3 +64,25 @@ func TestGuardMissingCommand(t *testing.T) {
 		t.Errorf("guard took %d snapshots for a command that does not exist", len(sns))
 	}
 }
+
+// TestGuardRecordsNoSecretToolForms: the secret forms of common tools
+// are masked in the record too: sshpass's -p PASS, curl's -u
+// user:password (also as --user= and -uUSER:PASS), and secret fields of
+// a JSON body.
+func TestGuardRecordsNoSecretToolForms(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	c.ok("guard", "--db", "sqlite://"+path, "--", "sh", "-c", "true", "sh",
+		"-p", "Pw8", "-u", "bob:Pw9", "--user=carol:Pw10", "-udave:Pw11",
+		`{"user":"eve","password":"Pw12"}`, "sshpass -p Pw13 ssh h")
+	out := c.ok("snapshots", "--json")
+	for _, s := range []string{"Pw8", "Pw9", "Pw10", "Pw11", "Pw12", "Pw13"} {
+		if strings.Contains(out, s) {
+			t.Errorf("snapshots --json shows %q:\n%s", s, out)
+		}
+	}
+	if !strings.Contains(out, "bob:***") || !strings.Contains(out, "eve") {
+		t.Errorf("the record lost what is not secret:\n%s", out)
+	}
+}
