@@ -90,7 +90,7 @@ func printPacksRepair(w io.Writer, rep *repair.PacksReport) {
 		fmt.Fprintf(w, "pack %s is intact: left as it is\n", id.Short())
 	}
 	for _, pr := range rep.Repaired {
-		fmt.Fprintf(w, "pack %s is damaged (%v): %d blobs salvaged, %d not\n", pr.Pack.Short(), pr.Err, pr.Salvaged, len(pr.Lost))
+		fmt.Fprintf(w, "pack %s is damaged (%v): %s salvaged, %d not\n", pr.Pack.Short(), pr.Err, counted(pr.Salvaged, "blob"), len(pr.Lost))
 		for _, l := range pr.Lost {
 			where := "lost: no other pack holds it"
 			if l.OtherCopy {
@@ -116,15 +116,15 @@ func printPacksRepair(w io.Writer, rep *repair.PacksReport) {
 		fmt.Fprintf(w, "no damaged pack found (%d packs read), and every tree blob has its copies\n", rep.PacksRead)
 		return
 	case rep.DryRun:
-		fmt.Fprintf(w, "dry run: %d damaged packs would be replaced; nothing was changed\n", len(rep.Repaired))
+		fmt.Fprintf(w, "dry run: %s would be replaced; nothing was changed\n", counted(len(rep.Repaired), "damaged pack"))
 	default:
-		fmt.Fprintf(w, "%d damaged packs replaced: %d new packs, %d index files written, %d files removed\n",
-			len(rep.Repaired), rep.NewPacks, len(rep.Files), len(rep.Removed))
+		fmt.Fprintf(w, "%s replaced: %s, %s written, %s removed\n", counted(len(rep.Repaired), "damaged pack"),
+			counted(rep.NewPacks, "new pack"), counted(len(rep.Files), "index file"), counted(len(rep.Removed), "file"))
 	}
 	if n := len(rep.BrokenDeltas); n > 0 {
 		fmt.Fprintf(w, "delta blobs built on a lost base, dropped from the index: %d (first %s)\n", n, rep.BrokenDeltas[0].Short())
 	}
 	if len(lost) > 0 || len(rep.BrokenDeltas) > 0 {
-		fmt.Fprintf(w, "%d blobs are lost; run `strata repair snapshots --forget` to remove them from the snapshots that need them, then take a fresh backup\n", len(lost)+len(rep.BrokenDeltas))
+		fmt.Fprintf(w, "%s lost; run `strata repair snapshots --forget` to remove them from the snapshots that need them, then take a fresh backup\n", counted(len(lost)+len(rep.BrokenDeltas), "blob"))
 	}
 }

@@ -374,8 +374,11 @@ func (s *salvager) salvage(ctx context.Context, pr *PackRepair) error {
 // checks it against its ID. It returns the sealed bytes.
 func (s *salvager) verify(ctx context.Context, data []byte, b pack.Blob) ([]byte, error) {
 	end := int64(b.Offset) + int64(b.Length)
-	if data == nil || end > int64(len(data)) {
-		return nil, errors.New("its bytes are not in the stored pack")
+	switch {
+	case data == nil:
+		return nil, errors.New("the pack is missing or cannot be read")
+	case end > int64(len(data)):
+		return nil, fmt.Errorf("its bytes %d..%d lie past the end of the %d-byte pack", b.Offset, end, len(data))
 	}
 	var base []byte
 	if b.Compression == pack.Delta {
