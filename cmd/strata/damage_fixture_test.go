@@ -51,6 +51,7 @@ type damUnit struct {
 	name  string   // absolute path of a file, /NAME of a stream, a table name
 	want  []byte   // the bytes, or the table's rows as text (damRows)
 	blobs []string // every blob a restore of it needs: the trees on its path, its content, a table's schema.json
+	first string   // its first content blob
 }
 
 // blobCopy is where one copy of a blob lies.
@@ -303,6 +304,7 @@ func (f *damFixture) model(t *testing.T, packs map[string]string) {
 		f.catJSON(t, &meta, "cat", "snapshot", sn.id)
 		sn.tree = meta.Tree
 		needs := map[string][]string{} // unit name -> blobs
+		first := map[string]string{}   // unit name -> first content blob
 		var schema []string
 		var walk func(tree, dir string, path []string)
 		walk = func(tree, dir string, path []string) {
@@ -317,8 +319,12 @@ func (f *damFixture) model(t *testing.T, packs map[string]string) {
 					schema = append(path, n.Content...)
 				case sn.kind == "tables":
 					needs[n.Name] = append(path, n.Content...)
+					first[n.Name] = n.Content[0]
 				default:
 					needs[dir+"/"+n.Name] = append(path, n.Content...)
+					if len(n.Content) > 0 {
+						first[dir+"/"+n.Name] = n.Content[0]
+					}
 				}
 			}
 		}
@@ -329,7 +335,7 @@ func (f *damFixture) model(t *testing.T, packs map[string]string) {
 			if !ok {
 				t.Fatalf("snapshot %s has no %s; it holds %v", sn.id[:8], u.name, needs)
 			}
-			u.blobs = append(blobs, schema...)
+			u.blobs, u.first = append(blobs, schema...), first[u.name]
 		}
 	}
 }
