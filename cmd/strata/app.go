@@ -28,6 +28,7 @@ type globals struct {
 	repoPath     string
 	passwordFile string
 	quiet        bool
+	verbose      int // -v once or more: how much to tell (see verbosef)
 	retryLock    time.Duration
 	noLock       bool
 	lockLease    time.Duration // STRATA_LOCK_LEASE; 0 means the default
@@ -118,6 +119,7 @@ func newApp(g *globals) *cli.App {
 			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository folder (or STRATA_REPOSITORY)", Destination: &g.repoPath},
 			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "tell more on stderr: -v the steps, -v -v every file too", Count: &g.verbose},
 			&cli.BoolFlag{Name: "version", Usage: "print the version (as strata version)"},
 			&cli.DurationFlag{Name: "retry-lock", Usage: "when the repository is locked, retry for up to `DURATION` (e.g. 10m) before failing", Destination: &g.retryLock},
 			&cli.BoolFlag{Name: "no-lock", Usage: "take no lock (commands that only read; for read-only storage)", Destination: &g.noLock},
@@ -146,6 +148,15 @@ func newApp(g *globals) *cli.App {
 	}
 	setUsageErrors(g, app.Commands)
 	return app
+}
+
+// verbosef writes a message to stderr when -v was given at least level
+// times (1: the steps of a command; 2: every file a backup or restore
+// handles too), unless --quiet.
+func (g *globals) verbosef(level int, format string, args ...any) {
+	if g.verbose >= level && !g.quiet {
+		fmt.Fprintf(g.env.stderr, format, args...)
+	}
 }
 
 // printf writes a progress message to stderr unless --quiet.
@@ -260,7 +271,11 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 	if err != nil {
 		return nil, err
 	}
-	return repo.Open(ctx, be, pw, g.repoOptions())
+	r, err := repo.Open(ctx, be, pw, g.repoOptions())
+	if err == nil {
+		g.verbosef(1, "opened repository %s\n", g.repoPath)
+	}
+	return r, err
 }
 
 // withLock opens the repository, takes a lock, loads the index and runs
@@ -337,6 +352,7 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 		// strict, since a snapshot they cannot read still needs its data.
 		r.SkipDamagedSnapshots()
 	}
+	g.verbosef(1, "%s lock taken for %s\n", map[bool]string{true: "exclusive", false: "shared"}[exclusive], command)
 	switch mode {
 	case strictIndex:
 		if err := r.LoadIndex(ctx); err != nil {
@@ -348,6 +364,9 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 		if err != nil {
 			return err
 		}
+	}
+	if mode != noIndex {
+		g.verbosef(1, "loaded the index: %s\n", counted(r.Index().Len(), "blob"))
 	}
 	err = fn(r)
 	if err != nil && interrupted(ctx) != 0 {

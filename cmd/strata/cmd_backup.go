@@ -102,7 +102,8 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if err != nil {
 				return err
 			}
-			opts := archive.Options{Host: host, Tags: tags.Value(), Tier: tier, Force: force, Program: "strata " + version, Notify: g.notice, Counters: &archive.Counters{}, Exclude: ex}
+			opts := archive.Options{Host: host, Tags: tags.Value(), Tier: tier, Force: force, Program: "strata " + version, Notify: g.notice, Counters: &archive.Counters{}, Exclude: ex,
+				OnFile: func(status, path string) { g.verbosef(2, "%-9s %s\n", status, path) }}
 			if at != "" {
 				t, err := parseTime("--time", at)
 				if err != nil {
@@ -141,6 +142,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					source = archive.FilesSource(abs)
 				}
 				opts.Parent = archive.FindParent(sns, opts.Host, source)
+				if opts.Parent != nil {
+					g.verbosef(1, "parent snapshot %s: files it holds unchanged are not read again\n", opts.Parent.ID.Short())
+				}
 				cn := opts.Counters
 				stop := g.startProgress("backup", asJSON, "file", func() progress.Counts {
 					c := progress.Counts{BytesDone: cn.BytesRead.Load() + cn.BytesUnchanged.Load(), FilesDone: cn.Files.Load()}

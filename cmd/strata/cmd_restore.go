@@ -145,6 +145,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				opts := restore.Options{
 					Include: includes.Value(), Exclude: excludes.Value(), IInclude: iincludes.Value(), IExclude: iexcludes.Value(),
 					Overwrite: overwrite, Progress: p, Notify: g.notice,
+					OnFile: func(path string) { g.verbosef(2, "restored %s\n", path) },
 				}
 				start := time.Now()
 				stop := g.startProgress("restore", asJSON, "file", func() progress.Counts {

@@ -43,6 +43,10 @@ type Options struct {
 	Counters *Counters
 	// Exclude leaves entries out of a backup of paths.
 	Exclude Exclusions
+	// OnFile, when set, is told about each regular file of a backup of
+	// paths: status "new", "modified" or "unchanged" (taken from the
+	// parent unread), and its path. It is called from one goroutine.
+	OnFile  func(status, path string)
 	Notify  func(msg string)
 	Program string // strata version, recorded in the snapshot
 }
@@ -321,13 +325,16 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 		a.opts.Counters.Files.Add(1)
 		if pn != nil && pn.Kind == repo.NodeFile && unchanged(pn, &node) {
 			node.Content = pn.Content
+			a.onFile("unchanged", fsPath)
 			a.summary.FilesUnchanged++
 			a.opts.Counters.BytesUnchanged.Add(node.Size)
 			return node, true, nil
 		}
 		if pn != nil {
+			a.onFile("modified", fsPath)
 			a.summary.FilesChanged++
 		} else {
+			a.onFile("new", fsPath)
 			a.summary.FilesNew++
 		}
 		content, size, err := a.saveFile(ctx, fsPath)
@@ -405,4 +412,10 @@ func metaNode(name string, fi fs.FileInfo) repo.Node {
 // inode all match, so the file's content is taken from the parent.
 func unchanged(old, cur *repo.Node) bool {
 	return old.Size == cur.Size && old.ModTime.Equal(cur.ModTime) && old.Inode == cur.Inode
+}
+
+func (a *archiver) onFile(status, path string) {
+	if a.opts.OnFile != nil {
+		a.opts.OnFile(status, path)
+	}
 }

@@ -36,6 +36,10 @@ type Options struct {
 	Workers int
 	// Progress, when not nil, is updated while the restore runs.
 	Progress *Progress
+	// OnFile, when set, is told the snapshot path of each file, stream
+	// or table once it is restored under its name. It is called from one
+	// goroutine.
+	OnFile func(path string)
 	// Notify receives notices meant for the user (a content size that
 	// differs from the snapshot's record, say); nil discards them.
 	Notify func(msg string)
