@@ -311,7 +311,10 @@ func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command s
 }
 
 func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, mode indexMode, fn func(*repo.Repository) error) (err error) {
-	if mode != readerIndex {
+	// Every shared lock without the index is a dry run (forget, prune,
+	// repair): it only reads, as the readers do.
+	reader := mode == readerIndex || mode == noIndex && !exclusive
+	if !reader {
 		if err := g.refuseNoLock(command); err != nil {
 			return err
 		}
@@ -321,7 +324,7 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 		return err
 	}
 	var unlock func()
-	if mode == readerIndex {
+	if reader {
 		unlock, err = g.readLock(ctx, r, command)
 		if err != nil {
 			return err
@@ -419,7 +422,7 @@ func (g *globals) refuseNoLock(command string) error {
 		return nil
 	}
 	return fmt.Errorf("--no-lock is only for commands that only read the repository (snapshots, ls, dump, restore, stats, "+
-		"check, cat, verify drill, key list, policy show); %s writes to it and needs its lock", command)
+		"check, cat, verify drill, key list, policy show, and the --dry-run of forget, prune and repair); %s writes to it and needs its lock", command)
 }
 
 // readLock takes the shared lock of a command that only reads, and

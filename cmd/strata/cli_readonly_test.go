@@ -68,6 +68,9 @@ func TestReadOnlyRepository(t *testing.T) {
 		{"cat", "snapshot", snap[:8]},
 		{"verify", "drill", "latest"},
 		{"key", "list"},
+		{"forget", "--keep-last", "1", "--dry-run"},
+		{"prune", "--dry-run"},
+		{"repair", "snapshots", "--dry-run"},
 	}
 	for _, args := range readers {
 		out, errOut := ro.code(exitOK, args...)
