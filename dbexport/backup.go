@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -53,15 +54,16 @@ type BackupOptions struct {
 	Meta map[string]string
 }
 
+// ErrNoSuchTable: a --tables pattern matches no table, which is a typo
+// far more often than a wish to save or restore nothing of it.
+var ErrNoSuchTable = errors.New("matches no table")
+
 // Selected reports whether a table's qualified name passes the include
 // and exclude globs (matched against the qualified and the bare name).
 func Selected(t *Table, include, exclude []string) bool {
 	match := func(globs []string) bool {
 		for _, g := range globs {
-			if ok, _ := path.Match(g, t.QualifiedName()); ok {
-				return true
-			}
-			if ok, _ := path.Match(g, t.Name); ok {
+			if matches(t, g) {
 				return true
 			}
 		}
@@ -71,6 +73,45 @@ func Selected(t *Table, include, exclude []string) bool {
 		return false
 	}
 	return !match(exclude)
+}
+
+func matches(t *Table, glob string) bool {
+	if ok, _ := path.Match(glob, t.QualifiedName()); ok {
+		return true
+	}
+	ok, _ := path.Match(glob, t.Name)
+	return ok
+}
+
+// CheckIncludes returns ErrNoSuchTable, naming the patterns and what of
+// lists the tables, when a pattern of include matches none of tables.
+func CheckIncludes(tables []*Table, include []string, of string) error {
+	var missing []string
+	for _, g := range include {
+		found := false
+		for _, t := range tables {
+			if matches(t, g) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			missing = append(missing, g)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	const show = 20
+	names := make([]string, 0, show+1)
+	for i, t := range tables {
+		if i == show {
+			names = append(names, fmt.Sprintf("and %d more", len(tables)-show))
+			break
+		}
+		names = append(names, t.QualifiedName())
+	}
+	return fmt.Errorf("--tables %s %w of %s (its tables: %s)", strings.Join(missing, ","), ErrNoSuchTable, of, strings.Join(names, ", "))
 }
 
 // Backup exports every selected table of src into r and writes a snapshot
@@ -92,6 +133,9 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	schema, err := src.Schema(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := CheckIncludes(schema.Tables, opts.Tables, opts.Source); err != nil {
+		return nil, fmt.Errorf("%w; no snapshot was saved", err)
 	}
 	var tables, left []*Table
 	for _, t := range schema.Tables {

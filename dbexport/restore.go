@@ -105,6 +105,9 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		tables   []TableData
 		occupied []string
 	)
+	if err := CheckIncludes(s.Tables, opts.Tables, "the snapshot"); err != nil {
+		return s, nil, fmt.Errorf("%w; nothing was changed", err)
+	}
 	selected := *s
 	selected.Tables = nil
 	for _, t := range s.Tables {

@@ -67,7 +67,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON", Destination: &asJSON},
 			&cli.StringFlag{Name: "db", Usage: "back up the tables of database `DSN` (sqlite:///path.db, postgres://user@host/db, mysql://user@host/db)", Destination: &db.dsn},
 			&cli.StringFlag{Name: "db-password-file", Usage: "read the database password from `FILE` (or PGPASSWORD / MYSQL_PWD)", Destination: &db.passwordFile},
-			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable)", Destination: &tables},
+			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable; a GLOB matching no table is refused)", Destination: &tables},
 			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB` (repeatable)", Destination: &exclude},
 			&cli.StringSliceFlag{Name: "schema", Usage: "PostgreSQL: only schema `NAME` (repeatable)", Destination: &schemas},
 			&cli.IntFlag{Name: "jobs", Usage: "parallel export connections sharing one snapshot (PostgreSQL, SQLite)", DefaultText: "1 for PostgreSQL, one per CPU up to 4 for SQLite", Destination: &db.jobs},

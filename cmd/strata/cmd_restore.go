@@ -87,7 +87,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace existing files", Destination: &overwrite},
 			&cli.StringFlag{Name: "db", Usage: "restore tables into database `DSN`", Destination: &db.dsn},
 			&cli.StringFlag{Name: "db-password-file", Usage: "read the database password from `FILE`", Destination: &db.passwordFile},
-			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable)", Destination: &tables},
+			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable; a GLOB matching no table of the snapshot is refused)", Destination: &tables},
 			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB`", Destination: &exclude},
 			&cli.BoolFlag{Name: "dry-run", Usage: "show what would happen, change nothing", Destination: &dryRun},
 			&cli.BoolFlag{Name: "replace", Usage: "overwrite tables that hold rows (after a safety snapshot)", Destination: &replace},
