@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -149,6 +150,17 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 		return nil, fmt.Errorf("no table of %s matches --tables/--exclude-tables", opts.Source)
 	}
 	schema.Tables = tables
+	// Totals for progress: the tables, and the rows where the engine
+	// counted them inside the snapshot (PostgreSQL, MySQL).
+	opts.Counters.TotalFiles.Store(uint64(len(tables)))
+	if schema.Engine != EngineSQLite {
+		var rows uint64
+		for _, t := range tables {
+			rows += uint64(max(t.Rows, 0))
+		}
+		opts.Counters.TotalRows.Store(rows)
+	}
+	opts.Counters.Scanned.Store(true)
 	schema.Warnings = warningsAbout(schema.Warnings, left)
 	for _, w := range schema.Warnings {
 		opts.Notify(w)
@@ -175,7 +187,7 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	g.SetLimit(max(opts.Jobs, 1))
 	for i, t := range tables {
 		g.Go(func() error {
-			node, err := backupTable(gctx, r, pipe, src, schema, t, parentNodes[t.QualifiedName()])
+			node, err := backupTable(gctx, r, pipe, src, schema, t, parentNodes[t.QualifiedName()], &opts.Counters.Rows)
 			if err != nil {
 				return err
 			}
@@ -273,7 +285,7 @@ func sameContent(a, b *repo.Node) bool {
 // backupTable streams one table through the row-aligned chunker. Each new
 // chunk names as delta base the parent's chunk whose first key is the
 // greatest at or below its own.
-func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src Source, schema *Schema, t *Table, parent *repo.Node) (*repo.Node, error) {
+func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src Source, schema *Schema, t *Table, parent *repo.Node, rowsDone *atomic.Uint64) (*repo.Node, error) {
 	keyCols := t.KeyColumns()
 	pr, pw := io.Pipe()
 	var rows int64
@@ -297,7 +309,9 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 			line = line[:i]
 		}
 		key := FirstKey(line, keyCols)
-		chunks = append(chunks, repo.ChunkInfo{FirstKey: key, Rows: uint64(bytes.Count(c.Data, []byte{'\n'})), Bytes: uint64(len(c.Data))})
+		n := uint64(bytes.Count(c.Data, []byte{'\n'}))
+		rowsDone.Add(n)
+		chunks = append(chunks, repo.ChunkInfo{FirstKey: key, Rows: n, Bytes: uint64(len(c.Data))})
 		if parent != nil {
 			c.Base = predecessor(parent, key)
 		}

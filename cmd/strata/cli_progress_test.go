@@ -84,3 +84,30 @@ func TestJSONProgress(t *testing.T) {
 		t.Errorf("backup -q --json printed %+v, want the summary alone", lines)
 	}
 }
+
+// TestJSONProgressTables: a database backup's status lines count tables
+// against their number and, where the engine counts rows in the snapshot
+// (PostgreSQL), rows against that count.
+func TestJSONProgressTables(t *testing.T) {
+	src := pgDB(t)
+	src.exec(t,
+		`CREATE TABLE a (id integer PRIMARY KEY, v text)`,
+		`CREATE TABLE b (id integer PRIMARY KEY)`,
+		`INSERT INTO a SELECT g, 'row ' || g FROM generate_series(1, 500) g`,
+		`INSERT INTO b SELECT g FROM generate_series(1, 20) g`)
+	c := newCLI(t)
+	c.ok("init")
+	lines := jsonLines(t, c.ok("backup", "--json", "--db", src.dsn))
+	st := lines[len(lines)-2]
+	if st.MessageType != "status" || st.TotalFiles != 2 || st.FilesDone != 2 || st.PercentDone != 1 {
+		t.Errorf("last status %+v, want 2 of 2 tables, percent_done 1", st)
+	}
+	var rows struct {
+		TotalRows uint64 `json:"total_rows"`
+		RowsDone  uint64 `json:"rows_done"`
+	}
+	last := strings.Split(strings.TrimSpace(c.ok("backup", "--json", "--db", src.dsn)), "\n")
+	if err := json.Unmarshal([]byte(last[len(last)-2]), &rows); err != nil || rows.TotalRows != 520 || rows.RowsDone != 520 {
+		t.Errorf("last status rows %+v (%v), want 520 of 520", rows, err)
+	}
+}

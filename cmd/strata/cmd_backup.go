@@ -243,7 +243,11 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	defer src.Close()
 	opts.Jobs = exportJobs(src, db)
 	stop := g.startProgress("backup", asJSON, "table", func() progress.Counts {
-		return progress.Counts{BytesDone: opts.Counters.BytesRead.Load(), FilesDone: opts.Counters.Files.Load()}
+		cn := opts.Counters
+		return progress.Counts{
+			BytesDone: cn.BytesRead.Load(), FilesDone: cn.Files.Load(), FilesTotal: cn.TotalFiles.Load(),
+			RowsDone: cn.Rows.Load(), RowsTotal: cn.TotalRows.Load(),
+		}
 	})
 	sn, err := dbexport.Backup(ctx, r, src, opts)
 	stop()

@@ -27,7 +27,16 @@ func (g *globals) startProgress(label string, asJSON bool, noun string, counts f
 		if c.FilesTotal > 0 {
 			files = fmt.Sprintf("%d / %s", c.FilesDone, counted(c.FilesTotal, noun))
 		}
-		return c.BytesDone, c.BytesTotal, files
+		total := c.BytesTotal
+		if c.RowsTotal > 0 {
+			files += fmt.Sprintf(", %d / %s", c.RowsDone, counted(c.RowsTotal, "row"))
+			// The bytes a table backup will read are unknown; the rows
+			// done so far tell the bytes per row, hence percent and ETA.
+			if total == 0 && c.RowsDone > 0 {
+				total = uint64(float64(c.BytesDone) / float64(c.RowsDone) * float64(c.RowsTotal))
+			}
+		}
+		return c.BytesDone, total, files
 	})
 	return bar.Stop
 }

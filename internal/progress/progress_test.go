@@ -44,6 +44,7 @@ func TestNewStatus(t *testing.T) {
 		{"by bytes", Counts{BytesDone: 25, BytesTotal: 100, FilesDone: 9, FilesTotal: 10}, 0.25, 30},
 		{"by files when bytes are unknown", Counts{BytesDone: 25, FilesDone: 1, FilesTotal: 4}, 0.25, 30},
 		{"no totals", Counts{BytesDone: 25, FilesDone: 1}, 0, 0},
+		{"by rows when bytes are unknown", Counts{BytesDone: 25, RowsDone: 50, RowsTotal: 200, FilesDone: 0, FilesTotal: 2}, 0.25, 30},
 		{"done", Counts{BytesDone: 100, BytesTotal: 100}, 1, 0},
 		{"past the total", Counts{BytesDone: 120, BytesTotal: 100}, 1, 0},
 	}

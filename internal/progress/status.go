@@ -11,11 +11,12 @@ import (
 type Counts struct {
 	BytesDone, BytesTotal uint64
 	FilesDone, FilesTotal uint64
+	RowsDone, RowsTotal   uint64 // a database backup's rows
 }
 
 // Status is one status line of --json output, shaped like restic's:
-// percent_done runs from 0 to 1 (by bytes when their total is known,
-// else by files).
+// percent_done runs from 0 to 1 (by bytes when their total is known, else
+// by rows, else by files).
 type Status struct {
 	MessageType      string  `json:"message_type"` // "status"
 	SecondsElapsed   float64 `json:"seconds_elapsed"`
@@ -25,6 +26,8 @@ type Status struct {
 	FilesDone        uint64  `json:"files_done"`
 	TotalBytes       uint64  `json:"total_bytes,omitempty"`
 	BytesDone        uint64  `json:"bytes_done"`
+	TotalRows        uint64  `json:"total_rows,omitempty"`
+	RowsDone         uint64  `json:"rows_done,omitempty"`
 }
 
 // NewStatus computes a status line from c after elapsed.
@@ -32,10 +35,13 @@ func NewStatus(c Counts, elapsed time.Duration) Status {
 	s := Status{
 		MessageType: "status", SecondsElapsed: elapsed.Seconds(),
 		TotalFiles: c.FilesTotal, FilesDone: c.FilesDone, TotalBytes: c.BytesTotal, BytesDone: c.BytesDone,
+		TotalRows: c.RowsTotal, RowsDone: c.RowsDone,
 	}
 	switch {
 	case c.BytesTotal > 0:
 		s.PercentDone = min(float64(c.BytesDone)/float64(c.BytesTotal), 1)
+	case c.RowsTotal > 0:
+		s.PercentDone = min(float64(c.RowsDone)/float64(c.RowsTotal), 1)
 	case c.FilesTotal > 0:
 		s.PercentDone = min(float64(c.FilesDone)/float64(c.FilesTotal), 1)
 	}

@@ -32,6 +32,11 @@ type Counters struct {
 	TotalBytes atomic.Uint64
 	TotalFiles atomic.Uint64
 	Scanned    atomic.Bool
+	// Rows and TotalRows count the rows of a database backup: those
+	// exported so far, and those the engine counted in the selected
+	// tables before the export (0 when it did not count: SQLite).
+	Rows      atomic.Uint64
+	TotalRows atomic.Uint64
 }
 
 // Pipeline chunks streams on the calling goroutine and hashes, compresses,
