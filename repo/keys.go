@@ -148,6 +148,11 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string, 
 	if err != nil {
 		return nil, "", fmt.Errorf("listing key files: %w", err)
 	}
+	if len(names) == 0 {
+		// Not a wrong password: there is nothing a password could open.
+		return nil, "", fmt.Errorf("%w: the repository at %s has no key file (keys/ is empty), so no password can open it: "+
+			"restore the key files from a copy of the repository", ErrDamaged, be.Location())
+	}
 	var damaged []error
 	for _, name := range names {
 		kf, err := loadKeyFile(ctx, be, name)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -192,4 +193,18 @@ func TestRepairSnapshotsKeepsProtectedDamagedFile(t *testing.T) {
 		t.Errorf("snapshot files left: %v", got)
 	}
 	c.check()
+}
+
+// TestNoKeyFileCLI: a repository whose key files are all gone says so
+// (exit 1), rather than blaming the password (exit 12).
+func TestNoKeyFileCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	if err := os.Remove(c.onlyFile("keys")); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.code(exitError, "snapshots")
+	if !strings.Contains(errOut, "has no key file (keys/ is empty)") || strings.Contains(errOut, "wrong password") {
+		t.Errorf("stderr %q, want it to say that keys/ is empty", errOut)
+	}
 }
