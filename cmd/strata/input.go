@@ -16,7 +16,7 @@ var tierName = regexp.MustCompile(`^[a-z0-9_-]+$`)
 // checkSnapshotFlags refuses labels a snapshot must not carry, before the
 // repository is opened: --tier outside [a-z0-9_-]+, an empty --host or
 // one with control characters, a --stdin-name that is not a plain file
-// name, and --jobs below 1. Flags the command does not have are skipped.
+// name, an empty --tag or one with control characters, and --jobs below 1. Flags the command does not have are skipped.
 func checkSnapshotFlags(c *cli.Context) error {
 	if c.IsSet("tier") {
 		if t := c.String("tier"); !tierName.MatchString(t) {
@@ -34,8 +34,18 @@ func checkSnapshotFlags(c *cli.Context) error {
 	}
 	if c.IsSet("stdin-name") {
 		n := c.String("stdin-name")
-		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/\x00\n\r") {
-			return fmt.Errorf("invalid --stdin-name %q: give a plain file name, without /, NUL or line breaks (e.g. --stdin-name app.sql)", n)
+		if n == "" || n == "." || n == ".." || strings.ContainsRune(n, '/') || strings.IndexFunc(n, unicode.IsControl) >= 0 {
+			return fmt.Errorf("invalid --stdin-name %q: give a plain file name, without /, NUL, line breaks or other control characters (e.g. --stdin-name app.sql)", n)
+		}
+	}
+	// Tags are matched by forget and printed in snapshots' columns: an
+	// empty one matches nothing anyone can type, a line break splits the
+	// table.
+	if c.IsSet("tag") {
+		for _, t := range c.StringSlice("tag") {
+			if strings.TrimSpace(t) == "" || strings.IndexFunc(t, unicode.IsControl) >= 0 {
+				return fmt.Errorf("invalid --tag %q: give a word without control characters or line breaks (e.g. --tag app)", t)
+			}
 		}
 	}
 	if c.IsSet("jobs") && c.Int("jobs") < 1 {
