@@ -44,3 +44,40 @@ func TestRestoreSQLiteTargetNameTakenLiterally(t *testing.T) {
 		}()
 	}
 }
+
+// TestRestoreDryRunCreatesNoSQLiteFile: a dry run into a SQLite file
+// that does not exist plans a new database and leaves no file behind (it
+// used to create an empty one); into a missing folder it fails, as the
+// restore would; an existing file is read, not changed.
+func TestRestoreDryRunCreatesNoSQLiteFile(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	src := "sqlite://" + path
+	c.ok("backup", "--db", src)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "new.db")
+	out := c.ok("restore", "latest", "--db", "sqlite://"+target, "--source", src, "--dry-run")
+	if !strings.Contains(out, "create and load") {
+		t.Errorf("dry run into a new file:\n%s", out)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("the dry run left %d files in %s", len(entries), dir)
+	}
+	_, errOut := c.code(exitError, "restore", "latest", "--db", "sqlite://"+filepath.Join(dir, "no", "new.db"), "--source", src, "--dry-run")
+	if !strings.Contains(errOut, filepath.Join(dir, "no")) {
+		t.Errorf("dry run into a missing folder: %s", errOut)
+	}
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.code(exitError, "restore", "latest", "--db", src, "--dry-run")
+	out = c.ok("restore", "latest", "--db", src, "--replace", "--dry-run")
+	if !strings.Contains(out, "replace (drops 3 rows)") {
+		t.Errorf("dry run of a replace:\n%s", out)
+	}
+	if after, err := os.ReadFile(path); err != nil || string(after) != string(before) {
+		t.Errorf("the dry run changed %s (%v)", path, err)
+	}
+}

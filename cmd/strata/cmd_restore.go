@@ -217,7 +217,7 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 	if err != nil {
 		return err
 	}
-	target, err := openTarget(ctx, d, db)
+	target, err := openTarget(ctx, d, db, opts.DryRun)
 	if err != nil {
 		return err
 	}

@@ -103,10 +103,14 @@ func exportJobs(src dbexport.Source, o dbOptions) int {
 	return 1
 }
 
-// openTarget opens a database to restore into.
-func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Target, error) {
+// openTarget opens a database to restore into; for a dry run, a SQLite
+// file read-only, and none is created.
+func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions, dryRun bool) (dbexport.Target, error) {
 	switch d.Engine {
 	case dbexport.EngineSQLite:
+		if dryRun {
+			return sqlite.OpenPlanTarget(ctx, d)
+		}
 		return sqlite.OpenTarget(ctx, d)
 	case dbexport.EnginePostgres:
 		return postgres.OpenTarget(ctx, d, postgres.Options{PasswordFile: o.passwordFile})

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,16 +29,35 @@ type Target struct {
 
 // OpenTarget opens (or creates) the SQLite file d.Path for writing.
 func OpenTarget(ctx context.Context, d dbexport.DSN) (*Target, error) {
-	db, err := sql.Open("sqlite", fileURI(d.Path)+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)")
+	return openTarget(ctx, d.Path, fileURI(d.Path)+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(0)")
+}
+
+// OpenPlanTarget opens the SQLite file d.Path read-only for a dry run: it
+// creates no file, and a missing file plans as the new, empty database a
+// restore would create, unless its folder is missing too.
+func OpenPlanTarget(ctx context.Context, d dbexport.DSN) (*Target, error) {
+	_, err := os.Stat(d.Path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return openTarget(ctx, d.Path, fileURI(d.Path)+"?mode=ro&_pragma=busy_timeout(10000)")
+	}
+	dir := filepath.Dir(d.Path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("opening %s: folder %s does not exist: create it first", d.Path, dir)
+	}
+	return openTarget(ctx, d.Path, "file::memory:")
+}
+
+func openTarget(ctx context.Context, path, uri string) (*Target, error) {
+	db, err := sql.Open("sqlite", uri)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", d.Path, err)
+		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	return &Target{path: d.Path, db: db}, nil
+	return &Target{path: path, db: db}, nil
 }
 
 // uriEscaper escapes what SQLite's URI file names give a meaning
