@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -212,8 +213,7 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 	sources := Sources(sns)
 	targetKey, targetHas := "", false
 	if req.Target != nil {
-		targetKey = req.Target.SourceKey()
-		targetHas = contains(sources, targetKey)
+		targetKey, targetHas = ownSource(*req.Target, sources)
 	}
 	var picked *repo.Snapshot
 	if req.At.IsZero() && req.Ref != "latest" {
@@ -251,6 +251,32 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 			"to overwrite it with another database's rows, add --other-source", ErrOtherSource, picked.ID.Short(), key, targetKey)
 	}
 	return picked, nil
+}
+
+// ownSource returns the source key, among sources, of the database
+// target names, and whether it is there: the target's own key, or for a
+// SQLite file the key of a recorded path that is the same file (a
+// symlink, a hard link or another mount of it, as os.SameFile tells), so
+// that another path to a database does not pass for a new database.
+func ownSource(target DSN, sources []string) (string, bool) {
+	key := target.SourceKey()
+	if contains(sources, key) || target.Engine != EngineSQLite {
+		return key, contains(sources, key)
+	}
+	fi, err := os.Stat(target.Path)
+	if err != nil {
+		return key, false
+	}
+	for _, s := range sources {
+		d, err := ParseDSN(s)
+		if err != nil || d.Engine != EngineSQLite {
+			continue
+		}
+		if si, err := os.Stat(d.Path); err == nil && os.SameFile(fi, si) {
+			return s, true
+		}
+	}
+	return key, false
 }
 
 // chooseSource returns which snapshots "latest" and At choose among.

@@ -81,3 +81,32 @@ func TestRestoreDryRunCreatesNoSQLiteFile(t *testing.T) {
 		t.Errorf("the dry run changed %s (%v)", path, err)
 	}
 }
+
+// TestRestoreOwnSourceThroughSymlink: a SQLite file named through a
+// symlink (or the snapshots' path being the link) is the same database:
+// latest takes its own snapshots, and another database's snapshot needs
+// --other-source, as through its recorded path.
+func TestRestoreOwnSourceThroughSymlink(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dsnA, dsnB, a, _ := twoSQLiteSources(t, c)
+	link := filepath.Join(t.TempDir(), "current.db")
+	if err := os.Symlink(strings.TrimPrefix(dsnA, "sqlite://"), link); err != nil {
+		t.Fatal(err)
+	}
+	idB := c.snapshots("--source", dsnB)[0].ID[:8]
+	_, errOut := c.code(exitError, "restore", idB, "--db", "sqlite://"+link, "--tables", "customers", "--replace")
+	if !strings.Contains(errOut, "--other-source") || !strings.Contains(errOut, dsnA) {
+		t.Errorf("B's snapshot into A through a symlink: %s", errOut)
+	}
+	if got := customerNames(t, a); got != "a-1,a-2" {
+		t.Fatalf("a refused restore changed A: %q", got)
+	}
+	if _, err := a.Exec(`UPDATE customers SET name = 'changed'`); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("restore", "latest", "--db", "sqlite://"+link, "--tables", "customers", "--replace")
+	if got := customerNames(t, a); got != "a-1,a-2" {
+		t.Errorf("restore latest through a symlink to A left %q, want A's rows", got)
+	}
+}
