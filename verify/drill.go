@@ -140,7 +140,7 @@ func inspectTable(ctx context.Context, in Inspector, t *dbexport.Table, byName m
 		}
 		if n > 0 {
 			td.OrphanRows += n
-			td.Problems = append(td.Problems, fmt.Sprintf("%d rows reference a missing %s row (%s)", n, fk.RefTable, strings.Join(fk.Columns, ", ")))
+			td.Problems = append(td.Problems, fmt.Sprintf("%d %s a missing %s row (%s)", n, plural(int(n), "row references", "rows reference"), fk.RefTable, strings.Join(fk.Columns, ", ")))
 		}
 	}
 	for _, expr := range t.Checks {

@@ -105,7 +105,7 @@ func TestDrillFindsOrphans(t *testing.T) {
 	}
 	c.ok("backup", "--db", "sqlite://"+path)
 	out, _, code := c.run("verify", "drill", "latest")
-	if code != exitCheckFailed || !strings.Contains(out, "1 rows reference a missing customers row") {
+	if code != exitCheckFailed || !strings.Contains(out, "1 row references a missing customers row") {
 		t.Errorf("drill: exit %d\n%s", code, out)
 	}
 }

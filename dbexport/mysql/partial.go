@@ -163,8 +163,12 @@ func checkForeignKeys(ctx context.Context, q interface {
 			return fmt.Errorf("check foreign key %s of table %s: %w", k.name, k.table, err)
 		}
 		if n > 0 {
-			bad = append(bad, fmt.Sprintf("foreign key %s of table %s: %d rows refer to (%s) values missing from table %s",
-				k.name, k.table, n, strings.Join(cols, ", "), k.refTable))
+			refer := fmt.Sprintf("%d rows refer", n)
+			if n == 1 {
+				refer = "1 row refers"
+			}
+			bad = append(bad, fmt.Sprintf("foreign key %s of table %s: %s to (%s) values missing from table %s",
+				k.name, k.table, refer, strings.Join(cols, ", "), k.refTable))
 		}
 	}
 	if len(bad) > 0 {

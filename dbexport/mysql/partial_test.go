@@ -57,7 +57,7 @@ func TestRestorePartialTriggers(t *testing.T) {
 
 	execAll(t, ddb, `INSERT INTO parent VALUES (3, 'cy')`, `INSERT INTO child VALUES (3, 3)`)
 	err = tg.Restore(ctx, sc, parent, true)
-	if err == nil || !strings.Contains(err.Error(), "foreign key child_parent of table child: 1 rows refer to (`parent_id`) values missing from table parent") {
+	if err == nil || !strings.Contains(err.Error(), "foreign key child_parent of table child: 1 row refers to (`parent_id`) values missing from table parent") {
 		t.Fatalf("restore that breaks child_parent: %v", err)
 	}
 }
@@ -77,7 +77,7 @@ func TestRestoreWholeChecksOtherKeys(t *testing.T) {
 		`CREATE TABLE outside (parent_id int, CONSTRAINT outside_parent FOREIGN KEY (parent_id) REFERENCES parent (id))`,
 		`INSERT INTO parent VALUES (3)`, `INSERT INTO outside VALUES (1), (3)`)
 	err := restoreInto(t, dst, sc, data, true)
-	if err == nil || !strings.Contains(err.Error(), "foreign key outside_parent of table outside: 1 rows refer to") {
+	if err == nil || !strings.Contains(err.Error(), "foreign key outside_parent of table outside: 1 row refers to") {
 		t.Fatalf("whole restore that orphans a row of outside: %v", err)
 	}
 }
