@@ -173,12 +173,19 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 	}
 }
 
-// parseAt parses --at; empty gives the zero time.
+// parseAt parses --at; empty gives the zero time. A time given to the
+// second takes in the whole second: snapshots shows times to the second,
+// and a snapshot listed at 13:00:05 was taken at 13:00:05.3, which
+// "--at 13:00:05" must not pass over.
 func parseAt(at string) (time.Time, error) {
 	if at == "" {
 		return time.Time{}, nil
 	}
-	return parseTime("--at", at)
+	t, err := parseTime("--at", at)
+	if err != nil || t.Nanosecond() != 0 {
+		return t, err
+	}
+	return t.Add(time.Second - time.Nanosecond), nil
 }
 
 // pickSnapshot resolves the snapshot of a files restore: SNAPSHOT, or the
