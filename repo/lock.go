@@ -26,6 +26,8 @@ type LockInfo struct {
 	Command   string    `json:"command,omitempty"`
 
 	ID pack.ID `json:"-"`
+	// unreadable marks a lock file that could not be read: only ID is set.
+	unreadable bool
 }
 
 // MaxClockSkew is how far the clock of another host may be off this
@@ -41,6 +43,9 @@ const (
 )
 
 func (l LockInfo) String() string {
+	if l.unreadable {
+		return "unreadable lock " + l.ID.Short()
+	}
 	kind := "shared"
 	if l.Exclusive {
 		kind = "exclusive"
@@ -209,46 +214,81 @@ func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason str
 	}
 }
 
+// maxLockFileSize bounds the lock files that are read: a lock file is a
+// few hundred bytes, and every command reads them all, so a larger one is
+// damage (or planted) and is not loaded into memory.
+const maxLockFileSize = 64 << 10
+
 // Locks lists every lock file. Unreadable lock files are skipped with a
 // notice; they cannot be trusted to block anyone.
 func (r *Repository) Locks(ctx context.Context) ([]LockInfo, error) {
-	ids, err := r.List(ctx, backend.LockFile)
-	if err != nil {
-		return nil, err
+	locks, _, err := r.readLocks(ctx)
+	return locks, err
+}
+
+// readLocks returns the readable locks, and the IDs of the lock files
+// that cannot be read (damaged, too large, or with a lease out of bounds).
+func (r *Repository) readLocks(ctx context.Context) (locks []LockInfo, unreadable []pack.ID, err error) {
+	type file struct {
+		id   pack.ID
+		size int64
 	}
-	var locks []LockInfo
-	for _, id := range ids {
-		plain, err := r.LoadFile(ctx, backend.LockFile, id)
+	var files []file
+	err = r.be.List(ctx, backend.LockFile, func(fi backend.FileInfo) error {
+		if id, err := pack.ParseID(fi.Handle.Name); err == nil {
+			files = append(files, file{id, fi.Size})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing %s: %w", backend.LockFile, err)
+	}
+	for _, f := range files {
+		id := f.id
+		info, err := r.readLock(ctx, id, f.size)
 		if errors.Is(err, backend.ErrNotExist) {
 			continue // removed while we listed
 		}
-		var info LockInfo
-		if err == nil {
-			info, err = DecodeLock(plain)
-		}
 		if err != nil {
 			if r.firstNotice(id) {
-				r.Notify("ignoring unreadable lock %s: %v", id.Short(), err)
+				r.Notify("ignoring unreadable lock %s: %v (`strata unlock` removes it)", id.Short(), err)
 			}
+			unreadable = append(unreadable, id)
 			continue
 		}
-		info.ID = id
 		locks = append(locks, info)
 	}
-	return locks, nil
+	return locks, unreadable, nil
+}
+
+func (r *Repository) readLock(ctx context.Context, id pack.ID, size int64) (LockInfo, error) {
+	if size > maxLockFileSize {
+		return LockInfo{}, fmt.Errorf("%v: %w: %d bytes, more than any lock file holds", lockHandle(id), ErrDamaged, size)
+	}
+	plain, err := r.LoadFile(ctx, backend.LockFile, id)
+	if err != nil {
+		return LockInfo{}, err
+	}
+	info, err := DecodeLock(plain)
+	info.ID = id
+	return info, err
 }
 
 // RemoveLocks deletes stale locks, or every lock when all is set, and
-// returns what it removed.
+// returns what it removed. Unreadable lock files are deleted too: they
+// exclude no one (Lock ignores them), and would otherwise stay forever.
 func (r *Repository) RemoveLocks(ctx context.Context, all bool) ([]LockInfo, error) {
-	locks, err := r.Locks(ctx)
+	locks, unreadable, err := r.readLocks(ctx)
 	if err != nil {
 		return nil, err
+	}
+	for _, id := range unreadable {
+		locks = append(locks, LockInfo{ID: id, unreadable: true})
 	}
 	host, _ := os.Hostname()
 	var removed []LockInfo
 	for _, l := range locks {
-		if !all && l.staleReason(r.opts.Now(), host) == "" {
+		if !all && !l.unreadable && l.staleReason(r.opts.Now(), host) == "" {
 			continue
 		}
 		err := r.be.Remove(ctx, lockHandle(l.ID))

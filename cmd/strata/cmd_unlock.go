@@ -12,7 +12,8 @@ func cmdUnlock(g *globals) *cli.Command {
 		Name:  "unlock",
 		Usage: "remove stale locks",
 		Description: `Removes locks whose process is gone on this host, or whose lease ran out
-more than 30 minutes ago (the allowance for clock skew between hosts).
+more than 30 minutes ago (the allowance for clock skew between hosts),
+and lock files that cannot be read (they exclude no one).
 --remove-all removes every lock: use it only when no other strata runs (a
 command whose lock is removed stops before it writes anything more).
 
