@@ -53,6 +53,7 @@ func TestJSONSnakeCase(t *testing.T) {
 			dbSnap = s.ID
 		}
 	}
+	toTag := c.backupStdin([]byte("t\n"), "t.txt")
 	commands := [][]string{
 		{"verify", "drill", dbSnap, "--json"},
 		{"snapshots", "--json"},
@@ -60,6 +61,8 @@ func TestJSONSnakeCase(t *testing.T) {
 		{"check", "--json"}, {"key", "list", "--json"}, {"policy", "show", "--json"},
 		{"forget", "--dry-run", "--json", "--keep-last", "1"},
 		{"prune", "--dry-run", "--json"},
+		{"find", "--json", "*.csv"},
+		{"tag", "--json", "--add", "x", toTag},
 		{"restore", dbSnap, "--db", "sqlite://" + filepath.Join(t.TempDir(), "x.db"), "--dry-run", "--json"},
 		{"cat", "config"}, {"cat", "snapshot", id}, {"cat", "tree", sn.Tree},
 		{"cat", "index", c.files("index")[0]}, {"cat", "pack-header", pack},
