@@ -27,6 +27,8 @@ func TestMistypedCommandsAndFlags(t *testing.T) {
 		{[]string{"backup", "--stdin", "--jobs", "many"}, `invalid value "many" for flag --jobs`},
 		{[]string{"snapshots", "--host"}, "flag needs an argument: --host"},
 		{[]string{"guard", "--", "true"}, "missing required flag --db"},
+		{[]string{"repair", "index", "--dry-rnu"}, "(see strata repair index --help)"},
+		{[]string{"key", "add", "--bogus"}, "(see strata key add --help)"},
 	} {
 		out, errOut := c.code(exitError, tt.args...)
 		if !strings.Contains(errOut, tt.want) {

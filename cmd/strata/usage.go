@@ -52,7 +52,7 @@ func (g *globals) usageError(c *cli.Context, err error, _ bool) error {
 	}
 	help := "strata --help"
 	if !isRoot(c) {
-		help = "strata " + c.Command.FullName() + " --help"
+		help = "strata " + typedCommand(c) + " --help"
 	}
 	if strings.HasPrefix(err.Error(), "flag provided but not defined: ") && name != "" {
 		var names []string
@@ -70,6 +70,18 @@ func (g *globals) usageError(c *cli.Context, err error, _ bool) error {
 		return fmt.Errorf("unknown flag %s%s (see %s)", g.typedFlag(name), suggestion, help)
 	}
 	return fmt.Errorf("%s (see %s)", msg, help)
+}
+
+// typedCommand is the command of c with its parents, as typed: "repair
+// index", where urfave/cli's FullName says "index" for a subcommand.
+func typedCommand(c *cli.Context) string {
+	var names []string
+	for _, ctx := range c.Lineage() {
+		if !isRoot(ctx) {
+			names = append([]string{ctx.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
 }
 
 // typedFlag is the flag called name as the user wrote it: --keep-dayly,
