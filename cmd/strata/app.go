@@ -47,7 +47,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	defer stop(nil)
 	g := &globals{env: e, args: args, stop: stop}
 	app := newApp(g)
-	err := app.RunContext(ctx, interspersed(app, args))
+	err := app.RunContext(ctx, interspersed(app, verboseArgs(args)))
 	if cause := context.Cause(ctx); err != nil && errors.Is(cause, repo.ErrLockLost) && !errors.Is(err, repo.ErrLockLost) {
 		// The command stopped because its context was cancelled: say why.
 		err = cause
@@ -119,7 +119,7 @@ func newApp(g *globals) *cli.App {
 			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository folder (or STRATA_REPOSITORY)", Destination: &g.repoPath},
 			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
-			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "tell more on stderr: -v the steps, -v -v every file too", Count: &g.verbose},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "tell more on stderr: -v the steps, -vv (or --verbose=2) every file too", Count: &g.verbose},
 			&cli.BoolFlag{Name: "version", Usage: "print the version (as strata version)"},
 			&cli.DurationFlag{Name: "retry-lock", Usage: "when the repository is locked, retry for up to `DURATION` (e.g. 10m) before failing", Destination: &g.retryLock},
 			&cli.BoolFlag{Name: "no-lock", Usage: "take no lock (commands that only read; for read-only storage)", Destination: &g.noLock},

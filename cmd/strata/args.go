@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -123,4 +124,36 @@ func known(flags []cli.Flag, a string) bool {
 		}
 	}
 	return false
+}
+
+// verboseArgs spells restic's forms of the verbosity, -vv, -vvv and
+// --verbose=N, as the repeated -v that the flag parser counts. Arguments
+// after "--" belong to another program and stay as they are.
+func verboseArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		n := 0
+		switch {
+		case len(a) > 2 && strings.Trim(a[1:], "v") == "" && a[0] == '-':
+			n = len(a) - 1
+		case strings.HasPrefix(a, "--verbose="):
+			if v, err := strconv.Atoi(strings.TrimPrefix(a, "--verbose=")); err == nil && v >= 0 {
+				n = v
+				if n == 0 {
+					continue
+				}
+			}
+		}
+		if n == 0 {
+			out = append(out, a)
+			continue
+		}
+		for range n {
+			out = append(out, "-v")
+		}
+	}
+	return out
 }

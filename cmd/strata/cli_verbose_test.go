@@ -42,3 +42,28 @@ func TestVerbose(t *testing.T) {
 		}
 	}
 }
+
+func TestVerboseForms(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"strata -vv backup x", "strata -v -v backup x"},
+		{"strata backup --verbose=2 x", "strata backup -v -v x"},
+		{"strata backup --verbose=0 x", "strata backup x"},
+		{"strata -v backup x", "strata -v backup x"},
+		{"strata guard -- cmd -vv --verbose=3", "strata guard -- cmd -vv --verbose=3"},
+		{"strata backup -vx x", "strata backup -vx x"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(verboseArgs(strings.Fields(tt.in)), " "); got != tt.want {
+			t.Errorf("verboseArgs(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	c := newCLI(t)
+	c.ok("init")
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a": "a"})
+	for _, form := range []string{"-vv", "--verbose=2"} {
+		if _, errOut := c.code(exitOK, "backup", form, src); !strings.Contains(errOut, filepath.Join(src, "a")) {
+			t.Errorf("backup %s does not list the file:\n%s", form, errOut)
+		}
+	}
+}
