@@ -184,6 +184,21 @@ func setvalSQL(seq string, value int64, called bool) string {
 	return fmt.Sprintf(setvalPrefix+"%s, %d, %t)", quoteLiteral(seq), value, called)
 }
 
+// forwardSetval turns a statement of setvalSQL into one that moves the
+// sequence forward only: to the snapshot's position, or, when it has
+// handed out more since, nowhere. A partial restore uses it, since the
+// default of a table it leaves alone may draw from the same sequence, and
+// values handed out since the snapshot may be held anywhere: going back
+// would hand them out again.
+func forwardSetval(stmt string) string {
+	args := strings.TrimSuffix(strings.TrimPrefix(stmt, setvalPrefix), ")")
+	i := strings.LastIndex(args, ", ")
+	j := strings.LastIndex(args[:i], ", ")
+	seq, value, called := args[:j], args[j+2:i], args[i+2:]
+	return fmt.Sprintf("SELECT CASE WHEN l > %[2]s THEN pg_catalog.setval(%[1]s, l, true) ELSE pg_catalog.setval(%[1]s, %[2]s, %[3]s) END"+
+		" FROM (SELECT pg_catalog.pg_sequence_last_value(%[1]s::regclass) AS l) AS now", seq, value, called)
+}
+
 func viewDDL(v *viewInfo) string {
 	s := "CREATE VIEW " + ident(v.schema, v.name)
 	if len(v.options) > 0 {

@@ -103,9 +103,13 @@ func (r *restore) run(ctx context.Context) error {
 			// sequences take the snapshot's positions, last, as setval
 			// is not undone by a rollback.
 			for _, stmt := range post {
-				if strings.HasPrefix(stmt, setvalPrefix) {
-					positions = append(positions, stmt)
+				if !strings.HasPrefix(stmt, setvalPrefix) {
+					continue
 				}
+				if !whole {
+					stmt = forwardSetval(stmt)
+				}
+				positions = append(positions, stmt)
 			}
 			continue
 		}

@@ -98,8 +98,9 @@ func (t *Target) Close() error {
 //     rows, fail the restore with the key and the table named;
 //  10. the views of s, for a whole restore;
 //  11. last, as setval is not undone by a rollback: the positions of the
-//     sequences the tables reloaded in place own, and for a whole replace
-//     the free sequences that existed.
+//     sequences the tables reloaded in place own (forward only, for a
+//     partial restore), and for a whole replace the free sequences that
+//     existed.
 //
 // Only snapshots of PostgreSQL databases can be restored: their DDL is in
 // PostgreSQL's dialect.
