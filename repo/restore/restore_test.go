@@ -409,3 +409,34 @@ func TestRestoreWorkersBound(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreProgressDuringRestore: the file count rises as each file is
+// restored, not at the end: when the first file is in place, one file is
+// counted and not all bytes are written yet (the writer writes files one
+// after the other).
+func TestRestoreProgressDuringRestore(t *testing.T) {
+	r, _ := newRepo(t)
+	root := saveSnapshot(t, r, testSnapshot())
+	var p restore.Progress
+	var first struct {
+		files, bytes uint64
+		seen         bool
+	}
+	_, err := restore.Restore(context.Background(), r, root, t.TempDir(), restore.Options{
+		Progress: &p,
+		OnFile: func(string) {
+			if !first.seen {
+				first.seen, first.files, first.bytes = true, p.FilesDone.Load(), p.BytesWritten.Load()
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.seen || first.files != 1 || first.bytes >= p.TotalBytes.Load() {
+		t.Errorf("at the first restored file: %d files, %d of %d bytes; want 1 file and bytes still to come", first.files, first.bytes, p.TotalBytes.Load())
+	}
+	if p.FilesDone.Load() != p.TotalFiles.Load() || p.BytesWritten.Load() != p.TotalBytes.Load() {
+		t.Errorf("at the end: %d of %d files, %d of %d bytes", p.FilesDone.Load(), p.TotalFiles.Load(), p.BytesWritten.Load(), p.TotalBytes.Load())
+	}
+}

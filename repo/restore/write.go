@@ -118,11 +118,11 @@ func (w *fsWriter) file(ctx context.Context, p *pipeline, e entry, dst string) (
 	}
 	w.stats.Files++
 	w.stats.Bytes += size
-	if w.opts.OnFile != nil {
-		w.opts.OnFile(e.path)
-	}
 	if w.opts.Progress != nil {
 		w.opts.Progress.FilesDone.Add(1)
+	}
+	if w.opts.OnFile != nil {
+		w.opts.OnFile(e.path)
 	}
 	return nil
 }
