@@ -322,12 +322,12 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 	switch {
 	case fi.Mode().IsRegular():
 		node.Kind = repo.NodeFile
-		a.opts.Counters.Files.Add(1)
 		if pn != nil && pn.Kind == repo.NodeFile && unchanged(pn, &node) {
 			node.Content = pn.Content
 			a.onFile("unchanged", fsPath)
 			a.summary.FilesUnchanged++
 			a.opts.Counters.BytesUnchanged.Add(node.Size)
+			a.opts.Counters.Files.Add(1)
 			return node, true, nil
 		}
 		if pn != nil {
@@ -345,6 +345,7 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 		if err != nil {
 			return repo.Node{}, false, err
 		}
+		a.opts.Counters.Files.Add(1) // done: progress counts finished files
 		node.Content, node.Size = content, size
 	case fi.IsDir():
 		entries, err := os.ReadDir(fsPath)

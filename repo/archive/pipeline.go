@@ -22,7 +22,7 @@ type Counters struct {
 	BytesRead  atomic.Uint64
 	BytesAdded atomic.Uint64 // sealed bytes added to packs
 	BlobsAdded atomic.Uint64
-	Files      atomic.Uint64
+	Files      atomic.Uint64 // files (tables) finished
 	// BytesUnchanged are the sizes of files taken from the parent
 	// snapshot unread: done, for a progress display, without being read.
 	BytesUnchanged atomic.Uint64
