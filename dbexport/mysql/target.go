@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -102,7 +103,7 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 // included, is checked against the rows; a violation rolls it back and
 // fails with ErrForeignKeyViolation naming the key and the table. Such a
 // table keeps its keys, indexes and triggers and takes only the
-// snapshot's AUTO_INCREMENT. Tables that are re-created are checked the
+// snapshot's AUTO_INCREMENT, forward only. Tables that are re-created are checked the
 // same way after their PostDDL (by a whole restore, only the keys of
 // tables outside the snapshot), but cannot be rolled back. Views are
 // created only by a whole restore; views of the same names are dropped
@@ -179,12 +180,21 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 	}
 	for _, td := range inPlace {
 		// The table keeps its keys, indexes and triggers; its counter
-		// takes the snapshot's position.
+		// moves forward to the snapshot's position, never back: values
+		// handed out since the snapshot may be held anywhere.
 		for _, stmt := range td.Table.PostDDL {
-			if strings.HasPrefix(stmt, autoIncrementPrefix(td.Table)) {
-				if _, err := conn.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("table %s: %s: %w", td.Table.Name, stmt, err)
-				}
+			if !strings.HasPrefix(stmt, autoIncrementPrefix(td.Table)) {
+				continue
+			}
+			ahead, err := counterAhead(ctx, conn, td.Table.Name, strings.TrimPrefix(stmt, autoIncrementPrefix(td.Table)))
+			if err != nil {
+				return fmt.Errorf("table %s: %w", td.Table.Name, err)
+			}
+			if ahead {
+				continue
+			}
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("table %s: %s: %w", td.Table.Name, stmt, err)
 			}
 		}
 	}
@@ -199,6 +209,24 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 		return nil
 	}
 	return createViews(ctx, conn, s.Views)
+}
+
+// counterAhead reports whether table's auto-increment counter, as SHOW
+// CREATE TABLE gives it (information_schema may serve a cached one), is
+// at or past want, a position as PostDDL writes it.
+func counterAhead(ctx context.Context, conn *sql.Conn, table, want string) (bool, error) {
+	var name, ddl string
+	if err := conn.QueryRowContext(ctx, "SHOW CREATE TABLE "+quoteIdent(table)).Scan(&name, &ddl); err != nil {
+		return false, fmt.Errorf("read the auto-increment counter: %w", err)
+	}
+	ct, err := parseCreateTable(ddl)
+	if err != nil {
+		return false, err
+	}
+	_, now := takeAutoIncrement(ct.tail)
+	w, werr := strconv.ParseUint(want, 10, 64)
+	n, nerr := strconv.ParseUint(now, 10, 64)
+	return werr == nil && nerr == nil && n >= w, nil
 }
 
 // autoIncrementPrefix starts the PostDDL statement that sets tab's
