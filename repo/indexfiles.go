@@ -106,6 +106,14 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	// `repair index` supersedes damaged files before it removes them, and
 	// a kill in between must leave an index that loads.
 	bad = slices.DeleteFunc(bad, func(e *IndexFileError) bool { return superseded[e.File] })
+	// A file the storage refuses to give (permission denied, an I/O or
+	// network error) is not damage: skipping it would call it damaged and
+	// advise repairs, so the storage's error stops the load.
+	for _, e := range bad {
+		if !IsDamage(e.Err) {
+			return nil, e.Err
+		}
+	}
 	idx.Compact()
 	r.mu.Lock()
 	for _, p := range r.unsavedPacks {
@@ -127,7 +135,7 @@ func (r *Repository) loadIndexFile(ctx context.Context, id pack.ID) (*index.File
 	}
 	f, err := index.Decode(plain)
 	if err != nil {
-		return nil, &IndexFileError{File: id, Err: err}
+		return nil, &IndexFileError{File: id, Err: fmt.Errorf("%w: %w", ErrDamaged, err)}
 	}
 	return f, nil
 }

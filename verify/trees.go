@@ -55,6 +55,9 @@ func (w *walker) walkSnapshots(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if err != nil && !repo.IsDamage(err) {
+			return err // the storage failing to answer (permission denied, I/O) is no damage
+		}
 		if err != nil {
 			w.damagedSnapshots = append(w.damagedSnapshots, &DamagedSnapshot{Snapshot: id, Err: err})
 			continue

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestUnreadableFilesAreNotCalledDamaged makes one index file and one
+// snapshot file unreadable by the user strata runs as (permission
+// denied): that is the storage refusing to answer, not damage. check must
+// name the file and the refusal and stop, never call it damaged and
+// advise `repair index` or `repair snapshots --forget` (which removes a
+// snapshot whose bytes are intact), and readers must not skip the index
+// file as damaged either.
+func TestUnreadableFilesAreNotCalledDamaged(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin([]byte("first export\n"), "a.tsv")
+	c.backupStdin([]byte("second export\n"), "a.tsv")
+
+	// A folder the other user can reach, holding the repository, the
+	// password file and the binary.
+	dir, err := os.MkdirTemp("", "strata-perm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	repoDir := filepath.Join(dir, "repo")
+	if out, err := exec.Command("cp", "-a", c.repo, repoDir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	pw := filepath.Join(dir, "pw")
+	writeFile0600(t, pw, "secret-pw\n")
+	bin := filepath.Join(dir, "strata")
+	if out, err := exec.Command("cp", buildStrata(t), bin).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	var cred *syscall.Credential
+	if os.Getuid() == 0 {
+		// root reads every file whatever its mode: run strata as nobody.
+		const nobody = 65534
+		cred = &syscall.Credential{Uid: nobody, Gid: nobody}
+		err := filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, nobody, nobody)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := func(folder string) string {
+		t.Helper()
+		es, err := os.ReadDir(filepath.Join(repoDir, folder))
+		if err != nil || len(es) == 0 {
+			t.Fatalf("%s: %v (%d files)", folder, err, len(es))
+		}
+		return folder + "/" + es[0].Name()
+	}
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"-r", repoDir, "-p", pw}, args...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("strata %s: %v", strings.Join(args, " "), err)
+		}
+		return out.String(), cmd.ProcessState.ExitCode()
+	}
+	if out, code := run("check"); code != 0 {
+		t.Fatalf("check before any change: exit %d\n%s", code, out)
+	}
+
+	for _, file := range []string{first("index"), first("snapshots")} {
+		t.Run(strings.SplitN(file, "/", 2)[0], func(t *testing.T) {
+			if err := os.Chmod(filepath.Join(repoDir, file), 0); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = os.Chmod(filepath.Join(repoDir, file), 0o600) }()
+			for _, cmd := range []string{"check", "ls"} {
+				args := []string{cmd}
+				if cmd == "ls" {
+					args = append(args, "latest")
+				}
+				out, code := run(args...)
+				if code != exitError || !strings.Contains(out, file) || !strings.Contains(out, "permission denied") {
+					t.Errorf("strata %s with %s unreadable: exit %d, want %d naming the file and the refusal:\n%s", cmd, file, code, exitError, out)
+				}
+				if strings.Contains(out, "damaged") || strings.Contains(out, "repair") {
+					t.Errorf("strata %s calls the unreadable %s damaged or advises a repair:\n%s", cmd, file, out)
+				}
+			}
+		})
+	}
+	if out, code := run("check"); code != 0 {
+		t.Fatalf("check after the modes are restored: exit %d\n%s", code, out)
+	}
+}
