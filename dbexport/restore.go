@@ -75,11 +75,19 @@ func (e PlanEntry) Describe() string {
 	case ActionLoad:
 		return "replace empty table"
 	case ActionReplace:
-		return fmt.Sprintf("replace (drops %d rows)", e.TargetRows)
+		return fmt.Sprintf("replace (drops %s)", rowsOf(e.TargetRows))
 	case ActionRefuse:
-		return fmt.Sprintf("refuse: holds %d rows (use --replace)", e.TargetRows)
+		return fmt.Sprintf("refuse: holds %s (use --replace)", rowsOf(e.TargetRows))
 	}
 	return string(e.Action)
+}
+
+// rowsOf is "1 row" or "N rows".
+func rowsOf(n int64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
 
 // ErrTargetNotEmpty: a restore without --replace found rows in a table.
@@ -129,7 +137,7 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 			e.Action = ActionReplace
 		default:
 			e.Action = ActionRefuse
-			occupied = append(occupied, fmt.Sprintf("%s (%d rows)", t.QualifiedName(), n))
+			occupied = append(occupied, fmt.Sprintf("%s (%s)", t.QualifiedName(), rowsOf(n)))
 		}
 		plan = append(plan, e)
 		name := t.QualifiedName()

@@ -388,3 +388,36 @@ func TestRestorePartialMariaDBCounterForward(t *testing.T) {
 		t.Errorf("next album_id = %d, want 101 (100 was handed out)", n)
 	}
 }
+
+// TestRestoreDryRunPostgresSequenceDefault: a table to re-create (its
+// columns changed) owns a sequence that another table's default draws
+// from: DROP TABLE would refuse, so the dry run exits 1 naming the
+// default, as the restore then fails, instead of answering "replace".
+func TestRestoreDryRunPostgresSequenceDefault(t *testing.T) {
+	s := pgDB(t)
+	s.exec(t,
+		`CREATE SEQUENCE shared_id`,
+		`CREATE TABLE album (id integer PRIMARY KEY DEFAULT nextval('shared_id'), title text)`,
+		`CREATE TABLE track (id integer PRIMARY KEY DEFAULT nextval('shared_id'), name text)`,
+		`ALTER SEQUENCE shared_id OWNED BY album.id`,
+		`INSERT INTO album (title) VALUES ('a')`, `INSERT INTO track (name) VALUES ('x')`,
+		// A third table: album and track alone are a partial restore.
+		`CREATE TABLE genre (id integer PRIMARY KEY)`)
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", s.dsn)
+	s.exec(t, `ALTER TABLE album ADD COLUMN year integer`)
+	for _, tables := range []string{"album", "album,track"} {
+		_, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", tables, "--replace", "--dry-run")
+		if !strings.Contains(errOut, "public.track.id") || !strings.Contains(errOut, "public.shared_id") {
+			t.Errorf("dry run of --tables %s: the refusal does not name the default:\n%s", tables, errOut)
+		}
+		c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", tables, "--replace", "--no-safety-snapshot")
+	}
+	// With track re-created too, both are dropped at once: it works.
+	s.exec(t, `ALTER TABLE track ADD COLUMN length integer`)
+	if out := c.ok("restore", "latest", "--db", s.dsn, "--tables", "album,track", "--replace", "--dry-run"); !strings.Contains(out, "replace (drops 1 row)") {
+		t.Errorf("dry run plan:\n%s", out)
+	}
+	c.ok("restore", "latest", "--db", s.dsn, "--tables", "album,track", "--replace", "--no-safety-snapshot")
+}

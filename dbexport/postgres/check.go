@@ -37,6 +37,10 @@ func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexpo
 	for _, v := range s.Views {
 		c.snapshotViews[qualified(v.Schema, v.Name)] = true
 	}
+	c.snapshotTables = map[string]*dbexport.Table{}
+	for _, tab := range s.Tables {
+		c.snapshotTables[qualified(tab.Schema, tab.Name)] = tab
+	}
 	for _, tab := range tables {
 		if err := c.table(ctx, tab, replace); err != nil {
 			return fmt.Errorf("postgres: check %s against %s: %w", tab.QualifiedName(), t.dsn.String(), err)
@@ -82,12 +86,63 @@ func (c *checker) dependents(ctx context.Context, tab *dbexport.Table, name stri
 	}); err != nil {
 		return err
 	}
+	why := "its columns differ from the snapshot's"
+	if c.whole {
+		why = "a restore of every table re-creates them"
+	}
 	if len(views) > 0 {
-		why := "its columns differ from the snapshot's"
-		if c.whole {
-			why = "a restore of every table re-creates them"
-		}
 		c.add("table %s must be re-created (%s), but %s, which the restore does not bring back, read it: drop them first, or restore every table", name, why, strings.Join(views, ", "))
+	}
+	// DROP TABLE drops the sequences the table owns, and refuses when a
+	// column default of a table the restore leaves alone draws from one.
+	rows, err = conn.Query(ctx, `SELECT DISTINCT n.nspname, t.relname, a.attname, sn.nspname || '.' || s.relname, t.oid
+		FROM pg_catalog.pg_depend own
+		JOIN pg_catalog.pg_class s ON s.oid = own.objid AND s.relkind = 'S'
+		JOIN pg_catalog.pg_namespace sn ON sn.oid = s.relnamespace
+		JOIN pg_catalog.pg_depend d ON d.refobjid = s.oid AND d.classid = 'pg_catalog.pg_attrdef'::regclass
+		JOIN pg_catalog.pg_attrdef ad ON ad.oid = d.objid
+		JOIN pg_catalog.pg_class t ON t.oid = ad.adrelid
+		JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+		WHERE own.classid = 'pg_catalog.pg_class'::regclass AND own.refobjid = pg_catalog.to_regclass($1)
+		  AND own.deptype IN ('a', 'i') AND t.oid <> own.refobjid
+		ORDER BY 1, 2, 3`, tableIdent(tab))
+	if err != nil {
+		return err
+	}
+	type dependent struct {
+		table, what string
+		oid         uint32
+	}
+	var deps []dependent
+	var schema, table, column, seq string
+	var oid uint32
+	if _, err := pgx.ForEachRow(rows, []any{&schema, &table, &column, &seq, &oid}, func() error {
+		deps = append(deps, dependent{qualified(schema, table), fmt.Sprintf("the default of %s.%s.%s (sequence %s)", schema, table, column, seq), oid})
+		return nil
+	}); err != nil {
+		return err
+	}
+	var defaults []string
+	for _, d := range deps {
+		if c.restored[d.table] {
+			// Dropped in the same statement when it is re-created too:
+			// by a whole restore, or when its columns differ.
+			if c.whole {
+				continue
+			}
+			same, err := sameColumns(ctx, conn, d.oid, c.snapshotTables[d.table])
+			if err != nil {
+				return err
+			}
+			if !same {
+				continue
+			}
+		}
+		defaults = append(defaults, d.what)
+	}
+	if len(defaults) > 0 {
+		c.add("table %s must be re-created (%s), but %s, which the restore does not re-create, draws from a sequence it owns: drop that default first, or restore every table", name, why, strings.Join(defaults, ", "))
 	}
 	return nil
 }
@@ -98,8 +153,10 @@ type checker struct {
 	restored      map[string]bool // schema.table
 	whole         bool            // every table of the snapshot is restored
 	snapshotViews map[string]bool // schema.view, dropped first by a whole restore
-	types         map[string]bool // type name: the target has it (a table has few distinct types)
-	problems      []string
+	// snapshotTables: schema.table, the snapshot's definitions.
+	snapshotTables map[string]*dbexport.Table
+	types          map[string]bool // type name: the target has it (a table has few distinct types)
+	problems       []string
 }
 
 func qualified(schema, name string) string {
