@@ -46,3 +46,23 @@ func TestFind(t *testing.T) {
 	}
 	c.code(exitError, "find")
 }
+
+// TestFindPostgresTableBareName finds a PostgreSQL table by the name
+// restore --tables and dump accept, without its schema, as well as by
+// schema.table; a longer name that starts alike does not match.
+func TestFindPostgresTableBareName(t *testing.T) {
+	db := pgDB(t)
+	db.exec(t, "CREATE TABLE orders (id int PRIMARY KEY)", "CREATE TABLE orders2 (id int PRIMARY KEY)")
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", db.dsn)
+	for _, pattern := range []string{"orders", "public.orders", "ORDERS"} {
+		var res []findSnapshotJSON
+		if err := json.Unmarshal([]byte(c.ok("find", "--json", "-i", pattern)), &res); err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 1 || len(res[0].Matches) != 1 || res[0].Matches[0].Path != "/public.orders" {
+			t.Errorf("find %s = %+v, want the table public.orders only", pattern, res)
+		}
+	}
+}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	pathpkg "path"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"strata/dbexport"
 	"strata/filter"
 	"strata/repo"
 	"strata/repo/restore"
@@ -44,9 +47,9 @@ func cmdFind(g *globals) *cli.Command {
 matches a PATTERN. Patterns are those of restore --include: one with a
 leading "/" matches the whole snapshot path ("/var/lib/app/*.csv"), any
 other the path's last parts ("*.csv", "customers" for a table or file of
-that name, "public.orders" for a PostgreSQL table). --ignore-case matches
-without regard to case. --json prints an array with one object per
-snapshot that has matches.
+that name, "orders" or "public.orders" for a PostgreSQL table).
+--ignore-case matches without regard to case. --json prints an array
+with one object per snapshot that has matches.
 
 ` + exitCodesHelp,
 		Flags: []cli.Flag{
@@ -92,7 +95,7 @@ snapshot that has matches.
 				for _, sn := range sns {
 					fs := findSnapshotJSON{Snapshot: sn.ID.String(), Time: sn.Time.Format(time.RFC3339Nano), Host: sn.Host, Source: sn.Source}
 					err := restore.Walk(c.Context, r, sn.Tree, func(path string, n *repo.Node) error {
-						if !patterns.Match(path) {
+						if !patterns.Match(path) && !patterns.Match(bareTablePath(path, n)) {
 							return nil
 						}
 						mtime := n.ModTime
@@ -127,4 +130,18 @@ snapshot that has matches.
 			})
 		},
 	}
+}
+
+// bareTablePath is the path of a table node named without its schema
+// ("/orders" for "/public.orders"), the name restore --tables and dump
+// accept too; "" for any other node.
+func bareTablePath(path string, n *repo.Node) string {
+	if n.Kind != repo.NodeTable {
+		return ""
+	}
+	var t dbexport.Table
+	if json.Unmarshal([]byte(n.Meta[repo.TableMetaTable]), &t) != nil || t.Schema == "" || t.Name == "" {
+		return ""
+	}
+	return pathpkg.Join(pathpkg.Dir(path), t.Name)
 }
