@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"slices"
 
@@ -137,6 +138,8 @@ func (c *checker) checkHeader(ctx context.Context, p pack.ID, size int64) (*pack
 	case errors.Is(err, backend.ErrNotExist):
 		res.missing = true // removed since the listing
 		return res, nil
+	case errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("reading pack %v: %w", h, err) // no damage: the bytes may be intact
 	case err != nil:
 		res.errs = append(res.errs, fmt.Errorf("header: %w", err))
 		return res, nil
@@ -203,6 +206,9 @@ func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) 
 	case errors.Is(err, backend.ErrNotExist):
 		res.missing = true
 		return res, nil
+	case errors.Is(err, fs.ErrPermission):
+		// Not damage: the bytes may be intact, and repairs would drop them.
+		return nil, fmt.Errorf("reading pack %v: %w", backend.Handle{Type: backend.PackFile, Name: p.String()}, err)
 	case err != nil:
 		// Unreadable bytes are lost bytes, as far as a restore can tell.
 		res.errs = append(res.errs, err)

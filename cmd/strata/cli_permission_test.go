@@ -12,12 +12,12 @@ import (
 	"testing"
 )
 
-// TestUnreadableFilesAreNotCalledDamaged makes one index file and one
-// snapshot file unreadable by the user strata runs as (permission
+// TestUnreadableFilesAreNotCalledDamaged makes one index file, one
+// snapshot file and one pack unreadable by the user strata runs as (permission
 // denied): that is the storage refusing to answer, not damage. check must
 // name the file and the refusal and stop, never call it damaged and
-// advise `repair index` or `repair snapshots --forget` (which removes a
-// snapshot whose bytes are intact), and readers must not skip the index
+// advise `repair index`, `repair packs` or `repair snapshots --forget`
+// (which removes a snapshot whose bytes are intact), and readers must not skip the index
 // file as damaged either.
 func TestUnreadableFilesAreNotCalledDamaged(t *testing.T) {
 	c := newCLI(t)
@@ -86,23 +86,26 @@ func TestUnreadableFilesAreNotCalledDamaged(t *testing.T) {
 		t.Fatalf("check before any change: exit %d\n%s", code, out)
 	}
 
-	for _, file := range []string{first("index"), first("snapshots")} {
-		t.Run(strings.SplitN(file, "/", 2)[0], func(t *testing.T) {
-			if err := os.Chmod(filepath.Join(repoDir, file), 0); err != nil {
+	for _, tt := range []struct {
+		file string
+		cmds [][]string
+	}{
+		{first("index"), [][]string{{"check"}, {"ls", "latest"}}},
+		{first("snapshots"), [][]string{{"check"}, {"ls", "latest"}}},
+		{firstPack(t, repoDir), [][]string{{"check"}, {"check", "--read-data"}}},
+	} {
+		t.Run(strings.SplitN(tt.file, "/", 2)[0], func(t *testing.T) {
+			if err := os.Chmod(filepath.Join(repoDir, tt.file), 0); err != nil {
 				t.Fatal(err)
 			}
-			defer func() { _ = os.Chmod(filepath.Join(repoDir, file), 0o600) }()
-			for _, cmd := range []string{"check", "ls"} {
-				args := []string{cmd}
-				if cmd == "ls" {
-					args = append(args, "latest")
-				}
+			defer func() { _ = os.Chmod(filepath.Join(repoDir, tt.file), 0o600) }()
+			for _, args := range tt.cmds {
 				out, code := run(args...)
-				if code != exitError || !strings.Contains(out, file) || !strings.Contains(out, "permission denied") {
-					t.Errorf("strata %s with %s unreadable: exit %d, want %d naming the file and the refusal:\n%s", cmd, file, code, exitError, out)
+				if code != exitError || !strings.Contains(out, tt.file) || !strings.Contains(out, "permission denied") {
+					t.Errorf("strata %q with %s unreadable: exit %d, want %d naming the file and the refusal:\n%s", args, tt.file, code, exitError, out)
 				}
 				if strings.Contains(out, "damaged") || strings.Contains(out, "repair") {
-					t.Errorf("strata %s calls the unreadable %s damaged or advises a repair:\n%s", cmd, file, out)
+					t.Errorf("strata %q calls the unreadable %s damaged or advises a repair:\n%s", args, tt.file, out)
 				}
 			}
 		})
@@ -110,4 +113,19 @@ func TestUnreadableFilesAreNotCalledDamaged(t *testing.T) {
 	if out, code := run("check"); code != 0 {
 		t.Fatalf("check after the modes are restored: exit %d\n%s", code, out)
 	}
+}
+
+// firstPack is the path of a pack in the repository at dir, as
+// "data/xx/ID".
+func firstPack(t *testing.T, dir string) string {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(dir, "data", "*", "*"))
+	if err != nil || len(matches) == 0 {
+		t.Fatalf("no pack in %s: %v", dir, err)
+	}
+	rel, err := filepath.Rel(dir, matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rel
 }
