@@ -75,15 +75,15 @@ func (e PlanEntry) Describe() string {
 	case ActionLoad:
 		return "replace empty table"
 	case ActionReplace:
-		return fmt.Sprintf("replace (drops %s)", rowsOf(e.TargetRows))
+		return fmt.Sprintf("replace (drops %s)", CountRows(e.TargetRows))
 	case ActionRefuse:
-		return fmt.Sprintf("refuse: holds %s (use --replace)", rowsOf(e.TargetRows))
+		return fmt.Sprintf("refuse: holds %s (use --replace)", CountRows(e.TargetRows))
 	}
 	return string(e.Action)
 }
 
-// rowsOf is "1 row" or "N rows".
-func rowsOf(n int64) string {
+// CountRows is "1 row" or "N rows", for messages.
+func CountRows(n int64) string {
 	if n == 1 {
 		return "1 row"
 	}
@@ -137,7 +137,7 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 			e.Action = ActionReplace
 		default:
 			e.Action = ActionRefuse
-			occupied = append(occupied, fmt.Sprintf("%s (%s)", t.QualifiedName(), rowsOf(n)))
+			occupied = append(occupied, fmt.Sprintf("%s (%s)", t.QualifiedName(), CountRows(n)))
 		}
 		plan = append(plan, e)
 		name := t.QualifiedName()

@@ -132,7 +132,7 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 				return fmt.Errorf("count rows of table %s: %w", td.Table.Name, err)
 			}
 			if ok && n > 0 {
-				full = append(full, fmt.Sprintf("%s (%d rows)", td.Table.Name, n))
+				full = append(full, fmt.Sprintf("%s (%s)", td.Table.Name, dbexport.CountRows(n)))
 			}
 		}
 		if len(full) > 0 {

@@ -396,7 +396,11 @@ func foreignKeyCheck(ctx context.Context, tx *sql.Tx, tables []dbexport.TableDat
 	}
 	var msgs []string
 	for _, k := range order {
-		msgs = append(msgs, fmt.Sprintf("%d rows of table %s refer to rows missing from table %s", bad[k], k.table, k.parent))
+		refer := fmt.Sprintf("%d rows of table %s refer", bad[k], k.table)
+		if bad[k] == 1 {
+			refer = "1 row of table " + k.table + " refers"
+		}
+		msgs = append(msgs, fmt.Sprintf("%s to rows missing from table %s", refer, k.parent))
 	}
 	return fmt.Errorf("the restored rows break foreign keys: %s (restore those tables too, or correct their rows first)", strings.Join(msgs, "; "))
 }
