@@ -29,6 +29,11 @@ func TestMistypedCommandsAndFlags(t *testing.T) {
 		{[]string{"guard", "--", "true"}, "missing required flag --db"},
 		{[]string{"repair", "index", "--dry-rnu"}, "(see strata repair index --help)"},
 		{[]string{"key", "add", "--bogus"}, "(see strata key add --help)"},
+		// Commands that take no arguments refuse one rather than ignore it.
+		{[]string{"snapshots", "latest"}, `strata: snapshots takes no arguments, got "latest" (see strata snapshots --help)`},
+		{[]string{"check", "--read-data", "1/10"}, `check takes no arguments, got "1/10"`},
+		{[]string{"prune", "--dry-run", "now"}, `prune takes no arguments, got "now"`},
+		{[]string{"key", "list", "x"}, `key list takes no arguments, got "x"`},
 	} {
 		out, errOut := c.code(exitError, tt.args...)
 		if !strings.Contains(errOut, tt.want) {

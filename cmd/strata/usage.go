@@ -8,9 +8,10 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Usage errors: a mistyped command or flag is one line naming what was
-// typed, with a suggestion, and exit 1 — never a page of help, and never
-// exit 0 (a cron job with a typo must fail).
+// Usage errors: a mistyped command or flag, or an argument to a command
+// that takes none, is one line naming what was typed, with a suggestion,
+// and exit 1 — never a page of help, and never exit 0 (a cron job with a
+// typo must fail).
 
 // unknownCommand is CommandNotFound: urfave/cli only calls it, so the
 // error is kept in g and returned by run.
@@ -173,7 +174,24 @@ func editDistance(a, b string) int {
 func setUsageErrors(g *globals, cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = g.usageError
+		if c.Action != nil && c.ArgsUsage == "" && len(c.Subcommands) == 0 {
+			c.Action = refuseArgs(c.Action)
+		}
 		setUsageErrors(g, c.Subcommands)
+	}
+}
+
+// refuseArgs wraps the action of a command that takes no arguments so
+// that one given is an error, not silently ignored: "strata snapshots
+// latest" or "check --read-data 1/10" would otherwise do something other
+// than what was typed.
+func refuseArgs(action cli.ActionFunc) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			name := typedCommand(c)
+			return fmt.Errorf("%s takes no arguments, got %q (see strata %s --help)", name, c.Args().First(), name)
+		}
+		return action(c)
 	}
 }
 
