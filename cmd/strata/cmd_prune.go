@@ -100,7 +100,9 @@ func runPrune(c *cli.Context, g *globals, r *repo.Repository, f *pruneFlags) err
 			g.notice(fmt.Sprintf("no space kept in reserve for a full disk: %v", kerr))
 		}
 	}
-	if rep != nil && (err == nil || !rep.DryRun) {
+	// A failed run prints no report: its figures are the plan's, and
+	// what was deleted before the failure is not known.
+	if rep != nil && err == nil {
 		if f.asJSON {
 			if jerr := printJSON(g.env.stdout, pruneJSON(rep)); jerr != nil && err == nil {
 				err = jerr
