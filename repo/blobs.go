@@ -50,6 +50,11 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 		var err error
 		basePlain, err = r.loadBlob(ctx, base, 0, (*buf)[:0], false)
 		defer putPlainBuf(buf, basePlain)
+		if err != nil && ctx.Err() != nil {
+			// Interrupted: not a damaged base, and nothing to store.
+			r.packers.release(id)
+			return res, ctx.Err()
+		}
 		if err != nil {
 			r.Notify("storing blob %s without delta: base %s: %v", id.Short(), base.Short(), err)
 			basePlain = nil
