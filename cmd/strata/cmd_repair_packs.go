@@ -66,7 +66,9 @@ func runRepairPacks(ctx context.Context, g *globals, r *repo.Repository, refs []
 	}
 	opts.Progress = func(msg string) { g.printf("%s\n", msg) }
 	rep, err := repair.Packs(ctx, r, opts)
-	if rep != nil {
+	// A failed run prints no report: it would tell what the run found
+	// before it stopped as if that were all ("no damaged pack found").
+	if rep != nil && err == nil {
 		printPacksRepair(g.env.stdout, rep)
 	}
 	return err
