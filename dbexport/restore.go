@@ -155,6 +155,23 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 	if err := target.Check(ctx, s, selected.Tables, true); err != nil {
 		refusals = append(refusals, fmt.Errorf("%w: %w; nothing was changed", ErrRestoreWouldFail, err))
 	}
+	if hk, ok := target.(HeldKeyLister); ok && opts.Replace && len(refusals) == 0 {
+		// Keys other tables hold on the restored ones are kept: the
+		// restored rows must hold the values they use. Checked here, before
+		// anything is written, as a server that cannot roll back DDL
+		// (MariaDB) would find out only after re-creating the tables.
+		keys, err := hk.HeldKeys(ctx, selected.Tables)
+		if err != nil {
+			return &selected, plan, err
+		}
+		problems, err := CheckHeldKeys(ctx, l, root, keys)
+		if err != nil {
+			return &selected, plan, err
+		}
+		if len(problems) > 0 {
+			refusals = append(refusals, fmt.Errorf("%w: %s; nothing was changed", ErrRestoreWouldFail, strings.Join(problems, "; ")))
+		}
+	}
 	if len(refusals) > 0 {
 		return &selected, plan, errors.Join(refusals...)
 	}

@@ -160,7 +160,7 @@ func TestRestorePartialPostgresViolation(t *testing.T) {
 	albums := albumRows(t, s)
 
 	_, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
-	for _, want := range []string{"track_album_id_fkey", "track", "nothing changed"} {
+	for _, want := range []string{"track_album_id_fkey", "track", "nothing was changed"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("error does not say %q:\n%s", want, errOut)
 		}

@@ -20,8 +20,10 @@ import (
 // missing from the target (an enum or domain, say); a foreign key to a
 // table that is neither restored nor in the target; a table to re-create
 // that views the restore does not drop itself read, or whose sequence a
-// column default of a table not re-created draws from. Whether the restored
-// rows satisfy the foreign keys is known only once they are loaded: the
+// column default of a table not re-created draws from. The keys other
+// tables hold on the restored ones are checked against the snapshot's
+// rows through HeldKeys, by dbexport.Restore; whether the restored rows
+// satisfy their own foreign keys is known only once they are loaded: the
 // restore checks that, and rolls back.
 func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, replace bool) error {
 	if s.Engine != dbexport.EnginePostgres {
