@@ -58,7 +58,9 @@ func TestTag(t *testing.T) {
 	if _, errOut := c.code(exitOK, "tag", "--add", "x", third); !strings.Contains(errOut, "tags unchanged") || len(c.snapshots("--tag", "x")) != 1 {
 		t.Errorf("tag without change: %s", errOut)
 	}
-	c.ok("tag", "--set", "", third)
+	if out := c.ok("tag", "--set", "", third); !strings.HasSuffix(out, ", tags none\n") {
+		t.Errorf("tag --set \"\" printed %q, want it to end in \"tags none\"", out)
+	}
 	for _, sn := range c.snapshots() {
 		if sn.ID != other && len(sn.Tags) != 0 {
 			t.Errorf("after --set \"\": tags %v", sn.Tags)

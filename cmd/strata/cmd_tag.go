@@ -76,9 +76,9 @@ midway leaves the old snapshot, the new one or both, never neither.
 					switch {
 					case asJSON:
 					case nsn.ID == sn.ID:
-						g.printf("snapshot %s: tags unchanged (%s)\n", sn.ID.Short(), strings.Join(tags, ","))
+						g.printf("snapshot %s: tags unchanged (%s)\n", sn.ID.Short(), tagList(tags))
 					default:
-						fmt.Fprintf(g.env.stdout, "snapshot %s is now %s, tags %s\n", sn.ID.Short(), nsn.ID.Short(), strings.Join(tags, ","))
+						fmt.Fprintf(g.env.stdout, "snapshot %s is now %s, tags %s\n", sn.ID.Short(), nsn.ID.Short(), tagList(tags))
 					}
 				}
 				return nil
@@ -91,4 +91,12 @@ midway leaves the old snapshot, the new one or both, never neither.
 			return err
 		},
 	}
+}
+
+// tagList is tags as the user gives them, comma-separated, or "none".
+func tagList(tags []string) string {
+	if len(tags) == 0 {
+		return "none"
+	}
+	return strings.Join(tags, ",")
 }
