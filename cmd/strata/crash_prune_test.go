@@ -189,8 +189,14 @@ wait:
 func (k *killRig) pruneLeft(before, after map[string]int64, res *killResult) string {
 	k.t.Helper()
 	var newIndex, removedIndex, removedPacks int
+	// Locks, temporary files and the reserve for a full disk (which prune
+	// writes again when it is done) are no repository files.
+	skip := func(name string) bool {
+		return strings.HasPrefix(name, "locks/") || strings.Contains(name, "/.tmp-") ||
+			strings.HasPrefix(name, ".tmp-") || name == "reserve"
+	}
 	for name, size := range before {
-		if strings.HasPrefix(name, "locks/") || strings.Contains(name, "/.tmp-") {
+		if skip(name) {
 			continue
 		}
 		got, ok := after[name]
@@ -210,11 +216,11 @@ func (k *killRig) pruneLeft(before, after map[string]int64, res *killResult) str
 			continue
 		}
 		switch {
+		case skip(name):
 		case strings.HasPrefix(name, "data/"):
 			res.newPacks = append(res.newPacks, name)
 		case strings.HasPrefix(name, "index/"):
 			newIndex++
-		case strings.HasPrefix(name, "locks/") || strings.Contains(name, "/.tmp-"):
 		default:
 			k.t.Errorf("the killed prune wrote %s", name)
 		}
