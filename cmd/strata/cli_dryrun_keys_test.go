@@ -45,3 +45,44 @@ func TestRestoreDryRunHeldKeysPostgres(t *testing.T) {
 		t.Errorf("restore left %d albums, want the snapshot's 40", n)
 	}
 }
+
+// TestRestoreDryRunHeldKeysMariaDB: the same on MariaDB, where album's
+// columns changed since the snapshot, so the restore must re-create it
+// (DDL MariaDB cannot roll back): the dry run and the restore refuse
+// before writing anything, and album keeps its rows and columns. Without
+// the tracks on new albums both pass.
+func TestRestoreDryRunHeldKeysMariaDB(t *testing.T) {
+	s := mariaDB(t)
+	s.exec(t, chinookMaria...)
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", s.dsn)
+	s.exec(t,
+		`ALTER TABLE album ADD COLUMN released int`,
+		`INSERT INTO album (album_id, title, artist_id) VALUES (41, 'album after the snapshot', 1), (42, 'another', 1)`,
+		`INSERT INTO track (name, album_id) VALUES ('on the new album', 41), ('again', 41), ('on the other', 42)`)
+
+	plan, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--dry-run")
+	for _, want := range []string{"foreign key track_album of table track", "2 values of (album_id)", "(41), (42)", "rows of album"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("dry run does not say %q:\n%s%s", want, plan, errOut)
+		}
+	}
+	_, errOut = c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
+	if !strings.Contains(errOut, "track_album") || !strings.Contains(errOut, "nothing was changed") {
+		t.Errorf("restore does not name the key:\n%s", errOut)
+	}
+	if n := s.int(t, `SELECT count(*) FROM album WHERE released IS NULL`); n != 42 {
+		t.Errorf("refused restore left %d albums with the new column, want 42", n)
+	}
+
+	s.exec(t, `DELETE FROM track WHERE album_id > 40`)
+	plan = c.ok("restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--dry-run")
+	if !strings.Contains(plan, "replace") {
+		t.Errorf("dry run:\n%s", plan)
+	}
+	c.ok("restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
+	if n := s.int(t, `SELECT count(*) FROM album`); n != 40 {
+		t.Errorf("restore left %d albums, want the snapshot's 40", n)
+	}
+}

@@ -295,7 +295,7 @@ func TestRestorePartialMariaDBViolation(t *testing.T) {
 	albums := mariaAlbums(t, s)
 
 	_, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
-	for _, want := range []string{"track_album", "track", "nothing changed"} {
+	for _, want := range []string{"track_album", "track", "nothing was changed"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("error does not say %q:\n%s", want, errOut)
 		}

@@ -183,7 +183,9 @@ func checkForeignKeys(ctx context.Context, q interface {
 // would take the key, and the restore's own check of the rows would then
 // fail after the tables are written). Privileges are not checked: the
 // server grants them through users, roles and wildcards that
-// information_schema does not resolve.
+// information_schema does not resolve. The keys other tables hold on
+// the restored ones are checked against the snapshot's rows through
+// HeldKeys, by dbexport.Restore.
 func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, replace bool) error {
 	if s.Engine != dbexport.EngineMySQL {
 		return fmt.Errorf("%s: restore a %s snapshot into MySQL: %w; restore it into a %s database or a new SQLite file", t.dsn, s.Engine, ErrCrossEngine, s.Engine)
