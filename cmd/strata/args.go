@@ -21,6 +21,9 @@ func interspersed(app *cli.App, args []string) []string {
 	var cmd *cli.Command
 	commands := app.Commands
 	flags := app.Flags
+	// --json in front of the command, where restic's global --json goes,
+	// is handed to the command below when it has one.
+	var earlyJSON []string
 	for i < len(args) {
 		a := args[i]
 		if a == "--" {
@@ -29,6 +32,11 @@ func interspersed(app *cli.App, args []string) []string {
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			if cmd != nil {
 				break // the command's own flags and arguments follow
+			}
+			if name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "="); name == "json" && !known(app.Flags, a) {
+				earlyJSON = append(earlyJSON, a)
+				i++
+				continue
 			}
 			out = append(out, a)
 			if takesValue(flags, a) && i+1 < len(args) {
@@ -51,6 +59,11 @@ func interspersed(app *cli.App, args []string) []string {
 		return args
 	}
 	var cmdFlags, globalFlags, positional []string
+	if known(cmd.Flags, "--json") {
+		cmdFlags = earlyJSON
+	} else {
+		globalFlags = earlyJSON // refused as an unknown flag
+	}
 	for ; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {

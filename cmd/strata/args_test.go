@@ -18,6 +18,8 @@ func TestInterspersed(t *testing.T) {
 		{"strata nope a --b", "strata nope a --b"},
 		{"strata backup -q --stdin", "strata -q backup --stdin"},
 		{"strata snapshots --repo /r --json", "strata --repo /r snapshots --json"},
+		{"strata --json -r /r key list x", "strata -r /r key list --json -- x"},
+		{"strata --json unlock", "strata --json unlock"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -67,3 +67,24 @@ func TestEmptyPasswordFile(t *testing.T) {
 		t.Errorf("stderr lacks %q:\n%s", want, errOut)
 	}
 }
+
+// TestJSONBeforeCommand: --json in front of the command, where restic
+// users put their global --json, is the command's --json.
+func TestJSONBeforeCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin([]byte("a\n"), "a.txt")
+	if out := c.ok("--json", "snapshots"); !strings.HasPrefix(out, "[") || !strings.Contains(out, `"short_id"`) {
+		t.Errorf("strata --json snapshots printed %q, want the JSON array", out)
+	}
+	if out := c.ok("-q", "--json", "key", "list"); !strings.HasPrefix(out, "[") {
+		t.Errorf("strata -q --json key list printed %q, want JSON", out)
+	}
+	if _, errOut := c.code(exitError, "--json", "ls", "nosuch"); !strings.HasPrefix(errOut, `{"message_type":"exit_error"`) {
+		t.Errorf("strata --json ls nosuch: stderr %q, want the JSON error", errOut)
+	}
+	// A command without --json still refuses it, as one line.
+	if _, errOut := c.code(exitError, "--json", "unlock"); !strings.Contains(errOut, "unknown flag --json") {
+		t.Errorf("strata --json unlock: stderr %q", errOut)
+	}
+}
