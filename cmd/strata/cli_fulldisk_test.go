@@ -133,3 +133,34 @@ func TestFullDisk(t *testing.T) {
 	c.backupStdin([]byte("after the disk was full\n"), "after.txt")
 	c.check()
 }
+
+// TestFullDiskReserveSymlink: a reserve replaced by a symbolic link (by
+// anyone who may write to the repository folder) must not make forget on
+// a full disk truncate the file it points to: strata refuses the reserve,
+// names it, and the linked file keeps its bytes.
+func TestFullDiskReserveSymlink(t *testing.T) {
+	disk := smallDisk(t, "16m")
+	c := newCLI(t)
+	c.repo = filepath.Join(disk, "repo")
+	c.vars["STRATA_REPOSITORY"] = c.repo
+	c.ok("init")
+	c.backupStdin([]byte("rows\n"), "a.tsv")
+	victim := filepath.Join(t.TempDir(), "precious.db")
+	writeFile0600(t, victim, "bytes that are not strata's\n")
+	reserve := filepath.Join(c.repo, "reserve")
+	if err := os.Remove(reserve); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, reserve); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, disk)
+
+	_, errOut := c.code(exitError, "forget", "--keep-last", "1")
+	if !strings.Contains(errOut, reserve) || !strings.Contains(errOut, "not a regular file") {
+		t.Errorf("forget on a full disk with a symlinked reserve: stderr %q, want it to name %s as no regular file", errOut, reserve)
+	}
+	if got, err := os.ReadFile(victim); err != nil || string(got) != "bytes that are not strata's\n" {
+		t.Fatalf("the file the reserve links to: %q, %v; want it unchanged", got, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"strata/repo/backend"
 )
@@ -31,7 +32,7 @@ var _ backend.Reserver = (*Backend)(nil)
 func (b *Backend) Reserve(ctx context.Context, size int64) (err error) {
 	defer func() { err = classify(err) }()
 	path := filepath.Join(b.dir, reserveName)
-	if fi, err := os.Stat(path); err == nil && fi.Size() >= size {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() >= size {
 		return nil
 	}
 	f, err := os.CreateTemp(b.dir, tmpPrefix+"*")
@@ -71,14 +72,19 @@ func (b *Backend) ReleaseReserve(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	path := filepath.Join(b.dir, reserveName)
-	fi, err := os.Stat(path)
+	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) || err == nil && fi.Size() == 0 {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("releasing the reserve %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if !fi.Mode().IsRegular() {
+		// Truncating through a symbolic link would empty the file it
+		// points to, anywhere this user may write.
+		return 0, fmt.Errorf("releasing the reserve %s: it is not a regular file (%v), so it is left alone; remove it", path, fi.Mode().Type())
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return 0, classify(fmt.Errorf("releasing the reserve %s: %w", path, err))
 	}
@@ -101,12 +107,14 @@ func (b *Backend) Reserved(ctx context.Context) (int64, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
-	fi, err := os.Stat(filepath.Join(b.dir, reserveName))
+	fi, err := os.Lstat(filepath.Join(b.dir, reserveName))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return 0, false, nil
 	case err != nil:
 		return 0, false, fmt.Errorf("the reserve: %w", err)
+	case !fi.Mode().IsRegular():
+		return 0, false, nil // no reserve: Reserve writes one over it
 	}
 	return fi.Size(), fi.Size() == 0, nil
 }
