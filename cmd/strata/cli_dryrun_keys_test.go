@@ -86,3 +86,32 @@ func TestRestoreDryRunHeldKeysMariaDB(t *testing.T) {
 		t.Errorf("restore left %d albums, want the snapshot's 40", n)
 	}
 }
+
+// TestRestoreDryRunHeldKeysSQLite: the same on a SQLite file, whose
+// restore rolls back but whose dry run answered replace: an order of a
+// customer added since the snapshot makes both refuse, naming orders'
+// key and the value.
+func TestRestoreDryRunHeldKeysSQLite(t *testing.T) {
+	path, db := sqliteApp(t)
+	dsn := "sqlite://" + path
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", dsn)
+	for _, q := range []string{
+		`INSERT INTO customers (id, email, balance) VALUES (4, 'new@x.com', 1)`,
+		`INSERT INTO orders VALUES (4, 4, 7)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, errOut := c.code(exitError, "restore", "latest", "--db", dsn, "--tables", "customers", "--replace", "--dry-run")
+	if !strings.Contains(errOut, "foreign key (customer_id) REFERENCES customers of table orders: 1 value of (customer_id) that its rows use is missing from the snapshot's rows of customers: (4)") {
+		t.Errorf("dry run:\n%s%s", plan, errOut)
+	}
+	if _, err := db.Exec(`DELETE FROM orders WHERE id = 4`); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("restore", "latest", "--db", dsn, "--tables", "customers", "--replace", "--dry-run")
+	c.ok("restore", "latest", "--db", dsn, "--tables", "customers", "--replace", "--no-safety-snapshot")
+}
