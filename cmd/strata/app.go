@@ -138,6 +138,9 @@ func newApp(g *globals) *cli.App {
 				}
 				g.lockLease = d
 			}
+			if g.retryLock < 0 {
+				return fmt.Errorf("--retry-lock %v: want a duration of 0 or more, such as 10m", g.retryLock)
+			}
 			return nil
 		},
 		Commands: []*cli.Command{

@@ -29,6 +29,7 @@ func TestMistypedCommandsAndFlags(t *testing.T) {
 		{[]string{"guard", "--", "true"}, "missing required flag --db"},
 		{[]string{"repair", "index", "--dry-rnu"}, "(see strata repair index --help)"},
 		{[]string{"key", "add", "--bogus"}, "(see strata key add --help)"},
+		{[]string{"--retry-lock", "-5m", "snapshots"}, "--retry-lock -5m0s: want a duration of 0 or more"},
 		// Commands that take no arguments refuse one rather than ignore it.
 		{[]string{"snapshots", "latest"}, `strata: snapshots takes no arguments, got "latest" (see strata snapshots --help)`},
 		{[]string{"check", "--read-data", "1/10"}, `check takes no arguments, got "1/10"`},
