@@ -54,8 +54,13 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					path = "/" + strings.TrimPrefix(path, "/")
 				case format != "" || !strings.HasPrefix(path, "/"):
 					sn, err := dbexport.PickSnapshot(c.Context, r, snapshotRequest(ref, host, source))
+					if err != nil && format == "" {
+						if full := fileNamed(c.Context, r, ref, path); full != "" {
+							return fmt.Errorf("%w (a file's PATH is its full path: strata dump %s %s)", err, ref, full)
+						}
+					}
 					if errors.Is(err, dbexport.ErrNoTables) && format == "" {
-						return fmt.Errorf("%w (a file's PATH starts with /: strata dump %s /%s)", err, ref, path)
+						return fmt.Errorf("%w (a file's PATH is its full path, as strata ls %s shows it)", err, ref)
 					}
 					if err != nil {
 						return err
@@ -106,4 +111,22 @@ func findStream(ctx context.Context, r *repo.Repository, ref, name, host, source
 		}
 	}
 	return nil, nil
+}
+
+// fileNamed is the full path of the first file in snapshot ref whose path
+// ends in name ("orders.csv", "exports/orders.csv"), for a hint; "" when
+// there is none or the snapshot cannot be read.
+func fileNamed(ctx context.Context, r *repo.Repository, ref, name string) string {
+	sn, err := r.FindSnapshot(ctx, ref)
+	if err != nil {
+		return ""
+	}
+	found := ""
+	_ = restore.Walk(ctx, r, sn.Tree, func(p string, n *repo.Node) error {
+		if found == "" && n.Kind == repo.NodeFile && strings.HasSuffix(p, "/"+name) {
+			found = p
+		}
+		return nil
+	})
+	return found
 }

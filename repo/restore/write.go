@@ -175,7 +175,7 @@ func (w *fsWriter) checkFree(dst string) error {
 }
 
 func existsError(dst string) error {
-	return fmt.Errorf("%s %w (restore into an empty folder, or overwrite)", dst, ErrExists)
+	return fmt.Errorf("%s %w (restore into an empty folder, or give --overwrite)", dst, ErrExists)
 }
 
 // setMeta sets the mode, then the modification time of a file or dir.
