@@ -94,7 +94,7 @@ func TestForgetDryRunThenForget(t *testing.T) {
 	out := c.ok("forget", "--keep-last", "1", "--keep-daily", "2", "--keep-tag", "billing")
 	for _, s := range []string{
 		"policy: from the command line (--keep-last 1 --keep-daily 2 --keep-tag billing)",
-		"times in local time (Local)",
+		"times in local time (" + time.Now().Format("MST, UTC-07:00") + ")", // the zone, not Go's "Local"
 		"Action", "last snapshot 1, daily 2026-06-03",
 		"removed 2 of 5 snapshots, kept 3",
 	} {

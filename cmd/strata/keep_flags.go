@@ -108,7 +108,8 @@ func loadZone(name string) (*time.Location, error) {
 // zoneName is how output names a time zone.
 func zoneName(loc *time.Location) string {
 	if loc == time.Local {
-		return "local time (Local)"
+		// time.Local calls itself "Local": name the zone the user is in.
+		return "local time (" + time.Now().Format("MST, UTC-07:00") + ")"
 	}
 	return loc.String()
 }
