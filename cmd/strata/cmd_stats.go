@@ -61,8 +61,10 @@ func cmdStats(g *globals) *cli.Command {
                      encoding saved on top
   total ratio        raw / stored: the two together, trees included
 and the size of the whole repository (index, snapshot and key files, and
-data no snapshot needs included). A ratio below 1 means the data really
-grew: incompressible data stored with its encryption overhead, say.
+data no snapshot needs included). A compression ratio below 1 means the
+data really grew: incompressible data stored with its encryption
+overhead, say; a total ratio below 1 can also mean that the trees
+outweigh the data, as with a few small files.
 
 --by tier groups all snapshots by tier ("(none)" for those without one;
 "" in JSON) and shows for each tier: its snapshots, the stored bytes of
