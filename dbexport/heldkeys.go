@@ -39,11 +39,12 @@ type HeldKey struct {
 func KeyValue(cols []string) string { return strings.Join(cols, "\x00") }
 
 // HeldKeyLister is implemented by targets that can list the held keys on
-// tables (the snapshot's definitions of the tables to restore): the keys
-// of target tables not among them that reference one of them, with the
-// values they hold (at most MaxHeldKeyValues+1 per key).
+// tables (the snapshot's definitions of the tables to restore; s is the
+// snapshot's whole schema): the keys of target tables not among them that
+// reference one of them and that the target's Restore keeps checked, with
+// the values they hold (at most MaxHeldKeyValues per key).
 type HeldKeyLister interface {
-	HeldKeys(ctx context.Context, tables []*Table) ([]HeldKey, error)
+	HeldKeys(ctx context.Context, s *Schema, tables []*Table) ([]HeldKey, error)
 }
 
 // CheckHeldKeys reads the snapshot's rows of each table that a held key

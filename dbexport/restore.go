@@ -160,7 +160,7 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		// restored rows must hold the values they use. Checked here, before
 		// anything is written, as a server that cannot roll back DDL
 		// (MariaDB) would find out only after re-creating the tables.
-		keys, err := hk.HeldKeys(ctx, selected.Tables)
+		keys, err := hk.HeldKeys(ctx, s, selected.Tables)
 		if err != nil {
 			return &selected, plan, err
 		}

@@ -14,7 +14,7 @@ import (
 // writes them, for dbexport.CheckHeldKeys. dbexport.Restore checks them
 // before anything is written: MySQL cannot roll back the DDL of a table
 // it re-creates, and would find a violation only afterwards.
-func (t *Target) HeldKeys(ctx context.Context, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
+func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
 	byName := map[string]*dbexport.Table{}
 	for _, tab := range tables {
 		byName[tab.Name] = tab

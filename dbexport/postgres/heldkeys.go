@@ -15,7 +15,7 @@ import (
 // table holds (as text, which is what COPY text shows), for
 // dbexport.CheckHeldKeys. A key added NOT VALID is left out: the restore
 // adds it back NOT VALID, unchecked.
-func (t *Target) HeldKeys(ctx context.Context, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
+func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
 	restored := map[string]bool{}
 	for _, tab := range tables {
 		restored[qualified(tab.Schema, tab.Name)] = true

@@ -15,11 +15,20 @@ import (
 // by its columns and parent), with the distinct key values each
 // referencing table holds, written as CopyOut writes them, for
 // dbexport.CheckHeldKeys. A key that names no parent columns refers to
-// the parent's primary key, as the snapshot defines it.
-func (t *Target) HeldKeys(ctx context.Context, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
+// the parent's primary key, as the snapshot defines it. A restore of
+// every table of the snapshot has none: the file's connections do not
+// enforce foreign keys, and Restore checks them only for a partial one.
+func (t *Target) HeldKeys(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
 	byName := map[string]*dbexport.Table{}
 	for _, tab := range tables {
 		byName[strings.ToLower(TableName(tab))] = tab
+	}
+	whole := true
+	for _, tab := range s.Tables {
+		whole = whole && byName[strings.ToLower(TableName(tab))] != nil
+	}
+	if whole {
+		return nil, nil
 	}
 	rows, err := t.db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
 	if err != nil {
