@@ -41,7 +41,10 @@ func (e *IndexFileError) Error() string {
 	if !strings.Contains(msg, e.File.String()) {
 		msg = "index/" + e.File.String() + ": " + msg
 	}
-	return msg + " (run `strata check --read-data` to see which snapshots are affected)"
+	// Commands that write refuse a damaged index file, so the message
+	// names the repair as well as the diagnosis.
+	return msg + " (run `strata repair index` to rebuild the index from the pack headers; " +
+		"`strata check --read-data` shows which snapshots are affected)"
 }
 
 func (e *IndexFileError) Unwrap() error { return e.Err }

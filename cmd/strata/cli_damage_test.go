@@ -174,3 +174,25 @@ func checkNoPartialFiles(t *testing.T, target string) {
 		return nil
 	})
 }
+
+// TestWriterRefusingDamagedIndexNamesTheRepair: a command that writes
+// refuses a damaged index file (a new snapshot must not reference blobs
+// only a pack header places), and its error names the command that mends
+// it, not only the one that diagnoses it.
+func TestWriterRefusingDamagedIndexNamesTheRepair(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin(sampleData(t), "export.tsv")
+	path := c.onlyFile("index")
+	flipByte(t, path, int64(len(readFile(t, path))/2))
+
+	c.stdin = sampleData(t)
+	out, errOut, code := c.run("backup", "--stdin", "--stdin-name", "export.tsv")
+	noPanic(t, out, errOut)
+	if code != exitError || !strings.Contains(errOut, "index/"+filepath.Base(path)) || !strings.Contains(errOut, "strata repair index") {
+		t.Fatalf("backup with a damaged index file: exit %d, want %d and an error naming the file and `strata repair index`\nstderr: %s", code, exitError, errOut)
+	}
+	c.ok("repair", "index")
+	c.stdin = sampleData(t)
+	c.ok("backup", "--stdin", "--stdin-name", "export.tsv")
+}
