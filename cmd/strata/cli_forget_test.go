@@ -384,3 +384,22 @@ func TestParseUntil(t *testing.T) {
 		}
 	}
 }
+
+// TestForgetQuiet: with --quiet, forget prints nothing but errors, as
+// restic's does; a dry run still prints its decisions, the output asked
+// for.
+func TestForgetQuiet(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupAt("2026-06-01 10:00:00")
+	c.backupAt("2026-06-02 10:00:00")
+	if out := c.ok("-q", "forget", "--dry-run", "--keep-last", "1"); !strings.Contains(out, "remove") {
+		t.Errorf("forget -q --dry-run printed %q, want its decisions", out)
+	}
+	if out, errOut, code := c.run("-q", "forget", "--keep-last", "1", "--prune"); code != 0 || out != "" || errOut != "" {
+		t.Errorf("forget -q --prune: exit %d, printed %q and %q, want nothing", code, out, errOut)
+	}
+	if n := len(c.snapshots()); n != 1 {
+		t.Errorf("forget -q kept %d snapshots, want 1", n)
+	}
+}

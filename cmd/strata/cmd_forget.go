@@ -177,7 +177,9 @@ func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections
 			}
 		}
 	}
-	if !asJSON {
+	// --quiet keeps only what was asked for: a dry run's decisions.
+	quiet := f.g.quiet && !f.dryRun
+	if !asJSON && !quiet {
 		f.printDecisions()
 	}
 	removedProtections := 0
@@ -209,6 +211,7 @@ func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections
 		protectedNote = fmt.Sprintf(" (%d protected)", keptProtected)
 	}
 	switch {
+	case quiet:
 	case total == 0:
 		fmt.Fprintln(out, "no snapshots")
 	case f.dryRun:
@@ -223,7 +226,9 @@ func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections
 		}
 	}
 	if f.prune != nil {
-		fmt.Fprintln(out, "\nprune:")
+		if !quiet {
+			fmt.Fprintln(out, "\nprune:")
+		}
 		return runPrune(c, f.g, f.r, f.prune)
 	}
 	return nil

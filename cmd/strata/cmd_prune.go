@@ -107,7 +107,8 @@ func runPrune(c *cli.Context, g *globals, r *repo.Repository, f *pruneFlags) err
 			if jerr := printJSON(g.env.stdout, pruneJSON(rep)); jerr != nil && err == nil {
 				err = jerr
 			}
-		} else {
+		} else if !g.quiet || f.dryRun {
+			// --quiet keeps only what was asked for: a dry run's plan.
 			printPruneReport(g.env.stdout, rep)
 		}
 	}
