@@ -145,3 +145,36 @@ func TestRestoreDryRunHeldKeysCompositePostgres(t *testing.T) {
 		t.Errorf("%d offices find their region after the restore, want 2", n)
 	}
 }
+
+// TestRestoreDryRunHeldKeyOnNewColumnPostgres: a key added since the
+// snapshot on a column the snapshot's table lacks cannot be added back
+// after the restore re-creates the table: the dry run says so, naming the
+// key and the column, and so does the restore, which changes nothing.
+func TestRestoreDryRunHeldKeyOnNewColumnPostgres(t *testing.T) {
+	s := pgDB(t)
+	s.exec(t,
+		`CREATE TABLE album (album_id integer PRIMARY KEY, title text)`,
+		`CREATE TABLE track (track_id integer PRIMARY KEY, album_code text)`,
+		`INSERT INTO album VALUES (1, 'one')`)
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", s.dsn)
+	s.exec(t,
+		`ALTER TABLE album ADD COLUMN code text UNIQUE`,
+		`UPDATE album SET code = 'A1'`,
+		`ALTER TABLE track ADD CONSTRAINT track_album_code FOREIGN KEY (album_code) REFERENCES album (code)`,
+		`INSERT INTO track VALUES (1, 'A1')`)
+
+	want := "foreign key track_album_code of table public.track references column code of public.album, which the snapshot's table does not have"
+	_, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--dry-run")
+	if !strings.Contains(errOut, want) {
+		t.Errorf("dry run:\n%s", errOut)
+	}
+	_, errOut = c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
+	if !strings.Contains(errOut, want) {
+		t.Errorf("restore:\n%s", errOut)
+	}
+	if n := s.int(t, `SELECT count(*) FROM album WHERE code = 'A1'`); n != 1 {
+		t.Errorf("the refused restore changed album: %d rows with the new column's value, want 1", n)
+	}
+}
