@@ -33,3 +33,29 @@ func TestErrorHintsNameWhatToType(t *testing.T) {
 	}
 	c.ok("restore", "latest", "--target", target, "--overwrite")
 }
+
+// TestRestoreRefusesFlagsOfTheOtherKind: a files flag with --db, or a
+// tables flag with --target, is refused rather than ignored (restore
+// --db ... --include customers restored every table).
+func TestRestoreRefusesFlagsOfTheOtherKind(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	c.ok("backup", "--db", "sqlite://"+path)
+	src := t.TempDir()
+	writeTree(t, src, map[string]string{"a.csv": "1\n"})
+	c.ok("backup", src)
+	into := "sqlite://" + filepath.Join(t.TempDir(), "new.db")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"restore", "--at", "2099-01-01", "--db", into, "--source", "sqlite://" + path, "--include", "customers"}, "--include applies to a restore of files (--target); for tables: --tables"},
+		{[]string{"restore", "latest", "--target", t.TempDir(), "--tables", "customers"}, "--tables applies to a restore of tables (--db)"},
+		{[]string{"restore", "latest", "--target", t.TempDir(), "--db", into}, "give --target DIR (files) or --db DSN (tables), not both"},
+	} {
+		if _, errOut := c.code(exitError, tt.args...); !strings.Contains(errOut, tt.want) {
+			t.Errorf("strata %q: stderr %q, want %q", tt.args, errOut, tt.want)
+		}
+	}
+}

@@ -102,6 +102,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if db.dsn == "" && target == "" {
 				return errors.New("give --target DIR (files) or --db DSN (tables)")
 			}
+			if err := restoreKindFlags(c, db.dsn != "", target != ""); err != nil {
+				return err
+			}
 			if (c.NArg() == 1) == (at != "") {
 				return errors.New("give one snapshot, or --at TIME: strata restore SNAPSHOT --target DIR")
 			}
@@ -303,4 +306,26 @@ type restoreSummaryJSON struct {
 	SymlinksRestored uint64  `json:"symlinks_restored"`
 	BytesRestored    uint64  `json:"bytes_restored"`
 	Seconds          float64 `json:"seconds"`
+}
+
+// restoreKindFlags refuses a flag of a files restore with --db and one of
+// a tables restore with --target: ignored, it would restore other than
+// what was asked (--include customers with --db restored every table).
+func restoreKindFlags(c *cli.Context, tables, files bool) error {
+	if tables && files {
+		return errors.New("give --target DIR (files) or --db DSN (tables), not both")
+	}
+	filesOnly := []string{"include", "exclude", "iinclude", "iexclude", "overwrite"}
+	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file"}
+	for _, name := range filesOnly {
+		if tables && c.IsSet(name) {
+			return fmt.Errorf("--%s applies to a restore of files (--target); for tables: --tables, --exclude-tables", name)
+		}
+	}
+	for _, name := range tablesOnly {
+		if files && c.IsSet(name) {
+			return fmt.Errorf("--%s applies to a restore of tables (--db); for files: --include, --exclude", name)
+		}
+	}
+	return nil
 }
