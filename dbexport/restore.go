@@ -39,6 +39,8 @@ type RestoreOptions struct {
 	Exclude []string
 	Replace bool // overwrite tables that hold rows
 	DryRun  bool
+	// Counters, when set, count the tables and rows written so far.
+	Counters *RestoreCounters
 }
 
 // PlanEntry says what a restore does to one table.
@@ -142,6 +144,13 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		plan = append(plan, e)
 		name := t.QualifiedName()
 		tables = append(tables, TableData{Table: t, Rows: func(ctx context.Context, w io.Writer) error {
+			if c := opts.Counters; c != nil {
+				if err := restore.Dump(ctx, l, root, "/"+name, countingWriter{w: w, c: c}); err != nil {
+					return err
+				}
+				c.Tables.Add(1)
+				return nil
+			}
 			return restore.Dump(ctx, l, root, "/"+name, w)
 		}})
 	}
@@ -177,6 +186,14 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 	}
 	if opts.DryRun {
 		return &selected, plan, nil
+	}
+	if c := opts.Counters; c != nil {
+		var rows uint64
+		for _, e := range plan {
+			rows += uint64(max(e.SnapshotRows, 0))
+		}
+		c.TotalTables.Store(uint64(len(tables)))
+		c.TotalRows.Store(rows)
 	}
 	// Every table is missing, empty, or to be replaced: dropping first is safe.
 	if err := target.Restore(ctx, s, tables, true); err != nil {

@@ -265,7 +265,22 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 		g.printf("saved the tables about to be replaced in snapshot %s (tag pre-restore)\n", safe.ID.Short())
 	}
 	start := time.Now()
-	if _, _, err := dbexport.Restore(ctx, r, sn.Tree, target, opts); err != nil {
+	// A bar on a terminal: rows written of the rows the snapshot records.
+	// (--json keeps its one plan document.)
+	opts.Counters = &dbexport.RestoreCounters{}
+	stop := func() {}
+	if !asJSON {
+		cn := opts.Counters
+		stop = g.startProgress("restore", false, "table", func() progress.Counts {
+			return progress.Counts{
+				BytesDone: cn.Bytes.Load(), FilesDone: cn.Tables.Load(), FilesTotal: cn.TotalTables.Load(),
+				RowsDone: cn.Rows.Load(), RowsTotal: cn.TotalRows.Load(),
+			}
+		})
+	}
+	_, _, err = dbexport.Restore(ctx, r, sn.Tree, target, opts)
+	stop()
+	if err != nil {
 		return fmt.Errorf("restoring snapshot %s into %s: %w", sn.ID.Short(), d, err)
 	}
 	if asJSON {

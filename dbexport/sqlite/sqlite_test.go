@@ -333,3 +333,38 @@ func backupAndRestore(t *testing.T, r *repo.Repository, src string) (*repo.Snaps
 	}
 	return sn, dst
 }
+
+// TestRestoreCountsProgress: a restore's counters end at the snapshot's
+// tables and rows, the totals a progress bar measures them against.
+func TestRestoreCountsProgress(t *testing.T) {
+	src, db := newDB(t, typesSchema...)
+	fillTypes(t, db)
+	r, _ := repotest.New(t)
+	s, _ := sqlite.Open(ctx, dsn(src), sqlite.Options{})
+	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := sqlite.OpenTarget(ctx, dsn(filepath.Join(t.TempDir(), "restored.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	c := &dbexport.RestoreCounters{}
+	_, plan, err := dbexport.Restore(ctx, r, sn.Tree, target, dbexport.RestoreOptions{Counters: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows uint64
+	for _, e := range plan {
+		rows += uint64(e.SnapshotRows)
+	}
+	if rows == 0 || len(plan) < 2 {
+		t.Fatalf("fixture: %d tables, %d rows", len(plan), rows)
+	}
+	if c.TotalRows.Load() != rows || c.Rows.Load() != rows || c.TotalTables.Load() != uint64(len(plan)) || c.Tables.Load() != uint64(len(plan)) || c.Bytes.Load() == 0 {
+		t.Errorf("counters: tables %d of %d, rows %d of %d, %d bytes; want %d tables and %d rows",
+			c.Tables.Load(), c.TotalTables.Load(), c.Rows.Load(), c.TotalRows.Load(), c.Bytes.Load(), len(plan), rows)
+	}
+}
