@@ -3,6 +3,7 @@ package dbexport
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"sort"
@@ -167,4 +168,36 @@ func scanRows(ctx context.Context, l restore.BlobLoader, root pack.ID, t *Table,
 		return fmt.Errorf("read the snapshot's rows of %s: %w", t.QualifiedName(), err)
 	}
 	return nil
+}
+
+// ScanHeldKeyValues fills k.Values from rows, a SELECT DISTINCT of k's
+// columns (at most MaxHeldKeyValues+1 rows) over database/sql; text turns
+// the value scanned from column i into the text a backup stores for it,
+// unescaped. More than MaxHeldKeyValues values set k.Truncated.
+func ScanHeldKeyValues(rows *sql.Rows, k *HeldKey, text func(i int, v any) (string, error)) error {
+	k.Values = map[string]bool{}
+	raw := make([]any, len(k.Columns))
+	dest := make([]any, len(raw))
+	for i := range raw {
+		dest[i] = &raw[i]
+	}
+	vals := make([]string, len(raw))
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		if len(k.Values) == MaxHeldKeyValues {
+			k.Truncated = true
+			break
+		}
+		for i, v := range raw {
+			t, err := text(i, v)
+			if err != nil {
+				return fmt.Errorf("column %s: %w", k.Columns[i], err)
+			}
+			vals[i] = t
+		}
+		k.Values[KeyValue(vals)] = true
+	}
+	return rows.Err()
 }

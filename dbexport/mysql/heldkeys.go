@@ -76,33 +76,16 @@ func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, codecs []co
 		return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.dsn, k.Name, k.Table, err)
 	}
 	defer rows.Close()
-	k.Values = map[string]bool{}
-	raw := make([]any, len(k.Columns))
-	dest := make([]any, len(raw))
-	for i := range raw {
-		dest[i] = &raw[i]
+	err = dbexport.ScanHeldKeyValues(rows, k, func(i int, v any) (string, error) {
+		field, err := codecs[i].appendValue(nil, v)
+		if err != nil {
+			return "", err
+		}
+		text, _, err := dbexport.Unescape(field)
+		return string(text), err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.dsn, k.Name, k.Table, err)
 	}
-	vals := make([]string, len(raw))
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.dsn, k.Name, k.Table, err)
-		}
-		if len(k.Values) == dbexport.MaxHeldKeyValues {
-			k.Truncated = true
-			break
-		}
-		for i, v := range raw {
-			field, err := codecs[i].appendValue(nil, v)
-			if err != nil {
-				return fmt.Errorf("%s: foreign key %s of %s, column %s: %w", t.dsn, k.Name, k.Table, k.Columns[i], err)
-			}
-			text, _, err := dbexport.Unescape(field)
-			if err != nil {
-				return fmt.Errorf("%s: foreign key %s of %s, column %s: %w", t.dsn, k.Name, k.Table, k.Columns[i], err)
-			}
-			vals[i] = string(text)
-		}
-		k.Values[dbexport.KeyValue(vals)] = true
-	}
-	return rows.Err()
+	return nil
 }

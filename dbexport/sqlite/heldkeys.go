@@ -120,37 +120,23 @@ func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey) error {
 		return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.path, k.Name, k.Table, err)
 	}
 	defer rows.Close()
-	k.Values = map[string]bool{}
-	raw := make([]any, len(k.Columns))
-	dest := make([]any, len(raw))
-	for i := range raw {
-		dest[i] = &raw[i]
+	err = dbexport.ScanHeldKeyValues(rows, k, func(_ int, v any) (string, error) {
+		// As appendRow writes them, unescaped.
+		switch v := v.(type) {
+		case int64:
+			return strconv.FormatInt(v, 10), nil
+		case float64:
+			return string(appendFloat(nil, v)), nil
+		case []byte:
+			return `\x` + fmt.Sprintf("%x", v), nil
+		case string:
+			return v, nil
+		default:
+			return "", fmt.Errorf("a value of type %T", v)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.path, k.Name, k.Table, err)
 	}
-	vals := make([]string, len(raw))
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.path, k.Name, k.Table, err)
-		}
-		if len(k.Values) == dbexport.MaxHeldKeyValues {
-			k.Truncated = true
-			break
-		}
-		for i, v := range raw {
-			// As appendRow writes them, unescaped.
-			switch v := v.(type) {
-			case int64:
-				vals[i] = strconv.FormatInt(v, 10)
-			case float64:
-				vals[i] = string(appendFloat(nil, v))
-			case []byte:
-				vals[i] = `\x` + fmt.Sprintf("%x", v)
-			case string:
-				vals[i] = v
-			default:
-				return fmt.Errorf("%s: foreign key %s of %s: a value of type %T", t.path, k.Name, k.Table, v)
-			}
-		}
-		k.Values[dbexport.KeyValue(vals)] = true
-	}
-	return rows.Err()
+	return nil
 }
