@@ -11,27 +11,42 @@ import (
 // This file renders the command definitions as completion scripts and man
 // pages (cmd_generate.go).
 
-func bashCompletion(app *cli.App) string {
-	var b strings.Builder
-	b.WriteString("# bash completion for strata, written by `strata generate --completion bash`\n")
-	b.WriteString("_strata() {\n\tlocal cur words cmd i\n\tcur=\"${COMP_WORDS[COMP_CWORD]}\"\n\tcmd=\"\"\n")
-	b.WriteString("\tfor ((i = 1; i < COMP_CWORD; i++)); do\n\t\tcase \"${COMP_WORDS[i]}\" in -*) ;; *) cmd=\"${cmd:+$cmd }${COMP_WORDS[i]}\" ;; esac\n\tdone\n")
-	b.WriteString("\tcase \"$cmd\" in\n")
+// completionCase is what a shell completes after one command path.
+type completionCase struct {
+	path  string   // "key add"
+	words []string // its flags and subcommands
+}
+
+// completionCases lists every command path, longest first (so that "key
+// add" matches before "key"), with the words it completes, and the top
+// level's words: the commands and the global flags.
+func completionCases(app *cli.App) (cases []completionCase, top []string) {
 	cmds := allCommands(app.Commands, nil)
-	// Longest command paths first, so that "key add" wins over "key".
 	sort.SliceStable(cmds, func(i, j int) bool { return len(cmds[i].words) > len(cmds[j].words) })
 	for _, cp := range cmds {
 		words := flagWords(cp.cmd.Flags)
 		for _, sub := range cp.cmd.Subcommands {
 			words = append(words, sub.Name)
 		}
-		fmt.Fprintf(&b, "\t\"%s\"*) words=%q ;;\n", strings.Join(cp.words, " "), strings.Join(words, " "))
+		cases = append(cases, completionCase{path: strings.Join(cp.words, " "), words: words})
 	}
-	var top []string
 	for _, c := range app.VisibleCommands() {
 		top = append(top, c.Name)
 	}
-	fmt.Fprintf(&b, "\t*) words=%q ;;\n\tesac\n", strings.Join(append(top, flagWords(app.Flags)...), " "))
+	return cases, append(top, flagWords(app.Flags)...)
+}
+
+func bashCompletion(app *cli.App) string {
+	var b strings.Builder
+	b.WriteString("# bash completion for strata, written by `strata generate --completion bash`\n")
+	b.WriteString("_strata() {\n\tlocal cur words cmd i\n\tcur=\"${COMP_WORDS[COMP_CWORD]}\"\n\tcmd=\"\"\n")
+	b.WriteString("\tfor ((i = 1; i < COMP_CWORD; i++)); do\n\t\tcase \"${COMP_WORDS[i]}\" in -*) ;; *) cmd=\"${cmd:+$cmd }${COMP_WORDS[i]}\" ;; esac\n\tdone\n")
+	b.WriteString("\tcase \"$cmd\" in\n")
+	cases, top := completionCases(app)
+	for _, cc := range cases {
+		fmt.Fprintf(&b, "\t\"%s\"*) words=%q ;;\n", cc.path, strings.Join(cc.words, " "))
+	}
+	fmt.Fprintf(&b, "\t*) words=%q ;;\n\tesac\n", strings.Join(top, " "))
 	b.WriteString("\tif [[ \"$cur\" == -* || \"$words\" == *[a-z]* ]]; then\n\t\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n\tfi\n")
 	b.WriteString("\t[[ ${#COMPREPLY[@]} -eq 0 ]] && COMPREPLY=($(compgen -f -- \"$cur\"))\n\treturn 0\n}\ncomplete -o filenames -F _strata strata\n")
 	return b.String()
@@ -43,20 +58,11 @@ func zshCompletion(app *cli.App) string {
 	b.WriteString("_strata() {\n\tlocal -a words_ cmd\n\tlocal w\n\tcmd=()\n")
 	b.WriteString("\tfor w in ${words[2,CURRENT-1]}; do [[ $w == -* ]] || cmd+=($w); done\n")
 	b.WriteString("\tcase \"${cmd[*]}\" in\n")
-	cmds := allCommands(app.Commands, nil)
-	sort.SliceStable(cmds, func(i, j int) bool { return len(cmds[i].words) > len(cmds[j].words) })
-	for _, cp := range cmds {
-		words := flagWords(cp.cmd.Flags)
-		for _, sub := range cp.cmd.Subcommands {
-			words = append(words, sub.Name)
-		}
-		fmt.Fprintf(&b, "\t\"%s\"*) words_=(%s) ;;\n", strings.Join(cp.words, " "), strings.Join(words, " "))
+	cases, top := completionCases(app)
+	for _, cc := range cases {
+		fmt.Fprintf(&b, "\t\"%s\"*) words_=(%s) ;;\n", cc.path, strings.Join(cc.words, " "))
 	}
-	var top []string
-	for _, c := range app.VisibleCommands() {
-		top = append(top, c.Name)
-	}
-	fmt.Fprintf(&b, "\t*) words_=(%s) ;;\n\tesac\n", strings.Join(append(top, flagWords(app.Flags)...), " "))
+	fmt.Fprintf(&b, "\t*) words_=(%s) ;;\n\tesac\n", strings.Join(top, " "))
 	b.WriteString("\tcompadd -a words_\n\t_files\n}\ncompdef _strata strata\n")
 	return b.String()
 }
