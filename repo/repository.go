@@ -238,6 +238,9 @@ func (r *Repository) LoadFile(ctx context.Context, t backend.FileType, id pack.I
 		return nil, fmt.Errorf("reading %v: %w", h, err)
 	}
 	if crypto.FileID(sealed) != id {
+		if err := r.misnamed(t, id, sealed); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%v: %w: content does not match its name (file changed or truncated)", h, ErrDamaged)
 	}
 	plain, err := r.key.Open(nil, sealed)

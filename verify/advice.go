@@ -26,6 +26,7 @@ func (r *Report) WhatToDo() []Step {
 		lost, lostInPack   bool      // blobs are gone; lostInPack: a base in a pack not read failed
 		damaged            []pack.ID // packs to replace: repair packs salvages what verifies
 		snapshots          []pack.ID // snapshot files that cannot be read
+		misnamed           []pack.ID // snapshot files stored under a wrong name
 		protectedSnapshots []pack.ID // of those, the ones an active protection names
 		keys               []string  // damaged key files
 		policy, protect    bool      // damaged policy or protect files
@@ -58,6 +59,8 @@ func (r *Report) WhatToDo() []Step {
 			if f.Protected {
 				protectedSnapshots = append(protectedSnapshots, f.Snapshot)
 			}
+		case *MisnamedSnapshot:
+			misnamed = append(misnamed, f.File)
 		case *DamagedKeyFile:
 			keys = append(keys, f.Name)
 		case *DamagedPolicyFile:
@@ -111,6 +114,12 @@ func (r *Report) WhatToDo() []Step {
 	} else if copies {
 		steps = append(steps, Step{Command: "strata repair packs",
 			Why: "writes a second copy of every tree blob that has one intact copy, so that no single damaged pack can take a snapshot's structure with it"})
+	}
+	if len(misnamed) > 0 {
+		steps = append(steps, Step{Command: "strata repair snapshots",
+			Why: fmt.Sprintf("snapshot file%s %s %s stored under the wrong name, %s content intact: this stores each under "+
+				"its own name (its snapshot ID) and removes the misnamed file; nothing is lost",
+				plural(len(misnamed), "", "s"), idList(misnamed), plural(len(misnamed), "is", "are"), plural(len(misnamed), "its", "their"))})
 	}
 	for _, id := range protectedSnapshots {
 		steps = append(steps, Step{Command: "strata unprotect " + id.Short(),

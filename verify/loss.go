@@ -103,6 +103,9 @@ func (c *checker) collectFindings(w *walker) {
 	for _, f := range w.damagedSnapshots {
 		add(f)
 	}
+	for _, f := range w.misnamedSnapshots {
+		add(f)
+	}
 	for _, f := range w.damagedTrees {
 		f.Snapshots = uniqueIDs(w.snapshotsOf[f.Tree])
 		add(f)

@@ -27,10 +27,11 @@ type walker struct {
 	// keep (repo.TreeCopies), but at least one.
 	singleCopy []pack.ID
 
-	damagedSnapshots []*DamagedSnapshot
-	damagedTrees     []*DamagedTree
-	missingBlobs     []*MissingBlob
-	missingSeen      map[pack.ID]bool
+	damagedSnapshots  []*DamagedSnapshot
+	misnamedSnapshots []*MisnamedSnapshot
+	damagedTrees      []*DamagedTree
+	missingBlobs      []*MissingBlob
+	missingSeen       map[pack.ID]bool
 }
 
 func newWalker(c *checker) *walker {
@@ -50,6 +51,7 @@ func (w *walker) walkSnapshots(ctx context.Context) error {
 	}
 	sortIDs(ids)
 	w.c.report.Snapshots = len(ids)
+	walked := map[pack.ID]bool{}
 	for _, id := range ids {
 		sn, err := w.c.r.LoadSnapshot(ctx, id)
 		if ctx.Err() != nil {
@@ -58,16 +60,24 @@ func (w *walker) walkSnapshots(ctx context.Context) error {
 		if err != nil && !repo.IsDamage(err) {
 			return err // the storage failing to answer (permission denied, I/O) is no damage
 		}
+		if m, ok := w.misnamedSnapshot(ctx, err); ok {
+			w.misnamedSnapshots = append(w.misnamedSnapshots, m.finding)
+			sn, err = m.sn, nil
+		}
 		if err != nil {
 			w.damagedSnapshots = append(w.damagedSnapshots, &DamagedSnapshot{Snapshot: id, Err: err})
 			continue
 		}
-		probs, err := w.tree(ctx, sn.Tree, id, "/")
+		if walked[sn.ID] {
+			continue // a copy of a snapshot stored under another name
+		}
+		walked[sn.ID] = true
+		probs, err := w.tree(ctx, sn.Tree, sn.ID, "/")
 		if err != nil {
 			return err
 		}
 		for _, p := range probs {
-			w.snapshotsOf[p] = append(w.snapshotsOf[p], id)
+			w.snapshotsOf[p] = append(w.snapshotsOf[p], sn.ID)
 		}
 	}
 	return nil

@@ -147,6 +147,16 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 		return err
 	}
 	w := g.env.stdout
+	for _, m := range rep.Renamed {
+		what := "stored under its own name"
+		switch {
+		case opts.DryRun:
+			what = "would be stored under its own name (dry run)"
+		case m.Duplicate:
+			what = "a copy of the file under its own name, removed"
+		}
+		fmt.Fprintf(w, "snapshot %s was stored under the wrong name %s: %s\n", m.ID.Short(), m.Name.Short(), what)
+	}
 	for _, u := range rep.Unreadable {
 		fmt.Fprintf(w, "snapshot file %s cannot be read, so it cannot be repaired: %v\n", u.Snapshot.Short(), u.Err)
 		switch {

@@ -47,6 +47,10 @@ type SnapshotsReport struct {
 	// Unreadable are snapshot files that cannot be read or decoded;
 	// nothing of them can be repaired.
 	Unreadable []SnapshotFileError
+	// Renamed are the intact snapshot files that were stored under a
+	// wrong name and now are under their own (in a dry run: that would
+	// be).
+	Renamed []repo.Renamed
 	// IndexProblems say why the index is not complete (see
 	// ErrIndexIncomplete); a dry run reports them without failing.
 	IndexProblems []string
@@ -109,7 +113,26 @@ func Snapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOptions) (
 	if opts.Protected == nil {
 		opts.Protected = func(pack.ID) bool { return false }
 	}
+	// Snapshot files stored under a wrong name are intact: they get
+	// their own name back before anything is judged unreadable.
+	decode := func(b []byte) error { _, err := repo.DecodeSnapshot(b); return err }
+	rename := r.RenameMisnamed
+	if opts.DryRun {
+		rename = r.FindMisnamed
+	}
+	renamed, err := rename(ctx, backend.SnapshotFile, decode)
+	if err != nil {
+		return nil, fmt.Errorf("storing misnamed snapshot files under their own names: %w", err)
+	}
 	rep, err := repairSnapshots(ctx, r, opts)
+	if rep != nil {
+		rep.Renamed = renamed
+		// In a dry run the misnamed files are still there: they are
+		// renamed, not unreadable.
+		rep.Unreadable = slices.DeleteFunc(rep.Unreadable, func(u SnapshotFileError) bool {
+			return slices.ContainsFunc(renamed, func(m repo.Renamed) bool { return m.Name == u.Snapshot })
+		})
+	}
 	if err != nil || !opts.Forget || opts.DryRun {
 		return rep, err
 	}
