@@ -86,7 +86,7 @@ func TestDamagedFilesGiveClearErrors(t *testing.T) {
 		op   func(t *testing.T, be backend.Storage, sn *repo.Snapshot) error
 		want string
 	}{
-		{"config", backend.ConfigFile, 30, openOp, "config"},
+		{"config", backend.ConfigFile, 30, configDamageOp, "config at mem: is damaged"},
 		{"key file", backend.KeyFile, 40, openOp, "keys/"},
 		{"index", backend.IndexFile, 50, loadIndexOp, "index/"},
 		{"snapshot", backend.SnapshotFile, 50, loadSnapshotOp, "snapshots/"},
@@ -111,6 +111,19 @@ func TestDamagedFilesGiveClearErrors(t *testing.T) {
 func openOp(t *testing.T, be backend.Storage, _ *repo.Snapshot) error {
 	_, err := repo.Open(ctx, be, repotest.Password, repotest.Options(t))
 	return err
+}
+
+// configDamageOp opens a repository whose config is damaged: the key
+// file's copy stands in, and the handle says what is damaged.
+func configDamageOp(t *testing.T, be backend.Storage, _ *repo.Snapshot) error {
+	r, err := repo.Open(ctx, be, repotest.Password, repotest.Options(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.ConfigDamage(); d != nil {
+		return d
+	}
+	return nil
 }
 
 func loadIndexOp(t *testing.T, be backend.Storage, _ *repo.Snapshot) error {

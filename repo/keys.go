@@ -24,6 +24,11 @@ type KeyFile struct {
 	Params   crypto.KDFParams `json:"params"`
 	Salt     []byte           `json:"salt"` // 32 bytes, base64 in JSON
 	Data     []byte           `json:"data"` // Seal(master key JSON) under the derived key
+	// Config is a copy of the bytes of the file "config" (sealed under
+	// the master key), so that the key which opens the repository can
+	// stand in for a damaged or missing config (docs/design.md, "Keys").
+	// Key files written before it existed lack it.
+	Config []byte `json:"config,omitempty"`
 }
 
 // KeyInfo describes a key file for `key list`.
@@ -50,7 +55,7 @@ func (e *KeyFileError) Error() string {
 
 func (e *KeyFileError) Unwrap() []error { return []error{ErrDamaged, e.Err} }
 
-func newKeyFile(master *crypto.Key, password string, params crypto.KDFParams) (*KeyFile, error) {
+func newKeyFile(master *crypto.Key, password string, params crypto.KDFParams, sealedConfig []byte) (*KeyFile, error) {
 	salt, err := crypto.NewSalt()
 	if err != nil {
 		return nil, err
@@ -69,6 +74,7 @@ func newKeyFile(master *crypto.Key, password string, params crypto.KDFParams) (*
 		Params:  params,
 		Salt:    salt,
 		Data:    wrap.Seal(nil, plain),
+		Config:  sealedConfig,
 	}
 	if u, err := user.Current(); err == nil {
 		kf.Username = u.Username
@@ -139,18 +145,18 @@ func loadKeyFile(ctx context.Context, be backend.Storage, name string) (*KeyFile
 // damaged, the error is that damage (ErrDamaged), not ErrWrongPassword:
 // the password may be the damaged file's. Damaged key files beside the one
 // that opened are passed to notify.
-func openWithPassword(ctx context.Context, be backend.Storage, password string, notify func(string)) (*crypto.Key, string, error) {
+func openWithPassword(ctx context.Context, be backend.Storage, password string, notify func(string)) (*crypto.Key, *KeyFile, string, error) {
 	var names []string
 	err := be.List(ctx, backend.KeyFile, func(fi backend.FileInfo) error {
 		names = append(names, fi.Handle.Name)
 		return nil
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("listing key files: %w", err)
+		return nil, nil, "", fmt.Errorf("listing key files: %w", err)
 	}
 	if len(names) == 0 {
 		// Not a wrong password: there is nothing a password could open.
-		return nil, "", fmt.Errorf("%w: the repository at %s has no key file (keys/ is empty), so no password can open it: "+
+		return nil, nil, "", fmt.Errorf("%w: the repository at %s has no key file (keys/ is empty), so no password can open it: "+
 			"restore the key files from a copy of the repository", ErrDamaged, be.Location())
 	}
 	var damaged []error
@@ -163,7 +169,7 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string, 
 		case errors.As(err, &kerr):
 			damaged = append(damaged, err)
 		case err != nil:
-			return nil, "", err
+			return nil, nil, "", err
 		}
 		if kf == nil {
 			continue
@@ -188,17 +194,17 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string, 
 		for _, err := range damaged {
 			notify(err.Error() + keyDamageAdvice)
 		}
-		return master, name, nil
+		return master, kf, name, nil
 	}
 	if len(damaged) > 0 {
 		intact := "no key file is intact"
 		if n := len(names) - len(damaged); n > 0 {
 			intact = fmt.Sprintf("the password opens none of the %d intact key files", n)
 		}
-		return nil, "", fmt.Errorf("%w; %s. If the password is the damaged file's, restore that file from a copy of the repository; "+
+		return nil, nil, "", fmt.Errorf("%w; %s. If the password is the damaged file's, restore that file from a copy of the repository; "+
 			"otherwise open the repository with another password and run `strata key remove`", errors.Join(damaged...), intact)
 	}
-	return nil, "", ErrWrongPassword
+	return nil, nil, "", ErrWrongPassword
 }
 
 const keyDamageAdvice = " (if its password is still needed, restore the file from a copy of the repository; otherwise `strata key remove` removes it)"
@@ -225,7 +231,7 @@ func (r *Repository) Keys(ctx context.Context) ([]KeyInfo, error) {
 // AddKey wraps the master key under another password and returns the new
 // key file's name.
 func (r *Repository) AddKey(ctx context.Context, password string) (string, error) {
-	kf, err := newKeyFile(r.key, password, r.opts.KDF)
+	kf, err := newKeyFile(r.key, password, r.opts.KDF, r.sealedConfig)
 	if err != nil {
 		return "", err
 	}

@@ -74,6 +74,11 @@ type Repository struct {
 	keyName string
 	cfg     Config
 	opts    Options
+	// sealedConfig are the bytes of the file "config" as init wrote
+	// them, or of the key file's copy that stood in for them; new key
+	// files carry them (docs/design.md, "Keys").
+	sealedConfig []byte
+	configDamage *ConfigDamageError // nil when the file "config" opened
 
 	// idx is replaced whole by LoadIndex; lookups read it through
 	// Index() while it may be swapped.
@@ -111,18 +116,12 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if _, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil {
+	// Key files without a config are a repository whose config is lost
+	// (Open stands a key file's copy in for it), not an empty place.
+	if _, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil || hasKeyFiles(ctx, be) {
 		return nil, fmt.Errorf("%w at %s", ErrRepositoryExists, be.Location())
 	}
 	master, err := crypto.NewRandomKey()
-	if err != nil {
-		return nil, err
-	}
-	kf, err := newKeyFile(master, password, opts.KDF)
-	if err != nil {
-		return nil, err
-	}
-	keyName, err := saveKeyFile(ctx, be, kf)
 	if err != nil {
 		return nil, err
 	}
@@ -130,14 +129,26 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	if err != nil {
 		return nil, err
 	}
+	sealed := master.Seal(nil, plain)
+	// The key file carries a copy of the config's bytes (docs/design.md,
+	// "Keys"), so a damaged config does not lock the repository.
+	kf, err := newKeyFile(master, password, opts.KDF, sealed)
+	if err != nil {
+		return nil, err
+	}
+	keyName, err := saveKeyFile(ctx, be, kf)
+	if err != nil {
+		return nil, err
+	}
 	// The config is written last: until it exists, there is no repository.
-	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, master.Seal(nil, plain)); err != nil {
+	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, sealed); err != nil {
 		return nil, fmt.Errorf("saving config: %w", err)
 	}
 	r, err := newRepository(be, master, keyName, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
+	r.sealedConfig = sealed
 	// The reserve is no repository file: without it the repository is
 	// complete, and the next command that writes tries again.
 	if err := r.KeepReserve(ctx); err != nil {
@@ -154,25 +165,42 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 func Open(ctx context.Context, be backend.Storage, password string, opts Options) (*Repository, error) {
 	opts = opts.withDefaults()
 	sealed, err := be.Load(ctx, backend.Handle{Type: backend.ConfigFile}, 0, 0)
-	if errors.Is(err, backend.ErrNotExist) {
+	missing := errors.Is(err, backend.ErrNotExist)
+	if missing && !hasKeyFiles(ctx, be) {
 		return nil, fmt.Errorf("%w at %s", ErrNoRepository, be.Location())
 	}
-	if err != nil {
+	if err != nil && !missing {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
-	master, keyName, err := openWithPassword(ctx, be, password, opts.Notify)
+	master, kf, keyName, err := openWithPassword(ctx, be, password, opts.Notify)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := master.Open(nil, sealed)
-	if err != nil {
-		return nil, fmt.Errorf("config at %s: %w: %v", be.Location(), ErrDamaged, err)
+	var cfg Config
+	var damage error
+	if missing {
+		damage = errors.New("the file is missing")
+	} else if cfg, damage = openConfig(master, sealed); damage == nil {
+		r, err := newRepository(be, master, keyName, cfg, opts)
+		if err != nil {
+			return nil, err
+		}
+		r.sealedConfig = sealed
+		return r, nil
 	}
-	cfg, err := decodeConfig(plain)
+	cfg, sealed, from, err := configFromCopies(ctx, be, master, kf, keyName)
 	if err != nil {
-		return nil, fmt.Errorf("config at %s: %w", be.Location(), err)
+		return nil, fmt.Errorf("config at %s: %w: %v; %v", be.Location(), ErrDamaged, damage, err)
 	}
-	return newRepository(be, master, keyName, cfg, opts)
+	cerr := &ConfigDamageError{Location: be.Location(), Err: damage, CopyFrom: from}
+	opts.Notify(cerr.Error() + "; using the copy in key file keys/" + shortName(from) + ": run `strata repair config` to rewrite it")
+	r, err := newRepository(be, master, keyName, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.sealedConfig = sealed
+	r.configDamage = cerr
+	return r, nil
 }
 
 func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Config, opts Options) (*Repository, error) {

@@ -31,6 +31,7 @@ func (r *Report) WhatToDo() []Step {
 		keys               []string  // damaged key files
 		policy, protect    bool      // damaged policy or protect files
 		copies             bool      // tree blobs lack their second copy
+		config             bool      // the file config is damaged
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -61,6 +62,8 @@ func (r *Report) WhatToDo() []Step {
 			}
 		case *MisnamedSnapshot:
 			misnamed = append(misnamed, f.File)
+		case *DamagedConfig:
+			config = true
 		case *DamagedKeyFile:
 			keys = append(keys, f.Name)
 		case *DamagedPolicyFile:
@@ -73,6 +76,10 @@ func (r *Report) WhatToDo() []Step {
 	}
 
 	var steps []Step
+	if config {
+		steps = append(steps, Step{Command: "strata repair config",
+			Why: "the file config is damaged or missing: this rewrites it from the copy in a key file"})
+	}
 	for _, k := range keys {
 		steps = append(steps, Step{Command: "strata key remove " + k[:min(8, len(k))],
 			Why: "key file " + k[:min(8, len(k))] + " is damaged, so its password no longer opens the repository: if that password " +

@@ -19,6 +19,24 @@ type DamagedKeyFile struct {
 	Err  error `json:"-"`
 }
 
+// DamagedConfig: the file "config" is missing or does not open; a key
+// file's copy of it stood in. `strata repair config` rewrites it.
+type DamagedConfig struct {
+	CopyFrom string
+	Err      error `json:"-"`
+}
+
+func (*DamagedConfig) Severity() Severity { return SeverityError }
+func (e *DamagedConfig) Unwrap() error    { return e.Err }
+func (e *DamagedConfig) Error() string {
+	return fmt.Sprintf("%v; the copy in key file keys/%s stands in for it", e.Err, e.CopyFrom)
+}
+
+func (e *DamagedConfig) MarshalJSON() ([]byte, error) {
+	type fields DamagedConfig
+	return withErr((*fields)(e), e.Err)
+}
+
 // DamagedPolicyFile: a policy file could not be read, opened or decoded.
 // `strata forget` without rules refuses to run until it is replaced.
 type DamagedPolicyFile struct {
@@ -76,6 +94,9 @@ func (e *DamagedProtectFile) MarshalJSON() ([]byte, error) {
 // loads it (name, seal, JSON). A file removed while check runs is no
 // finding.
 func (c *checker) checkMetaFiles(ctx context.Context) error {
+	if d := c.r.ConfigDamage(); d != nil {
+		c.report.Findings = append(c.report.Findings, &DamagedConfig{CopyFrom: d.CopyFrom, Err: d})
+	}
 	keys, err := c.r.Keys(ctx)
 	if err != nil {
 		return fmt.Errorf("reading key files: %w", err)

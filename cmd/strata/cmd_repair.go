@@ -16,14 +16,15 @@ import (
 func cmdRepair(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "repair",
-		Usage: "rebuild the index, replace damaged packs, or cut lost data out of snapshots",
+		Usage: "rewrite the config, rebuild the index, replace damaged packs, or cut lost data out of snapshots",
 		Description: `Fixes what check finds; check's "What to do" says which to run. First
-"repair index", then "repair packs" for damaged packs, then, if data is
-lost, "repair snapshots --forget" and a fresh backup. Each takes the
-exclusive lock (a dry run a shared one).
+"repair config" if the config is damaged, then "repair index", then
+"repair packs" for damaged packs, then, if data is lost, "repair
+snapshots --forget" and a fresh backup. Each takes the exclusive lock (a
+dry run a shared one).
 
 ` + exitCodesHelp,
-		Subcommands: []*cli.Command{cmdRepairIndex(g), cmdRepairPacks(g), cmdRepairSnapshots(g)},
+		Subcommands: []*cli.Command{cmdRepairConfig(g), cmdRepairIndex(g), cmdRepairPacks(g), cmdRepairSnapshots(g)},
 	}
 }
 

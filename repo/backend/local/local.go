@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"strata/repo/backend"
 )
@@ -114,8 +115,9 @@ func (b *Backend) filename(h backend.Handle) string {
 	return filepath.Join(b.folder(h), h.Name)
 }
 
-// checkRepository fails with backend.ErrNotExist unless the config exists.
-// It guards the two places where a missing folder is tolerated (see
+// checkRepository fails with backend.ErrNotExist unless the config exists
+// or, when it is missing (damage a key file's copy of the config stands in
+// for: docs/design.md, "Keys"), keys/ holds a file. It guards the two places where a missing folder is tolerated (see
 // makeFolder): an unmounted drive leaves an empty mount point behind, and
 // strata must then neither write backups to the wrong disk nor report an
 // empty repository.
@@ -123,12 +125,29 @@ func (b *Backend) checkRepository() error {
 	cfg := b.filename(backend.Handle{Type: backend.ConfigFile})
 	_, err := os.Stat(cfg)
 	if errors.Is(err, fs.ErrNotExist) {
+		if b.hasKeyFile() {
+			return nil
+		}
 		return fmt.Errorf("no repository at %s (%s is missing): %w", b.dir, cfg, backend.ErrNotExist)
 	}
 	if err != nil {
 		return fmt.Errorf("repository at %s: %w", b.dir, err)
 	}
 	return nil
+}
+
+// hasKeyFile reports whether keys/ holds a file other than a temporary one.
+func (b *Backend) hasKeyFile() bool {
+	entries, err := os.ReadDir(filepath.Join(b.dir, string(backend.KeyFile)))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), tmpPrefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // makeFolder recreates the missing folder of h. Tools that copy

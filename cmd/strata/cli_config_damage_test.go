@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"strata/repo/crypto"
+)
+
+// TestDamagedConfigUsesKeyCopy damages the file config in each way the
+// damage matrix does: the readers open the repository with the copy of
+// the config in the key file, saying so; check fails naming the config
+// and advising `strata repair config`, which writes the config back byte
+// for byte; then check --read-data is clean and backups work again.
+func TestDamagedConfigUsesKeyCopy(t *testing.T) {
+	fixture := newCLI(t)
+	fixture.ok("init")
+	fixture.backupStdin(sampleData(t), "export.tsv")
+	original := readFile(t, filepath.Join(fixture.repo, "config"))
+
+	damages := []struct {
+		name string
+		do   func(t *testing.T, path string)
+	}{
+		{"flipped byte", func(t *testing.T, p string) { flipByte(t, p, int64(len(original)/2)) }},
+		{"truncated to half", truncateHalf},
+		{"emptied", func(t *testing.T, p string) { writeFile(t, p, nil) }},
+		{"deleted", func(t *testing.T, p string) {
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, dm := range damages {
+		t.Run(dm.name, func(t *testing.T) {
+			c := fixture.clone(t)
+			cfgPath := filepath.Join(c.repo, "config")
+			dm.do(t, cfgPath)
+
+			for _, args := range [][]string{{"snapshots"}, {"ls", "latest"}} {
+				_, errOut := c.code(0, args...)
+				if !strings.Contains(errOut, "config at ") || !strings.Contains(errOut, "is damaged") || !strings.Contains(errOut, "strata repair config") {
+					t.Errorf("%s: stderr %q, want a notice naming the damaged config and `strata repair config`", args[0], errOut)
+				}
+			}
+			if out, _ := c.code(0, "dump", "latest", "/export.tsv"); out != string(sampleData(t)) {
+				t.Errorf("dump wrote %d bytes, want the %d backed up", len(out), len(sampleData(t)))
+			}
+			target := filepath.Join(t.TempDir(), "restore")
+			c.code(0, "restore", "latest", "--target", target)
+			if !bytes.Equal(readFile(t, filepath.Join(target, "export.tsv")), sampleData(t)) {
+				t.Errorf("restore did not restore the stream")
+			}
+
+			out, cmds := c.checkAdvice()
+			if !strings.Contains(out, "config at ") || !strings.Contains(out, "is damaged") {
+				t.Errorf("check does not name the damaged config:\n%s", out)
+			}
+			if !slices.Equal(cmds, []string{"strata repair config"}) {
+				t.Fatalf("check advises %q, want [strata repair config]", cmds)
+			}
+
+			if out := c.ok("repair", "config"); !strings.Contains(out, "config rewritten from the copy in key file") {
+				t.Errorf("repair config: %q", out)
+			}
+			if got := readFile(t, cfgPath); !bytes.Equal(got, original) {
+				t.Errorf("repaired config differs from the one init wrote (%d bytes, want %d)", len(got), len(original))
+			}
+			if fi, err := os.Stat(cfgPath); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("repaired config: %v, mode %v; want 0600", err, fi.Mode().Perm())
+			}
+			if _, errOut := c.code(0, "check", "--read-data"); strings.Contains(errOut, "config") {
+				t.Errorf("check after repair still notices the config: %s", errOut)
+			}
+			if out := c.ok("repair", "config"); !strings.Contains(out, "nothing to repair") {
+				t.Errorf("repair config on an intact config: %q", out)
+			}
+			c.backupStdin([]byte("more rows\n"), "more.tsv")
+			if n := len(c.snapshots()); n != 2 {
+				t.Errorf("after repair: %d snapshots, want 2", n)
+			}
+		})
+	}
+}
+
+// TestDamagedConfigWithoutCopy strips the copy from the key file (as a
+// key file written before strata kept one has none): a damaged config
+// then refuses with an error that says no key file holds a copy and what
+// to do; `key add` on an intact repository gives the new key file a
+// copy, which then stands in.
+func TestDamagedConfigWithoutCopy(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin([]byte("rows\n"), "a.tsv")
+	keyPath := c.onlyFile("keys")
+	var kf map[string]any
+	if err := json.Unmarshal(readFile(t, keyPath), &kf); err != nil {
+		t.Fatal(err)
+	}
+	if kf["config"] == nil {
+		t.Fatalf("init wrote a key file without a copy of the config:\n%s", readFile(t, keyPath))
+	}
+	delete(kf, "config")
+	old, err := json.MarshalIndent(kf, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	writeFile0600(t, filepath.Join(c.repo, "keys", crypto.FileID(old).String()), string(old))
+
+	cfgPath := filepath.Join(c.repo, "config")
+	original := readFile(t, cfgPath)
+	flipByte(t, cfgPath, 10)
+	_, errOut := c.code(exitError, "snapshots")
+	if !strings.Contains(errOut, "config at ") || !strings.Contains(errOut, "no key file holds an intact copy") {
+		t.Errorf("snapshots without a copy: stderr %q, want the damage and the missing copy named", errOut)
+	}
+	writeFile(t, cfgPath, original)
+
+	pw2 := filepath.Join(t.TempDir(), "pw2")
+	writeFile0600(t, pw2, "second-password\n")
+	c.ok("key", "add", "--new-password-file", pw2)
+	flipByte(t, cfgPath, 10)
+	// The first password opens the old key file, which has no copy; the
+	// new key file's copy stands in.
+	if _, errOut := c.code(0, "snapshots"); !strings.Contains(errOut, "strata repair config") {
+		t.Errorf("snapshots with a copy in the added key: stderr %q, want the notice", errOut)
+	}
+	c.ok("repair", "config")
+	if !bytes.Equal(readFile(t, cfgPath), original) {
+		t.Errorf("repaired config differs from the one init wrote")
+	}
+}

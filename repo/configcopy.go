@@ -1,0 +1,107 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"strata/repo/backend"
+	"strata/repo/crypto"
+)
+
+// ConfigDamageError is a file "config" that is missing or does not open
+// and decode under the master key, while a key file's copy of it did
+// (docs/design.md, "Keys"). It wraps ErrDamaged.
+type ConfigDamageError struct {
+	Location string
+	Err      error  // what is wrong with the file "config"
+	CopyFrom string // the key file whose copy stood in for it
+}
+
+func (e *ConfigDamageError) Error() string {
+	return fmt.Sprintf("config at %s is damaged: %v", e.Location, e.Err)
+}
+
+func (e *ConfigDamageError) Unwrap() []error { return []error{ErrDamaged, e.Err} }
+
+// ConfigDamage says why the file "config" did not open when a key
+// file's copy stood in for it; nil when the file opened.
+func (r *Repository) ConfigDamage() *ConfigDamageError { return r.configDamage }
+
+// openConfig opens and decodes the sealed bytes of a config.
+func openConfig(master *crypto.Key, sealed []byte) (Config, error) {
+	plain, err := master.Open(nil, sealed)
+	if err != nil {
+		return Config{}, fmt.Errorf("it does not open under the master key: %v", err)
+	}
+	return decodeConfig(plain)
+}
+
+func hasKeyFiles(ctx context.Context, be backend.Storage) bool {
+	found := errors.New("found")
+	err := be.List(ctx, backend.KeyFile, func(backend.FileInfo) error { return found })
+	return errors.Is(err, found)
+}
+
+// configFromCopies finds a copy of the config that opens under the
+// master key: the one in the key file that opened the repository, then
+// those of the other key files (sealed under the same master key, so a
+// copy that opens is authentic). It returns the config, its sealed
+// bytes and the key file it came from.
+func configFromCopies(ctx context.Context, be backend.Storage, master *crypto.Key, kf *KeyFile, keyName string) (Config, []byte, string, error) {
+	if len(kf.Config) > 0 {
+		if cfg, err := openConfig(master, kf.Config); err == nil {
+			return cfg, kf.Config, keyName, nil
+		}
+	}
+	var names []string
+	err := be.List(ctx, backend.KeyFile, func(fi backend.FileInfo) error {
+		if fi.Handle.Name != keyName {
+			names = append(names, fi.Handle.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return Config{}, nil, "", fmt.Errorf("listing key files: %w", err)
+	}
+	for _, name := range names {
+		other, err := loadKeyFile(ctx, be, name)
+		if other == nil || len(other.Config) == 0 || err != nil && !errors.As(err, new(*KeyFileError)) {
+			continue
+		}
+		if cfg, err := openConfig(master, other.Config); err == nil {
+			return cfg, other.Config, name, nil
+		}
+	}
+	return Config{}, nil, "", errors.New("no key file holds an intact copy of it (key files written before strata kept one lack it): " +
+		"restore the file config from a copy of the repository")
+}
+
+// RepairConfig rewrites the file "config" from the key file's copy that
+// stood in for it when the repository was opened, and returns the name
+// of that key file; it returns "" when the config was intact. The caller holds the exclusive lock. The damaged
+// file is removed first, since a repository file is never replaced; a
+// crash in between leaves no config, which the copy stands in for again.
+func (r *Repository) RepairConfig(ctx context.Context) (string, error) {
+	if r.configDamage == nil {
+		return "", nil
+	}
+	h := backend.Handle{Type: backend.ConfigFile}
+	if err := r.be.Remove(ctx, h); err != nil && !errors.Is(err, backend.ErrNotExist) {
+		return "", fmt.Errorf("removing the damaged config: %w", err)
+	}
+	if err := saveBytes(ctx, r.be, h, r.sealedConfig); err != nil {
+		return "", fmt.Errorf("saving config: %w", err)
+	}
+	got, err := r.be.Load(ctx, h, 0, 0)
+	if err != nil {
+		return "", fmt.Errorf("reading the new config back: %w", err)
+	}
+	if !bytes.Equal(got, r.sealedConfig) {
+		return "", fmt.Errorf("the new config at %s reads back different from what was written: check the storage", r.be.Location())
+	}
+	from := r.configDamage.CopyFrom
+	r.configDamage = nil
+	return from, nil
+}
