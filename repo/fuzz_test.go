@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"strata/pack"
+	"strata/repo/crypto"
 )
 
 // Fuzz tests for the JSON decoders of stored files: none may panic, and
@@ -53,10 +54,30 @@ func FuzzDecodeSnapshot(f *testing.F) {
 
 func FuzzDecodeKeyFile(f *testing.F) {
 	f.Add([]byte(`{"created":"2026-01-01T00:00:00Z","kdf":"argon2id","params":{"time":1,"memory":64,"threads":1},"salt":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","data":"AAAA"}`))
+	// A key file with the copy of the config (docs/design.md, "Keys"),
+	// sealed under a master key the fuzz body knows, so that mutations of
+	// the copy reach the config decoder.
+	master, err := crypto.NewRandomKey()
+	if err != nil {
+		f.Fatal(err)
+	}
+	cfg, err := DefaultConfig()
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain, _ := encodeConfig(cfg)
+	withCopy, _ := json.Marshal(&KeyFile{KDF: "argon2id", Params: crypto.KDFParams{Time: 1, Memory: 64, Threads: 1},
+		Salt: make([]byte, 32), Data: []byte("AAAA"), Config: master.Seal(nil, plain)})
+	f.Add(withCopy)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		kf := &KeyFile{}
 		if err := json.Unmarshal(data, kf); err != nil {
 			return
+		}
+		if c, err := openConfig(master, kf.Config); err == nil {
+			if err := c.Validate(); err != nil {
+				t.Fatalf("the key file's copy of the config opened invalid: %v", err)
+			}
 		}
 		// Opening runs Argon2id with the file's parameters; only cheap
 		// ones are tried here, and the validation must hold for all.
