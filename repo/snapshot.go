@@ -156,6 +156,9 @@ func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 	sns := make([]*Snapshot, 0, len(ids))
 	for _, id := range ids {
 		sn, err := r.LoadSnapshot(ctx, id)
+		if skip {
+			sn, err = r.acceptMisnamed(ctx, sn, err)
+		}
 		if skip && errors.Is(err, ErrDamaged) {
 			r.Notify("skipping damaged snapshot file %v: `strata check` reports it", err)
 			continue
@@ -164,6 +167,12 @@ func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 			return nil, err
 		}
 		sns = append(sns, sn)
+	}
+	if skip {
+		// A misnamed copy of a snapshot stored under its own name too
+		// is one snapshot.
+		sort.SliceStable(sns, func(i, j int) bool { return sns[i].ID.String() < sns[j].ID.String() })
+		sns = slices.CompactFunc(sns, func(a, b *Snapshot) bool { return a.ID == b.ID })
 	}
 	sort.Slice(sns, func(i, j int) bool {
 		if !sns[i].Time.Equal(sns[j].Time) {
@@ -187,10 +196,65 @@ func (r *Repository) FindSnapshot(ctx context.Context, ref string) (*Snapshot, e
 		return sns[len(sns)-1], nil
 	}
 	id, err := r.FindID(ctx, backend.SnapshotFile, ref)
-	if err != nil {
+	var sn *Snapshot
+	if err == nil {
+		sn, err = r.LoadSnapshot(ctx, id)
+	}
+	r.mu.Lock()
+	skip := r.skipDamagedSnapshots
+	r.mu.Unlock()
+	var m *MisnamedFileError
+	if !skip || (err != nil && !errors.Is(err, ErrSnapshotNotFound) && !errors.As(err, &m)) {
+		return sn, err
+	}
+	if err == nil && strings.HasPrefix(sn.ID.String(), strings.ToLower(ref)) {
+		return sn, nil
+	}
+	// The file under that name holds another snapshot, or no file has
+	// that name: a reader also finds a snapshot stored under a wrong name
+	// by its own ID (its content's file ID), never by the name.
+	sns, lerr := r.Snapshots(ctx)
+	if lerr != nil {
 		return nil, err
 	}
-	return r.LoadSnapshot(ctx, id)
+	var found []*Snapshot
+	for _, s := range sns {
+		if strings.HasPrefix(s.ID.String(), strings.ToLower(ref)) {
+			found = append(found, s)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, err
+	case 1:
+		return found[0], nil
+	}
+	return nil, fmt.Errorf("%w: %q matches %d snapshots", ErrAmbiguous, ref, len(found))
+}
+
+// acceptMisnamed turns the error of a snapshot file that is stored under
+// a wrong name but intact into the snapshot its content is, known by its
+// own ID, with a notice naming the file (for readers only; see
+// SkipDamagedSnapshots).
+func (r *Repository) acceptMisnamed(ctx context.Context, sn *Snapshot, err error) (*Snapshot, error) {
+	var m *MisnamedFileError
+	if !errors.As(err, &m) {
+		return sn, err
+	}
+	plain, id, lerr := r.LoadMisnamed(ctx, backend.SnapshotFile, m.Name)
+	if lerr != nil {
+		return nil, err
+	}
+	got, derr := DecodeSnapshot(plain)
+	if derr != nil {
+		return nil, err
+	}
+	got.ID = id
+	r.Notify("snapshot file %s is stored under the wrong name: its content is snapshot %s, read as that snapshot "+
+		"(a genuine snapshot of this repository, though possibly an older one placed there; `strata check` reports it, "+
+		"`strata repair snapshots` stores it under its own name)",
+		backend.Handle{Type: backend.SnapshotFile, Name: m.Name.String()}, id.Short())
+	return got, nil
 }
 
 // FindID resolves a full ID or a unique prefix of a file of type t.

@@ -39,6 +39,20 @@ func TestSwappedSnapshotFilesCLI(t *testing.T) {
 		t.Errorf("check --json what_to_do %q, want repair snapshots alone", cmds)
 	}
 
+	// Readers take each file as the snapshot its content is, by its own
+	// ID, saying so.
+	var ids []string
+	for _, sn := range c.snapshots() {
+		ids = append(ids, sn.ID)
+	}
+	if slices.Sort(ids); !slices.Equal(ids, sorted(first, second)) {
+		t.Errorf("snapshots before the repair: %v, want %s and %s", ids, first[:8], second[:8])
+	}
+	dumped, errOut := c.code(0, "dump", first, "/export.tsv")
+	if dumped != string(sampleData(t)) || !strings.Contains(errOut, "snapshots/"+second+" is stored under the wrong name: its content is snapshot "+first[:8]) {
+		t.Errorf("dump %s before the repair: %d bytes, want %d; stderr:\n%s", first[:8], len(dumped), len(sampleData(t)), errOut)
+	}
+
 	out = c.ok("repair", "snapshots", "--forget", "--dry-run")
 	if !strings.Contains(out, "would be stored under its own name (dry run)") || strings.Contains(out, "would be removed") {
 		t.Errorf("repair snapshots --forget --dry-run:\n%s", out)
@@ -54,9 +68,7 @@ func TestSwappedSnapshotFilesCLI(t *testing.T) {
 		}
 	}
 	c.check()
-	got := c.files("snapshots")
-	want := []string{first, second}
-	slices.Sort(want)
+	got, want := c.files("snapshots"), sorted(first, second)
 	if !slices.Equal(got, want) {
 		t.Fatalf("snapshots/ holds %v after the repair, want %v", got, want)
 	}
@@ -102,4 +114,9 @@ func TestMisnamedSnapshotCopyCLI(t *testing.T) {
 	if got := c.ok("dump", id, "/export.tsv"); got != string(sampleData(t)) {
 		t.Errorf("dump: %d bytes, want %d", len(got), len(sampleData(t)))
 	}
+}
+
+func sorted(s ...string) []string {
+	slices.Sort(s)
+	return s
 }
