@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"strata/repo/backend"
 	"strata/repo/crypto"
@@ -65,6 +66,7 @@ func configFromCopies(ctx context.Context, be backend.Storage, master *crypto.Ke
 	if err != nil {
 		return Config{}, nil, "", fmt.Errorf("listing key files: %w", err)
 	}
+	slices.Sort(names)
 	for _, name := range names {
 		other, err := loadKeyFile(ctx, be, name)
 		if other == nil || len(other.Config) == 0 || err != nil && !errors.As(err, new(*KeyFileError)) {
@@ -104,4 +106,45 @@ func (r *Repository) RepairConfig(ctx context.Context) (string, error) {
 	from := r.configDamage.CopyFrom
 	r.configDamage = nil
 	return from, nil
+}
+
+// sameRepository checks that master is this repository's master key, which
+// a config that does not open cannot tell: a key file copied in from
+// another repository opens that repository's master key and config copy,
+// and repair config would then overwrite this repository's config with
+// it. Some snapshot or index file (up to 8 of each are tried) must open
+// under master, unless the repository has none.
+func sameRepository(ctx context.Context, be backend.Storage, master *crypto.Key, keyName string) error {
+	const tries = 8
+	enough := errors.New("enough")
+	tried := 0
+	for _, t := range []backend.FileType{backend.SnapshotFile, backend.IndexFile} {
+		var handles []backend.Handle
+		err := be.List(ctx, t, func(fi backend.FileInfo) error {
+			handles = append(handles, fi.Handle)
+			if len(handles) == tries {
+				return enough
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, enough) {
+			return fmt.Errorf("listing %s files: %w", t, err)
+		}
+		for _, h := range handles {
+			sealed, err := be.Load(ctx, h, 0, 0)
+			if err != nil {
+				continue
+			}
+			tried++
+			if _, err := master.Open(nil, sealed); err == nil {
+				return nil
+			}
+		}
+	}
+	if tried == 0 {
+		return nil
+	}
+	return fmt.Errorf("the master key of key file keys/%s opens none of the %d snapshot and index files tried, so that key file "+
+		"belongs to another repository: open this one with another password, or restore the file config from a copy of the repository",
+		shortName(keyName), tried)
 }

@@ -189,6 +189,9 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 		return r, nil
 	}
 	cfg, sealed, from, err := configFromCopies(ctx, be, master, kf, keyName)
+	if err == nil {
+		err = sameRepository(ctx, be, master, keyName)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config at %s: %w: %v; %v", be.Location(), ErrDamaged, damage, err)
 	}

@@ -138,3 +138,35 @@ func TestDamagedConfigWithoutCopy(t *testing.T) {
 		t.Errorf("repaired config differs from the one init wrote")
 	}
 }
+
+// TestDamagedConfigForeignKey puts another repository's key file (same
+// password) in place of this repository's only key and damages the
+// config: the foreign key opens its own master key and its own copy of
+// the config, which must not stand in (repair config would write another
+// repository's config here). Open refuses, naming the foreign key file,
+// and the config stays as it was.
+func TestDamagedConfigForeignKey(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin([]byte("rows\n"), "a.tsv")
+	other := newCLI(t)
+	other.ok("init")
+	foreign := other.onlyFile("keys")
+	if err := os.Remove(c.onlyFile("keys")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile0600(t, filepath.Join(c.repo, "keys", filepath.Base(foreign)), string(readFile(t, foreign)))
+	cfgPath := filepath.Join(c.repo, "config")
+	flipByte(t, cfgPath, 10)
+	damaged := readFile(t, cfgPath)
+
+	for _, args := range [][]string{{"snapshots"}, {"repair", "config"}} {
+		_, errOut := c.code(exitError, args...)
+		if !strings.Contains(errOut, "belongs to another repository") || !strings.Contains(errOut, filepath.Base(foreign)[:8]) {
+			t.Errorf("%s: stderr %q, want the foreign key file named", args[0], errOut)
+		}
+	}
+	if !bytes.Equal(readFile(t, cfgPath), damaged) {
+		t.Errorf("the config was rewritten from another repository's key file")
+	}
+}
