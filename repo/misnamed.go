@@ -63,8 +63,18 @@ func (r *Repository) LoadMisnamed(ctx context.Context, t backend.FileType, name 
 // name. Duplicate: a file under that name was already intact, so the
 // misnamed one was only removed.
 type Renamed struct {
+	Type      backend.FileType
 	Name, ID  pack.ID
 	Duplicate bool
+}
+
+// MisnamedDecoders are the decoders RenameMisnamed takes for the file
+// types whose misnamed files `repair snapshots` renames: snapshot,
+// protect and policy files (index files are rebuilt by repair index).
+var MisnamedDecoders = map[backend.FileType]func([]byte) error{
+	backend.SnapshotFile: func(b []byte) error { _, err := DecodeSnapshot(b); return err },
+	backend.ProtectFile:  func(b []byte) error { _, err := DecodeProtection(b); return err },
+	backend.PolicyFile:   func(b []byte) error { _, err := DecodeStoredPolicy(b); return err },
 }
 
 // RenameMisnamed stores every intact file of type t that is stored under
@@ -167,7 +177,7 @@ func (r *Repository) FindMisnamed(ctx context.Context, t backend.FileType, decod
 		if err != nil || decode(plain) != nil {
 			continue
 		}
-		wrong = append(wrong, Renamed{Name: id, ID: m.ID})
+		wrong = append(wrong, Renamed{Type: t, Name: id, ID: m.ID})
 	}
 	return wrong, nil
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"strings"
 
 	"strata/pack"
 )
@@ -27,6 +28,7 @@ func (r *Report) WhatToDo() []Step {
 		damaged            []pack.ID // packs to replace: repair packs salvages what verifies
 		snapshots          []pack.ID // snapshot files that cannot be read
 		misnamed           []pack.ID // snapshot files stored under a wrong name
+		misnamedOther      []string  // protect and policy files stored under a wrong name
 		protectedSnapshots []pack.ID // of those, the ones an active protection names
 		keys               []string  // damaged key files
 		policy, protect    bool      // damaged policy or protect files
@@ -62,6 +64,8 @@ func (r *Report) WhatToDo() []Step {
 			}
 		case *MisnamedSnapshot:
 			misnamed = append(misnamed, f.File)
+		case *MisnamedFile:
+			misnamedOther = append(misnamedOther, string(f.Type)+"/"+f.File.Short())
 		case *DamagedConfig:
 			config = true
 		case *DamagedKeyFile:
@@ -121,6 +125,11 @@ func (r *Report) WhatToDo() []Step {
 	} else if copies {
 		steps = append(steps, Step{Command: "strata repair packs",
 			Why: "writes a second copy of every tree blob that has one intact copy, so that no single damaged pack can take a snapshot's structure with it"})
+	}
+	if len(misnamed) == 0 && len(misnamedOther) > 0 {
+		steps = append(steps, Step{Command: "strata repair snapshots",
+			Why: fmt.Sprintf("%s stored under the wrong name, content intact: this stores each under its own name "+
+				"and removes the misnamed file; nothing is lost", strings.Join(misnamedOther, ", "))})
 	}
 	if len(misnamed) > 0 {
 		steps = append(steps, Step{Command: "strata repair snapshots",

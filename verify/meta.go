@@ -134,6 +134,10 @@ func (c *checker) checkMetaFiles(ctx context.Context) error {
 			if err == nil {
 				err = d.decode(plain)
 			}
+			if m := c.misnamedFile(ctx, d.t, err); m != nil {
+				c.report.Findings = append(c.report.Findings, m)
+				continue
+			}
 			if err != nil {
 				c.report.Findings = append(c.report.Findings, d.finding(id, err))
 			}

@@ -120,3 +120,36 @@ func sorted(s ...string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestMisnamedProtectFileCLI moves a protect file under a bogus name:
+// check names it as misnamed (not damaged: unprotect --damaged would drop
+// the protection), and repair snapshots --forget gives it its name back
+// instead of refusing over an unreadable protect file.
+func TestMisnamedProtectFileCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	id := c.backupStdin(sampleData(t), "export.tsv")
+	c.ok("protect", id[:8])
+	prot := c.onlyFile("protect")
+	bogus := filepath.Join(c.repo, "protect", strings.Repeat("cd", 32))
+	if err := os.Rename(prot, bogus); err != nil {
+		t.Fatal(err)
+	}
+
+	out, cmds := c.checkAdvice()
+	if !strings.Contains(out, "protect file protect/"+filepath.Base(bogus)+" is stored under the wrong name (its content is protect file "+filepath.Base(prot)[:8]) ||
+		strings.Contains(out, "unprotect") {
+		t.Errorf("check output:\n%s", out)
+	}
+	if strings.Join(cmds, "|") != "strata repair snapshots" {
+		t.Errorf("check --json what_to_do %q, want repair snapshots alone", cmds)
+	}
+	out = c.ok("repair", "snapshots", "--forget")
+	if !strings.Contains(out, "protect file "+filepath.Base(prot)[:8]+" was stored under the wrong name") {
+		t.Errorf("repair snapshots:\n%s", out)
+	}
+	c.check()
+	if got := c.files("protect"); !slices.Equal(got, []string{filepath.Base(prot)}) {
+		t.Errorf("protect/ holds %v, want %s", got, filepath.Base(prot))
+	}
+}

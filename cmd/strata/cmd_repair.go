@@ -10,6 +10,7 @@ import (
 
 	"strata/pack"
 	"strata/repo"
+	"strata/repo/backend"
 	"strata/repo/repair"
 )
 
@@ -127,6 +128,15 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 	opts.Progress = func(msg string) { g.printf("%s\n", msg) }
 	// Forget keeps protected originals; a damaged protect file may name
 	// any snapshot, so --forget stops (forget does the same).
+	// A protect file stored under a wrong name is intact: renamed first,
+	// it protects as before (repair.Snapshots renames the other files).
+	var renamed []repo.Renamed
+	if !opts.DryRun {
+		var err error
+		if renamed, err = r.RenameMisnamed(ctx, backend.ProtectFile, repo.MisnamedDecoders[backend.ProtectFile]); err != nil {
+			return fmt.Errorf("storing misnamed protect files under their own names: %w", err)
+		}
+	}
 	prots, perr := r.Protections(ctx)
 	switch {
 	case perr != nil && opts.Forget && !opts.DryRun:
@@ -148,7 +158,7 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 		return err
 	}
 	w := g.env.stdout
-	for _, m := range rep.Renamed {
+	for _, m := range append(renamed, rep.Renamed...) {
 		what := "stored under its own name"
 		switch {
 		case opts.DryRun:
@@ -156,7 +166,11 @@ func runRepairSnapshots(ctx context.Context, g *globals, r *repo.Repository, opt
 		case m.Duplicate:
 			what = "a copy of the file under its own name, removed"
 		}
-		fmt.Fprintf(w, "snapshot %s was stored under the wrong name %s: %s\n", m.ID.Short(), m.Name.Short(), what)
+		kind := "snapshot"
+		if m.Type != backend.SnapshotFile {
+			kind = string(m.Type) + " file"
+		}
+		fmt.Fprintf(w, "%s %s was stored under the wrong name %s: %s\n", kind, m.ID.Short(), m.Name.Short(), what)
 	}
 	for _, u := range rep.Unreadable {
 		fmt.Fprintf(w, "snapshot file %s cannot be read, so it cannot be repaired: %v\n", u.Snapshot.Short(), u.Err)

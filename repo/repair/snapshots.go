@@ -47,7 +47,7 @@ type SnapshotsReport struct {
 	// Unreadable are snapshot files that cannot be read or decoded;
 	// nothing of them can be repaired.
 	Unreadable []SnapshotFileError
-	// Renamed are the intact snapshot files that were stored under a
+	// Renamed are the intact snapshot, protect and policy files that were stored under a
 	// wrong name and now are under their own (in a dry run: that would
 	// be).
 	Renamed []repo.Renamed
@@ -115,14 +115,17 @@ func Snapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOptions) (
 	}
 	// Snapshot files stored under a wrong name are intact: they get
 	// their own name back before anything is judged unreadable.
-	decode := func(b []byte) error { _, err := repo.DecodeSnapshot(b); return err }
 	rename := r.RenameMisnamed
 	if opts.DryRun {
 		rename = r.FindMisnamed
 	}
-	renamed, err := rename(ctx, backend.SnapshotFile, decode)
-	if err != nil {
-		return nil, fmt.Errorf("storing misnamed snapshot files under their own names: %w", err)
+	var renamed []repo.Renamed
+	for _, t := range []backend.FileType{backend.SnapshotFile, backend.ProtectFile, backend.PolicyFile} {
+		done, err := rename(ctx, t, repo.MisnamedDecoders[t])
+		renamed = append(renamed, done...)
+		if err != nil {
+			return nil, fmt.Errorf("storing misnamed %s files under their own names: %w", t, err)
+		}
 	}
 	rep, err := repairSnapshots(ctx, r, opts)
 	if rep != nil {
