@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +41,9 @@ type KeyInfo struct {
 	Current  bool      `json:"current"`
 	// Damaged says why the key file is damaged; empty when it is intact.
 	Damaged string `json:"damaged,omitempty"`
+	// ConfigCopy: the key file holds a copy of the config identical to
+	// the one the repository opened with (docs/design.md, "Keys").
+	ConfigCopy bool `json:"config_copy"`
 }
 
 // KeyFileError is a damaged key file: its bytes do not hash to its name,
@@ -222,7 +226,8 @@ func (r *Repository) Keys(ctx context.Context) ([]KeyInfo, error) {
 		case err != nil:
 			return err
 		}
-		infos = append(infos, KeyInfo{Name: fi.Handle.Name, Created: kf.Created, Username: kf.Username, Hostname: kf.Hostname, Current: fi.Handle.Name == r.keyName})
+		infos = append(infos, KeyInfo{Name: fi.Handle.Name, Created: kf.Created, Username: kf.Username, Hostname: kf.Hostname,
+			Current: fi.Handle.Name == r.keyName, ConfigCopy: len(kf.Config) > 0 && bytes.Equal(kf.Config, r.sealedConfig)})
 		return nil
 	})
 	return infos, err

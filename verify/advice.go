@@ -34,6 +34,7 @@ func (r *Report) WhatToDo() []Step {
 		policy, protect    bool      // damaged policy or protect files
 		copies             bool      // tree blobs lack their second copy
 		config             bool      // the file config is damaged
+		noConfigCopy       bool      // no key file holds a copy of the config
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -68,6 +69,8 @@ func (r *Report) WhatToDo() []Step {
 			misnamedOther = append(misnamedOther, string(f.Type)+"/"+f.File.Short())
 		case *DamagedConfig:
 			config = true
+		case *NoConfigCopy:
+			noConfigCopy = true
 		case *DamagedKeyFile:
 			keys = append(keys, f.Name)
 		case *DamagedPolicyFile:
@@ -89,6 +92,11 @@ func (r *Report) WhatToDo() []Step {
 			Why: "key file " + k[:min(8, len(k))] + " is damaged, so its password no longer opens the repository: if that password " +
 				"is still needed, restore the file from a copy of the repository instead; otherwise remove it " +
 				"(and `strata key add` a new password if you want one)"})
+	}
+	if noConfigCopy {
+		steps = append(steps, Step{Command: "strata key passwd",
+			Why: "no key file holds a copy of the config: this writes the key file again with one (the new password may be the old one), " +
+				"so that a damaged config no longer makes the repository unusable; `strata key add` gives a key a copy too"})
 	}
 	if policy {
 		steps = append(steps, Step{Command: "strata policy reset",

@@ -37,6 +37,16 @@ func (e *DamagedConfig) MarshalJSON() ([]byte, error) {
 	return withErr((*fields)(e), e.Err)
 }
 
+// NoConfigCopy: no intact key file holds a copy of the config (they were
+// written before strata kept one), so a damaged config would lock the
+// repository. A notice: nothing is damaged.
+type NoConfigCopy struct{}
+
+func (*NoConfigCopy) Severity() Severity { return SeverityNotice }
+func (*NoConfigCopy) Error() string {
+	return "no key file holds a copy of the config (they were written before strata kept one): a damaged config would make the repository unusable"
+}
+
 // DamagedPolicyFile: a policy file could not be read, opened or decoded.
 // `strata forget` without rules refuses to run until it is replaced.
 type DamagedPolicyFile struct {
@@ -102,10 +112,16 @@ func (c *checker) checkMetaFiles(ctx context.Context) error {
 		return fmt.Errorf("reading key files: %w", err)
 	}
 	slices.SortFunc(keys, func(a, b repo.KeyInfo) int { return strings.Compare(a.Name, b.Name) })
+	copies := 0
 	for _, k := range keys {
 		if k.Damaged != "" {
 			c.report.Findings = append(c.report.Findings, &DamagedKeyFile{Name: k.Name, Err: fmt.Errorf("%s", k.Damaged)})
+		} else if k.ConfigCopy {
+			copies++
 		}
+	}
+	if copies == 0 && c.r.ConfigDamage() == nil {
+		c.report.Findings = append(c.report.Findings, &NoConfigCopy{})
 	}
 	decoders := []struct {
 		t       backend.FileType

@@ -91,8 +91,9 @@ func TestDamagedConfigUsesKeyCopy(t *testing.T) {
 // TestDamagedConfigWithoutCopy strips the copy from the key file (as a
 // key file written before strata kept one has none): a damaged config
 // then refuses with an error that says no key file holds a copy and what
-// to do; `key add` on an intact repository gives the new key file a
-// copy, which then stands in.
+// to do; check says so beforehand (a notice advising `key passwd`);
+// `key add` on an intact repository gives the new key file a copy, which
+// then stands in.
 func TestDamagedConfigWithoutCopy(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
@@ -115,6 +116,19 @@ func TestDamagedConfigWithoutCopy(t *testing.T) {
 	}
 	writeFile0600(t, filepath.Join(c.repo, "keys", crypto.FileID(old).String()), string(old))
 
+	// check says so, as a notice, and what gives a key a copy.
+	out, _ := c.code(0, "check")
+	if !strings.Contains(out, "notice: no key file holds a copy of the config") || !strings.Contains(out, "strata key passwd") {
+		t.Errorf("check with no copy of the config: %s", out)
+	}
+	var rep struct {
+		WhatToDo []struct{ Command string } `json:"what_to_do"`
+	}
+	jsonOut, _ := c.code(0, "check", "--json")
+	if err := json.Unmarshal([]byte(jsonOut), &rep); err != nil || len(rep.WhatToDo) != 1 || rep.WhatToDo[0].Command != "strata key passwd" {
+		t.Errorf("check --json with no copy of the config advises %+v (%v), want strata key passwd", rep.WhatToDo, err)
+	}
+
 	cfgPath := filepath.Join(c.repo, "config")
 	original := readFile(t, cfgPath)
 	flipByte(t, cfgPath, 10)
@@ -136,6 +150,9 @@ func TestDamagedConfigWithoutCopy(t *testing.T) {
 	c.ok("repair", "config")
 	if !bytes.Equal(readFile(t, cfgPath), original) {
 		t.Errorf("repaired config differs from the one init wrote")
+	}
+	if out := c.ok("check"); strings.Contains(out, "no key file holds a copy") {
+		t.Errorf("check after key add still says no key holds a copy: %s", out)
 	}
 }
 
