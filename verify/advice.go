@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"strata/pack"
@@ -53,10 +54,11 @@ func (r *Report) WhatToDo() []Step {
 		case *DamagedTree:
 			index, lost = true, true
 		case *MissingBlob:
-			index = true
+			// Rebuilding the index helps only when a pack still holds it.
+			index = index || !f.InPack.IsNull()
 			lost = lost || f.InPack.IsNull()
 		case *MissingBase:
-			index = true
+			index = index || !f.BaseInPack.IsNull()
 			lost = lost || f.BaseInPack.IsNull()
 		case *DamagedSnapshot:
 			snapshots = append(snapshots, f.Snapshot)
@@ -151,6 +153,11 @@ func (r *Report) WhatToDo() []Step {
 				"copy it over instead; otherwise release it, so that repair snapshots --forget may remove it", id.Short())})
 	}
 	if lost {
+		for _, id := range r.protectedLosing() {
+			steps = append(steps, Step{Command: "strata unprotect " + id.Short(),
+				Why: fmt.Sprintf("snapshot %s loses data and is protected, so repair snapshots --forget keeps its original beside "+
+					"the repaired snapshot: release it, so that the original goes (protect the repaired snapshot if it must be kept)", id.Short())})
+		}
 		cmd := "strata repair snapshots --forget"
 		if lostInPack {
 			cmd = "strata repair snapshots --read-data --forget"
@@ -183,4 +190,42 @@ func (r *Report) WhatToDo() []Step {
 
 func packList(ids []pack.ID) string {
 	return plural(len(ids), "pack ", "packs ") + idList(ids)
+}
+
+// protectedLosing returns the protected snapshots that lose data, by the
+// findings that name the snapshots losing data through them.
+func (r *Report) protectedLosing() []pack.ID {
+	protected := map[pack.ID]bool{}
+	for _, id := range r.Protected {
+		protected[id] = true
+	}
+	seen := map[pack.ID]bool{}
+	var ids []pack.ID
+	for _, f := range r.Findings {
+		var losing []pack.ID
+		switch f := f.(type) {
+		case *MissingPack:
+			losing = f.Snapshots
+		case *PackHeaderMismatch:
+			losing = f.Snapshots
+		case *DamagedPack:
+			losing = f.Snapshots
+		case *MissingBlob:
+			losing = f.Snapshots
+		case *MissingBase:
+			losing = f.Snapshots
+		case *DamagedBlob:
+			losing = f.Snapshots
+		case *DamagedTree:
+			losing = f.Snapshots
+		}
+		for _, id := range losing {
+			if protected[id] && !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.SortFunc(ids, compareIDs)
+	return ids
 }

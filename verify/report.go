@@ -23,6 +23,11 @@ type Report struct {
 
 	PacksRead     int   // packs whose data was read (--read-data, subset)
 	DataBytesRead int64 // bytes of those packs
+
+	// Protected are the snapshots an active protection names: repair
+	// snapshots --forget keeps their originals, so the advice says to
+	// release those that lose data.
+	Protected []pack.ID
 }
 
 // OK reports whether no finding is an error: notices such as unreferenced

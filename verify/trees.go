@@ -201,11 +201,13 @@ func (w *walker) verifyCopies(ctx context.Context, id pack.ID) ([]byte, error) {
 // advice can say to release them first. Damaged protect files are
 // reported by checkMetaFiles, not here.
 func (w *walker) markProtected(ctx context.Context) {
-	if len(w.damagedSnapshots) == 0 {
-		return
-	}
 	prots, _ := w.c.r.Protections(ctx)
 	now := w.c.r.Now()
+	for _, p := range prots {
+		if p.Active(now) {
+			w.c.report.Protected = append(w.c.report.Protected, p.Snapshot)
+		}
+	}
 	for _, f := range w.damagedSnapshots {
 		for _, p := range prots {
 			if p.Snapshot == f.Snapshot && p.Active(now) {

@@ -174,3 +174,31 @@ func TestCheckSuggestsPrune(t *testing.T) {
 		t.Errorf("check output:\n%s", out)
 	}
 }
+
+// TestCheckAdviceReleasesProtectedLosses: a protected snapshot that lost
+// data keeps its original through repair snapshots --forget, so check's
+// advice must say to release it, and must not send the user back to
+// repair index for blobs no pack holds. Following the advice, step by
+// step, ends with a clean check.
+func TestCheckAdviceReleasesProtectedLosses(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init", "--pack-size", "1")
+	snap := c.backupStdin(sampleData(t), "export.tsv")
+	c.ok("protect", snap[:8])
+	lost := c.dataBlob(snap, "export.tsv")
+	if err := os.Remove(lost.Path); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("repair", "index")
+	c.ok("repair", "snapshots", "--forget")
+
+	_, cmds := c.checkAdvice()
+	want := "strata unprotect " + snap[:8] + "|strata repair snapshots --forget|strata backup"
+	if strings.Join(cmds, "|") != want {
+		t.Fatalf("check's advice after repairing a protected snapshot: %q, want %q", cmds, want)
+	}
+	for _, cmd := range cmds[:2] {
+		c.ok(strings.Fields(cmd)[1:]...)
+	}
+	c.check()
+}
