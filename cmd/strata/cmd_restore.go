@@ -286,10 +286,9 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 	if asJSON {
 		return printJSON(g.env.stdout, plan)
 	}
-	var rows int64
-	for _, e := range plan {
-		rows += e.SnapshotRows
-	}
+	// The rows written, not the snapshot's count: a repaired snapshot
+	// lacks the rows of the chunks it lost.
+	rows := opts.Counters.Rows.Load()
 	g.printf("restored %s (%s) of snapshot %s into %s in %s\n", counted(len(plan), "table"), counted(rows, "row"), sn.ID.Short(), d, progress.Duration(time.Since(start)))
 	return nil
 }
