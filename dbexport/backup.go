@@ -49,8 +49,12 @@ type BackupOptions struct {
 	// concurrent CopyOut calls when it is above 1.
 	Jobs     int
 	Counters *archive.Counters
-	Notify   func(string)
-	Program  string
+	// CountRows asks a source whose schema does not count rows (SQLite)
+	// to count them, for the progress bar's total: a pass over each
+	// table, so only when progress is shown.
+	CountRows bool
+	Notify    func(string)
+	Program   string
 	// Meta is recorded in the snapshot (guard records the command line).
 	Meta map[string]string
 }
@@ -153,7 +157,19 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	// Totals for progress: the tables, and the rows where the engine
 	// counted them inside the snapshot (PostgreSQL, MySQL).
 	opts.Counters.TotalFiles.Store(uint64(len(tables)))
-	if schema.Engine != EngineSQLite {
+	if rc, ok := src.(RowCounter); ok && schema.Engine == EngineSQLite {
+		if opts.CountRows {
+			var rows uint64
+			for _, t := range tables {
+				n, err := rc.CountRows(ctx, t)
+				if err != nil {
+					return nil, err
+				}
+				rows += uint64(n)
+			}
+			opts.Counters.TotalRows.Store(rows)
+		}
+	} else if schema.Engine != EngineSQLite {
 		var rows uint64
 		for _, t := range tables {
 			rows += uint64(max(t.Rows, 0))

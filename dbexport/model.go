@@ -158,6 +158,12 @@ type Source interface {
 	Close() error
 }
 
+// RowCounter is implemented by sources whose Schema does not count rows
+// (SQLite): CountRows counts t's rows in the snapshot, for progress.
+type RowCounter interface {
+	CountRows(ctx context.Context, t *Table) (int64, error)
+}
+
 // TableData is one table to restore: its definition and its rows as COPY
 // text.
 type TableData struct {

@@ -242,6 +242,7 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	}
 	defer src.Close()
 	opts.Jobs = exportJobs(src, db)
+	opts.CountRows = g.showProgress() || (asJSON && !g.quiet)
 	stop := g.startProgress("backup", asJSON, "table", func() progress.Counts {
 		cn := opts.Counters
 		return progress.Counts{

@@ -241,6 +241,24 @@ func (s *Source) CopyOut(ctx context.Context, t *dbexport.Table, w io.Writer) (i
 	return n, nil
 }
 
+// CountRows counts t's rows in the snapshot (dbexport.RowCounter): the
+// total of a backup's progress bar.
+func (s *Source) CountRows(ctx context.Context, t *dbexport.Table) (int64, error) {
+	c, err := s.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer s.release(c)
+	var n int64
+	if err := c.query(ctx, "SELECT count(*) FROM "+quoteIdent(t.Name), func(r *row) error {
+		n = r.int64(0)
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("counting the rows of table %s: %w", t.Name, err)
+	}
+	return n, nil
+}
+
 // selectRows is the query that reads t's rows in key order.
 func selectRows(t *dbexport.Table) string {
 	cols := make([]string, len(t.Columns))

@@ -19,6 +19,7 @@ import (
 	"strata/index"
 	"strata/pack"
 	"strata/repo"
+	"strata/repo/archive"
 	"strata/repo/repotest"
 )
 
@@ -366,5 +367,32 @@ func TestRestoreCountsProgress(t *testing.T) {
 	if c.TotalRows.Load() != rows || c.Rows.Load() != rows || c.TotalTables.Load() != uint64(len(plan)) || c.Tables.Load() != uint64(len(plan)) || c.Bytes.Load() == 0 {
 		t.Errorf("counters: tables %d of %d, rows %d of %d, %d bytes; want %d tables and %d rows",
 			c.Tables.Load(), c.TotalTables.Load(), c.Rows.Load(), c.TotalRows.Load(), c.Bytes.Load(), len(plan), rows)
+	}
+}
+
+// TestBackupCountsRowsForProgress: asked to, a SQLite backup counts the
+// rows up front, so its progress has a total; unasked, it does not.
+func TestBackupCountsRowsForProgress(t *testing.T) {
+	src, db := newDB(t, typesSchema...)
+	fillTypes(t, db)
+	for _, count := range []bool{true, false} {
+		r, _ := repotest.New(t)
+		s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &archive.Counters{}
+		_, err = dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Counters: c, CountRows: count})
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := uint64(0)
+		if count {
+			want = c.Rows.Load()
+		}
+		if want == 0 && count || c.TotalRows.Load() != want {
+			t.Errorf("CountRows %v: total rows %d, rows exported %d", count, c.TotalRows.Load(), c.Rows.Load())
+		}
 	}
 }
