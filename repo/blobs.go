@@ -26,6 +26,9 @@ type SaveResult struct {
 // stores plain zstd instead when the base is missing, when the chain would
 // grow past the configured depth, or when the delta is not smaller.
 func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte, base pack.ID) (SaveResult, error) {
+	if r.configDamage != nil && r.configDamage.CopyFrom == "" {
+		return SaveResult{}, fmt.Errorf("config at %s: %w", r.be.Location(), ErrConfigUnknown)
+	}
 	if len(plain) > pack.MaxBlobSize {
 		return SaveResult{}, fmt.Errorf("blob of %d bytes exceeds the limit of %d", len(plain), pack.MaxBlobSize)
 	}

@@ -16,8 +16,11 @@ import (
 // (docs/design.md, "Keys"). It wraps ErrDamaged.
 type ConfigDamageError struct {
 	Location string
-	Err      error  // what is wrong with the file "config"
-	CopyFrom string // the key file whose copy stood in for it
+	Err      error // what is wrong with the file "config"
+	// CopyFrom is the key file whose copy stood in for it; empty when no
+	// key file holds one and the repository was opened with default
+	// settings, for reading only.
+	CopyFrom string
 }
 
 func (e *ConfigDamageError) Error() string {
@@ -76,18 +79,46 @@ func configFromCopies(ctx context.Context, be backend.Storage, master *crypto.Ke
 			return cfg, other.Config, name, nil
 		}
 	}
-	return Config{}, nil, "", errors.New("no key file holds an intact copy of it (key files written before strata kept one lack it): " +
-		"restore the file config from a copy of the repository")
+	return Config{}, nil, "", errNoConfigCopy
 }
+
+var errNoConfigCopy = errors.New("no key file holds an intact copy of it (key files written before strata kept one lack it): " +
+	"restore the file config from a copy of the repository")
+
+// ErrConfigUnknown: the config is damaged and no key file holds a copy,
+// so blobs cannot be cut and stored as the repository's own.
+var ErrConfigUnknown = errors.New("the repository's config is damaged and no key file holds a copy of it, so backups are refused: " +
+	"restore the file config from a copy of the repository, or run `strata repair config --new-polynomial`")
 
 // RepairConfig rewrites the file "config" from the key file's copy that
 // stood in for it when the repository was opened, and returns the name
-// of that key file; it returns "" when the config was intact. The caller holds the exclusive lock. The damaged
+// of that key file; it returns "" when the config was intact. When no
+// copy stood in, it refuses unless newPolynomial: then it writes a new
+// config with default settings, a new ID and a new chunker polynomial
+// (returning "(new)"), with which backups work again but share no chunks
+// with earlier ones. The caller holds the exclusive lock. The damaged
 // file is removed first, since a repository file is never replaced; a
 // crash in between leaves no config, which the copy stands in for again.
-func (r *Repository) RepairConfig(ctx context.Context) (string, error) {
+func (r *Repository) RepairConfig(ctx context.Context, newPolynomial bool) (string, error) {
 	if r.configDamage == nil {
 		return "", nil
+	}
+	switch {
+	case r.configDamage.CopyFrom == "" && !newPolynomial:
+		return "", fmt.Errorf("config at %s: %w", r.be.Location(), ErrConfigUnknown)
+	case r.configDamage.CopyFrom != "" && newPolynomial:
+		return "", fmt.Errorf("refusing --new-polynomial: key file keys/%s holds a copy of the config; run `strata repair config` without it",
+			shortName(r.configDamage.CopyFrom))
+	case newPolynomial:
+		cfg, err := DefaultConfig()
+		if err != nil {
+			return "", err
+		}
+		plain, err := encodeConfig(cfg)
+		if err != nil {
+			return "", err
+		}
+		r.cfg, r.sealedConfig = cfg, r.key.Seal(nil, plain)
 	}
 	h := backend.Handle{Type: backend.ConfigFile}
 	if err := r.be.Remove(ctx, h); err != nil && !errors.Is(err, backend.ErrNotExist) {
@@ -104,6 +135,9 @@ func (r *Repository) RepairConfig(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("the new config at %s reads back different from what was written: check the storage", r.be.Location())
 	}
 	from := r.configDamage.CopyFrom
+	if from == "" {
+		from = "(new)"
+	}
 	r.configDamage = nil
 	return from, nil
 }

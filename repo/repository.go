@@ -189,14 +189,29 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 		return r, nil
 	}
 	cfg, sealed, from, err := configFromCopies(ctx, be, master, kf, keyName)
-	if err == nil {
-		err = sameRepository(ctx, be, master, keyName)
+	noCopy := errors.Is(err, errNoConfigCopy)
+	if err == nil || noCopy {
+		if serr := sameRepository(ctx, be, master, keyName); serr != nil {
+			err = serr
+			noCopy = false
+		}
 	}
-	if err != nil {
+	if err != nil && !noCopy {
 		return nil, fmt.Errorf("config at %s: %w: %v; %v", be.Location(), ErrDamaged, damage, err)
 	}
 	cerr := &ConfigDamageError{Location: be.Location(), Err: damage, CopyFrom: from}
-	opts.Notify(cerr.Error() + "; using the copy in key file keys/" + shortName(from) + ": run `strata repair config` to rewrite it")
+	if noCopy {
+		// Readers need none of the config's settings: the master key
+		// opens every file. Writers of blobs are refused (SaveBlob),
+		// since chunks cut with another polynomial would not deduplicate.
+		if cfg, err = DefaultConfig(); err != nil {
+			return nil, err
+		}
+		opts.Notify(cerr.Error() + "; no key file holds a copy of it: reading with default settings, and backups are refused: " +
+			"restore the file config from a copy of the repository, or run `strata repair config --new-polynomial`")
+	} else {
+		opts.Notify(cerr.Error() + "; using the copy in key file keys/" + shortName(from) + ": run `strata repair config` to rewrite it")
+	}
 	r, err := newRepository(be, master, keyName, cfg, opts)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ func (r *Report) WhatToDo() []Step {
 		policy, protect    bool      // damaged policy or protect files
 		copies             bool      // tree blobs lack their second copy
 		config             bool      // the file config is damaged
+		configNoCopy       bool      // and no key file holds a copy of it
 		noConfigCopy       bool      // no key file holds a copy of the config
 	)
 	for _, f := range r.Findings {
@@ -71,6 +72,7 @@ func (r *Report) WhatToDo() []Step {
 			misnamedOther = append(misnamedOther, string(f.Type)+"/"+f.File.Short())
 		case *DamagedConfig:
 			config = true
+			configNoCopy = f.CopyFrom == ""
 		case *NoConfigCopy:
 			noConfigCopy = true
 		case *DamagedKeyFile:
@@ -85,7 +87,13 @@ func (r *Report) WhatToDo() []Step {
 	}
 
 	var steps []Step
-	if config {
+	switch {
+	case config && configNoCopy:
+		steps = append(steps, Step{Command: "strata repair config --new-polynomial",
+			Why: "the file config is damaged or missing and no key file holds a copy: restore the file from a copy of the " +
+				"repository if there is one; otherwise this writes a new config (default settings, new chunker polynomial), " +
+				"so that backups work again, sharing no chunks with earlier ones"})
+	case config:
 		steps = append(steps, Step{Command: "strata repair config",
 			Why: "the file config is damaged or missing: this rewrites it from the copy in a key file"})
 	}

@@ -29,6 +29,9 @@ type DamagedConfig struct {
 func (*DamagedConfig) Severity() Severity { return SeverityError }
 func (e *DamagedConfig) Unwrap() error    { return e.Err }
 func (e *DamagedConfig) Error() string {
+	if e.CopyFrom == "" {
+		return fmt.Sprintf("%v; no key file holds a copy of it, so backups are refused", e.Err)
+	}
 	return fmt.Sprintf("%v; the copy in key file keys/%s stands in for it", e.Err, e.CopyFrom)
 }
 

@@ -132,9 +132,33 @@ func TestDamagedConfigWithoutCopy(t *testing.T) {
 	cfgPath := filepath.Join(c.repo, "config")
 	original := readFile(t, cfgPath)
 	flipByte(t, cfgPath, 10)
-	_, errOut := c.code(exitError, "snapshots")
-	if !strings.Contains(errOut, "config at ") || !strings.Contains(errOut, "no key file holds an intact copy") {
-		t.Errorf("snapshots without a copy: stderr %q, want the damage and the missing copy named", errOut)
+	// Readers work with default settings; backups are refused.
+	if out, errOut := c.code(0, "dump", "latest", "/a.tsv"); out != "rows\n" || !strings.Contains(errOut, "no key file holds a copy of it") ||
+		!strings.Contains(errOut, "strata repair config --new-polynomial") {
+		t.Errorf("dump without a copy: %q, stderr %q; want the rows and a notice", out, errOut)
+	}
+	c.stdin = []byte("new rows\n")
+	if _, errOut := c.code(exitError, "backup", "--stdin", "--stdin-name", "b.tsv"); !strings.Contains(errOut, "backups are refused") {
+		t.Errorf("backup without a copy: stderr %q, want it refused", errOut)
+	}
+	if _, cmds := c.checkAdvice(); !slices.Equal(cmds, []string{"strata repair config --new-polynomial"}) {
+		t.Errorf("check without a copy advises %q", cmds)
+	}
+	if _, errOut := c.code(exitError, "repair", "config"); !strings.Contains(errOut, "--new-polynomial") {
+		t.Errorf("repair config without a copy: stderr %q, want a refusal naming --new-polynomial", errOut)
+	}
+	// --new-polynomial (on a copy of the repository) writes a new config:
+	// backups work again and the old snapshot still restores.
+	fresh := c.clone(t)
+	if out := fresh.ok("repair", "config", "--new-polynomial"); !strings.Contains(out, "new config written") {
+		t.Errorf("repair config --new-polynomial: %q", out)
+	}
+	if _, errOut := fresh.code(0, "check", "--read-data"); strings.Contains(errOut, "damaged") {
+		t.Errorf("check after --new-polynomial: %s", errOut)
+	}
+	fresh.backupStdin([]byte("new rows\n"), "b.tsv")
+	if out, _ := fresh.code(0, "dump", fresh.snapshots()[0].ID, "/a.tsv"); out != "rows\n" {
+		t.Errorf("after --new-polynomial the old snapshot dumps %q", out)
 	}
 	writeFile(t, cfgPath, original)
 
