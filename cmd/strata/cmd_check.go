@@ -26,9 +26,11 @@ that every tree and blob referenced by a snapshot is indexed. --read-data
 also decrypts every blob and verifies its BLAKE3 ID (delta blobs: the
 reconstructed plaintext); --read-data-subset n/m or P% reads part of the
 packs. A damaged pack is reported with its blobs and the snapshots that
-depend on them. The report ends with what to do (--json: "what_to_do"):
-strata repair index, strata repair snapshots, strata key remove, strata
-policy reset, strata unprotect --damaged, or strata prune.
+depend on them. A damaged or missing config is reported too (a copy of
+it in a key file stands in). The report ends with what to do (--json:
+"what_to_do"): strata repair config, strata repair index, strata repair
+snapshots, strata key remove, strata key passwd, strata policy reset,
+strata unprotect --damaged, or strata prune.
 
 ` + checkExitCodesHelp,
 		Flags: []cli.Flag{
