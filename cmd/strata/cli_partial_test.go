@@ -156,32 +156,10 @@ func TestRestorePartialPostgresViolation(t *testing.T) {
 		`INSERT INTO album (title, artist_id) VALUES ('album after the snapshot', 1)`,
 		`INSERT INTO track (name, album_id) VALUES ('on the new album', 41)`,
 		`CREATE TABLE review (album_id integer REFERENCES album, stars integer)`)
-	before := pgState(t, s)
-	albums := albumRows(t, s)
-
-	_, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
-	for _, want := range []string{"track_album_id_fkey", "track", "nothing was changed"} {
-		if !strings.Contains(errOut, want) {
-			t.Errorf("error does not say %q:\n%s", want, errOut)
-		}
-	}
-	sameState(t, "failed restore", before, pgState(t, s))
-	if got := albumRows(t, s); got != albums {
-		t.Errorf("failed restore changed album: %s, was %s", got, albums)
-	}
-
 	// Restoring track too brings both back to the snapshot; the keys of
 	// playlist_track on track and of track on genre stay.
-	c.ok("restore", "latest", "--db", s.dsn, "--tables", "album", "--tables", "track", "--replace", "--no-safety-snapshot")
-	after := pgState(t, s)
-	for _, k := range []string{"foreign keys", "views", "playlist_track", "genre_genre_id_seq"} {
-		if after[k] != before[k] {
-			t.Errorf("restore of album and track changed %s:\n%s\n%s", k, before[k], after[k])
-		}
-	}
-	if n := s.int(t, `SELECT count(*) FROM track`); n != 200 {
-		t.Errorf("%d tracks, want the snapshot's 200", n)
-	}
+	refusedThenBoth(t, c, s, "track_album_id_fkey", pgState, albumRows,
+		"foreign keys", "views", "playlist_track", "genre_genre_id_seq")
 }
 
 // chinookMaria is chinookPG for MariaDB: auto-increment keys instead of
@@ -291,24 +269,34 @@ func TestRestorePartialMariaDBViolation(t *testing.T) {
 		`INSERT INTO album (title, artist_id) VALUES ('album after the snapshot', 1)`,
 		`INSERT INTO track (name, album_id) VALUES ('on the new album', 41)`,
 		`CREATE TABLE review (album_id int, stars int)`)
-	before := mariaState(t, s)
-	albums := mariaAlbums(t, s)
+	// Restoring track too brings both back to the snapshot.
+	refusedThenBoth(t, c, s, "track_album", mariaState, mariaAlbums,
+		"foreign keys", "views", "playlist_track", "genre")
+}
 
+// refusedThenBoth restores album alone, which must fail naming key and
+// table track and change nothing (state and albums read the database),
+// then album and track together, which must succeed, keep the parts of
+// the state named in kept, and bring track back to the snapshot's 200
+// rows.
+func refusedThenBoth(t *testing.T, c *tcli, s serverDB, key string,
+	state func(*testing.T, serverDB) map[string]string, albums func(*testing.T, serverDB) string, kept ...string) {
+	t.Helper()
+	before, albumsBefore := state(t, s), albums(t, s)
 	_, errOut := c.code(exitError, "restore", "latest", "--db", s.dsn, "--tables", "album", "--replace", "--no-safety-snapshot")
-	for _, want := range []string{"track_album", "track", "nothing was changed"} {
+	for _, want := range []string{key, "track", "nothing was changed"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("error does not say %q:\n%s", want, errOut)
 		}
 	}
-	sameState(t, "failed restore", before, mariaState(t, s))
-	if got := mariaAlbums(t, s); got != albums {
-		t.Errorf("failed restore changed album: %s, was %s", got, albums)
+	sameState(t, "failed restore", before, state(t, s))
+	if got := albums(t, s); got != albumsBefore {
+		t.Errorf("failed restore changed album: %s, was %s", got, albumsBefore)
 	}
 
-	// Restoring track too brings both back to the snapshot.
 	c.ok("restore", "latest", "--db", s.dsn, "--tables", "album", "--tables", "track", "--replace", "--no-safety-snapshot")
-	after := mariaState(t, s)
-	for _, k := range []string{"foreign keys", "views", "playlist_track", "genre"} {
+	after := state(t, s)
+	for _, k := range kept {
 		if after[k] != before[k] {
 			t.Errorf("restore of album and track changed %s:\n%s\n%s", k, before[k], after[k])
 		}
