@@ -24,7 +24,7 @@ FUZZ_TARGETS := \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./chunk:FuzzChunker:5000x
 
-.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-prune demo clean db-servers
+.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-prune bench-restore demo clean db-servers
 
 all: build
 
@@ -117,6 +117,14 @@ bench-db: build
 	command -v restic >/dev/null || (apt-get update && apt-get install -y restic)
 	command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
 	$(GO) run ./internal/benchdb -strata $(BIN)
+
+# Restore speed against the dump tools (docs/benchmarks.md, "Restore
+# against pg_dump and mysqldump"): a 2,000,000-row PostgreSQL and a
+# 1,000,000-row MariaDB database on the test servers, backed up and
+# restored by strata and by pg_dump -Fc + pg_restore -j 2 and mysqldump +
+# mysql in the same run. BENCH_RESTORE_FLAGS=-engines postgres measures one.
+bench-restore: build
+	$(GO) run ./internal/benchrestore -strata $(BIN) $(BENCH_RESTORE_FLAGS)
 
 # Forget and prune: 720 hourly snapshots of a changing 100 MB table, then
 # strata forget (the default policy, as flags), prune, check --read-data and a restore
