@@ -24,14 +24,19 @@ type Inspector interface {
 
 // TableDrill is what a drill found for one table.
 type TableDrill struct {
-	Table           string   `json:"table"`
-	SnapshotRows    int64    `json:"snapshot_rows"`
-	RestoredRows    int64    `json:"restored_rows"`
-	DuplicateKeys   int64    `json:"duplicate_keys"`     // primary key values that occur more than once
-	OrphanRows      int64    `json:"orphan_rows"`        // rows whose foreign key finds no parent
-	CheckViolations int64    `json:"check_violations"`   // rows failing a CHECK expression
-	Problems        []string `json:"problems,omitempty"` // what is off, in words
-	Notes           []string `json:"notes,omitempty"`    // what could not be checked
+	Table           string `json:"table"`
+	SnapshotRows    int64  `json:"snapshot_rows"`
+	RestoredRows    int64  `json:"restored_rows"`
+	DuplicateKeys   int64  `json:"duplicate_keys"`   // primary key values that occur more than once
+	OrphanRows      int64  `json:"orphan_rows"`      // rows whose foreign key finds no parent
+	CheckViolations int64  `json:"check_violations"` // rows failing a CHECK expression
+	// SnapshotHash and RestoredHash are the SHA-256 of the table's rows
+	// in the canonical row encoding, as saved and as the engine's
+	// exporter reads them back (same-engine drills only).
+	SnapshotHash string   `json:"snapshot_sha256,omitempty"`
+	RestoredHash string   `json:"restored_sha256,omitempty"`
+	Problems     []string `json:"problems,omitempty"` // what is off, in words
+	Notes        []string `json:"notes,omitempty"`    // what could not be checked
 }
 
 // DrillReport is the outcome of a restore drill.
@@ -41,11 +46,17 @@ type DrillReport struct {
 	RestoreSeconds float64      `json:"restore_seconds"`
 	Tables         []TableDrill `json:"tables"`
 	Error          string       `json:"error,omitempty"` // the restore itself failed
+	// SameEngine: the drill restored into the snapshot's own engine and
+	// compared rows and schema objects (CompareRestored).
+	SameEngine bool `json:"same_engine"`
+	// SchemaProblems are differences in schema objects other than
+	// tables: views, sequences, tables not in the snapshot.
+	SchemaProblems []string `json:"schema_problems,omitempty"`
 }
 
 // OK reports whether the restore worked and every table passed.
 func (r *DrillReport) OK() bool {
-	if r.Error != "" {
+	if r.Error != "" || len(r.SchemaProblems) > 0 {
 		return false
 	}
 	for _, t := range r.Tables {

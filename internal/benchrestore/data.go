@@ -40,16 +40,16 @@ func postgresData(rows int) []string {
 				(ARRAY['DE','FR','NL','AT','CH','IT'])[1 + i %% 6],
 				(i %% 10000) / 4.0, i %% 17 <> 0,
 				timestamptz '2019-01-01 00:00:00+00' + i * interval '97 seconds'
-			FROM generate_series(1, %d) i`, customers),
+			FROM generate_series(1::bigint, %d) i`, customers),
 		fmt.Sprintf(`INSERT INTO orders
 			SELECT i, 1 + (i * 7919) %% %d, (ARRAY['new','paid','shipped','cancelled'])[1 + i %% 4],
 				(i %% 50000) / 3.0, CASE WHEN i %% 5 = 0 THEN 'deliver to the back door, ring twice (' || i || ')' END,
 				timestamptz '2020-01-01 00:00:00+00' + i * interval '41 seconds'
-			FROM generate_series(1, %d) i`, customers, orders),
+			FROM generate_series(1::bigint, %d) i`, customers, orders),
 		fmt.Sprintf(`INSERT INTO order_lines
 			SELECT 1 + (i - 1) %% %d, 1 + (i - 1) / %d, 'product-' || (i * 31) %% 5000,
 				1 + i %% 9, (i %% 20000) / 7.0
-			FROM generate_series(1, %d) i`, orders, orders, lines),
+			FROM generate_series(1::bigint, %d) i`, orders, orders, lines),
 		`CREATE INDEX orders_customer ON orders (customer_id)`,
 		`CREATE INDEX orders_ordered_at ON orders (ordered_at)`,
 		`CREATE INDEX order_lines_product ON order_lines (product)`,
