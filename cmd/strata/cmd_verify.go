@@ -1,29 +1,27 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"strata/dbexport"
-	"strata/dbexport/sqlite"
 	"strata/repo"
 	"strata/verify"
 )
 
 func cmdVerify(g *globals) *cli.Command {
 	var (
-		targetDSN string
-		tables    cli.StringSlice
-		asJSON    bool
-		keep      bool
-		host      string
-		source    string
+		targetDSN  string
+		tables     cli.StringSlice
+		asJSON     bool
+		keep       bool
+		host       string
+		source     string
+		sameEngine bool
+		db         dbOptions
 	)
 	return &cli.Command{
 		Name:  "verify",
@@ -33,16 +31,32 @@ func cmdVerify(g *globals) *cli.Command {
 			Usage:     "restore a table snapshot into a scratch database and inspect it",
 			ArgsUsage: "SNAPSHOT",
 			Description: `Restores SNAPSHOT into a scratch target (a temporary SQLite file by
-default; with --target naming a PostgreSQL server, a temporary database
-created and dropped there) and reports per table: rows restored against the
+default; with --target naming a PostgreSQL or MySQL server, a temporary
+database created there and dropped afterwards, also when the drill fails or
+is interrupted) and reports per table: rows restored against the
 snapshot's row count, primary-key uniqueness, foreign-key orphans, CHECK
 violations, and the time the restore took. latest means the newest
 snapshot of one database: the only one the repository holds, or the one
 --source names.
 
+--same-engine proves that the snapshot restores into its own engine: a
+PostgreSQL or MySQL snapshot is restored into a temporary database on
+--target (a server of the same engine; without --target, the snapshot's
+source server), a SQLite snapshot into a temporary SQLite file. The
+restored database is then read back with strata's own exporter and
+compared with the snapshot: per table the SHA-256 of the rows in the
+canonical encoding (a difference names the first differing row by its key,
+and its columns), and the schema objects (columns, keys, indexes,
+constraints, triggers, views, sequences). Any difference fails the drill.
+The server's password is never in the snapshot: it comes from the DSN,
+PGPASSWORD / MYSQL_PWD, or --db-password-file. The drill needs the right to
+create and drop databases there.
+
 ` + checkExitCodesHelp,
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "target", Usage: "scratch server `DSN` (default: a temporary SQLite file)", Destination: &targetDSN},
+				&cli.StringFlag{Name: "target", Usage: "scratch server `DSN` (default: a temporary SQLite file; with --same-engine the snapshot's source server)", Destination: &targetDSN},
+				&cli.BoolFlag{Name: "same-engine", Usage: "restore into the snapshot's own engine and compare every table's rows and schema with the snapshot", Destination: &sameEngine},
+				&cli.StringFlag{Name: "db-password-file", Usage: "read the scratch server's password from `FILE` (or PGPASSWORD / MYSQL_PWD)", Destination: &db.passwordFile},
 				&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB`", Destination: &tables},
 				&cli.BoolFlag{Name: "json", Usage: "print the report as JSON", Destination: &asJSON},
 				&cli.BoolFlag{Name: "keep", Usage: "keep the scratch SQLite file and print its path", Destination: &keep},
@@ -58,7 +72,9 @@ snapshot of one database: the only one the repository holds, or the one
 					if err != nil {
 						return err
 					}
-					rep, err := drill(c.Context, g, r, sn, targetDSN, tables.Value(), keep)
+					rep, err := drill(c.Context, g, r, sn, drillRequest{
+						target: targetDSN, tables: tables.Value(), keep: keep, sameEngine: sameEngine, db: db,
+					})
 					if err != nil {
 						return err
 					}
@@ -78,36 +94,6 @@ snapshot of one database: the only one the repository holds, or the one
 			},
 		}},
 	}
-}
-
-func drill(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, targetDSN string, tables []string, keep bool) (*verify.DrillReport, error) {
-	if targetDSN != "" {
-		return drillOnServer(ctx, g, r, sn, targetDSN, tables)
-	}
-	dir, err := os.MkdirTemp("", "strata-drill-")
-	if err != nil {
-		return nil, err
-	}
-	if !keep {
-		defer os.RemoveAll(dir)
-	}
-	path := filepath.Join(dir, "drill.db")
-	target, err := sqlite.OpenTarget(ctx, dbexport.DSN{Engine: dbexport.EngineSQLite, Path: path})
-	if err != nil {
-		return nil, err
-	}
-	defer target.Close()
-	rep, err := verify.Drill(ctx, r, sn.Tree, target, target, tables)
-	if err != nil {
-		return nil, err
-	}
-	rep.Target = "sqlite://" + path
-	if keep {
-		g.printf("kept the scratch database %s\n", path)
-	} else {
-		rep.Target += " (temporary, removed)"
-	}
-	return rep, nil
 }
 
 func printDrill(g *globals, sn *repo.Snapshot, rep *verify.DrillReport) {
@@ -132,7 +118,21 @@ func printDrill(g *globals, sn *repo.Snapshot, rep *verify.DrillReport) {
 			fmt.Fprintf(w, "note: %s: %s\n", td.Table, n)
 		}
 	}
+	for _, p := range rep.SchemaProblems {
+		fmt.Fprintf(w, "schema differs: %s\n", p)
+	}
+	if rep.SameEngine {
+		for _, td := range rep.Tables {
+			if td.RestoredHash != "" && td.RestoredHash == td.SnapshotHash {
+				fmt.Fprintf(w, "%s: rows identical to the snapshot (SHA-256 %s)\n", td.Table, td.RestoredHash[:16])
+			}
+		}
+	}
 	if rep.OK() {
-		fmt.Fprintln(w, "drill passed: every table restored completely and consistently")
+		if rep.SameEngine {
+			fmt.Fprintln(w, "drill passed: every table restored completely and consistently, rows and schema identical to the snapshot")
+		} else {
+			fmt.Fprintln(w, "drill passed: every table restored completely and consistently")
+		}
 	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,9 +12,7 @@ import (
 	"strata/dbexport/mysql"
 	"strata/dbexport/postgres"
 	"strata/dbexport/sqlite"
-	"strata/repo"
 	"strata/repo/retention"
-	"strata/verify"
 )
 
 // dbOptions are the database flags shared by backup, restore, guard and
@@ -119,67 +115,4 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions, dryRun bool) (
 	default:
 		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
 	}
-}
-
-// drillOnServer runs a drill in a temporary database created on the
-// PostgreSQL or MySQL server that dsn names, and drops it afterwards.
-func drillOnServer(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, dsn string, tables []string) (*verify.DrillReport, error) {
-	server, err := dbOptions{dsn: dsn}.parse()
-	if err != nil {
-		return nil, err
-	}
-	var rnd [6]byte
-	if _, err := rand.Read(rnd[:]); err != nil {
-		return nil, err
-	}
-	name := "strata_drill_" + hex.EncodeToString(rnd[:])
-	scratch := server
-	scratch.Database = name
-	var (
-		create, drop func(context.Context, dbexport.DSN, string) error
-		openTarget   func() (dbexport.Target, error)
-		openInspect  func() (inspector, error)
-	)
-	switch server.Engine {
-	case dbexport.EnginePostgres:
-		create, drop = postgres.CreateDatabase, postgres.DropDatabase
-		openTarget = func() (dbexport.Target, error) { return postgres.OpenTarget(ctx, scratch, postgres.Options{}) }
-		openInspect = func() (inspector, error) { return postgres.OpenInspector(scratch, postgres.Options{}) }
-	case dbexport.EngineMySQL:
-		create, drop = mysql.CreateDatabase, mysql.DropDatabase
-		openTarget = func() (dbexport.Target, error) { return mysql.OpenTarget(ctx, scratch, mysql.Options{}) }
-		openInspect = func() (inspector, error) { return mysql.OpenInspector(scratch, mysql.Options{}) }
-	default:
-		return nil, fmt.Errorf("drills run in a temporary SQLite file, or on a PostgreSQL or MySQL server; --target names a %s database", server.Engine)
-	}
-	if err := create(ctx, server, name); err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err := drop(context.WithoutCancel(ctx), server, name); err != nil {
-			g.notice(fmt.Sprintf("dropping the drill database %s failed: %v", name, err))
-		}
-	}()
-	target, err := openTarget()
-	if err != nil {
-		return nil, err
-	}
-	defer target.Close()
-	in, err := openInspect()
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	rep, err := verify.Drill(ctx, r, sn.Tree, target, in, tables)
-	if err != nil {
-		return nil, err
-	}
-	rep.Target = scratch.String() + " (temporary, dropped)"
-	return rep, nil
-}
-
-// inspector is a drill's view of a scratch server database.
-type inspector interface {
-	verify.Inspector
-	Close() error
 }

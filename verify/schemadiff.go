@@ -1,0 +1,229 @@
+package verify
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"strata/dbexport"
+)
+
+// SchemaDiff is how a restored database's schema, read back by the
+// engine's exporter, differs from the schema a snapshot saved.
+type SchemaDiff struct {
+	Tables  map[string][]string // per table (qualified name): what differs
+	Objects []string            // views, sequences and other objects, and tables not in the snapshot
+}
+
+// The fields of dbexport.Schema and dbexport.Table that describe the
+// source database or the moment of the backup rather than a schema
+// object: the scratch database of a drill has another name, the rows are
+// compared by content, warnings say what a backup could not save.
+// Encoding is the database's own, which the drill's scratch database
+// takes from the server's defaults. A new field of either struct is a
+// schema object, compared, unless it is listed here.
+var (
+	schemaStateFields = map[string]bool{"engine": true, "server_version": true, "database": true, "encoding": true, "warnings": true, "tables": true}
+	tableStateFields  = map[string]bool{"rows": true, "consistent": true, "warning": true}
+)
+
+// CompareSchema compares the restored schema with the saved one for the
+// tables restored (qualified names). The objects beyond the tables are
+// compared only when every table of the snapshot was restored: a partial
+// restore does not create them.
+func CompareSchema(saved, restored *dbexport.Schema, tables []string) SchemaDiff {
+	d := SchemaDiff{Tables: map[string][]string{}}
+	for _, name := range tables {
+		a, b := saved.Table(name), restored.Table(name)
+		switch {
+		case a == nil:
+			continue // not a table of the snapshot: Drill did not restore it
+		case b == nil:
+			d.Tables[name] = append(d.Tables[name], "not found in the restored database")
+			continue
+		}
+		d.Tables[name] = diffObject("", toMap(a), toMap(b), tableStateFields)
+	}
+	if len(tables) < len(saved.Tables) {
+		return d
+	}
+	for _, t := range restored.Tables {
+		if saved.Table(t.QualifiedName()) == nil {
+			d.Objects = append(d.Objects, fmt.Sprintf("table %s: restored, but not in the snapshot", t.QualifiedName()))
+		}
+	}
+	d.Objects = append(d.Objects, diffObject("", toMap(saved), toMap(restored), schemaStateFields)...)
+	return d
+}
+
+func toMap(v any) map[string]any {
+	b, _ := json.Marshal(v) // the schema structs hold nothing that fails to marshal
+	m := map[string]any{}
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// diffObject lists the fields (JSON names) whose values differ between
+// the saved object a and the restored b, below the path prefix.
+func diffObject(prefix string, a, b map[string]any, skip map[string]bool) []string {
+	var keys []string
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		if skip[k] || reflect.DeepEqual(a[k], b[k]) {
+			continue
+		}
+		out = append(out, diffValue(prefix+k, a[k], b[k])...)
+	}
+	return out
+}
+
+// diffValue says how the restored value b of field differs from the
+// saved a: lists of named objects (columns, views, sequences) object by
+// object, lists of statements statement by statement.
+func diffValue(field string, a, b any) []string {
+	la, aList := a.([]any)
+	lb, bList := b.([]any)
+	if (aList || a == nil) && (bList || b == nil) {
+		if na, ok := byName(la); ok {
+			if nb, ok := byName(lb); ok {
+				return diffNamed(field, la, lb, na, nb)
+			}
+		}
+		if sa, ok := stringList(la); ok {
+			if sb, ok := stringList(lb); ok {
+				return diffStrings(field, sa, sb)
+			}
+		}
+	}
+	return []string{fmt.Sprintf("%s differs: snapshot %s, restored %s", field, short(a), short(b))}
+}
+
+// byName keys a list of objects by their schema-qualified name; ok is
+// false when an element is not an object with a name.
+func byName(l []any) (map[string]map[string]any, bool) {
+	m := map[string]map[string]any{}
+	for _, e := range l {
+		o, ok := e.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		name, ok := o["name"].(string)
+		if !ok {
+			return nil, false
+		}
+		if s, ok := o["schema"].(string); ok && s != "" {
+			name = s + "." + name
+		}
+		m[name] = o
+	}
+	return m, true
+}
+
+func nameOf(o any) string {
+	m, _ := byName([]any{o})
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+func diffNamed(field string, la, lb []any, a, b map[string]map[string]any) []string {
+	var out []string
+	for _, o := range la {
+		n := nameOf(o)
+		if _, ok := b[n]; !ok {
+			out = append(out, fmt.Sprintf("%s: %s is in the snapshot but was not restored", field, n))
+		}
+	}
+	for _, o := range lb {
+		n := nameOf(o)
+		if _, ok := a[n]; !ok {
+			out = append(out, fmt.Sprintf("%s: %s was restored but is not in the snapshot", field, n))
+		}
+	}
+	var order []string
+	for _, o := range la {
+		n := nameOf(o)
+		if bo, ok := b[n]; ok {
+			out = append(out, diffObject(field+" "+n+": ", a[n], bo, nil)...)
+			order = append(order, n)
+		}
+	}
+	var restoredOrder []string
+	for _, o := range lb {
+		if _, ok := a[nameOf(o)]; ok {
+			restoredOrder = append(restoredOrder, nameOf(o))
+		}
+	}
+	if len(out) == 0 && !reflect.DeepEqual(order, restoredOrder) {
+		out = append(out, fmt.Sprintf("%s are in another order: snapshot %s, restored %s", field,
+			strings.Join(order, ", "), strings.Join(restoredOrder, ", ")))
+	}
+	return out
+}
+
+func stringList(l []any) ([]string, bool) {
+	s := make([]string, len(l))
+	for i, e := range l {
+		v, ok := e.(string)
+		if !ok {
+			return nil, false
+		}
+		s[i] = v
+	}
+	return s, true
+}
+
+// diffStrings compares lists of statements or names as sets, then by
+// order.
+func diffStrings(field string, a, b []string) []string {
+	count := map[string]int{}
+	for _, s := range a {
+		count[s]++
+	}
+	for _, s := range b {
+		count[s]--
+	}
+	var out []string
+	for _, s := range a {
+		if count[s] > 0 {
+			out = append(out, fmt.Sprintf("%s: not restored: %s", field, short(s)))
+			count[s]--
+		}
+	}
+	for _, s := range b {
+		if count[s] < 0 {
+			out = append(out, fmt.Sprintf("%s: restored, not in the snapshot: %s", field, short(s)))
+			count[s]++
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, fmt.Sprintf("%s: the same, in another order", field))
+	}
+	return out
+}
+
+// short is a value as compact JSON (a string as itself), cut at 160
+// bytes.
+func short(v any) string {
+	s, ok := v.(string)
+	if !ok {
+		b, _ := json.Marshal(v)
+		s = string(b)
+	}
+	if len(s) > 160 {
+		s = s[:160] + "..."
+	}
+	return s
+}
