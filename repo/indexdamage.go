@@ -88,7 +88,7 @@ func (r *Repository) LoadIndexForReading(ctx context.Context) (*IndexDamage, err
 	g.SetLimit(headerWorkers)
 	for i, id := range todo {
 		g.Go(func() error {
-			blobs, err := r.ReadPackHeader(gctx, id, stored[id])
+			blobs, err := r.ReadPackHeader(gctx, id, stored[id], PackHeaderOptions{})
 			if err != nil && !IsDamage(err) {
 				return err
 			}
@@ -111,22 +111,6 @@ func (r *Repository) LoadIndexForReading(ctx context.Context) (*IndexDamage, err
 	}
 	idx.Compact()
 	return dmg, nil
-}
-
-// ReadPackHeader reads and opens the header of the stored pack id of size
-// bytes (docs/design.md, "Packs"). Damage (a header that does not open or
-// validate, a pack too short or gone) satisfies IsDamage; any other error
-// is the storage failing to answer.
-func (r *Repository) ReadPackHeader(ctx context.Context, id pack.ID, size int64) ([]pack.Blob, error) {
-	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
-	load := func(offset, length int64) ([]byte, error) {
-		return r.be.Load(ctx, h, offset, length)
-	}
-	blobs, err := pack.ReadHeader(load, size, r.key)
-	if err != nil {
-		return nil, fmt.Errorf("pack %v: %w", h, err)
-	}
-	return blobs, nil
 }
 
 // IsDamage reports whether err says that stored bytes are missing or

@@ -12,6 +12,7 @@ import (
 
 	"strata/index"
 	"strata/pack"
+	"strata/repo"
 	"strata/repo/backend"
 	"strata/repo/crypto"
 )
@@ -124,14 +125,8 @@ func (c *checker) markBad(id, p pack.ID) {
 // it with the index. An index entry that differs from the header counts as
 // unusable: a load through it would read the wrong bytes.
 func (c *checker) checkHeader(ctx context.Context, p pack.ID, size int64) (*packResult, error) {
-	h := backend.Handle{Type: backend.PackFile, Name: p.String()}
-	load := func(offset, length int64) ([]byte, error) {
-		b, err := c.r.Backend().Load(ctx, h, offset, length)
-		c.opts.Progress.BytesRead.Add(int64(len(b)))
-		return b, err
-	}
 	res := &packResult{}
-	header, err := pack.ReadHeader(load, size, c.r.Key())
+	header, err := c.r.ReadPackHeader(ctx, p, size, repo.PackHeaderOptions{BytesRead: &c.opts.Progress.BytesRead})
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
@@ -139,9 +134,9 @@ func (c *checker) checkHeader(ctx context.Context, p pack.ID, size int64) (*pack
 		res.missing = true // removed since the listing
 		return res, nil
 	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("reading pack %v: %w", h, err) // no damage: the bytes may be intact
+		return nil, fmt.Errorf("reading the header: %w", err) // no damage: the bytes may be intact
 	case err != nil:
-		res.errs = append(res.errs, fmt.Errorf("header: %w", err))
+		res.errs = append(res.errs, err)
 		return res, nil
 	}
 	c.compareHeader(p, header, res)
@@ -227,16 +222,10 @@ func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) 
 	if crypto.FileID(data) != p {
 		res.errs = append(res.errs, errors.New("its bytes do not hash to its name (changed or truncated)"))
 	}
-	load := func(offset, length int64) ([]byte, error) {
-		if offset < 0 || length < 0 || offset+length > int64(len(data)) {
-			return nil, backend.ErrRange
-		}
-		return data[offset : offset+length], nil
-	}
-	header, err := pack.ReadHeader(load, int64(len(data)), c.r.Key())
+	header, err := c.r.ReadPackHeader(ctx, p, 0, repo.PackHeaderOptions{Loaded: data})
 	var byID map[pack.ID]pack.Blob
 	if err != nil {
-		res.errs = append(res.errs, fmt.Errorf("header: %w", err))
+		res.errs = append(res.errs, err)
 	} else {
 		byID = c.compareHeader(p, header, res)
 	}

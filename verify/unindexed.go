@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"strata/pack"
-	"strata/repo/backend"
+	"strata/repo"
 )
 
 // findUnindexed reads the headers of the unreferenced packs when blobs or
@@ -45,13 +45,7 @@ func (c *checker) findUnindexed(ctx context.Context, w *walker, stored map[pack.
 	for range c.opts.Workers {
 		g.Go(func() error {
 			for p := range work {
-				h := backend.Handle{Type: backend.PackFile, Name: p.String()}
-				load := func(offset, length int64) ([]byte, error) {
-					b, err := c.r.Backend().Load(gctx, h, offset, length)
-					c.opts.Progress.BytesRead.Add(int64(len(b)))
-					return b, err
-				}
-				header, err := pack.ReadHeader(load, stored[p], c.r.Key())
+				header, err := c.r.ReadPackHeader(gctx, p, stored[p], repo.PackHeaderOptions{BytesRead: &c.opts.Progress.BytesRead})
 				if gctx.Err() != nil {
 					return gctx.Err()
 				}

@@ -60,7 +60,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					if err != nil {
 						return err
 					}
-					blobs, err := readPackHeader(c, r, id)
+					blobs, err := r.ReadPackHeader(c.Context, id, -1, repo.PackHeaderOptions{})
 					if err != nil {
 						return err
 					}
@@ -100,18 +100,4 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			})
 		},
 	}
-}
-
-func readPackHeader(c *cli.Context, r *repo.Repository, id pack.ID) ([]pack.Blob, error) {
-	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
-	fi, err := r.Backend().Stat(c.Context, h)
-	if err != nil {
-		return nil, err
-	}
-	load := func(off, n int64) ([]byte, error) { return r.Backend().Load(c.Context, h, off, n) }
-	blobs, err := pack.ReadHeader(load, fi.Size, r.Key())
-	if err != nil {
-		return nil, fmt.Errorf("pack %s: %w", id, err)
-	}
-	return blobs, nil
 }

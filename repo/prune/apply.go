@@ -109,13 +109,11 @@ func (p *plan) remove(ctx context.Context, h backend.Handle) error {
 // stored once (by an older strata) its second copy; the repacker puts the
 // copies in different packs.
 func (p *plan) repackPack(ctx context.Context, rp *repo.Repacker, id pack.ID) error {
-	be := p.r.Backend()
-	h := packHandle(id)
-	load := func(offset, length int64) ([]byte, error) { return be.Load(ctx, h, offset, length) }
-	blobs, err := pack.ReadHeader(load, p.packs[id].size, p.r.Key())
+	blobs, err := p.r.ReadPackHeader(ctx, id, p.packs[id].size, repo.PackHeaderOptions{})
 	if err != nil {
-		return fmt.Errorf("prune: repacking %v: %w; nothing was deleted. Run `strata check --read-data`", h, err)
+		return fmt.Errorf("prune: repacking: %w; nothing was deleted. Run `strata check --read-data`", err)
 	}
+	be, h := p.r.Backend(), packHandle(id)
 	for _, b := range blobs {
 		if !p.m.used.Has(b.ID) {
 			continue

@@ -142,11 +142,7 @@ func (ix *indexer) readHeader(ctx context.Context, id pack.ID) (headerResult, er
 // gone) is returned as damage; err is a failure to reach the storage,
 // which must not be mistaken for damage.
 func readPackHeader(ctx context.Context, r *repo.Repository, id pack.ID, size int64) (blobs []pack.Blob, damage, err error) {
-	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
-	load := func(offset, length int64) ([]byte, error) {
-		return r.Backend().Load(ctx, h, offset, length)
-	}
-	blobs, err = pack.ReadHeader(load, size, r.Key())
+	blobs, err = r.ReadPackHeader(ctx, id, size, repo.PackHeaderOptions{})
 	switch {
 	case ctx.Err() != nil:
 		return nil, nil, ctx.Err()
@@ -155,7 +151,7 @@ func readPackHeader(ctx context.Context, r *repo.Repository, id pack.ID, size in
 	case isDamage(err):
 		return nil, err, nil
 	}
-	return nil, nil, fmt.Errorf("reading the header of pack %v: %w", h, err)
+	return nil, nil, fmt.Errorf("reading the header: %w", err)
 }
 
 // isDamage reports whether err says that stored bytes are missing or

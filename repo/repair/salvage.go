@@ -321,13 +321,7 @@ func (s *salvager) salvage(ctx context.Context, pr *PackRepair) error {
 	}
 	candidates := slices.Clone(s.entries[pr.Pack])
 	if data != nil {
-		load := func(offset, length int64) ([]byte, error) {
-			if offset < 0 || length < 0 || offset+length > int64(len(data)) {
-				return nil, backend.ErrRange
-			}
-			return data[offset : offset+length], nil
-		}
-		if header, err := pack.ReadHeader(load, int64(len(data)), s.r.Key()); err == nil {
+		if header, err := s.r.ReadPackHeader(ctx, pr.Pack, 0, repo.PackHeaderOptions{Loaded: data}); err == nil {
 			candidates = append(candidates, header...)
 		}
 	}
