@@ -24,7 +24,9 @@ func main() {
 		signal.Stop(sigs)
 		cancel(&interruptedError{sig: s})
 	}()
+	stopProfiles := startProfiles()
 	code := run(ctx, os.Args, newEnv())
 	cancel(nil)
+	stopProfiles()
 	os.Exit(code)
 }
