@@ -263,6 +263,14 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	if u, err := user.Current(); err == nil {
 		sn.Username = u.Username
 	}
+	if schema.Binlog != nil {
+		// In the snapshot file too, so `snapshots --json` shows where
+		// point-in-time recovery starts without reading schema.json.
+		if sn.Meta == nil {
+			sn.Meta = map[string]string{}
+		}
+		sn.Meta[MetaBinlog] = schema.Binlog.String()
+	}
 	if opts.Parent != nil {
 		id := opts.Parent.ID
 		sn.Parent = &id

@@ -2,6 +2,7 @@ package dbexport
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -23,7 +24,77 @@ type Schema struct {
 	Tables        []*Table   `json:"tables"`
 	Views         []View     `json:"views,omitempty"`
 	Sequences     []Sequence `json:"sequences,omitempty"`
-	Warnings      []string   `json:"warnings,omitempty"`
+	// Objects are the other schema objects: triggers (which belong to
+	// their table), routines and events.
+	Objects  []Object `json:"objects,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// NotCaptured names each object the snapshot lacks (each also in
+	// Warnings), so a restore can say what it does not recreate.
+	NotCaptured []string `json:"not_captured,omitempty"`
+	// Binlog is where a MySQL or MariaDB server's binary log stood at
+	// the snapshot's point in time; nil for other engines and for
+	// snapshots taken before strata recorded it.
+	Binlog *Binlog `json:"binlog,omitempty"`
+}
+
+// Object kinds.
+const (
+	ObjectTrigger   = "trigger"
+	ObjectFunction  = "function"
+	ObjectProcedure = "procedure"
+	ObjectEvent     = "event"
+)
+
+// Object is a schema object other than a table, view or sequence. DDL is
+// in the source engine's dialect and keeps the object's owner (MySQL's
+// DEFINER), which a restore may drop.
+type Object struct {
+	Kind   string `json:"kind"` // Object* constants
+	Schema string `json:"schema,omitempty"`
+	Name   string `json:"name"`
+	// Table is the table a trigger belongs to: it is recreated with the
+	// table, by whole and partial restores alike.
+	Table string `json:"table,omitempty"`
+	DDL   string `json:"ddl"`
+	// Settings are the session settings DDL was created under and must
+	// be run under again (MySQL: sql_mode, character_set_client,
+	// collation_connection, time_zone, and the database's collation).
+	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// Binlog is a MySQL or MariaDB binary log position: the point from which
+// the server's binary logs replay the changes made after the snapshot
+// (point-in-time recovery).
+type Binlog struct {
+	// Enabled is false when the server had binary logging off: there is
+	// no position, and no point-in-time recovery from this snapshot.
+	Enabled  bool   `json:"enabled"`
+	File     string `json:"file,omitempty"`
+	Position uint64 `json:"position,omitempty"`
+	// GTID is the GTID position of File:Position (MariaDB's
+	// BINLOG_GTID_POS), empty when the server has none.
+	GTID string `json:"gtid,omitempty"`
+	// Note says why the position is missing when binary logging is on.
+	Note string `json:"note,omitempty"`
+}
+
+// MetaBinlog is the snapshot meta key that repeats Schema.Binlog, as
+// Binlog.String writes it.
+const MetaBinlog = "binlog"
+
+// String says the position as notices and listings show it.
+func (b *Binlog) String() string {
+	switch {
+	case b == nil:
+		return "not recorded"
+	case !b.Enabled:
+		return "binary logging off"
+	case b.File == "":
+		return "unknown"
+	case b.GTID != "":
+		return fmt.Sprintf("%s:%d (GTID %s)", b.File, b.Position, b.GTID)
+	}
+	return fmt.Sprintf("%s:%d", b.File, b.Position)
 }
 
 // Table is one table's definition. DDL and PostDDL are in the source
@@ -62,6 +133,10 @@ type Column struct {
 	// Kind is the engine-neutral family used for cross-engine restores
 	// and key ordering (see Kind* constants).
 	Kind string `json:"kind"`
+	// Charset and Collation of a text column, as the engine names them
+	// (its DDL already declares them; these are for drills and listings).
+	Charset   string `json:"charset,omitempty"`
+	Collation string `json:"collation,omitempty"`
 }
 
 // Column kinds: the engine-neutral type families.
@@ -96,6 +171,9 @@ type View struct {
 	Schema string `json:"schema,omitempty"`
 	Name   string `json:"name"`
 	DDL    string `json:"ddl"`
+	// Settings: as Object.Settings (MySQL: character_set_client and
+	// collation_connection).
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 // Sequence is a PostgreSQL sequence with its position.

@@ -70,8 +70,12 @@ Tables are created, loaded, then given their constraints, indexes and
 sequence positions. A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
 snapshot tagged pre-restore (unless --no-safety-snapshot). --tables restores
-only those tables: other tables' foreign keys on them are kept and checked
-against the restored rows, other sequences and the views stay as they are.
+only those tables and their triggers: other tables' foreign keys on them
+are kept and checked against the restored rows, other sequences, the views,
+routines and events stay as they are (only a whole restore recreates them).
+MySQL views, triggers, routines and events keep their DEFINER, as
+mysqldump's output does; --no-definer leaves it out, so they belong to the
+account that restores them. What the snapshot does not hold is named.
 --dry-run shows, per table, the rows in the snapshot, the rows in the target
 and what would happen, runs the checks the restore runs first, and exits 1
 with the reasons when the restore would be refused. Any snapshot restores
@@ -95,6 +99,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringFlag{Name: "at", Usage: "restore the newest snapshot at or before `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" or RFC 3339)", Destination: &at},
 			&cli.StringFlag{Name: "host", Usage: "latest and --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "latest and --at: only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
+			&cli.BoolFlag{Name: "no-definer", Usage: "MySQL: create views, triggers, routines and events without their DEFINER, owned by the restoring account", Destination: &db.noDefiner},
 			&cli.BoolFlag{Name: "other-source", Usage: "with --db: allow restoring another database's snapshot into a database that has snapshots of its own", Destination: &otherSource},
 			&cli.BoolFlag{Name: "json", Usage: "files: print status lines and a summary as JSON lines; --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
 		},
@@ -227,6 +232,7 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 	if err != nil {
 		return err
 	}
+	db.notify = g.notice
 	target, err := openTarget(ctx, d, db, opts.DryRun)
 	if err != nil {
 		return err
@@ -278,10 +284,13 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 			}
 		})
 	}
-	_, _, err = dbexport.Restore(ctx, r, sn.Tree, target, opts)
+	s, _, err := dbexport.Restore(ctx, r, sn.Tree, target, opts)
 	stop()
 	if err != nil {
 		return fmt.Errorf("restoring snapshot %s into %s: %w", sn.ID.Short(), d, err)
+	}
+	for _, what := range s.NotCaptured {
+		g.notice(fmt.Sprintf("not recreated: %s (the snapshot does not hold it)", what))
 	}
 	if asJSON {
 		return printJSON(g.env.stdout, plan)
@@ -330,7 +339,7 @@ func restoreKindFlags(c *cli.Context, tables, files bool) error {
 		return errors.New("give --target DIR (files) or --db DSN (tables), not both")
 	}
 	filesOnly := []string{"include", "exclude", "iinclude", "iexclude", "overwrite"}
-	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file"}
+	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file", "no-definer"}
 	for _, name := range filesOnly {
 		if tables && c.IsSet(name) {
 			return fmt.Errorf("--%s applies to a restore of files (--target); for tables: --tables, --exclude-tables", name)

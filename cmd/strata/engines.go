@@ -22,6 +22,8 @@ type dbOptions struct {
 	passwordFile string
 	schemas      []string
 	jobs         int
+	noDefiner    bool         // restore: MySQL objects without their DEFINER
+	notify       func(string) // restore: what the target did not recreate
 }
 
 func (o dbOptions) parse() (dbexport.DSN, error) {
@@ -111,7 +113,7 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions, dryRun bool) (
 	case dbexport.EnginePostgres:
 		return postgres.OpenTarget(ctx, d, postgres.Options{PasswordFile: o.passwordFile})
 	case dbexport.EngineMySQL:
-		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile})
+		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile, NoDefiner: o.noDefiner, Notify: o.notify})
 	default:
 		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
 	}

@@ -21,6 +21,18 @@ type Options struct {
 	// PasswordFile holds the password (trailing newline ignored), used
 	// when neither the DSN nor MYSQL_PWD gives one.
 	PasswordFile string
+	// NoDefiner: a restore creates views, triggers, routines and events
+	// without their DEFINER, owned by the account that restores them.
+	NoDefiner bool
+	// Notify, when set, is told what a restore did not recreate as the
+	// snapshot has it (and the server's warnings about it).
+	Notify func(string)
+}
+
+func (o Options) notify(msg string) {
+	if o.Notify != nil {
+		o.Notify(msg)
+	}
 }
 
 // Errors returned by Restore, compared with errors.Is.

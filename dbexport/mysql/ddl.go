@@ -141,7 +141,7 @@ type tableDDL struct {
 // splitTableDDL takes the foreign keys and the auto-increment position out
 // of a CREATE TABLE, so the statement does not change as ids are handed
 // out and tables can be created in any order; the restore adds both back
-// after loading the rows (see docs/parts/mysql.md).
+// after loading the rows (see docs/design.md, "MySQL and MariaDB").
 func splitTableDDL(ddl string) (tableDDL, error) {
 	ct, err := parseCreateTable(ddl)
 	if err != nil {

@@ -2,7 +2,8 @@
 // that reads one consistent snapshot of a database, and a Target that
 // restores a snapshot's tables into a database. It sits below dbexport's
 // backup and knows nothing of repositories or the command line.
-// docs/parts/mysql.md describes it in full; this is the summary.
+// docs/design.md ("MySQL and MariaDB") describes it in full; this is
+// the summary.
 //
 // Export. Open starts a REPEATABLE READ transaction WITH CONSISTENT
 // SNAPSHOT on one connection, and Schema and CopyOut take turns on it.
@@ -15,15 +16,21 @@
 //
 // Schema. Table.DDL is SHOW CREATE TABLE without its foreign keys and its
 // AUTO_INCREMENT=N option; PostDDL adds both back (ALTER TABLE ... ADD
-// CONSTRAINT, ALTER TABLE ... AUTO_INCREMENT = N) and creates the
-// triggers. Views and triggers lose their DEFINER.
+// CONSTRAINT, ALTER TABLE ... AUTO_INCREMENT = N). Views, triggers,
+// routines and events (Schema.Views and Schema.Objects) keep their
+// DEFINER and the session settings (sql_mode, character sets, collations,
+// time zone) they were created under. Schema.Binlog is the binary log
+// position of the read snapshot.
 //
 // Restore. With foreign key checks off, each table is dropped if it
 // exists, created, and loaded with batched multi-row INSERTs in one
-// transaction; then PostDDL runs, then the views are created. MySQL
-// cannot roll back DDL: a failed restore leaves the tables before the
-// failing one in place, and the error names the failing table. Only
-// snapshots of MySQL or MariaDB are restored (ErrCrossEngine).
+// transaction; then PostDDL runs and the table's triggers are created;
+// a whole restore then creates the routines, the views and the events,
+// each under its own settings (Options.NoDefiner leaves the DEFINER
+// out). MySQL cannot roll back DDL: a failed restore leaves the tables
+// before the failing one in place, and the error names the failing
+// table. Only snapshots of MySQL or MariaDB are restored
+// (ErrCrossEngine).
 //
 // Passwords come from the DSN, else MYSQL_PWD, else Options.PasswordFile;
 // they reach the driver in its Config, and errors name the DSN without

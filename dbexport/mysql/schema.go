@@ -79,9 +79,16 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	triggers, err := s.triggers(ctx)
+	objects, missing, err := s.objects(ctx)
 	if err != nil {
 		return nil, err
+	}
+	sc.Objects = objects
+	sc.Binlog = s.binlog
+	if s.binlog != nil && !s.binlog.Enabled {
+		sc.Warnings = append(sc.Warnings, "binary logging is off on the server: the snapshot records no binary log position, and cannot seed point-in-time recovery (start the server with log_bin)")
+	} else if s.binlog != nil && s.binlog.Note != "" {
+		sc.Warnings = append(sc.Warnings, "no binary log position recorded: "+s.binlog.Note)
 	}
 
 	for _, ti := range infos {
@@ -95,7 +102,11 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 			continue
 		case "BASE TABLE":
 		default: // MariaDB's SEQUENCE and SYSTEM VERSIONED
-			sc.Warnings = append(sc.Warnings, fmt.Sprintf("%s %s is not exported: strata does not support MariaDB %s tables yet", strings.ToLower(ti.kind), ti.name, ti.kind))
+			kind := strings.ToLower(ti.kind)
+			if kind == "system versioned" {
+				kind = "system-versioned table"
+			}
+			missing = append(missing, fmt.Sprintf("%s %s", kind, ti.name))
 			continue
 		}
 		t := &dbexport.Table{
@@ -114,7 +125,6 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 		if err := s.tableDDL(ctx, t); err != nil {
 			return nil, err
 		}
-		t.PostDDL = append(t.PostDDL, triggers[ti.name]...)
 		if err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(t.Name)).Scan(&t.Rows); err != nil {
 			return nil, fmt.Errorf("count rows of table %s: %w", t.Name, err)
 		}
@@ -132,6 +142,10 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 			sc.Warnings = append(sc.Warnings, w)
 		}
 		sc.Tables = append(sc.Tables, t)
+	}
+	for _, m := range missing {
+		sc.NotCaptured = append(sc.NotCaptured, m)
+		sc.Warnings = append(sc.Warnings, m+" is not in the snapshot: strata cannot save it yet")
 	}
 	return sc, nil
 }
@@ -158,15 +172,15 @@ func (s *Source) columns(ctx context.Context) (map[string][]dbexport.Column, err
 	out := map[string][]dbexport.Column{}
 	err := s.query(ctx, func(r *sql.Rows) error {
 		var table, name, typ, nullable, extra string
-		var def sql.NullString
-		if err := r.Scan(&table, &name, &typ, &nullable, &def, &extra); err != nil {
+		var def, charset, collation sql.NullString
+		if err := r.Scan(&table, &name, &typ, &nullable, &def, &extra, &charset, &collation); err != nil {
 			return err
 		}
-		c := dbexport.Column{Name: name, Type: typ, NotNull: nullable == "NO"}
+		c := dbexport.Column{Name: name, Type: typ, NotNull: nullable == "NO", Charset: charset.String, Collation: collation.String}
 		c.Default = s.columnDefault(def, extra, kindOf(typ, false))
 		out[table] = append(out[table], c)
 		return nil
-	}, `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA
+	}, `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, CHARACTER_SET_NAME, COLLATION_NAME
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION`, s.dsn.Database)
 	return out, err
 }
@@ -299,75 +313,18 @@ func (s *Source) tableDDL(ctx context.Context, t *dbexport.Table) error {
 	return nil
 }
 
-// triggers returns each table's CREATE TRIGGER statements, in the order
-// the server fires them, for PostDDL: created after the rows are loaded,
-// they do not fire during a restore.
-func (s *Source) triggers(ctx context.Context) (map[string][]string, error) {
-	type trig struct{ name, table string }
-	var list []trig
-	err := s.query(ctx, func(r *sql.Rows) error {
-		var t trig
-		if err := r.Scan(&t.name, &t.table); err != nil {
-			return err
-		}
-		list = append(list, t)
-		return nil
-	}, `SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE FROM information_schema.TRIGGERS
-		WHERE TRIGGER_SCHEMA = ? ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER`, s.dsn.Database)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]string{}
-	for _, t := range list {
-		var stmt string
-		err := s.showCreate(ctx, "SHOW CREATE TRIGGER "+quoteIdent(t.name), 2, &stmt)
-		if err != nil {
-			return nil, fmt.Errorf("trigger %s: %w", t.name, err)
-		}
-		out[t.table] = append(out[t.table], stripDefiner(stmt))
-	}
-	return out, nil
-}
-
-// view returns a view's definition without its DEFINER and without the
+// view returns a view's definition, with its DEFINER, without the
 // database's name, so it can be created in another database.
 func (s *Source) view(ctx context.Context, name string) (dbexport.View, error) {
-	var ddl string
-	if err := s.showCreate(ctx, "SHOW CREATE VIEW "+quoteIdent(name), 1, &ddl); err != nil {
+	row, err := s.showCreateRow(ctx, "SHOW CREATE VIEW "+quoteIdent(name))
+	if err != nil {
 		return dbexport.View{}, fmt.Errorf("view %s: %w", name, err)
 	}
-	return dbexport.View{Name: name, DDL: stripDatabase(stripDefiner(ddl), s.dsn.Database)}, nil
-}
-
-// showCreate runs a SHOW CREATE statement and stores column col of its
-// one row (their column counts differ between servers).
-func (s *Source) showCreate(ctx context.Context, q string, col int, dst *string) error {
-	rows, err := s.conn.QueryContext(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	names, err := rows.Columns()
-	if err != nil {
-		return err
-	}
-	if col >= len(names) {
-		return fmt.Errorf("%s returned %d columns", q, len(names))
-	}
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
+	v := dbexport.View{Name: name, DDL: stripDatabase(row["Create View"].String, s.dsn.Database), Settings: map[string]string{}}
+	for col, setting := range showCreateSettings {
+		if val, ok := row[col]; ok && val.Valid {
+			v.Settings[setting] = val.String
 		}
-		return fmt.Errorf("%s returned no row", q)
 	}
-	vals := make([]sql.NullString, len(names))
-	dest := make([]any, len(vals))
-	for i := range vals {
-		dest[i] = &vals[i]
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
-	*dst = vals[col].String
-	return rows.Err()
+	return v, nil
 }

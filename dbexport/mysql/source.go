@@ -22,6 +22,7 @@ type Source struct {
 	dsn     dbexport.DSN
 	version string
 	mariaDB bool
+	binlog  *dbexport.Binlog // as of the read snapshot
 
 	mu   sync.Mutex // serializes reads on conn
 	conn *sql.Conn
@@ -65,6 +66,12 @@ func (s *Source) start(ctx context.Context) error {
 		return fmt.Errorf("%s: read server version: %w", s.dsn, err)
 	}
 	s.mariaDB = strings.Contains(strings.ToLower(s.version), "mariadb")
+	b, err := readBinlog(ctx, conn, s.mariaDB)
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("%s: %w", s.dsn, err)
+	}
+	s.binlog = b
 	return nil
 }
 

@@ -23,6 +23,7 @@ import (
 type Target struct {
 	db        *sql.DB
 	dsn       dbexport.DSN
+	opts      Options
 	maxPacket int // the server's max_allowed_packet
 }
 
@@ -34,7 +35,7 @@ func OpenTarget(ctx context.Context, d dbexport.DSN, o Options) (*Target, error)
 	if err != nil {
 		return nil, err
 	}
-	t := &Target{db: db, dsn: d}
+	t := &Target{db: db, dsn: d, opts: o}
 	if err := db.QueryRowContext(ctx, "SELECT @@max_allowed_packet").Scan(&t.maxPacket); err != nil {
 		db.Close()
 		var me *mysql.MySQLError
@@ -85,9 +86,10 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 }
 
 // Restore creates and loads the tables, then applies their PostDDL
-// (foreign keys, auto-increment positions, triggers), then creates the
-// views of s. Foreign key checks are off for the whole restore, so the
-// order of tables does not matter.
+// (foreign keys, auto-increment positions) and creates their triggers,
+// then, in a whole restore, creates the routines, views and events of s.
+// Foreign key checks are off for the whole restore, so the order of
+// tables does not matter.
 //
 // Without replace, Restore first checks every table and fails with
 // ErrTableNotEmpty, before changing anything, if one exists and holds
@@ -96,7 +98,8 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 //
 // A partial restore (tables holds some of s's, see dbexport.RestoresAll)
 // changes only those tables. With replace, a table that exists with the
-// snapshot's columns and has no triggers (see reloadable) is reloaded in
+// snapshot's columns and has no triggers, in the target or the snapshot
+// (see reloadable), is reloaded in
 // place, before anything else: in one
 // transaction, DELETE (which cascades nowhere with the checks off) and
 // INSERT, then every foreign key on the table, the target's own ones
@@ -105,9 +108,10 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 // table keeps its keys, indexes and triggers and takes only the
 // snapshot's AUTO_INCREMENT, forward only. Tables that are re-created are checked the
 // same way after their PostDDL (by a whole restore, only the keys of
-// tables outside the snapshot), but cannot be rolled back. Views are
-// created only by a whole restore; views of the same names are dropped
-// first.
+// tables outside the snapshot), but cannot be rolled back. Views,
+// routines and events are created only by a whole restore, each after
+// dropping one of the same name; a partial restore names them through
+// Options.Notify.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
 	if s.Engine != dbexport.EngineMySQL {
 		return fmt.Errorf("%s: restore a %s snapshot into MySQL: %w; restore it into a %s database or a new SQLite file", t.dsn, s.Engine, ErrCrossEngine, s.Engine)
@@ -146,10 +150,14 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 	// off when the restore fails half way.
 	defer conn.ExecContext(context.Background(), "SET FOREIGN_KEY_CHECKS = 1")
 	whole := dbexport.RestoresAll(s, tables)
+	cr, err := newCreator(ctx, conn, t.dsn.Database, t.opts.NoDefiner, t.opts.notify)
+	if err != nil {
+		return err
+	}
 	var inPlace, recreate []dbexport.TableData
 	for _, td := range tables {
 		same := false
-		if replace && !whole {
+		if replace && !whole && !hasTriggers(s, td.Table.Name) {
 			var err error
 			if same, err = reloadable(ctx, conn, td.Table); err != nil {
 				return err
@@ -176,6 +184,9 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("table %s: %s: %w", td.Table.Name, stmt, err)
 			}
+		}
+		if err := cr.createTriggers(ctx, s, td.Table.Name); err != nil {
+			return fmt.Errorf("table %s: %w", td.Table.Name, err)
 		}
 	}
 	for _, td := range inPlace {
@@ -206,9 +217,20 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 		}
 	}
 	if !whole {
+		if names := notRecreated(s); len(names) > 0 {
+			t.opts.notify("a restore of some tables does not recreate the snapshot's views, routines and events: " + strings.Join(names, ", "))
+		}
 		return nil
 	}
-	return createViews(ctx, conn, s.Views)
+	// Routines before views (a view that calls a function needs it),
+	// events last (none runs while the restore is under way).
+	if err := cr.createRoutines(ctx, s); err != nil {
+		return err
+	}
+	if err := cr.createViews(ctx, s.Views); err != nil {
+		return err
+	}
+	return cr.createEvents(ctx, s)
 }
 
 // counterAhead reports whether table's auto-increment counter, as SHOW
@@ -286,37 +308,4 @@ func generatedColumns(ctx context.Context, conn *sql.Conn, table string) (map[st
 		gen[name] = true
 	}
 	return gen, rows.Err()
-}
-
-// createViews creates the views, retrying those that refer to a view not
-// created yet until a round makes no progress. A view of the same name is
-// dropped first: it holds no rows.
-func createViews(ctx context.Context, conn *sql.Conn, views []dbexport.View) error {
-	pending := views
-	for len(pending) > 0 {
-		var again []dbexport.View
-		var firstErr error
-		for _, v := range pending {
-			if _, err := conn.ExecContext(ctx, "DROP VIEW IF EXISTS "+quoteIdent(v.Name)); err != nil {
-				return fmt.Errorf("view %s: %w", v.Name, err)
-			}
-			_, err := conn.ExecContext(ctx, v.DDL)
-			var me *mysql.MySQLError
-			switch {
-			case err == nil:
-			case errors.As(err, &me) && (me.Number == 1146 || me.Number == 1356): // no such table; view refers to a missing one
-				again = append(again, v)
-				if firstErr == nil {
-					firstErr = fmt.Errorf("view %s: %w", v.Name, err)
-				}
-			default:
-				return fmt.Errorf("view %s: %w", v.Name, err)
-			}
-		}
-		if len(again) == len(pending) {
-			return firstErr
-		}
-		pending = again
-	}
-	return nil
 }
