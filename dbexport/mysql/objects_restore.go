@@ -115,6 +115,10 @@ func (c *creator) create(ctx context.Context, what, drop, ddl string, settings m
 		}
 	}
 	if _, err := c.conn.ExecContext(ctx, ddl); err != nil {
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && me.Number == 1227 && !c.noDefiner { // needs SUPER or SET USER for another DEFINER
+			return fmt.Errorf("%s: %w (restore with --no-definer to create it as the restoring account's own)", what, err)
+		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return c.warnings(ctx, what)
