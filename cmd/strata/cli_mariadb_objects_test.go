@@ -85,7 +85,7 @@ func showCreateAll(t *testing.T, s serverDB) map[string]string {
 	}
 	out := map[string]string{}
 	for _, l := range lists {
-		for _, name := range column(t, s, l.q) {
+		for _, name := range columnValues(t, s, l.q) {
 			rows, err := s.db.Query("SHOW CREATE " + l.kind + " `" + name + "`")
 			if err != nil {
 				t.Fatalf("SHOW CREATE %s %s: %v", l.kind, name, err)
@@ -115,7 +115,7 @@ func showCreateAll(t *testing.T, s serverDB) map[string]string {
 	return out
 }
 
-func column(t *testing.T, s serverDB, q string, args ...any) []string {
+func columnValues(t *testing.T, s serverDB, q string, args ...any) []string {
 	t.Helper()
 	rows, err := s.db.Query(q, args...)
 	if err != nil {
@@ -138,13 +138,13 @@ func column(t *testing.T, s serverDB, q string, args ...any) []string {
 func tableHashes(t *testing.T, s serverDB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for _, table := range column(t, s, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'") {
-		cols := column(t, s, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", table)
+	for _, table := range columnValues(t, s, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'") {
+		cols := columnValues(t, s, "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION", table)
 		var sel []string
 		for _, c := range cols {
 			sel = append(sel, "HEX(CAST(`"+c+"` AS BINARY))")
 		}
-		lines := column(t, s, "SELECT CONCAT_WS('|', "+strings.Join(sel, ", ")+") FROM `"+table+"`")
+		lines := columnValues(t, s, "SELECT CONCAT_WS('|', "+strings.Join(sel, ", ")+") FROM `"+table+"`")
 		sort.Strings(lines)
 		h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 		out[table] = fmt.Sprintf("%d rows %x", len(lines), h[:8])
@@ -240,7 +240,7 @@ func TestMariaDBNoDefiner(t *testing.T) {
 		"SELECT DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()",
 		"SELECT DEFINER FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
 	} {
-		got := column(t, dst, q)
+		got := columnValues(t, dst, q)
 		if len(got) == 0 {
 			t.Errorf("%s: nothing restored", q)
 		}
