@@ -44,6 +44,25 @@ const (
 	minBlobSize = 1 + 1 + 3 + pack.IDSize // Type, Compression, 3 uvarints, ID
 )
 
+// The bounds of an index file (docs/design.md, "Index files", "Size"),
+// which let a reader refuse a larger file unread.
+const (
+	// MaxFileEntries is how many blob entries a writer gathers in one
+	// file before it starts the next. A pack is never split across
+	// files, so a file holds fewer than MaxFileEntries entries before its
+	// last pack, and that pack at most what a pack header holds
+	// (pack.MaxHeaderSize / 42 bytes, about 400,000 entries).
+	MaxFileEntries = 1 << 16
+
+	// MaxFileSize bounds the plaintext of an index file. An entry takes
+	// at most 48 bytes (80 for a delta blob) against the 42 (74) of its
+	// pack header entry, and a pack 33 bytes more, so the entries come to
+	// less than 6 MiB + 2 MiB + 19.2 MiB; the rest is room for
+	// Supersedes, about 1.2 million superseded files. Decode refuses a
+	// larger plaintext, and the repository does not read a larger file.
+	MaxFileSize = 64 << 20
+)
+
 // File is the content of one index file: where the blobs of some packs lie.
 type File struct {
 	// Supersedes lists the file IDs of the index files this one
@@ -107,6 +126,9 @@ func Encode(f *File) []byte {
 // before anything is allocated by them, so Decode allocates no more than a
 // small multiple of len(data).
 func Decode(data []byte) (*File, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d an index file holds", ErrInvalidFile, len(data), MaxFileSize)
+	}
 	if !bytes.HasPrefix(data, []byte(fileMagic)) {
 		return nil, fmt.Errorf("%w: does not start with %q", ErrInvalidFile, fileMagic)
 	}

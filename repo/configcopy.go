@@ -127,7 +127,7 @@ func (r *Repository) RepairConfig(ctx context.Context, newPolynomial bool) (stri
 	if err := saveBytes(ctx, r.be, h, r.sealedConfig); err != nil {
 		return "", fmt.Errorf("saving config: %w", err)
 	}
-	got, err := r.be.Load(ctx, h, 0, 0)
+	got, err := loadWhole(ctx, r.be, h)
 	if err != nil {
 		return "", fmt.Errorf("reading the new config back: %w", err)
 	}
@@ -165,7 +165,7 @@ func sameRepository(ctx context.Context, be backend.Storage, master *crypto.Key,
 			return fmt.Errorf("listing %s files: %w", t, err)
 		}
 		for _, h := range handles {
-			sealed, err := be.Load(ctx, h, 0, 0)
+			sealed, err := loadWhole(ctx, be, h)
 			if err != nil {
 				continue
 			}

@@ -178,19 +178,27 @@ func (r *Repository) SaveIndex(ctx context.Context) error {
 	packs := r.unsavedPacks
 	r.unsavedPacks = nil
 	r.mu.Unlock()
-	if len(packs) == 0 {
-		return nil
-	}
-	id, err := r.SaveFile(ctx, backend.IndexFile, index.Encode(&index.File{Packs: packs}))
-	if err != nil {
+	for len(packs) > 0 {
+		// A file ends once it holds index.MaxFileEntries entries, never
+		// inside a pack, which bounds its size (docs/design.md, "File
+		// sizes").
+		n, entries := 0, 0
+		for n < len(packs) && entries < index.MaxFileEntries {
+			entries += len(packs[n].Blobs)
+			n++
+		}
+		id, err := r.SaveFile(ctx, backend.IndexFile, index.Encode(&index.File{Packs: packs[:n]}))
+		if err != nil {
+			r.mu.Lock()
+			r.unsavedPacks = append(packs, r.unsavedPacks...)
+			r.mu.Unlock()
+			return fmt.Errorf("writing index: %w", err)
+		}
 		r.mu.Lock()
-		r.unsavedPacks = append(packs, r.unsavedPacks...)
+		r.indexFiles = append(r.indexFiles, id)
 		r.mu.Unlock()
-		return fmt.Errorf("writing index: %w", err)
+		packs = packs[n:]
 	}
-	r.mu.Lock()
-	r.indexFiles = append(r.indexFiles, id)
-	r.mu.Unlock()
 	return nil
 }
 

@@ -25,8 +25,12 @@ type IndexRewriter struct {
 }
 
 // NewIndexRewriter returns a rewriter storing files of about maxEntries
-// entries.
+// entries; a bound above index.MaxFileEntries (or not above 0) is taken
+// as index.MaxFileEntries, so no file outgrows index.MaxFileSize.
 func (r *Repository) NewIndexRewriter(maxEntries int) *IndexRewriter {
+	if maxEntries <= 0 || maxEntries > index.MaxFileEntries {
+		maxEntries = index.MaxFileEntries
+	}
 	return &IndexRewriter{r: r, max: maxEntries}
 }
 

@@ -116,6 +116,9 @@ func saveKeyFile(ctx context.Context, be backend.Storage, kf *KeyFile) (string, 
 	if err != nil {
 		return "", err
 	}
+	if len(data) > MaxKeyFileSize {
+		return "", fmt.Errorf("saving key file: %d bytes, more than the %d bytes a key file may hold", len(data), MaxKeyFileSize)
+	}
 	name := crypto.FileID(data).String()
 	if err := saveBytes(ctx, be, backend.Handle{Type: backend.KeyFile, Name: name}, data); err != nil {
 		return "", fmt.Errorf("saving key file: %w", err)
@@ -130,7 +133,10 @@ func saveKeyFile(ctx context.Context, be backend.Storage, kf *KeyFile) (string, 
 // seal is authenticated, so a master key that opens is the right one).
 func loadKeyFile(ctx context.Context, be backend.Storage, name string) (*KeyFile, error) {
 	h := backend.Handle{Type: backend.KeyFile, Name: name}
-	data, err := be.Load(ctx, h, 0, 0)
+	data, err := loadWhole(ctx, be, h)
+	if errors.Is(err, backend.ErrTooLarge) {
+		return nil, &KeyFileError{Name: name, Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading key file %v: %w", h, err)
 	}

@@ -214,11 +214,6 @@ func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason str
 	}
 }
 
-// maxLockFileSize bounds the lock files that are read: a lock file is a
-// few hundred bytes, and every command reads them all, so a larger one is
-// damage (or planted) and is not loaded into memory.
-const maxLockFileSize = 64 << 10
-
 // Locks lists every lock file. Unreadable lock files are skipped with a
 // notice; they cannot be trusted to block anyone.
 func (r *Repository) Locks(ctx context.Context) ([]LockInfo, error) {
@@ -262,7 +257,7 @@ func (r *Repository) readLocks(ctx context.Context) (locks []LockInfo, unreadabl
 }
 
 func (r *Repository) readLock(ctx context.Context, id pack.ID, size int64) (LockInfo, error) {
-	if size > maxLockFileSize {
+	if size > MaxLockFileSize {
 		return LockInfo{}, fmt.Errorf("%v: %w: %d bytes, more than any lock file holds", lockHandle(id), ErrDamaged, size)
 	}
 	plain, err := r.LoadFile(ctx, backend.LockFile, id)

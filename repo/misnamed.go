@@ -48,7 +48,7 @@ func (r *Repository) misnamed(t backend.FileType, name pack.ID, sealed []byte) e
 // returns its plaintext and its file ID, the ID it must be known by.
 func (r *Repository) LoadMisnamed(ctx context.Context, t backend.FileType, name pack.ID) ([]byte, pack.ID, error) {
 	h := backend.Handle{Type: t, Name: name.String()}
-	sealed, err := r.be.Load(ctx, h, 0, 0)
+	sealed, err := loadWhole(ctx, r.be, h)
 	if err != nil {
 		return nil, pack.ID{}, fmt.Errorf("reading %v: %w", h, err)
 	}
@@ -97,12 +97,12 @@ func (r *Repository) RenameMisnamed(ctx context.Context, t backend.FileType, dec
 		}
 		progress := false
 		for _, m := range wrong {
-			sealed, err := r.be.Load(ctx, backend.Handle{Type: t, Name: m.Name.String()}, 0, 0)
+			sealed, err := loadWhole(ctx, r.be, backend.Handle{Type: t, Name: m.Name.String()})
 			if err != nil {
 				return done, fmt.Errorf("reading %s/%s: %w", t, m.Name, err)
 			}
 			target := backend.Handle{Type: t, Name: m.ID.String()}
-			occupant, err := r.be.Load(ctx, target, 0, 0)
+			occupant, err := loadWhole(ctx, r.be, target)
 			switch {
 			case err == nil && bytes.Equal(occupant, sealed):
 				m.Duplicate = true
@@ -138,7 +138,7 @@ func (r *Repository) RenameMisnamed(ctx context.Context, t backend.FileType, dec
 		// then remove it, freeing its name.
 		m := wrong[0]
 		h := backend.Handle{Type: t, Name: m.Name.String()}
-		sealed, err := r.be.Load(ctx, h, 0, 0)
+		sealed, err := loadWhole(ctx, r.be, h)
 		if err != nil {
 			return done, fmt.Errorf("reading %v: %w", h, err)
 		}

@@ -164,12 +164,13 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 // Lock.
 func Open(ctx context.Context, be backend.Storage, password string, opts Options) (*Repository, error) {
 	opts = opts.withDefaults()
-	sealed, err := be.Load(ctx, backend.Handle{Type: backend.ConfigFile}, 0, 0)
+	sealed, err := loadWhole(ctx, be, backend.Handle{Type: backend.ConfigFile})
 	missing := errors.Is(err, backend.ErrNotExist)
 	if missing && !hasKeyFiles(ctx, be) {
 		return nil, fmt.Errorf("%w at %s", ErrNoRepository, be.Location())
 	}
-	if err != nil && !missing {
+	oversized := errors.Is(err, backend.ErrTooLarge)
+	if err != nil && !missing && !oversized {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	master, kf, keyName, err := openWithPassword(ctx, be, password, opts.Notify)
@@ -178,9 +179,15 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 	}
 	var cfg Config
 	var damage error
-	if missing {
+	switch {
+	case missing:
 		damage = errors.New("the file is missing")
-	} else if cfg, damage = openConfig(master, sealed); damage == nil {
+	case oversized:
+		damage = fmt.Errorf("the file is larger than a config (at most %d bytes), so it was not read", MaxConfigFileSize)
+	default:
+		cfg, damage = openConfig(master, sealed)
+	}
+	if damage == nil {
 		r, err := newRepository(be, master, keyName, cfg, opts)
 		if err != nil {
 			return nil, err
@@ -270,6 +277,10 @@ func (r *Repository) SaveFile(ctx context.Context, t backend.FileType, plain []b
 	sealed := r.key.Seal(nil, plain)
 	id := crypto.FileID(sealed)
 	h := backend.Handle{Type: t, Name: id.String()}
+	if max := MaxFileSize(t); int64(len(sealed)) > max {
+		return id, fmt.Errorf("saving %v: %d bytes, more than the %d bytes any file in %s/ may hold (a reader would refuse it as damaged)",
+			h, len(sealed), max, t)
+	}
 	if err := saveBytes(ctx, r.be, h, sealed); err != nil {
 		return id, fmt.Errorf("saving %v: %w", h, err)
 	}
@@ -279,7 +290,10 @@ func (r *Repository) SaveFile(ctx context.Context, t backend.FileType, plain []b
 // LoadFile reads, verifies and opens the file t/id.
 func (r *Repository) LoadFile(ctx context.Context, t backend.FileType, id pack.ID) ([]byte, error) {
 	h := backend.Handle{Type: t, Name: id.String()}
-	sealed, err := r.be.Load(ctx, h, 0, 0)
+	sealed, err := loadWhole(ctx, r.be, h)
+	if errors.Is(err, ErrDamaged) {
+		return nil, err // names h
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %v: %w", h, err)
 	}

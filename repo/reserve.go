@@ -12,7 +12,8 @@ import (
 const minReserve = 2 << 20
 
 // reserveTarget returns the bytes the reserve should hold (docs/design.md,
-// "A full disk"): need is minReserve plus the bytes of the index files,
+// "A full disk"): need is minReserve plus the bytes of the index files
+// (of those not larger than MaxIndexFileSize),
 // since prune writes a new index about as large as the old one before it
 // deletes anything. want, what is written, adds a quarter of the index
 // and at least 1 MiB, rounded up to MiB, so that the reserve is written
@@ -20,7 +21,12 @@ const minReserve = 2 << 20
 func (r *Repository) reserveTarget(ctx context.Context) (need, want int64, err error) {
 	var index int64
 	err = r.be.List(ctx, backend.IndexFile, func(fi backend.FileInfo) error {
-		index += fi.Size
+		// A file larger than any index file is damage, not read, and not
+		// rewritten by prune: a planted (sparse) one must not make the
+		// reserve fill the disk.
+		if fi.Size <= MaxIndexFileSize {
+			index += fi.Size
+		}
 		return nil
 	})
 	if err != nil {

@@ -304,7 +304,18 @@ const (
 	noIndex     indexMode = iota
 	strictIndex           // a damaged index file is an error
 	readerIndex           // a damaged index file is skipped with a warning
+	// writerNoIndex: a command that writes files other than packs, index
+	// and snapshots (keys, policy, protect files) and needs no index, so
+	// that a damaged index file does not stop it.
+	writerNoIndex
 )
+
+// withWriterNoIndex is withLock for commands that need no index: key,
+// policy and protect files. A damaged index file does not stop them (check
+// may advise them beside repair index).
+func (g *globals) withWriterNoIndex(ctx context.Context, exclusive bool, command string, fn func(*repo.Repository) error) error {
+	return g.withLockThen(ctx, exclusive, command, writerNoIndex, fn)
+}
 
 // withLockNoIndex is withLock for commands that load the index under the
 // lock themselves (prune, check), do not need it (forget), or cannot trust
@@ -371,7 +382,7 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 			return err
 		}
 	}
-	if mode != noIndex {
+	if mode == strictIndex || mode == readerIndex {
 		g.verbosef(1, "loaded the index: %s\n", counted(r.Index().Len(), "blob"))
 	}
 	err = fn(r)

@@ -70,7 +70,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					if err != nil {
 						return err
 					}
-					data, err := r.Backend().Load(ctx, backend.Handle{Type: backend.KeyFile, Name: name}, 0, 0)
+					data, err := r.LoadWhole(ctx, backend.Handle{Type: backend.KeyFile, Name: name})
 					if err != nil {
 						return err
 					}

@@ -55,7 +55,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				Usage: "add a password",
 				Flags: []cli.Flag{newPwFlag},
 				Action: func(c *cli.Context) error {
-					return g.withLock(c.Context, false, "key add", func(r *repo.Repository) error {
+					return g.withWriterNoIndex(c.Context, false, "key add", func(r *repo.Repository) error {
 						pw, err := g.newPassword(newPasswordFile)
 						if err != nil {
 							return err
@@ -77,7 +77,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					if c.NArg() != 1 {
 						return fmt.Errorf("give the key ID: strata key remove ID")
 					}
-					return g.withLock(c.Context, true, "key remove", func(r *repo.Repository) error {
+					return g.withWriterNoIndex(c.Context, true, "key remove", func(r *repo.Repository) error {
 						name, err := findKey(c, r, c.Args().First())
 						if err != nil {
 							return err
@@ -95,7 +95,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				Usage: "change the password of the key in use",
 				Flags: []cli.Flag{newPwFlag},
 				Action: func(c *cli.Context) error {
-					return g.withLock(c.Context, true, "key passwd", func(r *repo.Repository) error {
+					return g.withWriterNoIndex(c.Context, true, "key passwd", func(r *repo.Repository) error {
 						pw, err := g.newPassword(newPasswordFile)
 						if err != nil {
 							return err

@@ -73,7 +73,7 @@ they were taken whatever the rules say; --keep-safety sets another period
 					if err != nil {
 						return err
 					}
-					return g.withLock(c.Context, false, "policy set", func(r *repo.Repository) error {
+					return g.withWriterNoIndex(c.Context, false, "policy set", func(r *repo.Repository) error {
 						if _, err := r.SetPolicy(c.Context, raw, stored); err != nil {
 							return err
 						}
@@ -86,7 +86,7 @@ they were taken whatever the rules say; --keep-safety sets another period
 				Name:  "reset",
 				Usage: "remove the stored policy, so forget without flags removes nothing",
 				Action: func(c *cli.Context) error {
-					return g.withLock(c.Context, false, "policy reset", func(r *repo.Repository) error {
+					return g.withWriterNoIndex(c.Context, false, "policy reset", func(r *repo.Repository) error {
 						n, err := r.ResetPolicy(c.Context)
 						if err != nil {
 							return err

@@ -40,7 +40,7 @@ unprotect removes them all. strata snapshots marks protected snapshots.
 					return err
 				}
 			}
-			return g.withLock(c.Context, false, "protect", func(r *repo.Repository) error {
+			return g.withWriterNoIndex(c.Context, false, "protect", func(r *repo.Repository) error {
 				sn, err := r.FindSnapshot(c.Context, c.Args().First())
 				if err != nil {
 					return err
@@ -77,7 +77,7 @@ afterwards if they still need it.
 				if c.NArg() != 0 {
 					return errors.New("--damaged takes no snapshot: strata unprotect --damaged")
 				}
-				return g.withLock(c.Context, false, "unprotect", func(r *repo.Repository) error {
+				return g.withWriterNoIndex(c.Context, false, "unprotect", func(r *repo.Repository) error {
 					removed, err := r.RemoveDamagedProtections(c.Context)
 					for _, id := range removed {
 						fmt.Fprintf(g.env.stdout, "removed damaged protect file %s\n", id.Short())
@@ -91,7 +91,7 @@ afterwards if they still need it.
 			if c.NArg() != 1 {
 				return errors.New("give one snapshot: strata unprotect SNAPSHOT")
 			}
-			return g.withLock(c.Context, false, "unprotect", func(r *repo.Repository) error {
+			return g.withWriterNoIndex(c.Context, false, "unprotect", func(r *repo.Repository) error {
 				// By the file's name, not its content: a damaged snapshot
 				// file's protection must be removable too.
 				ref := c.Args().First()

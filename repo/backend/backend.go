@@ -97,6 +97,10 @@ var (
 	// wraps the system's own too. Commands that only read go on without
 	// a lock when the lock file is refused this way.
 	ErrReadOnly = errors.New("the repository's storage is read-only")
+	// ErrTooLarge: LoadAll found a file larger than the bound its caller
+	// set for files of its type (damage, or a file planted to exhaust
+	// memory); nothing of it was read.
+	ErrTooLarge = errors.New("file is larger than its type allows")
 )
 
 // Reserver is a Storage that can fill up (a local disk) and keeps space

@@ -11,10 +11,6 @@ import (
 	"strata/repo/backend"
 )
 
-// maxIndexBlobs bounds the entries of one index file prune writes, so
-// neither prune nor a later reader holds a huge decoded file at once.
-const maxIndexBlobs = 1 << 16
-
 // apply carries out the plan in the order docs/design.md, "prune",
 // requires: new packs, whose entries go into new index files as the packs
 // are stored, then the entries of the kept packs, the last index file
@@ -25,7 +21,7 @@ const maxIndexBlobs = 1 << 16
 // next prune drops. A kill after it leaves only files nothing refers to.
 func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 	rep := p.rep
-	w := p.r.NewIndexRewriter(maxIndexBlobs)
+	w := p.r.NewIndexRewriter(index.MaxFileEntries)
 	rp := p.r.NewRepacker(w)
 	defer rp.Close()
 	// Also after an error, the report says what was written.

@@ -28,7 +28,8 @@ type IndexOptions struct {
 	// GOMAXPROCS.
 	Workers int
 	// MaxFileBlobs bounds the entries of one new index file; 0 means
-	// DefaultMaxFileBlobs.
+	// DefaultMaxFileBlobs, and a bound above index.MaxFileEntries is
+	// taken as that.
 	MaxFileBlobs int
 	// Progress, when set, receives a line for each step.
 	Progress func(msg string)
