@@ -10,6 +10,12 @@
 // is "***", which replaces a secret value and nothing else, so the record
 // still shows which flag carried it. User info in a URL
 // (scheme://user:password@host) keeps the user name and masks the
-// password, whatever characters it holds. Redaction errs on the side of
+// password, whatever characters it holds. A short flag (-p, -a, -t) means
+// what its tool says: tools.go has a table of the short flags that carry
+// a secret in common database and operations tools (redis-cli -a, sqlcmd
+// -P, ldapsearch -w), and a tool not in it has -p and -t masked. The tool
+// of a flag is the command word before it: the first word, the word after
+// a shell separator (;, &&, |) or --, or any word naming a tool in the
+// table (docker exec c redis-cli -a x). Redaction errs on the side of
 // masking: a value that only might be a secret is masked.
 package redact

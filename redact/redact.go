@@ -48,55 +48,90 @@ func IsSecretName(name string) bool { return secretName.MatchString(name) }
 func Command(args []string) string { return strings.Join(Args(args), " ") }
 
 // Args returns a copy of args with every secret masked: values of secret
-// flags (--password=x, --token x, -pX), secret assignments
+// flags (--password=x, --token x, and the short flags of the tool they
+// belong to: mysql -pX, redis-cli -a x), secret assignments
 // (DB_PASSWORD=x), URL passwords, and secrets inside an argument that is
 // itself a command line or DSN (sh -c "...", "host=h password=x").
 func Args(args []string) []string {
 	out := make([]string, len(args))
+	tool := ""
+	command := true // args[i] may name the command that the flags after it belong to
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		out[i] = arg(a)
-		// --password x: the value is the next argument. A boolean flag
-		// with a secret-sounding name loses its next argument to the
-		// mask too; better that than a password in the record.
-		// -p x: sshpass's and mongo's password (mysql's -p takes no
-		// value, so its next argument, the database, is masked too).
-		if m := bareFlag.FindStringSubmatch(a); m != nil && (IsSecretName(m[1]) || a == "-p") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "--") {
-			i++
-			out[i] = Mask
+		switch name := toolName(a); {
+		case command && strings.HasPrefix(a, "-"):
+			command = false
+		case command && !assignment.MatchString(a):
+			tool, command = name, false
+		case knownTool(name):
+			tool = name
+		}
+		out[i] = arg(a, tool)
+		if separator(a) {
+			command = true
 			continue
 		}
-		if userFlag.MatchString(a) && i+1 < len(args) {
+		if i+1 == len(args) {
+			continue
+		}
+		// --password x: the value is the next argument. A boolean flag
+		// with a secret-sounding name loses its next argument to the
+		// mask too; better that than a password in the record. The same
+		// for a tool's secret short flag: redis-cli -a x, sqlcmd -P x,
+		// and -p and -t of a tool not in the table (mysql's -p takes no
+		// value, so its next argument, the database, is masked too).
+		m := bareFlag.FindStringSubmatch(a)
+		long := m != nil && len(m[1]) > 1 && IsSecretName(m[1])
+		if (long || len(a) == 2 && secretShort(a, tool)) && !strings.HasPrefix(args[i+1], "--") {
+			i++
+			out[i] = Mask + shellEnd(args[i])
+			command = separator(args[i])
+			continue
+		}
+		switch {
+		case userFlag.MatchString(a):
 			i++
 			out[i] = userPassword(args[i])
+		case sambaTools[tool] && (a == "-U" || a == "--user"):
+			i++
+			out[i] = sambaUser(args[i])
 		}
 	}
 	return out
 }
 
-// arg masks the secrets of one argument.
-func arg(a string) string {
+// arg masks the secrets of one argument of tool.
+func arg(a, tool string) string {
 	if m := flagWithValue.FindStringSubmatch(a); m != nil {
-		if IsSecretName(m[2]) {
-			return m[1] + m[2] + "=" + Mask
-		}
-		if m[1]+m[2] == "--user" {
+		switch {
+		case IsSecretName(m[2]):
+			return m[1] + m[2] + "=" + Mask + shellEnd(m[3])
+		case m[1]+m[2] == "--user" && sambaTools[tool]:
+			return "--user=" + sambaUser(m[3])
+		case m[1]+m[2] == "--user":
 			return "--user=" + userPassword(m[3])
 		}
 		return m[1] + m[2] + "=" + String(m[3])
 	}
-	// -pSECRET: MySQL's password with no space. Other tools' -pVALUE
-	// (psql's port) is masked too, which costs nothing but a digit.
-	if len(a) > 2 && a[0] == '-' && a[1] == 'p' {
-		return "-p" + Mask
+	// -pSECRET, -aSECRET: a secret short flag with its value attached.
+	if len(a) > 2 && secretShort(a, tool) {
+		return a[:2] + Mask
 	}
 	// -uUSER:PASSWORD: curl's user and password with no space.
 	if len(a) > 2 && a[0] == '-' && a[1] == 'u' {
 		return "-u" + userPassword(a[2:])
 	}
-	if m := assignment.FindStringSubmatch(a); m != nil {
+	if len(a) > 2 && a[0] == '-' && a[1] == 'U' && sambaTools[tool] {
+		return "-U" + sambaUser(a[2:])
+	}
+	if m := oracleLogin.FindStringSubmatch(a); m != nil && oracleTools[tool] && !strings.Contains(a, "://") {
+		return m[1] + "/" + Mask + m[3]
+	}
+	// NAME=value, one word; an assignment followed by more words
+	// ("PGPASSWORD=x psql ...", an sh -c script) is a command line.
+	if m := assignment.FindStringSubmatch(a); m != nil && !strings.ContainsAny(m[2], " \t\n\r") {
 		if IsSecretName(m[1]) {
-			return m[1] + "=" + Mask
+			return m[1] + "=" + Mask + shellEnd(m[2])
 		}
 		return m[1] + "=" + String(m[2])
 	}
@@ -115,9 +150,20 @@ func String(s string) string {
 	if !strings.ContainsAny(s, " \t\n\r") {
 		return s
 	}
+	// A whole quoted string ('mysql -p"x" db' inside sh -c "..."): its
+	// inside, quoted again.
+	if q := s[0]; len(s) > 1 && (q == '\'' || q == '"') && s[len(s)-1] == q && !strings.ContainsRune(s[1:len(s)-1], rune(q)) {
+		return string(q) + String(s[1:len(s)-1]) + string(q)
+	}
 	// Several words: mask them as the arguments of a command, in place,
-	// keeping the text between them.
-	locs := space.FindAllStringIndex(s, -1)
+	// keeping the text between them. A word runs to the next space that
+	// is not quoted, so --password='a b' is one word, whose value is
+	// masked whole; one word that is all of s is split at every space
+	// instead, lest it be masked as itself again.
+	locs := shellWords(s)
+	if len(locs) == 1 {
+		locs = space.FindAllStringIndex(s, -1)
+	}
 	words := make([]string, len(locs))
 	for i, l := range locs {
 		words[i] = s[l[0]:l[1]]
@@ -134,9 +180,60 @@ func String(s string) string {
 	return b.String()
 }
 
+// shellWords returns where the words of a shell line start and end: a
+// word runs to the next space outside single or double quotes (an
+// unclosed quote runs to the end).
+func shellWords(s string) [][]int {
+	var locs [][]int
+	start := -1
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if start >= 0 {
+				locs = append(locs, []int{start, i})
+				start = -1
+			}
+			continue
+		case c == '\'' || c == '"':
+			quote = c
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		locs = append(locs, []int{start, len(s)})
+	}
+	return locs
+}
+
+// shellEnd returns the semicolon that ends a command at the end of a
+// word of a shell line (X=1; cmd), which a masked value keeps.
+func shellEnd(v string) string {
+	return v[len(strings.TrimRight(v, ";")):]
+}
+
+// sambaUser masks the password of Samba's user%password, keeping the
+// user.
+func sambaUser(v string) string {
+	if user, _, ok := strings.Cut(v, "%"); ok {
+		return user + "%" + Mask
+	}
+	return String(v)
+}
+
 // userPassword masks the password of curl's user:password, keeping the
 // user.
 func userPassword(v string) string {
+	if strings.Contains(v, "://") {
+		return URL(v) // redis-cli -u redis://user:password@host
+	}
 	if user, _, ok := strings.Cut(v, ":"); ok {
 		return user + ":" + Mask
 	}

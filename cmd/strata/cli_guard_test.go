@@ -18,8 +18,12 @@ func TestGuardRecordsNoSecret(t *testing.T) {
 	for _, k := range []string{"STRATA_PASSWORD", "STRATA_PASSWORD_FILE", "STRATA_PASSWORD_COMMAND"} {
 		t.Setenv(k, "leaked-"+k)
 	}
-	secrets := []string{"hunter2", "secret6", "secret5", "pa/ss@word", "Pw4", "Pw5", "Pw6", "Pw7"}
-	c.ok("guard", "--db", "sqlite://"+path, "--", "sh", "-c", `env > "$1"`, "sh", envOut,
+	secrets := []string{"hunter2", "secret6", "secret5", "pa/ss@word", "Pw4", "Pw5", "Pw6", "Pw7", "Pw8", "Pw9", "PwA", "PwB", "PwC"}
+	// The script never reaches the tools after exit: only its record
+	// matters.
+	script := `env > "$1"; exit 0; redis-cli -a Pw8 save; PGPASSWORD=Pw9 psql -p 5433; mysql --password='PwA x' app; ` +
+		`ldapsearch -w PwB; deploy -t PwC`
+	c.ok("guard", "--db", "sqlite://"+path, "--", "sh", "-c", script, "sh", envOut,
 		"--password", "hunter2", "--token", "secret6", "--api-key=secret5",
 		"postgres://app:pa/ss@word@db.local/app", "DB_PASSWORD=Pw4", "-pPw5",
 		"host=h password=Pw6 dbname=app", "mysql://root:Pw7@h/app")
@@ -33,7 +37,8 @@ func TestGuardRecordsNoSecret(t *testing.T) {
 			t.Errorf("snapshots --json shows %q:\n%s", s, out)
 		}
 	}
-	for _, want := range []string{"--password ***", "--token ***", "--api-key=***", "postgres://app:***@db.local/app", "DB_PASSWORD=***", "password=***"} {
+	for _, want := range []string{"--password ***", "--token ***", "--api-key=***", "postgres://app:***@db.local/app", "DB_PASSWORD=***", "password=***",
+		"redis-cli -a *** save; PGPASSWORD=*** psql -p 5433; mysql --password=*** app; ldapsearch -w ***; deploy -t ***"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("snapshots --json lacks %q:\n%s", want, out)
 		}
