@@ -3,7 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
-	"path"
+	"io/fs"
 
 	"strata/pack"
 	"strata/repo"
@@ -85,69 +85,97 @@ func (w *walker) walkSnapshots(ctx context.Context) error {
 
 // tree walks the tree blob id, met in snapshot sn at path p, and returns
 // the problem blobs at or below it. Only a cancelled ctx is an error.
-func (w *walker) tree(ctx context.Context, id, sn pack.ID, p string) ([]pack.ID, error) {
-	if probs, ok := w.problems[id]; ok {
-		return probs, nil
+//
+// Each tree blob walked keeps the problems at or below it: the stack holds
+// those of the trees on the way down, and a tree met again adds its kept
+// problems to its parent's without being loaded.
+func (w *walker) tree(ctx context.Context, root, sn pack.ID, p string) ([]pack.ID, error) {
+	type level struct {
+		id    pack.ID
+		probs []pack.ID
 	}
-	self := []pack.ID{id}
-	if !w.c.idx.Has(id) {
-		w.missing(id, pack.TreeBlob, sn, p)
-		w.problems[id] = self
-		return self, nil
+	stack := []*level{{}}
+	add := func(probs ...pack.ID) {
+		top := stack[len(stack)-1]
+		top.probs = append(top.probs, probs...)
 	}
-	plain, err := w.verifyCopies(ctx, id)
-	if err != nil {
+	// plain is the verified plaintext of the tree blob being loaded.
+	var plain []byte
+	rw := repo.Walker{
+		Loader: w.c.r,
+		Tree: func(id pack.ID, dir string) error {
+			if probs, ok := w.problems[id]; ok {
+				add(probs...)
+				return fs.SkipDir
+			}
+			self := []pack.ID{id}
+			if !w.c.idx.Has(id) {
+				w.missing(id, pack.TreeBlob, sn, dir)
+				w.problems[id] = self
+				add(self...)
+				return fs.SkipDir
+			}
+			var err error
+			if plain, err = w.verifyCopies(ctx, id); err != nil {
+				return err
+			}
+			if w.c.loss.lost(id) {
+				w.problems[id] = self // a pack finding names it
+				add(self...)
+				return fs.SkipDir
+			}
+			// A tree cannot contain itself (its ID hashes its content),
+			// but a damaged repository must not make the walk loop.
+			w.problems[id] = nil
+			stack = append(stack, &level{id: id})
+			return nil
+		},
+		LoadTree: func(ctx context.Context, id pack.ID) (*repo.Tree, error) {
+			if plain == nil {
+				return w.c.r.LoadTree(ctx, id)
+			}
+			t, err := repo.DecodeTree(plain)
+			if err != nil {
+				return nil, fmt.Errorf("tree %s: %w: %v", id, repo.ErrDamaged, err)
+			}
+			return t, nil
+		},
+		LoadError: func(id pack.ID, dir string, err error) error {
+			stack = stack[:len(stack)-1]
+			w.damagedTrees = append(w.damagedTrees, &DamagedTree{Tree: id, Snapshot: sn, Path: dir, Err: err})
+			self := []pack.ID{id}
+			w.problems[id] = self
+			add(self...)
+			return nil
+		},
+		TreeDone: func(id pack.ID, _ string) error {
+			w.c.report.Trees++
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if len(top.probs) > 0 {
+				top.probs = uniqueIDs(top.probs)
+			}
+			w.problems[id] = top.probs
+			add(top.probs...)
+			return nil
+		},
+		Chunk: func(np string, _ *repo.Node, c repo.ChunkRef) error {
+			if !w.c.idx.Has(c.ID) {
+				w.missing(c.ID, pack.DataBlob, sn, np)
+				add(c.ID)
+			} else if w.c.loss.lost(c.ID) {
+				add(c.ID)
+			}
+			return nil
+		},
+	}
+	if err := rw.Walk(ctx, root, p); err != nil {
 		return nil, err
-	}
-	if w.c.loss.lost(id) {
-		w.problems[id] = self // a pack finding names it
-		return self, nil
-	}
-	var t *repo.Tree
-	if plain != nil {
-		if t, err = repo.DecodeTree(plain); err != nil {
-			err = fmt.Errorf("tree %s: %w: %v", id, repo.ErrDamaged, err)
-		}
-	} else {
-		t, err = w.c.r.LoadTree(ctx, id)
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
-	if err != nil {
-		w.damagedTrees = append(w.damagedTrees, &DamagedTree{Tree: id, Snapshot: sn, Path: p, Err: err})
-		w.problems[id] = self
-		return self, nil
-	}
-	w.c.report.Trees++
-	// A tree cannot contain itself (its ID hashes its content), but a
-	// damaged repository must not make the walk loop.
-	w.problems[id] = nil
-
-	var probs []pack.ID
-	for _, n := range t.Nodes {
-		np := path.Join(p, n.Name)
-		for _, b := range n.Content {
-			if !w.c.idx.Has(b) {
-				w.missing(b, pack.DataBlob, sn, np)
-				probs = append(probs, b)
-			} else if w.c.loss.lost(b) {
-				probs = append(probs, b)
-			}
-		}
-		if n.Kind == repo.NodeDir && n.Subtree != nil {
-			sub, err := w.tree(ctx, *n.Subtree, sn, np)
-			if err != nil {
-				return nil, err
-			}
-			probs = append(probs, sub...)
-		}
-	}
-	if len(probs) > 0 {
-		probs = uniqueIDs(probs)
-	}
-	w.problems[id] = probs
-	return probs, nil
+	return uniqueIDs(stack[0].probs), nil
 }
 
 // missing records a blob that a tree or snapshot references but the index

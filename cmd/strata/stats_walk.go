@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"path"
+	"io/fs"
 
 	"strata/index"
 	"strata/pack"
@@ -19,7 +19,7 @@ import (
 // statsRepository is what stats needs of a repository. *repo.Repository
 // implements it.
 type statsRepository interface {
-	LoadTree(ctx context.Context, id pack.ID) (*repo.Tree, error)
+	repo.TreeLoader
 	Index() *index.Index
 	EachIndexedBlob(ctx context.Context, fn func(packID pack.ID, b pack.Blob) error) error
 	Backend() backend.Storage
@@ -83,48 +83,55 @@ type groupWalk struct {
 }
 
 // tree marks the tree id, whose snapshot path is dir, and everything below
-// it, and returns what lies below it.
-func (w *groupWalk) tree(ctx context.Context, id pack.ID, dir string) (treeTotal, error) {
-	w.need(id)
-	if tt, ok := w.nb.trees[id]; ok && tt.groups&w.bit != 0 {
-		return tt, nil
+// it, and returns what lies below it. The stack holds the totals of the
+// trees on the way down; a tree walked before for the group adds its
+// recorded totals to its parent's without being loaded.
+func (w *groupWalk) tree(ctx context.Context, root pack.ID, dir string) (treeTotal, error) {
+	stack := []*treeTotal{{}}
+	add := func(tt treeTotal) {
+		top := stack[len(stack)-1]
+		top.files += tt.files
+		top.rawBytes += tt.rawBytes
 	}
-	if err := ctx.Err(); err != nil {
+	rw := repo.Walker{
+		Loader: w.nb.repo,
+		Tree: func(id pack.ID, _ string) error {
+			w.need(id)
+			if tt, ok := w.nb.trees[id]; ok && tt.groups&w.bit != 0 {
+				add(tt)
+				return fs.SkipDir
+			}
+			stack = append(stack, &treeTotal{})
+			return nil
+		},
+		TreeDone: func(id pack.ID, _ string) error {
+			tt := *stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			tt.groups = w.nb.trees[id].groups | w.bit
+			w.nb.trees[id] = tt
+			add(tt)
+			return nil
+		},
+		Node: func(_ string, n *repo.Node) error {
+			switch n.Kind {
+			case repo.NodeDir, repo.NodeSymlink:
+			default:
+				add(treeTotal{files: 1, rawBytes: n.Size})
+			}
+			return nil
+		},
+		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
+			w.need(c.ID)
+			if w.nb.content != nil {
+				w.nb.content[c.ID] = struct{}{}
+			}
+			return nil
+		},
+	}
+	if err := rw.Walk(ctx, root, dir); err != nil {
 		return treeTotal{}, err
 	}
-	t, err := w.nb.repo.LoadTree(ctx, id)
-	if err != nil {
-		return treeTotal{}, fmt.Errorf("reading the tree of %s: %w", dir, err)
-	}
-	var tt treeTotal
-	for i := range t.Nodes {
-		n := &t.Nodes[i]
-		switch n.Kind {
-		case repo.NodeDir:
-			if n.Subtree == nil {
-				return treeTotal{}, fmt.Errorf("tree %s of %s: %w: dir %q has no subtree", id.Short(), dir, repo.ErrDamaged, n.Name)
-			}
-			sub, err := w.tree(ctx, *n.Subtree, path.Join(dir, n.Name))
-			if err != nil {
-				return treeTotal{}, err
-			}
-			tt.files += sub.files
-			tt.rawBytes += sub.rawBytes
-		case repo.NodeSymlink:
-		default:
-			tt.files++
-			tt.rawBytes += n.Size
-		}
-		for _, c := range n.Content {
-			w.need(c)
-			if w.nb.content != nil {
-				w.nb.content[c] = struct{}{}
-			}
-		}
-	}
-	tt.groups = w.nb.trees[id].groups | w.bit
-	w.nb.trees[id] = tt
-	return tt, nil
+	return *stack[0], nil
 }
 
 // need marks the blob id and, when it is a delta, its chain of bases.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -170,30 +171,22 @@ func referenced(ctx context.Context, r *repo.Repository) (map[pack.ID]bool, erro
 		return nil, err
 	}
 	seen := map[pack.ID]bool{}
-	var walk func(id pack.ID) error
-	walk = func(id pack.ID) error {
-		if seen[id] {
+	w := repo.Walker{
+		Loader: r,
+		Tree: func(id pack.ID, _ string) error {
+			if seen[id] {
+				return fs.SkipDir
+			}
+			seen[id] = true
 			return nil
-		}
-		seen[id] = true
-		t, err := r.LoadTree(ctx, id)
-		if err != nil {
-			return err
-		}
-		for i := range t.Nodes {
-			for _, c := range t.Nodes[i].Content {
-				seen[c] = true
-			}
-			if st := t.Nodes[i].Subtree; st != nil {
-				if err := walk(*st); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		},
+		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
+			seen[c.ID] = true
+			return nil
+		},
 	}
 	for _, sn := range snaps {
-		if err := walk(sn.Tree); err != nil {
+		if err := w.Walk(ctx, sn.Tree, "/"); err != nil {
 			return nil, fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
 		}
 	}

@@ -3,6 +3,7 @@ package prune
 import (
 	"context"
 	"fmt"
+	"io/fs"
 
 	"strata/index"
 	"strata/pack"
@@ -33,38 +34,31 @@ func missing(sn *repo.Snapshot, what string, id pack.ID) error {
 		sn.ID.Short(), what, id, repo.ErrBlobNotFound)
 }
 
+// snapshot marks everything snapshot sn needs. A tree blob met before had
+// everything below it marked then, so it is not loaded again: consecutive
+// snapshots share most trees, so most are met once.
 func (m *marker) snapshot(ctx context.Context, sn *repo.Snapshot) error {
-	if err := m.tree(ctx, sn, sn.Tree); err != nil {
+	w := repo.Walker{
+		Loader: m.r,
+		Tree: func(id pack.ID, _ string) error {
+			added, err := m.use(sn, "tree", id)
+			if err == nil && !added {
+				return fs.SkipDir
+			}
+			return err
+		},
+		LoadError: func(_ pack.ID, _ string, err error) error {
+			return fmt.Errorf("prune: snapshot %s: %w; nothing was changed", sn.ID.Short(), err)
+		},
+		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
+			_, err := m.use(sn, "blob", c.ID)
+			return err
+		},
+	}
+	if err := w.Walk(ctx, sn.Tree, "/"); err != nil {
 		return err
 	}
 	return ctx.Err()
-}
-
-// tree marks a tree blob and, the first time it is met, everything below
-// it. Consecutive snapshots share most trees, so most are met once.
-func (m *marker) tree(ctx context.Context, sn *repo.Snapshot, id pack.ID) error {
-	added, err := m.use(sn, "tree", id)
-	if err != nil || !added {
-		return err
-	}
-	t, err := m.r.LoadTree(ctx, id)
-	if err != nil {
-		return fmt.Errorf("prune: snapshot %s: %w; nothing was changed", sn.ID.Short(), err)
-	}
-	for i := range t.Nodes {
-		n := &t.Nodes[i]
-		for _, c := range n.Content {
-			if _, err := m.use(sn, "blob", c); err != nil {
-				return err
-			}
-		}
-		if n.Subtree != nil {
-			if err := m.tree(ctx, sn, *n.Subtree); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // use marks id as referenced, with its bases, and reports whether it was

@@ -60,7 +60,7 @@ func (p *planner) measure(ctx context.Context) error {
 
 // finish builds the repaired tree of tp and its subtrees, computes their
 // IDs, and queues them for saving, children first.
-func (p *planner) finish(tp *treePlan) (pack.ID, error) {
+func (p *planner) finish(ctx context.Context, tp *treePlan) (pack.ID, error) {
 	if tp.finished {
 		return tp.newID, nil
 	}
@@ -69,7 +69,7 @@ func (p *planner) finish(tp *treePlan) (pack.ID, error) {
 		n := &t.Nodes[i]
 		switch {
 		case fix.sub != nil:
-			id, err := p.finish(fix.sub)
+			id, err := p.finish(ctx, fix.sub)
 			if err != nil {
 				return pack.ID{}, err
 			}
@@ -83,7 +83,9 @@ func (p *planner) finish(tp *treePlan) (pack.ID, error) {
 			n.Subtree = &id
 			setLost(n, fix.text)
 		default:
-			p.repairContent(n, fix)
+			if err := p.repairContent(ctx, n, fix); err != nil {
+				return pack.ID{}, err
+			}
 		}
 	}
 	id, err := p.queue(t)
@@ -118,55 +120,46 @@ func (p *planner) queue(t *repo.Tree) (pack.ID, error) {
 }
 
 // repairContent drops the lost chunks of node n and records the loss.
-func (p *planner) repairContent(n *repo.Node, fix *nodeFix) {
-	total := len(n.Content)
-	content := make([]pack.ID, 0, len(fix.keep))
-	for _, i := range fix.keep {
-		content = append(content, n.Content[i])
+func (p *planner) repairContent(ctx context.Context, n *repo.Node, fix *nodeFix) error {
+	lost := make(map[pack.ID]bool, len(fix.lost))
+	for _, id := range fix.lost {
+		lost[id] = true
+	}
+	var content []pack.ID
+	var chunks []repo.ChunkInfo
+	w := repo.Walker{Loader: p.r, Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
+		if lost[c.ID] {
+			return nil
+		}
+		content = append(content, c.ID)
+		if c.HasInfo {
+			chunks = append(chunks, c.Info)
+		}
+		return nil
+	}}
+	if err := w.WalkContent(ctx, n.Name, n); err != nil {
+		return fmt.Errorf("reading the content of %s again: %w", n.Name, err)
 	}
 	n.Meta = maps.Clone(n.Meta)
-	if len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0 {
-		fix.text = repairTable(n, fix.keep, total)
+	if fix.table {
+		n.Size -= min(fix.lostBytes, n.Size)
+		lowerRows(n, fix.lostRows)
+		fix.text = fmt.Sprintf("%d of %d chunks missing, %d rows, %s; first keys of the lost chunks: %s",
+			len(fix.lost), fix.total, fix.lostRows, progress.Bytes(fix.lostBytes), listedOf(fix.lostKeys, len(fix.lost)))
 	} else {
 		var size uint64
 		for _, id := range content {
 			size += uint64(p.sizes[id])
 		}
-		fix.text = fmt.Sprintf("%d of %d chunks missing", len(fix.lost), total)
+		fix.text = fmt.Sprintf("%d of %d chunks missing", len(fix.lost), fix.total)
 		if n.Size >= size {
 			fix.text += ", " + progress.Bytes(n.Size-size)
 		}
 		n.Size = size
 	}
-	n.Content = content
+	n.Content, n.Chunks = content, chunks
 	setLost(n, fix.text)
-}
-
-// repairTable drops the chunk index entries of the lost chunks of table
-// node n, lowers its size and row count, and returns the "lost" text: the
-// rows and the first keys of the lost chunks.
-func repairTable(n *repo.Node, keep []int, total int) string {
-	kept := make(map[int]bool, len(keep))
-	chunks := make([]repo.ChunkInfo, 0, len(keep))
-	for _, i := range keep {
-		kept[i] = true
-		chunks = append(chunks, n.Chunks[i])
-	}
-	var rows, size uint64
-	var keys []string
-	for i, c := range n.Chunks {
-		if kept[i] {
-			continue
-		}
-		rows += c.Rows
-		size += c.Bytes
-		keys = append(keys, strconv.Quote(c.FirstKey))
-	}
-	n.Chunks = chunks
-	n.Size -= min(size, n.Size)
-	lowerRows(n, rows)
-	return fmt.Sprintf("%d of %d chunks missing, %d rows, %s; first keys of the lost chunks: %s",
-		total-len(keep), total, rows, progress.Bytes(size), listed(keys))
+	return nil
 }
 
 // lowerRows takes lost rows off the row counts a table node records: the
@@ -252,6 +245,15 @@ func summary(losses []Loss) string {
 		s = fmt.Sprintf("%d paths lost data: ", len(losses))
 	}
 	return s + listed(items)
+}
+
+// listedOf is listed for the first items of total.
+func listedOf(items []string, total int) string {
+	s := strings.Join(items, ", ")
+	if total > len(items) {
+		s += fmt.Sprintf(" and %d more", total-len(items))
+	}
+	return s
 }
 
 // listed joins the first maxListed items with ", " and counts the rest.

@@ -3,6 +3,8 @@ package repair
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"strconv"
 
 	"strata/pack"
 	"strata/repo"
@@ -44,10 +46,15 @@ type nodeFix struct {
 	lostTree bool
 	lostErr  error
 
-	// A node with content: which chunks it keeps, by position, and which
-	// blobs it loses.
-	keep []int
-	lost []pack.ID
+	// A node with content: the blobs it loses, one per lost chunk, and
+	// of how many chunks; for a table, the rows, bytes and first keys
+	// (quoted, at most maxListed) of the lost chunks.
+	lost      []pack.ID
+	total     int
+	table     bool
+	lostRows  uint64
+	lostBytes uint64
+	lostKeys  []string
 
 	// Set by finish: what the node's Meta "lost" says.
 	text string
@@ -71,91 +78,156 @@ func newPlanner(r *repo.Repository, blobs *blobChecker, progress func(string)) *
 		sizes: map[pack.ID]uint32{}, needed: map[pack.ID]bool{}, progress: progress}
 }
 
-// walk plans the repair of tree id. lost is set when the tree itself
+// walk plans the repair of tree root. lost is set when the root itself
 // cannot be loaded; err only when the storage fails or ctx ends.
-func (p *planner) walk(ctx context.Context, id pack.ID) (tp *treePlan, lost error, err error) {
-	if tp, ok := p.trees[id]; ok {
-		return tp, nil, nil
+//
+// The stack holds the trees on the way down, each with the fixes found so
+// far; a tree met before adds its plan to its parent's node without being
+// loaded again.
+func (p *planner) walk(ctx context.Context, root pack.ID) (tp *treePlan, lost error, err error) {
+	type level struct {
+		tree  *repo.Tree
+		fixes map[int]*nodeFix
+		node  int // position of the node being walked
 	}
-	t, err := p.r.LoadTree(ctx, id)
-	switch {
-	case ctx.Err() != nil:
-		return nil, nil, ctx.Err()
-	case err != nil && isDamage(err):
-		p.blobs.indexed(id, 0) // notes it when it is not indexed
-		return nil, err, nil
-	case err != nil:
+	// top is a stand-in parent of the root.
+	top := &level{fixes: map[int]*nodeFix{}}
+	stack := []*level{top}
+	// fix records the outcome of the subtree of the node being walked.
+	fix := func(sub *treePlan, lostErr error) {
+		l := stack[len(stack)-1]
+		switch {
+		case lostErr != nil:
+			l.fixes[l.node] = &nodeFix{lostTree: true, lostErr: lostErr}
+		case sub.changed():
+			l.fixes[l.node] = &nodeFix{sub: sub}
+		}
+	}
+	var cur *contentCheck // the content node being walked
+	rw := repo.Walker{
+		Loader: p.r,
+		Tree: func(id pack.ID, _ string) error {
+			if tp, ok := p.trees[id]; ok {
+				fix(tp, nil)
+				return fs.SkipDir
+			}
+			stack = append(stack, &level{fixes: map[int]*nodeFix{}, node: -1})
+			return nil
+		},
+		LoadTree: func(ctx context.Context, id pack.ID) (*repo.Tree, error) {
+			t, err := p.r.LoadTree(ctx, id)
+			if err == nil {
+				stack[len(stack)-1].tree = t
+				// A tree cannot contain itself (its ID hashes its
+				// content), but a damaged repository must not make the
+				// walk loop.
+				p.trees[id] = intact
+			}
+			return t, err
+		},
+		LoadError: func(id pack.ID, _ string, err error) error {
+			if !isDamage(err) {
+				return err
+			}
+			stack = stack[:len(stack)-1]
+			p.blobs.indexed(id, 0) // notes it when it is not indexed
+			fix(nil, err)
+			return nil
+		},
+		TreeDone: func(id pack.ID, _ string) error {
+			l := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			tp := intact
+			if len(l.fixes) > 0 {
+				tp = &treePlan{tree: l.tree, fixes: l.fixes}
+			}
+			p.trees[id] = tp
+			fix(tp, nil)
+			return nil
+		},
+		Node: func(_ string, n *repo.Node) error {
+			stack[len(stack)-1].node++
+			cur = &contentCheck{}
+			return nil
+		},
+		Chunk: func(_ string, n *repo.Node, c repo.ChunkRef) error {
+			return p.chunk(ctx, n, c, cur)
+		},
+		NodeDone: func(_ string, n *repo.Node) error {
+			if n.Kind == repo.NodeDir {
+				return nil
+			}
+			l := stack[len(stack)-1]
+			if f := p.content(cur); f != nil {
+				l.fixes[l.node] = f
+			}
+			return nil
+		},
+	}
+	if err := rw.Walk(ctx, root, "/"); err != nil {
 		return nil, nil, err
 	}
-	// A tree cannot contain itself (its ID hashes its content), but a
-	// damaged repository must not make the walk loop.
-	p.trees[id] = intact
-
-	fixes := map[int]*nodeFix{}
-	for i := range t.Nodes {
-		n := &t.Nodes[i]
-		if n.Kind == repo.NodeDir && n.Subtree != nil {
-			sub, lostErr, err := p.walk(ctx, *n.Subtree)
-			switch {
-			case err != nil:
-				return nil, nil, err
-			case lostErr != nil:
-				fixes[i] = &nodeFix{lostTree: true, lostErr: lostErr}
-			case sub.changed():
-				fixes[i] = &nodeFix{sub: sub}
-			}
-			continue
-		}
-		fix, err := p.content(ctx, n)
-		if err != nil {
-			return nil, nil, err
-		}
-		if fix != nil {
-			fixes[i] = fix
-		}
+	if f := top.fixes[0]; f != nil && f.lostTree {
+		return nil, f.lostErr, nil
+	} else if f != nil {
+		return f.sub, nil, nil
 	}
-	if len(fixes) == 0 {
-		return intact, nil, nil
-	}
-	tp = &treePlan{tree: t, fixes: fixes}
-	p.trees[id] = tp
-	return tp, nil, nil
+	return intact, nil, nil
 }
 
-// content checks the content blobs of node n, and returns what it loses,
-// or nil.
-func (p *planner) content(ctx context.Context, n *repo.Node) (*nodeFix, error) {
-	if len(n.Content) == 0 {
-		return nil, nil
+// contentCheck is what the chunks of one node told so far.
+type contentCheck struct {
+	total int
+	fix   nodeFix
+	// kept are the kept blobs of a node without key index, whose
+	// lengths the repaired size needs, with the lengths loading told
+	// (0 when it did not).
+	kept    []pack.ID
+	lengths []uint32
+}
+
+// chunk checks one content blob of node n.
+func (p *planner) chunk(ctx context.Context, n *repo.Node, c repo.ChunkRef, cc *contentCheck) error {
+	cc.total++
+	ok, length, err := p.blobs.usable(ctx, c.ID)
+	if err != nil {
+		return fmt.Errorf("checking blob %s of %s: %w", c.ID.Short(), n.Name, err)
 	}
-	fix := &nodeFix{}
-	lengths := make([]uint32, len(n.Content))
-	for i, id := range n.Content {
-		ok, length, err := p.blobs.usable(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("checking blob %s of %s: %w", id.Short(), n.Name, err)
+	if ok {
+		if !c.HasInfo {
+			cc.kept = append(cc.kept, c.ID)
+			cc.lengths = append(cc.lengths, length)
 		}
-		if ok {
-			fix.keep = append(fix.keep, i)
-			lengths[i] = length
-		} else {
-			fix.lost = append(fix.lost, id)
+		return nil
+	}
+	f := &cc.fix
+	f.lost = append(f.lost, c.ID)
+	if c.HasInfo {
+		f.table = true
+		f.lostRows += c.Info.Rows
+		f.lostBytes += c.Info.Bytes
+		if len(f.lostKeys) < maxListed {
+			f.lostKeys = append(f.lostKeys, strconv.Quote(c.Info.FirstKey))
 		}
 	}
-	if len(fix.lost) == 0 {
-		return nil, nil
+	return nil
+}
+
+// content returns what the node whose chunks cc checked loses, or nil.
+func (p *planner) content(cc *contentCheck) *nodeFix {
+	if len(cc.fix.lost) == 0 {
+		return nil
 	}
+	fix := cc.fix
+	fix.total = cc.total
 	// A table's chunk index records each chunk's length; a file's kept
 	// chunks are measured in step 2 unless loading them told already.
-	if len(n.Chunks) != len(n.Content) {
-		for _, i := range fix.keep {
-			id := n.Content[i]
-			if lengths[i] > 0 {
-				p.sizes[id] = lengths[i]
-			} else if _, ok := p.sizes[id]; !ok {
-				p.needed[id] = true
-			}
+	for i, id := range cc.kept {
+		if cc.lengths[i] > 0 {
+			p.sizes[id] = cc.lengths[i]
+		} else if _, ok := p.sizes[id]; !ok {
+			p.needed[id] = true
 		}
 	}
-	return fix, nil
+	return &fix
 }

@@ -218,7 +218,7 @@ func repairSnapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOpti
 	newRoots := map[*SnapshotRepair]pack.ID{}
 	for _, sr := range rep.Damaged {
 		if tp := roots[sr]; tp != nil {
-			id, err := p.finish(tp)
+			id, err := p.finish(ctx, tp)
 			if err != nil {
 				return rep, fmt.Errorf("snapshot %s: %w", sr.Original.ID.Short(), err)
 			}

@@ -52,6 +52,7 @@ type pendingBlob struct {
 	done chan struct{} // closed once data or err is set
 	data []byte
 	err  error
+	last bool // no blob: the mark after the last one
 }
 
 // runPipeline runs walk, which must report to the visitor it is given,
@@ -99,7 +100,8 @@ func (p *pipeline) send(ctx context.Context, e entry) error {
 }
 
 // sendLeaf hands n to the consumer, then starts loading its data blobs,
-// waiting for a free slot before each.
+// waiting for a free slot before each, and ends them with a mark that
+// every blob was sent.
 func (p *pipeline) sendLeaf(ctx context.Context, path string, n *repo.Node) error {
 	e := entry{kind: leafNode, path: path, node: n}
 	if !hasContent(n) {
@@ -111,21 +113,32 @@ func (p *pipeline) sendLeaf(ctx context.Context, path string, n *repo.Node) erro
 	if err := p.send(ctx, e); err != nil {
 		return err
 	}
-	for _, id := range n.Content {
+	w := repo.Walker{Loader: p.loader, Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
 		select {
 		case p.slots <- struct{}{}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		b := &pendingBlob{id: id, done: make(chan struct{})}
+		b := &pendingBlob{id: c.ID, done: make(chan struct{})}
 		p.g.Go(func() error {
-			b.data, b.err = p.loader.LoadBlob(ctx, id)
+			b.data, b.err = p.loader.LoadBlob(ctx, c.ID)
 			close(b.done)
 			return nil // the consumer reports b.err, in order
 		})
 		e.blobs <- b
+		return nil
+	}}
+	if err := w.WalkContent(ctx, path, n); err != nil {
+		return err
 	}
-	return nil
+	end := &pendingBlob{last: true, done: make(chan struct{})}
+	close(end.done)
+	select {
+	case e.blobs <- end:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // readContent hands the data blobs of the leaf e to fn in order and
@@ -133,8 +146,12 @@ func (p *pipeline) sendLeaf(ctx context.Context, path string, n *repo.Node) erro
 // fails to load, and fails unless every blob of the node arrived.
 func (p *pipeline) readContent(ctx context.Context, e entry, fn func([]byte) error) (uint64, error) {
 	var size uint64
-	count := 0
+	count, complete := 0, false
 	for b := range e.blobs {
+		if b.last {
+			complete = true
+			continue
+		}
 		select {
 		case <-b.done:
 		case <-ctx.Done():
@@ -150,12 +167,13 @@ func (p *pipeline) readContent(ctx context.Context, e entry, fn func([]byte) err
 		size += uint64(len(b.data))
 		count++
 	}
-	if count != len(e.node.Content) {
-		// The walker stops early only when the context is done.
+	if !complete {
+		// The walker stops early only when the context is done or a page
+		// of the node's content failed to load (which it reports).
 		if err := ctx.Err(); err != nil {
 			return size, err
 		}
-		return size, fmt.Errorf("got %d of %d blobs", count, len(e.node.Content))
+		return size, fmt.Errorf("got %d blobs, then the content stopped short", count)
 	}
 	return size, nil
 }

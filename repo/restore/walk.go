@@ -100,74 +100,70 @@ type frame struct {
 	path    string
 	node    *repo.Node
 	parent  *frame
-	entered bool // the visitor was told
+	tree    pack.ID // the dir's tree blob
+	all     bool    // the dir is selected, and so is all it holds
+	entered bool    // the visitor was told
 }
 
 // walk walks the tree id, whose snapshot path is base; base itself is not
 // reported.
 func (w *walker) walk(ctx context.Context, id pack.ID, base string) error {
-	return w.tree(ctx, id, &frame{path: base, entered: true}, w.sel.includesAll())
-}
-
-func (w *walker) tree(ctx context.Context, id pack.ID, dir *frame, all bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	t, err := w.loader.LoadTree(ctx, id)
-	if err != nil {
-		return fmt.Errorf("reading the tree of %s: %w", dir.path, err)
-	}
-	for i := range t.Nodes {
-		n := &t.Nodes[i]
-		if err := checkNode(n); err != nil {
-			return fmt.Errorf("tree %s of %s: %w", id.Short(), dir.path, err)
-		}
-		p := path.Join(dir.path, n.Name)
-		if w.sel.excluded(p) {
-			continue
-		}
-		selected := all || w.sel.match(p)
-		if n.Kind == repo.NodeDir {
-			if !selected && !w.sel.mayContain(p) {
-				continue
+	stack := []*frame{{path: base, entered: true, all: w.sel.includesAll()}}
+	rw := repo.Walker{
+		Loader: w.loader,
+		Tree: func(id pack.ID, _ string) error {
+			stack[len(stack)-1].tree = id
+			return nil
+		},
+		Node: func(p string, n *repo.Node) error {
+			dir := stack[len(stack)-1]
+			if err := checkNode(n); err != nil {
+				return fmt.Errorf("tree %s of %s: %w", dir.tree.Short(), dir.path, err)
 			}
-			sub := &frame{path: p, node: n, parent: dir}
-			if selected {
-				err := w.enter(sub)
-				if errors.Is(err, fs.SkipDir) {
-					continue
+			if w.sel.excluded(p) {
+				if n.Kind == repo.NodeDir {
+					return fs.SkipDir
 				}
-				if err != nil {
-					return err
-				}
-			}
-			if err := w.tree(ctx, *n.Subtree, sub, selected); err != nil {
-				return err
-			}
-			if sub.entered && w.v.leave != nil {
-				if err := w.v.leave(p, n); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if !selected {
-			continue
-		}
-		if err := w.enter(dir); err != nil {
-			return err
-		}
-		if w.v.leaf != nil {
-			err := w.v.leaf(p, n)
-			if errors.Is(err, fs.SkipDir) {
 				return nil
 			}
-			if err != nil {
+			selected := dir.all || w.sel.match(p)
+			if n.Kind == repo.NodeDir {
+				if !selected && !w.sel.mayContain(p) {
+					return fs.SkipDir
+				}
+				sub := &frame{path: p, node: n, parent: dir, all: selected}
+				if selected {
+					if err := w.enter(sub); err != nil {
+						return err
+					}
+				}
+				stack = append(stack, sub)
+				return nil
+			}
+			if !selected {
+				return nil
+			}
+			if err := w.enter(dir); err != nil {
 				return err
 			}
-		}
+			if w.v.leaf != nil {
+				return w.v.leaf(p, n)
+			}
+			return nil
+		},
+		NodeDone: func(p string, n *repo.Node) error {
+			if n.Kind != repo.NodeDir {
+				return nil
+			}
+			sub := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if sub.entered && w.v.leave != nil {
+				return w.v.leave(p, n)
+			}
+			return nil
+		},
 	}
-	return nil
+	return rw.Walk(ctx, id, base)
 }
 
 // enter tells the visitor about f and the dirs above it, once each.

@@ -1,0 +1,196 @@
+package repo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+
+	"strata/pack"
+)
+
+// This file holds the one tree walker of the repository: restore, check,
+// prune, repair, stats and table export read trees through it, so a new
+// kind of tree blob is taught here and nowhere else (docs/design.md,
+// "Walking trees").
+
+// TreeLoader is what a walk needs of a repository: blobs by ID, verified
+// against their ID, and decoded trees. *Repository implements it.
+type TreeLoader interface {
+	LoadBlob(ctx context.Context, id pack.ID) ([]byte, error)
+	LoadTree(ctx context.Context, id pack.ID) (*Tree, error)
+}
+
+// ChunkRef is one content entry of a node, as a walk streams it: the
+// data blob, its position in the node's content and, for a table node,
+// its entry of the key index.
+type ChunkRef struct {
+	ID      pack.ID
+	Index   uint64    // position in the node's content, from 0
+	Info    ChunkInfo // zero unless HasInfo
+	HasInfo bool      // the node records a key index (a table)
+}
+
+// Walker walks trees depth first, each folder's nodes in name order, and
+// streams the content entries of the nodes it meets. Every hook is
+// optional. fs.SkipDir from Tree skips that tree blob (it is not loaded);
+// from Node, a dir's subtree, or for another node the rest of its folder
+// (as in filepath.WalkDir). fs.SkipAll from any hook ends the walk, which
+// then returns nil; any other error ends it and is returned unchanged.
+type Walker struct {
+	// Loader loads the trees the walk reads.
+	Loader TreeLoader
+	// LoadTree, when set, loads trees instead of Loader (check verifies
+	// every copy).
+	LoadTree func(ctx context.Context, id pack.ID) (*Tree, error)
+
+	// Tree is called for each tree blob, with the snapshot path of its
+	// folder, before it is loaded.
+	Tree func(id pack.ID, dir string) error
+	// TreeDone is called after the nodes of a tree that was loaded.
+	TreeDone func(id pack.ID, dir string) error
+	// LoadError is called when a tree blob fails to load or decode (the
+	// error matches ErrDamaged when the bytes are bad). Returning nil
+	// goes on without it; without the hook the walk ends with the error.
+	LoadError func(id pack.ID, p string, err error) error
+
+	// Node is called for each node, path being its snapshot path.
+	Node func(p string, n *Node) error
+	// NodeDone is called after a dir's subtree or a node's content was
+	// walked (not when Node skipped it).
+	NodeDone func(p string, n *Node) error
+	// Chunk is called for each content entry of a node, in order. Without
+	// it, content is not streamed.
+	Chunk func(p string, n *Node, c ChunkRef) error
+}
+
+// Walk walks the tree root, whose snapshot path is dir ("/" for a
+// snapshot's root).
+func (w *Walker) Walk(ctx context.Context, root pack.ID, dir string) error {
+	return ended(w.tree(ctx, root, dir))
+}
+
+// WalkNode walks node n at snapshot path p as Walk would below its
+// folder: Node, then its subtree or its content, then NodeDone.
+func (w *Walker) WalkNode(ctx context.Context, p string, n *Node) error {
+	err := w.node(ctx, p, n)
+	if errors.Is(err, fs.SkipDir) {
+		return nil
+	}
+	return ended(err)
+}
+
+// ended turns the end of a walk asked for by a hook into success.
+func ended(err error) error {
+	if errors.Is(err, fs.SkipAll) {
+		return nil
+	}
+	return err
+}
+
+func (w *Walker) tree(ctx context.Context, id pack.ID, dir string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if w.Tree != nil {
+		if err := w.Tree(id, dir); err != nil {
+			return skipped(err)
+		}
+	}
+	t, err := w.loadTree(ctx, id, dir)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if w.LoadError != nil {
+			return skipped(w.LoadError(id, dir, err))
+		}
+		return err
+	}
+	for i := range t.Nodes {
+		err := w.node(ctx, path.Join(dir, t.Nodes[i].Name), &t.Nodes[i])
+		if errors.Is(err, fs.SkipDir) {
+			break // the rest of the folder
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if w.TreeDone != nil {
+		return w.TreeDone(id, dir)
+	}
+	return nil
+}
+
+// skipped turns fs.SkipDir, which skipped one blob, into nil.
+func skipped(err error) error {
+	if errors.Is(err, fs.SkipDir) {
+		return nil
+	}
+	return err
+}
+
+// node walks one node. fs.SkipDir from Node on a node that is not a dir
+// skips the rest of its folder, as in filepath.WalkDir.
+func (w *Walker) node(ctx context.Context, p string, n *Node) error {
+	if w.Node != nil {
+		err := w.Node(p, n)
+		if errors.Is(err, fs.SkipDir) && n.Kind == NodeDir {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if n.Kind == NodeDir {
+		if n.Subtree == nil {
+			return fmt.Errorf("%s: %w: dir %q has no subtree", p, ErrDamaged, n.Name)
+		}
+		if err := w.tree(ctx, *n.Subtree, p); err != nil {
+			return err
+		}
+	} else if w.Chunk != nil {
+		if err := w.content(ctx, p, n); err != nil {
+			return err
+		}
+	}
+	if w.NodeDone != nil {
+		return w.NodeDone(p, n)
+	}
+	return nil
+}
+
+// WalkContent calls Chunk for each content entry of node n, whose
+// snapshot path is p, in order.
+func (w *Walker) WalkContent(ctx context.Context, p string, n *Node) error {
+	return ended(w.content(ctx, p, n))
+}
+
+// content streams the content entries of node n.
+func (w *Walker) content(ctx context.Context, p string, n *Node) error {
+	info := len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0
+	for i, id := range n.Content {
+		c := ChunkRef{ID: id, Index: uint64(i), HasInfo: info}
+		if info {
+			c.Info = n.Chunks[i]
+		}
+		if err := w.Chunk(p, n, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadTree loads the tree blob id of folder dir.
+func (w *Walker) loadTree(ctx context.Context, id pack.ID, dir string) (*Tree, error) {
+	load := w.Loader.LoadTree
+	if w.LoadTree != nil {
+		load = w.LoadTree
+	}
+	t, err := load(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("reading the tree of %s: %w", dir, err)
+	}
+	return t, nil
+}
