@@ -128,16 +128,14 @@ func benchPostgres(c config, restoreJobs bool) (result, error) {
 	backupArgs := []string{"-q", "backup", "--db", s.db(src), "--jobs", strconv.Itoa(c.jobs)}
 	r.strataCmd = "strata " + strings.Join(backupArgs[1:], " ") + "; strata " + strings.Join(restoreArgs[1:], " ")
 	steps := []step{
-		{"strata init", &r.build, func() error { _, err := command(s.env, "", nil, c.strata, "init"); return err }, false},
-		{"strata backup", &r.strataBackup, func() error { _, err := command(s.env, "", nil, c.strata, backupArgs...); return err }, true},
-		{"pg_dump -Fc", &r.dump, func() error {
-			_, err := command(s.env, "", nil, "pg_dump", "-Fc", "-f", dump, "-d", s.pgURI(src))
-			return err
+		{"strata init", &r.build, func() (run, error) { return command(s.env, "", nil, c.strata, "init") }, false},
+		{"strata backup", &r.strataBackup, func() (run, error) { return command(s.env, "", nil, c.strata, backupArgs...) }, true},
+		{"pg_dump -Fc", &r.dump, func() (run, error) {
+			return command(s.env, "", nil, "pg_dump", "-Fc", "-f", dump, "-d", s.pgURI(src))
 		}, true},
-		{"strata restore", &r.strataRestore, func() error { _, err := command(s.env, "", nil, c.strata, restoreArgs...); return err }, true},
-		{"pg_restore", &r.dumpRestore, func() error {
-			_, err := command(s.env, "", nil, "pg_restore", "-j", strconv.Itoa(c.jobs), "-d", s.pgURI(viaDump), dump)
-			return err
+		{"strata restore", &r.strataRestore, func() (run, error) { return command(s.env, "", nil, c.strata, restoreArgs...) }, true},
+		{"pg_restore", &r.dumpRestore, func() (run, error) {
+			return command(s.env, "", nil, "pg_restore", "-j", strconv.Itoa(c.jobs), "-d", s.pgURI(viaDump), dump)
 		}, true},
 	}
 	if err := runSteps("postgres", steps); err != nil {
@@ -187,23 +185,23 @@ func benchMariaDB(c config, restoreJobs bool) (result, error) {
 	backupArgs := []string{"-q", "backup", "--db", s.db(src)}
 	r.strataCmd = "strata " + strings.Join(backupArgs[1:], " ") + "; strata " + strings.Join(restoreArgs[1:], " ")
 	steps := []step{
-		{"strata init", &r.build, func() error { _, err := command(s.env, "", nil, c.strata, "init"); return err }, false},
-		{"strata backup", &r.strataBackup, func() error { _, err := command(s.env, "", nil, c.strata, backupArgs...); return err }, true},
-		{"mysqldump", &r.dump, func() error {
+		{"strata init", &r.build, func() (run, error) { return command(s.env, "", nil, c.strata, "init") }, false},
+		{"strata backup", &r.strataBackup, func() (run, error) { return command(s.env, "", nil, c.strata, backupArgs...) }, true},
+		{"mysqldump", &r.dump, func() (run, error) {
 			f, err := os.OpenFile(dump, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 			if err != nil {
-				return err
+				return run{}, err
 			}
 			defer f.Close()
-			if _, err := command(s.env, "", f, "mysqldump", append(s.mysqlArgs(), "--single-transaction", src)...); err != nil {
-				return err
+			rn, err := command(s.env, "", f, "mysqldump", append(s.mysqlArgs(), "--single-transaction", src)...)
+			if err != nil {
+				return rn, err
 			}
-			return f.Close()
+			return rn, f.Close()
 		}, true},
-		{"strata restore", &r.strataRestore, func() error { _, err := command(s.env, "", nil, c.strata, restoreArgs...); return err }, true},
-		{"mysql", &r.dumpRestore, func() error {
-			_, err := command(s.env, dump, nil, "mysql", append(s.mysqlArgs(), viaDump)...)
-			return err
+		{"strata restore", &r.strataRestore, func() (run, error) { return command(s.env, "", nil, c.strata, restoreArgs...) }, true},
+		{"mysql", &r.dumpRestore, func() (run, error) {
+			return command(s.env, dump, nil, "mysql", append(s.mysqlArgs(), viaDump)...)
 		}, true},
 	}
 	if err := runSteps("mariadb", steps); err != nil {
@@ -225,20 +223,20 @@ func benchMariaDB(c config, restoreJobs bool) (result, error) {
 type step struct {
 	name  string
 	secs  *float64
-	run   func() error
+	run   func() (run, error)
 	timed bool
 }
 
 // runSteps runs the steps in order, printing each one's time.
 func runSteps(engine string, steps []step) error {
 	for _, st := range steps {
-		secs, err := timed(st.run)
+		r, err := st.run()
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
 		}
 		if st.timed {
-			*st.secs = secs
-			fmt.Printf("%s: %-15s %7.2fs\n", engine, st.name, secs)
+			*st.secs = r.Seconds
+			fmt.Printf("%s: %-15s %7.2fs (the client's CPU %6.2fs, peak RSS %4.0f MiB)\n", engine, st.name, r.Seconds, r.CPU, float64(r.RSSKiB)/1024)
 		}
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 // memory.
 type run struct {
 	Seconds float64
+	CPU     float64 // user + system seconds of the child
 	RSSKiB  int64
 }
 
@@ -43,6 +44,7 @@ func command(env []string, in string, out io.Writer, name string, args ...string
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.RSSKiB = ru.Maxrss
+		r.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	return r, nil
 }
