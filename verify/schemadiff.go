@@ -20,13 +20,18 @@ type SchemaDiff struct {
 // The fields of dbexport.Schema and dbexport.Table that describe the
 // source database or the moment of the backup rather than a schema
 // object: the scratch database of a drill has another name, the rows are
-// compared by content, warnings say what a backup could not save.
+// compared by content, warnings and not_captured say what a backup could
+// not save, binlog is where the source server's binary log stood.
 // Encoding is the database's own, which the drill's scratch database
 // takes from the server's defaults. A new field of either struct is a
 // schema object, compared, unless it is listed here.
 var (
-	schemaStateFields = map[string]bool{"engine": true, "server_version": true, "database": true, "encoding": true, "warnings": true, "tables": true}
-	tableStateFields  = map[string]bool{"rows": true, "consistent": true, "warning": true}
+	schemaStateFields = map[string]bool{
+		"engine": true, "server_version": true, "database": true, "encoding": true,
+		"warnings": true, "not_captured": true, "binlog": true,
+		"tables": true, // compared table by table
+	}
+	tableStateFields = map[string]bool{"rows": true, "consistent": true, "warning": true}
 )
 
 // CompareSchema compares the restored schema with the saved one for the
@@ -95,9 +100,12 @@ func diffValue(field string, a, b any) []string {
 	la, aList := a.([]any)
 	lb, bList := b.([]any)
 	if (aList || a == nil) && (bList || b == nil) {
-		if na, ok := byName(la); ok {
-			if nb, ok := byName(lb); ok {
-				return diffNamed(field, la, lb, na, nb)
+		// Objects of different kinds may share a name (a trigger and a
+		// function): in that list the kind is part of the key.
+		kinded := field == "objects"
+		if na, ok := byName(la, kinded); ok {
+			if nb, ok := byName(lb, kinded); ok {
+				return diffNamed(field, la, lb, na, nb, kinded)
 			}
 		}
 		if sa, ok := stringList(la); ok {
@@ -109,9 +117,10 @@ func diffValue(field string, a, b any) []string {
 	return []string{fmt.Sprintf("%s differs: snapshot %s, restored %s", field, short(a), short(b))}
 }
 
-// byName keys a list of objects by their schema-qualified name; ok is
-// false when an element is not an object with a name.
-func byName(l []any) (map[string]map[string]any, bool) {
+// byName keys a list of objects by their schema-qualified name, after
+// their kind if kinded; ok is false when an element is not an object with
+// a name.
+func byName(l []any, kinded bool) (map[string]map[string]any, bool) {
 	m := map[string]map[string]any{}
 	for _, e := range l {
 		o, ok := e.(map[string]any)
@@ -125,36 +134,39 @@ func byName(l []any) (map[string]map[string]any, bool) {
 		if s, ok := o["schema"].(string); ok && s != "" {
 			name = s + "." + name
 		}
+		if k, ok := o["kind"].(string); ok && kinded {
+			name = k + " " + name
+		}
 		m[name] = o
 	}
 	return m, true
 }
 
-func nameOf(o any) string {
-	m, _ := byName([]any{o})
+func nameOf(o any, kinded bool) string {
+	m, _ := byName([]any{o}, kinded)
 	for k := range m {
 		return k
 	}
 	return ""
 }
 
-func diffNamed(field string, la, lb []any, a, b map[string]map[string]any) []string {
+func diffNamed(field string, la, lb []any, a, b map[string]map[string]any, kinded bool) []string {
 	var out []string
 	for _, o := range la {
-		n := nameOf(o)
+		n := nameOf(o, kinded)
 		if _, ok := b[n]; !ok {
 			out = append(out, fmt.Sprintf("%s: %s is in the snapshot but was not restored", field, n))
 		}
 	}
 	for _, o := range lb {
-		n := nameOf(o)
+		n := nameOf(o, kinded)
 		if _, ok := a[n]; !ok {
 			out = append(out, fmt.Sprintf("%s: %s was restored but is not in the snapshot", field, n))
 		}
 	}
 	var order []string
 	for _, o := range la {
-		n := nameOf(o)
+		n := nameOf(o, kinded)
 		if bo, ok := b[n]; ok {
 			out = append(out, diffObject(field+" "+n+": ", a[n], bo, nil)...)
 			order = append(order, n)
@@ -162,8 +174,8 @@ func diffNamed(field string, la, lb []any, a, b map[string]map[string]any) []str
 	}
 	var restoredOrder []string
 	for _, o := range lb {
-		if _, ok := a[nameOf(o)]; ok {
-			restoredOrder = append(restoredOrder, nameOf(o))
+		if _, ok := a[nameOf(o, kinded)]; ok {
+			restoredOrder = append(restoredOrder, nameOf(o, kinded))
 		}
 	}
 	if len(out) == 0 && !reflect.DeepEqual(order, restoredOrder) {

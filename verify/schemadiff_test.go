@@ -19,6 +19,11 @@ func TestCompareSchema(t *testing.T) {
 			},
 			Views:     []dbexport.View{{Schema: "public", Name: "v1", DDL: "CREATE VIEW v1 AS SELECT 1"}},
 			Sequences: []dbexport.Sequence{{Schema: "public", Name: "s", DDL: "CREATE SEQUENCE s", Value: 42, Called: true}},
+			Objects: []dbexport.Object{
+				{Kind: dbexport.ObjectTrigger, Name: "f", Table: "a", DDL: "CREATE TRIGGER f ..."},
+				{Kind: dbexport.ObjectFunction, Name: "f", DDL: "CREATE FUNCTION f() ..."},
+			},
+			Binlog: &dbexport.Binlog{Enabled: true, File: "bin.000001", Position: 4},
 		}
 	}
 	tests := []struct {
@@ -29,7 +34,8 @@ func TestCompareSchema(t *testing.T) {
 		objects []string
 	}{
 		{"identical but for the source's state", func(s *dbexport.Schema) {
-			s.Database, s.ServerVersion, s.Warnings = "strata_drill_1", "16", nil
+			s.Database, s.ServerVersion, s.Warnings, s.NotCaptured = "strata_drill_1", "16", nil, []string{"x"}
+			s.Binlog = &dbexport.Binlog{Enabled: true, File: "bin.000002", Position: 99}
 			s.Tables[0].Rows, s.Tables[0].Consistent, s.Tables[0].Warning = 0, false, "x"
 		}, nil, nil, nil},
 		{"column type", func(s *dbexport.Schema) { s.Tables[0].Columns[1].Type = "varchar" }, nil,
@@ -49,6 +55,11 @@ func TestCompareSchema(t *testing.T) {
 		}, nil, nil, []string{"table public.c: restored, but not in the snapshot"}},
 		{"view missing, sequence moved", func(s *dbexport.Schema) { s.Views = nil; s.Sequences[0].Value = 1 }, nil, nil,
 			[]string{"sequences public.s: value differs: snapshot 42, restored 1", "views: public.v1 is in the snapshot but was not restored"}},
+		{"routine changed, trigger of the same name kept", func(s *dbexport.Schema) {
+			s.Objects[1].DDL = "CREATE FUNCTION f() other"
+		}, nil, nil, []string{"objects function f: ddl differs: snapshot CREATE FUNCTION f() ..., restored CREATE FUNCTION f() other"}},
+		{"trigger missing", func(s *dbexport.Schema) { s.Objects = s.Objects[1:] }, nil, nil,
+			[]string{"objects: trigger f is in the snapshot but was not restored"}},
 		{"partial restore: other objects not compared", func(s *dbexport.Schema) { s.Views = nil }, []string{"public.a"}, nil, nil},
 	}
 	for _, tt := range tests {

@@ -67,6 +67,8 @@ break', NULL, NULL, NULL), (3, 2, 9, NULL, '{}', 'null', '')`)
 				CONSTRAINT items_customer FOREIGN KEY (customer_id) REFERENCES customers(id))`,
 			`CREATE VIEW big_items AS SELECT id, qty FROM items WHERE qty > 5`,
 			`CREATE TRIGGER items_qty BEFORE INSERT ON items FOR EACH ROW SET NEW.qty = GREATEST(NEW.qty, 0)`,
+			`CREATE FUNCTION double_qty(q int) RETURNS int DETERMINISTIC RETURN q * 2`,
+			`CREATE PROCEDURE count_items(OUT n int) SELECT count(*) INTO n FROM items`,
 			`INSERT INTO customers (email, balance, born, seen) VALUES
 				('a@x.com', 10.5, '1980-02-29', '2025-06-17 13:00:00.123'), ('b"q@x.com', 0, NULL, NULL)`,
 			`INSERT INTO items VALUES (1, 1, 3, 'tab	and \\ slash', '{"k": [1, 2.5]}', x'00ff'),
