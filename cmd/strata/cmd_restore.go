@@ -76,6 +76,8 @@ routines and events stay as they are (only a whole restore recreates them).
 MySQL views, triggers, routines and events keep their DEFINER, as
 mysqldump's output does; --no-definer leaves it out, so they belong to the
 account that restores them. What the snapshot does not hold is named.
+--jobs N loads N MySQL tables at once; tables of 10,000 rows or more get
+their secondary keys after their rows.
 --dry-run shows, per table, the rows in the snapshot, the rows in the target
 and what would happen, runs the checks the restore runs first, and exits 1
 with the reasons when the restore would be refused. Any snapshot restores
@@ -99,6 +101,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringFlag{Name: "at", Usage: "restore the newest snapshot at or before `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" or RFC 3339)", Destination: &at},
 			&cli.StringFlag{Name: "host", Usage: "latest and --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "latest and --at: only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
+			&cli.IntFlag{Name: "jobs", Usage: "MySQL: load `N` tables at once, each on its own connection", Value: 1, Destination: &db.jobs},
 			&cli.BoolFlag{Name: "no-definer", Usage: "MySQL: create views, triggers, routines and events without their DEFINER, owned by the restoring account", Destination: &db.noDefiner},
 			&cli.BoolFlag{Name: "other-source", Usage: "with --db: allow restoring another database's snapshot into a database that has snapshots of its own", Destination: &otherSource},
 			&cli.BoolFlag{Name: "json", Usage: "files: print status lines and a summary as JSON lines; --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
@@ -339,7 +342,7 @@ func restoreKindFlags(c *cli.Context, tables, files bool) error {
 		return errors.New("give --target DIR (files) or --db DSN (tables), not both")
 	}
 	filesOnly := []string{"include", "exclude", "iinclude", "iexclude", "overwrite"}
-	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file", "no-definer"}
+	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file", "no-definer", "jobs"}
 	for _, name := range filesOnly {
 		if tables && c.IsSet(name) {
 			return fmt.Errorf("--%s applies to a restore of files (--target); for tables: --tables, --exclude-tables", name)

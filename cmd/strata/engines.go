@@ -113,7 +113,7 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions, dryRun bool) (
 	case dbexport.EnginePostgres:
 		return postgres.OpenTarget(ctx, d, postgres.Options{PasswordFile: o.passwordFile})
 	case dbexport.EngineMySQL:
-		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile, NoDefiner: o.noDefiner, Notify: o.notify})
+		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile, Jobs: o.jobs, NoDefiner: o.noDefiner, Notify: o.notify})
 	default:
 		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
 	}

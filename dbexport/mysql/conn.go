@@ -21,6 +21,9 @@ type Options struct {
 	// PasswordFile holds the password (trailing newline ignored), used
 	// when neither the DSN nor MYSQL_PWD gives one.
 	PasswordFile string
+	// Jobs is how many tables a restore loads at once, each on its own
+	// connection (at least 1).
+	Jobs int
 	// NoDefiner: a restore creates views, triggers, routines and events
 	// without their DEFINER, owned by the account that restores them.
 	NoDefiner bool

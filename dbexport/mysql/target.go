@@ -174,9 +174,9 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 			return err
 		}
 	}
-	for _, td := range recreate {
-		if err := t.restoreTable(ctx, conn, td); err != nil {
-			return fmt.Errorf("restore table %s: %w; the tables restored before it stay, as MySQL cannot roll back DDL", td.Table.Name, err)
+	if len(recreate) > 0 {
+		if err := t.loadTables(ctx, recreate); err != nil {
+			return err
 		}
 	}
 	for _, td := range recreate {
@@ -257,14 +257,15 @@ func autoIncrementPrefix(tab *dbexport.Table) string {
 	return "ALTER TABLE " + quoteIdent(tab.Name) + " AUTO_INCREMENT = "
 }
 
-// restoreTable drops (if it exists), creates and loads one table. A
-// failed load is rolled back, leaving the table empty.
-func (t *Target) restoreTable(ctx context.Context, conn *sql.Conn, td dbexport.TableData) error {
+// restoreTable drops (if it exists), creates with the statement create
+// and loads one table. A failed load is rolled back, leaving the table
+// empty.
+func (t *Target) restoreTable(ctx context.Context, conn *sql.Conn, td dbexport.TableData, create string) error {
 	tab := td.Table
 	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+quoteIdent(tab.Name)); err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, tab.DDL); err != nil {
+	if _, err := conn.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	gen, err := generatedColumns(ctx, conn, tab.Name)
