@@ -52,11 +52,18 @@ func SplitRow(line []byte) [][]byte {
 	return bytes.Split(line, []byte{'\t'})
 }
 
-// Unescape decodes one field. ok is false for NULL.
+// Unescape decodes one field. ok is false for NULL. A field of a typed
+// row (RowEncodingTyped) that opens with the TEXT tag \T reads as its
+// text, without the tag.
 func Unescape(field []byte) (v []byte, ok bool, err error) {
 	if string(field) == Null {
 		return nil, false, nil
 	}
+	return unescape(bytes.TrimPrefix(field, []byte(textTag)))
+}
+
+// unescape undoes the backslash escapes of a field that is not NULL.
+func unescape(field []byte) (v []byte, ok bool, err error) {
 	if bytes.IndexByte(field, '\\') < 0 {
 		return field, true, nil
 	}

@@ -28,10 +28,18 @@ func DumpTable(ctx context.Context, l restore.BlobLoader, root pack.ID, name, fo
 		return err
 	}
 	name = t.QualifiedName()
-	if format == FormatTSV || format == "" {
+	rowEnc, err := t.RowEncodingOf()
+	if err != nil {
+		return err
+	}
+	typed := rowEnc == RowEncodingTyped
+	if (format == FormatTSV || format == "") && !typed {
 		return restore.Dump(ctx, l, root, "/"+name, w)
 	}
-	if format != FormatCSV && format != FormatJSONL {
+	if format == "" {
+		format = FormatTSV
+	}
+	if format != FormatTSV && format != FormatCSV && format != FormatJSONL {
 		return fmt.Errorf("unknown format %q: want csv, tsv or jsonl", format)
 	}
 	pr, pw := io.Pipe()
@@ -63,7 +71,28 @@ func DumpTable(ctx context.Context, l restore.BlobLoader, root pack.ID, name, fo
 		}
 		obj := make(jsonRow, 0, len(fields))
 		line = line[:0]
+		if format == FormatTSV {
+			// Typed rows as plain COPY text: without the TEXT tags.
+			for i, f := range fields {
+				if i > 0 {
+					line = append(line, '\t')
+				}
+				line = append(line, UntagText(f)...)
+			}
+			if _, err := bw.Write(append(line, '\n')); err != nil {
+				return err
+			}
+			continue
+		}
 		for i, f := range fields {
+			if typed && format == FormatJSONL {
+				tv, err := DecodeTyped(f)
+				if err != nil {
+					return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
+				}
+				obj = append(obj, jsonField{t.Columns[i].Name, typedJSON(tv)})
+				continue
+			}
 			v, ok, err := Unescape(f)
 			if err != nil {
 				return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
@@ -133,6 +162,26 @@ func (r jsonRow) MarshalJSON() ([]byte, error) {
 		out = append(append(append(out, k...), ':'), v...)
 	}
 	return append(out, '}'), nil
+}
+
+// typedJSON is a typed value in JSON: numbers as numbers (infinities,
+// which JSON lacks, as the strings Infinity and -Infinity), a BLOB as its
+// \x hex text.
+func typedJSON(v TypedValue) any {
+	switch v.Class {
+	case ClassNull:
+		return nil
+	case ClassInteger:
+		return v.Int
+	case ClassReal:
+		if math.IsInf(v.Real, 0) {
+			return string(AppendReal(nil, v.Real))
+		}
+		return json.Number(AppendReal(nil, v.Real))
+	case ClassBlob:
+		return string(AppendBlobText(v.Bytes))
+	}
+	return string(v.Bytes)
 }
 
 // jsonValue types a field by its column kind: numbers stay numbers (as

@@ -35,6 +35,9 @@ type Schema struct {
 	// the snapshot's point in time; nil for other engines and for
 	// snapshots taken before strata recorded it.
 	Binlog *Binlog `json:"binlog,omitempty"`
+	// Pragmas are SQLite's database settings a whole restore sets again
+	// (user_version, application_id).
+	Pragmas map[string]int64 `json:"pragmas,omitempty"`
 }
 
 // Object kinds.
@@ -122,6 +125,9 @@ type Table struct {
 	// the tables it leaves out.
 	Consistent bool   `json:"consistent"`
 	Warning    string `json:"warning,omitempty"`
+	// RowEncoding is how the rows are written: RowEncodingCopy (also
+	// when absent) or RowEncodingTyped; see RowEncodingOf.
+	RowEncoding int `json:"row_encoding,omitempty"`
 }
 
 // Column is one column.
@@ -137,6 +143,9 @@ type Column struct {
 	// (its DDL already declares them; these are for drills and listings).
 	Charset   string `json:"charset,omitempty"`
 	Collation string `json:"collation,omitempty"`
+	// RowID marks the hidden rowid of a SQLite rowid table, which its
+	// DDL does not declare; Name is the alias it is read and written by.
+	RowID bool `json:"rowid,omitempty"`
 }
 
 // Column kinds: the engine-neutral type families.
@@ -174,6 +183,8 @@ type View struct {
 	// Settings: as Object.Settings (MySQL: character_set_client and
 	// collation_connection).
 	Settings map[string]string `json:"settings,omitempty"`
+	// PostDDL runs after DDL: SQLite's triggers on the view.
+	PostDDL []string `json:"post_ddl,omitempty"`
 }
 
 // Sequence is a PostgreSQL sequence with its position.

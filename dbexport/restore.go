@@ -124,6 +124,9 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		if !Selected(t, opts.Tables, opts.Exclude) {
 			continue
 		}
+		if _, err := t.RowEncodingOf(); err != nil {
+			return s, nil, fmt.Errorf("%w; nothing was changed", err)
+		}
 		selected.Tables = append(selected.Tables, t)
 		n, exists, err := target.RowCount(ctx, t)
 		if err != nil {

@@ -120,12 +120,17 @@ func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey) error {
 		return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.path, k.Name, k.Table, err)
 	}
 	defer rows.Close()
+	typed := k.RefTable.RowEncoding == dbexport.RowEncodingTyped
 	err = dbexport.ScanHeldKeyValues(rows, k, func(_ int, v any) (string, error) {
-		// As appendRow writes them, unescaped.
+		// As the snapshot's rows hold them, unescaped: a REAL 3 is 3.0 in
+		// typed rows, 3 in those of the first row encoding.
 		switch v := v.(type) {
 		case int64:
 			return strconv.FormatInt(v, 10), nil
 		case float64:
+			if typed {
+				return string(dbexport.AppendReal(nil, v)), nil
+			}
 			return string(appendFloat(nil, v)), nil
 		case []byte:
 			return `\x` + fmt.Sprintf("%x", v), nil

@@ -103,20 +103,43 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog of %s: %w", s.path, err)
 	}
-	tables := map[string]*dbexport.Table{}
-	for _, o := range objects {
-		if o.kind != "table" {
-			continue
+	kinds, err := tableKinds(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("reading the catalog of %s: %w", s.path, err)
+	}
+	warn := func(t *dbexport.Table, w string, lost bool) {
+		if t != nil {
+			t.Warning = strings.TrimPrefix(t.Warning+"; "+w, "; ")
 		}
-		t, err := table(ctx, c, o.name, o.sql)
+		sc.Warnings = append(sc.Warnings, w)
+		if lost {
+			sc.NotCaptured = append(sc.NotCaptured, w)
+		}
+	}
+	tables := map[string]*dbexport.Table{}
+	views := map[string]int{}
+	for _, o := range objects {
+		if o.kind != "table" || kinds[o.name].kind == "shadow" {
+			continue // a virtual table's shadow tables are its own, made by its DDL
+		}
+		t, err := table(ctx, c, o.name, o.sql, kinds[o.name])
 		if err != nil {
+			if kinds[o.name].kind == "virtual" {
+				warn(nil, fmt.Sprintf("virtual table %s is not saved: %v", o.name, err), true)
+				continue
+			}
 			return nil, err
 		}
 		tables[o.name] = t
 		sc.Tables = append(sc.Tables, t)
 		if len(t.PrimaryKey) == 0 {
-			t.Warning = fmt.Sprintf("table %s has no primary key: its rows are ordered by all columns", t.Name)
-			sc.Warnings = append(sc.Warnings, t.Warning)
+			warn(t, fmt.Sprintf("table %s has no primary key: its rows are ordered by all columns", t.Name), false)
+		}
+		if !kinds[o.name].withoutRowID && (len(t.Columns) == 0 || !t.Columns[0].RowID) && !hasRowIDAlias(t) {
+			warn(t, fmt.Sprintf("table %s: its rowid is not saved (columns named rowid, _rowid_ and oid hide it): restored rows get new rowids", t.Name), true)
+		}
+		if kinds[o.name].kind == "virtual" && contentless(o.sql) {
+			warn(t, fmt.Sprintf("virtual table %s keeps no content (content=''): its index is not saved, and is empty after a restore", t.Name), true)
 		}
 	}
 	for _, o := range objects {
@@ -126,8 +149,21 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 				t.PostDDL = append(t.PostDDL, o.sql)
 			}
 		case o.kind == "view":
+			views[o.name] = len(sc.Views)
 			sc.Views = append(sc.Views, dbexport.View{Name: o.name, DDL: o.sql})
 		}
+	}
+	for _, o := range objects {
+		// Triggers on a view (INSTEAD OF) are created with it.
+		if i, ok := views[o.table]; ok && o.kind == "trigger" {
+			sc.Views[i].PostDDL = append(sc.Views[i].PostDDL, o.sql)
+		}
+	}
+	if err := pragmas(ctx, c, sc); err != nil {
+		return nil, err
+	}
+	if err := statistics(ctx, c, func(w string) { warn(nil, w, true) }); err != nil {
+		return nil, err
 	}
 	if err := autoincrement(ctx, c, tables); err != nil {
 		return nil, err
@@ -135,8 +171,8 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 	return sc, nil
 }
 
-func table(ctx context.Context, c *conn, name, ddl string) (*dbexport.Table, error) {
-	t := &dbexport.Table{Name: name, DDL: ddl, Consistent: true, Checks: checkExpressions(ddl)}
+func table(ctx context.Context, c *conn, name, ddl string, kind tableKind) (*dbexport.Table, error) {
+	t := &dbexport.Table{Name: name, DDL: ddl, Consistent: true, Checks: checkExpressions(ddl), RowEncoding: dbexport.RowEncodingTyped}
 	type pkCol struct {
 		pos  int64
 		name string
@@ -162,6 +198,11 @@ func table(ctx context.Context, c *conn, name, ddl string) (*dbexport.Table, err
 	sort.Slice(pks, func(i, j int) bool { return pks[i].pos < pks[j].pos })
 	for _, p := range pks {
 		t.PrimaryKey = append(t.PrimaryKey, p.name)
+	}
+	if !kind.withoutRowID && !hasRowIDAlias(t) {
+		if err := addRowID(ctx, c, t); err != nil {
+			return nil, err
+		}
 	}
 	byID := map[int64]*dbexport.ForeignKey{}
 	var order []int64
@@ -272,7 +313,8 @@ func selectRows(t *dbexport.Table) string {
 	return fmt.Sprintf("SELECT %s FROM %s ORDER BY %s", strings.Join(cols, ", "), quoteIdent(t.Name), strings.Join(order, ", "))
 }
 
-// appendRow writes the current row as one line of COPY text.
+// appendRow writes the current row as one line of typed COPY text
+// (docs/design.md, "Typed values"): each value keeps its storage class.
 func appendRow(dst []byte, r *row) []byte {
 	for i := 0; i < r.n; i++ {
 		if i > 0 {
@@ -282,13 +324,13 @@ func appendRow(dst []byte, r *row) []byte {
 		case sqlite3.SQLITE_NULL:
 			dst = append(dst, dbexport.Null...)
 		case sqlite3.SQLITE_INTEGER:
-			dst = strconv.AppendInt(dst, r.int64(i), 10)
+			dst = dbexport.AppendInteger(dst, r.int64(i))
 		case sqlite3.SQLITE_FLOAT:
-			dst = appendFloat(dst, r.float64(i))
+			dst = dbexport.AppendReal(dst, r.float64(i))
 		case sqlite3.SQLITE_BLOB:
-			dst = dbexport.AppendBytes(dst, r.blob(i))
+			dst = dbexport.AppendBlob(dst, r.blob(i))
 		default: // SQLITE_TEXT
-			dst = dbexport.AppendField(dst, r.text(i))
+			dst = dbexport.AppendText(dst, r.text(i))
 		}
 	}
 	return append(dst, '\n')

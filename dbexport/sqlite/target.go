@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -150,7 +151,7 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 		if _, err := tx.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("creating table %s in %s: %w", name, t.path, err)
 		}
-		if err := load(ctx, tx, name, td); err != nil {
+		if err := load(ctx, tx, name, td, native); err != nil {
 			return fmt.Errorf("loading table %s into %s: %w", name, t.path, err)
 		}
 	}
@@ -177,6 +178,16 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 			if _, err := tx.ExecContext(ctx, v.DDL); err != nil {
 				return fmt.Errorf("view %s: %w", v.Name, err)
 			}
+			for _, stmt := range v.PostDDL {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("view %s: %s: %w", v.Name, firstLine(stmt), err)
+				}
+			}
+		}
+		if dbexport.RestoresAll(s, tables) {
+			if err := setPragmas(ctx, tx, s.Pragmas); err != nil {
+				return fmt.Errorf("%s: %w", t.path, err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -186,7 +197,7 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 }
 
 // load streams the table's COPY text into batched multi-row INSERTs.
-func load(ctx context.Context, tx *sql.Tx, name string, td dbexport.TableData) error {
+func load(ctx context.Context, tx *sql.Tx, name string, td dbexport.TableData, native bool) error {
 	cols := td.Table.Columns
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(td.Rows(ctx, pw)) }()
@@ -224,6 +235,17 @@ func load(ctx context.Context, tx *sql.Tx, name string, td dbexport.TableData) e
 		args, rows = args[:0], 0
 		return err
 	}
+	enc, err := td.Table.RowEncodingOf()
+	if err != nil {
+		return err
+	}
+	conv := func(f []byte, c dbexport.Column) (any, error) { return convert(f, c.Kind) }
+	switch {
+	case enc == dbexport.RowEncodingTyped:
+		conv = convertTyped
+	case !native:
+		conv = convertOther
+	}
 	sc := bufio.NewScanner(pr)
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
 	line := 0
@@ -234,7 +256,7 @@ func load(ctx context.Context, tx *sql.Tx, name string, td dbexport.TableData) e
 			return fmt.Errorf("row %d has %d fields, the table has %d columns", line, len(fields), len(cols))
 		}
 		for i, f := range fields {
-			v, err := convert(f, cols[i].Kind)
+			v, err := conv(f, cols[i])
 			if err != nil {
 				return fmt.Errorf("row %d, column %s: %w", line, cols[i].Name, err)
 			}
@@ -256,7 +278,44 @@ func load(ctx context.Context, tx *sql.Tx, name string, td dbexport.TableData) e
 	return flush()
 }
 
-// convert turns one COPY text field into the value SQLite stores.
+// convertTyped turns one field of a typed row into the value of its own
+// storage class, which SQLite stores as it was: the column's affinity
+// already had its say when the value was first stored.
+func convertTyped(field []byte, _ dbexport.Column) (any, error) {
+	v, err := dbexport.DecodeTyped(field)
+	switch v.Class {
+	case dbexport.ClassNull:
+		return nil, err
+	case dbexport.ClassInteger:
+		return v.Int, nil
+	case dbexport.ClassReal:
+		return v.Real, nil
+	case dbexport.ClassText:
+		return string(v.Bytes), nil
+	}
+	return v.Bytes, nil // never nil: an empty BLOB stays one
+}
+
+// convertOther converts a field of another engine's table, whose column
+// createTable declared: an integer that fits no int64 in a column declared
+// INTEGER (the types wideInteger knows hold none) is refused, as SQLite
+// would round it to a REAL.
+func convertOther(field []byte, c dbexport.Column) (any, error) {
+	v, err := convert(field, c.Kind)
+	if s, ok := v.(string); ok && sqliteType(c) == "INTEGER" && isInteger(s) {
+		return nil, fmt.Errorf("the integer %s does not fit SQLite's 64-bit INTEGER column (strata declares TEXT only for MySQL's bigint unsigned and bit(64))", s)
+	}
+	return v, err
+}
+
+func isInteger(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// convert turns one COPY text field of a table of the first row encoding
+// (every snapshot of another engine, and SQLite snapshots written before
+// the typed one) into a value by its column's kind.
 func convert(field []byte, kind string) (any, error) {
 	v, ok, err := dbexport.Unescape(field)
 	if err != nil || !ok {
@@ -309,7 +368,7 @@ func createTable(t *dbexport.Table) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(quoteIdent(c.Name) + " " + sqliteType(c.Kind))
+		b.WriteString(quoteIdent(c.Name) + " " + sqliteType(c))
 		if c.NotNull {
 			b.WriteString(" NOT NULL")
 		}
@@ -325,11 +384,18 @@ func createTable(t *dbexport.Table) string {
 	return b.String()
 }
 
-// sqliteType maps a column kind to a SQLite type. Numeric stays TEXT so no
-// digit of a decimal is lost to floating point.
-func sqliteType(kind string) string {
-	switch kind {
-	case dbexport.KindInt, dbexport.KindBool:
+// sqliteType maps a column's kind to a SQLite type. Numeric stays TEXT so
+// no digit of a decimal is lost to floating point, and so do integers
+// that may not fit SQLite's 64 bits (MySQL's bigint unsigned and bit(64)):
+// a column of INTEGER affinity would store 18446744073709551615 as a REAL.
+func sqliteType(c dbexport.Column) string {
+	switch c.Kind {
+	case dbexport.KindInt:
+		if wideInteger(c.Type) {
+			return "TEXT"
+		}
+		return "INTEGER"
+	case dbexport.KindBool:
 		return "INTEGER"
 	case dbexport.KindFloat:
 		return "REAL"
@@ -338,6 +404,34 @@ func sqliteType(kind string) string {
 	default:
 		return "TEXT"
 	}
+}
+
+// setPragmas sets the header fields a SQLite snapshot recorded
+// (user_version, application_id), in the restore's transaction.
+func setPragmas(ctx context.Context, tx *sql.Tx, pragmas map[string]int64) error {
+	names := make([]string, 0, len(pragmas))
+	for name := range pragmas {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		switch name {
+		case "application_id", "user_version":
+		default:
+			return fmt.Errorf("the snapshot records PRAGMA %s, which this version of strata does not set: use a newer strata", name)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA %s = %d", name, pragmas[name])); err != nil {
+			return fmt.Errorf("setting PRAGMA %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// wideInteger says whether an integer type of another engine holds
+// values beyond int64.
+func wideInteger(typ string) bool {
+	t := strings.ToLower(typ)
+	return (strings.Contains(t, "bigint") && strings.Contains(t, "unsigned")) || strings.HasPrefix(t, "bit(64)")
 }
 
 func firstLine(s string) string {

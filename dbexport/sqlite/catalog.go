@@ -1,0 +1,113 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"strata/dbexport"
+)
+
+// tableKind is what PRAGMA table_list says of a table: its type (table,
+// virtual or shadow: a table a virtual table keeps its data in) and
+// whether it is a WITHOUT ROWID table.
+type tableKind struct {
+	kind         string
+	withoutRowID bool
+}
+
+// tableKinds reads PRAGMA table_list of the main schema.
+func tableKinds(ctx context.Context, c *conn) (map[string]tableKind, error) {
+	kinds := map[string]tableKind{}
+	err := c.query(ctx, `SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main'`, func(r *row) error {
+		kinds[r.string(0)] = tableKind{kind: r.string(1), withoutRowID: r.int64(2) != 0}
+		return nil
+	})
+	return kinds, err
+}
+
+// hasRowIDAlias says whether t's primary key is its rowid: a single
+// column declared INTEGER (https://sqlite.org/lang_createtable.html#rowid),
+// whose values are the rowids.
+func hasRowIDAlias(t *dbexport.Table) bool {
+	if len(t.PrimaryKey) != 1 {
+		return false
+	}
+	for _, c := range t.Columns {
+		if strings.EqualFold(c.Name, t.PrimaryKey[0]) {
+			return strings.EqualFold(c.Type, "INTEGER")
+		}
+	}
+	return false
+}
+
+// rowIDAliases are the names SQLite reads a rowid by, unless a column has
+// the name.
+var rowIDAliases = []string{"rowid", "_rowid_", "oid"}
+
+// addRowID makes the hidden rowid of a rowid table the first column of
+// its rows, under the first alias no column (hidden and generated ones
+// included) has taken, so a restore writes each row with its rowid. A
+// table without a primary key is then keyed and ordered by it. With every
+// alias taken the rowid cannot be read; t is left as it is.
+func addRowID(ctx context.Context, c *conn, t *dbexport.Table) error {
+	taken := map[string]bool{}
+	err := c.query(ctx, fmt.Sprintf(`SELECT lower(name) FROM pragma_table_xinfo(%s)`, quoteString(t.Name)), func(r *row) error {
+		taken[r.string(0)] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading columns of %s: %w", t.Name, err)
+	}
+	for _, alias := range rowIDAliases {
+		if taken[alias] {
+			continue
+		}
+		col := dbexport.Column{Name: alias, Type: "INTEGER", NotNull: true, Kind: dbexport.KindInt, RowID: true}
+		t.Columns = append([]dbexport.Column{col}, t.Columns...)
+		if len(t.PrimaryKey) == 0 {
+			t.PrimaryKey = []string{alias}
+		}
+		return nil
+	}
+	return nil
+}
+
+// contentless says whether a virtual table's DDL makes an FTS table that
+// keeps no copy of its text (content=''), whose rows read as NULLs.
+func contentless(ddl string) bool {
+	d := strings.ReplaceAll(strings.ToLower(ddl), " ", "")
+	return strings.Contains(d, "content=''") || strings.Contains(d, `content=""`)
+}
+
+// pragmas records the settings of the database header that a whole
+// restore sets again: user_version (where migration tools keep the schema
+// version) and application_id.
+func pragmas(ctx context.Context, c *conn, sc *dbexport.Schema) error {
+	sc.Pragmas = map[string]int64{}
+	for _, name := range []string{"application_id", "user_version"} {
+		if err := c.query(ctx, "PRAGMA "+name, func(r *row) error {
+			sc.Pragmas[name] = r.int64(0)
+			return nil
+		}); err != nil {
+			return fmt.Errorf("reading PRAGMA %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// statistics warns of what ANALYZE keeps in sqlite_stat tables, which a
+// backup leaves out (a restore is analysed anew).
+func statistics(ctx context.Context, c *conn, warn func(string)) error {
+	var stats []string
+	if err := c.query(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'sqlite\_stat%' ESCAPE '\' ORDER BY name`, func(r *row) error {
+		stats = append(stats, r.string(0))
+		return nil
+	}); err != nil {
+		return fmt.Errorf("reading the catalog: %w", err)
+	}
+	if len(stats) > 0 {
+		warn(fmt.Sprintf("the statistics of ANALYZE (%s) are not saved: run ANALYZE after a restore", strings.Join(stats, ", ")))
+	}
+	return nil
+}
