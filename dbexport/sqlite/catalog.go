@@ -74,7 +74,8 @@ func addRowID(ctx context.Context, c *conn, t *dbexport.Table) error {
 }
 
 // contentless says whether a virtual table's DDL makes an FTS table that
-// keeps no copy of its text (content=''), whose rows read as NULLs.
+// keeps no copy of its text (content set to the empty string), whose
+// rows read as NULLs.
 func contentless(ddl string) bool {
 	d := strings.ReplaceAll(strings.ToLower(ddl), " ", "")
 	return strings.Contains(d, "content=''") || strings.Contains(d, `content=""`)
