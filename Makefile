@@ -21,6 +21,7 @@ FUZZ_TARGETS := \
 	./repo:FuzzDecodeProtection:100000x \
 	./repo/retention:FuzzDecodePolicy:100000x \
 	./dbexport:FuzzUnescape:100000x \
+	./dbexport:FuzzDecodeTyped:100000x \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./chunk:FuzzChunker:5000x
 

@@ -6,5 +6,8 @@
 // same state join it and read tables side by side (see join). A Target
 // writes a snapshot of any engine into a SQLite file in one transaction
 // through database/sql, mapping types for snapshots of other engines
-// (docs/design.md, "Cross-engine restore").
+// (docs/design.md, "Cross-engine restore"). Rows are written as typed
+// COPY text (docs/design.md, "Typed values"), each value with its storage
+// class, and a rowid table's hidden rowid as a first column, so a SQLite
+// snapshot restores into SQLite exactly (docs/design.md, "SQLite").
 package sqlite
