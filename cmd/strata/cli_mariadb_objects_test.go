@@ -6,10 +6,15 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"os/exec"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"strata/dbexport"
+	"strata/internal/dbtest"
 )
 
 // objectsSchema creates, in s, tables with columns of several character
@@ -172,8 +177,8 @@ func diffMaps(t *testing.T, what string, got, want map[string]string) {
 // schema object through the strata binary, restores it into an empty
 // database, and compares SHOW CREATE of every object (definers,
 // sql_mode, character sets and collations included) and each table's
-// rows with the source, as a mysqldump --routines --events --triggers
-// would give them back.
+// rows with the source, and with what mysqldump --single-transaction
+// --routines --events --triggers piped into mysql gives back.
 func TestMariaDBSchemaObjects(t *testing.T) {
 	src := mariaDB(t)
 	definer := testAccount(t, src)
@@ -205,6 +210,24 @@ func TestMariaDBSchemaObjects(t *testing.T) {
 	}
 	diffMaps(t, "SHOW CREATE", showCreateAll(t, dst), want)
 	diffMaps(t, "rows", tableHashes(t, dst), wantRows)
+	// What mysqldump gives back, strata gives back.
+	viaDump := mariaDB(t)
+	mysqldumpInto(t, src, viaDump)
+	// Every object mysqldump's restore gives back as the source has it,
+	// strata's does too (checked above against the source for all). Its
+	// restore of same_name differs from the source: a dump names the
+	// source database in its ALTER DATABASE around the routine, so a
+	// restore into another database gets the routine under that
+	// database's collation (and changes the source's, if it is there).
+	restored := showCreateAll(t, dst)
+	for k, v := range showCreateAll(t, viaDump) {
+		switch {
+		case restored[k] == "":
+			t.Errorf("%s: mysqldump gives it back, strata does not", k)
+		case v != want[k]:
+			t.Logf("%s: mysqldump's restore differs from the source; strata's does not", k)
+		}
+	}
 
 	// The restored objects work: the procedure fires the triggers, the
 	// view calls the function under its sql_mode.
@@ -260,6 +283,31 @@ func TestMariaDBRestoreJobs(t *testing.T) {
 	dst.exec(t, "DELETE FROM parent WHERE id = 2")
 	if n := dst.int(t, "SELECT COUNT(*) FROM child WHERE parent_id = 2"); n != 0 {
 		t.Errorf("the restored foreign key did not cascade: %d rows left", n)
+	}
+}
+
+// mysqldumpInto copies src into dst with mysqldump --single-transaction
+// --routines --events --triggers and mysql, as a DBA would.
+func mysqldumpInto(t *testing.T, src, dst serverDB) {
+	t.Helper()
+	for _, tool := range []string{"mysqldump", "mysql"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			dbtest.Unreachable(t, tool+" is not installed (apt-get install mariadb-client)")
+		}
+	}
+	d, err := dbexport.ParseDSN(dst.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcDSN, err := dbexport.ParseDSN(src.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-h", d.Host, "-P", d.Port, "-u", d.User}
+	cmd := exec.Command("sh", append([]string{"-c", `mysqldump "$@" --single-transaction --routines --events --triggers "$SRC" | mysql "$@" "$DST"`, "dump"}, args...)...)
+	cmd.Env = append(os.Environ(), "SRC="+srcDSN.Database, "DST="+d.Database)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mysqldump | mysql: %v\n%s", err, out)
 	}
 }
 
