@@ -13,11 +13,14 @@ import (
 	"strata/repo/restore"
 )
 
-// MaxHeldKeyValues bounds the distinct values of one held key that
-// CheckHeldKeys keeps in memory (a few tens of MB at most). A key whose
-// referencing table holds more is not checked before the restore; the
-// target's restore still checks it once the rows are loaded.
-const MaxHeldKeyValues = 1 << 20
+// DefaultMaxHeldKeyValues bounds the distinct values of one held key that
+// CheckHeldKeys keeps in memory (a few tens of MB at most), unless
+// RestoreOptions.MaxHeldKeyValues says otherwise. A key whose referencing
+// table holds more is not checked before the restore: Restore says so
+// (RestoreOptions.Notify), and the target's restore checks it once the
+// rows are loaded, rolling back a violation; a target that could not roll
+// it back refuses the restore instead (HeldKey.CheckedAfterLoad).
+const DefaultMaxHeldKeyValues = 1 << 20
 
 // HeldKey is a foreign key that a table the restore leaves alone holds on
 // a restored table: the restore keeps it, so the restored rows must hold
@@ -31,9 +34,13 @@ type HeldKey struct {
 	// Values holds the distinct values of Columns, none NULL, that the
 	// referencing table holds, each made by KeyValue from the columns'
 	// text (as COPY text shows them, unescaped). Truncated says there
-	// were more than MaxHeldKeyValues; Values is then incomplete.
+	// were more than the lister's bound; Values is then incomplete.
 	Values    map[string]bool
 	Truncated bool
+	// CheckedAfterLoad says the target's restore checks the key once the
+	// rows are loaded, in a transaction that a violation rolls back, so a
+	// Truncated key may be left to it.
+	CheckedAfterLoad bool
 }
 
 // KeyValue joins the text of a key's columns into one map key.
@@ -43,16 +50,17 @@ func KeyValue(cols []string) string { return strings.Join(cols, "\x00") }
 // tables (the snapshot's definitions of the tables to restore; s is the
 // snapshot's whole schema): the keys of target tables not among them that
 // reference one of them and that the target's Restore keeps checked, with
-// the values they hold (at most MaxHeldKeyValues per key).
+// the values they hold: at most maxValues per key, beyond which the key is
+// Truncated.
 type HeldKeyLister interface {
-	HeldKeys(ctx context.Context, s *Schema, tables []*Table) ([]HeldKey, error)
+	HeldKeys(ctx context.Context, s *Schema, tables []*Table, maxValues int) ([]HeldKey, error)
 }
 
 // CheckHeldKeys reads the snapshot's rows of each table that a held key
 // references, once, and returns a reason for each key whose values the
 // rows do not all hold: the key, its table, how many values are missing
-// and a few of them. Memory: the keys' values, bounded by
-// MaxHeldKeyValues each.
+// and a few of them. A Truncated key is not checked (Restore says so).
+// Memory: the keys' values, bounded by the lister's maxValues each.
 func CheckHeldKeys(ctx context.Context, l restore.BlobLoader, root pack.ID, keys []HeldKey) ([]string, error) {
 	byTable := map[*Table][]*HeldKey{}
 	var order []*Table
@@ -171,10 +179,10 @@ func scanRows(ctx context.Context, l restore.BlobLoader, root pack.ID, t *Table,
 }
 
 // ScanHeldKeyValues fills k.Values from rows, a SELECT DISTINCT of k's
-// columns (at most MaxHeldKeyValues+1 rows) over database/sql; text turns
-// the value scanned from column i into the text a backup stores for it,
-// unescaped. More than MaxHeldKeyValues values set k.Truncated.
-func ScanHeldKeyValues(rows *sql.Rows, k *HeldKey, text func(i int, v any) (string, error)) error {
+// columns (at most maxValues+1 rows) over database/sql; text turns the
+// value scanned from column i into the text a backup stores for it,
+// unescaped. More than maxValues values set k.Truncated.
+func ScanHeldKeyValues(rows *sql.Rows, k *HeldKey, maxValues int, text func(i int, v any) (string, error)) error {
 	k.Values = map[string]bool{}
 	raw := make([]any, len(k.Columns))
 	dest := make([]any, len(raw))
@@ -186,7 +194,7 @@ func ScanHeldKeyValues(rows *sql.Rows, k *HeldKey, text func(i int, v any) (stri
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		if len(k.Values) == MaxHeldKeyValues {
+		if len(k.Values) == maxValues {
 			k.Truncated = true
 			break
 		}

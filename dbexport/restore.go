@@ -39,6 +39,13 @@ type RestoreOptions struct {
 	Exclude []string
 	Replace bool // overwrite tables that hold rows
 	DryRun  bool
+	// MaxHeldKeyValues bounds the distinct values of a foreign key that
+	// another table holds on a restored one which are checked against the
+	// snapshot's rows before the restore; 0 means DefaultMaxHeldKeyValues.
+	MaxHeldKeyValues int
+	// Notify, when set, receives what the restore does not check
+	// beforehand: the held keys with more values than MaxHeldKeyValues.
+	Notify func(msg string)
 	// Counters, when set, count the tables and rows written so far.
 	Counters *RestoreCounters
 }
@@ -172,7 +179,11 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		// restored rows must hold the values they use. Checked here, before
 		// anything is written, as a server that cannot roll back DDL
 		// (MariaDB) would find out only after re-creating the tables.
-		keys, err := hk.HeldKeys(ctx, s, selected.Tables)
+		maxValues := opts.MaxHeldKeyValues
+		if maxValues <= 0 {
+			maxValues = DefaultMaxHeldKeyValues
+		}
+		keys, err := hk.HeldKeys(ctx, s, selected.Tables, maxValues)
 		if err != nil {
 			return &selected, plan, err
 		}
@@ -180,6 +191,7 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		if err != nil {
 			return &selected, plan, err
 		}
+		problems = append(problems, uncheckedKeys(keys, maxValues, opts.Notify)...)
 		if len(problems) > 0 {
 			refusals = append(refusals, fmt.Errorf("%w: %s; nothing was changed", ErrRestoreWouldFail, strings.Join(problems, "; ")))
 		}
@@ -203,6 +215,29 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		return &selected, plan, err
 	}
 	return &selected, plan, nil
+}
+
+// uncheckedKeys says, for each held key with more than maxValues values
+// (which CheckHeldKeys left unchecked), that it was not checked before the
+// restore: through notify when the target checks it once the rows are
+// loaded and rolls a violation back, and as a reason to refuse the
+// restore when it could not roll back.
+func uncheckedKeys(keys []HeldKey, maxValues int, notify func(string)) (problems []string) {
+	for _, k := range keys {
+		if !k.Truncated {
+			continue
+		}
+		what := fmt.Sprintf("foreign key %s of table %s: its rows use more than %d distinct values of (%s), more than are checked against the snapshot's rows of %s beforehand (--held-key-limit)",
+			k.Name, k.Table, maxValues, strings.Join(k.Columns, ", "), k.RefTable.QualifiedName())
+		if !k.CheckedAfterLoad {
+			problems = append(problems, what+", and the restore could not roll back a violation found after loading: raise --held-key-limit, or restore "+k.Table+" too")
+			continue
+		}
+		if notify != nil {
+			notify(what + "; not checked before the restore: the restore checks it once the rows are loaded, and a violation rolls the restore back")
+		}
+	}
+	return problems
 }
 
 // TableNode finds a table's node in a snapshot.

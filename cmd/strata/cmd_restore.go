@@ -35,7 +35,8 @@ func cmdRestore(g *globals) *cli.Command {
 		source    string
 		asJSON    bool
 
-		otherSource bool
+		otherSource  bool
+		heldKeyLimit int
 	)
 	return &cli.Command{
 		Name:      "restore",
@@ -71,7 +72,9 @@ sequence positions. A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
 snapshot tagged pre-restore (unless --no-safety-snapshot). --tables restores
 only those tables and their triggers: other tables' foreign keys on them
-are kept and checked against the restored rows, other sequences, the views,
+are kept and checked against the restored rows (beforehand when the
+referencing table uses at most --held-key-limit distinct values, else by
+the restore after loading, with a notice), other sequences, the views,
 routines and events stay as they are (only a whole restore recreates them).
 MySQL views, triggers, routines and events keep their DEFINER, as
 mysqldump's output does; --no-definer leaves it out, so they belong to the
@@ -102,6 +105,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringFlag{Name: "host", Usage: "latest and --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "latest and --at: only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
 			&cli.IntFlag{Name: "jobs", Usage: "MySQL: load `N` tables at once, each on its own connection", Value: 1, Destination: &db.jobs},
+			&cli.IntFlag{Name: "held-key-limit", Value: dbexport.DefaultMaxHeldKeyValues, Usage: "--tables: check a foreign key another table holds on a restored one against the snapshot's rows beforehand when that table uses at most `N` distinct values (memory: tens of bytes each); a key with more is checked by the restore after loading (said in a notice), or refused where a violation could not be rolled back", Destination: &heldKeyLimit},
 			&cli.BoolFlag{Name: "no-definer", Usage: "MySQL: create views, triggers, routines and events without their DEFINER, owned by the restoring account", Destination: &db.noDefiner},
 			&cli.BoolFlag{Name: "other-source", Usage: "with --db: allow restoring another database's snapshot into a database that has snapshots of its own", Destination: &otherSource},
 			&cli.BoolFlag{Name: "json", Usage: "files: print status lines and a summary as JSON lines; --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
@@ -112,6 +116,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			}
 			if err := restoreKindFlags(c, db.dsn != "", target != ""); err != nil {
 				return err
+			}
+			if heldKeyLimit < 1 {
+				return fmt.Errorf("--held-key-limit %d: want 1 or more", heldKeyLimit)
 			}
 			if (c.NArg() == 1) == (at != "") {
 				return errors.New("give one snapshot, or --at TIME: strata restore SNAPSHOT --target DIR")
@@ -146,6 +153,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					}
 					return restoreDB(c.Context, g, r, sn, db, dbexport.RestoreOptions{
 						Tables: tables.Value(), Exclude: exclude.Value(), Replace: replace, DryRun: dryRun,
+						MaxHeldKeyValues: heldKeyLimit, Notify: func(msg string) { fmt.Fprintf(g.env.stderr, "warning: %s\n", msg) },
 					}, !noSafety, asJSON)
 				}
 				sn, err := pickSnapshot(c.Context, r, req)
@@ -342,7 +350,7 @@ func restoreKindFlags(c *cli.Context, tables, files bool) error {
 		return errors.New("give --target DIR (files) or --db DSN (tables), not both")
 	}
 	filesOnly := []string{"include", "exclude", "iinclude", "iexclude", "overwrite"}
-	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file", "no-definer", "jobs"}
+	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file", "no-definer", "jobs", "held-key-limit"}
 	for _, name := range filesOnly {
 		if tables && c.IsSet(name) {
 			return fmt.Errorf("--%s applies to a restore of files (--target); for tables: --tables, --exclude-tables", name)

@@ -14,7 +14,7 @@ import (
 // writes them, for dbexport.CheckHeldKeys. dbexport.Restore checks them
 // before anything is written: MySQL cannot roll back the DDL of a table
 // it re-creates, and would find a violation only afterwards.
-func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
+func (t *Target) HeldKeys(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, maxValues int) ([]dbexport.HeldKey, error) {
 	byName := map[string]*dbexport.Table{}
 	for _, tab := range tables {
 		byName[tab.Name] = tab
@@ -53,8 +53,24 @@ func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbe
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: list the foreign keys: %w", t.dsn, err)
 	}
+	// A violation is rolled back only when the referenced table is
+	// reloaded in place (Restore); one that is re-created is not.
+	conn, err := t.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", t.dsn, err)
+	}
+	defer conn.Close()
+	inPlace := map[*dbexport.Table]bool{}
+	for _, tab := range tables {
+		same, err := reloadable(ctx, conn, tab)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.dsn, err)
+		}
+		inPlace[tab] = same && !hasTriggers(s, tab.Name)
+	}
 	for i := range keys {
-		if err := t.keyValues(ctx, &keys[i], codecs[i]); err != nil {
+		keys[i].CheckedAfterLoad = inPlace[keys[i].RefTable]
+		if err := t.keyValues(ctx, &keys[i], codecs[i], maxValues); err != nil {
 			return nil, err
 		}
 	}
@@ -62,8 +78,8 @@ func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbe
 }
 
 // keyValues reads the distinct values of k's columns in its table, at
-// most dbexport.MaxHeldKeyValues.
-func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, codecs []codec) error {
+// most maxValues.
+func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, codecs []codec, maxValues int) error {
 	var sel, notNull []string
 	for i, c := range k.Columns {
 		sel = append(sel, codecs[i].selectExpr(c))
@@ -71,12 +87,12 @@ func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, codecs []co
 	}
 	// No arguments: the text protocol, whose values appendValue takes.
 	rows, err := t.db.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE %s LIMIT %d",
-		strings.Join(sel, ", "), quoteIdent(k.Table), strings.Join(notNull, " AND "), dbexport.MaxHeldKeyValues+1))
+		strings.Join(sel, ", "), quoteIdent(k.Table), strings.Join(notNull, " AND "), maxValues+1))
 	if err != nil {
 		return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.dsn, k.Name, k.Table, err)
 	}
 	defer rows.Close()
-	err = dbexport.ScanHeldKeyValues(rows, k, func(i int, v any) (string, error) {
+	err = dbexport.ScanHeldKeyValues(rows, k, maxValues, func(i int, v any) (string, error) {
 		field, err := codecs[i].appendValue(nil, v)
 		if err != nil {
 			return "", err

@@ -15,7 +15,7 @@ import (
 // table holds (as text, which is what COPY text shows), for
 // dbexport.CheckHeldKeys. A key added NOT VALID is left out: the restore
 // adds it back NOT VALID, unchecked.
-func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
+func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbexport.Table, maxValues int) ([]dbexport.HeldKey, error) {
 	restored := map[string]bool{}
 	for _, tab := range tables {
 		restored[qualified(tab.Schema, tab.Name)] = true
@@ -49,7 +49,8 @@ func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbe
 			return nil, fmt.Errorf("postgres: list the foreign keys on %s: %w", tab.QualifiedName(), err)
 		}
 		for i, k := range found {
-			if err := t.keyValues(ctx, &k, from[i]); err != nil {
+			k.CheckedAfterLoad = true // restored in one transaction
+			if err := t.keyValues(ctx, &k, from[i], maxValues); err != nil {
 				return nil, err
 			}
 			keys = append(keys, k)
@@ -59,15 +60,15 @@ func (t *Target) HeldKeys(ctx context.Context, _ *dbexport.Schema, tables []*dbe
 }
 
 // keyValues reads the distinct values of k's columns in its table (from,
-// quoted), at most dbexport.MaxHeldKeyValues.
-func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, from string) error {
+// quoted), at most maxValues.
+func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, from string, maxValues int) error {
 	var cols, notNull []string
 	for _, c := range k.Columns {
 		cols = append(cols, ident(c)+"::text")
 		notNull = append(notNull, ident(c)+" IS NOT NULL")
 	}
 	rows, err := t.conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE %s LIMIT %d",
-		strings.Join(cols, ", "), from, strings.Join(notNull, " AND "), dbexport.MaxHeldKeyValues+1))
+		strings.Join(cols, ", "), from, strings.Join(notNull, " AND "), maxValues+1))
 	if err != nil {
 		return fmt.Errorf("postgres: read the values of foreign key %s of %s: %w", k.Name, k.Table, err)
 	}
@@ -82,7 +83,7 @@ func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, from string
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("postgres: read the values of foreign key %s of %s: %w", k.Name, k.Table, err)
 		}
-		if len(k.Values) == dbexport.MaxHeldKeyValues {
+		if len(k.Values) == maxValues {
 			k.Truncated = true
 			break
 		}

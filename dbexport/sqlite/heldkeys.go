@@ -18,7 +18,7 @@ import (
 // the parent's primary key, as the snapshot defines it. A restore of
 // every table of the snapshot has none: the file's connections do not
 // enforce foreign keys, and Restore checks them only for a partial one.
-func (t *Target) HeldKeys(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table) ([]dbexport.HeldKey, error) {
+func (t *Target) HeldKeys(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table, maxValues int) ([]dbexport.HeldKey, error) {
 	byName := map[string]*dbexport.Table{}
 	for _, tab := range tables {
 		byName[strings.ToLower(TableName(tab))] = tab
@@ -56,7 +56,10 @@ func (t *Target) HeldKeys(ctx context.Context, s *dbexport.Schema, tables []*dbe
 			return nil, err
 		}
 		for i := range found {
-			if err := t.keyValues(ctx, &found[i]); err != nil {
+			// Restore checks the keys of a partial restore of a SQLite
+			// snapshot in its one transaction (foreignKeyCheck).
+			found[i].CheckedAfterLoad = s.Engine == dbexport.EngineSQLite
+			if err := t.keyValues(ctx, &found[i], maxValues); err != nil {
 				return nil, err
 			}
 		}
@@ -107,21 +110,21 @@ func (t *Target) keysOf(ctx context.Context, table string, byName map[string]*db
 }
 
 // keyValues reads the distinct values of k's columns in its table, at
-// most dbexport.MaxHeldKeyValues.
-func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey) error {
+// most maxValues.
+func (t *Target) keyValues(ctx context.Context, k *dbexport.HeldKey, maxValues int) error {
 	var cols, notNull []string
 	for _, c := range k.Columns {
 		cols = append(cols, quoteIdent(c))
 		notNull = append(notNull, quoteIdent(c)+" IS NOT NULL")
 	}
 	rows, err := t.db.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT %s FROM %s WHERE %s LIMIT %d",
-		strings.Join(cols, ", "), quoteIdent(k.Table), strings.Join(notNull, " AND "), dbexport.MaxHeldKeyValues+1))
+		strings.Join(cols, ", "), quoteIdent(k.Table), strings.Join(notNull, " AND "), maxValues+1))
 	if err != nil {
 		return fmt.Errorf("%s: read the values of foreign key %s of %s: %w", t.path, k.Name, k.Table, err)
 	}
 	defer rows.Close()
 	typed := k.RefTable.RowEncoding == dbexport.RowEncodingTyped
-	err = dbexport.ScanHeldKeyValues(rows, k, func(_ int, v any) (string, error) {
+	err = dbexport.ScanHeldKeyValues(rows, k, maxValues, func(_ int, v any) (string, error) {
 		// As the snapshot's rows hold them, unescaped: a REAL 3 is 3.0 in
 		// typed rows, 3 in those of the first row encoding.
 		switch v := v.(type) {
