@@ -201,7 +201,8 @@ func TestSQLiteRowIDKept(t *testing.T) {
 	c.check()
 }
 
-// TestSQLiteSchemaRestored: user_version, application_id, indexes,
+// TestSQLiteSchemaRestored: user_version, application_id, the page
+// size, auto_vacuum and WAL mode (into a new file), indexes,
 // triggers (on tables and on views), views, a virtual table and the
 // AUTOINCREMENT position come back, and work.
 func TestSQLiteSchemaRestored(t *testing.T) {
@@ -210,6 +211,9 @@ func TestSQLiteSchemaRestored(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "src.db")
 	db := openSQLite(t, src)
 	execAll(t, db,
+		`PRAGMA page_size = 8192`,
+		`PRAGMA auto_vacuum = INCREMENTAL`,
+		`PRAGMA journal_mode = WAL`,
 		`PRAGMA user_version = 42`,
 		`PRAGMA application_id = 1398035009`,
 		`CREATE TABLE item (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, price REAL)`,
@@ -230,6 +234,9 @@ func TestSQLiteSchemaRestored(t *testing.T) {
 		schemaQ,
 		`PRAGMA user_version`,
 		`PRAGMA application_id`,
+		`PRAGMA page_size`,
+		`PRAGMA auto_vacuum`,
+		`PRAGMA journal_mode`,
 		`SELECT name, seq FROM sqlite_sequence ORDER BY name`,
 		`SELECT * FROM audit ORDER BY id`,
 		`SELECT rowid, body FROM notes WHERE notes MATCH 'strata'`,

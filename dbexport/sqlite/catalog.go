@@ -81,22 +81,6 @@ func contentless(ddl string) bool {
 	return strings.Contains(d, "content=''") || strings.Contains(d, `content=""`)
 }
 
-// pragmas records the settings of the database header that a whole
-// restore sets again: user_version (where migration tools keep the schema
-// version) and application_id.
-func pragmas(ctx context.Context, c *conn, sc *dbexport.Schema) error {
-	sc.Pragmas = map[string]int64{}
-	for _, name := range []string{"application_id", "user_version"} {
-		if err := c.query(ctx, "PRAGMA "+name, func(r *row) error {
-			sc.Pragmas[name] = r.int64(0)
-			return nil
-		}); err != nil {
-			return fmt.Errorf("reading PRAGMA %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
 // statistics warns of what ANALYZE keeps in sqlite_stat tables, which a
 // backup leaves out (a restore is analysed anew).
 func statistics(ctx context.Context, c *conn, warn func(string)) error {

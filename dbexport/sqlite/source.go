@@ -159,7 +159,7 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 			sc.Views[i].PostDDL = append(sc.Views[i].PostDDL, o.sql)
 		}
 	}
-	if err := pragmas(ctx, c, sc); err != nil {
+	if sc.Pragmas, err = pragmas(ctx, c); err != nil {
 		return nil, err
 	}
 	if err := statistics(ctx, c, func(w string) { warn(nil, w, true) }); err != nil {

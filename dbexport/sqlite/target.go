@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -126,17 +125,27 @@ func (t *Target) RowCount(ctx context.Context, tab *dbexport.Table) (int64, bool
 // restored tables (PRAGMA foreign_key_check, the target's keys of other
 // tables included) and rolls back when the rows break one.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
+	native := s.Engine == dbexport.EngineSQLite
+	if err := checkPragmas(s.Pragmas); err != nil {
+		return fmt.Errorf("%s: %w; nothing was changed", t.path, err)
+	}
 	conn, err := t.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	whole := native && dbexport.RestoresAll(s, tables)
+	fresh := false
+	if whole {
+		if fresh, err = setFileSettings(ctx, conn, s.Pragmas); err != nil {
+			return fmt.Errorf("%s: %w", t.path, err)
+		}
+	}
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("starting a transaction on %s: %w", t.path, err)
 	}
 	defer tx.Rollback()
-	native := s.Engine == dbexport.EngineSQLite
 	for _, td := range tables {
 		name := TableName(td.Table)
 		if replace {
@@ -184,14 +193,19 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 				}
 			}
 		}
-		if dbexport.RestoresAll(s, tables) {
-			if err := setPragmas(ctx, tx, s.Pragmas); err != nil {
+		if whole {
+			if err := setHeaderFields(ctx, tx, s.Pragmas); err != nil {
 				return fmt.Errorf("%s: %w", t.path, err)
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing the restore into %s: %w", t.path, err)
+	}
+	if fresh && s.Pragmas[pragmaWAL] == 1 {
+		if _, err := conn.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+			return fmt.Errorf("the restore into %s is committed, but setting its journal mode to WAL failed: %w", t.path, err)
+		}
 	}
 	return nil
 }
@@ -404,27 +418,6 @@ func sqliteType(c dbexport.Column) string {
 	default:
 		return "TEXT"
 	}
-}
-
-// setPragmas sets the header fields a SQLite snapshot recorded
-// (user_version, application_id), in the restore's transaction.
-func setPragmas(ctx context.Context, tx *sql.Tx, pragmas map[string]int64) error {
-	names := make([]string, 0, len(pragmas))
-	for name := range pragmas {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		switch name {
-		case "application_id", "user_version":
-		default:
-			return fmt.Errorf("the snapshot records PRAGMA %s, which this version of strata does not set: use a newer strata", name)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA %s = %d", name, pragmas[name])); err != nil {
-			return fmt.Errorf("setting PRAGMA %s: %w", name, err)
-		}
-	}
-	return nil
 }
 
 // wideInteger says whether an integer type of another engine holds
