@@ -172,6 +172,9 @@ func TestSQLiteRowIDKept(t *testing.T) {
 		`CREATE TABLE log (msg TEXT)`,
 		`CREATE TABLE named (code TEXT PRIMARY KEY, n INT)`,
 		`CREATE TABLE shadowed (rowid TEXT, n INT)`,
+		// SQLite's exception: this key is not the rowid.
+		`CREATE TABLE quirk (x INTEGER PRIMARY KEY DESC, y TEXT)`,
+		`INSERT INTO quirk (rowid, x, y) VALUES (100, 1, 'a'), (50, 2, 'b')`,
 		`INSERT INTO log (rowid, msg) VALUES (5, 'a'), (6, 'b'), (70, 'b'), (9000000000, 'c')`,
 		`INSERT INTO named (rowid, code, n) VALUES (42, 'x', 1), (7, 'y', 2)`,
 		`INSERT INTO shadowed (_rowid_, rowid, n) VALUES (11, 'r', 1), (3, 's', 2)`,
@@ -180,6 +183,7 @@ func TestSQLiteRowIDKept(t *testing.T) {
 		`SELECT rowid, msg FROM log ORDER BY rowid`,
 		`SELECT rowid, code, n FROM named ORDER BY rowid`,
 		`SELECT _rowid_, rowid, n FROM shadowed ORDER BY _rowid_`,
+		`SELECT rowid, x, y FROM quirk ORDER BY rowid`,
 	}
 	var want [][]string
 	for _, q := range queries {
@@ -266,6 +270,9 @@ func TestSQLiteSchemaRestored(t *testing.T) {
 		if got, w := cells(t, rdb, q), cells(t, db, q); !reflect.DeepEqual(got, w) {
 			t.Errorf("after an insert through the view, %s:\nrestored %q\nsource   %q", q, got, w)
 		}
+	}
+	if drill := c.ok("verify", "drill", "latest", "--same-engine"); !strings.Contains(drill, "drill passed") {
+		t.Errorf("same-engine drill:\n%s", drill)
 	}
 	c.check()
 }

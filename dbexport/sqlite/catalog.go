@@ -26,19 +26,33 @@ func tableKinds(ctx context.Context, c *conn) (map[string]tableKind, error) {
 	return kinds, err
 }
 
-// hasRowIDAlias says whether t's primary key is its rowid: a single
-// column declared INTEGER (https://sqlite.org/lang_createtable.html#rowid),
-// whose values are the rowids.
-func hasRowIDAlias(t *dbexport.Table) bool {
+// hasRowIDAlias says whether t's primary key is its rowid
+// (https://sqlite.org/lang_createtable.html#rowid): a single column
+// declared INTEGER, and no index behind the key. "x INTEGER PRIMARY KEY
+// DESC" is SQLite's exception: the key then has an index of its own
+// (origin pk) and the rowid is another number.
+func hasRowIDAlias(ctx context.Context, c *conn, t *dbexport.Table) (bool, error) {
 	if len(t.PrimaryKey) != 1 {
-		return false
+		return false, nil
 	}
-	for _, c := range t.Columns {
-		if strings.EqualFold(c.Name, t.PrimaryKey[0]) {
-			return strings.EqualFold(c.Type, "INTEGER")
+	integer := false
+	for _, col := range t.Columns {
+		if strings.EqualFold(col.Name, t.PrimaryKey[0]) {
+			integer = strings.EqualFold(col.Type, "INTEGER")
 		}
 	}
-	return false
+	if !integer {
+		return false, nil
+	}
+	var indexed int64
+	err := c.query(ctx, fmt.Sprintf(`SELECT count(*) FROM pragma_index_list(%s) WHERE origin = 'pk'`, quoteString(t.Name)), func(r *row) error {
+		indexed = r.int64(0)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("reading the indexes of %s: %w", t.Name, err)
+	}
+	return indexed == 0, nil
 }
 
 // rowIDAliases are the names SQLite reads a rowid by, unless a column has
@@ -49,15 +63,16 @@ var rowIDAliases = []string{"rowid", "_rowid_", "oid"}
 // its rows, under the first alias no column (hidden and generated ones
 // included) has taken, so a restore writes each row with its rowid. A
 // table without a primary key is then keyed and ordered by it. With every
-// alias taken the rowid cannot be read; t is left as it is.
-func addRowID(ctx context.Context, c *conn, t *dbexport.Table) error {
+// alias taken the rowid cannot be read; t is left as it is and added is
+// false.
+func addRowID(ctx context.Context, c *conn, t *dbexport.Table) (added bool, err error) {
 	taken := map[string]bool{}
-	err := c.query(ctx, fmt.Sprintf(`SELECT lower(name) FROM pragma_table_xinfo(%s)`, quoteString(t.Name)), func(r *row) error {
+	err = c.query(ctx, fmt.Sprintf(`SELECT lower(name) FROM pragma_table_xinfo(%s)`, quoteString(t.Name)), func(r *row) error {
 		taken[r.string(0)] = true
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reading columns of %s: %w", t.Name, err)
+		return false, fmt.Errorf("reading columns of %s: %w", t.Name, err)
 	}
 	for _, alias := range rowIDAliases {
 		if taken[alias] {
@@ -68,9 +83,9 @@ func addRowID(ctx context.Context, c *conn, t *dbexport.Table) error {
 		if len(t.PrimaryKey) == 0 {
 			t.PrimaryKey = []string{alias}
 		}
-		return nil
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 // contentless says whether a virtual table's DDL makes an FTS table that

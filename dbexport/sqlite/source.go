@@ -122,7 +122,7 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 		if o.kind != "table" || kinds[o.name].kind == "shadow" {
 			continue // a virtual table's shadow tables are its own, made by its DDL
 		}
-		t, err := table(ctx, c, o.name, o.sql, kinds[o.name])
+		t, rowIDLost, err := table(ctx, c, o.name, o.sql, kinds[o.name])
 		if err != nil {
 			if kinds[o.name].kind == "virtual" {
 				warn(nil, fmt.Sprintf("virtual table %s is not saved: %v", o.name, err), true)
@@ -135,7 +135,7 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 		if len(t.PrimaryKey) == 0 {
 			warn(t, fmt.Sprintf("table %s has no primary key: its rows are ordered by all columns", t.Name), false)
 		}
-		if !kinds[o.name].withoutRowID && (len(t.Columns) == 0 || !t.Columns[0].RowID) && !hasRowIDAlias(t) {
+		if rowIDLost {
 			warn(t, fmt.Sprintf("table %s: its rowid is not saved (columns named rowid, _rowid_ and oid hide it): restored rows get new rowids", t.Name), true)
 		}
 		if kinds[o.name].kind == "virtual" && contentless(o.sql) {
@@ -171,15 +171,17 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 	return sc, nil
 }
 
-func table(ctx context.Context, c *conn, name, ddl string, kind tableKind) (*dbexport.Table, error) {
-	t := &dbexport.Table{Name: name, DDL: ddl, Consistent: true, Checks: checkExpressions(ddl), RowEncoding: dbexport.RowEncodingTyped}
+// table reads a table's definition; rowIDLost says that it is a rowid
+// table whose rowids the snapshot cannot keep (see addRowID).
+func table(ctx context.Context, c *conn, name, ddl string, kind tableKind) (t *dbexport.Table, rowIDLost bool, err error) {
+	t = &dbexport.Table{Name: name, DDL: ddl, Consistent: true, Checks: checkExpressions(ddl), RowEncoding: dbexport.RowEncodingTyped}
 	type pkCol struct {
 		pos  int64
 		name string
 	}
 	var pks []pkCol
 	q := fmt.Sprintf(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(%s) ORDER BY cid`, quoteString(name))
-	err := c.query(ctx, q, func(r *row) error {
+	err = c.query(ctx, q, func(r *row) error {
 		col := dbexport.Column{Name: r.string(0), Type: r.string(1), NotNull: r.int64(2) != 0}
 		if !r.null(3) {
 			dflt := r.string(3)
@@ -193,15 +195,23 @@ func table(ctx context.Context, c *conn, name, ddl string, kind tableKind) (*dbe
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading columns of %s: %w", name, err)
+		return nil, false, fmt.Errorf("reading columns of %s: %w", name, err)
 	}
 	sort.Slice(pks, func(i, j int) bool { return pks[i].pos < pks[j].pos })
 	for _, p := range pks {
 		t.PrimaryKey = append(t.PrimaryKey, p.name)
 	}
-	if !kind.withoutRowID && !hasRowIDAlias(t) {
-		if err := addRowID(ctx, c, t); err != nil {
-			return nil, err
+	if !kind.withoutRowID {
+		alias, err := hasRowIDAlias(ctx, c, t)
+		if err != nil {
+			return nil, false, err
+		}
+		if !alias {
+			added, err := addRowID(ctx, c, t)
+			if err != nil {
+				return nil, false, err
+			}
+			rowIDLost = !added
 		}
 	}
 	byID := map[int64]*dbexport.ForeignKey{}
@@ -220,12 +230,12 @@ func table(ctx context.Context, c *conn, name, ddl string, kind tableKind) (*dbe
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("reading foreign keys of %s: %w", name, err)
+		return nil, false, fmt.Errorf("reading foreign keys of %s: %w", name, err)
 	}
 	for _, id := range order {
 		t.ForeignKeys = append(t.ForeignKeys, *byID[id])
 	}
-	return t, nil
+	return t, rowIDLost, nil
 }
 
 // autoincrement records each AUTOINCREMENT table's sqlite_sequence value,
