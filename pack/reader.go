@@ -21,10 +21,26 @@ const (
 	// that a damaged HeaderLength cannot make a reader allocate much.
 	MaxHeaderSize = 16 << 20
 
+	// MaxBlobsSize is the most bytes the sealed blobs of a pack take: the
+	// sum of their lengths fits a uint32.
+	MaxBlobsSize = 1<<32 - 1
+
 	// headerTail is how much of a pack's end ReadHeader loads first: enough
 	// for the header of a typical pack, so one ranged read usually does.
 	headerTail = 16 << 10
 )
+
+// MaxSize returns the largest size of a pack whose blobs end at
+// blobsEnd (the end of the last blob an index lists; 0 when unknown, for
+// the format's bound): those blobs, the largest header and its length. A
+// larger file is not a pack that an index can describe, and a reader that
+// loads packs whole refuses it unread.
+func MaxSize(blobsEnd int64) int64 {
+	if blobsEnd <= 0 || blobsEnd > MaxBlobsSize {
+		blobsEnd = MaxBlobsSize
+	}
+	return blobsEnd + MaxHeaderSize + HeaderLengthSize
+}
 
 // ReadHeader loads, opens and validates the header of a stored pack of the
 // given size. load returns length bytes of the pack starting at offset; it

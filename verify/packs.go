@@ -194,7 +194,15 @@ func describeBlob(b pack.Blob) string {
 // index entry matches.
 func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) {
 	res := &packResult{dataRead: true}
-	data, err := c.r.Backend().Load(ctx, backend.Handle{Type: backend.PackFile, Name: p.String()}, 0, 0)
+	// A pack larger than its indexed blobs and the largest header is
+	// damaged (or planted to exhaust memory), and is not read whole.
+	var end int64
+	for _, id := range c.packBlobs[p] {
+		if loc, ok := c.location(id, p); ok {
+			end = max(end, int64(loc.Offset)+int64(loc.Length))
+		}
+	}
+	data, err := backend.LoadAll(ctx, c.r.Backend(), backend.Handle{Type: backend.PackFile, Name: p.String()}, pack.MaxSize(end))
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()

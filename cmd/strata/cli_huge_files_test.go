@@ -126,3 +126,33 @@ func TestFileSizeCapNamesTheFile(t *testing.T) {
 		t.Errorf("stderr %q, want it to contain %q", errOut, want)
 	}
 }
+
+// TestHugePackCLI grows a pack to 64 GiB (sparse: its bytes stay, zeros
+// follow), as damage or an attacker might. check --read-data, which reads
+// a pack whole, no longer tries to allocate it (before, it died out of
+// memory): it names the pack as damaged, and repair packs, which check
+// advises, salvages every blob by its own range, so nothing is lost and
+// the snapshot restores.
+func TestHugePackCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	data := genData(t, 200_000)
+	snap := c.backupStdin(data, "a.bin")
+	b := c.dataBlob(snap, "a.bin")
+	if err := os.Truncate(b.Path, 64<<30); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := c.code(exitCheckFailed, "check", "--read-data")
+	if !strings.Contains(out, b.Pack) || !strings.Contains(out, "68719476736 bytes, more than the") {
+		t.Errorf("check --read-data does not name the oversized pack %s:\n%s", b.Pack[:8], out)
+	}
+	_, cmds := c.checkAdvice()
+	if want := "strata repair packs " + b.Pack[:8]; !slices.Contains(cmds, want) {
+		t.Fatalf("check advises %q, want %q", cmds, want)
+	}
+	c.ok("repair", "packs", b.Pack[:8])
+	c.check()
+	if got := c.ok("dump", snap[:8], "/a.bin"); got != string(data) {
+		t.Errorf("dump after the repair: %d bytes, want the %d backed up", len(got), len(data))
+	}
+}

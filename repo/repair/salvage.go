@@ -272,13 +272,17 @@ func (s *salvager) packDamage(ctx context.Context, id pack.ID) (damage, err erro
 // err that the storage failed.
 func (s *salvager) load(ctx context.Context, id pack.ID) ([]byte, error) {
 	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
-	data, err := s.r.Backend().Load(ctx, h, 0, 0)
+	var end int64
+	for _, b := range s.entries[id] {
+		end = max(end, int64(b.Offset)+int64(b.Length))
+	}
+	data, err := backend.LoadAll(ctx, s.r.Backend(), h, pack.MaxSize(end))
 	switch {
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
 	case err == nil:
 		return data, nil
-	case isDamage(err):
+	case isDamage(err) || errors.Is(err, backend.ErrTooLarge):
 		return nil, nil
 	}
 	return nil, fmt.Errorf("reading pack %v: %w", h, err)
@@ -331,7 +335,7 @@ func (s *salvager) salvage(ctx context.Context, pr *PackRepair) error {
 		if done[b.ID] {
 			continue
 		}
-		sealed, err := s.verify(ctx, data, b)
+		sealed, err := s.verify(ctx, pr.Pack, data, b)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -366,13 +370,22 @@ func (s *salvager) salvage(ctx context.Context, pr *PackRepair) error {
 
 // verify decodes blob b from the pack bytes data, as a load would, and
 // checks it against its ID. It returns the sealed bytes.
-func (s *salvager) verify(ctx context.Context, data []byte, b pack.Blob) ([]byte, error) {
+func (s *salvager) verify(ctx context.Context, p pack.ID, data []byte, b pack.Blob) ([]byte, error) {
 	end := int64(b.Offset) + int64(b.Length)
+	var sealed []byte
 	switch {
 	case data == nil:
-		return nil, errors.New("the pack is missing or cannot be read")
+		// Not read whole (missing, unreadable, or larger than a pack can
+		// be): the blob's own bytes may still be there.
+		var err error
+		h := backend.Handle{Type: backend.PackFile, Name: p.String()}
+		if sealed, err = s.r.Backend().Load(ctx, h, int64(b.Offset), int64(b.Length)); err != nil {
+			return nil, fmt.Errorf("the pack is missing or cannot be read: %w", err)
+		}
 	case end > int64(len(data)):
 		return nil, fmt.Errorf("its bytes %d..%d lie past the end of the %d-byte pack", b.Offset, end, len(data))
+	default:
+		sealed = data[b.Offset:end]
 	}
 	var base []byte
 	if b.Compression == pack.Delta {
@@ -381,7 +394,6 @@ func (s *salvager) verify(ctx context.Context, data []byte, b pack.Blob) ([]byte
 			return nil, fmt.Errorf("its base %s cannot be loaded: %w", b.Base.Short(), err)
 		}
 	}
-	sealed := data[b.Offset:end]
 	plain, err := s.dec.Decode(nil, sealed, b, base)
 	if err != nil {
 		return nil, err
