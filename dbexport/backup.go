@@ -29,6 +29,10 @@ import (
 // SchemaNode names the node holding the Schema as JSON in a table snapshot.
 const SchemaNode = "schema.json"
 
+// ArchiveNode names the node holding the schema archive (Schema.Archive),
+// when the source made one.
+const ArchiveNode = "schema.pgdump"
+
 // Repository is what a table backup needs from a repository.
 type Repository interface {
 	archive.Repository
@@ -153,6 +157,11 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	if len(tables) == 0 {
 		return nil, fmt.Errorf("no table of %s matches --tables/--exclude-tables", opts.Source)
 	}
+	for _, t := range tables {
+		if n := t.QualifiedName(); n == SchemaNode || n == ArchiveNode {
+			return nil, fmt.Errorf("table %s has the name of the snapshot's schema node: leave it out (--exclude-tables %s); no snapshot was saved", n, n)
+		}
+	}
 	schema.Tables = tables
 	// Totals for progress: the tables, and the rows where the engine
 	// counted them inside the snapshot (PostgreSQL, MySQL).
@@ -178,6 +187,24 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	}
 	opts.Counters.Scanned.Store(true)
 	schema.Warnings = warningsAbout(schema.Warnings, left)
+	pipe := archive.NewPipeline(ctx, r, opts.Workers, opts.Counters)
+	defer pipe.Close()
+	tree := &repo.Tree{}
+	at := opts.Time
+	if at.IsZero() {
+		at = time.Now()
+	}
+	if sa, ok := src.(SchemaArchiver); ok {
+		node, warnings, err := saveArchive(ctx, r, pipe, sa, at)
+		if err != nil {
+			return nil, err
+		}
+		schema.Warnings = append(schema.Warnings, warnings...)
+		if node != nil {
+			tree.Nodes = append(tree.Nodes, node.node)
+			schema.Archive = node.desc
+		}
+	}
 	for _, w := range schema.Warnings {
 		opts.Notify(w)
 	}
@@ -191,9 +218,6 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 			}
 		}
 	}
-	pipe := archive.NewPipeline(ctx, r, opts.Workers, opts.Counters)
-	defer pipe.Close()
-	tree := &repo.Tree{}
 	var summary repo.Summary
 	// Tables export side by side when the source shares its snapshot over
 	// several connections (PostgreSQL --jobs); the chunks of all of them
@@ -233,10 +257,6 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	content, size, err := pipe.SaveStream(ctx, bytes.NewReader(schemaJSON), r.Config().ChunkParams(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("saving schema: %w", err)
-	}
-	at := opts.Time
-	if at.IsZero() {
-		at = time.Now()
 	}
 	tree.Nodes = append(tree.Nodes, repo.Node{Name: SchemaNode, Kind: repo.NodeFile, Mode: 0o600, ModTime: at.UTC(), Size: size, Content: content})
 	root, err := r.SaveTree(ctx, tree)
@@ -279,6 +299,48 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 		return nil, err
 	}
 	return sn, nil
+}
+
+// archiveNode is the saved schema archive.
+type archiveNode struct {
+	node repo.Node
+	desc *SchemaArchive
+}
+
+// saveArchive streams the source's schema archive into the repository as
+// the content blobs of ArchiveNode, cut by the config's file chunking.
+// It returns nil, with the source's warnings, when the source cannot
+// make one.
+func saveArchive(ctx context.Context, r Repository, pipe *archive.Pipeline, sa SchemaArchiver, at time.Time) (*archiveNode, []string, error) {
+	pr, pw := io.Pipe()
+	type result struct {
+		desc     *SchemaArchive
+		warnings []string
+		err      error
+	}
+	done := make(chan result, 1)
+	go func() {
+		desc, warnings, err := sa.SchemaArchive(ctx, pw)
+		pw.CloseWithError(err)
+		done <- result{desc, warnings, err}
+	}()
+	content, size, err := pipe.SaveStream(ctx, pr, r.Config().ChunkParams(), nil)
+	pr.CloseWithError(err)
+	res := <-done
+	if res.err != nil {
+		return nil, nil, fmt.Errorf("saving the schema archive: %w", res.err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("saving the schema archive: %w", err)
+	}
+	if res.desc == nil {
+		return nil, res.warnings, nil
+	}
+	res.desc.Node, res.desc.Size = ArchiveNode, int64(size)
+	return &archiveNode{
+		node: repo.Node{Name: ArchiveNode, Kind: repo.NodeFile, Mode: 0o600, ModTime: at.UTC(), Size: size, Content: content},
+		desc: res.desc,
+	}, res.warnings, nil
 }
 
 // redactMeta masks any secret in the values recorded in a snapshot, in

@@ -26,8 +26,17 @@ type Schema struct {
 	Sequences     []Sequence `json:"sequences,omitempty"`
 	// Objects are the other schema objects: triggers (which belong to
 	// their table), routines and events.
-	Objects  []Object `json:"objects,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
+	Objects []Object `json:"objects,omitempty"`
+	// MatViews are the materialized views, each after those it reads:
+	// a restore from Archive refreshes the populated ones in this
+	// order once the rows are loaded.
+	MatViews []MatView `json:"mat_views,omitempty"`
+	// Archive describes the engine's own dump of the schema that the
+	// snapshot holds beside this JSON (PostgreSQL: pg_dump --schema-only
+	// --format=custom), or is nil when the backup could not make one
+	// (Warnings then say what is not saved).
+	Archive  *SchemaArchive `json:"archive,omitempty"`
+	Warnings []string       `json:"warnings,omitempty"`
 	// NotCaptured names each object the snapshot lacks (each also in
 	// Warnings), so a restore can say what it does not recreate.
 	NotCaptured []string `json:"not_captured,omitempty"`
@@ -100,6 +109,39 @@ func (b *Binlog) String() string {
 	return fmt.Sprintf("%s:%d", b.File, b.Position)
 }
 
+// MatView is a materialized view; Populated is false for one created or
+// left WITH NO DATA.
+type MatView struct {
+	Schema    string `json:"schema,omitempty"`
+	Name      string `json:"name"`
+	Populated bool   `json:"populated"`
+}
+
+// SchemaArchive describes the schema archive node of a snapshot
+// (docs/design.md, "Schema archive").
+type SchemaArchive struct {
+	Node   string `json:"node"`   // the node's name: ArchiveNode
+	Format string `json:"format"` // ArchivePgDumpCustom
+	Tool   string `json:"tool"`   // the dump tool's --version line
+	Size   int64  `json:"size"`
+	// Load writes the archive; dbexport.Restore sets it for the target.
+	Load func(ctx context.Context, w io.Writer) error `json:"-"`
+}
+
+// ArchivePgDumpCustom is the format of a PostgreSQL schema archive:
+// pg_dump --schema-only --format=custom, uncompressed.
+const ArchivePgDumpCustom = "pg_dump-custom"
+
+// SchemaArchiver is a Source that also saves its schema with the
+// engine's own dump tool. SchemaArchive writes the archive to w, made
+// inside the Source's snapshot, and returns its description (Node and
+// Size are filled in by Backup); it returns nil and no error, with
+// warnings that say why and what is therefore not saved, when the tool
+// cannot be used (missing, or older than the server).
+type SchemaArchiver interface {
+	SchemaArchive(ctx context.Context, w io.Writer) (*SchemaArchive, []string, error)
+}
+
 // Table is one table's definition. DDL and PostDDL are in the source
 // engine's dialect; Columns carry enough for another engine to map types.
 type Table struct {
@@ -117,7 +159,10 @@ type Table struct {
 	// and drills.
 	ForeignKeys []ForeignKey `json:"foreign_keys,omitempty"`
 	Checks      []string     `json:"checks,omitempty"` // CHECK expressions, for drills
-	Rows        int64        `json:"rows"`
+	// Partitions are the qualified names of a partitioned table's
+	// partitions (at every level): their rows are saved with it.
+	Partitions []string `json:"partitions,omitempty"`
+	Rows       int64    `json:"rows"`
 	// Consistent is false when the engine could not give this table the
 	// snapshot's point in time (a MyISAM table, say); Warning says why.
 	// Warning holds every warning about this table, joined by "; "; each

@@ -30,6 +30,17 @@ func LoadSchema(ctx context.Context, l restore.BlobLoader, root pack.ID) (*Schem
 	if err := json.Unmarshal(buf.Bytes(), s); err != nil {
 		return nil, fmt.Errorf("schema.json: %w", err)
 	}
+	if a := s.Archive; a != nil {
+		if a.Node != ArchiveNode {
+			return nil, fmt.Errorf("schema.json: the schema archive is in node %q, not %q", a.Node, ArchiveNode)
+		}
+		a.Load = func(ctx context.Context, w io.Writer) error {
+			if err := restore.Dump(ctx, l, root, "/"+ArchiveNode, w); err != nil {
+				return fmt.Errorf("reading the schema archive: %w", err)
+			}
+			return nil
+		}
+	}
 	return s, nil
 }
 

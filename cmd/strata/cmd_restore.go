@@ -68,7 +68,17 @@ and of a SQLite file or localhost server saved on several machines take
 this machine's (or --host's).
 
 Tables are created, loaded, then given their constraints, indexes and
-sequence positions. A restore refuses to touch a table that holds rows unless
+sequence positions. A PostgreSQL snapshot holds a pg_dump --schema-only
+archive (when pg_dump was installed at backup): a restore of every table
+into a database that lacks them recreates from it everything pg_dump
+saves (types, functions, triggers, policies, grants, partitions, ...),
+loads the rows, builds indexes and constraints, refreshes materialized
+views and sets sequences; objects owned by roles the target lacks belong
+to the restoring role, grants to them are skipped, each named in a notice
+(--no-owner, --no-privileges as pg_restore has them). It needs pg_restore
+as new as the pg_dump that made the archive. --jobs N loads tables and
+builds indexes on N connections: faster, but, as with pg_restore -j, a
+failure leaves a half-restored database (--jobs 1 is all or nothing). A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
 snapshot tagged pre-restore (unless --no-safety-snapshot). --tables restores
 only those tables and their triggers: other tables' foreign keys on them
@@ -99,12 +109,14 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB` (repeatable; a GLOB matching no table of the snapshot is refused)", Destination: &tables},
 			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB`", Destination: &exclude},
 			&cli.BoolFlag{Name: "dry-run", Usage: "show what would happen, change nothing", Destination: &dryRun},
+			&cli.BoolFlag{Name: "no-owner", Usage: "PostgreSQL: restored objects belong to the restoring role (pg_restore --no-owner)", Destination: &db.noOwner},
+			&cli.BoolFlag{Name: "no-privileges", Usage: "PostgreSQL: do not restore grants (pg_restore --no-privileges)", Destination: &db.noPrivileges},
 			&cli.BoolFlag{Name: "replace", Usage: "overwrite tables that hold rows (after a safety snapshot)", Destination: &replace},
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "with --replace: do not save the overwritten tables first", Destination: &noSafety},
 			&cli.StringFlag{Name: "at", Usage: "restore the newest snapshot at or before `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" or RFC 3339)", Destination: &at},
 			&cli.StringFlag{Name: "host", Usage: "latest and --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "latest and --at: only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
-			&cli.IntFlag{Name: "jobs", Usage: "MySQL: load `N` tables at once, each on its own connection", Value: 1, Destination: &db.jobs},
+			&cli.IntFlag{Name: "jobs", Usage: "load `N` tables at once, each on its own connection (MySQL; PostgreSQL from the schema archive, also building indexes, not all or nothing, as pg_restore -j)", Value: 1, Destination: &db.jobs},
 			&cli.IntFlag{Name: "held-key-limit", Value: dbexport.DefaultMaxHeldKeyValues, Usage: "--tables: check a foreign key another table holds on a restored one against the snapshot's rows beforehand when that table uses at most `N` distinct values (memory: tens of bytes each); a key with more is checked by the restore after loading (said in a notice), or refused where a violation could not be rolled back", Destination: &heldKeyLimit},
 			&cli.BoolFlag{Name: "no-definer", Usage: "MySQL: create views, triggers, routines and events without their DEFINER, owned by the restoring account", Destination: &db.noDefiner},
 			&cli.BoolFlag{Name: "other-source", Usage: "with --db: allow restoring another database's snapshot into a database that has snapshots of its own", Destination: &otherSource},
@@ -350,7 +362,7 @@ func restoreKindFlags(c *cli.Context, tables, files bool) error {
 		return errors.New("give --target DIR (files) or --db DSN (tables), not both")
 	}
 	filesOnly := []string{"include", "exclude", "iinclude", "iexclude", "overwrite"}
-	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file", "no-definer", "jobs", "held-key-limit"}
+	tablesOnly := []string{"tables", "exclude-tables", "replace", "no-safety-snapshot", "other-source", "db-password-file", "no-definer", "jobs", "held-key-limit", "no-owner", "no-privileges"}
 	for _, name := range filesOnly {
 		if tables && c.IsSet(name) {
 			return fmt.Errorf("--%s applies to a restore of files (--target); for tables: --tables, --exclude-tables", name)

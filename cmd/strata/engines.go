@@ -23,7 +23,10 @@ type dbOptions struct {
 	schemas      []string
 	jobs         int
 	noDefiner    bool         // restore: MySQL objects without their DEFINER
-	notify       func(string) // restore: what the target did not recreate
+	// Restores into PostgreSQL: pg_restore's --no-owner and
+	// --no-privileges, and where notices go.
+	noOwner, noPrivileges bool
+	notify                func(string)
 }
 
 func (o dbOptions) parse() (dbexport.DSN, error) {
@@ -111,7 +114,9 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions, dryRun bool) (
 		}
 		return sqlite.OpenTarget(ctx, d)
 	case dbexport.EnginePostgres:
-		return postgres.OpenTarget(ctx, d, postgres.Options{PasswordFile: o.passwordFile})
+		return postgres.OpenTarget(ctx, d, postgres.Options{
+			PasswordFile: o.passwordFile, Jobs: o.jobs, NoOwner: o.noOwner, NoPrivileges: o.noPrivileges, Notify: o.notify,
+		})
 	case dbexport.EngineMySQL:
 		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile, Jobs: o.jobs, NoDefiner: o.noDefiner, Notify: o.notify})
 	default:

@@ -256,7 +256,7 @@ func listSequences(ctx context.Context, c *pgx.Conn, schemas []string, tables []
 }
 
 const viewsQuery = `
-SELECT c.oid, n.nspname, c.relname, c.relkind::text, pg_catalog.pg_get_viewdef(c.oid),
+SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relispopulated, pg_catalog.pg_get_viewdef(c.oid),
        COALESCE(c.reloptions, '{}')::text[],
        ARRAY(SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite r
              JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
@@ -270,6 +270,7 @@ type viewInfo struct {
 	oid          uint32
 	schema, name string
 	kind         string // v, or m for a materialized view
+	populated    bool   // a materialized view holds rows (not WITH NO DATA)
 	def          string
 	options      []string
 	deps         []uint32 // relations the view reads
@@ -282,9 +283,30 @@ func listViews(ctx context.Context, c *pgx.Conn, schemas []string) ([]*viewInfo,
 	}
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*viewInfo, error) {
 		v := &viewInfo{}
-		err := row.Scan(&v.oid, &v.schema, &v.name, &v.kind, &v.def, &v.options, &v.deps)
+		err := row.Scan(&v.oid, &v.schema, &v.name, &v.kind, &v.populated, &v.def, &v.options, &v.deps)
 		return v, err
 	})
+}
+
+// listPartitions returns, per partitioned table of oids, the qualified
+// names of its partitions at every level, by level and name.
+func listPartitions(ctx context.Context, c *pgx.Conn, oids []uint32) (map[uint32][]string, error) {
+	rows, err := c.Query(ctx, `SELECT r.oid, n.nspname || '.' || p.relname
+		FROM pg_catalog.pg_class r, pg_catalog.pg_partition_tree(r.oid) t
+		JOIN pg_catalog.pg_class p ON p.oid = t.relid JOIN pg_catalog.pg_namespace n ON n.oid = p.relnamespace
+		WHERE r.oid = ANY($1::oid[]) AND r.relkind = 'p' AND t.relid <> r.oid
+		ORDER BY r.oid, t.level, 2`, oids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[uint32][]string{}
+	var oid uint32
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&oid, &name}, func() error {
+		out[oid] = append(out[oid], name)
+		return nil
+	})
+	return out, err
 }
 
 // nonNil makes an absent list an empty array rather than SQL NULL.

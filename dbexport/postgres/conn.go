@@ -24,6 +24,17 @@ type Options struct {
 	// PasswordFile names a file whose first line is the password. It is
 	// used when the DSN holds none; PGPASSWORD and ~/.pgpass come after.
 	PasswordFile string
+	// PgDump and PgRestore name the pg_dump and pg_restore to run; empty:
+	// the ones on PATH. A Source without a usable pg_dump saves the
+	// schema from the catalog alone, and warns what that leaves out.
+	PgDump, PgRestore string
+	// NoOwner and NoPrivileges are pg_restore's --no-owner and
+	// --no-privileges for a Target: restored objects belong to the
+	// restoring role, and their grants are not restored.
+	NoOwner, NoPrivileges bool
+	// Notify receives what a Target's restore did not recreate, or did
+	// otherwise than the snapshot holds it (an owner role missing, say).
+	Notify func(string)
 }
 
 // sessionSettings make the text that COPY writes canonical: the same data
@@ -95,6 +106,31 @@ func connect(ctx context.Context, d dbexport.DSN, opts Options) (*pgx.Conn, erro
 // connConfig builds the pgx configuration. The password never goes into
 // the connection string that pgx parses, so no parse error can echo it.
 func connConfig(d dbexport.DSN, opts Options) (*pgx.ConnConfig, string, error) {
+	info, password := conninfo(d)
+	cfg, err := pgx.ParseConfig(info)
+	if err != nil {
+		// The string holds no password, but name the DSN the user wrote.
+		return nil, "", fmt.Errorf("postgres: invalid connection settings in %s: %w", d.String(), err)
+	}
+	if password == "" && opts.PasswordFile != "" {
+		data, err := os.ReadFile(opts.PasswordFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("postgres: read password file: %w", err)
+		}
+		password, _, _ = strings.Cut(string(data), "\n")
+		password = strings.TrimSuffix(password, "\r")
+	}
+	if password != "" {
+		cfg.Password = password
+	}
+	return cfg, cfg.Password, nil
+}
+
+// conninfo returns d as a libpq keyword/value connection string without
+// its password, and the password the DSN holds (in its user part or a
+// password parameter). pgx and the pg_dump and pg_restore children
+// (tools.go) read the same string.
+func conninfo(d dbexport.DSN) (info, password string) {
 	kv := map[string]string{
 		"host":             d.Host,
 		"port":             d.Port,
@@ -104,7 +140,7 @@ func connConfig(d dbexport.DSN, opts Options) (*pgx.ConnConfig, string, error) {
 	if d.User != "" {
 		kv["user"] = d.User
 	}
-	password := d.Password
+	password = d.Password
 	for k, v := range d.Params {
 		if len(v) == 0 {
 			continue
@@ -129,23 +165,7 @@ func connConfig(d dbexport.DSN, opts Options) (*pgx.ConnConfig, string, error) {
 		}
 		fmt.Fprintf(&b, "%s=%s ", k, quoteConnValue(kv[k]))
 	}
-	cfg, err := pgx.ParseConfig(b.String())
-	if err != nil {
-		// The string holds no password, but name the DSN the user wrote.
-		return nil, "", fmt.Errorf("postgres: invalid connection settings in %s: %w", d.String(), err)
-	}
-	if password == "" && opts.PasswordFile != "" {
-		data, err := os.ReadFile(opts.PasswordFile)
-		if err != nil {
-			return nil, "", fmt.Errorf("postgres: read password file: %w", err)
-		}
-		password, _, _ = strings.Cut(string(data), "\n")
-		password = strings.TrimSuffix(password, "\r")
-	}
-	if password != "" {
-		cfg.Password = password
-	}
-	return cfg, cfg.Password, nil
+	return b.String(), password
 }
 
 // quoteConnValue quotes a value for a keyword/value connection string.

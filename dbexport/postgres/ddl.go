@@ -130,8 +130,9 @@ func (d *tableDef) columnDDL(k *colInfo) string {
 }
 
 // warnings says what a restore of the table will not bring back as it
-// was, and why rows may shift between chunks.
-func (d *tableDef) warnings() []string {
+// was, and why rows may shift between chunks. With a schema archive
+// (archived) only the latter: the archive holds the rest.
+func (d *tableDef) warnings(archived bool) []string {
 	r := d.rel
 	name := r.schema + "." + r.name
 	var w []string
@@ -141,6 +142,9 @@ func (d *tableDef) warnings() []string {
 	}
 	if !hasPK {
 		w = append(w, fmt.Sprintf("table %s has no primary key: its rows are ordered by all columns, and identical rows cannot be told apart", name))
+	}
+	if archived {
+		return w
 	}
 	if r.kind == "p" {
 		w = append(w, fmt.Sprintf("table %s is partitioned: its rows are saved through the parent, and a restore creates it as a plain table", name))

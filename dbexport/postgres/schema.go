@@ -90,19 +90,39 @@ func (s *Source) readSchema(ctx context.Context, c *pgx.Conn) (*dbexport.Schema,
 		})
 	}
 
+	parts, err := listPartitions(ctx, c, oids)
+	if err != nil {
+		return nil, fmt.Errorf("list partitions: %w", err)
+	}
+	tool, noDump := s.dumpTool(ctx)
+	archived := tool != nil
+	if !archived {
+		sch.Warnings = append(sch.Warnings, noDump)
+	}
 	for _, r := range rels {
 		d := defs[r.oid]
 		t := d.table()
+		t.Partitions = parts[r.oid]
 		if err := c.QueryRow(ctx, "SELECT count(*) FROM "+fromClause(r.kind == "p", t)).Scan(&t.Rows); err != nil {
 			return nil, fmt.Errorf("count rows of %s: %w", t.QualifiedName(), err)
 		}
 		sch.Tables = append(sch.Tables, t)
-		w := d.warnings()
+		w := d.warnings(archived)
 		t.Warning = strings.Join(w, "; ")
 		sch.Warnings = append(sch.Warnings, w...)
 	}
 
-	sch.Views, sch.Warnings = viewsInOrder(views, sch.Warnings)
+	var overMats []string
+	sch.Views, sch.MatViews, overMats = viewsInOrder(views)
+	if !archived {
+		for _, m := range sch.MatViews {
+			sch.Warnings = append(sch.Warnings, fmt.Sprintf("materialized view %s.%s is not saved; recreate it after a restore", m.Schema, m.Name))
+		}
+		for _, v := range overMats {
+			sch.Warnings = append(sch.Warnings, fmt.Sprintf("view %s reads a materialized view and is not saved; recreate it after a restore", v))
+		}
+		sch.MatViews = nil
+	}
 	return sch, nil
 }
 
@@ -117,18 +137,18 @@ func fromClause(partitioned bool, t *dbexport.Table) string {
 }
 
 // viewsInOrder orders the plain views so that each comes after the views
-// it reads, and turns materialized views into warnings.
-func viewsInOrder(views []*viewInfo, warnings []string) ([]dbexport.View, []string) {
+// it reads, and the materialized views so that each comes after the
+// materialized views it reads (through plain views too), the order a
+// restore refreshes them in. Plain views that read a materialized view
+// (through other views too) are left out of the views and named in
+// overMats: only the schema archive recreates them.
+func viewsInOrder(views []*viewInfo) (out []dbexport.View, mats []dbexport.MatView, overMats []string) {
 	byOID := map[uint32]*viewInfo{}
 	for _, v := range views {
-		if v.kind == "m" {
-			warnings = append(warnings, fmt.Sprintf("materialized view %s.%s is not saved; recreate it after a restore", v.schema, v.name))
-			continue
-		}
 		byOID[v.oid] = v
 	}
-	var out []dbexport.View
 	done := map[uint32]bool{}
+	onMat := map[uint32]bool{} // a materialized view, or reads one
 	var visit func(v *viewInfo, depth int)
 	visit = func(v *viewInfo, depth int) {
 		if done[v.oid] || depth > len(byOID) {
@@ -138,14 +158,21 @@ func viewsInOrder(views []*viewInfo, warnings []string) ([]dbexport.View, []stri
 		for _, d := range v.deps {
 			if w := byOID[d]; w != nil {
 				visit(w, depth+1)
+				onMat[v.oid] = onMat[v.oid] || onMat[d]
 			}
 		}
-		out = append(out, dbexport.View{Schema: v.schema, Name: v.name, DDL: viewDDL(v)})
-	}
-	for _, v := range views {
-		if v.kind == "v" {
-			visit(v, 0)
+		switch {
+		case v.kind == "m":
+			onMat[v.oid] = true
+			mats = append(mats, dbexport.MatView{Schema: v.schema, Name: v.name, Populated: v.populated})
+		case onMat[v.oid]:
+			overMats = append(overMats, v.schema+"."+v.name)
+		default:
+			out = append(out, dbexport.View{Schema: v.schema, Name: v.name, DDL: viewDDL(v)})
 		}
 	}
-	return out, warnings
+	for _, v := range views {
+		visit(v, 0)
+	}
+	return out, mats, overMats
 }

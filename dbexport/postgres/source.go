@@ -30,6 +30,11 @@ type Source struct {
 	mu     sync.Mutex
 	locked map[string]bool // quoted table names locked in the snapshot
 	types  *typeInfo       // loaded on first need, for ORDER BY
+
+	server      string // server_version
+	toolChecked bool   // dumpTool has looked for pg_dump
+	pgDump      *tool  // nil: no schema archive
+	noDump      string // why not, when pgDump is nil
 }
 
 var _ dbexport.Source = (*Source)(nil)
@@ -55,7 +60,8 @@ func Open(ctx context.Context, d dbexport.DSN, opts Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{dsn: d, opts: opts, conns: []*pgx.Conn{main}, locked: map[string]bool{}}
+	s := &Source{dsn: d, opts: opts, conns: []*pgx.Conn{main}, locked: map[string]bool{},
+		server: main.PgConn().ParameterStatus("server_version")}
 	if missing, err := missingSchemas(ctx, main, opts.Schemas); err != nil || len(missing) > 0 {
 		s.Close()
 		if err != nil {

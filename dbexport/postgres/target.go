@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,18 +16,67 @@ import (
 type Target struct {
 	dsn  dbexport.DSN
 	conn *pgx.Conn
+	opts Options
+	said map[string]bool // notices given, each once
 }
 
 var _ dbexport.Target = (*Target)(nil)
 
 // OpenTarget connects to the database that d names; the database must
-// exist (CreateDatabase makes one). Only opts.PasswordFile is used.
+// exist (CreateDatabase makes one). opts.Schemas is not used; opts.Jobs
+// is the number of connections a restore from the schema archive loads
+// tables on.
 func OpenTarget(ctx context.Context, d dbexport.DSN, opts Options) (*Target, error) {
 	conn, err := connect(ctx, d, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &Target{dsn: d, conn: conn}, nil
+	return &Target{dsn: d, conn: conn, opts: opts}, nil
+}
+
+func (t *Target) notify(msg string) {
+	if t.opts.Notify == nil || t.said[msg] {
+		return
+	}
+	if t.said == nil {
+		t.said = map[string]bool{}
+	}
+	t.said[msg] = true
+	t.opts.Notify(msg)
+}
+
+// usesArchive reports whether a restore of tables recreates the schema
+// from the snapshot's schema archive: a restore of every table of the
+// snapshot into a database that holds none of them. Any other restore
+// (of some tables, or over existing ones) builds the tables from
+// schema.json, as a snapshot without archive does.
+func (t *Target) usesArchive(ctx context.Context, s *dbexport.Schema, tables []*dbexport.Table) (bool, error) {
+	if s.Archive == nil || s.Archive.Load == nil || len(tables) != len(s.Tables) {
+		return false, nil
+	}
+	if _, err := t.restoreTool(ctx, s); err != nil {
+		t.notify(fmt.Sprintf("the schema archive cannot be used (%v): the tables are built from schema.json, and not recreated: %s", err, notWithoutArchive))
+		return false, nil
+	}
+	have := map[string]bool{}
+	for _, tab := range tables {
+		have[tab.QualifiedName()] = true
+	}
+	for _, tab := range s.Tables {
+		if !have[tab.QualifiedName()] {
+			return false, nil
+		}
+	}
+	for _, tab := range tables {
+		var exists bool
+		if err := t.conn.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", tableIdent(tab)).Scan(&exists); err != nil {
+			return false, fmt.Errorf("postgres: look up %s in %s: %w", tab.QualifiedName(), t.dsn.String(), err)
+		}
+		if exists {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // Engine returns dbexport.EnginePostgres.
@@ -108,6 +158,29 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 	if s.Engine != dbexport.EnginePostgres {
 		return fmt.Errorf("postgres: restoring a %s snapshot into PostgreSQL is not supported yet (restore it into a SQLite file instead)", s.Engine)
 	}
+	list := make([]*dbexport.Table, len(tables))
+	for i, td := range tables {
+		list[i] = td.Table
+	}
+	archived, err := t.usesArchive(ctx, s, list)
+	if err != nil {
+		return err
+	}
+	if archived {
+		err := t.restoreFromArchive(ctx, s, tables)
+		switch {
+		case errors.Is(err, errNoRestoreTool):
+			t.notify(fmt.Sprintf("the schema archive is not used (%v): the tables are built from schema.json, and not recreated: %s", err, notWithoutArchive))
+		case errors.Is(err, errHalfDone):
+			return fmt.Errorf("postgres: restore into %s: %w", t.dsn.String(), err)
+		case err != nil:
+			return fmt.Errorf("postgres: restore into %s (rolled back, nothing changed): %w", t.dsn.String(), err)
+		default:
+			return nil
+		}
+	} else {
+		t.notifyCatalogRestore(s)
+	}
 	tx, err := t.conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin restore into %s: %w", t.dsn.String(), err)
@@ -121,4 +194,16 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 		return fmt.Errorf("postgres: commit restore into %s: %w", t.dsn.String(), err)
 	}
 	return nil
+}
+
+// notifyCatalogRestore says what a restore that builds the tables from
+// schema.json does not recreate.
+func (t *Target) notifyCatalogRestore(s *dbexport.Schema) {
+	if s.Archive == nil {
+		t.notify("the snapshot holds no schema archive (see the warnings of its backup): the tables are built from schema.json, and not recreated: " + notWithoutArchive)
+		return
+	}
+	t.notify("the tables are built from schema.json (the schema archive is used by a restore of every table into a database that lacks them): " +
+		"tables reloaded in place keep their definitions; re-created tables get their columns, constraints, indexes and sequences, " +
+		"not their triggers, rules, policies, comments, grants, partitions or inheritance; other objects are left as they are")
 }

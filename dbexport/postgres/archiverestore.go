@@ -1,0 +1,393 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/errgroup"
+
+	"strata/dbexport"
+)
+
+// archiveRestore restores every table of a snapshot into a database that
+// lacks them, with the schema from the snapshot's archive
+// (docs/design.md, "Restore from the schema archive").
+type archiveRestore struct {
+	t      *Target
+	s      *dbexport.Schema
+	tables []dbexport.TableData
+	r      *rendered
+	skip   map[int]bool    // entries left out (tables the snapshot lacks)
+	roles  map[string]bool // the target's roles
+	// unowned counts, per owner role the target lacks, the objects
+	// created without their owner.
+	unowned map[string]int
+}
+
+// errNoRestoreTool: pg_restore cannot read the archive; the restore
+// falls back to the catalog-built schema.
+var errNoRestoreTool = errors.New("pg_restore cannot be used")
+
+// restoreFromArchive runs the restore; with Options.Jobs above 1 the
+// tables load side by side and the post-data entries run side by side.
+func (t *Target) restoreFromArchive(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData) error {
+	tool, err := t.restoreTool(ctx, s)
+	if err != nil {
+		return err
+	}
+	path, err := archiveFile(ctx, s.Archive)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	r, err := render(ctx, tool, path, t.opts)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errNoRestoreTool, err)
+	}
+	a := &archiveRestore{t: t, s: s, tables: tables, r: r, unowned: map[string]int{}}
+	var excluded []string
+	a.skip, excluded = r.exclude(s)
+	if len(excluded) > 0 {
+		t.notify(fmt.Sprintf("not recreated, as the snapshot does not hold these tables or they depend on one: %s", strings.Join(excluded, ", ")))
+	}
+	if a.roles, err = t.listRoles(ctx); err != nil {
+		return err
+	}
+	if t.opts.Jobs > 1 {
+		err = a.parallel(ctx)
+	} else {
+		err = a.single(ctx)
+	}
+	owners := make([]string, 0, len(a.unowned))
+	for o := range a.unowned {
+		owners = append(owners, o)
+	}
+	sort.Strings(owners)
+	for _, o := range owners {
+		t.notify(fmt.Sprintf("role %s does not exist in the target: %d objects it owns belong to the restoring role instead", o, a.unowned[o]))
+	}
+	return err
+}
+
+// restoreTool finds a pg_restore that reads the archive: one at least as
+// new as the pg_dump that wrote it.
+func (t *Target) restoreTool(ctx context.Context, s *dbexport.Schema) (*tool, error) {
+	tool, err := findTool(ctx, "pg_restore", t.opts.PgRestore)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNoRestoreTool, err)
+	}
+	// "pg_dump (PostgreSQL) 15.20 ..."
+	if i := strings.Index(s.Archive.Tool, ") "); i >= 0 {
+		if m := serverMajor(s.Archive.Tool[i+2:]); m > tool.major {
+			return nil, fmt.Errorf("%w: %s cannot read an archive of %s", errNoRestoreTool, tool.version, s.Archive.Tool)
+		}
+	}
+	return tool, nil
+}
+
+func (t *Target) listRoles(ctx context.Context) (map[string]bool, error) {
+	rows, err := t.conn.Query(ctx, "SELECT rolname::text FROM pg_catalog.pg_roles")
+	if err != nil {
+		return nil, fmt.Errorf("list the roles of %s: %w", t.dsn.String(), err)
+	}
+	roles := map[string]bool{}
+	var n string
+	_, err = pgx.ForEachRow(rows, []any{&n}, func() error { roles[n] = true; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("list the roles of %s: %w", t.dsn.String(), err)
+	}
+	return roles, nil
+}
+
+// single restores in one transaction: all of it, or nothing.
+func (a *archiveRestore) single(ctx context.Context) error {
+	tx, err := a.t.conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin restore: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := a.preData(ctx, tx); err != nil {
+		return err
+	}
+	for _, td := range a.tables {
+		if err := copyIn(ctx, tx.Conn(), td); err != nil {
+			return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
+		}
+	}
+	for _, e := range a.r.post {
+		if err := a.entry(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	if err := a.finish(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// preData runs the preamble and the pre-data entries.
+func (a *archiveRestore) preData(ctx context.Context, tx pgx.Tx) error {
+	if a.r.preamble != "" {
+		if _, err := tx.Exec(ctx, a.r.preamble); err != nil {
+			return fmt.Errorf("session settings of the schema archive: %w", err)
+		}
+	}
+	for _, e := range a.r.pre {
+		if err := a.entry(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish refreshes the materialized views that were populated, each after
+// those it reads, and sets the sequences to the snapshot's positions.
+func (a *archiveRestore) finish(ctx context.Context, tx pgx.Tx) error {
+	for _, m := range a.s.MatViews {
+		if !m.Populated {
+			continue
+		}
+		var exists bool
+		name := ident(m.Schema, m.Name)
+		if err := tx.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
+			return fmt.Errorf("look up materialized view %s.%s: %w", m.Schema, m.Name, err)
+		}
+		if !exists {
+			continue // left out with a table it reads
+		}
+		if _, err := tx.Exec(ctx, "REFRESH MATERIALIZED VIEW "+name); err != nil {
+			return fmt.Errorf("refresh materialized view %s.%s: %w", m.Schema, m.Name, err)
+		}
+	}
+	var positions []string
+	for _, td := range a.tables {
+		for _, stmt := range td.Table.PostDDL {
+			if strings.HasPrefix(stmt, setvalPrefix) {
+				positions = append(positions, stmt)
+			}
+		}
+	}
+	for _, q := range a.s.Sequences {
+		var exists bool
+		name := ident(q.Schema, q.Name)
+		if err := tx.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
+			return fmt.Errorf("look up sequence %s.%s: %w", q.Schema, q.Name, err)
+		}
+		if exists {
+			positions = append(positions, setvalSQL(name, q.Value, q.Called))
+		}
+	}
+	for _, stmt := range positions {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("set sequence position (%s): %w", stmt, err)
+		}
+	}
+	return nil
+}
+
+// entry runs one entry of the archive inside tx. Grants to roles the
+// target lacks are skipped one statement at a time (each in a savepoint)
+// and named; an object whose owner the target lacks is created without
+// its ALTER ... OWNER (pg_restore --no-owner's rendering); a schema that
+// exists is kept as it is (pg_dump writes CREATE SCHEMA public for
+// --schema public).
+func (a *archiveRestore) entry(ctx context.Context, tx pgx.Tx, e tocEntry) error {
+	if a.skip[e.id] || e.sql == "" {
+		return nil
+	}
+	opts := a.t.opts
+	switch e.kind {
+	case "ACL", "DEFAULT ACL":
+		if opts.NoPrivileges {
+			return nil
+		}
+		for _, st := range splitStatements(e.sql) {
+			err := savepoint(ctx, tx, st)
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "42704" { // undefined_object: the role
+				a.t.notify(fmt.Sprintf("not restored: %s of %s (%s)", strings.TrimSuffix(st, ";"), e.what(), pe.Message))
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("restore %s: %w", e.what(), err)
+			}
+		}
+		return nil
+	}
+	sql := e.sql
+	if opts.NoOwner || (e.owner != "" && e.owner != "-" && !a.roles[e.owner]) {
+		if !opts.NoOwner {
+			a.unowned[e.owner]++
+		}
+		sql = a.r.noOwner[e.id]
+	}
+	if e.kind == "SCHEMA" {
+		err := savepoint(ctx, tx, sql)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P06" { // duplicate_schema
+			a.t.notify(fmt.Sprintf("schema %s exists in the target: kept as it is (owner, grants and comment included)", e.name))
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("create %s: %w", e.what(), err)
+		}
+		return nil
+	}
+	if _, err := tx.Exec(ctx, sql); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42710" || errors.As(err, &pe) && pe.Code == "42P07" { // duplicate_object, duplicate_table
+			return fmt.Errorf("create %s: %w (the target already holds it: restore into an empty database, or drop it first)", e.what(), err)
+		}
+		return fmt.Errorf("create %s: %w", e.what(), err)
+	}
+	return nil
+}
+
+// savepoint runs sql so that its failure leaves tx usable.
+func savepoint(ctx context.Context, tx pgx.Tx, sql string) error {
+	if _, err := tx.Exec(ctx, "SAVEPOINT strata_entry"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, sql); err != nil {
+		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT strata_entry"); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err := tx.Exec(ctx, "RELEASE SAVEPOINT strata_entry")
+	return err
+}
+
+// parallel restores as pg_restore --jobs does: the pre-data in one
+// transaction, committed; then the tables on Options.Jobs connections,
+// each in a transaction of its own; then the post-data entries, those
+// whose dependencies are done side by side; then the materialized views
+// and sequences. A failure past the first step leaves the restore half
+// done, as pg_restore --jobs does: the error says so.
+func (a *archiveRestore) parallel(ctx context.Context) error {
+	tx, err := a.t.conn.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin restore: %w", err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := a.preData(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit the pre-data section: %w", err)
+	}
+	if err := a.loadAndPost(ctx); err != nil {
+		return fmt.Errorf("%w (%w: the pre-data section was committed, so the target holds part of the restore: drop the database and restore again, or restore with --jobs 1, which is all or nothing)", err, errHalfDone)
+	}
+	return nil
+}
+
+// errHalfDone marks the failure of a parallel restore past its first,
+// committed step.
+var errHalfDone = errors.New("restore half done")
+
+func (a *archiveRestore) loadAndPost(ctx context.Context) error {
+	n := a.t.opts.Jobs
+	conns := make(chan *pgx.Conn, n)
+	var opened []*pgx.Conn
+	defer func() {
+		for _, c := range opened {
+			c.Close(context.Background())
+		}
+	}()
+	for i := 0; i < n; i++ {
+		c, err := connect(ctx, a.t.dsn, a.t.opts)
+		if err != nil {
+			return err
+		}
+		opened = append(opened, c)
+		if a.r.preamble != "" {
+			if _, err := c.Exec(ctx, a.r.preamble); err != nil {
+				return fmt.Errorf("session settings of the schema archive: %w", err)
+			}
+		}
+		conns <- c
+	}
+	onConn := func(ctx context.Context, fn func(tx pgx.Tx) error) error {
+		var c *pgx.Conn
+		select {
+		case c = <-conns:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		defer func() { conns <- c }()
+		tx, err := c.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.Background())
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(n)
+	for _, td := range a.tables {
+		g.Go(func() error {
+			return onConn(gctx, func(tx pgx.Tx) error {
+				if err := copyIn(gctx, tx.Conn(), td); err != nil {
+					return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
+				}
+				return nil
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	// The post-data entries in waves: each wave holds the entries whose
+	// dependencies among them are done.
+	done := map[int]bool{}
+	inPost := map[int]bool{}
+	for _, e := range a.r.post {
+		inPost[e.id] = true
+	}
+	left := a.r.post
+	for len(left) > 0 {
+		var wave, later []tocEntry
+		for _, e := range left {
+			ready := true
+			for _, d := range e.deps {
+				ready = ready && (!inPost[d] || done[d])
+			}
+			if ready {
+				wave = append(wave, e)
+			} else {
+				later = append(later, e)
+			}
+		}
+		if len(wave) == 0 {
+			return fmt.Errorf("the post-data entries of the schema archive depend on each other in a cycle (%s, ...)", later[0].what())
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(n)
+		for _, e := range wave {
+			g.Go(func() error {
+				return onConn(gctx, func(tx pgx.Tx) error { return a.entry(gctx, tx, e) })
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, e := range wave {
+			done[e.id] = true
+		}
+		left = later
+	}
+	return onConn(ctx, func(tx pgx.Tx) error { return a.finish(ctx, tx) })
+}

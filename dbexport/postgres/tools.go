@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+
+	"strata/dbexport"
+)
+
+// tool is pg_dump or pg_restore, found and asked its version.
+type tool struct {
+	path    string
+	version string // the first line of --version: "pg_dump (PostgreSQL) 15.20 (Debian ...)"
+	major   int
+}
+
+// findTool looks name up (opts.PgDump or opts.PgRestore when set, else
+// on PATH) and reads its version.
+func findTool(ctx context.Context, name, override string) (*tool, error) {
+	path := override
+	if path == "" {
+		var err error
+		if path, err = exec.LookPath(name); err != nil {
+			return nil, fmt.Errorf("%s is not installed (not on PATH)", name)
+		}
+	}
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s --version: %w", path, err)
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	t := &tool{path: path, version: line}
+	// "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)", "pg_dump (PostgreSQL) 17devel"
+	if i := strings.Index(line, ") "); i >= 0 {
+		t.major = serverMajor(line[i+2:])
+	}
+	if t.major == 0 {
+		return nil, fmt.Errorf("%s --version printed %q, which names no PostgreSQL version", path, line)
+	}
+	return t, nil
+}
+
+// maxToolStderr bounds what a tool's error message may hold.
+const maxToolStderr = 64 << 10
+
+// run runs the tool with args against the database d (nil: none), its
+// standard output to stdout. The connection goes in -d as a conninfo
+// string without the password; a password that strata knows (the DSN's,
+// or the password file's) goes in PGPASSWORD in the child's environment
+// only, never in its arguments, and otherwise libpq finds PGPASSWORD or
+// ~/.pgpass as strata's own connections do.
+func (t *tool) run(ctx context.Context, d *dbexport.DSN, opts Options, stdout io.Writer, args ...string) error {
+	env := os.Environ()
+	if d != nil {
+		_, password, err := connConfig(*d, opts)
+		if err != nil {
+			return err
+		}
+		info, _ := conninfo(*d)
+		args = append(args, "--no-password", "--dbname="+info)
+		if password != "" {
+			env = append(withoutEnv(env, "PGPASSWORD"), "PGPASSWORD="+password)
+		}
+	}
+	cmd := exec.CommandContext(ctx, t.path, args...)
+	cmd.Env = env
+	cmd.Stdout = stdout
+	var stderr limitedBuffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && msg != "" {
+			return fmt.Errorf("%s failed: %s", t.path, msg)
+		}
+		return fmt.Errorf("%s: %w", t.path, err)
+	}
+	return nil
+}
+
+// withoutEnv removes the variable name from env.
+func withoutEnv(env []string, name string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// limitedBuffer keeps the first maxToolStderr bytes written to it.
+type limitedBuffer struct{ bytes.Buffer }
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := maxToolStderr - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
