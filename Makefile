@@ -23,6 +23,7 @@ FUZZ_TARGETS := \
 	./dbexport:FuzzUnescape:100000x \
 	./dbexport:FuzzDecodeTyped:100000x \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
+	./dbexport/postgres:FuzzSplitRendering:50000x \
 	./chunk:FuzzChunker:5000x
 
 .PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-prune bench-restore demo clean db-servers
@@ -69,6 +70,7 @@ LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBui
 test-long:
 	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...
+	$(GO) test -count=1 -timeout 20m -run '^TestPostgresSchemaArchive' ./cmd/strata
 
 # A short pass over every fuzz target; FUZZTIME=5m make fuzz for a long one.
 fuzz:

@@ -226,6 +226,7 @@ func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions,
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
 	}
+	db.pgDump = g.env.getenv("STRATA_PG_DUMP")
 	opts.Source = d.String()
 	opts.Program = "strata " + version
 	opts.Notify = g.notice

@@ -256,6 +256,7 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 		return err
 	}
 	db.notify = g.notice
+	db.pgRestore = g.env.getenv("STRATA_PG_RESTORE")
 	target, err := openTarget(ctx, d, db, opts.DryRun)
 	if err != nil {
 		return err

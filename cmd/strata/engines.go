@@ -27,6 +27,9 @@ type dbOptions struct {
 	// --no-privileges, and where notices go.
 	noOwner, noPrivileges bool
 	notify                func(string)
+	// pg_dump and pg_restore to run (STRATA_PG_DUMP, STRATA_PG_RESTORE);
+	// empty: those on PATH.
+	pgDump, pgRestore string
 }
 
 func (o dbOptions) parse() (dbexport.DSN, error) {
@@ -73,7 +76,7 @@ func openSource(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Sour
 	case dbexport.EngineSQLite:
 		return sqlite.Open(ctx, d, sqlite.Options{Jobs: o.sqliteJobs()})
 	case dbexport.EnginePostgres:
-		return postgres.Open(ctx, d, postgres.Options{Schemas: o.schemas, Jobs: o.jobs, PasswordFile: o.passwordFile})
+		return postgres.Open(ctx, d, postgres.Options{Schemas: o.schemas, Jobs: o.jobs, PasswordFile: o.passwordFile, PgDump: o.pgDump})
 	case dbexport.EngineMySQL:
 		return mysql.Open(ctx, d, mysql.Options{PasswordFile: o.passwordFile})
 	default:
@@ -116,6 +119,7 @@ func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions, dryRun bool) (
 	case dbexport.EnginePostgres:
 		return postgres.OpenTarget(ctx, d, postgres.Options{
 			PasswordFile: o.passwordFile, Jobs: o.jobs, NoOwner: o.noOwner, NoPrivileges: o.noPrivileges, Notify: o.notify,
+			PgRestore: o.pgRestore,
 		})
 	case dbexport.EngineMySQL:
 		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile, Jobs: o.jobs, NoDefiner: o.noDefiner, Notify: o.notify})

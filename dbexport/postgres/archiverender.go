@@ -40,75 +40,155 @@ func archiveFile(ctx context.Context, a *dbexport.SchemaArchive) (string, error)
 	return name, nil
 }
 
-// render runs pg_restore over the archive file: --list for the entries it
-// holds, then --verbose --file=- for the pre-data and the post-data
-// sections, with and without --no-owner. Every entry of the list must be
-// rendered exactly once: SQL text that merely looks like an entry header
-// (in a function body, say) then cannot pass for one.
-func render(ctx context.Context, pgRestore *tool, path string, opts Options) (*rendered, error) {
-	var list bytes.Buffer
-	if err := pgRestore.run(ctx, nil, opts, &list, "--list", path); err != nil {
-		return nil, err
-	}
-	want := map[int]bool{}
-	for _, line := range strings.Split(list.String(), "\n") {
-		if line == "" || strings.HasPrefix(line, ";") {
-			continue
-		}
-		idText, _, _ := strings.Cut(line, ";")
-		id, err := strconv.Atoi(idText)
-		if err != nil {
-			return nil, fmt.Errorf("pg_restore --list printed %q", line)
-		}
-		want[id] = true
-	}
+// render runs pg_restore over the archive file: per section (pre-data,
+// post-data) --list for the entries it holds, then --verbose --file=-
+// for their SQL, and again with --no-owner when opts.NoOwner is set or an
+// entry's owner is not in roles.
+func render(ctx context.Context, pgRestore *tool, path string, opts Options, roles map[string]bool) (*rendered, error) {
 	r := &rendered{noOwner: map[int]string{}}
-	seen := map[int]bool{}
+	lists := map[string][]int{}
 	for _, section := range []string{"pre-data", "post-data"} {
-		for _, noOwner := range []bool{false, true} {
-			args := []string{"--verbose", "--file=-", "--section=" + section}
-			if noOwner {
-				args = append(args, "--no-owner")
-			}
-			var out bytes.Buffer
-			if err := pgRestore.run(ctx, nil, opts, &out, append(args, path)...); err != nil {
-				return nil, err
-			}
-			preamble, entries, err := splitRendering(out.Bytes())
-			if err != nil {
-				return nil, err
-			}
-			if noOwner {
-				for _, e := range entries {
-					r.noOwner[e.id] = e.sql
-				}
-				continue
-			}
-			for _, e := range entries {
-				if !want[e.id] || seen[e.id] {
-					return nil, fmt.Errorf("pg_restore output is ambiguous: entry %d is not in the archive's list, or comes twice (SQL text that looks like an entry header?)", e.id)
-				}
-				seen[e.id] = true
-			}
-			if section == "pre-data" {
-				r.preamble, r.pre = preamble, entries
-			} else {
-				r.post = entries
-			}
+		ids, err := listSection(ctx, pgRestore, path, opts, section)
+		if err != nil {
+			return nil, err
+		}
+		lists[section] = ids
+		preamble, entries, err := renderSection(ctx, pgRestore, path, opts, section, ids, false)
+		if err != nil {
+			return nil, err
+		}
+		if section == "pre-data" {
+			r.preamble, r.pre = preamble, entries
+		} else {
+			r.post = entries
 		}
 	}
-	for id := range want {
-		if !seen[id] {
-			return nil, fmt.Errorf("pg_restore output lacks entry %d of the archive", id)
-		}
+	if !opts.NoOwner && !r.ownersMissing(roles) {
+		return r, nil
 	}
-	for _, e := range append(append([]tocEntry{}, r.pre...), r.post...) {
-		if _, ok := r.noOwner[e.id]; !ok {
-			return nil, fmt.Errorf("pg_restore --no-owner output lacks entry %d of the archive", e.id)
+	for _, section := range []string{"pre-data", "post-data"} {
+		_, entries, err := renderSection(ctx, pgRestore, path, opts, section, lists[section], true)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			r.noOwner[e.id] = e.sql
 		}
 	}
 	return r, nil
 }
+
+// listSection returns the ids of the entries of one section, in the order
+// pg_restore restores them: the archive's, with grants after everything
+// else and event triggers last (pg_restore's ACL and post-ACL passes).
+func listSection(ctx context.Context, pgRestore *tool, path string, opts Options, section string) ([]int, error) {
+	var list bytes.Buffer
+	if err := pgRestore.run(ctx, nil, opts, &list, "--list", "--section="+section, path); err != nil {
+		return nil, err
+	}
+	var passes [3][]int
+	for _, line := range strings.Split(list.String(), "\n") {
+		if line == "" || strings.HasPrefix(line, ";") {
+			continue
+		}
+		// "3472; 0 0 ACL public TABLE t postgres"
+		idText, rest, _ := strings.Cut(line, ";")
+		id, err := strconv.Atoi(idText)
+		if err != nil {
+			return nil, fmt.Errorf("pg_restore --list printed %q", line)
+		}
+		f := strings.Fields(rest)
+		pass := 0
+		switch {
+		case len(f) > 2 && f[2] == "ACL", len(f) > 3 && f[2] == "DEFAULT" && f[3] == "ACL":
+			pass = 1
+		case len(f) > 3 && f[2] == "EVENT" && f[3] == "TRIGGER":
+			pass = 2
+		}
+		passes[pass] = append(passes[pass], id)
+	}
+	return append(append(passes[0], passes[1]...), passes[2]...), nil
+}
+
+// renderSection renders the entries ids of a section, in that order. An
+// entry's SQL may hold text that looks like an entry header (in a
+// function body, say): the split of the whole section then shows an id
+// that is not the section's, or one twice. Such ids, and the entries just
+// before them, whose SQL was cut short, are rendered again one at a time
+// (--use-list with the one id), where the first header is the real one
+// and everything after it the entry's SQL.
+func renderSection(ctx context.Context, pgRestore *tool, path string, opts Options, section string, ids []int, noOwner bool) (string, []tocEntry, error) {
+	args := []string{"--verbose", "--file=-", "--section=" + section}
+	if noOwner {
+		args = append(args, "--no-owner")
+	}
+	var out bytes.Buffer
+	if err := pgRestore.run(ctx, nil, opts, &out, append(args, path)...); err != nil {
+		return "", nil, err
+	}
+	preamble, parsed, err := splitRendering(out.Bytes())
+	if err != nil {
+		return "", nil, err
+	}
+	want := map[int]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	count := map[int]int{}
+	for _, e := range parsed {
+		count[e.id]++
+	}
+	byID := map[int]tocEntry{}
+	redo := map[int]bool{}
+	for i, e := range parsed {
+		if want[e.id] && count[e.id] == 1 {
+			byID[e.id] = e
+			continue
+		}
+		redo[e.id] = true
+		if i > 0 {
+			redo[parsed[i-1].id] = true
+		}
+	}
+	list := path + ".list"
+	defer os.Remove(list)
+	entries := make([]tocEntry, 0, len(ids))
+	for _, id := range ids {
+		e, ok := byID[id]
+		if ok && !redo[id] {
+			entries = append(entries, e)
+			continue
+		}
+		if err := os.WriteFile(list, []byte(strconv.Itoa(id)+";\n"), 0o600); err != nil {
+			return "", nil, fmt.Errorf("pg_restore list file: %w", err)
+		}
+		out.Reset()
+		if err := pgRestore.run(ctx, nil, opts, &out, append(args, "--use-list="+list, path)...); err != nil {
+			return "", nil, err
+		}
+		if _, e, err = splitSingle(out.Bytes()); err != nil {
+			return "", nil, err
+		}
+		if e.id != id {
+			return "", nil, fmt.Errorf("pg_restore rendered entry %d when asked for entry %d", e.id, id)
+		}
+		entries = append(entries, e)
+	}
+	return preamble, entries, nil
+}
+
+// ownersMissing reports whether an entry belongs to a role not in roles.
+func (r *rendered) ownersMissing(roles map[string]bool) bool {
+	for _, e := range append(append([]tocEntry{}, r.pre...), r.post...) {
+		if !hasNoOwner(e) && !roles[e.owner] {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNoOwner: entries such as extensions and comments name no owner.
+func hasNoOwner(e tocEntry) bool { return e.owner == "" || e.owner == "-" }
 
 // exclude returns the ids of the entries a restore leaves out: the tables
 // of the archive that the snapshot does not hold (a backup of some

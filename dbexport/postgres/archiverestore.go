@@ -46,18 +46,19 @@ func (t *Target) restoreFromArchive(ctx context.Context, s *dbexport.Schema, tab
 		return err
 	}
 	defer os.Remove(path)
-	r, err := render(ctx, tool, path, t.opts)
+	roles, err := t.listRoles(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := render(ctx, tool, path, t.opts, roles)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errNoRestoreTool, err)
 	}
-	a := &archiveRestore{t: t, s: s, tables: tables, r: r, unowned: map[string]int{}}
+	a := &archiveRestore{t: t, s: s, tables: tables, r: r, roles: roles, unowned: map[string]int{}}
 	var excluded []string
 	a.skip, excluded = r.exclude(s)
 	if len(excluded) > 0 {
 		t.notify(fmt.Sprintf("not recreated, as the snapshot does not hold these tables or they depend on one: %s", strings.Join(excluded, ", ")))
-	}
-	if a.roles, err = t.listRoles(ctx); err != nil {
-		return err
 	}
 	if t.opts.Jobs > 1 {
 		err = a.parallel(ctx)
@@ -224,7 +225,7 @@ func (a *archiveRestore) entry(ctx context.Context, tx pgx.Tx, e tocEntry) error
 		return nil
 	}
 	sql := e.sql
-	if opts.NoOwner || (e.owner != "" && e.owner != "-" && !a.roles[e.owner]) {
+	if opts.NoOwner || (!hasNoOwner(e) && !a.roles[e.owner]) {
 		if !opts.NoOwner {
 			a.unowned[e.owner]++
 		}

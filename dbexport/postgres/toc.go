@@ -54,11 +54,9 @@ const (
 // It refuses text that does not have the shape above, and a preamble
 // that holds a psql meta-command other than \restrict.
 func splitRendering(text []byte) (preamble string, entries []tocEntry, err error) {
-	s := string(text)
-	if i := strings.LastIndex(s, endMarker); i >= 0 {
-		s = s[:i+1]
-	} else {
-		return "", nil, fmt.Errorf("pg_restore output lacks its last line (%q)", strings.TrimSpace(endMarker))
+	s, err := body(text)
+	if err != nil {
+		return "", nil, err
 	}
 	parts := strings.Split(s, entryMarker)
 	preamble, err = cleanPreamble(parts[0])
@@ -73,6 +71,40 @@ func splitRendering(text []byte) (preamble string, entries []tocEntry, err error
 		entries = append(entries, e)
 	}
 	return preamble, entries, nil
+}
+
+// body cuts the end off a rendering: the last line and pg_restore
+// --verbose's "-- Completed on <time>".
+func body(text []byte) (string, error) {
+	s := string(text)
+	i := strings.LastIndex(s, endMarker)
+	if i < 0 {
+		return "", fmt.Errorf("pg_restore output lacks its last line (%q)", strings.TrimSpace(endMarker))
+	}
+	s = s[:i+1]
+	trimmed := strings.TrimRight(s, "\n")
+	if i := strings.LastIndex(trimmed, "\n-- Completed on "); i >= 0 && !strings.Contains(trimmed[i+1:], "\n") {
+		s = trimmed[:i+1]
+	}
+	return s, nil
+}
+
+// splitSingle splits the rendering of one entry: everything after its
+// header, which comes first, is its SQL, whatever it looks like.
+func splitSingle(text []byte) (preamble string, e tocEntry, err error) {
+	s, err := body(text)
+	if err != nil {
+		return "", e, err
+	}
+	i := strings.Index(s, entryMarker)
+	if i < 0 {
+		return "", e, fmt.Errorf("pg_restore output holds no entry")
+	}
+	if preamble, err = cleanPreamble(s[:i]); err != nil {
+		return "", e, err
+	}
+	e, err = parseEntry(s[i+len(entryMarker):])
+	return preamble, e, err
 }
 
 // cleanPreamble drops comments, blank lines and \restrict; any other

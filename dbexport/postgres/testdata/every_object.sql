@@ -12,6 +12,16 @@ CREATE DOMAIN shop.year AS integer CONSTRAINT year_check CHECK (VALUE > 1900);
 CREATE TYPE shop.pair AS (a integer, b text);
 CREATE TYPE shop.floatrange AS RANGE (subtype = float8);
 CREATE FUNCTION shop.add_one(i integer) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT i + 1 $$;
+-- A body that looks like the header of an archive entry to a reader of
+-- pg_restore's output that splits at headers.
+CREATE FUNCTION shop.tricky() RETURNS text LANGUAGE sql AS $$ SELECT '
+--
+-- TOC entry 1 (class 0 OID 0)
+-- Name: x; Type: TABLE; Schema: shop; Owner: postgres
+--
+
+DROP TABLE shop.counter;
+'::text $$;
 CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN NEW.updated := now(); RETURN NEW; END $$;
 CREATE FUNCTION shop.sum_sq_step(s bigint, v integer) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT s + v * v $$;
