@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,7 +108,8 @@ func TestOddTables(t *testing.T) {
 		`INSERT INTO public.nocols DEFAULT VALUES`,
 		`INSERT INTO public.nocols DEFAULT VALUES`,
 	)
-	s := openSource(t, d, Options{})
+	// Without pg_dump: the catalog path, and warnings of what it leaves out.
+	s := openSource(t, d, Options{PgDump: "/nonexistent/pg_dump"})
 	sch := readSchema(t, s)
 	var names []string
 	for _, tab := range sch.Tables {
@@ -116,11 +118,24 @@ func TestOddTables(t *testing.T) {
 	if strings.Join(names, " ") != "public.child public.measurements public.nocols public.odd public.parent public.scratch" {
 		t.Errorf("tables %v", names)
 	}
+	if p := sch.Table("public.measurements").Partitions; strings.Join(p, " ") != "public.m2024 public.m2025" {
+		t.Errorf("partitions of public.measurements: %v", p)
+	}
 	warnings := strings.Join(sch.Warnings, "\n")
-	for _, w := range []string{"public.measurements is partitioned", "public.child inherits",
+	for _, w := range []string{"no schema archive", "public.measurements is partitioned", "public.child inherits",
 		"materialized view public.mv", "column public.odd.c has type public.pair", "public.odd has no primary key"} {
 		if !strings.Contains(warnings, w) {
 			t.Errorf("no warning %q in\n%s", w, warnings)
+		}
+	}
+	if _, err := exec.LookPath("pg_dump"); err == nil {
+		// With pg_dump the archive holds all that: only the key warns.
+		sa := openSource(t, d, Options{})
+		if w := readSchema(t, sa).Warnings; len(w) != 3 || !strings.Contains(strings.Join(w, " "), "has no primary key") {
+			t.Errorf("warnings with a schema archive: %q", w)
+		}
+		if m := readSchema(t, sa).MatViews; len(m) != 1 || m[0].Name != "mv" || !m[0].Populated {
+			t.Errorf("materialized views: %+v", m)
 		}
 	}
 	if got := string(copyOut(t, s, sch.Table("public.odd"))); got !=
