@@ -165,8 +165,7 @@ type checker struct {
 	snapshotTables map[string]*dbexport.Table
 	types          map[string]bool // type name: the target has it (a table has few distinct types)
 	archived       bool            // the schema archive creates the types
-
-	problems []string
+	problems       []string
 }
 
 func qualified(schema, name string) string {

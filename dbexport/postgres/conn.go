@@ -19,7 +19,9 @@ type Options struct {
 	// pg_toast, pg_temp_*).
 	Schemas []string
 	// Jobs is the number of connections that share the snapshot and run
-	// CopyOut calls side by side (--jobs); below 1 means 1.
+	// CopyOut calls side by side (--jobs); below 1 means 1. For a Target,
+	// the connections a restore from the schema archive loads tables and
+	// builds indexes on (not all or nothing above 1).
 	Jobs int
 	// PasswordFile names a file whose first line is the password. It is
 	// used when the DSN holds none; PGPASSWORD and ~/.pgpass come after.
