@@ -22,7 +22,7 @@ type dbOptions struct {
 	passwordFile string
 	schemas      []string
 	jobs         int
-	noDefiner    bool         // restore: MySQL objects without their DEFINER
+	noDefiner    bool // restore: MySQL objects without their DEFINER
 	// Restores into PostgreSQL: pg_restore's --no-owner and
 	// --no-privileges, and where notices go.
 	noOwner, noPrivileges bool

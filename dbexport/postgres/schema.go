@@ -98,6 +98,7 @@ func (s *Source) readSchema(ctx context.Context, c *pgx.Conn) (*dbexport.Schema,
 	archived := tool != nil
 	if !archived {
 		sch.Warnings = append(sch.Warnings, noDump)
+		sch.NotCaptured = append(sch.NotCaptured, notWithoutArchive+" (no schema archive)")
 	}
 	for _, r := range rels {
 		d := defs[r.oid]
@@ -117,9 +118,11 @@ func (s *Source) readSchema(ctx context.Context, c *pgx.Conn) (*dbexport.Schema,
 	if !archived {
 		for _, m := range sch.MatViews {
 			sch.Warnings = append(sch.Warnings, fmt.Sprintf("materialized view %s.%s is not saved; recreate it after a restore", m.Schema, m.Name))
+			sch.NotCaptured = append(sch.NotCaptured, "materialized view "+m.Schema+"."+m.Name)
 		}
 		for _, v := range overMats {
 			sch.Warnings = append(sch.Warnings, fmt.Sprintf("view %s reads a materialized view and is not saved; recreate it after a restore", v))
+			sch.NotCaptured = append(sch.NotCaptured, "view "+v)
 		}
 		sch.MatViews = nil
 	}

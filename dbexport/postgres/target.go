@@ -199,6 +199,9 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 // notifyCatalogRestore says what a restore that builds the tables from
 // schema.json does not recreate.
 func (t *Target) notifyCatalogRestore(s *dbexport.Schema) {
+	if s.Archive == nil && len(s.NotCaptured) > 0 {
+		return // the restore names them
+	}
 	if s.Archive == nil {
 		t.notify("the snapshot holds no schema archive (see the warnings of its backup): the tables are built from schema.json, and not recreated: " + notWithoutArchive)
 		return
