@@ -23,12 +23,14 @@ type SchemaDiff struct {
 // compared by content, warnings and not_captured say what a backup could
 // not save, binlog is where the source server's binary log stood.
 // Encoding is the database's own, which the drill's scratch database
-// takes from the server's defaults. A new field of either struct is a
+// takes from the server's defaults. archive describes the snapshot's
+// schema archive (PostgreSQL's pg_dump), not an object: what it creates
+// is compared through the other fields. A new field of either struct is a
 // schema object, compared, unless it is listed here.
 var (
 	schemaStateFields = map[string]bool{
 		"engine": true, "server_version": true, "database": true, "encoding": true,
-		"warnings": true, "not_captured": true, "binlog": true,
+		"warnings": true, "not_captured": true, "binlog": true, "archive": true,
 		"tables": true, // compared table by table
 	}
 	tableStateFields = map[string]bool{"rows": true, "consistent": true, "warning": true}
