@@ -66,7 +66,7 @@ unit:
 # point-in-time recovery test, which starts its own MariaDB server with
 # binary logging (mariadb-install-db, mariadbd, mariadb-binlog). A new
 # long test gets its testing.Short() skip and its name here.
-LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte
+LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte|TestInterruptedDrillDropsScratch
 test-long:
 	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...

@@ -18,11 +18,14 @@ import (
 // created the database; should the drill have finished by the time the
 // signal lands, it exits 0, and the database must be gone just as well.
 func TestInterruptedDrillDropsScratch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a backup and a drill of 100,000 rows under the race detector: make test-long runs it")
+	}
 	c := newCLI(t)
 	c.ok("init")
 	s := pgDB(t)
 	s.exec(t, `CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL)`,
-		`INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 200000) i`)
+		`INSERT INTO big SELECT i, repeat(md5(i::text), 4) FROM generate_series(1, 100000) i`)
 	c.ok("backup", "--db", s.dsn)
 
 	bin := buildStrata(t)
