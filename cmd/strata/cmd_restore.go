@@ -84,7 +84,7 @@ snapshot tagged pre-restore (unless --no-safety-snapshot). --tables restores
 only those tables and their triggers: other tables' foreign keys on them
 are kept and checked against the restored rows (beforehand when the
 referencing table uses at most --held-key-limit distinct values, else by
-the restore after loading, with a notice), other sequences, the views,
+the restore after loading, with a warning), other sequences, the views,
 routines and events stay as they are (only a whole restore recreates them).
 MySQL views, triggers, routines and events keep their DEFINER, as
 mysqldump's output does; --no-definer leaves it out, so they belong to the
@@ -117,7 +117,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringFlag{Name: "host", Usage: "latest and --at: only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "source", Usage: "latest and --at: only snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &source},
 			&cli.IntFlag{Name: "jobs", Usage: "load `N` tables at once, each on its own connection (MySQL; PostgreSQL from the schema archive, also building indexes, not all or nothing, as pg_restore -j)", Value: 1, Destination: &db.jobs},
-			&cli.IntFlag{Name: "held-key-limit", Value: dbexport.DefaultMaxHeldKeyValues, Usage: "--tables: check a foreign key another table holds on a restored one against the snapshot's rows beforehand when that table uses at most `N` distinct values (memory: tens of bytes each); a key with more is checked by the restore after loading (said in a notice), or refused where a violation could not be rolled back", Destination: &heldKeyLimit},
+			&cli.IntFlag{Name: "held-key-limit", Value: dbexport.DefaultMaxHeldKeyValues, Usage: "--tables: check a foreign key another table holds on a restored one against the snapshot's rows beforehand when that table uses at most `N` distinct values (memory: tens of bytes each); a key with more is checked by the restore after loading (with a warning), or refused where a violation could not be rolled back", Destination: &heldKeyLimit},
 			&cli.BoolFlag{Name: "no-definer", Usage: "MySQL: create views, triggers, routines and events without their DEFINER, owned by the restoring account", Destination: &db.noDefiner},
 			&cli.BoolFlag{Name: "other-source", Usage: "with --db: allow restoring another database's snapshot into a database that has snapshots of its own", Destination: &otherSource},
 			&cli.BoolFlag{Name: "json", Usage: "files: print status lines and a summary as JSON lines; --db: print the plan as JSON (action: create, load, replace or refuse)", Destination: &asJSON},
