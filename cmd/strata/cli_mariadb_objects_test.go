@@ -410,3 +410,60 @@ func TestMariaDBNotCaptured(t *testing.T) {
 		t.Errorf("table t: %d rows", n)
 	}
 }
+
+// TestMariaDBBackupAccountPrivileges: an account without the TRIGGER and
+// EVENT privileges, which cannot read mysql.proc, does not see the
+// database's triggers, events and routines; the backup says so and the
+// restore repeats it, instead of losing them silently. Once granted
+// them, the backup sees every object and says nothing of it.
+func TestMariaDBBackupAccountPrivileges(t *testing.T) {
+	src := mariaDB(t)
+	objectsSchema(t, src, testAccount(t, src))
+	// It calls a function the restricted account cannot see, which a
+	// restore of its snapshot could then not create.
+	src.exec(t, "DROP VIEW v_people")
+	d, err := dbexport.ParseDSN(src.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	account := "strata_ro_" + hex.EncodeToString(b[:])
+	src.exec(t, "CREATE USER '"+account+"'@'%' IDENTIFIED BY 'pw'",
+		"GRANT SELECT, SHOW VIEW ON `"+d.Database+"`.* TO '"+account+"'@'%'")
+	t.Cleanup(func() { src.db.Exec("DROP USER '" + account + "'@'%'") })
+	dsn := "mysql://" + account + ":pw@" + d.Host + ":" + d.Port + "/" + d.Database
+
+	c := newCLI(t)
+	c.ok("init")
+	_, backupErr := c.code(0, "backup", "--db", dsn)
+	for _, want := range []string{"no TRIGGER privilege", "no EVENT privilege", "can read neither mysql.proc"} {
+		if !strings.Contains(backupErr, want) {
+			t.Errorf("the backup by %s does not warn %q:\n%s", account, want, backupErr)
+		}
+	}
+	dst := mariaDB(t)
+	_, restoreErr := c.code(0, "restore", "latest", "--db", dst.dsn, "--other-source")
+	if !strings.Contains(restoreErr, "not recreated: any trigger the backup account could not see") {
+		t.Errorf("the restore does not say the triggers may be missing:\n%s", restoreErr)
+	}
+
+	src.exec(t, "GRANT TRIGGER, EVENT ON `"+d.Database+"`.* TO '"+account+"'@'%'",
+		"GRANT SELECT ON mysql.proc TO '"+account+"'@'%'")
+	_, backupErr = c.code(0, "backup", "--db", dsn)
+	if strings.Contains(backupErr, "privilege") || strings.Contains(backupErr, "mysql.proc") {
+		t.Errorf("the backup with every privilege still warns:\n%s", backupErr)
+	}
+	sns := c.snapshots()
+	root := sns[len(sns)-1].ShortID
+	dst2 := mariaDB(t)
+	c.ok("restore", root, "--db", dst2.dsn)
+	if n := dst2.int(t, "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()"); n != 3 {
+		t.Errorf("%d routines restored from the privileged account's backup, want 3", n)
+	}
+	if n := dst2.int(t, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"); n != 4 {
+		t.Errorf("%d triggers restored, want 4", n)
+	}
+}

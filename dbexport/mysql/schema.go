@@ -84,6 +84,14 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 		return nil, err
 	}
 	sc.Objects = objects
+	gaps, err := s.privilegeGaps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gaps {
+		sc.Warnings = append(sc.Warnings, g.warning)
+		sc.NotCaptured = append(sc.NotCaptured, g.missing)
+	}
 	sc.Binlog = s.binlog
 	if s.binlog != nil && !s.binlog.Enabled {
 		sc.Warnings = append(sc.Warnings, "binary logging is off on the server: the snapshot records no binary log position, and cannot seed point-in-time recovery (start the server with log_bin)")
