@@ -35,7 +35,7 @@ func (s *Source) privilegeGaps(ctx context.Context) ([]privilegeGap, error) {
 			return nil
 		}, q, args...)
 	}
-	if err := collect(global, `SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ` + me); err != nil {
+	if err := collect(global, `SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = `+me); err != nil {
 		return nil, fmt.Errorf("read the account's privileges: %w", err)
 	}
 	if err := collect(onDB, `SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES
