@@ -29,6 +29,11 @@ type CheckOptions struct {
 	// Workers is how many packs are checked at once; 0 means GOMAXPROCS.
 	// Reading data holds up to Workers whole packs in memory.
 	Workers int
+	// ChainMemory bounds the sealed bytes of delta-chain blobs (delta
+	// blobs and their bases) that reading the packs keeps for verifying
+	// the chains afterwards, each blob decoded once; blobs beyond it are
+	// read again then. 0 means 64 MiB; negative keeps none.
+	ChainMemory int64
 	// Progress, when set, is updated as packs are checked.
 	Progress *Progress
 }
@@ -47,6 +52,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.ChainMemory == 0 {
+		opts.ChainMemory = defaultChainMemory
 	}
 	if opts.Progress == nil {
 		opts.Progress = &Progress{}
@@ -84,6 +92,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	if err := c.checkPacks(ctx, stored, rng); err != nil {
 		return nil, err
 	}
+	if err := c.verifyChains(ctx); err != nil {
+		return nil, err
+	}
 	c.loss = newLossFinder(c, true)
 
 	w := newWalker(c)
@@ -116,6 +127,10 @@ type checker struct {
 	badLocs    map[blobInPack]struct{} // index entries that cannot be loaded
 	packs      map[pack.ID]*packResult // packs with a problem
 	unloadable map[pack.ID]error       // bases that failed to load while verifying deltas
+
+	// Set aside by the pack reads for verifyChains.
+	chainChecks []blobCheck
+	chainKept   int64 // sealed bytes kept in chainChecks
 
 	rawOnce sync.Once
 	raw     map[blobInPack]uint32 // see rawLength

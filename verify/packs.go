@@ -241,9 +241,13 @@ func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) 
 	// Each index entry is verified as a load through the index reads it.
 	// When it differs from a readable header, a failure is the index's
 	// fault, reported by PackHeaderMismatch; the header entry is then
-	// verified on its own below.
+	// verified on its own below. Blobs of delta chains are set aside for
+	// verifyChains.
 	verified := make(map[pack.ID]bool, len(c.packBlobs[p]))
-	var buf []byte
+	var (
+		buf   []byte
+		chain []blobCheck
+	)
 	for _, id := range c.packBlobs[p] {
 		loc, _ := c.location(id, p)
 		hb, inHeader := byID[id]
@@ -254,15 +258,9 @@ func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) 
 		}
 		b := pack.Blob{Type: loc.Type, Compression: loc.Compression, ID: id, Base: loc.Base,
 			Offset: loc.Offset, Length: loc.Length, RawLength: raw}
-		if buf, err = c.verifyBlob(ctx, data, b, buf); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			c.markBad(id, p)
-			if matches || header == nil {
-				res.damaged = append(res.damaged, id)
-				res.blobErrs = append(res.blobErrs, err)
-			}
+		chk := blobCheck{pack: p, blob: b, indexed: true, report: matches || header == nil}
+		if buf, chain, err = c.checkInPack(ctx, data, chk, res, buf, chain); err != nil {
+			return nil, err
 		}
 		verified[id] = matches
 	}
@@ -270,48 +268,86 @@ func (c *checker) readPack(ctx context.Context, p pack.ID) (*packResult, error) 
 		if verified[hb.ID] {
 			continue
 		}
-		if buf, err = c.verifyBlob(ctx, data, hb, buf); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			res.damaged = append(res.damaged, hb.ID)
-			res.blobErrs = append(res.blobErrs, err)
+		if buf, chain, err = c.checkInPack(ctx, data, blobCheck{pack: p, blob: hb, report: true}, res, buf, chain); err != nil {
+			return nil, err
 		}
+	}
+	if len(chain) > 0 {
+		c.setAside(chain, data)
 	}
 	res.damaged = uniqueIDs(res.damaged)
 	return res, nil
 }
 
-// verifyBlob decodes blob b from the pack bytes data and checks its
-// plaintext against its ID. buf is scratch space, returned for reuse. A
-// delta blob whose base does not load is recorded in c.unloadable and not
-// counted as damaged.
-func (c *checker) verifyBlob(ctx context.Context, data []byte, b pack.Blob, buf []byte) ([]byte, error) {
+// checkInPack verifies chk from the bytes data of its pack, recording a
+// failure in res, or appends it to chain when it belongs to a delta chain
+// (for setAside). buf is scratch space, returned for reuse. It returns an
+// error only when ctx ends.
+func (c *checker) checkInPack(ctx context.Context, data []byte, chk blobCheck, res *packResult, buf []byte, chain []blobCheck) ([]byte, []blobCheck, error) {
+	b := chk.blob
 	end := int64(b.Offset) + int64(b.Length)
+	var err error
 	if end > int64(len(data)) {
-		return buf, fmt.Errorf("%s: bytes %d..%d run past the end of the %d-byte pack", b, b.Offset, end, len(data))
+		err = fmt.Errorf("%s: bytes %d..%d run past the end of the %d-byte pack", b, b.Offset, end, len(data))
+	} else if c.inChain(b) {
+		chk.sealed = data[b.Offset:end:end]
+		return buf, append(chain, chk), nil
+	} else {
+		// The decoder caps the plaintext it returns at its length, so
+		// buf keeps its own capacity and grows to the largest blob.
+		if need := int(b.RawLength); cap(buf) < need {
+			buf = make([]byte, 0, max(need, 2*cap(buf)))
+		}
+		if err = c.verifyBlob(ctx, data[b.Offset:end], b, buf); err != nil && ctx.Err() != nil {
+			return buf, chain, ctx.Err()
+		}
 	}
+	if err != nil {
+		if chk.indexed {
+			c.markBad(b.ID, chk.pack)
+		}
+		if chk.report {
+			res.damaged = append(res.damaged, b.ID)
+			res.blobErrs = append(res.blobErrs, err)
+		}
+	}
+	return buf, chain, nil
+}
+
+// verifyBlob decodes blob b from its sealed bytes, into buf, and checks
+// its plaintext against its ID. A delta blob's base is loaded through the
+// repository; when it does not load, the base is recorded in
+// c.unloadable and the blob is not counted as damaged.
+func (c *checker) verifyBlob(ctx context.Context, sealed []byte, b pack.Blob, buf []byte) error {
 	var base []byte
 	if b.Compression == pack.Delta {
 		var err error
 		if base, err = c.r.LoadBlob(ctx, b.Base); err != nil {
 			if ctx.Err() != nil {
-				return buf, ctx.Err()
+				return ctx.Err()
 			}
 			c.mu.Lock()
 			if _, ok := c.unloadable[b.Base]; !ok {
 				c.unloadable[b.Base] = err
 			}
 			c.mu.Unlock()
-			return buf, nil
+			return nil
 		}
 	}
-	plain, err := c.dec.Decode(buf[:0], data[b.Offset:end], b, base)
+	_, err := c.decodeAndVerify(sealed, b, base, buf)
+	return err
+}
+
+// decodeAndVerify decodes blob b from its sealed bytes, with the
+// plaintext of its base for a delta blob, into buf and checks the
+// plaintext against its ID.
+func (c *checker) decodeAndVerify(sealed []byte, b pack.Blob, base, buf []byte) ([]byte, error) {
+	plain, err := c.dec.Decode(buf[:0], sealed, b, base)
 	if err != nil {
-		return buf, err // names the blob
+		return nil, err // names the blob
 	}
 	if c.r.Key().BlobID(plain) != b.ID {
-		return plain, fmt.Errorf("%s: plaintext does not match its ID", b)
+		return nil, fmt.Errorf("%s: plaintext does not match its ID", b)
 	}
 	return plain, nil
 }

@@ -51,4 +51,8 @@ type Progress struct {
 	PacksTotal atomic.Int64 // packs to check, set once the index is loaded
 	PacksDone  atomic.Int64 // packs whose header (and data, if read) was checked
 	BytesRead  atomic.Int64 // bytes read from packs: headers and data
+
+	// The blobs of delta chains, verified after the packs are read.
+	ChainBlobsTotal atomic.Int64 // set when the packs are read
+	ChainBlobsDone  atomic.Int64
 }

@@ -60,7 +60,11 @@ strata unprotect --damaged, or strata prune.
 			defer unlock()
 			p := opts.Progress
 			bar := progress.Start(g.env.stderr, g.showProgress(), "check", func() (uint64, uint64, string) {
-				return uint64(p.BytesRead.Load()), 0, fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())
+				status := fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())
+				if total := p.ChainBlobsTotal.Load(); total > 0 {
+					status += fmt.Sprintf(", %d/%d delta chain blobs", p.ChainBlobsDone.Load(), total)
+				}
+				return uint64(p.BytesRead.Load()), 0, status
 			})
 			rep, err := verify.Check(c.Context, r, opts)
 			bar.Stop()

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/zeebo/blake3"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -32,6 +33,10 @@ var ErrAuth = errors.New("ciphertext verification failed (data damaged or wrong 
 type Key struct {
 	Enc [KeySize]byte `json:"enc"`
 	ID  [KeySize]byte `json:"id"`
+
+	// hashers recycles keyed hashers for BlobID: a new one is a few
+	// KiB of fresh memory, and a check or backup hashes every blob.
+	hashers sync.Pool
 }
 
 // NewRandomKey returns a fresh master key from the system's random source.
@@ -81,13 +86,16 @@ func (k *Key) Open(dst, sealed []byte) ([]byte, error) {
 
 // BlobID returns the keyed BLAKE3-256 of a blob's plaintext.
 func (k *Key) BlobID(plain []byte) pack.ID {
-	h, err := blake3.NewKeyed(k.ID[:])
-	if err != nil {
-		panic(err)
+	h, _ := k.hashers.Get().(*blake3.Hasher)
+	if h == nil {
+		h = k.Hasher()
+	} else {
+		h.Reset() // keeps the key
 	}
 	_, _ = h.Write(plain)
 	var id pack.ID
 	h.Sum(id[:0])
+	k.hashers.Put(h)
 	return id
 }
 
