@@ -19,28 +19,69 @@ const deltaDictID = 0
 type Encoder struct {
 	sealer Sealer
 	level  zstd.EncoderLevel
-	// zstd compresses without a dictionary. Its EncodeAll is safe for
-	// concurrent use and runs up to GOMAXPROCS calls in parallel, which
-	// BenchmarkEncode shows is as fast as a pool of encoders.
-	zstd *zstd.Encoder
-	// delta holds single-goroutine zstd encoders that are re-armed with a
-	// new base dictionary for each delta blob.
-	delta sync.Pool
+	// small and large compress without a dictionary: small the blobs of
+	// at most smallWindow bytes, large (made on first use) the others.
+	// EncodeAll is safe for concurrent use and runs up to GOMAXPROCS
+	// calls in parallel, which BenchmarkEncode shows is as fast as a pool
+	// of encoders.
+	small     *zstd.Encoder
+	large     *zstd.Encoder
+	largeErr  error
+	largeOnce sync.Once
+	// smallDelta and largeDelta hold single-goroutine zstd encoders that
+	// are re-armed with a new base dictionary for each delta blob, by the
+	// size of base and blob together.
+	smallDelta, largeDelta sync.Pool
 	// scratch holds compressed payloads until they are sealed.
 	scratch buffers
 }
 
+// smallWindow is the zstd window of the encoders for small blobs. Each
+// encoder holds a window of history, and the level's own window is 8 MiB:
+// with a window as large as the blob (or, for a delta blob, as base and
+// blob together) the output is the same, and table chunks (at most 512
+// KiB) need an eighth of the memory. Larger blobs (file chunks) use the
+// level's window.
+const smallWindow = 1 << 20
+
 // NewEncoder returns an Encoder that compresses at level and seals with s.
 func NewEncoder(s Sealer, level zstd.EncoderLevel) (*Encoder, error) {
-	z, err := zstd.NewWriter(nil,
+	z, err := newZstd(level, runtime.GOMAXPROCS(0), smallWindow)
+	if err != nil {
+		return nil, err
+	}
+	return &Encoder{sealer: s, level: level, small: z}, nil
+}
+
+// newZstd returns a zstd encoder at level for concurrency goroutines, with
+// the given window (0: the level's).
+func newZstd(level zstd.EncoderLevel, concurrency, window int) (*zstd.Encoder, error) {
+	opts := []zstd.EOption{
 		zstd.WithEncoderLevel(level),
-		zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithEncoderConcurrency(concurrency),
 		// The seal authenticates the payload; a zstd checksum adds nothing.
-		zstd.WithEncoderCRC(false))
+		zstd.WithEncoderCRC(false),
+	}
+	if window > 0 {
+		opts = append(opts, zstd.WithWindowSize(window))
+	}
+	z, err := zstd.NewWriter(nil, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating zstd encoder at level %v: %w", level, err)
 	}
-	return &Encoder{sealer: s, level: level, zstd: z}, nil
+	return z, nil
+}
+
+// compress appends plain compressed without a dictionary to dst.
+func (e *Encoder) compress(dst, plain []byte) ([]byte, error) {
+	if len(plain) <= smallWindow {
+		return e.small.EncodeAll(plain, dst), nil
+	}
+	e.largeOnce.Do(func() { e.large, e.largeErr = newZstd(e.level, runtime.GOMAXPROCS(0), 0) })
+	if e.largeErr != nil {
+		return nil, e.largeErr
+	}
+	return e.large.EncodeAll(plain, dst), nil
 }
 
 // Encode compresses plain and appends its seal to dst. The stored payload
@@ -72,8 +113,11 @@ func (e *Encoder) Encode(dst, plain, base []byte) (sealed []byte, c Compression,
 	}
 	payload, c := plain, Raw
 	zbuf := e.scratch.get()
-	z := e.zstd.EncodeAll(plain, (*zbuf)[:0])
+	z, err := e.compress((*zbuf)[:0], plain)
 	defer e.scratch.put(zbuf, z)
+	if err != nil {
+		return nil, 0, err
+	}
 	if len(z) < len(payload) {
 		payload, c = z, Zstd
 	}
@@ -94,15 +138,15 @@ const deltaEnough = 64
 // encodeDelta appends plain compressed with base as a raw-content
 // dictionary to dst.
 func (e *Encoder) encodeDelta(dst, plain, base []byte) ([]byte, error) {
-	enc, _ := e.delta.Get().(*zstd.Encoder)
+	pool, window := &e.largeDelta, 0
+	if len(base)+len(plain) <= smallWindow {
+		pool, window = &e.smallDelta, smallWindow
+	}
+	enc, _ := pool.Get().(*zstd.Encoder)
 	if enc == nil {
 		var err error
-		enc, err = zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(e.level),
-			zstd.WithEncoderConcurrency(1),
-			zstd.WithEncoderCRC(false))
-		if err != nil {
-			return nil, fmt.Errorf("creating zstd delta encoder: %w", err)
+		if enc, err = newZstd(e.level, 1, window); err != nil {
+			return nil, fmt.Errorf("delta encoder: %w", err)
 		}
 	}
 	// The streaming API hashes the dictionary once per blob; EncodeAll on
@@ -119,7 +163,7 @@ func (e *Encoder) encodeDelta(dst, plain, base []byte) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("delta-compressing blob: %w", err)
 	}
-	e.delta.Put(enc)
+	pool.Put(enc)
 	return out.buf, nil
 }
 

@@ -76,7 +76,10 @@ func NewPipeline(ctx context.Context, saver BlobSaver, workers int, counters *Co
 		jobs:   make(chan job, 2*workers),
 		failed: make(chan struct{}),
 	}
-	p.pool.New = func() any { b := make([]byte, 0, 1<<20); return &b }
+	// Buffers start empty and grow to the chunks they carry: table
+	// chunks are about 64 KiB, and 1 MiB buffers (the file chunk size)
+	// would hold 2*Workers+Workers MiB for them.
+	p.pool.New = func() any { return new([]byte) }
 	for i := 0; i < workers; i++ {
 		p.wg.Add(1)
 		go p.work(ctx)
