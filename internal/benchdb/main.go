@@ -40,6 +40,9 @@ type config struct {
 }
 
 func main() {
+	if os.Getenv(launchEnv) != "" {
+		launch()
+	}
 	var c config
 	flag.StringVar(&c.strata, "strata", "bin/strata", "strata binary")
 	flag.StringVar(&c.restic, "restic", "restic", "restic binary")
@@ -63,7 +66,7 @@ type hour struct {
 	exportBytes              int64 // COPY text strata read
 	strataAdded, resticAdded int64 // repository growth
 	strataSecs, resticSecs   float64
-	strataRSS                int64
+	strataRSS, resticRSS     int64 // peak RSS of the backups, KiB
 	floor                    int64
 }
 
@@ -127,8 +130,8 @@ func runBench(c config) error {
 		return err
 	}
 
-	fmt.Printf("%4s %7s %8s %9s %12s %9s %8s %12s %9s %10s\n",
-		"hour", "changes", "diffrows", "export MB", "strata +KB", "strata s", "RSS MiB", "restic +KB", "restic s", "floor KB")
+	fmt.Printf("%4s %7s %8s %9s %12s %9s %8s %12s %9s %8s %10s\n",
+		"hour", "changes", "diffrows", "export MB", "strata +KB", "strata s", "RSS MiB", "restic +KB", "restic s", "RSS MiB", "floor KB")
 	var hours []hour
 	export, prevExport := filepath.Join(c.dir, "export.tsv"), filepath.Join(c.dir, "export-prev.tsv")
 	for h := 0; h <= c.hours; h++ {
@@ -137,9 +140,9 @@ func runBench(c config) error {
 			return fmt.Errorf("hour %d: %w", h, err)
 		}
 		hours = append(hours, r)
-		fmt.Printf("%4d %7d %8d %9.1f %12.1f %9.2f %8.0f %12.1f %9.2f %10.1f\n",
+		fmt.Printf("%4d %7d %8d %9.1f %12.1f %9.2f %8.1f %12.1f %9.2f %8.1f %10.1f\n",
 			h, r.changes, r.changed, mb(r.exportBytes), kb(r.strataAdded), r.strataSecs, float64(r.strataRSS)/1024,
-			kb(r.resticAdded), r.resticSecs, kb(r.floor))
+			kb(r.resticAdded), r.resticSecs, float64(r.resticRSS)/1024, kb(r.floor))
 		if err := os.Rename(export, prevExport); err != nil {
 			return err
 		}
@@ -151,7 +154,11 @@ func runBench(c config) error {
 	if rs.exportOnly, err = exportOnly(ctx, dbPath); err != nil {
 		return err
 	}
-	return report(c, hours, rs, strataRepo, resticRepo)
+	cs, err := checks(c, env)
+	if err != nil {
+		return err
+	}
+	return report(c, hours, rs, cs, strataRepo, resticRepo)
 }
 
 // oneHour churns hour h (none at hour 0), backs the database up with
@@ -211,7 +218,7 @@ func oneHour(ctx context.Context, c config, env []string, db dbConn, h int, expo
 	if err != nil {
 		return r, err
 	}
-	r.resticSecs = run.Seconds
+	r.resticSecs, r.resticRSS = run.Seconds, run.RSSKiB
 	if after, err = dirSize(resticRepo); err != nil {
 		return r, err
 	}

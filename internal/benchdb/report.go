@@ -8,6 +8,7 @@ import (
 const (
 	maxFloorRatio  = 1.25 // strata repository / floor after all snapshots
 	maxHourlyShare = 1.0 / 50
+	maxCheckShare  = 1.0 / 5 // strata check --read-data / restic's
 )
 
 func met(ok bool) string {
@@ -17,7 +18,7 @@ func met(ok bool) string {
 	return "NOT met"
 }
 
-func report(c config, hours []hour, rt restoreTimes, strataRepo, resticRepo string) error {
+func report(c config, hours []hour, rt restoreTimes, cr checkRuns, strataRepo, resticRepo string) error {
 	strataSize, err := dirSize(strataRepo)
 	if err != nil {
 		return err
@@ -38,6 +39,8 @@ func report(c config, hours []hour, rt restoreTimes, strataRepo, resticRepo stri
 		worstShare               float64
 		shareOK, timeOK          int
 		strataSecs, resticSecs   float64
+		strataRSS, resticRSS     int64 // the highest of the later hours
+		rssOK                    int
 	)
 	for i, h := range hours {
 		strataSecs += h.strataSecs
@@ -47,6 +50,10 @@ func report(c config, hours []hour, rt restoreTimes, strataRepo, resticRepo stri
 		}
 		if i == 0 {
 			continue
+		}
+		strataRSS, resticRSS = max(strataRSS, h.strataRSS), max(resticRSS, h.resticRSS)
+		if h.strataRSS <= h.resticRSS {
+			rssOK++
 		}
 		strataLater += h.strataAdded
 		resticLater += h.resticAdded
@@ -75,6 +82,13 @@ func report(c config, hours []hour, rt restoreTimes, strataRepo, resticRepo stri
 	fmt.Printf("  hourly backup: strata (export included) %.2f s on average, restic (of the finished export) %.2f s; target strata <= restic every hour: %s (%d of %d hours)\n",
 		strataSecs/float64(len(hours)), resticSecs/float64(len(hours)), met(timeOK == len(hours)), timeOK, len(hours))
 	fmt.Printf("    (strata's SQLite export of the last state alone, into io.Discard in this process: %.2f s)\n", rt.exportOnly)
+	if later > 0 {
+		fmt.Printf("  peak RSS of an hourly backup (hours 1-%d, highest): strata %.1f MiB, restic %.1f MiB; target strata <= restic every hour: %s (%d of %d hours)\n",
+			later, float64(strataRSS)/1024, float64(resticRSS)/1024, met(rssOK == later), rssOK, later)
+	}
+	checkShare := cr.strata.Seconds / cr.restic.Seconds
+	fmt.Printf("  check --read-data: strata %.2f s (peak RSS %.1f MiB), restic %.2f s (%.1f MiB); strata / restic %.3f, target <= %.2f: %s\n",
+		cr.strata.Seconds, float64(cr.strata.RSSKiB)/1024, cr.restic.Seconds, float64(cr.restic.RSSKiB)/1024, checkShare, maxCheckShare, met(checkShare <= maxCheckShare))
 	resticTotal := rt.resticDump + rt.sqlImport
 	fmt.Printf("  restore of the latest state into a new SQLite file: strata restore --db %.2f s; restic dump %.2f s + split and sqlite3 .import %.2f s = %.2f s; target strata <= restic: %s\n",
 		rt.strata, rt.resticDump, rt.sqlImport, resticTotal, met(rt.strata <= resticTotal))
