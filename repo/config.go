@@ -10,8 +10,15 @@ import (
 	"strata/chunk"
 )
 
-// FormatVersion is the repository format this code writes and reads.
-const FormatVersion = 1
+// FormatVersion is the repository format this code writes; it reads
+// every version from 1 on. Version 2 keeps a journal from init on
+// (docs/design.md, "The journal"), so a repository of version 2 without
+// one has lost it; an older strata, which would write no journal
+// records, refuses it.
+const FormatVersion = 2
+
+// JournalVersion is the first version whose repositories keep a journal.
+const JournalVersion = 2
 
 // Config is the sealed JSON in the file "config" (docs/design.md, "Config").
 // It is written once by init and never changed.
@@ -47,8 +54,8 @@ func (c Config) TableChunkParams() chunk.Params {
 
 // Validate rejects a config that this code cannot use safely.
 func (c Config) Validate() error {
-	if c.Version != FormatVersion {
-		return fmt.Errorf("config: unsupported repository version %d (this strata reads version %d)", c.Version, FormatVersion)
+	if c.Version < 1 || c.Version > FormatVersion {
+		return fmt.Errorf("config: unsupported repository version %d (this strata reads versions 1 to %d)", c.Version, FormatVersion)
 	}
 	if err := c.ChunkParams().Validate(); err != nil {
 		return fmt.Errorf("config: chunker: %w", err)

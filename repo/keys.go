@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"slices"
+	"strings"
 	"time"
 
 	"strata/repo/backend"
@@ -111,6 +112,15 @@ func (kf *KeyFile) open(password string) (*crypto.Key, error) {
 	return master, nil
 }
 
+// decodeKeyFile decodes the JSON of a key file.
+func decodeKeyFile(data []byte) (*KeyFile, error) {
+	kf := &KeyFile{}
+	if err := json.Unmarshal(data, kf); err != nil {
+		return nil, err
+	}
+	return kf, nil
+}
+
 func saveKeyFile(ctx context.Context, be backend.Storage, kf *KeyFile) (string, error) {
 	data, err := json.MarshalIndent(kf, "", "  ")
 	if err != nil {
@@ -140,8 +150,8 @@ func loadKeyFile(ctx context.Context, be backend.Storage, name string) (*KeyFile
 	if err != nil {
 		return nil, fmt.Errorf("reading key file %v: %w", h, err)
 	}
-	kf := &KeyFile{}
-	if err := json.Unmarshal(data, kf); err != nil {
+	kf, err := decodeKeyFile(data)
+	if err != nil {
 		return nil, &KeyFileError{Name: name, Err: err}
 	}
 	if crypto.FileID(data).String() != name {
@@ -214,7 +224,28 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string, 
 		return nil, nil, "", fmt.Errorf("%w; %s. If the password is the damaged file's, restore that file from a copy of the repository; "+
 			"otherwise open the repository with another password and run `strata key remove`", errors.Join(damaged...), intact)
 	}
-	return nil, nil, "", ErrWrongPassword
+	// Key files are not sealed and the journal that records them is, so
+	// nothing readable without a master key can tell that a key file
+	// was deleted: the count tells the user which files were tried, and
+	// check run with another password names a deleted key file.
+	return nil, nil, "", fmt.Errorf("%w: the password opens none of the %s in %s/keys (%s); if it is the password of a key file "+
+		"that was deleted, restore that file from a copy of the repository (`strata check` run with another password names it)",
+		ErrWrongPassword, countKeyFiles(len(names)), be.Location(), shortNames(names))
+}
+
+func countKeyFiles(n int) string {
+	if n == 1 {
+		return "1 key file"
+	}
+	return fmt.Sprintf("%d key files", n)
+}
+
+func shortNames(names []string) string {
+	short := make([]string, len(names))
+	for i, n := range names {
+		short[i] = shortName(n)
+	}
+	return strings.Join(short, ", ")
 }
 
 const keyDamageAdvice = " (if its password is still needed, restore the file from a copy of the repository; otherwise `strata key remove` removes it)"

@@ -1,7 +1,9 @@
 package repo
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -16,7 +18,9 @@ import (
 // memory; the lock file's presence too before every write but a pack's
 // (the final writes: index, snapshot, keys, policy, protect) and before
 // every removal. Lock files themselves pass: they are how a lock is
-// taken, refreshed and released.
+// taken, refreshed and released. It also keeps the journal: a save of a
+// snapshot, key, policy, protect or index file is recorded after it, a
+// removal before it (journalwrite.go).
 type lockGuard struct {
 	backend.Storage
 	r *Repository
@@ -28,7 +32,21 @@ func (g lockGuard) Save(ctx context.Context, h backend.Handle, rd io.Reader) err
 			return err
 		}
 	}
-	return g.Storage.Save(ctx, h, rd)
+	var data []byte
+	if h.Type == backend.ProtectFile {
+		// Its record names the snapshot it protects: read it whole (a
+		// protect file is a few hundred bytes).
+		var err error
+		if data, err = io.ReadAll(rd); err != nil {
+			return fmt.Errorf("reading %v to save it: %w", h, err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	if err := g.Storage.Save(ctx, h, rd); err != nil {
+		return err
+	}
+	g.r.journalAdded(ctx, h, data)
+	return nil
 }
 
 func (g lockGuard) Remove(ctx context.Context, h backend.Handle) error {
@@ -36,6 +54,9 @@ func (g lockGuard) Remove(ctx context.Context, h backend.Handle) error {
 		if err := g.r.checkLocks(ctx, true); err != nil {
 			return err
 		}
+	}
+	if err := g.r.journalRemoving(ctx, h); err != nil {
+		return err
 	}
 	return g.Storage.Remove(ctx, h)
 }

@@ -70,8 +70,11 @@ type Renamed struct {
 
 // MisnamedDecoders are the decoders RenameMisnamed takes for the file
 // types whose misnamed files `repair snapshots` renames: snapshot,
-// protect and policy files (index files are rebuilt by repair index).
+// protect, policy and key files (index files are rebuilt by repair index).
+// A key file is not sealed: its bytes count as genuine when the journal
+// records their file ID as a key file (genuine).
 var MisnamedDecoders = map[backend.FileType]func([]byte) error{
+	backend.KeyFile:      func(b []byte) error { _, err := decodeKeyFile(b); return err },
 	backend.SnapshotFile: func(b []byte) error { _, err := DecodeSnapshot(b); return err },
 	backend.ProtectFile:  func(b []byte) error { _, err := DecodeProtection(b); return err },
 	backend.PolicyFile:   func(b []byte) error { _, err := DecodeStoredPolicy(b); return err },
@@ -106,7 +109,7 @@ func (r *Repository) RenameMisnamed(ctx context.Context, t backend.FileType, dec
 			switch {
 			case err == nil && bytes.Equal(occupant, sealed):
 				m.Duplicate = true
-			case err == nil && r.misnamed(t, m.ID, occupant) != nil:
+			case err == nil && r.genuine(ctx, t, occupant):
 				continue // another misnamed file is in the way: its own turn, or the cycle break below
 			case err == nil:
 				// Damaged bytes under the name; the intact content is at m.Name.
@@ -158,6 +161,9 @@ func (r *Repository) RenameMisnamed(ctx context.Context, t backend.FileType, dec
 // FindMisnamed lists the files of type t that are intact, decode, and are
 // stored under a wrong name, sorted by name.
 func (r *Repository) FindMisnamed(ctx context.Context, t backend.FileType, decode func([]byte) error) ([]Renamed, error) {
+	if t == backend.KeyFile {
+		return r.findMisnamedKeys(ctx)
+	}
 	ids, err := r.List(ctx, t)
 	if err != nil {
 		return nil, err
@@ -178,6 +184,42 @@ func (r *Repository) FindMisnamed(ctx context.Context, t backend.FileType, decod
 			continue
 		}
 		wrong = append(wrong, Renamed{Type: t, Name: id, ID: m.ID})
+	}
+	return wrong, nil
+}
+
+// genuine tells whether bytes stored as a file of type t are intact
+// content of that type under some name: sealed bytes that open with the
+// master key, or for a key file (not sealed) bytes whose file ID the
+// journal records as a key file and that decode as one.
+func (r *Repository) genuine(ctx context.Context, t backend.FileType, data []byte) bool {
+	if t != backend.KeyFile {
+		_, err := r.key.Open(nil, data)
+		return err == nil
+	}
+	if _, err := decodeKeyFile(data); err != nil {
+		return false
+	}
+	return r.journalKnowsKey(ctx, crypto.FileID(data))
+}
+
+// findMisnamedKeys lists the key files stored under a wrong name whose
+// bytes the journal records as another key file, sorted by name.
+func (r *Repository) findMisnamedKeys(ctx context.Context) ([]Renamed, error) {
+	j, err := r.LoadJournal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := r.List(ctx, backend.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(ids, func(a, b pack.ID) int { return bytes.Compare(a[:], b[:]) })
+	var wrong []Renamed
+	for _, name := range ids {
+		if id, _, ok := r.MisnamedKeyFile(ctx, j, name.String()); ok {
+			wrong = append(wrong, Renamed{Type: backend.KeyFile, Name: name, ID: id})
+		}
 	}
 	return wrong, nil
 }

@@ -108,6 +108,11 @@ type Repository struct {
 	indexFresh  bool
 
 	skipDamagedSnapshots bool // see SkipDamagedSnapshots
+
+	// The journal (journalwrite.go): the last sequence number this handle
+	// wrote, and the removals RecordRemovals recorded ahead.
+	journalSeq     uint64
+	journalPending map[JournalKey]bool
 }
 
 // Init creates a repository in be with cfg, protected by password.
@@ -140,15 +145,24 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	if err != nil {
 		return nil, err
 	}
-	// The config is written last: until it exists, there is no repository.
-	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, sealed); err != nil {
-		return nil, fmt.Errorf("saving config: %w", err)
-	}
 	r, err := newRepository(be, master, keyName, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	r.sealedConfig = sealed
+	// The journal starts with a base file recording the key file, so a
+	// repository whose config asks for a journal always has one.
+	keyID, err := pack.ParseID(keyName)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.writeJournal(ctx, true, []JournalRecord{{Op: JournalAdd, Kind: backend.KeyFile, ID: keyID}}); err != nil {
+		return nil, fmt.Errorf("starting the journal: %w", err)
+	}
+	// The config is written last: until it exists, there is no repository.
+	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, sealed); err != nil {
+		return nil, fmt.Errorf("saving config: %w", err)
+	}
 	// The reserve is no repository file: without it the repository is
 	// complete, and the next command that writes tries again.
 	if err := r.KeepReserve(ctx); err != nil {
@@ -243,6 +257,8 @@ func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Conf
 		cache:        newBlobCache(opts.BlobCacheSize),
 		staleNoticed: map[pack.ID]bool{},
 		held:         map[*Lock]struct{}{},
+
+		journalPending: map[JournalKey]bool{},
 	}
 	r.be = lockGuard{Storage: be, r: r}
 	r.idx.Store(index.New())

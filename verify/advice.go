@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"strata/pack"
+	"strata/repo/backend"
 )
 
 // Step is one thing to do about what check found (docs/design.md,
@@ -37,6 +38,8 @@ func (r *Report) WhatToDo() []Step {
 		config             bool      // the file config is damaged
 		configNoCopy       bool      // and no key file holds a copy of it
 		noConfigCopy       bool      // no key file holds a copy of the config
+		missingFiles       []*MissingFile
+		journal            []string // what is wrong with the journal itself
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -83,6 +86,18 @@ func (r *Report) WhatToDo() []Step {
 			protect = true
 		case *SingleCopyTrees:
 			copies = true
+		case *MissingFile:
+			if f.Kind == backend.IndexFile {
+				index = true // repair index rebuilds what it listed and records it as replaced
+				continue
+			}
+			missingFiles = append(missingFiles, f)
+		case *DamagedJournalFile:
+			journal = append(journal, "journal file "+f.Name[:min(16, len(f.Name))]+" is damaged")
+		case *MissingJournalFiles:
+			journal = append(journal, "journal files are missing")
+		case *NoJournal:
+			journal = append(journal, "the repository keeps no journal yet")
 		}
 	}
 
@@ -189,6 +204,9 @@ func (r *Report) WhatToDo() []Step {
 				plural(len(snapshots), "it", "them"), plural(len(snapshots), "it", "them")),
 		})
 	}
+	if len(missingFiles) > 0 || len(journal) > 0 {
+		steps = append(steps, journalStep(missingFiles, journal))
+	}
 	if len(steps) == 0 && len(r.UnreferencedPacks) > 0 {
 		steps = append(steps, Step{Command: "strata prune",
 			Why: fmt.Sprintf("removes the %d unreferenced pack%s (a notice: nothing is damaged)", len(r.UnreferencedPacks), plural(len(r.UnreferencedPacks), "", "s"))})
@@ -236,4 +254,39 @@ func (r *Report) protectedLosing() []pack.ID {
 	}
 	slices.SortFunc(ids, compareIDs)
 	return ids
+}
+
+// journalStep is the advice for files the journal records that are gone,
+// and for a damaged journal: restore what a copy of the repository holds,
+// then record the rest as lost with repair journal, so that check is
+// clean again (docs/design.md, "The journal").
+func journalStep(missing []*MissingFile, journal []string) Step {
+	var why []string
+	for _, f := range missing {
+		h := handle(f.Kind, f.ID)
+		switch f.Kind {
+		case backend.SnapshotFile:
+			why = append(why, fmt.Sprintf("snapshot file %s was deleted: restore it from another copy of the repository if there is one "+
+				"(repair snapshots --forget cannot bring it back: the file is the snapshot's only record); otherwise this records "+
+				"snapshot %s as lost", h, f.ID.Short()))
+		case backend.KeyFile:
+			why = append(why, fmt.Sprintf("key file %s was deleted: if its password is still needed, restore the file from a copy of "+
+				"the repository; otherwise this records it as gone (`strata key add` gives a new password)", h))
+		case backend.PolicyFile:
+			why = append(why, fmt.Sprintf("policy file %s was deleted: restore it from a copy of the repository, or record it as gone "+
+				"with this and set the rules again with `strata policy set`", h))
+		case backend.ProtectFile:
+			what := "the snapshot it protected"
+			if len(f.Snapshots) > 0 {
+				what = "snapshot " + f.Snapshots[0].Short()
+			}
+			why = append(why, fmt.Sprintf("protect file %s was deleted: restore it from a copy of the repository, or record it as gone "+
+				"with this and protect %s again with `strata protect`", h, what))
+		}
+	}
+	if len(journal) > 0 {
+		why = append(why, strings.Join(journal, "; ")+": this writes the journal anew from the files stored now "+
+			"(restore any file check reports missing first: after this it is recorded as lost)")
+	}
+	return Step{Command: "strata repair journal", Why: strings.Join(why, "; ")}
 }

@@ -39,8 +39,9 @@ func TestWhatToDo(t *testing.T) {
 		{"index file and its pack missing", func(t *testing.T, f *fixture) {
 			f.remove(t, backend.IndexFile, f.i1)
 			f.remove(t, backend.PackFile, f.p1)
-			// No pack holds the blobs: rebuilding the index cannot help.
-		}, headerOnly, is(lost[1:]...)},
+			// No pack holds the blobs; repair index records the index
+			// file as replaced (the journal names it missing).
+		}, headerOnly, is(lost...)},
 		{"damaged tree blob", func(t *testing.T, f *fixture) { f.flipInBlob(t, f.sub) }, headerOnly,
 			func(f *fixture) []string { return []string{"", "strata repair packs " + f.p3.Short()} }},
 		{"damaged tree blob, both copies", func(t *testing.T, f *fixture) { f.flipInCopies(t, f.sub) }, headerOnly,

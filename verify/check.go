@@ -70,7 +70,14 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 		unloadable: map[pack.ID]error{},
 	}
 
-	if err := c.checkMetaFiles(ctx); err != nil {
+	j, err := r.LoadJournal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkMetaFiles(ctx, j); err != nil {
+		return nil, err
+	}
+	if err := c.checkJournal(ctx, j); err != nil {
 		return nil, err
 	}
 	badFiles, err := r.LoadIndexTolerant(ctx)
@@ -136,6 +143,8 @@ type checker struct {
 	raw     map[blobInPack]uint32 // see rawLength
 
 	loss *lossFinder // set once the packs are checked
+
+	unrecorded *UnrecordedFiles // a notice, reported with the others at the end
 }
 
 // blobInPack names one index entry: a blob in a pack.

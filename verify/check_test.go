@@ -83,6 +83,7 @@ func TestCheck(t *testing.T) {
 			opts:   headerOnly,
 			want: func(f *fixture) []verify.Finding {
 				return []verify.Finding{
+					&verify.MissingFile{Kind: backend.IndexFile, ID: f.i1},
 					&verify.MissingBase{Blob: f.delta, Base: f.base, Snapshots: ids(f.s2), BaseInPack: f.p1},
 					&verify.MissingBlob{Blob: f.base, Type: pack.DataBlob, Snapshot: f.s1, Path: "/db/a.csv", Snapshots: ids(f.s1), InPack: f.p1},
 					&verify.MissingBlob{Blob: f.plain1, Type: pack.DataBlob, Snapshot: f.s1, Path: "/raw.bin", Snapshots: ids(f.s1), InPack: f.p1},
@@ -105,6 +106,7 @@ func TestCheck(t *testing.T) {
 				if ids(f.s1, f.s2)[0] != f.s1 {
 					missing[0], missing[1] = missing[1], missing[0]
 				}
+				missing = append([]verify.Finding{&verify.MissingFile{Kind: backend.IndexFile, ID: f.i3}}, missing...)
 				return append(missing, &verify.UnreferencedPacks{Packs: ids(f.p3, f.p3b)})
 			},
 		},
@@ -335,7 +337,10 @@ func rewriteIndexFile(t *testing.T, f *fixture, id pack.ID, edit func(*pack.Blob
 			edit(&p.Blobs[i])
 		}
 	}
-	f.remove(t, backend.IndexFile, id)
+	// A rewrite, not damage: through the handle, which records it in the journal.
+	if err := r.Backend().Remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.SaveFile(ctx, backend.IndexFile, index.Encode(file)); err != nil {
 		t.Fatal(err)
 	}

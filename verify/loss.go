@@ -121,6 +121,9 @@ func (c *checker) collectFindings(w *walker) {
 	if len(c.report.UnreferencedPacks) > 0 {
 		add(&UnreferencedPacks{Packs: c.report.UnreferencedPacks})
 	}
+	if c.unrecorded != nil {
+		add(c.unrecorded)
+	}
 }
 
 // snapshotsLosing returns the snapshots that lose data through blobs:

@@ -106,7 +106,7 @@ func (e *DamagedProtectFile) MarshalJSON() ([]byte, error) {
 // against its name, and every policy and protect file as its reader
 // loads it (name, seal, JSON). A file removed while check runs is no
 // finding.
-func (c *checker) checkMetaFiles(ctx context.Context) error {
+func (c *checker) checkMetaFiles(ctx context.Context, j *repo.Journal) error {
 	if d := c.r.ConfigDamage(); d != nil {
 		c.report.Findings = append(c.report.Findings, &DamagedConfig{CopyFrom: d.CopyFrom, Err: d})
 	}
@@ -118,6 +118,10 @@ func (c *checker) checkMetaFiles(ctx context.Context) error {
 	copies := 0
 	for _, k := range keys {
 		if k.Damaged != "" {
+			if m := c.misnamedKey(ctx, j, k.Name); m != nil {
+				c.report.Findings = append(c.report.Findings, m)
+				continue
+			}
 			c.report.Findings = append(c.report.Findings, &DamagedKeyFile{Name: k.Name, Err: fmt.Errorf("%s", k.Damaged)})
 		} else if k.ConfigCopy {
 			copies++
@@ -163,4 +167,21 @@ func (c *checker) checkMetaFiles(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// misnamedKey returns a MisnamedFile finding for the key file stored as
+// keys/name when its bytes hash to another key file the journal records
+// (two key files swapped, one copied over another): key files are not
+// sealed, so the journal's record is what tells such a file from a
+// damaged one. Else nil.
+func (c *checker) misnamedKey(ctx context.Context, j *repo.Journal, name string) *MisnamedFile {
+	fileName, err := pack.ParseID(name)
+	if err != nil {
+		return nil
+	}
+	id, dup, ok := c.r.MisnamedKeyFile(ctx, j, name)
+	if !ok {
+		return nil
+	}
+	return &MisnamedFile{Type: backend.KeyFile, File: fileName, ID: id, Duplicate: dup}
 }

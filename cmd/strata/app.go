@@ -389,7 +389,38 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 	if err != nil && interrupted(ctx) != 0 {
 		g.indexUploaded(ctx, r)
 	}
+	if err == nil && exclusive {
+		g.compactJournal(ctx, r, command)
+	}
 	return err
+}
+
+// compactJournal compacts the journal after a command that held the
+// exclusive lock succeeded (forget, prune, the repairs, key remove and
+// passwd, tag): one base file then stands for the many it wrote, and a
+// repository made before the journal gets one (docs/design.md, "The
+// journal"). repair index records the index files it replaced that were
+// already gone; repair journal compacts on its own. A failure is a
+// notice: the command did what it was asked, and check reports what the
+// journal lacks.
+func (g *globals) compactJournal(ctx context.Context, r *repo.Repository, command string) {
+	opts := repo.CompactOptions{}
+	switch command {
+	case "repair journal":
+		return
+	case "repair index":
+		opts.AcceptLoss = []backend.FileType{backend.IndexFile}
+	}
+	res, err := r.CompactJournal(ctx, opts)
+	switch {
+	case err != nil:
+		g.notice(fmt.Sprintf("compacting the journal: %v", err))
+	case res.Skipped != "":
+		g.notice("the journal was not compacted: " + res.Skipped)
+	default:
+		g.verbosef(1, "journal compacted into %s: %d older files replaced, %d files recorded that were not\n",
+			res.Base[:16], res.Replaced, len(res.Adopted))
+	}
 }
 
 // indexUploadedTimeout bounds the index write after an interrupt: the user

@@ -13,6 +13,7 @@ import (
 	"strata/dbexport"
 	"strata/pack"
 	"strata/repo"
+	"strata/repo/backend"
 	"strata/repo/retention"
 )
 
@@ -276,6 +277,14 @@ func (f forgetRun) printDecisions() {
 // remove deletes the snapshot files, one by one; the first failure stops
 // it, and the message says how many were removed.
 func (f forgetRun) remove(c *cli.Context, sns []*repo.Snapshot) error {
+	// One journal file records every removal ahead of them.
+	gone := make([]repo.JournalKey, 0, len(sns))
+	for _, sn := range sns {
+		gone = append(gone, repo.JournalKey{Kind: backend.SnapshotFile, ID: sn.ID})
+	}
+	if err := f.r.RecordRemovals(c.Context, gone); err != nil {
+		return fmt.Errorf("forget removed no snapshot: %w", err)
+	}
 	for i, sn := range sns {
 		if err := f.r.RemoveSnapshot(c.Context, sn.ID); err != nil {
 			return fmt.Errorf("forget removed %d of %s, then: %w", i, counted(len(sns), "snapshot"), err)

@@ -21,11 +21,12 @@ func cmdRepair(g *globals) *cli.Command {
 		Description: `Fixes what check finds; check's "What to do" says which to run. First
 "repair config" if the config is damaged, then "repair index", then
 "repair packs" for damaged packs, then, if data is lost, "repair
-snapshots --forget" and a fresh backup. Each takes the exclusive lock (a
-dry run a shared one).
+snapshots --forget" and a fresh backup; "repair journal" records files
+check reports missing as lost and mends a damaged journal. Each takes the
+exclusive lock (a dry run a shared one).
 
 ` + exitCodesHelp,
-		Subcommands: []*cli.Command{cmdRepairConfig(g), cmdRepairIndex(g), cmdRepairPacks(g), cmdRepairSnapshots(g)},
+		Subcommands: []*cli.Command{cmdRepairConfig(g), cmdRepairIndex(g), cmdRepairPacks(g), cmdRepairSnapshots(g), cmdRepairJournal(g)},
 	}
 }
 

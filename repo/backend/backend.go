@@ -21,10 +21,11 @@ const (
 	LockFile     FileType = "locks"     // locks/<name>
 	PolicyFile   FileType = "policy"    // policy/<name>
 	ProtectFile  FileType = "protect"   // protect/<name>
+	JournalFile  FileType = "journal"   // journal/<seq>-<name>
 )
 
 // FileTypes lists every type, in the order a repository is laid out.
-var FileTypes = []FileType{ConfigFile, KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile}
+var FileTypes = []FileType{ConfigFile, KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile, JournalFile}
 
 // Handle names one file. The config file has an empty Name.
 type Handle struct {
@@ -53,7 +54,7 @@ func (h Handle) Valid() error {
 			return fmt.Errorf("invalid handle %v: config has no name", h)
 		}
 		return nil
-	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile:
+	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile, JournalFile:
 	default:
 		return fmt.Errorf("invalid file type %q", h.Type)
 	}

@@ -67,6 +67,14 @@ func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 	}
 
 	p.progress("removing %d old index files and %d packs", len(oldIndex), len(removed)+len(repacked)+len(p.unindexed))
+	// One journal file records the removal of every old index file.
+	var gone []repo.JournalKey
+	for _, id := range oldIndex {
+		gone = append(gone, repo.JournalKey{Kind: backend.IndexFile, ID: id})
+	}
+	if err := p.r.RecordRemovals(ctx, gone); err != nil {
+		return fmt.Errorf("prune: %w; no index file or pack was deleted", err)
+	}
 	for _, id := range oldIndex {
 		if err := p.remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 
 	"strata/pack"
 	"strata/repo"
-	"strata/repo/backend"
 	"strata/repo/prune"
 	"strata/repo/repotest"
 )
@@ -64,7 +63,7 @@ func TestPruneKeepsNoDeltaWithoutItsBase(t *testing.T) {
 	}
 	forgotten := snapshot(0, append([]pack.ID{delta}, others...))
 	snapshot(1, others)
-	if err := be.Remove(ctx, backend.Handle{Type: backend.SnapshotFile, Name: forgotten.String()}); err != nil {
+	if err := r.RemoveSnapshot(ctx, forgotten); err != nil {
 		t.Fatal(err)
 	}
 

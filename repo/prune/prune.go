@@ -134,6 +134,13 @@ func Run(ctx context.Context, r *repo.Repository, opts Options) (*Report, error)
 			return rep, err
 		}
 	}
+	// One base file then stands for the journal files written since the
+	// last compaction; a failure leaves them, which is no damage.
+	if res, err := r.CompactJournal(ctx, repo.CompactOptions{}); err != nil {
+		r.Notify("compacting the journal: %v", err)
+	} else if res.Skipped != "" {
+		r.Notify("the journal was not compacted: %s", res.Skipped)
+	}
 	r.DropIndex() // the old index is not needed while the new one loads
 	if err := r.LoadIndex(ctx); err != nil {
 		return rep, fmt.Errorf("prune finished, but reloading the new index failed: %w", err)

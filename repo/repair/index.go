@@ -141,6 +141,11 @@ func Index(ctx context.Context, r *repo.Repository, opts IndexOptions) (*IndexRe
 		}
 		rep.FilesRemoved = append(rep.FilesRemoved, id)
 	}
+	// The new index stands for every old index file, those already gone
+	// too: the journal records them as replaced.
+	if _, err := r.CompactJournal(ctx, repo.CompactOptions{AcceptLoss: []backend.FileType{backend.IndexFile}}); err != nil {
+		return rep, fmt.Errorf("the index is rebuilt, but compacting the journal failed (run repair index again): %w", err)
+	}
 	return rep, nil
 }
 

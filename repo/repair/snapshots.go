@@ -120,7 +120,7 @@ func Snapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOptions) (
 		rename = r.FindMisnamed
 	}
 	var renamed []repo.Renamed
-	for _, t := range []backend.FileType{backend.SnapshotFile, backend.ProtectFile, backend.PolicyFile} {
+	for _, t := range []backend.FileType{backend.SnapshotFile, backend.ProtectFile, backend.PolicyFile, backend.KeyFile} {
 		done, err := rename(ctx, t, repo.MisnamedDecoders[t])
 		renamed = append(renamed, done...)
 		if err != nil {
