@@ -19,6 +19,7 @@ FUZZ_TARGETS := \
 	./repo:FuzzDecodeLock:100000x \
 	./repo:FuzzDecodeStoredPolicy:100000x \
 	./repo:FuzzDecodeProtection:100000x \
+	./repo:FuzzDecodeJournalFile:100000x \
 	./repo/retention:FuzzDecodePolicy:100000x \
 	./dbexport:FuzzUnescape:100000x \
 	./dbexport:FuzzDecodeTyped:100000x \
