@@ -87,7 +87,7 @@ type DamagedJournalFile struct {
 func (*DamagedJournalFile) Severity() Severity { return SeverityError }
 func (e *DamagedJournalFile) Unwrap() error    { return e.Err }
 func (e *DamagedJournalFile) Error() string {
-	return fmt.Sprintf("journal file journal/%s is damaged: %v", e.Name, e.Err)
+	return fmt.Sprintf("journal file %s (journal/%s) is damaged: %v", e.Name[:min(16, len(e.Name))], e.Name, e.Err)
 }
 
 func (e *DamagedJournalFile) MarshalJSON() ([]byte, error) {
@@ -96,10 +96,14 @@ func (e *DamagedJournalFile) MarshalJSON() ([]byte, error) {
 }
 
 // MissingJournalFiles: journal files were deleted. Seqs are the sequence
-// numbers missing between the journal's base file and its newest file;
-// NoBase: there is no base file at all, in a repository that keeps a
-// journal from init on (or whose journal was started), so the whole
-// journal or its first file is gone.
+// numbers missing between the journal's base file and its newest file.
+// NoBase: there is no base file at all, in a repository of a version
+// that keeps a journal from init on, so the whole journal or its base
+// file is gone; Seqs are then the numbers below the lowest journal file
+// left (the base file's is among them; a compaction removes the files
+// before a base file, so not all of them need have existed), the first
+// four and the last when there are more than five, none when journal/ is
+// empty.
 type MissingJournalFiles struct {
 	Seqs   []uint64
 	NoBase bool
@@ -108,16 +112,29 @@ type MissingJournalFiles struct {
 func (*MissingJournalFiles) Severity() Severity { return SeverityError }
 
 func (e *MissingJournalFiles) Error() string {
-	if e.NoBase {
-		return "the journal has no base file (journal/ is empty, or its base file was deleted): " +
-			"the deletion of a snapshot, key, policy, protect or index file cannot be checked"
+	if e.NoBase && len(e.Seqs) == 0 {
+		return "the journal is missing (journal/ is empty): the deletion of a snapshot, key, policy, protect or index file cannot be checked"
 	}
-	var seqs []string
-	for _, s := range e.Seqs {
-		seqs = append(seqs, fmt.Sprintf("%016x", s))
+	seqs := seqList(e.Seqs)
+	if e.NoBase {
+		return fmt.Sprintf("the journal has no base file: journal %s %s missing (deleted), the base file among them; "+
+			"the deletion of a snapshot, key, policy, protect or index file cannot be checked", plural(len(e.Seqs), "file", "files"), seqs)
 	}
 	return fmt.Sprintf("journal %s %s %s missing (deleted): what %s recorded is lost",
-		plural(len(seqs), "file", "files"), strings.Join(seqs, ", "), plural(len(seqs), "is", "are"), plural(len(seqs), "it", "they"))
+		plural(len(e.Seqs), "file", "files"), seqs, plural(len(e.Seqs), "is", "are"), plural(len(e.Seqs), "it", "they"))
+}
+
+// seqList names sequence numbers as journal file names begin: up to five
+// one by one, more as a range.
+func seqList(seqs []uint64) string {
+	if len(seqs) > 5 || len(seqs) > 1 && seqs[len(seqs)-1]-seqs[0] >= uint64(len(seqs)) {
+		return fmt.Sprintf("%016x to %016x", seqs[0], seqs[len(seqs)-1])
+	}
+	var s []string
+	for _, q := range seqs {
+		s = append(s, fmt.Sprintf("%016x", q))
+	}
+	return strings.Join(s, ", ")
 }
 
 // NoJournal: a repository made before strata kept a journal, whose
@@ -142,7 +159,22 @@ func (c *checker) checkJournal(ctx context.Context, j *repo.Journal) error {
 	required := c.r.Config().Version >= repo.JournalVersion
 	switch {
 	case !j.Started && required:
-		c.report.Findings = append(c.report.Findings, &MissingJournalFiles{NoBase: true})
+		m := &MissingJournalFiles{NoBase: true}
+		var lowest uint64
+		for _, f := range j.Files {
+			if f.Seq > 0 && (lowest == 0 || f.Seq < lowest) {
+				lowest = f.Seq
+			}
+		}
+		// Listed up to 5; more (a journal compacted many times) as a
+		// range of the first and last.
+		for s := uint64(1); s < lowest; s++ {
+			if s == 5 && lowest > 6 {
+				s = lowest - 1
+			}
+			m.Seqs = append(m.Seqs, s)
+		}
+		c.report.Findings = append(c.report.Findings, m)
 	case !j.Started:
 		c.report.Findings = append(c.report.Findings, &NoJournal{})
 	case len(j.Gaps) > 0:

@@ -120,6 +120,7 @@ func (c *checker) checkMetaFiles(ctx context.Context, j *repo.Journal) error {
 		if k.Damaged != "" {
 			if m := c.misnamedKey(ctx, j, k.Name); m != nil {
 				c.report.Findings = append(c.report.Findings, m)
+				copies++ // judged once it is renamed, when Keys reads it
 				continue
 			}
 			c.report.Findings = append(c.report.Findings, &DamagedKeyFile{Name: k.Name, Err: fmt.Errorf("%s", k.Damaged)})
