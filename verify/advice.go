@@ -87,6 +87,9 @@ func (r *Report) WhatToDo() []Step {
 		case *SingleCopyTrees:
 			copies = true
 		case *MissingFile:
+			if r.misnamedAs(f.Kind, f.ID) {
+				continue // its content is stored under another name: repair snapshots gives it its name back
+			}
 			if f.Kind == backend.IndexFile {
 				index = true // repair index rebuilds what it listed and records it as replaced
 				continue
@@ -289,4 +292,22 @@ func journalStep(missing []*MissingFile, journal []string) Step {
 			"(restore any file check reports missing first: after this it is recorded as lost)")
 	}
 	return Step{Command: "strata repair journal", Why: strings.Join(why, "; ")}
+}
+
+// misnamedAs tells whether a finding says that the content of the file
+// kind/id is stored, intact, under another name.
+func (r *Report) misnamedAs(kind backend.FileType, id pack.ID) bool {
+	for _, f := range r.Findings {
+		switch f := f.(type) {
+		case *MisnamedFile:
+			if f.Type == kind && f.ID == id {
+				return true
+			}
+		case *MisnamedSnapshot:
+			if kind == backend.SnapshotFile && f.Snapshot == id {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -205,6 +206,26 @@ func (c *checker) checkJournal(ctx context.Context, j *repo.Journal) error {
 			m.Snapshots = []pack.ID{*rec.Snapshot}
 		}
 		missing = append(missing, m)
+	}
+	if len(missing) > 0 {
+		// check holds a shared lock: a backup may have saved and recorded
+		// a file after the listing, a policy set recorded a removal and
+		// removed the file after the journal was read. A file is missing
+		// only if the journal read again still records it (a removal is
+		// recorded before the file goes) and storage still lacks it (an
+		// add is recorded after the file is stored).
+		again, err := c.r.LoadJournal(ctx)
+		if err != nil {
+			return err
+		}
+		missing = slices.DeleteFunc(missing, func(m *MissingFile) bool {
+			k := repo.JournalKey{Kind: m.Kind, ID: m.ID}
+			if _, live := again.Live[k]; !live {
+				return true
+			}
+			_, err := c.r.Backend().Stat(ctx, backend.Handle{Type: m.Kind, Name: m.ID.String()})
+			return !errors.Is(err, backend.ErrNotExist)
+		})
 	}
 	slices.SortFunc(missing, func(a, b *MissingFile) int {
 		return strings.Compare(string(a.Kind)+a.ID.String(), string(b.Kind)+b.ID.String())

@@ -116,7 +116,7 @@ func TestExitCodeWrongPassword(t *testing.T) {
 					args = append(append(args, tt.args...), cmd...)
 				}
 				out, errOut := d.code(exitWrongPass, args...)
-				if errOut != "strata: wrong password or no key found\n" {
+				if !strings.HasPrefix(errOut, wrongPasswordMessage) || strings.Count(errOut, "\n") != 1 {
 					t.Errorf("stderr %q, want exactly the wrong-password message", errOut)
 				}
 				if out != "" {
@@ -250,3 +250,7 @@ func TestDiskFullAdvice(t *testing.T) {
 		t.Errorf("advice for an unrelated error: %q", advice)
 	}
 }
+
+// wrongPasswordMessage begins the message of a password that opens no key
+// file; it goes on to say how many key files were tried, and which.
+const wrongPasswordMessage = "strata: wrong password or no key found: the password opens none of the 1 key file in "

@@ -145,7 +145,7 @@ func TestKeyAddRemovePasswd(t *testing.T) {
 	if !regexp.MustCompile(`^password changed; new key [0-9a-f]{8}\n$`).MatchString(out) {
 		t.Errorf("key passwd printed %q", out)
 	}
-	if _, errOut := c.code(exitWrongPass, "snapshots"); errOut != "strata: wrong password or no key found\n" {
+	if _, errOut := c.code(exitWrongPass, "snapshots"); !strings.HasPrefix(errOut, wrongPasswordMessage) {
 		t.Errorf("old password after key passwd: %q", errOut)
 	}
 	c3 := c.as(t, pw3)

@@ -190,10 +190,12 @@ func (k *killRig) pruneLeft(before, after map[string]int64, res *killResult) str
 	k.t.Helper()
 	var newIndex, removedIndex, removedPacks int
 	// Locks, temporary files and the reserve for a full disk (which prune
-	// writes again when it is done) are no repository files.
+	// writes again when it is done) are no repository files; prune
+	// records its removals in the journal and compacts it at the end, so
+	// journal files come and go (check, after the kill, judges them).
 	skip := func(name string) bool {
 		return strings.HasPrefix(name, "locks/") || strings.Contains(name, "/.tmp-") ||
-			strings.HasPrefix(name, ".tmp-") || name == "reserve"
+			strings.HasPrefix(name, ".tmp-") || name == "reserve" || strings.HasPrefix(name, "journal/")
 	}
 	for name, size := range before {
 		if skip(name) {

@@ -217,7 +217,7 @@ func measureRepository(ctx context.Context, be backend.Storage) (repositoryBytes
 	if fi, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil {
 		rb.metadata += uint64(fi.Size)
 	}
-	for _, t := range []backend.FileType{backend.PackFile, backend.IndexFile, backend.SnapshotFile, backend.KeyFile} {
+	for _, t := range []backend.FileType{backend.PackFile, backend.IndexFile, backend.SnapshotFile, backend.KeyFile, backend.JournalFile} {
 		sum := &rb.metadata
 		if t == backend.PackFile {
 			sum = &rb.packs
