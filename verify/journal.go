@@ -114,7 +114,8 @@ func (*MissingJournalFiles) Severity() Severity { return SeverityError }
 
 func (e *MissingJournalFiles) Error() string {
 	if e.NoBase && len(e.Seqs) == 0 {
-		return "the journal is missing (journal/ is empty): the deletion of a snapshot, key, policy, protect or index file cannot be checked"
+		return "the journal has no readable base file (journal/ is empty, or its base file is damaged): " +
+			"the deletion of a snapshot, key, policy, protect or index file cannot be checked"
 	}
 	seqs := seqList(e.Seqs)
 	if e.NoBase {
