@@ -33,6 +33,10 @@ const (
 	MaxSnapshotFileSize = 16 << 20
 	// MaxIndexFileSize: an index file, bounded by its format.
 	MaxIndexFileSize = index.MaxFileSize + crypto.Overhead
+	// MaxJournalFileSize: a journal file; a base file records every
+	// snapshot, key, policy, protect and index file in about 150 bytes
+	// each, so a million of them fit.
+	MaxJournalFileSize = 256 << 20
 )
 
 // MaxFileSize returns the largest file of type t that is read whole, or 0
@@ -53,6 +57,8 @@ func MaxFileSize(t backend.FileType) int64 {
 		return MaxSnapshotFileSize
 	case backend.IndexFile:
 		return MaxIndexFileSize
+	case backend.JournalFile:
+		return MaxJournalFileSize
 	}
 	return 0
 }

@@ -70,10 +70,6 @@ type JournalFile struct {
 	Records []JournalRecord `json:"records"`
 }
 
-// MaxJournalFileSize bounds what a reader loads of one journal file: a
-// base file of a million files is about 150 MB.
-const MaxJournalFileSize = 1 << 30
-
 // journalName is the name of a journal file: its sequence number and its
 // file ID.
 func journalName(seq uint64, id pack.ID) string {

@@ -73,9 +73,6 @@ func (r *Repository) LoadJournal(ctx context.Context) (*Journal, error) {
 		}
 		info.Seq = seq
 		j.MaxSeq = max(j.MaxSeq, seq)
-		if fi.Size > MaxJournalFileSize {
-			info.Err = fmt.Errorf("%w: %d bytes, more than a journal file may hold", ErrDamaged, fi.Size)
-		}
 		if info.Err == nil {
 			info.File, info.Err = r.loadJournalFile(ctx, fi.Handle, seq, id)
 		}
@@ -105,9 +102,9 @@ func (r *Repository) LoadJournal(ctx context.Context) (*Journal, error) {
 // file whose bytes open and decode under another name is returned with an
 // error that says so.
 func (r *Repository) loadJournalFile(ctx context.Context, h backend.Handle, seq uint64, id pack.ID) (*JournalFile, error) {
-	sealed, err := r.be.Load(ctx, h, 0, 0)
-	if errors.Is(err, backend.ErrNotExist) {
-		return nil, fmt.Errorf("%w: removed while it was read", backend.ErrNotExist)
+	sealed, err := loadWhole(ctx, r.be, h)
+	if errors.Is(err, ErrDamaged) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %v: %w", h, err)
@@ -223,7 +220,7 @@ func compareKeys(a, b JournalKey) int {
 // name (the file ID of the bytes), and whether a file under that name
 // holds the same bytes (a duplicate).
 func (r *Repository) MisnamedKeyFile(ctx context.Context, j *Journal, name string) (id pack.ID, duplicate, ok bool) {
-	data, err := r.be.Load(ctx, backend.Handle{Type: backend.KeyFile, Name: name}, 0, 0)
+	data, err := loadWhole(ctx, r.be, backend.Handle{Type: backend.KeyFile, Name: name})
 	if err != nil {
 		return id, false, false
 	}
@@ -234,6 +231,6 @@ func (r *Repository) MisnamedKeyFile(ctx context.Context, j *Journal, name strin
 	if _, err := decodeKeyFile(data); err != nil {
 		return id, false, false
 	}
-	there, err := r.be.Load(ctx, backend.Handle{Type: backend.KeyFile, Name: id.String()}, 0, 0)
+	there, err := loadWhole(ctx, r.be, backend.Handle{Type: backend.KeyFile, Name: id.String()})
 	return id, err == nil && bytes.Equal(there, data), true
 }

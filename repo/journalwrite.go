@@ -44,6 +44,9 @@ func (r *Repository) writeJournal(ctx context.Context, base bool, recs []Journal
 		return "", err
 	}
 	sealed := r.key.Seal(nil, plain)
+	if len(sealed) > MaxJournalFileSize {
+		return "", fmt.Errorf("a journal file of %d records would hold %d bytes, more than the %d a reader loads", len(recs), len(sealed), MaxJournalFileSize)
+	}
 	h := backend.Handle{Type: backend.JournalFile, Name: journalName(seq, crypto.FileID(sealed))}
 	if err := saveBytes(ctx, r.be, h, sealed); err != nil {
 		return "", fmt.Errorf("saving %v: %w", h, err)

@@ -119,8 +119,9 @@ func (e *MissingJournalFiles) Error() string {
 	}
 	seqs := seqList(e.Seqs)
 	if e.NoBase {
-		return fmt.Sprintf("the journal has no base file: journal %s %s missing (deleted), the base file among them; "+
-			"the deletion of a snapshot, key, policy, protect or index file cannot be checked", plural(len(e.Seqs), "file", "files"), seqs)
+		return fmt.Sprintf("the journal has no base file: journal %s %s %s missing (deleted), the base file among them; "+
+			"the deletion of a snapshot, key, policy, protect or index file cannot be checked",
+			plural(len(e.Seqs), "file", "files"), seqs, plural(len(e.Seqs), "is", "are"))
 	}
 	return fmt.Sprintf("journal %s %s %s missing (deleted): what %s recorded is lost",
 		plural(len(e.Seqs), "file", "files"), seqs, plural(len(e.Seqs), "is", "are"), plural(len(e.Seqs), "it", "they"))
