@@ -161,7 +161,7 @@ func TestDrillSameEngine(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				args = append(args, "--target", d.String()) // named explicitly
+				args = append(args, "--target", d.String(), "--jobs", "2") // named explicitly
 			}
 			var rep drillJSON
 			if err := json.Unmarshal([]byte(c.ok(args...)), &rep); err != nil {

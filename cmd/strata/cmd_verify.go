@@ -56,6 +56,7 @@ create and drop databases there.
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "target", Usage: "scratch server `DSN` (default: a temporary SQLite file; with --same-engine the snapshot's source server)", Destination: &targetDSN},
 				&cli.BoolFlag{Name: "same-engine", Usage: "restore into the snapshot's own engine and compare every table's rows and schema with the snapshot", Destination: &sameEngine},
+				&cli.IntFlag{Name: "jobs", Usage: "restore into a --target server with `N` connections, as restore --jobs", Value: 1, Destination: &db.jobs},
 				&cli.StringFlag{Name: "db-password-file", Usage: "read the scratch server's password from `FILE` (or PGPASSWORD / MYSQL_PWD)", Destination: &db.passwordFile},
 				&cli.StringSliceFlag{Name: "tables", Usage: "only tables matching `GLOB`", Destination: &tables},
 				&cli.BoolFlag{Name: "json", Usage: "print the report as JSON", Destination: &asJSON},
@@ -66,6 +67,9 @@ create and drop databases there.
 			Action: func(c *cli.Context) error {
 				if c.NArg() != 1 {
 					return errors.New("give one snapshot: strata verify drill SNAPSHOT")
+				}
+				if db.jobs < 1 {
+					return fmt.Errorf("--jobs %d: give 1 or more", db.jobs)
 				}
 				return g.withReader(c.Context, "verify drill", func(r *repo.Repository) error {
 					sn, err := dbexport.PickSnapshot(c.Context, r, snapshotRequest(c.Args().First(), host, source))

@@ -129,21 +129,21 @@ func drillOnServer(ctx context.Context, g *globals, r *repo.Repository, sn *repo
 	name := "strata_drill_" + hex.EncodeToString(rnd[:])
 	scratch := server
 	scratch.Database = name
+	// The restore runs as restore --db would, with the drill's --jobs.
+	o := req.db
+	o.notify, o.pgRestore = g.notice, g.env.getenv("STRATA_PG_RESTORE")
 	var (
 		create, drop func(context.Context, dbexport.DSN, string) error
-		openTarget   func() (dbexport.Target, error)
 		openInspect  func() (inspector, error)
 		openExport   func() (dbexport.Source, error)
 	)
 	switch server.Engine {
 	case dbexport.EnginePostgres:
 		create, drop = postgres.CreateDatabase, postgres.DropDatabase
-		openTarget = func() (dbexport.Target, error) { return postgres.OpenTarget(ctx, scratch, postgres.Options{}) }
 		openInspect = func() (inspector, error) { return postgres.OpenInspector(scratch, postgres.Options{}) }
 		openExport = func() (dbexport.Source, error) { return postgres.Open(ctx, scratch, postgres.Options{}) }
 	case dbexport.EngineMySQL:
 		create, drop = mysql.CreateDatabase, mysql.DropDatabase
-		openTarget = func() (dbexport.Target, error) { return mysql.OpenTarget(ctx, scratch, mysql.Options{}) }
 		openInspect = func() (inspector, error) { return mysql.OpenInspector(scratch, mysql.Options{}) }
 		openExport = func() (dbexport.Source, error) { return mysql.Open(ctx, scratch, mysql.Options{}) }
 	default:
@@ -160,7 +160,7 @@ func drillOnServer(ctx context.Context, g *globals, r *repo.Repository, sn *repo
 		}
 		g.verbosef(1, "dropped the drill database %s\n", scratch.String())
 	}()
-	target, err := openTarget()
+	target, err := openTarget(ctx, scratch, o, false)
 	if err != nil {
 		return nil, err
 	}
