@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -465,5 +466,22 @@ func TestMariaDBBackupAccountPrivileges(t *testing.T) {
 	}
 	if n := dst2.int(t, "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()"); n != 4 {
 		t.Errorf("%d triggers restored, want 4", n)
+	}
+}
+
+// TestMariaDBObjectsIntoSQLite: a restore of a MariaDB snapshot into a
+// SQLite file names the views, triggers, routines and events it does
+// not recreate there.
+func TestMariaDBObjectsIntoSQLite(t *testing.T) {
+	src := mariaDB(t)
+	objectsSchema(t, src, testAccount(t, src))
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", src.dsn)
+	_, errOut := c.code(0, "restore", "latest", "--db", "sqlite://"+filepath.Join(t.TempDir(), "inspect.db"))
+	for _, name := range []string{"view v_people", "trigger people_ai", "function greeting", "procedure add_person", "event purge_audit"} {
+		if !strings.Contains(errOut, name) {
+			t.Errorf("the restore into SQLite does not name %s:\n%s", name, errOut)
+		}
 	}
 }

@@ -316,6 +316,9 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 	for _, what := range s.NotCaptured {
 		g.notice(fmt.Sprintf("not recreated: %s (the snapshot does not hold it)", what))
 	}
+	if other := otherDialect(s, target.Engine()); len(other) > 0 {
+		g.notice(fmt.Sprintf("not recreated in %s: %s (their SQL is %s's)", target.Engine(), strings.Join(other, ", "), s.Engine))
+	}
 	if asJSON {
 		return printJSON(g.env.stdout, plan)
 	}
@@ -324,6 +327,22 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 	rows := opts.Counters.Rows.Load()
 	g.printf("restored %s (%s) of snapshot %s into %s in %s\n", counted(len(plan), "table"), counted(rows, "row"), sn.ID.Short(), d, progress.Duration(time.Since(start)))
 	return nil
+}
+
+// otherDialect names the views and other objects of s that a restore
+// into another engine does not recreate: their SQL is in s's dialect.
+func otherDialect(s *dbexport.Schema, engine string) []string {
+	if s.Engine == engine {
+		return nil
+	}
+	var out []string
+	for _, v := range s.Views {
+		out = append(out, "view "+v.Name)
+	}
+	for _, o := range s.Objects {
+		out = append(out, o.Kind+" "+o.Name)
+	}
+	return out
 }
 
 func printPlan(g *globals, sn *repo.Snapshot, d dbexport.DSN, plan []dbexport.PlanEntry, asJSON bool) error {
