@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"strata/dbexport"
 )
 
 func TestSplitTableDDL(t *testing.T) {
@@ -120,6 +122,7 @@ func FuzzSplitTableDDL(f *testing.F) {
 	f.Add("CREATE TABLE `t` (\n  `a` int,\n  CONSTRAINT `f` FOREIGN KEY (`a`) REFERENCES `p` (`a`)\n) ENGINE=InnoDB AUTO_INCREMENT=3")
 	f.Add("CREATE TABLE `t` (`a` varchar(3) DEFAULT '(,', `b` int) COMMENT='x'")
 	f.Add("CREATE TABLE `t")
+	f.Add("CREATE TABLE `t` (\n  `id` int NOT NULL AUTO_INCREMENT,\n  `a` int,\n  PRIMARY KEY (`id`),\n  UNIQUE KEY `u` (`a`),\n  KEY `k` (`id`,`a`)\n)")
 	f.Fuzz(func(t *testing.T, ddl string) {
 		got, err := splitTableDDL(ddl)
 		if err != nil {
@@ -132,5 +135,17 @@ func FuzzSplitTableDDL(f *testing.F) {
 		}
 		stripDefiner(ddl)
 		stripDatabase(ddl, "t")
+		// The restore splits the keys out of a snapshot's DDL: what it
+		// keeps is a CREATE TABLE again, what it moves one ALTER TABLE.
+		create, addKeys, err := splitKeys(&dbexport.Table{Name: "t", DDL: ddl})
+		if err != nil {
+			return
+		}
+		if _, err := parseCreateTable(create); err != nil {
+			t.Fatalf("%q without its keys does not parse: %q: %v", ddl, create, err)
+		}
+		if addKeys != "" && !strings.HasPrefix(addKeys, "ALTER TABLE `t` ADD ") {
+			t.Fatalf("keys of %q moved as %q", ddl, addKeys)
+		}
 	})
 }
