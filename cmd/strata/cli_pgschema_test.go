@@ -278,3 +278,34 @@ func TestPostgresSchemaArchiveWithoutPgDump(t *testing.T) {
 		t.Errorf("restore of a snapshot without archive into an empty database: exit %d: %s", code, errOut)
 	}
 }
+
+// A restore of some tables re-creates each from the archive's entries
+// that belong to it (partitions, identity, triggers, policies, comments,
+// grants, ...) and touches nothing else: the foreign key another table
+// held on a dropped table stays gone.
+func TestPostgresSchemaArchivePartialRestore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("make test-long runs it")
+	}
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	src, _ := everyObjectDB(t)
+	c.ok("backup", "--db", src.dsn)
+	wantSchema := pgDump(t, src.dsn, "--schema-only")
+	dst := pgDB(t)
+	c.ok("restore", "latest", "--db", dst.dsn, "--source", src.dsn)
+	dst.exec(t, "DROP TABLE shop.customer CASCADE", "DROP TABLE shop.measure")
+	_, errOut, code := c.run("restore", "latest", "--db", dst.dsn, "--source", src.dsn, "--tables", "shop.customer", "--tables", "shop.measure")
+	if code != 0 {
+		t.Fatalf("restore --tables: exit %d: %s", code, errOut)
+	}
+	if n := dst.int(t, "SELECT count(*) FROM pg_constraint WHERE conname = 'orders_customer_id_fkey'"); n != 0 {
+		t.Errorf("the partial restore re-created the foreign key of shop.orders, a table it does not restore")
+	}
+	dst.exec(t, "ALTER TABLE ONLY shop.orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES shop.customer(id) DEFERRABLE INITIALLY DEFERRED")
+	if got := pgDump(t, dst.dsn, "--schema-only"); got != wantSchema {
+		t.Errorf("pg_dump --schema-only after the partial restore differs:\n%s", diffLines(wantSchema, got))
+	}
+	sameHashes(t, contentHashes(t, src), contentHashes(t, dst))
+}

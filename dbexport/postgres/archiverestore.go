@@ -65,15 +65,21 @@ func (t *Target) restoreFromArchive(ctx context.Context, s *dbexport.Schema, tab
 	} else {
 		err = a.single(ctx)
 	}
+	a.sayUnowned()
+	return err
+}
+
+// sayUnowned names, per owner role the target lacks, how many objects
+// were created without it.
+func (a *archiveRestore) sayUnowned() {
 	owners := make([]string, 0, len(a.unowned))
 	for o := range a.unowned {
 		owners = append(owners, o)
 	}
 	sort.Strings(owners)
 	for _, o := range owners {
-		t.notify(fmt.Sprintf("role %s does not exist in the target: %d objects it owns belong to the restoring role instead", o, a.unowned[o]))
+		a.t.notify(fmt.Sprintf("role %s does not exist in the target: %d objects it owns belong to the restoring role instead", o, a.unowned[o]))
 	}
-	return err
 }
 
 // restoreTool finds a pg_restore that reads the archive: one at least as

@@ -21,6 +21,11 @@ type restore struct {
 	// inPlace holds the tables that a partial restore empties and reloads
 	// instead of re-creating them: they exist with the snapshot's columns.
 	inPlace map[*dbexport.Table]bool
+	// openArchive renders the snapshot's schema archive, which then
+	// re-creates the tables instead of their DDL and PostDDL
+	// (archivetables.go); nil, or a nil result: no archive.
+	openArchive func(ctx context.Context) (*tableArchive, error)
+	notify      func(string)
 }
 
 func (r *restore) exec(ctx context.Context, what, sql string) error {
@@ -64,11 +69,26 @@ func (r *restore) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	arch, archPre, archPost, err := r.archiveEntries(ctx)
+	if err != nil {
+		return err
+	}
+	if arch != nil {
+		if err := arch.preamble(ctx, r.tx); err != nil {
+			return err
+		}
+		if err := arch.run(ctx, r.tx, archPre); err != nil {
+			return err
+		}
+	}
 	var emptied []string
 	for _, td := range r.tables {
 		if r.inPlace[td.Table] {
 			emptied = append(emptied, tableIdent(td.Table))
 			continue
+		}
+		if arch != nil {
+			continue // created above
 		}
 		if err := r.exec(ctx, "create table "+td.Table.QualifiedName(), td.Table.DDL); err != nil {
 			return err
@@ -114,11 +134,22 @@ func (r *restore) run(ctx context.Context) error {
 			continue
 		}
 		for _, stmt := range post {
+			if arch != nil && !strings.HasPrefix(stmt, setvalPrefix) {
+				continue // the archive's post-data entries do it
+			}
 			if err := r.exec(ctx, "finish table "+td.Table.QualifiedName(), stmt); err != nil {
 				return err
 			}
 		}
-		fks = append(fks, fk...)
+		if arch == nil {
+			fks = append(fks, fk...)
+		}
+	}
+	if arch != nil {
+		if err := arch.run(ctx, r.tx, archPost); err != nil {
+			return err
+		}
+		arch.a.sayUnowned()
 	}
 	for _, stmt := range fks {
 		if err := r.exec(ctx, "add foreign key", stmt); err != nil {
@@ -144,6 +175,33 @@ func (r *restore) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// archiveEntries returns the schema archive and its entries that
+// re-create the tables this restore re-creates; a nil archive when the
+// snapshot has none, no table is re-created, or a table is not in it
+// (then the tables are built from their DDL, and a notice says what that
+// leaves out).
+func (r *restore) archiveEntries(ctx context.Context) (*tableArchive, []tocEntry, []tocEntry, error) {
+	var recreate []*dbexport.Table
+	for _, td := range r.tables {
+		if !r.inPlace[td.Table] {
+			recreate = append(recreate, td.Table)
+		}
+	}
+	if len(recreate) == 0 || r.openArchive == nil {
+		return nil, nil, nil, nil
+	}
+	arch, err := r.openArchive(ctx)
+	if err != nil || arch == nil {
+		return nil, nil, nil, err
+	}
+	pre, post, missing := arch.entriesFor(recreate)
+	if len(missing) > 0 {
+		r.notify(fmt.Sprintf("%s %s: re-created tables are built from schema.json, without their triggers, rules, policies, comments, grants, partitions and inheritance", strings.Join(missing, ", "), errNotInArchive))
+		return nil, nil, nil, nil
+	}
+	return arch, pre, post, nil
 }
 
 // prepare finds the restored tables that exist in the target, decides

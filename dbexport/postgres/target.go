@@ -186,7 +186,10 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 		return fmt.Errorf("postgres: begin restore into %s: %w", t.dsn.String(), err)
 	}
 	defer tx.Rollback(context.Background())
-	r := &restore{tx: tx, schema: s, tables: tables, replace: replace}
+	r := &restore{tx: tx, schema: s, tables: tables, replace: replace, notify: t.notify}
+	if s.Archive != nil {
+		r.openArchive = func(ctx context.Context) (*tableArchive, error) { return t.openTableArchive(ctx, s) }
+	}
 	if err := r.run(ctx); err != nil {
 		return fmt.Errorf("postgres: restore into %s (rolled back, nothing changed): %w", t.dsn.String(), err)
 	}
@@ -206,7 +209,7 @@ func (t *Target) notifyCatalogRestore(s *dbexport.Schema) {
 		t.notify("the snapshot holds no schema archive (see the warnings of its backup): the tables are built from schema.json, and not recreated: " + notWithoutArchive)
 		return
 	}
-	t.notify("the tables are built from schema.json (the schema archive is used by a restore of every table into a database that lacks them): " +
-		"tables reloaded in place keep their definitions; re-created tables get their columns, constraints, indexes and sequences, " +
-		"not their triggers, rules, policies, comments, grants, partitions or inheritance; other objects are left as they are")
+	// Re-created tables come from the archive (restore.archiveEntries),
+	// tables reloaded in place keep their definitions, and other objects
+	// are left as they are: nothing to say.
 }

@@ -1,0 +1,182 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"strata/dbexport"
+)
+
+// A restore of some tables (or over existing ones) re-creates a table
+// from the schema archive's entries that belong to it, when the snapshot
+// has an archive: the table with its partitions, its sequences, column
+// defaults, constraints, indexes, triggers, rules, policies, row-level
+// security, comments and grants, and nothing else (docs/design.md,
+// "Restore from the schema archive").
+
+// tableArchive is the rendered archive of a restore that re-creates
+// tables from it.
+type tableArchive struct {
+	a *archiveRestore
+}
+
+// openTableArchive renders the snapshot's archive for a restore of some
+// tables; nil when the snapshot has none or pg_restore cannot read it
+// (the restore then builds the tables from schema.json, and says so).
+func (t *Target) openTableArchive(ctx context.Context, s *dbexport.Schema) (*tableArchive, error) {
+	if s.Archive == nil || s.Archive.Load == nil {
+		return nil, nil
+	}
+	tool, err := t.restoreTool(ctx, s)
+	if err != nil {
+		return nil, nil // usesArchive has said why
+	}
+	path, err := archiveFile(ctx, s.Archive)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	roles, err := t.listRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := render(ctx, tool, path, t.opts, roles)
+	if err != nil {
+		t.notify(fmt.Sprintf("the schema archive is not used (%v): re-created tables are built from schema.json, without their triggers, rules, policies, comments, grants, partitions and inheritance", err))
+		return nil, nil
+	}
+	return &tableArchive{a: &archiveRestore{t: t, s: s, r: r, roles: roles, unowned: map[string]int{}}}, nil
+}
+
+// perTable are the kinds of entries that belong to one table: found by
+// their dependency on it (and, for those whose tag starts with the
+// table's name, by that name too).
+var perTable = map[string]bool{
+	"CONSTRAINT": true, "FK CONSTRAINT": true, "CHECK CONSTRAINT": true, "INDEX": true, "INDEX ATTACH": true,
+	"TABLE ATTACH": true, "TRIGGER": true, "RULE": true, "POLICY": true, "ROW SECURITY": true, "DEFAULT": true,
+	"COMMENT": true, "ACL": true, "SECURITY LABEL": true, "SEQUENCE OWNED BY": true, "SEQUENCE": true,
+	"STATISTICS": true,
+}
+
+// taggedByTable are the kinds whose tag is "table name" or "table": the
+// tag says which table they belong to (an FK CONSTRAINT depends on the
+// table it references too).
+var taggedByTable = map[string]bool{
+	"CONSTRAINT": true, "FK CONSTRAINT": true, "CHECK CONSTRAINT": true, "TRIGGER": true, "RULE": true,
+	"POLICY": true, "ROW SECURITY": true, "DEFAULT": true,
+}
+
+// entriesFor returns the pre-data and post-data entries that re-create
+// tables (and their partitions), in the archive's order.
+func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEntry, missing []string) {
+	r := ta.a.r
+	all := append(append([]tocEntry{}, r.pre...), r.post...)
+	byID := map[int]tocEntry{}
+	for _, e := range all {
+		byID[e.id] = e
+	}
+	want := map[string]bool{} // schema.name of the tables and partitions
+	for _, t := range tables {
+		want[t.QualifiedName()] = true
+		for _, p := range t.Partitions {
+			want[p] = true
+		}
+	}
+	in := map[int]bool{}
+	found := map[string]bool{}
+	for _, e := range all {
+		if e.kind == "TABLE" && want[e.schema+"."+e.name] {
+			in[e.id] = true
+			found[e.schema+"."+e.name] = true
+		}
+	}
+	for n := range want {
+		if !found[n] {
+			missing = append(missing, n)
+		}
+	}
+	ownTable := func(e tocEntry) bool {
+		if !taggedByTable[e.kind] {
+			return true
+		}
+		for n := range want {
+			schema, name, _ := strings.Cut(n, ".")
+			if e.schema == schema && (e.name == name || strings.HasPrefix(e.name, name+" ")) {
+				return true
+			}
+		}
+		return false
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, e := range all {
+			if in[e.id] || !perTable[e.kind] || !ownTable(e) {
+				continue
+			}
+			belongs := false
+			for _, d := range e.deps {
+				if !in[d] {
+					continue
+				}
+				belongs = true
+				if e.kind == "SEQUENCE OWNED BY" {
+					in[firstOf(e.deps, byID, "SEQUENCE")] = true
+				}
+			}
+			if belongs {
+				in[e.id] = true
+				changed = true
+			}
+		}
+	}
+	for _, e := range r.pre {
+		if in[e.id] {
+			pre = append(pre, e)
+		}
+	}
+	for _, e := range r.post {
+		if in[e.id] {
+			post = append(post, e)
+		}
+	}
+	return pre, post, missing
+}
+
+// firstOf returns the first of deps whose entry is of kind, or 0.
+func firstOf(deps []int, byID map[int]tocEntry, kind string) int {
+	for _, d := range deps {
+		if byID[d].kind == kind {
+			return d
+		}
+	}
+	return 0
+}
+
+// run runs entries in tx, as a restore of every table runs them.
+func (ta *tableArchive) run(ctx context.Context, tx pgx.Tx, entries []tocEntry) error {
+	for _, e := range entries {
+		if err := ta.a.entry(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// preamble runs the archive's session settings.
+func (ta *tableArchive) preamble(ctx context.Context, tx pgx.Tx) error {
+	if ta.a.r.preamble == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, ta.a.r.preamble); err != nil {
+		return fmt.Errorf("session settings of the schema archive: %w", err)
+	}
+	return nil
+}
+
+// errNotInArchive: a table to re-create is not in the archive.
+var errNotInArchive = errors.New("not in the schema archive")
