@@ -96,6 +96,25 @@ func contentless(ddl string) bool {
 	return strings.Contains(d, "content=''") || strings.Contains(d, `content=""`)
 }
 
+// fts5Settings returns the settings (rank, automerge, ...) an FTS5
+// table keeps in its shadow table NAME_config beyond its version, which
+// a backup leaves out with the other shadow tables.
+func fts5Settings(ctx context.Context, c *conn, name string, kinds map[string]tableKind) ([]string, error) {
+	config := name + "_config"
+	if kinds[config].kind != "shadow" {
+		return nil, nil
+	}
+	var keys []string
+	err := c.query(ctx, fmt.Sprintf(`SELECT k FROM %s WHERE k != 'version' ORDER BY k`, quoteIdent(config)), func(r *row) error {
+		keys = append(keys, r.string(0))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", config, err)
+	}
+	return keys, nil
+}
+
 // statistics warns of what ANALYZE keeps in sqlite_stat tables, which a
 // backup leaves out (a restore is analysed anew).
 func statistics(ctx context.Context, c *conn, warn func(string)) error {

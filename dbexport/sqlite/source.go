@@ -138,8 +138,17 @@ func (s *Source) Schema(ctx context.Context) (*dbexport.Schema, error) {
 		if rowIDLost {
 			warn(t, fmt.Sprintf("table %s: its rowid is not saved (columns named rowid, _rowid_ and oid hide it): restored rows get new rowids", t.Name), true)
 		}
-		if kinds[o.name].kind == "virtual" && contentless(o.sql) {
-			warn(t, fmt.Sprintf("virtual table %s keeps no content (content=''): its index is not saved, and is empty after a restore", t.Name), true)
+		if kinds[o.name].kind == "virtual" {
+			if contentless(o.sql) {
+				warn(t, fmt.Sprintf("virtual table %s keeps no content (content=''): its index is not saved, and is empty after a restore", t.Name), true)
+			}
+			settings, err := fts5Settings(ctx, c, o.name, kinds)
+			if err != nil {
+				return nil, err
+			}
+			if len(settings) > 0 {
+				warn(t, fmt.Sprintf("the settings of full-text table %s (%s) are not saved: set them again after a restore", t.Name, strings.Join(settings, ", ")), true)
+			}
 		}
 	}
 	for _, o := range objects {
