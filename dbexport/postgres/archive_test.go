@@ -76,3 +76,45 @@ DROP TABLE public.a;
 		t.Errorf("--no-owner rendering of the function: %q", sql)
 	}
 }
+
+// With --schema the archive holds those schemas alone (with their
+// extensions); a column type from another schema is named, as the
+// target must have it.
+func TestSchemaArchiveSelectedSchemas(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("pg_dump"); err != nil {
+		t.Skip("pg_dump is not installed")
+	}
+	d := newDB(t)
+	execSQL(t, d, `CREATE EXTENSION citext WITH SCHEMA public`, `CREATE SCHEMA s`, `CREATE SCHEMA other`,
+		`CREATE EXTENSION pgcrypto WITH SCHEMA s`,
+		`CREATE TABLE s.t (id int PRIMARY KEY, c public.citext)`, `CREATE TABLE other.u (id int PRIMARY KEY)`)
+	src := openSource(t, d, Options{Schemas: []string{"s"}})
+	sch := readSchema(t, src)
+	if !strings.Contains(strings.Join(sch.Warnings, "\n"), "column s.t.c has type public.citext from schema public") ||
+		strings.Join(sch.NotCaptured, ",") != "type public.citext" {
+		t.Errorf("warnings %q, not captured %q", sch.Warnings, sch.NotCaptured)
+	}
+	var buf bytes.Buffer
+	if _, _, err := src.SchemaArchive(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "a.pgdump")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list, err := exec.Command("pg_restore", "--list", path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"EXTENSION - pgcrypto", "TABLE s t"} {
+		if !strings.Contains(string(list), want) {
+			t.Errorf("archive lacks %s:\n%s", want, list)
+		}
+	}
+	for _, unwanted := range []string{"citext", "TABLE other u"} {
+		if strings.Contains(string(list), unwanted) {
+			t.Errorf("archive holds %s:\n%s", unwanted, list)
+		}
+	}
+}

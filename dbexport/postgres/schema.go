@@ -100,6 +100,11 @@ func (s *Source) readSchema(ctx context.Context, c *pgx.Conn) (*dbexport.Schema,
 		sch.Warnings = append(sch.Warnings, noDump)
 		sch.NotCaptured = append(sch.NotCaptured, notWithoutArchive+" (no schema archive)")
 	}
+	if archived && len(s.opts.Schemas) > 0 {
+		w, missing := typesOutside(cols, rels, s.opts.Schemas)
+		sch.Warnings = append(sch.Warnings, w...)
+		sch.NotCaptured = append(sch.NotCaptured, missing...)
+	}
 	for _, r := range rels {
 		d := defs[r.oid]
 		t := d.table()
@@ -178,4 +183,31 @@ func viewsInOrder(views []*viewInfo) (out []dbexport.View, mats []dbexport.MatVi
 		visit(v, 0)
 	}
 	return out, mats, overMats
+}
+
+// typesOutside names the column types that live outside the selected
+// schemas: pg_dump --schema leaves them out of the schema archive, so
+// they must be in the target before a restore.
+func typesOutside(cols []*colInfo, rels []*relInfo, schemas []string) (warnings, missing []string) {
+	selected := map[string]bool{"pg_catalog": true}
+	for _, n := range schemas {
+		selected[n] = true
+	}
+	names := map[uint32]string{}
+	for _, r := range rels {
+		names[r.oid] = r.schema + "." + r.name
+	}
+	seen := map[string]bool{}
+	for _, k := range cols {
+		if selected[k.typSchema] {
+			continue
+		}
+		warnings = append(warnings, fmt.Sprintf("column %s.%s has type %s from schema %s, which --schema leaves out of the schema archive: create it in the target before a restore",
+			names[k.rel], k.name, k.typ, k.typSchema))
+		if !seen[k.typ] {
+			seen[k.typ] = true
+			missing = append(missing, "type "+k.typ)
+		}
+	}
+	return warnings, missing
 }
