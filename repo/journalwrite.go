@@ -120,7 +120,7 @@ func (r *Repository) RecordRemovals(ctx context.Context, keys []JournalKey) erro
 		recs = append(recs, JournalRecord{Op: JournalRemove, Kind: k.Kind, ID: k.ID})
 	}
 	if _, err := r.writeJournal(ctx, false, recs); err != nil {
-		return fmt.Errorf("recording removals in the journal: %w", err)
+		return err
 	}
 	r.mu.Lock()
 	for _, k := range keys {

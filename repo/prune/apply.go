@@ -73,7 +73,8 @@ func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 		gone = append(gone, repo.JournalKey{Kind: backend.IndexFile, ID: id})
 	}
 	if err := p.r.RecordRemovals(ctx, gone); err != nil {
-		return fmt.Errorf("prune: %w; no index file or pack was deleted", err)
+		return fmt.Errorf("prune: recording the removal of the %d old index files (%v first) in the journal: %w; nothing was deleted",
+			len(oldIndex), backend.Handle{Type: backend.IndexFile, Name: oldIndex[0].String()}, err)
 	}
 	for _, id := range oldIndex {
 		if err := p.remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
