@@ -3,7 +3,9 @@
 // one consistent read snapshot (Source) and writes tables back (Target).
 // This package is engine-neutral: the schema model, the canonical row
 // encoding (PostgreSQL's COPY text format, one row per line, rows ordered
-// by primary key), DSN parsing, and the backup of a Source into table
+// by primary key) and its typed form, in which each field also says its
+// storage class (typed.go: SQLite, whose values need not have their
+// column's type), DSN parsing, and the backup of a Source into table
 // nodes whose chunks are cut at row boundaries and stored as delta blobs
 // against their predecessor in the parent snapshot. It also says which
 // snapshot "latest" means for a database (PickSnapshot): snapshots belong
@@ -12,5 +14,6 @@
 //
 // Words: engine, source, source key (the normalised, password-free name
 // of a database), target, table, column, schema, row (one line of COPY
-// text), first key, chunk index (repo.ChunkInfo), parent snapshot.
+// text), row encoding, typed value, storage class, first key, chunk index
+// (repo.ChunkInfo), parent snapshot.
 package dbexport
