@@ -86,7 +86,7 @@ func errorAdvice(err error) string {
 	}
 	if errors.Is(err, backend.ErrReadOnly) {
 		return "the repository's storage is read-only or not writable by this user. Commands that only read " +
-			"(snapshots, ls, dump, restore, stats, check, cat, verify drill) work on it without a lock; " +
+			"(snapshots, ls, dump, restore, stats, check, cat, find, verify drill) work on it without a lock; " +
 			"this one writes, so run it where the repository is writable."
 	}
 	return ""
@@ -467,7 +467,7 @@ func (g *globals) refuseNoLock(command string) error {
 		return nil
 	}
 	return fmt.Errorf("--no-lock is only for commands that only read the repository (snapshots, ls, dump, restore, stats, "+
-		"check, cat, verify drill, key list, policy show, and the --dry-run of forget, prune and repair); %s writes to it and needs its lock", command)
+		"check, cat, find, verify drill, key list, policy show, and the --dry-run of forget, prune and repair); %s writes to it and needs its lock", command)
 }
 
 // readLock takes the shared lock of a command that only reads, and

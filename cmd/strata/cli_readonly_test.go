@@ -69,6 +69,7 @@ func TestReadOnlyRepository(t *testing.T) {
 		{"cat", "snapshot", snap[:8]},
 		{"verify", "drill", "latest"},
 		{"key", "list"},
+		{"find", "export.tsv"},
 		{"forget", "--keep-last", "1", "--dry-run"},
 		{"prune", "--dry-run"},
 		{"repair", "snapshots", "--dry-run"},

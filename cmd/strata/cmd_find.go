@@ -68,7 +68,7 @@ with one object per snapshot that has matches.
 			if err != nil {
 				return err
 			}
-			return g.withLock(c.Context, false, "find", func(r *repo.Repository) error {
+			return g.withReader(c.Context, "find", func(r *repo.Repository) error {
 				var sns []*repo.Snapshot
 				if refs := snapshotRefs.Value(); len(refs) > 0 {
 					for _, ref := range refs {
