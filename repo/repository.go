@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -184,9 +185,14 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 		return nil, fmt.Errorf("%w at %s", ErrNoRepository, be.Location())
 	}
 	oversized := errors.Is(err, backend.ErrTooLarge)
-	if err != nil && !missing && !oversized {
+	// A config the storage refuses to read though it is there (not a
+	// regular file, an I/O error) is damage too, for which the key file's
+	// copy stands in; a refused permission or a cancelled command is not.
+	unreadable := err != nil && !missing && !oversized && !errors.Is(err, fs.ErrPermission) && ctx.Err() == nil
+	if err != nil && !missing && !oversized && !unreadable {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
+	readErr := err
 	master, kf, keyName, err := openWithPassword(ctx, be, password, opts.Notify)
 	if err != nil {
 		return nil, err
@@ -198,6 +204,8 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 		damage = errors.New("the file is missing")
 	case oversized:
 		damage = fmt.Errorf("the file is larger than a config (at most %d bytes), so it was not read", MaxConfigFileSize)
+	case unreadable:
+		damage = fmt.Errorf("the file cannot be read: %w", readErr)
 	default:
 		cfg, damage = openConfig(master, sealed)
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -155,4 +156,31 @@ func TestHugePackCLI(t *testing.T) {
 	if got := c.ok("dump", snap[:8], "/a.bin"); got != string(data) {
 		t.Errorf("dump after the repair: %d bytes, want the %d backed up", len(got), len(data))
 	}
+}
+
+// TestConfigNotARegularFileCLI: a config replaced by a FIFO (which a
+// reader would wait on forever, or the storage refuses) does not lock the
+// repository: the key file's copy stands in, and repair config writes
+// the file again.
+func TestConfigNotARegularFileCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin([]byte("rows\n"), "a.tsv")
+	config := filepath.Join(c.repo, "config")
+	if err := os.Remove(config); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(config, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.code(exitOK, "snapshots")
+	if !strings.Contains(errOut, "config") || !strings.Contains(errOut, "cannot be read") {
+		t.Errorf("snapshots: stderr does not say the config cannot be read:\n%s", errOut)
+	}
+	_, cmds := c.checkAdvice()
+	if !slices.Equal(cmds, []string{"strata repair config"}) {
+		t.Fatalf("check advises %q, want strata repair config", cmds)
+	}
+	c.ok("repair", "config")
+	c.check()
 }
