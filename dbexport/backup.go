@@ -36,6 +36,8 @@ const ArchiveNode = "schema.pgdump"
 // Repository is what a table backup needs from a repository.
 type Repository interface {
 	archive.Repository
+	// LoadBlob reads the pages of the parent's chunk lists.
+	LoadBlob(ctx context.Context, id pack.ID) ([]byte, error)
 }
 
 // BackupOptions describe one table backup.
@@ -357,6 +359,9 @@ func redactMeta(meta map[string]string) map[string]string {
 }
 
 func sameContent(a, b *repo.Node) bool {
+	if a.Pages != nil || b.Pages != nil {
+		return a.Pages != nil && b.Pages != nil && *a.Pages == *b.Pages
+	}
 	if len(a.Content) != len(b.Content) {
 		return false
 	}
@@ -389,6 +394,11 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 		copyErr <- err
 	}()
 	var chunks []repo.ChunkInfo
+	var seeker *repo.ChunkSeeker
+	if parent != nil {
+		seeker = repo.NewChunkSeeker(r, parent, CompareKeys)
+	}
+	var seekErr error
 	inspect := func(c *archive.Chunk) {
 		line := c.Data
 		if i := bytes.IndexByte(line, '\n'); i >= 0 {
@@ -398,8 +408,10 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 		n := uint64(bytes.Count(c.Data, []byte{'\n'}))
 		rowsDone.Add(n)
 		chunks = append(chunks, repo.ChunkInfo{FirstKey: key, Rows: n, Bytes: uint64(len(c.Data))})
-		if parent != nil {
-			c.Base = predecessor(parent, key)
+		if seeker != nil && seekErr == nil {
+			// A parent page that cannot be read only costs storage: the
+			// chunks after it are stored without delta.
+			c.Base, _, seekErr = seeker.Floor(ctx, key)
 		}
 	}
 	content, size, err := pipe.SaveStream(ctx, pr, r.Config().TableChunkParams(), inspect)
@@ -415,26 +427,27 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 	if err != nil {
 		return nil, err
 	}
+	// The chunk list goes into pages (docs/design.md, "Table pages").
+	pages := repo.NewPageWriter(func(ctx context.Context, page []byte) (pack.ID, error) {
+		res, err := r.SaveBlob(ctx, pack.TreeBlob, page, pack.ID{})
+		return res.ID, err
+	})
+	for i, id := range content {
+		if err := pages.Add(ctx, id, chunks[i]); err != nil {
+			return nil, fmt.Errorf("saving the chunk list of table %s: %w", t.QualifiedName(), err)
+		}
+	}
+	root, err := pages.Finish(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("saving the chunk list of table %s: %w", t.QualifiedName(), err)
+	}
 	return &repo.Node{
-		Name: t.QualifiedName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Content: content, Chunks: chunks,
+		Name: t.QualifiedName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Pages: root,
 		Meta: map[string]string{
 			"engine": schema.Engine, "server_version": schema.ServerVersion, "encoding": schema.Encoding,
 			repo.TableMetaRows: strconv.FormatInt(rows, 10), repo.TableMetaTable: string(meta),
 		},
 	}, nil
-}
-
-// predecessor returns the parent's chunk whose first key is the greatest
-// at or below key (the first chunk when key sorts before all of them).
-func predecessor(parent *repo.Node, key string) pack.ID {
-	if len(parent.Chunks) != len(parent.Content) || len(parent.Content) == 0 {
-		return pack.ID{}
-	}
-	i := sort.Search(len(parent.Chunks), func(i int) bool { return CompareKeys(parent.Chunks[i].FirstKey, key) > 0 })
-	if i > 0 {
-		i--
-	}
-	return parent.Content[i]
 }
 
 // warningsAbout returns the warnings that are not about a table left out

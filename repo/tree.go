@@ -44,8 +44,11 @@ type Node struct {
 	Subtree *pack.ID          `json:"subtree,omitempty"` // tree blob of a dir
 	Meta    map[string]string `json:"meta,omitempty"`
 	// Chunks, when set, has one entry per Content blob: the sparse key
-	// index of a table (dbexport).
+	// index of a table (dbexport), as written before table pages.
 	Chunks []ChunkInfo `json:"chunks,omitempty"`
+	// Pages, when set, is the root page of the node's chunk list, which
+	// then stands for Content and Chunks (docs/design.md, "Table pages").
+	Pages *pack.ID `json:"pages,omitempty"`
 }
 
 // ChunkInfo describes one content blob of a table node: the primary key of
@@ -110,6 +113,9 @@ func (n Node) validate() error {
 	}
 	if len(n.Chunks) > 0 && len(n.Chunks) != len(n.Content) {
 		return fmt.Errorf("node %q has %d chunk entries for %d content blobs", n.Name, len(n.Chunks), len(n.Content))
+	}
+	if n.Pages != nil && (len(n.Content) > 0 || len(n.Chunks) > 0 || n.Kind != NodeTable) {
+		return fmt.Errorf("node %q has pages besides content, or is no table", n.Name)
 	}
 	switch n.Kind {
 	case NodeDir:

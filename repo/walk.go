@@ -63,6 +63,19 @@ type Walker struct {
 	// Chunk is called for each content entry of a node, in order. Without
 	// it, content is not streamed.
 	Chunk func(p string, n *Node, c ChunkRef) error
+
+	// Page is called for each page of a node's chunk list before it is
+	// loaded; fs.SkipDir skips it and the chunks below it.
+	Page func(id pack.ID, p string) error
+	// PageDone is called after the entries of a page that was loaded.
+	PageDone func(id pack.ID, p string) error
+	// LoadPage, when set, loads pages instead of Loader.
+	LoadPage func(ctx context.Context, id pack.ID) ([]byte, error)
+	// PageError is called for a page that fails to load or decode, or
+	// that disagrees with its entry in the page above (want, nil for the
+	// root page); returning nil goes on without the chunks below it.
+	// Without the hook, LoadError is called.
+	PageError func(id pack.ID, p string, want *PageEntry, err error) error
 }
 
 // Walk walks the tree root, whose snapshot path is dir ("/" for a
@@ -169,6 +182,10 @@ func (w *Walker) WalkContent(ctx context.Context, p string, n *Node) error {
 
 // content streams the content entries of node n.
 func (w *Walker) content(ctx context.Context, p string, n *Node) error {
+	if n.Pages != nil {
+		var next uint64
+		return w.page(ctx, p, n, *n.Pages, nil, &next)
+	}
 	info := len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0
 	for i, id := range n.Content {
 		c := ChunkRef{ID: id, Index: uint64(i), HasInfo: info}
@@ -193,4 +210,95 @@ func (w *Walker) loadTree(ctx context.Context, id pack.ID, dir string) (*Tree, e
 		return nil, fmt.Errorf("reading the tree of %s: %w", dir, err)
 	}
 	return t, nil
+}
+
+// page streams the chunks below page id of node n's chunk list. want is
+// the page's entry in the page above (nil for the root page), whose level
+// is one more than the page's and whose sums the page must match; next is
+// the position of the next chunk.
+func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *pageWant, next *uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if w.Page != nil {
+		if err := w.Page(id, p); err != nil {
+			if errors.Is(err, fs.SkipDir) {
+				if want != nil {
+					*next += want.entry.Chunks
+				}
+				return nil
+			}
+			return err
+		}
+	}
+	pg, err := w.loadPage(ctx, id, want)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err = fmt.Errorf("reading the chunk list of %s: page %s: %w", p, id.Short(), err)
+		var entry *PageEntry
+		if want != nil {
+			*next += want.entry.Chunks
+			entry = &want.entry
+		}
+		if w.PageError != nil {
+			return skipped(w.PageError(id, p, entry, err))
+		}
+		if w.LoadError != nil {
+			return skipped(w.LoadError(id, p, err))
+		}
+		return err
+	}
+	for i := range pg.Entries {
+		e := &pg.Entries[i]
+		if pg.Level > 0 {
+			if err := w.page(ctx, p, n, e.ID, &pageWant{level: pg.Level - 1, entry: *e}, next); err != nil {
+				return err
+			}
+			continue
+		}
+		c := ChunkRef{ID: e.ID, Index: *next, HasInfo: true,
+			Info: ChunkInfo{FirstKey: e.FirstKey, Rows: e.Rows, Bytes: e.Bytes}}
+		*next++
+		if err := w.Chunk(p, n, c); err != nil {
+			return err
+		}
+	}
+	if w.PageDone != nil {
+		return w.PageDone(id, p)
+	}
+	return nil
+}
+
+// pageWant is what a page's parent says of it.
+type pageWant struct {
+	level int
+	entry PageEntry
+}
+
+// loadPage loads and decodes page id, and checks it against want.
+func (w *Walker) loadPage(ctx context.Context, id pack.ID, want *pageWant) (*Page, error) {
+	load := w.Loader.LoadBlob
+	if w.LoadPage != nil {
+		load = w.LoadPage
+	}
+	b, err := load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := DecodePage(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
+	}
+	if want != nil {
+		got := pg.Totals()
+		if pg.Level != want.level || got.FirstKey != want.entry.FirstKey || got.Rows != want.entry.Rows ||
+			got.Bytes != want.entry.Bytes || got.Chunks != want.entry.Chunks {
+			return nil, fmt.Errorf("%w: level %d, %d chunks, %d rows, %d bytes from %q; the page above says level %d, %d chunks, %d rows, %d bytes from %q",
+				ErrDamaged, pg.Level, got.Chunks, got.Rows, got.Bytes, got.FirstKey,
+				want.level, want.entry.Chunks, want.entry.Rows, want.entry.Bytes, want.entry.FirstKey)
+		}
+	}
+	return pg, nil
 }

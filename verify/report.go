@@ -16,6 +16,7 @@ type Report struct {
 	Blobs     int // distinct blobs in the index
 	Snapshots int // snapshot files
 	Trees     int // distinct tree blobs loaded while walking snapshots
+	Pages     int // distinct pages of table chunk lists loaded (docs/design.md, "Table pages")
 
 	// UnreferencedPacks are stored packs that no index file names; they
 	// are also reported as one notice in Findings.

@@ -101,34 +101,58 @@ func (w *walker) tree(ctx context.Context, root, sn pack.ID, p string) ([]pack.I
 	}
 	// plain is the verified plaintext of the tree blob being loaded.
 	var plain []byte
+	// enter is the Tree and Page hook: tree blobs and pages are checked
+	// alike (both are blobs of type tree, in two copies).
+	enter := func(id pack.ID, dir string) error {
+		if probs, ok := w.problems[id]; ok {
+			add(probs...)
+			return fs.SkipDir
+		}
+		self := []pack.ID{id}
+		if !w.c.idx.Has(id) {
+			w.missing(id, pack.TreeBlob, sn, dir)
+			w.problems[id] = self
+			add(self...)
+			return fs.SkipDir
+		}
+		var err error
+		if plain, err = w.verifyCopies(ctx, id); err != nil {
+			return err
+		}
+		if w.c.loss.lost(id) {
+			w.problems[id] = self // a pack finding names it
+			add(self...)
+			return fs.SkipDir
+		}
+		// A tree cannot contain itself (its ID hashes its content),
+		// but a damaged repository must not make the walk loop.
+		w.problems[id] = nil
+		stack = append(stack, &level{id: id})
+		return nil
+	}
+	done := func(id pack.ID, _ string) error {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if len(top.probs) > 0 {
+			top.probs = uniqueIDs(top.probs)
+		}
+		w.problems[id] = top.probs
+		add(top.probs...)
+		return nil
+	}
 	rw := repo.Walker{
 		Loader: w.c.r,
-		Tree: func(id pack.ID, dir string) error {
-			if probs, ok := w.problems[id]; ok {
-				add(probs...)
-				return fs.SkipDir
+		Tree:   enter,
+		Page:   enter,
+		LoadPage: func(ctx context.Context, id pack.ID) ([]byte, error) {
+			if plain == nil {
+				return w.c.r.LoadBlob(ctx, id)
 			}
-			self := []pack.ID{id}
-			if !w.c.idx.Has(id) {
-				w.missing(id, pack.TreeBlob, sn, dir)
-				w.problems[id] = self
-				add(self...)
-				return fs.SkipDir
-			}
-			var err error
-			if plain, err = w.verifyCopies(ctx, id); err != nil {
-				return err
-			}
-			if w.c.loss.lost(id) {
-				w.problems[id] = self // a pack finding names it
-				add(self...)
-				return fs.SkipDir
-			}
-			// A tree cannot contain itself (its ID hashes its content),
-			// but a damaged repository must not make the walk loop.
-			w.problems[id] = nil
-			stack = append(stack, &level{id: id})
-			return nil
+			return plain, nil
+		},
+		PageDone: func(id pack.ID, p string) error {
+			w.c.report.Pages++
+			return done(id, p)
 		},
 		LoadTree: func(ctx context.Context, id pack.ID) (*repo.Tree, error) {
 			if plain == nil {
@@ -148,16 +172,9 @@ func (w *walker) tree(ctx context.Context, root, sn pack.ID, p string) ([]pack.I
 			add(self...)
 			return nil
 		},
-		TreeDone: func(id pack.ID, _ string) error {
+		TreeDone: func(id pack.ID, p string) error {
 			w.c.report.Trees++
-			top := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if len(top.probs) > 0 {
-				top.probs = uniqueIDs(top.probs)
-			}
-			w.problems[id] = top.probs
-			add(top.probs...)
-			return nil
+			return done(id, p)
 		},
 		Chunk: func(np string, _ *repo.Node, c repo.ChunkRef) error {
 			if !w.c.idx.Has(c.ID) {

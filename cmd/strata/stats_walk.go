@@ -112,6 +112,15 @@ func (w *groupWalk) tree(ctx context.Context, root pack.ID, dir string) (treeTot
 			add(tt)
 			return nil
 		},
+		// A page that carries the group's bit had the chunks below it
+		// marked for the group.
+		Page: func(id pack.ID, _ string) error {
+			if w.nb.groups[id]&w.bit != 0 {
+				return fs.SkipDir
+			}
+			w.need(id)
+			return nil
+		},
 		Node: func(_ string, n *repo.Node) error {
 			switch n.Kind {
 			case repo.NodeDir, repo.NodeSymlink:

@@ -47,6 +47,14 @@ func (m *marker) snapshot(ctx context.Context, sn *repo.Snapshot) error {
 			}
 			return err
 		},
+		// A page met before had the chunks below it marked then.
+		Page: func(id pack.ID, _ string) error {
+			added, err := m.use(sn, "page", id)
+			if err == nil && !added {
+				return fs.SkipDir
+			}
+			return err
+		},
 		LoadError: func(_ pack.ID, _ string, err error) error {
 			return fmt.Errorf("prune: snapshot %s: %w; nothing was changed", sn.ID.Short(), err)
 		},

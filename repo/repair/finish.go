@@ -127,26 +127,70 @@ func (p *planner) repairContent(ctx context.Context, n *repo.Node, fix *nodeFix)
 	}
 	var content []pack.ID
 	var chunks []repo.ChunkInfo
-	w := repo.Walker{Loader: p.r, Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
-		if lost[c.ID] {
+	// A paged chunk list is written again as pages, kept chunk by kept
+	// chunk; the pages are saved with the repaired trees.
+	var pages *repo.PageWriter
+	if n.Pages != nil {
+		pages = repo.NewPageWriter(p.queuePage)
+	}
+	var keptRows, keptBytes uint64
+	w := repo.Walker{Loader: p.r,
+		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
+			if lost[c.ID] {
+				return nil
+			}
+			keptRows += c.Info.Rows
+			keptBytes += c.Info.Bytes
+			if pages != nil {
+				return pages.Add(ctx, c.ID, c.Info)
+			}
+			content = append(content, c.ID)
+			if c.HasInfo {
+				chunks = append(chunks, c.Info)
+			}
 			return nil
-		}
-		content = append(content, c.ID)
-		if c.HasInfo {
-			chunks = append(chunks, c.Info)
-		}
-		return nil
-	}}
+		},
+		PageError: func(id pack.ID, _ string, _ *repo.PageEntry, err error) error {
+			if lost[id] {
+				return nil
+			}
+			return err
+		},
+	}
 	if err := w.WalkContent(ctx, n.Name, n); err != nil {
 		return fmt.Errorf("reading the content of %s again: %w", n.Name, err)
 	}
 	n.Meta = maps.Clone(n.Meta)
-	if fix.table {
+	switch {
+	case pages != nil:
+		root, err := pages.Finish(ctx)
+		if err != nil {
+			return fmt.Errorf("writing the chunk list of %s: %w", n.Name, err)
+		}
+		n.Pages = root
+		lostBytes := n.Size - min(keptBytes, n.Size)
+		lostRows := fix.lostRows
+		if fix.lostAll {
+			lostRows = rowsOf(n)
+		}
+		n.Size = keptBytes
+		lowerRows(n, lostRows)
+		fix.text = fmt.Sprintf("%d chunks missing", fix.lostChunks)
+		if fix.lostAll {
+			fix.text = "all chunks missing"
+		}
+		if fix.lostPages > 0 {
+			fix.text += fmt.Sprintf(" (%d pages of the chunk list lost)", fix.lostPages)
+		}
+		fix.text += fmt.Sprintf(", %d rows, %s; first keys of the lost chunks: %s",
+			lostRows, progress.Bytes(lostBytes), listedOf(fix.lostKeys, fix.lostChunks))
+		content, chunks = nil, nil
+	case fix.table:
 		n.Size -= min(fix.lostBytes, n.Size)
 		lowerRows(n, fix.lostRows)
 		fix.text = fmt.Sprintf("%d of %d chunks missing, %d rows, %s; first keys of the lost chunks: %s",
 			len(fix.lost), fix.total, fix.lostRows, progress.Bytes(fix.lostBytes), listedOf(fix.lostKeys, len(fix.lost)))
-	} else {
+	default:
 		var size uint64
 		for _, id := range content {
 			size += uint64(p.sizes[id])
@@ -160,6 +204,19 @@ func (p *planner) repairContent(ctx context.Context, n *repo.Node, fix *nodeFix)
 	n.Content, n.Chunks = content, chunks
 	setLost(n, fix.text)
 	return nil
+}
+
+// rowsOf returns the row count table node n records, 0 when none.
+func rowsOf(n *repo.Node) uint64 {
+	rows, _ := strconv.ParseUint(n.Meta[repo.TableMetaRows], 10, 64)
+	return rows
+}
+
+// queuePage computes the ID of a page of a repaired chunk list as
+// SaveBlob will store it, and keeps the page to be saved.
+func (p *planner) queuePage(_ context.Context, page []byte) (pack.ID, error) {
+	p.newPages = append(p.newPages, page)
+	return p.r.Key().BlobID(page), nil
 }
 
 // lowerRows takes lost rows off the row counts a table node records: the

@@ -46,11 +46,15 @@ type nodeFix struct {
 	lostTree bool
 	lostErr  error
 
-	// A node with content: the blobs it loses, one per lost chunk, and
-	// of how many chunks; for a table, the rows, bytes and first keys
-	// (quoted, at most maxListed) of the lost chunks.
-	lost      []pack.ID
-	total     int
+	// A node with content: the blobs it loses, one per lost chunk or
+	// page of its chunk list, how many chunks it loses of how many; for a
+	// table, the rows, bytes and first keys (quoted, at most maxListed)
+	// of the lost chunks. lostAll is set when the root page is lost.
+	lost       []pack.ID
+	lostChunks int
+	lostPages  int
+	lostAll    bool
+	total      int
 	table     bool
 	lostRows  uint64
 	lostBytes uint64
@@ -69,6 +73,7 @@ type planner struct {
 	needed map[pack.ID]bool   // kept chunks whose length is not known yet
 
 	newTrees []*repo.Tree // repaired trees, children first
+	newPages [][]byte     // pages of repaired chunk lists
 	emptyID  pack.ID      // the empty tree, once a folder is lost
 	progress func(string)
 }
@@ -153,6 +158,14 @@ func (p *planner) walk(ctx context.Context, root pack.ID) (tp *treePlan, lost er
 		Chunk: func(_ string, n *repo.Node, c repo.ChunkRef) error {
 			return p.chunk(ctx, n, c, cur)
 		},
+		PageError: func(id pack.ID, _ string, want *repo.PageEntry, err error) error {
+			if !isDamage(err) {
+				return err
+			}
+			p.blobs.indexed(id, 0)
+			cur.lostPage(id, want)
+			return nil
+		},
 		NodeDone: func(_ string, n *repo.Node) error {
 			if n.Kind == repo.NodeDir {
 				return nil
@@ -186,6 +199,27 @@ type contentCheck struct {
 	lengths []uint32
 }
 
+// lostPage notes a page of the chunk list that cannot be read: the chunks
+// below it are lost (want is its entry above, nil for the root page: all
+// of them).
+func (cc *contentCheck) lostPage(id pack.ID, want *repo.PageEntry) {
+	f := &cc.fix
+	f.lost = append(f.lost, id)
+	f.table = true
+	f.lostPages++
+	if want == nil {
+		f.lostAll = true
+		return
+	}
+	cc.total += int(want.Chunks)
+	f.lostChunks += int(want.Chunks)
+	f.lostRows += want.Rows
+	f.lostBytes += want.Bytes
+	if len(f.lostKeys) < maxListed {
+		f.lostKeys = append(f.lostKeys, strconv.Quote(want.FirstKey))
+	}
+}
+
 // chunk checks one content blob of node n.
 func (p *planner) chunk(ctx context.Context, n *repo.Node, c repo.ChunkRef, cc *contentCheck) error {
 	cc.total++
@@ -202,6 +236,7 @@ func (p *planner) chunk(ctx context.Context, n *repo.Node, c repo.ChunkRef, cc *
 	}
 	f := &cc.fix
 	f.lost = append(f.lost, c.ID)
+	f.lostChunks++
 	if c.HasInfo {
 		f.table = true
 		f.lostRows += c.Info.Rows

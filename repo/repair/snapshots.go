@@ -241,6 +241,9 @@ func repairSnapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOpti
 			ErrIndexIncomplete, strings.Join(rep.IndexProblems, "; "))
 	}
 
+	if err := savePages(ctx, r, p.newPages); err != nil {
+		return rep, err
+	}
 	if err := saveTrees(ctx, r, p.newTrees, opts.Progress); err != nil {
 		return rep, err
 	}
@@ -355,6 +358,17 @@ func saveTrees(ctx context.Context, r *repo.Repository, trees []*repo.Tree, prog
 		}
 	}
 	return r.Flush(ctx)
+}
+
+// savePages saves the pages of repaired chunk lists (tree blobs, so
+// SaveBlob keeps two copies).
+func savePages(ctx context.Context, r *repo.Repository, pages [][]byte) error {
+	for _, b := range pages {
+		if _, err := r.SaveBlob(ctx, pack.TreeBlob, b, pack.ID{}); err != nil {
+			return fmt.Errorf("saving a page of a repaired chunk list: %w", err)
+		}
+	}
+	return nil
 }
 
 // repairedSnapshot is the snapshot that replaces orig, with root tree root.
