@@ -55,10 +55,10 @@ type nodeFix struct {
 	lostPages  int
 	lostAll    bool
 	total      int
-	table     bool
-	lostRows  uint64
-	lostBytes uint64
-	lostKeys  []string
+	table      bool
+	lostRows   uint64
+	lostBytes  uint64
+	lostKeys   []string
 
 	// Set by finish: what the node's Meta "lost" says.
 	text string
