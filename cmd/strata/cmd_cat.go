@@ -17,8 +17,9 @@ func cmdCat(g *globals) *cli.Command {
 		Usage:     "print a repository structure, for debugging",
 		ArgsUsage: "config | snapshot ID | index ID | pack-header ID | key ID | tree ID | blob ID",
 		Description: `Prints the decrypted content of one repository file or blob: config,
-snapshot, index and pack-header as JSON, tree as its canonical JSON, blob
-as raw bytes. Every ID may be a unique prefix of at least 4 hex characters.
+snapshot, index and pack-header as JSON, tree as its canonical JSON (a
+page of a table's chunk list as its level and entries), blob as raw
+bytes. Every ID may be a unique prefix of at least 4 hex characters.
 
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Action: func(c *cli.Context) error {
@@ -85,6 +86,13 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					if err != nil {
 						return err
 					}
+					if what == "tree" && repo.IsPage(b) {
+						pg, err := repo.DecodePage(b)
+						if err != nil {
+							return err
+						}
+						return printJSON(g.env.stdout, pageJSON(pg))
+					}
 					if what == "tree" {
 						t, err := repo.DecodeTree(b)
 						if err != nil {
@@ -100,4 +108,26 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			})
 		},
 	}
+}
+
+// pageJSONEntry is one entry of a page as `cat tree` prints it.
+type pageJSONEntry struct {
+	ID       pack.ID `json:"id"`
+	FirstKey string  `json:"first_key"`
+	Rows     uint64  `json:"rows"`
+	Bytes    uint64  `json:"bytes"`
+	Chunks   uint64  `json:"chunks"`
+}
+
+// pageJSON is a page of a table's chunk list (docs/design.md, "Table
+// pages") as `cat tree` prints it: its level (0 for a leaf) and entries.
+func pageJSON(pg *repo.Page) any {
+	entries := make([]pageJSONEntry, len(pg.Entries))
+	for i, e := range pg.Entries {
+		entries[i] = pageJSONEntry(e)
+	}
+	return struct {
+		Level   int             `json:"level"`
+		Entries []pageJSONEntry `json:"entries"`
+	}{pg.Level, entries}
 }

@@ -273,6 +273,27 @@ func damEnv(repo, pw, tmp string) []string {
 	return append(env, "STRATA_REPOSITORY="+repo, "STRATA_PASSWORD_FILE="+pw, "TMPDIR="+tmp)
 }
 
+// pages returns the pages below page id of a table's chunk list, id
+// first, and the chunks' content blobs, in order.
+func (f *damFixture) pages(t *testing.T, id string) (pages, content []string) {
+	t.Helper()
+	var pg struct {
+		Level   int
+		Entries []struct{ ID string }
+	}
+	f.catJSON(t, &pg, "cat", "tree", id)
+	pages = []string{id}
+	for _, e := range pg.Entries {
+		if pg.Level == 0 {
+			content = append(content, e.ID)
+			continue
+		}
+		p, c := f.pages(t, e.ID)
+		pages, content = append(pages, p...), append(content, c...)
+	}
+	return pages, content
+}
+
 // model records where every blob lies (from the pack headers) and which
 // blobs each unit needs (from the snapshots' trees).
 func (f *damFixture) model(t *testing.T, packs map[string]string) {
@@ -297,6 +318,7 @@ func (f *damFixture) model(t *testing.T, packs map[string]string) {
 		Kind    string
 		Subtree string
 		Content []string
+		Pages   string
 	}
 	for i := range f.snaps {
 		sn := &f.snaps[i]
@@ -312,13 +334,20 @@ func (f *damFixture) model(t *testing.T, packs map[string]string) {
 			f.catJSON(t, &tr, "cat", "tree", tree)
 			path = append(path[:len(path):len(path)], tree)
 			for _, n := range tr.Nodes {
+				needed := n.Content
+				if n.Pages != "" {
+					// A table's chunk list in pages: the unit needs the
+					// pages as it needs the trees above it.
+					pages, content := f.pages(t, n.Pages)
+					n.Content, needed = content, append(pages, content...)
+				}
 				switch {
 				case n.Kind == "dir":
 					walk(n.Subtree, dir+"/"+n.Name, path)
 				case sn.kind == "tables" && n.Name == "schema.json":
 					schema = append(path, n.Content...)
 				case sn.kind == "tables":
-					needs[n.Name] = append(path, n.Content...)
+					needs[n.Name] = append(path, needed...)
 					first[n.Name] = n.Content[0]
 				default:
 					needs[dir+"/"+n.Name] = append(path, n.Content...)
