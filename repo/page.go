@@ -51,10 +51,6 @@ const (
 	PageAverage = 64
 )
 
-// maxPageEntryHeader bounds an entry's bytes besides its suffix: the ID
-// and five uvarints.
-const maxPageEntryHeader = pack.IDSize + 5*binary.MaxVarintLen64
-
 // PageEntry is one entry of a page. In a leaf it is one chunk (ID is the
 // data blob, Chunks is 1); in an inner page it is a child page (ID), the
 // first key of the first chunk below it and the sums of the chunks below
@@ -87,13 +83,40 @@ func pageBoundary(id pack.ID) bool {
 	return binary.LittleEndian.Uint32(id[pack.IDSize-4:])%PageAverage == 0
 }
 
+// sharedPrefix is the length of the common prefix of a and b.
+func sharedPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// uvarintLen is the encoded length of v.
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// pageEntrySize is the length of appendPageEntry's encoding of e.
+func pageEntrySize(level int, prev string, e *PageEntry) int {
+	shared := sharedPrefix(prev, e.FirstKey)
+	n := pack.IDSize + uvarintLen(uint64(shared)) + uvarintLen(uint64(len(e.FirstKey)-shared)) +
+		len(e.FirstKey) - shared + uvarintLen(e.Rows) + uvarintLen(e.Bytes)
+	if level > 0 {
+		n += uvarintLen(e.Chunks)
+	}
+	return n
+}
+
 // appendPageEntry appends e's encoding, with its first key compressed
 // against prev, to b.
 func appendPageEntry(b []byte, level int, prev string, e *PageEntry) []byte {
-	shared := 0
-	for shared < len(prev) && shared < len(e.FirstKey) && prev[shared] == e.FirstKey[shared] {
-		shared++
-	}
+	shared := sharedPrefix(prev, e.FirstKey)
 	b = append(b, e.ID[:]...)
 	b = binary.AppendUvarint(b, uint64(shared))
 	b = binary.AppendUvarint(b, uint64(len(e.FirstKey)-shared))

@@ -58,12 +58,12 @@ func (pw *PageWriter) add(ctx context.Context, level int, e PageEntry) error {
 		pw.levels = append(pw.levels, &pageLevel{})
 	}
 	l := pw.levels[level]
-	enc := len(appendPageEntry(nil, level, l.prev, &e))
+	enc := pageEntrySize(level, l.prev, &e)
 	if len(l.entries) > 0 && (len(l.entries) == MaxPageEntries || len(PageMagic)+1+3+l.size+enc > MaxPageSize) {
 		if err := pw.flush(ctx, level); err != nil {
 			return err
 		}
-		enc = len(appendPageEntry(nil, level, "", &e))
+		enc = pageEntrySize(level, "", &e)
 	}
 	l.entries = append(l.entries, e)
 	l.size += enc
