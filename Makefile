@@ -72,6 +72,7 @@ LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBui
 test-long:
 	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...
+	$(GO) test -count=1 -timeout 20m -run '^TestPostgresSchemaArchive' ./cmd/strata
 
 # A short pass over every fuzz target; FUZZTIME=5m make fuzz for a long one.
 fuzz:
