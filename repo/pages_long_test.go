@@ -179,4 +179,3 @@ func BenchmarkPages(b *testing.B) {
 		b.ReportMetric(float64(len(m)), "pages/Mchunk")
 	}
 }
-
