@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -26,7 +27,8 @@ type archiveRestore struct {
 	skip   map[int]bool    // entries left out (tables the snapshot lacks)
 	roles  map[string]bool // the target's roles
 	// unowned counts, per owner role the target lacks, the objects
-	// created without their owner.
+	// created without their owner; mu guards it (parallel post-data).
+	mu      sync.Mutex
 	unowned map[string]int
 }
 
@@ -233,7 +235,9 @@ func (a *archiveRestore) entry(ctx context.Context, tx pgx.Tx, e tocEntry) error
 	sql := e.sql
 	if opts.NoOwner || (!hasNoOwner(e) && !a.roles[e.owner]) {
 		if !opts.NoOwner {
+			a.mu.Lock()
 			a.unowned[e.owner]++
+			a.mu.Unlock()
 		}
 		sql = a.r.noOwner[e.id]
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +18,7 @@ type Target struct {
 	dsn  dbexport.DSN
 	conn *pgx.Conn
 	opts Options
+	mu   sync.Mutex      // guards said: a parallel restore notifies from several goroutines
 	said map[string]bool // notices given, each once
 }
 
@@ -35,6 +37,8 @@ func OpenTarget(ctx context.Context, d dbexport.DSN, opts Options) (*Target, err
 }
 
 func (t *Target) notify(msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.opts.Notify == nil || t.said[msg] {
 		return
 	}
