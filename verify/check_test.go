@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 
 	"strata/index"
 	"strata/pack"
+	"strata/repo"
 	"strata/repo/backend"
 	"strata/repo/crypto"
 	"strata/verify"
@@ -57,6 +59,45 @@ func TestCheck(t *testing.T) {
 					&verify.MissingPack{Pack: f.p3, Blobs: ids(f.sub, f.root1, f.root2)},
 					&verify.SingleCopyTrees{Trees: ids(f.sub, f.root1, f.root2)},
 				}
+			},
+		},
+		{
+			// Before the journal nothing recorded that it existed, and
+			// check found nothing.
+			name:   "deleted snapshot file",
+			damage: func(t *testing.T, f *fixture) { f.remove(t, backend.SnapshotFile, f.s1) },
+			opts:   headerOnly,
+			want: func(f *fixture) []verify.Finding {
+				return []verify.Finding{&verify.MissingFile{Kind: backend.SnapshotFile, ID: f.s1, Snapshots: ids(f.s1)}}
+			},
+		},
+		{
+			// Stored without a record (a writer killed between saving and
+			// recording it): a notice, nothing else.
+			name: "snapshot file without a record",
+			damage: func(t *testing.T, f *fixture) {
+				r := f.open(t)
+				plain, err := r.LoadFile(context.Background(), backend.SnapshotFile, f.s1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sealed := r.Key().Seal(nil, plain) // a new nonce: another file ID
+				h := backend.Handle{Type: backend.SnapshotFile, Name: crypto.FileID(sealed).String()}
+				if err := f.be.Save(context.Background(), h, bytes.NewReader(sealed)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			opts: headerOnly,
+			ok:   true,
+			want: func(f *fixture) []verify.Finding {
+				var stray pack.ID
+				_ = f.be.List(context.Background(), backend.SnapshotFile, func(fi backend.FileInfo) error {
+					if id, _ := pack.ParseID(fi.Handle.Name); id != f.s1 && id != f.s2 {
+						stray = id
+					}
+					return nil
+				})
+				return []verify.Finding{&verify.UnrecordedFiles{Files: []repo.JournalKey{{Kind: backend.SnapshotFile, ID: stray}}}}
 			},
 		},
 		{
