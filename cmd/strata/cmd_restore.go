@@ -78,7 +78,11 @@ to the restoring role, grants to them are skipped, each named in a notice
 (--no-owner, --no-privileges as pg_restore has them). It needs pg_restore
 as new as the pg_dump that made the archive. --jobs N loads tables and
 builds indexes on N connections: faster, but, as with pg_restore -j, a
-failure leaves a half-restored database (--jobs 1 is all or nothing). A restore refuses to touch a table that holds rows unless
+failure leaves a half-restored database (--jobs 1 is all or nothing).
+Other PostgreSQL restores re-create each table they re-create with what
+belongs to it in the archive, and nothing else.
+
+A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
 snapshot tagged pre-restore (unless --no-safety-snapshot). --tables restores
 only those tables and their triggers: other tables' foreign keys on them
