@@ -66,13 +66,15 @@ unit:
 # trips through SQLite, PostgreSQL and MariaDB (the race detector makes
 # the transpiled SQLite ten times slower, and they test volume), and the
 # point-in-time recovery test, which starts its own MariaDB server with
-# binary logging (mariadb-install-db, mariadbd, mariadb-binlog). A new
-# long test gets its testing.Short() skip and its name here.
+# binary logging (mariadb-install-db, mariadbd, mariadb-binlog). The table node of
+# 100 million chunks (docs/design.md, "Table pages") runs without -race.
+# A new long test gets its testing.Short() skip and its name here.
 LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte|TestInterruptedDrillDropsScratch
 test-long:
 	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...
 	$(GO) test -count=1 -timeout 20m -run '^TestPostgresSchemaArchive' ./cmd/strata
+	$(GO) test -count=1 -timeout 40m -run '^TestHundredMillionChunks$$' -v ./repo
 
 # A short pass over every fuzz target; FUZZTIME=5m make fuzz for a long one.
 fuzz:
