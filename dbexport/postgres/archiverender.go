@@ -198,9 +198,9 @@ func hasNoOwner(e tocEntry) bool { return e.owner == "" || e.owner == "-" }
 func (r *rendered) exclude(s *dbexport.Schema) (map[int]bool, []string) {
 	keep := map[string]bool{}
 	for _, t := range s.Tables {
-		keep[t.QualifiedName()] = true
+		keep[tocTag(t.QualifiedName())] = true
 		for _, p := range t.Partitions {
-			keep[p] = true
+			keep[tocTag(p)] = true
 		}
 	}
 	out := map[int]bool{}

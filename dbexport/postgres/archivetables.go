@@ -82,9 +82,9 @@ func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEnt
 	}
 	want := map[string]bool{} // schema.name of the tables and partitions
 	for _, t := range tables {
-		want[t.QualifiedName()] = true
+		want[tocTag(t.QualifiedName())] = true
 		for _, p := range t.Partitions {
-			want[p] = true
+			want[tocTag(p)] = true
 		}
 	}
 	in := map[int]bool{}

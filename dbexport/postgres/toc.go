@@ -45,6 +45,12 @@ func (e *tocEntry) what() string {
 	return e.kind + " " + e.schema + "." + e.name
 }
 
+// tocTag returns a name as an entry's header shows it: pg_dump writes
+// the newlines and carriage returns of names as spaces.
+func tocTag(name string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ").Replace(name)
+}
+
 const (
 	entryMarker = "\n--\n-- TOC entry "
 	endMarker   = "\n--\n-- PostgreSQL database dump complete\n"
