@@ -35,6 +35,8 @@ func TestBackupRefusesBadLabels(t *testing.T) {
 		{[]string{"guard", "--db", "sqlite://" + path, "--tag", "x\ny", "--", "true"}, "--tag"},
 		{[]string{"backup", "--db", "sqlite://" + path, "--jobs", "0"}, "--jobs"},
 		{[]string{"backup", "--db", "sqlite://" + path, "--jobs=-2"}, "--jobs"},
+		{[]string{"restore", "latest", "--db", "sqlite://" + path, "--jobs", "0"}, "--jobs"},
+		{[]string{"restore", "latest", "--db", "sqlite://" + path, "--jobs=-3", "--dry-run"}, "--jobs"},
 		{[]string{"guard", "--db", "sqlite://" + path, "--tier", "Pre Op", "--", "true"}, "--tier"},
 	} {
 		c.stdin = []byte("data\n")

@@ -136,6 +136,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if heldKeyLimit < 1 {
 				return fmt.Errorf("--held-key-limit %d: want 1 or more", heldKeyLimit)
 			}
+			if db.jobs < 1 {
+				return fmt.Errorf("invalid --jobs %d: give 1 or more", db.jobs)
+			}
 			if (c.NArg() == 1) == (at != "") {
 				return errors.New("give one snapshot, or --at TIME: strata restore SNAPSHOT --target DIR")
 			}
