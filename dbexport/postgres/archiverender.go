@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"strata/dbexport"
 )
 
@@ -46,32 +48,47 @@ func archiveFile(ctx context.Context, a *dbexport.SchemaArchive) (string, error)
 // entry's owner is not in roles.
 func render(ctx context.Context, pgRestore *tool, path string, opts Options, roles map[string]bool) (*rendered, error) {
 	r := &rendered{noOwner: map[int]string{}}
-	lists := map[string][]int{}
-	for _, section := range []string{"pre-data", "post-data"} {
-		ids, err := listSection(ctx, pgRestore, path, opts, section)
-		if err != nil {
-			return nil, err
-		}
-		lists[section] = ids
-		preamble, entries, err := renderSection(ctx, pgRestore, path, opts, section, ids, false)
-		if err != nil {
-			return nil, err
-		}
-		if section == "pre-data" {
-			r.preamble, r.pre = preamble, entries
-		} else {
-			r.post = entries
-		}
+	sections := []string{"pre-data", "post-data"}
+	var (
+		lists     [2][]int
+		preambles [2]string
+		entries   [2][]tocEntry
+	)
+	// The sections side by side: each pg_restore run costs a process
+	// start (through Debian's pg_wrapper, a Perl script).
+	g, gctx := errgroup.WithContext(ctx)
+	for i, section := range sections {
+		g.Go(func() error {
+			ids, err := listSection(gctx, pgRestore, path, opts, section)
+			if err != nil {
+				return err
+			}
+			lists[i] = ids
+			preambles[i], entries[i], err = renderSection(gctx, pgRestore, path, opts, section, ids, false)
+			return err
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	r.preamble, r.pre, r.post = preambles[0], entries[0], entries[1]
 	if !opts.NoOwner && !r.ownersMissing(roles) {
 		return r, nil
 	}
-	for _, section := range []string{"pre-data", "post-data"} {
-		_, entries, err := renderSection(ctx, pgRestore, path, opts, section, lists[section], true)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
+	var unowned [2][]tocEntry
+	g, gctx = errgroup.WithContext(ctx)
+	for i, section := range sections {
+		g.Go(func() error {
+			var err error
+			_, unowned[i], err = renderSection(gctx, pgRestore, path, opts, section, lists[i], true)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, es := range unowned {
+		for _, e := range es {
 			r.noOwner[e.id] = e.sql
 		}
 	}
@@ -150,7 +167,7 @@ func renderSection(ctx context.Context, pgRestore *tool, path string, opts Optio
 			redo[parsed[i-1].id] = true
 		}
 	}
-	list := path + ".list"
+	list := fmt.Sprintf("%s.%s.%t.list", path, section, noOwner) // one per concurrent call
 	defer os.Remove(list)
 	entries := make([]tocEntry, 0, len(ids))
 	for _, id := range ids {

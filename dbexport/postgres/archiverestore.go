@@ -87,7 +87,12 @@ func (a *archiveRestore) sayUnowned() {
 // restoreTool finds a pg_restore that reads the archive: one at least as
 // new as the pg_dump that wrote it.
 func (t *Target) restoreTool(ctx context.Context, s *dbexport.Schema) (*tool, error) {
-	tool, err := findTool(ctx, "pg_restore", t.opts.PgRestore)
+	if !t.toolChecked {
+		// Once per Target: the checks, the dry run and the restore ask.
+		t.toolChecked = true
+		t.pgRestore, t.noRestore = findTool(ctx, "pg_restore", t.opts.PgRestore)
+	}
+	tool, err := t.pgRestore, t.noRestore
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoRestoreTool, err)
 	}

@@ -15,11 +15,14 @@ import (
 // Target restores tables into a PostgreSQL database. It implements
 // dbexport.Target.
 type Target struct {
-	dsn  dbexport.DSN
-	conn *pgx.Conn
-	opts Options
-	mu   sync.Mutex      // guards said: a parallel restore notifies from several goroutines
-	said map[string]bool // notices given, each once
+	dsn         dbexport.DSN
+	conn        *pgx.Conn
+	opts        Options
+	toolChecked bool  // restoreTool has looked for pg_restore
+	pgRestore   *tool // nil: noRestore says why
+	noRestore   error
+	mu          sync.Mutex      // guards said: a parallel restore notifies from several goroutines
+	said        map[string]bool // notices given, each once
 }
 
 var _ dbexport.Target = (*Target)(nil)
