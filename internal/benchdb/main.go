@@ -8,8 +8,9 @@
 // hour for both, the floor (zstd level 3 of the first export plus, for
 // each later hour, of the rows new or changed since the previous hour),
 // the restore times of the latest state (`strata restore --db` against
-// `restic dump` plus sqlite3 .import) and which of the issue's targets
-// are met.
+// `restic dump` plus sqlite3 .import), the peak RSS of every backup, the
+// times of `check --read-data` of both repositories after the last hour,
+// and which of the issue's targets are met.
 package main
 
 import (
