@@ -306,10 +306,10 @@ func TestPostgresSchemaArchivePartialRestore(t *testing.T) {
 	sameHashes(t, contentHashes(t, src), contentHashes(t, dst))
 }
 
-// pg_dump writes a name's newlines as spaces in the archive's entry
-// headers: a table named with one restores, whole and alone, with its
-// constraints and comment.
-func TestPostgresSchemaArchiveNewlineName(t *testing.T) {
+// Names the archive's entry headers show ambiguously restore, whole and
+// alone, with their constraints and comment: pg_dump writes a name's
+// newlines as spaces there, and a schema's name may hold a dot.
+func TestPostgresSchemaArchiveOddNames(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("pg_dump"); err != nil {
 		t.Skip("pg_dump is not installed")
@@ -320,7 +320,11 @@ func TestPostgresSchemaArchiveNewlineName(t *testing.T) {
 	src.exec(t, "CREATE TABLE \"line\nbreak\r\" (\"id\n\" int PRIMARY KEY, v text)",
 		"INSERT INTO \"line\nbreak\r\" VALUES (1, 'a'), (2, E'b\\nc')",
 		"COMMENT ON TABLE \"line\nbreak\r\" IS 'two\nlines'",
-		"CREATE TABLE plain (id int PRIMARY KEY)")
+		"CREATE TABLE plain (id int PRIMARY KEY)",
+		"CREATE SCHEMA \"s.x\"",
+		"CREATE TABLE \"s.x\".t (id int PRIMARY KEY, v int)",
+		"CREATE INDEX t_v ON \"s.x\".t (v)",
+		"INSERT INTO \"s.x\".t VALUES (1, 2)")
 	c.ok("backup", "--db", src.dsn)
 	wantSchema := pgDump(t, src.dsn, "--schema-only")
 	dst := pgDB(t)
@@ -332,8 +336,9 @@ func TestPostgresSchemaArchiveNewlineName(t *testing.T) {
 	}
 	sameHashes(t, contentHashes(t, src), contentHashes(t, dst))
 
-	dst.exec(t, "DROP TABLE \"line\nbreak\r\"")
-	if _, errOut, code := c.run("restore", "latest", "--db", dst.dsn, "--source", src.dsn, "--tables", "public.line?break?"); code != 0 {
+	dst.exec(t, "DROP TABLE \"line\nbreak\r\"", "DROP TABLE \"s.x\".t")
+	_, errOut, code := c.run("restore", "latest", "--db", dst.dsn, "--source", src.dsn, "--tables", "public.line?break?", "--tables", "s.x.t")
+	if code != 0 {
 		t.Fatalf("restore --tables: exit %d: %s", code, errOut)
 	}
 	if got := pgDump(t, dst.dsn, "--schema-only"); got != wantSchema {

@@ -104,9 +104,10 @@ func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEnt
 		if !taggedByTable[e.kind] {
 			return true
 		}
+		// Compared whole: a schema's name may hold a dot.
+		tag := e.schema + "." + e.name
 		for n := range want {
-			schema, name, _ := strings.Cut(n, ".")
-			if e.schema == schema && (e.name == name || strings.HasPrefix(e.name, name+" ")) {
+			if tag == n || strings.HasPrefix(tag, n+" ") {
 				return true
 			}
 		}
