@@ -27,10 +27,12 @@ also decrypts every blob and verifies its BLAKE3 ID (delta blobs: the
 reconstructed plaintext); --read-data-subset n/m or P% reads part of the
 packs. A damaged pack is reported with its blobs and the snapshots that
 depend on them. A damaged or missing config is reported too (a copy of
-it in a key file stands in). The report ends with what to do (--json:
-"what_to_do"): strata repair config, strata repair index, strata repair
-snapshots, strata key remove, strata key passwd, strata policy reset,
-strata unprotect --damaged, or strata prune.
+it in a key file stands in). The repository's journal names a snapshot,
+key, policy, protect or index file that was deleted. The report ends with
+what to do (--json: "what_to_do"): strata repair config, strata repair
+index, strata repair snapshots, strata repair journal, strata key remove,
+strata key passwd, strata policy reset, strata unprotect --damaged, or
+strata prune.
 
 ` + checkExitCodesHelp,
 		Flags: []cli.Flag{
