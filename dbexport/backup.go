@@ -393,7 +393,14 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 		pw.CloseWithError(err)
 		copyErr <- err
 	}()
-	var chunks []repo.ChunkInfo
+	// The chunk list goes into pages (docs/design.md, "Table pages") as
+	// the chunks are saved, in order: pending holds the key entries of
+	// the chunks in flight, so memory does not grow with the table.
+	pages := repo.NewPageWriter(func(ctx context.Context, page []byte) (pack.ID, error) {
+		res, err := r.SaveBlob(ctx, pack.TreeBlob, page, pack.ID{})
+		return res.ID, err
+	})
+	var pending []repo.ChunkInfo
 	var seeker *repo.ChunkSeeker
 	if parent != nil {
 		seeker = repo.NewChunkSeeker(r, parent, CompareKeys)
@@ -407,14 +414,19 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 		key := FirstKey(line, keyCols)
 		n := uint64(bytes.Count(c.Data, []byte{'\n'}))
 		rowsDone.Add(n)
-		chunks = append(chunks, repo.ChunkInfo{FirstKey: key, Rows: n, Bytes: uint64(len(c.Data))})
+		pending = append(pending, repo.ChunkInfo{FirstKey: key, Rows: n, Bytes: uint64(len(c.Data))})
 		if seeker != nil && seekErr == nil {
 			// A parent page that cannot be read only costs storage: the
 			// chunks after it are stored without delta.
 			c.Base, _, seekErr = seeker.Floor(ctx, key)
 		}
 	}
-	content, size, err := pipe.SaveStream(ctx, pr, r.Config().TableChunkParams(), inspect)
+	emit := func(id pack.ID) error {
+		info := pending[0]
+		pending = pending[1:]
+		return pages.Add(ctx, id, info)
+	}
+	size, err := pipe.SaveStreamEach(ctx, pr, r.Config().TableChunkParams(), inspect, emit)
 	pr.CloseWithError(err)
 	if cerr := <-copyErr; cerr != nil {
 		return nil, fmt.Errorf("exporting table %s: %w", t.QualifiedName(), cerr)
@@ -426,16 +438,6 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 	meta, err := json.Marshal(t)
 	if err != nil {
 		return nil, err
-	}
-	// The chunk list goes into pages (docs/design.md, "Table pages").
-	pages := repo.NewPageWriter(func(ctx context.Context, page []byte) (pack.ID, error) {
-		res, err := r.SaveBlob(ctx, pack.TreeBlob, page, pack.ID{})
-		return res.ID, err
-	})
-	for i, id := range content {
-		if err := pages.Add(ctx, id, chunks[i]); err != nil {
-			return nil, fmt.Errorf("saving the chunk list of table %s: %w", t.QualifiedName(), err)
-		}
 	}
 	root, err := pages.Finish(ctx)
 	if err != nil {

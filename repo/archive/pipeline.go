@@ -56,10 +56,11 @@ type Pipeline struct {
 }
 
 type job struct {
-	buf  *[]byte
-	base pack.ID
-	out  *pack.ID
-	done *sync.WaitGroup
+	buf    *[]byte
+	base   pack.ID
+	out    *pack.ID
+	done   *sync.WaitGroup
+	closed chan struct{} // closed when out is set or the job failed
 }
 
 // NewPipeline starts workers that save chunks through saver. Close it to
@@ -103,6 +104,7 @@ func (p *Pipeline) work(ctx context.Context) {
 			}
 		}
 		p.pool.Put(j.buf)
+		close(j.closed)
 		j.done.Done()
 	}
 }
@@ -145,31 +147,68 @@ type Chunk struct {
 // not nil, sees every chunk before it is queued and may set its base for a
 // delta blob.
 func (p *Pipeline) SaveStream(ctx context.Context, rd io.Reader, params chunk.Params, inspect func(*Chunk)) ([]pack.ID, uint64, error) {
+	var ids []pack.ID
+	size, err := p.SaveStreamEach(ctx, rd, params, inspect, func(id pack.ID) error {
+		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return nil, size, err
+	}
+	return ids, size, nil
+}
+
+// SaveStreamEach is SaveStream handing each content ID to emit, in stream
+// order, as soon as it and those before it are saved, instead of
+// collecting them: memory stays bounded by the chunks in flight, whatever
+// the stream's length. It returns the number of bytes read; an error of
+// emit ends it.
+func (p *Pipeline) SaveStreamEach(ctx context.Context, rd io.Reader, params chunk.Params, inspect func(*Chunk), emit func(pack.ID) error) (uint64, error) {
 	ch := chunk.New(rd, params)
 	var (
-		ids  []*pack.ID
-		done sync.WaitGroup
-		size uint64
+		queue []*pendingID // saving, in stream order
+		done  sync.WaitGroup
+		size  uint64
 	)
-	wait := func() ([]pack.ID, uint64, error) {
+	// drain emits the saved IDs at the front of the queue; with wait, it
+	// waits for every one.
+	drain := func(wait bool) error {
+		for len(queue) > 0 {
+			q := queue[0]
+			if wait {
+				<-q.done
+			} else {
+				select {
+				case <-q.done:
+				default:
+					return nil
+				}
+			}
+			queue = queue[1:]
+			if err := p.Err(); err != nil {
+				return err
+			}
+			if err := emit(q.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	stop := func(err error) (uint64, error) {
 		done.Wait()
-		if err := p.Err(); err != nil {
-			return nil, size, err
-		}
-		out := make([]pack.ID, len(ids))
-		for i, id := range ids {
-			out[i] = *id
-		}
-		return out, size, nil
+		return size, err
 	}
 	for {
 		data, err := ch.Next()
 		if errors.Is(err, io.EOF) {
-			return wait()
+			done.Wait()
+			if err := p.Err(); err != nil {
+				return size, err
+			}
+			return size, drain(true)
 		}
 		if err != nil {
-			done.Wait()
-			return nil, size, err
+			return stop(err)
 		}
 		size += uint64(len(data))
 		p.counters.BytesRead.Add(uint64(len(data)))
@@ -179,21 +218,28 @@ func (p *Pipeline) SaveStream(ctx context.Context, rd io.Reader, params chunk.Pa
 		}
 		buf := p.pool.Get().(*[]byte)
 		*buf = append((*buf)[:0], data...)
-		out := new(pack.ID)
-		ids = append(ids, out)
+		q := &pendingID{done: make(chan struct{})}
+		queue = append(queue, q)
 		done.Add(1)
 		select {
-		case p.jobs <- job{buf: buf, base: c.Base, out: out, done: &done}:
+		case p.jobs <- job{buf: buf, base: c.Base, out: &q.id, done: &done, closed: q.done}:
 		case <-p.failed:
 			done.Done()
 			p.pool.Put(buf)
-			done.Wait()
-			return nil, size, p.err
+			return stop(p.err)
 		case <-ctx.Done():
 			done.Done()
 			p.pool.Put(buf)
-			done.Wait()
-			return nil, size, ctx.Err()
+			return stop(ctx.Err())
+		}
+		if err := drain(false); err != nil {
+			return stop(err)
 		}
 	}
+}
+
+// pendingID is a chunk being saved: its ID once done is closed.
+type pendingID struct {
+	id   pack.ID
+	done chan struct{}
 }
