@@ -7,5 +7,7 @@
 //
 // Words (docs/design.md): repository, config, key file, master key, blob,
 // delta blob, base, pack, index file, tree, tree copy (each tree blob is
-// stored in two packs), node, snapshot, lock, policy file, protection.
+// stored in two packs), node, page (a table's chunk list is a tree of
+// pages, tree blobs too), walker (repo.Walker, the one way to read
+// trees), snapshot, lock, policy file, protection.
 package repo
