@@ -44,8 +44,20 @@ var (
 func IsSecretName(name string) bool { return secretName.MatchString(name) }
 
 // Command joins args into one line for a record, with every secret
-// masked.
-func Command(args []string) string { return strings.Join(Args(args), " ") }
+// masked. An argument that holds a space (or is empty) is single-quoted
+// as a shell would take it, so that the line keeps its arguments apart:
+// masked again as free text (String), a header secret ("Authorization:
+// ***") then ends at its quote instead of swallowing the arguments after
+// it.
+func Command(args []string) string {
+	out := Args(args)
+	for i, a := range out {
+		if a == "" || strings.ContainsAny(a, " \t\n\r") {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}
 
 // Args returns a copy of args with every secret masked: values of secret
 // flags (--password=x, --token x, and the short flags of the tool they

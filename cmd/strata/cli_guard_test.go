@@ -91,3 +91,25 @@ func TestGuardRecordsNoSecretToolForms(t *testing.T) {
 		t.Errorf("the record lost what is not secret:\n%s", out)
 	}
 }
+
+// TestGuardRecordsWholeCommand: an argument that holds a secret header
+// ("Authorization: Bearer x") is masked without swallowing the arguments
+// after it: the record still names the URL the command was run against.
+func TestGuardRecordsWholeCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	c.ok("guard", "--db", "sqlite://"+path, "--", "sh", "-c", "exit 0", "sh",
+		"-H", "Authorization: Bearer tok7secret", "--verbose", "https://api.example/v1/drop", "-H", "X-Api-Key: key8secret", "--json")
+	out := c.ok("snapshots", "--json", "--tag", "pre-op")
+	for _, s := range []string{"tok7secret", "key8secret"} {
+		if strings.Contains(out, s) {
+			t.Errorf("snapshots --json shows %q:\n%s", s, out)
+		}
+	}
+	for _, want := range []string{"'Authorization: ***' --verbose https://api.example/v1/drop -H 'X-Api-Key: ***' --json"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("snapshots --json lacks %q:\n%s", want, out)
+		}
+	}
+}
