@@ -46,7 +46,11 @@ type Options struct {
 // does, so that format_type, pg_get_expr and friends qualify every name
 // and the DDL means the same thing on the target. The timeouts are
 // switched off so a long export is not cut short by a role's defaults.
+// row_security is off, as pg_dump and pg_restore have it: a table whose
+// row-level security would hide rows from the role (or refuse them) is
+// an error, not an export or restore of the rows it lets through.
 var sessionSettings = []string{
+	"SET row_security = off",
 	"SET DateStyle = ISO",
 	"SET IntervalStyle = postgres",
 	"SET TimeZone = 'UTC'",
