@@ -80,6 +80,10 @@ func TestOldFormatRepository(t *testing.T) {
 		}
 	}
 	c.check()
+	var rep struct{ Pages int }
+	if out := c.ok("check", "--json"); json.Unmarshal([]byte(out), &rep) != nil || rep.Pages == 0 {
+		t.Errorf("check --json counts no page: %s", out)
+	}
 	restored(sn.ID, 3000, "new-100")
 	restored(second, 4001, "changed-100")
 	out := c.ok("stats", "--json")

@@ -81,7 +81,11 @@ strata prune.
 				for _, f := range rep.Findings {
 					fmt.Fprintf(g.env.stdout, "%v: %v\n", f.Severity(), f)
 				}
-				fmt.Fprintf(g.env.stdout, "checked %s, %s, %s, %s", counted(rep.Snapshots, "snapshot"), counted(rep.Trees, "tree"), counted(rep.Packs, "pack"), counted(rep.Blobs, "blob"))
+				trees := counted(rep.Trees, "tree")
+				if rep.Pages > 0 {
+					trees += ", " + counted(rep.Pages, "page")
+				}
+				fmt.Fprintf(g.env.stdout, "checked %s, %s, %s, %s", counted(rep.Snapshots, "snapshot"), trees, counted(rep.Packs, "pack"), counted(rep.Blobs, "blob"))
 				if rep.DataBytesRead > 0 {
 					fmt.Fprintf(g.env.stdout, ", read %s of data", progress.Bytes(uint64(rep.DataBytesRead)))
 				}
@@ -121,6 +125,7 @@ type checkReportJSON struct {
 	OK                bool          `json:"ok"`
 	Snapshots         int           `json:"snapshots"`
 	Trees             int           `json:"trees"`
+	Pages             int           `json:"pages"` // of tables' chunk lists
 	Packs             int           `json:"packs"`
 	Blobs             int           `json:"blobs"`
 	PacksRead         int           `json:"packs_read"`
@@ -140,7 +145,7 @@ type findingJSON struct {
 
 func checkJSON(rep *verify.Report) checkReportJSON {
 	out := checkReportJSON{
-		OK: rep.OK(), Snapshots: rep.Snapshots, Trees: rep.Trees, Packs: rep.Packs, Blobs: rep.Blobs,
+		OK: rep.OK(), Snapshots: rep.Snapshots, Trees: rep.Trees, Pages: rep.Pages, Packs: rep.Packs, Blobs: rep.Blobs,
 		PacksRead: rep.PacksRead, DataBytesRead: rep.DataBytesRead,
 		UnreferencedPacks: []string{}, Findings: []findingJSON{}, WhatToDo: []verify.Step{},
 	}
