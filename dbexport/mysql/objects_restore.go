@@ -116,7 +116,9 @@ func (c *creator) create(ctx context.Context, what, drop, ddl string, settings m
 	}
 	if _, err := c.conn.ExecContext(ctx, ddl); err != nil {
 		var me *mysql.MySQLError
-		if errors.As(err, &me) && me.Number == 1227 && !c.noDefiner { // needs SUPER or SET USER for another DEFINER
+		// 1227: needs SUPER or SET USER for another DEFINER; 1449: the
+		// DEFINER's account does not exist.
+		if errors.As(err, &me) && (me.Number == 1227 || me.Number == 1449) && !c.noDefiner {
 			return fmt.Errorf("%s: %w (restore with --no-definer to create it as the restoring account's own)", what, err)
 		}
 		return fmt.Errorf("%s: %w", what, err)

@@ -224,13 +224,17 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 	}
 	// Routines before views (a view that calls a function needs it),
 	// events last (none runs while the restore is under way).
-	if err := cr.createRoutines(ctx, s); err != nil {
-		return err
+	err = cr.createRoutines(ctx, s)
+	if err == nil {
+		err = cr.createViews(ctx, s.Views)
 	}
-	if err := cr.createViews(ctx, s.Views); err != nil {
-		return err
+	if err == nil {
+		err = cr.createEvents(ctx, s)
 	}
-	return cr.createEvents(ctx, s)
+	if err != nil {
+		return fmt.Errorf("%w; the tables and their rows are restored, as MySQL cannot roll back DDL", err)
+	}
+	return nil
 }
 
 // counterAhead reports whether table's auto-increment counter, as SHOW
