@@ -475,18 +475,24 @@ func (g *globals) refuseNoLock(command string) error {
 // storage refuses the lock file as read-only, it goes on without one,
 // with a notice: nothing can write to such storage, so nothing can change
 // under the reader either, unless another host writes through another
-// mount.
+// mount. So it does, with a notice, when the disk is full (ENOSPC,
+// EDQUOT): the user must be able to list snapshots to follow the advice
+// "strata forget, then strata prune".
 func (g *globals) readLock(ctx context.Context, r *repo.Repository, command string) (func(), error) {
 	if g.noLock {
 		return func() {}, nil
 	}
 	lock, err := g.lock(ctx, r, false, command)
-	if errors.Is(err, backend.ErrReadOnly) {
+	if errors.Is(err, backend.ErrReadOnly) || errors.Is(err, backend.ErrFull) {
 		var cause error = err
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 			cause = pe.Err
 		}
-		g.notice(fmt.Sprintf("the repository's storage refuses the lock file (%v): reading without a lock, as --no-lock does", cause))
+		if errors.Is(err, backend.ErrFull) {
+			g.notice(fmt.Sprintf("the disk of the repository is full, there is no room for the lock file (%v): reading without a lock, as --no-lock does", cause))
+		} else {
+			g.notice(fmt.Sprintf("the repository's storage refuses the lock file (%v): reading without a lock, as --no-lock does", cause))
+		}
 		return func() {}, nil
 	}
 	if err != nil {
