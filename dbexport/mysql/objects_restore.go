@@ -123,7 +123,7 @@ func (c *creator) create(ctx context.Context, what, drop, ddl string, settings m
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	return c.warnings(ctx, what)
+	return c.warnings(ctx, what, drop != "")
 }
 
 // reset puts the connection's own settings back.
@@ -132,8 +132,11 @@ func (c *creator) reset() {
 		c.own.sqlMode, c.own.timeZone, c.own.charsetClient, c.own.collationConn)
 }
 
-// warnings passes the warnings of the last statement to notify.
-func (c *creator) warnings(ctx context.Context, what string) error {
+// warnings passes the warnings of the last statement to notify. MariaDB
+// keeps those of a DROP ... IF EXISTS through the CREATE of a routine or
+// event; with dropped, the note that there was nothing to drop is left
+// out.
+func (c *creator) warnings(ctx context.Context, what string, dropped bool) error {
 	rows, err := c.conn.QueryContext(ctx, "SHOW WARNINGS")
 	if err != nil {
 		return fmt.Errorf("%s: read the warnings: %w", what, err)
@@ -144,6 +147,9 @@ func (c *creator) warnings(ctx context.Context, what string) error {
 		var code int
 		if err := rows.Scan(&level, &code, &msg); err != nil {
 			return err
+		}
+		if dropped && code == 1305 { // "PROCEDURE db.p does not exist"
+			continue
 		}
 		c.notify(fmt.Sprintf("%s: %s %d: %s", what, level, code, msg))
 	}
