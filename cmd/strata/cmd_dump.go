@@ -65,6 +65,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					if err != nil {
 						return err
 					}
+					g.warnRepaired(sn, false)
 					if err := dbexport.DumpTable(c.Context, r, sn.Tree, strings.TrimPrefix(path, "/"), format, w); err != nil {
 						return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
 					}
@@ -74,6 +75,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 						return err
 					}
 				}
+				g.warnRepaired(sn, false)
 				if err := restore.Dump(c.Context, r, sn.Tree, path, w); err != nil {
 					return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
 				}

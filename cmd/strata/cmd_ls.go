@@ -43,6 +43,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				if err != nil {
 					return err
 				}
+				g.warnRepaired(sn, asJSON)
 				err = restore.Walk(c.Context, r, sn.Tree, func(path string, n *repo.Node) error {
 					if len(only) > 0 {
 						under := false

@@ -170,6 +170,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					if err != nil {
 						return err
 					}
+					g.warnRepaired(sn, asJSON)
 					return restoreDB(c.Context, g, r, sn, db, dbexport.RestoreOptions{
 						Tables: tables.Value(), Exclude: exclude.Value(), Replace: replace, DryRun: dryRun,
 						MaxHeldKeyValues: heldKeyLimit, Notify: func(msg string) { fmt.Fprintf(g.env.stderr, "warning: %s\n", msg) },
@@ -179,6 +180,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				if err != nil {
 					return err
 				}
+				g.warnRepaired(sn, asJSON)
 				p := &restore.Progress{}
 				opts := restore.Options{
 					Include: includes.Value(), Exclude: excludes.Value(), IInclude: iincludes.Value(), IExclude: iexcludes.Value(),
