@@ -1,14 +1,11 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"strata/pack"
 )
 
 // repairedSnapshot runs repair index and repair snapshots --forget after
@@ -98,38 +95,7 @@ func TestRepairedSnapshotWarns(t *testing.T) {
 // repair snapshots --forget warn, naming the table.
 func TestRepairedTableWarns(t *testing.T) {
 	c := newCLI(t)
-	c.ok("init", "--pack-size", "1")
-	path := filepath.Join(t.TempDir(), "big.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 60000)
-		INSERT INTO t SELECT x, hex(randomblob(24)) FROM n`); err != nil {
-		t.Fatal(err)
-	}
-	c.ok("backup", "--db", "sqlite://"+path)
-	snap := c.snapshots()[0].ID
-	schema := c.dataBlob(snap, "schema.json")
-	removed := false
-	for id, p := range c.packs() {
-		var blobs []pack.Blob
-		c.catJSON(&blobs, "pack-header", id)
-		if id != schema.Pack && len(blobs) > 0 && blobs[0].Type == pack.DataBlob {
-			if err := os.Remove(p); err != nil {
-				t.Fatal(err)
-			}
-			removed = true
-			break
-		}
-	}
-	if !removed {
-		t.Fatal("no pack of rows only")
-	}
+	loseRowsOfTable(t, c)
 	repaired, lost := c.repairedSnapshot()
 	warning := "warning: snapshot " + repaired[:8] + " was made by repair snapshots after data was lost"
 	for _, args := range [][]string{
