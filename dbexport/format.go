@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"strata/pack"
+	"strata/repo"
 	"strata/repo/restore"
 )
 
@@ -23,104 +24,230 @@ const (
 
 // DumpTable writes one table of a snapshot to w in format.
 func DumpTable(ctx context.Context, l restore.BlobLoader, root pack.ID, name, format string, w io.Writer) error {
-	_, t, err := TableNode(ctx, l, root, name)
+	_, err := DumpTableWith(ctx, l, root, name, DumpOptions{Format: format}, w)
+	return err
+}
+
+// DumpOptions says what DumpTableWith writes.
+type DumpOptions struct {
+	Format string // FormatTSV (also when empty), FormatCSV or FormatJSONL
+	// Keys, when not nil, selects the rows whose primary key lies in the
+	// range (docs/design.md, "Dumps and guard").
+	Keys *KeyRange
+}
+
+// DumpStats says what a dump with a key range read.
+type DumpStats struct {
+	Chunks     uint64 // chunks of the table
+	ChunksRead uint64 // of those, chunks loaded
+	Rows       uint64 // rows written
+	// KeyOrdered is false when the table's key order is not strata's
+	// (Table.KeyOrdered): every chunk was read and filtered.
+	KeyOrdered bool
+}
+
+// DumpTableWith writes one table of a snapshot to w as opts says. With a
+// key range it loads only the chunks that may hold keys in it (found by
+// first key through the table's pages) when the table is KeyOrdered, and
+// writes the rows in range from them.
+func DumpTableWith(ctx context.Context, l restore.BlobLoader, root pack.ID, name string, opts DumpOptions, w io.Writer) (DumpStats, error) {
+	n, t, err := TableNode(ctx, l, root, name)
 	if err != nil {
-		return err
+		return DumpStats{}, err
 	}
-	name = t.QualifiedName()
+	rw, err := newRowWriter(t, opts.Format, w)
+	if err != nil {
+		return DumpStats{}, err
+	}
+	if opts.Keys == nil {
+		if rw.plain() {
+			return DumpStats{}, restore.Dump(ctx, l, root, "/"+rw.name, w)
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(restore.Dump(ctx, l, root, "/"+rw.name, pw)) }()
+		defer pr.Close()
+		if err := rw.header(); err != nil {
+			return DumpStats{}, err
+		}
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 1<<20), 256<<20)
+		for sc.Scan() {
+			if err := rw.row(sc.Bytes()); err != nil {
+				return DumpStats{}, err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return DumpStats{}, fmt.Errorf("table %s: %w", rw.name, err)
+		}
+		return DumpStats{}, rw.flush()
+	}
+	return dumpKeyRange(ctx, l, n, t, *opts.Keys, rw)
+}
+
+// dumpKeyRange writes the rows of node n (table t) whose key lies in kr.
+func dumpKeyRange(ctx context.Context, l restore.BlobLoader, n *repo.Node, t *Table, kr KeyRange, rw *rowWriter) (DumpStats, error) {
+	for _, b := range []struct {
+		fields []string
+		what   string
+	}{{kr.From, "FROM"}, {kr.To, "TO"}} {
+		if err := t.CheckKey(b.fields, b.what); err != nil {
+			return DumpStats{}, err
+		}
+	}
+	st := DumpStats{KeyOrdered: t.KeyOrdered()}
+	keyCols := t.KeyColumns()
+	bounds := repo.KeyBounds{}
+	if st.KeyOrdered {
+		bounds = kr.Bounds(len(keyCols))
+	}
+	if err := rw.header(); err != nil {
+		return st, err
+	}
+	var err error
+	st.Chunks, err = ChunksInRange(ctx, l, n, bounds, func(c repo.ChunkRef, data []byte) error {
+		st.ChunksRead++
+		return eachLine(data, func(line []byte) error {
+			key, err := KeyValues(SplitRow(line), keyCols)
+			if err != nil {
+				return fmt.Errorf("table %s chunk %d: %w", rw.name, c.Index, err)
+			}
+			if !kr.Contains(key) {
+				return nil
+			}
+			st.Rows++
+			return rw.row(line)
+		})
+	})
+	if err != nil {
+		return st, fmt.Errorf("table %s: %w", rw.name, err)
+	}
+	return st, rw.flush()
+}
+
+// eachLine calls fn for each line of a chunk, without its newline. A
+// table's chunks are cut at row boundaries, so a chunk is whole lines.
+func eachLine(data []byte, fn func(line []byte) error) error {
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return fmt.Errorf("a chunk ends inside a row")
+		}
+		if err := fn(data[:i]); err != nil {
+			return err
+		}
+		data = data[i+1:]
+	}
+	return nil
+}
+
+// rowWriter writes rows of one table in a dump format.
+type rowWriter struct {
+	t      *Table
+	name   string
+	format string
+	typed  bool
+	bw     *bufio.Writer
+	enc    *json.Encoder
+	line   []byte
+	rows   int
+}
+
+func newRowWriter(t *Table, format string, w io.Writer) (*rowWriter, error) {
 	rowEnc, err := t.RowEncodingOf()
 	if err != nil {
-		return err
-	}
-	typed := rowEnc == RowEncodingTyped
-	if (format == FormatTSV || format == "") && !typed {
-		return restore.Dump(ctx, l, root, "/"+name, w)
+		return nil, err
 	}
 	if format == "" {
 		format = FormatTSV
 	}
 	if format != FormatTSV && format != FormatCSV && format != FormatJSONL {
-		return fmt.Errorf("unknown format %q: want csv, tsv or jsonl", format)
+		return nil, fmt.Errorf("unknown format %q: want csv, tsv or jsonl", format)
 	}
-	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(restore.Dump(ctx, l, root, "/"+name, pw)) }()
-	defer pr.Close()
-	sc := bufio.NewScanner(pr)
-	sc.Buffer(make([]byte, 1<<20), 256<<20)
-	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	var line []byte
-	if format == FormatCSV {
-		for i, c := range t.Columns {
-			if i > 0 {
-				line = append(line, ',')
-			}
-			line = appendCSVField(line, []byte(c.Name))
+	rw := &rowWriter{t: t, name: t.QualifiedName(), format: format, typed: rowEnc == RowEncodingTyped, bw: bufio.NewWriterSize(w, 64<<10)}
+	rw.enc = json.NewEncoder(rw.bw)
+	rw.enc.SetEscapeHTML(false)
+	return rw, nil
+}
+
+// plain reports whether rows are written as stored: TSV of untyped rows.
+func (rw *rowWriter) plain() bool { return rw.format == FormatTSV && !rw.typed }
+
+// header writes the CSV header row.
+func (rw *rowWriter) header() error {
+	if rw.format != FormatCSV {
+		return nil
+	}
+	line := rw.line[:0]
+	for i, c := range rw.t.Columns {
+		if i > 0 {
+			line = append(line, ',')
 		}
-		if _, err := bw.Write(append(line, '\n')); err != nil {
+		line = appendCSVField(line, []byte(c.Name))
+	}
+	_, err := rw.bw.Write(append(line, '\n'))
+	return err
+}
+
+// row writes one row, given as a line of (typed) COPY text.
+func (rw *rowWriter) row(text []byte) error {
+	rw.rows++
+	t, name, row := rw.t, rw.name, rw.rows
+	if rw.plain() {
+		if _, err := rw.bw.Write(text); err != nil {
 			return err
 		}
+		return rw.bw.WriteByte('\n')
 	}
-	row := 0
-	for sc.Scan() {
-		row++
-		fields := SplitRow(sc.Bytes())
-		if len(fields) != len(t.Columns) {
-			return fmt.Errorf("table %s row %d: %d fields for %d columns", name, row, len(fields), len(t.Columns))
-		}
-		obj := make(jsonRow, 0, len(fields))
-		line = line[:0]
-		if format == FormatTSV {
-			// Typed rows as plain COPY text: without the TEXT tags.
-			for i, f := range fields {
-				if i > 0 {
-					line = append(line, '\t')
-				}
-				line = append(line, UntagText(f)...)
-			}
-			if _, err := bw.Write(append(line, '\n')); err != nil {
-				return err
-			}
-			continue
-		}
+	fields := SplitRow(text)
+	if len(fields) != len(t.Columns) {
+		return fmt.Errorf("table %s row %d: %d fields for %d columns", name, row, len(fields), len(t.Columns))
+	}
+	line := rw.line[:0]
+	defer func() { rw.line = line }()
+	if rw.format == FormatTSV {
+		// Typed rows as plain COPY text: without the TEXT tags.
 		for i, f := range fields {
-			if typed && format == FormatJSONL {
-				tv, err := DecodeTyped(f)
-				if err != nil {
-					return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
-				}
-				obj = append(obj, jsonField{t.Columns[i].Name, typedJSON(tv)})
-				continue
+			if i > 0 {
+				line = append(line, '\t')
 			}
-			v, ok, err := Unescape(f)
+			line = append(line, UntagText(f)...)
+		}
+		_, err := rw.bw.Write(append(line, '\n'))
+		return err
+	}
+	obj := make(jsonRow, 0, len(fields))
+	for i, f := range fields {
+		if rw.typed && rw.format == FormatJSONL {
+			tv, err := DecodeTyped(f)
 			if err != nil {
 				return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
 			}
-			if format == FormatCSV {
-				if i > 0 {
-					line = append(line, ',')
-				}
-				if ok { // NULL stays an empty, unquoted field
-					line = appendCSVField(line, v)
-				}
-				continue
-			}
-			obj = append(obj, jsonField{t.Columns[i].Name, jsonValue(v, ok, t.Columns[i].Kind)})
+			obj = append(obj, jsonField{t.Columns[i].Name, typedJSON(tv)})
+			continue
 		}
-		if format == FormatCSV {
-			if _, err := bw.Write(append(line, '\n')); err != nil {
-				return err
-			}
-		} else if err := enc.Encode(obj); err != nil {
-			return err
+		v, ok, err := Unescape(f)
+		if err != nil {
+			return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
 		}
+		if rw.format == FormatCSV {
+			if i > 0 {
+				line = append(line, ',')
+			}
+			if ok { // NULL stays an empty, unquoted field
+				line = appendCSVField(line, v)
+			}
+			continue
+		}
+		obj = append(obj, jsonField{t.Columns[i].Name, jsonValue(v, ok, t.Columns[i].Kind)})
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("table %s: %w", name, err)
+	if rw.format == FormatCSV {
+		_, err := rw.bw.Write(append(line, '\n'))
+		return err
 	}
-	return bw.Flush()
+	return rw.enc.Encode(obj)
 }
+
+func (rw *rowWriter) flush() error { return rw.bw.Flush() }
 
 // appendCSVField appends a non-NULL value as PostgreSQL's COPY ... (FORMAT
 // csv) writes it, so NULL (an empty, unquoted field) and the empty string

@@ -194,12 +194,19 @@ func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int, dst []
 	return nil, errors.Join(errs...)
 }
 
+// PackBytesRead returns the stored bytes of every blob this handle has
+// loaded from packs so far (trees, pages, data blobs and the delta bases
+// they needed; blobs served from the cache are not read again): what a
+// reader such as dump --key-range or history reads of the repository.
+func (r *Repository) PackBytesRead() int64 { return r.packBytesRead.Load() }
+
 func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Location, depth int, dst []byte, cache bool) ([]byte, error) {
 	h := backend.Handle{Type: backend.PackFile, Name: loc.Pack.String()}
 	sealed, err := r.be.Load(ctx, h, int64(loc.Offset), int64(loc.Length))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s in pack %s: %w", id, loc.Pack, err)
 	}
+	r.packBytesRead.Add(int64(len(sealed)))
 	var base []byte
 	if loc.Compression == pack.Delta {
 		if cache {

@@ -77,3 +77,106 @@ func (s *ChunkSeeker) load(ctx context.Context, id pack.ID, depth int) (*Page, e
 	s.cached[depth] = cachedPage{id: id, page: pg}
 	return pg, nil
 }
+
+// KeyBounds is a range of keys for ChunkSeeker.Range, given by two tests
+// of a first key, each monotone in the keys' order (After false, then
+// true for all greater keys; EndsBefore true, then false): After reports
+// whether key sorts after the range, EndsBefore whether every key below
+// key sorts before the range (so a chunk that ends where a chunk starting
+// at key begins holds nothing of it). A nil test leaves that end open.
+type KeyBounds struct {
+	EndsBefore func(key string) bool
+	After      func(key string) bool
+}
+
+// Range calls fn, in order, for each chunk that may hold a key within b:
+// chunk i holds the keys from its first key up to the next chunk's, so
+// it is left out when its first key is after the range, or when every key
+// below the next chunk's first key is before it. Over pages it descends only into the
+// entries whose keys overlap the range, and checks each page it loads
+// against its entry in the page above as walks do (ErrDamaged). ChunkRef
+// carries the chunk's position and key index entry. It returns the number
+// of chunks of the node.
+func (s *ChunkSeeker) Range(ctx context.Context, b KeyBounds, fn func(ChunkRef) error) (chunks uint64, err error) {
+	after := func(k string) bool { return b.After != nil && b.After(k) }
+	before := func(k string) bool { return b.EndsBefore != nil && b.EndsBefore(k) }
+	n := s.node
+	if n.Pages == nil {
+		if len(n.Chunks) != len(n.Content) {
+			return 0, fmt.Errorf("chunk list of %s: %w: %d key index entries for %d chunks", n.Name, ErrDamaged, len(n.Chunks), len(n.Content))
+		}
+		chunks = uint64(len(n.Chunks))
+		for i, c := range n.Chunks {
+			if after(c.FirstKey) {
+				return chunks, nil
+			}
+			if i+1 < len(n.Chunks) && before(n.Chunks[i+1].FirstKey) {
+				continue
+			}
+			if err := fn(ChunkRef{ID: n.Content[i], Index: uint64(i), Info: c, HasInfo: true}); err != nil {
+				return chunks, err
+			}
+		}
+		return chunks, nil
+	}
+	rs := &rangeSeek{ctx: ctx, walker: &Walker{Loader: s.loader}, node: n, after: after, before: before, fn: fn}
+	_, err = rs.page(*n.Pages, nil, nil, 0)
+	return rs.chunks, err
+}
+
+// rangeSeek is one Range over pages.
+type rangeSeek struct {
+	ctx           context.Context
+	walker        *Walker // loads and checks pages
+	node          *Node
+	after, before func(string) bool
+	fn            func(ChunkRef) error
+	chunks        uint64 // of the node: the root page's sum
+}
+
+// page visits the entries of page id that overlap the range; next is the
+// first key after the page's last chunk (nil: none), index the position
+// of its first chunk. done is true once a first key after the range was
+// met: no later chunk can be in it. Each page's level is one less than its
+// parent's (loadPage checks it), so the recursion is at most MaxPageLevel
+// deep.
+func (rs *rangeSeek) page(id pack.ID, want *pageWant, next *string, index uint64) (done bool, err error) {
+	if err := rs.ctx.Err(); err != nil {
+		return false, err
+	}
+	pg, err := rs.walker.loadPage(rs.ctx, id, want)
+	if err != nil {
+		return false, fmt.Errorf("reading the chunk list of %s: page %s: %w", rs.node.Name, id.Short(), err)
+	}
+	if want == nil {
+		rs.chunks = pg.Totals().Chunks
+	}
+	for i := range pg.Entries {
+		e := &pg.Entries[i]
+		if rs.after(e.FirstKey) {
+			return true, nil
+		}
+		following := next
+		if i+1 < len(pg.Entries) {
+			following = &pg.Entries[i+1].FirstKey
+		}
+		if following != nil && rs.before(*following) {
+			index += e.Chunks
+			continue
+		}
+		if pg.Level > 0 {
+			done, err := rs.page(e.ID, &pageWant{level: pg.Level - 1, entry: *e}, following, index)
+			if done || err != nil {
+				return done, err
+			}
+			index += e.Chunks
+			continue
+		}
+		c := ChunkRef{ID: e.ID, Index: index, HasInfo: true, Info: ChunkInfo{FirstKey: e.FirstKey, Rows: e.Rows, Bytes: e.Bytes}}
+		index++
+		if err := rs.fn(c); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}

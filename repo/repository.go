@@ -114,6 +114,10 @@ type Repository struct {
 	// wrote, and the removals RecordRemovals recorded ahead.
 	journalSeq     uint64
 	journalPending map[JournalKey]bool
+
+	// packBytesRead counts the stored bytes of the blobs this handle
+	// loaded from packs (PackBytesRead).
+	packBytesRead atomic.Int64
 }
 
 // Init creates a repository in be with cfg, protected by password.
