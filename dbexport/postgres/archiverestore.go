@@ -237,15 +237,8 @@ func (a *archiveRestore) entry(ctx context.Context, tx pgx.Tx, e tocEntry) error
 		}
 		return nil
 	}
-	sql := e.sql
-	if opts.NoOwner || (!hasNoOwner(e) && !a.roles[e.owner]) {
-		if !opts.NoOwner {
-			a.mu.Lock()
-			a.unowned[e.owner]++
-			a.mu.Unlock()
-		}
-		sql = a.r.noOwner[e.id]
-	}
+	sql, unowned := a.sqlOf(e)
+	a.countUnowned(unowned)
 	if e.kind == "SCHEMA" {
 		err := savepoint(ctx, tx, sql)
 		var pe *pgconn.PgError
@@ -266,6 +259,29 @@ func (a *archiveRestore) entry(ctx context.Context, tx pgx.Tx, e tocEntry) error
 		return fmt.Errorf("create %s: %w", e.what(), err)
 	}
 	return nil
+}
+
+// sqlOf returns the SQL that creates e: its --no-owner rendering with
+// --no-owner, or when its owner is not a role of the target (then named
+// in unowned).
+func (a *archiveRestore) sqlOf(e tocEntry) (sql, unowned string) {
+	switch {
+	case a.t.opts.NoOwner:
+		return a.r.noOwner[e.id], ""
+	case !hasNoOwner(e) && !a.roles[e.owner]:
+		return a.r.noOwner[e.id], e.owner
+	}
+	return e.sql, ""
+}
+
+// countUnowned counts one object created without its owner role.
+func (a *archiveRestore) countUnowned(role string) {
+	if role == "" {
+		return
+	}
+	a.mu.Lock()
+	a.unowned[role]++
+	a.mu.Unlock()
 }
 
 // savepoint runs sql so that its failure leaves tx usable.

@@ -23,6 +23,11 @@ import (
 // tables from it.
 type tableArchive struct {
 	a *archiveRestore
+	// need holds the standalone objects the tables need (archiveneeds.go),
+	// created those of them the restore created, and the attached
+	// entries it ran.
+	need, created map[int]bool
+	attach        map[int]bool // the entries attached to those of need
 }
 
 // openTableArchive renders the snapshot's archive for a restore of some
@@ -50,7 +55,7 @@ func (t *Target) openTableArchive(ctx context.Context, s *dbexport.Schema) (*tab
 		t.notify(fmt.Sprintf("the schema archive is not used (%v): re-created tables are built from schema.json, without their triggers, rules, policies, comments, grants, partitions and inheritance", err))
 		return nil, nil
 	}
-	return &tableArchive{a: &archiveRestore{t: t, s: s, r: r, roles: roles, unowned: map[string]int{}}}, nil
+	return &tableArchive{a: &archiveRestore{t: t, s: s, r: r, roles: roles, unowned: map[string]int{}}, created: map[int]bool{}}, nil
 }
 
 // perTable are the kinds of entries that belong to one table: found by
@@ -72,7 +77,9 @@ var taggedByTable = map[string]bool{
 }
 
 // entriesFor returns the pre-data and post-data entries that re-create
-// tables (and their partitions), in the archive's order.
+// tables (and their partitions), in the archive's order, with the
+// standalone objects they need and the entries attached to those (which
+// run only when the target lacks the object: runNeeded).
 func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEntry, missing []string) {
 	r := ta.a.r
 	all := append(append([]tocEntry{}, r.pre...), r.post...)
@@ -135,6 +142,20 @@ func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEnt
 			}
 		}
 	}
+	var own []tocEntry
+	for _, e := range all {
+		if in[e.id] {
+			own = append(own, e)
+		}
+	}
+	ta.need = ta.needs(own)
+	ta.attach = ta.attachments(all, ta.need)
+	for id := range ta.attach {
+		in[id] = true
+	}
+	for id := range ta.need {
+		in[id] = true
+	}
 	for _, e := range r.pre {
 		if in[e.id] {
 			pre = append(pre, e)
@@ -148,6 +169,19 @@ func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEnt
 	return pre, post, missing
 }
 
+// schemas returns the names of the schemas the tables need, as the
+// archive's entry headers show them: created from the archive, with
+// their comments and grants, when the target lacks them.
+func (ta *tableArchive) schemas() map[string]bool {
+	out := map[string]bool{}
+	for _, e := range ta.a.r.pre {
+		if ta.need[e.id] && e.kind == "SCHEMA" {
+			out[e.name] = true
+		}
+	}
+	return out
+}
+
 // firstOf returns the first of deps whose entry is of kind, or 0.
 func firstOf(deps []int, byID map[int]tocEntry, kind string) int {
 	for _, d := range deps {
@@ -158,14 +192,15 @@ func firstOf(deps []int, byID map[int]tocEntry, kind string) int {
 	return 0
 }
 
-// run runs entries in tx, as a restore of every table runs them.
-func (ta *tableArchive) run(ctx context.Context, tx pgx.Tx, entries []tocEntry) error {
-	for _, e := range entries {
-		if err := ta.a.entry(ctx, tx, e); err != nil {
-			return err
+// createdNames names the standalone objects the restore created.
+func (ta *tableArchive) createdNames() []string {
+	var out []string
+	for _, e := range ta.a.r.pre {
+		if ta.created[e.id] && ta.need[e.id] {
+			out = append(out, e.what())
 		}
 	}
-	return nil
+	return out
 }
 
 // preamble runs the archive's session settings.

@@ -17,7 +17,8 @@ import (
 // exists and belongs to a role the user is not a member of (only its
 // owner may empty, re-create or change it, and the foreign keys other
 // tables hold on it must be set aside and added back); a column type
-// missing from the target (an enum or domain, say); a foreign key to a
+// missing from the target (an enum or domain, say) when no usable schema
+// archive would create it; a foreign key to a
 // table that is neither restored nor in the target; a table to re-create
 // that views the restore does not drop itself read, or whose sequence a
 // column default of a table not re-created draws from. The keys other
@@ -35,6 +36,12 @@ func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexpo
 		return err
 	}
 	c.archived = archived
+	if !archived && s.Archive != nil && s.Archive.Load != nil {
+		// A table re-created from the archive brings the types it
+		// needs; one reloaded in place has them.
+		_, err := t.restoreTool(ctx, s)
+		c.archived = err == nil
+	}
 	for _, tab := range tables {
 		c.restored[qualified(tab.Schema, tab.Name)] = true
 	}
@@ -164,7 +171,7 @@ type checker struct {
 	// snapshotTables: schema.table, the snapshot's definitions.
 	snapshotTables map[string]*dbexport.Table
 	types          map[string]bool // type name: the target has it (a table has few distinct types)
-	archived       bool            // the schema archive creates the types
+	archived       bool            // the schema archive creates the types the tables need
 	problems       []string
 }
 

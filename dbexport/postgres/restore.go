@@ -62,24 +62,31 @@ func (r *restore) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := r.createSchemas(ctx, whole); err != nil {
-		return err
-	}
-	setLater, err := r.freeSequences(ctx, whole)
-	if err != nil {
-		return err
-	}
 	arch, archPre, archPost, err := r.archiveEntries(ctx)
 	if err != nil {
 		return err
 	}
+	var fromArchive map[string]bool // schemas the archive creates
 	if arch != nil {
+		fromArchive = arch.schemas()
+	}
+	if err := r.createSchemas(ctx, whole, fromArchive); err != nil {
+		return err
+	}
+	if arch != nil {
+		// The objects the tables need that the target lacks, then the
+		// tables; free sequences the archive creates take their
+		// positions there.
 		if err := arch.preamble(ctx, r.tx); err != nil {
 			return err
 		}
 		if err := arch.run(ctx, r.tx, archPre); err != nil {
 			return err
 		}
+	}
+	setLater, err := r.freeSequences(ctx, whole)
+	if err != nil {
+		return err
 	}
 	var emptied []string
 	for _, td := range r.tables {
@@ -150,6 +157,9 @@ func (r *restore) run(ctx context.Context) error {
 			return err
 		}
 		arch.a.sayUnowned()
+		if made := arch.createdNames(); len(made) > 0 {
+			r.notify("created, as the restored tables need them and the target lacked them: " + strings.Join(made, ", "))
+		}
 	}
 	for _, stmt := range fks {
 		if err := r.exec(ctx, "add foreign key", stmt); err != nil {
@@ -165,6 +175,9 @@ func (r *restore) run(ctx context.Context) error {
 				return err
 			}
 		}
+	}
+	if err := r.refreshMatViews(ctx); err != nil {
+		return err
 	}
 	for _, q := range setLater {
 		positions = append(positions, setvalSQL(ident(q.Schema, q.Name), q.Value, q.Called))
@@ -348,7 +361,11 @@ func splitPostDDL(t *dbexport.Table) (post, fks []string) {
 	return t.PostDDL[:cut], t.PostDDL[cut:]
 }
 
-func (r *restore) createSchemas(ctx context.Context, whole bool) error {
+// createSchemas creates the schemas of the restored tables (and, for a
+// whole restore, of the views and sequences) that the target lacks, but
+// those in fromArchive, which the archive creates with their comments
+// and grants.
+func (r *restore) createSchemas(ctx context.Context, whole bool, fromArchive map[string]bool) error {
 	var names []string
 	for _, td := range r.tables {
 		names = append(names, td.Table.Schema)
@@ -368,7 +385,7 @@ func (r *restore) createSchemas(ctx context.Context, whole bool) error {
 		if n == "" {
 			n = "public"
 		}
-		if seen[n] {
+		if seen[n] || fromArchive[tocTag(n)] {
 			continue
 		}
 		seen[n] = true

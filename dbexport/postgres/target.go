@@ -142,7 +142,8 @@ func (t *Target) Close() error {
 //     by a replace of the whole snapshot, and otherwise left alone, as
 //     other tables may draw from it;
 //  6. each re-created table's DDL (its owned sequences, then CREATE
-//     TABLE); the enabled user triggers of the tables reloaded in place
+//     TABLE), or with a schema archive its entries, run before step 5
+//     with the objects it needs that the target lacks; the enabled user triggers of the tables reloaded in place
 //     are disabled (so the rows arrive as the snapshot holds them), and
 //     one TRUNCATE empties those tables;
 //  7. each table's rows with COPY FROM STDIN, then the triggers are
@@ -153,7 +154,9 @@ func (t *Target) Close() error {
 //  9. the keys set aside in step 2, as they were: validated, so restored
 //     rows that another table's rows refer to, or that refer to missing
 //     rows, fail the restore with the key and the table named;
-//  10. the views of s, for a whole restore;
+//  10. the views of s, for a whole restore; then the populated
+//     materialized views of the target that read a restored table are
+//     refreshed, each after those it reads;
 //  11. last, as setval is not undone by a rollback: the positions of the
 //     sequences the tables reloaded in place own (forward only, for a
 //     partial restore), and for a whole replace the free sequences that

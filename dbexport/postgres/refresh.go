@@ -1,0 +1,61 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// refreshMatViews refreshes the populated materialized views of the
+// target that read a restored table, directly or through views and other
+// materialized views, each after those it reads: they hold what the
+// restored rows give, as they would after a restore of every table
+// (docs/design.md, "Restore"). One that belongs to a role the user is not
+// a member of cannot be refreshed by it, and is named in a notice.
+func (r *restore) refreshMatViews(ctx context.Context) error {
+	var tables []string
+	for _, td := range r.tables {
+		tables = append(tables, tableIdent(td.Table))
+	}
+	// A view's or materialized view's rule depends on the relations it
+	// reads; the longest path from a restored table orders them.
+	rows, err := r.tx.Query(ctx, `WITH RECURSIVE reads(oid, depth) AS (
+			SELECT pg_catalog.to_regclass(t)::oid, 0 FROM pg_catalog.unnest($1::text[]) AS t
+			UNION
+			SELECT w.ev_class, x.depth + 1 FROM reads x
+			JOIN pg_catalog.pg_depend d ON d.refobjid = x.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass
+				AND d.classid = 'pg_catalog.pg_rewrite'::regclass
+			JOIN pg_catalog.pg_rewrite w ON w.oid = d.objid
+			WHERE w.ev_class <> x.oid AND x.depth < 100)
+		SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), n.nspname || '.' || c.relname,
+			pg_catalog.pg_has_role(c.relowner, 'USAGE'), pg_catalog.pg_get_userbyid(c.relowner)
+		FROM reads x JOIN pg_catalog.pg_class c ON c.oid = x.oid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'm' AND c.relispopulated
+		GROUP BY 1, 2, 3, 4 ORDER BY max(x.depth), 2`, tables)
+	if err != nil {
+		return fmt.Errorf("list the materialized views over the restored tables: %w", err)
+	}
+	type matView struct {
+		ident, name, owner string
+		owned              bool
+	}
+	var views []matView
+	var v matView
+	if _, err := pgx.ForEachRow(rows, []any{&v.ident, &v.name, &v.owned, &v.owner}, func() error {
+		views = append(views, v)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("list the materialized views over the restored tables: %w", err)
+	}
+	for _, v := range views {
+		if !v.owned {
+			r.notify(fmt.Sprintf("materialized view %s reads restored tables but is not refreshed: it belongs to role %s (REFRESH MATERIALIZED VIEW %s as that role)", v.name, v.owner, v.ident))
+			continue
+		}
+		if err := r.exec(ctx, "refresh materialized view "+v.name, "REFRESH MATERIALIZED VIEW "+v.ident); err != nil {
+			return err
+		}
+	}
+	return nil
+}
