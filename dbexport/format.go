@@ -342,3 +342,21 @@ func jsonValue(v []byte, ok bool, kind string) any {
 	}
 	return s
 }
+
+// FieldJSON is one stored field as dump --format jsonl writes it: typed
+// (a field of a RowEncodingTyped row) by its storage class, else by its
+// column's kind.
+func FieldJSON(field []byte, c Column, typed bool) (any, error) {
+	if typed {
+		tv, err := DecodeTyped(field)
+		if err != nil {
+			return nil, err
+		}
+		return typedJSON(tv), nil
+	}
+	v, ok, err := Unescape(field)
+	if err != nil {
+		return nil, err
+	}
+	return jsonValue(v, ok, c.Kind), nil
+}

@@ -51,7 +51,7 @@ func CompareSchema(saved, restored *dbexport.Schema, tables []string) SchemaDiff
 			d.Tables[name] = append(d.Tables[name], "not found in the restored database")
 			continue
 		}
-		d.Tables[name] = diffObject("", toMap(a), toMap(b), tableStateFields)
+		d.Tables[name] = restoredWords.diffObject("", toMap(a), toMap(b), tableStateFields)
 	}
 	if len(tables) < len(saved.Tables) {
 		return d
@@ -61,8 +61,35 @@ func CompareSchema(saved, restored *dbexport.Schema, tables []string) SchemaDiff
 			d.Objects = append(d.Objects, fmt.Sprintf("table %s: restored, but not in the snapshot", t.QualifiedName()))
 		}
 	}
-	d.Objects = append(d.Objects, diffObject("", toMap(saved), toMap(restored), schemaStateFields)...)
+	d.Objects = append(d.Objects, restoredWords.diffObject("", toMap(saved), toMap(restored), schemaStateFields)...)
 	return d
+}
+
+// Wording says how the two sides of a schema comparison are named in
+// its findings: a drill compares a snapshot with what was restored, a
+// diff compares two snapshots.
+type Wording struct {
+	A, B         string // the sides' names: "snapshot", "restored"
+	OnlyA, OnlyB string // an object of one side only: "is in the snapshot but was not restored"
+	StmtA, StmtB string // a statement of one side only: "not restored"
+}
+
+var restoredWords = Wording{
+	A: "snapshot", B: "restored",
+	OnlyA: "is in the snapshot but was not restored", OnlyB: "was restored but is not in the snapshot",
+	StmtA: "not restored", StmtB: "restored, not in the snapshot",
+}
+
+// SchemaChanges lists how table b's definition differs from a's (rows,
+// consistency and warnings aside), worded by w.
+func SchemaChanges(a, b *dbexport.Table, w Wording) []string {
+	return w.diffObject("", toMap(a), toMap(b), tableStateFields)
+}
+
+// SchemaObjectChanges lists how schema b differs from a beyond its tables
+// (views, sequences, routines, triggers, ...), worded by w.
+func SchemaObjectChanges(a, b *dbexport.Schema, w Wording) []string {
+	return w.diffObject("", toMap(a), toMap(b), schemaStateFields)
 }
 
 func toMap(v any) map[string]any {
@@ -74,7 +101,7 @@ func toMap(v any) map[string]any {
 
 // diffObject lists the fields (JSON names) whose values differ between
 // the saved object a and the restored b, below the path prefix.
-func diffObject(prefix string, a, b map[string]any, skip map[string]bool) []string {
+func (w Wording) diffObject(prefix string, a, b map[string]any, skip map[string]bool) []string {
 	var keys []string
 	for k := range a {
 		keys = append(keys, k)
@@ -90,7 +117,7 @@ func diffObject(prefix string, a, b map[string]any, skip map[string]bool) []stri
 		if skip[k] || reflect.DeepEqual(a[k], b[k]) {
 			continue
 		}
-		out = append(out, diffValue(prefix+k, a[k], b[k])...)
+		out = append(out, w.diffValue(prefix+k, a[k], b[k])...)
 	}
 	return out
 }
@@ -98,7 +125,7 @@ func diffObject(prefix string, a, b map[string]any, skip map[string]bool) []stri
 // diffValue says how the restored value b of field differs from the
 // saved a: lists of named objects (columns, views, sequences) object by
 // object, lists of statements statement by statement.
-func diffValue(field string, a, b any) []string {
+func (w Wording) diffValue(field string, a, b any) []string {
 	la, aList := a.([]any)
 	lb, bList := b.([]any)
 	if (aList || a == nil) && (bList || b == nil) {
@@ -107,16 +134,16 @@ func diffValue(field string, a, b any) []string {
 		kinded := field == "objects"
 		if na, ok := byName(la, kinded); ok {
 			if nb, ok := byName(lb, kinded); ok {
-				return diffNamed(field, la, lb, na, nb, kinded)
+				return w.diffNamed(field, la, lb, na, nb, kinded)
 			}
 		}
 		if sa, ok := stringList(la); ok {
 			if sb, ok := stringList(lb); ok {
-				return diffStrings(field, sa, sb)
+				return w.diffStrings(field, sa, sb)
 			}
 		}
 	}
-	return []string{fmt.Sprintf("%s differs: snapshot %s, restored %s", field, short(a), short(b))}
+	return []string{fmt.Sprintf("%s differs: %s %s, %s %s", field, w.A, short(a), w.B, short(b))}
 }
 
 // byName keys a list of objects by their schema-qualified name, after
@@ -152,25 +179,25 @@ func nameOf(o any, kinded bool) string {
 	return ""
 }
 
-func diffNamed(field string, la, lb []any, a, b map[string]map[string]any, kinded bool) []string {
+func (w Wording) diffNamed(field string, la, lb []any, a, b map[string]map[string]any, kinded bool) []string {
 	var out []string
 	for _, o := range la {
 		n := nameOf(o, kinded)
 		if _, ok := b[n]; !ok {
-			out = append(out, fmt.Sprintf("%s: %s is in the snapshot but was not restored", field, n))
+			out = append(out, fmt.Sprintf("%s: %s %s", field, n, w.OnlyA))
 		}
 	}
 	for _, o := range lb {
 		n := nameOf(o, kinded)
 		if _, ok := a[n]; !ok {
-			out = append(out, fmt.Sprintf("%s: %s was restored but is not in the snapshot", field, n))
+			out = append(out, fmt.Sprintf("%s: %s %s", field, n, w.OnlyB))
 		}
 	}
 	var order []string
 	for _, o := range la {
 		n := nameOf(o, kinded)
 		if bo, ok := b[n]; ok {
-			out = append(out, diffObject(field+" "+n+": ", a[n], bo, nil)...)
+			out = append(out, w.diffObject(field+" "+n+": ", a[n], bo, nil)...)
 			order = append(order, n)
 		}
 	}
@@ -181,8 +208,8 @@ func diffNamed(field string, la, lb []any, a, b map[string]map[string]any, kinde
 		}
 	}
 	if len(out) == 0 && !reflect.DeepEqual(order, restoredOrder) {
-		out = append(out, fmt.Sprintf("%s are in another order: snapshot %s, restored %s", field,
-			strings.Join(order, ", "), strings.Join(restoredOrder, ", ")))
+		out = append(out, fmt.Sprintf("%s are in another order: %s %s, %s %s", field,
+			w.A, strings.Join(order, ", "), w.B, strings.Join(restoredOrder, ", ")))
 	}
 	return out
 }
@@ -201,7 +228,7 @@ func stringList(l []any) ([]string, bool) {
 
 // diffStrings compares lists of statements or names as sets, then by
 // order.
-func diffStrings(field string, a, b []string) []string {
+func (w Wording) diffStrings(field string, a, b []string) []string {
 	count := map[string]int{}
 	for _, s := range a {
 		count[s]++
@@ -212,13 +239,13 @@ func diffStrings(field string, a, b []string) []string {
 	var out []string
 	for _, s := range a {
 		if count[s] > 0 {
-			out = append(out, fmt.Sprintf("%s: not restored: %s", field, short(s)))
+			out = append(out, fmt.Sprintf("%s: %s: %s", field, w.StmtA, short(s)))
 			count[s]--
 		}
 	}
 	for _, s := range b {
 		if count[s] < 0 {
-			out = append(out, fmt.Sprintf("%s: restored, not in the snapshot: %s", field, short(s)))
+			out = append(out, fmt.Sprintf("%s: %s: %s", field, w.StmtB, short(s)))
 			count[s]++
 		}
 	}

@@ -15,8 +15,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// stderrTTY says whether stderr is a terminal (progress bars).
-	stderrTTY bool
+	// stderrTTY says whether stderr is a terminal (progress bars);
+	// stdoutTTY whether stdout is one (colour).
+	stderrTTY, stdoutTTY bool
 	// readPassword prompts on the terminal; nil when there is none.
 	readPassword func(prompt string) (string, error)
 	// kdf is the Argon2id cost for new key files; zero means the default.
@@ -27,6 +28,7 @@ type env struct {
 func newEnv() *env {
 	e := &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	e.stderrTTY = term.IsTerminal(int(os.Stderr.Fd()))
+	e.stdoutTTY = term.IsTerminal(int(os.Stdout.Fd()))
 	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
 		if term.IsTerminal(int(tty.Fd())) {
 			e.readPassword = func(prompt string) (string, error) {

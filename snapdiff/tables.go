@@ -1,0 +1,324 @@
+package snapdiff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+
+	"strata/dbexport"
+	"strata/pack"
+	"strata/repo"
+	"strata/verify"
+)
+
+// Options describe a diff of two table snapshots.
+type Options struct {
+	// Tables and Exclude are globs on table names, as backup and restore
+	// take them; empty Tables: every table.
+	Tables, Exclude []string
+	// KeyRange keeps the rows whose keys lie in it.
+	KeyRange KeyRange
+	// Columns, when set, keeps only updates that change one of these
+	// columns, and compares only them.
+	Columns []string
+	// Limit, when above 0, stops after that many changes (Report.Limited).
+	Limit int
+	// Rows asks for the rows compared (changes counted and emitted);
+	// without it only the definitions and row counts are compared and no
+	// chunk is read.
+	Rows bool
+	// Emit, when set, receives each change, per table in key order. The
+	// change and its fields are valid during the call only.
+	Emit func(*Change) error
+	// Order, when set, is called with the tables to compare (sorted by
+	// name) and returns them in the order they are compared in.
+	Order func([]*TableDiff) []*TableDiff
+}
+
+// TableDiff is how one table differs between A and B.
+type TableDiff struct {
+	Name string          // qualified name
+	A, B *dbexport.Table // the definitions; nil on the side that lacks the table
+	// Columns are the columns compared: B's, then those only A has.
+	Columns []dbexport.Column
+	// Key are the key columns (indexes into Columns); Keyed is false for
+	// a table without a primary key (or whose key changed), whose rows are
+	// keyed by every column both sides have.
+	Key   []int
+	Keyed bool
+
+	RowsBefore, RowsAfter      int64
+	Inserted, Updated, Deleted uint64
+	CellsUpdated               uint64 // columns changed, summed over the updated rows
+	// Schema lists the changes of the table's definition (columns,
+	// types, constraints, indexes), empty when it is the same.
+	Schema []string
+
+	ChunksRead, ChunksShared uint64
+}
+
+// Added and Dropped say whether one side lacks the table.
+func (t *TableDiff) Added() bool   { return t.A == nil }
+func (t *TableDiff) Dropped() bool { return t.B == nil }
+
+// Changed reports whether the table differs at all.
+func (t *TableDiff) Changed() bool {
+	return t.A == nil || t.B == nil || len(t.Schema) > 0 || t.Inserted+t.Updated+t.Deleted > 0
+}
+
+// Report is the result of a diff of two table snapshots.
+type Report struct {
+	Engine string
+	Tables []*TableDiff
+	// Schema lists the changes beyond tables: views, sequences,
+	// routines, triggers.
+	Schema []string
+	// BytesRead counts the bytes of the chunks and pages loaded; Bytes
+	// the bytes of both snapshots' tables; BytesShared the bytes of the
+	// chunks both hold, passed over unread (counted on both sides).
+	BytesRead, PageBytes, Bytes, BytesShared uint64
+	ChunksRead, ChunksShared                 uint64
+	// Limited is true when Options.Limit stopped the diff.
+	Limited bool
+}
+
+// DiffWording names A and B "before" and "after" in schema changes.
+var DiffWording = verify.Wording{
+	A: "before", B: "after",
+	OnlyA: "dropped", OnlyB: "added",
+	StmtA: "dropped", StmtB: "added",
+}
+
+// errLimit ends a diff at Options.Limit.
+var errLimit = errors.New("limit reached")
+
+// Tables compares the table snapshots whose root trees are rootA and
+// rootB. snapA and snapB name them in errors.
+func Tables(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB string, opts Options) (*Report, error) {
+	sa, err := dbexport.LoadSchema(ctx, l, rootA)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", snapA, err)
+	}
+	sb, err := dbexport.LoadSchema(ctx, l, rootB)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", snapB, err)
+	}
+	if sa.Engine != sb.Engine {
+		return nil, fmt.Errorf("snapshot %s is of a %s database, %s of a %s one: a diff compares two snapshots of one engine", snapA, sa.Engine, snapB, sb.Engine)
+	}
+	all := append(append([]*dbexport.Table{}, sa.Tables...), sb.Tables...)
+	if err := dbexport.CheckIncludes(all, opts.Tables, "the two snapshots"); err != nil {
+		return nil, err
+	}
+	rep := &Report{Engine: sb.Engine, Schema: verify.SchemaObjectChanges(sa, sb, DiffWording)}
+	tables := pairTables(sa, sb, opts)
+	if opts.Order != nil {
+		tables = opts.Order(tables)
+	}
+	if err := checkColumns(tables, opts.Columns); err != nil {
+		return nil, err
+	}
+	count := 0
+	for _, t := range tables {
+		rep.Tables = append(rep.Tables, t)
+		if !opts.Rows {
+			continue
+		}
+		err := diffTable(ctx, l, rootA, rootB, snapA, snapB, t, opts, rep, &count)
+		if errors.Is(err, errLimit) {
+			rep.Limited = true
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rep, nil
+}
+
+// pairTables lines up the tables of both schemas that opts selects, by
+// qualified name, sorted by it.
+func pairTables(sa, sb *dbexport.Schema, opts Options) []*TableDiff {
+	byName := map[string]*TableDiff{}
+	for _, t := range sa.Tables {
+		if dbexport.Selected(t, opts.Tables, opts.Exclude) {
+			byName[t.QualifiedName()] = &TableDiff{Name: t.QualifiedName(), A: t, RowsBefore: t.Rows}
+		}
+	}
+	for _, t := range sb.Tables {
+		if !dbexport.Selected(t, opts.Tables, opts.Exclude) {
+			continue
+		}
+		d := byName[t.QualifiedName()]
+		if d == nil {
+			d = &TableDiff{Name: t.QualifiedName()}
+			byName[d.Name] = d
+		}
+		d.B, d.RowsAfter = t, t.Rows
+	}
+	out := make([]*TableDiff, 0, len(byName))
+	for _, d := range byName {
+		if d.A != nil && d.B != nil {
+			d.Schema = verify.SchemaChanges(d.A, d.B, DiffWording)
+		}
+		l := newLayout(d.A, d.B)
+		d.Columns, d.Key, d.Keyed = l.columns, l.key, l.keyed
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// tableDiffer compares the rows of one table.
+type tableDiffer struct {
+	*TableDiff
+	l            Loader
+	name         string
+	snapA, snapB string
+	a, b         string // snapA, snapB: the side names for eachRow
+	layout       *rowLayout
+	bytesRead    atomic.Uint64
+	chunksRead   uint64
+}
+
+func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB string, t *TableDiff, opts Options, rep *Report, count *int) error {
+	d := &tableDiffer{TableDiff: t, l: l, name: t.Name, snapA: snapA, snapB: snapB, a: snapA, b: snapB, layout: newLayout(t.A, t.B)}
+	var na, nb *repo.Node
+	var err error
+	if t.A != nil {
+		if na, err = tableNode(ctx, l, rootA, t.Name, snapA); err != nil {
+			return err
+		}
+		rep.Bytes += na.Size
+	}
+	if t.B != nil {
+		if nb, err = tableNode(ctx, l, rootB, t.Name, snapB); err != nil {
+			return err
+		}
+		rep.Bytes += nb.Size
+	}
+	for _, side := range []*dbexport.Table{t.A, t.B} {
+		if side != nil {
+			if _, err := side.RowEncodingOf(); err != nil {
+				return err
+			}
+		}
+	}
+	columns := columnFilter(t, opts.Columns)
+	ranged := opts.KeyRange.skips(t)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var pageBytes atomic.Uint64
+	al := newAligner(streamChunks(ctx, l, "/"+t.Name, na, &pageBytes), streamChunks(ctx, l, "/"+t.Name, nb, &pageBytes), dbexport.CompareKeys)
+	defer func() {
+		rep.PageBytes += pageBytes.Load()
+		rep.BytesRead += d.bytesRead.Load() + pageBytes.Load()
+		rep.ChunksRead += d.chunksRead
+		rep.ChunksShared += al.shared
+		rep.BytesShared += al.sharedBytes
+		t.ChunksRead, t.ChunksShared = d.chunksRead, al.shared
+	}()
+	for {
+		sp, ok := al.nextSpan()
+		if !ok {
+			break
+		}
+		if ranged && opts.KeyRange.before(sp) {
+			continue
+		}
+		if ranged && opts.KeyRange.after(sp) {
+			break
+		}
+		changes, err := d.spanRows(ctx, sp)
+		if err != nil {
+			return err
+		}
+		for i := range changes {
+			c := &changes[i]
+			if !opts.KeyRange.holds(c.KeyText()) {
+				continue
+			}
+			if columns != nil && c.Op == OpUpdate {
+				if c.Changed = keep(c.Changed, columns); len(c.Changed) == 0 {
+					continue
+				}
+			}
+			switch c.Op {
+			case OpInsert:
+				t.Inserted++
+			case OpDelete:
+				t.Deleted++
+			case OpUpdate:
+				t.Updated++
+				t.CellsUpdated += uint64(len(c.Changed))
+			}
+			if opts.Emit != nil {
+				if err := opts.Emit(c); err != nil {
+					return err
+				}
+			}
+			if *count++; opts.Limit > 0 && *count >= opts.Limit {
+				return errLimit
+			}
+		}
+	}
+	if err := al.err(); err != nil {
+		return fmt.Errorf("table %s: %w", t.Name, err)
+	}
+	return nil
+}
+
+// tableNode finds the node of table name in a snapshot's root tree.
+func tableNode(ctx context.Context, l Loader, root pack.ID, name, snap string) (*repo.Node, error) {
+	n, _, err := dbexport.TableNode(ctx, l, root, name)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", snap, err)
+	}
+	return n, nil
+}
+
+// columnFilter returns the set of compared columns (indexes) that names
+// selects, nil for every column.
+func columnFilter(t *TableDiff, names []string) map[int]bool {
+	if len(names) == 0 {
+		return nil
+	}
+	keepCols := map[int]bool{}
+	for _, n := range names {
+		for i, c := range t.Columns {
+			if c.Name == n {
+				keepCols[i] = true
+			}
+		}
+	}
+	return keepCols
+}
+
+// checkColumns refuses a column name that no compared table has: a typo
+// would otherwise hide every update.
+func checkColumns(tables []*TableDiff, names []string) error {
+	for _, n := range names {
+		found := false
+		for _, t := range tables {
+			for _, c := range t.Columns {
+				found = found || c.Name == n
+			}
+		}
+		if !found {
+			return fmt.Errorf("--columns %s: no table compared has a column %q", n, n)
+		}
+	}
+	return nil
+}
+
+func keep(cols []int, set map[int]bool) []int {
+	var out []int
+	for _, c := range cols {
+		if set[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
