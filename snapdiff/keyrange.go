@@ -1,84 +1,68 @@
 package snapdiff
 
 import (
-	"fmt"
-	"strings"
-
 	"strata/dbexport"
 	"strata/repo"
 )
 
-// KeyRange is a range of keys, both ends included; an end that is not
-// set is open. A bound holds the leading key fields, separated by tabs
-// (as first keys are written) or commas: "1000" for an integer key,
-// "eu,1000" for a key of two columns, whose rows it bounds by their
-// first fields.
-type KeyRange struct {
-	From, To       string
-	HasFrom, HasTo bool
+// This file applies Options.KeyRange (dbexport.KeyRange, as dump
+// --key-range reads it) to spans and changes.
+
+// ranged reports whether a key range is set.
+func ranged(kr dbexport.KeyRange) bool { return kr.From != nil || kr.To != nil }
+
+// holds reports whether a change's key lies in the range.
+func holds(kr dbexport.KeyRange, c *Change) bool {
+	if !ranged(kr) {
+		return true
+	}
+	vals, err := dbexport.KeyValues(c.Key, seq(len(c.Key)))
+	return err == nil && kr.Contains(vals)
 }
 
-// ParseKeyRange parses "FROM..TO", "FROM.." or "..TO".
-func ParseKeyRange(s string) (KeyRange, error) {
-	from, to, ok := strings.Cut(s, "..")
-	if !ok || (from == "" && to == "") {
-		return KeyRange{}, fmt.Errorf("--key-range %q: want FROM..TO, FROM.. or ..TO (a key of several columns: a,b..c,d)", s)
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
 	}
-	r := KeyRange{From: bound(from), To: bound(to), HasFrom: from != "", HasTo: to != ""}
-	if r.HasFrom && r.HasTo && dbexport.CompareKeys(r.From, r.To) > 0 {
-		return KeyRange{}, fmt.Errorf("--key-range %q: FROM is after TO", s)
-	}
-	return r, nil
+	return out
 }
 
-func bound(s string) string { return strings.ReplaceAll(s, ",", "\t") }
-
-// cmpBound compares key with a bound on the bound's fields only, so every
-// key whose leading fields equal the bound compares equal.
-func cmpBound(key, b string) int {
-	n := strings.Count(b, "\t") + 1
-	fields := strings.SplitN(key, "\t", n+1)
-	if len(fields) > n {
-		fields = fields[:n]
-	}
-	return dbexport.CompareKeys(strings.Join(fields, "\t"), b)
+// spanSkipper passes over spans that lie wholly outside the range,
+// unread. Only for a table whose rows are stored in the order first keys
+// compare in (dbexport.Table.KeyOrdered: integer keys); for others every
+// span is read and its changes filtered.
+type spanSkipper struct {
+	bounds repo.KeyBounds
+	on     bool
 }
 
-// holds reports whether a key lies in the range.
-func (r KeyRange) holds(key string) bool {
-	return (!r.HasFrom || cmpBound(key, r.From) >= 0) && (!r.HasTo || cmpBound(key, r.To) <= 0)
-}
-
-// skips reports whether spans outside the range may be passed over
-// unread: only when the rows are stored in the order keys compare in,
-// which holds for integer keys in every engine (a text key's order is
-// the database's collation).
-func (r KeyRange) skips(t *TableDiff) bool {
-	if !r.HasFrom && !r.HasTo || !t.Keyed {
-		return false
+func newSpanSkipper(kr dbexport.KeyRange, t *TableDiff) spanSkipper {
+	if !ranged(kr) || !t.Keyed {
+		return spanSkipper{}
 	}
-	for _, k := range t.Key {
-		if t.Columns[k].Kind != dbexport.KindInt {
-			return false
+	for _, side := range []*dbexport.Table{t.A, t.B} {
+		if side != nil && !side.KeyOrdered() {
+			return spanSkipper{}
 		}
 	}
-	return true
+	return spanSkipper{bounds: kr.Bounds(len(t.Key)), on: true}
 }
 
 // before reports whether every row of a span lies before the range: its
 // keys are below the span's end.
-func (r KeyRange) before(sp span) bool {
-	return r.HasFrom && sp.hasEnd && cmpBound(sp.end, r.From) < 0
+func (s spanSkipper) before(sp span) bool {
+	return s.on && s.bounds.EndsBefore != nil && sp.hasEnd && s.bounds.EndsBefore(sp.end)
 }
 
 // after reports whether every row of a span, and of the spans after it,
 // lies after the range.
-func (r KeyRange) after(sp span) bool {
-	if !r.HasTo {
+func (s spanSkipper) after(sp span) bool {
+	if !s.on || s.bounds.After == nil {
 		return false
 	}
 	start, ok := spanStart(sp)
-	return ok && cmpBound(start, r.To) > 0
+	return ok && s.bounds.After(start)
 }
 
 // spanStart is the first key of a span: the lower first key of its

@@ -18,8 +18,9 @@ type Options struct {
 	// Tables and Exclude are globs on table names, as backup and restore
 	// take them; empty Tables: every table.
 	Tables, Exclude []string
-	// KeyRange keeps the rows whose keys lie in it.
-	KeyRange KeyRange
+	// KeyRange keeps the rows whose keys lie in it; the zero range keeps
+	// every row.
+	KeyRange dbexport.KeyRange
 	// Columns, when set, keeps only updates that change one of these
 	// columns, and compares only them.
 	Columns []string
@@ -80,6 +81,9 @@ type Report struct {
 	// chunks both hold, passed over unread (counted on both sides).
 	BytesRead, PageBytes, Bytes, BytesShared uint64
 	ChunksRead, ChunksShared                 uint64
+	// PackBytesRead is for the caller to fill in: the stored bytes read
+	// from packs (repo.Repository.PackBytesRead), delta bases included.
+	PackBytesRead uint64
 	// Limited is true when Options.Limit stopped the diff.
 	Limited bool
 }
@@ -207,7 +211,7 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 		}
 	}
 	columns := columnFilter(t, opts.Columns)
-	ranged := opts.KeyRange.skips(t)
+	skip := newSpanSkipper(opts.KeyRange, t)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var pageBytes atomic.Uint64
@@ -225,10 +229,10 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 		if !ok {
 			break
 		}
-		if ranged && opts.KeyRange.before(sp) {
+		if skip.before(sp) {
 			continue
 		}
-		if ranged && opts.KeyRange.after(sp) {
+		if skip.after(sp) {
 			break
 		}
 		changes, err := d.spanRows(ctx, sp)
@@ -237,7 +241,7 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 		}
 		for i := range changes {
 			c := &changes[i]
-			if !opts.KeyRange.holds(c.KeyText()) {
+			if !holds(opts.KeyRange, c) {
 				continue
 			}
 			if columns != nil && c.Op == OpUpdate {

@@ -26,7 +26,7 @@ type diffFlags struct {
 	keyRange         string
 	limit            int
 	fromTime, toTime time.Time
-	keyRangeParsed   snapdiff.KeyRange
+	keyRangeParsed   dbexport.KeyRange
 }
 
 func cmdDiff(g *globals) *cli.Command {
@@ -150,7 +150,7 @@ func (f *diffFlags) check(c *cli.Context) error {
 		return errors.New("--limit bounds the changes listed: give --format text or jsonl")
 	}
 	if f.keyRange != "" {
-		if f.keyRangeParsed, err = snapdiff.ParseKeyRange(f.keyRange); err != nil {
+		if f.keyRangeParsed, err = dbexport.ParseKeyRange(f.keyRange); err != nil {
 			return err
 		}
 	}
@@ -261,11 +261,12 @@ func diffTables(ctx context.Context, g *globals, r *repo.Repository, a, b *repo.
 	if out != nil {
 		opts.Emit = out.change
 	}
-	start := time.Now()
+	start, packBefore := time.Now(), r.PackBytesRead()
 	rep, err := snapdiff.Tables(ctx, r, a.Tree, b.Tree, a.ID.Short(), b.ID.Short(), opts)
 	if err != nil {
 		return err
 	}
+	rep.PackBytesRead = uint64(r.PackBytesRead() - packBefore)
 	if out != nil {
 		if err := out.finish(rep); err != nil {
 			return err
