@@ -33,9 +33,8 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 		return SaveResult{}, fmt.Errorf("blob of %d bytes exceeds the limit of %d", len(plain), pack.MaxBlobSize)
 	}
 	id := r.key.BlobID(plain)
-	res := SaveResult{ID: id}
 	if !r.packers.claim(id) {
-		return res, nil
+		return SaveResult{ID: id}, nil
 	}
 	var basePlain []byte
 	if !base.IsNull() && r.cfg.MaxDeltaDepth > 0 {
@@ -56,13 +55,47 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 		if err != nil && ctx.Err() != nil {
 			// Interrupted: not a damaged base, and nothing to store.
 			r.packers.release(id)
-			return res, ctx.Err()
+			return SaveResult{ID: id}, ctx.Err()
 		}
 		if err != nil {
 			r.Notify("storing blob %s without delta: base %s: %v", id.Short(), base.Short(), err)
 			basePlain = nil
 		}
 	}
+	return r.storeClaimed(ctx, t, id, plain, base, basePlain)
+}
+
+// SaveDataBlobOn stores plain as a data blob unless the repository already
+// has it, as a delta blob against base when that is smaller, encoding it
+// with basePlain, the base's plaintext, which the caller holds. It is for
+// writers whose bases may not be indexed yet, such as a copy from another
+// repository that stores a chain's blobs into the same open pack
+// (SaveBlob reads the base from the repository). The caller makes sure
+// that base is stored, that basePlain is its plaintext, and that the chain
+// stays within the config's MaxDeltaDepth.
+func (r *Repository) SaveDataBlobOn(ctx context.Context, plain []byte, base pack.ID, basePlain []byte) (SaveResult, error) {
+	if r.configDamage != nil && r.configDamage.CopyFrom == "" {
+		return SaveResult{}, fmt.Errorf("config at %s: %w", r.be.Location(), ErrConfigUnknown)
+	}
+	if len(plain) > pack.MaxBlobSize {
+		return SaveResult{}, fmt.Errorf("blob of %d bytes exceeds the limit of %d", len(plain), pack.MaxBlobSize)
+	}
+	id := r.key.BlobID(plain)
+	if !r.packers.claim(id) {
+		return SaveResult{ID: id}, nil
+	}
+	if base == id || r.key.BlobID(basePlain) != base {
+		// A wrong base would make a delta blob no reader can decode.
+		base, basePlain = pack.ID{}, nil
+	}
+	return r.storeClaimed(ctx, pack.DataBlob, id, plain, base, basePlain)
+}
+
+// storeClaimed encodes the blob id, which this saver claimed, against
+// basePlain (the plaintext of base) when that is given, and adds it to the
+// open packs.
+func (r *Repository) storeClaimed(ctx context.Context, t pack.BlobType, id pack.ID, plain []byte, base pack.ID, basePlain []byte) (SaveResult, error) {
+	res := SaveResult{ID: id}
 	sealed, c, err := r.enc.Encode(nil, plain, basePlain)
 	if err != nil {
 		r.packers.release(id)
@@ -79,6 +112,12 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 	res.Stored, res.Compression = len(sealed), c
 	return res, nil
 }
+
+// DeltaDepth is the number of delta blobs on the chain from the indexed
+// blob id down to a plain blob: 0 for a plain blob, and 64 (the largest
+// MaxDeltaDepth a config allows) for a blob the index lacks or a broken
+// chain.
+func (r *Repository) DeltaDepth(id pack.ID) int { return r.deltaDepth(id) }
 
 // deltaDepth is the number of delta blobs on the chain from id down to a
 // plain blob (0 for a plain blob). Unknown blobs count as too deep.
@@ -253,4 +292,14 @@ func putPlainBuf(buf *[]byte, used []byte) {
 		*buf = used[:0]
 	}
 	plainPool.Put(buf)
+}
+
+// DeltaBase returns the base of blob id when the index lists it as a delta
+// blob (its first copy), and false otherwise.
+func (r *Repository) DeltaBase(id pack.ID) (pack.ID, bool) {
+	loc, ok := r.Index().Lookup(id)
+	if !ok || loc.Compression != pack.Delta {
+		return pack.ID{}, false
+	}
+	return loc.Base, true
 }

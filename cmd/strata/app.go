@@ -146,7 +146,7 @@ func newApp(g *globals) *cli.App {
 		Commands: []*cli.Command{
 			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdFind(g), cmdRestore(g), cmdDump(g), cmdDiff(g),
 			cmdForget(g), cmdPolicy(g), cmdProtect(g), cmdTag(g), cmdUnprotect(g),
-			cmdCheck(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
+			cmdCopy(g), cmdCheck(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
 		},
 	}
 	setUsageErrors(g, app.Commands)
@@ -186,8 +186,17 @@ func (g *globals) repoOptions() repo.Options {
 // STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND, then a
 // prompt on the terminal. It is never taken from a command-line value.
 func (g *globals) password(ctx context.Context, prompt string) (string, error) {
-	if g.passwordFile != "" {
-		b, err := os.ReadFile(g.passwordFile)
+	return g.passwordFrom(ctx, g.passwordFile, "STRATA_PASSWORD", "--password-file", prompt)
+}
+
+// passwordFrom reads a password from file (a flag's value or its
+// variable, VAR_FILE), else the variable VAR, else the output of the
+// command in VAR_COMMAND, else a prompt on the terminal: the main
+// repository's (VAR STRATA_PASSWORD) or copy's source's
+// (STRATA_FROM_PASSWORD). flag names file's flag in messages.
+func (g *globals) passwordFrom(ctx context.Context, file, env, flag, prompt string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("reading password file: %w", err)
 		}
@@ -195,25 +204,25 @@ func (g *globals) password(ctx context.Context, prompt string) (string, error) {
 		if pw == "" {
 			// Not a wrong password: the file was never filled in, or was
 			// truncated.
-			return "", fmt.Errorf("password file %s is empty: write the repository's password into it", g.passwordFile)
+			return "", fmt.Errorf("password file %s is empty: write the repository's password into it", file)
 		}
 		return pw, nil
 	}
-	if pw := g.env.getenv("STRATA_PASSWORD"); pw != "" {
+	if pw := g.env.getenv(env); pw != "" {
 		return pw, nil
 	}
-	if cmd := g.env.getenv("STRATA_PASSWORD_COMMAND"); cmd != "" {
+	if cmd := g.env.getenv(env + "_COMMAND"); cmd != "" {
 		out, err := exec.CommandContext(ctx, "sh", "-c", cmd).Output()
 		if err != nil {
 			// The command's output may be the password: never print it.
-			return "", fmt.Errorf("STRATA_PASSWORD_COMMAND failed: %v", err)
+			return "", fmt.Errorf("%s_COMMAND failed: %v", env, err)
 		}
 		return strings.TrimRight(string(out), "\r\n"), nil
 	}
 	if g.env.readPassword != nil {
 		return g.env.readPassword(prompt)
 	}
-	return "", errors.New("no password given: set STRATA_PASSWORD_FILE, STRATA_PASSWORD or STRATA_PASSWORD_COMMAND, use --password-file, or run on a terminal")
+	return "", fmt.Errorf("no password given: set %s_FILE, %s or %s_COMMAND, use %s, or run on a terminal", env, env, env, flag)
 }
 
 // newPassword asks for a password to set, twice on a terminal. An empty
@@ -263,22 +272,30 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 	if err := g.needRepo(); err != nil {
 		return nil, err
 	}
-	be, err := local.Open(g.repoPath)
-	if errors.Is(err, backend.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s", repo.ErrNoRepository, g.repoPath)
-	}
-	if err != nil {
-		return nil, err
-	}
-	pw, err := g.password(ctx, "enter password for repository: ")
-	if err != nil {
-		return nil, err
-	}
-	r, err := repo.Open(ctx, be, pw, g.repoOptions())
+	r, err := g.openRepoAt(ctx, g.repoPath, func() (string, error) {
+		return g.password(ctx, "enter password for repository: ")
+	}, g.repoOptions())
 	if err == nil {
 		g.verbosef(1, "opened repository %s\n", g.repoPath)
 	}
 	return r, err
+}
+
+// openRepoAt opens the repository at location with the password that
+// password returns, without its index.
+func (g *globals) openRepoAt(ctx context.Context, location string, password func() (string, error), opts repo.Options) (*repo.Repository, error) {
+	be, err := local.Open(location)
+	if errors.Is(err, backend.ErrNotExist) {
+		return nil, fmt.Errorf("%w at %s", repo.ErrNoRepository, location)
+	}
+	if err != nil {
+		return nil, err
+	}
+	pw, err := password()
+	if err != nil {
+		return nil, err
+	}
+	return repo.Open(ctx, be, pw, opts)
 }
 
 // withLock opens the repository, takes a lock, loads the index and runs

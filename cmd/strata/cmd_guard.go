@@ -27,7 +27,7 @@ func cmdGuard(g *globals) *cli.Command {
 		Description: `Takes a snapshot of --db tagged pre-op (recording the command line with
 the values of secret flags such as --password, --token or --api-key, of
 PASSWORD=... assignments and of URL passwords masked as ***), runs COMMAND,
-without strata's STRATA_PASSWORD* variables, only if the snapshot succeeded, prints the snapshot ID to restore from, and exits with
+without strata's STRATA_PASSWORD* and STRATA_FROM_PASSWORD* variables, only if the snapshot succeeded, prints the snapshot ID to restore from, and exits with
 the command's exit code. For example:
 
     strata guard --db mysql://app@localhost/app -- php artisan migrate
@@ -83,12 +83,12 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 	}
 }
 
-// childEnv is strata's environment without the repository password, for
+// childEnv is strata's environment without the repository passwords, for
 // the guarded command: it has no business with strata's secrets.
 func childEnv(environ []string) []string {
 	out := make([]string, 0, len(environ))
 	for _, kv := range environ {
-		if !strings.HasPrefix(kv, "STRATA_PASSWORD") {
+		if !strings.HasPrefix(kv, "STRATA_PASSWORD") && !strings.HasPrefix(kv, "STRATA_FROM_PASSWORD") {
 			out = append(out, kv)
 		}
 	}

@@ -14,17 +14,20 @@ import (
 
 // snapshotJSON is the documented shape of `snapshots --json`.
 type snapshotJSON struct {
-	ID       string       `json:"id"`
-	ShortID  string       `json:"short_id"`
-	Time     string       `json:"time"` // RFC 3339
-	Host     string       `json:"host"`
-	Username string       `json:"username,omitempty"`
-	Tags     []string     `json:"tags"`
-	Tier     string       `json:"tier"`
-	Source   string       `json:"source"`
-	Paths    []string     `json:"paths"`
-	Tree     string       `json:"tree"`
-	Parent   *string      `json:"parent,omitempty"`
+	ID       string   `json:"id"`
+	ShortID  string   `json:"short_id"`
+	Time     string   `json:"time"` // RFC 3339
+	Host     string   `json:"host"`
+	Username string   `json:"username,omitempty"`
+	Tags     []string `json:"tags"`
+	Tier     string   `json:"tier"`
+	Source   string   `json:"source"`
+	Paths    []string `json:"paths"`
+	Tree     string   `json:"tree"`
+	Parent   *string  `json:"parent,omitempty"`
+	// Original: the snapshot this one replaced (tag) or was copied from
+	// (copy), the first of a chain.
+	Original *string      `json:"original,omitempty"`
 	Summary  repo.Summary `json:"summary"`
 	// Meta: extra facts, such as the command a guard snapshot protected
 	// (secrets masked).
@@ -51,7 +54,7 @@ func toSnapshotJSON(sn *repo.Snapshot) snapshotJSON {
 	return snapshotJSON{
 		ID: sn.ID.String(), ShortID: sn.ID.Short(), Time: sn.Time.Format(time.RFC3339Nano),
 		Host: sn.Host, Username: sn.Username, Tags: tags, Tier: sn.Tier, Source: sn.Source,
-		Paths: sn.Paths, Tree: sn.Tree.String(), Parent: parentString(sn), Summary: sn.Summary, Meta: sn.Meta,
+		Paths: sn.Paths, Tree: sn.Tree.String(), Parent: parentString(sn), Original: originalString(sn), Summary: sn.Summary, Meta: sn.Meta,
 	}
 }
 
@@ -142,4 +145,12 @@ func protectedUntil(ps []repo.Protection) string {
 		return ""
 	}
 	return "until " + showTime(latest)
+}
+
+func originalString(sn *repo.Snapshot) *string {
+	if sn.Original == nil {
+		return nil
+	}
+	s := sn.Original.String()
+	return &s
 }
