@@ -8,7 +8,8 @@ import (
 // A restore of some PostgreSQL tables creates, from the schema archive,
 // what the tables need and the target lacks (docs/design.md, "Restore
 // from the schema archive"): the schema, enum, domain, composite type,
-// collation, extensions, functions of defaults, checks and triggers, the
+// collation, extensions (also one only an exclusion constraint's
+// operator class needs), functions of defaults, checks and triggers, the
 // free sequence a default draws from; it keeps what the target has, and
 // refreshes the materialized views over the tables it reloads.
 
@@ -17,6 +18,7 @@ import (
 var neededObjects = []string{
 	"CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public",
 	"CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public",
+	"CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public",
 	"CREATE SCHEMA app",
 	"COMMENT ON SCHEMA app IS 'the app'",
 	"CREATE TYPE app.mood AS ENUM ('sad', 'ok', 'happy')",
@@ -39,7 +41,9 @@ var neededObjects = []string{
 		code text DEFAULT app.new_code() CONSTRAINT item_code_valid CHECK (app.valid_code(code)),
 		token bytea DEFAULT public.gen_random_bytes(4),
 		serial bigint DEFAULT nextval('app.serials'),
-		touched timestamptz)`,
+		touched timestamptz,
+		during tstzrange,
+		CONSTRAINT item_no_overlap EXCLUDE USING gist (id WITH =, during WITH &&))`,
 	"CREATE INDEX item_name ON app.item (lower(name))",
 	"CREATE TRIGGER item_touch BEFORE UPDATE ON app.item FOR EACH ROW EXECUTE FUNCTION app.touch()",
 	"COMMENT ON TABLE app.item IS 'things'",
@@ -47,6 +51,9 @@ var neededObjects = []string{
 	"CREATE MATERIALIZED VIEW app.moods AS SELECT mood, count(*) AS n FROM app.item GROUP BY mood",
 	"CREATE MATERIALIZED VIEW app.top_mood AS SELECT mood FROM app.moods ORDER BY n DESC, mood LIMIT 1",
 	"CREATE MATERIALIZED VIEW app.unfilled AS SELECT id FROM app.item WITH NO DATA",
+	"CREATE UNIQUE INDEX moods_mood ON app.moods (mood)",
+	"COMMENT ON MATERIALIZED VIEW app.moods IS 'rows per mood'",
+	"CREATE VIEW app.top AS SELECT mood FROM app.top_mood",
 	`INSERT INTO app.item (id, email, name, mood, score, at, code) VALUES
 		(1, 'A@x.org', 'Ann', 'happy', 3, '(1,2)', 'c-1'),
 		(2, 'b@x.org', 'bob', 'sad', 0, NULL, 'c-2'),
@@ -72,7 +79,10 @@ func TestPostgresPartialRestoreCreatesNeeds(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("restore --tables app.item into an empty database: exit %d: %s", code, errOut)
 		}
-		for _, want := range []string{"created, as the restored tables need them", "TYPE app.mood", "DOMAIN app.score", "EXTENSION citext", "FUNCTION app.valid_code(text)"} {
+		for _, want := range []string{"created, as the restored tables need them", "TYPE app.mood", "DOMAIN app.score", "EXTENSION citext", "FUNCTION app.valid_code(text)",
+			// Its exclusion constraint takes an operator class of
+			// btree_gist, which pg_dump does not record as a dependency.
+			"EXTENSION btree_gist"} {
 			if !strings.Contains(errOut, want) {
 				t.Errorf("restore does not say %q:\n%s", want, errOut)
 			}
@@ -148,5 +158,22 @@ func TestPostgresPartialRestoreCreatesNeeds(t *testing.T) {
 		if n := dst.int(t, "SELECT relispopulated::int FROM pg_class WHERE oid = 'app.unfilled'::regclass"); n != 0 {
 			t.Errorf("the restore filled app.unfilled, a materialized view left WITH NO DATA")
 		}
+	})
+	t.Run("whole replace re-creates materialized views", func(t *testing.T) {
+		// The materialized views over the tables, and a view over one,
+		// do not stop a replace of every table: they are re-created
+		// from the archive and refreshed.
+		dst := pgDB(t)
+		c.ok("restore", "latest", "--db", dst.dsn, "--source", src.dsn)
+		dst.exec(t, "DELETE FROM app.item WHERE mood = 'sad'", "REFRESH MATERIALIZED VIEW app.moods", "REFRESH MATERIALIZED VIEW app.top_mood")
+		_, errOut, code := c.run("restore", "latest", "--db", dst.dsn, "--source", src.dsn, "--replace", "--no-safety-snapshot")
+		if code != 0 {
+			t.Fatalf("restore --replace of every table: exit %d: %s", code, errOut)
+		}
+		want := pgDump(t, src.dsn)
+		if got := pgDump(t, dst.dsn); got != want {
+			t.Errorf("pg_dump of the target differs:\n%s", diffLines(want, got))
+		}
+		sameHashes(t, wantHashes, contentHashes(t, dst))
 	})
 }

@@ -40,19 +40,24 @@ var standalone = map[string]bool{
 // a domain's NOT VALID check.
 var attached = map[string]bool{"COMMENT": true, "ACL": true, "SECURITY LABEL": true, "CHECK CONSTRAINT": true}
 
-// needs holds the standalone entries that the entries of the tables
-// (own) depend on, directly or through one another.
+// needs returns the standalone entries that the entries of the tables
+// (own) depend on, directly or through one another, but their own (the
+// sequence of a serial column).
 func (ta *tableArchive) needs(own []tocEntry) map[int]bool {
 	byID := map[int]tocEntry{}
 	for _, e := range ta.a.r.pre {
 		byID[e.id] = e
+	}
+	mine := map[int]bool{}
+	for _, e := range own {
+		mine[e.id] = true
 	}
 	need := map[int]bool{}
 	var visit func(deps []int)
 	visit = func(deps []int) {
 		for _, d := range deps {
 			e, ok := byID[d]
-			if !ok || need[d] || !standalone[e.kind] || ta.a.skip[d] {
+			if !ok || need[d] || mine[d] || !standalone[e.kind] || ta.a.skip[d] {
 				continue
 			}
 			need[d] = true
@@ -135,12 +140,79 @@ func (ta *tableArchive) run(ctx context.Context, tx pgx.Tx, entries []tocEntry) 
 			}
 			ta.created[e.id] = true // a comment on a domain's check, say
 		default:
-			if err := ta.a.entry(ctx, tx, e); err != nil {
+			if err := ta.own(ctx, tx, e); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// own runs an entry of a restored table. pg_dump does not record every
+// use of an extension: an exclusion or unique constraint whose index
+// takes an operator class of an extension (btree_gist's for a bigint
+// column, say) depends on the table alone. When such an entry fails for
+// want of an operator class, operator or function, the archive's
+// extensions that the target lacks are tried, one at a time, each with
+// the entry in a savepoint: the first with which it succeeds is kept
+// (and named as created), the others leave no trace.
+func (ta *tableArchive) own(ctx context.Context, tx pgx.Tx, e tocEntry) error {
+	var exts []tocEntry
+	for _, x := range ta.a.r.pre {
+		if x.kind == "EXTENSION" && !ta.created[x.id] && !ta.a.skip[x.id] {
+			exts = append(exts, x)
+		}
+	}
+	if len(exts) == 0 || !perTable[e.kind] {
+		return ta.a.entry(ctx, tx, e)
+	}
+	err := inSavepoint(ctx, tx, "strata_own", func() error { return ta.a.entry(ctx, tx, e) })
+	var pe *pgconn.PgError
+	if err == nil || !errors.As(err, &pe) || (pe.Code != "42704" && pe.Code != "42883") { // undefined_object, undefined_function
+		return err
+	}
+	for _, x := range exts {
+		var made bool
+		retry := inSavepoint(ctx, tx, "strata_extension", func() error {
+			var err error
+			if made, err = ta.a.createIfMissing(ctx, tx, x); err != nil || !made {
+				return errSkip
+			}
+			return ta.a.entry(ctx, tx, e)
+		})
+		if retry != nil || !made {
+			continue
+		}
+		ta.created[x.id], ta.need[x.id] = true, true
+		for _, c := range ta.a.r.pre { // its comment
+			if c.kind == "COMMENT" && len(c.deps) == 1 && c.deps[0] == x.id {
+				if err := ta.a.entry(ctx, tx, c); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return err
+}
+
+// errSkip makes inSavepoint roll back without an error of its own.
+var errSkip = errors.New("skipped")
+
+// inSavepoint runs fn inside the savepoint name: on failure the
+// transaction is back where it was, and fn's error is returned.
+func inSavepoint(ctx context.Context, tx pgx.Tx, name string, fn func() error) error {
+	if _, err := tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err := tx.Exec(ctx, "RELEASE SAVEPOINT "+name)
+	return err
 }
 
 // attachedTo reports whether e is an attached entry of objects all in

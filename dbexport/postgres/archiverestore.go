@@ -166,21 +166,8 @@ func (a *archiveRestore) preData(ctx context.Context, tx pgx.Tx) error {
 // finish refreshes the materialized views that were populated, each after
 // those it reads, and sets the sequences to the snapshot's positions.
 func (a *archiveRestore) finish(ctx context.Context, tx pgx.Tx) error {
-	for _, m := range a.s.MatViews {
-		if !m.Populated {
-			continue
-		}
-		var exists bool
-		name := ident(m.Schema, m.Name)
-		if err := tx.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
-			return fmt.Errorf("look up materialized view %s.%s: %w", m.Schema, m.Name, err)
-		}
-		if !exists {
-			continue // left out with a table it reads
-		}
-		if _, err := tx.Exec(ctx, "REFRESH MATERIALIZED VIEW "+name); err != nil {
-			return fmt.Errorf("refresh materialized view %s.%s: %w", m.Schema, m.Name, err)
-		}
+	if _, err := refreshSnapshotMatViews(ctx, tx, a.s); err != nil {
+		return err
 	}
 	var positions []string
 	for _, td := range a.tables {
@@ -286,17 +273,10 @@ func (a *archiveRestore) countUnowned(role string) {
 
 // savepoint runs sql so that its failure leaves tx usable.
 func savepoint(ctx context.Context, tx pgx.Tx, sql string) error {
-	if _, err := tx.Exec(ctx, "SAVEPOINT strata_entry"); err != nil {
+	return inSavepoint(ctx, tx, "strata_entry", func() error {
+		_, err := tx.Exec(ctx, sql)
 		return err
-	}
-	if _, err := tx.Exec(ctx, sql); err != nil {
-		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT strata_entry"); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-		return err
-	}
-	_, err := tx.Exec(ctx, "RELEASE SAVEPOINT strata_entry")
-	return err
+	})
 }
 
 // parallel restores as pg_restore --jobs does: the pre-data in one

@@ -55,7 +55,9 @@ func (t *Target) openTableArchive(ctx context.Context, s *dbexport.Schema) (*tab
 		t.notify(fmt.Sprintf("the schema archive is not used (%v): re-created tables are built from schema.json, without their triggers, rules, policies, comments, grants, partitions and inheritance", err))
 		return nil, nil
 	}
-	return &tableArchive{a: &archiveRestore{t: t, s: s, r: r, roles: roles, unowned: map[string]int{}}, created: map[int]bool{}}, nil
+	a := &archiveRestore{t: t, s: s, r: r, roles: roles, unowned: map[string]int{}}
+	a.skip, _ = r.exclude(s)
+	return &tableArchive{a: a, created: map[int]bool{}}, nil
 }
 
 // perTable are the kinds of entries that belong to one table: found by
@@ -77,10 +79,11 @@ var taggedByTable = map[string]bool{
 }
 
 // entriesFor returns the pre-data and post-data entries that re-create
-// tables (and their partitions), in the archive's order, with the
+// tables (and their partitions), and with views the views and
+// materialized views, in the archive's order, with the
 // standalone objects they need and the entries attached to those (which
 // run only when the target lacks the object: runNeeded).
-func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEntry, missing []string) {
+func (ta *tableArchive) entriesFor(tables []*dbexport.Table, views bool) (pre, post []tocEntry, missing []string) {
 	r := ta.a.r
 	all := append(append([]tocEntry{}, r.pre...), r.post...)
 	byID := map[int]tocEntry{}
@@ -105,6 +108,17 @@ func (ta *tableArchive) entriesFor(tables []*dbexport.Table) (pre, post []tocEnt
 	for n := range want {
 		if !found[n] {
 			missing = append(missing, n)
+		}
+	}
+	if views {
+		// A whole restore: the views and materialized views with their
+		// indexes, rules, comments and grants, but those over a table
+		// the snapshot lacks.
+		for _, e := range all {
+			if (e.kind == "VIEW" || e.kind == "MATERIALIZED VIEW") && !ta.a.skip[e.id] {
+				in[e.id] = true
+				want[e.schema+"."+e.name] = true
+			}
 		}
 	}
 	ownTable := func(e tocEntry) bool {

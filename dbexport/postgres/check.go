@@ -52,6 +52,12 @@ func (t *Target) Check(ctx context.Context, s *dbexport.Schema, tables []*dbexpo
 	for _, v := range s.Views {
 		c.snapshotViews[qualified(v.Schema, v.Name)] = true
 	}
+	if c.archived {
+		// A whole restore re-creates these from the archive.
+		for _, m := range s.MatViews {
+			c.snapshotViews[qualified(m.Schema, m.Name)] = true
+		}
+	}
 	c.snapshotTables = map[string]*dbexport.Table{}
 	for _, tab := range s.Tables {
 		c.snapshotTables[qualified(tab.Schema, tab.Name)] = tab

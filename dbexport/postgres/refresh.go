@@ -5,15 +5,18 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"strata/dbexport"
 )
 
 // refreshMatViews refreshes the populated materialized views of the
 // target that read a restored table, directly or through views and other
 // materialized views, each after those it reads: they hold what the
 // restored rows give, as they would after a restore of every table
-// (docs/design.md, "Restore"). One that belongs to a role the user is not
+// (docs/design.md, "Restore"), but those in done (schema.name), which a
+// whole restore re-created and refreshed. One that belongs to a role the user is not
 // a member of cannot be refreshed by it, and is named in a notice.
-func (r *restore) refreshMatViews(ctx context.Context) error {
+func (r *restore) refreshMatViews(ctx context.Context, done map[string]bool) error {
 	var tables []string
 	for _, td := range r.tables {
 		tables = append(tables, tableIdent(td.Table))
@@ -49,6 +52,9 @@ func (r *restore) refreshMatViews(ctx context.Context) error {
 		return fmt.Errorf("list the materialized views over the restored tables: %w", err)
 	}
 	for _, v := range views {
+		if done[v.name] {
+			continue
+		}
 		if !v.owned {
 			r.notify(fmt.Sprintf("materialized view %s reads restored tables but is not refreshed: it belongs to role %s (REFRESH MATERIALIZED VIEW %s as that role)", v.name, v.owner, v.ident))
 			continue
@@ -58,4 +64,30 @@ func (r *restore) refreshMatViews(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// refreshSnapshotMatViews refreshes the materialized views of s that
+// were populated, in Schema.MatViews order (each after those it reads),
+// after the archive created them WITH NO DATA, and returns the names it
+// refreshed. One the target lacks was left out with a table it reads.
+func refreshSnapshotMatViews(ctx context.Context, tx pgx.Tx, s *dbexport.Schema) (map[string]bool, error) {
+	done := map[string]bool{}
+	for _, m := range s.MatViews {
+		if !m.Populated {
+			continue
+		}
+		var exists bool
+		name := ident(m.Schema, m.Name)
+		if err := tx.QueryRow(ctx, "SELECT pg_catalog.to_regclass($1) IS NOT NULL", name).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("look up materialized view %s.%s: %w", m.Schema, m.Name, err)
+		}
+		if !exists {
+			continue
+		}
+		if _, err := tx.Exec(ctx, "REFRESH MATERIALIZED VIEW "+name); err != nil {
+			return nil, fmt.Errorf("refresh materialized view %s.%s: %w", m.Schema, m.Name, err)
+		}
+		done[m.Schema+"."+m.Name] = true
+	}
+	return done, nil
 }

@@ -49,22 +49,23 @@ func (r *restore) run(ctx context.Context) error {
 	if err := r.dropKeys(ctx, keys); err != nil {
 		return err
 	}
+	arch, archPre, archPost, err := r.archiveEntries(ctx, whole)
+	if err != nil {
+		return err
+	}
+	// With the archive, a whole restore re-creates the views and
+	// materialized views from it (archiveEntries), and without it the
+	// views from schema.json.
+	viewsFromArchive := arch != nil && whole
 	if r.replace && whole {
-		for i := len(r.schema.Views) - 1; i >= 0; i-- {
-			v := r.schema.Views[i]
-			if err := r.exec(ctx, "drop view "+v.Schema+"."+v.Name, "DROP VIEW IF EXISTS "+ident(v.Schema, v.Name)+" CASCADE"); err != nil {
-				return err
-			}
+		if err := r.dropViews(ctx, viewsFromArchive); err != nil {
+			return err
 		}
 	}
 	if r.replace {
 		if err := r.dropTables(ctx); err != nil {
 			return err
 		}
-	}
-	arch, archPre, archPost, err := r.archiveEntries(ctx)
-	if err != nil {
-		return err
 	}
 	var fromArchive map[string]bool // schemas the archive creates
 	if arch != nil {
@@ -169,14 +170,19 @@ func (r *restore) run(ctx context.Context) error {
 	if err := r.addKeys(ctx, keys); err != nil {
 		return err
 	}
-	if whole {
+	done := map[string]bool{}
+	if viewsFromArchive {
+		if done, err = refreshSnapshotMatViews(ctx, r.tx, r.schema); err != nil {
+			return err
+		}
+	} else if whole {
 		for _, v := range r.schema.Views {
 			if err := r.exec(ctx, "create view "+v.Schema+"."+v.Name, v.DDL); err != nil {
 				return err
 			}
 		}
 	}
-	if err := r.refreshMatViews(ctx); err != nil {
+	if err := r.refreshMatViews(ctx, done); err != nil {
 		return err
 	}
 	for _, q := range setLater {
@@ -191,11 +197,12 @@ func (r *restore) run(ctx context.Context) error {
 }
 
 // archiveEntries returns the schema archive and its entries that
-// re-create the tables this restore re-creates; a nil archive when the
+// re-create the tables this restore re-creates, and for a whole restore
+// the views and materialized views; a nil archive when the
 // snapshot has none, no table is re-created, or a table is not in it
 // (then the tables are built from their DDL, and a notice says what that
 // leaves out).
-func (r *restore) archiveEntries(ctx context.Context) (*tableArchive, []tocEntry, []tocEntry, error) {
+func (r *restore) archiveEntries(ctx context.Context, whole bool) (*tableArchive, []tocEntry, []tocEntry, error) {
 	var recreate []*dbexport.Table
 	for _, td := range r.tables {
 		if !r.inPlace[td.Table] {
@@ -209,7 +216,7 @@ func (r *restore) archiveEntries(ctx context.Context) (*tableArchive, []tocEntry
 	if err != nil || arch == nil {
 		return nil, nil, nil, err
 	}
-	pre, post, missing := arch.entriesFor(recreate)
+	pre, post, missing := arch.entriesFor(recreate, whole)
 	if len(missing) > 0 {
 		r.notify(fmt.Sprintf("%s %s: re-created tables are built from schema.json, without their triggers, rules, policies, comments, grants, partitions and inheritance", strings.Join(missing, ", "), errNotInArchive))
 		return nil, nil, nil, nil
@@ -322,6 +329,27 @@ func sameColumns(ctx context.Context, q querier, oid uint32, t *dbexport.Table) 
 		}
 	}
 	return true, nil
+}
+
+// dropViews drops the snapshot's views, and when the archive re-creates
+// them its materialized views, with CASCADE (a view over a materialized
+// view, which only the archive holds, goes with it), last first.
+func (r *restore) dropViews(ctx context.Context, matViews bool) error {
+	if matViews {
+		for i := len(r.schema.MatViews) - 1; i >= 0; i-- {
+			m := r.schema.MatViews[i]
+			if err := r.exec(ctx, "drop materialized view "+m.Schema+"."+m.Name, "DROP MATERIALIZED VIEW IF EXISTS "+ident(m.Schema, m.Name)+" CASCADE"); err != nil {
+				return err
+			}
+		}
+	}
+	for i := len(r.schema.Views) - 1; i >= 0; i-- {
+		v := r.schema.Views[i]
+		if err := r.exec(ctx, "drop view "+v.Schema+"."+v.Name, "DROP VIEW IF EXISTS "+ident(v.Schema, v.Name)+" CASCADE"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dropTables drops the restored tables that are re-created, in one
