@@ -34,8 +34,9 @@ type Options struct {
 	// change and its fields are valid during the call only.
 	Emit func(*Change) error
 	// Order, when set, is called with the tables to compare (sorted by
-	// name) and returns them in the order they are compared in.
-	Order func([]*TableDiff) []*TableDiff
+	// name) and returns them in the order they are compared in, or an
+	// error that ends the diff before any row is read.
+	Order func([]*TableDiff) ([]*TableDiff, error)
 }
 
 // TableDiff is how one table differs between A and B.
@@ -119,7 +120,9 @@ func Tables(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB st
 	rep := &Report{Engine: sb.Engine, Schema: verify.SchemaObjectChanges(sa, sb, DiffWording)}
 	tables := pairTables(sa, sb, opts)
 	if opts.Order != nil {
-		tables = opts.Order(tables)
+		if tables, err = opts.Order(tables); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkColumns(tables, opts.Columns); err != nil {
 		return nil, err

@@ -56,6 +56,13 @@ bytes were read.
     {"table","op":"insert|update|delete","key":{...},"old":{...},"new":{...}}
     where old and new hold the changed columns (an insert: new holds the
     row; a delete: old does).
+  --format sql [--engine postgres|mysql|sqlite]: one transaction, in the
+    dialect of the snapshots' engine, that turns a database restored from
+    A into B: per table, tables referenced by foreign keys
+    first, the inserts in batches, then the updates of the changed
+    columns only; then the deletes, referencing tables first. Tables
+    added, dropped or whose columns changed are refused (leave them out
+    with --exclude-tables). Triggers of the target fire as for any SQL.
 --tables and --exclude-tables pick tables by glob; --key-range FROM..TO
 keeps the keys in that range (both ends included, either may be left
 out; a key of several columns: a,b..c,d); --columns keeps the updates of
@@ -64,7 +71,8 @@ those columns; --limit N stops after N changes.
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "stat", Usage: "per table counts and schema changes (the default)", Destination: &f.stat},
-			&cli.StringFlag{Name: "format", Usage: "list each change as `text` or jsonl", Destination: &f.format},
+			&cli.StringFlag{Name: "format", Usage: "list each change as `text`, jsonl or sql", Destination: &f.format},
+			&cli.StringFlag{Name: "engine", Usage: "--format sql: the dialect, `postgres`, mysql or sqlite (default: the snapshots' engine)", Destination: &f.engine},
 			&cli.StringFlag{Name: "from-at", Usage: "A is the newest snapshot at or before `TIME`", Destination: &f.fromAt},
 			&cli.StringFlag{Name: "to-at", Usage: "B is the newest snapshot at or before `TIME`", Destination: &f.toAt},
 			&cli.StringFlag{Name: "source", Usage: "latest and times: snapshots of the database `DSN` (any spelling; a password is ignored), or of a recorded source such as files:/srv", Destination: &f.source},
@@ -127,9 +135,9 @@ func (f *diffFlags) check(c *cli.Context) error {
 	switch f.format {
 	case "":
 		f.format = "stat"
-	case "text", "jsonl":
+	case "text", "jsonl", "sql":
 	default:
-		return fmt.Errorf("--format %q: want text or jsonl", f.format)
+		return fmt.Errorf("--format %q: want text, jsonl or sql", f.format)
 	}
 	if f.stat && f.format != "stat" {
 		return fmt.Errorf("--stat and --format %s: give one", f.format)
@@ -251,11 +259,12 @@ func diffTables(ctx context.Context, g *globals, r *repo.Repository, a, b *repo.
 	case "jsonl":
 		out = newJSONChanges(w)
 	case "sql":
-		sw, err := newSQLChanges(w, f.engine, a, b)
+		sw, err := newSQLChanges(w, f.engine, a)
 		if err != nil {
 			return err
 		}
-		opts.Order = sw.order
+		defer sw.Close()
+		opts.Order = sw.Order
 		out = sw
 	}
 	if out != nil {

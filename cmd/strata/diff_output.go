@@ -348,3 +348,30 @@ func statJSON(a, b *repo.Snapshot, rep *snapdiff.Report, took time.Duration) sta
 	}
 	return out
 }
+
+// sqlChanges is --format sql.
+type sqlChanges struct {
+	*snapdiff.SQLWriter
+}
+
+// newSQLChanges writes SQL in the dialect of snapshot a's database,
+// which engine, when given, must name: the values are in that engine's
+// text forms.
+func newSQLChanges(w io.Writer, engine string, a *repo.Snapshot) (*sqlChanges, error) {
+	d, err := dbexport.ParseDSN(a.Source)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot %s: %w", a.ID.Short(), err)
+	}
+	if engine != "" && engine != d.Engine {
+		return nil, fmt.Errorf("--engine %s: the snapshots are of a %s database, and --format sql writes their own dialect (restore B into a %s database with strata restore instead)", engine, d.Engine, engine)
+	}
+	engine = d.Engine
+	sw, err := snapdiff.NewSQLWriter(w, engine)
+	if err != nil {
+		return nil, err
+	}
+	return &sqlChanges{sw}, nil
+}
+
+func (s *sqlChanges) change(c *snapdiff.Change) error { return s.Change(c) }
+func (s *sqlChanges) finish(*snapdiff.Report) error   { return s.Finish() }

@@ -1,0 +1,488 @@
+package snapdiff
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"strata/dbexport"
+)
+
+// SQLWriter writes the changes of a diff as one SQL transaction that
+// turns a database holding A's rows into one holding B's
+// (docs/design.md, "Diff as SQL"): first the deletes, child tables first;
+// then per table, parent tables first, the updates of the changed columns
+// and the inserts in batches. Deletes go first and inserts last so that a
+// unique value a deleted or updated row held can be taken by another. Set
+// Options.Order to its Order and Options.Emit to its Change, then call
+// Finish. The statements other than deletes are held in memory or a
+// temporary file until then.
+type SQLWriter struct {
+	out    io.Writer
+	engine string
+	table  *TableDiff
+	// body holds the inserts and updates, written after the deletes: a
+	// temporary file (0600, removed by Finish), so memory does not grow
+	// with the rows changed.
+	body *os.File
+	w    *bufio.Writer
+	// ins holds the current table's inserts (a temporary file as body),
+	// copied to body after the table's updates; batch holds the rows of
+	// the INSERT being built, batchBytes their bytes.
+	ins        *os.File
+	insW       *bufio.Writer
+	batch      []string
+	batchBytes int
+	deletes    map[string]*bytes.Buffer // by table, written last
+	order      []*TableDiff
+}
+
+// Insert batches: at most this many rows, or about this many bytes.
+const (
+	sqlBatchRows  = 500
+	sqlBatchBytes = 512 << 10
+)
+
+// SQL engines.
+var sqlEngines = []string{dbexport.EnginePostgres, dbexport.EngineMySQL, dbexport.EngineSQLite}
+
+// NewSQLWriter writes SQL for engine ("postgres", "mysql" or "sqlite") to w.
+func NewSQLWriter(w io.Writer, engine string) (*SQLWriter, error) {
+	found := false
+	for _, e := range sqlEngines {
+		found = found || e == engine
+	}
+	if !found {
+		return nil, fmt.Errorf("--engine %q: want postgres, mysql or sqlite", engine)
+	}
+	return &SQLWriter{out: w, engine: engine, deletes: map[string]*bytes.Buffer{}}, nil
+}
+
+// Order checks that every table can be turned into B by rows alone (it
+// exists on both sides with the same columns and key) and puts the
+// tables in foreign-key order: a table after those it references.
+func (s *SQLWriter) Order(tables []*TableDiff) ([]*TableDiff, error) {
+	for _, t := range tables {
+		switch {
+		case t.A == nil:
+			return nil, fmt.Errorf("table %s is new in B: --format sql changes rows, not tables (restore it from B with --tables %s)", t.Name, t.Name)
+		case t.B == nil:
+			return nil, fmt.Errorf("table %s was dropped before B: --format sql changes rows, not tables (leave it out with --exclude-tables %s)", t.Name, t.Name)
+		case !sameColumns(t.A, t.B):
+			return nil, fmt.Errorf("the columns or primary key of table %s changed between A and B: --format sql changes rows, not definitions (leave it out with --exclude-tables %s)", t.Name, t.Name)
+		}
+	}
+	s.order = parentsFirst(tables)
+	return s.order, nil
+}
+
+func sameColumns(a, b *dbexport.Table) bool {
+	if len(a.Columns) != len(b.Columns) || strings.Join(a.PrimaryKey, "\x00") != strings.Join(b.PrimaryKey, "\x00") {
+		return false
+	}
+	for i := range a.Columns {
+		if a.Columns[i].Name != b.Columns[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
+// parentsFirst orders tables so that each comes after the tables its
+// foreign keys reference (among those given); a cycle keeps name order
+// for the tables in it.
+func parentsFirst(tables []*TableDiff) []*TableDiff {
+	byName := map[string]*TableDiff{}
+	for _, t := range tables {
+		byName[t.Name] = t
+	}
+	state := map[string]int{} // 1 visiting, 2 done
+	var out []*TableDiff
+	var visit func(t *TableDiff)
+	visit = func(t *TableDiff) {
+		if state[t.Name] != 0 {
+			return
+		}
+		state[t.Name] = 1
+		for _, fk := range t.B.ForeignKeys {
+			ref := fk.RefTable
+			if fk.RefSchema != "" {
+				ref = fk.RefSchema + "." + fk.RefTable
+			} else if t.B.Schema != "" {
+				ref = t.B.Schema + "." + fk.RefTable
+			}
+			if p := byName[ref]; p != nil && p != t {
+				visit(p)
+			}
+		}
+		state[t.Name] = 2
+		out = append(out, t)
+	}
+	for _, t := range tables {
+		visit(t)
+	}
+	return out
+}
+
+// Change writes one change (Options.Emit).
+func (s *SQLWriter) Change(c *Change) error {
+	if s.body == nil {
+		f, err := os.CreateTemp("", "strata-diff-*.sql")
+		if err != nil {
+			return fmt.Errorf("--format sql: %w", err)
+		}
+		s.body, s.w = f, bufio.NewWriterSize(f, 256<<10)
+	}
+	if c.Table != s.table {
+		if err := s.endTable(); err != nil {
+			return err
+		}
+		s.table = c.Table
+	}
+	switch c.Op {
+	case OpInsert:
+		row, err := s.tuple(c.New)
+		if err != nil {
+			return err
+		}
+		s.batch = append(s.batch, row)
+		s.batchBytes += len(row)
+		if len(s.batch) >= sqlBatchRows || s.batchBytes >= sqlBatchBytes {
+			return s.flushBatch()
+		}
+	case OpUpdate:
+		var set []string
+		for _, col := range c.Changed {
+			v, err := s.literal(c.New[col], c.Table.Columns[col], c.Table.B)
+			if err != nil {
+				return err
+			}
+			set = append(set, s.ident(c.Table.Columns[col].Name)+" = "+v)
+		}
+		where, err := s.where(c, c.Old)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.w, "UPDATE %s SET %s WHERE %s;\n", s.tableName(c.Table), strings.Join(set, ", "), where)
+	case OpDelete:
+		where, err := s.where(c, c.Old)
+		if err != nil {
+			return err
+		}
+		buf := s.deletes[c.Table.Name]
+		if buf == nil {
+			buf = &bytes.Buffer{}
+			s.deletes[c.Table.Name] = buf
+		}
+		name := s.tableName(c.Table)
+		switch {
+		case c.Table.Keyed:
+			fmt.Fprintf(buf, "DELETE FROM %s WHERE %s;\n", name, where)
+		case s.engine == dbexport.EnginePostgres:
+			// One of possibly several equal rows.
+			fmt.Fprintf(buf, "DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s WHERE %s LIMIT 1);\n", name, name, where)
+		case s.engine == dbexport.EngineMySQL:
+			fmt.Fprintf(buf, "DELETE FROM %s WHERE %s LIMIT 1;\n", name, where)
+		default:
+			fmt.Fprintf(buf, "DELETE FROM %s WHERE rowid = (SELECT rowid FROM %s WHERE %s LIMIT 1);\n", name, name, where)
+		}
+	}
+	return nil
+}
+
+// begin is the start of the transaction.
+func (s *SQLWriter) begin() string {
+	switch s.engine {
+	case dbexport.EnginePostgres:
+		return "BEGIN;\nSET LOCAL standard_conforming_strings = on;\n"
+	case dbexport.EngineMySQL:
+		return "SET NAMES utf8mb4;\nSTART TRANSACTION;\n"
+	}
+	// Checked at COMMIT: within the transaction rows may refer to rows
+	// written later.
+	return "BEGIN;\nPRAGMA defer_foreign_keys = ON;\n"
+}
+
+// endTable writes the inserts of the current table after its updates.
+func (s *SQLWriter) endTable() error {
+	if err := s.flushBatch(); err != nil {
+		return err
+	}
+	if s.ins == nil {
+		return nil
+	}
+	if err := s.insW.Flush(); err != nil {
+		return fmt.Errorf("--format sql: %w", err)
+	}
+	if _, err := s.ins.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("--format sql: %w", err)
+	}
+	if _, err := io.Copy(s.w, s.ins); err != nil {
+		return fmt.Errorf("--format sql: %w", err)
+	}
+	if err := s.ins.Truncate(0); err != nil {
+		return fmt.Errorf("--format sql: %w", err)
+	}
+	_, err := s.ins.Seek(0, io.SeekStart)
+	return err
+}
+
+// flushBatch writes the rows of the INSERT being built.
+func (s *SQLWriter) flushBatch() error {
+	if len(s.batch) == 0 {
+		return nil
+	}
+	if s.ins == nil {
+		f, err := os.CreateTemp("", "strata-diff-*.sql")
+		if err != nil {
+			return fmt.Errorf("--format sql: %w", err)
+		}
+		s.ins, s.insW = f, bufio.NewWriterSize(f, 256<<10)
+	}
+	cols := make([]string, len(s.table.Columns))
+	for i, c := range s.table.Columns {
+		cols[i] = s.ident(c.Name)
+	}
+	override := ""
+	if s.engine == dbexport.EnginePostgres {
+		override = " OVERRIDING SYSTEM VALUE" // identity columns GENERATED ALWAYS keep B's values
+	}
+	_, err := fmt.Fprintf(s.insW, "INSERT INTO %s (%s)%s VALUES\n  %s;\n", s.tableName(s.table), strings.Join(cols, ", "), override, strings.Join(s.batch, ",\n  "))
+	s.batch, s.batchBytes = s.batch[:0], 0
+	return err
+}
+
+// Finish writes the transaction: the deletes, child tables first, the
+// inserts and updates, and the COMMIT. A diff without changes writes
+// nothing.
+func (s *SQLWriter) Finish() error {
+	if s.body == nil {
+		return nil
+	}
+	defer s.Close()
+	if err := s.endTable(); err != nil {
+		return err
+	}
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("--format sql: %w", err)
+	}
+	w := bufio.NewWriterSize(s.out, 256<<10)
+	w.WriteString(s.begin())
+	for i := len(s.order) - 1; i >= 0; i-- {
+		if buf := s.deletes[s.order[i].Name]; buf != nil {
+			w.Write(buf.Bytes())
+		}
+	}
+	if _, err := s.body.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("--format sql: %w", err)
+	}
+	if _, err := io.Copy(w, s.body); err != nil {
+		return err
+	}
+	w.WriteString("COMMIT;\n")
+	return w.Flush()
+}
+
+// Close removes the temporary files; Finish calls it, and a caller whose
+// diff failed calls it instead.
+func (s *SQLWriter) Close() {
+	for _, f := range []*os.File{s.body, s.ins} {
+		if f != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}
+	s.body, s.ins = nil, nil
+}
+
+// tuple is an inserted row's values: "(1, 'a', NULL)".
+func (s *SQLWriter) tuple(row [][]byte) (string, error) {
+	vals := make([]string, len(row))
+	for i, f := range row {
+		v, err := s.literal(f, s.table.Columns[i], s.table.B)
+		if err != nil {
+			return "", err
+		}
+		vals[i] = v
+	}
+	return "(" + strings.Join(vals, ", ") + ")", nil
+}
+
+// where selects the row of a change by its key: the key columns (every
+// column of a table without a primary key), compared so that NULL
+// matches NULL.
+func (s *SQLWriter) where(c *Change, row [][]byte) (string, error) {
+	parts := make([]string, len(c.Table.Key))
+	for i, k := range c.Table.Key {
+		col := c.Table.Columns[k]
+		v, err := s.literal(row[k], col, c.Table.A)
+		if err != nil {
+			return "", err
+		}
+		id := s.ident(col.Name)
+		switch {
+		case v != "NULL" && c.Table.Keyed:
+			parts[i] = id + " = " + v
+		case s.engine == dbexport.EnginePostgres:
+			parts[i] = id + " IS NOT DISTINCT FROM " + v
+		case s.engine == dbexport.EngineMySQL:
+			parts[i] = id + " <=> " + v
+		default:
+			parts[i] = id + " IS " + v
+		}
+	}
+	return strings.Join(parts, " AND "), nil
+}
+
+// tableName is the table's name quoted for the engine (PostgreSQL:
+// schema.table).
+func (s *SQLWriter) tableName(t *TableDiff) string {
+	if s.engine == dbexport.EnginePostgres && t.B.Schema != "" {
+		return s.ident(t.B.Schema) + "." + s.ident(t.B.Name)
+	}
+	return s.ident(t.B.Name)
+}
+
+// ident quotes an identifier.
+func (s *SQLWriter) ident(name string) string {
+	if s.engine == dbexport.EngineMySQL {
+		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// literal writes one stored field as a SQL literal of the engine.
+func (s *SQLWriter) literal(field []byte, col dbexport.Column, t *dbexport.Table) (string, error) {
+	if enc, _ := t.RowEncodingOf(); enc == dbexport.RowEncodingTyped {
+		return s.typedLiteral(field)
+	}
+	v, ok, err := dbexport.Unescape(field)
+	if err != nil {
+		return "", fmt.Errorf("table %s column %s: %w", t.QualifiedName(), col.Name, err)
+	}
+	if !ok {
+		return "NULL", nil
+	}
+	switch s.engine {
+	case dbexport.EnginePostgres:
+		// A quoted literal takes the column's type; bytea reads its \x
+		// hex form, arrays, JSON, dates their text.
+		return quote(string(v)), nil
+	case dbexport.EngineMySQL:
+		return mysqlLiteral(v, col)
+	}
+	return sqliteLiteral(v, col)
+}
+
+// quote is a standard SQL string literal: quotes doubled, backslashes as
+// they are.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// mysqlLiteral types a value by its column: binary types as hex, floats
+// as doubles (so a FLOAT's shortest float32 digits do not round twice),
+// BIT as its integer, anything else as a utf8mb4 string the server
+// converts to the column's type; a string with a backslash or NUL in hex,
+// whatever the session's sql_mode says of backslashes.
+func mysqlLiteral(v []byte, col dbexport.Column) (string, error) {
+	base := strings.ToLower(col.Type)
+	if i := strings.IndexAny(base, "( "); i >= 0 {
+		base = base[:i]
+	}
+	switch {
+	case col.Kind == dbexport.KindBytes || strings.HasSuffix(base, "binary") || strings.HasSuffix(base, "blob"):
+		b, err := dbexport.DecodeBytes(v)
+		if err != nil {
+			return "", fmt.Errorf("column %s: %w", col.Name, err)
+		}
+		return hexLiteral(b), nil
+	case base == "float" || base == "double" || base == "real":
+		bits := 64
+		if base == "float" {
+			bits = 32
+		}
+		f, err := strconv.ParseFloat(string(v), bits)
+		if err != nil {
+			return "", fmt.Errorf("column %s: float %q: %w", col.Name, v, err)
+		}
+		return strconv.FormatFloat(f, 'e', -1, 64), nil
+	case base == "bit":
+		if _, err := strconv.ParseUint(string(v), 10, 64); err != nil {
+			return "", fmt.Errorf("column %s: bit value %q is no unsigned integer", col.Name, v)
+		}
+		return string(v), nil
+	}
+	if bytes.ContainsAny(v, "\\\x00") || !utf8.Valid(v) {
+		return "_utf8mb4 " + hexLiteral(v), nil
+	}
+	return "_utf8mb4" + quote(string(v)), nil
+}
+
+// sqliteLiteral types a value of a table of the first row encoding by its
+// column's kind.
+func sqliteLiteral(v []byte, col dbexport.Column) (string, error) {
+	switch col.Kind {
+	case dbexport.KindBytes:
+		if b, err := dbexport.DecodeBytes(v); err == nil {
+			return hexLiteral(b), nil
+		}
+	case dbexport.KindInt:
+		if _, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return string(v), nil
+		}
+	case dbexport.KindFloat:
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil {
+			return realLiteral(f), nil
+		}
+	}
+	return textLiteral(v), nil
+}
+
+// typedLiteral writes a field of a typed row (SQLite) as a literal of its
+// own storage class.
+func (s *SQLWriter) typedLiteral(field []byte) (string, error) {
+	v, err := dbexport.DecodeTyped(field)
+	if err != nil {
+		return "", err
+	}
+	switch v.Class {
+	case dbexport.ClassNull:
+		return "NULL", nil
+	case dbexport.ClassInteger:
+		return strconv.FormatInt(v.Int, 10), nil
+	case dbexport.ClassReal:
+		return realLiteral(v.Real), nil
+	case dbexport.ClassBlob:
+		return hexLiteral(v.Bytes), nil
+	}
+	return textLiteral(v.Bytes), nil
+}
+
+// realLiteral is a SQLite REAL: digits that read back as a REAL (with a
+// point or an exponent), the infinities as 9e999.
+func realLiteral(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "9e999"
+	case math.IsInf(f, -1):
+		return "-9e999"
+	}
+	return string(dbexport.AppendReal(nil, f))
+}
+
+// textLiteral is a SQLite TEXT; one holding NUL is cast from its bytes.
+func textLiteral(v []byte) string {
+	if bytes.IndexByte(v, 0) >= 0 {
+		return "CAST(" + hexLiteral(v) + " AS TEXT)"
+	}
+	return quote(string(v))
+}
+
+func hexLiteral(b []byte) string {
+	return "X'" + fmt.Sprintf("%x", b) + "'"
+}
