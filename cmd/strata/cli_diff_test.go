@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -194,5 +195,76 @@ func TestDiffSchemaChanges(t *testing.T) {
 	text := c.ok("diff", sns[0].ID, sns[1].ID)
 	if !strings.Contains(text, "audit (new)") || !strings.Contains(text, "tags (dropped)") || !strings.Contains(text, "customers: columns: phone added") {
 		t.Errorf("stat:\n%s", text)
+	}
+}
+
+func TestDiffFiles(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dir := t.TempDir()
+	write := func(name, data string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.txt", "one")
+	write("same/x.txt", "unchanged")
+	write("sub/b.txt", "two")
+	write("gone/g.txt", "three")
+	if err := os.Symlink("a.txt", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("backup", dir, "--time", "2025-06-17 13:00:00")
+	write("a.txt", "one, changed")
+	write("sub/new.txt", "four")
+	if err := os.RemoveAll(filepath.Join(dir, "gone")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "sub/b.txt"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	write("link", "now a file")
+	c.ok("backup", dir, "--time", "2025-06-17 14:00:00")
+
+	out := c.ok("diff", "--from-at", "2025-06-17 13:00", "--source", "files:"+dir)
+	for _, want := range []string{
+		"M    " + dir + "/a.txt\n",
+		"-    " + dir + "/gone/\n",
+		"-    " + dir + "/gone/g.txt\n",
+		"T    " + dir + "/link\n",
+		"U    " + dir + "/sub/b.txt\n",
+		"+    " + dir + "/sub/new.txt\n",
+		"Files:           1 new,     1 removed,     3 changed\n",
+		"Dirs:            0 new,     1 removed\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("diff lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "same/") {
+		t.Errorf("an unchanged folder is listed:\n%s", out)
+	}
+	sns := c.snapshots()
+	lines := strings.Split(strings.TrimSpace(c.ok("diff", sns[0].ID, sns[1].ID, "--json")), "\n")
+	var st struct {
+		MessageType  string `json:"message_type"`
+		BlobsAdded   uint64 `json:"data_blobs_added"`
+		BytesAdded   uint64 `json:"bytes_added"`
+		BytesRemoved uint64 `json:"bytes_removed"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &st); err != nil || st.MessageType != "statistics" || st.BlobsAdded != 3 || st.BytesAdded == 0 || st.BytesRemoved == 0 {
+		t.Errorf("--json statistics: %+v %v\n%s", st, err, strings.Join(lines, "\n"))
+	}
+	_, errOut := c.code(exitError, "diff", sns[0].ID, sns[1].ID, "--format", "jsonl")
+	if !strings.Contains(errOut, "are for table snapshots") {
+		t.Errorf("--format on files: %s", errOut)
 	}
 }

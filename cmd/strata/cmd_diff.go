@@ -33,7 +33,7 @@ func cmdDiff(g *globals) *cli.Command {
 	var f diffFlags
 	return &cli.Command{
 		Name:      "diff",
-		Usage:     "show which rows changed between two table snapshots",
+		Usage:     "show what changed between two snapshots: rows of tables, or files",
 		ArgsUsage: "[A [B]]",
 		Description: `Compares snapshot A with the later snapshot B. Each is an ID, a unique ID
 prefix or "latest"; --from-at TIME and --to-at TIME ("YYYY-MM-DD
@@ -68,6 +68,13 @@ keeps the keys in that range (both ends included, either may be left
 out; a key of several columns: a,b..c,d); --columns keeps the updates of
 those columns; --limit N stops after N changes.
 
+For two file snapshots each path that differs is listed as restic diff
+lists it: + added, - removed, M content modified, T type changed, U
+metadata (mode, time, symlink target) changed; then the counts and the
+stored bytes of the data blobs only B (added) or only A (removed)
+references. Folders both snapshots share are not read. --json writes
+restic's JSON lines (message_type change, then statistics).
+
 Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 interrupted.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "stat", Usage: "per table counts and schema changes (the default)", Destination: &f.stat},
@@ -82,7 +89,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringFlag{Name: "key-range", Usage: "only rows whose key is in `FROM..TO` (either end may be left out)", Destination: &f.keyRange},
 			&cli.StringSliceFlag{Name: "columns", Usage: "only updates of these `COLUMNS` (repeatable or comma-separated)", Destination: &f.columns},
 			&cli.IntFlag{Name: "limit", Usage: "stop after `N` changes", Destination: &f.limit},
-			&cli.BoolFlag{Name: "json", Usage: "print the --stat report as JSON", Destination: &f.asJSON},
+			&cli.BoolFlag{Name: "json", Usage: "print the --stat report as JSON (file snapshots: JSON lines)", Destination: &f.asJSON},
 		},
 		Action: func(c *cli.Context) error {
 			if err := f.check(c); err != nil {
