@@ -159,10 +159,17 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	if len(tables) == 0 {
 		return nil, fmt.Errorf("no table of %s matches --tables/--exclude-tables", opts.Source)
 	}
+	byNode := map[string]*Table{}
 	for _, t := range tables {
-		if n := t.QualifiedName(); n == SchemaNode || n == ArchiveNode {
+		n := t.QualifiedName()
+		if n == SchemaNode || n == ArchiveNode {
 			return nil, fmt.Errorf("table %s has the name of the snapshot's schema node: leave it out (--exclude-tables %s); no snapshot was saved", n, n)
 		}
+		if o := byNode[n]; o != nil {
+			return nil, fmt.Errorf("tables %s and %s both have the name %s, which names a table in a snapshot, so one snapshot cannot hold both: back them up in separate snapshots (--schema selects one schema), or rename one; no snapshot was saved",
+				quotedName(o), quotedName(t), n)
+		}
+		byNode[n] = t
 	}
 	schema.Tables = tables
 	// Totals for progress: the tables, and the rows where the engine
@@ -466,4 +473,14 @@ func warningsAbout(warnings []string, left []*Table) []string {
 		}
 	}
 	return out
+}
+
+// quotedName names a table as SQL does, each part quoted, so that names
+// holding a dot are told apart: "a.b"."c" and "a"."b.c".
+func quotedName(t *Table) string {
+	q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	if t.Schema == "" {
+		return q(t.Name)
+	}
+	return q(t.Schema) + "." + q(t.Name)
 }
