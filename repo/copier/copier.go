@@ -22,7 +22,9 @@ type Source interface {
 // Destination is what a copy writes: blobs (packs), then the index
 // (Flush), then snapshots.
 type Destination interface {
+	repo.TreeLoader
 	Config() repo.Config
+	HasBlob(id pack.ID) bool
 	Snapshots(ctx context.Context) ([]*repo.Snapshot, error)
 	SaveBlob(ctx context.Context, t pack.BlobType, plain []byte, base pack.ID) (repo.SaveResult, error)
 	SaveDataBlobOn(ctx context.Context, plain []byte, base pack.ID, basePlain []byte) (repo.SaveResult, error)
@@ -139,11 +141,18 @@ func Copy(ctx context.Context, src Source, dst Destination, opts Options) (*Repo
 	}
 	c := &copier{src: src, dst: dst, maxDepth: dst.Config().MaxDeltaDepth,
 		blobs: map[pack.ID]mapped{}, trees: map[pack.ID]pack.ID{}}
+	paired := map[pack.ID]bool{}
 	for _, sn := range opts.Snapshots {
 		sc := SnapshotCopy{Source: sn}
 		if have, ok := held[Origin(sn)]; ok {
 			sc.Copy, sc.Skipped = have, true
 		} else {
+			if from, to := reference(sn, opts.All, sources, held); from != nil && !paired[from.ID] {
+				paired[from.ID] = true
+				if _, err := c.pairTree(ctx, from.Tree, to.Tree); err != nil {
+					return rep, err
+				}
+			}
 			c.counts = Counts{}
 			cp, err := c.snapshot(ctx, sn, held, sources)
 			sc.Counts = c.counts

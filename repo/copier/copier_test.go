@@ -169,3 +169,55 @@ func TestCopyShorterChains(t *testing.T) {
 		t.Errorf("%d delta blobs copied, want the chain kept in links of at most 2", rep.Counts.DeltaBlobs)
 	}
 }
+
+// TestCopyReadsOnlyWhatIsNew: the copy of a snapshot whose parent was
+// copied before (by another run) reads from the source only the blobs the
+// parent did not have: the rest is paired through the parent's copy.
+func TestCopyReadsOnlyWhatIsNew(t *testing.T) {
+	src, _ := repotest.New(t)
+	dst, _ := repotest.New(t)
+	first := fixture(t, src, 2)
+	if _, err := copier.Copy(ctx, src, dst, copier.Options{Snapshots: []*repo.Snapshot{first}}); err != nil {
+		t.Fatal(err)
+	}
+	root, err := src.LoadTree(ctx, first.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := rows(1000, 50, "")
+	res, err := src.SaveBlob(ctx, pack.DataBlob, fresh, pack.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.Nodes = append(root.Nodes, repo.Node{Name: "g", Kind: repo.NodeFile, Content: []pack.ID{res.ID}})
+	id, err := src.SaveTree(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	parent := first.ID
+	second := &repo.Snapshot{Time: time.Now(), Host: "h", Source: "test", Paths: []string{"/"}, Tree: id, Parent: &parent}
+	if err := src.SaveSnapshot(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	all := []*repo.Snapshot{first, second}
+	rep, err := copier.Copy(ctx, src, dst, copier.Options{Snapshots: all, All: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := rep.Snapshots[1].Counts
+	if rep.Copied() != 1 || n.BytesRead != uint64(len(fresh)) || n.DataBlobs != 1 || n.TreeBlobs != 1 {
+		t.Errorf("second copy: %+v, want only the new blob (%d bytes) read and stored, and the new root", n, len(fresh))
+	}
+	cp := rep.Snapshots[1].Copy
+	if cp.Parent == nil || *cp.Parent != rep.Snapshots[0].Copy.ID {
+		t.Errorf("the copy's parent is %v, want the parent's copy %s", cp.Parent, rep.Snapshots[0].Copy.ID)
+	}
+	want, _ := contents(t, src, second.Tree)
+	got, _ := contents(t, dst, cp.Tree)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("copied content differs:\n%v\n%v", got, want)
+	}
+}

@@ -12,5 +12,8 @@
 // Words: a copy is the destination's snapshot of a source snapshot; its
 // origin is the source snapshot's `original`, or its ID when it has none,
 // which the copy records as its own `original`. A source snapshot whose
-// origin the destination already holds is skipped.
+// origin the destination already holds is skipped. A new snapshot's
+// reference is a source snapshot like it (its parent) whose copy the
+// destination holds: walking both trees side by side pairs their blobs
+// (pair.go), so what the new snapshot shares with it is not read again.
 package copier
