@@ -3,7 +3,6 @@ package repo_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -28,7 +27,7 @@ type gatedStorage struct {
 	snapshotEarly bool
 }
 
-func (g *gatedStorage) Save(ctx context.Context, h backend.Handle, rd io.Reader) error {
+func (g *gatedStorage) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
 	g.mu.Lock()
 	hold := h.Type == backend.PackFile && !g.held
 	g.held = g.held || hold

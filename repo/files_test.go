@@ -71,7 +71,7 @@ func flipFile(t *testing.T, be backend.Storage, ft backend.FileType, at int) str
 		if err := be.Remove(ctx, h); err != nil {
 			t.Fatal(err)
 		}
-		if err := be.Save(ctx, h, strings.NewReader(string(data))); err != nil {
+		if err := be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -82,7 +82,7 @@ func TestLoadFileRefusesOversizedFiles(t *testing.T) {
 	var id pack.ID
 	id[0] = 1
 	h := backend.Handle{Type: backend.PolicyFile, Name: id.String()}
-	if err := be.Save(ctx, h, strings.NewReader(strings.Repeat("x", repo.MaxPolicyFileSize+1))); err != nil {
+	if err := be.Save(ctx, h, backend.NewByteReader([]byte(strings.Repeat("x", repo.MaxPolicyFileSize+1)))); err != nil {
 		t.Fatal(err)
 	}
 	_, err := r.LoadFile(ctx, backend.PolicyFile, id)

@@ -117,7 +117,7 @@ func flipAt(t *testing.T, be backend.Storage, h backend.Handle, off int) {
 	if err := be.Remove(ctx, h); err != nil {
 		t.Fatal(err)
 	}
-	if err := be.Save(ctx, h, bytes.NewReader(b)); err != nil {
+	if err := be.Save(ctx, h, backend.NewByteReader(b)); err != nil {
 		t.Fatal(err)
 	}
 }

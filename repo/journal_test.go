@@ -1,7 +1,6 @@
 package repo_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"slices"
@@ -129,7 +128,7 @@ func TestJournalCompactionKeepsLossesAndAdoptsStrays(t *testing.T) {
 		t.Fatal(err)
 	}
 	stray := pack.ID{0xaa}
-	if err := be.Save(ctx, backend.Handle{Type: backend.SnapshotFile, Name: stray.String()}, bytes.NewReader(data)); err != nil {
+	if err := be.Save(ctx, backend.Handle{Type: backend.SnapshotFile, Name: stray.String()}, backend.NewByteReader(data)); err != nil {
 		t.Fatal(err)
 	}
 	res, err := r.CompactJournal(ctx, repo.CompactOptions{})
@@ -186,7 +185,7 @@ func TestJournalGapsAndDamage(t *testing.T) {
 	if err := be.Remove(ctx, h); err != nil {
 		t.Fatal(err)
 	}
-	if err := be.Save(ctx, h, bytes.NewReader(data)); err != nil {
+	if err := be.Save(ctx, h, backend.NewByteReader(data)); err != nil {
 		t.Fatal(err)
 	}
 	j = loadJournal(t, r)

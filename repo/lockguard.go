@@ -1,10 +1,8 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"strata/repo/backend"
@@ -26,7 +24,7 @@ type lockGuard struct {
 	r *Repository
 }
 
-func (g lockGuard) Save(ctx context.Context, h backend.Handle, rd io.Reader) error {
+func (g lockGuard) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
 	if h.Type != backend.LockFile {
 		if err := g.r.checkLocks(ctx, h.Type != backend.PackFile); err != nil {
 			return err
@@ -37,10 +35,10 @@ func (g lockGuard) Save(ctx context.Context, h backend.Handle, rd io.Reader) err
 		// Its record names the snapshot it protects: read it whole (a
 		// protect file is a few hundred bytes).
 		var err error
-		if data, err = io.ReadAll(rd); err != nil {
+		if data, err = backend.ReadContent(rd); err != nil {
 			return fmt.Errorf("reading %v to save it: %w", h, err)
 		}
-		rd = bytes.NewReader(data)
+		rd = backend.NewByteReader(data)
 	}
 	if err := g.Storage.Save(ctx, h, rd); err != nil {
 		return err

@@ -44,7 +44,7 @@ func misnamedScenario(t *testing.T, r *repo.Repository, be backend.Storage) ([]p
 		if err := be.Remove(ctx, h); err != nil && !errors.Is(err, backend.ErrNotExist) {
 			t.Fatal(err)
 		}
-		if err := be.Save(ctx, h, bytes.NewReader(b)); err != nil {
+		if err := be.Save(ctx, h, backend.NewByteReader(b)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -235,11 +235,12 @@ func (r *Repository) storePack(ctx context.Context, op *openPack) (pack.ID, int6
 		return id, 0, fmt.Errorf("finishing pack %s: %w", op.file.Name(), err)
 	}
 	op.hash.Sum(id[:0])
-	if _, err := op.file.Seek(0, io.SeekStart); err != nil {
-		return id, 0, fmt.Errorf("rewinding pack %s: %w", op.file.Name(), err)
+	content, err := backend.NewFileReader(op.file)
+	if err != nil {
+		return id, 0, fmt.Errorf("pack %s: %w", op.file.Name(), err)
 	}
 	h := backend.Handle{Type: backend.PackFile, Name: id.String()}
-	if err := r.be.Save(ctx, h, op.file); err != nil {
+	if err := r.be.Save(ctx, h, content); err != nil {
 		return id, 0, fmt.Errorf("uploading pack %v: %w", h, err)
 	}
 	return id, size, nil

@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -339,5 +338,5 @@ func (r *Repository) LoadFile(ctx context.Context, t backend.FileType, id pack.I
 }
 
 func saveBytes(ctx context.Context, be backend.Storage, h backend.Handle, data []byte) error {
-	return be.Save(ctx, h, bytes.NewReader(data))
+	return be.Save(ctx, h, backend.NewByteReader(data))
 }

@@ -96,7 +96,7 @@ func TestWhatToDo(t *testing.T) {
 		{"unreferenced pack only", func(t *testing.T, f *fixture) {
 			junk := randomBytes(9, 100)
 			h := backend.Handle{Type: backend.PackFile, Name: crypto.FileID(junk).String()}
-			if err := f.be.Save(context.Background(), h, strings.NewReader(string(junk))); err != nil {
+			if err := f.be.Save(context.Background(), h, backend.NewByteReader(junk)); err != nil {
 				t.Fatal(err)
 			}
 		}, readData, is("strata prune")},

@@ -210,7 +210,7 @@ func TestCheckChainsDamagedLink(t *testing.T) {
 			if err := f.be.Remove(context.Background(), h); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.be.Save(context.Background(), h, bytes.NewReader(data)); err != nil {
+			if err := f.be.Save(context.Background(), h, backend.NewByteReader(data)); err != nil {
 				t.Fatal(err)
 			}
 

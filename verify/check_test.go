@@ -1,7 +1,6 @@
 package verify_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,7 +82,7 @@ func TestCheck(t *testing.T) {
 				}
 				sealed := r.Key().Seal(nil, plain) // a new nonce: another file ID
 				h := backend.Handle{Type: backend.SnapshotFile, Name: crypto.FileID(sealed).String()}
-				if err := f.be.Save(context.Background(), h, bytes.NewReader(sealed)); err != nil {
+				if err := f.be.Save(context.Background(), h, backend.NewByteReader(sealed)); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -302,7 +301,7 @@ func TestCheck(t *testing.T) {
 			name: "unreferenced pack is a notice",
 			damage: func(t *testing.T, f *fixture) {
 				junk := randomBytes(9, 100)
-				err := f.be.Save(context.Background(), backend.Handle{Type: backend.PackFile, Name: crypto.FileID(junk).String()}, strings.NewReader(string(junk)))
+				err := f.be.Save(context.Background(), backend.Handle{Type: backend.PackFile, Name: crypto.FileID(junk).String()}, backend.NewByteReader(junk))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -189,7 +189,7 @@ func (f *fixture) load(t *testing.T, typ backend.FileType, id pack.ID) []byte {
 func (f *fixture) replace(t *testing.T, typ backend.FileType, id pack.ID, data []byte) {
 	t.Helper()
 	f.remove(t, typ, id)
-	if err := f.be.Save(context.Background(), backend.Handle{Type: typ, Name: id.String()}, bytes.NewReader(data)); err != nil {
+	if err := f.be.Save(context.Background(), backend.Handle{Type: typ, Name: id.String()}, backend.NewByteReader(data)); err != nil {
 		t.Fatal(err)
 	}
 }

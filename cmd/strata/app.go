@@ -16,7 +16,6 @@ import (
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/backend"
-	"strata/repo/backend/local"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,6 +31,7 @@ type globals struct {
 	retryLock    time.Duration
 	noLock       bool
 	lockLease    time.Duration // STRATA_LOCK_LEASE; 0 means the default
+	retryMax     time.Duration // STRATA_RETRY_MAX; 0 means the default
 	// stop cancels the command's context, with the cause that ends it (a
 	// lost lock).
 	stop context.CancelCauseFunc
@@ -116,7 +116,7 @@ func newApp(g *globals) *cli.App {
 		},
 		OnUsageError: g.usageError,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository folder (or STRATA_REPOSITORY)", Destination: &g.repoPath},
+			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository: a folder, or a URL such as local:/srv/backup (or STRATA_REPOSITORY)", Destination: &g.repoPath},
 			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "tell more on stderr: -v the steps, -vv (or --verbose=2) every file too", Count: &g.verbose},
@@ -137,6 +137,13 @@ func newApp(g *globals) *cli.App {
 					return fmt.Errorf("STRATA_LOCK_LEASE=%q: want a duration from %v to %v, such as 15m", s, repo.MinLockLease, repo.MaxLockLease)
 				}
 				g.lockLease = d
+			}
+			if s := g.env.getenv("STRATA_RETRY_MAX"); s != "" {
+				d, err := time.ParseDuration(s)
+				if err != nil || d < time.Second || d > 24*time.Hour {
+					return fmt.Errorf("STRATA_RETRY_MAX=%q: want a duration from 1s to 24h, such as 10m", s)
+				}
+				g.retryMax = d
 			}
 			if g.retryLock < 0 {
 				return fmt.Errorf("--retry-lock %v: want a duration of 0 or more, such as 10m", g.retryLock)
@@ -276,7 +283,7 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 		return g.password(ctx, "enter password for repository: ")
 	}, g.repoOptions())
 	if err == nil {
-		g.verbosef(1, "opened repository %s\n", g.repoPath)
+		g.verbosef(1, "opened repository %s\n", g.repoName())
 	}
 	return r, err
 }
@@ -284,10 +291,7 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 // openRepoAt opens the repository at location with the password that
 // password returns, without its index.
 func (g *globals) openRepoAt(ctx context.Context, location string, password func() (string, error), opts repo.Options) (*repo.Repository, error) {
-	be, err := local.Open(location)
-	if errors.Is(err, backend.ErrNotExist) {
-		return nil, fmt.Errorf("%w at %s", repo.ErrNoRepository, location)
-	}
+	be, err := g.openStorage(ctx, location)
 	if err != nil {
 		return nil, err
 	}

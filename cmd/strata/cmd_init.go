@@ -8,8 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/repo"
-	"strata/repo/backend"
-	"strata/repo/backend/local"
 )
 
 func cmdInit(g *globals) *cli.Command {
@@ -66,10 +64,7 @@ Exit codes: 0 ok, 1 error.`,
 			if err != nil {
 				return err
 			}
-			be, err := local.Create(g.repoPath)
-			if errors.Is(err, backend.ErrExists) {
-				return fmt.Errorf("%w at %s", repo.ErrRepositoryExists, g.repoPath)
-			}
+			be, err := g.createStorage(c.Context)
 			if err != nil {
 				return err
 			}
@@ -77,7 +72,7 @@ Exit codes: 0 ok, 1 error.`,
 			if err != nil {
 				return err
 			}
-			g.printf("created strata repository %s at %s\n", r.Config().ID[:10], g.repoPath)
+			g.printf("created strata repository %s at %s\n", r.Config().ID[:10], g.repoName())
 			if from.repo != "" {
 				g.printf("with the chunker parameters of %s\n", from.repo)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 )
 
@@ -51,30 +50,36 @@ func (h Handle) Valid() error {
 	switch h.Type {
 	case ConfigFile:
 		if h.Name != "" {
-			return fmt.Errorf("invalid handle %v: config has no name", h)
+			return fmt.Errorf("%w %v: config has no name", ErrInvalid, h)
 		}
 		return nil
 	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile, JournalFile:
 	default:
-		return fmt.Errorf("invalid file type %q", h.Type)
+		return fmt.Errorf("%w: file type %q", ErrInvalid, h.Type)
 	}
 	if h.Name == "" || len(h.Name) > 255 {
-		return fmt.Errorf("invalid file name %q", h.Name)
+		return fmt.Errorf("%w: file name %q", ErrInvalid, h.Name)
 	}
 	if h.Name[0] == '.' {
-		return fmt.Errorf("invalid file name %q: starts with a dot", h.Name)
+		return fmt.Errorf("%w: file name %q starts with a dot", ErrInvalid, h.Name)
 	}
 	for _, r := range h.Name {
 		ok := r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_' || r == '.'
 		if !ok {
-			return fmt.Errorf("invalid file name %q", h.Name)
+			return fmt.Errorf("%w: file name %q", ErrInvalid, h.Name)
 		}
 	}
 	if h.Type == PackFile && len(h.Name) < 3 {
-		return fmt.Errorf("invalid pack name %q", h.Name)
+		return fmt.Errorf("%w: pack name %q", ErrInvalid, h.Name)
 	}
 	return nil
 }
+
+// NamedByContent reports whether files of type t are named by the hash of
+// their bytes (docs/design.md, "IDs"): every type but the config. Two
+// Saves of one such name carry the same bytes, so a second one may
+// rewrite the file (see Storage.Save).
+func (t FileType) NamedByContent() bool { return t != ConfigFile }
 
 // FileInfo describes a stored file.
 type FileInfo struct {
@@ -86,7 +91,8 @@ type FileInfo struct {
 var (
 	// ErrNotExist: the file (or the repository itself) does not exist.
 	ErrNotExist = errors.New("file does not exist")
-	// ErrExists: Save was asked to overwrite a file; files are write-once.
+	// ErrExists: Save was asked to overwrite a file; files are write-once
+	// (see Storage.Save for files named by their content).
 	ErrExists = errors.New("file already exists")
 	// ErrRange: a ranged Load asked for bytes past the end of the file.
 	ErrRange = errors.New("read past end of file")
@@ -98,6 +104,8 @@ var (
 	// wraps the system's own too. Commands that only read go on without
 	// a lock when the lock file is refused this way.
 	ErrReadOnly = errors.New("the repository's storage is read-only")
+	// ErrInvalid: the handle or file type is not valid (Handle.Valid).
+	ErrInvalid = errors.New("invalid handle")
 	// ErrTooLarge: LoadAll found a file larger than the bound its caller
 	// set for files of its type (damage, or a file planted to exhaust
 	// memory); nothing of it was read.
@@ -147,7 +155,11 @@ type Reader interface {
 	// end. Offset and length must not be negative. A range that ends past
 	// the end of the file fails with ErrRange (offset equal to the size
 	// with length 0 returns no bytes); a missing file fails with
-	// ErrNotExist. The returned slice belongs to the caller.
+	// ErrNotExist. The returned slice belongs to the caller. A Load that
+	// fails after reading part of the range (a connection cut in the
+	// middle) may return the bytes it read with the error, always a
+	// prefix of the range, so that a retry can go on from there; callers
+	// that do not retry ignore them.
 	Load(ctx context.Context, h Handle, offset, length int64) ([]byte, error)
 	// Stat returns the size of h, or fails with ErrNotExist.
 	Stat(ctx context.Context, h Handle) (FileInfo, error)
@@ -157,13 +169,23 @@ type Reader interface {
 type Storage interface {
 	Lister
 	Reader
-	// Save stores the whole content of rd as h, atomically: after a crash,
-	// a cancelled context or an error from rd the file is either absent or
-	// complete, never partial. It fails with ErrExists if h is already
-	// stored, and leaves the stored file unchanged; of several concurrent
-	// Saves of the same handle at most one succeeds (package local
-	// documents its one exception, on file systems without hard links).
-	Save(ctx context.Context, h Handle, rd io.Reader) error
+	// Save stores the content of rd, exactly rd.Length() bytes from its
+	// first, as h, atomically: after a crash, a cancelled context or an
+	// error from rd the file is either absent or complete, never partial.
+	// A reader that ends before Length bytes fails the Save (with
+	// ErrShortContent), as does its own error, which is returned wrapped.
+	// The caller passes rd at its start; the backend may rewind it and
+	// read it again.
+	//
+	// Files are write-once. Save of the config (a name that is not the
+	// hash of its bytes) fails with ErrExists if it is already stored and
+	// leaves it unchanged, and of several concurrent Saves of it at most
+	// one succeeds. A file named by its content (FileType.NamedByContent)
+	// can only ever be saved with the same bytes, so a Save of one that is
+	// stored either fails with ErrExists or succeeds, having rewritten the
+	// same bytes: backends that can refuse an existing name (local, mem,
+	// object stores with conditional puts) do, and others need not.
+	Save(ctx context.Context, h Handle, rd RewindReader) error
 	// Remove deletes h; it fails with ErrNotExist if h is not stored.
 	// After a Remove, h may be saved again.
 	Remove(ctx context.Context, h Handle) error
@@ -176,7 +198,7 @@ type Storage interface {
 // it so every one answers a bad range the same way.
 func RangeLength(size, offset, length int64) (int64, error) {
 	if offset < 0 || length < 0 {
-		return 0, fmt.Errorf("negative offset %d or length %d", offset, length)
+		return 0, fmt.Errorf("%w: negative offset %d or length %d", ErrInvalid, offset, length)
 	}
 	if length == 0 {
 		length = size - offset

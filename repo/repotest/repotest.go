@@ -5,7 +5,6 @@
 package repotest
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"testing"
@@ -135,7 +134,7 @@ func CopyFiles(t testing.TB, src, dst backend.Storage) {
 		err := src.List(ctx, ft, func(fi backend.FileInfo) error {
 			data, err := src.Load(ctx, fi.Handle, 0, 0)
 			if err == nil {
-				err = dst.Save(ctx, fi.Handle, bytes.NewReader(data))
+				err = dst.Save(ctx, fi.Handle, backend.NewByteReader(data))
 			}
 			return err
 		})

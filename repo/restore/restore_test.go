@@ -267,7 +267,7 @@ func TestRestoreBlobFails(t *testing.T) {
 			if err := be.Remove(ctx, h); err != nil {
 				return err
 			}
-			return be.Save(ctx, h, strings.NewReader(string(b)))
+			return be.Save(ctx, h, backend.NewByteReader(b))
 		}, repo.ErrDamaged},
 	}
 	for _, d := range damage {

@@ -36,10 +36,12 @@ func Run(t *testing.T, newStorage func(t *testing.T) backend.Storage) {
 		{"ListAndRemove", testListAndRemove},
 		{"ConcurrentSaves", testConcurrentSaves},
 		{"ConcurrentSavesOfOneFile", testConcurrentSavesOfOneFile},
+		{"ConcurrentSavesOfSameBytes", testConcurrentSavesOfSameBytes},
 		{"LargeFile", testLargeFile},
 		{"CancelledContext", testCancelledContext},
 		{"CancelDuringSave", testCancelDuringSave},
 		{"ReaderError", testReaderError},
+		{"ShortContent", testShortContent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +81,7 @@ func handleFor(t backend.FileType, data []byte) backend.Handle {
 
 func save(t *testing.T, s backend.Storage, h backend.Handle, data []byte) {
 	t.Helper()
-	if err := s.Save(context.Background(), h, bytes.NewReader(data)); err != nil {
+	if err := s.Save(context.Background(), h, backend.NewByteReader(data)); err != nil {
 		t.Fatalf("Save(%v): %v", h, err)
 	}
 }

@@ -23,7 +23,7 @@ func testConcurrentSaves(t *testing.T, s backend.Storage) {
 		wg.Go(func() {
 			data := content(uint64(i), 1000+i*100)
 			h := handleFor(types[i%len(types)], data)
-			if err := s.Save(context.Background(), h, bytes.NewReader(data)); err != nil {
+			if err := s.Save(context.Background(), h, backend.NewByteReader(data)); err != nil {
 				t.Errorf("Save(%v): %v", h, err)
 				return
 			}
@@ -36,11 +36,12 @@ func testConcurrentSaves(t *testing.T, s backend.Storage) {
 	wantFiles(t, s, want)
 }
 
-// testConcurrentSavesOfOneFile races Saves of one handle: exactly one wins
-// and the stored file is the winner's, whole.
+// testConcurrentSavesOfOneFile races Saves of the config, the one file
+// not named by its content, with different bytes: exactly one wins and the
+// stored file is the winner's, whole.
 func testConcurrentSavesOfOneFile(t *testing.T, s backend.Storage) {
 	const n = 16
-	h := backend.Handle{Type: backend.LockFile, Name: fileID([]byte("race"))}
+	h := backend.Handle{Type: backend.ConfigFile}
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -48,7 +49,7 @@ func testConcurrentSavesOfOneFile(t *testing.T, s backend.Storage) {
 	)
 	for i := range n {
 		wg.Go(func() {
-			err := s.Save(context.Background(), h, bytes.NewReader(content(uint64(i), 100_000)))
+			err := s.Save(context.Background(), h, backend.NewByteReader(content(uint64(i), 100_000)))
 			switch {
 			case err == nil:
 				mu.Lock()
@@ -65,6 +66,40 @@ func testConcurrentSavesOfOneFile(t *testing.T, s backend.Storage) {
 	}
 	load(t, s, h, content(uint64(winners[0]), 100_000))
 	wantFiles(t, s, map[backend.Handle]int64{h: 100_000})
+}
+
+// testConcurrentSavesOfSameBytes races Saves of one name with the bytes
+// it is named by, as two backups that stored the same pack, or a retried
+// upload racing its first attempt: each succeeds or fails with ErrExists,
+// at least one succeeds, and the file is whole.
+func testConcurrentSavesOfSameBytes(t *testing.T, s backend.Storage) {
+	const n = 8
+	data := content(1, 300_000)
+	h := handleFor(backend.PackFile, data)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+	)
+	for i := range n {
+		wg.Go(func() {
+			err := s.Save(context.Background(), h, backend.NewByteReader(data))
+			switch {
+			case err == nil:
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			case !errors.Is(err, backend.ErrExists):
+				t.Errorf("Save %d: got %v, want success or ErrExists", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins == 0 {
+		t.Fatalf("none of %d concurrent Saves of %v succeeded", n, h)
+	}
+	load(t, s, h, data)
+	wantFiles(t, s, map[backend.Handle]int64{h: int64(len(data))})
 }
 
 func testLargeFile(t *testing.T, s backend.Storage) {
@@ -92,7 +127,7 @@ func testCancelledContext(t *testing.T, s backend.Storage) {
 	cancel()
 
 	other := handleFor(backend.IndexFile, content(2, 100))
-	if err := s.Save(ctx, other, bytes.NewReader(content(2, 100))); !errors.Is(err, context.Canceled) {
+	if err := s.Save(ctx, other, backend.NewByteReader(content(2, 100))); !errors.Is(err, context.Canceled) {
 		t.Errorf("Save: got %v, want context.Canceled", err)
 	}
 	if _, err := s.Load(ctx, h, 0, 0); !errors.Is(err, context.Canceled) {
@@ -115,12 +150,12 @@ func testCancelledContext(t *testing.T, s backend.Storage) {
 // cancelReader cancels its context after the first read: the caller gives
 // up in the middle of a Save.
 type cancelReader struct {
-	rd     io.Reader
+	backend.RewindReader
 	cancel context.CancelFunc
 }
 
 func (r *cancelReader) Read(p []byte) (int, error) {
-	n, err := r.rd.Read(p)
+	n, err := r.RewindReader.Read(p)
 	r.cancel()
 	return n, err
 }
@@ -130,7 +165,7 @@ func testCancelDuringSave(t *testing.T, s backend.Storage) {
 	defer cancel()
 	data := content(1, 1<<20)
 	h := handleFor(backend.PackFile, data)
-	err := s.Save(ctx, h, &cancelReader{rd: bytes.NewReader(data), cancel: cancel})
+	err := s.Save(ctx, h, &cancelReader{RewindReader: backend.NewByteReader(data), cancel: cancel})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Save: got %v, want context.Canceled", err)
 	}
@@ -139,26 +174,31 @@ func testCancelDuringSave(t *testing.T, s backend.Storage) {
 	load(t, s, h, data)
 }
 
-// failReader yields some bytes, then fails: a torn write.
+// failReader yields the bytes of its reader, then fails: a torn write.
+// Its Length is that of the whole content, so a backend cannot tell the
+// failure coming from the length alone.
 type failReader struct {
-	rd  io.Reader
-	err error
+	backend.RewindReader
+	length int64
+	err    error
 }
 
 func (r *failReader) Read(p []byte) (int, error) {
-	n, err := r.rd.Read(p)
+	n, err := r.RewindReader.Read(p)
 	if err == io.EOF {
 		return n, r.err
 	}
 	return n, err
 }
 
+func (r *failReader) Length() int64 { return r.length }
+
 func testReaderError(t *testing.T, s backend.Storage) {
 	fail := errors.New("source failed")
 	data := content(1, 100_000)
 	for _, ft := range backend.FileTypes {
 		h := handleFor(ft, data)
-		rd := &failReader{rd: bytes.NewReader(data[:60_000]), err: fail}
+		rd := &failReader{RewindReader: backend.NewByteReader(data[:60_000]), length: int64(len(data)), err: fail}
 		if err := s.Save(context.Background(), h, rd); !errors.Is(err, fail) {
 			t.Errorf("Save(%v): got %v, want the reader's error", h, err)
 		}
@@ -169,4 +209,25 @@ func testReaderError(t *testing.T, s backend.Storage) {
 		save(t, s, h, data)
 		load(t, s, h, data)
 	}
+}
+
+// shortReader holds fewer bytes than its Length says, and ends without
+// an error.
+type shortReader struct {
+	backend.RewindReader
+	length int64
+}
+
+func (r *shortReader) Length() int64 { return r.length }
+
+func testShortContent(t *testing.T, s backend.Storage) {
+	data := content(1, 100_000)
+	for _, ft := range backend.FileTypes {
+		h := handleFor(ft, data)
+		rd := &shortReader{RewindReader: backend.NewByteReader(data[:60_000]), length: int64(len(data))}
+		if err := s.Save(context.Background(), h, rd); !errors.Is(err, backend.ErrShortContent) {
+			t.Errorf("Save(%v) of content shorter than its length: got %v, want ErrShortContent", h, err)
+		}
+	}
+	wantFiles(t, s, nil)
 }

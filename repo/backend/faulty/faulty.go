@@ -30,6 +30,11 @@ type Backend struct {
 	short      shortWrite
 	failLoad   loadFault
 	corrupt    corruptLoad
+	// The faults of transient.go.
+	times     map[Op]*countFault
+	afterSave countFault
+	shortLoad countFault
+	shortKeep int64
 }
 
 type shortWrite struct {
@@ -119,6 +124,9 @@ func (b *Backend) Clear() {
 	b.short = shortWrite{}
 	b.failLoad = loadFault{}
 	b.corrupt = corruptLoad{}
+	b.times = nil
+	b.afterSave = countFault{}
+	b.shortLoad = countFault{}
 }
 
 // Saves returns the number of Save calls so far, failed ones included: a
@@ -132,7 +140,7 @@ func (b *Backend) Saves() int {
 
 // Save implements backend.Storage, with the faults of FailSaveAfter and
 // ShortWrite.
-func (b *Backend) Save(ctx context.Context, h backend.Handle, rd io.Reader) error {
+func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
 	b.mu.Lock()
 	b.saves++
 	var failErr error
@@ -145,28 +153,58 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd io.Reader) erro
 	if failErr != nil {
 		return fmt.Errorf("save %v: %w", h, failErr)
 	}
-	if short.match == nil || !short.match(h) {
-		return b.inner.Save(ctx, h, rd)
+	if err := b.failTimes(OpSave); err != nil {
+		return failedSave(h, rd, err)
 	}
-	err := b.inner.Save(ctx, h, &tornReader{rd: io.LimitReader(rd, short.keep), err: short.err})
+	if short.match == nil || !short.match(h) {
+		if err := b.inner.Save(ctx, h, rd); err != nil {
+			return err
+		}
+		b.mu.Lock()
+		err := b.afterSave.take()
+		b.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("save %v: %w", h, err)
+		}
+		return nil
+	}
+	err := b.inner.Save(ctx, h, &tornReader{rd: rd, keep: short.keep, left: short.keep, err: short.err})
 	if err == nil {
 		return fmt.Errorf("save %v: the inner storage kept a torn write of %d bytes: %w", h, short.keep, short.err)
 	}
 	return err
 }
 
-// tornReader ends with err where its source ends.
+// tornReader yields the first keep bytes of rd (all of them when it
+// holds fewer) and then fails with err, returned with the last bytes so
+// that a backend that reads no further than Length sees it too; its
+// Length is rd's, so the reader is torn, not just short.
 type tornReader struct {
-	rd  io.Reader
-	err error
+	rd         backend.RewindReader
+	keep, left int64 // left: bytes to deliver before failing
+	read       int64 // bytes delivered
+	err        error
 }
 
 func (r *tornReader) Read(p []byte) (int, error) {
-	n, err := r.rd.Read(p)
-	if err == io.EOF {
+	if r.left <= 0 {
+		return 0, r.err
+	}
+	n, err := r.rd.Read(p[:min(int64(len(p)), r.left)])
+	r.left -= int64(n)
+	r.read += int64(n)
+	if err == io.EOF || r.left <= 0 || r.read >= r.rd.Length() {
+		r.left = 0
 		err = r.err
 	}
 	return n, err
+}
+
+func (r *tornReader) Length() int64 { return r.rd.Length() }
+
+func (r *tornReader) Rewind() error {
+	r.left, r.read = r.keep, 0
+	return r.rd.Rewind()
 }
 
 // Load implements backend.Storage, with the faults of FailLoad and
@@ -179,25 +217,41 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, offset, length int
 	if fail.match != nil && fail.match(h) {
 		return nil, fmt.Errorf("load %v: %w", h, fail.err)
 	}
-	data, err := b.inner.Load(ctx, h, offset, length)
+	if err := b.failTimes(OpLoad); err != nil {
+		return nil, fmt.Errorf("load %v: %w", h, err)
+	}
+	data, short, err := b.shortLoadFault(ctx, h, offset, length)
+	if !short {
+		data, err = b.inner.Load(ctx, h, offset, length)
+	}
 	if err == nil && corrupt.match != nil && corrupt.match(h) {
 		corrupt.fn(data)
 	}
 	return data, err
 }
 
-// Stat implements backend.Storage; it passes through.
+// Stat implements backend.Storage, with the faults of FailTimes.
 func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo, error) {
+	if err := b.failTimes(OpStat); err != nil {
+		return backend.FileInfo{}, fmt.Errorf("stat %v: %w", h, err)
+	}
 	return b.inner.Stat(ctx, h)
 }
 
-// List implements backend.Storage; it passes through.
+// List implements backend.Storage, with the faults of FailTimes.
 func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.FileInfo) error) error {
+	if err := b.failTimes(OpList); err != nil {
+		return b.failedList(ctx, t, fn, err)
+	}
 	return b.inner.List(ctx, t, fn)
 }
 
-// Remove implements backend.Storage; it passes through.
+// Remove implements backend.Storage, with the faults of FailRemoveAfter
+// and FailTimes.
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
+	if err := b.failTimes(OpRemove); err != nil {
+		return fmt.Errorf("remove %v: %w", h, err)
+	}
 	b.mu.Lock()
 	b.removes++
 	var failErr error

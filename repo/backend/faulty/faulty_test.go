@@ -1,13 +1,11 @@
 package faulty_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -29,7 +27,7 @@ func pack(name string) backend.Handle { return backend.Handle{Type: backend.Pack
 func isPack(h backend.Handle) bool { return h.Type == backend.PackFile }
 
 func saveErr(b backend.Storage, h backend.Handle, data string) error {
-	return b.Save(ctx, h, strings.NewReader(data))
+	return b.Save(ctx, h, backend.NewByteReader([]byte(data)))
 }
 
 // stored reports whether h exists, failing on any other error.
@@ -115,9 +113,9 @@ func TestShortWrite(t *testing.T) {
 // keeps what it got, which Save must still report.
 type keepAll struct{ *mem.Backend }
 
-func (k keepAll) Save(ctx context.Context, h backend.Handle, rd io.Reader) error {
+func (k keepAll) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
 	data, _ := io.ReadAll(rd)
-	return k.Backend.Save(ctx, h, bytes.NewReader(data))
+	return k.Backend.Save(ctx, h, backend.NewByteReader(data))
 }
 
 func TestShortWriteKept(t *testing.T) {

@@ -1,7 +1,6 @@
 package local_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -40,7 +39,7 @@ func newRepo(t *testing.T) (*local.Backend, string) {
 
 func save(t *testing.T, b *local.Backend, h backend.Handle, data []byte) {
 	t.Helper()
-	if err := b.Save(context.Background(), h, bytes.NewReader(data)); err != nil {
+	if err := b.Save(context.Background(), h, backend.NewByteReader(data)); err != nil {
 		t.Fatalf("Save(%v): %v", h, err)
 	}
 }
@@ -198,7 +197,7 @@ func TestMissingFolders(t *testing.T) {
 	if err := os.Mkdir(gone, 0o700); err != nil { // an empty mount point
 		t.Fatal(err)
 	}
-	err = bg.Save(context.Background(), packHandle("ab12"), bytes.NewReader([]byte("pack")))
+	err = bg.Save(context.Background(), packHandle("ab12"), backend.NewByteReader([]byte("pack")))
 	if !errors.Is(err, backend.ErrNotExist) {
 		t.Errorf("Save into an empty mount point: got %v, want ErrNotExist", err)
 	}

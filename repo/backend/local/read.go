@@ -80,7 +80,7 @@ func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo,
 // lists as empty (see makeFolder).
 func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.FileInfo) error) error {
 	if !slices.Contains(backend.FileTypes, t) {
-		return fmt.Errorf("list: invalid file type %q", t)
+		return fmt.Errorf("list: %w: file type %q", backend.ErrInvalid, t)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("list %s: %w", t, err)

@@ -41,7 +41,7 @@ func TestReadOnlyStorage(t *testing.T) {
 	}
 	ctx := context.Background()
 	lock := backend.Handle{Type: backend.LockFile, Name: "bb" + string(bytes.Repeat([]byte("0"), 62))}
-	if err := ro.Save(ctx, lock, bytes.NewReader([]byte("lock"))); !errors.Is(err, backend.ErrReadOnly) || !errors.Is(err, syscall.EROFS) {
+	if err := ro.Save(ctx, lock, backend.NewByteReader([]byte("lock"))); !errors.Is(err, backend.ErrReadOnly) || !errors.Is(err, syscall.EROFS) {
 		t.Errorf("Save on a read-only mount: %v, want ErrReadOnly wrapping EROFS", err)
 	}
 	if err := ro.Remove(ctx, h); !errors.Is(err, backend.ErrReadOnly) {

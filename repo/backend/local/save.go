@@ -21,7 +21,7 @@ const tmpPrefix = ".tmp-"
 // Save implements backend.Storage with the procedure of docs/design.md,
 // "The local backend":
 //
-//  1. write rd to a new temporary file .tmp-<random> (mode 0600) in the
+//  1. write the content of rd to a new temporary file .tmp-<random> (mode 0600) in the
 //     folder of h;
 //  2. fsync it and close it;
 //  3. commit: give it its final name, refusing to replace a file;
@@ -31,7 +31,7 @@ const tmpPrefix = ".tmp-"
 // ignores; an error or a cancelled ctx before step 3 removes it. The context
 // is checked between steps and while copying; once step 3 is done the file
 // is saved, and Save finishes step 4 whatever ctx says.
-func (b *Backend) Save(ctx context.Context, h backend.Handle, rd io.Reader) (err error) {
+func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) (err error) {
 	defer func() {
 		err = classify(err)
 	}()
@@ -63,7 +63,7 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd io.Reader) (err
 		}
 	}()
 
-	if _, err := io.Copy(f, ctxReader{ctx, rd}); err != nil {
+	if _, err := backend.CopyContent(f, ctxReader{ctx, rd}, rd.Length()); err != nil {
 		return fmt.Errorf("save %s: writing %s: %w", final, tmp, err)
 	}
 	if err := f.Sync(); err != nil {

@@ -1,7 +1,6 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -22,7 +21,7 @@ func TestRemoveTemp(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := backend.Handle{Type: backend.IndexFile, Name: "abcd"}
-	if err := b.Save(ctx, h, bytes.NewReader([]byte("kept"))); err != nil {
+	if err := b.Save(ctx, h, backend.NewByteReader([]byte("kept"))); err != nil {
 		t.Fatal(err)
 	}
 	old := []string{

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 
@@ -32,14 +31,14 @@ func (b *Backend) Location() string { return "mem:" }
 // Save implements backend.Storage. The content is read completely before
 // the file becomes visible, so a failing rd or a cancelled ctx stores
 // nothing.
-func (b *Backend) Save(ctx context.Context, h backend.Handle, rd io.Reader) error {
+func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
 	if err := h.Valid(); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save %v: %w", h, err)
 	}
-	data, err := io.ReadAll(rd)
+	data, err := backend.ReadContent(rd)
 	if err != nil {
 		return fmt.Errorf("save %v: %w", h, err)
 	}
@@ -97,7 +96,7 @@ func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo,
 // first and calls fn without holding the lock, so fn may call any method.
 func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.FileInfo) error) error {
 	if !slices.Contains(backend.FileTypes, t) {
-		return fmt.Errorf("list: invalid file type %q", t)
+		return fmt.Errorf("list: %w: file type %q", backend.ErrInvalid, t)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("list %s: %w", t, err)
