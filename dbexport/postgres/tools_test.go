@@ -64,3 +64,40 @@ func TestToolPasswordNotInArguments(t *testing.T) {
 		t.Errorf("password file: %q", out.String())
 	}
 }
+
+// On Debian and Ubuntu pg_restore on PATH is a link to postgresql-common's
+// Perl pg_wrapper; strata runs the newest installed binary behind it
+// instead, and any other pg_restore as it is.
+func TestToolPastWrapper(t *testing.T) {
+	dir := t.TempDir()
+	wrapper := filepath.Join(dir, "share", "pg_wrapper")
+	binRoot := filepath.Join(dir, "lib")
+	write := func(p string) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(wrapper)
+	write(filepath.Join(binRoot, "9.6", "bin", "pg_restore"))
+	write(filepath.Join(binRoot, "15", "bin", "pg_restore"))
+	write(filepath.Join(binRoot, "16", "bin", "pg_dump")) // 16 without pg_restore
+	linked := filepath.Join(dir, "bin", "pg_restore")
+	os.MkdirAll(filepath.Dir(linked), 0o700)
+	if err := os.Symlink(wrapper, linked); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "other", "pg_restore")
+	write(plain)
+	for _, tc := range []struct{ path, binRoot, want string }{
+		{linked, binRoot, filepath.Join(binRoot, "15", "bin", "pg_restore")},
+		{plain, binRoot, plain},
+		{linked, filepath.Join(dir, "none"), linked},
+	} {
+		if got := pastWrapper(tc.path, "pg_restore", tc.binRoot); got != tc.want {
+			t.Errorf("pastWrapper(%s, %s) = %s, want %s", tc.path, tc.binRoot, got, tc.want)
+		}
+	}
+}
