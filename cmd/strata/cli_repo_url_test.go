@@ -26,17 +26,24 @@ func TestRepoURL(t *testing.T) {
 // after it, and no message shows a password put into the URL.
 func TestRepoURLErrors(t *testing.T) {
 	c := newCLI(t)
+	dst := newCLI(t) // copy opens its destination first
+	dst.ok("init")
 	for _, tc := range []struct{ url, want string }{
 		{"s4:https://user:hunter2@127.0.0.1:9000/bucket?token=hunter2", `unknown storage scheme "s4"`},
 		{"local:", "no location"},
 	} {
-		for _, cmd := range []string{"init", "snapshots"} {
-			_, errOut := c.code(1, "--repo", tc.url, cmd)
+		for _, args := range [][]string{{"--repo", tc.url, "init"}, {"--repo", tc.url, "snapshots"},
+			{"copy", "--from-repo", tc.url}, {"init", "--copy-chunker-params-from", tc.url}} {
+			run := c
+			if args[0] == "copy" {
+				run = dst
+			}
+			_, errOut := run.code(1, args...)
 			if !strings.Contains(errOut, tc.want) {
-				t.Errorf("strata --repo %s %s: got %q, want %q", tc.url, cmd, errOut, tc.want)
+				t.Errorf("strata %s: got %q, want %q", strings.Join(args, " "), errOut, tc.want)
 			}
 			if strings.Contains(errOut, "hunter2") {
-				t.Errorf("strata --repo %s %s: the message shows the password: %s", tc.url, cmd, errOut)
+				t.Errorf("strata %s: the message shows the password: %s", strings.Join(args, " "), errOut)
 			}
 		}
 	}

@@ -36,12 +36,12 @@ func (g *globals) openSource(ctx context.Context, f fromFlags) (*repo.Repository
 	opts := g.repoOptions()
 	opts.Notify = func(msg string) { g.notice("source repository: " + msg) }
 	src, err := g.openRepoAt(ctx, f.repo, func() (string, error) {
-		return g.passwordFrom(ctx, f.passwordFile, "STRATA_FROM_PASSWORD", "--from-password-file", "enter password for source repository "+f.repo+": ")
+		return g.passwordFrom(ctx, f.passwordFile, "STRATA_FROM_PASSWORD", "--from-password-file", "enter password for source repository "+f.name()+": ")
 	}, opts)
 	if err != nil {
-		return nil, fmt.Errorf("source repository %s: %w", f.repo, err)
+		return nil, fmt.Errorf("source repository %s: %w", f.name(), err)
 	}
-	g.verbosef(1, "opened source repository %s\n", f.repo)
+	g.verbosef(1, "opened source repository %s\n", f.name())
 	return src, nil
 }
 
@@ -113,18 +113,18 @@ strata init --copy-chunker-params-from SOURCE.
 				}
 				unlock, err := g.readLock(ctx, src, "copy")
 				if err != nil {
-					return fmt.Errorf("source repository %s: %w", from.repo, err)
+					return fmt.Errorf("source repository %s: %w", from.name(), err)
 				}
 				defer unlock()
 				src.SkipDamagedSnapshots()
 				dmg, err := src.LoadIndexForReading(ctx)
 				g.warnIndexDamage(dmg)
 				if err != nil {
-					return fmt.Errorf("source repository %s: %w", from.repo, err)
+					return fmt.Errorf("source repository %s: %w", from.name(), err)
 				}
 				all, err := src.Snapshots(ctx)
 				if err != nil {
-					return fmt.Errorf("source repository %s: %w", from.repo, err)
+					return fmt.Errorf("source repository %s: %w", from.name(), err)
 				}
 				match := func(sn *repo.Snapshot) bool {
 					return (host == "" || sn.Host == host) && (tag == "" || sn.HasTag(tag)) && (tier == "" || sn.Tier == tier) &&
@@ -132,7 +132,7 @@ strata init --copy-chunker-params-from SOURCE.
 				}
 				selected, err := selectSnapshots(ctx, src, all, c.Args().Slice(), match)
 				if err != nil {
-					return fmt.Errorf("source repository %s: %w", from.repo, err)
+					return fmt.Errorf("source repository %s: %w", from.name(), err)
 				}
 				if !copier.SameChunker(src.Config(), dst.Config()) {
 					g.notice("this repository cuts chunks with other parameters than the source: the copies are complete and restore " +

@@ -53,7 +53,7 @@ Exit codes: 0 ok, 1 error.`,
 					return err
 				}
 				if d := src.ConfigDamage(); d != nil && d.CopyFrom == "" {
-					return fmt.Errorf("source repository %s: its config is lost, so its chunker parameters are unknown: %v", from.repo, d)
+					return fmt.Errorf("source repository %s: its config is lost, so its chunker parameters are unknown: %v", from.name(), d)
 				}
 				copyChunkerParams(&cfg, src.Config())
 			}
@@ -74,7 +74,7 @@ Exit codes: 0 ok, 1 error.`,
 			}
 			g.printf("created strata repository %s at %s\n", r.Config().ID[:10], g.repoName())
 			if from.repo != "" {
-				g.printf("with the chunker parameters of %s\n", from.repo)
+				g.printf("with the chunker parameters of %s\n", from.name())
 			}
 			g.printf("Please note that knowledge of your password is required to access\nthe repository. Losing your password means that your data is irrecoverably lost.\n")
 			return nil

@@ -27,6 +27,9 @@ func (g *globals) storageOptions() backend.Options {
 // repoName is --repo as messages may show it: without a secret.
 func (g *globals) repoName() string { return backend.Redact(g.repoPath) }
 
+// name is --from-repo as messages may show it: without a secret.
+func (f fromFlags) name() string { return backend.Redact(f.repo) }
+
 // openStorage opens the storage of the existing repository at location
 // (--repo, or a source repository's).
 func (g *globals) openStorage(ctx context.Context, location string) (backend.Storage, error) {

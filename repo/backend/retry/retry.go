@@ -58,6 +58,12 @@ func New(inner backend.Storage, opts Options) *Backend {
 	return &Backend{inner: inner, opts: opts.withDefaults()}
 }
 
+// Wrap wraps the storage a remote backend.Scheme opened with the retry
+// budget and notices of the scheme's options: what its Open returns.
+func Wrap(inner backend.Storage, opts backend.Options) *Backend {
+	return New(inner, Options{MaxTime: opts.MaxRetryTime, Notify: opts.Notify})
+}
+
 // Location implements backend.Storage: the inner storage's location.
 func (b *Backend) Location() string { return b.inner.Location() }
 
@@ -82,7 +88,11 @@ func (b *Backend) do(ctx context.Context, what string, attempt func() error) err
 		d := w.next(err)
 		spent := time.Since(start)
 		if spent+d > b.opts.MaxTime {
-			return fmt.Errorf("%w (gave up after %d attempts in %v)", err, w.failures, spent.Round(time.Millisecond))
+			attempts := fmt.Sprintf("%d attempts", w.failures)
+			if w.failures == 1 {
+				attempts = "1 attempt"
+			}
+			return fmt.Errorf("%w (gave up after %s in %v)", err, attempts, spent.Round(time.Millisecond))
 		}
 		if b.opts.Notify != nil {
 			b.opts.Notify(fmt.Sprintf("%s failed (%s, attempt %d), trying again in %v: %v", what, kind, w.failures, d.Round(time.Millisecond), err))

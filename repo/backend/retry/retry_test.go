@@ -340,3 +340,18 @@ func TestCancelWhileWaiting(t *testing.T) {
 		t.Fatalf("Stat: got %v, want context.Canceled", err)
 	}
 }
+
+// TestWrap: a scheme's options set the budget and the notices.
+func TestWrap(t *testing.T) {
+	f := faulty.New(mem.New())
+	n := &notices{}
+	r := retry.Wrap(f, backend.Options{MaxRetryTime: time.Millisecond, Notify: n.add})
+	f.FailTimes(faulty.OpStat, 1<<30, faulty.ErrReset)
+	_, err := r.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
+	if !errors.Is(err, faulty.ErrReset) || !strings.Contains(err.Error(), "gave up after 1 attempt in") {
+		t.Errorf("Stat: got %v, want to give up after the first attempt (the first wait exceeds 1ms)", err)
+	}
+	if n.count() != 0 {
+		t.Errorf("notices %q for an attempt not retried", n.msgs)
+	}
+}
