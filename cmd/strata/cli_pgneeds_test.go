@@ -64,6 +64,7 @@ var neededObjects = []string{
 }
 
 func TestPostgresPartialRestoreCreatesNeeds(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := pgDB(t)
@@ -141,6 +142,9 @@ func TestPostgresPartialRestoreCreatesNeeds(t *testing.T) {
 	})
 
 	t.Run("reload in place refreshes materialized views", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("make test-long runs it")
+		}
 		dst := pgDB(t)
 		c.ok("restore", "latest", "--db", dst.dsn, "--source", src.dsn)
 		dst.exec(t, "DELETE FROM app.item WHERE mood = 'sad'", "INSERT INTO app.item (id, email, mood, code) VALUES (9, 'z@x.org', 'ok', 'c-9')",
@@ -160,6 +164,9 @@ func TestPostgresPartialRestoreCreatesNeeds(t *testing.T) {
 		}
 	})
 	t.Run("whole replace re-creates materialized views", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("make test-long runs it")
+		}
 		// The materialized views over the tables, and a view over one,
 		// do not stop a replace of every table: they are re-created
 		// from the archive and refreshed.
