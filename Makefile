@@ -24,6 +24,8 @@ FUZZ_TARGETS := \
 	./repo/retention:FuzzDecodePolicy:100000x \
 	./dbexport:FuzzUnescape:100000x \
 	./dbexport:FuzzDecodeTyped:100000x \
+	./dbexport:FuzzPlainClass:100000x \
+	./dbexport:FuzzAppendField:100000x \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./dbexport/postgres:FuzzSplitRendering:50000x \
 	./chunk:FuzzChunker:5000x
@@ -114,7 +116,7 @@ test-faults:
 
 # Go benchmarks, then the whole-program backup benchmark (500 MB via --stdin).
 bench: build
-	$(GO) test -run='^$$' -bench=. -benchmem ./chunk ./pack ./index ./repo/... ./dbexport/sqlite
+	$(GO) test -run='^$$' -bench=. -benchmem ./chunk ./pack ./index ./repo/... ./dbexport ./dbexport/sqlite
 	$(GO) run ./internal/benchstdin -strata $(BIN)
 
 demo: build

@@ -2,6 +2,7 @@ package dbexport
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"math/big"
 	"strings"
@@ -19,31 +20,30 @@ const Null = `\N`
 
 // AppendField appends v escaped for COPY text.
 func AppendField(dst []byte, v []byte) []byte {
-	for _, c := range v {
-		switch c {
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, c)
+	// The runs between escapes are copied whole: appending byte by byte
+	// was a sixth of a SQLite export's instructions.
+	for {
+		i := 0
+		for i < len(v) && copyEscape[v[i]] == 0 {
+			i++
 		}
+		dst = append(dst, v[:i]...)
+		if i == len(v) {
+			return dst
+		}
+		dst = append(dst, '\\', copyEscape[v[i]])
+		v = v[i+1:]
 	}
-	return dst
 }
+
+// copyEscape is, for each byte, the letter that follows the backslash
+// of its escape in COPY text, or 0 when the byte stands for itself.
+var copyEscape = [256]byte{'\\': '\\', '\n': 'n', '\r': 'r', '\t': 't'}
 
 // AppendBytes appends a binary value in bytea hex form, escaped.
 func AppendBytes(dst []byte, v []byte) []byte {
-	const hexdigits = "0123456789abcdef"
 	dst = append(dst, '\\', '\\', 'x')
-	for _, c := range v {
-		dst = append(dst, hexdigits[c>>4], hexdigits[c&15])
-	}
-	return dst
+	return hex.AppendEncode(dst, v)
 }
 
 // SplitRow splits one line (without its "\n") into raw, still escaped

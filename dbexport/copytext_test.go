@@ -101,3 +101,59 @@ func FuzzUnescape(f *testing.F) {
 		_, _ = DecodeBytes(v)
 	})
 }
+
+// referenceField is AppendField as first written, byte by byte.
+func referenceField(dst, v []byte) []byte {
+	for _, c := range v {
+		switch c {
+		case '\\':
+			dst = append(dst, '\\', '\\')
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// AppendField copies the runs between escapes whole; its bytes are
+// those of escaping byte by byte, for every byte value and position.
+func TestAppendFieldSameBytes(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	values := []string{"", "plain", `\`, "\t", "a\tb\nc\rd\\e", "\n\n", "end\\", "\\start", string(all), "Müller\t12"}
+	// The escaped bytes, their neighbours, 0 and high bytes at every
+	// position of values up to 24 bytes long.
+	for n := 1; n <= 24; n++ {
+		for p := 0; p < n; p++ {
+			for _, c := range []byte{'\\', '\n', '\r', '\t', 0, 0x08, 0x0b, 0x0c, 0x0e, '[', ']', 0x7f, 0x80, 0xdc, 0xff} {
+				v := bytes.Repeat([]byte{'a'}, n)
+				v[p] = c
+				values = append(values, string(v))
+			}
+		}
+	}
+	for _, v := range values {
+		if got, want := AppendField([]byte("x"), []byte(v)), referenceField([]byte("x"), []byte(v)); !bytes.Equal(got, want) {
+			t.Errorf("AppendField(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func FuzzAppendField(f *testing.F) {
+	f.Add([]byte("a\tb\\c"), []byte("x"))
+	f.Add([]byte("0123456789\nabcdef\x00\r"), []byte(""))
+	f.Fuzz(func(t *testing.T, v, dst []byte) {
+		want := referenceField(bytes.Clone(dst), v)
+		if got := AppendField(bytes.Clone(dst), v); !bytes.Equal(got, want) {
+			t.Fatalf("AppendField(%q, %q) = %q, want %q", dst, v, got, want)
+		}
+	})
+}

@@ -170,23 +170,22 @@ func plainClass(v []byte) ValueClass {
 	}
 	switch c := v[0]; {
 	case c == '-' || (c >= '0' && c <= '9'):
-		// Only strings of the integer and real alphabets are parsed:
-		// a failed parse allocates its error and a copy of the text, and
-		// dates, phone numbers and the like start with digits (hundreds of
-		// MB of garbage per hourly backup of the bench-db database).
-		digits, real := numberAlphabet(v)
-		if digits {
-			if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
-				if bytes.Equal(strconv.AppendInt(nil, n, 10), v) {
-					return ClassInteger
-				}
-				return ClassText
+		// A value is an INTEGER or a REAL only in the exact form the
+		// writers give it, so the form is checked before anything is
+		// parsed: a failed parse allocates its error and a copy of the
+		// text, and dates, phone numbers and the like start with digits
+		// (hundreds of MB of garbage per hourly backup of the bench-db
+		// database).
+		switch numberForm(v) {
+		case formInteger:
+			return ClassInteger
+		case formReal:
+			var buf [32]byte
+			if f, ok := parseReal(v); ok && bytes.Equal(AppendReal(buf[:0], f), v) {
+				return ClassReal
 			}
 		}
-		if !real && string(v) != "-Infinity" {
-			return ClassText // AppendReal writes no other bytes
-		}
-		if f, ok := parseReal(v); ok && bytes.Equal(AppendReal(nil, f), v) {
+		if string(v) == "-Infinity" {
 			return ClassReal
 		}
 	case c == 'I':
@@ -201,22 +200,74 @@ func plainClass(v []byte) ValueClass {
 	return ClassText
 }
 
-// numberAlphabet reports whether v is an optional minus and digits only
-// (what ParseInt can read in base 10), and whether it has only the bytes
-// AppendReal writes for a finite number.
-func numberAlphabet(v []byte) (digits, real bool) {
-	digits, real = true, true
-	for i, c := range v {
-		switch {
-		case c >= '0' && c <= '9':
-		case c == '-' && i == 0:
-		case c == '.' || c == 'e' || c == '+' || c == '-':
-			digits = false
-		default:
-			return false, false
+// Forms of numberForm.
+const (
+	formOther   = iota
+	formInteger // as strconv.FormatInt writes an int64
+	formReal    // could be AppendReal's, to be confirmed by parsing
+)
+
+// numberForm tells whether v is an INTEGER as AppendInteger writes it
+// (-?[1-9][0-9]*, or 0, within int64), or has the shape of a finite REAL
+// as AppendReal writes it (-?[0-9]+(.[0-9]+)?(e[+-][0-9]+)? with a . or
+// an e), without parsing it.
+func numberForm(v []byte) int {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	digits := i
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	n := i - digits
+	if n == 0 {
+		return formOther
+	}
+	if i == len(v) {
+		return integerForm(v[digits:], digits > 0)
+	}
+	if v[i] == '.' {
+		i++
+		frac := i
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+		}
+		if i == frac {
+			return formOther
+		}
+		if i == len(v) {
+			return formReal
 		}
 	}
-	return digits, real
+	if v[i] != 'e' || i+2 >= len(v) || (v[i+1] != '+' && v[i+1] != '-') {
+		return formOther
+	}
+	for i += 2; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return formOther
+		}
+	}
+	return formReal
+}
+
+// integerForm tells whether the digits d (after a minus when neg) are
+// strconv.FormatInt's form of an int64: no leading zero, no -0, and
+// within -9223372036854775808..9223372036854775807.
+func integerForm(d []byte, neg bool) int {
+	if d[0] == '0' && (len(d) > 1 || neg) {
+		return formOther
+	}
+	const maxInt64, minInt64 = "9223372036854775807", "9223372036854775808"
+	switch {
+	case len(d) < len(maxInt64):
+		return formInteger
+	case len(d) > len(maxInt64):
+		return formOther
+	case neg && string(d) <= minInt64, !neg && string(d) <= maxInt64:
+		return formInteger
+	}
+	return formOther
 }
 
 // isBlob says whether v is \x and an even count of lowercase hex digits,

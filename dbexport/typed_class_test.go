@@ -51,7 +51,7 @@ func TestPlainClassOfNumberLikeText(t *testing.T) {
 			t.Errorf("plainClass(%q) = %v, parsing says %v", v, got, want)
 		}
 	}
-	for _, v := range []string{"2024-01-02 10:00:00", "+1 555 0100", "555-0100 ext. 12"} {
+	for _, v := range []string{"2024-01-02 10:00:00", "2024-01-02", "+1 555 0100", "555-0100 ext. 12", "10115", "-42", "K-2024-00012345"} {
 		b := []byte(v)
 		if n := testing.AllocsPerRun(100, func() { plainClass(b) }); n != 0 {
 			t.Errorf("plainClass(%q) allocates %v times", v, n)

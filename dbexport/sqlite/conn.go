@@ -158,10 +158,6 @@ func (r *row) null(i int) bool { return r.kind(i) == sqlite3.SQLITE_NULL }
 
 func (r *row) int64(i int) int64 { return sqlite3.Xsqlite3_column_int64(r.tls, r.stmt, int32(i)) }
 
-func (r *row) float64(i int) float64 {
-	return sqlite3.Xsqlite3_column_double(r.tls, r.stmt, int32(i))
-}
-
 // text returns column i as UTF-8 text in SQLite's memory, valid until
 // the next call on the row.
 func (r *row) text(i int) []byte {
@@ -173,11 +169,44 @@ func (r *row) text(i int) []byte {
 	return libc.GoBytes(p, int(n))
 }
 
-// blob returns column i's bytes in SQLite's memory, valid until the next
-// call on the row.
-func (r *row) blob(i int) []byte {
-	p := sqlite3.Xsqlite3_column_blob(r.tls, r.stmt, int32(i))
-	n := sqlite3.Xsqlite3_column_bytes(r.tls, r.stmt, int32(i))
+// value is column i's value, read through the value's own accessors:
+// one sqlite3_column_value call per field instead of a sqlite3_column_*
+// call per type, length and content, each of which looks the column up
+// and enters and leaves the connection's (absent) mutex again. SQLite
+// documents the value of sqlite3_column_value as unprotected, safe to
+// read only where no other thread uses the connection, which a conn
+// guarantees (see conn). It is valid until the next call on the row.
+func (r *row) value(i int) value {
+	return value{r.tls, sqlite3.Xsqlite3_column_value(r.tls, r.stmt, int32(i))}
+}
+
+// value is one sqlite3_value of the current row.
+type value struct {
+	tls *libc.TLS
+	v   uintptr // sqlite3_value*
+}
+
+// kind is the value's storage class, as row.kind.
+func (v value) kind() int32 { return sqlite3.Xsqlite3_value_type(v.tls, v.v) }
+
+func (v value) int64() int64 { return sqlite3.Xsqlite3_value_int64(v.tls, v.v) }
+
+func (v value) float64() float64 { return sqlite3.Xsqlite3_value_double(v.tls, v.v) }
+
+// text is the value as UTF-8 text in SQLite's memory.
+func (v value) text() []byte {
+	p := sqlite3.Xsqlite3_value_text(v.tls, v.v)
+	n := sqlite3.Xsqlite3_value_bytes(v.tls, v.v)
+	if p == 0 || n == 0 {
+		return nil
+	}
+	return libc.GoBytes(p, int(n))
+}
+
+// blob is the value's bytes in SQLite's memory.
+func (v value) blob() []byte {
+	p := sqlite3.Xsqlite3_value_blob(v.tls, v.v)
+	n := sqlite3.Xsqlite3_value_bytes(v.tls, v.v)
 	if p == 0 || n == 0 {
 		return nil
 	}

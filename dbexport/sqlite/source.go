@@ -339,17 +339,18 @@ func appendRow(dst []byte, r *row) []byte {
 		if i > 0 {
 			dst = append(dst, '\t')
 		}
-		switch r.kind(i) {
+		v := r.value(i)
+		switch v.kind() {
 		case sqlite3.SQLITE_NULL:
 			dst = append(dst, dbexport.Null...)
 		case sqlite3.SQLITE_INTEGER:
-			dst = dbexport.AppendInteger(dst, r.int64(i))
+			dst = dbexport.AppendInteger(dst, v.int64())
 		case sqlite3.SQLITE_FLOAT:
-			dst = dbexport.AppendReal(dst, r.float64(i))
+			dst = dbexport.AppendReal(dst, v.float64())
 		case sqlite3.SQLITE_BLOB:
-			dst = dbexport.AppendBlob(dst, r.blob(i))
+			dst = dbexport.AppendBlob(dst, v.blob())
 		default: // SQLITE_TEXT
-			dst = dbexport.AppendText(dst, r.text(i))
+			dst = dbexport.AppendText(dst, v.text())
 		}
 	}
 	return append(dst, '\n')
