@@ -205,9 +205,9 @@ func (g *globals) printCopied(sc copier.SnapshotCopy) {
 }
 
 func countsText(n copier.Counts) string {
-	return fmt.Sprintf("%s (%d as delta blobs), %s, %s added; %s already here; %s read",
+	return fmt.Sprintf("%s (%d as delta blobs), %s, %s added; %s already here; %s of the source read (%s)",
 		counted(n.DataBlobs, "data blob"), n.DeltaBlobs, counted(n.TreeBlobs, "tree blob"), progress.Bytes(n.BytesAdded),
-		counted(n.Present, "blob"), progress.Bytes(n.BytesRead))
+		counted(n.Present, "blob"), counted(n.DataRead, "data blob"), progress.Bytes(n.BytesRead))
 }
 
 func (g *globals) printCopySummary(rep *copier.Report) {

@@ -53,7 +53,8 @@ type Counts struct {
 	TreeBlobs  int    `json:"tree_blobs"`  // tree blobs stored (trees and table pages), each in two copies
 	Present    int    `json:"blobs_present"`
 	BytesAdded uint64 `json:"bytes_added"` // sealed bytes added to packs, tree copies counted twice
-	BytesRead  uint64 `json:"bytes_read"`  // plaintext bytes of the blobs read from the source
+	DataRead   int    `json:"data_blobs_read"` // data blobs read from the source (not paired through an earlier copy)
+	BytesRead  uint64 `json:"bytes_read"`      // their plaintext bytes
 }
 
 func (c *Counts) add(o Counts) {
@@ -62,6 +63,7 @@ func (c *Counts) add(o Counts) {
 	c.TreeBlobs += o.TreeBlobs
 	c.Present += o.Present
 	c.BytesAdded += o.BytesAdded
+	c.DataRead += o.DataRead
 	c.BytesRead += o.BytesRead
 }
 
@@ -350,6 +352,7 @@ func (c *copier) data(ctx context.Context, id pack.ID, depth int) (mapped, error
 	if err != nil {
 		return mapped{}, err
 	}
+	c.counts.DataRead++
 	c.counts.BytesRead += uint64(len(plain))
 	var res repo.SaveResult
 	if delta && baseTo.depth < c.maxDepth {
