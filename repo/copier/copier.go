@@ -52,7 +52,7 @@ type Counts struct {
 	DeltaBlobs int    `json:"delta_blobs"` // of those, stored as delta blobs
 	TreeBlobs  int    `json:"tree_blobs"`  // tree blobs stored (trees and table pages), each in two copies
 	Present    int    `json:"blobs_present"`
-	BytesAdded uint64 `json:"bytes_added"` // sealed bytes added to packs, tree copies counted twice
+	BytesAdded uint64 `json:"bytes_added"`     // sealed bytes added to packs, tree copies counted twice
 	DataRead   int    `json:"data_blobs_read"` // data blobs read from the source (not paired through an earlier copy)
 	BytesRead  uint64 `json:"bytes_read"`      // their plaintext bytes
 }
