@@ -31,7 +31,7 @@ type Encoder struct {
 	// smallDelta and largeDelta hold single-goroutine zstd encoders that
 	// are re-armed with a new base dictionary for each delta blob, by the
 	// size of base and blob together.
-	smallDelta, largeDelta sync.Pool
+	smallDelta, largeDelta encoderList
 	// scratch holds compressed payloads until they are sealed.
 	scratch buffers
 }
@@ -138,11 +138,11 @@ const deltaEnough = 64
 // encodeDelta appends plain compressed with base as a raw-content
 // dictionary to dst.
 func (e *Encoder) encodeDelta(dst, plain, base []byte) ([]byte, error) {
-	pool, window := &e.largeDelta, 0
+	list, window := &e.largeDelta, 0
 	if len(base)+len(plain) <= smallWindow {
-		pool, window = &e.smallDelta, smallWindow
+		list, window = &e.smallDelta, smallWindow
 	}
-	enc, _ := pool.Get().(*zstd.Encoder)
+	enc := list.get()
 	if enc == nil {
 		var err error
 		if enc, err = newZstd(e.level, 1, window); err != nil {
@@ -163,8 +163,39 @@ func (e *Encoder) encodeDelta(dst, plain, base []byte) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("delta-compressing blob: %w", err)
 	}
-	pool.Put(enc)
+	list.put(enc)
 	return out.buf, nil
+}
+
+// encoderList keeps idle delta encoders. A delta encoder is about 4.5 MiB
+// (its hash tables, their copies for the dictionary, its history) and
+// costs a millisecond to make; there are as many as encodes ever ran at
+// once (the pipeline's workers), kept for the Encoder's life. A
+// sync.Pool held more: an encoder put back on one CPU's private slot is
+// not found by a Get on another, which then makes a new one (three
+// delta encoders for two workers in an hourly backup of `make
+// bench-db`), and a garbage collection drops them, to be made again.
+type encoderList struct {
+	mu   sync.Mutex
+	idle []*zstd.Encoder
+}
+
+// get returns an idle encoder, or nil when there is none.
+func (l *encoderList) get() *zstd.Encoder {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.idle) == 0 {
+		return nil
+	}
+	enc := l.idle[len(l.idle)-1]
+	l.idle = l.idle[:len(l.idle)-1]
+	return enc
+}
+
+func (l *encoderList) put(enc *zstd.Encoder) {
+	l.mu.Lock()
+	l.idle = append(l.idle, enc)
+	l.mu.Unlock()
 }
 
 // appendWriter collects a zstd stream in memory.
