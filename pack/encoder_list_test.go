@@ -12,7 +12,7 @@ import (
 
 type clearSealer struct{}
 
-func (clearSealer) Seal(dst, plain []byte) []byte          { return append(dst, plain...) }
+func (clearSealer) Seal(dst, plain []byte) []byte           { return append(dst, plain...) }
 func (clearSealer) Open(dst, sealed []byte) ([]byte, error) { return append(dst, sealed...), nil }
 func (clearSealer) Overhead() int                           { return 0 }
 
