@@ -143,7 +143,7 @@ strata init --copy-chunker-params-from SOURCE.
 					if !asJSON {
 						g.printCopied(sc)
 					}
-				}})
+				}, Step: func(msg string) { g.verbosef(1, "%s\n", msg) }})
 				if asJSON && rep != nil && err == nil {
 					return printJSON(g.env.stdout, toCopyJSON(rep))
 				}

@@ -44,6 +44,9 @@ type Options struct {
 	// Done, when set, is told about each snapshot as it is copied or
 	// skipped.
 	Done func(SnapshotCopy)
+	// Step, when set, is told the steps of the copy (for -v): which
+	// reference each snapshot was paired with, and what that found.
+	Step func(msg string)
 }
 
 // Counts are what a copy read and stored.
@@ -151,8 +154,14 @@ func Copy(ctx context.Context, src Source, dst Destination, opts Options) (*Repo
 		} else {
 			if from, to := reference(sn, opts.All, sources, held); from != nil && !paired[from.ID] {
 				paired[from.ID] = true
-				if _, err := c.pairTree(ctx, from.Tree, to.Tree); err != nil {
+				trees, blobs := len(c.trees), len(c.blobs)
+				ok, err := c.pairTree(ctx, from.Tree, to.Tree)
+				if err != nil {
 					return rep, err
+				}
+				if opts.Step != nil {
+					opts.Step(fmt.Sprintf("snapshot %s: its reference %s, copied as %s, paired %d trees and pages and %d data blobs (root tree paired: %v)",
+						sn.ID.Short(), from.ID.Short(), to.ID.Short(), len(c.trees)-trees, len(c.blobs)-blobs, ok))
 				}
 			}
 			c.counts = Counts{}
