@@ -55,7 +55,10 @@ install: build
 vet:
 	$(GO) vet ./...
 
-# The unit tests, with -race and -short: tests that take long under the
+# The unit tests, with -race and -short. The strata mount tests need
+# /dev/fuse and fusermount3 (Debian: apt-get install fuse3; .ci/run
+# installs it); without them they skip, and fail under CI=true. Tests
+# that take long under the
 # race detector skip themselves with -short (`if testing.Short()`) and run
 # in test-long; the kill tests run fewer kills. The timeout is generous:
 # it catches a hang, not a slow machine.

@@ -13,6 +13,8 @@ require (
 	golang.org/x/term v0.47.0
 )
 
+require github.com/hanwen/go-fuse/v2 v2.12.1
+
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect

@@ -140,19 +140,22 @@ func eachLine(data []byte, fn func(line []byte) error) error {
 	return nil
 }
 
-// rowWriter writes rows of one table in a dump format.
-type rowWriter struct {
+// RowFormat turns rows of a table's stored COPY text into one dump
+// format, row by row: DumpTable writes with it, and a mount converts
+// the chunks it reads with it.
+type RowFormat struct {
 	t      *Table
 	name   string
 	format string
 	typed  bool
-	bw     *bufio.Writer
+	buf    bytes.Buffer
 	enc    *json.Encoder
-	line   []byte
-	rows   int
+	obj    jsonRow
 }
 
-func newRowWriter(t *Table, format string, w io.Writer) (*rowWriter, error) {
+// NewRowFormat returns the converter of t's rows into format (FormatTSV
+// when empty).
+func NewRowFormat(t *Table, format string) (*RowFormat, error) {
 	rowEnc, err := t.RowEncodingOf()
 	if err != nil {
 		return nil, err
@@ -163,88 +166,129 @@ func newRowWriter(t *Table, format string, w io.Writer) (*rowWriter, error) {
 	if format != FormatTSV && format != FormatCSV && format != FormatJSONL {
 		return nil, fmt.Errorf("unknown format %q: want csv, tsv or jsonl", format)
 	}
-	rw := &rowWriter{t: t, name: t.QualifiedName(), format: format, typed: rowEnc == RowEncodingTyped, bw: bufio.NewWriterSize(w, 64<<10)}
-	rw.enc = json.NewEncoder(rw.bw)
-	rw.enc.SetEscapeHTML(false)
-	return rw, nil
+	f := &RowFormat{t: t, name: t.QualifiedName(), format: format, typed: rowEnc == RowEncodingTyped}
+	f.enc = json.NewEncoder(&f.buf)
+	f.enc.SetEscapeHTML(false)
+	return f, nil
 }
 
-// plain reports whether rows are written as stored: TSV of untyped rows.
-func (rw *rowWriter) plain() bool { return rw.format == FormatTSV && !rw.typed }
+// Stored reports whether the format is the stored COPY text itself (TSV
+// of a table whose rows are not typed), which needs no conversion.
+func (f *RowFormat) Stored() bool { return f.format == FormatTSV && !f.typed }
 
-// header writes the CSV header row.
-func (rw *rowWriter) header() error {
-	if rw.format != FormatCSV {
+// Header is what the format writes before the first row: the CSV header
+// line of column names, else nothing.
+func (f *RowFormat) Header() []byte {
+	if f.format != FormatCSV {
 		return nil
 	}
-	line := rw.line[:0]
-	for i, c := range rw.t.Columns {
+	var line []byte
+	for i, c := range f.t.Columns {
 		if i > 0 {
 			line = append(line, ',')
 		}
 		line = appendCSVField(line, []byte(c.Name))
 	}
-	_, err := rw.bw.Write(append(line, '\n'))
+	return append(line, '\n')
+}
+
+// AppendRow appends the row stored as COPY text line (without its
+// "\n"), the row-th of the table from 1 (for errors), in the format,
+// with its line end.
+func (f *RowFormat) AppendRow(dst, line []byte, row int64) ([]byte, error) {
+	if f.Stored() {
+		return append(append(dst, line...), '\n'), nil
+	}
+	fields := SplitRow(line)
+	t := f.t
+	if len(fields) != len(t.Columns) {
+		return dst, fmt.Errorf("table %s row %d: %d fields for %d columns", f.name, row, len(fields), len(t.Columns))
+	}
+	switch f.format {
+	case FormatTSV:
+		// Typed rows as plain COPY text: without the TEXT tags.
+		for i, fd := range fields {
+			if i > 0 {
+				dst = append(dst, '\t')
+			}
+			dst = append(dst, UntagText(fd)...)
+		}
+		return append(dst, '\n'), nil
+	case FormatCSV:
+		for i, fd := range fields {
+			v, ok, err := Unescape(fd)
+			if err != nil {
+				return dst, fmt.Errorf("table %s row %d column %s: %w", f.name, row, t.Columns[i].Name, err)
+			}
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			if ok { // NULL stays an empty, unquoted field
+				dst = appendCSVField(dst, v)
+			}
+		}
+		return append(dst, '\n'), nil
+	}
+	obj := f.obj[:0]
+	for i, fd := range fields {
+		if f.typed {
+			tv, err := DecodeTyped(fd)
+			if err != nil {
+				return dst, fmt.Errorf("table %s row %d column %s: %w", f.name, row, t.Columns[i].Name, err)
+			}
+			obj = append(obj, jsonField{t.Columns[i].Name, typedJSON(tv)})
+			continue
+		}
+		v, ok, err := Unescape(fd)
+		if err != nil {
+			return dst, fmt.Errorf("table %s row %d column %s: %w", f.name, row, t.Columns[i].Name, err)
+		}
+		obj = append(obj, jsonField{t.Columns[i].Name, jsonValue(v, ok, t.Columns[i].Kind)})
+	}
+	f.obj = obj
+	f.buf.Reset()
+	if err := f.enc.Encode(obj); err != nil {
+		return dst, fmt.Errorf("table %s row %d: %w", f.name, row, err)
+	}
+	return append(dst, f.buf.Bytes()...), nil
+}
+
+// rowWriter writes rows of one table in a dump format, through a
+// RowFormat.
+type rowWriter struct {
+	rf   *RowFormat
+	name string
+	bw   *bufio.Writer
+	line []byte
+	rows int64
+}
+
+func newRowWriter(t *Table, format string, w io.Writer) (*rowWriter, error) {
+	rf, err := NewRowFormat(t, format)
+	if err != nil {
+		return nil, err
+	}
+	return &rowWriter{rf: rf, name: t.QualifiedName(), bw: bufio.NewWriterSize(w, 64<<10)}, nil
+}
+
+// plain reports whether rows are written as stored: TSV of untyped rows.
+func (rw *rowWriter) plain() bool { return rw.rf.Stored() }
+
+// header writes the CSV header row.
+func (rw *rowWriter) header() error {
+	_, err := rw.bw.Write(rw.rf.Header())
 	return err
 }
 
 // row writes one row, given as a line of (typed) COPY text.
 func (rw *rowWriter) row(text []byte) error {
 	rw.rows++
-	t, name, row := rw.t, rw.name, rw.rows
-	if rw.plain() {
-		if _, err := rw.bw.Write(text); err != nil {
-			return err
-		}
-		return rw.bw.WriteByte('\n')
-	}
-	fields := SplitRow(text)
-	if len(fields) != len(t.Columns) {
-		return fmt.Errorf("table %s row %d: %d fields for %d columns", name, row, len(fields), len(t.Columns))
-	}
-	line := rw.line[:0]
-	defer func() { rw.line = line }()
-	if rw.format == FormatTSV {
-		// Typed rows as plain COPY text: without the TEXT tags.
-		for i, f := range fields {
-			if i > 0 {
-				line = append(line, '\t')
-			}
-			line = append(line, UntagText(f)...)
-		}
-		_, err := rw.bw.Write(append(line, '\n'))
+	var err error
+	if rw.line, err = rw.rf.AppendRow(rw.line[:0], text, rw.rows); err != nil {
 		return err
 	}
-	obj := make(jsonRow, 0, len(fields))
-	for i, f := range fields {
-		if rw.typed && rw.format == FormatJSONL {
-			tv, err := DecodeTyped(f)
-			if err != nil {
-				return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
-			}
-			obj = append(obj, jsonField{t.Columns[i].Name, typedJSON(tv)})
-			continue
-		}
-		v, ok, err := Unescape(f)
-		if err != nil {
-			return fmt.Errorf("table %s row %d column %s: %w", name, row, t.Columns[i].Name, err)
-		}
-		if rw.format == FormatCSV {
-			if i > 0 {
-				line = append(line, ',')
-			}
-			if ok { // NULL stays an empty, unquoted field
-				line = appendCSVField(line, v)
-			}
-			continue
-		}
-		obj = append(obj, jsonField{t.Columns[i].Name, jsonValue(v, ok, t.Columns[i].Kind)})
-	}
-	if rw.format == FormatCSV {
-		_, err := rw.bw.Write(append(line, '\n'))
-		return err
-	}
-	return rw.enc.Encode(obj)
+	_, err = rw.bw.Write(rw.line)
+	return err
 }
 
 func (rw *rowWriter) flush() error { return rw.bw.Flush() }

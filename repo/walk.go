@@ -292,13 +292,24 @@ func (w *Walker) loadPage(ctx context.Context, id pack.ID, want *pageWant) (*Pag
 		return nil, fmt.Errorf("%w: %v", ErrDamaged, err)
 	}
 	if want != nil {
-		got := pg.Totals()
-		if pg.Level != want.level || got.FirstKey != want.entry.FirstKey || got.Rows != want.entry.Rows ||
-			got.Bytes != want.entry.Bytes || got.Chunks != want.entry.Chunks {
-			return nil, fmt.Errorf("%w: level %d, %d chunks, %d rows, %d bytes from %q; the page above says level %d, %d chunks, %d rows, %d bytes from %q",
-				ErrDamaged, pg.Level, got.Chunks, got.Rows, got.Bytes, got.FirstKey,
-				want.level, want.entry.Chunks, want.entry.Rows, want.entry.Bytes, want.entry.FirstKey)
+		if err := CheckPage(pg, want.level, &want.entry); err != nil {
+			return nil, err
 		}
 	}
 	return pg, nil
+}
+
+// CheckPage checks a page against its entry in the page above (want, of
+// a page on level level+1): its level must be level, and its first key
+// and sums those of want (ErrDamaged otherwise). Every reader that
+// descends pages checks each page so.
+func CheckPage(pg *Page, level int, want *PageEntry) error {
+	got := pg.Totals()
+	if pg.Level != level || got.FirstKey != want.FirstKey || got.Rows != want.Rows ||
+		got.Bytes != want.Bytes || got.Chunks != want.Chunks {
+		return fmt.Errorf("%w: level %d, %d chunks, %d rows, %d bytes from %q; the page above says level %d, %d chunks, %d rows, %d bytes from %q",
+			ErrDamaged, pg.Level, got.Chunks, got.Rows, got.Bytes, got.FirstKey,
+			level, want.Chunks, want.Rows, want.Bytes, want.FirstKey)
+	}
+	return nil
 }

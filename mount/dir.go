@@ -1,0 +1,140 @@
+package mount
+
+import (
+	"context"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// child is one entry of a folder of the mount.
+type child struct {
+	name string
+	mode uint32 // fuse.S_IFDIR, S_IFREG or S_IFLNK
+	// id tells apart what a name stands for over time (the snapshot of
+	// a name, the target of latest): part of the inode number, so a
+	// name given to another snapshot gets a new inode.
+	id string
+	// node makes the entry's node; called when the entry is looked up.
+	node func() fs.InodeEmbedder
+}
+
+// dirNode is a folder: its entries come from list, each lookup and
+// listing asking again (views change; a snapshot's folders do not, and
+// their list is cached by the tree cache). The kernel keeps entries for
+// ttl.
+type dirNode struct {
+	fs.Inode
+	m     *mountFS
+	path  string // mount path, for inode numbers and messages
+	mtime time.Time
+	ttl   time.Duration
+	list  func(ctx context.Context) ([]child, error)
+}
+
+var (
+	_ fs.NodeLookuper  = (*dirNode)(nil)
+	_ fs.NodeReaddirer = (*dirNode)(nil)
+	_ fs.NodeGetattrer = (*dirNode)(nil)
+)
+
+func (d *dirNode) children(ctx context.Context) ([]child, syscall.Errno) {
+	cs, err := d.list(ctx)
+	if err != nil {
+		return nil, d.m.failed(d.path, err)
+	}
+	return cs, 0
+}
+
+func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	cs, errno := d.children(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	i := sort.Search(len(cs), func(i int) bool { return cs[i].name >= name })
+	if i == len(cs) || cs[i].name != name {
+		return nil, syscall.ENOENT
+	}
+	c := cs[i]
+	// An inode the kernel knows already keeps its node (and what it
+	// learned, such as a converted file's size): attributes come from it.
+	ch := d.NewInode(ctx, c.node(), fs.StableAttr{Mode: c.mode, Ino: d.ino(c)})
+	var ao fuse.AttrOut
+	if a, ok := ch.Operations().(fs.NodeGetattrer); ok {
+		if errno := a.Getattr(ctx, nil, &ao); errno != 0 {
+			return nil, errno
+		}
+		out.Attr = ao.Attr
+	}
+	out.SetEntryTimeout(d.ttl)
+	out.SetAttrTimeout(d.ttl)
+	if ao.AttrValid != 0 || ao.AttrValidNsec != 0 {
+		out.AttrValid, out.AttrValidNsec = ao.AttrValid, ao.AttrValidNsec // the node's own
+	}
+	return ch, 0
+}
+
+func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	cs, errno := d.children(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	entries := make([]fuse.DirEntry, len(cs))
+	for i, c := range cs {
+		entries[i] = fuse.DirEntry{Name: c.name, Mode: c.mode, Ino: d.ino(c)}
+	}
+	return fs.NewListDirStream(entries), 0
+}
+
+// ino is the inode number of entry c.
+func (d *dirNode) ino(c child) uint64 { return ino(d.path + "/" + c.name + "\x00" + c.id) }
+
+func (d *dirNode) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = fuse.S_IFDIR | 0o555
+	out.Nlink = 2
+	d.m.setTimes(&out.Attr, d.mtime)
+	out.SetTimeout(d.ttl)
+	return 0
+}
+
+// setTimes sets the times and owner of an entry: its own time, else the
+// mount's start.
+func (m *mountFS) setTimes(a *fuse.Attr, t time.Time) {
+	if t.IsZero() {
+		t = m.started
+	}
+	a.SetTimes(&t, &t, &t)
+	a.Uid, a.Gid = m.uid, m.gid
+}
+
+// sortChildren sorts entries by name, as lookups search them.
+func sortChildren(cs []child) []child {
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	return cs
+}
+
+// symlink is the latest link of a view.
+type symlink struct {
+	fs.Inode
+	m      *mountFS
+	target string
+	mtime  time.Time
+}
+
+var (
+	_ fs.NodeReadlinker = (*symlink)(nil)
+	_ fs.NodeGetattrer  = (*symlink)(nil)
+)
+
+func (l *symlink) Readlink(context.Context) ([]byte, syscall.Errno) { return []byte(l.target), 0 }
+
+func (l *symlink) Getattr(_ context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	out.Mode = fuse.S_IFLNK | 0o777
+	out.Nlink = 1
+	out.Size = uint64(len(l.target))
+	l.m.setTimes(&out.Attr, l.mtime)
+	return 0
+}

@@ -1,0 +1,140 @@
+package mount
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"strata/pack"
+	"strata/repo"
+)
+
+// chunkAt is one chunk of a node's content: its data blob, where it
+// starts in the content, its length, and (for a table) the number of
+// rows before it.
+type chunkAt struct {
+	id     pack.ID
+	start  uint64
+	length uint64
+	rows   uint64 // rows before the chunk; tables only
+	index  int    // its position in the content; files only
+}
+
+// end is the offset just past the chunk.
+func (c chunkAt) end() uint64 { return c.start + c.length }
+
+// locator finds the chunk that holds a byte of a node's content, loading
+// only what leads to it: for a table the pages on the way down its chunk
+// list (docs/design.md, "Table pages"), whose entries give the bytes
+// below them, so a read at any offset costs a page per level; for a file
+// or stream, whose chunks record no lengths, the chunks before it, once.
+type locator interface {
+	// find returns the chunk holding byte off, which is below the
+	// content's size.
+	find(ctx context.Context, off uint64) (chunkAt, error)
+}
+
+// newLocator returns the locator of node n's content.
+func newLocator(m *mountFS, n *repo.Node) locator {
+	switch {
+	case n.Pages != nil:
+		return &pageLocator{m: m, root: *n.Pages, name: n.Name}
+	case len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0:
+		l := &listLocator{content: n.Content, starts: make([]uint64, len(n.Chunks)+1),
+			rows: make([]uint64, len(n.Chunks)+1)}
+		for i, c := range n.Chunks {
+			l.starts[i+1] = l.starts[i] + c.Bytes
+			l.rows[i+1] = l.rows[i] + c.Rows
+		}
+		return l
+	}
+	return &fileLocator{m: m, content: n.Content, starts: []uint64{0}}
+}
+
+// pageLocator descends a table's pages by the bytes each entry stands
+// for. Pages come from the mount's page cache.
+type pageLocator struct {
+	m    *mountFS
+	root pack.ID
+	name string
+}
+
+func (l *pageLocator) find(ctx context.Context, off uint64) (chunkAt, error) {
+	id, start, rows := l.root, uint64(0), uint64(0)
+	var want *repo.PageEntry
+	level := -1
+	for depth := 0; depth <= repo.MaxPageLevel; depth++ {
+		pg, err := l.m.page(ctx, id)
+		if err == nil && want != nil {
+			err = repo.CheckPage(pg, level-1, want)
+		}
+		if err != nil {
+			return chunkAt{}, fmt.Errorf("the chunk list of %s: page %s: %w", l.name, id.Short(), err)
+		}
+		var e *repo.PageEntry
+		for i := range pg.Entries {
+			if off < start+pg.Entries[i].Bytes || i == len(pg.Entries)-1 {
+				e = &pg.Entries[i]
+				break
+			}
+			start += pg.Entries[i].Bytes
+			rows += pg.Entries[i].Rows
+		}
+		if off >= start+e.Bytes {
+			return chunkAt{}, fmt.Errorf("the chunk list of %s: %w: byte %d is past its end", l.name, repo.ErrDamaged, off)
+		}
+		if pg.Level == 0 {
+			return chunkAt{id: e.ID, start: start, length: e.Bytes, rows: rows}, nil
+		}
+		id, want, level = e.ID, e, pg.Level
+	}
+	return chunkAt{}, fmt.Errorf("the chunk list of %s: %w: pages deeper than %d levels", l.name, repo.ErrDamaged, repo.MaxPageLevel)
+}
+
+// listLocator searches the inline chunk list of a table written before
+// table pages.
+type listLocator struct {
+	content []pack.ID
+	starts  []uint64 // starts[i] is where chunk i starts; the last is the size
+	rows    []uint64 // rows before chunk i
+}
+
+func (l *listLocator) find(_ context.Context, off uint64) (chunkAt, error) {
+	i := sort.Search(len(l.content), func(i int) bool { return l.starts[i+1] > off })
+	if i == len(l.content) {
+		return chunkAt{}, fmt.Errorf("%w: byte %d is past the end of the chunk list", repo.ErrDamaged, off)
+	}
+	return chunkAt{id: l.content[i], start: l.starts[i], length: l.starts[i+1] - l.starts[i], rows: l.rows[i]}, nil
+}
+
+// fileLocator learns the lengths of a file's chunks as it loads them,
+// in order: a read at an offset past those known loads the chunks up to
+// it (through the chunk cache, so a sequential reader loads each once).
+type fileLocator struct {
+	m       *mountFS
+	content []pack.ID
+
+	mu     sync.Mutex
+	starts []uint64 // starts[i] is where chunk i starts, for the chunks known, and one past them
+}
+
+func (l *fileLocator) find(ctx context.Context, off uint64) (chunkAt, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for {
+		known := len(l.starts) - 1 // chunks whose length is known
+		if off < l.starts[known] {
+			i := sort.Search(known, func(i int) bool { return l.starts[i+1] > off })
+			return chunkAt{id: l.content[i], start: l.starts[i], length: l.starts[i+1] - l.starts[i], index: i}, nil
+		}
+		if known == len(l.content) {
+			return chunkAt{}, fmt.Errorf("%w: the content ends at byte %d, before its recorded size", repo.ErrDamaged, l.starts[known])
+		}
+		data, err := l.m.chunks.get(ctx, l.content[known])
+		if err != nil {
+			return chunkAt{}, err
+		}
+		l.starts = append(l.starts, l.starts[known]+uint64(len(data)))
+	}
+}

@@ -1,0 +1,234 @@
+package mount
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"strata/pack"
+	"strata/repo"
+)
+
+// Options configure a mount.
+type Options struct {
+	// Refresh is how long a listing of the snapshots is trusted: a view
+	// read later lists the repository's snapshots again, so new ones
+	// appear and forgotten ones disappear. Default 5s.
+	Refresh time.Duration
+	// NoLock takes no lock at all, not even the brief shared lock under
+	// which the mount reloads the index (read-only storage, --no-lock).
+	NoLock bool
+	// CacheBytes bounds the chunks kept in memory for reads. Default
+	// 64 MiB.
+	CacheBytes int64
+	// ReadAhead is how many chunks ahead of a sequential reader load in
+	// the background. Default 8, as restore.DefaultWorkers.
+	ReadAhead int
+	// Logf receives what the mount cannot say through an errno: why a
+	// read failed with EIO, snapshots it skipped, a lock it waited for.
+	Logf func(format string, args ...any)
+	// Debug logs every FUSE request (go-fuse's debug output).
+	Debug bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.Refresh <= 0 {
+		o.Refresh = 5 * time.Second
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = 64 << 20
+	}
+	if o.ReadAhead <= 0 {
+		o.ReadAhead = 8
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	return o
+}
+
+// snapshotTTL is how long the kernel keeps what lies inside a snapshot:
+// a snapshot never changes, so long; only the views change.
+const snapshotTTL = time.Hour
+
+// mountFS is what every node of the mount shares.
+type mountFS struct {
+	r       *repo.Repository
+	opts    Options
+	cat     *catalog
+	chunks  *chunkCache
+	ctx     context.Context
+	started time.Time
+	uid     uint32
+	gid     uint32
+
+	trees *lru[pack.ID, *repo.Tree]
+	pages *lru[pack.ID, *repo.Page]
+}
+
+// Mount mounts the snapshots of r at dir, read-only, and serves them
+// until the returned server is unmounted (Server.Unmount, or
+// `fusermount3 -u DIR`) or ctx ends. r needs no index loaded: the mount
+// loads it, under a brief shared lock, whenever the repository's index
+// files change.
+func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*fuse.Server, error) {
+	opts = opts.withDefaults()
+	m := &mountFS{r: r, opts: opts, ctx: ctx, started: time.Now(),
+		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
+		trees: newLRU[pack.ID, *repo.Tree](4096), pages: newLRU[pack.ID, *repo.Page](1024)}
+	m.cat = newCatalog(r, opts)
+	m.chunks = newChunkCache(ctx, m.loadBlob, opts.CacheBytes, opts.ReadAhead)
+	// The first listing, before mounting: a repository that cannot be
+	// read fails the command instead of showing empty views.
+	if err := m.cat.refresh(ctx, false); err != nil {
+		return nil, err
+	}
+	entry, attr, negative := opts.Refresh, opts.Refresh, opts.Refresh
+	server, err := fs.Mount(dir, m.rootDir(), &fs.Options{
+		MountOptions: fuse.MountOptions{
+			FsName:        "strata",
+			Name:          "strata",
+			Options:       []string{"ro", "default_permissions"},
+			MaxReadAhead:  1 << 20,
+			DisableXAttrs: true,
+			Debug:         opts.Debug,
+		},
+		EntryTimeout:    &entry,
+		AttrTimeout:     &attr,
+		NegativeTimeout: &negative,
+		UID:             m.uid,
+		GID:             m.gid,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mounting at %s: %w", dir, err)
+	}
+	return server, nil
+}
+
+// loadBlob loads a data blob (verified against its ID by the
+// repository). A blob the index no longer places, or whose pack is gone,
+// may have moved: a prune repacked it while the mount read without a
+// lock. The index is then loaded again and the blob tried once more.
+func (m *mountFS) loadBlob(ctx context.Context, id pack.ID) ([]byte, error) {
+	b, err := m.r.LoadBlob(ctx, id)
+	if err == nil || ctx.Err() != nil || !moved(err) {
+		return b, err
+	}
+	if rerr := m.cat.refresh(ctx, true); rerr != nil {
+		return nil, fmt.Errorf("%w (loading the index again: %v)", err, rerr)
+	}
+	return m.r.LoadBlob(ctx, id)
+}
+
+// moved reports whether err says a blob is not where the index placed
+// it.
+func moved(err error) bool {
+	return errors.Is(err, repo.ErrBlobNotFound) || errors.Is(err, os.ErrNotExist) || repo.IsDamage(err)
+}
+
+// tree returns the decoded tree blob id, from the tree cache.
+func (m *mountFS) tree(ctx context.Context, id pack.ID) (*repo.Tree, error) {
+	if t, ok := m.trees.get(id); ok {
+		return t, nil
+	}
+	b, err := m.loadBlob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	t, err := repo.DecodeTree(b)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w: %v", id.Short(), repo.ErrDamaged, err)
+	}
+	m.trees.put(id, t)
+	return t, nil
+}
+
+// page returns the decoded page id of a table's chunk list.
+func (m *mountFS) page(ctx context.Context, id pack.ID) (*repo.Page, error) {
+	if p, ok := m.pages.get(id); ok {
+		return p, nil
+	}
+	b, err := m.loadBlob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := repo.DecodePage(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", repo.ErrDamaged, err)
+	}
+	m.pages.put(id, p)
+	return p, nil
+}
+
+// failed logs why an operation on path failed and returns EIO: a reader
+// sees an I/O error, never wrong or missing bytes presented as content.
+func (m *mountFS) failed(path string, err error) syscall.Errno {
+	if errors.Is(err, context.Canceled) {
+		return syscall.EINTR
+	}
+	hint := ""
+	if errors.Is(err, repo.ErrBlobNotFound) {
+		hint = " (the repository no longer holds this data: a prune removed it after the snapshot was forgotten, or it was lost; strata check tells which)"
+	}
+	m.opts.Logf("%s: %v%s", path, err, hint)
+	return syscall.EIO
+}
+
+// ino is the inode number of the node at mount path p: stable, so the
+// kernel's cache of a file's pages stays valid across lookups.
+func ino(p string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(p))
+	return h.Sum64() | 1<<63 // clear of go-fuse's root (1)
+}
+
+// lru is a small cache of decoded trees and pages, bounded in entries.
+type lru[K comparable, V any] struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List
+	items map[K]*list.Element
+}
+
+type lruItem[K comparable, V any] struct {
+	key K
+	val V
+}
+
+func newLRU[K comparable, V any](max int) *lru[K, V] {
+	return &lru[K, V]{max: max, order: list.New(), items: map[K]*list.Element{}}
+}
+
+func (c *lru[K, V]) get(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[k]; ok {
+		c.order.MoveToFront(e)
+		return e.Value.(lruItem[K, V]).val, true
+	}
+	var zero V
+	return zero, false
+}
+
+func (c *lru[K, V]) put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.items[k]; ok {
+		return
+	}
+	c.items[k] = c.order.PushFront(lruItem[K, V]{k, v})
+	for c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.items, old.Value.(lruItem[K, V]).key)
+	}
+}
