@@ -30,7 +30,7 @@ FUZZ_TARGETS := \
 	./dbexport/postgres:FuzzSplitRendering:50000x \
 	./chunk:FuzzChunker:5000x
 
-.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-prune bench-restore demo clean db-servers
+.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore demo clean db-servers
 
 all: build
 
@@ -131,6 +131,14 @@ bench-db: build
 	command -v restic >/dev/null || (apt-get update && apt-get install -y restic)
 	command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
 	$(GO) run ./internal/benchdb -strata $(BIN)
+
+# strata diff against what a user does today (docs/benchmarks.md, "Diff"):
+# consecutive hourly snapshots of the bench-db workload and of one ten
+# times larger, and 24 hours apart, against restoring both and sqldiff,
+# or dumping both as CSV, sort and comm. Needs sqldiff (sqlite3-tools).
+bench-diff: build
+	command -v sqldiff >/dev/null || (apt-get update && apt-get install -y sqlite3-tools)
+	$(GO) run ./internal/benchdiff -strata $(BIN) $(BENCH_DIFF_FLAGS)
 
 # Restore speed against the dump tools (docs/benchmarks.md, "Restore
 # against pg_dump and mysqldump"): a 2,000,000-row PostgreSQL and a

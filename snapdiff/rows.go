@@ -51,6 +51,7 @@ type rowLayout struct {
 	keyed   bool              // the table has a primary key; else key is every column
 	aFields int               // fields of an A row
 	bFields int               // fields of a B row
+	same    bool              // A's and B's rows have the same columns in the same order
 }
 
 // keyOf returns the key fields of a row of side a (true) or b.
@@ -85,51 +86,68 @@ func (l *rowLayout) remap(fields [][]byte, a bool) [][]byte {
 }
 
 // spanRows compares the rows of one span and returns its changes sorted
-// by key. Rows of a table without a primary key are counted: n equal rows
-// in A and m in B give |n-m| deletes or inserts.
+// by key. Lines equal on both sides at the span's start and end are the
+// same rows and are passed over unsplit (when both sides lay their rows
+// out alike). Rows of a table without a primary key are counted: n equal
+// rows in A and m in B give |n-m| deletes or inserts.
 func (d *tableDiffer) spanRows(ctx context.Context, sp span) ([]Change, error) {
+	la, err := d.lines(ctx, sp.a, d.snapA)
+	if err != nil {
+		return nil, err
+	}
+	lb, err := d.lines(ctx, sp.b, d.snapB)
+	if err != nil {
+		return nil, err
+	}
+	if d.layout.same {
+		for len(la) > 0 && len(lb) > 0 && bytes.Equal(la[0].text, lb[0].text) {
+			la, lb = la[1:], lb[1:]
+		}
+		for len(la) > 0 && len(lb) > 0 && bytes.Equal(la[len(la)-1].text, lb[len(lb)-1].text) {
+			la, lb = la[:len(la)-1], lb[:len(lb)-1]
+		}
+	}
 	type rowA struct {
 		fields [][]byte
 		n      int // equal rows of a table without a key
 	}
-	inA := map[string]*rowA{}
+	inA := make(map[string]*rowA, len(la))
 	var order []string // A's keys in their order, for the deletes
-	err := d.eachRow(ctx, sp.a, d.a, d.layout.aFields, func(fields [][]byte) error {
+	for _, l := range la {
+		fields, err := d.split(l, d.layout.aFields, d.snapA)
+		if err != nil {
+			return nil, err
+		}
 		k := string(bytes.Join(d.layout.keyOf(fields, true), []byte{'\t'}))
 		if r, ok := inA[k]; ok {
 			if d.layout.keyed {
-				return fmt.Errorf("table %s, snapshot %s: key %q occurs twice", d.name, d.snapA, k)
+				return nil, fmt.Errorf("table %s, snapshot %s: %w: key %q occurs twice", d.name, d.snapA, repo.ErrDamaged, k)
 			}
 			r.n++
-			return nil
+			continue
 		}
 		inA[k] = &rowA{fields: fields, n: 1}
 		order = append(order, k)
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	var out []Change
-	err = d.eachRow(ctx, sp.b, d.b, d.layout.bFields, func(fields [][]byte) error {
+	for _, l := range lb {
+		fields, err := d.split(l, d.layout.bFields, d.snapB)
+		if err != nil {
+			return nil, err
+		}
 		key := d.layout.keyOf(fields, false)
-		k := string(bytes.Join(key, []byte{'\t'}))
-		r, ok := inA[k]
+		r, ok := inA[string(bytes.Join(key, []byte{'\t'}))]
 		if !ok || r.n == 0 {
 			out = append(out, Change{Table: d.TableDiff, Op: OpInsert, Key: key, New: d.layout.remap(fields, false)})
-			return nil
+			continue
 		}
 		r.n--
 		if !d.layout.keyed {
-			return nil // the whole row is the key: equal
+			continue // the whole row is the key: equal
 		}
 		if changed := d.changedColumns(r.fields, fields); len(changed) > 0 {
 			out = append(out, Change{Table: d.TableDiff, Op: OpUpdate, Key: key, Old: d.layout.remap(r.fields, true), New: d.layout.remap(fields, false), Changed: changed})
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	for _, k := range order {
 		r := inA[k]
@@ -156,35 +174,45 @@ func (d *tableDiffer) changedColumns(a, b [][]byte) []int {
 	return changed
 }
 
-// eachRow loads the chunks of one side of a span and calls fn for each
-// row, split into fields. Rows keep pointing into the chunk's bytes.
-func (d *tableDiffer) eachRow(ctx context.Context, chunks []repo.ChunkRef, snap string, fields int, fn func([][]byte) error) error {
-	for _, c := range chunks {
+// line is one row of a chunk, unsplit, with where it came from for
+// errors.
+type line struct {
+	text  []byte
+	chunk *repo.ChunkRef
+	row   int // in its chunk, from 1
+}
+
+// lines loads the chunks of one side of a span and returns their rows.
+// Rows keep pointing into the chunks' bytes.
+func (d *tableDiffer) lines(ctx context.Context, chunks []repo.ChunkRef, snap string) ([]line, error) {
+	var out []line
+	for i := range chunks {
+		c := &chunks[i]
 		data, err := d.l.LoadBlob(ctx, c.ID)
 		if err != nil {
-			return fmt.Errorf("table %s, snapshot %s: chunk %s: %w", d.name, snap, c.ID.Short(), err)
+			return nil, fmt.Errorf("table %s, snapshot %s: chunk %s: %w", d.name, snap, c.ID.Short(), err)
 		}
 		d.bytesRead.Add(uint64(len(data)))
-		d.chunksRead++
+		d.chunksRead.Add(1)
 		if len(data) > 0 && data[len(data)-1] != '\n' {
-			return fmt.Errorf("table %s, snapshot %s: chunk %s: %w: it does not end at the end of a row", d.name, snap, c.ID.Short(), repo.ErrDamaged)
+			return nil, fmt.Errorf("table %s, snapshot %s: chunk %s: %w: it does not end at the end of a row", d.name, snap, c.ID.Short(), repo.ErrDamaged)
 		}
-		row := 0
-		for len(data) > 0 {
+		for row := 1; len(data) > 0; row++ {
 			i := bytes.IndexByte(data, '\n')
-			line := data[:i]
+			out = append(out, line{text: data[:i], chunk: c, row: row})
 			data = data[i+1:]
-			row++
-			f := dbexport.SplitRow(line)
-			if len(f) != fields {
-				return fmt.Errorf("table %s, snapshot %s: chunk %s row %d: %w: %d fields for %d columns", d.name, snap, c.ID.Short(), row, repo.ErrDamaged, len(f), fields)
-			}
-			if err := fn(f); err != nil {
-				return err
-			}
 		}
 	}
-	return nil
+	return out, nil
+}
+
+// split splits a row into its fields, which must be fields many.
+func (d *tableDiffer) split(l line, fields int, snap string) ([][]byte, error) {
+	f := dbexport.SplitRow(l.text)
+	if len(f) != fields {
+		return nil, fmt.Errorf("table %s, snapshot %s: chunk %s row %d: %w: %d fields for %d columns", d.name, snap, l.chunk.ID.Short(), l.row, repo.ErrDamaged, len(f), fields)
+	}
+	return f, nil
 }
 
 // newLayout lines up the columns of A's and B's definitions by name
@@ -230,6 +258,10 @@ func newLayout(a, b *dbexport.Table) *rowLayout {
 	}
 	if b != nil {
 		l.bFields = len(b.Columns)
+	}
+	l.same = a != nil && b != nil && l.aFields == l.bFields && len(l.columns) == l.bFields
+	for i := 0; l.same && i < l.bFields; i++ {
+		l.same = l.aIdx[i] == i && l.bIdx[i] == i
 	}
 	samePK := a == nil || b == nil || strings.EqualFold(strings.Join(a.PrimaryKey, "\x00"), strings.Join(b.PrimaryKey, "\x00"))
 	if len(main.PrimaryKey) > 0 && samePK {

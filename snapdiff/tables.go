@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"strata/dbexport"
 	"strata/pack"
@@ -33,6 +36,9 @@ type Options struct {
 	// Emit, when set, receives each change, per table in key order. The
 	// change and its fields are valid during the call only.
 	Emit func(*Change) error
+	// Workers is how many spans are loaded and compared at once; 0 means
+	// 4.
+	Workers int
 	// Order, when set, is called with the tables to compare (sorted by
 	// name) and returns them in the order they are compared in, or an
 	// error that ends the diff before any row is read.
@@ -59,6 +65,13 @@ type TableDiff struct {
 	Schema []string
 
 	ChunksRead, ChunksShared uint64
+}
+
+func (o Options) workers() int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return 4
 }
 
 // Added and Dropped say whether one side lacks the table.
@@ -184,14 +197,13 @@ type tableDiffer struct {
 	l            Loader
 	name         string
 	snapA, snapB string
-	a, b         string // snapA, snapB: the side names for eachRow
 	layout       *rowLayout
 	bytesRead    atomic.Uint64
-	chunksRead   uint64
+	chunksRead   atomic.Uint64
 }
 
 func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB string, t *TableDiff, opts Options, rep *Report, count *int) error {
-	d := &tableDiffer{TableDiff: t, l: l, name: t.Name, snapA: snapA, snapB: snapB, a: snapA, b: snapB, layout: newLayout(t.A, t.B)}
+	d := &tableDiffer{TableDiff: t, l: l, name: t.Name, snapA: snapA, snapB: snapB, layout: newLayout(t.A, t.B)}
 	var na, nb *repo.Node
 	var err error
 	if t.A != nil {
@@ -222,26 +234,12 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 	defer func() {
 		rep.PageBytes += pageBytes.Load()
 		rep.BytesRead += d.bytesRead.Load() + pageBytes.Load()
-		rep.ChunksRead += d.chunksRead
+		rep.ChunksRead += d.chunksRead.Load()
 		rep.ChunksShared += al.shared
 		rep.BytesShared += al.sharedBytes
-		t.ChunksRead, t.ChunksShared = d.chunksRead, al.shared
+		t.ChunksRead, t.ChunksShared = d.chunksRead.Load(), al.shared
 	}()
-	for {
-		sp, ok := al.nextSpan()
-		if !ok {
-			break
-		}
-		if skip.before(sp) {
-			continue
-		}
-		if skip.after(sp) {
-			break
-		}
-		changes, err := d.spanRows(ctx, sp)
-		if err != nil {
-			return err
-		}
+	emit := func(changes []Change) error {
 		for i := range changes {
 			c := &changes[i]
 			if !holds(opts.KeyRange, c) {
@@ -270,11 +268,100 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 				return errLimit
 			}
 		}
+		return nil
+	}
+	if err := d.spans(ctx, al, skip, opts.workers(), emit); err != nil {
+		return err
 	}
 	if err := al.err(); err != nil {
 		return fmt.Errorf("table %s: %w", t.Name, err)
 	}
 	return nil
+}
+
+// spans compares the spans of al on workers goroutines, loading the
+// chunks of several spans at once, and hands each span's changes to emit
+// in span order. At most 2 x workers spans are in flight, so memory is
+// bounded by that many spans.
+func (d *tableDiffer) spans(ctx context.Context, al *aligner, skip spanSkipper, workers int, emit func([]Change) error) error {
+	type job struct {
+		seq int
+		sp  span
+	}
+	type result struct {
+		seq     int
+		changes []Change
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	jobs, results := make(chan job), make(chan result, workers)
+	tokens := make(chan struct{}, 2*workers)
+	g.Go(func() error {
+		defer close(jobs)
+		for seq := 0; ; {
+			sp, ok := al.nextSpan()
+			if !ok || skip.after(sp) {
+				return nil
+			}
+			if skip.before(sp) {
+				continue
+			}
+			select {
+			case tokens <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			select {
+			case jobs <- job{seq, sp}:
+				seq++
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+	})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		g.Go(func() error {
+			defer wg.Done()
+			for j := range jobs {
+				changes, err := d.spanRows(gctx, j.sp)
+				if err != nil {
+					return err
+				}
+				select {
+				case results <- result{j.seq, changes}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	g.Go(func() error {
+		pending := map[int][]Change{}
+		next := 0
+		for r := range results {
+			pending[r.seq] = r.changes
+			for {
+				changes, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				<-tokens
+				if err := emit(changes); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return g.Wait()
 }
 
 // tableNode finds the node of table name in a snapshot's root tree.
