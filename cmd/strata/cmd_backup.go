@@ -115,6 +115,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				opts.Time = t
 			}
 			if db.dsn != "" {
+				tuneGC(g.env.getenv, dbBackupGCPercent)
 				db.schemas = schemas.Value()
 				return g.withLock(c.Context, false, "backup", func(r *repo.Repository) error {
 					sn, err := backupDB(c.Context, g, r, db, dbexport.BackupOptions{
