@@ -413,3 +413,26 @@ func TestCopyPostgres(t *testing.T) {
 	}
 	dst.check()
 }
+
+// TestCopyAfterTag: a copy retagged in the destination, or its source
+// retagged after the copy, is still recognised by its original: nothing
+// is copied twice. The source's password may come from
+// STRATA_FROM_PASSWORD_COMMAND.
+func TestCopyAfterTag(t *testing.T) {
+	src, dst := copyPair(t)
+	delete(dst.vars, "STRATA_FROM_PASSWORD_FILE")
+	dst.vars["STRATA_FROM_PASSWORD_COMMAND"] = "cat " + src.pwFile
+	src.backupStdin([]byte("a\n"), "s")
+	dst.ok("init")
+	if rep := dst.copyJSONRun(); rep.Copied != 1 {
+		t.Fatalf("first copy: %+v", rep)
+	}
+	dst.ok("tag", "--add", "offsite", "latest")
+	src.ok("tag", "--add", "checked", "latest")
+	if rep := dst.copyJSONRun(); rep.Copied != 0 || rep.Skipped != 1 {
+		t.Errorf("copy after retagging both: %+v, want nothing copied", rep)
+	}
+	if sns := dst.snapshots(); len(sns) != 1 || strings.Join(sns[0].Tags, ",") != "offsite" {
+		t.Errorf("destination snapshots: %+v", sns)
+	}
+}
