@@ -26,6 +26,7 @@ FUZZ_TARGETS := \
 	./dbexport:FuzzDecodeTyped:100000x \
 	./dbexport:FuzzPlainClass:100000x \
 	./dbexport:FuzzAppendField:100000x \
+	./dbexport/history:FuzzFindRow:100000x \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./dbexport/postgres:FuzzSplitRendering:50000x \
 	./chunk:FuzzChunker:5000x

@@ -188,6 +188,13 @@ func compareFields(a, b []string) int {
 	return 0
 }
 
+// KeyEqual reports whether key values (all fields of a row's key) are
+// the key fields want, compared as Contains compares them (7 and 007 are
+// one integer).
+func KeyEqual(key, want []string) bool {
+	return len(key) == len(want) && compareFields(key, want) == 0
+}
+
 // Contains reports whether key values (all fields of a row's key) lie in
 // the range.
 func (kr KeyRange) Contains(key []string) bool {

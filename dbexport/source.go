@@ -204,12 +204,7 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 	// Skipped snapshots neither make a source nor give a target snapshots
 	// of its own: a database that strata only saved before restoring into
 	// it (staging, refreshed from production) is a restore target.
-	sns := make([]*repo.Snapshot, 0, len(all))
-	for _, sn := range all {
-		if !hasAnyTag(sn, req.SkipTags) {
-			sns = append(sns, sn)
-		}
-	}
+	sns := withoutTags(all, req.SkipTags)
 	sources := Sources(sns)
 	targetKey, targetHas := "", false
 	if req.Target != nil {
@@ -224,18 +219,13 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 			return nil, fmt.Errorf("snapshot %s is of %s, not of --source %s", picked.ID.Short(), SourceName(picked), ShowSource(req.Source))
 		}
 	} else {
-		match, err := chooseSource(sns, sources, req, targetKey, targetHas)
+		own, err := sourceSnapshots(sns, sources, req, targetKey, targetHas)
 		if err != nil {
 			return nil, err
 		}
-		host, err := chooseHost(sns, match, req)
-		if err != nil {
-			return nil, err
-		}
-		for i := len(sns) - 1; i >= 0 && picked == nil; i-- {
-			sn := sns[i]
-			if match(sn) && (host == "" || sn.Host == host) && (req.At.IsZero() || !sn.Time.After(req.At)) {
-				picked = sn
+		for i := len(own) - 1; i >= 0 && picked == nil; i-- {
+			if req.At.IsZero() || !own[i].Time.After(req.At) {
+				picked = own[i]
 			}
 		}
 		if picked == nil {
@@ -251,6 +241,52 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 			"to overwrite it with another database's rows, add --other-source", ErrOtherSource, picked.ID.Short(), key, targetKey)
 	}
 	return picked, nil
+}
+
+// SourceSnapshots returns, oldest first, the snapshots of the database
+// that latest and At choose among for req (as PickSnapshot chooses: of
+// req.Source, else of the only database the repository holds, from
+// req.Host or the machine chooseHost settles on), passing over those
+// with req.SkipTags; req.Ref and req.At are ignored. With several
+// databases and no choice it fails with ErrSourceNotChosen, listing them.
+func SourceSnapshots(ctx context.Context, l SnapshotLister, req SnapshotRequest) ([]*repo.Snapshot, error) {
+	all, err := l.Snapshots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sns := withoutTags(all, req.SkipTags)
+	return sourceSnapshots(sns, Sources(sns), req, "", false)
+}
+
+// withoutTags returns the snapshots of all that have none of tags.
+func withoutTags(all []*repo.Snapshot, tags []string) []*repo.Snapshot {
+	sns := make([]*repo.Snapshot, 0, len(all))
+	for _, sn := range all {
+		if !hasAnyTag(sn, tags) {
+			sns = append(sns, sn)
+		}
+	}
+	return sns
+}
+
+// sourceSnapshots returns the snapshots among sns, oldest first, of the
+// source and host that latest and At choose among.
+func sourceSnapshots(sns []*repo.Snapshot, sources []string, req SnapshotRequest, targetKey string, targetHas bool) ([]*repo.Snapshot, error) {
+	match, err := chooseSource(sns, sources, req, targetKey, targetHas)
+	if err != nil {
+		return nil, err
+	}
+	host, err := chooseHost(sns, match, req)
+	if err != nil {
+		return nil, err
+	}
+	var own []*repo.Snapshot
+	for _, sn := range sns {
+		if match(sn) && (host == "" || sn.Host == host) {
+			own = append(own, sn)
+		}
+	}
+	return own, nil
 }
 
 // ownSource returns the source key, among sources, of the database

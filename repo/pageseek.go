@@ -33,6 +33,11 @@ func NewChunkSeeker(loader TreeLoader, n *Node, compare func(a, b string) int) *
 	return &ChunkSeeker{loader: loader, node: n, compare: compare, cached: map[int]cachedPage{}}
 }
 
+// SetNode makes the seeker seek in the chunks of n from now on, keeping
+// the pages it decoded: a reader that follows one key through the
+// snapshots of a table (history) loads again only the pages that changed.
+func (s *ChunkSeeker) SetNode(n *Node) { s.node = n }
+
 // Floor returns the chunk whose first key is the greatest at or below key,
 // the first chunk when key sorts before all of them; ok is false when the
 // node has no chunks with first keys.

@@ -151,7 +151,7 @@ func newApp(g *globals) *cli.App {
 			return nil
 		},
 		Commands: []*cli.Command{
-			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdFind(g), cmdRestore(g), cmdDump(g), cmdDiff(g),
+			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdFind(g), cmdRestore(g), cmdDump(g), cmdDiff(g), cmdHistory(g),
 			cmdForget(g), cmdPolicy(g), cmdProtect(g), cmdTag(g), cmdUnprotect(g),
 			cmdCopy(g), cmdMount(g), cmdCheck(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
 		},
