@@ -29,6 +29,7 @@ FUZZ_TARGETS := \
 	./dbexport/history:FuzzFindRow:100000x \
 	./dbexport/mysql:FuzzSplitTableDDL:100000x \
 	./dbexport/postgres:FuzzSplitRendering:50000x \
+	./snapdiff:FuzzSpanRows:5000x \
 	./chunk:FuzzChunker:5000x
 
 .PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore demo clean db-servers
