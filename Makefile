@@ -32,7 +32,7 @@ FUZZ_TARGETS := \
 	./snapdiff:FuzzSpanRows:5000x \
 	./chunk:FuzzChunker:5000x
 
-.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore demo clean db-servers
+.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history demo clean db-servers
 
 all: build
 
@@ -141,6 +141,12 @@ bench-db: build
 bench-diff: build
 	command -v sqldiff >/dev/null || (apt-get update && apt-get install -y sqlite3-tools)
 	$(GO) run ./internal/benchdiff -strata $(BIN) $(BENCH_DIFF_FLAGS)
+
+# Row history (docs/benchmarks.md, "Row history"): 720 hourly snapshots
+# of the customer database, then strata history of single rows across
+# all of them, timed against the target of 2 s.
+bench-history: build
+	$(GO) run ./internal/benchhistory -strata $(BIN) $(BENCH_HISTORY_FLAGS)
 
 # Restore speed against the dump tools (docs/benchmarks.md, "Restore
 # against pg_dump and mysqldump"): a 2,000,000-row PostgreSQL and a

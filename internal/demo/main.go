@@ -3,7 +3,8 @@
 // the services they buy, family accounts), backs it up, applies three
 // simulated hours of business with a backup after each, and shows the
 // snapshots, the repository's statistics, a restore drill, a restore into
-// a new SQLite file compared with the source, and one table dumped as CSV.
+// a new SQLite file compared with the source, one table dumped as CSV,
+// and the history of one customer across the snapshots.
 // It needs nothing but Go. Run it with `make demo`.
 package main
 
@@ -124,10 +125,16 @@ func run(bin string, customers, hours int, rate float64, keep string) error {
 	if err := backup(0); err != nil {
 		return err
 	}
+	var followed int64 // a customer the first hour updates, for history
 	for h := 1; h <= hours; h++ {
 		changes, err := customerdb.Churn(ctx, db, h, rate)
 		if err != nil {
 			return err
+		}
+		for _, c := range changes {
+			if followed == 0 && c.Table == "customers" && c.Op == customerdb.Update {
+				followed = c.ID
+			}
 		}
 		fmt.Printf("\n# hour %d of business: %s\n", h, describe(changes))
 		if err := backup(h); err != nil {
@@ -153,7 +160,14 @@ func run(bin string, customers, hours int, rate float64, keep string) error {
 	if err := compare(db, inspect); err != nil {
 		return err
 	}
-	return d.strataHead(5, "dump", "latest", "customers", "--format", "csv")
+	if err := d.strataHead(5, "dump", "latest", "customers", "--format", "csv"); err != nil {
+		return err
+	}
+	if followed == 0 {
+		return nil
+	}
+	fmt.Printf("\n# every version of customer %d, updated in hour 1, across the snapshots\n", followed)
+	return d.strata("history", "customers", "--key", fmt.Sprint(followed))
 }
 
 // describe sums up one hour of churn per table and operation.
