@@ -80,7 +80,11 @@ as new as the pg_dump that made the archive. --jobs N loads tables and
 builds indexes on N connections: faster, but, as with pg_restore -j, a
 failure leaves a half-restored database (--jobs 1 is all or nothing).
 Other PostgreSQL restores re-create each table they re-create with what
-belongs to it in the archive, and nothing else.
+belongs to it in the archive, create what it needs and the target lacks
+(schema, types, domains, collations, extensions, functions, sequences;
+named in a notice), keep what the target has, and refresh the
+materialized views over the restored tables; a --replace of every table
+re-creates the views and materialized views from the archive too.
 
 A restore refuses to touch a table that holds rows unless
 --replace; with --replace strata first saves the tables it overwrites in a
