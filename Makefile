@@ -32,7 +32,7 @@ FUZZ_TARGETS := \
 	./snapdiff:FuzzSpanRows:5000x \
 	./chunk:FuzzChunker:5000x
 
-.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history demo clean db-servers
+.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history bench-mount demo clean db-servers
 
 all: build
 
@@ -162,6 +162,16 @@ bench-restore: build
 # BENCH_PRUNE_FLAGS=-keep /tmp/bp keeps and reuses the built repository.
 bench-prune: build
 	$(GO) run ./internal/benchprune -strata $(BIN) $(BENCH_PRUNE_FLAGS)
+
+# strata mount against strata dump (docs/benchmarks.md, "Mount"): every
+# table of the 134 MB customer database read whole through the mount
+# (cat TABLE.tsv, TABLE.csv) and by strata dump, the export as one file,
+# and ls -R of the views of 720 hourly snapshots; seconds, MB/s and peak
+# RSS. Needs /dev/fuse and fusermount3 (apt-get install fuse3).
+# BENCH_MOUNT_FLAGS=-dir /tmp/bm keeps and reuses the built repositories.
+bench-mount: build
+	command -v fusermount3 >/dev/null || (apt-get update && apt-get install -y fuse3)
+	$(GO) run ./internal/benchmount -strata $(BIN) $(BENCH_MOUNT_FLAGS)
 
 # Start (or install) the PostgreSQL and MariaDB servers the tests use.
 db-servers:

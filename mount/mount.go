@@ -100,6 +100,9 @@ func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*
 			Options:       []string{"ro", "default_permissions"},
 			MaxReadAhead:  1 << 20,
 			DisableXAttrs: true,
+			// ls and find need names and types, which READDIR gives;
+			// READDIRPLUS would look up every entry of every folder.
+			DisableReadDirPlus: true,
 			Debug:         opts.Debug,
 		},
 		EntryTimeout:    &entry,
