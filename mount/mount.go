@@ -103,7 +103,7 @@ func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*
 			// ls and find need names and types, which READDIR gives;
 			// READDIRPLUS would look up every entry of every folder.
 			DisableReadDirPlus: true,
-			Debug:         opts.Debug,
+			Debug:              opts.Debug,
 		},
 		EntryTimeout:    &entry,
 		AttrTimeout:     &attr,
