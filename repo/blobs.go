@@ -71,8 +71,10 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 // writers whose bases may not be indexed yet, such as a copy from another
 // repository that stores a chain's blobs into the same open pack
 // (SaveBlob reads the base from the repository). The caller makes sure
-// that base is stored, that basePlain is its plaintext, and that the chain
-// stays within the config's MaxDeltaDepth.
+// that base is indexed or was saved through this handle before (data
+// blobs share one open pack, uploaded in order, so the base's pack is
+// never indexed after the delta's), that basePlain is its plaintext, and
+// that the chain stays within the config's MaxDeltaDepth.
 func (r *Repository) SaveDataBlobOn(ctx context.Context, plain []byte, base pack.ID, basePlain []byte) (SaveResult, error) {
 	if r.configDamage != nil && r.configDamage.CopyFrom == "" {
 		return SaveResult{}, fmt.Errorf("config at %s: %w", r.be.Location(), ErrConfigUnknown)
