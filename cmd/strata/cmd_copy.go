@@ -90,7 +90,7 @@ strata init --copy-chunker-params-from SOURCE.
 
 ` + exitCodesHelp,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from-repo", Usage: "copy from the repository `FOLDER` (or STRATA_FROM_REPOSITORY)", Destination: &from.repo},
+			&cli.StringFlag{Name: "from-repo", Usage: "copy from the repository `LOCATION`: a folder or a URL, as --repo takes (or STRATA_FROM_REPOSITORY)", Destination: &from.repo},
 			from.passwordFlag(),
 			&cli.StringFlag{Name: "host", Usage: "only snapshots from `HOST`", Destination: &host},
 			&cli.StringFlag{Name: "tag", Usage: "only snapshots with `TAG`", Destination: &tag},
@@ -103,7 +103,7 @@ strata init --copy-chunker-params-from SOURCE.
 				from.repo = g.env.getenv("STRATA_FROM_REPOSITORY")
 			}
 			if from.repo == "" {
-				return errors.New("give the repository to copy from: --from-repo FOLDER (or STRATA_FROM_REPOSITORY)")
+				return errors.New("give the repository to copy from: --from-repo LOCATION (or STRATA_FROM_REPOSITORY)")
 			}
 			ctx := c.Context
 			return g.withLock(ctx, false, "copy", func(dst *repo.Repository) error {

@@ -32,7 +32,7 @@ STRATA_FROM_PASSWORD or STRATA_FROM_PASSWORD_COMMAND.
 Exit codes: 0 ok, 1 error.`,
 		Flags: []cli.Flag{
 			&cli.UintFlag{Name: "pack-size", Usage: "target pack size in `MiB`", Value: 16, Destination: &packSizeMiB},
-			&cli.StringFlag{Name: "copy-chunker-params-from", Usage: "cut chunks as the repository `FOLDER` does, so copies between the two deduplicate", Destination: &from.repo},
+			&cli.StringFlag{Name: "copy-chunker-params-from", Usage: "cut chunks as the repository at `LOCATION` (a folder or a URL) does, so copies between the two deduplicate", Destination: &from.repo},
 			from.passwordFlag(),
 		},
 		Action: func(c *cli.Context) error {
