@@ -189,7 +189,8 @@ type Storage interface {
 	// Remove deletes h; it fails with ErrNotExist if h is not stored.
 	// After a Remove, h may be saved again.
 	Remove(ctx context.Context, h Handle) error
-	// Location describes where the repository lives, for messages.
+	// Location describes where the repository lives, for messages: a
+	// folder, or a URL without credentials.
 	Location() string
 }
 

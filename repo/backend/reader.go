@@ -103,6 +103,9 @@ func ReadContent(rd RewindReader) ([]byte, error) {
 // Length, perhaps read through a wrapper) to w, for backends that stream
 // the content; it fails with ErrShortContent when rd ends early.
 func CopyContent(w io.Writer, rd io.Reader, length int64) (int64, error) {
+	if length < 0 {
+		return 0, fmt.Errorf("negative content length %d", length)
+	}
 	// Not io.CopyN: it drops an error that comes with the last bytes.
 	got, err := io.Copy(w, io.LimitReader(rd, length))
 	if err == nil && got < length {

@@ -16,8 +16,10 @@ import (
 
 // Run checks the contract of backend.Storage (see package backend) on
 // storages made by newStorage, one per subtest; the subtests run in
-// parallel. newStorage must return a new, empty storage each time, and may
-// be called concurrently; it may use t for temporary folders and cleanups.
+// parallel. newStorage must return a new, empty storage each time (for an
+// object store, a new bucket or prefix), and may be called concurrently;
+// it may use t for temporary folders and cleanups. Every backend package
+// calls Run from its own tests, unchanged.
 func Run(t *testing.T, newStorage func(t *testing.T) backend.Storage) {
 	tests := []struct {
 		name string
