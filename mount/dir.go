@@ -3,6 +3,7 @@ package mount
 import (
 	"context"
 	"sort"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +34,11 @@ type dirNode struct {
 	mtime time.Time
 	ttl   time.Duration
 	list  func(ctx context.Context) ([]child, error)
+	// fixed: the entries never change (inside a snapshot), so the
+	// first list is kept.
+	fixed bool
+	mu    sync.Mutex
+	kept  []child
 }
 
 var (
@@ -42,9 +48,19 @@ var (
 )
 
 func (d *dirNode) children(ctx context.Context) ([]child, syscall.Errno) {
+	if d.fixed {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.kept != nil {
+			return d.kept, 0
+		}
+	}
 	cs, err := d.list(ctx)
 	if err != nil {
 		return nil, d.m.failed(d.path, err)
+	}
+	if d.fixed {
+		d.kept = cs
 	}
 	return cs, 0
 }

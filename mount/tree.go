@@ -26,7 +26,7 @@ func (m *mountFS) snapshotDir(p string, s *snap) *dirNode {
 // symlink, and a table a folder of its rows in each format
 // (tableDir).
 func (m *mountFS) treeDir(p string, s *snap, id pack.ID, dir string, mtime time.Time) *dirNode {
-	return &dirNode{m: m, path: p, mtime: mtime, ttl: snapshotTTL, list: func(ctx context.Context) ([]child, error) {
+	return &dirNode{m: m, path: p, mtime: mtime, ttl: snapshotTTL, fixed: true, list: func(ctx context.Context) ([]child, error) {
 		t, err := m.tree(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("%s, %s: %w", s.describe(), dir, err)
@@ -75,7 +75,7 @@ func permOf(n *repo.Node) uint32 {
 // tableDir is the folder of table node n (snapshot path sp): its rows as
 // TABLE.tsv, TABLE.csv and TABLE.jsonl, schema.sql and meta.json.
 func (m *mountFS) tableDir(p string, s *snap, sp string, n *repo.Node) *dirNode {
-	return &dirNode{m: m, path: p, mtime: s.sn.Time, ttl: snapshotTTL, list: func(ctx context.Context) ([]child, error) {
+	return &dirNode{m: m, path: p, mtime: s.sn.Time, ttl: snapshotTTL, fixed: true, list: func(ctx context.Context) ([]child, error) {
 		t := &dbexport.Table{}
 		if err := json.Unmarshal([]byte(n.Meta[repo.TableMetaTable]), t); err != nil {
 			return nil, fmt.Errorf("%s, table %s: %w: its definition: %v", s.describe(), n.Name, repo.ErrDamaged, err)

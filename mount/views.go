@@ -3,6 +3,7 @@ package mount
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -50,8 +51,7 @@ func (m *mountFS) viewDir(p string, list func(ctx context.Context) ([]child, err
 // snapList lists the snapshots that have key among keys(s) (all of them
 // when keys is nil), by name or, with short, by short ID, and latest.
 func (m *mountFS) snapList(p string, keep func(*snap) bool, short bool) func(ctx context.Context) ([]child, error) {
-	return func(ctx context.Context) ([]child, error) {
-		st := m.cat.current(ctx)
+	return memoized(m, func(st *state) []child {
 		var cs []child
 		var newest *snap
 		for _, s := range st.snaps {
@@ -74,15 +74,32 @@ func (m *mountFS) snapList(p string, keep func(*snap) bool, short bool) func(ctx
 			cs = append(cs, child{name: "latest", mode: fuse.S_IFLNK, id: target,
 				node: func() fs.InodeEmbedder { return &symlink{m: m, target: target, mtime: newest.sn.Time} }})
 		}
-		return sortChildren(cs), nil
+		return sortChildren(cs)
+	})
+}
+
+// memoized lists a view with list, again only when the catalog's
+// listing changed: every lookup in a view of n snapshots would otherwise
+// build its n entries again (a listing of every view, n² work).
+func memoized(m *mountFS, list func(st *state) []child) func(ctx context.Context) ([]child, error) {
+	var mu sync.Mutex
+	var last *state
+	var cs []child
+	return func(ctx context.Context) ([]child, error) {
+		st := m.cat.current(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		if st != last {
+			cs, last = list(st), st
+		}
+		return cs, nil
 	}
 }
 
 // groupList lists the tiers, tags or hosts (keys of each snapshot), each a
 // folder listing its snapshots.
 func (m *mountFS) groupList(p string, keys func(*snap) []string) func(ctx context.Context) ([]child, error) {
-	return func(ctx context.Context) ([]child, error) {
-		st := m.cat.current(ctx)
+	return memoized(m, func(st *state) []child {
 		seen := map[string]bool{}
 		var cs []child
 		for _, s := range st.snaps {
@@ -97,6 +114,6 @@ func (m *mountFS) groupList(p string, keys func(*snap) []string) func(ctx contex
 				}})
 			}
 		}
-		return sortChildren(cs), nil
-	}
+		return sortChildren(cs)
+	})
 }
