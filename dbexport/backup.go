@@ -113,14 +113,19 @@ func CheckIncludes(tables []*Table, include []string, of string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	const show = 20
-	names := make([]string, 0, show+1)
-	for i, t := range tables {
-		if i == show {
-			names = append(names, fmt.Sprintf("and %d more", len(tables)-show))
-			break
+	// Each name once: tables may hold a table of two snapshots twice.
+	var all []string
+	seen := map[string]bool{}
+	for _, t := range tables {
+		if n := t.QualifiedName(); !seen[n] {
+			seen[n] = true
+			all = append(all, n)
 		}
-		names = append(names, t.QualifiedName())
+	}
+	const show = 20
+	names := all
+	if len(all) > show {
+		names = append(all[:show:show], fmt.Sprintf("and %d more", len(all)-show))
 	}
 	return fmt.Errorf("--tables %s %w of %s (its tables: %s)", strings.Join(missing, ","), ErrNoSuchTable, of, strings.Join(names, ", "))
 }

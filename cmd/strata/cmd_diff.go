@@ -111,10 +111,21 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				if _, ok := dbexport.SnapshotSource(b); !ok {
 					return fmt.Errorf("snapshot %s holds tables and %s files: a diff compares two snapshots of one kind", a.ID.Short(), b.ID.Short())
 				}
+				if ka, kb := sourceKey(a), sourceKey(b); ka != kb {
+					fmt.Fprintf(g.env.stderr, "note: A (%s) is a snapshot of %s and B (%s) of %s: this compares two different databases\n",
+						a.ID.Short(), ka, b.ID.Short(), kb)
+				}
 				return diffTables(c.Context, g, r, a, b, f)
 			})
 		},
 	}
+}
+
+// sourceKey is the database a table snapshot was taken of, in the
+// spelling latest and --source resolve by.
+func sourceKey(sn *repo.Snapshot) string {
+	k, _ := dbexport.SnapshotSource(sn)
+	return k
 }
 
 // check refuses flags that do not go together, before the repository is
