@@ -76,7 +76,7 @@ unit:
 # binary logging (mariadb-install-db, mariadbd, mariadb-binlog). The table node of
 # 100 million chunks (docs/design.md, "Table pages") runs without -race.
 # A new long test gets its testing.Short() skip and its name here.
-LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte|TestInterruptedDrillDropsScratch|TestCopyKilled
+LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte|TestInterruptedDrillDropsScratch|TestCopyKilled|TestConformanceThroughFaults
 test-long:
 	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...
@@ -172,6 +172,19 @@ bench-prune: build
 bench-mount: build
 	command -v fusermount3 >/dev/null || (apt-get update && apt-get install -y fuse3)
 	$(GO) run ./internal/benchmount -strata $(BIN) $(BENCH_MOUNT_FLAGS)
+
+# The S3 benchmark (docs/benchmarks.md, "S3"): the bench-db workload backed
+# up and its latest state restored into SQLite, to a local folder and to a
+# MinIO server on loopback, side by side, with the requests of each hourly
+# backup counted. BENCH_S3_FLAGS=-hours 6 runs fewer hours.
+.PHONY: bench-s3 minio
+bench-s3: build minio
+	$(GO) run ./internal/benchs3 -strata $(BIN) $(BENCH_S3_FLAGS)
+
+# Build the MinIO server the S3 tests start on loopback, once, into
+# ~/.cache/strata-tools/bin (internal/miniotest finds it there).
+minio:
+	sh .ci/minio.sh
 
 # Start (or install) the PostgreSQL and MariaDB servers the tests use.
 db-servers:

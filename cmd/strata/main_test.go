@@ -6,12 +6,15 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"strata/internal/miniotest"
 )
 
 // TestMain removes the strata binary that buildStrata built, once every
-// test that runs it has ended.
+// test that runs it has ended, and stops the MinIO server of the S3 tests
+// if one started (miniotest.Main).
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := miniotest.Main(m)
 	if built.dir != "" {
 		_ = os.RemoveAll(built.dir)
 	}

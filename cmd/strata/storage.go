@@ -8,13 +8,14 @@ import (
 	"strata/repo"
 	"strata/repo/backend"
 	"strata/repo/backend/local"
+	"strata/repo/backend/s3"
 )
 
 // storageSchemes are the kinds of storage --repo may name
 // (docs/design.md, "Choosing a backend"); a path without a scheme is a
 // local folder.
 func storageSchemes() []backend.Scheme {
-	return []backend.Scheme{local.Scheme()}
+	return []backend.Scheme{local.Scheme(), s3.Scheme()}
 }
 
 // storageOptions are what a storage scheme may take from the command:

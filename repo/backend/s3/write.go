@@ -1,0 +1,118 @@
+package s3
+
+import (
+	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/minio/minio-go/v7"
+
+	"strata/repo/backend"
+)
+
+// maxPut is the largest object S3 takes in a single PUT.
+const maxPut = 5 << 30
+
+// Save implements backend.Storage with one PUT request (docs/design.md,
+// "The S3 backend"). The content is read twice: once for its MD5 and
+// SHA-256, sent as Content-MD5 and in the request's signature so that the
+// server refuses bytes damaged on the way, then for the upload. A PUT is
+// atomic on every S3 server: a failed or cancelled one stores nothing.
+//
+// Write-once: with ConditionalPut (the default) the PUT carries
+// If-None-Match: *, and the server refuses to replace a stored file (412,
+// ErrExists), so of concurrent Saves of one name exactly one wins. Without
+// it (conditional-put=false, for servers that lack conditional writes)
+// Save first asks whether the file exists; two Saves of one name at the
+// same moment may then both succeed, the later one's bytes staying.
+func (b *Backend) Save(ctx context.Context, h backend.Handle, content backend.RewindReader) error {
+	if err := h.Valid(); err != nil {
+		return fmt.Errorf("save: %w", err)
+	}
+	what := "save " + b.what(h)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	n := content.Length()
+	if n < 0 {
+		return fmt.Errorf("%s: %w: negative length %d", what, backend.ErrInvalid, n)
+	}
+	if n > maxPut {
+		return backend.MarkPermanent(fmt.Errorf("%s: %d bytes, more than the %d bytes of a single upload", what, n, int64(maxPut)))
+	}
+	sumMD5, sumSHA, err := checksums(ctx, content)
+	if err != nil {
+		return fmt.Errorf("%s: reading the content: %w", what, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := content.Rewind(); err != nil {
+		return backend.MarkPermanent(fmt.Errorf("%s: %w", what, err))
+	}
+	opts := minio.PutObjectOptions{
+		ContentType:  "application/octet-stream",
+		StorageClass: b.cfg.StorageClass[h.Type],
+	}
+	if b.cfg.ConditionalPut {
+		opts.SetMatchETagExcept("*")
+	} else if _, err := b.Stat(ctx, h); err == nil {
+		return fmt.Errorf("%s: %w", what, backend.ErrExists)
+	} else if !errors.Is(err, backend.ErrNotExist) {
+		return err
+	}
+	_, err = b.core.PutObject(ctx, b.cfg.Bucket, b.key(h), io.LimitReader(&ctxReader{ctx, content}, n), n, sumMD5, sumSHA, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, ctx.Err())
+		}
+		return classify(err, opWrite, what)
+	}
+	return nil
+}
+
+// checksums reads the whole content and returns its MD5 (base64, as
+// Content-MD5 wants it) and SHA-256 (hex, as the signature wants it).
+func checksums(ctx context.Context, content backend.RewindReader) (sumMD5, sumSHA string, err error) {
+	m, s := md5.New(), sha256.New()
+	if _, err := backend.CopyContent(io.MultiWriter(m, s), &ctxReader{ctx, content}, content.Length()); err != nil {
+		return "", "", err
+	}
+	return base64.StdEncoding.EncodeToString(m.Sum(nil)), hex.EncodeToString(s.Sum(nil)), nil
+}
+
+// Remove implements backend.Storage. S3 answers a DELETE of a missing key
+// with success, so Remove asks first whether the file exists (a HEAD).
+func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
+	if err := h.Valid(); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	what := "remove " + b.what(h)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := b.Stat(ctx, h); err != nil {
+		return err
+	}
+	err := b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{})
+	return classify(err, opWrite, what)
+}
+
+// ctxReader stops reading once ctx is done, so a cancelled Save stops
+// sending and its PUT fails (storing nothing).
+type ctxReader struct {
+	ctx context.Context
+	rd  io.Reader
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.rd.Read(p)
+}
