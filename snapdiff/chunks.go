@@ -2,6 +2,7 @@ package snapdiff
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"strata/pack"
@@ -28,8 +29,8 @@ type chunkStream struct {
 
 // streamChunks starts the walk of n's chunk list; a nil n is an empty
 // list (a table one side lacks). pageBytes counts the bytes of the pages
-// loaded.
-func streamChunks(ctx context.Context, l Loader, path string, n *repo.Node, pageBytes *atomic.Uint64) *chunkStream {
+// loaded. snap names the snapshot in the walk's error.
+func streamChunks(ctx context.Context, l Loader, snap, path string, n *repo.Node, pageBytes *atomic.Uint64) *chunkStream {
 	s := &chunkStream{ch: make(chan repo.ChunkRef, 64), errc: make(chan error, 1)}
 	if n == nil {
 		close(s.ch)
@@ -54,6 +55,9 @@ func streamChunks(ctx context.Context, l Loader, path string, n *repo.Node, page
 	}
 	go func() {
 		err := w.WalkContent(ctx, path, n)
+		if err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("snapshot %s: %w", snap, err)
+		}
 		close(s.ch)
 		s.errc <- err
 	}()

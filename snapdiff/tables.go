@@ -230,7 +230,7 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var pageBytes atomic.Uint64
-	al := newAligner(streamChunks(ctx, l, "/"+t.Name, na, &pageBytes), streamChunks(ctx, l, "/"+t.Name, nb, &pageBytes), dbexport.CompareKeys)
+	al := newAligner(streamChunks(ctx, l, snapA, "/"+t.Name, na, &pageBytes), streamChunks(ctx, l, snapB, "/"+t.Name, nb, &pageBytes), dbexport.CompareKeys)
 	defer func() {
 		rep.PageBytes += pageBytes.Load()
 		rep.BytesRead += d.bytesRead.Load() + pageBytes.Load()
