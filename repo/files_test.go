@@ -178,3 +178,55 @@ func TestTreeEncodingIsCanonical(t *testing.T) {
 		t.Error("duplicate names encoded")
 	}
 }
+
+// A snapshot another process saves after this handle loaded the index is
+// not listed until the index is loaded again: its blobs are in index files
+// this handle has not read, so reading it would fail with "blob not found"
+// (and check would call it damaged).
+func TestSnapshotsSavedAfterIndexLoad(t *testing.T) {
+	writer, be, first := snapshotRepo(t)
+	reader := repotest.Reopen(t, be)
+	if err := reader.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	data := csvChunk(7, 400)
+	res, err := writer.SaveBlob(ctx, pack.DataBlob, data, pack.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := writer.SaveTree(ctx, &repo.Tree{Nodes: []repo.Node{{Name: "u.csv", Kind: repo.NodeStream, Size: uint64(len(data)), Content: []pack.ID{res.ID}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writer.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	later := &repo.Snapshot{Time: first.Time.Add(time.Hour), Host: "h", Source: "stdin:u.csv", Paths: []string{"/u.csv"}, Tree: root}
+	if err := writer.SaveSnapshot(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := reader.FindSnapshot(ctx, "latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != first.ID {
+		t.Errorf("latest = %s, want %s: the snapshot saved after the index loaded is listed", got.ID.Short(), first.ID.Short())
+	}
+	if _, err := reader.LoadTree(ctx, got.Tree); err != nil {
+		t.Errorf("loading latest's tree: %v", err)
+	}
+	if err := reader.LoadIndex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sns, err := reader.Snapshots(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sns) != 2 || sns[1].ID != later.ID {
+		t.Errorf("after loading the index again: %d snapshots, want both", len(sns))
+	}
+	if _, err := reader.LoadTree(ctx, sns[len(sns)-1].Tree); err != nil {
+		t.Errorf("loading the new snapshot's tree: %v", err)
+	}
+}

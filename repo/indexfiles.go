@@ -61,6 +61,12 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	// in unsavedPacks when the new index replaces the old.
 	r.indexMu.Lock()
 	defer r.indexMu.Unlock()
+	// A snapshot is saved after the index files naming its blobs, so the
+	// snapshots listed before the index files are all covered by them.
+	snapshots, err := r.List(ctx, backend.SnapshotFile)
+	if err != nil {
+		return nil, err
+	}
 	ids, err := r.List(ctx, backend.IndexFile)
 	if err != nil {
 		return nil, err
@@ -125,6 +131,10 @@ func (r *Repository) loadIndex(ctx context.Context) ([]*IndexFileError, error) {
 	r.idx.Store(idx)
 	r.indexFiles = loaded
 	r.indexLoaded = true
+	r.indexedSnapshots = make(map[pack.ID]bool, len(snapshots))
+	for _, id := range snapshots {
+		r.indexedSnapshots[id] = true
+	}
 	r.indexFresh = underLock && epoch == r.lockEpoch
 	r.mu.Unlock()
 	return bad, nil

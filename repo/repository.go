@@ -109,6 +109,15 @@ type Repository struct {
 
 	skipDamagedSnapshots bool // see SkipDamagedSnapshots
 
+	// indexedSnapshots names the snapshot files listed just before the
+	// index files were, and those this handle saved since: the snapshots
+	// whose blobs the loaded index is sure to hold (nil before an index
+	// load). Snapshots lists only these, so a snapshot another process
+	// saves after the index loaded is not read against an index that
+	// lacks its blobs (a false "blob not found", or damage reported by
+	// check, during a backup).
+	indexedSnapshots map[pack.ID]bool
+
 	// The journal (journalwrite.go): the last sequence number this handle
 	// wrote, and the removals RecordRemovals recorded ahead.
 	journalSeq     uint64

@@ -97,6 +97,11 @@ func (r *Repository) SaveSnapshot(ctx context.Context, sn *Snapshot) error {
 		return err
 	}
 	sn.ID = id
+	r.mu.Lock()
+	if r.indexedSnapshots != nil {
+		r.indexedSnapshots[id] = true
+	}
+	r.mu.Unlock()
 	return nil
 }
 
@@ -141,7 +146,9 @@ func DecodeSnapshot(plain []byte) (*Snapshot, error) {
 }
 
 // Snapshots loads every snapshot, oldest first. A damaged snapshot file is
-// an error naming it.
+// an error naming it. Once the index is loaded, a snapshot file saved by
+// another process after it loaded is left out: the index may lack its
+// blobs (see indexedSnapshots); loading the index again shows it.
 //
 // A snapshot file that cannot be read is an error naming it, unless
 // SkipDamagedSnapshots was called.
@@ -152,6 +159,9 @@ func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 	}
 	r.mu.Lock()
 	skip := r.skipDamagedSnapshots
+	if r.indexedSnapshots != nil {
+		ids = slices.DeleteFunc(ids, func(id pack.ID) bool { return !r.indexedSnapshots[id] })
+	}
 	r.mu.Unlock()
 	sns := make([]*Snapshot, 0, len(ids))
 	for _, id := range ids {
