@@ -169,12 +169,25 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.writeJournal(ctx, true, []JournalRecord{{Op: JournalAdd, Kind: backend.KeyFile, ID: keyID}}); err != nil {
+	journalName, err := r.writeJournal(ctx, true, []JournalRecord{{Op: JournalAdd, Kind: backend.KeyFile, ID: keyID}})
+	if err != nil {
 		return nil, fmt.Errorf("starting the journal: %w", err)
 	}
 	// The config is written last: until it exists, there is no repository.
 	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, sealed); err != nil {
-		return nil, fmt.Errorf("saving config: %w", err)
+		if !errors.Is(err, backend.ErrExists) {
+			return nil, fmt.Errorf("saving config: %w", err)
+		}
+		// Another init won the race: its repository must not keep this
+		// key file, whose password would open it with another master key
+		// (through the config copy the key file carries), nor this
+		// journal file, which its key cannot open.
+		for _, h := range []backend.Handle{{Type: backend.KeyFile, Name: keyName}, {Type: backend.JournalFile, Name: journalName}} {
+			if rerr := be.Remove(ctx, h); rerr != nil && !errors.Is(rerr, backend.ErrNotExist) {
+				return nil, fmt.Errorf("%w at %s (created by another init at the same time); removing this init's %v failed, remove it by hand: %v", ErrRepositoryExists, be.Location(), h, rerr)
+			}
+		}
+		return nil, fmt.Errorf("%w at %s (created by another init at the same time)", ErrRepositoryExists, be.Location())
 	}
 	// The reserve is no repository file: without it the repository is
 	// complete, and the next command that writes tries again.
