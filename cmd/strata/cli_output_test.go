@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +22,7 @@ func (c *tcli) runTTY(tty bool, args ...string) (string, string, int) {
 		stderrTTY: tty,
 	}
 	c.stdin = nil
-	code := run(context.Background(), append([]string{"strata"}, args...), e)
+	code := runInProcess(args, e)
 	return out.String(), errOut.String(), code
 }
 

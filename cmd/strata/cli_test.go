@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"strata/internal/gendata"
@@ -45,8 +46,21 @@ func (c *tcli) run(args ...string) (string, string, int) {
 		kdf:    crypto.CheapKDFParams(),
 	}
 	c.stdin = nil
-	code := run(context.Background(), append([]string{"strata"}, args...), e)
+	code := runInProcess(args, e)
 	return out.String(), errOut.String(), code
+}
+
+// inProcess serialises the commands tests run in this process: urfave/cli
+// writes to its global help flag each time it parses flags, so two
+// commands parsing at once (in tests marked t.Parallel) are a data race
+// the race detector reports. A strata process runs one command.
+var inProcess sync.Mutex
+
+// runInProcess runs one strata command with e in this process.
+func runInProcess(args []string, e *env) int {
+	inProcess.Lock()
+	defer inProcess.Unlock()
+	return run(context.Background(), append([]string{"strata"}, args...), e)
 }
 
 // ok runs a command that must succeed and returns its stdout.
