@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/minio/minio-go/v7"
 
@@ -66,7 +67,9 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, content backend.Re
 	} else if !errors.Is(err, backend.ErrNotExist) {
 		return err
 	}
-	_, err = b.core.PutObject(ctx, b.cfg.Bucket, b.key(h), io.LimitReader(&ctxReader{ctx, content}, n), n, sumMD5, sumSHA, opts)
+	body := &putBody{ctxReader: ctxReader{ctx, content}}
+	_, err = b.core.PutObject(ctx, b.cfg.Bucket, b.key(h), io.LimitReader(body, n), n, sumMD5, sumSHA, opts)
+	body.close()
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", what, ctx.Err())
@@ -102,6 +105,34 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	err := b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{})
 	return classify(err, opWrite, what)
 }
+
+// putBody is the body of a PUT. net/http may go on reading a request's
+// body in its own goroutine after the request failed, while the caller
+// (the retrying wrapper) already rewinds the content for the next try: a
+// closed putBody reads nothing more, and close waits for a read in
+// progress, so no read of the content outlives Save.
+type putBody struct {
+	mu     sync.Mutex
+	closed bool
+	ctxReader
+}
+
+func (b *putBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return 0, errBodyClosed
+	}
+	return b.ctxReader.Read(p)
+}
+
+func (b *putBody) close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+}
+
+var errBodyClosed = errors.New("the upload's body was read after its request ended")
 
 // ctxReader stops reading once ctx is done, so a cancelled Save stops
 // sending and its PUT fails (storing nothing).
