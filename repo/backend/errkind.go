@@ -21,8 +21,14 @@ const (
 	Throttled
 	// Permanent: will fail again however often it is tried (a missing
 	// or existing file, a refused permission, a full disk, an invalid
-	// handle, a cancelled context).
+	// handle, a cancelled context, a TLS handshake that failed).
 	Permanent
+	// Unreachable: nothing answers at the storage's address (a refused
+	// connection, an unknown host). Tried again only a few times in
+	// quick succession, for a server that is restarting: a wrong port
+	// or a server that is down should fail the command in seconds, not
+	// after minutes of retries.
+	Unreachable
 )
 
 func (k Kind) String() string {
@@ -33,6 +39,8 @@ func (k Kind) String() string {
 		return "throttled"
 	case Permanent:
 		return "permanent"
+	case Unreachable:
+		return "unreachable"
 	}
 	return "unknown"
 }
@@ -64,6 +72,9 @@ func MarkThrottled(err error, retryAfter time.Duration) error {
 
 // MarkPermanent marks err as Permanent; see MarkTransient.
 func MarkPermanent(err error) error { return mark(Permanent, err) }
+
+// MarkUnreachable marks err as Unreachable; see MarkTransient.
+func MarkUnreachable(err error) error { return mark(Unreachable, err) }
 
 func mark(k Kind, err error) error {
 	if err == nil {

@@ -23,6 +23,11 @@ type Options struct {
 	// 5 s and 2 minutes. A Retry-After the storage sent is waited at
 	// least.
 	ThrottledWait, MaxThrottledWait time.Duration
+	// UnreachableTries is how many attempts an operation gets while
+	// nothing answers at the storage's address (backend.Unreachable: a
+	// refused connection, an unknown host) before it fails; default 3,
+	// a few seconds in all, enough for a server that is restarting.
+	UnreachableTries int
 	// Notify receives a line for each retry; nil drops them.
 	Notify func(msg string)
 }
@@ -38,6 +43,9 @@ func (o Options) withDefaults() Options {
 	def(&o.MaxWait, 30*time.Second)
 	def(&o.ThrottledWait, 5*time.Second)
 	def(&o.MaxThrottledWait, 2*time.Minute)
+	if o.UnreachableTries <= 0 {
+		o.UnreachableTries = 3
+	}
 	return o
 }
 
@@ -87,12 +95,11 @@ func (b *Backend) do(ctx context.Context, what string, attempt func() error) err
 		}
 		d := w.next(err)
 		spent := time.Since(start)
+		if kind == backend.Unreachable && w.unreachable >= b.opts.UnreachableTries {
+			return fmt.Errorf("%w (gave up after %s in %v: nothing answers there)", err, attempts(w.failures), spent.Round(time.Millisecond))
+		}
 		if spent+d > b.opts.MaxTime {
-			attempts := fmt.Sprintf("%d attempts", w.failures)
-			if w.failures == 1 {
-				attempts = "1 attempt"
-			}
-			return fmt.Errorf("%w (gave up after %s in %v)", err, attempts, spent.Round(time.Millisecond))
+			return fmt.Errorf("%w (gave up after %s in %v)", err, attempts(w.failures), spent.Round(time.Millisecond))
 		}
 		if b.opts.Notify != nil {
 			b.opts.Notify(fmt.Sprintf("%s failed (%s, attempt %d), trying again in %v: %v", what, kind, w.failures, d.Round(time.Millisecond), err))
@@ -107,19 +114,32 @@ func (b *Backend) do(ctx context.Context, what string, attempt func() error) err
 	}
 }
 
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
+}
+
 // waits computes the wait before each retry of one operation: transient
 // and throttled failures each double their own wait, from its first
 // value up to its cap, and a wait is spread by jitter over its upper half.
 type waits struct {
 	opts              Options
 	failures          int
+	unreachable       int           // failures of kind Unreachable
 	transient, slowed time.Duration // the last unjittered waits
 }
 
-// next returns the wait after the failure err (not Permanent).
+// next returns the wait after the failure err (not Permanent). An
+// Unreachable failure waits as a transient one.
 func (w *waits) next(err error) time.Duration {
 	w.failures++
-	if backend.KindOf(err) != backend.Throttled {
+	kind := backend.KindOf(err)
+	if kind == backend.Unreachable {
+		w.unreachable++
+	}
+	if kind != backend.Throttled {
 		w.transient = double(w.transient, w.opts.Wait, w.opts.MaxWait)
 		return jitter(w.transient)
 	}

@@ -2,9 +2,13 @@ package s3
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"syscall"
 
 	"github.com/minio/minio-go/v7"
 
@@ -24,17 +28,23 @@ const (
 // classify turns an error of minio-go into one of the backend's: the
 // sentinels of package backend (not exist, exists, range, full, read-only)
 // where the answer means one, and a Kind for the retrying wrapper
-// (throttled for 503 SlowDown and 429, transient for 5xx, timeouts and
-// broken connections, permanent for the rest). what names the file or the
-// listing. Messages carry the server's error code and message, never a
-// credential: minio-go's errors hold none, and requests are signed in
-// headers, never in URLs.
-func classify(err error, o op, what string) error {
+// (throttled for 503 SlowDown and 429, with the Retry-After the server
+// sent; unreachable for a refused connection or an unknown host;
+// permanent for a failed TLS handshake; transient for 5xx, timeouts and
+// broken connections; permanent for the rest). ctx is the request's,
+// carrying its answerNote; what names the file or the listing. Messages
+// carry the server's error code and message, never a credential:
+// minio-go's errors hold none, and requests are signed in headers, never
+// in URLs.
+func (b *Backend) classify(ctx context.Context, err error, o op, what string) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, context.Canceled) && !errors.Is(err, errStalled) {
 		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := b.connectError(err, what); err != nil {
+		return err
 	}
 	var er minio.ErrorResponse
 	if !errors.As(err, &er) || er.StatusCode == 0 && er.Code == "" {
@@ -58,7 +68,7 @@ func classify(err error, o op, what string) error {
 		return fmt.Errorf("%s: %w", msg, backend.ErrRange)
 	case er.Code == "SlowDown" || er.StatusCode == http.StatusServiceUnavailable || er.StatusCode == http.StatusTooManyRequests ||
 		er.Code == "RequestLimitExceeded" || er.Code == "TooManyRequests" || er.Code == "XMinioServerNotInitialized":
-		return backend.MarkThrottled(errors.New(msg+": the storage asks to slow down"), 0)
+		return backend.MarkThrottled(errors.New(msg+": the storage asks to slow down"), noteOf(ctx).RetryAfter())
 	case er.Code == "XMinioStorageFull" || er.Code == "QuotaExceeded" || er.StatusCode == http.StatusInsufficientStorage:
 		return fmt.Errorf("%s: %w", msg, backend.ErrFull)
 	case er.Code == "AccessDenied" && o == opWrite:
@@ -72,4 +82,31 @@ func classify(err error, o op, what string) error {
 		return backend.MarkTransient(errors.New(msg))
 	}
 	return backend.MarkPermanent(errors.New(msg))
+}
+
+// connectError classifies the errors of reaching the endpoint at all, or
+// returns nil for others. Nothing listening (a refused connection) and a
+// host name that does not resolve are Unreachable: the retrying wrapper
+// tries a few times, for a server that is restarting, then gives up
+// rather than retry a wrong port for minutes. A TLS handshake that fails
+// (the endpoint speaks plain HTTP, or its certificate is not trusted) is
+// Permanent: it fails the same way every time.
+func (b *Backend) connectError(err error, what string) error {
+	var dnsErr *net.DNSError
+	var recordErr tls.RecordHeaderError
+	var unknownCA x509.UnknownAuthorityError
+	var badHost x509.HostnameError
+	var badCert x509.CertificateInvalidError
+	var verifyErr *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return backend.MarkUnreachable(fmt.Errorf("%s: connection refused by %s: nothing listens there; is the S3 server running, and are the host and port in the repository URL right? (%w)", what, b.cfg.Endpoint, err))
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return backend.MarkUnreachable(fmt.Errorf("%s: unknown host %s: check the host in the repository URL (%w)", what, dnsErr.Name, err))
+	case errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &recordErr):
+		return backend.MarkPermanent(fmt.Errorf("%s: %s answers in plain HTTP, not HTTPS: use s3:http://%s/... if the endpoint is on loopback or a private network, else its HTTPS port (%w)", what, b.cfg.Endpoint, b.cfg.Endpoint, err))
+	case errors.As(err, &unknownCA) || errors.As(err, &badHost) || errors.As(err, &badCert) || errors.As(err, &verifyErr):
+		return backend.MarkPermanent(fmt.Errorf("%s: the TLS certificate of %s is not trusted: %w (install its CA in the system's trust store, or set SSL_CERT_FILE)", what, b.cfg.Endpoint, err))
+	}
+	return nil
 }

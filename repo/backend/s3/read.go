@@ -20,6 +20,7 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, offset, length int
 	if err := h.Valid(); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
+	ctx = withNote(ctx)
 	what := "load " + b.what(h)
 	if offset < 0 || length < 0 {
 		return nil, fmt.Errorf("%s: %w: negative offset %d or length %d", what, backend.ErrInvalid, offset, length)
@@ -44,7 +45,7 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, offset, length int
 	}
 	body, info, _, err := b.core.GetObject(ctx, b.cfg.Bucket, b.key(h), opts)
 	if err != nil {
-		err = classify(err, opRead, what)
+		err = b.classify(ctx, err, opRead, what)
 		if errors.Is(err, backend.ErrRange) && length == 0 {
 			return b.emptyTail(ctx, h, offset, err)
 		}
@@ -69,7 +70,7 @@ func (b *Backend) Load(ctx context.Context, h backend.Handle, offset, length int
 		}
 		// The bytes that came are a prefix of the range: a retry goes on
 		// after them (see backend.Reader).
-		return buf[:got], classify(fmt.Errorf("read %d of %d bytes at offset %d: %w", got, n, offset, err), opRead, what)
+		return buf[:got], b.classify(ctx, fmt.Errorf("read %d of %d bytes at offset %d: %w", got, n, offset, err), opRead, what)
 	}
 	return buf, nil
 }
@@ -93,13 +94,14 @@ func (b *Backend) Stat(ctx context.Context, h backend.Handle) (backend.FileInfo,
 	if err := h.Valid(); err != nil {
 		return backend.FileInfo{}, fmt.Errorf("stat: %w", err)
 	}
+	ctx = withNote(ctx)
 	what := "stat " + b.what(h)
 	if err := ctx.Err(); err != nil {
 		return backend.FileInfo{}, fmt.Errorf("%s: %w", what, err)
 	}
 	info, err := b.client.StatObject(ctx, b.cfg.Bucket, b.key(h), minio.StatObjectOptions{})
 	if err != nil {
-		return backend.FileInfo{}, classify(err, opRead, what)
+		return backend.FileInfo{}, b.classify(ctx, err, opRead, what)
 	}
 	return backend.FileInfo{Handle: h, Size: info.Size}, nil
 }
@@ -112,6 +114,7 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.
 	if !slices.Contains(backend.FileTypes, t) {
 		return fmt.Errorf("list: %w: file type %q", backend.ErrInvalid, t)
 	}
+	ctx = withNote(ctx)
 	what := "list " + b.Location() + "/" + string(t)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -131,7 +134,7 @@ func (b *Backend) List(ctx context.Context, t backend.FileType, fn func(backend.
 	opts := minio.ListObjectsOptions{Prefix: b.typePrefix(t), Recursive: true}
 	for obj := range b.client.ListObjectsIter(ctx, b.cfg.Bucket, opts) {
 		if obj.Err != nil {
-			return classify(obj.Err, opList, what)
+			return b.classify(ctx, obj.Err, opList, what)
 		}
 		h, ok := b.handleOf(t, obj.Key)
 		if !ok {

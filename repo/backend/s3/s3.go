@@ -203,10 +203,11 @@ func (b *Backend) create(ctx context.Context, s backend.Storage) error {
 
 // makeBucket creates the bucket unless it exists.
 func (b *Backend) makeBucket(ctx context.Context) error {
+	ctx = withNote(ctx)
 	what := "bucket " + b.cfg.Bucket + " at " + b.cfg.Endpoint
 	exists, err := b.client.BucketExists(ctx, b.cfg.Bucket)
 	if err != nil {
-		return classify(err, opRead, what)
+		return b.classify(ctx, err, opRead, what)
 	}
 	if exists {
 		return nil
@@ -219,7 +220,7 @@ func (b *Backend) makeBucket(ctx context.Context) error {
 		return nil
 	}
 	if err != nil {
-		return classify(err, opWrite, "creating "+what)
+		return b.classify(ctx, err, opWrite, "creating "+what)
 	}
 	return nil
 }

@@ -40,6 +40,7 @@ func (w *watchdog) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, d.explain(ctx, err)
 	}
 	d.progress()
+	saw(req.Context(), resp, time.Now())
 	resp.Body = &watchedBody{rc: resp.Body, d: d, ctx: ctx, done: func() { d.stop(); cancel(nil) }}
 	return resp, nil
 }

@@ -35,6 +35,7 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, content backend.Re
 	if err := h.Valid(); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
+	ctx = withNote(ctx)
 	what := "save " + b.what(h)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -74,7 +75,7 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, content backend.Re
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
-		return classify(err, opWrite, what)
+		return b.classify(ctx, err, opWrite, what)
 	}
 	return nil
 }
@@ -95,6 +96,7 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if err := h.Valid(); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
+	ctx = withNote(ctx)
 	what := "remove " + b.what(h)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -103,7 +105,7 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 		return err
 	}
 	err := b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{})
-	return classify(err, opWrite, what)
+	return b.classify(ctx, err, opWrite, what)
 }
 
 // putBody is the body of a PUT. net/http may go on reading a request's
