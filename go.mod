@@ -14,7 +14,11 @@ require (
 	golang.org/x/term v0.47.0
 )
 
-require github.com/hanwen/go-fuse/v2 v2.12.1
+require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.26.0
+	github.com/hanwen/go-fuse/v2 v2.12.1
+)
 
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
