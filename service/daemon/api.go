@@ -1,0 +1,103 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"strata/service/state"
+)
+
+// JobStatus is a job as Jobs reports it.
+type JobStatus struct {
+	Name, Kind, Tier, Source, Repository, Schedule string
+	// NextDue is when the job is next due (in the past: it is queued or
+	// running).
+	NextDue time.Time
+	Queued  bool
+	Running bool
+}
+
+// Jobs returns the daemon's jobs, by name.
+func (d *Daemon) Jobs() []JobStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []JobStatus
+	for _, js := range d.jobs {
+		j := js.job
+		out = append(out, JobStatus{Name: j.Name, Kind: j.Kind, Tier: j.Tier, Source: j.Source, Repository: j.Repository,
+			Schedule: j.ScheduleText, NextDue: js.next, Queued: js.queued, Running: js.running})
+	}
+	slices.SortFunc(out, func(a, b JobStatus) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Runs returns the records of job's runs ("" for every job's), newest
+// first, at most limit (0 for all), as state.Store.Runs does.
+func (d *Daemon) Runs(job string, limit int) ([]state.Run, error) {
+	return d.store.Runs(job, limit)
+}
+
+// RunNow queues the job name at once, as if it were due: it runs when
+// no other job runs on its repository.
+func (d *Daemon) RunNow(name string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running {
+		return ErrNotRunning
+	}
+	js := d.jobs[name]
+	if js == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	}
+	if js.queued || js.running {
+		return fmt.Errorf("job %s: %w", name, ErrAlreadyQueued)
+	}
+	d.enqueue(name, js, d.clock.Now(), TriggerNow)
+	d.poke()
+	return nil
+}
+
+// Reload replaces the daemon's jobs (strata.yaml read again). A running
+// job runs to its end; a queued job that is gone is dropped, one that
+// stays keeps its place; a job whose schedule changed is next due at its
+// new schedule's next time.
+func (d *Daemon) Reload(jobs []Job) error {
+	fresh, err := jobStates(jobs)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name, js := range fresh {
+		if old := d.jobs[name]; old != nil {
+			js.queued, js.running = old.queued, old.running
+		}
+	}
+	for k, q := range d.queues {
+		q = slices.DeleteFunc(q, func(e queued) bool { return fresh[e.job] == nil })
+		d.queues[k] = q
+	}
+	d.jobs = fresh
+	if err := d.loadNext(d.clock.Now()); err != nil {
+		return err
+	}
+	d.poke()
+	return nil
+}
+
+// RunOnce runs the job name at once, without the loop (`strata schedule
+// run`, for a systemd timer): its hooks, record, next due time and
+// events as the daemon's. It returns the run's record.
+func (d *Daemon) RunOnce(ctx context.Context, name string) (state.Run, error) {
+	d.mu.Lock()
+	js := d.jobs[name]
+	d.mu.Unlock()
+	if js == nil {
+		return state.Run{}, fmt.Errorf("%w: %q", ErrUnknownJob, name)
+	}
+	now := d.clock.Now()
+	return d.execute(ctx, js.job, now, TriggerNow, nil), nil
+}

@@ -1,0 +1,265 @@
+package daemon
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"strata/service/hooks"
+	"strata/service/state"
+)
+
+// Options are what a Daemon needs besides its jobs.
+type Options struct {
+	// Store keeps the run records and next due times.
+	Store *state.Store
+	// Runner does the jobs' work.
+	Runner Runner
+	// Hooks runs the jobs' hooks (a zero Runner if nil).
+	Hooks *hooks.Runner
+	// Clock is the daemon's time (the real one if nil).
+	Clock Clock
+	// Log is the daemon's log (discarded if nil).
+	Log *slog.Logger
+}
+
+// Daemon runs jobs on their schedules.
+type Daemon struct {
+	store  *state.Store
+	runner Runner
+	hooks  *hooks.Runner
+	clock  Clock
+	log    *slog.Logger
+
+	mu          sync.Mutex
+	jobs        map[string]*jobState
+	queues      map[string][]queued // by repoKey, in due order
+	busy        map[string]bool     // repoKeys with a running job
+	subscribers []func(Event)
+	wake        chan struct{}
+	running     bool
+	runCtx      context.Context
+	wg          sync.WaitGroup
+}
+
+// jobState is a job as the loop sees it.
+type jobState struct {
+	job     Job
+	next    time.Time
+	queued  bool
+	running bool
+	// catchUp: next was already past when the daemon started.
+	catchUp bool
+}
+
+type queued struct {
+	job     string
+	due     time.Time
+	trigger string
+}
+
+// New returns a daemon for jobs. It checks their names are unique.
+func New(jobs []Job, opts Options) (*Daemon, error) {
+	if opts.Store == nil || opts.Runner == nil {
+		return nil, fmt.Errorf("daemon: Options.Store and Options.Runner are required")
+	}
+	d := &Daemon{store: opts.Store, runner: opts.Runner, hooks: opts.Hooks, clock: opts.Clock, log: opts.Log,
+		queues: map[string][]queued{}, busy: map[string]bool{}, wake: make(chan struct{}, 1)}
+	if d.hooks == nil {
+		d.hooks = &hooks.Runner{}
+	}
+	if d.clock == nil {
+		d.clock = realClock{}
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	var err error
+	d.jobs, err = jobStates(jobs)
+	return d, err
+}
+
+func jobStates(jobs []Job) (map[string]*jobState, error) {
+	m := map[string]*jobState{}
+	for _, j := range jobs {
+		if j.Name == "" || j.Schedule == nil {
+			return nil, fmt.Errorf("daemon: a job without name or schedule (%q)", j.Name)
+		}
+		if m[j.Name] != nil {
+			return nil, fmt.Errorf("daemon: two jobs named %q", j.Name)
+		}
+		m[j.Name] = &jobState{job: j}
+	}
+	return m, nil
+}
+
+// Subscribe adds fn to the functions told of every event. They are
+// called one after the other in the goroutine of the run, so a slow one
+// delays the run's end: send to a channel or a goroutine of your own.
+func (d *Daemon) Subscribe(fn func(Event)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.subscribers = append(d.subscribers, fn)
+}
+
+// Run runs the jobs on their schedules until ctx is cancelled; it then
+// cancels the running jobs, waits for them to end (their runs recorded
+// as aborted, to run again at the next start) and returns nil.
+func (d *Daemon) Run(ctx context.Context) error {
+	now := d.clock.Now()
+	if marked, err := d.store.MarkInterrupted(now); err != nil {
+		return err
+	} else {
+		for _, r := range marked {
+			d.log.Warn("a run was interrupted by the daemon's end", "job", r.Job, "run", r.ID)
+		}
+	}
+	d.mu.Lock()
+	err := d.loadNext(now)
+	d.running, d.runCtx = true, ctx
+	d.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		d.mu.Lock()
+		d.running = false
+		d.mu.Unlock()
+		d.wg.Wait()
+	}()
+	for {
+		d.mu.Lock()
+		now := d.clock.Now()
+		d.enqueueDue(now)
+		d.startRunnable()
+		var wait time.Duration = -1
+		for _, js := range d.jobs {
+			if js.queued || js.running {
+				continue
+			}
+			if w := js.next.Sub(now); wait < 0 || w < wait {
+				wait = w
+			}
+		}
+		d.mu.Unlock()
+		if wait < 0 {
+			wait = 24 * time.Hour
+		}
+		t := d.clock.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			d.log.Info("stopping: the running jobs are cancelled")
+			return nil
+		case <-t.C():
+		case <-d.wake:
+			t.Stop()
+		}
+	}
+}
+
+// loadNext sets each job's next due time from the store: a past one is
+// a run missed while the daemon was down, caught up now; a job new to
+// the store, or whose schedule changed, is next due at its schedule's
+// next time.
+func (d *Daemon) loadNext(now time.Time) error {
+	stored, err := d.store.Jobs()
+	if err != nil {
+		return err
+	}
+	changed := map[string]state.Job{}
+	for name, js := range d.jobs {
+		// A queued or running job's next due time is set when its run
+		// ends (scheduleNext).
+		st, ok := stored[name]
+		if !ok || st.Schedule != js.job.ScheduleText || st.NextDue.IsZero() {
+			js.next = js.job.Schedule.Next(now)
+			st.Schedule, st.NextDue = js.job.ScheduleText, js.next
+			changed[name] = st
+			continue
+		}
+		js.next = st.NextDue
+		js.catchUp = !js.next.After(now)
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	return d.store.UpdateJobs(func(jobs map[string]state.Job) {
+		for name, st := range changed {
+			jobs[name] = st
+		}
+	})
+}
+
+// enqueueDue queues the jobs due at now. d.mu is held.
+func (d *Daemon) enqueueDue(now time.Time) {
+	for name, js := range d.jobs {
+		if js.queued || js.running || js.next.After(now) {
+			continue
+		}
+		trigger := TriggerSchedule
+		if js.catchUp {
+			trigger, js.catchUp = TriggerCatchUp, false
+		}
+		d.enqueue(name, js, js.next, trigger)
+	}
+}
+
+func (d *Daemon) enqueue(name string, js *jobState, due time.Time, trigger string) {
+	js.queued = true
+	k := js.job.repoKey()
+	d.queues[k] = append(d.queues[k], queued{job: name, due: due, trigger: trigger})
+	slices.SortStableFunc(d.queues[k], func(a, b queued) int {
+		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.job, b.job))
+	})
+	if len(d.queues[k]) > 1 || d.busy[k] {
+		d.log.Info("job queued behind another on its repository", "job", name, "repository", k)
+	}
+}
+
+// startRunnable starts the first queued job of every repository that has
+// none running. d.mu is held.
+func (d *Daemon) startRunnable() {
+	for k, q := range d.queues {
+		if d.busy[k] || len(q) == 0 {
+			continue
+		}
+		next := q[0]
+		d.queues[k] = q[1:]
+		js := d.jobs[next.job]
+		if js == nil {
+			continue // removed by a reload
+		}
+		js.queued, js.running = false, true
+		d.busy[k] = true
+		job := js.job
+		ctx := d.runCtx
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.execute(ctx, job, next.due, next.trigger, func() {
+				d.mu.Lock()
+				js.running = false
+				if cur := d.jobs[job.Name]; cur != nil {
+					cur.running = false // a reload replaced js
+				}
+				d.busy[k] = false
+				d.mu.Unlock()
+				d.poke()
+			})
+		}()
+	}
+}
+
+// poke wakes the loop.
+func (d *Daemon) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}

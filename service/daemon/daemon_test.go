@@ -1,0 +1,352 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"strata/repo"
+	"strata/service/hooks"
+	"strata/service/state"
+)
+
+var t0 = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// harness is a daemon on a fake clock with a runner the test steers:
+// a job whose name is in block waits for its channel (or its context).
+type harness struct {
+	t      *testing.T
+	clock  *fakeClock
+	store  *state.Store
+	events chan Event
+	mu     sync.Mutex
+	block  map[string]chan error
+	calls  []string
+	cancel context.CancelFunc
+	done   chan error
+	d      *Daemon
+}
+
+func newHarness(t *testing.T, dir string, now time.Time, jobs ...Job) *harness {
+	t.Helper()
+	store, err := state.Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, clock: &fakeClock{now: now}, store: store, events: make(chan Event, 100), block: map[string]chan error{}}
+	h.d, err = New(jobs, Options{Store: store, Runner: RunnerFunc(h.run), Clock: h.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.d.Subscribe(func(e Event) { h.events <- e })
+	return h
+}
+
+func (h *harness) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() { h.done <- h.d.Run(ctx) }()
+	h.t.Cleanup(h.stop)
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("Run did not return 10 s after its context was cancelled")
+	}
+}
+
+func (h *harness) run(ctx context.Context, job Job, log *slog.Logger) (Outcome, error) {
+	h.mu.Lock()
+	h.calls = append(h.calls, job.Name)
+	ch := h.block[job.Name]
+	h.mu.Unlock()
+	log.Info("working", "job", job.Name)
+	if ch != nil {
+		select {
+		case err := <-ch:
+			if err != nil {
+				return Outcome{}, err
+			}
+		case <-ctx.Done():
+			return Outcome{}, ctx.Err()
+		}
+	}
+	return Outcome{Snapshot: "snap-" + job.Name, Summary: "done"}, nil
+}
+
+// next returns the next event, failing after 10 s without one.
+func (h *harness) next() Event {
+	h.t.Helper()
+	select {
+	case e := <-h.events:
+		return e
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("no event within 10 s")
+	}
+	return Event{}
+}
+
+func (h *harness) want(kind EventKind, job string) Event {
+	h.t.Helper()
+	e := h.next()
+	if e.Kind != kind || e.Job.Name != job {
+		h.t.Fatalf("event %s of %s, want %s of %s (run %+v)", e.Kind, e.Job.Name, kind, job, e.Run)
+	}
+	return e
+}
+
+// quiet checks that no event comes within a short while.
+func (h *harness) quiet() {
+	h.t.Helper()
+	select {
+	case e := <-h.events:
+		h.t.Fatalf("unexpected event %s of %s", e.Kind, e.Job.Name)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func job(name, repository string, d time.Duration) Job {
+	return Job{Name: name, Kind: "backup", Tier: "hourly", Repository: repository, Schedule: every(d), ScheduleText: "@every " + d.String()}
+}
+
+// advance moves the fake clock once the daemon waits on its timer.
+func (h *harness) advance(d time.Duration) {
+	// The loop may not have set its timer yet: move on in steps until
+	// the time wanted, each after the loop had a moment to wait.
+	time.Sleep(20 * time.Millisecond)
+	h.clock.Advance(d)
+}
+
+func TestRunsOnScheduleAndRecords(t *testing.T) {
+	h := newHarness(t, t.TempDir(), t0.Add(30*time.Minute), job("hourly", "/r", time.Hour))
+	h.start()
+	h.quiet()
+	h.advance(30 * time.Minute)
+	h.want(Started, "hourly")
+	e := h.want(Succeeded, "hourly")
+	r := e.Run
+	if r.Result != state.Succeeded || r.Snapshot != "snap-hourly" || !r.Due.Equal(t0.Add(time.Hour)) || r.Trigger != TriggerSchedule ||
+		!strings.Contains(r.Log, "working") {
+		t.Fatalf("run %+v", r)
+	}
+	runs, err := h.store.Runs("hourly", 0)
+	if err != nil || len(runs) != 1 || runs[0].ID != r.ID || runs[0].Result != state.Succeeded {
+		t.Fatalf("stored runs %+v, %v", runs, err)
+	}
+	jobs, _ := h.store.Jobs()
+	if !jobs["hourly"].NextDue.Equal(t0.Add(2*time.Hour)) || jobs["hourly"].LastRun != r.ID {
+		t.Fatalf("stored job %+v", jobs["hourly"])
+	}
+	if st := h.d.Jobs(); len(st) != 1 || !st[0].NextDue.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("Jobs() %+v", st)
+	}
+}
+
+// Jobs on one repository queue in due order, one at a time; a job on
+// another repository runs beside them.
+func TestOneJobPerRepositoryInDueOrder(t *testing.T) {
+	h := newHarness(t, t.TempDir(), t0,
+		job("long", "/r", 10*time.Minute), job("b", "local:/r/", 15*time.Minute), job("a", "/r", 20*time.Minute),
+		job("other", "/s", 25*time.Minute))
+	release := make(chan error)
+	h.block["long"] = release
+	h.start()
+	h.advance(10 * time.Minute)
+	h.want(Started, "long")
+	h.advance(16 * time.Minute) // 00:26: b (00:15), a (00:20) and other (00:25) due
+	h.want(Started, "other")
+	h.want(Succeeded, "other")
+	h.quiet() // a and b wait for long
+	release <- nil
+	h.want(Succeeded, "long")
+	h.want(Started, "b")
+	h.want(Succeeded, "b")
+	h.want(Started, "a")
+	h.want(Succeeded, "a")
+	if got := strings.Join(h.calls, ","); got != "long,other,b,a" {
+		t.Fatalf("runs in order %s", got)
+	}
+}
+
+// Runs missed while the daemon was down are caught up once.
+func TestCatchUpOnce(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := state.Open(dir, 0)
+	// Due at 01:00; the daemon starts at 05:30, four slots later.
+	if err := store.SetJob("hourly", state.Job{Schedule: "@every 1h0m0s", NextDue: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, dir, t0.Add(5*time.Hour+30*time.Minute), job("hourly", "/r", time.Hour))
+	h.start()
+	h.want(Started, "hourly")
+	e := h.want(Succeeded, "hourly")
+	if e.Run.Trigger != TriggerCatchUp || !e.Run.Due.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("run %+v", e.Run)
+	}
+	h.quiet()
+	if jobs, _ := store.Jobs(); !jobs["hourly"].NextDue.Equal(t0.Add(6 * time.Hour)) {
+		t.Fatalf("next due %v, want 06:00", jobs["hourly"].NextDue)
+	}
+	h.advance(30 * time.Minute)
+	if e := h.want(Started, "hourly"); e.Run.Trigger != TriggerSchedule {
+		t.Fatalf("run %+v", e.Run)
+	}
+}
+
+// A stop during a run cancels it: the run is recorded as aborted, and
+// the job is caught up at the next start, from the persisted due time.
+func TestStopAbortsAndRestartCatchesUp(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, dir, t0.Add(50*time.Minute), job("hourly", "/r", time.Hour))
+	h.block["hourly"] = make(chan error)
+	h.start()
+	h.advance(10 * time.Minute)
+	h.want(Started, "hourly")
+	h.stop()
+	e := h.want(Failed, "hourly")
+	if e.Run.Result != state.Aborted || !strings.Contains(e.Run.Error, "stop") {
+		t.Fatalf("run %+v", e.Run)
+	}
+	if jobs, _ := h.store.Jobs(); !jobs["hourly"].NextDue.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("next due after an abort %v, want the missed 01:00", jobs["hourly"].NextDue)
+	}
+	h2 := newHarness(t, dir, t0.Add(3*time.Hour), job("hourly", "/r", time.Hour))
+	h2.start()
+	h2.want(Started, "hourly")
+	if e := h2.want(Succeeded, "hourly"); e.Run.Trigger != TriggerCatchUp {
+		t.Fatalf("run after restart %+v", e.Run)
+	}
+	if runs, _ := h2.store.Runs("hourly", 0); len(runs) != 2 || runs[1].Result != state.Aborted {
+		t.Fatalf("runs %+v", runs)
+	}
+}
+
+// A run left "running" by a daemon that died is marked interrupted, and
+// its job caught up.
+func TestCrashedRunMarkedInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := state.Open(dir, 0)
+	_ = store.SetJob("hourly", state.Job{Schedule: "@every 1h0m0s", NextDue: t0.Add(time.Hour)})
+	dead, _ := store.StartRun(state.Run{Job: "hourly", Due: t0.Add(time.Hour), Start: t0.Add(time.Hour)})
+	h := newHarness(t, dir, t0.Add(90*time.Minute), job("hourly", "/r", time.Hour))
+	h.start()
+	h.want(Started, "hourly")
+	h.want(Succeeded, "hourly")
+	if r, _ := store.Run(dead.ID); r.Result != state.Interrupted {
+		t.Fatalf("dead run %+v", r)
+	}
+}
+
+func TestLockBusyAndHooks(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "hooks.log")
+	j := job("hourly", "/r", time.Hour)
+	rec := func(w string) []hooks.Hook {
+		return []hooks.Hook{{Command: `echo "` + w + ` $STRATA_JOB $STRATA_RESULT $STRATA_SNAPSHOT [$STRATA_ERROR]" >>` + out}}
+	}
+	j.Hooks = hooks.Set{Before: rec("before"), After: rec("after"), Success: rec("success"), Failure: rec("failure")}
+	h := newHarness(t, filepath.Join(dir, "state"), t0.Add(59*time.Minute), j)
+	ch := make(chan error, 1)
+	h.block["hourly"] = ch
+	ch <- fmt.Errorf("taking the lock: %w: held by prune", repo.ErrLocked)
+	h.start()
+	h.advance(time.Minute)
+	h.want(Started, "hourly")
+	e := h.want(LockBusy, "hourly")
+	if e.Run.Result != state.LockBusy || !strings.Contains(e.Run.Log, "hook failure #1") {
+		t.Fatalf("run %+v", e.Run)
+	}
+	// The next hour it succeeds.
+	ch <- nil
+	h.advance(time.Hour)
+	h.want(Started, "hourly")
+	h.want(Succeeded, "hourly")
+	b, _ := os.ReadFile(out)
+	want := "before hourly   []\n" +
+		"failure hourly lock-busy  [taking the lock: repository is locked: held by prune]\n" +
+		"after hourly lock-busy  [taking the lock: repository is locked: held by prune]\n" +
+		"before hourly   []\n" +
+		"success hourly succeeded snap-hourly []\n" +
+		"after hourly succeeded snap-hourly []\n"
+	if string(b) != want {
+		t.Fatalf("hooks ran:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+// A failing before hook fails the job, which does not run; the failure
+// and after hooks still run.
+func TestBeforeHookFailureFailsJob(t *testing.T) {
+	dir := t.TempDir()
+	j := job("hourly", "/r", time.Hour)
+	j.Hooks = hooks.Set{Before: []hooks.Hook{{Command: "echo cannot >&2; exit 1"}},
+		Failure: []hooks.Hook{{Command: "echo failure-hook"}}, After: []hooks.Hook{{Command: "echo after-hook"}}}
+	h := newHarness(t, dir, t0.Add(59*time.Minute), j)
+	h.start()
+	h.advance(time.Minute)
+	h.want(Started, "hourly")
+	e := h.want(Failed, "hourly")
+	if len(h.calls) != 0 {
+		t.Fatalf("the job ran after its before hook failed: %v", h.calls)
+	}
+	for _, want := range []string{"cannot", "failure-hook", "after-hook", "before hook #1"} {
+		if !strings.Contains(e.Run.Log, want) {
+			t.Fatalf("log lacks %q:\n%s", want, e.Run.Log)
+		}
+	}
+	if e.Run.Result != state.Failed || !strings.Contains(e.Run.Error, "exit status 1") {
+		t.Fatalf("run %+v", e.Run)
+	}
+}
+
+func TestRunNowAndReload(t *testing.T) {
+	h := newHarness(t, t.TempDir(), t0.Add(time.Minute), job("daily", "/r", 24*time.Hour))
+	h.block["daily"] = make(chan error)
+	if err := h.d.RunNow("daily"); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("RunNow before Run: %v", err)
+	}
+	h.start()
+	time.Sleep(20 * time.Millisecond)
+	if err := h.d.RunNow("nope"); !errors.Is(err, ErrUnknownJob) {
+		t.Fatalf("RunNow of an unknown job: %v", err)
+	}
+	if err := h.d.RunNow("daily"); err != nil {
+		t.Fatal(err)
+	}
+	if e := h.want(Started, "daily"); e.Run.Trigger != TriggerNow {
+		t.Fatalf("run %+v", e.Run)
+	}
+	if err := h.d.RunNow("daily"); !errors.Is(err, ErrAlreadyQueued) {
+		t.Fatalf("RunNow of a running job: %v", err)
+	}
+	h.block["daily"] <- nil
+	h.want(Succeeded, "daily")
+	// Reload: daily now every hour, a new job every 2 hours.
+	if err := h.d.Reload([]Job{job("daily", "/r", time.Hour), job("new", "/s", 2*time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	st := h.d.Jobs()
+	if len(st) != 2 || st[0].Name != "daily" || !st[0].NextDue.Equal(t0.Add(time.Hour)) || !st[1].NextDue.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("jobs after reload %+v", st)
+	}
+	delete(h.block, "daily")
+	h.advance(time.Hour)
+	h.want(Started, "daily")
+	h.want(Succeeded, "daily")
+}

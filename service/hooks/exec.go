@@ -1,0 +1,95 @@
+package hooks
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// command runs h.Command with sh -c in its own process group, so that a
+// timeout kills the commands it started as well.
+func (r *Runner) command(ctx context.Context, h Hook, env Env, log io.Writer) error {
+	cmd := exec.CommandContext(ctx, "sh", "-c", h.Command)
+	cmd.Env = r.environ(env)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// A child that keeps the output open after sh was killed must not
+	// hold the hook up.
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
+}
+
+// maxResponse is how much of a hook's HTTP response goes to the log.
+const maxResponse = 1 << 10
+
+// request makes h's HTTP request, with ${STRATA_*} in its URL (escaped),
+// headers and body replaced by env's values.
+func (r *Runner) request(ctx context.Context, h Hook, env Env, log io.Writer) error {
+	vars := env.vars()
+	expand := func(s string, escape bool) string {
+		return os.Expand(s, func(name string) string {
+			v, ok := vars[name]
+			if !ok {
+				return "${" + name + "}"
+			}
+			if escape {
+				return url.QueryEscape(v)
+			}
+			return v
+		})
+	}
+	method := h.Method
+	if method == "" {
+		method = http.MethodGet
+		if h.Body != "" {
+			method = http.MethodPost
+		}
+	}
+	var body io.Reader
+	if h.Body != "" {
+		body = strings.NewReader(expand(h.Body, false))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, expand(h.URL, true), body)
+	if err != nil {
+		return err
+	}
+	for k, v := range h.Header {
+		req.Header.Set(k, expand(v, false))
+	}
+	if h.Body != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := r.client().Do(req)
+	if err != nil {
+		// url.Error quotes the URL, which may hold a token: say only what
+		// failed.
+		if ue, ok := err.(*url.Error); ok {
+			err = ue.Err
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	first, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	fmt.Fprintf(log, "%s\n", resp.Status)
+	if len(first) > 0 {
+		fmt.Fprintf(log, "%s\n", strings.TrimRight(string(first), "\n"))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("HTTP status %s", resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultKeepRuns is how many runs of each job a store keeps by default.
+const DefaultKeepRuns = 500
+
+// Store is a state folder. Its methods may be called from several
+// goroutines and processes (a daemon and `strata schedule run`): each
+// change of jobs.json is a read, change and write under an flock of the
+// folder's lock file.
+type Store struct {
+	dir string
+	// KeepRuns is how many records of each job's runs are kept; older
+	// ones are removed when a run ends.
+	keepRuns int
+}
+
+// Open opens the state folder dir, creating it (0700) if needed.
+// keepRuns of 0 means DefaultKeepRuns.
+func Open(dir string, keepRuns int) (*Store, error) {
+	if keepRuns <= 0 {
+		keepRuns = DefaultKeepRuns
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "runs"), 0o700); err != nil {
+		return nil, fmt.Errorf("state folder %s: %w; give a writable --state-dir", dir, err)
+	}
+	return &Store{dir: dir, keepRuns: keepRuns}, nil
+}
+
+// Dir is the state folder's path.
+func (s *Store) Dir() string { return s.dir }
+
+// withLock runs fn holding the folder's lock, so two processes do not
+// lose each other's changes to jobs.json.
+func (s *Store) withLock(fn func() error) error {
+	f, err := os.OpenFile(filepath.Join(s.dir, "lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("state folder %s: %w", s.dir, err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+		return fmt.Errorf("locking state folder %s: %w", s.dir, err)
+	}
+	defer unix.Flock(int(f.Fd()), unix.LOCK_UN) //nolint:errcheck // closing releases it too
+	return fn()
+}
+
+// Jobs returns what the folder remembers of each job, by name.
+func (s *Store) Jobs() (map[string]Job, error) {
+	var jobs map[string]Job
+	err := s.withLock(func() (err error) {
+		jobs, err = s.readJobs()
+		return err
+	})
+	return jobs, err
+}
+
+func (s *Store) readJobs() (map[string]Job, error) {
+	p := filepath.Join(s.dir, "jobs.json")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]Job{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := DecodeJobs(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w; move it away to start the schedules afresh", p, err)
+	}
+	return jobs, nil
+}
+
+// UpdateJobs changes jobs.json through fn, which may change, add and
+// delete entries of the map it is given.
+func (s *Store) UpdateJobs(fn func(map[string]Job)) error {
+	return s.withLock(func() error {
+		jobs, err := s.readJobs()
+		if err != nil {
+			return err
+		}
+		fn(jobs)
+		b, err := encodeJobs(jobs)
+		if err != nil {
+			return err
+		}
+		return writeFile(filepath.Join(s.dir, "jobs.json"), b)
+	})
+}
+
+// SetJob sets the state of one job.
+func (s *Store) SetJob(name string, j Job) error {
+	return s.UpdateJobs(func(jobs map[string]Job) { jobs[name] = j })
+}
+
+// StartRun records the start of run, whose Job, Due and Start must be
+// set, and returns it with its ID and result Running.
+func (s *Store) StartRun(run Run) (Run, error) {
+	run.ID = runID(url.PathEscape(run.Job), run.Start)
+	run.Result = Running
+	return run, s.writeRun(run)
+}
+
+// FinishRun records the end of run (as StartRun returned it, with End,
+// Result and the rest filled in), remembers it as its job's last run and
+// removes the job's records beyond the store's keepRuns.
+func (s *Store) FinishRun(run Run) error {
+	run.Log = cutLog(run.Log, MaxLog)
+	if err := s.writeRun(run); err != nil {
+		return err
+	}
+	if err := s.UpdateJobs(func(jobs map[string]Job) {
+		j := jobs[run.Job]
+		j.LastRun = run.ID
+		jobs[run.Job] = j
+	}); err != nil {
+		return err
+	}
+	return s.trim(run.Job)
+}
+
+func (s *Store) writeRun(run Run) error {
+	b, err := encodeRun(run)
+	if err != nil {
+		return err
+	}
+	if err := writeFile(s.runPath(run.ID), b); err != nil {
+		return fmt.Errorf("recording run %s of job %s: %w", run.ID, run.Job, err)
+	}
+	return nil
+}
+
+func (s *Store) runPath(id string) string { return filepath.Join(s.dir, "runs", id+".json") }
+
+// runNames lists the run records of job ("" for all), newest first.
+func (s *Store) runNames(job string) ([]string, error) {
+	entries, err := os.ReadDir(filepath.Join(s.dir, "runs"))
+	if err != nil {
+		return nil, err
+	}
+	suffix := "-" + url.PathEscape(job) + ".json"
+	var names []string
+	for _, e := range entries {
+		n := e.Name()
+		if strings.HasPrefix(n, ".") || !strings.HasSuffix(n, ".json") {
+			continue
+		}
+		if job != "" && (len(n) < len(suffix) || n[len(n)-len(suffix):] != suffix || strings.Contains(n[:len(n)-len(suffix)], "-")) {
+			continue
+		}
+		names = append(names, strings.TrimSuffix(n, ".json"))
+	}
+	slices.Sort(names)
+	slices.Reverse(names)
+	return names, nil
+}
+
+// Runs returns the records of job's runs ("" for every job's), newest
+// first, at most limit of them (0 for all). A record that cannot be read
+// is left out and named in the error, which comes with the others.
+func (s *Store) Runs(job string, limit int) ([]Run, error) {
+	names, err := s.runNames(job)
+	if err != nil {
+		return nil, fmt.Errorf("listing runs in state folder %s: %w", s.dir, err)
+	}
+	var runs []Run
+	var errs []error
+	for _, n := range names {
+		if limit > 0 && len(runs) == limit {
+			break
+		}
+		r, err := s.Run(n)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		runs = append(runs, r)
+	}
+	return runs, errors.Join(errs...)
+}
+
+// Run returns the record of the run id.
+func (s *Store) Run(id string) (Run, error) {
+	if id == "" || strings.ContainsAny(id, "/\x00") || strings.HasPrefix(id, ".") {
+		return Run{}, fmt.Errorf("no run %q", id)
+	}
+	p := s.runPath(id)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return Run{}, fmt.Errorf("run %s: %w", id, err)
+	}
+	r, err := DecodeRun(b)
+	if err != nil {
+		return Run{}, fmt.Errorf("run record %s: %w; remove the file", p, err)
+	}
+	return r, nil
+}
+
+// MarkInterrupted marks every record still "running" as "interrupted":
+// a daemon calls it when it starts, before it runs anything, so these
+// are runs of a daemon that died. It returns them.
+func (s *Store) MarkInterrupted(now time.Time) ([]Run, error) {
+	runs, err := s.Runs("", 0)
+	var marked []Run
+	for _, r := range runs {
+		if r.Result != Running {
+			continue
+		}
+		r.Result = Interrupted
+		r.End = now
+		r.Error = "the daemon stopped during the run (crash, kill or power loss); the job runs again"
+		if werr := s.writeRun(r); werr != nil {
+			return marked, errors.Join(err, werr)
+		}
+		marked = append(marked, r)
+	}
+	return marked, err
+}
+
+// trim removes the oldest records of job beyond keepRuns.
+func (s *Store) trim(job string) error {
+	names, err := s.runNames(job)
+	if err != nil || len(names) <= s.keepRuns {
+		return err
+	}
+	for _, n := range names[s.keepRuns:] {
+		if err := os.Remove(s.runPath(n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
