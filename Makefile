@@ -21,6 +21,7 @@ FUZZ_TARGETS := \
 	./repo:FuzzDecodeStoredPolicy:100000x \
 	./repo:FuzzDecodeProtection:100000x \
 	./repo:FuzzDecodeJournalFile:100000x \
+	./repo/audit:FuzzDecode:100000x \
 	./repo/retention:FuzzDecodePolicy:100000x \
 	./dbexport:FuzzUnescape:100000x \
 	./dbexport:FuzzDecodeTyped:100000x \

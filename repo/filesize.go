@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"strata/index"
+	"strata/repo/audit"
 	"strata/repo/backend"
 	"strata/repo/crypto"
 )
@@ -59,6 +60,8 @@ func MaxFileSize(t backend.FileType) int64 {
 		return MaxIndexFileSize
 	case backend.JournalFile:
 		return MaxJournalFileSize
+	case backend.AuditFile:
+		return audit.MaxFileSize
 	}
 	return 0
 }

@@ -40,6 +40,7 @@ func (r *Report) WhatToDo() []Step {
 		noConfigCopy       bool      // no key file holds a copy of the config
 		missingFiles       []*MissingFile
 		journal            []string // what is wrong with the journal itself
+		auditTrail         bool     // audit records are damaged or missing
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -101,6 +102,8 @@ func (r *Report) WhatToDo() []Step {
 			journal = append(journal, "journal files are missing")
 		case *NoJournal:
 			journal = append(journal, "the repository keeps no journal yet")
+		case *DamagedAuditRecord, *MissingAuditRecord, *MissingAuditRecords:
+			auditTrail = true
 		}
 	}
 
@@ -206,6 +209,11 @@ func (r *Report) WhatToDo() []Step {
 				plural(len(snapshots), "it", "them"), plural(len(snapshots), "it", "them"),
 				plural(len(snapshots), "it", "them"), plural(len(snapshots), "it", "them")),
 		})
+	}
+	if auditTrail {
+		steps = append(steps, Step{Why: "audit records are damaged or missing, and strata never removes or changes them: " +
+			"someone or something else did. Find out who (the storage's own access logs), and copy the records named above " +
+			"back from a copy of the repository if one has them; check reports them until they are back"})
 	}
 	if len(missingFiles) > 0 || len(journal) > 0 {
 		steps = append(steps, journalStep(missingFiles, journal))

@@ -80,6 +80,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	if err := c.checkJournal(ctx, j); err != nil {
 		return nil, err
 	}
+	if err := c.checkAudit(ctx); err != nil {
+		return nil, err
+	}
 	badFiles, err := r.LoadIndexTolerant(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("loading index: %w", err)

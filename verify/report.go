@@ -17,6 +17,9 @@ type Report struct {
 	Snapshots int // snapshot files
 	Trees     int // distinct tree blobs loaded while walking snapshots
 	Pages     int // distinct pages of table chunk lists loaded (docs/design.md, "Table pages")
+	// AuditRecords are the audit records that opened (docs/design.md,
+	// "The audit trail").
+	AuditRecords int
 
 	// UnreferencedPacks are stored packs that no index file names; they
 	// are also reported as one notice in Findings.

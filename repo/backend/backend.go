@@ -21,10 +21,11 @@ const (
 	PolicyFile   FileType = "policy"    // policy/<name>
 	ProtectFile  FileType = "protect"   // protect/<name>
 	JournalFile  FileType = "journal"   // journal/<seq>-<name>
+	AuditFile    FileType = "audit"     // audit/<seq>-<name>
 )
 
 // FileTypes lists every type, in the order a repository is laid out.
-var FileTypes = []FileType{ConfigFile, KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile, JournalFile}
+var FileTypes = []FileType{ConfigFile, KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile, JournalFile, AuditFile}
 
 // Handle names one file. The config file has an empty Name.
 type Handle struct {
@@ -53,7 +54,7 @@ func (h Handle) Valid() error {
 			return fmt.Errorf("%w %v: config has no name", ErrInvalid, h)
 		}
 		return nil
-	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile, JournalFile:
+	case KeyFile, PackFile, IndexFile, SnapshotFile, LockFile, PolicyFile, ProtectFile, JournalFile, AuditFile:
 	default:
 		return fmt.Errorf("%w: file type %q", ErrInvalid, h.Type)
 	}

@@ -138,7 +138,7 @@ func (cfg *Config) setOptions(q url.Values) error {
 		case strings.HasPrefix(key, "storage-class-"):
 			t := backend.FileType(strings.TrimPrefix(key, "storage-class-"))
 			if !slices.Contains(backend.FileTypes, t) {
-				err = fmt.Errorf("unknown file type %q (one of data, index, snapshots, keys, config, locks, policy, protect, journal)", t)
+				err = fmt.Errorf("unknown file type %q (one of data, index, snapshots, keys, config, locks, policy, protect, journal, audit)", t)
 			}
 			cfg.StorageClass[t] = v
 		default:

@@ -1,0 +1,240 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"strata/pack"
+)
+
+// The layout of one audit record (docs/design.md, "The audit trail"):
+//
+//	audit/<seq: 16 lowercase hex digits>-<file ID: 64 lowercase hex digits>
+//	Sealed = Nonce(24) || XChaCha20-Poly1305(master key, JSON of Record) || Tag(16)
+//
+// where file ID is the BLAKE3-256 of the sealed bytes, seq the Record's
+// Seq, and every name in the Record's Prev is a record name with sequence
+// number Seq-1.
+
+// Version is the format version of the records this package writes; a
+// reader refuses any other.
+const Version = 1
+
+// MaxFileSize is the largest audit file a reader loads (a writer never
+// writes a larger one): a command line of up to Linux's 2 MiB ARG_MAX and
+// MaxSnapshots snapshot IDs fit.
+const MaxFileSize = 4 << 20
+
+// MaxSnapshots is how many snapshot IDs one record lists; a command that
+// touched more (a forget of thousands) lists the first ones and counts the
+// rest in SnapshotsOmitted.
+const MaxSnapshots = 10000
+
+// Record is the sealed JSON of one audit file.
+type Record struct {
+	Version int `json:"version"`
+	// Seq is the sequence number, at least 1, the same as the name's: one
+	// more than the highest the writer found.
+	Seq uint64 `json:"seq"`
+	// Prev names the records with sequence number Seq-1 that the writer
+	// found (its predecessors): empty for the first record, usually one,
+	// several after writers that ran at the same time.
+	Prev []string `json:"prev"`
+	// Time is when the command started (the writer's clock), Seconds how
+	// long it ran until its result was known.
+	Time    time.Time `json:"time"`
+	Seconds float64   `json:"seconds"`
+	Host    string    `json:"host"`
+	User    string    `json:"user,omitempty"`
+	// Command is the command's full name ("backup", "repair index"); Args
+	// the command line as typed, after the program name, with every
+	// secret masked.
+	Command string   `json:"command"`
+	Args    []string `json:"args"`
+	Result  Result   `json:"result"`
+	// Snapshots are the snapshots the command wrote, removed, protected,
+	// unprotected or restored from.
+	Snapshots        []pack.ID `json:"snapshots,omitempty"`
+	SnapshotsOmitted int       `json:"snapshots_omitted,omitempty"`
+	// Program is the strata version that wrote the record.
+	Program string `json:"program"`
+
+	// Name is the record's file name (not stored: it is where the
+	// record was read from).
+	Name string `json:"-"`
+
+	seen map[pack.ID]bool // AddSnapshots' set of Snapshots
+}
+
+// Result is how a command ended. Check and Drill carry what check and
+// verify drill found, for health reports.
+type Result struct {
+	OK bool `json:"ok"`
+	// Error is the error message of a failed command (secrets masked);
+	// ExitCode its exit code.
+	Error    string       `json:"error,omitempty"`
+	ExitCode int          `json:"exit_code"`
+	Check    *CheckResult `json:"check,omitempty"`
+	Drill    *DrillResult `json:"drill,omitempty"`
+}
+
+// CheckResult is the outcome of strata check.
+type CheckResult struct {
+	Errors   int  `json:"errors"`  // findings of severity error
+	Notices  int  `json:"notices"` // findings of severity notice
+	ReadData bool `json:"read_data"`
+}
+
+// DrillResult is the outcome of strata verify drill: the restore's time
+// and each table's rows and verdict.
+type DrillResult struct {
+	OK             bool         `json:"ok"`
+	RestoreSeconds float64      `json:"restore_seconds"`
+	Tables         []DrillTable `json:"tables"`
+}
+
+// DrillTable is one table of a drill.
+type DrillTable struct {
+	Table string `json:"table"`
+	Rows  int64  `json:"rows"` // rows restored
+	OK    bool   `json:"ok"`
+}
+
+// FileName is the name of an audit file: its sequence number and its
+// file ID.
+func FileName(seq uint64, id pack.ID) string {
+	return fmt.Sprintf("%016x-%s", seq, id)
+}
+
+// ParseName splits an audit file's name into its sequence number and file
+// ID.
+func ParseName(name string) (uint64, pack.ID, error) {
+	seqHex, idHex, ok := strings.Cut(name, "-")
+	if !ok || len(seqHex) != 16 {
+		return 0, pack.ID{}, fmt.Errorf("audit file name %q is not <16 hex digits>-<file ID>", name)
+	}
+	seq, err := strconv.ParseUint(seqHex, 16, 64)
+	if err != nil || strings.ToLower(seqHex) != seqHex || seq == 0 {
+		return 0, pack.ID{}, fmt.Errorf("audit file name %q: sequence number is not 16 lowercase hex digits above 0", name)
+	}
+	id, err := pack.ParseID(idHex)
+	if err != nil || id.String() != idHex {
+		return 0, pack.ID{}, fmt.Errorf("audit file name %q: file ID is not 64 lowercase hex digits", name)
+	}
+	return seq, id, nil
+}
+
+// Encode returns the JSON of rec after validating it.
+func Encode(rec *Record) ([]byte, error) {
+	if err := rec.validate(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(rec)
+}
+
+// Decode decodes and validates the JSON of an audit record. It refuses
+// fields it does not know (a newer format has a new Version), data after
+// the object, and every record Encode would refuse.
+func Decode(b []byte) (*Record, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	rec := &Record{}
+	if err := dec.Decode(rec); err != nil {
+		return nil, fmt.Errorf("audit record: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("audit record: data after the JSON object")
+	}
+	if err := rec.validate(); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func (rec *Record) validate() error {
+	if rec.Version != Version {
+		return fmt.Errorf("audit record: format version %d, this strata reads %d", rec.Version, Version)
+	}
+	if rec.Seq == 0 {
+		return errors.New("audit record: sequence number 0")
+	}
+	if rec.Prev == nil {
+		return errors.New("audit record: no predecessor list")
+	}
+	if rec.Seq == 1 && len(rec.Prev) > 0 {
+		return errors.New("audit record: the first record names predecessors")
+	}
+	seen := map[string]bool{}
+	for _, p := range rec.Prev {
+		seq, _, err := ParseName(p)
+		if err != nil {
+			return fmt.Errorf("audit record: predecessor: %w", err)
+		}
+		if seq != rec.Seq-1 {
+			return fmt.Errorf("audit record %d: predecessor %s is not of sequence number %d", rec.Seq, p, rec.Seq-1)
+		}
+		if seen[p] {
+			return fmt.Errorf("audit record: predecessor %s named twice", p)
+		}
+		seen[p] = true
+	}
+	if rec.Time.IsZero() {
+		return errors.New("audit record: no time")
+	}
+	if rec.Seconds < 0 || math.IsNaN(rec.Seconds) || math.IsInf(rec.Seconds, 0) {
+		return fmt.Errorf("audit record: duration %v seconds", rec.Seconds)
+	}
+	if rec.Command == "" {
+		return errors.New("audit record: no command")
+	}
+	if rec.Args == nil {
+		return errors.New("audit record: no argument list")
+	}
+	if rec.Result.OK != (rec.Result.Error == "") || rec.Result.OK != (rec.Result.ExitCode == 0) {
+		return errors.New("audit record: a result is ok with exit code 0 and no error, or failed with both")
+	}
+	if len(rec.Snapshots) > MaxSnapshots || rec.SnapshotsOmitted < 0 {
+		return fmt.Errorf("audit record: %d snapshots listed (at most %d), %d omitted", len(rec.Snapshots), MaxSnapshots, rec.SnapshotsOmitted)
+	}
+	if d := rec.Result.Drill; d != nil {
+		if d.Tables == nil {
+			return errors.New("audit record: drill result without a table list")
+		}
+		if d.RestoreSeconds < 0 || math.IsNaN(d.RestoreSeconds) || math.IsInf(d.RestoreSeconds, 0) {
+			return fmt.Errorf("audit record: drill restore of %v seconds", d.RestoreSeconds)
+		}
+	}
+	if c := rec.Result.Check; c != nil && (c.Errors < 0 || c.Notices < 0) {
+		return errors.New("audit record: negative count of check findings")
+	}
+	return nil
+}
+
+// AddSnapshots adds ids to the record's snapshots, once each, up to
+// MaxSnapshots; the rest are counted in SnapshotsOmitted.
+func (rec *Record) AddSnapshots(ids ...pack.ID) {
+	if rec.seen == nil {
+		rec.seen = map[pack.ID]bool{}
+		for _, id := range rec.Snapshots {
+			rec.seen[id] = true
+		}
+	}
+	for _, id := range ids {
+		if id.IsNull() || rec.seen[id] {
+			continue
+		}
+		rec.seen[id] = true
+		if len(rec.Snapshots) >= MaxSnapshots {
+			rec.SnapshotsOmitted++
+			continue
+		}
+		rec.Snapshots = append(rec.Snapshots, id)
+	}
+}
