@@ -87,8 +87,8 @@ func New(jobs []Job, opts Options) (*Daemon, error) {
 func jobStates(jobs []Job) (map[string]*jobState, error) {
 	m := map[string]*jobState{}
 	for _, j := range jobs {
-		if j.Name == "" || j.Schedule == nil {
-			return nil, fmt.Errorf("daemon: a job without name or schedule (%q)", j.Name)
+		if j.Name == "" {
+			return nil, fmt.Errorf("daemon: a job without a name")
 		}
 		if m[j.Name] != nil {
 			return nil, fmt.Errorf("daemon: two jobs named %q", j.Name)
@@ -139,10 +139,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.startRunnable()
 		var wait time.Duration = -1
 		for _, js := range d.jobs {
-			if js.queued || js.running {
+			if js.queued || js.running || js.next.IsZero() {
 				continue
 			}
-			if w := js.next.Sub(now); wait < 0 || w < wait {
+			if w := max(js.next.Sub(now), 0); wait < 0 || w < wait {
 				wait = w
 			}
 		}
@@ -178,7 +178,7 @@ func (d *Daemon) loadNext(now time.Time) error {
 		// ends (scheduleNext).
 		st, ok := stored[name]
 		if !ok || st.Schedule != js.job.ScheduleText || st.NextDue.IsZero() {
-			js.next = js.job.Schedule.Next(now)
+			js.next = js.job.next(now)
 			st.Schedule, st.NextDue = js.job.ScheduleText, js.next
 			changed[name] = st
 			continue
@@ -199,7 +199,7 @@ func (d *Daemon) loadNext(now time.Time) error {
 // enqueueDue queues the jobs due at now. d.mu is held.
 func (d *Daemon) enqueueDue(now time.Time) {
 	for name, js := range d.jobs {
-		if js.queued || js.running || js.next.After(now) {
+		if js.queued || js.running || js.next.IsZero() || js.next.After(now) {
 			continue
 		}
 		trigger := TriggerSchedule

@@ -350,3 +350,49 @@ func TestRunNowAndReload(t *testing.T) {
 	h.want(Started, "daily")
 	h.want(Succeeded, "daily")
 }
+
+// A job without a schedule runs only when asked; a failed run is tried
+// again as Retries says; a run past its Timeout fails.
+func TestOnDemandRetryTimeout(t *testing.T) {
+	ondemand := Job{Name: "manual", Kind: "check", Repository: "/r", Retries: 2, RetryDelay: time.Millisecond}
+	slow := job("slow", "/s", time.Hour)
+	slow.Timeout = 50 * time.Millisecond
+	h := newHarness(t, t.TempDir(), t0.Add(59*time.Minute), ondemand, slow)
+	fails := make(chan error, 3)
+	fails <- errors.New("first")
+	fails <- errors.New("second")
+	fails <- nil
+	h.block["manual"] = fails
+	h.block["slow"] = make(chan error)
+	h.start()
+	h.advance(time.Minute)
+	h.want(Started, "slow")
+	e := h.want(Failed, "slow")
+	if e.Run.Result != state.Failed || !strings.Contains(e.Run.Error, "longer than its timeout 50ms") {
+		t.Fatalf("run %+v", e.Run)
+	}
+	h.quiet() // manual is never due
+	if err := h.d.RunNow("manual"); err != nil {
+		t.Fatal(err)
+	}
+	h.want(Started, "manual")
+	// The retry delay waits on the fake clock: move it on until the run
+	// ends.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.Kind != Succeeded && time.Now().Before(deadline) {
+		select {
+		case e = <-h.events:
+		case <-time.After(10 * time.Millisecond):
+			h.clock.Advance(time.Millisecond)
+		}
+	}
+	if e.Kind != Succeeded || e.Job.Name != "manual" {
+		t.Fatalf("event %s of %s, want succeeded of manual", e.Kind, e.Job.Name)
+	}
+	if n := strings.Count(e.Run.Log, "trying again"); n != 2 {
+		t.Fatalf("%d retries logged:\n%s", n, e.Run.Log)
+	}
+	if st := h.d.Jobs(); !st[0].NextDue.IsZero() {
+		t.Fatalf("on-demand job due at %v", st[0].NextDue)
+	}
+}

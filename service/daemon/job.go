@@ -30,9 +30,25 @@ type Job struct {
 	Repository string
 	// Schedule says when the job is due; ScheduleText is its text in
 	// strata.yaml: when it changes, the next due time is computed afresh.
+	// A nil Schedule, or one whose Next is the zero time, is never due:
+	// the job runs only when asked (RunNow, RunOnce).
 	Schedule     Schedule
 	ScheduleText string
 	Hooks        hooks.Set
+	// Timeout aborts a run that takes longer (0: none).
+	Timeout time.Duration
+	// Retries is how often a failed run is tried again, RetryDelay
+	// after the failure; a run the daemon's stop aborted is not.
+	Retries    int
+	RetryDelay time.Duration
+}
+
+// next is the job's first due time after t; zero: never.
+func (j Job) next(t time.Time) time.Time {
+	if j.Schedule == nil {
+		return time.Time{}
+	}
+	return j.Schedule.Next(t)
 }
 
 // repoKey is the key that keeps two jobs off one repository: the

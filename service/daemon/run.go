@@ -77,7 +77,7 @@ func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger st
 	if hookErr != nil {
 		err = hookErr
 	} else {
-		outcome, err = d.runner.RunJob(ctx, job, logger)
+		outcome, err = d.attempts(ctx, job, logger)
 	}
 	run.Snapshot, run.Summary = outcome.Snapshot, outcome.Summary
 	switch {
@@ -135,10 +135,10 @@ func (d *Daemon) scheduleNext(job Job, end time.Time) {
 	d.mu.Lock()
 	if js := d.jobs[job.Name]; js != nil {
 		job = js.job
-		js.next, js.catchUp = job.Schedule.Next(end), false
+		js.next, js.catchUp = job.next(end), false
 	}
 	d.mu.Unlock()
-	next := job.Schedule.Next(end)
+	next := job.next(end)
 	err := d.store.UpdateJobs(func(jobs map[string]state.Job) {
 		j := jobs[job.Name]
 		j.Schedule, j.NextDue = job.ScheduleText, next
@@ -156,5 +156,32 @@ func (d *Daemon) emit(e Event) {
 	d.mu.Unlock()
 	for _, fn := range subs {
 		fn(e)
+	}
+}
+
+// attempts runs the job's Runner, again after a failure as often as
+// job.Retries says, each attempt bounded by job.Timeout.
+func (d *Daemon) attempts(ctx context.Context, job Job, log *slog.Logger) (Outcome, error) {
+	for attempt := 1; ; attempt++ {
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if job.Timeout > 0 {
+			actx, cancel = context.WithTimeoutCause(ctx, job.Timeout, fmt.Errorf("job %s took longer than its timeout %v", job.Name, job.Timeout))
+		}
+		out, err := d.runner.RunJob(actx, job, log)
+		if err != nil && actx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w (%v)", context.Cause(actx), err)
+		}
+		cancel()
+		if err == nil || ctx.Err() != nil || attempt > job.Retries {
+			return out, err
+		}
+		log.Warn("attempt failed; trying again", "attempt", attempt, "of", job.Retries+1, "in", job.RetryDelay.String(), "err", err)
+		t := d.clock.NewTimer(job.RetryDelay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return out, err
+		case <-t.C():
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package hooks
 
 import (
+	"bytes"
+	"encoding/json"
 	"context"
 	"fmt"
 	"io"
@@ -38,7 +40,7 @@ const maxResponse = 1 << 10
 
 // request makes h's HTTP request, with ${STRATA_*} in its URL (escaped),
 // headers and body replaced by env's values.
-func (r *Runner) request(ctx context.Context, h Hook, env Env, log io.Writer) error {
+func (r *Runner) request(ctx context.Context, w When, h Hook, env Env, log io.Writer) error {
 	vars := env.vars()
 	expand := func(s string, escape bool) string {
 		return os.Expand(s, func(name string) string {
@@ -52,16 +54,20 @@ func (r *Runner) request(ctx context.Context, h Hook, env Env, log io.Writer) er
 			return v
 		})
 	}
-	method := h.Method
-	if method == "" {
-		method = http.MethodGet
-		if h.Body != "" {
-			method = http.MethodPost
-		}
-	}
+	method := h.method()
 	var body io.Reader
-	if h.Body != "" {
+	switch {
+	case h.Body != "":
 		body = strings.NewReader(expand(h.Body, false))
+	case method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch:
+		b, err := json.Marshal(struct {
+			Hook When `json:"hook"`
+			Env
+		}{w, env.masked()})
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, expand(h.URL, true), body)
 	if err != nil {
@@ -70,7 +76,7 @@ func (r *Runner) request(ctx context.Context, h Hook, env Env, log io.Writer) er
 	for k, v := range h.Header {
 		req.Header.Set(k, expand(v, false))
 	}
-	if h.Body != "" && req.Header.Get("Content-Type") == "" {
+	if body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := r.client().Do(req)
@@ -92,4 +98,11 @@ func (r *Runner) request(ctx context.Context, h Hook, env Env, log io.Writer) er
 		return fmt.Errorf("HTTP status %s", resp.Status)
 	}
 	return nil
+}
+
+func (h Hook) method() string {
+	if h.Method == "" {
+		return http.MethodPost
+	}
+	return h.Method
 }

@@ -14,8 +14,9 @@ import (
 	"strata/redact"
 )
 
-// DefaultTimeout is a hook's timeout when it gives none.
-const DefaultTimeout = 5 * time.Minute
+// DefaultTimeout is a hook's timeout when it gives none (as strata.yaml's
+// default).
+const DefaultTimeout = time.Minute
 
 // When says when a hook runs.
 type When string
@@ -33,14 +34,19 @@ const (
 type Hook struct {
 	// Command is a shell command, run with sh -c.
 	Command string
-	// URL, with Method (default GET, POST when there is a Body), Header
-	// and Body, is an HTTP request; a status other than 2xx fails it.
+	// URL, with Method (default POST), Header and Body, is an HTTP
+	// request; a status other than 2xx fails it. Without a Body, a POST,
+	// PUT or PATCH sends the run as a JSON object (Env's fields in lower
+	// case, and "hook": when it runs).
 	URL    string
 	Method string
 	Header map[string]string
 	Body   string
 	// Timeout bounds the hook (0: DefaultTimeout).
 	Timeout time.Duration
+	// ContinueOnError: a failing Before hook does not stop the job (the
+	// failure is written to the run's log).
+	ContinueOnError bool
 }
 
 // String names the hook in logs and errors, secrets masked.
@@ -48,14 +54,7 @@ func (h Hook) String() string {
 	if h.Command != "" {
 		return redact.String(h.Command)
 	}
-	m := h.Method
-	if m == "" {
-		m = "GET"
-		if h.Body != "" {
-			m = "POST"
-		}
-	}
-	return m + " " + urlHost(h.URL)
+	return h.method() + " " + urlHost(h.URL)
 }
 
 // urlHost is u's scheme and host: its path and query may hold a token (a
@@ -95,23 +94,35 @@ func (s Set) Of(w When) []Hook {
 
 // Env is what hooks are told of the job and its run.
 type Env struct {
-	Job, Kind, Tier, Source, Repository string
+	Job        string `json:"job"`
+	Kind       string `json:"kind"`
+	Tier       string `json:"tier,omitempty"`
+	Source     string `json:"source,omitempty"`
+	Repository string `json:"repository"`
 	// Snapshot is the ID of the snapshot the run saved, if any.
-	Snapshot string
+	Snapshot string `json:"snapshot,omitempty"`
 	// Result is the run's result (state.Result) once it ended; Error its
 	// error.
-	Result, Error string
+	Result string `json:"result,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
-// vars returns the STRATA_* variables of e. Source and Repository may be
-// URLs: their passwords are masked.
+// masked is e with the passwords of Source and Repository, which may be
+// URLs, masked.
+func (e Env) masked() Env {
+	e.Source, e.Repository = redact.URL(e.Source), redact.URL(e.Repository)
+	return e
+}
+
+// vars returns the STRATA_* variables of e, passwords masked.
 func (e Env) vars() map[string]string {
+	e = e.masked()
 	return map[string]string{
 		"STRATA_JOB":        e.Job,
 		"STRATA_KIND":       e.Kind,
 		"STRATA_TIER":       e.Tier,
-		"STRATA_SOURCE":     redact.URL(e.Source),
-		"STRATA_REPOSITORY": redact.URL(e.Repository),
+		"STRATA_SOURCE":     e.Source,
+		"STRATA_REPOSITORY": e.Repository,
 		"STRATA_SNAPSHOT":   e.Snapshot,
 		"STRATA_RESULT":     e.Result,
 		"STRATA_ERROR":      e.Error,
@@ -146,7 +157,7 @@ func (r *Runner) Run(ctx context.Context, w When, hooks []Hook, env Env, log io.
 		if h.Command != "" {
 			err = r.command(hctx, h, env, log)
 		} else {
-			err = r.request(hctx, h, env, log)
+			err = r.request(hctx, w, h, env, log)
 		}
 		if err != nil && hctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 			err = fmt.Errorf("timed out after %v: %w", timeout, err)
@@ -156,7 +167,11 @@ func (r *Runner) Run(ctx context.Context, w When, hooks []Hook, env Env, log io.
 			err = fmt.Errorf("%s hook #%d (%s): %w", w, i+1, h, err)
 			fmt.Fprintf(log, "%v\n", err)
 			if w == Before {
-				return err
+				if !h.ContinueOnError {
+					return err
+				}
+				fmt.Fprintf(log, "continuing: the hook has continue_on_error\n")
+				continue
 			}
 			errs = append(errs, err)
 		}

@@ -53,11 +53,20 @@ func TestBeforeStopsAtFirstFailureOthersRunAll(t *testing.T) {
 	if got := readRan(t, dir); got != "one\n" {
 		t.Fatalf("before ran %q, want only the first", got)
 	}
+	// continue_on_error: the failure is logged, the next hooks run.
+	cont := append([]Hook(nil), hooks...)
+	cont[1].ContinueOnError = true
+	if err := r.Run(context.Background(), Before, cont, env, io.Discard); err != nil {
+		t.Fatalf("before with continue_on_error: %v", err)
+	}
+	if got := readRan(t, dir); got != "one\none\nthree\n" {
+		t.Fatalf("before with continue_on_error ran %q", got)
+	}
 	err = r.Run(context.Background(), Failure, hooks, env, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "failure hook #2") {
 		t.Fatalf("failure: %v", err)
 	}
-	if got := readRan(t, dir); got != "one\none\nthree\n" {
+	if got := readRan(t, dir); got != "one\none\nthree\none\nthree\n" {
 		t.Fatalf("failure hooks ran %q, want all three", got)
 	}
 }
@@ -104,7 +113,8 @@ func TestHTTPHook(t *testing.T) {
 	r := &Runner{}
 	var log bytes.Buffer
 	hooks := []Hook{
-		{URL: srv.URL + "/ping/${STRATA_JOB}?err=${STRATA_ERROR}"},
+		{URL: srv.URL + "/ping/${STRATA_JOB}?err=${STRATA_ERROR}", Method: "GET"},
+		{URL: srv.URL + "/event"},
 		{URL: srv.URL + "/hook", Header: map[string]string{"X-Job": "${STRATA_JOB}"}, Body: `{"job":"${STRATA_JOB}","snapshot":"${STRATA_SNAPSHOT}","other":"${HOME}"}`},
 		{URL: srv.URL + "/fail", Method: "PUT"},
 	}
@@ -116,8 +126,9 @@ func TestHTTPHook(t *testing.T) {
 	}
 	want := []string{
 		"GET /ping/hourly?err=a+b%26c   ",
+		`POST /event  application/json {"hook":"failure","job":"hourly","kind":"backup","tier":"hourly","source":"postgres://app:***@db/shop","repository":"s3:https://key:***@minio/bucket","snapshot":"abc123","result":"succeeded","error":"a b\u0026c"}`,
 		`POST /hook hourly application/json {"job":"hourly","snapshot":"abc123","other":"${HOME}"}`,
-		"PUT /fail   ",
+		`PUT /fail  application/json {"hook":"failure","job":"hourly","kind":"backup","tier":"hourly","source":"postgres://app:***@db/shop","repository":"s3:https://key:***@minio/bucket","snapshot":"abc123","result":"succeeded","error":"a b\u0026c"}`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -134,7 +145,7 @@ func TestHTTPHookTimeoutAndToken(t *testing.T) {
 	defer close(release)
 	r := &Runner{}
 	var log bytes.Buffer
-	err := r.Run(context.Background(), After, []Hook{{URL: srv.URL + "/x?token=sekrit", Timeout: 100 * time.Millisecond}}, env, &log)
+	err := r.Run(context.Background(), After, []Hook{{URL: srv.URL + "/x?token=sekrit", Method: "GET", Timeout: 100 * time.Millisecond}}, env, &log)
 	if err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Fatalf("err %v", err)
 	}
