@@ -33,7 +33,9 @@ FUZZ_TARGETS := \
 	./snapdiff:FuzzSpanRows:5000x \
 	./chunk:FuzzChunker:5000x \
 	./service/state:FuzzDecodeRun:100000x \
-	./service/state:FuzzDecodeJobs:100000x
+	./service/state:FuzzDecodeJobs:100000x \
+	./service/schedule:FuzzParse:20000x \
+	./service/config:FuzzParse:20000x
 
 .PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history bench-mount demo clean db-servers
 
