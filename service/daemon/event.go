@@ -27,6 +27,9 @@ type Event struct {
 	// Run is the run's record: at Started without End or result, at the
 	// end complete (with its log).
 	Run state.Run
+	// Report is the end event's Outcome.Report: the workflow's typed
+	// report, or nil.
+	Report any
 }
 
 // endEvent is the event that ends a run of result r.

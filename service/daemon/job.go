@@ -63,6 +63,10 @@ type Outcome struct {
 	Snapshot string
 	// Summary is a one-line report for the run's record.
 	Summary string
+	// Report is the workflow's typed report (workflow.BackupReport,
+	// CheckReport, DrillReport...), for the subscribers of the end event
+	// (metrics read byte counts and durations from it); nil if none.
+	Report any
 }
 
 // Runner does a job's work: the backup, check or drill. It writes what

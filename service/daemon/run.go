@@ -124,7 +124,7 @@ func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger st
 	}
 	d.log.Log(ctx, lvl, "run ended", "job", job.Name, "result", run.Result, "snapshot", run.Snapshot,
 		"seconds", run.End.Sub(run.Start).Seconds(), "err", run.Error)
-	d.emit(Event{Kind: endEvent(run.Result), Time: run.End, Job: job, Run: run})
+	d.emit(Event{Kind: endEvent(run.Result), Time: run.End, Job: job, Run: run, Report: outcome.Report})
 	return run
 }
 
