@@ -218,6 +218,32 @@ type ForeignKey struct {
 	RefSchema  string   `json:"ref_schema,omitempty"`
 	RefTable   string   `json:"ref_table"`
 	RefColumns []string `json:"ref_columns"`
+	// OnDelete and OnUpdate are the referential actions as SQL writes
+	// them (FKAction*). Empty: not recorded; snapshots written before
+	// strata recorded them lack them, and readers take an empty action
+	// as one that may cascade (docs/design.md, "Foreign keys").
+	OnDelete string `json:"on_delete,omitempty"`
+	OnUpdate string `json:"on_update,omitempty"`
+}
+
+// Referential actions of a foreign key.
+const (
+	FKActionNoAction   = "NO ACTION"
+	FKActionRestrict   = "RESTRICT"
+	FKActionCascade    = "CASCADE"
+	FKActionSetNull    = "SET NULL"
+	FKActionSetDefault = "SET DEFAULT"
+)
+
+// Changes reports whether deleting (or updating, for onUpdate) a
+// referenced row may change rows of the referencing table: a CASCADE,
+// SET NULL or SET DEFAULT action, or an action not recorded.
+func (fk ForeignKey) Changes(onUpdate bool) bool {
+	a := fk.OnDelete
+	if onUpdate {
+		a = fk.OnUpdate
+	}
+	return a != FKActionNoAction && a != FKActionRestrict
 }
 
 // View is a view definition, recreated after the tables.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
@@ -19,10 +20,15 @@ import (
 // (docs/design.md, "Diff as SQL"): first the deletes, child tables first;
 // then per table, parent tables first, the updates of the changed columns
 // and the inserts in batches. Deletes go first and inserts last so that a
-// unique value a deleted or updated row held can be taken by another. Set
-// Options.Order to its Order and Options.Emit to its Change, then call
-// Finish. The statements other than deletes are held in memory or a
-// temporary file until then.
+// unique value a deleted or updated row held can be taken by another; an
+// update that would take a value another updated row still holds (two
+// rows swap a unique value) is written as a delete and an insert
+// instead. Foreign keys are kept from acting on the way (a cascade of a
+// parent's delete would remove rows B keeps): MySQL and SQLite turn them
+// off for the script, PostgreSQL drops those that could act and adds them
+// back, validated, before COMMIT. Set Options.Order to its Order and
+// Options.Emit to its Change, then call Finish. The statements other
+// than deletes are held in memory or a temporary file until then.
 type SQLWriter struct {
 	out    io.Writer
 	engine string
@@ -41,6 +47,21 @@ type SQLWriter struct {
 	batchBytes int
 	deletes    map[string]*bytes.Buffer // by table, written last
 	order      []*TableDiff
+	// changed says per table (by name) what its rows go through, for
+	// the foreign keys that must be set aside.
+	changed map[string]*tableChanges
+	// taken holds, per column of the current table, hashes of the new
+	// values of its updates so far: an update whose old value is among
+	// them swaps a value with an earlier one (see Change).
+	taken map[int]map[uint64]struct{}
+	seed  maphash.Seed
+}
+
+// tableChanges is what the diff does to one table's rows.
+type tableChanges struct {
+	deletes, inserts, updates bool
+	rewrites                  bool         // updates written as a delete and an insert
+	updated                   map[int]bool // columns some update changes
 }
 
 // Insert batches: at most this many rows, or about this many bytes.
@@ -61,7 +82,8 @@ func NewSQLWriter(w io.Writer, engine string) (*SQLWriter, error) {
 	if !found {
 		return nil, fmt.Errorf("--engine %q: want postgres, mysql or sqlite", engine)
 	}
-	return &SQLWriter{out: w, engine: engine, deletes: map[string]*bytes.Buffer{}}, nil
+	return &SQLWriter{out: w, engine: engine, deletes: map[string]*bytes.Buffer{},
+		changed: map[string]*tableChanges{}, seed: maphash.MakeSeed()}, nil
 }
 
 // Order checks that every table can be turned into B by rows alone (it
@@ -111,13 +133,7 @@ func parentsFirst(tables []*TableDiff) []*TableDiff {
 		}
 		state[t.Name] = 1
 		for _, fk := range t.B.ForeignKeys {
-			ref := fk.RefTable
-			if fk.RefSchema != "" {
-				ref = fk.RefSchema + "." + fk.RefTable
-			} else if t.B.Schema != "" {
-				ref = t.B.Schema + "." + fk.RefTable
-			}
-			if p := byName[ref]; p != nil && p != t {
+			if p := byName[refName(t.B, fk)]; p != nil && p != t {
 				visit(p)
 			}
 		}
@@ -128,6 +144,18 @@ func parentsFirst(tables []*TableDiff) []*TableDiff {
 		visit(t)
 	}
 	return out
+}
+
+// refName is the qualified name of the table a foreign key of t
+// references.
+func refName(t *dbexport.Table, fk dbexport.ForeignKey) string {
+	switch {
+	case fk.RefSchema != "":
+		return fk.RefSchema + "." + fk.RefTable
+	case t.Schema != "":
+		return t.Schema + "." + fk.RefTable
+	}
+	return fk.RefTable
 }
 
 // Change writes one change (Options.Emit).
@@ -144,19 +172,31 @@ func (s *SQLWriter) Change(c *Change) error {
 			return err
 		}
 		s.table = c.Table
+		clear(s.taken)
+	}
+	tc := s.changed[c.Table.Name]
+	if tc == nil {
+		tc = &tableChanges{updated: map[int]bool{}}
+		s.changed[c.Table.Name] = tc
 	}
 	switch c.Op {
 	case OpInsert:
-		row, err := s.tuple(c.New)
-		if err != nil {
-			return err
-		}
-		s.batch = append(s.batch, row)
-		s.batchBytes += len(row)
-		if len(s.batch) >= sqlBatchRows || s.batchBytes >= sqlBatchBytes {
-			return s.flushBatch()
-		}
+		tc.inserts = true
+		return s.insert(c.New)
 	case OpUpdate:
+		if s.swaps(c) {
+			// Written as a delete (with the deletes, before every
+			// update) and an insert (after them).
+			tc.rewrites = true
+			if err := s.delete(c); err != nil {
+				return err
+			}
+			return s.insert(c.New)
+		}
+		tc.updates = true
+		for _, col := range c.Changed {
+			tc.updated[col] = true
+		}
 		var set []string
 		for _, col := range c.Changed {
 			v, err := s.literal(c.New[col], c.Table.Columns[col], c.Table.B)
@@ -171,42 +211,190 @@ func (s *SQLWriter) Change(c *Change) error {
 		}
 		fmt.Fprintf(s.w, "UPDATE %s SET %s WHERE %s;\n", s.tableName(c.Table), strings.Join(set, ", "), where)
 	case OpDelete:
-		where, err := s.where(c, c.Old)
-		if err != nil {
-			return err
-		}
-		buf := s.deletes[c.Table.Name]
-		if buf == nil {
-			buf = &bytes.Buffer{}
-			s.deletes[c.Table.Name] = buf
-		}
-		name := s.tableName(c.Table)
-		switch {
-		case c.Table.Keyed:
-			fmt.Fprintf(buf, "DELETE FROM %s WHERE %s;\n", name, where)
-		case s.engine == dbexport.EnginePostgres:
-			// One of possibly several equal rows.
-			fmt.Fprintf(buf, "DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s WHERE %s LIMIT 1);\n", name, name, where)
-		case s.engine == dbexport.EngineMySQL:
-			fmt.Fprintf(buf, "DELETE FROM %s WHERE %s LIMIT 1;\n", name, where)
-		default:
-			fmt.Fprintf(buf, "DELETE FROM %s WHERE rowid = (SELECT rowid FROM %s WHERE %s LIMIT 1);\n", name, name, where)
-		}
+		tc.deletes = true
+		return s.delete(c)
 	}
 	return nil
 }
 
-// begin is the start of the transaction.
+// swaps reports whether update c gives up a value of a changed column
+// that an earlier update of the table took: run in order, that earlier
+// update would have failed on a unique constraint holding the column.
+// Otherwise it records the values c takes. The hashes may collide, and
+// the column may not be unique: either only costs a delete and an insert
+// where an update would do.
+func (s *SQLWriter) swaps(c *Change) bool {
+	if s.taken == nil {
+		s.taken = map[int]map[uint64]struct{}{}
+	}
+	for _, col := range c.Changed {
+		if _, ok := s.taken[col][maphash.Bytes(s.seed, c.Old[col])]; ok && !isNull(c.Old[col]) {
+			return true
+		}
+	}
+	for _, col := range c.Changed {
+		if isNull(c.New[col]) {
+			continue // NULLs never collide in a unique constraint
+		}
+		m := s.taken[col]
+		if m == nil {
+			m = map[uint64]struct{}{}
+			s.taken[col] = m
+		}
+		m[maphash.Bytes(s.seed, c.New[col])] = struct{}{}
+	}
+	return false
+}
+
+// isNull reports whether a stored field is NULL (\N in COPY text and in
+// typed rows alike).
+func isNull(f []byte) bool { return string(f) == dbexport.Null }
+
+// insert adds a row of B to the current table's INSERT batch.
+func (s *SQLWriter) insert(newRow [][]byte) error {
+	row, err := s.tuple(newRow)
+	if err != nil {
+		return err
+	}
+	s.batch = append(s.batch, row)
+	s.batchBytes += len(row)
+	if len(s.batch) >= sqlBatchRows || s.batchBytes >= sqlBatchBytes {
+		return s.flushBatch()
+	}
+	return nil
+}
+
+// delete adds the delete of c's row of A to its table's deletes.
+func (s *SQLWriter) delete(c *Change) error {
+	where, err := s.where(c, c.Old)
+	if err != nil {
+		return err
+	}
+	buf := s.deletes[c.Table.Name]
+	if buf == nil {
+		buf = &bytes.Buffer{}
+		s.deletes[c.Table.Name] = buf
+	}
+	name := s.tableName(c.Table)
+	switch {
+	case c.Table.Keyed:
+		fmt.Fprintf(buf, "DELETE FROM %s WHERE %s;\n", name, where)
+	case s.engine == dbexport.EnginePostgres:
+		// One of possibly several equal rows.
+		fmt.Fprintf(buf, "DELETE FROM %s WHERE ctid = (SELECT ctid FROM %s WHERE %s LIMIT 1);\n", name, name, where)
+	case s.engine == dbexport.EngineMySQL:
+		fmt.Fprintf(buf, "DELETE FROM %s WHERE %s LIMIT 1;\n", name, where)
+	default:
+		fmt.Fprintf(buf, "DELETE FROM %s WHERE rowid = (SELECT rowid FROM %s WHERE %s LIMIT 1);\n", name, name, where)
+	}
+	return nil
+}
+
+// begin is the start of the script, up to the first delete.
+//
+// A foreign key must not act while the script runs: a parent's delete
+// would cascade into child rows B keeps (rows B moves to another parent,
+// or rows a delete and insert brings back), and a check made at once
+// would fail on an order that is right by COMMIT. MySQL turns foreign
+// keys off for the session (as mysqldump does; which also stops their
+// actions) and back to what they were after COMMIT. SQLite turns them off
+// (as sqlite3's .dump does; PRAGMA foreign_keys cannot change within a
+// transaction) when a key could act, and otherwise defers their checks
+// to COMMIT. PostgreSQL drops the keys that could act or fail
+// (setAside) and adds them back, validated, before COMMIT.
 func (s *SQLWriter) begin() string {
 	switch s.engine {
 	case dbexport.EnginePostgres:
-		return "BEGIN;\nSET LOCAL standard_conforming_strings = on;\n"
+		var b strings.Builder
+		b.WriteString("BEGIN;\nSET LOCAL standard_conforming_strings = on;\n")
+		for _, fk := range s.setAside() {
+			fmt.Fprintf(&b, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", s.tableName(fk.table), s.ident(fk.key.Name))
+		}
+		return b.String()
 	case dbexport.EngineMySQL:
-		return "SET NAMES utf8mb4;\nSTART TRANSACTION;\n"
+		return "SET NAMES utf8mb4;\nSET @strata_foreign_key_checks = @@foreign_key_checks;\nSET foreign_key_checks = 0;\nSTART TRANSACTION;\n"
+	}
+	for _, t := range s.order {
+		for _, fk := range t.B.ForeignKeys {
+			if fk.Changes(false) || fk.Changes(true) {
+				return "PRAGMA foreign_keys = OFF;\nBEGIN;\n"
+			}
+		}
 	}
 	// Checked at COMMIT: within the transaction rows may refer to rows
 	// written later.
 	return "BEGIN;\nPRAGMA defer_foreign_keys = ON;\n"
+}
+
+// end is the end of the script, from COMMIT on (PostgreSQL: from the
+// foreign keys added back).
+func (s *SQLWriter) end() string {
+	switch s.engine {
+	case dbexport.EnginePostgres:
+		var b strings.Builder
+		for _, fk := range s.setAside() {
+			b.WriteString(fk.add + ";\n")
+		}
+		b.WriteString("COMMIT;\n")
+		return b.String()
+	case dbexport.EngineMySQL:
+		return "COMMIT;\nSET foreign_key_checks = @strata_foreign_key_checks;\n"
+	}
+	return "COMMIT;\n"
+}
+
+// fkAside is a PostgreSQL foreign key the script drops and adds back.
+type fkAside struct {
+	table *TableDiff
+	key   dbexport.ForeignKey
+	add   string // B's ALTER TABLE ... ADD CONSTRAINT
+}
+
+// setAside lists the PostgreSQL foreign keys that could act or fail
+// while the script runs: those whose referenced table has rows deleted
+// (or written as a delete and an insert), or updates of the referenced
+// columns, and those of a table that references itself and changes.
+// A key whose statement B's table does not hold (ddl.go of package
+// postgres puts one per foreign key last in PostDDL) stays.
+func (s *SQLWriter) setAside() []fkAside {
+	var out []fkAside
+	for _, t := range s.order {
+		fks := t.B.ForeignKeys
+		n := len(t.B.PostDDL) - len(fks)
+		if n < 0 {
+			continue
+		}
+		for i, fk := range fks {
+			p := s.changed[refName(t.B, fk)]
+			if p == nil {
+				continue
+			}
+			act := p.deletes || p.rewrites
+			if refName(t.B, fk) == t.Name {
+				act = act || p.inserts || p.updates
+			}
+			for _, col := range fk.RefColumns {
+				for c := range p.updated {
+					act = act || s.columnName(refName(t.B, fk), c) == col
+				}
+			}
+			add := t.B.PostDDL[n+i]
+			if act && strings.Contains(add, "FOREIGN KEY") {
+				out = append(out, fkAside{table: t, key: fk, add: add})
+			}
+		}
+	}
+	return out
+}
+
+// columnName is the name of column c of the table named name.
+func (s *SQLWriter) columnName(name string, c int) string {
+	for _, t := range s.order {
+		if t.Name == name && c < len(t.Columns) {
+			return t.Columns[c].Name
+		}
+	}
+	return ""
 }
 
 // endTable writes the inserts of the current table after its updates.
@@ -285,7 +473,7 @@ func (s *SQLWriter) Finish() error {
 	if _, err := io.Copy(w, s.body); err != nil {
 		return err
 	}
-	w.WriteString("COMMIT;\n")
+	w.WriteString(s.end())
 	return w.Flush()
 }
 

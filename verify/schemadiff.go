@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -51,6 +52,7 @@ func CompareSchema(saved, restored *dbexport.Schema, tables []string) SchemaDiff
 			d.Tables[name] = append(d.Tables[name], "not found in the restored database")
 			continue
 		}
+		a, b = unrecordedAlike(a, b)
 		d.Tables[name] = restoredWords.diffObject("", toMap(a), toMap(b), tableStateFields)
 	}
 	if len(tables) < len(saved.Tables) {
@@ -83,6 +85,7 @@ var restoredWords = Wording{
 // SchemaChanges lists how table b's definition differs from a's (rows,
 // consistency and warnings aside), worded by w.
 func SchemaChanges(a, b *dbexport.Table, w Wording) []string {
+	a, b = unrecordedAlike(a, b)
 	return w.diffObject("", toMap(a), toMap(b), tableStateFields)
 }
 
@@ -90,6 +93,47 @@ func SchemaChanges(a, b *dbexport.Table, w Wording) []string {
 // (views, sequences, routines, triggers, ...), worded by w.
 func SchemaObjectChanges(a, b *dbexport.Schema, w Wording) []string {
 	return w.diffObject("", toMap(a), toMap(b), schemaStateFields)
+}
+
+// unrecordedAlike returns a and b with what only one of them records
+// left out of both: the actions of a foreign key (dbexport.ForeignKey),
+// which snapshots written before strata recorded them lack. A snapshot
+// that does not say is no schema change. a and b are not modified.
+func unrecordedAlike(a, b *dbexport.Table) (*dbexport.Table, *dbexport.Table) {
+	if a == nil || b == nil {
+		return a, b
+	}
+	byName := map[string]int{}
+	for i, fk := range b.ForeignKeys {
+		byName[fk.Name+"\x00"+fk.RefTable+"\x00"+strings.Join(fk.Columns, "\x00")] = i
+	}
+	var ca, cb *dbexport.Table
+	for i, fk := range a.ForeignKeys {
+		j, ok := byName[fk.Name+"\x00"+fk.RefTable+"\x00"+strings.Join(fk.Columns, "\x00")]
+		if !ok {
+			continue
+		}
+		gk := b.ForeignKeys[j]
+		if (fk.OnDelete == "") == (gk.OnDelete == "") && (fk.OnUpdate == "") == (gk.OnUpdate == "") {
+			continue
+		}
+		if ca == nil {
+			x, y := *a, *b
+			x.ForeignKeys = slices.Clone(a.ForeignKeys)
+			y.ForeignKeys = slices.Clone(b.ForeignKeys)
+			ca, cb = &x, &y
+		}
+		if fk.OnDelete == "" || gk.OnDelete == "" {
+			ca.ForeignKeys[i].OnDelete, cb.ForeignKeys[j].OnDelete = "", ""
+		}
+		if fk.OnUpdate == "" || gk.OnUpdate == "" {
+			ca.ForeignKeys[i].OnUpdate, cb.ForeignKeys[j].OnUpdate = "", ""
+		}
+	}
+	if ca == nil {
+		return a, b
+	}
+	return ca, cb
 }
 
 func toMap(v any) map[string]any {

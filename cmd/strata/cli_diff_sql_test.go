@@ -21,6 +21,9 @@ type sqlDiffCase struct {
 	src     serverDB
 	tables  []string
 	changes []string
+	// keep are tables the changes leave alone: after the diff they must
+	// still equal A's (and B's).
+	keep []string
 	// target makes an empty database and returns its DSN and a function
 	// that applies a SQL script to it.
 	target func(t *testing.T) (string, func(script string))
@@ -192,6 +195,12 @@ func runSQLDiff(t *testing.T, tc sqlDiffCase) {
 		}
 		if before := c.ok("dump", a, table); before == want {
 			t.Errorf("table %s: the changes did not change it; the test proves nothing", table)
+		}
+	}
+	for _, table := range tc.keep {
+		want := c.ok("dump", b, table)
+		if have := c.ok("dump", got, table); have != want {
+			t.Errorf("table %s, which the changes leave alone, differs from B after applying the diff:\n%s\nB:\n%s\nscript:\n%s", table, tail(have), tail(want), script)
 		}
 	}
 	// And strata diff agrees: the result and B hold the same rows.

@@ -232,13 +232,13 @@ func (s *Source) primaryKeys(ctx context.Context) (map[string][]string, error) {
 func (s *Source) foreignKeys(ctx context.Context) (map[string][]dbexport.ForeignKey, error) {
 	out := map[string][]dbexport.ForeignKey{}
 	err := s.query(ctx, func(r *sql.Rows) error {
-		var table, name, col, refSchema, refTable, refCol string
-		if err := r.Scan(&table, &name, &col, &refSchema, &refTable, &refCol); err != nil {
+		var table, name, col, refSchema, refTable, refCol, onDelete, onUpdate string
+		if err := r.Scan(&table, &name, &col, &refSchema, &refTable, &refCol, &onDelete, &onUpdate); err != nil {
 			return err
 		}
 		fks := out[table]
 		if len(fks) == 0 || fks[len(fks)-1].Name != name {
-			fk := dbexport.ForeignKey{Name: name, RefTable: refTable}
+			fk := dbexport.ForeignKey{Name: name, RefTable: refTable, OnDelete: onDelete, OnUpdate: onUpdate}
 			if refSchema != s.dsn.Database {
 				fk.RefSchema = refSchema
 			}
@@ -249,10 +249,13 @@ func (s *Source) foreignKeys(ctx context.Context) (map[string][]dbexport.Foreign
 		fk.RefColumns = append(fk.RefColumns, refCol)
 		out[table] = fks
 		return nil
-	}, `SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME
-		FROM information_schema.KEY_COLUMN_USAGE
-		WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL
-		ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`, s.dsn.Database)
+	}, `SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME,
+			k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE
+		FROM information_schema.KEY_COLUMN_USAGE k
+		JOIN information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA
+			AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
+		WHERE k.TABLE_SCHEMA = ? AND k.REFERENCED_TABLE_NAME IS NOT NULL
+		ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`, s.dsn.Database)
 	return out, err
 }
 

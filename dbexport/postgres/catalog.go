@@ -138,7 +138,8 @@ SELECT con.conrelid, con.conname, con.contype::text, pg_catalog.pg_get_constrain
        CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END,
        con.convalidated, COALESCE(fn.nspname, ''), COALESCE(fc.relname, ''),
        ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i),
+       con.confdeltype::text, con.confupdtype::text
 FROM pg_catalog.pg_constraint con
 LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
@@ -156,6 +157,9 @@ type conInfo struct {
 	refSchema string
 	refTable  string
 	refCols   []string
+	// onDelete, onUpdate: a foreign key's actions as pg_constraint codes
+	// them (a, r, c, n, d).
+	onDelete, onUpdate string
 }
 
 func listConstraints(ctx context.Context, c *pgx.Conn, oids []uint32) ([]*conInfo, error) {
@@ -166,7 +170,7 @@ func listConstraints(ctx context.Context, c *pgx.Conn, oids []uint32) ([]*conInf
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*conInfo, error) {
 		k := &conInfo{}
 		err := row.Scan(&k.rel, &k.name, &k.kind, &k.def, &k.cols, &k.expr, &k.validated,
-			&k.refSchema, &k.refTable, &k.refCols)
+			&k.refSchema, &k.refTable, &k.refCols, &k.onDelete, &k.onUpdate)
 		return k, err
 	})
 }

@@ -63,6 +63,7 @@ func (d *tableDef) table() *dbexport.Table {
 		case k.kind == "f":
 			t.ForeignKeys = append(t.ForeignKeys, dbexport.ForeignKey{
 				Name: k.name, Columns: k.cols, RefSchema: k.refSchema, RefTable: k.refTable, RefColumns: k.refCols,
+				OnDelete: fkAction(k.onDelete), OnUpdate: fkAction(k.onUpdate),
 			})
 			fks = append(fks, "ALTER TABLE ONLY "+q+" ADD "+def)
 			continue
@@ -209,4 +210,20 @@ func viewDDL(v *viewInfo) string {
 		s += " WITH (" + strings.Join(v.options, ", ") + ")"
 	}
 	return s + " AS\n" + strings.TrimSuffix(strings.TrimSpace(v.def), ";")
+}
+
+// fkAction names a foreign key action of pg_constraint.confdeltype or
+// confupdtype.
+func fkAction(code string) string {
+	switch code {
+	case "r":
+		return dbexport.FKActionRestrict
+	case "c":
+		return dbexport.FKActionCascade
+	case "n":
+		return dbexport.FKActionSetNull
+	case "d":
+		return dbexport.FKActionSetDefault
+	}
+	return dbexport.FKActionNoAction
 }

@@ -225,12 +225,12 @@ func table(ctx context.Context, c *conn, name, ddl string, kind tableKind) (t *d
 	}
 	byID := map[int64]*dbexport.ForeignKey{}
 	var order []int64
-	q = fmt.Sprintf(`SELECT id, "table", "from", coalesce("to", '') FROM pragma_foreign_key_list(%s) ORDER BY id, seq`, quoteString(name))
+	q = fmt.Sprintf(`SELECT id, "table", "from", coalesce("to", ''), on_delete, on_update FROM pragma_foreign_key_list(%s) ORDER BY id, seq`, quoteString(name))
 	err = c.query(ctx, q, func(r *row) error {
 		id := r.int64(0)
 		fk := byID[id]
 		if fk == nil {
-			fk = &dbexport.ForeignKey{RefTable: r.string(1)}
+			fk = &dbexport.ForeignKey{RefTable: r.string(1), OnDelete: r.string(4), OnUpdate: r.string(5)}
 			byID[id] = fk
 			order = append(order, id)
 		}

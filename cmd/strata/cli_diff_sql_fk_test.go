@@ -1,0 +1,205 @@
+package main
+
+import (
+	"database/sql"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// These tests apply diff --format sql where foreign keys act (a parent's
+// delete cascades, sets NULL, or an update cascades) and where rows swap
+// a unique value: the order of deletes, updates and inserts alone loses
+// rows B keeps or fails on a constraint.
+
+// fkDiffSchema is the schema of the foreign key tests, per engine: the
+// text type and the engine's trailing table options.
+func fkDiffSchema(text, opts string) []string {
+	return []string{
+		`CREATE TABLE customers (id int PRIMARY KEY, email ` + text + ` NOT NULL UNIQUE)` + opts,
+		// Moved to another customer, then the old one deleted: the cascade
+		// must not reach them.
+		`CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL, note ` + text + `,
+			FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE ON UPDATE CASCADE)` + opts,
+		// Unchanged, below orders that a cascade would remove.
+		`CREATE TABLE items (id int PRIMARY KEY, order_id int NOT NULL, sku ` + text + `,
+			FOREIGN KEY (order_id) REFERENCES orders(id) ON DELETE CASCADE)` + opts,
+		`CREATE TABLE notes (id int PRIMARY KEY, customer_id int, body ` + text + `,
+			FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE SET NULL)` + opts,
+		// By a unique column that passes from a deleted row to a new one.
+		`CREATE TABLE mail (id int PRIMARY KEY, email ` + text + ` NOT NULL,
+			FOREIGN KEY (email) REFERENCES customers(email) ON DELETE CASCADE ON UPDATE CASCADE)` + opts,
+		`CREATE TABLE staff (id int PRIMARY KEY, boss int, FOREIGN KEY (boss) REFERENCES staff(id) ON DELETE SET NULL)` + opts,
+	}
+}
+
+// fkDiffChanges are the changes between A and B; seq is a table of 1..N
+// rows named i, as the engine writes one.
+var fkDiffChanges = []string{
+	`UPDATE orders SET customer_id = 5 WHERE customer_id = 20`,
+	`DELETE FROM customers WHERE id = 20`,
+	`UPDATE notes SET customer_id = 31 WHERE customer_id = 30`,
+	`DELETE FROM customers WHERE id = 30`,
+	`UPDATE customers SET email = 'moving' WHERE id = 40`,
+	`INSERT INTO customers VALUES (1000, 'c40')`,
+	`UPDATE mail SET email = 'c40' WHERE email = 'moving'`,
+	`DELETE FROM customers WHERE id = 40`,
+	`INSERT INTO staff VALUES (502, NULL)`,
+	`INSERT INTO staff VALUES (501, 502)`,
+	`UPDATE staff SET boss = 501 WHERE id = 3`,
+}
+
+var fkDiffTables = []string{"customers", "orders", "notes", "mail", "staff"}
+
+// fkDiffRows fills the tables from a table seq(i) of 1..800.
+var fkDiffRows = []string{
+	`INSERT INTO customers SELECT i, CONCAT('c', i) FROM seq WHERE i <= 200`,
+	`INSERT INTO orders SELECT i, MOD(i, 200) + 1, CONCAT('order ', i) FROM seq WHERE i <= 400`,
+	`INSERT INTO items SELECT i, MOD(i, 400) + 1, CONCAT('sku', i) FROM seq`,
+	`INSERT INTO notes SELECT i, i, 'note' FROM seq WHERE i <= 200`,
+	`INSERT INTO mail SELECT i, CONCAT('c', i) FROM seq WHERE i <= 200`,
+	`INSERT INTO staff SELECT i, NULL FROM seq WHERE i <= 50`,
+}
+
+// swapDiffSchema and swapDiffChanges: rows that swap and rotate values
+// of a unique column, one of them referenced by another table.
+func swapDiffSchema(text, opts string) []string {
+	return []string{
+		`CREATE TABLE users (id int PRIMARY KEY, login ` + text + ` NOT NULL UNIQUE, n int)` + opts,
+		`CREATE TABLE logins (id int PRIMARY KEY, user_id int NOT NULL, FOREIGN KEY (user_id) REFERENCES users(id))` + opts,
+		`INSERT INTO users SELECT i, CONCAT('u', i), i FROM seq WHERE i <= 100`,
+		`INSERT INTO logins SELECT i, MOD(i, 100) + 1 FROM seq WHERE i <= 300`,
+	}
+}
+
+var swapDiffChanges = []string{
+	`UPDATE users SET login = 'tmp' WHERE id = 1`,
+	`UPDATE users SET login = 'u1', n = 0 WHERE id = 2`,
+	`UPDATE users SET login = 'u2' WHERE id = 1`,
+	`UPDATE users SET login = 'tmp' WHERE id = 3`,
+	`UPDATE users SET login = 'u3' WHERE id = 5`,
+	`UPDATE users SET login = 'u5' WHERE id = 4`,
+	`UPDATE users SET login = 'u4' WHERE id = 3`,
+	`UPDATE users SET n = -1 WHERE id = 50`,
+}
+
+// seqTable creates seq(i) holding 1..800.
+func seqTable(t *testing.T, db serverDB, opts string) {
+	db.exec(t, `CREATE TABLE seq (i int PRIMARY KEY)`+opts)
+	var vals []string
+	for i := 1; i <= 800; i++ {
+		vals = append(vals, "("+strconv.Itoa(i)+")")
+	}
+	db.exec(t, `INSERT INTO seq VALUES `+strings.Join(vals, ","))
+}
+
+func sqliteDiffSource(t *testing.T) serverDB {
+	path := filepath.Join(t.TempDir(), "app.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetMaxOpenConns(1)
+	t.Cleanup(func() { db.Close() })
+	s := serverDB{dsn: "sqlite://" + path, db: db}
+	seqTable(t, s, "")
+	return s
+}
+
+func sqliteDiffTarget(t *testing.T) (string, func(string)) {
+	p := filepath.Join(t.TempDir(), "target.db")
+	return "sqlite://" + p, func(script string) {
+		db, err := sql.Open("sqlite", "file:"+p+"?_pragma=foreign_keys(1)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(script); err != nil {
+			t.Fatalf("applying the diff: %v\n%s", err, script)
+		}
+	}
+}
+
+func pgDiffTarget(t *testing.T) (string, func(string)) {
+	db := pgDB(t)
+	return db.dsn, func(script string) {
+		runClient(t, script, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.dsn)
+	}
+}
+
+func mariaDiffTarget(t *testing.T) (string, func(string)) {
+	db := mariaDB(t)
+	u, err := url.Parse(db.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db.dsn, func(script string) {
+		runClient(t, script, "mariadb", "-h", u.Hostname(), "-P", u.Port(), "-u", u.User.Username(), strings.TrimPrefix(u.Path, "/"))
+	}
+}
+
+// sqliteConcat rewrites CONCAT(a, b) as SQLite's a || b.
+func sqliteConcat(stmts []string) []string {
+	out := make([]string, len(stmts))
+	for i, s := range stmts {
+		s = strings.ReplaceAll(s, "CONCAT('c', i)", "'c' || i")
+		s = strings.ReplaceAll(s, "CONCAT('u', i)", "'u' || i")
+		s = strings.ReplaceAll(s, "CONCAT('order ', i)", "'order ' || i")
+		s = strings.ReplaceAll(s, "CONCAT('sku', i)", "'sku' || i")
+		out[i] = strings.ReplaceAll(s, "MOD(i, ", "(i % ")
+	}
+	return out
+}
+
+func TestDiffSQLCascadesSQLite(t *testing.T) {
+	src := sqliteDiffSource(t)
+	src.exec(t, fkDiffSchema("text", "")...)
+	src.exec(t, sqliteConcat(fkDiffRows)...)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: fkDiffTables, changes: fkDiffChanges, keep: []string{"items"}, target: sqliteDiffTarget})
+}
+
+func TestDiffSQLCascadesPostgres(t *testing.T) {
+	src := pgDB(t)
+	seqTable(t, src, "")
+	src.exec(t, fkDiffSchema("text", "")...)
+	src.exec(t, fkDiffRows...)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: qualify(fkDiffTables), changes: fkDiffChanges, keep: qualify([]string{"items"}), target: pgDiffTarget})
+}
+
+func TestDiffSQLCascadesMariaDB(t *testing.T) {
+	src := mariaDB(t)
+	seqTable(t, src, " ENGINE=InnoDB")
+	src.exec(t, fkDiffSchema("varchar(40)", " ENGINE=InnoDB")...)
+	src.exec(t, fkDiffRows...)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: fkDiffTables, changes: fkDiffChanges, keep: []string{"items"}, target: mariaDiffTarget})
+}
+
+func TestDiffSQLUniqueSwapSQLite(t *testing.T) {
+	src := sqliteDiffSource(t)
+	src.exec(t, sqliteConcat(swapDiffSchema("text", ""))...)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"users"}, changes: swapDiffChanges, keep: []string{"logins"}, target: sqliteDiffTarget})
+}
+
+func TestDiffSQLUniqueSwapPostgres(t *testing.T) {
+	src := pgDB(t)
+	seqTable(t, src, "")
+	src.exec(t, swapDiffSchema("text", "")...)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"public.users"}, changes: swapDiffChanges, keep: []string{"public.logins"}, target: pgDiffTarget})
+}
+
+func TestDiffSQLUniqueSwapMariaDB(t *testing.T) {
+	src := mariaDB(t)
+	seqTable(t, src, " ENGINE=InnoDB")
+	src.exec(t, swapDiffSchema("varchar(40)", " ENGINE=InnoDB")...)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"users"}, changes: swapDiffChanges, keep: []string{"logins"}, target: mariaDiffTarget})
+}
+
+func qualify(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "public." + n
+	}
+	return out
+}
