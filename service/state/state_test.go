@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,4 +175,23 @@ func FuzzDecodeJobs(f *testing.F) {
 			t.Fatalf("re-encoded jobs do not decode: %v", err)
 		}
 	})
+}
+
+func TestLockDaemon(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := Open(dir, 0)
+	b, _ := Open(dir, 0)
+	unlock, err := a.LockDaemon()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.LockDaemon(); !errors.Is(err, ErrDaemonRunning) || !strings.Contains(err.Error(), fmt.Sprint(os.Getpid())) {
+		t.Fatalf("second daemon: %v", err)
+	}
+	unlock()
+	unlock2, err := b.LockDaemon()
+	if err != nil {
+		t.Fatalf("after unlock: %v", err)
+	}
+	unlock2()
 }

@@ -243,3 +243,28 @@ func (s *Store) trim(job string) error {
 	}
 	return nil
 }
+
+// ErrDaemonRunning: another daemon uses the state folder.
+var ErrDaemonRunning = errors.New("another strata daemon uses this state folder")
+
+// LockDaemon claims the state folder for one daemon until unlock is
+// called (or the process ends): a second daemon on the same folder would
+// run every job twice.
+func (s *Store) LockDaemon() (unlock func(), err error) {
+	p := filepath.Join(s.dir, "daemon.lock")
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("state folder %s: %w", s.dir, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			b, _ := os.ReadFile(p)
+			return nil, fmt.Errorf("%w (%s, pid %s): stop it first, or give this one another state folder", ErrDaemonRunning, s.dir, strings.TrimSpace(string(b)))
+		}
+		return nil, fmt.Errorf("locking state folder %s: %w", s.dir, err)
+	}
+	_ = f.Truncate(0)
+	_, _ = fmt.Fprintf(f, "%d\n", os.Getpid())
+	return func() { f.Close() }, nil
+}
