@@ -63,6 +63,10 @@ type TableDiff struct {
 	// Schema lists the changes of the table's definition (columns,
 	// types, constraints, indexes), empty when it is the same.
 	Schema []string
+	// PositionsMoved is true when a sequence or auto-increment position
+	// the table's definition records moved (rows were inserted): state,
+	// not a schema change, and not a change of the table's rows.
+	PositionsMoved bool
 
 	ChunksRead, ChunksShared uint64
 }
@@ -90,6 +94,9 @@ type Report struct {
 	// Schema lists the changes beyond tables: views, sequences,
 	// routines, triggers.
 	Schema []string
+	// SequencesMoved are the sequences (beyond those tables own) whose
+	// position moved, which Schema leaves out.
+	SequencesMoved []string
 	// BytesRead counts the bytes of the chunks and pages loaded; Bytes
 	// the bytes of both snapshots' tables; BytesShared the bytes of the
 	// chunks both hold, passed over unread (counted on both sides).
@@ -130,7 +137,8 @@ func Tables(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB st
 	if err := dbexport.CheckIncludes(all, opts.Tables, "the two snapshots"); err != nil {
 		return nil, err
 	}
-	rep := &Report{Engine: sb.Engine, Schema: verify.SchemaObjectChanges(sa, sb, DiffWording)}
+	rep := &Report{Engine: sb.Engine}
+	rep.Schema, rep.SequencesMoved = schemaObjectChanges(sa, sb)
 	tables := pairTables(sa, sb, opts)
 	if opts.Order != nil {
 		if tables, err = opts.Order(tables); err != nil {
@@ -181,7 +189,7 @@ func pairTables(sa, sb *dbexport.Schema, opts Options) []*TableDiff {
 	out := make([]*TableDiff, 0, len(byName))
 	for _, d := range byName {
 		if d.A != nil && d.B != nil {
-			d.Schema = verify.SchemaChanges(d.A, d.B, DiffWording)
+			tableSchemaChanges(d)
 		}
 		l := newLayout(d.A, d.B)
 		d.Columns, d.Key, d.Keyed = l.columns, l.key, l.keyed

@@ -279,24 +279,43 @@ func printStat(w io.Writer, a, b *repo.Snapshot, rep *snapdiff.Report, took time
 			fmt.Fprintf(w, "  %s\n", s)
 		}
 	}
+	if moved := positionsMoved(rep); len(moved) > 0 {
+		fmt.Fprintf(w, "sequence positions moved: %s\n", strings.Join(moved, ", "))
+	}
 	_, err := fmt.Fprintln(w, readSummary(rep, took))
 	return err
 }
 
+// positionsMoved names the tables and sequences whose sequence or
+// auto-increment position moved: state a restore brings back, not a
+// schema change.
+func positionsMoved(rep *snapdiff.Report) []string {
+	var out []string
+	for _, d := range rep.Tables {
+		if d.PositionsMoved {
+			out = append(out, d.Name)
+		}
+	}
+	return append(out, rep.SequencesMoved...)
+}
+
 // statJSONReport is diff --stat --json.
 type statJSONReport struct {
-	A            diffSnapJSON    `json:"a"`
-	B            diffSnapJSON    `json:"b"`
-	Tables       []tableStatJSON `json:"tables"`
-	Schema       []string        `json:"schema_changes"`
-	BytesRead    uint64          `json:"bytes_read"`
-	PageBytes    uint64          `json:"page_bytes_read"`
-	PackBytes    uint64          `json:"pack_bytes_read"`
-	Bytes        uint64          `json:"bytes"`
-	BytesShared  uint64          `json:"bytes_shared"`
-	ChunksRead   uint64          `json:"chunks_read"`
-	ChunksShared uint64          `json:"chunks_shared"`
-	Seconds      float64         `json:"seconds"`
+	A      diffSnapJSON    `json:"a"`
+	B      diffSnapJSON    `json:"b"`
+	Tables []tableStatJSON `json:"tables"`
+	Schema []string        `json:"schema_changes"`
+	// Positions names the tables and sequences whose sequence or
+	// auto-increment position moved.
+	Positions    []string `json:"sequence_positions_moved"`
+	BytesRead    uint64   `json:"bytes_read"`
+	PageBytes    uint64   `json:"page_bytes_read"`
+	PackBytes    uint64   `json:"pack_bytes_read"`
+	Bytes        uint64   `json:"bytes"`
+	BytesShared  uint64   `json:"bytes_shared"`
+	ChunksRead   uint64   `json:"chunks_read"`
+	ChunksShared uint64   `json:"chunks_shared"`
+	Seconds      float64  `json:"seconds"`
 }
 
 type diffSnapJSON struct {
@@ -314,6 +333,7 @@ type tableStatJSON struct {
 	Modified     uint64   `json:"rows_modified"`
 	Cells        uint64   `json:"cells_modified"`
 	Schema       []string `json:"schema_changes"`
+	Positions    bool     `json:"sequence_positions_moved"`
 	ChunksRead   uint64   `json:"chunks_read"`
 	ChunksShared uint64   `json:"chunks_shared"`
 }
@@ -321,14 +341,14 @@ type tableStatJSON struct {
 func statJSON(a, b *repo.Snapshot, rep *snapdiff.Report, took time.Duration) statJSONReport {
 	out := statJSONReport{
 		A: diffSnapJSON{a.ID.String(), a.Time}, B: diffSnapJSON{b.ID.String(), b.Time},
-		Tables: []tableStatJSON{}, Schema: append([]string{}, rep.Schema...),
+		Tables: []tableStatJSON{}, Schema: append([]string{}, rep.Schema...), Positions: append([]string{}, positionsMoved(rep)...),
 		BytesRead: rep.BytesRead, PageBytes: rep.PageBytes, PackBytes: rep.PackBytesRead, Bytes: rep.Bytes, BytesShared: rep.BytesShared,
 		ChunksRead: rep.ChunksRead, ChunksShared: rep.ChunksShared, Seconds: took.Seconds(),
 	}
 	for _, d := range rep.Tables {
 		t := tableStatJSON{
 			Table: d.Name, Status: "same", Added: d.Inserted, Deleted: d.Deleted, Modified: d.Updated, Cells: d.CellsUpdated,
-			Schema: append([]string{}, d.Schema...), ChunksRead: d.ChunksRead, ChunksShared: d.ChunksShared,
+			Schema: append([]string{}, d.Schema...), Positions: d.PositionsMoved, ChunksRead: d.ChunksRead, ChunksShared: d.ChunksShared,
 		}
 		if d.A != nil {
 			t.RowsBefore = &d.RowsBefore
