@@ -34,6 +34,7 @@ FUZZ_TARGETS := \
 	./chunk:FuzzChunker:5000x \
 	./service/state:FuzzDecodeRun:100000x \
 	./service/state:FuzzDecodeJobs:100000x \
+	./service/health:FuzzDecodeState:100000x \
 	./service/schedule:FuzzParse:20000x \
 	./service/config:FuzzParse:20000x
 

@@ -13,12 +13,15 @@ import (
 // Exit codes, the only place they are decided. Each command's help lists
 // the ones it uses.
 const (
-	exitOK           = 0
-	exitError        = 1
-	exitCheckFailed  = 3  // check or a drill found problems
-	exitNoRepository = 10 // no repository at --repo
-	exitLocked       = 11 // another process holds a conflicting lock
-	exitWrongPass    = 12 // wrong password or no key found
+	exitOK          = 0
+	exitError       = 1
+	exitCheckFailed = 3 // check or a drill found problems
+	// health exits as a Nagios plugin: 0 OK, 1 warning, 2 critical, 3
+	// unknown (it could not judge).
+	exitHealthUnknown = 3
+	exitNoRepository  = 10 // no repository at --repo
+	exitLocked        = 11 // another process holds a conflicting lock
+	exitWrongPass     = 12 // wrong password or no key found
 	// 128 + the signal's number: 130 after Ctrl-C (SIGINT), 143 after
 	// SIGTERM, as shells report a process a signal ended.
 	exitInterrupted = 130
@@ -60,6 +63,8 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &status):
 		return status.code
+	case errors.As(err, new(*healthUnknown)):
+		return exitHealthUnknown
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errCheckFailed):

@@ -25,10 +25,11 @@ type Channel interface {
 
 // The channel types.
 const (
-	TypeWebhook      = "webhook"
-	TypeSlack        = "slack"
-	TypeDiscord      = "discord"
-	TypeEmail        = "email"
+	TypeWebhook = "webhook"
+	TypeSlack   = "slack"
+	TypeDiscord = "discord"
+	TypeEmail   = "email" // also "smtp", strata.yaml's name
+
 	TypeHealthchecks = "healthchecks"
 )
 
@@ -178,7 +179,8 @@ func New(c Config, opts NewOptions) (Channel, error) {
 			}
 		}
 		return p, nil
-	case TypeEmail:
+	case TypeEmail, "smtp":
+		base.typ = TypeEmail
 		if c.Email == nil {
 			return nil, fmt.Errorf("notification channel %q (email): no smtp settings", c.Name)
 		}

@@ -20,15 +20,18 @@ const (
 	// JobStarted: a job began; only ping channels act on it (healthchecks'
 	// /start, which measures the run's duration).
 	JobStarted Kind = "job_started"
-	// JobFailed and JobSucceeded: a job of another kind (check, drill,
-	// forget, prune) ended; a check that found damage is CheckDamage and a
-	// drill that found problems DrillFailed instead of JobFailed.
+	// JobFailed and JobSucceeded: a job of another kind (forget, prune)
+	// ended.
 	JobFailed    Kind = "job_failed"
 	JobSucceeded Kind = "job_succeeded"
-	// CheckDamage: check found damage in the repository.
+	// CheckDamage: check found damage in the repository; CheckFailed:
+	// check could not run (no repository, a lock, a wrong password).
 	CheckDamage Kind = "check_damage"
-	// DrillFailed: a restore drill failed or found problems.
-	DrillFailed Kind = "drill_failed"
+	CheckFailed Kind = "check_failed"
+	// DrillFailed: a restore drill failed or found problems;
+	// DrillSucceeded: it restored every table without a finding.
+	DrillFailed    Kind = "drill_failed"
+	DrillSucceeded Kind = "drill_succeeded"
 	// Unhealthy: the health evaluation went from OK (or a milder state) to
 	// warning or critical, for one of its checks.
 	Unhealthy Kind = "unhealthy"
@@ -42,7 +45,7 @@ const (
 )
 
 // Kinds are the kinds a configuration may name, in the order of the docs.
-var kinds = []Kind{BackupFailed, BackupSucceeded, JobStarted, JobFailed, JobSucceeded, CheckDamage, DrillFailed, Unhealthy, Recovered, StorageThreshold, Test}
+var kinds = []Kind{BackupFailed, BackupSucceeded, JobStarted, JobFailed, JobSucceeded, CheckDamage, CheckFailed, DrillFailed, DrillSucceeded, Unhealthy, Recovered, StorageThreshold, Test}
 
 // ParseKind returns the kind named s.
 func ParseKind(s string) (Kind, error) {
@@ -73,8 +76,12 @@ func (k Kind) title() string {
 		return "job succeeded"
 	case CheckDamage:
 		return "check found damage"
+	case CheckFailed:
+		return "check failed"
 	case DrillFailed:
 		return "drill failed"
+	case DrillSucceeded:
+		return "drill succeeded"
 	case Unhealthy:
 		return "unhealthy"
 	case Recovered:
@@ -90,11 +97,11 @@ func (k Kind) title() string {
 // failure says whether the kind is the end of a run that failed (a ping
 // channel's /fail).
 func (k Kind) failure() bool {
-	return k == BackupFailed || k == JobFailed || k == CheckDamage || k == DrillFailed
+	return k == BackupFailed || k == JobFailed || k == CheckDamage || k == CheckFailed || k == DrillFailed
 }
 
 // success says whether the kind is the end of a run that succeeded.
-func (k Kind) success() bool { return k == BackupSucceeded || k == JobSucceeded }
+func (k Kind) success() bool { return k == BackupSucceeded || k == JobSucceeded || k == DrillSucceeded }
 
 // Severity orders events: a channel takes those at or above its minimum.
 type Severity int
@@ -147,7 +154,7 @@ func (s *Severity) UnmarshalText(b []byte) error {
 // DefaultSeverity is the severity of an event of kind k that does not say.
 func DefaultSeverity(k Kind) Severity {
 	switch k {
-	case BackupFailed, JobFailed, CheckDamage, DrillFailed, Unhealthy:
+	case BackupFailed, JobFailed, CheckDamage, CheckFailed, DrillFailed, Unhealthy:
 		return Critical
 	case StorageThreshold, Recovered:
 		return Warning

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo/audit"
+	"strata/repo/backend/local"
+	"strata/service/health"
+)
+
+// healthExitCodesHelp: health exits as a Nagios plugin does.
+const healthExitCodesHelp = `Exit codes (those of a Nagios plugin): 0 OK, 1 warning, 2 critical, 3 unknown (the repository could not be read: the error says why).`
+
+// healthUnknown is an error that makes health exit 3 (unknown).
+type healthUnknown struct{ err error }
+
+func (e *healthUnknown) Error() string { return e.err.Error() }
+func (e *healthUnknown) Unwrap() error { return e.err }
+
+func cmdHealth(g *globals) *cli.Command {
+	var (
+		asJSON, nagios     bool
+		quota              string
+		warnPct, critPct   float64
+		checkAge, drillAge time.Duration
+	)
+	return &cli.Command{
+		Name:  "health",
+		Usage: "judge whether the backups are fresh, complete and tested",
+		Description: `Per source and tier (or per job of --config): the age of the newest
+snapshot against its limit (the interval plus 2 hours: hourly 3h,
+daily 26h, weekly 7d2h, monthly 31d2h; warning an hour before), the
+number of snapshots against the retention policy, slots without a
+snapshot (gaps); the last check and each source's last drill (from the
+repository's audit trail), with their results and ages; the storage use
+against 80% and 90% (the filesystem of a local repository, or --quota
+against the repository's stored bytes); per source the RPO (the age of
+its newest snapshot) and the RTO (its last drill's restore time).
+
+--nagios prints one status line with performance data for Nagios,
+Icinga or any monitor that runs plugins; --json the whole report.
+
+` + healthExitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON", Destination: &asJSON},
+			&cli.BoolFlag{Name: "nagios", Usage: "print one Nagios status line with performance data", Destination: &nagios},
+			&cli.StringFlag{Name: "quota", Usage: "judge the repository's stored bytes against `SIZE` (500G) instead of its filesystem", Destination: &quota},
+			&cli.Float64Flag{Name: "storage-warn", Usage: "storage use that warns, in `PERCENT`", Value: health.DefaultStorageWarnPercent, Destination: &warnPct},
+			&cli.Float64Flag{Name: "storage-critical", Usage: "storage use that is critical, in `PERCENT`", Value: health.DefaultStorageCriticalPercent, Destination: &critPct},
+			&cli.DurationFlag{Name: "check-max-age", Usage: "warn when the last check is older than `DURATION` (default: no limit)", Destination: &checkAge},
+			&cli.DurationFlag{Name: "drill-max-age", Usage: "warn when a source's last drill is older than `DURATION` (default: no limit)", Destination: &drillAge},
+		},
+		Action: func(c *cli.Context) error {
+			if asJSON && nagios {
+				return errors.New("give --json or --nagios, not both")
+			}
+			if warnPct <= 0 || critPct > 100 || warnPct >= critPct {
+				return fmt.Errorf("--storage-warn %v and --storage-critical %v: want 0 < warn < critical <= 100", warnPct, critPct)
+			}
+			var quotaBytes int64
+			if quota != "" {
+				q, err := parseSize(quota)
+				if err != nil || q <= 0 {
+					return fmt.Errorf("--quota: %q is not a size such as 500G", quota)
+				}
+				quotaBytes = q
+			}
+			rep, err := g.health(c, health.GatherOptions{QuotaBytes: quotaBytes}, health.Options{
+				CheckMaxAge: checkAge, DrillMaxAge: drillAge, StorageWarnPercent: warnPct, StorageCriticalPercent: critPct,
+			})
+			if err != nil {
+				if nagios {
+					fmt.Fprintf(g.env.stdout, "STRATA UNKNOWN - %s\n", strings.Join(strings.Fields(err.Error()), " "))
+				}
+				return &healthUnknown{err}
+			}
+			switch {
+			case nagios:
+				fmt.Fprintln(g.env.stdout, rep.Nagios())
+			case asJSON:
+				if err := printJSON(g.env.stdout, rep); err != nil {
+					return err
+				}
+			default:
+				if err := printHealth(g.env.stdout, rep); err != nil {
+					return err
+				}
+			}
+			if rep.ExitCode != 0 {
+				return &exitStatus{code: rep.ExitCode}
+			}
+			return nil
+		},
+	}
+}
+
+// health opens the repository and judges it.
+func (g *globals) health(c *cli.Context, gopts health.GatherOptions, opts health.Options) (*health.Report, error) {
+	r, err := g.openRepo(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	gopts.Results = health.AuditResults{Log: audit.New(r.Backend(), r.Key())}
+	if gopts.QuotaBytes == 0 {
+		// The filesystem of a local repository is judged.
+		if be, err := g.openStorage(c.Context, g.repoPath); err == nil {
+			if lb, ok := be.(*local.Backend); ok {
+				gopts.LocalPath = lb.Location()
+			}
+		}
+	}
+	in, err := health.Gather(c.Context, r, gopts)
+	if err != nil {
+		return nil, err
+	}
+	opts.Now = time.Now()
+	opts.Location = in.Location
+	return health.Evaluate(in.Inputs, opts), nil
+}
+
+func printHealth(w io.Writer, rep *health.Report) error {
+	fmt.Fprintf(w, "%s: %s\n\n", strings.ToUpper(rep.Status.String()), rep.Summary())
+	if len(rep.Jobs) == 0 {
+		fmt.Fprintln(w, "no snapshots")
+	} else {
+		t := newTable(w, "Series", "Snapshots", "Newest", "Age", "Limit", "Gaps", "Status")
+		for _, j := range rep.Jobs {
+			newest, age, limit := "-", "-", "-"
+			if j.Newest != nil {
+				newest = showTime(*j.Newest)
+				age = health.Age(time.Duration(j.AgeSeconds * float64(time.Second)))
+			}
+			if j.MaxAgeSeconds > 0 {
+				limit = health.Age(time.Duration(j.MaxAgeSeconds * float64(time.Second)))
+			}
+			count := strconv.Itoa(j.Snapshots)
+			if j.Keep > 0 {
+				count += "/" + strconv.Itoa(j.Keep)
+			}
+			t.row(j.Job, count, newest, age, limit, strconv.Itoa(j.Gaps), j.Status.String())
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	if ch := rep.Check; ch != nil && ch.Time != nil {
+		result := "no errors"
+		switch {
+		case ch.Errors > 0:
+			result = counted(ch.Errors, "error")
+		case !ch.OK:
+			result = "did not finish: " + ch.Error
+		}
+		fmt.Fprintf(w, "last check:  %s (%s ago), %s\n", showTime(*ch.Time), health.Age(time.Duration(ch.AgeSeconds*float64(time.Second))), result)
+	} else {
+		fmt.Fprintln(w, "last check:  none recorded")
+	}
+	for _, d := range rep.Drills {
+		result := fmt.Sprintf("restored %s in %.1fs", counted(d.Tables, "table"), d.RestoreSeconds)
+		if !d.OK {
+			result = "failed"
+			if d.Error != "" {
+				result += ": " + d.Error
+			}
+		}
+		fmt.Fprintf(w, "last drill:  %s of %s (%s ago), %s\n", showTime(d.Time), d.Source, health.Age(time.Duration(d.AgeSeconds*float64(time.Second))), result)
+	}
+	if len(rep.Drills) == 0 {
+		fmt.Fprintln(w, "last drill:  none recorded")
+	}
+	if s := rep.Storage; s != nil && s.TotalBytes > 0 {
+		of := "of its filesystem"
+		if s.Method == "quota" {
+			of = "of the quota"
+		}
+		fmt.Fprintf(w, "storage:     %.1f%% %s (%s of %s; the repository holds %s), %s\n", s.Percent, of,
+			health.Bytes(s.UsedBytes), health.Bytes(s.TotalBytes), health.Bytes(s.StoredBytes), s.Status)
+	}
+	for _, s := range rep.Sources {
+		rto := "no drill"
+		if s.RTOSeconds != nil {
+			rto = fmt.Sprintf("%.1fs", *s.RTOSeconds)
+		}
+		fmt.Fprintf(w, "RPO/RTO:     %s: %s / %s\n", s.Source, health.Age(time.Duration(s.RPOSeconds*float64(time.Second))), rto)
+	}
+	if len(rep.Findings) > 0 {
+		fmt.Fprintln(w)
+		for _, f := range rep.Findings {
+			fmt.Fprintf(w, "%s: %s\n", strings.ToUpper(f.Status.String()), f.Message)
+		}
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
