@@ -121,6 +121,39 @@ func (t *Tracker) Update(rep *Report) ([]notify.Event, error) {
 	return events, readErr
 }
 
+// RepositoryFinding is the ID of the finding that the repository could
+// not be read.
+const RepositoryFinding = "repository"
+
+// Unreadable records that the repository could not be read at all: a
+// critical finding of its own, while the others stay as they were (health
+// could not see whether they ended).
+func (t *Tracker) Unreadable(at time.Time, cause error) ([]notify.Event, error) {
+	prev, readErr := t.load()
+	rep := &Report{Time: at, Status: Unknown}
+	rep.Findings = append(rep.Findings, Finding{ID: RepositoryFinding, Status: Critical,
+		Message: fmt.Sprintf("the repository could not be read: %v", cause)})
+	if prev != nil {
+		ids := make([]string, 0, len(prev.Findings))
+		for id := range prev.Findings {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		for _, id := range ids {
+			if id == RepositoryFinding {
+				continue
+			}
+			f := prev.Findings[id]
+			rep.Findings = append(rep.Findings, Finding{ID: id, Status: f.Status, Message: f.Message, Job: f.Job, Tier: f.Tier, Source: f.Source})
+		}
+	}
+	events, err := t.Update(rep)
+	if err == nil {
+		err = readErr
+	}
+	return events, err
+}
+
 func (t *Tracker) event(kind notify.Kind, s Status, at time.Time, id, msg, job, tier, source string) notify.Event {
 	sev := notify.Warning
 	if s == Critical {

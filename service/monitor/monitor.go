@@ -1,0 +1,115 @@
+package monitor
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"strata/service/daemon"
+	"strata/service/health"
+	"strata/service/notify"
+)
+
+// Options build a Monitor.
+type Options struct {
+	// Notifier sends the events; nil sends none.
+	Notifier *notify.Notifier
+	// Evaluate opens the repository and judges its health; nil judges
+	// nothing after runs.
+	Evaluate func(ctx context.Context) (*health.Report, error)
+	// Tracker keeps the last evaluation's findings in the state folder.
+	Tracker *health.Tracker
+	// Host and Repository (without credentials) are put on events.
+	Host, Repository string
+	// Logger; nil logs nothing.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Monitor is the daemon's subscriber for notifications and health.
+type Monitor struct {
+	opts Options
+	wake chan struct{}
+}
+
+// New returns a monitor; call Run to have health evaluated after runs.
+func New(o Options) *Monitor {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Tracker != nil {
+		o.Tracker.Host, o.Tracker.Repository = o.Host, o.Repository
+	}
+	return &Monitor{opts: o, wake: make(chan struct{}, 1)}
+}
+
+// OnEvent is the function to give the daemon's Subscribe. It returns at
+// once.
+func (m *Monitor) OnEvent(e daemon.Event) {
+	if ev, ok := JobEvent(e, m.opts.Host, m.opts.Repository); ok && m.opts.Notifier != nil {
+		m.opts.Notifier.Notify(ev)
+	}
+	if e.Kind != daemon.Started {
+		select {
+		case m.wake <- struct{}{}:
+		default: // an evaluation is already asked for
+		}
+	}
+}
+
+// Run evaluates health after each run that ended, one evaluation at a
+// time, until ctx ends; then it waits for the notifications under way
+// (at most a minute).
+func (m *Monitor) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			if m.opts.Notifier != nil {
+				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				_ = m.opts.Notifier.Wait(wctx)
+				cancel()
+			}
+			return
+		case <-m.wake:
+			if _, _, err := m.Health(ctx); err != nil {
+				m.opts.Logger.Warn("health evaluation", "err", err)
+			}
+		}
+	}
+}
+
+// Health evaluates once, keeps the findings and sends the events of what
+// changed. A repository that could not be read is itself a critical
+// finding ("repository"), the others kept as they were.
+func (m *Monitor) Health(ctx context.Context) (*health.Report, []notify.Event, error) {
+	if m.opts.Evaluate == nil || m.opts.Tracker == nil {
+		return nil, nil, nil
+	}
+	rep, evalErr := m.opts.Evaluate(ctx)
+	var (
+		events []notify.Event
+		err    error
+	)
+	if evalErr != nil {
+		if ctx.Err() != nil {
+			return nil, nil, evalErr
+		}
+		events, err = m.opts.Tracker.Unreadable(m.opts.Now(), evalErr)
+	} else {
+		events, err = m.opts.Tracker.Update(rep)
+	}
+	for _, ev := range events {
+		m.opts.Logger.Info("health changed", "event", string(ev.Kind), "check", ev.Check, "severity", ev.Severity.String())
+		if m.opts.Notifier != nil {
+			m.opts.Notifier.Notify(ev)
+		}
+	}
+	if evalErr != nil {
+		return nil, events, evalErr
+	}
+	return rep, events, err
+}
