@@ -36,7 +36,8 @@ FUZZ_TARGETS := \
 	./service/state:FuzzDecodeJobs:100000x \
 	./service/health:FuzzDecodeState:100000x \
 	./service/schedule:FuzzParse:20000x \
-	./service/config:FuzzParse:20000x
+	./service/config:FuzzParse:20000x \
+	./service/metrics:FuzzMergeText:50000x
 
 .PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history bench-mount demo clean db-servers
 

@@ -16,6 +16,7 @@ import (
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/backend"
+	"strata/service/metrics"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,12 +41,17 @@ type globals struct {
 	// usageErr is a mistyped command, found by CommandNotFound, which
 	// cannot return it.
 	usageErr error
+	// metricsFile is --metrics-file (or STRATA_METRICS_FILE); mrun what
+	// the command reports to it.
+	metricsFile string
+	mrun        metricsRun
 }
 
 func run(ctx context.Context, args []string, e *env) int {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	g := &globals{env: e, args: args, stop: stop}
+	g.mrun = metricsRun{set: metrics.New(metrics.Options{Version: version}), start: time.Now()}
 	app := newApp(g)
 	err := app.RunContext(ctx, interspersed(app, verboseArgs(args)))
 	if cause := context.Cause(ctx); err != nil && errors.Is(cause, repo.ErrLockLost) && !errors.Is(err, repo.ErrLockLost) {
@@ -58,6 +64,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	err = requiredFlagError(err)
 	if code := interrupted(ctx); code != 0 && err != nil {
 		fmt.Fprintln(e.stderr, "strata: interrupted")
+		g.writeMetricsOrSay(code, err)
 		return code
 	}
 	var status *exitStatus
@@ -71,7 +78,22 @@ func run(ctx context.Context, args []string, e *env) int {
 			}
 		}
 	}
-	return exitCode(err)
+	code := exitCode(err)
+	if merr := g.writeMetricsOrSay(code, err); merr != nil && code == exitOK {
+		// The command worked, but its monitoring would not learn it.
+		return exitError
+	}
+	return code
+}
+
+// writeMetricsOrSay writes --metrics-file and says on stderr when that
+// failed.
+func (g *globals) writeMetricsOrSay(code int, err error) error {
+	merr := g.writeMetrics(code, err)
+	if merr != nil {
+		fmt.Fprintf(g.env.stderr, "strata: %v\n", merr)
+	}
+	return merr
 }
 
 // errorAdvice says what to do about errors whose message alone does not.
@@ -123,6 +145,7 @@ func newApp(g *globals) *cli.App {
 			&cli.BoolFlag{Name: "version", Usage: "print the version (as strata version)"},
 			&cli.DurationFlag{Name: "retry-lock", Usage: "when the repository is locked, retry for up to `DURATION` (e.g. 10m) before failing", Destination: &g.retryLock},
 			&cli.BoolFlag{Name: "no-lock", Usage: "take no lock (commands that only read; for read-only storage)", Destination: &g.noLock},
+			&cli.StringFlag{Name: "metrics-file", Usage: "after the command, write Prometheus metrics to `FILE` for node_exporter's textfile collector, merged with what it holds (or STRATA_METRICS_FILE)", Destination: &g.metricsFile},
 		},
 		Before: func(c *cli.Context) error {
 			if g.repoPath == "" {
@@ -130,6 +153,9 @@ func newApp(g *globals) *cli.App {
 			}
 			if g.passwordFile == "" {
 				g.passwordFile = g.env.getenv("STRATA_PASSWORD_FILE")
+			}
+			if g.metricsFile == "" {
+				g.metricsFile = g.env.getenv("STRATA_METRICS_FILE")
 			}
 			if s := g.env.getenv("STRATA_LOCK_LEASE"); s != "" {
 				d, err := time.ParseDuration(s)
@@ -157,6 +183,7 @@ func newApp(g *globals) *cli.App {
 		},
 	}
 	setUsageErrors(g, app.Commands)
+	g.observeCommands(app.Commands)
 	return app
 }
 
@@ -407,6 +434,7 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 		g.verbosef(1, "loaded the index: %s\n", counted(r.Index().Len(), "blob"))
 	}
 	err = fn(r)
+	g.observeRepository(ctx, r)
 	if err != nil && interrupted(ctx) != 0 {
 		g.indexUploaded(ctx, r)
 	}

@@ -178,6 +178,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 }
 
 func printBackupSummary(g *globals, sn *repo.Snapshot, asJSON bool) error {
+	g.mrun.snapshot = sn
 	s := sn.Summary
 	if asJSON {
 		enc := json.NewEncoder(g.env.stdout)

@@ -82,6 +82,7 @@ create and drop databases there.
 					if err != nil {
 						return err
 					}
+					g.mrun.drill, g.mrun.drillTables = rep, tables.Value()
 					rep.Snapshot = sn.ID.String()
 					if asJSON {
 						if err := printJSON(g.env.stdout, rep); err != nil {

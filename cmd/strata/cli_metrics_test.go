@@ -1,0 +1,155 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// readMetrics parses a --metrics-file as node_exporter's textfile
+// collector would.
+func readMetrics(t *testing.T, path string) map[string]*dto.MetricFamily {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("metrics file %s does not parse: %v", path, err)
+	}
+	return fams
+}
+
+// metricValue returns the gauge of family name whose labels include
+// labels (name, value pairs).
+func metricValue(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.Metric {
+		for i := 0; i < len(labels); i += 2 {
+			found := false
+			for _, l := range m.Label {
+				found = found || l.GetName() == labels[i] && l.GetValue() == labels[i+1]
+			}
+			if !found {
+				continue next
+			}
+		}
+		return m.GetGauge().GetValue(), true
+	}
+	return 0, false
+}
+
+func TestMetricsFile(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	mf := filepath.Join(t.TempDir(), "strata.prom")
+
+	c.stdin = []byte(strings.Repeat("metrics ", 5000))
+	c.ok("backup", "--stdin", "--stdin-name", "data.txt", "--tier", "daily", "--metrics-file", mf)
+	fams := readMetrics(t, mf)
+	job := []string{"job", "stdin:data.txt", "tier", "daily"}
+	success, ok := metricValue(fams, "strata_backup_last_success_timestamp_seconds", job...)
+	if !ok || success < 1e9 {
+		t.Fatalf("strata_backup_last_success_timestamp_seconds%v = %v, %v; want a time", job, success, ok)
+	}
+	if v, _ := metricValue(fams, "strata_backup_added_bytes", job...); v <= 0 {
+		t.Errorf("strata_backup_added_bytes = %v, want the bytes the backup added", v)
+	}
+	if v, _ := metricValue(fams, "strata_snapshots", "tier", "daily"); v != 1 {
+		t.Errorf("strata_snapshots{tier=daily} = %v, want 1", v)
+	}
+	if v, _ := metricValue(fams, "strata_repository_stored_bytes"); v <= 0 {
+		t.Errorf("strata_repository_stored_bytes = %v", v)
+	}
+	if v, ok := metricValue(fams, "strata_command_success", "command", "backup"); !ok || v != 1 {
+		t.Errorf("strata_command_success{command=backup} = %v, %v", v, ok)
+	}
+
+	// A check adds its metrics; the backup's stay.
+	c.vars["STRATA_METRICS_FILE"] = mf
+	c.ok("check")
+	fams = readMetrics(t, mf)
+	if _, ok := metricValue(fams, "strata_check_last_success_timestamp_seconds"); !ok {
+		t.Error("no strata_check_last_success_timestamp_seconds after check")
+	}
+	if v, _ := metricValue(fams, "strata_backup_last_success_timestamp_seconds", job...); v != success {
+		t.Errorf("the backup's last success %v became %v after a check", success, v)
+	}
+
+	// A failed backup of the same job: failure recorded, last success kept.
+	bad := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(bad, []byte("wrong\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.vars["STRATA_PASSWORD_FILE"] = bad
+	c.stdin = []byte("x")
+	c.code(exitWrongPass, "backup", "--stdin", "--stdin-name", "data.txt", "--tier", "daily")
+	fams = readMetrics(t, mf)
+	if v, ok := metricValue(fams, "strata_backup_success", job...); !ok || v != 0 {
+		t.Errorf("strata_backup_success after a failed backup = %v, %v; want 0", v, ok)
+	}
+	if v, _ := metricValue(fams, "strata_backup_last_success_timestamp_seconds", job...); v != success {
+		t.Errorf("a failed backup changed the last success from %v to %v", success, v)
+	}
+	if v, _ := metricValue(fams, "strata_command_exit_code", "command", "backup"); v != exitWrongPass {
+		t.Errorf("strata_command_exit_code{command=backup} = %v, want %d", v, exitWrongPass)
+	}
+	c.vars["STRATA_PASSWORD_FILE"] = c.pwFile
+	id := c.snapshots()[0].ID
+	for name, f := range fams {
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if strings.Contains(l.GetValue(), id[:8]) {
+					t.Errorf("%s has label %s=%q: a snapshot ID", name, l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+}
+
+// TestMetricsFileUnwritable: a command that worked but could not write
+// its metrics file fails, so that cron reports it: the monitoring would
+// otherwise go on seeing the last success.
+func TestMetricsFileUnwritable(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	mf := filepath.Join(t.TempDir(), "missing-folder", "strata.prom")
+	_, errOut := c.code(exitError, "snapshots", "--metrics-file", mf)
+	if !strings.Contains(errOut, mf) {
+		t.Errorf("stderr does not name the metrics file:\n%s", errOut)
+	}
+}
+
+func TestMetricsFileDrill(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	c.ok("backup", "--db", "sqlite://"+path, "--tier", "weekly")
+	mf := filepath.Join(t.TempDir(), "strata.prom")
+	c.ok("verify", "drill", "latest", "--metrics-file", mf)
+	fams := readMetrics(t, mf)
+	if v, ok := metricValue(fams, "strata_drill_restore_seconds", "table", "*"); !ok || v <= 0 {
+		t.Errorf("strata_drill_restore_seconds{table=\"*\"} = %v, %v; want the restore's time", v, ok)
+	}
+	if v, ok := metricValue(fams, "strata_drill_success"); !ok || v != 1 {
+		t.Errorf("strata_drill_success = %v, %v; want 1", v, ok)
+	}
+	if _, ok := metricValue(fams, "strata_drill_last_success_timestamp_seconds"); !ok {
+		t.Error("no strata_drill_last_success_timestamp_seconds")
+	}
+	if v, _ := metricValue(fams, "strata_snapshots", "tier", "weekly"); v != 1 {
+		t.Errorf("strata_snapshots{tier=weekly} = %v, want 1", v)
+	}
+}

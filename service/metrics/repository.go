@@ -1,0 +1,57 @@
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"strata/repo"
+	"strata/repo/backend"
+)
+
+// SnapshotLister lists a repository's snapshots (*repo.Repository).
+type SnapshotLister interface {
+	Snapshots(ctx context.Context) ([]*repo.Snapshot, error)
+}
+
+// storedTypes are the files strata_repository_stored_bytes counts:
+// every file but the locks, as `strata stats` counts the repository.
+var storedTypes = []backend.FileType{
+	backend.ConfigFile, backend.KeyFile, backend.PackFile, backend.IndexFile, backend.SnapshotFile,
+	backend.PolicyFile, backend.ProtectFile, backend.JournalFile,
+}
+
+// RepositoryState reads what SetRepository records: the snapshots per
+// tier and the newest of each, from sl, and the size of every file and
+// the number of locks, from files (the repository's storage). It reads
+// snapshot files and lists folders; it loads no pack.
+func RepositoryState(ctx context.Context, sl SnapshotLister, files backend.Lister) (Repository, error) {
+	st := Repository{Snapshots: map[string]int{}, Newest: map[string]time.Time{}}
+	sns, err := sl.Snapshots(ctx)
+	if err != nil {
+		return st, fmt.Errorf("metrics: listing the snapshots: %w", err)
+	}
+	for _, sn := range sns {
+		st.Snapshots[sn.Tier]++
+		if sn.Time.After(st.Newest[sn.Tier]) {
+			st.Newest[sn.Tier] = sn.Time
+		}
+	}
+	for _, t := range storedTypes {
+		err := files.List(ctx, t, func(fi backend.FileInfo) error {
+			st.StoredBytes += uint64(fi.Size)
+			return nil
+		})
+		if err != nil {
+			return st, fmt.Errorf("metrics: listing the %s files: %w", t, err)
+		}
+	}
+	err = files.List(ctx, backend.LockFile, func(backend.FileInfo) error {
+		st.Locks++
+		return nil
+	})
+	if err != nil {
+		return st, fmt.Errorf("metrics: listing the lock files: %w", err)
+	}
+	return st, nil
+}
