@@ -169,7 +169,7 @@ type SnapshotLister interface {
 // SnapshotRequest says which table snapshot a restore, drill or dump
 // wants.
 type SnapshotRequest struct {
-	Ref  string    // "latest", an ID or a unique ID prefix; ignored when At is set
+	Ref  string    // "latest", "latest~N" (repo.LatestRef), an ID or a unique ID prefix; ignored when At is set
 	At   time.Time // non-zero: the newest snapshot at or before At
 	Host string    // only snapshots taken on this host
 	// LocalHost is this machine's host name: of a local database's
@@ -211,7 +211,11 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 		targetKey, targetHas = ownSource(*req.Target, sources)
 	}
 	var picked *repo.Snapshot
-	if req.At.IsZero() && req.Ref != "latest" {
+	back, latest, err := repo.LatestRef(req.Ref)
+	if err != nil && req.At.IsZero() {
+		return nil, err
+	}
+	if req.At.IsZero() && !latest {
 		if picked, err = l.FindSnapshot(ctx, req.Ref); err != nil {
 			return nil, err
 		}
@@ -222,6 +226,11 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 		own, err := sourceSnapshots(sns, sources, req, targetKey, targetHas)
 		if err != nil {
 			return nil, err
+		}
+		if req.At.IsZero() && back > 0 {
+			if picked, err = repo.BeforeLatest(own, back, req.Ref, "of "+sourcesWord(own, req)); err != nil {
+				return nil, err
+			}
 		}
 		for i := len(own) - 1; i >= 0 && picked == nil; i-- {
 			if req.At.IsZero() || !own[i].Time.After(req.At) {
@@ -241,6 +250,15 @@ func PickSnapshot(ctx context.Context, l SnapshotLister, req SnapshotRequest) (*
 			"to overwrite it with another database's rows, add --other-source", ErrOtherSource, picked.ID.Short(), key, targetKey)
 	}
 	return picked, nil
+}
+
+// sourcesWord names the database (and host) of snapshots own, for
+// errors: "postgres://localhost:5432/app from host db1".
+func sourcesWord(own []*repo.Snapshot, req SnapshotRequest) string {
+	if len(own) == 0 {
+		return ShowSource(req.Source)
+	}
+	return SourceName(own[0]) + " from host " + own[0].Host
 }
 
 // SourceSnapshots returns, oldest first, the snapshots of the database

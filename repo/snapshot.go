@@ -193,9 +193,13 @@ func (r *Repository) Snapshots(ctx context.Context) ([]*Snapshot, error) {
 	return sns, nil
 }
 
-// FindSnapshot resolves "latest", a full ID or a unique ID prefix.
+// FindSnapshot resolves "latest" (or "latest~N", LatestRef), a full ID
+// or a unique ID prefix.
 func (r *Repository) FindSnapshot(ctx context.Context, ref string) (*Snapshot, error) {
-	if ref == "latest" {
+	if n, ok, err := LatestRef(ref); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
 		sns, err := r.Snapshots(ctx)
 		if err != nil {
 			return nil, err
@@ -203,7 +207,7 @@ func (r *Repository) FindSnapshot(ctx context.Context, ref string) (*Snapshot, e
 		if len(sns) == 0 {
 			return nil, fmt.Errorf("%w: the repository has no snapshots", ErrSnapshotNotFound)
 		}
-		return sns[len(sns)-1], nil
+		return BeforeLatest(sns, n, ref, "in the repository")
 	}
 	id, err := r.FindID(ctx, backend.SnapshotFile, ref)
 	var sn *Snapshot

@@ -174,11 +174,15 @@ func selectSnapshots(ctx context.Context, src *repo.Repository, all []*repo.Snap
 	var out []*repo.Snapshot
 	for _, ref := range refs {
 		var sn *repo.Snapshot
-		if ref == "latest" {
+		if back, latest, err := repo.LatestRef(ref); err != nil {
+			return nil, err
+		} else if latest {
 			if len(matching) == 0 {
 				return nil, fmt.Errorf("%w: no snapshot matches, so there is no latest", repo.ErrSnapshotNotFound)
 			}
-			sn = matching[len(matching)-1]
+			if sn, err = repo.BeforeLatest(matching, back, ref, "that match"); err != nil {
+				return nil, err
+			}
 		} else {
 			var err error
 			if sn, err = src.FindSnapshot(ctx, ref); err != nil {

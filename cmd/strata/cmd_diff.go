@@ -36,7 +36,8 @@ func cmdDiff(g *globals) *cli.Command {
 		Usage:     "show what changed between two snapshots: rows of tables, or files",
 		ArgsUsage: "[A [B]]",
 		Description: `Compares snapshot A with the later snapshot B. Each is an ID, a unique ID
-prefix or "latest"; --from-at TIME and --to-at TIME ("YYYY-MM-DD
+prefix, "latest" or "latest~N" (the Nth snapshot before latest, as git's
+HEAD~N); --from-at TIME and --to-at TIME ("YYYY-MM-DD
 HH:MM[:SS]" in local time, or RFC 3339) pick the newest snapshot at or
 before TIME instead, as restore --at does. B left out is latest. latest
 and the times choose among the snapshots of one source: that of the
@@ -208,7 +209,7 @@ func (f *diffFlags) snapshots(ctx context.Context, r *repo.Repository, args []st
 			refB = args[1]
 		}
 	}
-	byID := func(ref string, at time.Time) bool { return at.IsZero() && ref != "latest" }
+	byID := func(ref string, at time.Time) bool { return at.IsZero() && !repo.IsLatest(ref) }
 	if byID(refA, f.fromTime) {
 		if a, err = r.FindSnapshot(ctx, refA); err != nil {
 			return nil, nil, err

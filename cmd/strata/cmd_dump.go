@@ -25,7 +25,7 @@ func cmdDump(g *globals) *cli.Command {
 		Description: `Writes the file, stream or table at PATH in SNAPSHOT to standard output;
 a folder is written as a tar archive. For a --stdin backup, PATH is
 NAME or /NAME (the --stdin-name), and latest is the newest backup of that
-stream. For a database snapshot, TABLE is the table's
+stream (latest~N the Nth before it). For a database snapshot, TABLE is the table's
 name (schema.table for PostgreSQL outside public is its node name) and
 --format picks tsv (the stored COPY text), csv (with a header, written as
 PostgreSQL's COPY writes CSV: NULL is an empty field, the empty string "")
@@ -122,7 +122,11 @@ func findStream(ctx context.Context, r *repo.Repository, ref, name, host, source
 	if name == "" || strings.Contains(name, "/") || (source != "" && source != want) {
 		return nil, nil
 	}
-	if ref != "latest" {
+	back, latest, err := repo.LatestRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !latest {
 		sn, err := r.FindSnapshot(ctx, ref)
 		if err != nil || sn.Source != want {
 			return nil, err
@@ -133,12 +137,16 @@ func findStream(ctx context.Context, r *repo.Repository, ref, name, host, source
 	if err != nil {
 		return nil, err
 	}
-	for i := len(sns) - 1; i >= 0; i-- {
-		if sns[i].Source == want && (host == "" || sns[i].Host == host) {
-			return sns[i], nil
+	var own []*repo.Snapshot
+	for _, sn := range sns {
+		if sn.Source == want && (host == "" || sn.Host == host) {
+			own = append(own, sn)
 		}
 	}
-	return nil, nil
+	if len(own) == 0 {
+		return nil, nil
+	}
+	return repo.BeforeLatest(own, back, ref, "of stream "+name)
 }
 
 // fileNamed is the full path of the first file in snapshot ref whose path

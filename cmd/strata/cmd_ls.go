@@ -17,7 +17,7 @@ func cmdLs(g *globals) *cli.Command {
 		Name:      "ls",
 		Usage:     "list the files of a snapshot",
 		ArgsUsage: "SNAPSHOT [PATH...]",
-		Description: `Lists every node of SNAPSHOT ("latest", an ID or a unique ID prefix),
+		Description: `Lists every node of SNAPSHOT ("latest", "latest~N" for the Nth before it, an ID or a unique ID prefix),
 or, given PATHs, those nodes and what is under them (ls latest /srv/data).
 --long shows kind, mode, size and modification time; a table or stream,
 which has no time of its own, shows the snapshot's. --json prints one JSON

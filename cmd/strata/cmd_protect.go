@@ -99,7 +99,7 @@ afterwards if they still need it.
 					id  pack.ID
 					err error
 				)
-				if ref == "latest" {
+				if repo.IsLatest(ref) {
 					sn, err := r.FindSnapshot(c.Context, ref)
 					if err != nil {
 						return err

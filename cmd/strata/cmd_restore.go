@@ -42,7 +42,7 @@ func cmdRestore(g *globals) *cli.Command {
 		Name:      "restore",
 		Usage:     "restore a snapshot into a folder or a database",
 		ArgsUsage: "SNAPSHOT",
-		Description: `Restores SNAPSHOT ("latest", an ID or a unique ID prefix) below --target,
+		Description: `Restores SNAPSHOT ("latest", "latest~N" for the Nth before it, an ID or a unique ID prefix) below --target,
 or its tables into the database --db. Every blob is verified; a file
 appears under its name only when all of it was restored.
 
@@ -236,8 +236,15 @@ func parseAt(at string) (time.Time, error) {
 // newest snapshot (at or before --at) from --host of --source. Restores
 // into a database choose with dbexport.PickSnapshot instead.
 func pickSnapshot(ctx context.Context, r *repo.Repository, req dbexport.SnapshotRequest) (*repo.Snapshot, error) {
-	if req.At.IsZero() && (req.Ref != "latest" || (req.Host == "" && req.Source == "")) {
+	back, latest, err := repo.LatestRef(req.Ref)
+	if err != nil && req.At.IsZero() {
+		return nil, err
+	}
+	if req.At.IsZero() && (!latest || (req.Host == "" && req.Source == "")) {
 		return r.FindSnapshot(ctx, req.Ref)
+	}
+	if !req.At.IsZero() {
+		back = 0
 	}
 	sns, err := r.Snapshots(ctx)
 	if err != nil {
@@ -246,6 +253,10 @@ func pickSnapshot(ctx context.Context, r *repo.Repository, req dbexport.Snapshot
 	for i := len(sns) - 1; i >= 0; i-- {
 		sn := sns[i]
 		if (!req.At.IsZero() && sn.Time.After(req.At)) || (req.Host != "" && sn.Host != req.Host) || (req.Source != "" && !dbexport.MatchesSource(sn, req.Source)) {
+			continue
+		}
+		if back > 0 {
+			back-- // latest~N: N more that match before it
 			continue
 		}
 		return sn, nil
@@ -259,6 +270,9 @@ func pickSnapshot(ctx context.Context, r *repo.Repository, req dbexport.Snapshot
 	}
 	if req.Source != "" {
 		filters = append(filters, "of "+dbexport.ShowSource(req.Source))
+	}
+	if latest && req.At.IsZero() {
+		return nil, fmt.Errorf("%w: %s: too few snapshots %s", repo.ErrSnapshotNotFound, req.Ref, strings.Join(filters, ", "))
 	}
 	return nil, fmt.Errorf("%w: none %s", repo.ErrSnapshotNotFound, strings.Join(filters, ", "))
 }

@@ -19,7 +19,7 @@ func cmdTag(g *globals) *cli.Command {
 		Name:      "tag",
 		Usage:     "change the tags of snapshots",
 		ArgsUsage: "SNAPSHOT...",
-		Description: `Changes the tags of each SNAPSHOT ("latest", an ID or a unique ID prefix):
+		Description: `Changes the tags of each SNAPSHOT ("latest", "latest~N" for the Nth before it, an ID or a unique ID prefix):
 --set replaces them all (--set "" removes every tag), then --remove and
 --add apply. Snapshot files are written once and named by their content,
 so, as restic does, strata writes a new snapshot with the new tags (its
