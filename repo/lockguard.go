@@ -44,6 +44,7 @@ func (g lockGuard) Save(ctx context.Context, h backend.Handle, rd backend.Rewind
 		return err
 	}
 	g.r.journalAdded(ctx, h, data)
+	g.r.touchFile(h, data)
 	return nil
 }
 
@@ -56,7 +57,11 @@ func (g lockGuard) Remove(ctx context.Context, h backend.Handle) error {
 	if err := g.r.journalRemoving(ctx, h); err != nil {
 		return err
 	}
-	return g.Storage.Remove(ctx, h)
+	if err := g.Storage.Remove(ctx, h); err != nil {
+		return err
+	}
+	g.r.touchFile(h, nil)
+	return nil
 }
 
 // RemoveTemp passes backend.TempRemover through; a storage without

@@ -157,6 +157,7 @@ func (r *Repository) Unprotect(ctx context.Context, id pack.ID) ([]Protection, e
 
 // RemoveProtection removes the protect file of p.
 func (r *Repository) RemoveProtection(ctx context.Context, p Protection) error {
+	r.touch(p.Snapshot)
 	return r.removeIfPresent(ctx, backend.ProtectFile, p.ID)
 }
 

@@ -123,6 +123,11 @@ type Repository struct {
 	journalSeq     uint64
 	journalPending map[JournalKey]bool
 
+	// touched are the snapshots this handle saved, removed, protected or
+	// unprotected (SnapshotsTouched), under mu.
+	touched    []pack.ID
+	touchedSet map[pack.ID]bool
+
 	// packBytesRead counts the stored bytes of the blobs this handle
 	// loaded from packs (PackBytesRead).
 	packBytesRead atomic.Int64

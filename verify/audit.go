@@ -43,8 +43,12 @@ func (e *DamagedAuditRecord) Error() string {
 }
 
 func (e *MissingAuditRecord) Error() string {
+	by := make([]string, len(e.NamedBy))
+	for i, n := range e.NamedBy {
+		by[i] = string(backend.AuditFile) + "/" + n
+	}
 	return fmt.Sprintf("audit record %s/%s is missing: record %s names it as its predecessor, storage no longer holds it, "+
-		"and strata never removes audit records", backend.AuditFile, e.Name, strings.Join(e.NamedBy, ", "))
+		"and strata never removes audit records", backend.AuditFile, e.Name, strings.Join(by, ", "))
 }
 
 func (e *MissingAuditRecords) Error() string {

@@ -45,12 +45,14 @@ type globals struct {
 	// the command reports to it.
 	metricsFile string
 	mrun        metricsRun
+	// audit gathers the command's audit record (audit_record.go).
+	audit auditRun
 }
 
 func run(ctx context.Context, args []string, e *env) int {
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	g := &globals{env: e, args: args, stop: stop}
+	g := &globals{env: e, args: args, stop: stop, audit: auditRun{start: time.Now()}}
 	g.mrun = metricsRun{set: metrics.New(metrics.Options{Version: version}), start: time.Now()}
 	app := newApp(g)
 	err := app.RunContext(ctx, interspersed(app, verboseArgs(args)))
@@ -64,6 +66,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	err = requiredFlagError(err)
 	if code := interrupted(ctx); code != 0 && err != nil {
 		fmt.Fprintln(e.stderr, "strata: interrupted")
+		g.recordAudit(ctx, err, code)
 		g.writeMetricsOrSay(code, err)
 		return code
 	}
@@ -79,6 +82,7 @@ func run(ctx context.Context, args []string, e *env) int {
 		}
 	}
 	code := exitCode(err)
+	g.recordAudit(ctx, err, code)
 	if merr := g.writeMetricsOrSay(code, err); merr != nil && code == exitOK {
 		// The command worked, but its monitoring would not learn it.
 		return exitError
@@ -179,11 +183,12 @@ func newApp(g *globals) *cli.App {
 		Commands: []*cli.Command{
 			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdFind(g), cmdRestore(g), cmdDump(g), cmdDiff(g), cmdHistory(g),
 			cmdForget(g), cmdPolicy(g), cmdProtect(g), cmdTag(g), cmdUnprotect(g),
-			cmdCopy(g), cmdMount(g), cmdCheck(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdHealth(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
+			cmdCopy(g), cmdMount(g), cmdCheck(g), cmdAudit(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdHealth(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
 		},
 	}
 	setUsageErrors(g, app.Commands)
 	g.observeCommands(app.Commands)
+	setAuditHooks(g, app.Commands)
 	return app
 }
 
@@ -311,6 +316,7 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 	}, g.repoOptions())
 	if err == nil {
 		g.verbosef(1, "opened repository %s\n", g.repoName())
+		g.audit.opened(r)
 	}
 	return r, err
 }
@@ -377,6 +383,7 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 	// repair): it only reads, as the readers do.
 	reader := mode == readerIndex || mode == noIndex && !exclusive
 	if !reader {
+		g.audit.writes = true
 		if err := g.refuseNoLock(command); err != nil {
 			return err
 		}

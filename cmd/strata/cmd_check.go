@@ -73,6 +73,7 @@ strata prune.
 			if err != nil {
 				return err
 			}
+			g.audit.result.Check = checkResult(rep, opts)
 			if asJSON {
 				if err := printJSON(g.env.stdout, checkJSON(rep)); err != nil {
 					return err

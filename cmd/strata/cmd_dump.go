@@ -88,6 +88,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 						return err
 					}
 					g.warnRepaired(sn, false)
+					g.audit.restoredFrom(sn)
 					st, err := dbexport.DumpTableWith(c.Context, r, sn.Tree, strings.TrimPrefix(path, "/"), dbexport.DumpOptions{Format: format, Keys: keys}, w)
 					if err != nil {
 						return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
@@ -102,6 +103,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					}
 				}
 				g.warnRepaired(sn, false)
+				g.audit.restoredFrom(sn)
 				if err := restore.Dump(c.Context, r, sn.Tree, path, w); err != nil {
 					return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
 				}

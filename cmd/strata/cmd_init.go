@@ -72,6 +72,8 @@ Exit codes: 0 ok, 1 error.`,
 			if err != nil {
 				return err
 			}
+			g.audit.opened(r)
+			g.audit.writes = true
 			g.printf("created strata repository %s at %s\n", r.Config().ID[:10], g.repoName())
 			if from.repo != "" {
 				g.printf("with the chunker parameters of %s\n", from.name())

@@ -175,6 +175,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 						return err
 					}
 					g.warnRepaired(sn, asJSON)
+					g.audit.restoredFrom(sn)
 					return restoreDB(c.Context, g, r, sn, db, dbexport.RestoreOptions{
 						Tables: tables.Value(), Exclude: exclude.Value(), Replace: replace, DryRun: dryRun,
 						MaxHeldKeyValues: heldKeyLimit, Notify: func(msg string) { fmt.Fprintf(g.env.stderr, "warning: %s\n", msg) },
@@ -185,6 +186,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					return err
 				}
 				g.warnRepaired(sn, asJSON)
+				g.audit.restoredFrom(sn)
 				p := &restore.Progress{}
 				opts := restore.Options{
 					Include: includes.Value(), Exclude: excludes.Value(), IInclude: iincludes.Value(), IExclude: iexcludes.Value(),

@@ -76,6 +76,7 @@ create and drop databases there.
 					if err != nil {
 						return err
 					}
+					g.audit.restoredFrom(sn)
 					rep, err := drill(c.Context, g, r, sn, drillRequest{
 						target: targetDSN, tables: tables.Value(), keep: keep, sameEngine: sameEngine, db: db,
 					})
@@ -83,6 +84,7 @@ create and drop databases there.
 						return err
 					}
 					g.mrun.drill, g.mrun.drillTables = rep, tables.Value()
+					g.audit.result.Drill = drillResult(rep)
 					rep.Snapshot = sn.ID.String()
 					if asJSON {
 						if err := printJSON(g.env.stdout, rep); err != nil {

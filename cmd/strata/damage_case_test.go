@@ -215,6 +215,9 @@ func damNames(k damKind, files ...string) []string {
 			// Named by its sequence number, the part of its name that
 			// check can tell even when the file is gone.
 			names = append(names, "journal file "+base[:16])
+		case k.name == "audit":
+			// Named whole: its first 8 digits are of its sequence number.
+			names = append(names, "audit record audit/"+base)
 		case k.name == "lock":
 			names = append(names, "unreadable lock "+base[:8])
 		default:

@@ -118,6 +118,9 @@ var damKinds = []damKind{
 	{name: "protect", mustDetect: true, target: func(f *damFixture) string { return f.nth("protect", 0) }, partner: func(f *damFixture) string { return f.nth("protect", 1) }},
 	// The journal's first file (its base, written by init) and the next.
 	{name: "journal", mustDetect: true, target: func(f *damFixture) string { return f.nth("journal", 0) }, partner: func(f *damFixture) string { return f.nth("journal", 1) }},
+	// An audit record in the middle of the trail (the second), which the
+	// third names as its predecessor, and that third.
+	{name: "audit", mustDetect: true, target: func(f *damFixture) string { return f.nth("audit", 1) }, partner: func(f *damFixture) string { return f.nth("audit", 2) }},
 }
 
 // damage is one way to damage a file. apply returns the byte range

@@ -216,7 +216,7 @@ func (nb *neededBlobs) eachSize(ctx context.Context, fn func(id pack.ID, groups,
 // repositoryBytes is what the repository's files hold, locks aside.
 type repositoryBytes struct {
 	packs    uint64 // pack files
-	metadata uint64 // config, index, snapshot and key files
+	metadata uint64 // config, index, snapshot, key, journal and audit files
 }
 
 func (rb repositoryBytes) total() uint64 { return rb.packs + rb.metadata }
@@ -226,7 +226,7 @@ func measureRepository(ctx context.Context, be backend.Storage) (repositoryBytes
 	if fi, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil {
 		rb.metadata += uint64(fi.Size)
 	}
-	for _, t := range []backend.FileType{backend.PackFile, backend.IndexFile, backend.SnapshotFile, backend.KeyFile, backend.JournalFile} {
+	for _, t := range []backend.FileType{backend.PackFile, backend.IndexFile, backend.SnapshotFile, backend.KeyFile, backend.JournalFile, backend.AuditFile} {
 		sum := &rb.metadata
 		if t == backend.PackFile {
 			sum = &rb.packs

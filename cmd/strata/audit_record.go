@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/pack"
+	"strata/redact"
+	"strata/repo"
+	"strata/repo/audit"
+	"strata/repo/backend"
+	"strata/verify"
+)
+
+// auditedReaders are the commands that only read the repository and are
+// recorded in its audit trail all the same: they restore from it (restore,
+// dump, mount, verify drill), verify it (check), or remove locks (unlock).
+// Every command that takes a lock to write is recorded too (withLockThen),
+// as is init (docs/design.md, "The audit trail", "Which commands").
+var auditedReaders = map[string]bool{
+	"restore": true, "dump": true, "mount": true, "verify drill": true, "check": true, "unlock": true,
+}
+
+// auditTimeout bounds the write of an audit record after the command:
+// the user is waiting for strata to exit.
+const auditTimeout = 30 * time.Second
+
+// auditRun is what the audit record of this command is made of, gathered
+// while it runs (docs/design.md, "The audit trail").
+type auditRun struct {
+	start   time.Time
+	command string           // the full name of the command that ran
+	dryRun  bool             // --dry-run: changes nothing, not recorded
+	repo    *repo.Repository // the repository the command opened (--repo)
+	writes  bool             // it took a lock to write, or created the repository
+	reads   []pack.ID        // snapshots it restored from
+	result  audit.Result     // Check and Drill, set by those commands
+}
+
+// setAuditHooks wraps every command's action so that the audit record
+// knows which command ran ("key add": the names from the top, which
+// urfave/cli's FullName does not give a subcommand), and whether it was a
+// dry run.
+func setAuditHooks(g *globals, cmds []*cli.Command, parent ...string) {
+	for _, c := range cmds {
+		name := strings.Join(append(slices.Clone(parent), c.Name), " ")
+		if action := c.Action; action != nil {
+			c.Action = func(ctx *cli.Context) error {
+				g.audit.command = name
+				g.audit.dryRun = ctx.IsSet("dry-run") && ctx.Bool("dry-run")
+				return action(ctx)
+			}
+		}
+		setAuditHooks(g, c.Subcommands, append(slices.Clone(parent), c.Name)...)
+	}
+}
+
+// opened notes the repository the command opened.
+func (a *auditRun) opened(r *repo.Repository) {
+	if a.repo == nil {
+		a.repo = r
+	}
+}
+
+// restoredFrom notes a snapshot the command reads data of.
+func (a *auditRun) restoredFrom(sn *repo.Snapshot) { a.reads = append(a.reads, sn.ID) }
+
+// recordAudit appends the record of the command that just ended with err
+// and exit code to the audit trail of the repository it opened, when the
+// command is one that is recorded. A record that cannot be written is a
+// warning on stderr and does not change the exit code: the command did
+// what it did, and a failed backup must not be reported as an audit
+// failure, nor a good one as failed. A reader on storage that refuses
+// writes (read-only, full) gets a notice instead: it has no other way.
+func (g *globals) recordAudit(ctx context.Context, err error, code int) {
+	a := &g.audit
+	if a.repo == nil || a.dryRun || !(a.writes || auditedReaders[a.command]) || a.command == "" {
+		return
+	}
+	rec := &audit.Record{
+		Time: a.start, Seconds: time.Since(a.start).Seconds(), Command: a.command,
+		Args: redact.Args(g.args[1:]), Result: a.result, Program: "strata " + version,
+	}
+	rec.Host, _ = os.Hostname()
+	if u, uerr := user.Current(); uerr == nil {
+		rec.User = u.Username
+	}
+	rec.Result.OK, rec.Result.ExitCode = err == nil, code
+	if err != nil {
+		rec.Result.Error = redact.String(err.Error())
+		if code == 0 {
+			rec.Result.ExitCode = exitError
+		}
+	}
+	rec.AddSnapshots(a.repo.SnapshotsTouched()...)
+	rec.AddSnapshots(a.reads...)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	name, werr := audit.New(a.repo.Backend(), a.repo.Key()).Append(wctx, rec)
+	switch {
+	case werr == nil:
+		g.verbosef(1, "audit record %s/%s written\n", backend.AuditFile, name)
+	case !a.writes && (errors.Is(werr, backend.ErrReadOnly) || errors.Is(werr, backend.ErrFull)):
+		g.notice(fmt.Sprintf("no audit record of this %s was written: %v", a.command, werr))
+	default:
+		fmt.Fprintf(g.env.stderr, "warning: the audit record of this %s could not be written: %v; "+
+			"the command's result stands, and the repository's audit trail lacks it\n", a.command, werr)
+	}
+}
+
+// checkResult is check's result in its audit record: the number of
+// findings of each severity.
+func checkResult(rep *verify.Report, opts verify.CheckOptions) *audit.CheckResult {
+	errs := rep.Errors()
+	return &audit.CheckResult{Errors: errs, Notices: len(rep.Findings) - errs, ReadData: opts.ReadData}
+}
+
+// drillResult is a drill's result in its audit record: the restore's
+// time and each table's restored rows and verdict.
+func drillResult(rep *verify.DrillReport) *audit.DrillResult {
+	d := &audit.DrillResult{OK: rep.OK(), RestoreSeconds: rep.RestoreSeconds, Tables: []audit.DrillTable{}}
+	for _, t := range rep.Tables {
+		d.Tables = append(d.Tables, audit.DrillTable{Table: t.Table, Rows: t.RestoredRows, OK: len(t.Problems) == 0})
+	}
+	return d
+}

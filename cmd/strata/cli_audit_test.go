@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"strata/pack"
+	"strata/repo/audit"
+)
+
+// auditRecords runs `strata audit --json` and returns the records.
+func (c *tcli) auditRecords(flags ...string) []*audit.Record {
+	c.t.Helper()
+	var rows []auditRecordJSON
+	out := c.ok(append([]string{"audit", "--json"}, flags...)...)
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		c.t.Fatalf("audit --json: %v\n%s", err, out)
+	}
+	var recs []*audit.Record
+	for _, row := range rows {
+		row.Record.Name = row.Name
+		recs = append(recs, row.Record)
+	}
+	return recs
+}
+
+func commandsOf(recs []*audit.Record) []string {
+	var cmds []string
+	for _, r := range recs {
+		cmds = append(cmds, r.Command)
+	}
+	return cmds
+}
+
+// TestAuditTrailRecordsCommands: the commands that change the repository
+// or restore from it leave one record each, failures too, with their
+// result and snapshots; the readers that do neither and dry runs leave
+// none; a secret on the command line is masked.
+func TestAuditTrailRecordsCommands(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.stdin = []byte("one\n")
+	c.ok("backup", "--stdin", "--stdin-name", "a.txt")
+	first, err := pack.ParseID(c.snapshots()[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.stdin = []byte("two\n")
+	c.ok("backup", "--stdin", "--stdin-name", "a.txt")
+	c.ok("snapshots")
+	c.ok("ls", "latest")
+	c.ok("forget", "--keep-last", "1", "--dry-run")
+	// A failing command is recorded with its error, and a secret in its
+	// command line is not.
+	c.code(exitError, "backup", "--db", "postgres://app:hunter2@127.0.0.1:1/shop?sslmode=disable&password=hunter3")
+	c.ok("forget", "--keep-last", "1")
+	c.ok("prune")
+	c.ok("dump", "latest", "/a.txt")
+	c.ok("check")
+
+	recs := c.auditRecords()
+	want := []string{"init", "backup", "backup", "backup", "forget", "prune", "dump", "check"}
+	if got := commandsOf(recs); !slices.Equal(got, want) {
+		t.Fatalf("recorded commands %v, want %v", got, want)
+	}
+	raw, err := json.Marshal(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "hunter2") || strings.Contains(string(raw), "hunter3") {
+		t.Errorf("a password is in the audit trail:\n%s", raw)
+	}
+	failed := recs[3]
+	if failed.Result.OK || failed.Result.ExitCode != exitError || failed.Result.Error == "" || !slices.Contains(failed.Args, "--db") {
+		t.Errorf("the failed backup's record: %+v", failed)
+	}
+	if !slices.Contains(recs[4].Snapshots, first) {
+		t.Errorf("forget's record names %v, not the snapshot it removed %s", recs[4].Snapshots, first.Short())
+	}
+	if recs[6].Result.Check != nil || len(recs[6].Snapshots) != 1 {
+		t.Errorf("dump's record: %+v", recs[6])
+	}
+	chk := recs[7].Result.Check
+	if chk == nil || chk.Errors != 0 || !recs[7].Result.OK {
+		t.Errorf("check's record: %+v", recs[7].Result)
+	}
+	for i, r := range recs {
+		if r.Seq != uint64(i+1) || r.Host == "" || r.Program != "strata "+version || r.Time.IsZero() {
+			t.Errorf("record %d: %+v", i, r)
+		}
+		if i > 0 && (len(r.Prev) != 1 || r.Prev[0] != recs[i-1].Name) {
+			t.Errorf("record %d names %v, not its predecessor %s", i, r.Prev, recs[i-1].Name)
+		}
+	}
+	if got := commandsOf(c.auditRecords("--command", "backup", "--since", recs[3].Time.Format("2006-01-02T15:04:05.999999999Z07:00"))); !slices.Equal(got, []string{"backup"}) {
+		t.Errorf("backups since the failed one: %v", got)
+	}
+	text := c.ok("audit")
+	if !strings.Contains(text, "exit 1") || !strings.Contains(text, "strata backup --db postgres://app:***@127.0.0.1:1/") {
+		t.Errorf("audit:\n%s", text)
+	}
+
+	// The reader API health reports use: the last check.
+	last := latestOf(t, c, "check")
+	if last == nil || last.Name != recs[7].Name {
+		t.Errorf("latest check: %+v", last)
+	}
+}
+
+// latestOf opens the test repository and returns its newest record of
+// command, through the library's reader.
+func latestOf(t *testing.T, c *tcli, command string) *audit.Record {
+	t.Helper()
+	var got *audit.Record
+	g := &globals{env: &env{getenv: func(k string) string { return c.vars[k] }}, repoPath: c.repo, passwordFile: c.pwFile}
+	r, err := g.openRepo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = audit.New(r.Backend(), r.Key()).Latest(context.Background(), command)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// TestAuditRecordsNeverRemoved: forget, prune and every repair leave every
+// audit record in place.
+func TestAuditRecordsNeverRemoved(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	for _, s := range []string{"one\n", "two\n", "three\n"} {
+		c.stdin = []byte(s)
+		c.ok("backup", "--stdin", "--stdin-name", "a.txt")
+	}
+	before := c.files("audit")
+	for _, args := range [][]string{
+		{"forget", "--keep-last", "1"},
+		{"prune"},
+		{"repair", "index"},
+		{"repair", "snapshots"},
+		{"repair", "packs"},
+		{"repair", "journal"},
+		{"unlock", "--remove-all"},
+	} {
+		c.ok(args...)
+		now := c.files("audit")
+		for _, f := range before {
+			if !slices.Contains(now, f) {
+				t.Fatalf("strata %s removed audit record %s", strings.Join(args, " "), f)
+			}
+		}
+		if len(now) != len(before)+1 {
+			t.Errorf("strata %s: %d audit records, want %d", strings.Join(args, " "), len(now), len(before)+1)
+		}
+		before = now
+	}
+	c.check()
+}
+
+// TestCheckReportsAuditDamage: check names a damaged audit record and one
+// removed from the middle of the trail.
+func TestCheckReportsAuditDamage(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	c.stdin = []byte("one\n")
+	c.ok("backup", "--stdin", "--stdin-name", "a.txt")
+	c.ok("key", "add", "--new-password-file", c.pwFile)
+	c.ok("protect", "latest")
+	names := c.files("audit")
+	slices.Sort(names)
+	if len(names) != 4 {
+		t.Fatalf("audit records %v", names)
+	}
+	dir := filepath.Join(c.repo, "audit")
+	if err := os.Remove(filepath.Join(dir, names[1])); err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, filepath.Join(dir, names[3]), 40)
+	out, _ := c.code(exitCheckFailed, "check")
+	for _, want := range []string{
+		"audit record audit/" + names[1] + " is missing: record audit/" + names[2] + " names it",
+		"audit record audit/" + names[3] + " is damaged",
+		"strata never removes or changes them",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check does not say %q:\n%s", want, out)
+		}
+	}
+	_, errOut := c.code(exitError, "audit")
+	if !strings.Contains(errOut, names[3]) {
+		t.Errorf("audit does not name the damaged record:\n%s", errOut)
+	}
+	// check's own record counts what it found.
+	last := latestOf(t, c, "check")
+	if last == nil || last.Result.OK || last.Result.ExitCode != exitCheckFailed || last.Result.Check.Errors != 2 {
+		t.Errorf("check's record: %+v", last)
+	}
+}
+
+// TestAuditWriteFailureKeepsResult: a record that cannot be written is a
+// warning; the backup still succeeds.
+func TestAuditWriteFailureKeepsResult(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	dir := filepath.Join(c.repo, "audit")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	// A file where the folder belongs: no record can be stored.
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.stdin = []byte("one\n")
+	out, errOut, code := c.run("backup", "--stdin", "--stdin-name", "a.txt")
+	if code != 0 || !strings.Contains(errOut, "warning: the audit record of this backup could not be written") {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	if len(c.snapshots()) != 1 {
+		t.Fatal("the backup's snapshot is not there")
+	}
+}
+
+// TestAuditDrillRecord: verify drill records its restore time and tables.
+func TestAuditDrillRecord(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	path, _ := sqliteApp(t)
+	c.ok("backup", "--db", "sqlite://"+path)
+	c.ok("verify", "drill", "latest")
+	last := latestOf(t, c, "verify drill")
+	if last == nil || last.Result.Drill == nil {
+		t.Fatalf("drill record: %+v", last)
+	}
+	d := last.Result.Drill
+	if !d.OK || d.RestoreSeconds <= 0 || len(d.Tables) != 2 || d.Tables[0].Table != "customers" || d.Tables[0].Rows != 3 || !d.Tables[0].OK {
+		t.Errorf("drill result: %+v", d)
+	}
+	if len(last.Snapshots) != 1 || last.Snapshots[0].String() != c.snapshots()[0].ID {
+		t.Errorf("drill snapshots: %v", last.Snapshots)
+	}
+}
