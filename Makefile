@@ -83,7 +83,7 @@ unit:
 # binary logging (mariadb-install-db, mariadbd, mariadb-binlog). The table node of
 # 100 million chunks (docs/design.md, "Table pages") runs without -race.
 # A new long test gets its testing.Short() skip and its name here.
-LONG_RACE_TESTS := TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte|TestInterruptedDrillDropsScratch|TestCopyKilled|TestConformanceThroughFaults
+LONG_RACE_TESTS := TestDemo|TestJobsShareOneSnapshot|TestQueryCancelled|TestChurn|TestBuild|TestConcurrentBackupsThenPrune|TestKillDuringBackup|TestKillDuringBackupOrPrune|TestPruneStoppedAtEveryStep|TestIndexModel|TestPruneFaults|TestBackupFaults|TestPruneFreesSpaceAndKeepsEverySnapshot|TestCheckEveryByte|TestInterruptedDrillDropsScratch|TestCopyKilled|TestConformanceThroughFaults
 test-long:
 	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...

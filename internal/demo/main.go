@@ -4,6 +4,7 @@
 // simulated hours of business with a backup after each, and shows the
 // snapshots, the repository's statistics, a restore drill, a restore into
 // a new SQLite file compared with the source, one table dumped as CSV,
+// what the last hour changed (strata diff: per table, then row by row),
 // and the history of one customer across the snapshots.
 // It needs nothing but Go. Run it with `make demo`.
 package main
@@ -15,6 +16,7 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +35,7 @@ func main() {
 	rate := flag.Float64("rate", 0.002, "share of rows changed per hour")
 	keep := flag.String("keep", "", "run in this new folder and keep it (repository, databases), to measure it")
 	flag.Parse()
-	if err := run(*bin, *customers, *hours, *rate, *keep); err != nil {
+	if err := run(os.Stdout, *bin, *customers, *hours, *rate, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
@@ -44,14 +46,15 @@ type demo struct {
 	bin string
 	env []string
 	dir string
+	out io.Writer // the terminal, or a test's buffer
 }
 
 // strata prints the command line, then runs strata with its output on
 // the terminal.
 func (d *demo) strata(args ...string) error {
-	fmt.Printf("\n$ strata %s\n", strings.Join(args, " "))
+	fmt.Fprintf(d.out, "\n$ strata %s\n", strings.Join(args, " "))
 	cmd := exec.Command(d.bin, args...)
-	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, os.Stdout, os.Stderr
+	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, d.out, d.out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("strata %s: %w", strings.Join(args, " "), err)
 	}
@@ -61,22 +64,22 @@ func (d *demo) strata(args ...string) error {
 // strataHead is `strata ARGS | head -n`: it prints the command line and
 // the first n lines of the output.
 func (d *demo) strataHead(n int, args ...string) error {
-	fmt.Printf("\n$ strata %s | head -%d\n", strings.Join(args, " "), n)
+	fmt.Fprintf(d.out, "\n$ strata %s | head -%d\n", strings.Join(args, " "), n)
 	cmd := exec.Command(d.bin, args...)
 	var out bytes.Buffer
-	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, &out, os.Stderr
+	cmd.Env, cmd.Stdout, cmd.Stderr = d.env, &out, d.out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("strata %s: %w", strings.Join(args, " "), err)
 	}
 	sc := bufio.NewScanner(&out)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for i := 0; i < n && sc.Scan(); i++ {
-		fmt.Println(sc.Text())
+		fmt.Fprintln(d.out, sc.Text())
 	}
 	return sc.Err()
 }
 
-func run(bin string, customers, hours int, rate float64, keep string) error {
+func run(w io.Writer, bin string, customers, hours int, rate float64, keep string) error {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -94,12 +97,12 @@ func run(bin string, customers, hours int, rate float64, keep string) error {
 	if err := os.WriteFile(pw, []byte("demo password\n"), 0o600); err != nil {
 		return err
 	}
-	d := &demo{bin: bin, dir: dir, env: append(os.Environ(), "STRATA_REPOSITORY="+filepath.Join(dir, "repo"), "STRATA_PASSWORD_FILE="+pw)}
+	d := &demo{bin: bin, dir: dir, out: w, env: append(os.Environ(), "STRATA_REPOSITORY="+filepath.Join(dir, "repo"), "STRATA_PASSWORD_FILE="+pw)}
 	ctx := context.Background()
 
 	app := filepath.Join(dir, "app.db")
 	dsn := "sqlite://" + app
-	fmt.Printf("# creating the customer database of a Laravel-style application: %s\n", app)
+	fmt.Fprintf(w, "# creating the customer database of a Laravel-style application: %s\n", app)
 	db, err := customerdb.Open(app)
 	if err != nil {
 		return err
@@ -113,8 +116,8 @@ func run(bin string, customers, hours int, rate float64, keep string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("# %s, built in %.1fs\n", formatCounts(counts), time.Since(start).Seconds())
-	fmt.Printf("# (--time stamps each backup with its simulated hour)\n")
+	fmt.Fprintf(w, "# %s, built in %.1fs\n", formatCounts(counts), time.Since(start).Seconds())
+	fmt.Fprintf(w, "# (--time stamps each backup with its simulated hour)\n")
 
 	backup := func(h int) error {
 		return d.strata("backup", "--db", dsn, "--tier", "hourly", "--time", customerdb.HourTime(h).Format(customerdb.TimeLayout))
@@ -136,7 +139,7 @@ func run(bin string, customers, hours int, rate float64, keep string) error {
 				followed = c.ID
 			}
 		}
-		fmt.Printf("\n# hour %d of business: %s\n", h, describe(changes))
+		fmt.Fprintf(w, "\n# hour %d of business: %s\n", h, describe(changes))
 		if err := backup(h); err != nil {
 			return err
 		}
@@ -157,16 +160,26 @@ func run(bin string, customers, hours int, rate float64, keep string) error {
 	if err := d.strata("restore", "latest", "--db", "sqlite://"+inspect); err != nil {
 		return err
 	}
-	if err := compare(db, inspect); err != nil {
+	if err := compare(w, db, inspect); err != nil {
 		return err
 	}
 	if err := d.strataHead(5, "dump", "latest", "customers", "--format", "csv"); err != nil {
 		return err
 	}
+	last, prev := customerdb.HourTime(hours), customerdb.HourTime(hours-1)
+	fmt.Fprintf(w, "\n# what the last hour of business changed, from the snapshot of %s to that of %s\n",
+		prev.Format("15:04"), last.Format("15:04"))
+	if err := d.strata("diff", "latest~1", "latest"); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n# and row by row: each changed column as old -> new\n")
+	if err := d.strataHead(14, "diff", "latest~1", "latest", "--format", "text", "--tables", "customers"); err != nil {
+		return err
+	}
 	if followed == 0 {
 		return nil
 	}
-	fmt.Printf("\n# every version of customer %d, updated in hour 1, across the snapshots\n", followed)
+	fmt.Fprintf(w, "\n# every version of customer %d, updated in hour 1, across the snapshots\n", followed)
 	return d.strata("history", "customers", "--key", fmt.Sprint(followed))
 }
 
@@ -198,7 +211,7 @@ func describe(changes []customerdb.Change) string {
 
 // compare prints the row counts of the source and the restored database
 // side by side, and fails when they differ.
-func compare(src *sql.DB, restored string) error {
+func compare(w io.Writer, src *sql.DB, restored string) error {
 	rdb, err := sql.Open("sqlite", "file:"+restored+"?mode=ro")
 	if err != nil {
 		return err
@@ -212,8 +225,8 @@ func compare(src *sql.DB, restored string) error {
 	if err != nil {
 		return fmt.Errorf("restored %s: %w", restored, err)
 	}
-	fmt.Printf("\n# rows in the source and in %s\n", filepath.Base(restored))
-	fmt.Printf("%-20s %10s %10s\n", "table", "source", "restored")
+	fmt.Fprintf(w, "\n# rows in the source and in %s\n", filepath.Base(restored))
+	fmt.Fprintf(w, "%-20s %10s %10s\n", "table", "source", "restored")
 	var bad []string
 	for _, t := range customerdb.Tables() {
 		mark := ""
@@ -221,7 +234,7 @@ func compare(src *sql.DB, restored string) error {
 			mark = "  DIFFERENT"
 			bad = append(bad, t)
 		}
-		fmt.Printf("%-20s %10d %10d%s\n", t, want[t], got[t], mark)
+		fmt.Fprintf(w, "%-20s %10d %10d%s\n", t, want[t], got[t], mark)
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("the restore of the latest snapshot differs from the source in %s", strings.Join(bad, ", "))
