@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/service/dashboard"
+	"strata/service/state"
+)
+
+// defaultDashboardListen is strata serve's address (service/config's
+// default for dashboard.listen).
+const defaultDashboardListen = "127.0.0.1:8420"
+
+func cmdServe(g *globals) *cli.Command {
+	var listen, tokenFile, stateDir string
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve the web dashboard of the repository",
+		Description: `Serves a web dashboard on --listen (default 127.0.0.1:8420) until
+Ctrl-C: per job and tier the status, the newest snapshot's age against its
+limit, the last check and drills and the storage use (as strata health
+judges them); charts of stored and raw bytes over time per tier; the
+snapshots with their tier, tags, protection and why the retention policy
+keeps each one; drill results with restore times; and, with --state-dir
+(the daemon's state folder), the run history with each run's log.
+strata daemon --listen serves the same pages with "run now" buttons.
+
+Every request must carry the token, as an Authorization: Bearer header or
+through the sign-in form (which sets a session cookie): STRATA_DASHBOARD_TOKEN,
+else the file --token-file (mode 0600, at least 32 characters), else a
+token generated into ~/.config/strata/dashboard-token (0600) whose path is
+printed, never the token. Listening beyond loopback needs a configured
+token (STRATA_DASHBOARD_TOKEN or --token-file).
+
+` + exitCodesHelp,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Usage: "serve on `ADDR` (HOST:PORT)", Value: defaultDashboardListen, Destination: &listen},
+			&cli.StringFlag{Name: "token-file", Usage: "read the token from `FILE`", Destination: &tokenFile},
+			&cli.StringFlag{Name: "state-dir", Usage: "the daemon's state folder `DIR`, for the run history", Destination: &stateDir},
+		},
+		Action: func(c *cli.Context) error {
+			if err := g.needRepo(); err != nil {
+				return err
+			}
+			token, where, configured, err := g.dashboardToken(tokenFile)
+			if err != nil {
+				return err
+			}
+			if err := dashboard.CheckListen(listen, configured); err != nil {
+				return err
+			}
+			opts := dashboard.Options{Token: token, Source: &repoSource{g: g, c: c}, Version: version,
+				Log: slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+			if stateDir != "" {
+				st, err := state.Open(stateDir, 0)
+				if err != nil {
+					return err
+				}
+				opts.History = st
+			}
+			srv, err := dashboard.New(opts)
+			if err != nil {
+				return err
+			}
+			return serveDashboard(c.Context, g, listen, where, srv)
+		},
+	}
+}
+
+// serveDashboard listens on addr and serves h until ctx ends.
+func serveDashboard(ctx context.Context, g *globals, addr, tokenWhere string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	stop := context.AfterFunc(ctx, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(sctx)
+	})
+	defer stop()
+	// Always said, even with --quiet: without it the user cannot find
+	// the page.
+	fmt.Fprintf(g.env.stderr, "dashboard on http://%s/ (token: %s)\n", ln.Addr(), tokenWhere)
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("dashboard: %w", err)
+	}
+	return nil
+}
+
+// dashboardToken finds the dashboard's token: STRATA_DASHBOARD_TOKEN,
+// else --token-file, else the generated token file. where says where it
+// came from, for the user (never the token itself); configured is false
+// for a generated token.
+func (g *globals) dashboardToken(tokenFile string) (token, where string, configured bool, err error) {
+	if t := g.env.getenv("STRATA_DASHBOARD_TOKEN"); t != "" {
+		return t, "STRATA_DASHBOARD_TOKEN", true, dashboard.CheckToken(t, "STRATA_DASHBOARD_TOKEN")
+	}
+	if tokenFile != "" {
+		t, err := dashboard.ReadTokenFile(tokenFile)
+		return t, "the file " + tokenFile, true, err
+	}
+	dir := g.env.getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := g.env.getenv("HOME")
+		if home == "" {
+			var herr error
+			if home, herr = os.UserHomeDir(); herr != nil {
+				return "", "", false, errors.New("dashboard: no token: set STRATA_DASHBOARD_TOKEN or give --token-file")
+			}
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	path := filepath.Join(dir, "strata", "dashboard-token")
+	t, created, err := dashboard.LoadOrCreateTokenFile(path)
+	if err != nil {
+		return "", "", false, err
+	}
+	if created {
+		where = "generated into " + path
+	} else {
+		where = "in " + path
+	}
+	return t, where, false, nil
+}

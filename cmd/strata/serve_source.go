@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/dbexport"
+	"strata/repo"
+	"strata/repo/retention"
+	"strata/service/dashboard"
+	"strata/service/health"
+)
+
+// repoSource reads the dashboard's pages from the repository of --repo,
+// opening it for each page under a shared lock, as the commands that
+// show the same do (health, stats --growth, forget --dry-run). One page
+// reads at a time: the globals (stderr, the lock's stop) are one
+// command's.
+type repoSource struct {
+	mu sync.Mutex
+	g  *globals
+	c  *cli.Context
+}
+
+func (s *repoSource) Health(ctx context.Context) (*health.Report, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.g.health(s.c, health.GatherOptions{}, health.Options{
+		StorageWarnPercent: health.DefaultStorageWarnPercent, StorageCriticalPercent: health.DefaultStorageCriticalPercent,
+	})
+}
+
+// Growth counts what `stats --growth` counts, and each snapshot's raw
+// bytes beside.
+func (s *repoSource) Growth(ctx context.Context) ([]dashboard.GrowthPoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var pts []dashboard.GrowthPoint
+	err := s.g.withReader(ctx, "serve", func(r *repo.Repository) error {
+		sns, err := r.Snapshots(ctx)
+		if err != nil {
+			return err
+		}
+		nb := newNeededBlobs(r)
+		for _, sn := range sns {
+			var added uint64
+			_, raw, err := nb.addSnapshot(ctx, sn, 0, func(stored uint64) { added += stored })
+			if err != nil {
+				return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
+			}
+			pts = append(pts, dashboard.GrowthPoint{Time: sn.Time, Tier: sn.Tier, AddedBytes: added, RawBytes: raw})
+		}
+		return nil
+	})
+	return pts, err
+}
+
+// Snapshots decides as `forget --dry-run` with the stored policy and the
+// default grouping (host, source).
+func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &dashboard.SnapshotList{}
+	err := s.g.withLockNoIndex(ctx, false, "serve", func(r *repo.Repository) error {
+		r.SkipDamagedSnapshots()
+		ch, err := choosePolicy(ctx, r, retention.Policy{}, false, "")
+		if err != nil {
+			return err
+		}
+		now := r.Now()
+		protected, protections, err := activeProtections(ctx, r, now, ch.loc)
+		if err != nil {
+			return err
+		}
+		sns, err := r.Snapshots(ctx)
+		if err != nil {
+			return err
+		}
+		decided := map[string]retention.Decision{}
+		if ch.source != "none" {
+			out.Policy = ch.policy.String()
+			groups, err := retention.Apply(sns, ch.policy, retention.Options{
+				GroupBy: []string{"host", "source"}, Location: ch.loc, Protected: protected,
+				SourceKey: dbexport.SourceName, Now: now,
+			})
+			if err != nil {
+				return err
+			}
+			for _, gr := range groups {
+				for _, d := range gr.Decisions {
+					decided[d.Snapshot.ID.String()] = d
+				}
+			}
+		}
+		for i := len(sns) - 1; i >= 0; i-- {
+			sn := sns[i]
+			row := dashboard.Snapshot{ID: sn.ID.String(), ShortID: sn.ID.Short(), Time: sn.Time, Host: sn.Host,
+				Source: dbexport.SourceName(sn), Tier: sn.Tier, Tags: sn.Tags, Keep: true}
+			if d, ok := decided[row.ID]; ok {
+				row.Keep, row.Reasons = d.Keep, d.Reasons
+			}
+			forever := false
+			for _, p := range protections {
+				if p.Snapshot == sn.ID && p.Active(now) {
+					row.Protected = true
+					forever = forever || p.Until.IsZero()
+					if p.Until.After(row.ProtectedUntil) {
+						row.ProtectedUntil = p.Until
+					}
+					if p.Reason != "" && !slices.Contains(strings.Split(row.ProtectReason, "; "), p.Reason) {
+						row.ProtectReason = strings.TrimPrefix(row.ProtectReason+"; "+p.Reason, "; ")
+					}
+				}
+			}
+			if forever {
+				row.ProtectedUntil = time.Time{}
+			}
+			out.Snapshots = append(out.Snapshots, row)
+		}
+		return nil
+	})
+	return out, err
+}

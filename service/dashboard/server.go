@@ -1,0 +1,249 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"strata/service/daemon"
+	"strata/service/health"
+	"strata/service/state"
+)
+
+//go:embed templates/*.html static/*
+var files embed.FS
+
+// Source reads what the pages show from the repository. Each call may
+// open the repository and take a shared lock; ctx ends with the request.
+type Source interface {
+	// Health is the repository judged as `strata health` judges it.
+	Health(ctx context.Context) (*health.Report, error)
+	// Growth is every snapshot, oldest first, with the stored bytes it
+	// added (as `strata stats --growth` counts them) and its raw bytes.
+	Growth(ctx context.Context) ([]GrowthPoint, error)
+	// Snapshots are every snapshot, newest first, with its protection and
+	// what the retention policy decides for it (as `forget --dry-run`).
+	Snapshots(ctx context.Context) (*SnapshotList, error)
+}
+
+// GrowthPoint is one snapshot in the charts.
+type GrowthPoint struct {
+	Time       time.Time
+	Tier       string
+	AddedBytes uint64 // stored bytes no older snapshot needs
+	RawBytes   uint64 // what a restore of it writes
+}
+
+// SnapshotList is the snapshot page's data.
+type SnapshotList struct {
+	// Policy describes the retention policy in force ("" when none is
+	// stored: forget then keeps everything).
+	Policy    string
+	Snapshots []Snapshot
+}
+
+// Snapshot is one row of the snapshot list.
+type Snapshot struct {
+	ID, ShortID        string
+	Time               time.Time
+	Host, Source, Tier string
+	Tags               []string
+	// Protected: strata protect keeps it; ProtectedUntil (zero: for ever)
+	// and ProtectReason say how long and why.
+	Protected      bool
+	ProtectedUntil time.Time
+	ProtectReason  string
+	// Keep and Reasons are the retention policy's decision; no policy
+	// keeps every snapshot, with no reason.
+	Keep    bool
+	Reasons []string
+}
+
+// RunHistory is the daemon's run records (*state.Store).
+type RunHistory interface {
+	Runs(job string, limit int) ([]state.Run, error)
+	Run(id string) (state.Run, error)
+}
+
+// Scheduler is the running daemon (*daemon.Daemon): its jobs, and run
+// now.
+type Scheduler interface {
+	Jobs() []daemon.JobStatus
+	RunNow(name string) error
+}
+
+// Options configure a Server.
+type Options struct {
+	// Token is what every request must carry (see CheckToken).
+	Token  string
+	Source Source
+	// History and Scheduler are the daemon's; nil without one (strata
+	// serve without a state folder): the pages then say so.
+	History   RunHistory
+	Scheduler Scheduler
+	// Metrics, when set, is served on /metrics and API on /api/, both
+	// behind the token.
+	Metrics, API http.Handler
+	// Log receives failures to read the repository; never the token.
+	Log     *slog.Logger
+	Now     func() time.Time
+	Version string
+}
+
+// Server is the dashboard, an http.Handler.
+type Server struct {
+	opts           Options
+	token, session string
+	csrf           string
+	pages          map[string]*template.Template
+	mux            *http.ServeMux
+	log            *slog.Logger
+}
+
+// New returns the dashboard.
+func New(opts Options) (*Server, error) {
+	if err := CheckToken(opts.Token, "the options"); err != nil {
+		return nil, err
+	}
+	if opts.Source == nil {
+		return nil, errors.New("dashboard: no Source")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{opts: opts, token: opts.Token, session: derive(opts.Token, "session"), csrf: derive(opts.Token, "csrf"), log: log}
+	var err error
+	if s.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /login", s.loginForm)
+	m.HandleFunc("POST /login", s.login)
+	m.Handle("GET /static/", http.FileServerFS(files))
+	m.HandleFunc("GET /{$}", s.auth(s.overview))
+	m.HandleFunc("GET /charts", s.auth(s.charts))
+	m.HandleFunc("GET /snapshots", s.auth(s.snapshots))
+	m.HandleFunc("GET /drills", s.auth(s.drills))
+	m.HandleFunc("GET /runs", s.auth(s.runs))
+	m.HandleFunc("GET /runs/{id}", s.auth(s.run))
+	m.HandleFunc("POST /jobs/{name}/run", s.auth(s.runNow))
+	m.HandleFunc("POST /logout", s.auth(s.logout))
+	if s.opts.Metrics != nil {
+		m.Handle("GET /metrics", s.auth(s.opts.Metrics.ServeHTTP))
+	}
+	if s.opts.API != nil {
+		m.Handle("/api/", s.auth(s.opts.API.ServeHTTP))
+	}
+	s.mux = m
+}
+
+// securityHeaders: nothing but this server's own styles and images, no
+// framing, no referrer, no caching of pages that show the repository.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+}
+
+// ServeHTTP serves the dashboard.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w.Header())
+	s.mux.ServeHTTP(w, r)
+}
+
+// auth refuses requests without the token: 401, with the login form for
+// a browser. Forms posted with the session cookie must carry the CSRF
+// token.
+func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		kind := s.authenticate(r)
+		if kind == unauthenticated {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="strata"`)
+			s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Data: loginData{Next: r.URL.Path}})
+			return
+		}
+		if r.Method == http.MethodPost && kind == byCookie && !equal(r.PostFormValue("csrf"), s.csrf) {
+			http.Error(w, "the form's CSRF token is missing or wrong: load the page again", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	}
+}
+
+type loginData struct {
+	Next  string
+	Wrong bool
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "login", pageData{Title: "Sign in", Data: loginData{Next: r.URL.Query().Get("next")}})
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	next := r.PostFormValue("next")
+	if len(next) == 0 || next[0] != '/' || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
+		next = "/" // only a path of this server: no open redirect
+	}
+	if !equal(r.PostFormValue("token"), s.token) {
+		s.log.Warn("dashboard: a sign-in with a wrong token", "remote", r.RemoteAddr)
+		s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Data: loginData{Next: next, Wrong: true}})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.session, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// pageData is what every page's template gets.
+type pageData struct {
+	Title   string
+	Nav     string // the page's name in the navigation
+	CSRF    string
+	Version string
+	Now     time.Time
+	// Error says what could not be read, in words; the rest of the page
+	// shows what could.
+	Error string
+	Data  any
+}
+
+func (s *Server) page(r *http.Request, nav, title string, data any) pageData {
+	return pageData{Title: title, Nav: nav, CSRF: s.csrf, Version: s.opts.Version, Now: s.opts.Now(), Data: data}
+}
+
+// render executes a page into a buffer first, so that a template error
+// never sends half a page with a success status.
+func (s *Server) render(w http.ResponseWriter, status int, name string, d pageData) {
+	var buf bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&buf, "layout", d); err != nil {
+		s.log.Error("dashboard: rendering a page", "page", name, "err", err)
+		http.Error(w, fmt.Sprintf("rendering the %s page failed: %v", name, err), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
