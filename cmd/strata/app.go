@@ -16,6 +16,7 @@ import (
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/backend"
+	"strata/service/config"
 	"strata/service/metrics"
 )
 
@@ -47,6 +48,15 @@ type globals struct {
 	mrun        metricsRun
 	// audit gathers the command's audit record (audit_record.go).
 	audit auditRun
+	// configPath and jobName are --config (STRATA_CONFIG) and --job; cfg
+	// the config loaded, job and jobSource the job named and its source.
+	configPath, jobName string
+	cfg                 *config.Config
+	job                 *config.Job
+	jobSource           *config.Source
+	// configPassword reads the password the config names, when no
+	// --password-file was given; nil otherwise.
+	configPassword func(context.Context) (string, error)
 }
 
 func run(ctx context.Context, args []string, e *env) int {
@@ -141,7 +151,7 @@ func newApp(g *globals) *cli.App {
 			return cli.ShowAppHelp(c)
 		},
 		OnUsageError: g.usageError,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "repo", Aliases: []string{"r"}, Usage: "repository: a folder, or a URL such as local:/srv/backup (or STRATA_REPOSITORY)", Destination: &g.repoPath},
 			&cli.StringFlag{Name: "password-file", Aliases: []string{"p"}, Usage: "read the password from `FILE` (or STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND)", Destination: &g.passwordFile},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only errors and requested output", Destination: &g.quiet},
@@ -150,8 +160,18 @@ func newApp(g *globals) *cli.App {
 			&cli.DurationFlag{Name: "retry-lock", Usage: "when the repository is locked, retry for up to `DURATION` (e.g. 10m) before failing", Destination: &g.retryLock},
 			&cli.BoolFlag{Name: "no-lock", Usage: "take no lock (commands that only read; for read-only storage)", Destination: &g.noLock},
 			&cli.StringFlag{Name: "metrics-file", Usage: "after the command, write Prometheus metrics to `FILE` for node_exporter's textfile collector, merged with what it holds (or STRATA_METRICS_FILE)", Destination: &g.metricsFile},
-		},
+		}, g.configFlags()...),
 		Before: func(c *cli.Context) error {
+			// strata config reads the file itself, to report every problem.
+			if c.Args().First() != "config" {
+				if err := g.loadConfig(); err != nil {
+					return err
+				}
+			}
+			g.configRepository(c.IsSet("repo"), c.IsSet("password-file"))
+			if g.cfg != nil && g.metricsFile == "" {
+				g.metricsFile = g.cfg.Metrics.File
+			}
 			if g.repoPath == "" {
 				g.repoPath = g.env.getenv("STRATA_REPOSITORY")
 			}
@@ -186,9 +206,12 @@ func newApp(g *globals) *cli.App {
 			cmdCopy(g), cmdMount(g), cmdCheck(g), cmdAudit(g), cmdRepair(g), cmdPrune(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdServe(g), cmdHealth(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
 		},
 	}
+	// strata config: its own line, as other commands come and go above.
+	app.Commands = append(app.Commands, cmdConfig(g))
 	setUsageErrors(g, app.Commands)
 	g.observeCommands(app.Commands)
 	setAuditHooks(g, app.Commands)
+	g.withJobDefaults(app.Commands)
 	return app
 }
 
@@ -225,6 +248,9 @@ func (g *globals) repoOptions() repo.Options {
 // STRATA_PASSWORD_FILE, STRATA_PASSWORD, STRATA_PASSWORD_COMMAND, then a
 // prompt on the terminal. It is never taken from a command-line value.
 func (g *globals) password(ctx context.Context, prompt string) (string, error) {
+	if g.configPassword != nil {
+		return g.configPassword(ctx)
+	}
 	return g.passwordFrom(ctx, g.passwordFile, "STRATA_PASSWORD", "--password-file", prompt)
 }
 

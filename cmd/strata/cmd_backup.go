@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -76,7 +77,23 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if err := checkSnapshotFlags(c); err != nil {
 				return err
 			}
-			paths, err := files.paths(c.Args().Slice())
+			args := c.Args().Slice()
+			var stream io.Reader = g.env.stdin
+			if g.job != nil && !stdin && len(args) == 0 && db.dsn == "" && !c.IsSet("files-from") {
+				jb, err := g.jobBackupSource(c, &db)
+				if err != nil {
+					return err
+				}
+				defer jb.close()
+				args, stdin = jb.paths, jb.stdin
+				if jb.stdin && !c.IsSet("stdin-name") {
+					stdinName = jb.stdinName
+				}
+				if jb.stream != nil {
+					stream = jb.stream
+				}
+			}
+			paths, err := files.paths(args)
 			if err != nil {
 				return err
 			}
@@ -160,7 +177,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					target = archive.NewDryRun(dryRunBase{r})
 				}
 				if stdin {
-					sn, err = archive.BackupStream(c.Context, target, g.env.stdin, stdinName, opts)
+					sn, err = archive.BackupStream(c.Context, target, stream, stdinName, opts)
 				} else {
 					sn, err = archive.BackupPaths(c.Context, target, paths, opts)
 				}

@@ -87,7 +87,7 @@ Exit codes: 0 ok, 1 error.`,
 // initPassword asks twice on a terminal; elsewhere it takes the password
 // from the usual places.
 func (g *globals) initPassword(ctx context.Context) (string, error) {
-	if g.passwordFile == "" && g.env.getenv("STRATA_PASSWORD") == "" && g.env.getenv("STRATA_PASSWORD_COMMAND") == "" && g.env.readPassword != nil {
+	if g.passwordFile == "" && g.configPassword == nil && g.env.getenv("STRATA_PASSWORD") == "" && g.env.getenv("STRATA_PASSWORD_COMMAND") == "" && g.env.readPassword != nil {
 		return g.newPassword("")
 	}
 	pw, err := g.password(ctx, "")

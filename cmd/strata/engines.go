@@ -20,9 +20,12 @@ import (
 type dbOptions struct {
 	dsn          string
 	passwordFile string
-	schemas      []string
-	jobs         int
-	noDefiner    bool // restore: MySQL objects without their DEFINER
+	// password from the config's password_env (backup --job); never a
+	// flag's value.
+	password  string
+	schemas   []string
+	jobs      int
+	noDefiner bool // restore: MySQL objects without their DEFINER
 	// Restores into PostgreSQL: pg_restore's --no-owner and
 	// --no-privileges, and where notices go.
 	noOwner, noPrivileges bool
@@ -46,6 +49,9 @@ func (o dbOptions) parse() (dbexport.DSN, error) {
 		if d.Path, err = filepath.Abs(d.Path); err != nil {
 			return d, fmt.Errorf("sqlite database path: %w", err)
 		}
+	}
+	if o.password != "" && d.Password == "" {
+		d.Password = o.password
 	}
 	if o.passwordFile != "" && d.Password == "" {
 		b, err := os.ReadFile(o.passwordFile)

@@ -64,7 +64,15 @@ func (d Duration) String() string {
 	if td%day == 0 {
 		return strconv.FormatInt(int64(td/day), 10) + "d"
 	}
-	return td.String()
+	out := td.String()
+	// "1h30m0s" reads better as "1h30m", "2h0m0s" as "2h".
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
+	}
+	return out
 }
 
 // UnmarshalYAML reads a Duration from a scalar.

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/repo/archive"
+	"strata/service/config"
+)
+
+// configFlags are --config and --job, which every command takes.
+func (g *globals) configFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Usage: "read the repository, its password source and --job's settings from strata.yaml `FILE` (or STRATA_CONFIG)", Destination: &g.configPath},
+		&cli.StringFlag{Name: "job", Usage: "take the source, tier, tags and host of the config's job `NAME` where no flag gives them", Destination: &g.jobName},
+	}
+}
+
+// loadConfig reads --config (or STRATA_CONFIG) and finds --job in it. It
+// runs before the repository and password are resolved, so that the
+// config comes after the command line and before STRATA_REPOSITORY and
+// the STRATA_PASSWORD* variables. Without a config nothing changes.
+func (g *globals) loadConfig() error {
+	if g.configPath == "" {
+		g.configPath = g.env.getenv("STRATA_CONFIG")
+	}
+	if g.configPath == "" {
+		if g.jobName != "" {
+			return errors.New("--job needs a config: give --config strata.yaml or set STRATA_CONFIG")
+		}
+		return nil
+	}
+	c, err := config.Load(g.configPath)
+	if err != nil {
+		return err
+	}
+	for _, w := range c.Warnings() {
+		g.notice(w)
+	}
+	g.cfg = c
+	if g.jobName != "" {
+		if g.job, err = c.Job(g.jobName); err != nil {
+			return err
+		}
+		if g.jobSource, err = c.Source(g.job.Source); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// configRepository fills in the repository and its password source from
+// the config, where neither --repo nor --password-file gave them.
+func (g *globals) configRepository(repoFlag, passwordFlag bool) {
+	if g.cfg == nil {
+		return
+	}
+	r := g.cfg.Repository
+	if !repoFlag && r.URL != "" {
+		g.repoPath = r.URL
+	}
+	if passwordFlag {
+		return
+	}
+	switch {
+	case r.PasswordFile != "":
+		g.passwordFile = r.PasswordFile
+	case r.PasswordEnv != "", r.PasswordCommand != "", r.Password != "":
+		g.passwordFile = ""
+		g.configPassword = func(ctx context.Context) (string, error) {
+			return g.passwordFromConfig(ctx, r)
+		}
+	}
+}
+
+// passwordFromConfig reads the password that repository.password_env,
+// password_command or password names. Errors never hold it.
+func (g *globals) passwordFromConfig(ctx context.Context, r config.Repository) (string, error) {
+	switch {
+	case r.PasswordEnv != "":
+		return config.ReadSecret(g.cfg.File+": repository.password_env", r.PasswordEnv, "", g.env.getenv)
+	case r.PasswordCommand != "":
+		out, err := exec.CommandContext(ctx, "sh", "-c", r.PasswordCommand).Output()
+		if err != nil {
+			return "", fmt.Errorf("%s: repository.password_command failed: %v", g.cfg.File, err)
+		}
+		pw := strings.TrimRight(string(out), "\r\n")
+		if pw == "" {
+			return "", fmt.Errorf("%s: repository.password_command printed nothing", g.cfg.File)
+		}
+		return pw, nil
+	}
+	return r.Password, nil
+}
+
+// jobFlag says which commands a job's value fills in: tier, tags, host and
+// source narrow the snapshots a command lists or picks "latest" from, and
+// are what backup records.
+var jobFlagCommands = map[string][]string{
+	"tier":   {"backup", "snapshots", "find", "copy"},
+	"host":   {"backup", "snapshots", "find", "copy", "restore", "dump", "diff", "history", "drill"},
+	"source": {"snapshots", "copy", "restore", "dump", "diff", "history", "drill"},
+	"tag":    {"backup"},
+}
+
+// withJobDefaults wraps the Before of cmd and its subcommands so that,
+// with --job, the flags the user did not give take the job's values.
+func (g *globals) withJobDefaults(cmds []*cli.Command) {
+	for _, cmd := range cmds {
+		g.withJobDefaults(cmd.Subcommands)
+		before, name := cmd.Before, cmd.Name
+		cmd.Before = func(c *cli.Context) error {
+			if g.job != nil {
+				if err := g.setJobFlags(c, name); err != nil {
+					return err
+				}
+			}
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+	}
+}
+
+func (g *globals) setJobFlags(c *cli.Context, command string) error {
+	values := map[string][]string{"source": {g.jobRecordedSource()}}
+	if g.job.Tier != "" {
+		values["tier"] = []string{g.job.Tier}
+	}
+	if g.job.Host != "" {
+		values["host"] = []string{g.job.Host}
+	}
+	values["tag"] = g.job.Tags
+	for flag, commands := range jobFlagCommands {
+		if !slices.Contains(commands, command) || !hasFlag(c.Command, flag) || c.IsSet(flag) {
+			continue
+		}
+		for _, v := range values[flag] {
+			if v == "" {
+				continue
+			}
+			if err := c.Set(flag, v); err != nil {
+				return fmt.Errorf("--job %s: --%s %q: %w", g.job.Name, flag, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+func hasFlag(cmd *cli.Command, name string) bool {
+	if cmd == nil {
+		return false
+	}
+	for _, f := range cmd.Flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// jobRecordedSource is how snapshots of the job's source name it: the
+// DSN of a database, files:PATHS, stdin:NAME.
+func (g *globals) jobRecordedSource() string {
+	s := g.jobSource
+	switch s.Type {
+	case config.SourcePostgres, config.SourceMySQL, config.SourceSQLite:
+		return s.DSN
+	case config.SourcePath:
+		return archive.FilesSource(s.Paths)
+	}
+	return archive.StreamSource(streamName(s))
+}
+
+func streamName(s *config.Source) string {
+	if s.StdinName != "" {
+		return s.StdinName
+	}
+	return s.Name
+}
+
+// jobBackup is what backup --job backs up when the command line names
+// nothing: the job's database, paths, standard input or command output.
+type jobBackup struct {
+	paths     []string
+	stdin     bool
+	stdinName string
+	stream    io.Reader // a command source's output; nil: standard input
+	cmd       *commandOutput
+}
+
+// close ends a command source's command if the backup did not read it to
+// the end.
+func (b *jobBackup) close() {
+	if b.cmd != nil {
+		b.cmd.close()
+	}
+}
+
+// jobBackupSource applies the job's source to a backup that gave none of
+// --db, --stdin and paths: a database's DSN, password, tables and schemas
+// where their flags are not given, paths, or a stream.
+func (g *globals) jobBackupSource(c *cli.Context, db *dbOptions) (*jobBackup, error) {
+	s := g.jobSource
+	b := &jobBackup{}
+	switch s.Type {
+	case config.SourcePostgres, config.SourceMySQL, config.SourceSQLite:
+		db.dsn = s.DSN
+		if db.passwordFile == "" {
+			db.passwordFile = s.PasswordFile
+		}
+		if s.PasswordEnv != "" {
+			pw, err := config.ReadSecret(fmt.Sprintf("%s: source %s: password_env", g.cfg.File, s.Name), s.PasswordEnv, "", g.env.getenv)
+			if err != nil {
+				return nil, err
+			}
+			db.password = pw
+		}
+		for flag, values := range map[string][]string{"tables": s.Tables, "exclude-tables": s.ExcludeTables, "schema": s.Schemas} {
+			if c.IsSet(flag) {
+				continue
+			}
+			for _, v := range values {
+				if err := c.Set(flag, v); err != nil {
+					return nil, fmt.Errorf("--job %s: --%s %q: %w", g.job.Name, flag, v, err)
+				}
+			}
+		}
+	case config.SourcePath:
+		b.paths = s.Paths
+		if !c.IsSet("exclude") {
+			for _, v := range s.Exclude {
+				if err := c.Set("exclude", v); err != nil {
+					return nil, fmt.Errorf("--job %s: --exclude %q: %w", g.job.Name, v, err)
+				}
+			}
+		}
+	case config.SourceStdin:
+		b.stdin, b.stdinName = true, streamName(s)
+	case config.SourceCommand:
+		cmd := exec.CommandContext(c.Context, "sh", "-c", s.Command)
+		cmd.Stderr = g.env.stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("source %s: starting its command: %w", s.Name, err)
+		}
+		b.stdin, b.stdinName = true, streamName(s)
+		b.cmd = &commandOutput{r: out, cmd: cmd, name: s.Name}
+		b.stream = b.cmd
+	}
+	return b, nil
+}
+
+// commandOutput reads a command's output and ends with its exit: a command
+// that fails fails the read, before the snapshot is saved.
+type commandOutput struct {
+	r    io.Reader
+	cmd  *exec.Cmd
+	name string
+	done bool
+}
+
+func (c *commandOutput) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if errors.Is(err, io.EOF) && !c.done {
+		c.done = true
+		if werr := c.cmd.Wait(); werr != nil {
+			return n, fmt.Errorf("source %s: its command failed (%v): nothing saved", c.name, werr)
+		}
+	}
+	return n, err
+}
+
+func (c *commandOutput) close() {
+	if !c.done {
+		c.done = true
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait()
+	}
+}
