@@ -89,7 +89,7 @@ func (g *globals) loadConfigArg(c *cli.Context) (*config.Config, error) {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, g.configErrors(err)
 	}
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(g.env.stderr, "warning: %s\n", w)

@@ -39,7 +39,7 @@ func (g *globals) loadConfig() error {
 	}
 	c, err := config.Load(g.configPath)
 	if err != nil {
-		return err
+		return g.configErrors(err)
 	}
 	for _, w := range c.Warnings() {
 		g.notice(w)
@@ -54,6 +54,20 @@ func (g *globals) loadConfig() error {
 		}
 	}
 	return nil
+}
+
+// configErrors prints each of a config's problems on a line of its own,
+// as "strata: FILE:LINE: KEY: ...", and returns the exit status (under
+// --json the joined error is returned as it is, for one JSON line).
+func (g *globals) configErrors(err error) error {
+	var multi interface{ Unwrap() []error }
+	if !errors.As(err, &multi) || wantsJSON(g.args) {
+		return err
+	}
+	for _, e := range multi.Unwrap() {
+		fmt.Fprintf(g.env.stderr, "strata: %v\n", e)
+	}
+	return &exitStatus{code: exitError}
 }
 
 // configRepository fills in the repository and its password source from
