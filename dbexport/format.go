@@ -150,7 +150,7 @@ type RowFormat struct {
 	typed  bool
 	buf    bytes.Buffer
 	enc    *json.Encoder
-	obj    jsonRow
+	obj    OrderedJSON
 }
 
 // NewRowFormat returns the converter of t's rows into format (FormatTSV
@@ -236,14 +236,14 @@ func (f *RowFormat) AppendRow(dst, line []byte, row int64) ([]byte, error) {
 			if err != nil {
 				return dst, fmt.Errorf("table %s row %d column %s: %w", f.name, row, t.Columns[i].Name, err)
 			}
-			obj = append(obj, jsonField{t.Columns[i].Name, typedJSON(tv)})
+			obj = append(obj, JSONField{Name: t.Columns[i].Name, Value: typedJSON(tv)})
 			continue
 		}
 		v, ok, err := Unescape(fd)
 		if err != nil {
 			return dst, fmt.Errorf("table %s row %d column %s: %w", f.name, row, t.Columns[i].Name, err)
 		}
-		obj = append(obj, jsonField{t.Columns[i].Name, jsonValue(v, ok, t.Columns[i].Kind)})
+		obj = append(obj, JSONField{Name: t.Columns[i].Name, Value: jsonValue(v, ok, t.Columns[i].Kind)})
 	}
 	f.obj = obj
 	f.buf.Reset()
@@ -311,22 +311,25 @@ func appendCSVField(b, v []byte) []byte {
 	return append(b, '"')
 }
 
-type jsonField struct {
-	name  string
-	value any
+// JSONField is one member of an OrderedJSON object.
+type JSONField struct {
+	Name  string
+	Value any
 }
 
-// jsonRow keeps the table's column order in the JSON object.
-type jsonRow []jsonField
+// OrderedJSON is a JSON object whose members keep their order: a row's
+// columns in the table's order (jsonl exports), a diff's or history's key
+// and columns. encoding/json sorts a map's keys, which would not.
+type OrderedJSON []JSONField
 
-func (r jsonRow) MarshalJSON() ([]byte, error) {
+func (o OrderedJSON) MarshalJSON() ([]byte, error) {
 	out := []byte{'{'}
-	for i, f := range r {
+	for i, f := range o {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		k, _ := json.Marshal(f.name)
-		v, err := json.Marshal(f.value)
+		k, _ := json.Marshal(f.Name)
+		v, err := json.Marshal(f.Value)
 		if err != nil {
 			return nil, err
 		}

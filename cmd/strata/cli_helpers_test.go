@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -15,6 +16,27 @@ import (
 // This file holds what the CLI tests share beyond the harness in
 // cli_test.go: expected failures, the repository's files on disk, and
 // ways to damage them.
+
+// sqliteFile creates the SQLite database file name in a folder of its
+// own and returns its path and exec, which runs statements on it and
+// fails the test on the first error. The connection closes with the test.
+func sqliteFile(t *testing.T, name string) (path string, exec func(stmts ...string)) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), name)
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return path, func(stmts ...string) {
+		t.Helper()
+		for _, s := range stmts {
+			if _, err := db.Exec(s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+	}
+}
 
 // code runs a command that must exit with want and returns its output.
 func (c *tcli) code(want int, args ...string) (stdout, stderr string) {

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,20 +45,7 @@ var historyRead = regexp.MustCompile(`(\d+) snapshots in the window, (\d+) read,
 func TestHistorySQLite(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
-	path := filepath.Join(t.TempDir(), "h.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	exec := func(stmts ...string) {
-		t.Helper()
-		for _, s := range stmts {
-			if _, err := db.Exec(s); err != nil {
-				t.Fatalf("%s: %v", s, err)
-			}
-		}
-	}
+	path, exec := sqliteFile(t, "h.db")
 	exec(`CREATE TABLE acct (id INTEGER PRIMARY KEY, email TEXT, balance NUMERIC, note)`,
 		`WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 30000)
 		 INSERT INTO acct SELECT x, 'user' || x || '@example.com', x % 100, hex(randomblob(20)) FROM n WHERE x <> 15000`)
@@ -169,15 +154,8 @@ func TestHistorySQLite(t *testing.T) {
 	}
 
 	// A second database: history must be told which one.
-	other := filepath.Join(t.TempDir(), "other.db")
-	odb, err := sql.Open("sqlite", "file:"+other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer odb.Close()
-	if _, err := odb.Exec(`CREATE TABLE acct (id INTEGER PRIMARY KEY, email TEXT)`); err != nil {
-		t.Fatal(err)
-	}
+	other, otherExec := sqliteFile(t, "other.db")
+	otherExec(`CREATE TABLE acct (id INTEGER PRIMARY KEY, email TEXT)`)
 	c.ok("backup", "--db", "sqlite://"+other)
 	_, errOut = c.code(1, "history", "acct", "--key", "15000")
 	if !strings.Contains(errOut, "say which with --source") || !strings.Contains(errOut, path) || !strings.Contains(errOut, other) {

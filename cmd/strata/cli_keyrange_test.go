@@ -1,9 +1,7 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,13 +14,8 @@ import (
 func keyRangeDB(t *testing.T, c *tcli) string {
 	t.Helper()
 	c.ok("init")
-	path := filepath.Join(t.TempDir(), "k.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, s := range []string{
+	path, exec := sqliteFile(t, "k.db")
+	exec(
 		`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, n)`,
 		`WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM n WHERE x < 60000)
 		 INSERT INTO t SELECT x, hex(randomblob(24)), CASE x % 3 WHEN 0 THEN x * 1.5 WHEN 1 THEN '0' || x ELSE x END FROM n`,
@@ -31,11 +24,7 @@ func keyRangeDB(t *testing.T, c *tcli) string {
 		 INSERT INTO o SELECT x / 10 + 1, x % 10 + 1, hex(randomblob(30)) FROM n`,
 		`CREATE TABLE m (code TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID`,
 		`INSERT INTO m VALUES ('a', 1), ('b', 2), ('b,c', 3), ('c', 4), ('d', 5)`,
-	} {
-		if _, err := db.Exec(s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	)
 	c.ok("backup", "--db", "sqlite://"+path)
 	return path
 }

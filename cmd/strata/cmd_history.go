@@ -170,37 +170,37 @@ func printHistory(w io.Writer, rep *history.Report, source string) error {
 func printHistoryJSON(w io.Writer, rep *history.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	var key orderedObj
+	var key dbexport.OrderedJSON
 	for i, k := range rep.Key {
 		var v any = k
 		if n, ok := new(big.Int).SetString(k, 10); ok {
 			v = json.Number(n.String())
 		}
-		key = append(key, objField{name: rep.KeyColumns[i], value: v})
+		key = append(key, dbexport.JSONField{Name: rep.KeyColumns[i], Value: v})
 	}
 	for _, e := range rep.Events {
-		obj := orderedObj{{name: "table", value: rep.Table}, {name: "op", value: string(e.Op)}, {name: "key", value: key}}
-		var old, cur orderedObj
+		obj := dbexport.OrderedJSON{{Name: "table", Value: rep.Table}, {Name: "op", Value: string(e.Op)}, {Name: "key", Value: key}}
+		var old, cur dbexport.OrderedJSON
 		for _, c := range e.Columns {
 			if c.Old != nil {
-				old = append(old, objField{name: c.Name, value: c.Old.JSON})
+				old = append(old, dbexport.JSONField{Name: c.Name, Value: c.Old.JSON})
 			}
 			if c.New != nil {
-				cur = append(cur, objField{name: c.Name, value: c.New.JSON})
+				cur = append(cur, dbexport.JSONField{Name: c.Name, Value: c.New.JSON})
 			}
 		}
 		if old != nil {
-			obj = append(obj, objField{name: "old", value: old})
+			obj = append(obj, dbexport.JSONField{Name: "old", Value: old})
 		}
 		if cur != nil {
-			obj = append(obj, objField{name: "new", value: cur})
+			obj = append(obj, dbexport.JSONField{Name: "new", Value: cur})
 		}
-		obj = append(obj, objField{name: "snapshot", value: e.Snapshot.ID.String()}, objField{name: "time", value: e.Snapshot.Time.Format(time.RFC3339)})
+		obj = append(obj, dbexport.JSONField{Name: "snapshot", Value: e.Snapshot.ID.String()}, dbexport.JSONField{Name: "time", Value: e.Snapshot.Time.Format(time.RFC3339)})
 		if e.Again {
-			obj = append(obj, objField{name: "again", value: true})
+			obj = append(obj, dbexport.JSONField{Name: "again", Value: true})
 		}
 		if e.Note != "" {
-			obj = append(obj, objField{name: "note", value: e.Note})
+			obj = append(obj, dbexport.JSONField{Name: "note", Value: e.Note})
 		}
 		if err := enc.Encode(obj); err != nil {
 			return err

@@ -160,34 +160,11 @@ func newJSONChanges(w io.Writer) *jsonChanges {
 // changeJSON is one line of --format jsonl. Objects keep the table's
 // column order.
 type changeJSON struct {
-	Table string     `json:"table"`
-	Op    string     `json:"op"`
-	Key   orderedObj `json:"key"`
-	Old   orderedObj `json:"old,omitempty"`
-	New   orderedObj `json:"new,omitempty"`
-}
-
-type orderedObj []objField
-
-type objField struct {
-	name  string
-	value any
-}
-
-func (o orderedObj) MarshalJSON() ([]byte, error) {
-	out := []byte{'{'}
-	for i, f := range o {
-		if i > 0 {
-			out = append(out, ',')
-		}
-		k, _ := json.Marshal(f.name)
-		v, err := json.Marshal(f.value)
-		if err != nil {
-			return nil, err
-		}
-		out = append(append(append(out, k...), ':'), v...)
-	}
-	return append(out, '}'), nil
+	Table string               `json:"table"`
+	Op    string               `json:"op"`
+	Key   dbexport.OrderedJSON `json:"key"`
+	Old   dbexport.OrderedJSON `json:"old,omitempty"`
+	New   dbexport.OrderedJSON `json:"new,omitempty"`
 }
 
 func (j *jsonChanges) change(c *snapdiff.Change) error {
@@ -196,7 +173,7 @@ func (j *jsonChanges) change(c *snapdiff.Change) error {
 	var err error
 	// add appends the columns cols of a side's values: field(i) is the
 	// value of cols[i], nil when that side lacks the column.
-	add := func(obj *orderedObj, cols []int, field func(i int) []byte, tab *dbexport.Table) {
+	add := func(obj *dbexport.OrderedJSON, cols []int, field func(i int) []byte, tab *dbexport.Table) {
 		for i, col := range cols {
 			f := field(i)
 			if f == nil {
@@ -206,11 +183,11 @@ func (j *jsonChanges) change(c *snapdiff.Change) error {
 			if ferr != nil && err == nil {
 				err = fmt.Errorf("table %s column %s: %w", c.Table.Name, c.Table.Columns[col].Name, ferr)
 			}
-			*obj = append(*obj, objField{c.Table.Columns[col].Name, v})
+			*obj = append(*obj, dbexport.JSONField{Name: c.Table.Columns[col].Name, Value: v})
 		}
 	}
 	of := func(row [][]byte, cols []int) func(int) []byte { return func(i int) []byte { return row[cols[i]] } }
-	line.Key = orderedObj{}
+	line.Key = dbexport.OrderedJSON{}
 	add(&line.Key, c.Table.Key, func(i int) []byte { return c.Key[i] }, tabKey)
 	all := make([]int, len(c.Table.Columns))
 	for i := range all {
