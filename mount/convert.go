@@ -20,10 +20,13 @@ import (
 // text (CSV, JSON Lines, and TSV of SQLite's typed rows), converted
 // chunk by chunk as a reader reads, with the dump code's row writer
 // (dbexport.RowFormat), so its bytes are those of `strata dump --format`.
-// Its size is not known until a reader has reached its end: until then
-// the file says 0 bytes, and reads bypass the kernel's page cache
-// (direct I/O) so that they go on to the real end, as reads of /proc
-// files do. Where each chunk's rows start in the output is remembered as
+// Its size is not known until the table was converted to its end: the
+// first stat of a table up to Options.MeasureMax converts it (measure);
+// a larger one says 0 bytes until a reader has reached its end. Reads
+// bypass the kernel's page cache (direct I/O) so that they go on to the
+// real end whatever the size said, as reads of /proc files do, and as
+// restic's and rclone's mounts read files of unknown size. Where each
+// chunk's rows start in the output is remembered as
 // they are converted, so a read at an offset already passed starts from
 // the chunk before it instead of from the first.
 type convertedFile struct {
@@ -37,6 +40,8 @@ type convertedFile struct {
 
 	once sync.Once
 	loc  locator
+
+	measuring sync.Mutex // one measure at a time
 
 	mu    sync.Mutex
 	size  int64  // -1 until a reader reached the end
@@ -61,9 +66,15 @@ func (m *mountFS) convertedFile(s *snap, sp string, n *repo.Node, t *dbexport.Ta
 		mtime: s.sn.Time, size: -1}
 }
 
-func (f *convertedFile) Getattr(_ context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+func (f *convertedFile) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = fuse.S_IFREG | 0o444
 	out.Nlink = 1
+	if max := f.m.opts.MeasureMax; max >= 0 && f.node.Size <= uint64(max) {
+		if err := f.measure(ctx); err != nil {
+			// The size stays unknown (0), and a read says why it fails.
+			f.m.opts.Logf("%s: its size: %v", f.label, err)
+		}
+	}
 	f.mu.Lock()
 	if f.size > 0 {
 		out.Size = uint64(f.size)
@@ -74,6 +85,32 @@ func (f *convertedFile) Getattr(_ context.Context, _ fs.FileHandle, out *fuse.At
 	// The size changes once known.
 	out.SetTimeout(time.Second)
 	return 0
+}
+
+// measure converts the whole table, keeping nothing but its size and
+// the marks, unless the size is known.
+func (f *convertedFile) measure(ctx context.Context) error {
+	f.measuring.Lock()
+	defer f.measuring.Unlock()
+	f.mu.Lock()
+	known := f.size >= 0
+	f.mu.Unlock()
+	if known {
+		return nil
+	}
+	f.once.Do(func() { f.loc = newLocator(f.m, f.node) })
+	rf, err := dbexport.NewRowFormat(f.table, f.format)
+	if err != nil {
+		return err
+	}
+	h := &convHandle{rf: rf}
+	h.restart(mark{})
+	for !h.done {
+		if err := f.advance(ctx, h); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // convHandle is one reader's position in the converted rows: buf holds
@@ -123,16 +160,24 @@ func (f *convertedFile) Read(ctx context.Context, fh fs.FileHandle, dest []byte,
 	if k, ok := f.markBefore(pos); pos < h.out || (ok && k.out > h.out) {
 		h.restart(k)
 	}
-	for pos >= h.out+uint64(len(h.buf)) && !h.done {
-		if err := f.advance(ctx, h); err != nil {
-			h.restart(mark{})
-			return nil, f.m.failed(f.label, err)
+	// A read fills dest up to the end of the file, across as many
+	// chunks as it takes: a shorter one means the end of a regular file
+	// to its reader (tar stops there and pads with zeros).
+	n := 0
+	for n < len(dest) {
+		for pos >= h.out+uint64(len(h.buf)) && !h.done {
+			if err := f.advance(ctx, h); err != nil {
+				h.restart(mark{})
+				return nil, f.m.failed(f.label, err)
+			}
 		}
+		if pos >= h.out+uint64(len(h.buf)) {
+			break // the end
+		}
+		k := copy(dest[n:], h.buf[pos-h.out:])
+		n += k
+		pos += uint64(k)
 	}
-	if pos >= h.out+uint64(len(h.buf)) {
-		return fuse.ReadResultData(nil), 0
-	}
-	n := copy(dest, h.buf[pos-h.out:])
 	return fuse.ReadResultData(dest[:n]), 0
 }
 

@@ -33,12 +33,25 @@ type Options struct {
 	// ReadAhead is how many chunks ahead of a sequential reader load in
 	// the background. Default 8, as restore.DefaultWorkers.
 	ReadAhead int
+	// MeasureMax: a converted file (.csv, .jsonl, a SQLite table's .tsv)
+	// of a table whose stored text is at most this many bytes shows its
+	// exact size from the first stat, which converts the table once,
+	// without keeping it, to count the bytes (so tar, SMB clients and
+	// others that copy as many bytes as stat says get them all). A larger
+	// one shows 0 bytes until a reader has reached its end, and reads
+	// bypass the page cache (direct I/O) so they go on to the real end.
+	// Default 32 MiB; negative: measure none.
+	MeasureMax int64
 	// Logf receives what the mount cannot say through an errno: why a
 	// read failed with EIO, snapshots it skipped, a lock it waited for.
 	Logf func(format string, args ...any)
 	// Debug logs every FUSE request (go-fuse's debug output).
 	Debug bool
 }
+
+// DefaultMeasureMax is Options.MeasureMax's default: a table of 32 MiB
+// converts in well under a second.
+const DefaultMeasureMax = 32 << 20
 
 func (o Options) withDefaults() Options {
 	if o.Refresh <= 0 {
@@ -49,6 +62,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ReadAhead <= 0 {
 		o.ReadAhead = 8
+	}
+	if o.MeasureMax == 0 {
+		o.MeasureMax = DefaultMeasureMax
 	}
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}

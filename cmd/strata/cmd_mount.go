@@ -15,6 +15,7 @@ import (
 func cmdMount(g *globals) *cli.Command {
 	var refresh time.Duration
 	var debug bool
+	var measureMax string
 	return &cli.Command{
 		Name:      "mount",
 		Usage:     "show the snapshots as a read-only file system (FUSE)",
@@ -37,8 +38,12 @@ schema.sql (the table's CREATE TABLE, indexes and constraints) and
 meta.json (rows, key, columns, snapshot, source). A .tsv of a PostgreSQL
 or MySQL table has its size at once and reads at any offset load only
 the chunks there; .csv, .jsonl and a SQLite table's .tsv are converted
-as they are read and show a size of 0 until one reader has read them to
-the end. Snapshots of files and streams hold their files.
+as they are read. Those of a table stored in at most --measure-max bytes
+(32MiB) show their exact size from the first look (ls -l, stat, a copy),
+which converts the table once to count its bytes; larger ones show a size
+of 0 until one reader has read them to the end (cat, cp, grep and wc read
+them whole all the same; tar and SMB clients copy only the bytes the
+size says). Snapshots of files and streams hold their files.
 
 New snapshots appear, and forgotten ones disappear, within --refresh.
 The mount holds no lock while it serves: it takes a shared lock only
@@ -51,6 +56,7 @@ Needs /dev/fuse and fusermount3 (Debian: apt-get install fuse3).
 Exit codes: 0 unmounted, 1 error, 10 no repository, 12 wrong password.`,
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "refresh", Value: 5 * time.Second, Usage: "list the snapshots again when a view is read after `DURATION`", Destination: &refresh},
+			&cli.StringFlag{Name: "measure-max", Value: "32MiB", Usage: "converted files (.csv, .jsonl) of tables stored in at most `SIZE` show their exact size at once; 0: none", Destination: &measureMax},
 			&cli.BoolFlag{Name: "debug-fuse", Usage: "log every FUSE request to stderr", Destination: &debug},
 		},
 		Action: func(c *cli.Context) error {
@@ -64,6 +70,13 @@ Exit codes: 0 unmounted, 1 error, 10 no repository, 12 wrong password.`,
 			if refresh <= 0 {
 				return fmt.Errorf("--refresh %v: want a duration above 0, such as 5s", refresh)
 			}
+			measure, err := parseSize(measureMax)
+			if err != nil {
+				return fmt.Errorf("--measure-max: %w", err)
+			}
+			if measure == 0 {
+				measure = -1 // mount.Options: none
+			}
 			if _, err := os.Stat("/dev/fuse"); err != nil {
 				return fmt.Errorf("strata mount needs FUSE, and /dev/fuse is missing: %w", err)
 			}
@@ -75,7 +88,7 @@ Exit codes: 0 unmounted, 1 error, 10 no repository, 12 wrong password.`,
 				fmt.Fprintf(g.env.stderr, "strata mount: "+format+"\n", args...)
 			}
 			server, err := mount.Mount(c.Context, r, dir, mount.Options{
-				Refresh: refresh, NoLock: g.noLock, Logf: logf, Debug: debug,
+				Refresh: refresh, NoLock: g.noLock, Logf: logf, Debug: debug, MeasureMax: measure,
 			})
 			if err != nil {
 				return err
