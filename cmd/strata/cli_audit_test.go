@@ -245,3 +245,29 @@ func TestAuditDrillRecord(t *testing.T) {
 		t.Errorf("drill snapshots: %v", last.Snapshots)
 	}
 }
+
+// TestCopyLeavesAuditTrails: copy records itself in the destination, with
+// the snapshots it wrote there, and copies none of the source's records;
+// the source, only read, records nothing.
+func TestCopyLeavesAuditTrails(t *testing.T) {
+	src := newCLI(t)
+	src.ok("init")
+	src.stdin = []byte("one\n")
+	src.ok("backup", "--stdin", "--stdin-name", "a.txt")
+	srcBefore := src.files("audit")
+	dst := newCLI(t)
+	dst.ok("init")
+	dst.vars["STRATA_FROM_REPOSITORY"] = src.repo
+	dst.vars["STRATA_FROM_PASSWORD_FILE"] = src.pwFile
+	dst.ok("copy")
+	recs := dst.auditRecords()
+	if got := commandsOf(recs); !slices.Equal(got, []string{"init", "copy"}) {
+		t.Fatalf("the destination's trail: %v", got)
+	}
+	if len(recs[1].Snapshots) != 1 || recs[1].Snapshots[0].String() != dst.snapshots()[0].ID {
+		t.Errorf("copy's record names %v", recs[1].Snapshots)
+	}
+	if after := src.files("audit"); !slices.Equal(after, srcBefore) {
+		t.Errorf("the source's trail changed: %v, was %v", after, srcBefore)
+	}
+}

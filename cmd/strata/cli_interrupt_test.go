@@ -96,6 +96,10 @@ func TestInterruptedBackupIsIndexed(t *testing.T) {
 	if n := len(c.snapshots()); n != 0 {
 		t.Fatalf("the interrupted backup saved %d snapshots", n)
 	}
+	// Its audit record is written all the same, with the exit code.
+	if recs := c.auditRecords(); len(recs) != 2 || recs[1].Command != "backup" || recs[1].Result.ExitCode != exitInterrupted || recs[1].Result.OK {
+		t.Errorf("the audit trail after the interrupt: %+v", recs)
+	}
 	c.check()
 
 	// The next backup of the whole input stores what was not uploaded,
