@@ -32,7 +32,9 @@ limit, the last check and drills and the storage use (as strata health
 judges them); charts of stored and raw bytes over time per tier; the
 snapshots with their tier, tags, protection and why the retention policy
 keeps each one; drill results with restore times; and, with --state-dir
-(the daemon's state folder), the run history with each run's log.
+(the daemon's state folder), the run history with each run's log. It
+serves Prometheus metrics on /metrics too (the repository's snapshots per
+tier and size, read at each scrape), behind the same token.
 strata daemon --listen serves the same pages with "run now" buttons.
 
 Every request must carry the token, as an Authorization: Bearer header or
@@ -59,7 +61,8 @@ token (STRATA_DASHBOARD_TOKEN or --token-file).
 			if err := dashboard.CheckListen(listen, configured); err != nil {
 				return err
 			}
-			opts := dashboard.Options{Token: token, Source: &repoSource{g: g, c: c}, Version: version,
+			src := &repoSource{g: g, c: c}
+			opts := dashboard.Options{Token: token, Source: src, Version: version, Metrics: src.metricsHandler(),
 				Log: slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 			if stateDir != "" {
 				st, err := state.Open(stateDir, 0)

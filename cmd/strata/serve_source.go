@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"strata/repo/retention"
 	"strata/service/dashboard"
 	"strata/service/health"
+	"strata/service/metrics"
 )
 
 // repoSource reads the dashboard's pages from the repository of --repo,
@@ -126,4 +128,27 @@ func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, er
 		return nil
 	})
 	return out, err
+}
+
+// metricsHandler serves the repository's metrics, read at each scrape:
+// its snapshots per tier, the newest of each, its size and locks.
+func (s *repoSource) metricsHandler() http.Handler {
+	set := metrics.New(metrics.Options{Version: version})
+	h := set.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		err := s.g.withLockNoIndex(r.Context(), false, "serve", func(rp *repo.Repository) error {
+			st, err := metrics.RepositoryState(r.Context(), rp, rp.Backend())
+			if err == nil {
+				set.SetRepository(st)
+			}
+			return err
+		})
+		s.mu.Unlock()
+		if err != nil {
+			http.Error(w, "reading the repository: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

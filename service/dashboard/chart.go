@@ -48,6 +48,9 @@ type dot struct {
 type tick struct {
 	X, Y  float64
 	Label string
+	// Anchor is the label's text-anchor: the first and last time labels
+	// stay inside the chart.
+	Anchor string
 }
 
 // tierCharts draws a chart for each tier of pts (oldest first), tiers
@@ -115,12 +118,15 @@ func drawChart(tier string, pts []GrowthPoint) chart {
 	if t1.Sub(t0) > 72*time.Hour {
 		layout = "2006-01-02"
 	}
-	c.XTicks = append(c.XTicks, tick{X: x(t0), Y: float64(c.PlotY + c.PlotH + 20), Label: t0.Local().Format(layout)})
-	if t1.After(t0) {
-		mid := t0.Add(t1.Sub(t0) / 2)
-		c.XTicks = append(c.XTicks,
-			tick{X: x(mid), Y: float64(c.PlotY + c.PlotH + 20), Label: mid.Local().Format(layout)},
-			tick{X: x(t1), Y: float64(c.PlotY + c.PlotH + 20), Label: t1.Local().Format(layout)})
+	ty := float64(c.PlotY + c.PlotH + 20)
+	if !t1.After(t0) {
+		c.XTicks = append(c.XTicks, tick{X: x(t0), Y: ty, Label: t0.Local().Format(layout), Anchor: "middle"})
+		return c
 	}
+	mid := t0.Add(t1.Sub(t0) / 2)
+	c.XTicks = append(c.XTicks,
+		tick{X: x(t0), Y: ty, Label: t0.Local().Format(layout), Anchor: "start"},
+		tick{X: x(mid), Y: ty, Label: mid.Local().Format(layout), Anchor: "middle"},
+		tick{X: x(t1), Y: ty, Label: t1.Local().Format(layout), Anchor: "end"})
 	return c
 }

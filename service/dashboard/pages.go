@@ -111,6 +111,24 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			d.Jobs = append(d.Jobs, row)
 		}
 	}
+	if js, ok := s.opts.History.(JobStates); ok && s.opts.Scheduler == nil {
+		// strata serve with the daemon's state folder: its jobs and next
+		// due times, as the daemon last wrote them.
+		jobs, err := js.Jobs()
+		if err != nil {
+			p.Error = "reading the daemon's state: " + err.Error()
+		}
+		names := make([]string, 0, len(jobs))
+		for name := range jobs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			j := jobs[name]
+			seen[name] = true
+			d.Jobs = append(d.Jobs, jobRow{Name: name, Schedule: j.Schedule, NextDue: j.NextDue, Health: byName[name]})
+		}
+	}
 	for i := range rep.Jobs {
 		jh := &rep.Jobs[i]
 		if !seen[jh.Job] {
@@ -125,6 +143,9 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		if s.opts.History != nil {
 			if runs, err := s.opts.History.Runs(row.Name, 1); err == nil && len(runs) > 0 {
 				row.LastRun = &runs[0]
+				if row.Kind == "" {
+					row.Kind = runs[0].Kind
+				}
 			}
 		}
 	}

@@ -72,6 +72,13 @@ type RunHistory interface {
 	Run(id string) (state.Run, error)
 }
 
+// JobStates is what a RunHistory may also tell: each job's next due time
+// and last run (*state.Store's jobs.json), for a dashboard without the
+// daemon.
+type JobStates interface {
+	Jobs() (map[string]state.Job, error)
+}
+
 // Scheduler is the running daemon (*daemon.Daemon): its jobs, and run
 // now.
 type Scheduler interface {
