@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
@@ -13,11 +13,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/backend"
 	"strata/service/config"
 	"strata/service/metrics"
+	"strata/workflow"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -339,7 +339,7 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 	}
 	r, err := g.openRepoAt(ctx, g.repoPath, func() (string, error) {
 		return g.password(ctx, "enter password for repository: ")
-	}, g.repoOptions())
+	}, g.logger())
 	if err == nil {
 		g.verbosef(1, "opened repository %s\n", g.repoName())
 		g.audit.opened(r)
@@ -349,16 +349,12 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 
 // openRepoAt opens the repository at location with the password that
 // password returns, without its index.
-func (g *globals) openRepoAt(ctx context.Context, location string, password func() (string, error), opts repo.Options) (*repo.Repository, error) {
-	be, err := g.openStorage(ctx, location)
-	if err != nil {
-		return nil, err
-	}
-	pw, err := password()
-	if err != nil {
-		return nil, err
-	}
-	return repo.Open(ctx, be, pw, opts)
+// Its notices go to log.
+func (g *globals) openRepoAt(ctx context.Context, location string, password func() (string, error), log *slog.Logger) (*repo.Repository, error) {
+	return workflow.Open(ctx, workflow.OpenRequest{
+		URL: location, PasswordFunc: password, Getenv: g.env.getenv, RetryMax: g.retryMax,
+		LockLease: g.lockLease, KDF: g.env.kdf, Logger: log,
+	})
 }
 
 // withLock opens the repository, takes a lock, loads the index and runs
@@ -377,17 +373,11 @@ func (g *globals) withReader(ctx context.Context, command string, fn func(*repo.
 	return g.withLockThen(ctx, false, command, readerIndex, fn)
 }
 
-// indexMode says how withLockThen loads the index.
-type indexMode int
-
 const (
-	noIndex     indexMode = iota
-	strictIndex           // a damaged index file is an error
-	readerIndex           // a damaged index file is skipped with a warning
-	// writerNoIndex: a command that writes files other than packs, index
-	// and snapshots (keys, policy, protect files) and needs no index, so
-	// that a damaged index file does not stop it.
-	writerNoIndex
+	noIndex       = workflow.NoIndex
+	strictIndex   = workflow.StrictIndex
+	readerIndex   = workflow.ReaderIndex
+	writerNoIndex = workflow.WriterNoIndex
 )
 
 // withWriterNoIndex is withLock for commands that need no index: key,
@@ -404,141 +394,19 @@ func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command s
 	return g.withLockThen(ctx, exclusive, command, noIndex, fn)
 }
 
-func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, mode indexMode, fn func(*repo.Repository) error) (err error) {
-	// Every shared lock without the index is a dry run (forget, prune,
-	// repair): it only reads, as the readers do.
-	reader := mode == readerIndex || mode == noIndex && !exclusive
-	if !reader {
+func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, mode workflow.IndexMode, fn func(*repo.Repository) error) error {
+	req := workflow.LockRequest{LockOptions: g.lockOptions(), Command: command, Exclusive: exclusive, Index: mode, Logger: g.logger()}
+	if req.Writes() {
 		g.audit.writes = true
-		if err := g.refuseNoLock(command); err != nil {
-			return err
-		}
+	}
+	if err := req.CheckNoLock(); err != nil {
+		return err
 	}
 	r, err := g.openRepo(ctx)
 	if err != nil {
 		return err
 	}
-	var unlock func()
-	if reader {
-		unlock, err = g.readLock(ctx, r, command)
-		if err != nil {
-			return err
-		}
-		defer unlock()
-	} else {
-		lock, err := g.lock(ctx, r, exclusive, command)
-		if errors.Is(err, backend.ErrFull) && freesSpace(command) {
-			lock, err = g.lockFromReserve(ctx, r, exclusive, command)
-		}
-		if err != nil {
-			return err
-		}
-		defer func() {
-			if uerr := lock.Unlock(context.WithoutCancel(ctx)); uerr != nil && err == nil {
-				err = uerr
-			}
-		}()
-		if !freesSpace(command) {
-			if err := r.KeepReserve(ctx); err != nil {
-				g.notice(fmt.Sprintf("no space kept in reserve for a full disk: %v", err))
-			}
-		}
-	}
-	if mode != noIndex {
-		// A damaged snapshot file must not stop the others from being
-		// listed and restored; forget, prune and repair (noIndex) stay
-		// strict, since a snapshot they cannot read still needs its data.
-		r.SkipDamagedSnapshots()
-	}
-	g.verbosef(1, "%s lock taken for %s\n", map[bool]string{true: "exclusive", false: "shared"}[exclusive], command)
-	switch mode {
-	case strictIndex:
-		if err := r.LoadIndex(ctx); err != nil {
-			return err
-		}
-	case readerIndex:
-		dmg, err := r.LoadIndexForReading(ctx)
-		g.warnIndexDamage(dmg)
-		if err != nil {
-			return err
-		}
-	}
-	if mode == strictIndex || mode == readerIndex {
-		g.verbosef(1, "loaded the index: %s\n", counted(r.Index().Len(), "blob"))
-	}
-	err = fn(r)
-	g.observeRepository(ctx, r)
-	if err != nil && interrupted(ctx) != 0 {
-		g.indexUploaded(ctx, r)
-	}
-	if err == nil && exclusive {
-		g.compactJournal(ctx, r, command)
-	}
-	return err
-}
-
-// compactJournal compacts the journal after a command that held the
-// exclusive lock succeeded (forget, prune, the repairs, key remove and
-// passwd, tag): one base file then stands for the many it wrote, and a
-// repository made before the journal gets one (docs/design.md, "The
-// journal"). repair index records the index files it replaced that were
-// already gone; repair journal compacts on its own. A failure is a
-// notice: the command did what it was asked, and check reports what the
-// journal lacks.
-func (g *globals) compactJournal(ctx context.Context, r *repo.Repository, command string) {
-	opts := repo.CompactOptions{}
-	switch command {
-	case "repair journal":
-		return
-	case "repair index":
-		opts.AcceptLoss = []backend.FileType{backend.IndexFile}
-	}
-	res, err := r.CompactJournal(ctx, opts)
-	switch {
-	case err != nil:
-		g.notice(fmt.Sprintf("compacting the journal: %v", err))
-	case res.Skipped != "":
-		g.notice("the journal was not compacted: " + res.Skipped)
-	default:
-		g.verbosef(1, "journal compacted into %s: %d older files replaced, %d files recorded that were not\n",
-			res.Base[:16], res.Replaced, len(res.Adopted))
-	}
-}
-
-// indexUploadedTimeout bounds the index write after an interrupt: the user
-// is waiting for strata to stop.
-const indexUploadedTimeout = time.Minute
-
-// indexUploaded writes an index of the packs an interrupted command
-// finished uploading, so the next backup reuses them instead of storing
-// them again (packs, then index; no snapshot refers to them yet). The lock
-// is still held: its refresh does not depend on the cancelled context.
-func (g *globals) indexUploaded(ctx context.Context, r *repo.Repository) {
-	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), indexUploadedTimeout)
-	defer cancel()
-	if err := r.SaveIndex(ictx); err != nil {
-		fmt.Fprintf(g.env.stderr, "strata: indexing the packs uploaded before the interrupt: %v (prune removes them)\n", err)
-	}
-}
-
-// freesSpace reports whether a command frees space: on a full disk it
-// may use the reserve, which the others keep (docs/design.md, "A full
-// disk"). Prune writes the reserve again when it is done.
-func freesSpace(command string) bool { return command == "forget" || command == "prune" }
-
-// lockFromReserve releases the reserve of a full disk and takes the lock
-// in the room it leaves.
-func (g *globals) lockFromReserve(ctx context.Context, r *repo.Repository, exclusive bool, command string) (*repo.Lock, error) {
-	n, err := r.ReleaseReserve(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%w, and the space kept in reserve for this is used up: delete other files on that disk, or move the repository",
-			backend.ErrFull)
-	}
-	g.notice(fmt.Sprintf("the disk is full: released the %s kept in reserve so that %s can run", progress.Bytes(uint64(n)), command))
-	return g.lock(ctx, r, exclusive, command)
+	return workflow.WithLock(ctx, r, req, func(_ context.Context, r *repo.Repository) error { return fn(r) })
 }
 
 // refuseNoLock fails a command that writes to the repository when
@@ -548,96 +416,17 @@ func (g *globals) refuseNoLock(command string) error {
 	if !g.noLock {
 		return nil
 	}
-	return fmt.Errorf("--no-lock is only for commands that only read the repository (snapshots, ls, dump, restore, stats, "+
-		"check, cat, find, verify drill, key list, policy show, and the --dry-run of forget, prune and repair); %s writes to it and needs its lock", command)
+	return workflow.NoLockError(command)
 }
 
 // readLock takes the shared lock of a command that only reads, and
-// returns what releases it. With --no-lock it takes none; and when the
-// storage refuses the lock file as read-only, it goes on without one,
-// with a notice: nothing can write to such storage, so nothing can change
-// under the reader either, unless another host writes through another
-// mount. So it does, with a notice, when the disk is full (ENOSPC,
-// EDQUOT): the user must be able to list snapshots to follow the advice
-// "strata forget, then strata prune".
+// returns what releases it (workflow.ReadLock).
 func (g *globals) readLock(ctx context.Context, r *repo.Repository, command string) (func(), error) {
-	if g.noLock {
-		return func() {}, nil
-	}
-	lock, err := g.lock(ctx, r, false, command)
-	if errors.Is(err, backend.ErrReadOnly) || errors.Is(err, backend.ErrFull) {
-		var cause error = err
-		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
-			cause = pe.Err
-		}
-		if errors.Is(err, backend.ErrFull) {
-			g.notice(fmt.Sprintf("the disk of the repository is full, there is no room for the lock file (%v): reading without a lock, as --no-lock does", cause))
-		} else {
-			g.notice(fmt.Sprintf("the repository's storage refuses the lock file (%v): reading without a lock, as --no-lock does", cause))
-		}
-		return func() {}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return func() {
-		if err := lock.Unlock(context.WithoutCancel(ctx)); err != nil {
-			g.notice(err.Error())
-		}
-	}, nil
-}
-
-// lockRetryInterval is how often a command waiting for --retry-lock looks
-// at the locks again.
-const lockRetryInterval = 5 * time.Second
-
-// lock takes a lock, retrying for --retry-lock while another process holds
-// a conflicting one. When the lock is lost, the command's context is
-// cancelled with the reason.
-func (g *globals) lock(ctx context.Context, r *repo.Repository, exclusive bool, command string) (*repo.Lock, error) {
-	deadline := time.Now().Add(g.retryLock)
-	waiting := false
-	for {
-		lock, err := r.Lock(ctx, exclusive, command)
-		if err == nil {
-			context.AfterFunc(lock.Context(), func() {
-				if err := lock.Err(); err != nil {
-					g.stop(err)
-				}
-			})
-			return lock, nil
-		}
-		if !errors.Is(err, repo.ErrLocked) || time.Now().After(deadline) {
-			if waiting {
-				err = fmt.Errorf("%w (gave up after --retry-lock %v)", err, g.retryLock)
-			}
-			return nil, err
-		}
-		if !waiting {
-			g.printf("%v; waiting up to %v\n", err, g.retryLock)
-			waiting = true
-		}
-		wait := min(lockRetryInterval, time.Until(deadline)+time.Millisecond)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
+	return workflow.ReadLock(ctx, r, workflow.LockRequest{LockOptions: g.lockOptions(), Command: command, Index: workflow.ReaderIndex, Logger: g.logger()})
 }
 
 // warnIndexDamage says, on stderr even with --quiet, which damaged index
 // files a reader skipped and what it did instead.
 func (g *globals) warnIndexDamage(dmg *repo.IndexDamage) {
-	if dmg == nil {
-		return
-	}
-	for _, f := range dmg.Files {
-		fmt.Fprintf(g.env.stderr, "warning: skipping damaged index file index/%s: %v\n", f.File, f.Err)
-	}
-	fmt.Fprintf(g.env.stderr, "warning: read the headers of %s that no readable index file names instead; "+
-		"`strata check` reports the damage and `strata repair index` rebuilds the index\n", counted(dmg.PacksRead, "pack"))
-	for _, u := range dmg.Unreadable {
-		fmt.Fprintf(g.env.stderr, "warning: %v; its blobs are not available\n", u)
-	}
+	workflow.WarnIndexDamage(g.logger(), dmg)
 }

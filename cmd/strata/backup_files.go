@@ -11,7 +11,6 @@ import (
 
 	"strata/filter"
 	"strata/internal/progress"
-	"strata/pack"
 	"strata/repo"
 	"strata/repo/archive"
 )
@@ -105,12 +104,6 @@ func readLines(file string) ([]string, error) {
 	}
 	return lines, nil
 }
-
-// dryRunBase gives a dry run what it needs of the repository.
-type dryRunBase struct{ *repo.Repository }
-
-func (d dryRunBase) HasBlob(id pack.ID) bool     { return d.Index().Has(id) }
-func (d dryRunBase) BlobID(plain []byte) pack.ID { return d.Key().BlobID(plain) }
 
 // dryRunJSON is `backup --dry-run --json`'s summary line.
 type dryRunJSON struct {

@@ -1,21 +1,19 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"strata/dbexport"
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/archive"
+	"strata/workflow"
 )
 
 func cmdBackup(g *globals) *cli.Command {
@@ -119,8 +117,13 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			if err != nil {
 				return err
 			}
-			opts := archive.Options{Host: host, Tags: tags.Value(), Tier: tier, Force: force, Program: "strata " + version, Notify: g.notice, Counters: &archive.Counters{}, Exclude: ex,
-				OnFile: func(status, path string) { g.verbosef(2, "%-9s %s\n", status, path) }}
+			req := workflow.BackupRequest{
+				Host: host, Tags: tags.Value(), Tier: tier, Force: force, DryRun: files.dryRun, Exclude: ex,
+				Program: "strata " + version, Lock: g.lockOptions(), Logger: g.logger(),
+				Progress: func(cn *archive.Counters, noun string) func() {
+					return g.startProgress("backup", asJSON, noun, backupCounts(cn, noun))
+				},
+			}
 			if at != "" {
 				t, err := parseTime("--time", at)
 				if err != nil {
@@ -129,68 +132,79 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				if err := repo.CheckSnapshotTime(t, time.Now()); err != nil {
 					return fmt.Errorf("invalid --time %q: %w; give a time from 1970 to one hour from now", at, err)
 				}
-				opts.Time = t
+				req.Time = t
 			}
-			if db.dsn != "" {
+			switch {
+			case db.dsn != "":
 				tuneGC(g.env.getenv, dbBackupGCPercent)
 				db.schemas = schemas.Value()
-				return g.withLock(c.Context, false, "backup", func(r *repo.Repository) error {
-					sn, err := backupDB(c.Context, g, r, db, dbexport.BackupOptions{
-						Host: host, Tags: tags.Value(), Tier: tier, Time: opts.Time,
-						Tables: tables.Value(), Exclude: exclude.Value(),
-					}, asJSON)
-					if err != nil {
-						return err
-					}
-					return printBackupSummary(g, sn, asJSON)
-				})
+				req = g.dbBackupRequest(req, db, tables.Value(), exclude.Value(), asJSON)
+			case stdin:
+				req.Stdin, req.StdinName = stream, stdinName
+			default:
+				req.Paths = paths
 			}
-			return g.withLock(c.Context, false, "backup", func(r *repo.Repository) error {
-				opts = withDefaultHost(opts)
-				sns, err := r.Snapshots(c.Context)
-				if err != nil {
-					return err
-				}
-				source := archive.StreamSource(stdinName)
-				if !stdin {
-					abs, err := absPaths(paths)
-					if err != nil {
-						return err
-					}
-					source = archive.FilesSource(abs)
-				}
-				opts.Parent = archive.FindParent(sns, opts.Host, source)
-				if opts.Parent != nil {
-					g.verbosef(1, "parent snapshot %s: files it holds unchanged are not read again\n", opts.Parent.ID.Short())
-				}
-				cn := opts.Counters
-				stop := g.startProgress("backup", asJSON, "file", func() progress.Counts {
-					c := progress.Counts{BytesDone: cn.BytesRead.Load() + cn.BytesUnchanged.Load(), FilesDone: cn.Files.Load()}
-					if cn.Scanned.Load() {
-						c.BytesTotal, c.FilesTotal = cn.TotalBytes.Load(), cn.TotalFiles.Load()
-					}
-					return c
-				})
-				var sn *repo.Snapshot
-				var target archive.Repository = r
-				if files.dryRun {
-					target = archive.NewDryRun(dryRunBase{r})
-				}
-				if stdin {
-					sn, err = archive.BackupStream(c.Context, target, stream, stdinName, opts)
-				} else {
-					sn, err = archive.BackupPaths(c.Context, target, paths, opts)
-				}
-				stop()
-				if err != nil {
-					return err
-				}
-				if files.dryRun {
-					return printDryRun(g, sn, cn.Files.Load(), asJSON)
-				}
-				return printBackupSummary(g, sn, asJSON)
-			})
+			g.audit.writes = true
+			if err := g.refuseNoLock("backup"); err != nil {
+				return err
+			}
+			r, err := g.openRepo(c.Context)
+			if err != nil {
+				return err
+			}
+			rep, err := workflow.Backup(c.Context, r, req)
+			if err != nil {
+				return err
+			}
+			if rep.DryRun {
+				return printDryRun(g, rep.Snapshot, rep.FilesProcessed, asJSON)
+			}
+			return printBackupSummary(g, rep.Snapshot, asJSON)
 		},
+	}
+}
+
+// backupRequest is a backup request as the global flags shape it: its
+// lock, logger, program and progress display (status lines on stdout
+// with asJSON).
+func (g *globals) backupRequest(asJSON bool) workflow.BackupRequest {
+	return workflow.BackupRequest{
+		Program: "strata " + version, Lock: g.lockOptions(), Logger: g.logger(),
+		Progress: func(cn *archive.Counters, noun string) func() {
+			return g.startProgress("backup", asJSON, noun, backupCounts(cn, noun))
+		},
+	}
+}
+
+// dbBackupRequest is req for the database of the flags db: the tables
+// matching tables and not exclude.
+func (g *globals) dbBackupRequest(req workflow.BackupRequest, db dbOptions, tables, exclude []string, asJSON bool) workflow.BackupRequest {
+	req.Database = &workflow.DatabaseSource{
+		DSN: db.dsn, Password: db.password, PasswordFile: db.passwordFile, Tables: tables, ExcludeTables: exclude,
+		Schemas: db.schemas, Jobs: db.jobs, PgDump: g.env.getenv("STRATA_PG_DUMP"),
+	}
+	req.CountRows = g.showProgress() || (asJSON && !g.quiet)
+	return req
+}
+
+// backupCounts are a backup's counters as its progress display shows
+// them: of files, bytes read or found unchanged, with totals once the
+// scan is done; of tables, bytes read, tables and rows with their totals.
+func backupCounts(cn *archive.Counters, noun string) func() progress.Counts {
+	if noun == "table" {
+		return func() progress.Counts {
+			return progress.Counts{
+				BytesDone: cn.BytesRead.Load(), FilesDone: cn.Files.Load(), FilesTotal: cn.TotalFiles.Load(),
+				RowsDone: cn.Rows.Load(), RowsTotal: cn.TotalRows.Load(),
+			}
+		}
+	}
+	return func() progress.Counts {
+		c := progress.Counts{BytesDone: cn.BytesRead.Load() + cn.BytesUnchanged.Load(), FilesDone: cn.Files.Load()}
+		if cn.Scanned.Load() {
+			c.BytesTotal, c.FilesTotal = cn.TotalBytes.Load(), cn.TotalFiles.Load()
+		}
+		return c
 	}
 }
 
@@ -231,69 +245,4 @@ func parentString(sn *repo.Snapshot) *string {
 	}
 	s := sn.Parent.String()
 	return &s
-}
-
-// backupDB exports the tables of one database into a new snapshot whose
-// parent is the previous snapshot of the same database from this host.
-//
-// With asJSON, its progress is status lines on stdout (backup --json).
-func backupDB(ctx context.Context, g *globals, r *repo.Repository, db dbOptions, opts dbexport.BackupOptions, asJSON bool) (*repo.Snapshot, error) {
-	d, err := db.parse()
-	if err != nil {
-		return nil, err
-	}
-	if opts.Host == "" {
-		opts.Host, _ = os.Hostname()
-	}
-	db.pgDump = g.env.getenv("STRATA_PG_DUMP")
-	opts.Source = d.String()
-	opts.Program = "strata " + version
-	opts.Notify = g.notice
-	opts.Counters = &archive.Counters{}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		return nil, err
-	}
-	opts.Parent = dbexport.FindParent(sns, opts.Host, d)
-	opts.Notify = schemaNotices(ctx, g, r, opts.Parent)
-	src, err := openSource(ctx, d, db)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close()
-	opts.Jobs = exportJobs(src, db)
-	opts.CountRows = g.showProgress() || (asJSON && !g.quiet)
-	stop := g.startProgress("backup", asJSON, "table", func() progress.Counts {
-		cn := opts.Counters
-		return progress.Counts{
-			BytesDone: cn.BytesRead.Load(), FilesDone: cn.Files.Load(), FilesTotal: cn.TotalFiles.Load(),
-			RowsDone: cn.Rows.Load(), RowsTotal: cn.TotalRows.Load(),
-		}
-	})
-	sn, err := dbexport.Backup(ctx, r, src, opts)
-	stop()
-	return sn, err
-}
-
-// schemaNotices returns the notice function of a database backup: the
-// schema's warnings (a table without a primary key, say) are told once
-// per source, by the first backup that finds them, and not again while
-// the parent snapshot's schema records the same warning.
-func schemaNotices(ctx context.Context, g *globals, r *repo.Repository, parent *repo.Snapshot) func(string) {
-	if parent == nil {
-		return g.notice
-	}
-	ps, err := dbexport.LoadSchema(ctx, r, parent.Tree)
-	if err != nil {
-		return g.notice // an unreadable parent: tell everything
-	}
-	told := map[string]bool{}
-	for _, w := range ps.Warnings {
-		told[w] = true
-	}
-	return func(msg string) {
-		if !told[msg] {
-			g.notice(msg)
-		}
-	}
 }

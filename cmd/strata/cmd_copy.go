@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 
 	"github.com/urfave/cli/v2"
@@ -33,11 +34,9 @@ func (g *globals) openSource(ctx context.Context, f fromFlags) (*repo.Repository
 	if f.passwordFile == "" {
 		f.passwordFile = g.env.getenv("STRATA_FROM_PASSWORD_FILE")
 	}
-	opts := g.repoOptions()
-	opts.Notify = func(msg string) { g.notice("source repository: " + msg) }
 	src, err := g.openRepoAt(ctx, f.repo, func() (string, error) {
 		return g.passwordFrom(ctx, f.passwordFile, "STRATA_FROM_PASSWORD", "--from-password-file", "enter password for source repository "+f.name()+": ")
-	}, opts)
+	}, slog.New(cliHandler{g: g, prefix: "source repository: "}))
 	if err != nil {
 		return nil, fmt.Errorf("source repository %s: %w", f.name(), err)
 	}

@@ -9,9 +9,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"strata/dbexport"
 	"strata/redact"
 	"strata/repo"
+	"strata/workflow"
 )
 
 func cmdGuard(g *globals) *cli.Command {
@@ -54,11 +54,11 @@ did not run), 10 no repository, 11 locked, 12 wrong password.`,
 			}
 			var sn *repo.Snapshot
 			err := g.withLock(c.Context, false, "guard", func(r *repo.Repository) error {
-				var err error
-				sn, err = backupDB(c.Context, g, r, db, dbexport.BackupOptions{
-					Tags: append([]string{"pre-op"}, tags.Value()...), Tier: tier,
-					Meta: map[string]string{"command": redact.Command(args)},
-				}, false)
+				req := g.dbBackupRequest(g.backupRequest(false), db, nil, nil, false)
+				req.Tags, req.Tier = append([]string{"pre-op"}, tags.Value()...), tier
+				req.Meta = map[string]string{"command": redact.Command(args)}
+				rep, err := workflow.BackupLocked(c.Context, r, req)
+				sn = rep.Snapshot
 				return err
 			})
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strata/repo"
 	"strata/repo/restore"
 	"strata/repo/retention"
+	"strata/workflow"
 )
 
 func cmdRestore(g *globals) *cli.Command {
@@ -317,7 +318,10 @@ func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Sna
 		}
 	}
 	if opts.Replace && safety && len(overwrite) > 0 {
-		safe, err := backupDB(ctx, g, r, db, dbexport.BackupOptions{Tags: []string{retention.TagPreRestore}, Tables: overwrite}, false)
+		req := g.dbBackupRequest(g.backupRequest(false), db, overwrite, nil, false)
+		req.Tags = []string{retention.TagPreRestore}
+		rep, err := workflow.BackupLocked(ctx, r, req)
+		safe := rep.Snapshot
 		if err != nil {
 			return fmt.Errorf("safety snapshot of %s failed, nothing was restored: %w", d, err)
 		}

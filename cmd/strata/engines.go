@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 
 	"strata/dbexport"
-	"strata/dbexport/mysql"
-	"strata/dbexport/postgres"
-	"strata/dbexport/sqlite"
+	"strata/dbexport/engine"
 	"strata/repo/retention"
+	"strata/workflow"
 )
 
 // dbOptions are the database flags shared by backup, restore, guard and
@@ -36,31 +32,7 @@ type dbOptions struct {
 }
 
 func (o dbOptions) parse() (dbexport.DSN, error) {
-	if o.dsn == "" {
-		return dbexport.DSN{}, fmt.Errorf("no database: give --db DSN")
-	}
-	d, err := dbexport.ParseDSN(o.dsn)
-	if err != nil {
-		return d, err
-	}
-	if d.Engine == dbexport.EngineSQLite {
-		// Snapshots record the file by its absolute path, which is what
-		// names the source (docs/design.md, "Source keys").
-		if d.Path, err = filepath.Abs(d.Path); err != nil {
-			return d, fmt.Errorf("sqlite database path: %w", err)
-		}
-	}
-	if o.password != "" && d.Password == "" {
-		d.Password = o.password
-	}
-	if o.passwordFile != "" && d.Password == "" {
-		b, err := os.ReadFile(o.passwordFile)
-		if err != nil {
-			return d, fmt.Errorf("reading database password file: %w", err)
-		}
-		d.Password = strings.TrimRight(string(b), "\r\n")
-	}
-	return d, nil
+	return workflow.ParseDSN(o.dsn, o.password, o.passwordFile)
 }
 
 // snapshotRequest is how restore --db, dump and verify drill ask for a
@@ -76,60 +48,23 @@ func snapshotRequest(ref, host, source string) dbexport.SnapshotRequest {
 	}
 }
 
-// openSource opens one consistent read snapshot of the database.
-func openSource(ctx context.Context, d dbexport.DSN, o dbOptions) (dbexport.Source, error) {
-	switch d.Engine {
-	case dbexport.EngineSQLite:
-		return sqlite.Open(ctx, d, sqlite.Options{Jobs: o.sqliteJobs()})
-	case dbexport.EnginePostgres:
-		return postgres.Open(ctx, d, postgres.Options{Schemas: o.schemas, Jobs: o.jobs, PasswordFile: o.passwordFile, PgDump: o.pgDump})
-	case dbexport.EngineMySQL:
-		return mysql.Open(ctx, d, mysql.Options{PasswordFile: o.passwordFile})
-	default:
-		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
+// engineOptions are the database flags as the engines take them.
+func (o dbOptions) engineOptions() engine.Options {
+	var log *slog.Logger
+	if o.notify != nil {
+		log = slog.New(notifyHandler{o.notify})
+	}
+	return engine.Options{
+		PasswordFile: o.passwordFile, Schemas: o.schemas, Jobs: o.jobs, PgDump: o.pgDump, PgRestore: o.pgRestore,
+		NoOwner: o.noOwner, NoPrivileges: o.noPrivileges, NoDefiner: o.noDefiner, Logger: log,
 	}
 }
 
-// sqliteJobs is --jobs for a SQLite file, by default one connection per
-// CPU up to 4: a local file costs no server anything per connection, and
-// beyond a few the chunking and compression of what they read need the
-// CPUs more.
-func (o dbOptions) sqliteJobs() int {
-	if o.jobs > 0 {
-		return o.jobs
-	}
-	return min(runtime.GOMAXPROCS(0), 4)
-}
-
-// exportJobs is how many tables a backup of src exports at once: one per
-// connection sharing the snapshot.
-func exportJobs(src dbexport.Source, o dbOptions) int {
-	switch s := src.(type) {
-	case *sqlite.Source:
-		return s.Jobs() // fewer than asked when the database cannot share its snapshot
-	case *postgres.Source:
-		return o.jobs
-	}
-	return 1
-}
-
-// openTarget opens a database to restore into; for a dry run, a SQLite
-// file read-only, and none is created.
+// openTarget opens a database to restore into, chosen by the DSN's
+// engine (dbexport/engine); for a dry run, a SQLite file read-only, and
+// none is created.
 func openTarget(ctx context.Context, d dbexport.DSN, o dbOptions, dryRun bool) (dbexport.Target, error) {
-	switch d.Engine {
-	case dbexport.EngineSQLite:
-		if dryRun {
-			return sqlite.OpenPlanTarget(ctx, d)
-		}
-		return sqlite.OpenTarget(ctx, d)
-	case dbexport.EnginePostgres:
-		return postgres.OpenTarget(ctx, d, postgres.Options{
-			PasswordFile: o.passwordFile, Jobs: o.jobs, NoOwner: o.noOwner, NoPrivileges: o.noPrivileges, Notify: o.notify,
-			PgRestore: o.pgRestore,
-		})
-	case dbexport.EngineMySQL:
-		return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.passwordFile, Jobs: o.jobs, NoDefiner: o.noDefiner, Notify: o.notify})
-	default:
-		return nil, fmt.Errorf("%s databases are not supported", d.Engine)
-	}
+	eo := o.engineOptions()
+	eo.Plan = dryRun
+	return engine.Default().OpenTarget(ctx, d, eo)
 }

@@ -4,34 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
-	"strata/repo/archive"
+	"strata/internal/progress"
 )
-
-func withDefaultHost(o archive.Options) archive.Options {
-	if o.Host == "" {
-		o.Host, _ = os.Hostname()
-	}
-	return o
-}
-
-func absPaths(paths []string) ([]string, error) {
-	abs := make([]string, 0, len(paths))
-	for _, p := range paths {
-		a, err := filepath.Abs(p)
-		if err != nil {
-			return nil, err
-		}
-		abs = append(abs, a)
-	}
-	sort.Strings(abs)
-	return abs, nil
-}
 
 func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -67,16 +44,5 @@ func jsonLine(w io.Writer, v any) error {
 // counted writes n and the noun, plural unless n is 1: "1 snapshot",
 // "2 snapshots", "3 entries".
 func counted[T ~int | ~int64 | ~uint64 | ~uint32](n T, noun string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", noun)
-	}
-	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey") {
-		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
-	}
-	for _, end := range []string{"s", "x", "ch", "sh"} {
-		if strings.HasSuffix(noun, end) {
-			return fmt.Sprintf("%d %ses", n, noun)
-		}
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return progress.Counted(n, noun)
 }

@@ -138,3 +138,20 @@ func graphic(pct float64) string {
 	}
 	return "[" + strings.Repeat("=", full) + ">" + strings.Repeat(" ", barWidth-full-1) + "]"
 }
+
+// Counted writes n and the noun, plural unless n is 1: "1 snapshot",
+// "2 snapshots", "3 entries".
+func Counted[T ~int | ~int64 | ~uint64 | ~uint32](n T, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	if strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ey") {
+		return fmt.Sprintf("%d %sies", n, noun[:len(noun)-1])
+	}
+	for _, end := range []string{"s", "x", "ch", "sh"} {
+		if strings.HasSuffix(noun, end) {
+			return fmt.Sprintf("%d %ses", n, noun)
+		}
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
