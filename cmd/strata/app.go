@@ -208,6 +208,7 @@ func newApp(g *globals) *cli.App {
 	}
 	// strata config: its own line, as other commands come and go above.
 	app.Commands = append(app.Commands, cmdConfig(g))
+	app.Commands = append(app.Commands, cmdNotify(g))
 	setUsageErrors(g, app.Commands)
 	g.observeCommands(app.Commands)
 	setAuditHooks(g, app.Commands)

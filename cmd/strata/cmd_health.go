@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -72,9 +74,25 @@ Icinga or any monitor that runs plugins; --json the whole report.
 				}
 				quotaBytes = q
 			}
-			rep, err := g.health(c, health.GatherOptions{QuotaBytes: quotaBytes}, health.Options{
-				CheckMaxAge: checkAge, DrillMaxAge: drillAge, StorageWarnPercent: warnPct, StorageCriticalPercent: critPct,
-			})
+			opts, gopts, err := g.healthOptions()
+			if err != nil {
+				return &healthUnknown{err}
+			}
+			// Flags given win over the config.
+			if quotaBytes > 0 {
+				gopts.QuotaBytes = quotaBytes
+			}
+			for name, set := range map[string]func(){
+				"storage-warn":     func() { opts.StorageWarnPercent = warnPct },
+				"storage-critical": func() { opts.StorageCriticalPercent = critPct },
+				"check-max-age":    func() { opts.CheckMaxAge = checkAge },
+				"drill-max-age":    func() { opts.DrillMaxAge = drillAge },
+			} {
+				if c.IsSet(name) || g.cfg == nil {
+					set()
+				}
+			}
+			rep, err := g.health(c.Context, gopts, opts)
 			if err != nil {
 				if nagios {
 					fmt.Fprintf(g.env.stdout, "STRATA UNKNOWN - %s\n", strings.Join(strings.Fields(err.Error()), " "))
@@ -101,27 +119,45 @@ Icinga or any monitor that runs plugins; --json the whole report.
 	}
 }
 
+// healthOptions are the limits of --config (its jobs, or --job alone),
+// or without one the defaults.
+func (g *globals) healthOptions() (health.Options, health.GatherOptions, error) {
+	if g.cfg == nil {
+		return health.Options{}, health.GatherOptions{}, nil
+	}
+	opts, gopts, err := health.FromConfig(g.cfg)
+	if err != nil {
+		return opts, gopts, fmt.Errorf("%s: %w", g.cfg.File, err)
+	}
+	if g.job != nil {
+		opts.Jobs = slices.DeleteFunc(opts.Jobs, func(j health.Job) bool { return j.Name != g.job.Name })
+	}
+	return opts, gopts, nil
+}
+
 // health opens the repository and judges it.
-func (g *globals) health(c *cli.Context, gopts health.GatherOptions, opts health.Options) (*health.Report, error) {
-	r, err := g.openRepo(c.Context)
+func (g *globals) health(ctx context.Context, gopts health.GatherOptions, opts health.Options) (*health.Report, error) {
+	r, err := g.openRepo(ctx)
 	if err != nil {
 		return nil, err
 	}
 	gopts.Results = health.AuditResults{Log: audit.New(r.Backend(), r.Key())}
 	if gopts.QuotaBytes == 0 {
 		// The filesystem of a local repository is judged.
-		if be, err := g.openStorage(c.Context, g.repoPath); err == nil {
+		if be, err := g.openStorage(ctx, g.repoPath); err == nil {
 			if lb, ok := be.(*local.Backend); ok {
 				gopts.LocalPath = lb.Location()
 			}
 		}
 	}
-	in, err := health.Gather(c.Context, r, gopts)
+	in, err := health.Gather(ctx, r, gopts)
 	if err != nil {
 		return nil, err
 	}
 	opts.Now = time.Now()
-	opts.Location = in.Location
+	if opts.Location == nil {
+		opts.Location = in.Location
+	}
 	return health.Evaluate(in.Inputs, opts), nil
 }
 
@@ -164,7 +200,7 @@ func printHealth(w io.Writer, rep *health.Report) error {
 		fmt.Fprintln(w, "last check:  none recorded")
 	}
 	for _, d := range rep.Drills {
-		result := fmt.Sprintf("restored %s in %.1fs", counted(d.Tables, "table"), d.RestoreSeconds)
+		result := fmt.Sprintf("restored %s in %s", counted(d.Tables, "table"), seconds(d.RestoreSeconds))
 		if !d.OK {
 			result = "failed"
 			if d.Error != "" {
@@ -187,7 +223,7 @@ func printHealth(w io.Writer, rep *health.Report) error {
 	for _, s := range rep.Sources {
 		rto := "no drill"
 		if s.RTOSeconds != nil {
-			rto = fmt.Sprintf("%.1fs", *s.RTOSeconds)
+			rto = seconds(*s.RTOSeconds)
 		}
 		fmt.Fprintf(w, "RPO/RTO:     %s: %s / %s\n", s.Source, health.Age(time.Duration(s.RPOSeconds*float64(time.Second))), rto)
 	}
@@ -201,4 +237,12 @@ func printHealth(w io.Writer, rep *health.Report) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// seconds writes a restore time: two decimals under 10 s.
+func seconds(v float64) string {
+	if v < 10 {
+		return fmt.Sprintf("%.2fs", v)
+	}
+	return fmt.Sprintf("%.0fs", v)
 }

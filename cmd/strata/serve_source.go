@@ -33,9 +33,12 @@ type repoSource struct {
 func (s *repoSource) Health(ctx context.Context) (*health.Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.g.health(s.c, health.GatherOptions{}, health.Options{
-		StorageWarnPercent: health.DefaultStorageWarnPercent, StorageCriticalPercent: health.DefaultStorageCriticalPercent,
-	})
+	// The limits of --config when there is one, as strata health's.
+	opts, gopts, err := s.g.healthOptions()
+	if err != nil {
+		return nil, err
+	}
+	return s.g.health(ctx, gopts, opts)
 }
 
 // Growth counts what `stats --growth` counts, and each snapshot's raw
