@@ -5,20 +5,28 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"strata/chunk"
+	"strata/repo/backend"
 )
 
-// FormatVersion is the repository format this code writes; it reads
-// every version from 1 on. Version 2 keeps a journal from init on
+// FormatVersion is the highest repository format this code reads; it
+// reads every version from 1 on. Version 2 keeps a journal from init on
 // (docs/design.md, "The journal"), so a repository of version 2 without
 // one has lost it; an older strata, which would write no journal
-// records, refuses it.
-const FormatVersion = 2
+// records, refuses it. Version 3 is a repository under object lock
+// (Config.ObjectLock): an older strata, which would write files without
+// a retention, refuses it. init writes version 2 unless it sets object
+// lock.
+const FormatVersion = ObjectLockVersion
 
 // JournalVersion is the first version whose repositories keep a journal.
 const JournalVersion = 2
+
+// ObjectLockVersion is the version of repositories under object lock.
+const ObjectLockVersion = 3
 
 // Config is the sealed JSON in the file "config" (docs/design.md, "Config").
 // It is written once by init and never changed.
@@ -40,7 +48,40 @@ type Config struct {
 	PackSize      uint32 `json:"pack_size"`       // target bytes per pack
 	MaxDeltaDepth int    `json:"max_delta_depth"` // longest chain of delta blobs
 	ZstdLevel     int    `json:"zstd_level"`      // klauspost zstd.EncoderLevel
+
+	// ObjectLock: every pack, index, snapshot and key file and the config
+	// are written with a retention (docs/design.md, "Object lock"); nil
+	// for a repository without. Only in version 3.
+	ObjectLock *ObjectLock `json:"object_lock,omitempty"`
 }
+
+// ObjectLock is the object lock setting of a repository.
+type ObjectLock struct {
+	Mode string `json:"mode"` // "governance" or "compliance"
+	Days int    `json:"days"` // each file is kept this many days from its writing
+}
+
+// MaxLockDays bounds ObjectLock.Days: 100 years, as S3 does.
+const MaxLockDays = 36500
+
+// Validate rejects a setting S3 would refuse.
+func (l ObjectLock) Validate() error {
+	if _, err := backend.ParseRetentionMode(l.Mode); err != nil || l.Mode != strings.ToLower(l.Mode) {
+		return fmt.Errorf("config: object lock mode %q: want governance or compliance", l.Mode)
+	}
+	if l.Days < 1 || l.Days > MaxLockDays {
+		return fmt.Errorf("config: object lock of %d days: want 1 to %d", l.Days, MaxLockDays)
+	}
+	return nil
+}
+
+// Retention is the retention of a file written at now.
+func (l ObjectLock) Retention(now time.Time) backend.Retention {
+	mode, _ := backend.ParseRetentionMode(l.Mode)
+	return backend.Retention{Mode: mode, Until: now.Add(time.Duration(l.Days) * 24 * time.Hour).UTC()}
+}
+
+func (l ObjectLock) String() string { return fmt.Sprintf("%s, %d days", l.Mode, l.Days) }
 
 // ChunkParams returns the chunker parameters for files and streams.
 func (c Config) ChunkParams() chunk.Params {
@@ -72,6 +113,12 @@ func (c Config) Validate() error {
 	if c.ZstdLevel < 1 || c.ZstdLevel > 4 {
 		return fmt.Errorf("config: zstd level %d out of range 1..4", c.ZstdLevel)
 	}
+	if c.ObjectLock != nil {
+		if c.Version < ObjectLockVersion {
+			return fmt.Errorf("config: object lock in a repository of version %d (it needs version %d)", c.Version, ObjectLockVersion)
+		}
+		return c.ObjectLock.Validate()
+	}
 	return nil
 }
 
@@ -88,7 +135,7 @@ func DefaultConfig() (Config, error) {
 		return Config{}, fmt.Errorf("reading random repository ID: %w", err)
 	}
 	return Config{
-		Version:           FormatVersion,
+		Version:           JournalVersion, // ObjectLockVersion with object lock
 		ID:                hex.EncodeToString(id[:]),
 		Created:           time.Now().UTC().Truncate(time.Second),
 		ChunkerPolynomial: pol,

@@ -70,6 +70,7 @@ func (o Options) withDefaults() Options {
 // the blobs other savers are storing.
 type Repository struct {
 	be      backend.Storage
+	storage backend.Storage // be past the lock guard and object lock, for its capabilities
 	key     *crypto.Key
 	keyName string
 	cfg     Config
@@ -144,6 +145,14 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	if _, err := be.Stat(ctx, backend.Handle{Type: backend.ConfigFile}); err == nil || hasKeyFiles(ctx, be) {
 		return nil, fmt.Errorf("%w at %s", ErrRepositoryExists, be.Location())
 	}
+	write := be // the key file and the config are written with a retention too
+	if cfg.ObjectLock != nil {
+		// Before anything is written.
+		if err := checkObjectLock(ctx, be, *cfg.ObjectLock); err != nil {
+			return nil, err
+		}
+		write = retaining{Storage: be, lock: *cfg.ObjectLock, now: opts.Now}
+	}
 	master, err := crypto.NewRandomKey()
 	if err != nil {
 		return nil, err
@@ -159,7 +168,7 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 	if err != nil {
 		return nil, err
 	}
-	keyName, err := saveKeyFile(ctx, be, kf)
+	keyName, err := saveKeyFile(ctx, write, kf)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +188,7 @@ func Init(ctx context.Context, be backend.Storage, password string, cfg Config, 
 		return nil, fmt.Errorf("starting the journal: %w", err)
 	}
 	// The config is written last: until it exists, there is no repository.
-	if err := saveBytes(ctx, be, backend.Handle{Type: backend.ConfigFile}, sealed); err != nil {
+	if err := saveBytes(ctx, write, backend.Handle{Type: backend.ConfigFile}, sealed); err != nil {
 		if !errors.Is(err, backend.ErrExists) {
 			return nil, fmt.Errorf("saving config: %w", err)
 		}
@@ -297,6 +306,10 @@ func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Conf
 		held:         map[*Lock]struct{}{},
 
 		journalPending: map[JournalKey]bool{},
+	}
+	r.storage = be
+	if cfg.ObjectLock != nil {
+		be = retaining{Storage: be, lock: *cfg.ObjectLock, now: opts.Now}
 	}
 	r.be = lockGuard{Storage: be, r: r}
 	r.idx.Store(index.New())

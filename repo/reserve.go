@@ -83,10 +83,6 @@ func (r *Repository) ReserveReleased(ctx context.Context) (bool, error) {
 // reserve is no repository file, so writing or releasing it needs no
 // lock.
 func (r *Repository) reserver() (backend.Reserver, bool) {
-	be := r.be
-	if g, ok := be.(lockGuard); ok {
-		be = g.Storage
-	}
-	res, ok := be.(backend.Reserver)
+	res, ok := r.storage.(backend.Reserver)
 	return res, ok
 }

@@ -42,8 +42,8 @@ func TestCat(t *testing.T) {
 		check func(t *testing.T, out string)
 	}{
 		{"config", []string{"config"}, &cfg, func(t *testing.T, out string) {
-			if cfg.Version != repo.FormatVersion || len(cfg.ID) != 32 || cfg.PackSize != 1<<20 || cfg.ChunkerPolynomial == 0 {
-				t.Errorf("config = %+v, want version %d, a 32-character ID and 1 MiB packs", cfg, repo.FormatVersion)
+			if cfg.Version != repo.JournalVersion || len(cfg.ID) != 32 || cfg.PackSize != 1<<20 || cfg.ChunkerPolynomial == 0 {
+				t.Errorf("config = %+v, want version %d, a 32-character ID and 1 MiB packs", cfg, repo.JournalVersion)
 			}
 		}},
 		{"snapshot by full ID", []string{"snapshot", snap}, &sn, func(t *testing.T, out string) {

@@ -14,6 +14,7 @@ import (
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/backend"
+	"strata/repo/prune"
 	"strata/repo/retention"
 )
 
@@ -31,6 +32,10 @@ type forgetJSON struct {
 	// ProtectionsRemoved counts expired protect files removed with their
 	// snapshots; always 0 in a dry run.
 	ProtectionsRemoved int `json:"protections_removed"`
+	// Locked lists the snapshot files forget was to remove but left
+	// because of their object lock, with their dates; they are not
+	// counted in Remove.
+	Locked []prune.LockedFile `json:"locked,omitempty"`
 	// Prune is prune's --json report, with --prune.
 	Prune json.RawMessage `json:"prune,omitempty"`
 }
@@ -184,11 +189,13 @@ func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections
 		f.printDecisions()
 	}
 	removedProtections := 0
+	var locked []prune.LockedFile
 	if !f.dryRun {
-		if err := f.remove(c, remove); err != nil {
+		var err error
+		if remove, locked, err = f.remove(c, remove); err != nil {
 			return err
 		}
-		var err error
+		keep += len(locked)
 		removedProtections, err = f.removeProtections(c, remove, protections)
 		if err != nil {
 			return err
@@ -196,6 +203,7 @@ func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections
 	}
 	if asJSON {
 		out := f.json(keep, len(remove), removedProtections)
+		out.Locked = locked
 		if f.prune != nil {
 			report, err := f.pruneJSON(c)
 			if err != nil {
@@ -225,6 +233,7 @@ func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections
 		if len(remove) > 0 && f.prune == nil {
 			fmt.Fprintln(out, "their data stays in the repository until prune")
 		}
+		printLocked(out, locked, counted(len(locked), "snapshot"), "forget")
 	}
 	if f.prune != nil {
 		if !quiet {
@@ -274,24 +283,53 @@ func (f forgetRun) printDecisions() {
 	fmt.Fprintln(out)
 }
 
-// remove deletes the snapshot files, one by one; the first failure stops
-// it, and the message says how many were removed.
-func (f forgetRun) remove(c *cli.Context, sns []*repo.Snapshot) error {
-	// One journal file records every removal ahead of them.
-	gone := make([]repo.JournalKey, 0, len(sns))
+// remove deletes the snapshot files, one by one, and returns those it
+// removed; the first failure stops it, and the message says how many
+// were removed. A snapshot file under object lock is left (the snapshot
+// stays, so prune keeps its data) and returned as locked.
+func (f forgetRun) remove(c *cli.Context, sns []*repo.Snapshot) (removed []*repo.Snapshot, locked []prune.LockedFile, err error) {
+	hs := make([]backend.Handle, 0, len(sns))
 	for _, sn := range sns {
+		hs = append(hs, backend.Handle{Type: backend.SnapshotFile, Name: sn.ID.String()})
+	}
+	states, err := f.r.LockedFiles(c.Context, hs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("forget removed no snapshot: asking for the object lock of the snapshot files: %w", err)
+	}
+	lockedOne := func(sn *repo.Snapshot, st backend.LockState) {
+		locked = append(locked, prune.LockedFile{File: "snapshots/" + sn.ID.String(), Size: -1, Mode: strings.ToLower(string(st.Mode)), Until: st.Until, LegalHold: st.LegalHold})
+		f.g.printf("snapshot %s is under object lock (%v): not removed\n", sn.ID.Short(), st)
+	}
+	var removable []*repo.Snapshot
+	for i, sn := range sns {
+		if st, ok := states[hs[i]]; ok {
+			lockedOne(sn, st)
+			continue
+		}
+		removable = append(removable, sn)
+	}
+	// One journal file records every removal ahead of them.
+	gone := make([]repo.JournalKey, 0, len(removable))
+	for _, sn := range removable {
 		gone = append(gone, repo.JournalKey{Kind: backend.SnapshotFile, ID: sn.ID})
 	}
 	if err := f.r.RecordRemovals(c.Context, gone); err != nil {
-		return fmt.Errorf("forget removed no snapshot: %w", err)
+		return nil, locked, fmt.Errorf("forget removed no snapshot: %w", err)
 	}
-	for i, sn := range sns {
-		if err := f.r.RemoveSnapshot(c.Context, sn.ID); err != nil {
-			return fmt.Errorf("forget removed %d of %s, then: %w", i, counted(len(sns), "snapshot"), err)
+	for _, sn := range removable {
+		err := f.r.RemoveSnapshot(c.Context, sn.ID)
+		var le *backend.LockedError
+		if errors.As(err, &le) {
+			lockedOne(sn, le.State) // locked since it asked
+			continue
 		}
+		if err != nil {
+			return removed, locked, fmt.Errorf("forget removed %d of %s, then: %w", len(removed), counted(len(sns), "snapshot"), err)
+		}
+		removed = append(removed, sn)
 		f.g.printf("removed snapshot %s\n", sn.ID.Short())
 	}
-	return nil
+	return removed, locked, nil
 }
 
 // removeProtections deletes the protect files of removed snapshots (only

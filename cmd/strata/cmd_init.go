@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -14,6 +15,8 @@ func cmdInit(g *globals) *cli.Command {
 	var (
 		packSizeMiB uint
 		from        fromFlags
+		lockMode    string
+		lockDays    int
 	)
 	return &cli.Command{
 		Name:  "init",
@@ -29,11 +32,24 @@ chunks and copies between them (strata copy) deduplicate against backups.
 Its password comes from --from-password-file, STRATA_FROM_PASSWORD_FILE,
 STRATA_FROM_PASSWORD or STRATA_FROM_PASSWORD_COMMAND.
 
+--object-lock governance|compliance --lock-days N puts the repository
+under S3 object lock: every pack, index, snapshot and key file and the
+config is written with a retention of N days from its writing (lock files
+are not), so that nobody can delete or overwrite them before that date;
+in compliance mode not even the account's root user. The bucket must have
+object lock on: init creates it with object lock when it does not exist,
+and refuses a bucket that exists without. Renew the retention of what the
+kept snapshots need with strata maintenance extend-locks, more often than
+every N days. A repository under object lock can be read by strata from
+this version on only.
+
 Exit codes: 0 ok, 1 error.`,
 		Flags: []cli.Flag{
 			&cli.UintFlag{Name: "pack-size", Usage: "target pack size in `MiB`", Value: 16, Destination: &packSizeMiB},
 			&cli.StringFlag{Name: "copy-chunker-params-from", Usage: "cut chunks as the repository at `LOCATION` (a folder or a URL) does, so copies between the two deduplicate", Destination: &from.repo},
 			from.passwordFlag(),
+			&cli.StringFlag{Name: "object-lock", Usage: "write files under S3 object lock in `MODE` governance or compliance (with --lock-days)", Destination: &lockMode},
+			&cli.IntFlag{Name: "lock-days", Usage: "keep each file `N` days under object lock from its writing", Destination: &lockDays},
 		},
 		Action: func(c *cli.Context) error {
 			if err := g.refuseNoLock("init"); err != nil {
@@ -47,6 +63,15 @@ Exit codes: 0 ok, 1 error.`,
 				return err
 			}
 			cfg.PackSize = uint32(packSizeMiB) << 20
+			switch {
+			case lockMode != "" && lockDays == 0:
+				return errors.New("--object-lock needs --lock-days N: how many days each file stays locked")
+			case lockMode == "" && lockDays != 0:
+				return errors.New("--lock-days needs --object-lock governance or --object-lock compliance")
+			case lockMode != "":
+				cfg.Version = repo.ObjectLockVersion
+				cfg.ObjectLock = &repo.ObjectLock{Mode: strings.ToLower(lockMode), Days: lockDays}
+			}
 			if from.repo != "" {
 				src, err := g.openSource(c.Context, from)
 				if err != nil {
@@ -64,7 +89,7 @@ Exit codes: 0 ok, 1 error.`,
 			if err != nil {
 				return err
 			}
-			be, err := g.createStorage(c.Context)
+			be, err := g.createStorage(c.Context, cfg.ObjectLock != nil)
 			if err != nil {
 				return err
 			}
@@ -77,6 +102,10 @@ Exit codes: 0 ok, 1 error.`,
 			g.printf("created strata repository %s at %s\n", r.Config().ID[:10], g.repoName())
 			if from.repo != "" {
 				g.printf("with the chunker parameters of %s\n", from.name())
+			}
+			if l := r.Config().ObjectLock; l != nil {
+				g.printf("under object lock: every file but locks kept %s from its writing (%s mode); run strata maintenance extend-locks more often than that\n",
+					counted(l.Days, "day"), l.Mode)
 			}
 			g.printf("Please note that knowledge of your password is required to access\nthe repository. Losing your password means that your data is irrecoverably lost.\n")
 			return nil

@@ -10,6 +10,7 @@ import (
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/backend"
+	"strata/repo/objectlock"
 )
 
 func cmdProtect(g *globals) *cli.Command {
@@ -50,6 +51,18 @@ unprotect removes them all. strata snapshots marks protected snapshots.
 					return err
 				}
 				fmt.Fprintf(g.env.stdout, "protected snapshot %s: %s\n", sn.ID.Short(), describeProtection(p, time.Local))
+				if r.ObjectLock() == nil {
+					return nil
+				}
+				if err := r.LoadIndex(c.Context); err != nil {
+					return fmt.Errorf("placing the legal hold on the files of snapshot %s: %w; run strata protect again", sn.ID.Short(), err)
+				}
+				rep, err := objectlock.Hold(c.Context, r, sn, true, nil, objectlock.Options{})
+				if err != nil {
+					return fmt.Errorf("placing the legal hold on the files of snapshot %s (%d placed): %w; run strata protect again", sn.ID.Short(), holdCount(rep), err)
+				}
+				fmt.Fprintf(g.env.stdout, "placed an S3 legal hold on the %s snapshot %s needs: nobody can delete them until strata unprotect lifts it\n",
+					counted(rep.Held, "file"), sn.ID.Short())
 				return nil
 			})
 		},
@@ -115,6 +128,11 @@ afterwards if they still need it.
 				if err != nil {
 					return err
 				}
+				if r.ObjectLock() != nil {
+					if err := releaseHold(c, g, r, id); err != nil {
+						return err
+					}
+				}
 				if len(removed) == 0 {
 					fmt.Fprintf(g.env.stdout, "snapshot %s was not protected\n", id.Short())
 					return nil
@@ -124,4 +142,56 @@ afterwards if they still need it.
 			})
 		},
 	}
+}
+
+func holdCount(rep *objectlock.HoldReport) int {
+	if rep == nil {
+		return 0
+	}
+	return rep.Held
+}
+
+// releaseHold lifts the legal hold protect placed on the files snapshot
+// id needs, except from those another protected snapshot needs.
+func releaseHold(c *cli.Context, g *globals, r *repo.Repository, id pack.ID) error {
+	fail := func(err error) error {
+		return fmt.Errorf("lifting the legal hold on the files of snapshot %s: %w; run strata unprotect again", id.Short(), err)
+	}
+	if err := r.LoadIndex(c.Context); err != nil {
+		return fail(err)
+	}
+	sn, err := r.LoadSnapshot(c.Context, id)
+	if err != nil {
+		return fail(err)
+	}
+	prots, err := r.Protections(c.Context)
+	if err != nil {
+		return fail(err)
+	}
+	var others []*repo.Snapshot
+	seen := map[pack.ID]bool{id: true}
+	for _, p := range prots {
+		if seen[p.Snapshot] {
+			continue
+		}
+		seen[p.Snapshot] = true
+		other, err := r.LoadSnapshot(c.Context, p.Snapshot)
+		if errors.Is(err, backend.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		others = append(others, other)
+	}
+	rep, err := objectlock.Hold(c.Context, r, sn, false, others, objectlock.Options{})
+	if err != nil {
+		return fail(err)
+	}
+	msg := fmt.Sprintf("lifted the S3 legal hold from %s", counted(rep.Released, "file"))
+	if rep.Kept > 0 {
+		msg += fmt.Sprintf("; %s stay held for other protected snapshots", counted(rep.Kept, "file"))
+	}
+	fmt.Fprintln(g.env.stdout, msg)
+	return nil
 }

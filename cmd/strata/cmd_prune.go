@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -60,6 +61,11 @@ used blobs of packs that are more than --max-unused unused into new packs
 and only afterwards deletes the old index files and packs, so a kill at any
 moment loses nothing. It also removes packs no index names (left by killed
 backups) and old temporary files.
+
+Under S3 object lock, packs and index files whose retention has not run
+out (or that carry a legal hold) cannot be removed: prune keeps such
+packs as they are, leaves such old index files superseded by the new
+one, and lists them with their dates. A later prune removes them.
 
 Prune takes the exclusive lock: backups and restores wait for it (see the
 global --retry-lock) or fail with exit code 11. It changes nothing when a
@@ -155,6 +161,47 @@ func printPruneReport(w io.Writer, rep *prune.Report) {
 	}
 	fmt.Fprintf(w, "%-12s %s (packs %s -> %s)\n", would("freed:", "would free:"), b(rep.Freed()), b(rep.BytesBefore), b(rep.BytesAfter))
 	fmt.Fprintf(w, "unused left: %s (%.1f%% of packs)\n", b(rep.UnusedAfter), 100*rep.UnusedShareAfter())
+	printLocked(w, rep.Locked, fmt.Sprintf("%s and %s", counted(rep.PacksLocked, "pack"), counted(rep.IndexFilesLocked, "index file")), "prune")
+}
+
+// printLocked lists the files a command left because of their object
+// lock (at most 10; --json lists all) and says when it can remove them.
+func printLocked(w io.Writer, locked []prune.LockedFile, what, cmd string) {
+	if len(locked) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "locked:      %s left under object lock, not removed:\n", what)
+	var latest time.Time
+	held := false
+	for i, l := range locked {
+		if l.Until.After(latest) {
+			latest = l.Until
+		}
+		held = held || l.LegalHold
+		if i < 10 {
+			fmt.Fprintf(w, "  %s  %s\n", l.File, describeLock(l))
+		}
+	}
+	if len(locked) > 10 {
+		fmt.Fprintf(w, "  and %d more (--json lists them all)\n", len(locked)-10)
+	}
+	if !latest.IsZero() {
+		fmt.Fprintf(w, "the last retention ends %s: a %s after that removes them\n", latest.Local().Format(displayLayout), cmd)
+	}
+	if held {
+		fmt.Fprintln(w, "files under a legal hold stay until it is lifted (strata unprotect lifts the holds strata protect placed)")
+	}
+}
+
+func describeLock(l prune.LockedFile) string {
+	var parts []string
+	if !l.Until.IsZero() {
+		parts = append(parts, fmt.Sprintf("%s until %s", l.Mode, l.Until.Local().Format(displayLayout)))
+	}
+	if l.LegalHold {
+		parts = append(parts, "legal hold")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // parseShare reads "5%", "5" (percent) or "unlimited" as a fraction.

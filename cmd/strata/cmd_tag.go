@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/repo"
+	"strata/repo/backend"
 )
 
 func cmdTag(g *globals) *cli.Command {
@@ -63,6 +64,17 @@ midway leaves the old snapshot, the new one or both, never neither.
 					sn, err := r.FindSnapshot(c.Context, ref)
 					if err != nil {
 						return err
+					}
+					// Retagging writes a new snapshot and removes this one,
+					// which an object lock would refuse, leaving both.
+					h := backend.Handle{Type: backend.SnapshotFile, Name: sn.ID.String()}
+					locked, err := r.LockedFiles(c.Context, []backend.Handle{h})
+					if err != nil {
+						return err
+					}
+					if st, ok := locked[h]; ok {
+						return fmt.Errorf("snapshot %s is under object lock (%v): tag writes a new snapshot and removes this one, which the lock refuses, so its tags cannot change until then: %w",
+							sn.ID.Short(), st, backend.ErrLocked)
 					}
 					nsn, err := r.Retag(c.Context, sn, change)
 					if err != nil {

@@ -22,9 +22,11 @@ func (f fromFlags) name() string { return backend.Redact(f.repo) }
 
 // createStorage makes the container (folder, bucket) of a new repository
 // at --repo when it does not exist (docs/design.md, "Choosing a
-// backend").
-func (g *globals) createStorage(ctx context.Context) (backend.Storage, error) {
-	return registry.Create(ctx, g.repoPath, g.storageOptions())
+// backend"), with object lock when objectLock.
+func (g *globals) createStorage(ctx context.Context, objectLock bool) (backend.Storage, error) {
+	opts := g.storageOptions()
+	opts.ObjectLock = objectLock
+	return registry.Create(ctx, g.repoPath, opts)
 }
 
 // openStorage opens the storage of the existing repository at location

@@ -96,6 +96,7 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	for _, perm := range []error{ErrNotExist, ErrExists, ErrRange, ErrFull, ErrReadOnly, ErrTooLarge, ErrInvalid, ErrShortContent,
+		ErrLocked, ErrNoObjectLock, ErrAppendOnly,
 		fs.ErrPermission, context.Canceled, syscall.ENOSPC, syscall.EROFS} {
 		if errors.Is(err, perm) {
 			return Permanent

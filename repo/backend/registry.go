@@ -39,6 +39,9 @@ type Options struct {
 	// request in total before it gives up; 0 lets the storage choose (the
 	// retrying wrapper's default).
 	MaxRetryTime time.Duration
+	// ObjectLock asks Create to make the container with object lock
+	// (an S3 bucket created with object lock) when it creates one.
+	ObjectLock bool
 }
 
 // Env returns the value of the environment variable key.

@@ -45,9 +45,16 @@ func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 	}
 	sortIDs(repacked)
 	sortIDs(removed)
-	if len(repacked)+len(removed)+len(p.unindexed)+p.vanished == 0 && len(oldIndex) <= 1 {
+	// Old index files under object lock stay, superseded: a new index
+	// written only to replace them would be one more file that stays.
+	removableIndex, err := p.removableIndex(ctx, oldIndex)
+	if err != nil {
+		return fmt.Errorf("prune: asking for the object lock of the index files: %w; nothing was deleted", err)
+	}
+	if len(repacked)+len(removed)+len(p.unindexed)+p.vanished == 0 && len(removableIndex) <= 1 {
 		return nil // nothing to free, and the index is one file already
 	}
+	p.reportLockedIndex()
 	if len(repacked) > 0 {
 		p.progress("repacking %d packs", len(repacked))
 	}
@@ -66,26 +73,33 @@ func (p *plan) apply(ctx context.Context, oldIndex []pack.ID) error {
 		return fmt.Errorf("prune: writing the new index: %w; nothing was deleted", err)
 	}
 
-	p.progress("removing %d old index files and %d packs", len(oldIndex), len(removed)+len(repacked)+len(p.unindexed))
+	p.progress("removing %d old index files and %d packs", len(removableIndex), len(removed)+len(repacked)+len(p.unindexed))
 	// One journal file records the removal of every old index file.
 	var gone []repo.JournalKey
-	for _, id := range oldIndex {
+	for _, id := range removableIndex {
 		gone = append(gone, repo.JournalKey{Kind: backend.IndexFile, ID: id})
 	}
 	if err := p.r.RecordRemovals(ctx, gone); err != nil {
 		return fmt.Errorf("prune: recording the removal of the %d old index files (%v first) in the journal: %w; nothing was deleted",
-			len(oldIndex), backend.Handle{Type: backend.IndexFile, Name: oldIndex[0].String()}, err)
+			len(removableIndex), backend.Handle{Type: backend.IndexFile, Name: removableIndex[0].String()}, err)
 	}
-	for _, id := range oldIndex {
-		if err := p.remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}); err != nil {
+	for _, id := range removableIndex {
+		if done, err := p.remove(ctx, backend.Handle{Type: backend.IndexFile, Name: id.String()}, -1); err != nil {
 			return err
+		} else if done {
+			rep.IndexFilesRemoved++
 		}
-		rep.IndexFilesRemoved++
 	}
 	for _, ids := range [][]pack.ID{removed, repacked, p.unindexed} {
 		for _, id := range ids {
-			if err := p.remove(ctx, packHandle(id)); err != nil {
+			size := p.unindexedSize[id]
+			if pi := p.packs[id]; pi != nil {
+				size = pi.size
+			}
+			if done, err := p.remove(ctx, packHandle(id), size); err != nil {
 				return err
+			} else if !done {
+				rep.BytesAfter += size
 			}
 		}
 	}
@@ -98,12 +112,17 @@ func (p *plan) progress(format string, args ...any) {
 	}
 }
 
-func (p *plan) remove(ctx context.Context, h backend.Handle) error {
+// remove removes h, of size bytes, and reports whether it did: a file
+// an object lock keeps (set after prune asked) is reported and left.
+func (p *plan) remove(ctx context.Context, h backend.Handle, size int64) (bool, error) {
 	err := p.r.Backend().Remove(ctx, h)
-	if err != nil && !errors.Is(err, backend.ErrNotExist) {
-		return fmt.Errorf("prune: removing %v: %w (the repository is consistent; the next prune removes it)", h, err)
+	if p.lockedRemove(h, size, err) {
+		return false, nil
 	}
-	return nil
+	if err != nil && !errors.Is(err, backend.ErrNotExist) {
+		return false, fmt.Errorf("prune: removing %v: %w (the repository is consistent; the next prune removes it)", h, err)
+	}
+	return true, nil
 }
 
 // repackPack copies the used blobs of one pack into the repacker, one

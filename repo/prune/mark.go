@@ -102,3 +102,18 @@ func (m *marker) bases(sn *repo.Snapshot, id pack.ID) error {
 	}
 	return nil
 }
+
+// MarkUsed returns the blobs the snapshots sns need: the blobs they
+// reference (trees, pages and content) and the delta bases those are
+// stored against, along whole chains, as prune marks them. The index
+// must be loaded. Package objectlock uses it to find the packs a kept
+// snapshot needs.
+func MarkUsed(ctx context.Context, r *repo.Repository, sns []*repo.Snapshot) (*index.Marks, error) {
+	m := newMarker(r)
+	for _, sn := range sns {
+		if err := m.snapshot(ctx, sn); err != nil {
+			return nil, err
+		}
+	}
+	return m.used, nil
+}

@@ -19,6 +19,7 @@ type packInfo struct {
 	unusedBytes int64
 	usedBlobs   int
 	action      action
+	pinned      bool // under object lock: kept whatever it holds
 }
 
 type action int
@@ -45,7 +46,11 @@ type plan struct {
 	rep       *Report
 	packs     map[pack.ID]*packInfo
 	unindexed []pack.ID
-	vanished  int // indexed packs that are not stored (and hold no used blob)
+	// unindexedSize are the file sizes of the unindexed packs.
+	unindexedSize map[pack.ID]int64
+	vanished      int // indexed packs that are not stored (and hold no used blob)
+	// lockedIndex are the old index files under object lock (apply).
+	lockedIndex map[backend.Handle]backend.LockState
 	// copied counts the copies of each tree blob written by repacking so
 	// far.
 	copied map[pack.ID]int
@@ -57,7 +62,7 @@ type plan struct {
 // in as many as writers keep copies of it (repo.TreeCopies), the first in
 // the same order; other copies are unused.
 func newPlan(ctx context.Context, r *repo.Repository, m *marker, opts Options, rep *Report) (*plan, error) {
-	p := &plan{r: r, m: m, opts: opts, rep: rep, packs: map[pack.ID]*packInfo{}, copied: map[pack.ID]int{}}
+	p := &plan{r: r, m: m, opts: opts, rep: rep, packs: map[pack.ID]*packInfo{}, copied: map[pack.ID]int{}, unindexedSize: map[pack.ID]int64{}}
 	var prev pack.ID
 	first, nth := true, 0
 	r.Index().Each(func(id pack.ID, loc index.Location) bool {
@@ -100,6 +105,7 @@ func newPlan(ctx context.Context, r *repo.Repository, m *marker, opts Options, r
 			pi.size = fi.Size
 		} else {
 			p.unindexed = append(p.unindexed, id)
+			p.unindexedSize[id] = fi.Size
 		}
 		return nil
 	})
@@ -149,6 +155,9 @@ func newPlan(ctx context.Context, r *repo.Repository, m *marker, opts Options, r
 		pi.action = repack
 		rep.PacksRepacked++
 	}
+	if err := p.pinLocked(ctx); err != nil {
+		return nil, fmt.Errorf("prune: asking for the object lock of the packs to remove: %w; nothing was changed", err)
+	}
 	p.repackStranded()
 	return p, nil
 }
@@ -167,6 +176,13 @@ func (p *plan) repackStranded() {
 		p.r.Index().Each(func(id pack.ID, loc index.Location) bool {
 			pi := p.packs[loc.Pack]
 			if pi.action != keep || loc.Compression != pack.Delta || p.m.used.Has(id) || p.listed(loc.Base) {
+				return true
+			}
+			if pi.pinned {
+				// Cannot be repacked away: keep the base instead.
+				if p.pinBases(loc.Base) {
+					changed = true
+				}
 				return true
 			}
 			pi.action = repack

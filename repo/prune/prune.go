@@ -50,6 +50,10 @@ type Report struct {
 	PacksDeleted   int `json:"packs_deleted"`   // packs with no used blob
 	PacksUnindexed int `json:"packs_unindexed"` // packs no index file named, deleted too
 	PacksWritten   int `json:"packs_written"`   // new packs holding repacked blobs
+	// PacksLocked counts the packs prune would have repacked or deleted
+	// but left because they are under object lock; they are among
+	// PacksKept when indexed.
+	PacksLocked int `json:"packs_locked"`
 
 	RepackedBlobs int   `json:"repacked_blobs"`
 	RepackedBytes int64 `json:"repacked_bytes"` // sealed blob bytes copied into new packs
@@ -60,11 +64,16 @@ type Report struct {
 
 	IndexFilesWritten int   `json:"index_files_written"`
 	IndexFilesRemoved int   `json:"index_files_removed"`
+	IndexFilesLocked  int   `json:"index_files_locked"` // old index files left under object lock, superseded
 	TempFilesRemoved  int   `json:"temp_files_removed"`
 	TempBytesRemoved  int64 `json:"temp_bytes_removed"`
 
 	IndexMemory int `json:"index_memory"` // bytes of the in-memory index
 	MarkMemory  int `json:"mark_memory"`  // bytes of prune's sets of used blobs
+
+	// Locked lists the files prune could not remove because of their
+	// object lock, with their dates (size -1 for index files).
+	Locked []LockedFile `json:"locked,omitempty"`
 }
 
 // Freed is the pack bytes the run reclaimed (or would reclaim).

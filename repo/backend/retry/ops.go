@@ -17,6 +17,12 @@ import (
 // it: for a file named by its content that is success; for the config,
 // it is success only if the stored bytes are rd's.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindReader) error {
+	return b.save(ctx, h, rd, b.inner.Save)
+}
+
+// save is Save with the inner storage's save (Save, or SaveRetained with
+// a retention).
+func (b *Backend) save(ctx context.Context, h backend.Handle, rd backend.RewindReader, innerSave func(context.Context, backend.Handle, backend.RewindReader) error) error {
 	src := &sourceReader{RewindReader: rd}
 	tried := false
 	return b.do(ctx, "save "+h.String(), func() error {
@@ -26,7 +32,7 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, rd backend.RewindR
 			}
 			src.err = nil
 		}
-		err := b.inner.Save(ctx, h, src)
+		err := innerSave(ctx, h, src)
 		switch {
 		case err == nil:
 			return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 
 	"github.com/minio/minio-go/v7"
@@ -23,7 +24,12 @@ const (
 	opRead op = iota
 	opWrite
 	opList
+	opLock // setting a retention or legal hold
 )
+
+// errWORM marks a write the server refused because the object is under
+// object lock ("Object is WORM protected").
+var errWORM = errors.New("refused by the object lock")
 
 // classify turns an error of minio-go into one of the backend's: the
 // sentinels of package backend (not exist, exists, range, full, read-only)
@@ -71,6 +77,10 @@ func (b *Backend) classify(ctx context.Context, err error, o op, what string) er
 		return backend.MarkThrottled(errors.New(msg+": the storage asks to slow down"), noteOf(ctx).RetryAfter())
 	case er.Code == "XMinioStorageFull" || er.Code == "QuotaExceeded" || er.StatusCode == http.StatusInsufficientStorage:
 		return fmt.Errorf("%s: %w", msg, backend.ErrFull)
+	case er.Code == "AccessDenied" && (o == opWrite || o == opLock) && strings.Contains(er.Message, "WORM"):
+		return fmt.Errorf("%s: %w", msg, errWORM)
+	case er.Code == "InvalidRequest" && (o == opLock || strings.Contains(er.Message, "ObjectLockConfiguration")) || er.Code == "ObjectLockConfigurationNotFoundError":
+		return fmt.Errorf("%s: %w", msg, backend.ErrNoObjectLock)
 	case er.Code == "AccessDenied" && o == opWrite:
 		return fmt.Errorf("%s: the credentials may not write here: %w", msg, backend.ErrReadOnly)
 	case er.Code == "InvalidAccessKeyId" || er.Code == "SignatureDoesNotMatch" || er.Code == "AccessDenied" || er.StatusCode == http.StatusForbidden:

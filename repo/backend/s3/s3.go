@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -25,6 +26,9 @@ type Backend struct {
 	core   minio.Core
 	prefix string // cfg.Prefix with a trailing slash, or ""
 	region string // the bucket's region as configured; "": ask the server
+
+	lockMu  sync.Mutex
+	lockCfg *backend.ObjectLockConfig // the bucket's, once asked (ObjectLock)
 }
 
 var _ backend.Storage = (*Backend)(nil)
@@ -179,16 +183,16 @@ func Create(ctx context.Context, cfg Config, getenv Getenv) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.create(ctx, b); err != nil {
+	if err := b.create(ctx, b, false); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// create makes the bucket unless it exists and checks, through s, that
-// no config is stored.
-func (b *Backend) create(ctx context.Context, s backend.Storage) error {
-	if err := b.makeBucket(ctx); err != nil {
+// create makes the bucket unless it exists (with object lock when
+// objectLock) and checks, through s, that no config is stored.
+func (b *Backend) create(ctx context.Context, s backend.Storage, objectLock bool) error {
+	if err := b.makeBucket(ctx, objectLock); err != nil {
 		return err
 	}
 	_, err := s.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
@@ -201,8 +205,10 @@ func (b *Backend) create(ctx context.Context, s backend.Storage) error {
 	return nil
 }
 
-// makeBucket creates the bucket unless it exists.
-func (b *Backend) makeBucket(ctx context.Context) error {
+// makeBucket creates the bucket unless it exists, with object lock (and
+// so versions) when objectLock: S3 turns object lock on when it creates
+// a bucket.
+func (b *Backend) makeBucket(ctx context.Context, objectLock bool) error {
 	ctx = withNote(ctx)
 	what := "bucket " + b.cfg.Bucket + " at " + b.cfg.Endpoint
 	exists, err := b.client.BucketExists(ctx, b.cfg.Bucket)
@@ -212,7 +218,7 @@ func (b *Backend) makeBucket(ctx context.Context) error {
 	if exists {
 		return nil
 	}
-	err = b.client.MakeBucket(ctx, b.cfg.Bucket, minio.MakeBucketOptions{Region: b.region})
+	err = b.client.MakeBucket(ctx, b.cfg.Bucket, minio.MakeBucketOptions{Region: b.region, ObjectLocking: objectLock})
 	var er minio.ErrorResponse
 	if errors.As(err, &er) && (er.Code == "BucketAlreadyOwnedByYou" || er.Code == "BucketAlreadyExists") {
 		// Created meanwhile by another init; BucketAlreadyExists for a

@@ -24,7 +24,7 @@ func Scheme() backend.Scheme {
 		}
 		r := retry.New(b, retry.Options{MaxTime: opts.MaxRetryTime, Notify: opts.Notify})
 		if create {
-			err = b.create(ctx, r)
+			err = b.create(ctx, r, opts.ObjectLock)
 		} else {
 			err = b.checkRepository(ctx, r)
 		}

@@ -32,6 +32,11 @@ const maxPut = 5 << 30
 // Save first asks whether the file exists; two Saves of one name at the
 // same moment may then both succeed, the later one's bytes staying.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, content backend.RewindReader) error {
+	return b.save(ctx, h, content, nil)
+}
+
+// save is Save, with the retention r when not nil.
+func (b *Backend) save(ctx context.Context, h backend.Handle, content backend.RewindReader, r *backend.Retention) error {
 	if err := h.Valid(); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
@@ -60,6 +65,10 @@ func (b *Backend) Save(ctx context.Context, h backend.Handle, content backend.Re
 	opts := minio.PutObjectOptions{
 		ContentType:  "application/octet-stream",
 		StorageClass: b.cfg.StorageClass[h.Type],
+	}
+	if r != nil {
+		opts.Mode = minio.RetentionMode(r.Mode)
+		opts.RetainUntilDate = r.Until.UTC()
 	}
 	if b.cfg.ConditionalPut {
 		opts.SetMatchETagExcept("*")
@@ -101,10 +110,17 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	lock, err := b.ObjectLock(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if lock.Enabled {
+		return b.removeLocked(ctx, h, what)
+	}
 	if _, err := b.Stat(ctx, h); err != nil {
 		return err
 	}
-	err := b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{})
+	err = b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{})
 	return b.classify(ctx, err, opWrite, what)
 }
 
