@@ -9,6 +9,7 @@ import (
 
 	"strata/internal/progress"
 	"strata/verify"
+	"strata/workflow"
 )
 
 func cmdCheck(g *globals) *cli.Command {
@@ -41,39 +42,34 @@ strata prune.
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON", Destination: &asJSON},
 		},
 		Action: func(c *cli.Context) error {
-			opts := verify.CheckOptions{ReadData: readData, Progress: &verify.Progress{}}
 			if subset != "" {
-				s, err := verify.ParseSubset(subset)
-				if err != nil {
+				// A mistyped subset fails before the password is asked.
+				if _, err := verify.ParseSubset(subset); err != nil {
 					return err
 				}
-				opts.Subset = s
 			}
-			// Check loads the index itself, under the lock, so it can
-			// report damaged index files.
 			r, err := g.openRepo(c.Context)
 			if err != nil {
 				return err
 			}
-			unlock, err := g.readLock(c.Context, r, "check")
-			if err != nil {
-				return err
-			}
-			defer unlock()
-			p := opts.Progress
-			bar := progress.Start(g.env.stderr, g.showProgress(), "check", func() (uint64, uint64, string) {
-				status := fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())
-				if total := p.ChainBlobsTotal.Load(); total > 0 {
-					status += fmt.Sprintf(", %d/%d delta chain blobs", p.ChainBlobsDone.Load(), total)
-				}
-				return uint64(p.BytesRead.Load()), 0, status
+			crep, err := workflow.Check(c.Context, r, workflow.CheckRequest{
+				ReadData: readData, Subset: subset, Lock: g.lockOptions(), Logger: g.logger(),
+				Progress: func(p *verify.Progress) func() {
+					bar := progress.Start(g.env.stderr, g.showProgress(), "check", func() (uint64, uint64, string) {
+						status := fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())
+						if total := p.ChainBlobsTotal.Load(); total > 0 {
+							status += fmt.Sprintf(", %d/%d delta chain blobs", p.ChainBlobsDone.Load(), total)
+						}
+						return uint64(p.BytesRead.Load()), 0, status
+					})
+					return bar.Stop
+				},
 			})
-			rep, err := verify.Check(c.Context, r, opts)
-			bar.Stop()
 			if err != nil {
 				return err
 			}
-			g.audit.result.Check = checkResult(rep, opts)
+			rep := crep.Report
+			g.audit.result.Check = checkResult(rep, verify.CheckOptions{ReadData: readData})
 			if asJSON {
 				if err := printJSON(g.env.stdout, checkJSON(rep)); err != nil {
 					return err

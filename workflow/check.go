@@ -1,0 +1,75 @@
+package workflow
+
+import (
+	"context"
+	"log/slog"
+
+	"strata/repo"
+	"strata/verify"
+)
+
+// CheckRequest is one check of a repository's structure and, optionally,
+// its data (verify.Check).
+type CheckRequest struct {
+	// ReadData reads and verifies every blob.
+	ReadData bool
+	// Subset reads and verifies a part of the packs' data: "n/m" or "P%"
+	// (verify.ParseSubset); empty reads none unless ReadData.
+	Subset string
+	// Workers is how many packs are checked at once; 0: GOMAXPROCS.
+	Workers int
+	// Lock says how to wait for, or do without, the shared lock.
+	Lock LockOptions
+	// Progress, when set, is called when checking starts, with the
+	// counters the check updates; the function it returns is called when
+	// it ends.
+	Progress func(p *verify.Progress) (stop func())
+	// Logger receives notices; nil discards them.
+	Logger *slog.Logger
+}
+
+// CheckReport is what a check found.
+type CheckReport struct {
+	// Report holds the counts (snapshots, trees, packs, blobs, data read)
+	// and the findings, typed errors carrying pack, blob and snapshot IDs;
+	// Report.WhatToDo lists the steps that fix them.
+	Report *verify.Report
+	// OK is true when nothing was found that needs repair.
+	OK bool
+	// Errors counts the findings that are errors, not warnings.
+	Errors int
+	// ReadData and Subset are what the check read, for a record of it.
+	ReadData bool
+	Subset   string
+}
+
+// Check checks r under a shared lock (taken as req.Lock says) and
+// reports what it found. Damage is in the report, not an error: the
+// error is for a check that could not run.
+func Check(ctx context.Context, r *repo.Repository, req CheckRequest) (CheckReport, error) {
+	opts := verify.CheckOptions{ReadData: req.ReadData, Workers: req.Workers, Progress: &verify.Progress{}}
+	if req.Subset != "" {
+		s, err := verify.ParseSubset(req.Subset)
+		if err != nil {
+			return CheckReport{}, err
+		}
+		opts.Subset = s
+	}
+	// Check loads the index itself, under the lock, so it can report
+	// damaged index files.
+	unlock, err := ReadLock(ctx, r, LockRequest{LockOptions: req.Lock, Command: "check", Index: ReaderIndex, Logger: req.Logger})
+	if err != nil {
+		return CheckReport{}, err
+	}
+	defer unlock()
+	stop := func() {}
+	if req.Progress != nil {
+		stop = req.Progress(opts.Progress)
+	}
+	rep, err := verify.Check(ctx, r, opts)
+	stop()
+	if err != nil {
+		return CheckReport{}, err
+	}
+	return CheckReport{Report: rep, OK: rep.OK(), Errors: rep.Errors(), ReadData: req.ReadData, Subset: req.Subset}, nil
+}
