@@ -19,8 +19,10 @@ type child struct {
 	// a name, the target of latest): part of the inode number, so a
 	// name given to another snapshot gets a new inode.
 	id string
-	// node makes the entry's node; called when the entry is looked up.
-	node func() fs.InodeEmbedder
+	// node makes the entry's node; called when the entry is looked up,
+	// after check (when set) found nothing wrong.
+	node  func() fs.InodeEmbedder
+	check func() error
 }
 
 // dirNode is a folder: its entries come from list, each lookup and
@@ -42,9 +44,10 @@ type dirNode struct {
 }
 
 var (
-	_ fs.NodeLookuper  = (*dirNode)(nil)
-	_ fs.NodeReaddirer = (*dirNode)(nil)
-	_ fs.NodeGetattrer = (*dirNode)(nil)
+	_ fs.NodeLookuper       = (*dirNode)(nil)
+	_ fs.NodeReaddirer      = (*dirNode)(nil)
+	_ fs.NodeOpendirHandler = (*dirNode)(nil)
+	_ fs.NodeGetattrer      = (*dirNode)(nil)
 )
 
 func (d *dirNode) children(ctx context.Context) ([]child, syscall.Errno) {
@@ -75,6 +78,11 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 		return nil, syscall.ENOENT
 	}
 	c := cs[i]
+	if c.check != nil {
+		if err := c.check(); err != nil {
+			return nil, d.m.failed(d.path+"/"+name, err)
+		}
+	}
 	// An inode the kernel knows already keeps its node (and what it
 	// learned, such as a converted file's size): attributes come from it.
 	ch := d.NewInode(ctx, c.node(), fs.StableAttr{Mode: c.mode, Ino: d.ino(c)})
@@ -103,6 +111,75 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		entries[i] = fuse.DirEntry{Name: c.name, Mode: c.mode, Ino: d.ino(c)}
 	}
 	return fs.NewListDirStream(entries), 0
+}
+
+// OpendirHandle opens the folder. A folder inside a snapshot never
+// changes, so the kernel may keep its listing (FOPEN_CACHE_DIR and
+// KEEP_CACHE): a second listing of it (ls -R again, find) costs an
+// OPENDIR but no READDIR. A view's listing changes, and is read again.
+func (d *dirNode) OpendirHandle(ctx context.Context, _ uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	var flags uint32
+	if d.fixed {
+		flags = fuse.FOPEN_CACHE_DIR | fuse.FOPEN_KEEP_CACHE
+	}
+	return &dirHandle{d: d}, flags, 0
+}
+
+// dirHandle is an open folder: its entries, listed at the first read,
+// handed out in order.
+type dirHandle struct {
+	d       *dirNode
+	mu      sync.Mutex
+	entries []fuse.DirEntry
+	listed  bool
+	next    int
+}
+
+var (
+	_ fs.FileReaddirenter = (*dirHandle)(nil)
+	_ fs.FileSeekdirer    = (*dirHandle)(nil)
+)
+
+func (h *dirHandle) list(ctx context.Context) syscall.Errno {
+	if h.listed {
+		return 0
+	}
+	cs, errno := h.d.children(ctx)
+	if errno != 0 {
+		return errno
+	}
+	h.entries = make([]fuse.DirEntry, len(cs))
+	for i, c := range cs {
+		h.entries[i] = fuse.DirEntry{Name: c.name, Mode: c.mode, Ino: h.d.ino(c)}
+	}
+	h.listed = true
+	return 0
+}
+
+func (h *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Errno) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if errno := h.list(ctx); errno != 0 {
+		return nil, errno
+	}
+	if h.next >= len(h.entries) {
+		return nil, 0
+	}
+	e := h.entries[h.next]
+	h.next++
+	return &e, 0
+}
+
+// Seekdir goes back to entry off (the kernel asks after a read it could
+// not take whole).
+func (h *dirHandle) Seekdir(ctx context.Context, off uint64) syscall.Errno {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if errno := h.list(ctx); errno != 0 {
+		return errno
+	}
+	h.next = int(min(off, uint64(len(h.entries))))
+	return 0
 }
 
 // ino is the inode number of entry c.

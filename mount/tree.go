@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -73,36 +74,62 @@ func permOf(n *repo.Node) uint32 {
 }
 
 // tableDir is the folder of table node n (snapshot path sp): its rows as
-// TABLE.tsv, TABLE.csv and TABLE.jsonl, schema.sql and meta.json.
+// TABLE.tsv, TABLE.csv and TABLE.jsonl, schema.sql and meta.json. Its
+// listing needs only the names: the table's definition is decoded at
+// the first lookup of one of its files (ls -R of many snapshots lists
+// thousands of table folders and looks into none of their files).
 func (m *mountFS) tableDir(p string, s *snap, sp string, n *repo.Node) *dirNode {
 	return &dirNode{m: m, path: p, mtime: s.sn.Time, ttl: snapshotTTL, fixed: true, list: func(ctx context.Context) ([]child, error) {
-		t := &dbexport.Table{}
-		if err := json.Unmarshal([]byte(n.Meta[repo.TableMetaTable]), t); err != nil {
-			return nil, fmt.Errorf("%s, table %s: %w: its definition: %v", s.describe(), n.Name, repo.ErrDamaged, err)
-		}
-		schema := tableSchema(t)
-		meta, err := tableMeta(s, n, t)
-		if err != nil {
-			return nil, err
-		}
+		files := sync.OnceValues(func() (*tableFiles, error) { return newTableFiles(s, n) })
+		check := func() error { _, err := files(); return err }
 		cs := []child{
-			{name: "meta.json", mode: fuse.S_IFREG, node: func() fs.InodeEmbedder { return &memFile{m: m, data: meta, mtime: s.sn.Time} }},
-			{name: "schema.sql", mode: fuse.S_IFREG, node: func() fs.InodeEmbedder { return &memFile{m: m, data: schema, mtime: s.sn.Time} }},
+			{name: "meta.json", mode: fuse.S_IFREG, check: check, node: func() fs.InodeEmbedder {
+				f, _ := files()
+				return &memFile{m: m, data: f.meta, mtime: s.sn.Time}
+			}},
+			{name: "schema.sql", mode: fuse.S_IFREG, check: check, node: func() fs.InodeEmbedder {
+				f, _ := files()
+				return &memFile{m: m, data: f.schema, mtime: s.sn.Time}
+			}},
 		}
 		for _, format := range []string{dbexport.FormatTSV, dbexport.FormatCSV, dbexport.FormatJSONL} {
-			rf, err := dbexport.NewRowFormat(t, format)
-			if err != nil {
-				return nil, fmt.Errorf("%s, table %s: %w", s.describe(), n.Name, err)
-			}
-			cs = append(cs, child{name: n.Name + "." + format, mode: fuse.S_IFREG, node: func() fs.InodeEmbedder {
-				if rf.Stored() {
+			cs = append(cs, child{name: n.Name + "." + format, mode: fuse.S_IFREG, check: check, node: func() fs.InodeEmbedder {
+				f, _ := files()
+				if f.stored[format] {
 					return m.storedFile(s, sp, n, n.Size, s.sn.Time, 0o444)
 				}
-				return m.convertedFile(s, sp+"."+format, n, t, format)
+				return m.convertedFile(s, sp+"."+format, n, f.table, format)
 			}})
 		}
 		return sortChildren(cs), nil
 	}}
+}
+
+// tableFiles is what the files of a table folder are made from.
+type tableFiles struct {
+	table        *dbexport.Table
+	schema, meta []byte
+	stored       map[string]bool // the formats that are the stored text itself
+}
+
+func newTableFiles(s *snap, n *repo.Node) (*tableFiles, error) {
+	t := &dbexport.Table{}
+	if err := json.Unmarshal([]byte(n.Meta[repo.TableMetaTable]), t); err != nil {
+		return nil, fmt.Errorf("%s, table %s: %w: its definition: %v", s.describe(), n.Name, repo.ErrDamaged, err)
+	}
+	meta, err := tableMeta(s, n, t)
+	if err != nil {
+		return nil, err
+	}
+	f := &tableFiles{table: t, schema: tableSchema(t), meta: meta, stored: map[string]bool{}}
+	for _, format := range []string{dbexport.FormatTSV, dbexport.FormatCSV, dbexport.FormatJSONL} {
+		rf, err := dbexport.NewRowFormat(t, format)
+		if err != nil {
+			return nil, fmt.Errorf("%s, table %s: %w", s.describe(), n.Name, err)
+		}
+		f.stored[format] = rf.Stored()
+	}
+	return f, nil
 }
 
 // tableSchema is the table's definition as SQL in its engine's dialect:
