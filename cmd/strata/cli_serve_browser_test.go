@@ -56,8 +56,8 @@ func chromium(t *testing.T) string {
 }
 
 // startServe runs `strata serve` on a loopback port in this process until
-// the test ends, and returns its base URL.
-func (c *tcli) startServe(args ...string) string {
+// the test ends, and returns its base URL and its stderr.
+func (c *tcli) startServe(args ...string) (string, *lockedBuffer) {
 	c.t.Helper()
 	errOut := &lockedBuffer{}
 	vars := map[string]string{}
@@ -80,7 +80,7 @@ func (c *tcli) startServe(args ...string) string {
 	addr := regexp.MustCompile(`dashboard on (http://127\.0\.0\.1:\d+)/`)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := addr.FindStringSubmatch(errOut.String()); m != nil {
-			return m[1]
+			return m[1], errOut
 		}
 		select {
 		case code := <-done:
@@ -89,7 +89,7 @@ func (c *tcli) startServe(args ...string) string {
 		}
 	}
 	c.t.Fatalf("strata serve did not say where it listens\n%s", errOut)
-	return ""
+	return "", nil
 }
 
 // dashboardRepo makes a repository with hourly and daily snapshots of a
@@ -146,7 +146,7 @@ func TestServeBrowser(t *testing.T) {
 	c, stateDir, protectedID := dashboardRepo(t)
 	const token = "browser-test-token-0123456789abcdef"
 	c.vars["STRATA_DASHBOARD_TOKEN"] = token
-	base := c.startServe("--state-dir", stateDir)
+	base, _ := c.startServe("--state-dir", stateDir)
 
 	// Without the token: 401, and no data.
 	resp, err := http.Get(base + "/snapshots")

@@ -13,7 +13,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/service/config"
 	"strata/service/dashboard"
+	"strata/service/metrics"
 	"strata/service/state"
 )
 
@@ -38,11 +40,14 @@ tier and size, read at each scrape), behind the same token.
 strata daemon --listen serves the same pages with "run now" buttons.
 
 Every request must carry the token, as an Authorization: Bearer header or
-through the sign-in form (which sets a session cookie): STRATA_DASHBOARD_TOKEN,
-else the file --token-file (mode 0600, at least 32 characters), else a
+through the sign-in form (which sets a session cookie): the file
+--token-file (mode 0600, at least 32 characters), else --config's
+dashboard.token_env or token_file, else STRATA_DASHBOARD_TOKEN, else a
 token generated into ~/.config/strata/dashboard-token (0600) whose path is
 printed, never the token. Listening beyond loopback needs a configured
-token (STRATA_DASHBOARD_TOKEN or --token-file).
+token. With --config, --listen defaults to dashboard.listen, --state-dir
+to state_dir (when the daemon made it), and jobs are judged by their
+limits as strata health --config judges them.
 
 ` + exitCodesHelp,
 		Flags: []cli.Flag{
@@ -54,6 +59,9 @@ token (STRATA_DASHBOARD_TOKEN or --token-file).
 			if err := g.needRepo(); err != nil {
 				return err
 			}
+			if !c.IsSet("listen") && g.cfg != nil && g.cfg.Dashboard.Listen != "" {
+				listen = g.cfg.Dashboard.Listen
+			}
 			token, where, configured, err := g.dashboardToken(tokenFile)
 			if err != nil {
 				return err
@@ -61,23 +69,39 @@ token (STRATA_DASHBOARD_TOKEN or --token-file).
 			if err := dashboard.CheckListen(listen, configured); err != nil {
 				return err
 			}
-			src := &repoSource{g: g, c: c}
-			opts := dashboard.Options{Token: token, Source: src, Version: version, Metrics: src.metricsHandler(),
-				Log: slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+			if stateDir == "" && g.cfg != nil {
+				// The daemon's state folder, when it has run here.
+				if fi, err := os.Stat(g.cfg.StateDir); err == nil && fi.IsDir() {
+					stateDir = g.cfg.StateDir
+				}
+			}
+			var history dashboard.RunHistory
 			if stateDir != "" {
 				st, err := state.Open(stateDir, 0)
 				if err != nil {
 					return err
 				}
-				opts.History = st
+				history = st
 			}
-			srv, err := dashboard.New(opts)
+			srv, err := g.newDashboard(token, history, nil, metrics.New(metrics.Options{Version: version}))
 			if err != nil {
 				return err
 			}
 			return serveDashboard(c.Context, g, listen, where, srv)
 		},
 	}
+}
+
+// newDashboard is the dashboard of the repository of --repo (or the
+// config's), with the daemon's run history and scheduler when given (nil
+// for strata serve without them), serving set on /metrics with the
+// repository's state read at each scrape. strata daemon --listen mounts
+// it with its store and itself.
+func (g *globals) newDashboard(token string, history dashboard.RunHistory, sched dashboard.Scheduler, set *metrics.Set) (*dashboard.Server, error) {
+	src := &repoSource{g: g}
+	return dashboard.New(dashboard.Options{Token: token, Source: src, History: history, Scheduler: sched,
+		Metrics: src.metricsHandler(set), Version: version,
+		Log: slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 }
 
 // serveDashboard listens on addr and serves h until ctx ends.
@@ -102,17 +126,26 @@ func serveDashboard(ctx context.Context, g *globals, addr, tokenWhere string, h 
 	return nil
 }
 
-// dashboardToken finds the dashboard's token: STRATA_DASHBOARD_TOKEN,
-// else --token-file, else the generated token file. where says where it
-// came from, for the user (never the token itself); configured is false
-// for a generated token.
+// dashboardToken finds the dashboard's token: --token-file, else the
+// config's dashboard.token_env or token_file, else STRATA_DASHBOARD_TOKEN,
+// else the generated token file. where says where it came from, for the
+// user (never the token itself); configured is false for a generated
+// token.
 func (g *globals) dashboardToken(tokenFile string) (token, where string, configured bool, err error) {
-	if t := g.env.getenv("STRATA_DASHBOARD_TOKEN"); t != "" {
-		return t, "STRATA_DASHBOARD_TOKEN", true, dashboard.CheckToken(t, "STRATA_DASHBOARD_TOKEN")
-	}
 	if tokenFile != "" {
 		t, err := dashboard.ReadTokenFile(tokenFile)
 		return t, "the file " + tokenFile, true, err
+	}
+	if g.cfg != nil && (g.cfg.Dashboard.TokenEnv != "" || g.cfg.Dashboard.TokenFile != "") {
+		what := g.cfg.File + ": dashboard token"
+		t, err := config.ReadSecret(what, g.cfg.Dashboard.TokenEnv, g.cfg.Dashboard.TokenFile, g.env.getenv)
+		if err == nil {
+			err = dashboard.CheckToken(t, what)
+		}
+		return t, "dashboard in " + g.cfg.File, true, err
+	}
+	if t := g.env.getenv("STRATA_DASHBOARD_TOKEN"); t != "" {
+		return t, "STRATA_DASHBOARD_TOKEN", true, dashboard.CheckToken(t, "STRATA_DASHBOARD_TOKEN")
 	}
 	dir := g.env.getenv("XDG_CONFIG_HOME")
 	if dir == "" {

@@ -93,9 +93,13 @@ func (g *globals) writeMetrics(code int, err error) error {
 	return m.set.WriteTextfile(g.metricsFile)
 }
 
-// backupJob is the job label of a backup: its source key (the snapshot's,
-// or as the flags name it when the backup failed before saving one).
+// backupJob is the job label of a backup: --job, else its source key (the
+// snapshot's, or as the flags name it when the backup failed before
+// saving one).
 func (g *globals) backupJob() string {
+	if g.jobName != "" {
+		return g.jobName
+	}
 	if sn := g.mrun.snapshot; sn != nil {
 		return dbexport.SourceName(sn)
 	}

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/urfave/cli/v2"
-
 	"strata/dbexport"
 	"strata/repo"
 	"strata/repo/retention"
@@ -27,9 +25,10 @@ import (
 type repoSource struct {
 	mu sync.Mutex
 	g  *globals
-	c  *cli.Context
 }
 
+// Health judges the repository as `strata health` does: with --config,
+// by its jobs, limits and thresholds.
 func (s *repoSource) Health(ctx context.Context) (*health.Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -135,8 +134,7 @@ func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, er
 
 // metricsHandler serves the repository's metrics, read at each scrape:
 // its snapshots per tier, the newest of each, its size and locks.
-func (s *repoSource) metricsHandler() http.Handler {
-	set := metrics.New(metrics.Options{Version: version})
+func (s *repoSource) metricsHandler(set *metrics.Set) http.Handler {
 	h := set.Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
