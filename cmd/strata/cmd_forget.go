@@ -20,7 +20,7 @@ import (
 
 // forgetJSON is the documented shape of `forget --json`.
 type forgetJSON struct {
-	PolicySource string            `json:"policy_source"` // flags, repository or none
+	PolicySource string            `json:"policy_source"` // flags, config, repository or none
 	PolicySet    *time.Time        `json:"policy_set,omitempty"`
 	Policy       retention.Policy  `json:"policy"`
 	PolicyFlags  string            `json:"policy_flags"`
@@ -118,10 +118,29 @@ of removed snapshots stays in the repository until prune.
 				}
 				return forgetSnapshots(c, g, c.Args().Slice(), dryRun, asJSON, nil)
 			}
+			fromFlags, cfgRetention, fromConfig, err := g.configPolicy(fromFlags, given)
+			if err != nil {
+				return err
+			}
+			if fromConfig {
+				given = true
+				if zone == "" {
+					zone = cfgRetention.Timezone
+				}
+				if !c.IsSet("group-by") && cfgRetention.GroupBy != "" {
+					groupBy = cfgRetention.GroupBy
+				}
+			}
 			return g.withLockNoIndex(c.Context, !dryRun, "forget", func(r *repo.Repository) error {
 				ch, err := choosePolicy(c.Context, r, fromFlags, given, zone)
 				if err != nil {
 					return err
+				}
+				if fromConfig {
+					ch.source, ch.describe = "config", fmt.Sprintf("from %s (%s)", g.cfg.File, ch.policy.String())
+					if !c.IsSet("timezone") {
+						ch.zoneFrom = g.cfg.File
+					}
 				}
 				if ch.source == "none" {
 					return forgetWithoutPolicy(c, g, r, ch, asJSON)

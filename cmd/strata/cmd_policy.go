@@ -58,8 +58,18 @@ they were taken whatever the rules say; --keep-safety sets another period
 					if err != nil {
 						return err
 					}
+					p, cfgRetention, fromConfig, err := g.configPolicy(p, given)
+					if err != nil {
+						return err
+					}
+					if fromConfig {
+						given = true
+						if zone == "" {
+							zone = cfgRetention.Timezone
+						}
+					}
 					if !given || p.Empty() {
-						return errors.New("give the policy as --keep-* flags, like --keep-daily 7 --keep-weekly 4")
+						return errors.New("give the policy as --keep-* flags, like --keep-daily 7 --keep-weekly 4, or a retention section in --config strata.yaml")
 					}
 					loc, err := loadZone(zone)
 					if err != nil {

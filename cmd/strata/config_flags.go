@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/repo/archive"
+	"strata/repo/retention"
 	"strata/service/config"
 )
 
@@ -302,4 +303,23 @@ func (c *commandOutput) close() {
 		_ = c.cmd.Process.Kill()
 		_ = c.cmd.Wait()
 	}
+}
+
+// configPolicy is strata.yaml's retention policy, which forget applies
+// and policy set stores when no --keep-* rule flag is given (the flags
+// win, and the config comes before the repository's stored policy).
+// --keep-safety, given alone, still overrides its safety period. ok is
+// false without a config or a retention section.
+func (g *globals) configPolicy(fromFlags retention.Policy, given bool) (p retention.Policy, r *config.Retention, ok bool, err error) {
+	if given || g.cfg == nil || g.cfg.Retention == nil {
+		return fromFlags, nil, false, nil
+	}
+	r = g.cfg.Retention
+	if p, err = r.Policy(); err != nil {
+		return p, nil, false, fmt.Errorf("%s: retention: %w", g.cfg.File, err)
+	}
+	if fromFlags.Safety != nil {
+		p.Safety = fromFlags.Safety
+	}
+	return p, r, true, nil
 }
