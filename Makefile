@@ -88,6 +88,7 @@ test-long:
 	$(GO) test -race -count=1 -timeout 40m -run '^($(LONG_RACE_TESTS))$$' ./...
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...
 	$(GO) test -count=1 -timeout 20m -run '^TestPostgresSchemaArchive' ./cmd/strata
+	$(GO) test -count=1 -timeout 30m -run '^TestKillDuringBackupOrPruneS3$$' ./cmd/strata
 	$(GO) test -count=1 -timeout 40m -run '^TestHundredMillionChunks$$' -v ./repo
 
 # A short pass over every fuzz target; FUZZTIME=5m make fuzz for a long one.
@@ -120,11 +121,13 @@ test-damage:
 # backend, concurrent backups, then KILLS backups and prunes run as
 # processes and killed with SIGKILL (`make test` runs 3 kills, `make
 # test-long` 20). The last lines say how many kills were survived and how
-# many landed mid-prune; STRATA_KILL_SEED=N repeats a run.
+# many landed mid-prune; STRATA_KILL_SEED=N repeats a run. The same loop
+# runs against MinIO on loopback with a quarter of the kills.
 KILLS ?= 200
 test-faults:
 	$(GO) test -count=1 -run 'Faults|StoppedAtEveryStep|UnreadableParent|ConcurrentBackups' ./repo/prune ./repo/archive ./cmd/strata
 	cd cmd/strata && STRATA_KILL_LOOPS=$(KILLS) $(GO) test -count=1 -timeout 3h -run '^TestKillDuringBackupOrPrune$$'
+	cd cmd/strata && STRATA_KILL_LOOPS=$$(( $(KILLS) / 4 )) $(GO) test -count=1 -timeout 3h -run '^TestKillDuringBackupOrPruneS3$$'
 
 # Go benchmarks, then the whole-program backup benchmark (500 MB via --stdin).
 bench: build

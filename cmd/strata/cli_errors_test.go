@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"strata/repo"
+	"strata/repo/backend"
 	"strata/repo/backend/faulty"
 	"strata/repo/backend/local"
+	"strata/repo/backend/registry"
 	"strata/repo/crypto"
 )
 
@@ -22,10 +24,7 @@ import (
 // takes one on the handle gets the index reloaded by Lock).
 func (c *tcli) openAPI(opts repo.Options) *repo.Repository {
 	c.t.Helper()
-	be, err := local.Open(c.repo)
-	if err != nil {
-		c.t.Fatal(err)
-	}
+	be := c.storage()
 	pw := strings.TrimRight(string(readFile(c.t, c.pwFile)), "\n")
 	if opts.KDF == (crypto.KDFParams{}) {
 		opts.KDF = crypto.CheapKDFParams()
@@ -38,6 +37,24 @@ func (c *tcli) openAPI(opts repo.Options) *repo.Repository {
 		c.t.Fatal(err)
 	}
 	return r
+}
+
+// storage opens the storage of c's repository: a folder, or a bucket with
+// the credentials of c's environment.
+func (c *tcli) storage() backend.Storage {
+	c.t.Helper()
+	if !strings.HasPrefix(c.repo, "s3:") {
+		be, err := local.Open(c.repo)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		return be
+	}
+	be, err := registry.Open(context.Background(), c.repo, backend.Options{Getenv: func(k string) string { return c.vars[k] }})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return be
 }
 
 func TestExitCodeNoRepository(t *testing.T) {

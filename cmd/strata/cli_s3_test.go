@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,4 +109,62 @@ func TestS3BadCredentials(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "credentials") || strings.Contains(errOut, "wrong-secret-do-not-print") {
 		t.Errorf("snapshots with a wrong secret: exit %d, %s", code, errOut)
 	}
+}
+
+// TestCopyToBucket: the README's off-site copy into a bucket. A local
+// repository's snapshots go to an S3 repository made with its chunker
+// parameters; a second copy copies nothing, a new backup copies one
+// snapshot, the copies restore the same bytes, and a third repository on
+// disk copies them back out of the bucket.
+func TestCopyToBucket(t *testing.T) {
+	src := newCLI(t)
+	src.ok("init", "--pack-size", "1")
+	path, _ := bigSQLite(t, 20000)
+	dsn := "sqlite://" + path
+	src.ok("backup", "--db", dsn, "--tier", "hourly")
+	src.backupStdin(sampleData(t), "export.tsv")
+
+	dst, _, _ := newS3CLI(t)
+	pw := filepath.Join(t.TempDir(), "offsite-pw")
+	if err := os.WriteFile(pw, []byte("offsite-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst.pwFile = pw
+	dst.vars["STRATA_PASSWORD_FILE"] = pw
+	dst.vars["STRATA_FROM_REPOSITORY"] = src.repo
+	dst.vars["STRATA_FROM_PASSWORD_FILE"] = src.pwFile
+	dst.ok("init", "--copy-chunker-params-from", src.repo)
+
+	if rep := dst.copyJSONRun(); rep.Copied != 2 || rep.DataBlobs == 0 {
+		t.Fatalf("first copy into the bucket: %+v", rep)
+	}
+	if rep := dst.copyJSONRun(); rep.Copied != 0 || rep.Skipped != 2 {
+		t.Fatalf("second copy: %+v, want nothing copied", rep)
+	}
+	src.backupStdin(append(sampleData(t), "one more line\n"...), "export.tsv")
+	if rep := dst.copyJSONRun(); rep.Copied != 1 || rep.Skipped != 2 {
+		t.Fatalf("copy after a new backup: %+v, want 1 copied", rep)
+	}
+	dst.check()
+	for _, args := range [][]string{{"dump", "latest", "/export.tsv"}, {"dump", "latest", "t", "--format", "csv", "--source", dsn}} {
+		if a, b := src.ok(args...), dst.ok(args...); a != b || len(a) < 100 {
+			t.Errorf("%s: the bucket's copy differs from the source (%d and %d bytes)", strings.Join(args, " "), len(a), len(b))
+		}
+	}
+
+	// And back out of the bucket into a folder.
+	back := newCLI(t)
+	back.vars["STRATA_FROM_REPOSITORY"] = dst.repo
+	back.vars["STRATA_FROM_PASSWORD_FILE"] = pw
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		back.vars[name] = dst.vars[name]
+	}
+	back.ok("init", "--copy-chunker-params-from", dst.repo)
+	if rep := back.copyJSONRun(); rep.Copied != 3 {
+		t.Fatalf("copy out of the bucket: %+v, want 3 copied", rep)
+	}
+	if a, b := src.ok("dump", "latest", "/export.tsv"), back.ok("dump", "latest", "/export.tsv"); a != b {
+		t.Error("the stream copied back out of the bucket differs")
+	}
+	back.check()
 }

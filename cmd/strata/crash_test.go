@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"strata/internal/gendata"
+	"strata/internal/miniotest"
 	"strata/repo"
+	"strata/repo/backend"
 )
 
 // TestKillDuringBackup starts `strata backup --stdin` as a separate
@@ -154,15 +156,40 @@ const killRows = 226_000 // about 30 MB of generated export
 func newKillRig(t *testing.T, rows int64) *killRig {
 	k := &killRig{t: t, cli: newCLI(t), bin: buildStrata(t), tmp: t.TempDir(), tmpdir: t.TempDir(),
 		snapshots: map[string]saved{}, verified: map[string]bool{}}
+	k.setEnv()
+	k.base, k.rows = generateRows(rows)
+	k.change = &gendata.Changes{Versions: map[int64]int{}, Rows: rows}
+	return k
+}
+
+// setEnv sets the environment of the strata processes: the test's own,
+// without STRATA_*, TMPDIR and S3 credentials, then the repository's.
+func (k *killRig) setEnv() {
+	k.envv = nil
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "STRATA_") && !strings.HasPrefix(kv, "TMPDIR=") {
+		if !strings.HasPrefix(kv, "STRATA_") && !strings.HasPrefix(kv, "TMPDIR=") && !strings.HasPrefix(kv, "AWS_") {
 			k.envv = append(k.envv, kv)
 		}
 	}
 	k.envv = append(k.envv, "STRATA_REPOSITORY="+k.cli.repo, "STRATA_PASSWORD_FILE="+k.cli.pwFile, "TMPDIR="+k.tmpdir)
-	k.base, k.rows = generateRows(rows)
-	k.change = &gendata.Changes{Versions: map[int64]int{}, Rows: rows}
-	return k
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		if v := k.cli.vars[name]; v != "" {
+			k.envv = append(k.envv, name+"="+v)
+		}
+	}
+}
+
+// onS3 moves the rig's repository (not yet made) into a new bucket of
+// the test MinIO server.
+func (k *killRig) onS3() {
+	srv := miniotest.Get(k.t)
+	k.cli.repo = srv.URL(miniotest.NewBucket(k.t), "kill")
+	k.cli.vars["STRATA_REPOSITORY"] = k.cli.repo
+	for _, kv := range srv.Env() {
+		name, v, _ := strings.Cut(kv, "=")
+		k.cli.vars[name] = v
+	}
+	k.setEnv()
 }
 
 // generateRows returns version 0 of a table of n rows, the bytes
@@ -373,6 +400,19 @@ func (k *killRig) checkAfterKill(round int, res killResult) string {
 func (k *killRig) files() map[string]int64 {
 	k.t.Helper()
 	files := map[string]int64{}
+	if strings.HasPrefix(k.cli.repo, "s3:") {
+		be := k.cli.storage()
+		for _, t := range backend.FileTypes {
+			err := be.List(context.Background(), t, func(fi backend.FileInfo) error {
+				files[fi.Handle.String()] = fi.Size
+				return nil
+			})
+			if err != nil {
+				k.t.Fatal(err)
+			}
+		}
+		return files
+	}
 	err := filepath.Walk(k.cli.repo, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() {
 			rel, _ := filepath.Rel(k.cli.repo, p)
