@@ -35,12 +35,21 @@ the command's exit code. For example:
 Exit codes: the command's own; 1 when the snapshot failed (the command
 did not run), 10 no repository, 11 locked, 12 wrong password.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "db", Usage: "database `DSN` to protect", Required: true, Destination: &db.dsn},
+			// Required, but checked in Action: --job may give it.
+			&cli.StringFlag{Name: "db", Usage: "database `DSN` to protect (or --job's database)", Destination: &db.dsn},
 			&cli.StringFlag{Name: "db-password-file", Usage: "read the database password from `FILE`", Destination: &db.passwordFile},
 			&cli.StringSliceFlag{Name: "tag", Usage: "extra `TAG` for the snapshot", Destination: &tags},
 			&cli.StringFlag{Name: "tier", Usage: "retention tier of the snapshot", Destination: &tier},
 		},
 		Action: func(c *cli.Context) error {
+			if db.dsn == "" && g.job != nil {
+				if err := g.jobDatabase(c, &db); err != nil {
+					return err
+				}
+			}
+			if db.dsn == "" {
+				return errors.New("missing required flag --db")
+			}
 			if c.NArg() == 0 {
 				return errors.New("give the command to run after --: strata guard --db DSN -- COMMAND")
 			}

@@ -228,26 +228,8 @@ func (g *globals) jobBackupSource(c *cli.Context, db *dbOptions) (*jobBackup, er
 	b := &jobBackup{}
 	switch s.Type {
 	case config.SourcePostgres, config.SourceMySQL, config.SourceSQLite:
-		db.dsn = s.DSN
-		if db.passwordFile == "" {
-			db.passwordFile = s.PasswordFile
-		}
-		if s.PasswordEnv != "" {
-			pw, err := config.ReadSecret(fmt.Sprintf("%s: source %s: password_env", g.cfg.File, s.Name), s.PasswordEnv, "", g.env.getenv)
-			if err != nil {
-				return nil, err
-			}
-			db.password = pw
-		}
-		for flag, values := range map[string][]string{"tables": s.Tables, "exclude-tables": s.ExcludeTables, "schema": s.Schemas} {
-			if c.IsSet(flag) {
-				continue
-			}
-			for _, v := range values {
-				if err := c.Set(flag, v); err != nil {
-					return nil, fmt.Errorf("--job %s: --%s %q: %w", g.job.Name, flag, v, err)
-				}
-			}
+		if err := g.jobDatabase(c, db); err != nil {
+			return nil, err
 		}
 	case config.SourcePath:
 		b.paths = s.Paths
@@ -275,6 +257,41 @@ func (g *globals) jobBackupSource(c *cli.Context, db *dbOptions) (*jobBackup, er
 		b.stream = b.cmd
 	}
 	return b, nil
+}
+
+// jobDatabase applies the job's database source: its DSN, its password
+// (password_file where --db-password-file is not given, or password_env),
+// and, where the command has them and they are not given, --tables,
+// --exclude-tables and --schema.
+func (g *globals) jobDatabase(c *cli.Context, db *dbOptions) error {
+	s := g.jobSource
+	switch s.Type {
+	case config.SourcePostgres, config.SourceMySQL, config.SourceSQLite:
+	default:
+		return fmt.Errorf("--job %s: its source %s is a %s source, not a database: give --db", g.job.Name, s.Name, s.Type)
+	}
+	db.dsn = s.DSN
+	if db.passwordFile == "" {
+		db.passwordFile = s.PasswordFile
+	}
+	if s.PasswordEnv != "" {
+		pw, err := config.ReadSecret(fmt.Sprintf("%s: source %s: password_env", g.cfg.File, s.Name), s.PasswordEnv, "", g.env.getenv)
+		if err != nil {
+			return err
+		}
+		db.password = pw
+	}
+	for flag, values := range map[string][]string{"tables": s.Tables, "exclude-tables": s.ExcludeTables, "schema": s.Schemas} {
+		if !hasFlag(c.Command, flag) || c.IsSet(flag) {
+			continue
+		}
+		for _, v := range values {
+			if err := c.Set(flag, v); err != nil {
+				return fmt.Errorf("--job %s: --%s %q: %w", g.job.Name, flag, v, err)
+			}
+		}
+	}
+	return nil
 }
 
 // commandOutput reads a command's output and ends with its exit: a command
