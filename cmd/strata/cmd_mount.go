@@ -39,7 +39,7 @@ meta.json (rows, key, columns, snapshot, source). A .tsv of a PostgreSQL
 or MySQL table has its size at once and reads at any offset load only
 the chunks there; .csv, .jsonl and a SQLite table's .tsv are converted
 as they are read. Those of a table stored in at most --measure-max bytes
-(32MiB) show their exact size from the first look (ls -l, stat, a copy),
+(16MiB) show their exact size from the first look (ls -l, stat, a copy),
 which converts the table once to count its bytes; larger ones show a size
 of 0 until one reader has read them to the end (cat, cp, grep and wc read
 them whole all the same; tar and SMB clients copy only the bytes the
@@ -56,7 +56,7 @@ Needs /dev/fuse and fusermount3 (Debian: apt-get install fuse3).
 Exit codes: 0 unmounted, 1 error, 10 no repository, 12 wrong password.`,
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "refresh", Value: 5 * time.Second, Usage: "list the snapshots again when a view is read after `DURATION`", Destination: &refresh},
-			&cli.StringFlag{Name: "measure-max", Value: "32MiB", Usage: "converted files (.csv, .jsonl) of tables stored in at most `SIZE` show their exact size at once; 0: none", Destination: &measureMax},
+			&cli.StringFlag{Name: "measure-max", Value: "16MiB", Usage: "converted files (.csv, .jsonl) of tables stored in at most `SIZE` show their exact size at once; 0: none", Destination: &measureMax},
 			&cli.BoolFlag{Name: "debug-fuse", Usage: "log every FUSE request to stderr", Destination: &debug},
 		},
 		Action: func(c *cli.Context) error {
