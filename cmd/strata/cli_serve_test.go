@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -59,5 +60,37 @@ func TestServeGeneratedToken(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Errorf("GET / with a token %v: %d, want %d", tc.auth != "", resp.StatusCode, tc.want)
 		}
+	}
+}
+
+// TestServeConfig: with --config, strata serve takes the dashboard's
+// token from strata.yaml and shows forget's decisions under its retention.
+func TestServeConfig(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	for _, at := range []string{"2026-03-01 10:00", "2026-03-01 11:00", "2026-03-01 12:00"} {
+		c.backupStdin([]byte("rows at "+at), "db.sql", "--tier", "hourly", "--time", at)
+	}
+	cfg := filepath.Join(t.TempDir(), "strata.yaml")
+	writeNew(t, cfg, []byte("version: 1\nrepository:\n  url: "+c.repo+"\n  password_file: "+c.pwFile+
+		"\nretention:\n  keep_tiers: {hourly: 2}\ndashboard:\n  token_env: DASH_TOKEN\n"))
+	const token = "config-token-0123456789abcdef0123456789"
+	c.vars["DASH_TOKEN"] = token
+	c.vars["STRATA_DASHBOARD_TOKEN"] = "not-this-one-0123456789abcdef0123456789"
+	base, errOut := c.startServe("--config", cfg)
+	if !strings.Contains(errOut.String(), "dashboard in "+cfg) {
+		t.Errorf("serve does not say the token comes from the config:\n%s", errOut)
+	}
+	req, _ := http.NewRequest("GET", base+"/snapshots", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	body := string(b)
+	if resp.StatusCode != 200 || !strings.Contains(body, "--keep-tier hourly=2") || strings.Count(body, `class="badge remove"`) != 1 {
+		t.Errorf("snapshots page with the config's retention: %d\n%s", resp.StatusCode, body)
 	}
 }

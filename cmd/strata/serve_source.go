@@ -65,15 +65,29 @@ func (s *repoSource) Growth(ctx context.Context) ([]dashboard.GrowthPoint, error
 	return pts, err
 }
 
-// Snapshots decides as `forget --dry-run` with the stored policy and the
-// default grouping (host, source).
+// Snapshots decides as `forget --dry-run` without flags: with the
+// config's retention (its zone and grouping), else the stored policy and
+// the default grouping (host, source).
 func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := &dashboard.SnapshotList{}
 	err := s.g.withLockNoIndex(ctx, false, "serve", func(r *repo.Repository) error {
 		r.SkipDamagedSnapshots()
-		ch, err := choosePolicy(ctx, r, retention.Policy{}, false, "")
+		// As forget --dry-run without flags: strata.yaml's retention, else
+		// the stored policy.
+		p, cfgRetention, fromConfig, err := s.g.configPolicy(retention.Policy{}, false)
+		if err != nil {
+			return err
+		}
+		zone, groupBy := "", []string{"host", "source"}
+		if fromConfig {
+			zone = cfgRetention.Timezone
+			if cfgRetention.GroupBy != "" {
+				groupBy = strings.Split(cfgRetention.GroupBy, ",")
+			}
+		}
+		ch, err := choosePolicy(ctx, r, p, fromConfig, zone)
 		if err != nil {
 			return err
 		}
@@ -90,7 +104,7 @@ func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, er
 		if ch.source != "none" {
 			out.Policy = ch.policy.String()
 			groups, err := retention.Apply(sns, ch.policy, retention.Options{
-				GroupBy: []string{"host", "source"}, Location: ch.loc, Protected: protected,
+				GroupBy: groupBy, Location: ch.loc, Protected: protected,
 				SourceKey: dbexport.SourceName, Now: now,
 			})
 			if err != nil {
