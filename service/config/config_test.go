@@ -152,6 +152,25 @@ func TestWarnings(t *testing.T) {
 	if len(w) != 1 || !strings.Contains(w[0], ":4: repository.password: the password is written in the file") || strings.Contains(w[0], "hunter2") {
 		t.Errorf("warnings %q", w)
 	}
+	// A secret file others can read.
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(writeConfig(t, "version: 1\nrepository:\n  url: /srv\n  password_file: "+pw+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 1 || !strings.Contains(w[0], ":4: repository.password_file: "+pw+" is readable by others (mode 0644): chmod 600 "+pw) {
+		t.Errorf("warnings %q", w)
+	}
+	if err := os.Chmod(pw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("warnings for a 0600 file: %q", w)
+	}
 	c, err = Load(writeConfig(t, "version: 1\nrepository:\n  url: /srv\n"))
 	if err != nil {
 		t.Fatal(err)
