@@ -112,7 +112,11 @@ func dashboardRepo(t *testing.T) (c *tcli, stateDir, protectedID string) {
 		at := now.Add(-time.Duration(i) * 24 * time.Hour).Format("2006-01-02 15:04:05")
 		c.backupStdin(data[:len(data)/i], "orders.log", "--tier", "daily", "--time", at)
 	}
-	path, _ := sqliteApp(t)
+	path, db := sqliteApp(t)
+	c.ok("backup", "--db", "sqlite://"+path, "--tier", "daily", "--time", now.Add(-time.Hour).Format("2006-01-02 15:04:05"))
+	if _, err := db.Exec("DELETE FROM orders WHERE id IN (SELECT id FROM orders LIMIT 2)"); err != nil {
+		t.Fatal(err)
+	}
 	c.ok("backup", "--db", "sqlite://"+path, "--tier", "daily")
 	c.ok("verify", "drill", "latest")
 	c.ok("check")
@@ -236,7 +240,8 @@ func TestServeBrowser(t *testing.T) {
 	}
 
 	overview := text("overview")
-	wantText("overview", overview, "stdin:orders.log hourly", "stdin:orders.log daily", "sqlite://", "Last check", "no errors", "restored", "orders-hourly")
+	wantText("overview", overview, "stdin:orders.log hourly", "stdin:orders.log daily", "sqlite://", "Last check", "no errors", "restored", "orders-hourly",
+		"Tables of sqlite://", "orders", "-2", "saved, drilled")
 	shoot("overview")
 
 	pages := []struct {

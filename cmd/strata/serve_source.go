@@ -167,3 +167,73 @@ func (s *repoSource) metricsHandler(set *metrics.Set) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// Tables reads the schema of each database source's newest snapshot and
+// of the one before it (same source and tier), for the rows of each
+// table then and now.
+func (s *repoSource) Tables(ctx context.Context) ([]dashboard.SourceTables, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []dashboard.SourceTables
+	err := s.g.withReader(ctx, "serve", func(r *repo.Repository) error {
+		sns, err := r.Snapshots(ctx)
+		if err != nil {
+			return err
+		}
+		// The newest snapshot of each source, and the one before it of
+		// the same tier; sns are oldest first.
+		newest := map[string]*repo.Snapshot{}
+		var order []string
+		for _, sn := range sns {
+			key, ok := dbexport.SnapshotSource(sn)
+			if !ok {
+				continue
+			}
+			if newest[key] == nil {
+				order = append(order, key)
+			}
+			newest[key] = sn
+		}
+		slices.Sort(order)
+		for _, key := range order {
+			sn := newest[key]
+			st := dashboard.SourceTables{Source: key, Snapshot: sn.ID.Short(), Time: sn.Time, Tier: sn.Tier}
+			schema, err := dbexport.LoadSchema(ctx, r, sn.Tree)
+			if err != nil {
+				return fmt.Errorf("snapshot %s of %s: %w", sn.ID.Short(), key, err)
+			}
+			prevRows := map[string]int64{}
+			if prev := previousOf(sns, sn, key); prev != nil {
+				if ps, err := dbexport.LoadSchema(ctx, r, prev.Tree); err == nil {
+					st.Previous = prev.Time
+					for _, t := range ps.Tables {
+						prevRows[t.QualifiedName()] = t.Rows
+					}
+				}
+			}
+			for _, t := range schema.Tables {
+				name := t.QualifiedName()
+				rows, in := prevRows[name]
+				st.Tables = append(st.Tables, dashboard.TableStatus{Name: name, Rows: t.Rows, PrevRows: rows, InPrev: in && !st.Previous.IsZero()})
+			}
+			out = append(out, st)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// previousOf is the newest snapshot of sns (oldest first) before sn of
+// the same source and tier.
+func previousOf(sns []*repo.Snapshot, sn *repo.Snapshot, key string) *repo.Snapshot {
+	var prev *repo.Snapshot
+	for _, o := range sns {
+		if o == sn {
+			break
+		}
+		if k, ok := dbexport.SnapshotSource(o); ok && k == key && o.Tier == sn.Tier && o.Host == sn.Host {
+			prev = o
+		}
+	}
+	return prev
+}

@@ -78,6 +78,10 @@ type jobRow struct {
 
 type overviewData struct {
 	Report   *health.Report
+	Tables   []SourceTables
+	// Drills are the last drill of each source, by source, for the
+	// tables' status.
+	Drills   map[string]*health.DrillHealth
 	Jobs     []jobRow
 	Daemon   bool // a scheduler is attached: next runs and run now
 	HasRuns  bool
@@ -95,6 +99,14 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		rep = &health.Report{}
 	}
 	d.Report = rep
+	d.Drills = map[string]*health.DrillHealth{}
+	for i := range rep.Drills {
+		d.Drills[rep.Drills[i].Source] = &rep.Drills[i]
+	}
+	if d.Tables, err = s.opts.Source.Tables(r.Context()); err != nil {
+		s.log.Error("dashboard: reading the tables", "err", err)
+		p.Error = "reading the tables: " + err.Error()
+	}
 	if rep.Storage != nil && rep.Storage.TotalBytes > 0 {
 		d.Storage, d.StoreBar = rep.Storage, min(rep.Storage.Percent, 100)
 	}

@@ -31,6 +31,44 @@ type Source interface {
 	// Snapshots are every snapshot, newest first, with its protection and
 	// what the retention policy decides for it (as `forget --dry-run`).
 	Snapshots(ctx context.Context) (*SnapshotList, error)
+	// Tables are the tables of each database source's newest snapshot,
+	// with their rows then and in the snapshot before it.
+	Tables(ctx context.Context) ([]SourceTables, error)
+}
+
+// SourceTables are the tables of a database source's newest snapshot.
+type SourceTables struct {
+	Source   string
+	Snapshot string // short ID
+	Time     time.Time
+	Tier     string
+	// Previous is the time of the snapshot before it (zero: none), which
+	// the rows' changes are against.
+	Previous time.Time
+	Tables   []TableStatus
+}
+
+// TableStatus is one table of a source's newest snapshot.
+type TableStatus struct {
+	Name string
+	Rows int64
+	// PrevRows are its rows in the previous snapshot; InPrev says whether
+	// it was there.
+	PrevRows int64
+	InPrev   bool
+}
+
+// Change is the rows added (or removed, negative) since the previous
+// snapshot, as text: "+12", "-3", "0", "new".
+func (t TableStatus) Change() string {
+	switch d := t.Rows - t.PrevRows; {
+	case !t.InPrev:
+		return "new"
+	case d > 0:
+		return fmt.Sprintf("+%d", d)
+	default:
+		return fmt.Sprint(d)
+	}
 }
 
 // GrowthPoint is one snapshot in the charts.

@@ -40,6 +40,11 @@ func (fixedSource) Growth(context.Context) ([]dashboard.GrowthPoint, error) {
 	return []dashboard.GrowthPoint{{Time: t, Tier: "daily", AddedBytes: 1000, RawBytes: 5000}, {Time: t.Add(24 * time.Hour), Tier: "daily", AddedBytes: 100, RawBytes: 5100}}, nil
 }
 
+func (fixedSource) Tables(context.Context) ([]dashboard.SourceTables, error) {
+	return []dashboard.SourceTables{{Source: "postgres://db1:5432/customers", Snapshot: "abababab", Time: time.Now(), Tier: "daily",
+		Tables: []dashboard.TableStatus{{Name: "public.orders", Rows: 120, PrevRows: 100, InPrev: true}, {Name: "public.refunds", Rows: 3}}}}, nil
+}
+
 func (fixedSource) Snapshots(context.Context) (*dashboard.SnapshotList, error) {
 	return &dashboard.SnapshotList{Policy: "--keep-daily 30", Snapshots: []dashboard.Snapshot{{ID: strings.Repeat("ab", 32), ShortID: "abababab",
 		Time: time.Now(), Host: "h", Source: "stdin:x", Tier: "daily", Tags: []string{"<script>alert(1)</script>"}, Keep: true, Reasons: []string{"daily 2026-01-02"}}}}, nil
@@ -208,6 +213,12 @@ func TestEscaping(t *testing.T) {
 	_, body, _ := get(t, base+"/snapshots", bearer)
 	if strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;script&gt;") {
 		t.Errorf("a tag with markup is not escaped:\n%s", body)
+	}
+	_, body, _ = get(t, base+"/", bearer)
+	for _, w := range []string{"public.orders", "&#43;20", "public.refunds", "new", "No drill recorded"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("overview lacks %q", w)
+		}
 	}
 	_, body, _ = get(t, base+"/charts", bearer)
 	if !strings.Contains(body, "<polyline") || !strings.Contains(body, "<svg") {
