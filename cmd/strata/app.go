@@ -203,7 +203,7 @@ func newApp(g *globals) *cli.App {
 		Commands: []*cli.Command{
 			cmdInit(g), cmdBackup(g), cmdSnapshots(g), cmdLs(g), cmdFind(g), cmdRestore(g), cmdDump(g), cmdDiff(g), cmdHistory(g),
 			cmdForget(g), cmdPolicy(g), cmdProtect(g), cmdTag(g), cmdUnprotect(g),
-			cmdCopy(g), cmdMount(g), cmdCheck(g), cmdAudit(g), cmdRepair(g), cmdPrune(g), cmdMaintenance(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdServe(g), cmdHealth(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
+			cmdCopy(g), cmdMount(g), cmdCheck(g), cmdAudit(g), cmdRepair(g), cmdPrune(g), cmdMaintenance(g), cmdVerify(g), cmdGuard(g), cmdStats(g), cmdServe(g), cmdHealth(g), cmdDaemon(g), cmdSchedule(g), cmdKey(g), cmdUnlock(g), cmdCat(g), cmdGenerate(g), cmdVersion(g),
 		},
 	}
 	// strata config: its own line, as other commands come and go above.

@@ -126,6 +126,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	for _, j := range d.Jobs() {
+		next := "only when asked"
+		if !j.NextDue.IsZero() {
+			next = j.NextDue.Format(time.RFC3339)
+		}
+		d.log.Info("job", "job", j.Name, "kind", j.Kind, "schedule", j.Schedule, "next", next)
+	}
 	defer func() {
 		d.mu.Lock()
 		d.running = false

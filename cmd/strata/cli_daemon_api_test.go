@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"strata/service/state"
+)
+
+// TestDaemonListen: --listen serves the JSON API and /metrics behind the
+// dashboard's token; "run now" of a job without a schedule runs it.
+func TestDaemonListen(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	const token = "0123456789abcdef0123456789abcdef-test"
+	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: manual
+    source: app
+    tier: daily
+`)
+	p := e.startDaemon("--listen", "127.0.0.1:0")
+	addr := regexp.MustCompile(`dashboard on http://([0-9.:]+)/`)
+	var base string
+	p.waitFor("the dashboard's address", func() bool {
+		m := addr.FindStringSubmatch(p.log.String())
+		if m != nil {
+			base = "http://" + m[1]
+		}
+		return m != nil
+	})
+	do := func(method, path string, auth bool) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, nil)
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, path := range []string{"/api/jobs", "/metrics"} {
+		if code, _ := do("GET", path, false); code != http.StatusUnauthorized {
+			t.Fatalf("GET %s without the token: %d, want 401", path, code)
+		}
+	}
+	if code, _ := do("POST", "/api/jobs/manual/run", false); code == http.StatusAccepted {
+		t.Fatal("run now without the token was accepted")
+	}
+	code, body := do("GET", "/api/jobs", true)
+	var jobs []struct{ Name, Kind string }
+	if err := json.Unmarshal([]byte(body), &jobs); code != 200 || err != nil || len(jobs) != 1 || jobs[0].Name != "manual" {
+		t.Fatalf("GET /api/jobs: %d %v\n%s", code, err, body)
+	}
+	if code, body := do("POST", "/api/jobs/manual/run", true); code != http.StatusAccepted {
+		t.Fatalf("run now: %d %s", code, body)
+	}
+	p.waitFor("the run", func() bool { return len(e.ended("manual", state.Succeeded)) == 1 })
+	run := e.ended("manual", state.Succeeded)[0]
+	if run.Trigger != "now" {
+		t.Fatalf("run %+v", run)
+	}
+	code, body = do("GET", "/api/runs/"+run.ID, true)
+	if code != 200 || !strings.Contains(body, run.Snapshot) || !strings.Contains(body, `"log"`) {
+		t.Fatalf("GET /api/runs/ID: %d\n%s", code, body)
+	}
+	code, body = do("GET", "/metrics", true)
+	if code != 200 {
+		t.Fatalf("GET /metrics: %d\n%s", code, body)
+	}
+	p2 := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p2.TextToMetricFamilies(bufio.NewReader(strings.NewReader(body)))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v\n%s", err, body)
+	}
+	f := fams["strata_backup_last_success_timestamp_seconds"]
+	if f == nil || len(f.Metric) != 1 || f.Metric[0].GetGauge().GetValue() < float64(run.End.Unix()-1) {
+		t.Fatalf("strata_backup_last_success_timestamp_seconds: %v", f)
+	}
+	if s := fams["strata_snapshots"]; s == nil || len(s.Metric) != 1 || s.Metric[0].GetGauge().GetValue() != 1 {
+		t.Fatalf("strata_snapshots: %v", s)
+	}
+	p.stop()
+	e.c.ok("check")
+}
+
+// TestScheduleInstallRunRemove: schedule install writes a service and a
+// timer per scheduled job and prints the systemctl commands; schedule
+// run runs a job now, recorded in the state folder; status shows it;
+// remove removes the units.
+func TestScheduleInstallRunRemove(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: app-daily
+    source: app
+    tier: daily
+    schedule: "30 1 * * *"
+    timezone: Europe/Berlin
+  - name: manual
+    source: app
+check:
+  schedule: "0 6 * * 1-5"
+`)
+	units := filepath.Join(t.TempDir(), "units")
+	c := e.c
+	out, errOut := c.code(0, "--config", e.config, "schedule", "install", "--systemd", "--user", "--unit-dir", units)
+	for _, want := range []string{"systemctl --user daemon-reload", "systemctl --user enable --now strata-app-daily.timer strata-check.timer"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("install printed no %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, "job manual has no schedule") {
+		t.Fatalf("install said nothing of the job without a schedule:\n%s", errOut)
+	}
+	timer := string(readFile(t, filepath.Join(units, "strata-app-daily.timer")))
+	service := string(readFile(t, filepath.Join(units, "strata-app-daily.service")))
+	if !strings.Contains(timer, "OnCalendar=*-*-* 01:30:00 Europe/Berlin\n") || !strings.Contains(service, " schedule run --config "+e.config+" app-daily\n") {
+		t.Fatalf("units:\n%s\n%s", timer, service)
+	}
+	if check := string(readFile(t, filepath.Join(units, "strata-check.timer"))); !strings.Contains(check, "OnCalendar=Mon..Fri *-*-* 06:00:00 UTC\n") {
+		t.Fatalf("check timer:\n%s", check)
+	}
+	c.ok("--config", e.config, "schedule", "run", "app-daily")
+	runs := e.ended("app-daily", state.Succeeded)
+	sns := c.snapshots()
+	if len(runs) != 1 || len(sns) != 1 || runs[0].Snapshot != sns[0].ID || sns[0].Tier != "daily" {
+		t.Fatalf("runs %+v, snapshots %+v", runs, sns)
+	}
+	out = c.ok("--config", e.config, "schedule", "status", "--unit-dir", units)
+	if !regexp.MustCompile(`app-daily +backup +30 1 \* \* \* +strata-app-daily.timer +\S+ \S+ +succeeded`).MatchString(out) {
+		t.Fatalf("status:\n%s", out)
+	}
+	out = c.ok("--config", e.config, "schedule", "remove", "--user", "--unit-dir", units)
+	if !strings.Contains(out, "systemctl --user disable --now strata-app-daily.service strata-app-daily.timer strata-check.service strata-check.timer") {
+		t.Fatalf("remove:\n%s", out)
+	}
+	if left, _ := os.ReadDir(units); len(left) != 0 {
+		t.Fatalf("units left: %v", left)
+	}
+	// A failed job: schedule run exits 1 and says why.
+	if err := os.Remove(db); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut = c.code(1, "--config", e.config, "schedule", "run", "app-daily")
+	if !strings.Contains(errOut, "job app-daily: failed") {
+		t.Fatalf("failed run: %s", errOut)
+	}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"strata/service/state"
+)
+
+// This file holds the harness of the tests that run strata daemon as a
+// process: a strata.yaml, the daemon, its log and its state folder.
+
+// daemonEnv is a strata.yaml beside a repository the test's CLI made.
+type daemonEnv struct {
+	c        *tcli
+	dir      string // holds strata.yaml, state/ and what hooks write
+	config   string
+	stateDir string
+	// env is added to the daemon's environment.
+	env []string
+}
+
+// newDaemonEnv initialises a repository and writes strata.yaml: the
+// repository section, state_dir, then body (sources, jobs, hooks).
+func newDaemonEnv(t *testing.T, body string) *daemonEnv {
+	t.Helper()
+	c := newCLI(t)
+	c.ok("init")
+	dir := t.TempDir()
+	e := &daemonEnv{c: c, dir: dir, config: filepath.Join(dir, "strata.yaml"), stateDir: filepath.Join(dir, "state")}
+	e.writeConfig(body)
+	return e
+}
+
+func (e *daemonEnv) writeConfig(body string) {
+	e.c.t.Helper()
+	yaml := "version: 1\nstate_dir: " + e.stateDir + "\nrepository:\n  url: " + e.c.repo + "\n  password_file: " + e.c.pwFile + "\n" + body
+	if err := os.WriteFile(e.config, []byte(yaml), 0o600); err != nil {
+		e.c.t.Fatal(err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the daemon's writes and the
+// test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// daemonProc is a running strata daemon.
+type daemonProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	log    *syncBuffer
+	exited chan error
+}
+
+// startDaemon starts strata daemon --config on e's config. No STRATA_*
+// variable is set: everything comes from strata.yaml.
+func (e *daemonEnv) startDaemon(args ...string) *daemonProc {
+	t := e.c.t
+	t.Helper()
+	bin := buildStrata(t)
+	cmd := exec.Command(bin, append([]string{"daemon", "--config", e.config}, args...)...)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "STRATA_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(append(env, "TMPDIR="+t.TempDir()), e.env...)
+	p := &daemonProc{t: t, cmd: cmd, log: &syncBuffer{}, exited: make(chan error, 1)}
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// stop sends SIGTERM and waits for the daemon to exit 0.
+func (p *daemonProc) stop() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			p.t.Fatalf("daemon exited with %v after SIGTERM, want 0\n%s", err, p.log.String())
+		}
+	case <-time.After(60 * time.Second):
+		p.t.Fatalf("daemon still running 60 s after SIGTERM\n%s", p.log.String())
+	}
+}
+
+// waitFor polls cond every 100 ms for up to a minute (a loaded machine),
+// failing with what with the daemon's log.
+func (p *daemonProc) waitFor(what string, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		select {
+		case err := <-p.exited:
+			p.t.Fatalf("daemon exited (%v) while waiting for %s\n%s", err, what, p.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %s after a minute\n%s", what, p.log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// runs returns the state folder's records of job, newest first.
+func (e *daemonEnv) runs(job string) []state.Run {
+	e.c.t.Helper()
+	s, err := state.Open(e.stateDir, 0)
+	if err != nil {
+		e.c.t.Fatal(err)
+	}
+	runs, err := s.Runs(job, 0)
+	if err != nil {
+		e.c.t.Fatal(err)
+	}
+	return runs
+}
+
+// ended returns the runs of job that ended with result.
+func (e *daemonEnv) ended(job string, result state.Result) []state.Run {
+	var out []state.Run
+	for _, r := range e.runs(job) {
+		if r.Result == result {
+			out = append(out, r)
+		}
+	}
+	return out
+}

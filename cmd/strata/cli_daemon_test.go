@@ -1,0 +1,255 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"strata/service/state"
+)
+
+// TestDaemonBacksUpOnSchedule: the daemon backs a SQLite database up
+// every 2 s into snapshots of the job's tier, records each run with its
+// snapshot and log, runs the success hook with the STRATA_* variables
+// and no password, stops on SIGTERM with exit 0, and check passes.
+func TestDaemonBacksUpOnSchedule(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	hookOut := filepath.Join(e.dir, "hook.env")
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: app-hourly
+    source: app
+    tier: hourly
+    schedule: "@every 2s"
+    hooks:
+      success:
+        - command: 'env | grep -E "^(STRATA|PGPASSWORD)" | sort > ` + hookOut + `.tmp && mv ` + hookOut + `.tmp ` + hookOut + `'
+`)
+	p := e.startDaemon()
+	p.waitFor("two snapshots", func() bool { return len(e.ended("app-hourly", state.Succeeded)) >= 2 })
+	p.stop()
+	sns := e.c.snapshots()
+	runs := e.ended("app-hourly", state.Succeeded)
+	if len(sns) < 2 || len(sns) < len(runs) {
+		t.Fatalf("%d snapshots, %d successful runs", len(sns), len(runs))
+	}
+	var ids []string
+	for _, sn := range sns {
+		ids = append(ids, sn.ID)
+		if sn.Tier != "hourly" {
+			t.Fatalf("snapshot %s of tier %q", sn.ID, sn.Tier)
+		}
+	}
+	for _, r := range runs {
+		if !slices.Contains(ids, r.Snapshot) || !strings.Contains(r.Log, "snapshot") || r.End.Before(r.Start) {
+			t.Fatalf("run %+v: snapshot not in %v", r, ids)
+		}
+	}
+	env := string(readFile(t, hookOut))
+	for _, want := range []string{"STRATA_JOB=app-hourly\n", "STRATA_TIER=hourly\n", "STRATA_KIND=backup\n", "STRATA_SOURCE=app\n",
+		"STRATA_REPOSITORY=" + e.c.repo + "\n", "STRATA_RESULT=succeeded\n", "STRATA_SNAPSHOT="} {
+		if !strings.Contains(env, want) {
+			t.Errorf("hook environment lacks %q:\n%s", want, env)
+		}
+	}
+	if strings.Contains(env, "PASSWORD") || strings.Contains(env, "secret-pw") {
+		t.Errorf("hook environment holds a password:\n%s", env)
+	}
+	if len(e.c.files("locks")) != 0 {
+		t.Fatalf("locks left: %v", e.c.files("locks"))
+	}
+	e.c.ok("check")
+	// The state folder's modes.
+	for _, p := range []string{e.stateDir, filepath.Join(e.stateDir, "runs")} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s: %v %v", p, fi.Mode(), err)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(e.stateDir, "jobs.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("jobs.json: %v", err)
+	}
+}
+
+// TestDaemonQueuesJobsOnOneRepository: two jobs due together on one
+// repository run one after the other: the hooks of one run never
+// interleave with the other's.
+func TestDaemonQueuesJobsOnOneRepository(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	order := filepath.Join(e.dir, "order")
+	job := func(name string) string {
+		return `  - name: ` + name + `
+    source: app
+    tier: ` + name + `
+    schedule: "@every 2s"
+    hooks:
+      before:
+        - command: 'echo start $STRATA_JOB >> ` + order + `; sleep 0.5'
+      after:
+        - command: 'echo end $STRATA_JOB >> ` + order + `'
+`
+	}
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+` + job("a") + job("b"))
+	p := e.startDaemon()
+	p.waitFor("two runs of each job", func() bool {
+		return len(e.ended("a", state.Succeeded)) >= 2 && len(e.ended("b", state.Succeeded)) >= 2
+	})
+	p.stop()
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, order))), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		start, end := lines[i], lines[i+1]
+		if !strings.HasPrefix(start, "start ") || end != "end "+strings.TrimPrefix(start, "start ") {
+			t.Fatalf("runs overlapped at line %d:\n%s", i+1, strings.Join(lines, "\n"))
+		}
+	}
+	if !strings.Contains(p.log.String(), "queued behind another") {
+		t.Fatalf("no job waited for the other:\n%s", p.log.String())
+	}
+	e.c.ok("check")
+}
+
+// TestDaemonCatchUpAndRestart: the next due time survives a restart; a
+// job whose due time passed while the daemon was down (here: 10 hourly
+// slots) runs once at the start, marked catch-up, and is then due at its
+// schedule's next time.
+func TestDaemonCatchUpAndRestart(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: hourly
+    source: app
+    tier: hourly
+    schedule: "0 * * * *"
+`)
+	p := e.startDaemon()
+	jobsFile := filepath.Join(e.stateDir, "jobs.json")
+	p.waitFor("jobs.json", func() bool { _, err := os.Stat(jobsFile); return err == nil })
+	p.stop()
+	var saved struct {
+		Version int
+		Jobs    map[string]struct {
+			Schedule string    `json:"schedule"`
+			NextDue  time.Time `json:"next_due"`
+		}
+	}
+	if err := json.Unmarshal(readFile(t, jobsFile), &saved); err != nil {
+		t.Fatal(err)
+	}
+	next := saved.Jobs["hourly"].NextDue
+	if want := time.Now().Truncate(time.Hour).Add(time.Hour); !next.Equal(want) && !next.Equal(want.Add(time.Hour)) {
+		t.Fatalf("next due %v, want the next full hour %v", next, want)
+	}
+	if len(e.runs("hourly")) != 0 {
+		t.Fatal("the job ran before it was due")
+	}
+	// The machine was off for ten hours: move the due time back.
+	b := strings.Replace(string(readFile(t, jobsFile)), next.Format(time.RFC3339Nano), next.Add(-10*time.Hour).Format(time.RFC3339Nano), 1)
+	if err := os.WriteFile(jobsFile, []byte(b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = e.startDaemon()
+	p.waitFor("the catch-up run", func() bool { return len(e.ended("hourly", state.Succeeded)) == 1 })
+	time.Sleep(2 * time.Second) // time for a second run, which must not come
+	p.stop()
+	runs := e.runs("hourly")
+	if len(runs) != 1 || runs[0].Trigger != "catch-up" || !runs[0].Due.Equal(next.Add(-10*time.Hour)) {
+		t.Fatalf("runs after ten missed slots: %+v", runs)
+	}
+	if n := len(e.c.snapshots()); n != 1 {
+		t.Fatalf("%d snapshots, want 1", n)
+	}
+	if err := json.Unmarshal(readFile(t, jobsFile), &saved); err != nil {
+		t.Fatal(err)
+	}
+	if got := saved.Jobs["hourly"].NextDue; !got.After(time.Now()) || got.Minute() != 0 {
+		t.Fatalf("next due after the catch-up %v", got)
+	}
+}
+
+// TestDaemonSIGTERMDuringBackup: SIGTERM while a backup reads its
+// source (a command still writing) aborts it: the daemon exits 0, the
+// run is recorded as aborted, no lock is left, check passes, and the
+// next start runs the job again.
+func TestDaemonSIGTERMDuringBackup(t *testing.T) {
+	e := newDaemonEnv(t, "")
+	started, fast := filepath.Join(e.dir, "started"), filepath.Join(e.dir, "fast")
+	e.writeConfig(`sources:
+  - name: dump
+    type: command
+    command: 'if [ -e ` + fast + ` ]; then echo done; exit 0; fi; head -c 3000000 /dev/urandom; touch ` + started + `; sleep 60'
+jobs:
+  - name: dump
+    source: dump
+    tier: daily
+    schedule: "@every 2s"
+`)
+	p := e.startDaemon()
+	p.waitFor("the backup to read its source", func() bool { _, err := os.Stat(started); return err == nil })
+	p.stop()
+	runs := e.runs("dump")
+	if len(runs) != 1 || runs[0].Result != state.Aborted {
+		t.Fatalf("runs after SIGTERM: %+v", runs)
+	}
+	if len(e.c.files("locks")) != 0 {
+		t.Fatalf("locks left: %v", e.c.files("locks"))
+	}
+	if n := len(e.c.snapshots()); n != 0 {
+		t.Fatalf("%d snapshots of an aborted backup", n)
+	}
+	e.c.ok("check")
+	if err := os.WriteFile(fast, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = e.startDaemon()
+	p.waitFor("the job run again", func() bool { return len(e.ended("dump", state.Succeeded)) >= 1 })
+	p.stop()
+	if r := e.ended("dump", state.Succeeded); r[len(r)-1].Trigger != "catch-up" {
+		t.Fatalf("first run after the restart: %+v", r[len(r)-1])
+	}
+	e.c.ok("check")
+}
+
+// TestDaemonPostgres: a PostgreSQL source, its password from the
+// environment variable strata.yaml names.
+func TestDaemonPostgres(t *testing.T) {
+	s := pgDB(t)
+	if _, err := s.db.Exec(`CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b')`); err != nil {
+		t.Fatal(err)
+	}
+	e := newDaemonEnv(t, "")
+	e.writeConfig(`sources:
+  - name: shop
+    type: postgres
+    dsn: ` + s.dsn + `
+jobs:
+  - name: shop
+    source: shop
+    tier: hourly
+    schedule: "@every 2s"
+`)
+	p := e.startDaemon()
+	p.waitFor("a snapshot", func() bool { return len(e.ended("shop", state.Succeeded)) >= 1 })
+	p.stop()
+	out := e.c.ok("dump", "latest", "public.t")
+	if !strings.Contains(out, "a") || !strings.Contains(out, "b") {
+		t.Fatalf("dump of the daemon's snapshot: %q", out)
+	}
+	e.c.ok("check")
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+		"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/service/config"
+	"strata/service/dashboard"
+	"strata/service/daemon"
+	"strata/service/hooks"
+	"strata/service/jobs"
+	"strata/service/state"
+	"strata/workflow"
+)
+
+func cmdDaemon(g *globals) *cli.Command {
+	var stateDir, listen, tokenFile string
+	return &cli.Command{
+		Name:  "daemon",
+		Usage: "run the jobs of strata.yaml on their schedules",
+		Description: `Runs the backups, check, drill and forget of --config strata.yaml on their
+schedules until stopped. Jobs on one repository never run at once: a job
+due while another runs waits, and jobs wait in the order they came due. A
+run missed while the daemon was down runs once when it starts, not once per
+missed slot. Each run's record (start, end, result, snapshot, error and its
+log) and each job's next due time are kept in the state folder
+(state_dir in strata.yaml, or --state-dir), so a restart loses nothing.
+
+SIGTERM or Ctrl-C cancels the running job, which releases its lock and
+leaves the repository consistent, records it as aborted (it runs again at
+the next start) and exits 0. SIGHUP reads strata.yaml again: jobs,
+schedules and hooks change; the repository does not (restart for that).
+
+--listen ADDR serves strata serve's dashboard with the run history, each
+run's log and "run now" buttons, /metrics (the runs' and the repository's
+Prometheus metrics) and a JSON API: GET /api/jobs, GET
+/api/runs?job=NAME&limit=N, GET /api/runs/ID (with its log), POST
+/api/jobs/NAME/run (run now). Every request carries the dashboard's token
+(Authorization: Bearer TOKEN, or the sign-in form's cookie): from
+STRATA_DASHBOARD_TOKEN, dashboard.token_env, --token-file or
+dashboard.token_file, else generated as strata serve does.
+
+strata schedule install --systemd writes systemd units instead, for those
+who prefer the system's scheduler.
+
+Exit codes: 0 stopped by a signal, 1 error.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "state-dir", Usage: "keep run records and next due times in `DIR` (default: strata.yaml's state_dir)", Destination: &stateDir},
+			&cli.StringFlag{Name: "listen", Usage: "serve the dashboard, /metrics and the JSON API on `ADDR`, such as 127.0.0.1:8420", Destination: &listen},
+			&cli.StringFlag{Name: "token-file", Usage: "the dashboard's token is in `FILE` (as strata serve's)", Destination: &tokenFile},
+		},
+		Action: func(c *cli.Context) error {
+			sv, err := g.newService(c.Context, stateDir)
+			if err != nil {
+				return err
+			}
+			unlock, err := sv.store.LockDaemon()
+			if err != nil {
+				return err
+			}
+			defer unlock()
+			ctx, stop := context.WithCancel(c.Context)
+			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-hup:
+						sv.reload(g)
+					}
+				}
+			}()
+			if listen != "" {
+				srv, err := sv.serve(c, g, listen, tokenFile)
+				if err != nil {
+					return err
+				}
+				defer func() {
+					sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+					defer cancel()
+					_ = srv.Shutdown(sctx)
+				}()
+			}
+			sv.log.Info("daemon started", "config", g.cfg.File, "state", sv.store.Dir(), "jobs", len(sv.daemon.Jobs()), "pid", os.Getpid())
+			err = sv.daemon.Run(ctx)
+			sv.log.Info("daemon stopped")
+			return err
+		},
+	}
+}
+
+// service is what strata daemon and strata schedule run share: the
+// config's jobs, the daemon engine, its store and log.
+type service struct {
+	daemon *daemon.Daemon
+	store  *state.Store
+	runner  *jobs.Runner
+	log     *slog.Logger
+	metrics *daemonMetrics
+}
+
+// newService builds the daemon of --config's jobs.
+func (g *globals) newService(ctx context.Context, stateDir string) (*service, error) {
+	if g.cfg == nil {
+		return nil, errors.New("no config: give --config strata.yaml (or set STRATA_CONFIG)")
+	}
+	if err := g.needRepo(); err != nil {
+		return nil, err
+	}
+	if stateDir == "" {
+		stateDir = g.cfg.StateDir
+	}
+	if stateDir == "" {
+		stateDir = config.DefaultStateDir()
+	}
+	store, err := state.Open(stateDir, 0)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jobs.FromConfig(g.cfg, g.env.getenv)
+	if err != nil {
+		return nil, err
+	}
+	level := slog.LevelInfo
+	if g.verbose > 0 {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: level}))
+	runner := &jobs.Runner{URL: g.repoPath, Config: g.cfg, Getenv: g.env.getenv, Program: "strata " + version,
+		Password: func(ctx context.Context) (string, error) { return g.password(ctx, "") },
+		Lock:     workflow.LockOptions{RetryLock: g.retryLock}}
+	d, err := daemon.New(js, daemon.Options{Store: store, Runner: runner, Log: log,
+		Hooks: &hooks.Runner{Secrets: jobs.Secrets(g.cfg)}})
+	if err != nil {
+		return nil, err
+	}
+	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: newDaemonMetrics()}
+	d.Subscribe(sv.metrics.observe)
+	return sv, nil
+}
+
+// reload reads strata.yaml again (SIGHUP). A config that does not load
+// leaves the jobs as they were.
+func (sv *service) reload(g *globals) {
+	cfg, err := config.Load(g.cfg.File)
+	if err == nil {
+		var js []daemon.Job
+		if js, err = jobs.FromConfig(cfg, g.env.getenv); err == nil {
+			err = sv.daemon.Reload(js)
+		}
+		if err == nil {
+			sv.runner.SetConfig(cfg)
+			if cfg.Repository.URL != g.cfg.Repository.URL {
+				sv.log.Warn("the repository changed in the config: the daemon goes on with the one it started with; restart it to change")
+			}
+		}
+	}
+	if err != nil {
+		sv.log.Error("reload failed: the jobs stay as they were", "config", g.cfg.File, "err", err)
+		return
+	}
+	sv.log.Info("config reloaded", "config", g.cfg.File, "jobs", len(sv.daemon.Jobs()))
+}
+
+// serve starts the --listen server: the dashboard (service/dashboard)
+// with the daemon's run history, "run now", the JSON API on /api/ and
+// the metrics on /metrics, all behind the dashboard's token.
+func (sv *service) serve(c *cli.Context, g *globals, addr, tokenFile string) (*http.Server, error) {
+	if tokenFile == "" && g.cfg.Dashboard.TokenFile != "" {
+		tokenFile = g.cfg.Dashboard.TokenFile
+	}
+	token, where, configured, err := g.dashboardToken(tokenFile)
+	if env := g.cfg.Dashboard.TokenEnv; env != "" && g.env.getenv("STRATA_DASHBOARD_TOKEN") == "" {
+		token, err = config.ReadSecret(g.cfg.File+": dashboard.token_env", env, "", g.env.getenv)
+		where, configured = env, true
+		if err == nil {
+			err = dashboard.CheckToken(token, env)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := dashboard.CheckListen(addr, configured); err != nil {
+		return nil, err
+	}
+	src := &repoSource{g: g, c: c}
+	srv, err := dashboard.New(dashboard.Options{Token: token, Source: src, Version: version,
+		History: sv.store, Scheduler: sv.daemon, API: sv.daemon.Handler(), Metrics: sv.metrics.handler(src),
+		Log: sv.log})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %s: %w", addr, err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			sv.log.Error("the dashboard stopped", "err", err)
+		}
+	}()
+	// Always said: without it the user cannot find the page.
+	fmt.Fprintf(g.env.stderr, "dashboard on http://%s/ (token: %s)\n", ln.Addr(), where)
+	return hs, nil
+}

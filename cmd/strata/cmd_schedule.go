@@ -1,0 +1,320 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"strata/service/config"
+	"strata/service/jobs"
+	"strata/service/state"
+	"strata/service/systemd"
+)
+
+func cmdSchedule(g *globals) *cli.Command {
+	var (
+		useSystemd, user, asDaemon, asJSON bool
+		unitDir, stateDir                  string
+	)
+	unitFlags := []cli.Flag{
+		&cli.BoolFlag{Name: "user", Usage: "user units (systemctl --user), in ~/.config/systemd/user", Destination: &user},
+		&cli.StringFlag{Name: "unit-dir", Usage: "write the units into `DIR` (default /etc/systemd/system, or ~/.config/systemd/user with --user)", Destination: &unitDir},
+	}
+	dir := func() (string, error) {
+		if unitDir != "" {
+			return unitDir, nil
+		}
+		return systemd.DefaultDir(user)
+	}
+	systemctl := "systemctl"
+	return &cli.Command{
+		Name:  "schedule",
+		Usage: "run strata.yaml's jobs from systemd timers instead of strata daemon",
+		Description: `As resticprofile's schedule commands: install writes a systemd service and
+timer per job of --config strata.yaml (the timer's OnCalendar translated
+from the job's cron schedule, Persistent=true so that a run missed while the
+machine was off runs once at boot), or with --daemon one service running
+strata daemon; remove removes the units strata wrote; status lists them
+with each job's last run and next due time; run runs one job now with its
+hooks, recording the run in the state folder as the daemon does (what the
+timers' services call).
+
+Exit codes: 0 ok (run: the job succeeded), 1 error or the job failed.`,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "install",
+				Usage: "write systemd units for the config's jobs",
+				Flags: append([]cli.Flag{
+					&cli.BoolFlag{Name: "systemd", Usage: "write systemd units (the only scheduler supported)", Destination: &useSystemd},
+					&cli.BoolFlag{Name: "daemon", Usage: "one service running strata daemon, instead of a timer per job", Destination: &asDaemon},
+				}, unitFlags...),
+				Action: func(c *cli.Context) error {
+					if !useSystemd {
+						return errors.New("give --systemd: systemd is the scheduler strata writes units for (or run strata daemon)")
+					}
+					if g.cfg == nil {
+						return errors.New("no config: give --config strata.yaml (or set STRATA_CONFIG)")
+					}
+					d, err := dir()
+					if err != nil {
+						return err
+					}
+					o, err := unitOptions(g.cfg.File, user)
+					if err != nil {
+						return err
+					}
+					var units []systemd.Unit
+					var enable []string
+					if asDaemon {
+						u := systemd.DaemonUnit(o)
+						units, enable = []systemd.Unit{u}, []string{u.Name}
+					} else {
+						entries, err := jobs.Entries(g.cfg)
+						if err != nil {
+							return err
+						}
+						for _, e := range entries {
+							if e.Schedule == "" {
+								g.printf("job %s has no schedule: no timer (strata schedule run %s runs it)\n", e.Name, e.Name)
+								continue
+							}
+							us, err := systemd.JobUnits(systemd.Job{Name: e.Name, Kind: e.Kind, Schedule: e.Schedule, Zone: e.Zone}, o)
+							if err != nil {
+								return fmt.Errorf("%s: %w", g.cfg.File, err)
+							}
+							units = append(units, us...)
+							enable = append(enable, us[1].Name)
+						}
+						if len(units) == 0 {
+							return fmt.Errorf("%s has no job with a schedule: nothing to install", g.cfg.File)
+						}
+					}
+					if err := systemd.Write(d, units); err != nil {
+						return err
+					}
+					for _, u := range units {
+						fmt.Fprintf(g.env.stdout, "wrote %s\n", filepath.Join(d, u.Name))
+					}
+					sc := systemctl
+					if user {
+						sc += " --user"
+					}
+					fmt.Fprintf(g.env.stdout, "\nEnable them with:\n  %s daemon-reload\n  %s enable --now %s\n", sc, sc, strings.Join(enable, " "))
+					if !asDaemon {
+						fmt.Fprintf(g.env.stdout, "and see them with:\n  %s list-timers 'strata-*'\n", sc)
+					}
+					return nil
+				},
+			},
+			{
+				Name:  "remove",
+				Usage: "remove the systemd units strata wrote",
+				Flags: unitFlags,
+				Action: func(c *cli.Context) error {
+					d, err := dir()
+					if err != nil {
+						return err
+					}
+					units, err := systemd.Installed(d)
+					if err != nil {
+						return err
+					}
+					if len(units) == 0 {
+						g.printf("no strata units in %s\n", d)
+						return nil
+					}
+					sc := systemctl
+					if user {
+						sc += " --user"
+					}
+					var names []string
+					for _, u := range units {
+						names = append(names, u.Name)
+					}
+					fmt.Fprintf(g.env.stdout, "Stop them first:\n  %s disable --now %s\n", sc, strings.Join(names, " "))
+					if _, err := systemd.Remove(d); err != nil {
+						return err
+					}
+					for _, n := range names {
+						fmt.Fprintf(g.env.stdout, "removed %s\n", filepath.Join(d, n))
+					}
+					fmt.Fprintf(g.env.stdout, "then:\n  %s daemon-reload\n", sc)
+					return nil
+				},
+			},
+			{
+				Name:  "status",
+				Usage: "list the units strata wrote and each job's last run and next due time",
+				Flags: append([]cli.Flag{
+					&cli.StringFlag{Name: "state-dir", Usage: "the state folder (default: strata.yaml's state_dir)", Destination: &stateDir},
+					&cli.BoolFlag{Name: "json", Usage: "print JSON", Destination: &asJSON},
+				}, unitFlags...),
+				Action: func(c *cli.Context) error {
+					d, err := dir()
+					if err != nil {
+						return err
+					}
+					return g.scheduleStatus(d, stateDir, asJSON)
+				},
+			},
+			{
+				Name:      "run",
+				Usage:     "run one job of the config now, with its hooks, recorded as the daemon records it",
+				ArgsUsage: "JOB",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "state-dir", Usage: "the state folder (default: strata.yaml's state_dir)", Destination: &stateDir},
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return errors.New("give the job to run: strata schedule run JOB")
+					}
+					sv, err := g.newService(c.Context, stateDir)
+					if err != nil {
+						return err
+					}
+					run, err := sv.daemon.RunOnce(c.Context, c.Args().First())
+					if err != nil {
+						return err
+					}
+					if run.Result != state.Succeeded {
+						return fmt.Errorf("job %s: %s: %s", run.Job, run.Result, run.Error)
+					}
+					if run.Summary != "" {
+						g.printf("%s\n", run.Summary)
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+// unitOptions are the absolute paths the units run strata with.
+func unitOptions(configFile string, user bool) (systemd.Options, error) {
+	bin, err := os.Executable()
+	if err != nil {
+		return systemd.Options{}, fmt.Errorf("finding the strata binary: %w", err)
+	}
+	if bin, err = filepath.EvalSymlinks(bin); err != nil {
+		return systemd.Options{}, err
+	}
+	cfg, err := filepath.Abs(configFile)
+	if err != nil {
+		return systemd.Options{}, err
+	}
+	return systemd.Options{Binary: bin, Config: cfg, User: user}, nil
+}
+
+// jobStatus is a line of schedule status.
+type jobStatus struct {
+	Job      string     `json:"job"`
+	Kind     string     `json:"kind"`
+	Schedule string     `json:"schedule,omitempty"`
+	Timer    string     `json:"timer,omitempty"`
+	NextDue  *time.Time `json:"next_due,omitempty"`
+	LastRun  *state.Run `json:"last_run,omitempty"`
+}
+
+func (g *globals) scheduleStatus(unitDir, stateDir string, asJSON bool) error {
+	units, err := systemd.Installed(unitDir)
+	if err != nil {
+		return err
+	}
+	installed := map[string]bool{}
+	for _, u := range units {
+		installed[u.Name] = true
+	}
+	var out []jobStatus
+	if g.cfg != nil {
+		if stateDir == "" {
+			stateDir = g.cfg.StateDir
+		}
+		if stateDir == "" {
+			stateDir = config.DefaultStateDir()
+		}
+		store, err := state.Open(stateDir, 0)
+		if err != nil {
+			return err
+		}
+		known, err := store.Jobs()
+		if err != nil {
+			return err
+		}
+		entries, err := jobs.Entries(g.cfg)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			s := jobStatus{Job: e.Name, Kind: e.Kind, Schedule: e.Schedule}
+			if t := systemd.UnitName(e.Name) + ".timer"; installed[t] {
+				s.Timer = t
+			}
+			if k, ok := known[e.Name]; ok {
+				if !k.NextDue.IsZero() {
+					s.NextDue = &k.NextDue
+				}
+				if k.LastRun != "" {
+					if r, err := store.Run(k.LastRun); err == nil {
+						r.Log = ""
+						s.LastRun = &r
+					}
+				}
+			}
+			out = append(out, s)
+		}
+	}
+	if asJSON {
+		var names []string
+		for _, u := range units {
+			names = append(names, u.Name)
+		}
+		enc := json.NewEncoder(g.env.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			UnitDir string      `json:"unit_dir"`
+			Units   []string    `json:"units"`
+			Jobs    []jobStatus `json:"jobs"`
+		}{unitDir, names, out})
+	}
+	fmt.Fprintf(g.env.stdout, "units in %s:", unitDir)
+	if len(units) == 0 {
+		fmt.Fprintf(g.env.stdout, " none\n")
+	} else {
+		fmt.Fprintln(g.env.stdout)
+		for _, u := range units {
+			fmt.Fprintf(g.env.stdout, "  %s\n", u.Name)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	fmt.Fprintln(g.env.stdout)
+	tw := tabwriter.NewWriter(g.env.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "job\tkind\tschedule\ttimer\tlast run\tresult\tnext due")
+	for _, s := range out {
+		last, result, next := "-", "-", "-"
+		if s.LastRun != nil {
+			last, result = s.LastRun.Start.Local().Format("2006-01-02 15:04:05"), string(s.LastRun.Result)
+		}
+		if s.NextDue != nil {
+			next = s.NextDue.Local().Format("2006-01-02 15:04:05")
+		}
+		timer := s.Timer
+		if timer == "" {
+			timer = "-"
+		}
+		sched := s.Schedule
+		if sched == "" {
+			sched = "(when asked)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Job, s.Kind, sched, timer, last, result, next)
+	}
+	return tw.Flush()
+}

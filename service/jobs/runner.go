@@ -1,0 +1,245 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+
+	"strata/filter"
+	"strata/repo"
+	"strata/repo/archive"
+	"strata/service/config"
+	"strata/service/daemon"
+	"strata/workflow"
+)
+
+// Runner does the work of strata.yaml's jobs through the workflow
+// library, in the process that calls it (the daemon's).
+type Runner struct {
+	// URL is the repository's location (strata.yaml's, or --repo).
+	URL string
+	// Config is strata.yaml; SetConfig replaces it while jobs run.
+	Config *config.Config
+	// Password returns the repository's password, from the source the
+	// config names.
+	Password func(ctx context.Context) (string, error)
+	// Getenv reads database passwords and storage credentials (os.Getenv
+	// if nil).
+	Getenv func(string) string
+	// Program is recorded in snapshots ("strata 1.2.3").
+	Program string
+	// Lock says how long to wait for another process's lock.
+	Lock workflow.LockOptions
+
+	mu sync.Mutex
+}
+
+// SetConfig replaces the config the next runs read (SIGHUP).
+func (r *Runner) SetConfig(cfg *config.Config) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Config = cfg
+}
+
+func (r *Runner) config() *config.Config {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Config
+}
+
+// RunJob runs job (as FromConfig made it from r.Config).
+func (r *Runner) RunJob(ctx context.Context, job daemon.Job, log *slog.Logger) (daemon.Outcome, error) {
+	getenv := r.getenv()
+	cfg := r.config()
+	rp, err := workflow.Open(ctx, workflow.OpenRequest{
+		URL:          r.URL,
+		PasswordFunc: func() (string, error) { return r.Password(ctx) },
+		Getenv:       getenv,
+		Logger:       log,
+	})
+	if err != nil {
+		return daemon.Outcome{}, fmt.Errorf("opening repository %s: %w", workflow.OpenRequest{URL: r.URL}.Name(), err)
+	}
+	switch job.Kind {
+	case KindBackup:
+		return r.backup(ctx, cfg, rp, job, log)
+	}
+	return daemon.Outcome{}, fmt.Errorf("job %s: strata daemon cannot run jobs of kind %q", job.Name, job.Kind)
+}
+
+func (r *Runner) getenv() func(string) string {
+	if r.Getenv != nil {
+		return r.Getenv
+	}
+	return os.Getenv
+}
+
+// backup saves the job's source in a new snapshot.
+func (r *Runner) backup(ctx context.Context, cfg *config.Config, rp *repo.Repository, job daemon.Job, log *slog.Logger) (daemon.Outcome, error) {
+	cj, err := cfg.Job(job.Name)
+	if err != nil {
+		return daemon.Outcome{}, err
+	}
+	src, err := cfg.Source(cj.Source)
+	if err != nil {
+		return daemon.Outcome{}, err
+	}
+	req := workflow.BackupRequest{Host: cj.Host, Tags: cj.Tags, Tier: cj.Tier, Program: r.Program, Lock: r.Lock, Logger: log}
+	var wait func() error
+	cmdCtx, stopCmd := context.WithCancel(ctx)
+	defer stopCmd()
+	switch src.Type {
+	case config.SourcePostgres, config.SourceMySQL, config.SourceSQLite:
+		dsn, err := r.dsn(cfg, src)
+		if err != nil {
+			return daemon.Outcome{}, err
+		}
+		req.Database = &workflow.DatabaseSource{DSN: dsn, PasswordFile: src.PasswordFile, Tables: src.Tables,
+			ExcludeTables: src.ExcludeTables, Schemas: src.Schemas}
+	case config.SourcePath:
+		req.Paths = src.Paths
+		if len(src.Exclude) > 0 {
+			l, err := filter.ParseList(src.Exclude, false)
+			if err != nil {
+				return daemon.Outcome{}, fmt.Errorf("source %s: exclude: %w", src.Name, err)
+			}
+			req.Exclude = archive.Exclusions{Patterns: l}
+		}
+	case config.SourceCommand:
+		req.StdinName = stdinName(src)
+		req.Stdin, wait, err = startCommand(cmdCtx, src.Command, log)
+		if err != nil {
+			return daemon.Outcome{}, fmt.Errorf("source %s: %w", src.Name, err)
+		}
+	default:
+		return daemon.Outcome{}, fmt.Errorf("source %s of type %s cannot be backed up by the daemon, which has no standard input: use a command source", src.Name, src.Type)
+	}
+	rep, err := workflow.Backup(ctx, rp, req)
+	if wait != nil {
+		if err != nil {
+			// The backup stopped reading: the command, blocked writing,
+			// would never end.
+			stopCmd()
+		}
+		if werr := wait(); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return daemon.Outcome{Report: rep}, err
+	}
+	sn := rep.Snapshot
+	s := sn.Summary
+	out := daemon.Outcome{Snapshot: sn.ID.String(), Report: rep,
+		Summary: fmt.Sprintf("snapshot %s saved: %d new, %d changed, %d unchanged; %d bytes read, %d added, in %.1f s",
+			sn.ID.Short(), s.FilesNew, s.FilesChanged, s.FilesUnchanged, s.BytesRead, s.BytesAdded, s.Seconds)}
+	log.Info(out.Summary)
+	return out, nil
+}
+
+// dsn is src's DSN with the password of password_env in it (in memory
+// only: the snapshot records the DSN without it).
+func (r *Runner) dsn(cfg *config.Config, src *config.Source) (string, error) {
+	if src.PasswordEnv == "" {
+		return src.DSN, nil
+	}
+	pw, err := config.ReadSecret(fmt.Sprintf("%s: source %s: password_env", cfg.File, src.Name), src.PasswordEnv, "", r.getenv())
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(src.DSN)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("%s: source %s: password_env needs a URL DSN with a host (postgres://user@host/db)", cfg.File, src.Name)
+	}
+	user := ""
+	if u.User != nil {
+		user = u.User.Username()
+	}
+	u.User = url.UserPassword(user, pw)
+	return u.String(), nil
+}
+
+func stdinName(src *config.Source) string {
+	if src.StdinName != "" {
+		return src.StdinName
+	}
+	return src.Name
+}
+
+// startCommand starts a command source. Its output is read as the
+// stream to save; the reader returns the command's failure instead of
+// the end of the stream, so that a failed command saves no snapshot.
+func startCommand(ctx context.Context, command string, log *slog.Logger) (io.Reader, func() error, error) {
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var stderr strings.Builder
+	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("starting the command: %w", err)
+	}
+	cr := &commandReader{r: out, cmd: cmd, stderr: &stderr, log: log}
+	return cr, cr.wait, nil
+}
+
+type commandReader struct {
+	r      io.Reader
+	cmd    *exec.Cmd
+	stderr *strings.Builder
+	log    *slog.Logger
+	done   bool
+	err    error
+}
+
+func (c *commandReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		if werr := c.wait(); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
+}
+
+// wait waits for the command once; its error names the exit status and
+// what it wrote on stderr.
+func (c *commandReader) wait() error {
+	if c.done {
+		return c.err
+	}
+	c.done = true
+	if err := c.cmd.Wait(); err != nil {
+		msg := strings.TrimSpace(c.stderr.String())
+		c.err = fmt.Errorf("the source's command failed (%v): %s", err, msg)
+	}
+	if s := strings.TrimSpace(c.stderr.String()); s != "" {
+		c.log.Info("command's stderr: " + s)
+	}
+	return c.err
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}
