@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-		"errors"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,8 +15,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/service/config"
-	"strata/service/dashboard"
 	"strata/service/daemon"
+	"strata/service/dashboard"
 	"strata/service/hooks"
 	"strata/service/jobs"
 	"strata/service/state"
@@ -106,8 +106,8 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 // service is what strata daemon and strata schedule run share: the
 // config's jobs, the daemon engine, its store and log.
 type service struct {
-	daemon *daemon.Daemon
-	store  *state.Store
+	daemon  *daemon.Daemon
+	store   *state.Store
 	runner  *jobs.Runner
 	log     *slog.Logger
 	metrics *daemonMetrics
