@@ -46,9 +46,9 @@ run's log and "run now" buttons, /metrics (the runs' and the repository's
 Prometheus metrics) and a JSON API: GET /api/jobs, GET
 /api/runs?job=NAME&limit=N, GET /api/runs/ID (with its log), POST
 /api/jobs/NAME/run (run now). Every request carries the dashboard's token
-(Authorization: Bearer TOKEN, or the sign-in form's cookie): from
-STRATA_DASHBOARD_TOKEN, dashboard.token_env, --token-file or
-dashboard.token_file, else generated as strata serve does.
+(Authorization: Bearer TOKEN, or the sign-in form's cookie), found as
+strata serve finds it: --token-file, the config's dashboard.token_env or
+token_file, STRATA_DASHBOARD_TOKEN, else generated.
 
 strata schedule install --systemd writes systemd units instead, for those
 who prefer the system's scheduler.
@@ -85,7 +85,7 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 				}
 			}()
 			if listen != "" {
-				srv, err := sv.serve(c, g, listen, tokenFile)
+				srv, err := sv.serve(g, listen, tokenFile)
 				if err != nil {
 					return err
 				}
@@ -179,27 +179,17 @@ func (sv *service) reload(g *globals) {
 // serve starts the --listen server: the dashboard (service/dashboard)
 // with the daemon's run history, "run now", the JSON API on /api/ and
 // the metrics on /metrics, all behind the dashboard's token.
-func (sv *service) serve(c *cli.Context, g *globals, addr, tokenFile string) (*http.Server, error) {
-	if tokenFile == "" && g.cfg.Dashboard.TokenFile != "" {
-		tokenFile = g.cfg.Dashboard.TokenFile
-	}
+func (sv *service) serve(g *globals, addr, tokenFile string) (*http.Server, error) {
 	token, where, configured, err := g.dashboardToken(tokenFile)
-	if env := g.cfg.Dashboard.TokenEnv; env != "" && g.env.getenv("STRATA_DASHBOARD_TOKEN") == "" {
-		token, err = config.ReadSecret(g.cfg.File+": dashboard.token_env", env, "", g.env.getenv)
-		where, configured = env, true
-		if err == nil {
-			err = dashboard.CheckToken(token, env)
-		}
-	}
 	if err != nil {
 		return nil, err
 	}
 	if err := dashboard.CheckListen(addr, configured); err != nil {
 		return nil, err
 	}
-	src := &repoSource{g: g, c: c}
+	src := &repoSource{g: g}
 	srv, err := dashboard.New(dashboard.Options{Token: token, Source: src, Version: version,
-		History: sv.store, Scheduler: sv.daemon, API: sv.daemon.Handler(), Metrics: sv.metrics.handler(src),
+		History: sv.store, Scheduler: sv.daemon, API: sv.daemon.Handler(), Metrics: src.metricsHandler(sv.metrics.set),
 		Log: sv.log})
 	if err != nil {
 		return nil, err

@@ -2,10 +2,7 @@ package main
 
 import (
 	"errors"
-	"net/http"
-	"sync"
 
-	"strata/repo"
 	"strata/service/daemon"
 	"strata/service/jobs"
 	"strata/service/metrics"
@@ -13,7 +10,8 @@ import (
 )
 
 // daemonMetrics are the daemon's Prometheus metrics: each run's, from its
-// end event, and the repository's, read at each scrape.
+// end event (the repository's are read at each scrape: repoSource's
+// metricsHandler).
 type daemonMetrics struct {
 	set *metrics.Set
 }
@@ -41,29 +39,4 @@ func (m *daemonMetrics) observe(e daemon.Event) {
 	case jobs.KindCheck:
 		m.set.ObserveCheck(metrics.Check{Job: e.Job.Name, Start: e.Run.Start, End: e.Run.End, Err: err})
 	}
-}
-
-// handler serves the metrics, the repository's read first (as strata
-// serve's /metrics).
-func (m *daemonMetrics) handler(src *repoSource) http.Handler {
-	h := m.set.Handler()
-	var mu sync.Mutex
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		src.mu.Lock()
-		err := src.g.withLockNoIndex(r.Context(), false, "metrics", func(rp *repo.Repository) error {
-			st, err := metrics.RepositoryState(r.Context(), rp, rp.Backend())
-			if err == nil {
-				m.set.SetRepository(st)
-			}
-			return err
-		})
-		src.mu.Unlock()
-		if err != nil {
-			http.Error(w, "reading the repository: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }
