@@ -28,7 +28,7 @@ var enums = map[string][]string{
 	"Channel.events":       Events,
 }
 
-const durationPattern = `^([0-9]+[dw])*([0-9.]+(ns|us|µs|ms|s|m|h))*$`
+const durationPattern = `^(0|([0-9]+[dw])*([0-9.]+(ns|us|µs|ms|s|m|h))*)$`
 
 // TestSchema keeps docs/strata.schema.json, the JSON Schema editors use,
 // the schema of the Go types: every key, its kind, which keys are
