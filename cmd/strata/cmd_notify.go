@@ -86,6 +86,9 @@ ping. Exit code 1 when a channel failed.`,
 // notifier is the notifier of --config's channels.
 func (g *globals) notifier(opts notify.Options) (*notify.Notifier, error) {
 	host, _ := os.Hostname()
+	if g.cfg == nil {
+		return notify.NewNotifier(nil, opts)
+	}
 	chs, err := notify.FromConfig(g.cfg, notify.NewOptions{Getenv: g.env.getenv, Hostname: host})
 	if err != nil {
 		return nil, err

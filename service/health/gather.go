@@ -72,6 +72,10 @@ func Gather(ctx context.Context, r *repo.Repository, o GatherOptions) (*Gathered
 	} else if err := g.readPolicy(ctx, r); err != nil {
 		return nil, err
 	}
+	if g.Location == nil {
+		// As retention's buckets without a zone: the local time.
+		g.Location = time.Local
+	}
 	if err := g.readUsage(ctx, r, o.QuotaBytes, o.LocalPath); err != nil {
 		return nil, err
 	}
@@ -110,9 +114,6 @@ func (g *Gathered) readPolicy(ctx context.Context, r *repo.Repository) error {
 		if loc, err := time.LoadLocation(sp.Timezone); err == nil {
 			g.Location = loc
 		}
-	}
-	if g.Location == nil {
-		g.Location = time.Local
 	}
 	return nil
 }
