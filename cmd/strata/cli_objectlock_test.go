@@ -219,6 +219,13 @@ func TestObjectLockRepository(t *testing.T) {
 		}
 	}
 	c.check()
+	// The probes for append-only credentials (a DELETE of a name no file
+	// has, before forget, prune, tag...) leave no delete marker behind.
+	for _, o := range a.objects("", true) {
+		if strings.Contains(o.Key, ".strata-delete-probe") {
+			t.Errorf("a probe left %s (delete marker %v)", o.Key, o.IsDeleteMarker)
+		}
+	}
 }
 
 // TestObjectLockInitRefuses: init --object-lock refuses a bucket that
