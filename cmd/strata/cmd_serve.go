@@ -59,6 +59,9 @@ limits as strata health --config judges them.
 			if err := g.needRepo(); err != nil {
 				return err
 			}
+			// The dashboard serves /metrics; a textfile written when it
+			// stops would only say that serve ran.
+			g.metricsFile = ""
 			if !c.IsSet("listen") && g.cfg != nil && g.cfg.Dashboard.Listen != "" {
 				listen = g.cfg.Dashboard.Listen
 			}
