@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"strata/repo"
 	"strata/service/state"
 )
 
@@ -250,6 +252,113 @@ jobs:
 	out := e.c.ok("dump", "latest", "public.t")
 	if !strings.Contains(out, "a") || !strings.Contains(out, "b") {
 		t.Fatalf("dump of the daemon's snapshot: %q", out)
+	}
+	e.c.ok("check")
+}
+
+// TestDaemonCheckAndAuditTrail: the daemon's check job checks the
+// repository; its backups and checks are in the audit trail as the
+// CLI's are (command, job, snapshots, the check's result), which strata
+// health then reads.
+func TestDaemonCheckAndAuditTrail(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: app
+    source: app
+    tier: hourly
+    schedule: "@every 2s"
+check:
+  schedule: "@every 2s"
+`)
+	p := e.startDaemon()
+	p.waitFor("a backup and a check", func() bool {
+		return len(e.ended("app", state.Succeeded)) >= 1 && len(e.ended("check", state.Succeeded)) >= 1
+	})
+	p.stop()
+	check := e.ended("check", state.Succeeded)[0]
+	if !strings.Contains(check.Summary, "check: 0 errors") {
+		t.Fatalf("check run %+v", check)
+	}
+	var recs []struct {
+		Command   string
+		Args      []string
+		Snapshots []string
+		Result    struct {
+			OK    bool
+			Check *struct{ Errors int }
+		}
+	}
+	if err := json.Unmarshal([]byte(e.c.ok("audit", "--json")), &recs); err != nil {
+		t.Fatal(err)
+	}
+	var backups, checks int
+	for _, r := range recs {
+		if len(r.Args) == 0 || r.Args[0] != "daemon" {
+			continue
+		}
+		switch r.Command {
+		case "backup":
+			backups++
+			if !r.Result.OK || len(r.Snapshots) != 1 || !slices.Contains(r.Args, "app") {
+				t.Fatalf("backup record %+v", r)
+			}
+		case "check":
+			checks++
+			if !r.Result.OK || r.Result.Check == nil || r.Result.Check.Errors != 0 {
+				t.Fatalf("check record %+v", r)
+			}
+		}
+	}
+	if backups < 1 || checks < 1 {
+		t.Fatalf("%d backup and %d check records of the daemon in %+v", backups, checks, recs)
+	}
+	if out := e.c.ok("--config", e.config, "health"); !strings.Contains(out, "no errors") {
+		t.Fatalf("health does not see the daemon's check:\n%s", out)
+	}
+	e.c.ok("check")
+}
+
+// TestDaemonLockBusyFiresFailureHook: a backup that cannot take its lock
+// (another process holds the exclusive one) is recorded as lock-busy and
+// fires the failure hook with the error; once the lock is gone the next
+// run succeeds.
+func TestDaemonLockBusyFiresFailureHook(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	failed := filepath.Join(e.dir, "failed")
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: app
+    source: app
+    tier: hourly
+    schedule: "@every 2s"
+hooks:
+  failure:
+    - command: 'echo "$STRATA_JOB $STRATA_RESULT $STRATA_ERROR" >> ` + failed + `'
+`)
+	r := e.c.openAPI(repo.Options{})
+	lock, err := r.Lock(context.Background(), true, "test: a prune")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.startDaemon()
+	p.waitFor("a lock-busy run", func() bool { return len(e.ended("app", state.LockBusy)) >= 1 })
+	if err := lock.Unlock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("a run after the lock was released", func() bool { return len(e.ended("app", state.Succeeded)) >= 1 })
+	p.stop()
+	got := string(readFile(t, failed))
+	if !strings.HasPrefix(got, "app lock-busy ") || !strings.Contains(got, "repository is locked") || !strings.Contains(got, "test: a prune") {
+		t.Fatalf("failure hook wrote %q", got)
 	}
 	e.c.ok("check")
 }

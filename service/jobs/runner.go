@@ -12,10 +12,12 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"strata/filter"
 	"strata/repo"
 	"strata/repo/archive"
+	"strata/repo/audit"
 	"strata/service/config"
 	"strata/service/daemon"
 	"strata/workflow"
@@ -68,11 +70,63 @@ func (r *Runner) RunJob(ctx context.Context, job daemon.Job, log *slog.Logger) (
 	if err != nil {
 		return daemon.Outcome{}, fmt.Errorf("opening repository %s: %w", workflow.OpenRequest{URL: r.URL}.Name(), err)
 	}
+	start := time.Now()
+	ctx = context.WithValue(ctx, loggerKey{}, log)
 	switch job.Kind {
 	case KindBackup:
-		return r.backup(ctx, cfg, rp, job, log)
+		out, err := r.backup(ctx, cfg, rp, job, log)
+		if !errors.Is(err, repo.ErrLocked) {
+			r.recordAudit(ctx, rp, "backup", job, start, audit.Result{}, err)
+		}
+		return out, err
+	case KindCheck:
+		return r.check(ctx, cfg, rp, job, log, start)
 	}
 	return daemon.Outcome{}, fmt.Errorf("job %s: strata daemon cannot run jobs of kind %q", job.Name, job.Kind)
+}
+
+type loggerKey struct{}
+
+// logger is the run's logger that RunJob put in ctx.
+func (r *Runner) logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// check checks the repository as strata.yaml's check section says. Damage
+// found fails the run; its findings and what to do are in the run's log.
+func (r *Runner) check(ctx context.Context, cfg *config.Config, rp *repo.Repository, job daemon.Job, log *slog.Logger, start time.Time) (daemon.Outcome, error) {
+	c := cfg.Check
+	if c == nil {
+		return daemon.Outcome{}, fmt.Errorf("%s has no check section", cfg.File)
+	}
+	rep, err := workflow.Check(ctx, rp, workflow.CheckRequest{ReadData: c.ReadData, Subset: c.ReadDataSubset, Lock: r.Lock, Logger: log})
+	if errors.Is(err, repo.ErrLocked) {
+		return daemon.Outcome{Report: rep}, err
+	}
+	var res audit.Result
+	out := daemon.Outcome{Report: rep}
+	if err == nil {
+		errs := rep.Report.Errors()
+		res.Check = &audit.CheckResult{Errors: errs, Notices: len(rep.Report.Findings) - errs, ReadData: rep.ReadData}
+		for _, f := range rep.Report.Findings {
+			log.Warn(f.Error())
+		}
+		for _, step := range rep.Report.WhatToDo() {
+			log.Info("to do: "+step.Why, "command", step.Command)
+		}
+		out.Summary = fmt.Sprintf("check: %d errors, %d notices", errs, len(rep.Report.Findings)-errs)
+		if !rep.OK {
+			err = fmt.Errorf("check found %d errors in repository %s: see the run's log, and run strata check for what to do", errs, workflow.OpenRequest{URL: r.URL}.Name())
+		}
+	}
+	r.recordAudit(ctx, rp, "check", job, start, res, err)
+	if err == nil {
+		log.Info(out.Summary)
+	}
+	return out, err
 }
 
 func (r *Runner) getenv() func(string) string {

@@ -1,0 +1,45 @@
+package jobs
+
+import (
+	"context"
+	"os"
+	"os/user"
+	"time"
+
+	"strata/redact"
+	"strata/repo"
+	"strata/repo/audit"
+	"strata/service/daemon"
+)
+
+// auditTimeout bounds the write of a run's audit record.
+const auditTimeout = 30 * time.Second
+
+// recordAudit appends the record of a run to the repository's audit trail
+// (docs/design.md, "The audit trail"), as the CLI does for the command of
+// the same name: the daemon's backups change the repository, and its
+// checks and drills are what strata health reads. A record that cannot be
+// written is a warning in the run's log; the run's result stands.
+func (r *Runner) recordAudit(ctx context.Context, rp *repo.Repository, command string, job daemon.Job, start time.Time, res audit.Result, err error) {
+	rec := &audit.Record{
+		Time: start, Seconds: time.Since(start).Seconds(), Command: command,
+		Args:    []string{"daemon", "--config", r.config().File, "--job", job.Name},
+		Result:  res,
+		Program: r.Program,
+	}
+	rec.Host, _ = os.Hostname()
+	if u, uerr := user.Current(); uerr == nil {
+		rec.User = u.Username
+	}
+	rec.Result.OK = err == nil
+	if err != nil {
+		rec.Result.Error = redact.String(err.Error())
+		rec.Result.ExitCode = 1
+	}
+	rec.AddSnapshots(rp.SnapshotsTouched()...)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	if _, werr := audit.New(rp.Backend(), rp.Key()).Append(wctx, rec); werr != nil {
+		r.logger(ctx).Warn("the audit record of this run could not be written; the run's result stands", "err", werr)
+	}
+}
