@@ -73,7 +73,8 @@ func (g *globals) writeMetrics(code int, err error) error {
 	case "backup":
 		b := metrics.Backup{Job: g.backupJob(), Tier: m.c.String("tier"), Start: m.start, End: end, Err: err}
 		if m.snapshot != nil && err == nil {
-			b.AddedBytes, b.ReadBytes = m.snapshot.Summary.BytesAdded, m.snapshot.Summary.BytesRead
+			s := m.snapshot.Summary
+			b.AddedBytes, b.ReadBytes, b.Files = s.BytesAdded, s.BytesRead, s.FilesNew+s.FilesChanged+s.FilesUnchanged
 			b.Tier = m.snapshot.Tier
 		}
 		if err == nil && m.snapshot == nil {

@@ -36,6 +36,7 @@ func (s *Set) Subscriber() func(daemon.Event) {
 			b := Backup{Job: e.Job.Name, Tier: e.Job.Tier, Start: run.Start, End: end, Err: err}
 			if sn, ok := reportField[*repo.Snapshot](e.Report, "Snapshot"); ok && sn != nil {
 				b.AddedBytes, b.ReadBytes = sn.Summary.BytesAdded, sn.Summary.BytesRead
+				b.Files = sn.Summary.FilesNew + sn.Summary.FilesChanged + sn.Summary.FilesUnchanged
 				if sn.Tier != "" {
 					b.Tier = sn.Tier
 				}

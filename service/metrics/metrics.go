@@ -24,6 +24,7 @@ type Set struct {
 
 	backupLastSuccess, backupLastRun, backupSuccess *prometheus.GaugeVec
 	backupDuration, backupAdded, backupRead         *prometheus.GaugeVec
+	backupFiles                                     *prometheus.GaugeVec
 
 	// Gauges without labels are vectors too, so that one never set is
 	// not exposed as 0: a textfile written after a backup must not claim
@@ -68,6 +69,7 @@ func New(opts Options) *Set {
 	s.backupDuration = gaugeVec(reg, "strata_backup_duration_seconds", "How long the last backup of the job took.", jt...)
 	s.backupAdded = gaugeVec(reg, "strata_backup_added_bytes", "Bytes the last successful backup of the job added to the repository (compressed, encrypted).", jt...)
 	s.backupRead = gaugeVec(reg, "strata_backup_read_bytes", "Bytes the last successful backup of the job read from its source.", jt...)
+	s.backupFiles = gaugeVec(reg, "strata_backup_files", "Files, streams or tables the last successful backup of the job saved (new, changed and unchanged).", jt...)
 
 	s.storedBytes = gaugeVec(reg, "strata_repository_stored_bytes", "Bytes of every file of the repository (packs, index, snapshot, key and journal files).")
 	s.locks = gaugeVec(reg, "strata_repository_locks", "Lock files in the repository, the command's own included.")
@@ -112,6 +114,7 @@ type Backup struct {
 	// AddedBytes and ReadBytes come from the snapshot's summary; they are
 	// set only when Err is nil.
 	AddedBytes, ReadBytes uint64
+	Files                 uint64
 	Err                   error
 }
 
@@ -129,6 +132,7 @@ func (s *Set) ObserveBackup(b Backup) {
 	s.backupLastSuccess.With(l).Set(seconds(b.End))
 	s.backupAdded.With(l).Set(float64(b.AddedBytes))
 	s.backupRead.With(l).Set(float64(b.ReadBytes))
+	s.backupFiles.With(l).Set(float64(b.Files))
 	s.runs.WithLabelValues(b.Job, "backup", "success").Inc()
 }
 
