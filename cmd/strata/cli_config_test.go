@@ -162,6 +162,14 @@ notifications:
 	if !strings.Contains(errOut, "warning: "+good+":5: repository.password: the password is written in the file") {
 		t.Errorf("no warning about the inline password: %s", errOut)
 	}
+	// Secrets that cannot be had here are warnings of validate.
+	if !strings.Contains(errOut, "warning: "+good+":7: sources[0].password_env: environment variable PGPW is not set here") {
+		t.Errorf("no warning about the unset PGPW: %s", errOut)
+	}
+	c.vars["PGPW"] = "x"
+	if _, errOut := c.code(0, "config", "validate", "--config", good); strings.Contains(errOut, "PGPW") {
+		t.Errorf("a warning about PGPW although it is set: %s", errOut)
+	}
 	out, _ = c.code(0, "config", "show", good)
 	for _, secret := range []string{"hunter2", "SLACKSECRET"} {
 		if strings.Contains(out, secret) {

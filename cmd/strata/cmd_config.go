@@ -31,6 +31,9 @@ with its file, line and key).`,
 					if err != nil {
 						return err
 					}
+					for _, m := range cfg.CheckSecrets(g.env.getenv) {
+						fmt.Fprintf(g.env.stderr, "warning: %s\n", m)
+					}
 					w := g.env.stdout
 					fmt.Fprintf(w, "%s is valid: %s, %s, %s\n", cfg.File, plural(len(cfg.Sources), "source"), plural(len(cfg.Jobs), "job"), plural(len(cfg.Notifications.Channels), "notification channel"))
 					now := time.Now()

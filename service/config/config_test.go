@@ -171,6 +171,15 @@ func TestWarnings(t *testing.T) {
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("warnings for a 0600 file: %q", w)
 	}
+	if m := c.CheckSecrets(func(string) string { return "" }); len(m) != 0 {
+		t.Errorf("CheckSecrets of a readable file: %q", m)
+	}
+	if err := os.Remove(pw); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.CheckSecrets(func(string) string { return "" }); len(m) != 1 || !strings.Contains(m[0], ":4: repository.password_file: cannot be read here: open "+pw+": no such file or directory") {
+		t.Errorf("CheckSecrets of a missing file: %q", m)
+	}
 	c, err = Load(writeConfig(t, "version: 1\nrepository:\n  url: /srv\n"))
 	if err != nil {
 		t.Fatal(err)

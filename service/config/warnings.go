@@ -50,3 +50,52 @@ func (c *Config) secretFiles() []secretFile {
 	add("dashboard.token_file", c.Dashboard.TokenFile)
 	return out
 }
+
+// CheckSecrets says which secrets could not be read here: a *_file that
+// does not exist or cannot be read, a *_env variable that getenv does not
+// have. config validate prints them as warnings (the daemon may run as
+// another user, in another environment); values are never read into the
+// messages.
+func (c *Config) CheckSecrets(getenv func(string) string) []string {
+	var out []string
+	for _, f := range c.secretFiles() {
+		fh, err := os.Open(f.file)
+		if err != nil {
+			out = append(out, c.fieldErr(f.path, fmt.Errorf("cannot be read here: %w", err)).Error())
+			continue
+		}
+		fh.Close()
+	}
+	for _, e := range c.secretEnvs() {
+		if getenv(e.file) == "" {
+			out = append(out, c.fieldErr(e.path, fmt.Errorf("environment variable %s is not set here", e.file)).Error())
+		}
+	}
+	return out
+}
+
+// secretEnvs are the environment variables the config reads secrets
+// from, with their keys (in secretFile's file field).
+func (c *Config) secretEnvs() []secretFile {
+	var out []secretFile
+	add := func(path, name string) {
+		if name != "" {
+			out = append(out, secretFile{path, name})
+		}
+	}
+	add("repository.password_env", c.Repository.PasswordEnv)
+	for i, s := range c.Sources {
+		add(fmt.Sprintf("sources[%d].password_env", i), s.PasswordEnv)
+	}
+	if c.Drill != nil {
+		add("drill.target_password_env", c.Drill.TargetPasswordEnv)
+	}
+	for i, ch := range c.Notifications.Channels {
+		add(fmt.Sprintf("notifications.channels[%d].url_env", i), ch.URLEnv)
+		if ch.SMTP != nil {
+			add(fmt.Sprintf("notifications.channels[%d].smtp.password_env", i), ch.SMTP.PasswordEnv)
+		}
+	}
+	add("dashboard.token_env", c.Dashboard.TokenEnv)
+	return out
+}
