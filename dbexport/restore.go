@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"strata/pack"
 	"strata/repo"
@@ -166,9 +167,11 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		name := t.QualifiedName()
 		tables = append(tables, TableData{Table: t, Rows: func(ctx context.Context, w io.Writer) error {
 			if c := opts.Counters; c != nil {
+				start := time.Now()
 				if err := restore.Dump(ctx, l, root, "/"+name, countingWriter{w: w, c: c}); err != nil {
 					return err
 				}
+				c.loaded(name, time.Since(start))
 				c.Tables.Add(1)
 				return nil
 			}

@@ -3,7 +3,10 @@ package dbexport
 import (
 	"bytes"
 	"io"
+	"maps"
+	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // RestoreCounters are the progress of a running Restore: every field may
@@ -14,6 +17,29 @@ type RestoreCounters struct {
 	Tables, TotalTables atomic.Uint64
 	Rows, TotalRows     atomic.Uint64
 	Bytes               atomic.Uint64
+
+	mu   sync.Mutex
+	load map[string]time.Duration // LoadTimes, by qualified table name
+}
+
+// LoadTimes returns, per table (by qualified name), how long its rows
+// took to load: read from the repository and written into the target,
+// from the first row to the last. Indexes, constraints and sequence
+// positions, built after the rows, are not in it; tables loaded at once
+// (restore --jobs) overlap.
+func (c *RestoreCounters) LoadTimes() map[string]time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.load)
+}
+
+func (c *RestoreCounters) loaded(table string, d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.load == nil {
+		c.load = map[string]time.Duration{}
+	}
+	c.load[table] += d
 }
 
 // countingWriter counts the rows and bytes of COPY text written to w.

@@ -33,10 +33,14 @@ type TableDrill struct {
 	// SnapshotHash and RestoredHash are the SHA-256 of the table's rows
 	// in the canonical row encoding, as saved and as the engine's
 	// exporter reads them back (same-engine drills only).
-	SnapshotHash string   `json:"snapshot_sha256,omitempty"`
-	RestoredHash string   `json:"restored_sha256,omitempty"`
-	Problems     []string `json:"problems,omitempty"` // what is off, in words
-	Notes        []string `json:"notes,omitempty"`    // what could not be checked
+	SnapshotHash string `json:"snapshot_sha256,omitempty"`
+	RestoredHash string `json:"restored_sha256,omitempty"`
+	// LoadSeconds is how long the table's rows took to load into the
+	// scratch database (dbexport.RestoreCounters.LoadTimes): its part of
+	// RestoreSeconds, without the indexes and constraints built after.
+	LoadSeconds float64  `json:"load_seconds"`
+	Problems    []string `json:"problems,omitempty"` // what is off, in words
+	Notes       []string `json:"notes,omitempty"`    // what could not be checked
 }
 
 // DrillReport is the outcome of a restore drill.
@@ -75,7 +79,8 @@ func (r *DrillReport) OK() bool {
 func Drill(ctx context.Context, l restore.BlobLoader, root pack.ID, target dbexport.Target, in Inspector, tables []string) (*DrillReport, error) {
 	rep := &DrillReport{}
 	start := time.Now()
-	s, _, err := dbexport.Restore(ctx, l, root, target, dbexport.RestoreOptions{Tables: tables, Replace: true})
+	counters := &dbexport.RestoreCounters{}
+	s, _, err := dbexport.Restore(ctx, l, root, target, dbexport.RestoreOptions{Tables: tables, Replace: true, Counters: counters})
 	rep.RestoreSeconds = time.Since(start).Seconds()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -94,6 +99,7 @@ func Drill(ctx context.Context, l restore.BlobLoader, root pack.ID, target dbexp
 		if err != nil {
 			return nil, err
 		}
+		td.LoadSeconds = counters.LoadTimes()[t.QualifiedName()].Seconds()
 		rep.Tables = append(rep.Tables, td)
 	}
 	return rep, nil

@@ -124,11 +124,11 @@ func checkResult(rep *verify.Report, opts verify.CheckOptions) *audit.CheckResul
 }
 
 // drillResult is a drill's result in its audit record: the restore's
-// time and each table's restored rows and verdict.
+// time and each table's restored rows, load time and verdict.
 func drillResult(rep *verify.DrillReport) *audit.DrillResult {
 	d := &audit.DrillResult{OK: rep.OK(), RestoreSeconds: rep.RestoreSeconds, Tables: []audit.DrillTable{}}
 	for _, t := range rep.Tables {
-		d.Tables = append(d.Tables, audit.DrillTable{Table: t.Table, Rows: t.RestoredRows, OK: len(t.Problems) == 0})
+		d.Tables = append(d.Tables, audit.DrillTable{Table: t.Table, Rows: t.RestoredRows, LoadSeconds: t.LoadSeconds, OK: len(t.Problems) == 0})
 	}
 	return d
 }

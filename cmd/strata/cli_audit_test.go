@@ -238,7 +238,7 @@ func TestAuditDrillRecord(t *testing.T) {
 		t.Fatalf("drill record: %+v", last)
 	}
 	d := last.Result.Drill
-	if !d.OK || d.RestoreSeconds <= 0 || len(d.Tables) != 2 || d.Tables[0].Table != "customers" || d.Tables[0].Rows != 3 || !d.Tables[0].OK {
+	if !d.OK || d.RestoreSeconds <= 0 || len(d.Tables) != 2 || d.Tables[0].Table != "customers" || d.Tables[0].Rows != 3 || !d.Tables[0].OK || d.Tables[0].LoadSeconds <= 0 || d.Tables[0].LoadSeconds > d.RestoreSeconds {
 		t.Errorf("drill result: %+v", d)
 	}
 	if len(last.Snapshots) != 1 || last.Snapshots[0].String() != c.snapshots()[0].ID {

@@ -100,11 +100,14 @@ type DrillResult struct {
 	Tables         []DrillTable `json:"tables"`
 }
 
-// DrillTable is one table of a drill.
+// DrillTable is one table of a drill: its rows restored, how long they
+// took to load (its part of the restore, without the indexes and
+// constraints built after the rows), and its verdict.
 type DrillTable struct {
-	Table string `json:"table"`
-	Rows  int64  `json:"rows"` // rows restored
-	OK    bool   `json:"ok"`
+	Table       string  `json:"table"`
+	Rows        int64   `json:"rows"`
+	LoadSeconds float64 `json:"load_seconds"`
+	OK          bool    `json:"ok"`
 }
 
 // FileName is the name of an audit file: its sequence number and its
@@ -188,7 +191,7 @@ func (rec *Record) validate() error {
 	if rec.Time.IsZero() {
 		return errors.New("audit record: no time")
 	}
-	if rec.Seconds < 0 || math.IsNaN(rec.Seconds) || math.IsInf(rec.Seconds, 0) {
+	if badSeconds(rec.Seconds) {
 		return fmt.Errorf("audit record: duration %v seconds", rec.Seconds)
 	}
 	if rec.Command == "" {
@@ -207,8 +210,13 @@ func (rec *Record) validate() error {
 		if d.Tables == nil {
 			return errors.New("audit record: drill result without a table list")
 		}
-		if d.RestoreSeconds < 0 || math.IsNaN(d.RestoreSeconds) || math.IsInf(d.RestoreSeconds, 0) {
+		if badSeconds(d.RestoreSeconds) {
 			return fmt.Errorf("audit record: drill restore of %v seconds", d.RestoreSeconds)
+		}
+		for _, t := range d.Tables {
+			if badSeconds(t.LoadSeconds) {
+				return fmt.Errorf("audit record: drill of table %q loaded in %v seconds", t.Table, t.LoadSeconds)
+			}
 		}
 	}
 	if c := rec.Result.Check; c != nil && (c.Errors < 0 || c.Notices < 0) {
@@ -216,6 +224,9 @@ func (rec *Record) validate() error {
 	}
 	return nil
 }
+
+// badSeconds reports whether s is no duration: negative, NaN or infinite.
+func badSeconds(s float64) bool { return s < 0 || math.IsNaN(s) || math.IsInf(s, 0) }
 
 // AddSnapshots adds ids to the record's snapshots, once each, up to
 // MaxSnapshots; the rest are counted in SnapshotsOmitted.
