@@ -144,11 +144,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			default:
 				req.Paths = paths
 			}
-			g.audit.writes = true
-			if err := g.refuseNoLock("backup"); err != nil {
-				return err
-			}
-			r, err := g.openRepo(c.Context)
+			r, err := g.openFor(c.Context, workflow.LockRequest{Command: "backup", Index: workflow.StrictIndex})
 			if err != nil {
 				return err
 			}

@@ -12,6 +12,7 @@ import (
 	"strata/internal/progress"
 	"strata/repo"
 	"strata/repo/prune"
+	"strata/workflow"
 )
 
 // pruneFlags are shared by prune and forget --prune.
@@ -35,18 +36,19 @@ func (f *pruneFlags) flags(withDryRun bool) []cli.Flag {
 	return fl
 }
 
-func (f *pruneFlags) options(g *globals) (prune.Options, error) {
-	opts := prune.Options{DryRun: f.dryRun, Progress: func(msg string) { g.printf("%s\n", msg) }}
+// request is the prune the flags ask for.
+func (f *pruneFlags) request(g *globals) (workflow.PruneRequest, error) {
+	req := workflow.PruneRequest{DryRun: f.dryRun, Lock: g.lockOptions(), Logger: g.logger()}
 	var err error
-	if opts.MaxUnused, err = parseShare(f.maxUnused); err != nil {
-		return opts, fmt.Errorf("--max-unused: %w", err)
+	if req.MaxUnused, err = parseShare(f.maxUnused); err != nil {
+		return req, fmt.Errorf("--max-unused: %w", err)
 	}
 	if f.maxRepackSize != "" {
-		if opts.MaxRepackBytes, err = parseSize(f.maxRepackSize); err != nil {
-			return opts, fmt.Errorf("--max-repack-size: %w", err)
+		if req.MaxRepackBytes, err = parseSize(f.maxRepackSize); err != nil {
+			return req, fmt.Errorf("--max-repack-size: %w", err)
 		}
 	}
-	return opts, nil
+	return req, nil
 }
 
 func cmdPrune(g *globals) *cli.Command {
@@ -74,51 +76,50 @@ snapshot needs a blob the index does not have; run check and repair first.
 ` + exitCodesHelp,
 		Flags: f.flags(true),
 		Action: func(c *cli.Context) error {
-			return g.withLockNoIndex(c.Context, !f.dryRun, "prune", func(r *repo.Repository) error {
-				return runPrune(c, g, r, f)
-			})
+			req, err := f.request(g)
+			if err != nil {
+				return err
+			}
+			r, err := g.openFor(c.Context, workflow.LockRequest{Command: "prune", Exclusive: !f.dryRun, Index: workflow.NoIndex})
+			if err != nil {
+				return err
+			}
+			rep, err := workflow.Prune(c.Context, r, req)
+			if err != nil {
+				return err
+			}
+			return printPrune(g, rep, f)
 		},
 	}
 }
 
-// runPrune prunes r, whose exclusive lock the caller holds, and prints the
-// report.
+// runPrune prunes r, whose exclusive lock the caller holds (forget
+// --prune), and prints the report.
 func runPrune(c *cli.Context, g *globals, r *repo.Repository, f *pruneFlags) error {
-	opts, err := f.options(g)
+	req, err := f.request(g)
 	if err != nil {
 		return err
 	}
-	short := false
-	if !opts.DryRun {
-		if short, err = r.ReserveReleased(c.Context); err != nil {
-			return err
-		}
+	rep, err := workflow.PruneLocked(c.Context, r, req)
+	if err != nil {
+		return err
 	}
-	if short {
-		// The room the reserve left is for the new index, not for copies
-		// of repacked blobs (docs/design.md, "A full disk").
-		g.notice("space is short (the reserve was released): prune deletes what no snapshot needs and repacks nothing; run it again later to repack")
-		opts.MaxUnused = 1
+	return printPrune(g, rep, f)
+}
+
+// printPrune prints a prune's report: --json, or text unless --quiet
+// (which keeps only what was asked for: a dry run's plan).
+func printPrune(g *globals, rep workflow.PruneReport, f *pruneFlags) error {
+	if rep.Report == nil {
+		return nil
 	}
-	rep, err := prune.Run(c.Context, r, opts)
-	if err == nil && !opts.DryRun {
-		if kerr := r.KeepReserve(c.Context); kerr != nil {
-			g.notice(fmt.Sprintf("no space kept in reserve for a full disk: %v", kerr))
-		}
+	if f.asJSON {
+		return printJSON(g.env.stdout, pruneJSON(rep.Report))
 	}
-	// A failed run prints no report: its figures are the plan's, and
-	// what was deleted before the failure is not known.
-	if rep != nil && err == nil {
-		if f.asJSON {
-			if jerr := printJSON(g.env.stdout, pruneJSON(rep)); jerr != nil && err == nil {
-				err = jerr
-			}
-		} else if !g.quiet || f.dryRun {
-			// --quiet keeps only what was asked for: a dry run's plan.
-			printPruneReport(g.env.stdout, rep)
-		}
+	if !g.quiet || f.dryRun {
+		printPruneReport(g.env.stdout, rep.Report)
 	}
-	return err
+	return nil
 }
 
 // pruneReportJSON is the shape of `prune --json`.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"strata/repo"
 	"strata/workflow"
 )
 
@@ -72,3 +73,18 @@ func (h notifyHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h notifyHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h notifyHandler) WithGroup(string) slog.Handler      { return h }
+
+// openFor opens the repository for a workflow that takes the lock req
+// describes, once the global flags allow it: a workflow that writes is
+// refused --no-lock before the password is asked, and is recorded in the
+// audit trail.
+func (g *globals) openFor(ctx context.Context, req workflow.LockRequest) (*repo.Repository, error) {
+	req.LockOptions = g.lockOptions()
+	if req.Writes() {
+		g.audit.writes = true
+	}
+	if err := req.CheckNoLock(); err != nil {
+		return nil, err
+	}
+	return g.openRepo(ctx)
+}
