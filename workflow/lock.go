@@ -58,6 +58,12 @@ type LockRequest struct {
 	Exclusive bool
 	// Index is how the index is loaded under the lock.
 	Index IndexMode
+	// Removes are the folders the workflow removes files from when it
+	// writes. Before it takes the lock, WithLock checks that the storage
+	// lets it (append-only credentials do not: an error wrapping
+	// backend.ErrAppendOnly), so that it refuses before it changes
+	// anything.
+	Removes []backend.FileType
 	// Logger receives notices and steps; nil discards them.
 	Logger *slog.Logger
 }
@@ -110,6 +116,11 @@ func WithLock(ctx context.Context, r *repo.Repository, req LockRequest, fn func(
 	log := logger(req.Logger)
 	if err := req.CheckNoLock(); err != nil {
 		return err
+	}
+	if len(req.Removes) > 0 && req.Writes() {
+		if err := r.CheckCanDelete(ctx, req.Command, req.Removes...); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

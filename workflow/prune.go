@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"strata/repo"
+	"strata/repo/backend"
 	"strata/repo/prune"
 )
 
@@ -45,7 +46,8 @@ type PruneReport struct {
 // taken as req.Lock says.
 func Prune(ctx context.Context, r *repo.Repository, req PruneRequest) (PruneReport, error) {
 	var rep PruneReport
-	lock := LockRequest{LockOptions: req.Lock, Command: "prune", Exclusive: !req.DryRun, Index: NoIndex, Logger: req.Logger}
+	lock := LockRequest{LockOptions: req.Lock, Command: "prune", Exclusive: !req.DryRun, Index: NoIndex, Logger: req.Logger,
+		Removes: []backend.FileType{backend.PackFile, backend.IndexFile}}
 	err := WithLock(ctx, r, lock, func(ctx context.Context, r *repo.Repository) error {
 		var err error
 		rep, err = PruneLocked(ctx, r, req)

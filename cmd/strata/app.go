@@ -396,7 +396,7 @@ func (g *globals) withLockNoIndex(ctx context.Context, exclusive bool, command s
 }
 
 func (g *globals) withLockThen(ctx context.Context, exclusive bool, command string, mode workflow.IndexMode, fn func(*repo.Repository) error) error {
-	req := workflow.LockRequest{LockOptions: g.lockOptions(), Command: command, Exclusive: exclusive, Index: mode, Logger: g.logger()}
+	req := workflow.LockRequest{LockOptions: g.lockOptions(), Command: command, Exclusive: exclusive, Index: mode, Logger: g.logger(), Removes: removesFrom(command)}
 	if req.Writes() {
 		g.audit.writes = true
 	}
@@ -406,11 +406,6 @@ func (g *globals) withLockThen(ctx context.Context, exclusive bool, command stri
 	r, err := g.openRepo(ctx)
 	if err != nil {
 		return err
-	}
-	if ts := removesFrom(command); len(ts) > 0 && req.Writes() {
-		if err := r.CheckCanDelete(ctx, command, ts...); err != nil {
-			return err
-		}
 	}
 	return workflow.WithLock(ctx, r, req, func(_ context.Context, r *repo.Repository) error { return fn(r) })
 }
