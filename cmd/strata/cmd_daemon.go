@@ -19,6 +19,7 @@ import (
 	"strata/service/dashboard"
 	"strata/service/hooks"
 	"strata/service/jobs"
+	"strata/service/metrics"
 	"strata/service/state"
 	"strata/workflow"
 )
@@ -106,11 +107,13 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 // service is what strata daemon and strata schedule run share: the
 // config's jobs, the daemon engine, its store and log.
 type service struct {
-	daemon  *daemon.Daemon
-	store   *state.Store
-	runner  *jobs.Runner
-	log     *slog.Logger
-	metrics *daemonMetrics
+	daemon *daemon.Daemon
+	store  *state.Store
+	runner *jobs.Runner
+	log    *slog.Logger
+	// metrics are the runs' metrics (and the repository's, read at each
+	// scrape of /metrics).
+	metrics *metrics.Set
 }
 
 // newService builds the daemon of --config's jobs.
@@ -148,8 +151,8 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	if err != nil {
 		return nil, err
 	}
-	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: newDaemonMetrics()}
-	d.Subscribe(sv.metrics.observe)
+	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: metrics.New(metrics.Options{Version: version})}
+	d.Subscribe(sv.metrics.Subscriber())
 	return sv, nil
 }
 
@@ -189,7 +192,7 @@ func (sv *service) serve(g *globals, addr, tokenFile string) (*http.Server, erro
 	}
 	src := &repoSource{g: g}
 	srv, err := dashboard.New(dashboard.Options{Token: token, Source: src, Version: version,
-		History: sv.store, Scheduler: sv.daemon, API: sv.daemon.Handler(), Metrics: src.metricsHandler(sv.metrics.set),
+		History: sv.store, Scheduler: sv.daemon, API: sv.daemon.Handler(), Metrics: src.metricsHandler(sv.metrics),
 		Log: sv.log})
 	if err != nil {
 		return nil, err
