@@ -5,9 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,6 +15,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"strata/internal/browsertest"
 	"strata/service/state"
 )
 
@@ -37,22 +35,6 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// chromium finds Debian's chromium; without it the browser tests skip,
-// and fail under CI=true (.ci/run installs it).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("no chromium on PATH: .ci/run installs Debian's chromium package")
-	}
-	t.Skip("no chromium on PATH (apt-get install chromium): the dashboard's browser test is skipped")
-	return ""
 }
 
 // startServe runs `strata serve` on a loopback port in this process until
@@ -146,7 +128,7 @@ func dashboardRepo(t *testing.T) (c *tcli, stateDir, protectedID string) {
 // folder; their paths are logged). Requests without the token are
 // refused.
 func TestServeBrowser(t *testing.T) {
-	exe := chromium(t)
+	browsertest.Chromium(t)
 	c, stateDir, protectedID := dashboardRepo(t)
 	const token = "browser-test-token-0123456789abcdef"
 	c.vars["STRATA_DASHBOARD_TOKEN"] = token
@@ -178,35 +160,11 @@ func TestServeBrowser(t *testing.T) {
 		t.Errorf("/metrics: strata_snapshots{tier=hourly} = %v, %v; want 6", v, ok)
 	}
 
-	shots := os.Getenv("STRATA_DASHBOARD_SCREENS")
-	if shots == "" {
-		shots = t.TempDir()
-	} else if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.NoFirstRun,
-		chromedp.Flag("disable-gpu", true), chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
-
+	shots := browsertest.ScreenshotDir(t)
+	ctx := browsertest.New(t, 90*time.Second)
 	shoot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot of %s: %v", name, err)
-		}
-		path := filepath.Join(shots, "dashboard-"+name+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot of %s: %s", name, path)
+		browsertest.Screenshot(t, ctx, shots, "dashboard-"+name)
 	}
 	text := func(what string) string {
 		t.Helper()
