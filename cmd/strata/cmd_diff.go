@@ -50,7 +50,8 @@ chunks both snapshots share are passed over, and --stat says how many
 bytes were read.
   --stat (the default) per table: rows added, deleted, modified, cells
     modified, rows before and after, and what changed in the table's
-    definition (columns, types, constraints, indexes).
+    definition (columns, types, constraints, indexes); sequence and
+    auto-increment positions that moved are named on their own line.
   --format text: per changed row its key and, for an update, each changed
     column as old -> new (in colour on a terminal).
   --format jsonl: one object per change:
@@ -59,11 +60,16 @@ bytes were read.
     row; a delete: old does).
   --format sql [--engine postgres|mysql|sqlite]: one transaction, in the
     dialect of the snapshots' engine, that turns a database restored from
-    A into B: per table, tables referenced by foreign keys
-    first, the inserts in batches, then the updates of the changed
-    columns only; then the deletes, referencing tables first. Tables
-    added, dropped or whose columns changed are refused (leave them out
-    with --exclude-tables). Triggers of the target fire as for any SQL.
+    A into B: the deletes, referencing tables first; then per table,
+    tables referenced by foreign keys first, the updates of the changed
+    columns only and the inserts in batches. Rows that swap a unique
+    value are deleted and inserted instead. Foreign keys do not act
+    while it runs (an ON DELETE CASCADE would remove rows B keeps):
+    MySQL and SQLite turn them off for the script, PostgreSQL drops
+    those that could act and adds them back, validated, before COMMIT
+    (as the tables' owner). Tables added, dropped or whose columns
+    changed are refused (leave them out with --exclude-tables).
+    Triggers of the target fire as for any SQL.
 --tables and --exclude-tables pick tables by glob; --key-range FROM..TO
 keeps the keys in that range (both ends included, either may be left
 out; a key of several columns: a,b..c,d); --columns keeps the updates of
