@@ -228,23 +228,30 @@ jobs:
 	e.c.ok("check")
 }
 
-// TestDaemonPostgres: a PostgreSQL source, its password from the
-// environment variable strata.yaml names.
+// TestDaemonPostgres: a PostgreSQL source whose password comes from the
+// environment variable strata.yaml names (the test server trusts
+// loopback, so any password does); hooks do not see that variable.
 func TestDaemonPostgres(t *testing.T) {
 	s := pgDB(t)
 	if _, err := s.db.Exec(`CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b')`); err != nil {
 		t.Fatal(err)
 	}
 	e := newDaemonEnv(t, "")
+	e.env = []string{"SHOP_DB_PASSWORD=db-secret-4711"}
+	hookEnv := filepath.Join(e.dir, "hook.env")
 	e.writeConfig(`sources:
   - name: shop
     type: postgres
     dsn: ` + s.dsn + `
+    password_env: SHOP_DB_PASSWORD
 jobs:
   - name: shop
     source: shop
     tier: hourly
     schedule: "@every 2s"
+    hooks:
+      after:
+        - command: 'env > ` + hookEnv + `'
 `)
 	p := e.startDaemon()
 	p.waitFor("a snapshot", func() bool { return len(e.ended("shop", state.Succeeded)) >= 1 })
@@ -252,6 +259,9 @@ jobs:
 	out := e.c.ok("dump", "latest", "public.t")
 	if !strings.Contains(out, "a") || !strings.Contains(out, "b") {
 		t.Fatalf("dump of the daemon's snapshot: %q", out)
+	}
+	if env := string(readFile(t, hookEnv)); strings.Contains(env, "db-secret-4711") || !strings.Contains(env, "STRATA_SOURCE=shop") {
+		t.Fatalf("hook environment:\n%s", env)
 	}
 	e.c.ok("check")
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -152,11 +151,11 @@ func (r *Runner) backup(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 	defer stopCmd()
 	switch src.Type {
 	case config.SourcePostgres, config.SourceMySQL, config.SourceSQLite:
-		dsn, err := r.dsn(cfg, src)
+		pw, err := r.dbPassword(cfg, src)
 		if err != nil {
 			return daemon.Outcome{}, err
 		}
-		req.Database = &workflow.DatabaseSource{DSN: dsn, PasswordFile: src.PasswordFile, Tables: src.Tables,
+		req.Database = &workflow.DatabaseSource{DSN: src.DSN, Password: pw, PasswordFile: src.PasswordFile, Tables: src.Tables,
 			ExcludeTables: src.ExcludeTables, Schemas: src.Schemas}
 	case config.SourcePath:
 		req.Paths = src.Paths
@@ -199,26 +198,12 @@ func (r *Runner) backup(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 	return out, nil
 }
 
-// dsn is src's DSN with the password of password_env in it (in memory
-// only: the snapshot records the DSN without it).
-func (r *Runner) dsn(cfg *config.Config, src *config.Source) (string, error) {
+// dbPassword is the password of src's password_env, if it names one.
+func (r *Runner) dbPassword(cfg *config.Config, src *config.Source) (string, error) {
 	if src.PasswordEnv == "" {
-		return src.DSN, nil
+		return "", nil
 	}
-	pw, err := config.ReadSecret(fmt.Sprintf("%s: source %s: password_env", cfg.File, src.Name), src.PasswordEnv, "", r.getenv())
-	if err != nil {
-		return "", err
-	}
-	u, err := url.Parse(src.DSN)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("%s: source %s: password_env needs a URL DSN with a host (postgres://user@host/db)", cfg.File, src.Name)
-	}
-	user := ""
-	if u.User != nil {
-		user = u.User.Username()
-	}
-	u.User = url.UserPassword(user, pw)
-	return u.String(), nil
+	return config.ReadSecret(fmt.Sprintf("%s: source %s: password_env", cfg.File, src.Name), src.PasswordEnv, "", r.getenv())
 }
 
 func stdinName(src *config.Source) string {
