@@ -39,7 +39,7 @@ FUZZ_TARGETS := \
 	./service/config:FuzzParse:20000x \
 	./service/metrics:FuzzMergeText:50000x
 
-.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history bench-mount demo clean db-servers
+.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history bench-mount bench-daemon demo clean db-servers
 
 all: build
 
@@ -179,6 +179,11 @@ bench-prune: build
 # and ls -R of the views of 720 hourly snapshots; seconds, MB/s and peak
 # RSS. Needs /dev/fuse and fusermount3 (apt-get install fuse3).
 # BENCH_MOUNT_FLAGS=-dir /tmp/bm keeps and reuses the built repositories.
+# strata daemon at rest (docs/benchmarks.md, "The daemon at rest"): CPU
+# time, resident memory and threads over 60 s with no job due.
+bench-daemon: build
+	$(GO) run ./internal/benchdaemon -strata $(BIN)
+
 bench-mount: build
 	command -v fusermount3 >/dev/null || (apt-get update && apt-get install -y fuse3)
 	$(GO) run ./internal/benchmount -strata $(BIN) $(BENCH_MOUNT_FLAGS)
