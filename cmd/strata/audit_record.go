@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
 	"slices"
 	"strings"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/pack"
-	"strata/redact"
 	"strata/repo"
 	"strata/repo/audit"
 	"strata/repo/backend"
@@ -85,21 +82,9 @@ func (g *globals) recordAudit(ctx context.Context, err error, code int) {
 	if a.repo == nil || a.dryRun || !(a.writes || auditedReaders[a.command]) || a.command == "" {
 		return
 	}
-	rec := &audit.Record{
-		Time: a.start, Seconds: time.Since(a.start).Seconds(), Command: a.command,
-		Args: redact.Args(g.args[1:]), Result: a.result, Program: "strata " + version,
-	}
-	rec.Host, _ = os.Hostname()
-	if u, uerr := user.Current(); uerr == nil {
-		rec.User = u.Username
-	}
-	rec.Result.OK, rec.Result.ExitCode = err == nil, code
-	if err != nil {
-		rec.Result.Error = redact.String(err.Error())
-		if code == 0 {
-			rec.Result.ExitCode = exitError
-		}
-	}
+	rec := audit.NewRecord(a.command, g.args[1:], a.start, "strata "+version)
+	rec.Result = a.result
+	rec.SetResult(err, code)
 	rec.AddSnapshots(a.repo.SnapshotsTouched()...)
 	rec.AddSnapshots(a.reads...)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)

@@ -251,3 +251,24 @@ func TestDecodeRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestNewRecordMasksSecrets(t *testing.T) {
+	start := time.Now().Add(-2 * time.Second)
+	rec := audit.NewRecord("backup", []string{"backup", "--db", "postgres://app:hunter2@db1/shop"}, start, "strata test")
+	rec.SetResult(errors.New("connecting to postgres://app:hunter2@db1/shop: refused"), 0)
+	for _, s := range append(rec.Args, rec.Result.Error) {
+		if strings.Contains(s, "hunter2") {
+			t.Errorf("a password survives in %q", s)
+		}
+	}
+	if rec.Result.OK || rec.Result.ExitCode != 1 || rec.Seconds < 2 || rec.Host == "" {
+		t.Errorf("record of a failure: %+v", rec)
+	}
+	rec.SetResult(nil, 0)
+	if !rec.Result.OK || rec.Result.Error != "" {
+		t.Errorf("record of a success: %+v", rec.Result)
+	}
+	if _, err := newTrail(t).log.Append(context.Background(), rec); err != nil {
+		t.Errorf("a new record is not appended: %v", err)
+	}
+}

@@ -12,8 +12,11 @@
 // sequence number with no record, each by file name.
 //
 // Layer: audit sits beside repo, on backend (the storage), crypto (the
-// master key, through pack.Sealer) and pack (IDs); it knows nothing of the
-// repository handle, the CLI or the commands. Nothing in strata removes an
+// master key, through pack.Sealer), pack (IDs) and redact (NewRecord and
+// SetResult mask secrets); it knows nothing of the repository handle, the
+// CLI or the commands. The CLI (and a daemon running the same workflows)
+// builds a record with NewRecord, AddSnapshots and SetResult, and appends
+// it with Log.Append. Nothing in strata removes an
 // audit record: not forget, prune, repair, nor copy (which does not copy
 // them).
 //
