@@ -97,6 +97,13 @@ func (s *session) Logout() error { return nil }
 // AUTH PLAIN for user "alerts" with password.
 func newMailbox(t *testing.T, withTLS bool, password string) *mailbox {
 	t.Helper()
+	return startMailbox(t, withTLS, false, password)
+}
+
+// startMailbox is newMailbox; implicit makes it speak TLS from the start
+// (port 465's way) instead of offering STARTTLS.
+func startMailbox(t *testing.T, withTLS, implicit bool, password string) *mailbox {
+	t.Helper()
 	box := &mailbox{}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{box: box, conn: c, pass: password}, nil
@@ -117,6 +124,10 @@ func newMailbox(t *testing.T, withTLS bool, password string) *mailbox {
 		t.Fatal(err)
 	}
 	box.addr = l.Addr().(*net.TCPAddr)
+	if implicit {
+		l = tls.NewListener(l, srv.TLSConfig)
+		srv.TLSConfig = nil // no STARTTLS on a connection that is TLS already
+	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return box
@@ -205,6 +216,17 @@ func TestEmailSTARTTLSAuth(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("body lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+func TestEmailImplicitTLS(t *testing.T) {
+	box := startMailbox(t, true, true, "pw")
+	n := mustNotifier(t, fastOptions(), emailChannel(box, "tls", Secret{Value: "pw"}))
+	if r := n.Send(context.Background(), failedBackup())[0]; r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	if m := box.received(); len(m) != 1 || !m[0].tls || m[0].user != "alerts" {
+		t.Fatalf("%+v", m)
 	}
 }
 
