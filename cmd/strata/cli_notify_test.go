@@ -32,9 +32,10 @@ func (c *tcli) writeConfig(body string) string {
 // request's path and body.
 type hookReceiver struct {
 	*httptest.Server
-	mu   sync.Mutex
-	got  map[string][]byte
-	hits []string
+	mu     sync.Mutex
+	got    map[string][]byte // the last body of each path
+	hits   []string
+	bodies [][]byte // the webhook's (/hook) bodies, in order
 }
 
 func newHookReceiver(t *testing.T) *hookReceiver {
@@ -44,6 +45,9 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 		h.mu.Lock()
 		h.got[r.URL.Path] = b
 		h.hits = append(h.hits, r.URL.Path)
+		if r.URL.Path == "/hook" {
+			h.bodies = append(h.bodies, b)
+		}
 		h.mu.Unlock()
 		if strings.HasPrefix(r.URL.Path, "/services/") {
 			io.WriteString(w, "ok")
@@ -51,6 +55,13 @@ func newHookReceiver(t *testing.T) *hookReceiver {
 	}))
 	t.Cleanup(h.Close)
 	return h
+}
+
+// body is the last body sent to path.
+func (h *hookReceiver) body(path string) []byte {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.got[path]
 }
 
 func TestNotifyTest(t *testing.T) {
@@ -88,15 +99,15 @@ notifications:
 		t.Fatalf("stdout:\n%s\nstderr:\n%s", out, errOut)
 	}
 	var ev map[string]any
-	if err := json.Unmarshal(rcv.got["/hook"], &ev); err != nil || ev["event"] != "test" || ev["severity"] != "info" {
-		t.Fatalf("webhook got %s (%v)", rcv.got["/hook"], err)
+	if err := json.Unmarshal(rcv.body("/hook"), &ev); err != nil || ev["event"] != "test" || ev["severity"] != "info" {
+		t.Fatalf("webhook got %s (%v)", rcv.body("/hook"), err)
 	}
 	var slack struct{ Text string }
-	if err := json.Unmarshal(rcv.got["/services/T0/B0/SLACKTOKEN"], &slack); err != nil || !strings.Contains(slack.Text, "test notification") {
-		t.Fatalf("slack got %s", rcv.got["/services/T0/B0/SLACKTOKEN"])
+	if err := json.Unmarshal(rcv.body("/services/T0/B0/SLACKTOKEN"), &slack); err != nil || !strings.Contains(slack.Text, "test notification") {
+		t.Fatalf("slack got %s", rcv.body("/services/T0/B0/SLACKTOKEN"))
 	}
-	if _, ok := rcv.got["/ping/0a1b"]; !ok {
-		t.Fatalf("no success ping: %v", rcv.hits)
+	if rcv.body("/ping/0a1b") == nil {
+		t.Fatal("no success ping")
 	}
 
 	// One channel, as JSON.

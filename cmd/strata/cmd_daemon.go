@@ -20,6 +20,7 @@ import (
 	"strata/service/hooks"
 	"strata/service/jobs"
 	"strata/service/metrics"
+	"strata/service/monitor"
 	"strata/service/state"
 	"strata/workflow"
 )
@@ -97,7 +98,14 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 				}()
 			}
 			sv.log.Info("daemon started", "config", g.cfg.File, "state", sv.store.Dir(), "jobs", len(sv.daemon.Jobs()), "pid", os.Getpid())
+			monitored := make(chan struct{})
+			go func() {
+				sv.monitor.Run(ctx)
+				close(monitored)
+			}()
 			err = sv.daemon.Run(ctx)
+			stop()
+			<-monitored // the notifications under way, a minute at most
 			sv.log.Info("daemon stopped")
 			return err
 		},
@@ -114,6 +122,10 @@ type service struct {
 	// metrics are the runs' metrics (and the repository's, read at each
 	// scrape of /metrics).
 	metrics *metrics.Set
+	// monitor sends notifications and health's changes; src reads the
+	// repository for health and the dashboard.
+	monitor *monitor.Monitor
+	src     *repoSource
 }
 
 // newService builds the daemon of --config's jobs.
@@ -151,8 +163,15 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	if err != nil {
 		return nil, err
 	}
-	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: metrics.New(metrics.Options{Version: version})}
+	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: metrics.New(metrics.Options{Version: version}),
+		src: &repoSource{g: g}}
 	d.Subscribe(sv.metrics.Subscriber())
+	// Notifications, and health after each run (its reads through src,
+	// one at a time with the dashboard's).
+	if sv.monitor, err = g.daemonMonitor(stateDir, sv.src.Health, log); err != nil {
+		return nil, err
+	}
+	d.Subscribe(sv.monitor.OnEvent)
 	return sv, nil
 }
 
@@ -190,7 +209,7 @@ func (sv *service) serve(g *globals, addr, tokenFile string) (*http.Server, erro
 	if err := dashboard.CheckListen(addr, configured); err != nil {
 		return nil, err
 	}
-	src := &repoSource{g: g}
+	src := sv.src
 	srv, err := dashboard.New(dashboard.Options{Token: token, Source: src, Version: version,
 		History: sv.store, Scheduler: sv.daemon, API: sv.daemon.Handler(), Metrics: src.metricsHandler(sv.metrics),
 		Log: sv.log})

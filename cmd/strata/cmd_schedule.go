@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -183,6 +184,14 @@ Exit codes: 0 ok (run: the job succeeded), 1 error or the job failed.`,
 					if err != nil {
 						return err
 					}
+					// Health after the run, as the daemon judges it, and
+					// the notifications out before the process ends.
+					if _, _, err := sv.monitor.Health(c.Context); err != nil {
+						sv.log.Warn("health evaluation", "err", err)
+					}
+					wctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), time.Minute)
+					_ = sv.monitor.Wait(wctx)
+					cancel()
 					if run.Result != state.Succeeded {
 						return fmt.Errorf("job %s: %s: %s", run.Job, run.Result, run.Error)
 					}

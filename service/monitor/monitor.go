@@ -61,6 +61,14 @@ func (m *Monitor) OnEvent(e daemon.Event) {
 	}
 }
 
+// Wait waits for the notifications under way, until ctx ends.
+func (m *Monitor) Wait(ctx context.Context) error {
+	if m.opts.Notifier == nil {
+		return nil
+	}
+	return m.opts.Notifier.Wait(ctx)
+}
+
 // Run evaluates health after each run that ended, one evaluation at a
 // time, until ctx ends; then it waits for the notifications under way
 // (at most a minute).

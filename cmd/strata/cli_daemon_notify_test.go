@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"strata/service/health"
+)
+
+// events are the webhook's events so far, by kind, each "check|job".
+func (h *hookReceiver) events(t *testing.T) map[string][]string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string][]string{}
+	for _, b := range h.bodies {
+		var e map[string]any
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatalf("webhook body %s: %v", b, err)
+		}
+		k, _ := e["event"].(string)
+		c, _ := e["check"].(string)
+		j, _ := e["job"].(string)
+		out[k] = append(out[k], c+"|"+j)
+	}
+	return out
+}
+
+func (h *hookReceiver) count(path string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, p := range h.hits {
+		if p == path {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDaemonNotifies: strata daemon pings healthchecks at the start and
+// end of each run, posts a failed backup to the webhook (not the
+// successes), judges health after each run and posts a finding once: a
+// restarted daemon remembers it.
+func TestDaemonNotifies(t *testing.T) {
+	db, _ := sqliteApp(t)
+	rcv := newHookReceiver(t)
+	e := newDaemonEnv(t, "")
+	e.writeConfig(`sources:
+  - {name: app, type: sqlite, dsn: "sqlite://` + db + `"}
+  - {name: gone, type: sqlite, dsn: "sqlite://` + filepath.Join(e.dir, "no", "such", "folder", "x.db") + `"}
+jobs:
+  - {name: app-hourly, source: app, tier: hourly, schedule: "@every 2s"}
+  - {name: app-daily, source: app, tier: daily}
+  - {name: gone-hourly, source: gone, tier: hourly, schedule: "@every 3s"}
+notifications:
+  channels:
+    - {name: ops, type: webhook, url: "` + rcv.URL + `/hook"}
+    - {name: hc, type: healthchecks, url: "` + rcv.URL + `/ping/hc", jobs: [app-hourly]}
+`)
+	p := e.startDaemon()
+	p.waitFor("a failed backup, an unhealthy finding and two success pings", func() bool {
+		ev := rcv.events(t)
+		return len(ev["backup_failed"]) > 0 && len(ev["unhealthy"]) > 0 && rcv.count("/ping/hc") >= 2
+	})
+	p.stop()
+	ev := rcv.events(t)
+	if ev["backup_failed"][0] != "|gone-hourly" || len(ev["backup_succeeded"]) > 0 {
+		t.Fatalf("events %v", ev)
+	}
+	// app-daily never ran: its series has no snapshot.
+	unhealthy := strings.Join(ev["unhealthy"], " ")
+	if !strings.Contains(unhealthy, "age app-daily|app-daily") || strings.Count(unhealthy, "age app-daily") != 1 {
+		t.Fatalf("unhealthy %v", ev["unhealthy"])
+	}
+	if rcv.count("/ping/hc/start") < 2 || rcv.count("/ping/hc/fail") != 0 {
+		t.Fatalf("pings: %d starts, %d fails", rcv.count("/ping/hc/start"), rcv.count("/ping/hc/fail"))
+	}
+	// The state folder remembers the findings.
+	b, err := os.ReadFile(filepath.Join(e.stateDir, health.StateFile))
+	if err != nil || !strings.Contains(string(b), `"age app-daily"`) {
+		t.Fatalf("%s %v", b, err)
+	}
+	// Restarted: more runs, the same finding not sent again.
+	pings := rcv.count("/ping/hc")
+	p = e.startDaemon()
+	p.waitFor("two more success pings", func() bool { return rcv.count("/ping/hc") >= pings+2 })
+	p.stop()
+	if n := strings.Count(strings.Join(rcv.events(t)["unhealthy"], " "), "age app-daily"); n != 1 {
+		t.Fatalf("age app-daily reported %d times", n)
+	}
+	e.c.ok("check")
+}
