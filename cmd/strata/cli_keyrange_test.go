@@ -125,7 +125,11 @@ func TestDumpKeyRange(t *testing.T) {
 				if wantRows := strings.Count(want, "\n") - map[bool]int{true: 1}[format == "csv"]; rows != wantRows {
 					t.Errorf("-v says %d rows, wrote %d", rows, wantRows)
 				}
-				if chunks < 20 {
+				// Chunk boundaries follow the repository's random
+				// polynomial: table o has 19 to 30 chunks from run to
+				// run. Ten are enough for "at most 2 read" to mean
+				// the range narrowed the read.
+				if chunks < 10 {
 					t.Fatalf("table %s has %d chunks: too few to tell", tc.table, chunks)
 				}
 				if tc.narrow && (read > 2 || bytesRead > repoBytes/10) {
