@@ -143,8 +143,8 @@ func hook(h config.Hook, getenv func(string) string) (hooks.Hook, error) {
 	return out, nil
 }
 
-// Secrets are the environment variables cfg reads passwords and secret
-// URLs from: hooks must not see them.
+// Secrets are the environment variables cfg reads passwords, tokens and
+// secret URLs from: hooks must not see them.
 func Secrets(cfg *config.Config) []string {
 	var out []string
 	add := func(names ...string) {
@@ -168,5 +168,24 @@ func Secrets(cfg *config.Config) []string {
 		}
 	}
 	add(cfg.Dashboard.TokenEnv)
+	hookURLs := func(h config.Hooks) {
+		for _, l := range [][]config.Hook{h.Before, h.After, h.Success, h.Failure} {
+			for _, hk := range l {
+				if hk.HTTP != nil {
+					add(hk.HTTP.URLEnv)
+				}
+			}
+		}
+	}
+	hookURLs(cfg.Hooks)
+	for _, j := range cfg.Jobs {
+		hookURLs(j.Hooks)
+	}
+	if cfg.Check != nil {
+		hookURLs(cfg.Check.Hooks)
+	}
+	if cfg.Drill != nil {
+		hookURLs(cfg.Drill.Hooks)
+	}
 	return out
 }
