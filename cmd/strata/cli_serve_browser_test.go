@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,34 +18,16 @@ import (
 	"strata/service/state"
 )
 
-// lockedBuffer is a stderr that a running command and the test share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // startServe runs `strata serve` on a loopback port in this process until
 // the test ends, and returns its base URL and its stderr.
-func (c *tcli) startServe(args ...string) (string, *lockedBuffer) {
+func (c *tcli) startServe(args ...string) (string, *syncBuffer) {
 	c.t.Helper()
-	errOut := &lockedBuffer{}
+	errOut := &syncBuffer{}
 	vars := map[string]string{}
 	for k, v := range c.vars {
 		vars[k] = v
 	}
-	e := &env{stdin: bytes.NewReader(nil), stdout: &lockedBuffer{}, stderr: errOut,
+	e := &env{stdin: bytes.NewReader(nil), stdout: &syncBuffer{}, stderr: errOut,
 		getenv: func(k string) string { return vars[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
