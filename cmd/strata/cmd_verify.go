@@ -7,9 +7,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"strata/dbexport"
 	"strata/repo"
 	"strata/verify"
+	"strata/workflow"
 )
 
 func cmdVerify(g *globals) *cli.Command {
@@ -71,33 +71,35 @@ create and drop databases there.
 				if db.jobs < 1 {
 					return fmt.Errorf("--jobs %d: give 1 or more", db.jobs)
 				}
-				return g.withReader(c.Context, "verify drill", func(r *repo.Repository) error {
-					sn, err := dbexport.PickSnapshot(c.Context, r, snapshotRequest(c.Args().First(), host, source))
-					if err != nil {
-						return err
-					}
-					g.audit.restoredFrom(sn)
-					rep, err := drill(c.Context, g, r, sn, drillRequest{
-						target: targetDSN, tables: tables.Value(), keep: keep, sameEngine: sameEngine, db: db,
-					})
-					if err != nil {
-						return err
-					}
-					g.mrun.drill, g.mrun.drillTables = rep, tables.Value()
-					g.audit.result.Drill = drillResult(rep)
-					rep.Snapshot = sn.ID.String()
-					if asJSON {
-						if err := printJSON(g.env.stdout, rep); err != nil {
-							return err
-						}
-					} else {
-						printDrill(g, sn, rep)
-					}
-					if !rep.OK() {
-						return fmt.Errorf("%w: the drill of snapshot %s found problems", errCheckFailed, sn.ID.Short())
-					}
-					return nil
+				r, err := g.openFor(c.Context, workflow.LockRequest{Command: "verify drill", Index: workflow.ReaderIndex})
+				if err != nil {
+					return err
+				}
+				drep, err := workflow.Drill(c.Context, r, workflow.DrillRequest{
+					Snapshot: c.Args().First(), Host: host, Source: source,
+					Target: targetDSN, PasswordFile: db.passwordFile, Tables: tables.Value(), Keep: keep, SameEngine: sameEngine,
+					Jobs: db.jobs, PgRestore: g.env.getenv("STRATA_PG_RESTORE"), Lock: g.lockOptions(), Logger: g.logger(),
 				})
+				if drep.Snapshot != nil {
+					g.audit.restoredFrom(drep.Snapshot)
+				}
+				if err != nil {
+					return err
+				}
+				sn, rep := drep.Snapshot, drep.Report
+				g.mrun.drill, g.mrun.drillTables = rep, tables.Value()
+				g.audit.result.Drill = drillResult(rep)
+				if asJSON {
+					if err := printJSON(g.env.stdout, rep); err != nil {
+						return err
+					}
+				} else {
+					printDrill(g, sn, rep)
+				}
+				if !drep.OK {
+					return fmt.Errorf("%w: the drill of snapshot %s found problems", errCheckFailed, sn.ID.Short())
+				}
+				return nil
 			},
 		}},
 	}

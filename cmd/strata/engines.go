@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
 
 	"strata/dbexport"
 	"strata/dbexport/engine"
-	"strata/repo/retention"
 	"strata/workflow"
 )
 
@@ -40,12 +38,7 @@ func (o dbOptions) parse() (dbexport.DSN, error) {
 // over pre-restore safety snapshots, and a local database's snapshots from
 // several machines are this machine's.
 func snapshotRequest(ref, host, source string) dbexport.SnapshotRequest {
-	local, _ := os.Hostname()
-	return dbexport.SnapshotRequest{
-		Ref: ref, Host: host, Source: source, LocalHost: local,
-		// latest twice must not undo the first restore
-		SkipTags: []string{retention.TagPreRestore},
-	}
+	return workflow.SnapshotRequest(ref, host, source)
 }
 
 // engineOptions are the database flags as the engines take them.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -60,6 +61,26 @@ type Engine struct {
 	// ExportJobs is how many tables a backup of src exports at once: one
 	// per connection sharing the snapshot.
 	ExportJobs func(src dbexport.Source, o Options) int
+	// CreateDatabase and DropDatabase make and remove a scratch database
+	// on the server a DSN names (drills); nil for an engine without
+	// servers (SQLite).
+	CreateDatabase, DropDatabase func(ctx context.Context, server dbexport.DSN, name string) error
+	// OpenInspector opens a database for a drill's checks (keys, foreign
+	// keys, CHECK constraints); nil for SQLite, whose target inspects
+	// itself.
+	OpenInspector func(d dbexport.DSN, o Options) (Inspector, error)
+}
+
+// Inspector is a drill's view of a restored database (verify.Inspector)
+// that it closes when done.
+type Inspector interface {
+	// DB is the restored database.
+	DB() *sql.DB
+	// QuotedTableName is the quoted name a snapshot's table has there.
+	QuotedTableName(t *dbexport.Table) string
+	// Quote quotes a column name.
+	Quote(ident string) string
+	Close() error
 }
 
 // Registry chooses an Engine by a DSN's engine.
@@ -173,7 +194,12 @@ func Postgres() Engine {
 				PgRestore: o.PgRestore,
 			})
 		},
-		ExportJobs: func(_ dbexport.Source, o Options) int { return o.Jobs },
+		ExportJobs:     func(_ dbexport.Source, o Options) int { return o.Jobs },
+		CreateDatabase: postgres.CreateDatabase,
+		DropDatabase:   postgres.DropDatabase,
+		OpenInspector: func(d dbexport.DSN, o Options) (Inspector, error) {
+			return postgres.OpenInspector(d, postgres.Options{PasswordFile: o.PasswordFile})
+		},
 	}
 }
 
@@ -187,6 +213,11 @@ func MySQL() Engine {
 		OpenTarget: func(ctx context.Context, d dbexport.DSN, o Options) (dbexport.Target, error) {
 			return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.PasswordFile, Jobs: o.Jobs, NoDefiner: o.NoDefiner, Notify: o.notify()})
 		},
-		ExportJobs: func(dbexport.Source, Options) int { return 1 },
+		ExportJobs:     func(dbexport.Source, Options) int { return 1 },
+		CreateDatabase: mysql.CreateDatabase,
+		DropDatabase:   mysql.DropDatabase,
+		OpenInspector: func(d dbexport.DSN, o Options) (Inspector, error) {
+			return mysql.OpenInspector(d, mysql.Options{PasswordFile: o.PasswordFile})
+		},
 	}
 }
