@@ -100,6 +100,12 @@ func TestAuditTrailRecordsCommands(t *testing.T) {
 	if got := commandsOf(c.auditRecords("--command", "backup", "--since", recs[3].Time.Format("2006-01-02T15:04:05.999999999Z07:00"))); !slices.Equal(got, []string{"backup"}) {
 		t.Errorf("backups since the failed one: %v", got)
 	}
+	if got := c.auditRecords("--since", "1h"); len(got) != len(recs) {
+		t.Errorf("records of the last hour: %d, want all %d", len(got), len(recs))
+	}
+	if _, errOut := c.code(exitError, "audit", "--since", "yesterday"); !strings.Contains(errOut, "or a duration back from now") {
+		t.Errorf("audit --since yesterday: %s", errOut)
+	}
 	text := c.ok("audit")
 	if !strings.Contains(text, "exit 1") || !strings.Contains(text, "strata backup --db postgres://app:***@127.0.0.1:1/") {
 		t.Errorf("audit:\n%s", text)

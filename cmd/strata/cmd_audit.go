@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -96,7 +95,7 @@ func parseSince(s string) (time.Time, error) {
 	}
 	t, err := parseTime("--since", s)
 	if err != nil {
-		return time.Time{}, errors.Join(err, errors.New("or give a duration back from now, such as 24h"))
+		return time.Time{}, fmt.Errorf("%w, or a duration back from now, such as 24h", err)
 	}
 	return t, nil
 }
