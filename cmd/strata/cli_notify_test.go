@@ -158,6 +158,9 @@ health: {quota_bytes: 1T}
 	if len(rep.Drills) != 1 || !rep.Drills[0].OK || rep.Drills[0].Tables != 2 || len(rep.Sources) != 1 || rep.Sources[0].RTOSeconds == nil {
 		t.Fatalf("drills %+v sources %+v", rep.Drills, rep.Sources)
 	}
+	if tr := rep.Drills[0].TableResults; len(tr) != 2 || tr[0].Rows == 0 || !tr[0].OK || tr[0].LoadSeconds <= 0 {
+		t.Fatalf("drill tables %+v", tr)
+	}
 	if rep.Drills[0].Source != rep.Jobs[0].Source {
 		t.Fatalf("drill of %q, series of %q", rep.Drills[0].Source, rep.Jobs[0].Source)
 	}

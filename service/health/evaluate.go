@@ -39,6 +39,16 @@ type DrillRun struct {
 	Tables         int
 	FailedTables   int
 	Error          string
+	// TableResults are each table's restored rows, load time and verdict.
+	TableResults []DrillTable
+}
+
+// DrillTable is one table of a drill.
+type DrillTable struct {
+	Table       string  `json:"table"`
+	Rows        int64   `json:"rows"`
+	LoadSeconds float64 `json:"load_seconds"`
+	OK          bool    `json:"ok"`
 }
 
 // Usage is the repository's storage use.
@@ -269,7 +279,8 @@ func (rep *Report) addDrills(drills []DrillRun, opts Options) {
 		seen[d.Source] = true
 		age := max(opts.Now.Sub(d.Time), 0)
 		dh := DrillHealth{Source: d.Source, Time: d.Time, AgeSeconds: age.Seconds(), MaxAgeSeconds: opts.DrillMaxAge.Seconds(), OK: d.OK,
-			Snapshot: d.Snapshot, RestoreSeconds: d.RestoreSeconds, Tables: d.Tables, FailedTables: d.FailedTables, Error: d.Error}
+			Snapshot: d.Snapshot, RestoreSeconds: d.RestoreSeconds, Tables: d.Tables, FailedTables: d.FailedTables, Error: d.Error,
+			TableResults: d.TableResults}
 		finding := func(s Status, format string, args ...any) {
 			dh.Status = worse(dh.Status, s)
 			rep.find(Finding{ID: "drill " + d.Source, Status: s, Message: "drill of " + d.Source + ": " + fmt.Sprintf(format, args...), Source: d.Source})

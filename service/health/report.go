@@ -94,6 +94,8 @@ type DrillHealth struct {
 	Tables         int       `json:"tables"`
 	FailedTables   int       `json:"failed_tables"`
 	Error          string    `json:"error,omitempty"`
+	// TableResults: each table's rows restored, load time and verdict.
+	TableResults []DrillTable `json:"table_results,omitempty"`
 }
 
 // StorageHealth is the repository's storage use.

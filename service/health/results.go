@@ -56,6 +56,7 @@ func (a AuditResults) Drills(ctx context.Context, sources map[string]string) ([]
 				if !t.OK {
 					d.FailedTables++
 				}
+				d.TableResults = append(d.TableResults, DrillTable{Table: t.Table, Rows: t.Rows, LoadSeconds: t.LoadSeconds, OK: t.OK})
 			}
 			d.OK = d.OK && dr.OK
 		}
