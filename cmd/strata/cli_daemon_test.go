@@ -267,9 +267,10 @@ jobs:
 }
 
 // TestDaemonCheckAndAuditTrail: the daemon's check job checks the
-// repository; its backups and checks are in the audit trail as the
-// CLI's are (command, job, snapshots, the check's result), which strata
-// health then reads.
+// repository and its drill job restores the newest snapshot into a
+// scratch SQLite file; its backups, checks and drills are in the audit
+// trail as the CLI's are (command, job, snapshots, the check's and the
+// drill's results), which strata health then reads.
 func TestDaemonCheckAndAuditTrail(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
@@ -284,10 +285,13 @@ jobs:
     schedule: "@every 2s"
 check:
   schedule: "@every 2s"
+drill:
+  schedule: "@every 2s"
 `)
 	p := e.startDaemon()
-	p.waitFor("a backup and a check", func() bool {
-		return len(e.ended("app", state.Succeeded)) >= 1 && len(e.ended("check", state.Succeeded)) >= 1
+	p.waitFor("a backup, a check and a drill", func() bool {
+		return len(e.ended("app", state.Succeeded)) >= 1 && len(e.ended("check", state.Succeeded)) >= 1 &&
+			len(e.ended("drill", state.Succeeded)) >= 1
 	})
 	p.stop()
 	check := e.ended("check", state.Succeeded)[0]
@@ -301,12 +305,16 @@ check:
 		Result    struct {
 			OK    bool
 			Check *struct{ Errors int }
+			Drill *struct {
+				OK     bool
+				Tables []struct{ Table string }
+			}
 		}
 	}
 	if err := json.Unmarshal([]byte(e.c.ok("audit", "--json")), &recs); err != nil {
 		t.Fatal(err)
 	}
-	var backups, checks int
+	var backups, checks, drills int
 	for _, r := range recs {
 		if len(r.Args) == 0 || r.Args[0] != "daemon" {
 			continue
@@ -322,10 +330,18 @@ check:
 			if !r.Result.OK || r.Result.Check == nil || r.Result.Check.Errors != 0 {
 				t.Fatalf("check record %+v", r)
 			}
+		case "verify drill":
+			drills++
+			if !r.Result.OK || r.Result.Drill == nil || !r.Result.Drill.OK || len(r.Result.Drill.Tables) != 2 || len(r.Snapshots) != 1 {
+				t.Fatalf("drill record %+v", r)
+			}
 		}
 	}
-	if backups < 1 || checks < 1 {
-		t.Fatalf("%d backup and %d check records of the daemon in %+v", backups, checks, recs)
+	if backups < 1 || checks < 1 || drills < 1 {
+		t.Fatalf("%d backup, %d check and %d drill records of the daemon in %+v", backups, checks, drills, recs)
+	}
+	if d := e.ended("drill", state.Succeeded)[0]; !strings.Contains(d.Summary, "2 tables restored") {
+		t.Fatalf("drill run %+v", d)
 	}
 	if out := e.c.ok("--config", e.config, "health"); !strings.Contains(out, "no errors") {
 		t.Fatalf("health does not see the daemon's check:\n%s", out)

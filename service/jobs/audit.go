@@ -6,6 +6,7 @@ import (
 	"os/user"
 	"time"
 
+	"strata/pack"
 	"strata/redact"
 	"strata/repo"
 	"strata/repo/audit"
@@ -20,7 +21,9 @@ const auditTimeout = 30 * time.Second
 // the same name: the daemon's backups change the repository, and its
 // checks and drills are what strata health reads. A record that cannot be
 // written is a warning in the run's log; the run's result stands.
-func (r *Runner) recordAudit(ctx context.Context, rp *repo.Repository, command string, job daemon.Job, start time.Time, res audit.Result, err error) {
+//
+// read are the snapshots the run restored from (a drill's).
+func (r *Runner) recordAudit(ctx context.Context, rp *repo.Repository, command string, job daemon.Job, start time.Time, res audit.Result, err error, read ...pack.ID) {
 	rec := &audit.Record{
 		Time: start, Seconds: time.Since(start).Seconds(), Command: command,
 		Args:    []string{"daemon", "--config", r.config().File, "--job", job.Name},
@@ -37,6 +40,7 @@ func (r *Runner) recordAudit(ctx context.Context, rp *repo.Repository, command s
 		rec.Result.ExitCode = 1
 	}
 	rec.AddSnapshots(rp.SnapshotsTouched()...)
+	rec.AddSnapshots(read...)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	if _, werr := audit.New(rp.Backend(), rp.Key()).Append(wctx, rec); werr != nil {

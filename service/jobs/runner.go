@@ -80,6 +80,8 @@ func (r *Runner) RunJob(ctx context.Context, job daemon.Job, log *slog.Logger) (
 		return out, err
 	case KindCheck:
 		return r.check(ctx, cfg, rp, job, log, start)
+	case KindDrill:
+		return r.drill(ctx, cfg, rp, job, log)
 	}
 	return daemon.Outcome{}, fmt.Errorf("job %s: strata daemon cannot run jobs of kind %q", job.Name, job.Kind)
 }
