@@ -58,18 +58,19 @@ func (b *Backend) SaveRetained(ctx context.Context, h backend.Handle, content ba
 // LockState implements backend.ObjectLocker with a HEAD request, whose
 // answer carries the object's retention and legal hold.
 func (b *Backend) LockState(ctx context.Context, h backend.Handle) (backend.LockState, error) {
-	st, _, err := b.lockState(ctx, h)
+	st, _, err := b.lockState(ctx, h, "lock state of")
 	return st, err
 }
 
 // lockState returns the lock of h and the version ID of the stored
-// object ("" in a bucket without versions).
-func (b *Backend) lockState(ctx context.Context, h backend.Handle) (backend.LockState, string, error) {
+// object ("" in a bucket without versions), with one HEAD; doing names
+// the operation in errors.
+func (b *Backend) lockState(ctx context.Context, h backend.Handle, doing string) (backend.LockState, string, error) {
 	if err := h.Valid(); err != nil {
 		return backend.LockState{}, "", fmt.Errorf("lock state: %w", err)
 	}
 	ctx = withNote(ctx)
-	what := "lock state of " + b.what(h)
+	what := doing + " " + b.what(h)
 	info, err := b.client.StatObject(ctx, b.cfg.Bucket, b.key(h), minio.StatObjectOptions{})
 	if err != nil {
 		return backend.LockState{}, "", b.classify(ctx, err, opRead, what)
@@ -94,7 +95,7 @@ func (b *Backend) lockState(ctx context.Context, h backend.Handle) (backend.Lock
 // ExtendRetention implements backend.ObjectLocker: a HEAD, then a PUT of
 // the retention when it would end sooner than r.Until.
 func (b *Backend) ExtendRetention(ctx context.Context, h backend.Handle, r backend.Retention) (bool, error) {
-	st, version, err := b.lockState(ctx, h)
+	st, version, err := b.lockState(ctx, h, "extending the retention of")
 	if err != nil {
 		return false, err
 	}
@@ -117,7 +118,7 @@ func (b *Backend) ExtendRetention(ctx context.Context, h backend.Handle, r backe
 
 // SetLegalHold implements backend.ObjectLocker.
 func (b *Backend) SetLegalHold(ctx context.Context, h backend.Handle, on bool) error {
-	_, version, err := b.lockState(ctx, h)
+	_, version, err := b.lockState(ctx, h, "setting the legal hold of")
 	if err != nil {
 		return err
 	}
@@ -130,24 +131,21 @@ func (b *Backend) SetLegalHold(ctx context.Context, h backend.Handle, on bool) e
 	return b.classify(ctx, err, opLock, fmt.Sprintf("setting the legal hold of %s %s", b.what(h), status))
 }
 
-// removeLocked is Remove in a bucket with object lock: a file under lock
+// removeLocked is Remove in a bucket with object lock, given the lock st
+// and version the HEAD found: a file under lock
 // is refused with a *backend.LockedError, without asking the server to
 // delete it (which, without a version ID, would hide it behind a delete
 // marker and leave the locked version in place); any other is deleted
 // with its version ID, so that it is gone and its space freed.
-func (b *Backend) removeLocked(ctx context.Context, h backend.Handle, what string) error {
-	st, version, err := b.lockState(ctx, h)
-	if err != nil {
-		return err
-	}
+func (b *Backend) removeLocked(ctx context.Context, h backend.Handle, st backend.LockState, version, what string) error {
 	if st.Locked(time.Now()) {
 		return &backend.LockedError{Handle: h, State: st}
 	}
-	err = b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{VersionID: version})
+	err := b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{VersionID: version})
 	if err = b.classify(ctx, err, opWrite, what); errors.Is(err, errWORM) {
 		// Locked meanwhile (extend-locks, protect) or by the server's
 		// clock, which is the one that counts.
-		st, _, _ = b.lockState(ctx, h)
+		st, _, _ = b.lockState(ctx, h, "remove")
 		return &backend.LockedError{Handle: h, State: st, Err: err}
 	}
 	return err

@@ -100,7 +100,8 @@ func checksums(ctx context.Context, content backend.RewindReader) (sumMD5, sumSH
 }
 
 // Remove implements backend.Storage. S3 answers a DELETE of a missing key
-// with success, so Remove asks first whether the file exists (a HEAD).
+// with success, so Remove asks first whether the file exists (a HEAD). In
+// a bucket with object lock it deletes by version (removeLocked).
 func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if err := h.Valid(); err != nil {
 		return fmt.Errorf("remove: %w", err)
@@ -110,15 +111,19 @@ func (b *Backend) Remove(ctx context.Context, h backend.Handle) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	// The HEAD comes first: a missing file fails before any other
+	// request, which the retrying wrapper relies on (a Remove that finds
+	// no file after a failed attempt counts as done).
+	st, version, err := b.lockState(ctx, h, "remove")
+	if err != nil {
+		return err
+	}
 	lock, err := b.ObjectLock(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if lock.Enabled {
-		return b.removeLocked(ctx, h, what)
-	}
-	if _, err := b.Stat(ctx, h); err != nil {
-		return err
+		return b.removeLocked(ctx, h, st, version, what)
 	}
 	err = b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{})
 	return b.classify(ctx, err, opWrite, what)
