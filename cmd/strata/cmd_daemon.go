@@ -30,8 +30,9 @@ func cmdDaemon(g *globals) *cli.Command {
 	return &cli.Command{
 		Name:  "daemon",
 		Usage: "run the jobs of strata.yaml on their schedules",
-		Description: `Runs the backups, check, drill and forget of --config strata.yaml on their
-schedules until stopped. Jobs on one repository never run at once: a job
+		Description: `Runs the backups, the check and the drill of --config strata.yaml on their
+schedules until stopped (not yet the retention policy: a forget job fails,
+saying so; run strata forget --prune from a timer). Jobs on one repository never run at once: a job
 due while another runs waits, and jobs wait in the order they came due. A
 run missed while the daemon was down runs once when it starts, not once per
 missed slot. Each run's record (start, end, result, snapshot, error and its
