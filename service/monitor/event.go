@@ -7,11 +7,28 @@ import (
 	"strata/service/daemon"
 	"strata/service/notify"
 	"strata/service/state"
+	"strata/workflow"
 )
 
 // errorCounter is a check's report (verify.Report): the number of
 // findings of severity error.
 type errorCounter interface{ Errors() int }
+
+// checkErrors is the number of errors a check job's report holds: the
+// daemon's runner gives a workflow.CheckReport.
+func checkErrors(report any) int {
+	switch r := report.(type) {
+	case workflow.CheckReport:
+		return r.Errors
+	case *workflow.CheckReport:
+		if r != nil {
+			return r.Errors
+		}
+	case errorCounter:
+		return r.Errors()
+	}
+	return 0
+}
 
 // JobEvent turns a daemon event into the event the channels are sent,
 // and false for a run the daemon aborted at its stop (it runs again at
@@ -42,7 +59,7 @@ func JobEvent(e daemon.Event, host, repository string) (notify.Event, bool) {
 		ev.Kind = pick(ok, notify.BackupSucceeded, notify.BackupFailed)
 	case "check":
 		ev.Kind = pick(ok, notify.JobSucceeded, notify.CheckFailed)
-		if r, isCheck := e.Report.(errorCounter); isCheck && r.Errors() > 0 {
+		if checkErrors(e.Report) > 0 {
 			ev.Kind = notify.CheckDamage
 		}
 	case "drill":

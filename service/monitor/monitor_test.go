@@ -18,6 +18,7 @@ import (
 	"strata/service/health"
 	"strata/service/notify"
 	"strata/service/state"
+	"strata/workflow"
 )
 
 type hit struct {
@@ -248,6 +249,8 @@ func TestJobEventKinds(t *testing.T) {
 		{"backup", daemon.Failed, state.Aborted, nil, "", false},
 		{"check", daemon.Failed, state.Failed, fakeCheckReport{3}, notify.CheckDamage, true},
 		{"check", daemon.Failed, state.Failed, nil, notify.CheckFailed, true},
+		{"check", daemon.Failed, state.Failed, workflow.CheckReport{Errors: 1}, notify.CheckDamage, true},
+		{"check", daemon.Failed, state.Failed, workflow.CheckReport{}, notify.CheckFailed, true},
 		{"check", daemon.Succeeded, state.Succeeded, fakeCheckReport{0}, notify.JobSucceeded, true},
 		{"drill", daemon.Failed, state.Failed, nil, notify.DrillFailed, true},
 		{"drill", daemon.Succeeded, state.Succeeded, nil, notify.DrillSucceeded, true},
