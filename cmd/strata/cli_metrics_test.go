@@ -143,6 +143,9 @@ func TestMetricsFileDrill(t *testing.T) {
 	if v, ok := metricValue(fams, "strata_drill_restore_seconds", "table", "*"); !ok || v <= 0 {
 		t.Errorf("strata_drill_restore_seconds{table=\"*\"} = %v, %v; want the restore's time", v, ok)
 	}
+	if _, ok := metricValue(fams, "strata_drill_restore_seconds", "table", "orders"); !ok {
+		t.Errorf("no strata_drill_restore_seconds{table=\"orders\"}: each table's load time")
+	}
 	if v, ok := metricValue(fams, "strata_drill_success"); !ok || v != 1 {
 		t.Errorf("strata_drill_success = %v, %v; want 1", v, ok)
 	}

@@ -86,7 +86,7 @@ func (g *globals) writeMetrics(code int, err error) error {
 	case "verify drill":
 		d := metrics.Drill{Tables: m.drillTables, End: end, Err: err}
 		if m.drill != nil && m.drill.Error == "" {
-			d.Restored, d.RestoreSeconds = true, m.drill.RestoreSeconds
+			d.Restored, d.RestoreSeconds, d.TableSeconds = true, m.drill.RestoreSeconds, metrics.TableSeconds(m.drill)
 		}
 		m.set.ObserveDrill(d)
 	}

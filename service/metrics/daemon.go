@@ -47,7 +47,7 @@ func (s *Set) Subscriber() func(daemon.Event) {
 		case "drill":
 			d := Drill{Job: e.Job.Name, End: end, Err: err}
 			if rep := drillReport(e.Report); rep != nil && rep.Error == "" {
-				d.Restored, d.RestoreSeconds = true, rep.RestoreSeconds
+				d.Restored, d.RestoreSeconds, d.TableSeconds = true, rep.RestoreSeconds, TableSeconds(rep)
 			}
 			if tables, ok := reportField[[]string](e.Report, "Tables"); ok {
 				d.Tables = tables
@@ -101,3 +101,12 @@ func reportField[T any](report any, name string) (T, bool) {
 	return t, ok
 }
 
+
+// TableSeconds are the load times of a drill's tables, by name.
+func TableSeconds(rep *verify.DrillReport) map[string]float64 {
+	out := make(map[string]float64, len(rep.Tables))
+	for _, t := range rep.Tables {
+		out[t.Table] = t.LoadSeconds
+	}
+	return out
+}

@@ -29,7 +29,7 @@ func TestDaemonRunsScraped(t *testing.T) {
 		case "db-daily":
 			return daemon.Outcome{}, errors.New("connection refused")
 		case "drill":
-			return daemon.Outcome{Report: &verify.DrillReport{RestoreSeconds: 4.5}}, nil
+			return daemon.Outcome{Report: &verify.DrillReport{RestoreSeconds: 4.5, Tables: []verify.TableDrill{{Table: "public.orders", LoadSeconds: 3.25}}}}, nil
 		}
 		return daemon.Outcome{}, nil
 	})
@@ -61,6 +61,7 @@ func TestDaemonRunsScraped(t *testing.T) {
 		t.Errorf("strata_check_last_success_timestamp_seconds = %v, %v", v, ok)
 	}
 	want(t, fams, 4.5, "strata_drill_restore_seconds", "table", "*")
+	want(t, fams, 3.25, "strata_drill_restore_seconds", "table", "public.orders")
 	want(t, fams, 1, "strata_runs_total", "job", "forget", "kind", "forget", "result", "success")
 	want(t, fams, 1, "strata_runs_total", "job", "db-daily", "kind", "backup", "result", "failure")
 }

@@ -81,7 +81,7 @@ func New(opts Options) *Set {
 	s.checkOK = gaugeVec(reg, "strata_check_success", "1 if the last check found no damage, 0 if it found damage or failed.")
 	s.checkDuration = gaugeVec(reg, "strata_check_duration_seconds", "How long the last check took.")
 
-	s.drillRestore = gaugeVec(reg, "strata_drill_restore_seconds", "How long the last drill's restore into a scratch database took (the RTO measured); table is the tables drilled, \"*\" for all.", "table")
+	s.drillRestore = gaugeVec(reg, "strata_drill_restore_seconds", "How long the last drill's restore into a scratch database took (the RTO measured): under the tables drilled (\"*\" for all) the whole restore, under a table's name the load of its rows.", "table")
 	s.drillLastSuccess = gaugeVec(reg, "strata_drill_last_success_timestamp_seconds", "When the last drill whose restore and table checks passed ended, in seconds since 1970.")
 	s.drillLastRun = gaugeVec(reg, "strata_drill_last_run_timestamp_seconds", "When the last drill ended, in seconds since 1970.")
 	s.drillOK = gaugeVec(reg, "strata_drill_success", "1 if the last drill passed, 0 if it found problems or failed.")
@@ -159,14 +159,19 @@ func (s *Set) ObserveCheck(c Check) {
 
 // Drill is one restore drill. Tables are the patterns drilled (none: all
 // tables); RestoreSeconds is set when the restore ran, even if the table
-// checks then found problems (Err).
+// checks then found problems (Err). strata_drill_restore_seconds gets the
+// whole restore under the table label of the patterns ("*" for all) and
+// each table's load time under its name.
 type Drill struct {
 	Job            string
 	Tables         []string
 	End            time.Time
 	RestoreSeconds float64
 	Restored       bool
-	Err            error
+	// TableSeconds are how long each table's rows took to load, by the
+	// table's name.
+	TableSeconds map[string]float64
+	Err          error
 }
 
 // DrillTableLabel is the table label of a drill of tables: the patterns
@@ -186,6 +191,9 @@ func (s *Set) ObserveDrill(d Drill) {
 	if d.Restored {
 		s.drillRestore.Reset()
 		s.drillRestore.WithLabelValues(DrillTableLabel(d.Tables)).Set(d.RestoreSeconds)
+		for table, sec := range d.TableSeconds {
+			s.drillRestore.WithLabelValues(table).Set(sec)
+		}
 	}
 	if d.Err != nil {
 		s.drillOK.WithLabelValues().Set(0)
