@@ -8,35 +8,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/internal/progress"
-	"strata/pack"
 	"strata/repo"
+	"strata/workflow"
 )
 
-// statsJSON is the shape of `stats --json`. The ratios are defined so
-// that each is at least 1 unless the data really grew:
-//
-//	dedup_ratio       = raw_bytes / unique_bytes
-//	compression_ratio = unique_bytes / stored_data_bytes
-//	total_ratio       = raw_bytes / stored_bytes
-//
-// unique_bytes never exceed raw_bytes: they are the plaintext of the
-// distinct content blobs the snapshots' files name, each counted once.
-type statsJSON struct {
-	Snapshots        int     `json:"snapshots"`
-	Files            uint64  `json:"files"`
-	RawBytes         uint64  `json:"raw_bytes"`         // what a restore writes
-	UniqueBytes      uint64  `json:"unique_bytes"`      // distinct content, uncompressed
-	Blobs            int     `json:"blobs"`             // distinct content blobs
-	StoredDataBytes  uint64  `json:"stored_data_bytes"` // content blobs and their delta bases, as stored
-	StoredTreeBytes  uint64  `json:"stored_tree_bytes"` // the trees (file metadata), as stored
-	StoredBytes      uint64  `json:"stored_bytes"`      // both: what keeps the snapshots restorable
-	DedupRatio       float64 `json:"dedup_ratio"`       // raw / unique
-	CompressionRatio float64 `json:"compression_ratio"` // unique / stored data (compression and deltas)
-	TotalRatio       float64 `json:"total_ratio"`       // raw / stored
-	RepositoryBytes  uint64  `json:"repository_bytes"`  // every file of the repository, locks aside
-
-	missing int // needed blobs the index lacks
-}
+// statsJSON is the shape of `stats --json` (workflow.StatsTotals).
+type statsJSON = workflow.StatsTotals
 
 func cmdStats(g *globals) *cli.Command {
 	var (
@@ -96,33 +73,24 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			case (by != "" || growth) && c.NArg() > 0:
 				return errors.New("--by and --growth cover all snapshots: give no SNAPSHOT")
 			}
-			return g.withReader(c.Context, "stats", func(r *repo.Repository) error {
-				var sns []*repo.Snapshot
-				if c.NArg() > 0 {
-					sn, err := r.FindSnapshot(c.Context, c.Args().First())
-					if err != nil {
-						return err
-					}
-					sns = []*repo.Snapshot{sn}
-				} else {
-					var err error
-					if sns, err = r.Snapshots(c.Context); err != nil {
-						return err
-					}
-				}
-				switch {
-				case by == "tier":
-					return statsByTier(c.Context, g, r, sns, asJSON)
-				case growth:
-					return statsGrowth(c.Context, g, r, sns, asJSON)
-				}
-				st, err := computeStats(c.Context, r, sns)
-				if err != nil {
-					return err
-				}
-				if st.missing > 0 {
-					g.notice(missingNotice(st.missing))
-				}
+			r, err := g.openFor(c.Context, workflow.LockRequest{Command: "stats", Index: workflow.ReaderIndex})
+			if err != nil {
+				return err
+			}
+			rep, err := workflow.Stats(c.Context, r, workflow.StatsRequest{
+				Snapshot: c.Args().First(), ByTier: by == "tier", Growth: growth, Lock: g.lockOptions(), Logger: g.logger(),
+			})
+			if err != nil {
+				return err
+			}
+			switch {
+			case rep.Tiers != nil:
+				return printTierStats(g, rep.Tiers, asJSON)
+			case rep.Growth != nil:
+				return printGrowth(g, rep.Growth, rep.Snapshots, asJSON)
+			}
+			st := rep.Totals
+			{
 				if asJSON {
 					return printJSON(g.env.stdout, st)
 				}
@@ -138,55 +106,11 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				fmt.Fprintf(w, "Total ratio:        %.2fx (raw / stored)\n", st.TotalRatio)
 				fmt.Fprintf(w, "Repository size:    %s\n", progress.Bytes(st.RepositoryBytes))
 				return nil
-			})
+			}
 		},
 	}
 }
 
-func computeStats(ctx context.Context, r statsRepository, sns []*repo.Snapshot) (*statsJSON, error) {
-	st := &statsJSON{Snapshots: len(sns)}
-	nb := newNeededBlobs(r)
-	nb.content = map[pack.ID]struct{}{}
-	for _, sn := range sns {
-		files, raw, err := nb.addSnapshot(ctx, sn, 0, nil)
-		if err != nil {
-			return nil, err
-		}
-		st.Files += files
-		st.RawBytes += raw
-	}
-	sizes, err := nb.eachSize(ctx, func(id pack.ID, _, stored, raw uint64) {
-		_, isTree := nb.trees[id]
-		if _, ok := nb.content[id]; ok {
-			st.Blobs++
-			st.UniqueBytes += raw
-		}
-		if isTree {
-			st.StoredTreeBytes += stored
-		} else {
-			st.StoredDataBytes += stored
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	st.missing = sizes.missing
-	st.StoredBytes = st.StoredDataBytes + st.StoredTreeBytes
-	st.DedupRatio = ratio(st.RawBytes, st.UniqueBytes)
-	st.CompressionRatio = ratio(st.UniqueBytes, st.StoredDataBytes)
-	st.TotalRatio = ratio(st.RawBytes, st.StoredBytes)
-	rb, err := measureRepository(ctx, r.Backend())
-	if err != nil {
-		return nil, err
-	}
-	st.RepositoryBytes = rb.total()
-	return st, nil
-}
-
-// ratio is a / b, or 0 when b is 0 (nothing to compare).
-func ratio(a, b uint64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return float64(a) / float64(b)
+func computeStats(ctx context.Context, r workflow.StatsRepository, sns []*repo.Snapshot) (*statsJSON, error) {
+	return workflow.ComputeStats(ctx, r, sns)
 }

@@ -15,6 +15,7 @@ import (
 	"strata/service/dashboard"
 	"strata/service/health"
 	"strata/service/metrics"
+	"strata/workflow"
 )
 
 // repoSource reads the dashboard's pages from the repository of --repo,
@@ -51,14 +52,12 @@ func (s *repoSource) Growth(ctx context.Context) ([]dashboard.GrowthPoint, error
 		if err != nil {
 			return err
 		}
-		nb := newNeededBlobs(r)
-		for _, sn := range sns {
-			var added uint64
-			_, raw, err := nb.addSnapshot(ctx, sn, 0, func(stored uint64) { added += stored })
-			if err != nil {
-				return fmt.Errorf("snapshot %s: %w", sn.ID.Short(), err)
-			}
-			pts = append(pts, dashboard.GrowthPoint{Time: sn.Time, Tier: sn.Tier, AddedBytes: added, RawBytes: raw})
+		growth, err := workflow.SnapshotGrowth(ctx, r, sns)
+		if err != nil {
+			return err
+		}
+		for i, sn := range sns {
+			pts = append(pts, dashboard.GrowthPoint{Time: sn.Time, Tier: sn.Tier, AddedBytes: growth[i].AddedBytes, RawBytes: growth[i].RawBytes})
 		}
 		return nil
 	})

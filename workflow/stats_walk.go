@@ -1,4 +1,4 @@
-package main
+package workflow
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"strata/index"
+	"strata/internal/progress"
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/backend"
@@ -16,9 +17,9 @@ import (
 // whole delta chain of each), their sizes, and the sizes of the
 // repository's files.
 
-// statsRepository is what stats needs of a repository. *repo.Repository
+// StatsRepository is what stats needs of a repository. *repo.Repository
 // implements it.
-type statsRepository interface {
+type StatsRepository interface {
 	repo.TreeLoader
 	Index() *index.Index
 	EachIndexedBlob(ctx context.Context, fn func(packID pack.ID, b pack.Blob) error) error
@@ -28,6 +29,9 @@ type statsRepository interface {
 // maxGroups is how many groups of snapshots (tiers, say) one neededBlobs
 // tells apart: the bits of its masks.
 const maxGroups = 64
+
+// MaxTiers is how many tiers Stats tells apart with ByTier.
+const MaxTiers = maxGroups
 
 // neededBlobs records, for every blob some snapshot needs, a mask of the
 // groups of snapshots that need it: one bit per group. Memory is one map
@@ -39,7 +43,7 @@ const maxGroups = 64
 // of consecutive hours, which share most subtrees, cost little more than
 // one. A tree is walked at most once per group.
 type neededBlobs struct {
-	repo   statsRepository
+	repo   StatsRepository
 	groups map[pack.ID]uint64    // blob -> groups that need it
 	trees  map[pack.ID]treeTotal // walked tree -> what lies below it
 	// content, when not nil, collects the blobs that nodes name as their
@@ -55,7 +59,7 @@ type treeTotal struct {
 	rawBytes uint64 // their sizes: what a restore writes
 }
 
-func newNeededBlobs(r statsRepository) *neededBlobs {
+func newNeededBlobs(r StatsRepository) *neededBlobs {
 	return &neededBlobs{repo: r, groups: map[pack.ID]uint64{}, trees: map[pack.ID]treeTotal{}}
 }
 
@@ -244,5 +248,5 @@ func measureRepository(ctx context.Context, be backend.Storage) (repositoryBytes
 
 // missingNotice is the warning for needed blobs the index lacks.
 func missingNotice(n int) string {
-	return fmt.Sprintf("%s the snapshots need %s not in the index; not counted (run `strata check`)", counted(n, "blob"), map[bool]string{true: "is", false: "are"}[n == 1])
+	return fmt.Sprintf("%s the snapshots need %s not in the index; not counted (run `strata check`)", progress.Counted(n, "blob"), map[bool]string{true: "is", false: "are"}[n == 1])
 }
