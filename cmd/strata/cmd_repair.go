@@ -88,6 +88,12 @@ func printIndexRepair(w io.Writer, rep *repair.IndexReport) {
 	fmt.Fprintf(w, "packs:  %d stored: %d headers read, %d reused from the old index, %d unreadable\n",
 		rep.PacksStored, rep.PacksRead, rep.PacksReused, len(rep.Unreadable))
 	fmt.Fprintf(w, "index:  %d new files written (%d entries), %d old files removed\n", len(rep.FilesWritten), rep.Blobs, len(rep.FilesRemoved))
+	if n := len(rep.FilesLocked); n > 0 {
+		fmt.Fprintf(w, "locked: %d old index files left under object lock, superseded by the new index (no reader uses them); a prune after their retention removes them:\n", n)
+		for _, le := range rep.FilesLocked {
+			fmt.Fprintf(w, "  %v  %v\n", le.Handle, le.State)
+		}
+	}
 	if len(rep.MissingPacks) > 0 || lostPacks > 0 || len(rep.BrokenDeltas) > 0 {
 		fmt.Fprintf(w, "blobs that were only in missing or unreadable packs stay missing (%d entries of missing packs); "+
 			"run `strata repair snapshots --forget` to remove them from the snapshots that need them, then take a fresh backup\n",

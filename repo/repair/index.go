@@ -63,6 +63,10 @@ type IndexReport struct {
 
 	FilesWritten []pack.ID // new index files, the superseding one last
 	FilesRemoved []pack.ID // old index files removed
+	// FilesLocked are old index files left in storage because they are
+	// under object lock: superseded by the new index, so no reader uses
+	// them, and removed by a prune after their retention.
+	FilesLocked []*backend.LockedError
 }
 
 // UnreadablePack is a stored pack whose header could not be read.
@@ -136,7 +140,13 @@ func Index(ctx context.Context, r *repo.Repository, opts IndexOptions) (*IndexRe
 	}
 	for _, id := range supersede {
 		h := backend.Handle{Type: backend.IndexFile, Name: id.String()}
-		if err := r.Backend().Remove(ctx, h); err != nil && !errors.Is(err, backend.ErrNotExist) {
+		err := r.Backend().Remove(ctx, h)
+		var le *backend.LockedError
+		switch {
+		case errors.As(err, &le):
+			rep.FilesLocked = append(rep.FilesLocked, le)
+			continue
+		case err != nil && !errors.Is(err, backend.ErrNotExist):
 			return rep, fmt.Errorf("removing old index file %v (the new index is complete; remove it by hand or run repair index again): %w", h, err)
 		}
 		rep.FilesRemoved = append(rep.FilesRemoved, id)
