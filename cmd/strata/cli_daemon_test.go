@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -385,6 +386,45 @@ hooks:
 	got := string(readFile(t, failed))
 	if !strings.HasPrefix(got, "app lock-busy ") || !strings.Contains(got, "repository is locked") || !strings.Contains(got, "test: a prune") {
 		t.Fatalf("failure hook wrote %q", got)
+	}
+	e.c.ok("check")
+}
+
+// TestDaemonSIGHUPReloads: SIGHUP reads strata.yaml again: a job given a
+// schedule then runs on it; a file that does not load leaves the jobs as
+// they were.
+func TestDaemonSIGHUPReloads(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	body := func(schedule string) string {
+		return `sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: app
+    source: app
+    tier: hourly
+` + schedule
+	}
+	e.writeConfig(body(""))
+	p := e.startDaemon()
+	p.waitFor("the daemon to start", func() bool { return strings.Contains(p.log.String(), "only when asked") })
+	if err := os.WriteFile(e.config, []byte("version: 1\njobs: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the failed reload", func() bool { return strings.Contains(p.log.String(), "reload failed") })
+	e.writeConfig(body(`    schedule: "@every 2s"` + "\n"))
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("a run on the new schedule", func() bool { return len(e.ended("app", state.Succeeded)) >= 1 })
+	p.stop()
+	if r := e.ended("app", state.Succeeded)[0]; r.Trigger != "schedule" {
+		t.Fatalf("run %+v", r)
 	}
 	e.c.ok("check")
 }
