@@ -243,10 +243,7 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	next := r.PostFormValue("next")
-	if len(next) == 0 || next[0] != '/' || len(next) > 1 && (next[1] == '/' || next[1] == '\\') {
-		next = "/" // only a path of this server: no open redirect
-	}
+	next := localPath(r.PostFormValue("next"))
 	if !equal(r.PostFormValue("token"), s.token) {
 		s.log.Warn("dashboard: a sign-in with a wrong token", "remote", r.RemoteAddr)
 		s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Data: loginData{Next: next, Wrong: true}})
@@ -255,6 +252,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.session, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// localPath returns next when it is a path of this server, else "/": no
+// open redirect. A browser strips tabs and newlines from a URL and reads
+// a backslash as a slash, so "/\t/evil.example" would leave the server:
+// any control character, space or backslash is refused.
+func localPath(next string) string {
+	if len(next) == 0 || next[0] != '/' || len(next) > 1 && next[1] == '/' {
+		return "/"
+	}
+	for _, c := range next {
+		if c <= ' ' || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	return next
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

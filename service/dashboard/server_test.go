@@ -272,3 +272,35 @@ func TestTokenFile(t *testing.T) {
 		t.Error("a 3-character token was accepted")
 	}
 }
+
+// TestLoginNoOpenRedirect: the sign-in's next= stays on this server,
+// also where a browser would turn it into another host (it strips tabs
+// and newlines from a URL, and reads a backslash as a slash).
+func TestLoginNoOpenRedirect(t *testing.T) {
+	base, _ := serve(t)
+	for _, tc := range []struct{ next, want string }{
+		{"/runs", "/runs"},
+		{"/runs?job=db-daily", "/runs?job=db-daily"},
+		{"//evil.example/", "/"},
+		{"/\\evil.example/", "/"},
+		{"/\t/evil.example/", "/"},
+		{"/\n/evil.example/", "/"},
+		{"/\r\n/evil.example/", "/"},
+		{"\t//evil.example/", "/"},
+		{"https://evil.example/", "/"},
+		{"/%09/evil.example/", "/%09/evil.example/"},
+	} {
+		// The transport, not a client: the client refuses to parse
+		// such a Location, a browser follows it.
+		req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"token": {token}, "next": {tc.next}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != tc.want {
+			t.Errorf("sign-in with next=%q: %d to %q, want 303 to %q", tc.next, resp.StatusCode, resp.Header.Get("Location"), tc.want)
+		}
+	}
+}
