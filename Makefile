@@ -70,9 +70,10 @@ vet:
 # that take long under the
 # race detector skip themselves with -short (`if testing.Short()`) and run
 # in test-long; the kill tests run fewer kills. The timeout is generous:
-# it catches a hang, not a slow machine.
+# it catches a hang, not a slow machine (cmd/strata's tests run one after
+# another and took over 20 minutes at a load average of 30).
 unit:
-	$(GO) test -race -short -count=1 -timeout 20m ./...
+	$(GO) test -race -short -count=1 -timeout 45m ./...
 
 # The long tests .ci/run runs after `make test`, each named here: with
 # -race those where goroutines meet (concurrent backups, backups on
