@@ -291,7 +291,20 @@ func (r *Repository) RemoveKey(ctx context.Context, name string) error {
 
 // ChangePassword adds a key file for the new password, then removes the
 // current one: a crash in between leaves both passwords working.
+//
+// Under object lock, a current key file whose removal the lock would
+// refuse is found first and the change refused before the new key is
+// written: otherwise both passwords would go on opening the repository.
 func (r *Repository) ChangePassword(ctx context.Context, password string) (string, error) {
+	cur := backend.Handle{Type: backend.KeyFile, Name: r.keyName}
+	locked, err := r.LockedFiles(ctx, []backend.Handle{cur})
+	if err != nil {
+		return "", err
+	}
+	if st, ok := locked[cur]; ok {
+		return "", fmt.Errorf("key %s is under object lock (%v): changing the password writes a new key file and removes this one, which the lock refuses, so the old password would still open the repository; nothing was changed. "+
+			"Add a key with `strata key add` now if you need one, and change the password after that date: %w", shortName(r.keyName), st, backend.ErrLocked)
+	}
 	name, err := r.AddKey(ctx, password)
 	if err != nil {
 		return "", err

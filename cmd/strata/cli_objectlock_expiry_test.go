@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -104,4 +106,34 @@ func TestObjectLockRepairIndex(t *testing.T) {
 	}
 	c.check()
 	restoreEquals(t, c, data)
+}
+
+// TestObjectLockKeyPasswd: key passwd under object lock refuses before it
+// writes a key while the current key file is locked (it wrote the new
+// key, then failed to remove the old one: both passwords opened the
+// repository), and changes the password once the retention ran out.
+func TestObjectLockKeyPasswd(t *testing.T) {
+	c, srv, bucket := newS3CLI(t)
+	a := newS3Admin(t, srv, bucket)
+	c.ok("init", "--object-lock", "governance", "--lock-days", "1")
+	pw2 := filepath.Join(t.TempDir(), "pw2")
+	if err := os.WriteFile(pw2, []byte("another password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.code(exitError, "key", "passwd", "--new-password-file", pw2)
+	if !strings.Contains(errOut, "under object lock") || !strings.Contains(errOut, "nothing was changed") {
+		t.Errorf("key passwd under object lock: %s", errOut)
+	}
+	if n := len(c.keys()); n != 1 {
+		t.Fatalf("%d keys after a refused key passwd, want 1", n)
+	}
+	end := time.Now().Add(2 * time.Second)
+	for _, o := range a.objects("keys/", false) {
+		a.shorten(o.Key, end)
+	}
+	time.Sleep(time.Until(end) + time.Second)
+	c.ok("key", "passwd", "--new-password-file", pw2)
+	if n := len(c.as(t, pw2).keys()); n != 1 {
+		t.Errorf("%d keys after key passwd, want 1", n)
+	}
 }
