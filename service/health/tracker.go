@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"strata/service/notify"
@@ -70,6 +71,13 @@ type Tracker struct {
 	Dir string
 	// Host and Repository are put on the events.
 	Host, Repository string
+
+	mu sync.Mutex
+	// unsaved is the last Update's state when it could not be written
+	// (a full or read-only state folder): the next Update compares with
+	// it, not with the older file, so a finding is not sent again after
+	// every run while the folder stays unwritable.
+	unsaved *trackedState
 }
 
 // Update compares rep with the last evaluation, stores rep's findings,
@@ -77,7 +85,13 @@ type Tracker struct {
 // read is started afresh (its findings are sent again) and reported in
 // the error, alongside the events.
 func (t *Tracker) Update(rep *Report) ([]notify.Event, error) {
-	prev, readErr := t.load()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.update(rep)
+}
+
+func (t *Tracker) update(rep *Report) ([]notify.Event, error) {
+	prev, readErr := t.current()
 	if prev == nil {
 		prev = &trackedState{Findings: map[string]trackedFinding{}}
 	}
@@ -116,9 +130,20 @@ func (t *Tracker) Update(rep *Report) ([]notify.Event, error) {
 		events = append(events, t.event(notify.Recovered, old.Status, rep.Time, id, msg, old.Job, old.Tier, old.Source))
 	}
 	if err := t.save(next); err != nil {
+		t.unsaved = next
 		return events, err
 	}
+	t.unsaved = nil
 	return events, readErr
+}
+
+// current is the state the next evaluation is compared with: the one
+// this process could not write, else the file's.
+func (t *Tracker) current() (*trackedState, error) {
+	if t.unsaved != nil {
+		return t.unsaved, nil
+	}
+	return t.load()
 }
 
 // RepositoryFinding is the ID of the finding that the repository could
@@ -129,7 +154,9 @@ const RepositoryFinding = "repository"
 // critical finding of its own, while the others stay as they were (health
 // could not see whether they ended).
 func (t *Tracker) Unreadable(at time.Time, cause error) ([]notify.Event, error) {
-	prev, readErr := t.load()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	prev, readErr := t.current()
 	rep := &Report{Time: at, Status: Unknown}
 	rep.Findings = append(rep.Findings, Finding{ID: RepositoryFinding, Status: Critical,
 		Message: fmt.Sprintf("the repository could not be read: %v", cause)})
@@ -147,7 +174,7 @@ func (t *Tracker) Unreadable(at time.Time, cause error) ([]notify.Event, error) 
 			rep.Findings = append(rep.Findings, Finding{ID: id, Status: f.Status, Message: f.Message, Job: f.Job, Tier: f.Tier, Source: f.Source})
 		}
 	}
-	events, err := t.Update(rep)
+	events, err := t.update(rep)
 	if err == nil {
 		err = readErr
 	}
