@@ -10,6 +10,7 @@ import (
 // remove and every repair refuse before they change anything.
 func TestAppendOnlyMoreCommands(t *testing.T) {
 	c, srv, bucket := newS3CLI(t)
+	a := newS3Admin(t, srv, bucket)
 	c.ok("init")
 	path, _ := sqliteApp(t)
 	c.ok("backup", "--db", "sqlite://"+path)
@@ -41,6 +42,9 @@ func TestAppendOnlyMoreCommands(t *testing.T) {
 	}
 	if n := len(c.keys()); n != 2 {
 		t.Errorf("%d keys after refusals, want 2", n)
+	}
+	if left := a.objects("locks/", true); len(left) != 0 {
+		t.Errorf("lock files (or versions of them) left by the append-only credential: %d", len(left))
 	}
 	c.check()
 }
