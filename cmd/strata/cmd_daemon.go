@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -167,6 +168,21 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: metrics.New(metrics.Options{Version: version}),
 		src: &repoSource{g: g}}
 	d.Subscribe(sv.metrics.Subscriber())
+	if path := g.metricsFile; path != "" {
+		// The textfile collector reads the file while the daemon runs:
+		// it is written after each run, not only at the daemon's end.
+		var mu sync.Mutex
+		d.Subscribe(func(e daemon.Event) {
+			if e.Kind == daemon.Started {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err := sv.metrics.WriteTextfile(path); err != nil {
+				log.Error("cannot write the metrics file", "job", e.Job.Name, "err", err)
+			}
+		})
+	}
 	// Notifications, and health after each run (its reads through src,
 	// one at a time with the dashboard's).
 	if sv.monitor, err = g.daemonMonitor(stateDir, sv.src.Health, log); err != nil {
