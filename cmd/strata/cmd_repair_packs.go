@@ -123,6 +123,12 @@ func printPacksRepair(w io.Writer, rep *repair.PacksReport) {
 		fmt.Fprintf(w, "%s replaced: %s, %s written, %s removed\n", counted(len(rep.Repaired), "damaged pack"),
 			counted(rep.NewPacks, "new pack"), counted(len(rep.Files), "index file"), counted(len(rep.Removed), "file"))
 	}
+	if n := len(rep.Locked); n > 0 {
+		fmt.Fprintf(w, "locked: %d files left under object lock, named by no index; a prune after their retention removes them:\n", n)
+		for _, le := range rep.Locked {
+			fmt.Fprintf(w, "  %v  %v\n", le.Handle, le.State)
+		}
+	}
 	if n := len(rep.BrokenDeltas); n > 0 {
 		fmt.Fprintf(w, "delta blobs built on a lost base, dropped from the index: %d (first %s)\n", n, rep.BrokenDeltas[0].Short())
 	}

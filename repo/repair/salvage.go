@@ -58,6 +58,10 @@ type PacksReport struct {
 	BrokenDeltas []pack.ID
 	Files        []pack.ID // index files written, the superseding one last
 	Removed      []pack.ID // index files and packs removed
+	// Locked are old index files and damaged packs left in storage
+	// because they are under object lock: the new index names none of
+	// them, and a prune after their retention removes them.
+	Locked []*backend.LockedError
 	DryRun       bool      // nothing was written
 }
 
@@ -476,7 +480,12 @@ func (s *salvager) replaceIndex(ctx context.Context) error {
 
 func (s *salvager) remove(ctx context.Context, t backend.FileType, id pack.ID) error {
 	h := backend.Handle{Type: t, Name: id.String()}
-	if err := s.r.Backend().Remove(ctx, h); err != nil && !errors.Is(err, backend.ErrNotExist) {
+	err := s.r.Backend().Remove(ctx, h)
+	if le := (*backend.LockedError)(nil); errors.As(err, &le) {
+		s.rep.Locked = append(s.rep.Locked, le)
+		return nil
+	}
+	if err != nil && !errors.Is(err, backend.ErrNotExist) {
 		return fmt.Errorf("removing %v (the new index no longer names it; prune removes it): %w", h, err)
 	}
 	s.rep.Removed = append(s.rep.Removed, id)
