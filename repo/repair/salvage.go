@@ -62,7 +62,7 @@ type PacksReport struct {
 	// because they are under object lock: the new index names none of
 	// them, and a prune after their retention removes them.
 	Locked []*backend.LockedError
-	DryRun       bool      // nothing was written
+	DryRun bool // nothing was written
 }
 
 // PackRepair is what became of one damaged pack.
