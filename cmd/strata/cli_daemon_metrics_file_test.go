@@ -35,3 +35,26 @@ metrics:
 		t.Fatalf("after two backups the daemon's metrics file has no %s (%v):\n%s", want, err, b)
 	}
 }
+
+// TestScheduleRunMetricsFile: strata schedule run JOB, what systemd's
+// timers run, leaves the job's backup in metrics: file beside the
+// command's own series.
+func TestScheduleRunMetricsFile(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	prom := filepath.Join(e.dir, "strata.prom")
+	e.writeConfig(`sources:
+  - {name: app, type: sqlite, dsn: "sqlite://` + db + `"}
+jobs:
+  - {name: app-daily, source: app, tier: daily}
+metrics:
+  file: ` + prom + `
+`)
+	e.c.ok("--config", e.config, "schedule", "run", "app-daily")
+	b, err := os.ReadFile(prom)
+	for _, want := range []string{`strata_backup_last_success_timestamp_seconds{job="app-daily",tier="daily"}`, `strata_command_success{command="schedule run"} 1`} {
+		if err != nil || !strings.Contains(string(b), want) {
+			t.Fatalf("metrics file after schedule run has no %s (%v):\n%s", want, err, b)
+		}
+	}
+}
