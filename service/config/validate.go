@@ -170,13 +170,25 @@ func (v *validator) dsn(path, typ, dsn string) {
 		v.fail(path, "not a URL like %s://user@host/db", scheme)
 		return
 	}
-	if _, has := u.User.Password(); has {
+	if _, has := u.User.Password(); has || queryHasPassword(u.RawQuery) {
 		// Never echo the DSN: it holds the password.
 		v.fail(path, "holds a password: remove it and set password_env or password_file")
 	}
 	if strings.Trim(u.Path, "/") == "" {
 		v.fail(path, "names no database (%s://user@host:port/DB)", scheme)
 	}
+}
+
+// queryHasPassword reports whether a DSN's query gives a password
+// (?password=, which pgx and the MySQL driver read), whatever its case.
+func queryHasPassword(rawQuery string) bool {
+	q, _ := url.ParseQuery(rawQuery)
+	for k := range q {
+		if strings.EqualFold(k, "password") {
+			return true
+		}
+	}
+	return false
 }
 
 // scheduleOf parses a schedule key with the zone key beside it (or the
