@@ -27,3 +27,24 @@ func TestConfigDSNQueryPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigS3URLCredentials: an S3 repository URL with credentials in
+// it is refused by validate (as opening it is), in either form, and
+// neither validate nor show prints the secret.
+func TestConfigS3URLCredentials(t *testing.T) {
+	c := newCLI(t)
+	for _, u := range []string{
+		"s3:https://AKIAKEY:S3Secret1@minio.internal:9000/bucket",
+		"s3:AKIAKEY:S3Secret1@minio.internal:9000/bucket",
+		"s3:http://AKIAKEY:S3Secret1@127.0.0.1:9000/bucket/prefix",
+	} {
+		file := filepath.Join(t.TempDir(), "strata.yaml")
+		writeNew(t, file, []byte("version: 1\nrepository:\n  url: \""+u+"\"\n  password_env: PW\n"))
+		for _, cmd := range []string{"validate", "show"} {
+			out, errOut := c.code(1, "config", cmd, "--config", file)
+			if !strings.Contains(errOut, "repository.url") || !strings.Contains(errOut, "credentials") || strings.Contains(out+errOut, "S3Secret1") {
+				t.Errorf("config %s of url %s:\n%s%s", cmd, u, out, errOut)
+			}
+		}
+	}
+}

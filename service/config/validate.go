@@ -66,7 +66,12 @@ func (v *validator) repository() {
 	switch {
 	case r.URL == "":
 		v.fail("repository.url", "missing: the repository, like local:/srv/backup or s3:host/bucket/prefix")
-	case strings.HasPrefix(r.URL, "local:"), strings.HasPrefix(r.URL, "s3:"):
+	case strings.HasPrefix(r.URL, "s3:"):
+		if s3URLHasUser(r.URL) {
+			// Never echo the URL: it holds the secret.
+			v.fail("repository.url", "credentials do not belong in the URL (it shows in process lists and logs): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or STRATA_S3_ACCESS_KEY_ID and STRATA_S3_SECRET_ACCESS_KEY), or use ~/.aws/credentials")
+		}
+	case strings.HasPrefix(r.URL, "local:"):
 	default:
 		if scheme, _, ok := strings.Cut(r.URL, ":"); ok && !strings.ContainsAny(scheme, "/.\\") {
 			v.fail("repository.url", "%q: unknown scheme %q (want local:/path, a bare path, or s3:host/bucket)", r.URL, scheme)
@@ -177,6 +182,17 @@ func (v *validator) dsn(path, typ, dsn string) {
 	if strings.Trim(u.Path, "/") == "" {
 		v.fail(path, "names no database (%s://user@host:port/DB)", scheme)
 	}
+}
+
+// s3URLHasUser reports whether an s3: URL carries user info (a key and
+// secret) before its host, with or without http(s)://.
+func s3URLHasUser(s string) bool {
+	rest := strings.TrimPrefix(s, "s3:")
+	if _, after, ok := strings.Cut(rest, "://"); ok {
+		rest = after
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return strings.Contains(host, "@")
 }
 
 // queryHasPassword reports whether a DSN's query gives a password
