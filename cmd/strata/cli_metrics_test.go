@@ -130,6 +130,10 @@ func TestMetricsFileUnwritable(t *testing.T) {
 	if !strings.Contains(errOut, mf) {
 		t.Errorf("stderr does not name the metrics file:\n%s", errOut)
 	}
+	// It says what is wrong, not the name of a temporary file.
+	if !strings.Contains(errOut, "folder "+filepath.Dir(mf)+" does not exist") || strings.Contains(errOut, ".tmp-") {
+		t.Errorf("stderr does not say the folder is missing:\n%s", errOut)
+	}
 }
 
 func TestMetricsFileDrill(t *testing.T) {

@@ -135,6 +135,9 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 		dir = "."
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("metrics file %s: its folder %s does not exist: create it (node_exporter's --collector.textfile.directory) or name another file: %w", path, filepath.Clean(dir), fs.ErrNotExist)
+	}
 	if err != nil {
 		return fmt.Errorf("metrics file %s: %w", path, err)
 	}
