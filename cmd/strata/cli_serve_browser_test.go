@@ -180,7 +180,7 @@ func TestServeBrowser(t *testing.T) {
 
 	overview := text("overview")
 	wantText("overview", overview, "stdin:orders.log hourly", "stdin:orders.log daily", "sqlite://", "Last check", "no errors", "restored", "orders-hourly",
-		"Tables of sqlite://", "orders", "-2", "saved, drilled")
+		"Tables of sqlite://", "orders", "-2", "1 rows loaded in")
 	shoot("overview")
 
 	pages := []struct {
@@ -189,7 +189,7 @@ func TestServeBrowser(t *testing.T) {
 	}{
 		{"/charts", "charts", []string{"hourly", "daily", "6 snapshots"}},
 		{"/snapshots", "snapshots", []string{"--keep-hourly 3 --keep-daily 7", protectedID[:8], "protected", "before the schema migration", "remove", "keep"}},
-		{"/drills", "drills", []string{"sqlite://", "passed", "RPO"}},
+		{"/drills", "drills", []string{"sqlite://", "passed", "RPO", "Tables of the last drill", "customers"}},
 		{"/runs", "runs", []string{"orders-hourly", "succeeded", "added 12 KiB"}},
 	}
 	for _, pg := range pages {

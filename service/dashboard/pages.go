@@ -89,6 +89,13 @@ type overviewData struct {
 	StoreBar float64
 }
 
+// HasTableResults says whether source's last drill recorded each table's
+// result (older records hold only counts).
+func (d *overviewData) HasTableResults(source string) bool {
+	dr := d.Drills[source]
+	return dr != nil && len(dr.TableResults) > 0
+}
+
 func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	d := overviewData{Daemon: s.opts.Scheduler != nil, HasRuns: s.opts.History != nil}
 	p := s.page(r, "overview", "Overview", &d)
@@ -106,6 +113,20 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	if d.Tables, err = s.opts.Source.Tables(r.Context()); err != nil {
 		s.log.Error("dashboard: reading the tables", "err", err)
 		p.Error = "reading the tables: " + err.Error()
+	}
+	for i := range d.Tables {
+		dr := d.Drills[d.Tables[i].Source]
+		if dr == nil {
+			continue
+		}
+		for j := range d.Tables[i].Tables {
+			t := &d.Tables[i].Tables[j]
+			for k := range dr.TableResults {
+				if dr.TableResults[k].Table == t.Name {
+					t.Drill = &dr.TableResults[k]
+				}
+			}
+		}
 	}
 	if rep.Storage != nil && rep.Storage.TotalBytes > 0 {
 		d.Storage, d.StoreBar = rep.Storage, min(rep.Storage.Percent, 100)

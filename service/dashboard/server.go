@@ -56,6 +56,10 @@ type TableStatus struct {
 	// it was there.
 	PrevRows int64
 	InPrev   bool
+	// Drill is the table's result in its source's last drill (the
+	// dashboard fills it in from the health report); nil when that drill
+	// did not restore it.
+	Drill *health.DrillTable
 }
 
 // Change is the rows added (or removed, negative) since the previous

@@ -32,6 +32,8 @@ func (fixedSource) Health(context.Context) (*health.Report, error) {
 	newest := now.Add(-3 * time.Hour)
 	return &health.Report{Status: health.Warning, Jobs: []health.JobHealth{{Job: "db-daily", Source: "postgres://db1:5432/customers", Tier: "daily",
 		Status: health.OK, Snapshots: 3, Keep: 30, Newest: &newest, AgeSeconds: 3 * 3600, MaxAgeSeconds: 26 * 3600}},
+		Drills: []health.DrillHealth{{Source: "postgres://db1:5432/customers", Status: health.OK, OK: true, Time: now, RestoreSeconds: 2.5, Tables: 1,
+			TableResults: []health.DrillTable{{Table: "public.orders", Rows: 120, LoadSeconds: 1.75, OK: true}}}},
 		Findings: []health.Finding{{ID: "check", Status: health.Warning, Message: "no check recorded"}}}, nil
 }
 
@@ -215,7 +217,7 @@ func TestEscaping(t *testing.T) {
 		t.Errorf("a tag with markup is not escaped:\n%s", body)
 	}
 	_, body, _ = get(t, base+"/", bearer)
-	for _, w := range []string{"public.orders", "&#43;20", "public.refunds", "new", "No drill recorded"} {
+	for _, w := range []string{"public.orders", "&#43;20", "public.refunds", "new", "120 rows loaded in 1.75s", "not in the last drill"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("overview lacks %q", w)
 		}
