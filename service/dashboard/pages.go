@@ -77,8 +77,8 @@ type jobRow struct {
 }
 
 type overviewData struct {
-	Report   *health.Report
-	Tables   []SourceTables
+	Report *health.Report
+	Tables []SourceTables
 	// Drills are the last drill of each source, by source, for the
 	// tables' status.
 	Drills   map[string]*health.DrillHealth

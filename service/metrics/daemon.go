@@ -101,7 +101,6 @@ func reportField[T any](report any, name string) (T, bool) {
 	return t, ok
 }
 
-
 // TableSeconds are the load times of a drill's tables, by name.
 func TableSeconds(rep *verify.DrillReport) map[string]float64 {
 	out := make(map[string]float64, len(rep.Tables))
