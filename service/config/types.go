@@ -153,7 +153,8 @@ type Retention struct {
 	Timezone string `yaml:"timezone,omitempty"`
 	// GroupBy, as forget --group-by (default host,source).
 	GroupBy string `yaml:"group_by,omitempty"`
-	// Schedule of the daemon's forget (default: after every job run).
+	// Schedule of the daemon's forget (and prune, with Prune); without
+	// one the daemon applies no retention.
 	Schedule string `yaml:"schedule,omitempty"`
 	// Prune after forget, under the same lock.
 	Prune bool `yaml:"prune,omitempty"`

@@ -39,6 +39,8 @@ type Runner struct {
 	Program string
 	// Lock says how long to wait for another process's lock.
 	Lock workflow.LockOptions
+	// Forget runs the retention policy's job (forget.go).
+	Forget *ForgetCommand
 
 	mu sync.Mutex
 }
@@ -83,10 +85,7 @@ func (r *Runner) RunJob(ctx context.Context, job daemon.Job, log *slog.Logger) (
 	case KindDrill:
 		return r.drill(ctx, cfg, rp, job, log)
 	case KindForget:
-		// Not yet: forget's flow is still in cmd/strata, and the daemon
-		// runs only what the workflow library offers.
-		return daemon.Outcome{}, fmt.Errorf("job forget: this strata's daemon does not apply the retention policy yet; "+
-			"run strata forget --prune (with the policy stored by strata policy set, or the --keep-* flags) from cron or a timer, and remove retention.schedule from %s", cfg.File)
+		return r.forget(ctx, cfg, log)
 	}
 	return daemon.Outcome{}, fmt.Errorf("job %s: strata daemon cannot run jobs of kind %q", job.Name, job.Kind)
 }

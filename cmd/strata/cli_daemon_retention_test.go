@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+
+	"strata/service/state"
+)
+
+// TestDaemonAppliesRetention: with retention.schedule the daemon runs
+// strata forget --prune with strata.yaml's policy while backups go on:
+// snapshots beyond keep_last are removed, the run's record says what
+// forget removed and prune freed, forget's own audit record carries no
+// secret, and check passes after it. (The daemon's forget job failed on
+// every slot before: "does not apply the retention policy yet".)
+func TestDaemonAppliesRetention(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.writeConfig(`sources:
+  - name: app
+    type: sqlite
+    dsn: sqlite://` + db + `
+jobs:
+  - name: app
+    source: app
+    tier: hourly
+    schedule: "@every 2s"
+retention:
+  keep_last: 2
+  keep_safety: "0"
+  schedule: "@every 3s"
+  prune: true
+`)
+	p := e.startDaemon()
+	// forget runs every 3 s; the first may come before there are more
+	// than two snapshots to judge.
+	removedSome := regexp.MustCompile(`^forget: removed [1-9][0-9]* of [0-9]+ snapshots, kept 2; freed: `)
+	p.waitFor("a forget run that removed snapshots", func() bool {
+		for _, r := range e.ended("forget", state.Succeeded) {
+			if removedSome.MatchString(r.Summary) {
+				return true
+			}
+		}
+		return false
+	})
+	p.stop()
+	backups := e.ended("app", state.Succeeded)
+	sns := e.c.snapshots()
+	if len(sns) >= len(backups) {
+		t.Fatalf("%d snapshots after %d backups: forget removed none", len(sns), len(backups))
+	}
+	for _, r := range e.ended("forget", state.Succeeded) {
+		if !strings.Contains(r.Log, "policy: from "+e.config+" (--keep-last 2 --keep-safety 0h)") {
+			t.Fatalf("forget run did not take strata.yaml's policy:\n%s", r.Log)
+		}
+	}
+	var recs []struct {
+		Command string
+		Args    []string
+	}
+	if err := json.Unmarshal([]byte(e.c.ok("audit", "--json", "--command", "forget")), &recs); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) == 0 {
+		t.Fatal("forget left no audit record")
+	}
+	for _, r := range recs {
+		if a := strings.Join(r.Args, " "); !strings.Contains(a, "--prune") || strings.Contains(a, "secret") {
+			t.Fatalf("forget's audit record args %q", a)
+		}
+	}
+	if locks := e.c.files("locks"); len(locks) != 0 {
+		t.Fatalf("locks left: %v", locks)
+	}
+	e.c.ok("check")
+}
