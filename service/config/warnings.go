@@ -13,9 +13,9 @@ func (c *Config) Warnings() []string {
 	if c.Repository.Password != "" {
 		out = append(out, c.fieldErr("repository.password", errors.New("the password is written in the file: anyone who can read it can read the backups; use password_file (mode 0600), password_env or password_command")).Error())
 	}
-	for _, f := range c.secretFiles() {
-		if fi, err := os.Stat(f.file); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
-			out = append(out, c.fieldErr(f.path, fmt.Errorf("%s is readable by others (mode %#o): chmod 600 %s", f.file, fi.Mode().Perm(), f.file)).Error())
+	for _, f := range c.secretSources(secretFileKind) {
+		if fi, err := os.Stat(f.name); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
+			out = append(out, c.fieldErr(f.path, fmt.Errorf("%s is readable by others (mode %#o): chmod 600 %s", f.name, fi.Mode().Perm(), f.name)).Error())
 		}
 	}
 	if c.Repository.passwordSources() == 0 {
@@ -24,30 +24,43 @@ func (c *Config) Warnings() []string {
 	return out
 }
 
-type secretFile struct{ path, file string }
+// secretRef is where the config reads one secret: the key's path and
+// the file or environment variable that key names.
+type secretRef struct{ path, name string }
 
-// secretFiles are the files the config reads secrets from, with their keys.
-func (c *Config) secretFiles() []secretFile {
-	var out []secretFile
-	add := func(path, file string) {
-		if file != "" {
-			out = append(out, secretFile{path, file})
+// Kinds of secret sources: the *_file keys and the *_env keys.
+const (
+	secretFileKind = "file"
+	secretEnvKind  = "env"
+)
+
+// secretSources are the files (kind secretFileKind) or environment
+// variables (secretEnvKind) the config reads secrets from, with their keys.
+func (c *Config) secretSources(kind string) []secretRef {
+	var out []secretRef
+	add := func(key, file, env string) {
+		name := file
+		if kind == secretEnvKind {
+			name = env
+		}
+		if name != "" {
+			out = append(out, secretRef{key + "_" + kind, name})
 		}
 	}
-	add("repository.password_file", c.Repository.PasswordFile)
+	add("repository.password", c.Repository.PasswordFile, c.Repository.PasswordEnv)
 	for i, s := range c.Sources {
-		add(fmt.Sprintf("sources[%d].password_file", i), s.PasswordFile)
+		add(fmt.Sprintf("sources[%d].password", i), s.PasswordFile, s.PasswordEnv)
 	}
 	if c.Drill != nil {
-		add("drill.target_password_file", c.Drill.TargetPasswordFile)
+		add("drill.target_password", c.Drill.TargetPasswordFile, c.Drill.TargetPasswordEnv)
 	}
 	for i, ch := range c.Notifications.Channels {
-		add(fmt.Sprintf("notifications.channels[%d].url_file", i), ch.URLFile)
+		add(fmt.Sprintf("notifications.channels[%d].url", i), ch.URLFile, ch.URLEnv)
 		if ch.SMTP != nil {
-			add(fmt.Sprintf("notifications.channels[%d].smtp.password_file", i), ch.SMTP.PasswordFile)
+			add(fmt.Sprintf("notifications.channels[%d].smtp.password", i), ch.SMTP.PasswordFile, ch.SMTP.PasswordEnv)
 		}
 	}
-	add("dashboard.token_file", c.Dashboard.TokenFile)
+	add("dashboard.token", c.Dashboard.TokenFile, c.Dashboard.TokenEnv)
 	return out
 }
 
@@ -58,44 +71,18 @@ func (c *Config) secretFiles() []secretFile {
 // messages.
 func (c *Config) CheckSecrets(getenv func(string) string) []string {
 	var out []string
-	for _, f := range c.secretFiles() {
-		fh, err := os.Open(f.file)
+	for _, f := range c.secretSources(secretFileKind) {
+		fh, err := os.Open(f.name)
 		if err != nil {
 			out = append(out, c.fieldErr(f.path, fmt.Errorf("cannot be read here: %w", err)).Error())
 			continue
 		}
 		fh.Close()
 	}
-	for _, e := range c.secretEnvs() {
-		if getenv(e.file) == "" {
-			out = append(out, c.fieldErr(e.path, fmt.Errorf("environment variable %s is not set here", e.file)).Error())
+	for _, e := range c.secretSources(secretEnvKind) {
+		if getenv(e.name) == "" {
+			out = append(out, c.fieldErr(e.path, fmt.Errorf("environment variable %s is not set here", e.name)).Error())
 		}
 	}
-	return out
-}
-
-// secretEnvs are the environment variables the config reads secrets
-// from, with their keys (in secretFile's file field).
-func (c *Config) secretEnvs() []secretFile {
-	var out []secretFile
-	add := func(path, name string) {
-		if name != "" {
-			out = append(out, secretFile{path, name})
-		}
-	}
-	add("repository.password_env", c.Repository.PasswordEnv)
-	for i, s := range c.Sources {
-		add(fmt.Sprintf("sources[%d].password_env", i), s.PasswordEnv)
-	}
-	if c.Drill != nil {
-		add("drill.target_password_env", c.Drill.TargetPasswordEnv)
-	}
-	for i, ch := range c.Notifications.Channels {
-		add(fmt.Sprintf("notifications.channels[%d].url_env", i), ch.URLEnv)
-		if ch.SMTP != nil {
-			add(fmt.Sprintf("notifications.channels[%d].smtp.password_env", i), ch.SMTP.PasswordEnv)
-		}
-	}
-	add("dashboard.token_env", c.Dashboard.TokenEnv)
 	return out
 }
