@@ -24,11 +24,7 @@ func TestDaemonListen(t *testing.T) {
 	e := newDaemonEnv(t, "")
 	const token = "0123456789abcdef0123456789abcdef-test"
 	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: manual
     source: app
     tier: daily
@@ -109,11 +105,7 @@ jobs:
 func TestScheduleInstallRunRemove(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: app-daily
     source: app
     tier: daily

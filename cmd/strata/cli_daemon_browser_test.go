@@ -21,11 +21,7 @@ func TestDaemonDashboardBrowser(t *testing.T) {
 	e := newDaemonEnv(t, "")
 	const token = "0123456789abcdef0123456789abcdef-browser"
 	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: app-daily
     source: app
     tier: daily

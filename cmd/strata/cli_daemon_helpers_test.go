@@ -47,6 +47,13 @@ func (e *daemonEnv) writeConfig(body string) {
 	}
 }
 
+// writeAppConfig writes strata.yaml with one source, "app", the SQLite
+// database db, followed by rest (jobs and the other sections).
+func (e *daemonEnv) writeAppConfig(db, rest string) {
+	e.c.t.Helper()
+	e.writeConfig("sources:\n  - name: app\n    type: sqlite\n    dsn: sqlite://" + db + "\n" + rest)
+}
+
 // syncBuffer is a bytes.Buffer safe for the daemon's writes and the
 // test's reads.
 type syncBuffer struct {

@@ -18,11 +18,7 @@ import (
 func TestDaemonAppliesRetention(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: app
     source: app
     tier: hourly

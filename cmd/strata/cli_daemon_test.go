@@ -23,18 +23,14 @@ func TestDaemonBacksUpOnSchedule(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	hookOut := filepath.Join(e.dir, "hook.env")
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: app-hourly
     source: app
     tier: hourly
     schedule: "@every 2s"
     hooks:
       success:
-        - command: 'env | grep -E "^(STRATA|PGPASSWORD)" | sort > ` + hookOut + `.tmp && mv ` + hookOut + `.tmp ` + hookOut + `'
+        - command: 'env | grep -E "^(STRATA|PGPASSWORD)" | sort > `+hookOut+`.tmp && mv `+hookOut+`.tmp `+hookOut+`'
 `)
 	p := e.startDaemon()
 	p.waitFor("two snapshots", func() bool { return len(e.ended("app-hourly", state.Succeeded)) >= 2 })
@@ -100,12 +96,8 @@ func TestDaemonQueuesJobsOnOneRepository(t *testing.T) {
         - command: 'echo end $STRATA_JOB >> ` + order + `'
 `
 	}
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
-` + job("a") + job("b"))
+	e.writeAppConfig(db, `jobs:
+`+job("a")+job("b"))
 	p := e.startDaemon()
 	p.waitFor("two runs of each job", func() bool {
 		return len(e.ended("a", state.Succeeded)) >= 2 && len(e.ended("b", state.Succeeded)) >= 2
@@ -131,11 +123,7 @@ jobs:
 func TestDaemonCatchUpAndRestart(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: hourly
     source: app
     tier: hourly
@@ -275,11 +263,7 @@ jobs:
 func TestDaemonCheckAndAuditTrail(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: app
     source: app
     tier: hourly
@@ -358,18 +342,14 @@ func TestDaemonLockBusyFiresFailureHook(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	failed := filepath.Join(e.dir, "failed")
-	e.writeConfig(`sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+	e.writeAppConfig(db, `jobs:
   - name: app
     source: app
     tier: hourly
     schedule: "@every 2s"
 hooks:
   failure:
-    - command: 'echo "$STRATA_JOB $STRATA_RESULT $STRATA_ERROR" >> ` + failed + `'
+    - command: 'echo "$STRATA_JOB $STRATA_RESULT $STRATA_ERROR" >> `+failed+`'
 `)
 	r := e.c.openAPI(repo.Options{})
 	lock, err := r.Lock(context.Background(), true, "test: a prune")
