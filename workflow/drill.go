@@ -29,8 +29,12 @@ type DrillRequest struct {
 	// temporary database is created and dropped afterwards; empty: a
 	// temporary SQLite file.
 	Target string
-	// PasswordFile holds the scratch server's password when its DSN has
-	// none; PGPASSWORD and MYSQL_PWD come after.
+	// Password is the scratch server's password when its DSN has none
+	// (strata.yaml's drill.target_password_env); it reaches the server
+	// and pg_restore through the driver and the environment, never a
+	// process's arguments. PasswordFile holds it when neither gives one;
+	// PGPASSWORD and MYSQL_PWD come after.
+	Password     string
 	PasswordFile string
 	// Tables are globs of the tables to drill; empty: all.
 	Tables []string
@@ -214,7 +218,7 @@ func isLoopback(host string) bool {
 // drill fails or is interrupted.
 func drillOnServer(ctx context.Context, r *repo.Repository, sn *repo.Snapshot, req DrillRequest) (*verify.DrillReport, error) {
 	log := logger(req.Logger)
-	server, err := ParseDSN(req.Target, "", req.PasswordFile)
+	server, err := ParseDSN(req.Target, req.Password, req.PasswordFile)
 	if err != nil {
 		return nil, err
 	}

@@ -185,9 +185,14 @@ type Drill struct {
 	// Tables, as --tables (default all).
 	Tables []string `yaml:"tables,omitempty"`
 	// Target scratch server DSN, as --target (default: a temporary SQLite
-	// file); its password from TargetPasswordEnv or TargetPasswordFile.
-	Target             string `yaml:"target,omitempty"`
-	TargetPasswordEnv  string `yaml:"target_password_env,omitempty"`
+	// file); its password from TargetPasswordEnv or TargetPasswordFile
+	// when the DSN holds none (else PGPASSWORD / MYSQL_PWD).
+	Target string `yaml:"target,omitempty"`
+	// TargetPasswordEnv names the environment variable that holds the
+	// target server's password.
+	TargetPasswordEnv string `yaml:"target_password_env,omitempty"`
+	// TargetPasswordFile is a file that holds the target server's
+	// password (trailing newline dropped).
 	TargetPasswordFile string `yaml:"target_password_file,omitempty"`
 	// SameEngine restores into the snapshot's own engine (--same-engine).
 	SameEngine bool     `yaml:"same_engine,omitempty"`

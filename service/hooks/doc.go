@@ -16,8 +16,10 @@
 // may use the same names as ${STRATA_JOB} in its URL, headers and body.
 // Every hook's output (a command's stdout and stderr, a response's status
 // and first bytes) is written to the run's log. A hook has a timeout
-// (DefaultTimeout): a command still running then is killed with its whole
-// process group.
+// (DefaultTimeout): a command still running then gets SIGTERM with its
+// whole process group, and SIGKILL StopGrace later; the daemon's stop ends
+// a running Before hook the same way. The group dies with the daemon even
+// when that is killed with SIGKILL (internal/procgroup).
 //
 // A failing Before hook fails the job, which then does not run; the other
 // hooks' failures are written to the run's log and returned, and do not

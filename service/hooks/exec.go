@@ -9,23 +9,19 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
-	"time"
+
+	"strata/internal/procgroup"
 )
 
-// command runs h.Command with sh -c in its own process group, so that a
-// timeout kills the commands it started as well.
+// command runs h.Command with sh -c in its own process group
+// (internal/procgroup): a timeout or the daemon's stop ends the commands
+// it started as well (SIGTERM, then SIGKILL), and the group dies with the
+// daemon even when that is killed with SIGKILL.
 func (r *Runner) command(ctx context.Context, h Hook, env Env, log io.Writer) error {
-	cmd := exec.CommandContext(ctx, "sh", "-c", h.Command)
+	cmd := procgroup.Shell(ctx, h.Command, StopGrace)
 	cmd.Env = r.environ(env)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	// A child that keeps the output open after sh was killed must not
-	// hold the hook up.
-	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -18,6 +18,10 @@ import (
 // default).
 const DefaultTimeout = time.Minute
 
+// StopGrace is how long a command hook, and what it started, has to end
+// after SIGTERM (its timeout, or the daemon's stop) before SIGKILL.
+const StopGrace = 10 * time.Second
+
 // When says when a hook runs.
 type When string
 

@@ -27,8 +27,13 @@ func (r *Runner) drill(ctx context.Context, cfg *config.Config, rp *repo.Reposit
 	if d == nil {
 		return daemon.Outcome{}, fmt.Errorf("%s has no drill section", cfg.File)
 	}
-	if d.TargetPasswordEnv != "" {
-		return daemon.Outcome{}, fmt.Errorf("%s: drill.target_password_env: the daemon takes the scratch server's password from drill.target_password_file (or PGPASSWORD / MYSQL_PWD) only", cfg.File)
+	// The scratch server's password: from the variable
+	// drill.target_password_env names, else target_password_file (read
+	// by the workflow), else PGPASSWORD / MYSQL_PWD. It never goes into a
+	// process's arguments or the run's log.
+	password, err := config.ReadSecret(fmt.Sprintf("%s: drill.target_password_env", cfg.File), d.TargetPasswordEnv, "", r.getenv())
+	if err != nil {
+		return daemon.Outcome{}, err
 	}
 	var sources []*config.Source
 	for i := range cfg.Sources {
@@ -47,7 +52,7 @@ func (r *Runner) drill(ctx context.Context, cfg *config.Config, rp *repo.Reposit
 	for _, src := range sources {
 		start := time.Now()
 		rep, err := workflow.Drill(ctx, rp, workflow.DrillRequest{
-			Snapshot: "latest", Source: src.DSN, Target: d.Target, PasswordFile: d.TargetPasswordFile,
+			Snapshot: "latest", Source: src.DSN, Target: d.Target, Password: password, PasswordFile: d.TargetPasswordFile,
 			Tables: d.Tables, SameEngine: d.SameEngine, Lock: r.Lock, Logger: log,
 		})
 		out.Report = rep

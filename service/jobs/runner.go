@@ -10,10 +10,10 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"strata/filter"
+	"strata/internal/procgroup"
 	"strata/repo"
 	"strata/repo/archive"
 	"strata/repo/audit"
@@ -219,13 +219,17 @@ func stdinName(src *config.Source) string {
 	return src.Name
 }
 
+// commandGrace is how long a command source stopped with its run has to
+// end after SIGTERM before SIGKILL.
+const commandGrace = 10 * time.Second
+
 // startCommand starts a command source. Its output is read as the
 // stream to save; the reader returns the command's failure instead of
 // the end of the stream, so that a failed command saves no snapshot.
 func startCommand(ctx context.Context, command string, log *slog.Logger) (io.Reader, func() error, error) {
-	cmd := exec.CommandContext(ctx, "sh", "-c", command)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Its own process group, ended cleanly (SIGTERM, then SIGKILL) when
+	// the run stops, and killed with the daemon when that is killed.
+	cmd := procgroup.Shell(ctx, command, commandGrace)
 	var stderr strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
 	out, err := cmd.StdoutPipe()

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"strata/service/state"
+)
+
+// This file tests that what the daemon's hooks and command sources start
+// ends with the daemon: a SIGKILL leaves none of it running, and SIGTERM
+// ends it cleanly (it gets SIGTERM and may clean up).
+
+// processGone reports whether pid no longer runs: it does not exist, or
+// is a zombie waiting to be reaped (its parent died with the daemon).
+func processGone(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return true
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	// pid (comm) S ...: the state follows the last ')'.
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+// readPID waits for a process to write its PID to path.
+func readPID(p *daemonProc, path string) int {
+	p.t.Helper()
+	var pid int
+	p.waitFor(filepath.Base(path), func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil || !strings.HasSuffix(string(b), "\n") {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && pid > 0
+	})
+	return pid
+}
+
+// waitGone fails the test unless pid is gone within 20 s.
+func waitGone(t *testing.T, pid int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !processGone(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("%s (PID %d) still runs 20 s after the daemon ended", what, pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestDaemonKilledTakesHookChildren: a daemon killed with SIGKILL while a
+// before hook runs leaves none of the hook's processes running: not the
+// command the hook started in the background, nor the shell.
+func TestDaemonKilledTakesHookChildren(t *testing.T) {
+	e := newDaemonEnv(t, "")
+	pidFile := filepath.Join(e.dir, "child.pid")
+	shFile := filepath.Join(e.dir, "sh.pid")
+	e.writeConfig(`sources:
+  - name: dump
+    type: command
+    command: echo data
+jobs:
+  - name: nightly
+    source: dump
+    schedule: "@every 1s"
+    hooks:
+      before:
+        - command: 'echo $$ > ` + shFile + `; sleep 300 & echo $! > ` + pidFile + `; wait'
+          timeout: 10m
+`)
+	p := e.startDaemon()
+	child := readPID(p, pidFile)
+	sh := readPID(p, shFile)
+	if processGone(child) || processGone(sh) {
+		t.Fatalf("the hook's processes ended before the daemon was killed\n%s", p.log.String())
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	waitGone(t, child, "the hook's background command")
+	waitGone(t, sh, "the hook's shell")
+}
+
+// TestDaemonStopEndsCommandSourceCleanly: SIGTERM to a daemon whose
+// backup reads a command source's output sends SIGTERM to what the
+// command started (its trap runs), none of it runs once the daemon has
+// exited, and the run is recorded as aborted.
+func TestDaemonStopEndsCommandSourceCleanly(t *testing.T) {
+	e := newDaemonEnv(t, "")
+	pidFile := filepath.Join(e.dir, "child.pid")
+	ended := filepath.Join(e.dir, "ended")
+	// The child writes nothing: the backup waits on it until stopped.
+	e.writeConfig(`sources:
+  - name: dump
+    type: command
+    command: 'sh -c "trap \"echo cleaned-up > ` + ended + `; exit 0\" TERM; echo \$\$ > ` + pidFile + `; while :; do sleep 0.1; done"; echo after'
+jobs:
+  - name: nightly
+    source: dump
+    schedule: "@every 1s"
+`)
+	p := e.startDaemon()
+	child := readPID(p, pidFile)
+	p.stop()
+	waitGone(t, child, "the command source's child")
+	if b, err := os.ReadFile(ended); err != nil || string(b) != "cleaned-up\n" {
+		t.Fatalf("the child's SIGTERM trap did not run (%q, %v)\n%s", b, err, p.log.String())
+	}
+	runs := e.runs("nightly")
+	if len(runs) == 0 || runs[0].Result != state.Aborted {
+		t.Fatalf("runs %+v, want the newest aborted\n%s", runs, p.log.String())
+	}
+	if len(e.c.snapshots()) != 0 {
+		t.Fatalf("a stopped command source saved a snapshot: %v", e.c.snapshots())
+	}
+}
