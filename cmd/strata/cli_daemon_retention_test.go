@@ -9,12 +9,13 @@ import (
 	"strata/service/state"
 )
 
-// TestDaemonAppliesRetention: with retention.schedule the daemon runs
-// strata forget --prune with strata.yaml's policy while backups go on:
-// snapshots beyond keep_last are removed, the run's record says what
-// forget removed and prune freed, forget's own audit record carries no
-// secret, and check passes after it. (The daemon's forget job failed on
-// every slot before: "does not apply the retention policy yet".)
+// TestDaemonAppliesRetention: with retention.schedule the daemon applies
+// strata.yaml's policy and prunes (workflow.Forget, in its process)
+// while backups go on: snapshots beyond keep_last are removed, the run's
+// record says what forget removed and prune freed, forget's audit record
+// carries no secret, and check passes after it. (The daemon's forget job
+// failed on every slot before: "does not apply the retention policy
+// yet".)
 func TestDaemonAppliesRetention(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
@@ -66,6 +67,50 @@ retention:
 		if a := strings.Join(r.Args, " "); !strings.Contains(a, "--prune") || strings.Contains(a, "secret") {
 			t.Fatalf("forget's audit record args %q", a)
 		}
+	}
+	if locks := e.c.files("locks"); len(locks) != 0 {
+		t.Fatalf("locks left: %v", locks)
+	}
+	e.c.ok("check")
+}
+
+// TestDaemonRetentionAfterBackup: a retention section without a schedule
+// is applied after every successful backup, as the job "forget" whose
+// runs say they followed one (trigger "after"). Before, the daemon
+// applied no retention without retention.schedule and the snapshots
+// piled up.
+func TestDaemonRetentionAfterBackup(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.writeAppConfig(db, `jobs:
+  - name: app
+    source: app
+    tier: hourly
+    schedule: "@every 1s"
+retention:
+  keep_last: 2
+  keep_safety: "0"
+`)
+	p := e.startDaemon()
+	removedSome := regexp.MustCompile(`^forget: removed [1-9][0-9]* of [0-9]+ snapshots, kept 2$`)
+	p.waitFor("a forget after a backup that removed snapshots", func() bool {
+		for _, r := range e.ended("forget", state.Succeeded) {
+			if r.Trigger == "after" && removedSome.MatchString(r.Summary) {
+				return true
+			}
+		}
+		return false
+	})
+	p.stop()
+	for _, r := range e.runs("forget") {
+		if r.Trigger != "after" {
+			t.Fatalf("forget run %s triggered by %q, want after", r.ID, r.Trigger)
+		}
+	}
+	// The last backup may have ended after the last forget: at most one
+	// snapshot beyond keep_last.
+	if n := len(e.c.snapshots()); n > 3 {
+		t.Fatalf("%d snapshots after backups each followed by forget with keep_last 2", n)
 	}
 	if locks := e.c.files("locks"); len(locks) != 0 {
 		t.Fatalf("locks left: %v", locks)

@@ -32,9 +32,10 @@ func cmdDaemon(g *globals) *cli.Command {
 		Name:  "daemon",
 		Usage: "run the jobs of strata.yaml on their schedules",
 		Description: `Runs the backups, the check and the drill of --config strata.yaml on their
-schedules until stopped, and the retention policy (retention: in strata.yaml)
-on retention.schedule: strata forget, with --prune when retention.prune
-is set, run as a process of this binary. Jobs on one repository never run at once: a job
+schedules until stopped, and applies the retention policy (retention: in
+strata.yaml) as strata forget does, pruning afterwards when retention.prune
+is set: on retention.schedule, or without one after every successful
+backup (as the job "forget"). Jobs on one repository never run at once: a job
 due while another runs waits, and jobs wait in the order they came due. A
 run missed while the daemon was down runs once when it starts, not once per
 missed slot. Each run's record (start, end, result, snapshot, error and its
@@ -158,13 +159,9 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: level}))
-	forget, err := jobs.ForgetFromEnviron(g.forgetArgs())
-	if err != nil {
-		return nil, err
-	}
 	runner := &jobs.Runner{URL: g.repoPath, Config: g.cfg, Getenv: g.env.getenv, Program: "strata " + version,
 		Password: func(ctx context.Context) (string, error) { return g.password(ctx, "") },
-		Lock:     workflow.LockOptions{RetryLock: g.retryLock}, Forget: forget}
+		Lock:     workflow.LockOptions{RetryLock: g.retryLock}}
 	d, err := daemon.New(js, daemon.Options{Store: store, Runner: runner, Log: log,
 		Hooks: &hooks.Runner{Secrets: jobs.Secrets(g.cfg)}})
 	if err != nil {
@@ -251,21 +248,4 @@ func (sv *service) serve(g *globals, addr, tokenFile string) (*http.Server, erro
 	// Always said: without it the user cannot find the page.
 	fmt.Fprintf(g.env.stderr, "dashboard on http://%s/ (token: %s)\n", ln.Addr(), where)
 	return hs, nil
-}
-
-// forgetArgs are the global flags the daemon's forget runs with: the
-// config, and what the daemon was given that the config does not say
-// (paths and durations, never a secret).
-func (g *globals) forgetArgs() []string {
-	args := []string{"--config", g.cfg.File}
-	if g.repoPath != "" && g.repoPath != g.cfg.Repository.URL {
-		args = append(args, "--repo", g.repoPath)
-	}
-	if g.passwordFile != "" {
-		args = append(args, "--password-file", g.passwordFile)
-	}
-	if g.retryLock > 0 {
-		args = append(args, "--retry-lock", g.retryLock.String())
-	}
-	return args
 }

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,12 +10,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"strata/dbexport"
-	"strata/pack"
-	"strata/repo"
-	"strata/repo/backend"
 	"strata/repo/prune"
 	"strata/repo/retention"
+	"strata/workflow"
 )
 
 // forgetJSON is the documented shape of `forget --json`.
@@ -109,178 +106,136 @@ of removed snapshots stays in the repository until prune.
 			if err != nil {
 				return err
 			}
+			pf.asJSON = asJSON
+			req := workflow.ForgetRequest{DryRun: dryRun, Logger: g.logger()}
+			if prune {
+				preq, err := pf.request(g)
+				if err != nil {
+					return err
+				}
+				req.Prune = &preq
+			}
+			f := forgetPrinter{g: g, asJSON: asJSON, prune: prune, pf: &pf}
 			if c.NArg() > 0 {
 				if given || fromFlags.Safety != nil {
 					return fmt.Errorf("give snapshots to remove or --keep-* rules, not both (got %q and %s)", c.Args().Slice(), fromFlags)
 				}
-				if pf.asJSON = asJSON; prune {
-					return forgetSnapshots(c, g, c.Args().Slice(), dryRun, asJSON, &pf)
+				req.Snapshots = c.Args().Slice()
+				if !asJSON {
+					req.Forgotten = f.snapshotsForgotten
 				}
-				return forgetSnapshots(c, g, c.Args().Slice(), dryRun, asJSON, nil)
+				rep, err := f.forget(c.Context, req)
+				if err != nil {
+					return err
+				}
+				return f.printSnapshots(rep)
 			}
 			fromFlags, cfgRetention, fromConfig, err := g.configPolicy(fromFlags, given)
 			if err != nil {
 				return err
 			}
+			req.Policy = workflow.PolicyChoice{Safety: fromFlags.Safety, Timezone: zone}
+			if given {
+				req.Policy.Rules, req.Policy.From = &fromFlags, "the command line"
+			}
+			if zone != "" {
+				req.Policy.TimezoneFrom = "--timezone"
+			}
 			if fromConfig {
-				given = true
-				if zone == "" {
-					zone = cfgRetention.Timezone
+				req.Policy.Rules, req.Policy.Source, req.Policy.From = &fromFlags, workflow.PolicyFromConfig, g.cfg.File
+				if !c.IsSet("timezone") {
+					req.Policy.Timezone, req.Policy.TimezoneFrom = cfgRetention.Timezone, g.cfg.File
 				}
 				if !c.IsSet("group-by") && cfgRetention.GroupBy != "" {
 					groupBy = cfgRetention.GroupBy
 				}
 			}
-			return g.withLockNoIndex(c.Context, !dryRun, "forget", func(r *repo.Repository) error {
-				ch, err := choosePolicy(c.Context, r, fromFlags, given, zone)
-				if err != nil {
-					return err
-				}
-				if fromConfig {
-					ch.source, ch.describe = "config", fmt.Sprintf("from %s (%s)", g.cfg.File, ch.policy.String())
-					if !c.IsSet("timezone") {
-						ch.zoneFrom = g.cfg.File
-					}
-				}
-				if ch.source == "none" {
-					return forgetWithoutPolicy(c, g, r, ch, asJSON)
-				}
-				protected, protections, err := activeProtections(c.Context, r, r.Now(), ch.loc)
-				if err != nil {
-					return fmt.Errorf("forget refuses to run: %w", err)
-				}
-				sns, err := r.Snapshots(c.Context)
-				if err != nil {
-					return err
-				}
-				groups, err := retention.Apply(sns, ch.policy, retention.Options{
-					GroupBy: strings.Split(groupBy, ","), Location: ch.loc, Protected: protected,
-					SourceKey: dbexport.SourceName, Now: r.Now(),
-				})
-				if err != nil {
-					return fmt.Errorf("forget: %w", err)
-				}
-				f := forgetRun{g: g, r: r, ch: ch, groups: groups, dryRun: dryRun}
-				if prune {
-					pf.asJSON = asJSON
-					f.prune = &pf
-				}
-				return f.run(c, protected, protections, asJSON)
-			})
+			req.GroupBy = strings.Split(groupBy, ",")
+			// --quiet keeps only what was asked for: a dry run's decisions.
+			quiet := g.quiet && !dryRun
+			if !asJSON && !quiet {
+				req.Decided = f.printDecisions
+			}
+			if !asJSON {
+				req.Forgotten = f.printSummary
+			}
+			rep, err := f.forget(c.Context, req)
+			if err != nil {
+				return err
+			}
+			if rep.Policy.Source == workflow.PolicyNone {
+				return f.printWithoutPolicy(rep)
+			}
+			if asJSON {
+				return f.printJSON(rep)
+			}
+			if dryRun {
+				f.printSummary(rep)
+			}
+			if rep.Prune != nil {
+				return printPrune(g, *rep.Prune, &pf)
+			}
+			return nil
 		},
 	}
 }
 
-// forgetRun is one forget after its decisions are made.
-type forgetRun struct {
+// forgetPrinter prints a forget's report as the flags ask.
+type forgetPrinter struct {
 	g      *globals
-	r      *repo.Repository
-	ch     chosenPolicy
-	groups []retention.Group
-	dryRun bool
-	prune  *pruneFlags // --prune: prune after removing
+	asJSON bool
+	prune  bool        // --prune
+	pf     *pruneFlags // prune's flags, for its report
 }
 
-func (f forgetRun) run(c *cli.Context, protected map[pack.ID]string, protections []repo.Protection, asJSON bool) error {
-	var remove []*repo.Snapshot
-	keep, keptProtected := 0, 0
-	for _, gr := range f.groups {
-		for _, d := range gr.Decisions {
-			_, isProtected := protected[d.Snapshot.ID]
-			switch {
-			case d.Keep:
-				keep++
-				if isProtected {
-					keptProtected++
-				}
-			case isProtected:
-				// Apply always keeps protected snapshots; refuse rather
-				// than trust that here.
-				return fmt.Errorf("forget: snapshot %s is protected but was not kept; nothing removed", d.Snapshot.ID.Short())
-			default:
-				remove = append(remove, d.Snapshot)
-			}
-		}
+// forget runs req on the repository, whose lock it takes.
+func (f forgetPrinter) forget(ctx context.Context, req workflow.ForgetRequest) (*workflow.ForgetReport, error) {
+	r, err := f.g.openFor(ctx, workflow.LockRequest{Command: "forget", Exclusive: !req.DryRun, Index: workflow.NoIndex})
+	if err != nil {
+		return nil, err
 	}
-	// --quiet keeps only what was asked for: a dry run's decisions.
-	quiet := f.g.quiet && !f.dryRun
-	if !asJSON && !quiet {
-		f.printDecisions()
-	}
-	removedProtections := 0
-	var locked []prune.LockedFile
-	if !f.dryRun {
-		var err error
-		if remove, locked, err = f.remove(c, remove); err != nil {
-			return err
-		}
-		keep += len(locked)
-		removedProtections, err = f.removeProtections(c, remove, protections)
-		if err != nil {
-			return err
-		}
-	}
-	if asJSON {
-		out := f.json(keep, len(remove), removedProtections)
-		out.Locked = locked
-		if f.prune != nil {
-			report, err := f.pruneJSON(c)
-			if err != nil {
-				return err
-			}
-			out.Prune = report
-		}
-		return printJSON(f.g.env.stdout, out)
-	}
+	req.Lock = f.g.lockOptions()
+	return workflow.Forget(ctx, r, req)
+}
+
+// printSummary prints what forget removed and kept (and, before a
+// prune, the heading of its report).
+func (f forgetPrinter) printSummary(rep *workflow.ForgetReport) {
 	out := f.g.env.stdout
-	total := keep + len(remove)
+	quiet := f.g.quiet && !rep.DryRun
+	keep, remove := rep.Kept, len(rep.Removed)
+	total := keep + remove
 	protectedNote := ""
-	if keptProtected > 0 {
-		protectedNote = fmt.Sprintf(" (%d protected)", keptProtected)
+	if rep.KeptProtected > 0 {
+		protectedNote = fmt.Sprintf(" (%d protected)", rep.KeptProtected)
 	}
+	pruning := f.prune && !rep.DryRun
 	switch {
 	case quiet:
 	case total == 0:
 		fmt.Fprintln(out, "no snapshots")
-	case f.dryRun:
-		fmt.Fprintf(out, "dry run: would remove %d of %s, keep %d%s\n", len(remove), counted(total, "snapshot"), keep, protectedNote)
+	case rep.DryRun:
+		fmt.Fprintf(out, "dry run: would remove %d of %s, keep %d%s\n", remove, counted(total, "snapshot"), keep, protectedNote)
 	default:
-		fmt.Fprintf(out, "removed %d of %s, kept %d%s\n", len(remove), counted(total, "snapshot"), keep, protectedNote)
-		if removedProtections > 0 {
-			fmt.Fprintf(out, "removed %d expired protections of removed snapshots\n", removedProtections)
+		fmt.Fprintf(out, "removed %d of %s, kept %d%s\n", remove, counted(total, "snapshot"), keep, protectedNote)
+		if rep.ProtectionsRemoved > 0 {
+			fmt.Fprintf(out, "removed %d expired protections of removed snapshots\n", rep.ProtectionsRemoved)
 		}
-		if len(remove) > 0 && f.prune == nil {
+		if remove > 0 && !pruning {
 			fmt.Fprintln(out, "their data stays in the repository until prune")
 		}
-		printLocked(out, locked, counted(len(locked), "snapshot"), "forget")
+		printLocked(out, rep.Locked, counted(len(rep.Locked), "snapshot"), "forget")
 	}
-	if f.prune != nil {
-		if !quiet {
-			fmt.Fprintln(out, "\nprune:")
-		}
-		return runPrune(c, f.g, f.r, f.prune)
+	if pruning && !quiet {
+		fmt.Fprintln(out, "\nprune:")
 	}
-	return nil
 }
 
-// pruneJSON runs prune with its JSON report captured, to nest it in
-// forget's.
-func (f forgetRun) pruneJSON(c *cli.Context) (json.RawMessage, error) {
-	var buf bytes.Buffer
-	e := *f.g.env
-	e.stdout = &buf
-	g := *f.g
-	g.env = &e
-	if err := runPrune(c, &g, f.r, f.prune); err != nil {
-		return nil, err
-	}
-	return json.RawMessage(bytes.TrimSpace(buf.Bytes())), nil
-}
-
-func (f forgetRun) printDecisions() {
+func (f forgetPrinter) printDecisions(rep *workflow.ForgetReport) {
 	out := f.g.env.stdout
-	fmt.Fprintf(out, "policy: %s\n%s\n", f.ch.describe, f.ch.zoneLine())
-	for _, gr := range f.groups {
+	loc := rep.Policy.Location
+	fmt.Fprintf(out, "policy: %s\n%s\n", describePolicy(rep.Policy), zoneLine(rep.Policy))
+	for _, gr := range rep.Groups {
 		removing := 0
 		for _, d := range gr.Decisions {
 			if !d.Keep {
@@ -295,103 +250,26 @@ func (f forgetRun) printDecisions() {
 				action = "remove"
 			}
 			sn := d.Snapshot
-			t.row(sn.ID.Short(), sn.Time.In(f.ch.loc).Format(displayLayout), sn.Tier, strings.Join(sn.Tags, ","), action, strings.Join(d.Reasons, ", "))
+			t.row(sn.ID.Short(), sn.Time.In(loc).Format(displayLayout), sn.Tier, strings.Join(sn.Tags, ","), action, strings.Join(d.Reasons, ", "))
 		}
 		_ = t.flush()
 	}
 	fmt.Fprintln(out)
 }
 
-// remove deletes the snapshot files, one by one, and returns those it
-// removed; the first failure stops it, and the message says how many
-// were removed. A snapshot file under object lock is left (the snapshot
-// stays, so prune keeps its data) and returned as locked.
-func (f forgetRun) remove(c *cli.Context, sns []*repo.Snapshot) (removed []*repo.Snapshot, locked []prune.LockedFile, err error) {
-	hs := make([]backend.Handle, 0, len(sns))
-	for _, sn := range sns {
-		hs = append(hs, backend.Handle{Type: backend.SnapshotFile, Name: sn.ID.String()})
-	}
-	states, err := f.r.LockedFiles(c.Context, hs)
-	if err != nil {
-		return nil, nil, fmt.Errorf("forget removed no snapshot: asking for the object lock of the snapshot files: %w", err)
-	}
-	lockedOne := func(sn *repo.Snapshot, st backend.LockState) {
-		locked = append(locked, prune.LockedFile{File: "snapshots/" + sn.ID.String(), Size: -1, Mode: strings.ToLower(string(st.Mode)), Until: st.Until, LegalHold: st.LegalHold})
-		f.g.printf("snapshot %s is under object lock (%v): not removed\n", sn.ID.Short(), st)
-	}
-	var removable []*repo.Snapshot
-	for i, sn := range sns {
-		if st, ok := states[hs[i]]; ok {
-			lockedOne(sn, st)
-			continue
-		}
-		removable = append(removable, sn)
-	}
-	// One journal file records every removal ahead of them.
-	gone := make([]repo.JournalKey, 0, len(removable))
-	for _, sn := range removable {
-		gone = append(gone, repo.JournalKey{Kind: backend.SnapshotFile, ID: sn.ID})
-	}
-	if err := f.r.RecordRemovals(c.Context, gone); err != nil {
-		return nil, locked, fmt.Errorf("forget removed no snapshot: %w", err)
-	}
-	for _, sn := range removable {
-		err := f.r.RemoveSnapshot(c.Context, sn.ID)
-		var le *backend.LockedError
-		if errors.As(err, &le) {
-			lockedOne(sn, le.State) // locked since it asked
-			continue
-		}
-		if err != nil {
-			return removed, locked, fmt.Errorf("forget removed %d of %s, then: %w", len(removed), counted(len(sns), "snapshot"), err)
-		}
-		removed = append(removed, sn)
-		f.g.printf("removed snapshot %s\n", sn.ID.Short())
-	}
-	return removed, locked, nil
-}
-
-// removeProtections deletes the protect files of removed snapshots (only
-// expired protections can name one) and expired ones whose snapshot is
-// gone already (a crash between the two steps of an earlier forget).
-func (f forgetRun) removeProtections(c *cli.Context, removed []*repo.Snapshot, protections []repo.Protection) (int, error) {
-	gone := map[pack.ID]bool{}
-	for _, sn := range removed {
-		gone[sn.ID] = true
-	}
-	exists := map[pack.ID]bool{}
-	for _, gr := range f.groups {
-		for _, d := range gr.Decisions {
-			if !gone[d.Snapshot.ID] {
-				exists[d.Snapshot.ID] = true
-			}
-		}
-	}
-	now := f.r.Now()
-	n := 0
-	for _, p := range protections {
-		if exists[p.Snapshot] || p.Active(now) {
-			continue
-		}
-		if err := f.r.RemoveProtection(c.Context, p); err != nil {
-			return n, fmt.Errorf("forget removed the snapshots, but removing expired protect file %s failed: %w", p.ID.Short(), err)
-		}
-		n++
-	}
-	return n, nil
-}
-
-func (f forgetRun) json(keep, remove, protectionsRemoved int) forgetJSON {
+// printJSON prints `forget --json`.
+func (f forgetPrinter) printJSON(rep *workflow.ForgetReport) error {
+	ch := rep.Policy
 	out := forgetJSON{
-		PolicySource: f.ch.source, Policy: f.ch.policy, PolicyFlags: f.ch.policy.String(),
-		Timezone: f.ch.loc.String(), DryRun: f.dryRun, Groups: []forgetGroupJSON{},
-		Keep: keep, Remove: remove, ProtectionsRemoved: protectionsRemoved,
+		PolicySource: ch.Source, Policy: ch.Rules, PolicyFlags: ch.Rules.String(),
+		Timezone: ch.Location.String(), DryRun: rep.DryRun, Groups: []forgetGroupJSON{},
+		Keep: rep.Kept, Remove: len(rep.Removed), ProtectionsRemoved: rep.ProtectionsRemoved, Locked: rep.Locked,
 	}
-	if !f.ch.set.IsZero() {
-		set := f.ch.set
+	if !ch.Set.IsZero() {
+		set := ch.Set
 		out.PolicySet = &set
 	}
-	for _, gr := range f.groups {
+	for _, gr := range rep.Groups {
 		gj := forgetGroupJSON{Key: gr.Key.String(), Host: gr.Key.Host, Source: gr.Key.Source, Tags: gr.Key.Tags}
 		for _, d := range gr.Decisions {
 			sn := d.Snapshot
@@ -404,11 +282,38 @@ func (f forgetRun) json(keep, remove, protectionsRemoved int) forgetJSON {
 				reasons = []string{}
 			}
 			gj.Decisions = append(gj.Decisions, forgetDecisionJSON{
-				ID: sn.ID.String(), ShortID: sn.ID.Short(), Time: sn.Time.In(f.ch.loc).Format(time.RFC3339),
+				ID: sn.ID.String(), ShortID: sn.ID.Short(), Time: sn.Time.In(ch.Location).Format(time.RFC3339),
 				Tier: sn.Tier, Tags: tags, Keep: d.Keep, Reasons: reasons,
 			})
 		}
 		out.Groups = append(out.Groups, gj)
 	}
-	return out
+	if rep.Prune != nil {
+		b, err := json.Marshal(pruneJSON(rep.Prune.Report))
+		if err != nil {
+			return err
+		}
+		out.Prune = b
+	}
+	return printJSON(f.g.env.stdout, out)
+}
+
+// describePolicy: "from the command line (--keep-last 2)", "repository
+// policy set 2026-11-20 14:00:00 CET (--keep-daily 7)".
+func describePolicy(ch workflow.ChosenPolicy) string {
+	switch ch.Source {
+	case workflow.PolicyNone:
+		return "none: give --keep-* flags, or store a policy with strata policy set"
+	case workflow.PolicyFromRepository:
+		return fmt.Sprintf("repository policy set %s (%s)", showTime(ch.Set), ch.Rules.String())
+	}
+	return fmt.Sprintf("from %s (%s)", ch.From, ch.Rules.String())
+}
+
+// zoneLine: "times in Europe/Berlin (repository policy)".
+func zoneLine(ch workflow.ChosenPolicy) string {
+	if ch.ZoneFrom == "default" {
+		return "times in " + zoneName(ch.Location)
+	}
+	return fmt.Sprintf("times in %s (%s)", zoneName(ch.Location), ch.ZoneFrom)
 }

@@ -9,6 +9,7 @@ import (
 
 	"strata/repo"
 	"strata/repo/retention"
+	"strata/workflow"
 )
 
 // policyJSON is the documented shape of `policy show --json`.
@@ -71,7 +72,7 @@ they were taken whatever the rules say; --keep-safety sets another period
 					if !given || p.Empty() {
 						return errors.New("give the policy as --keep-* flags, like --keep-daily 7 --keep-weekly 4, or a retention section in --config strata.yaml")
 					}
-					loc, err := loadZone(zone)
+					loc, err := workflow.LoadZone(zone)
 					if err != nil {
 						return fmt.Errorf("--timezone: %w", err)
 					}
@@ -131,7 +132,7 @@ func showPolicy(c *cli.Context, g *globals, r *repo.Repository, asJSON bool) err
 	if asJSON {
 		return printJSON(g.env.stdout, out)
 	}
-	loc, err := loadZone(out.Timezone)
+	loc, err := workflow.LoadZone(out.Timezone)
 	if err != nil {
 		return fmt.Errorf("repository policy file %s: %w", sp.ID.Short(), err)
 	}

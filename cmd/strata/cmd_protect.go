@@ -11,6 +11,7 @@ import (
 	"strata/repo"
 	"strata/repo/backend"
 	"strata/repo/objectlock"
+	"strata/workflow"
 )
 
 func cmdProtect(g *globals) *cli.Command {
@@ -50,7 +51,7 @@ unprotect removes them all. strata snapshots marks protected snapshots.
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(g.env.stdout, "protected snapshot %s: %s\n", sn.ID.Short(), describeProtection(p, time.Local))
+				fmt.Fprintf(g.env.stdout, "protected snapshot %s: %s\n", sn.ID.Short(), workflow.DescribeProtection(p, time.Local))
 				if r.ObjectLock() == nil {
 					return nil
 				}
@@ -123,7 +124,7 @@ afterwards if they still need it.
 				}
 				removed, err := r.Unprotect(c.Context, id)
 				for _, p := range removed {
-					g.printf("removed protection %s: %s\n", p.ID.Short(), describeProtection(p, time.Local))
+					g.printf("removed protection %s: %s\n", p.ID.Short(), workflow.DescribeProtection(p, time.Local))
 				}
 				if err != nil {
 					return err

@@ -79,19 +79,20 @@ func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, er
 		if err != nil {
 			return err
 		}
-		zone, groupBy := "", []string{"host", "source"}
+		choice, groupBy := workflow.PolicyChoice{}, []string{"host", "source"}
 		if fromConfig {
-			zone = cfgRetention.Timezone
+			choice = workflow.PolicyChoice{Rules: &p, Source: workflow.PolicyFromConfig, From: s.g.cfg.File,
+				Timezone: cfgRetention.Timezone, TimezoneFrom: s.g.cfg.File}
 			if cfgRetention.GroupBy != "" {
 				groupBy = strings.Split(cfgRetention.GroupBy, ",")
 			}
 		}
-		ch, err := choosePolicy(ctx, r, p, fromConfig, zone)
+		ch, err := workflow.ChoosePolicy(ctx, r, choice)
 		if err != nil {
 			return err
 		}
 		now := r.Now()
-		protected, protections, err := activeProtections(ctx, r, now, ch.loc)
+		protected, protections, err := workflow.ActiveProtections(ctx, r, now, ch.Location)
 		if err != nil {
 			return err
 		}
@@ -100,10 +101,10 @@ func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, er
 			return err
 		}
 		decided := map[string]retention.Decision{}
-		if ch.source != "none" {
-			out.Policy = ch.policy.String()
-			groups, err := retention.Apply(sns, ch.policy, retention.Options{
-				GroupBy: groupBy, Location: ch.loc, Protected: protected,
+		if ch.Source != workflow.PolicyNone {
+			out.Policy = ch.Rules.String()
+			groups, err := retention.Apply(sns, ch.Rules, retention.Options{
+				GroupBy: groupBy, Location: ch.Location, Protected: protected,
 				SourceKey: dbexport.SourceName, Now: now,
 			})
 			if err != nil {

@@ -154,7 +154,7 @@ type Retention struct {
 	// GroupBy, as forget --group-by (default host,source).
 	GroupBy string `yaml:"group_by,omitempty"`
 	// Schedule of the daemon's forget (and prune, with Prune); without
-	// one the daemon applies no retention.
+	// one the daemon applies the policy after every successful backup.
 	Schedule string `yaml:"schedule,omitempty"`
 	// Prune after forget, under the same lock.
 	Prune bool `yaml:"prune,omitempty"`

@@ -12,6 +12,8 @@ import (
 
 // JobStatus is a job as Jobs reports it.
 type JobStatus struct {
+	// Schedule is the schedule's text, or for a job that follows others
+	// (Job.After) "after each success of JOB, ...".
 	Name, Kind, Tier, Source, Repository, Schedule string
 	// NextDue is when the job is next due (in the past: it is queued or
 	// running).
@@ -27,8 +29,12 @@ func (d *Daemon) Jobs() []JobStatus {
 	var out []JobStatus
 	for _, js := range d.jobs {
 		j := js.job
+		sched := j.ScheduleText
+		if sched == "" && len(j.After) > 0 {
+			sched = "after each success of " + strings.Join(j.After, ", ")
+		}
 		out = append(out, JobStatus{Name: j.Name, Kind: j.Kind, Tier: j.Tier, Source: j.Source, Repository: j.Repository,
-			Schedule: j.ScheduleText, NextDue: js.next, Queued: js.queued, Running: js.running})
+			Schedule: sched, NextDue: js.next, Queued: js.queued, Running: js.running})
 	}
 	slices.SortFunc(out, func(a, b JobStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -90,7 +96,8 @@ func (d *Daemon) Reload(jobs []Job) error {
 
 // RunOnce runs the job name at once, without the loop (`strata schedule
 // run`, for a systemd timer): its hooks, record, next due time and
-// events as the daemon's. It returns the run's record.
+// events as the daemon's; after a success, the jobs that follow it
+// (Job.After) likewise. It returns the record of name's run.
 func (d *Daemon) RunOnce(ctx context.Context, name string) (state.Run, error) {
 	d.mu.Lock()
 	js := d.jobs[name]
@@ -99,5 +106,20 @@ func (d *Daemon) RunOnce(ctx context.Context, name string) (state.Run, error) {
 		return state.Run{}, fmt.Errorf("%w: %q", ErrUnknownJob, name)
 	}
 	now := d.clock.Now()
-	return d.execute(ctx, js.job, now, TriggerNow, nil), nil
+	run := d.execute(ctx, js.job, now, TriggerNow, nil)
+	if run.Result != state.Succeeded || ctx.Err() != nil {
+		return run, nil
+	}
+	// The jobs that follow it run now too, one after the other: no loop
+	// would queue them.
+	d.mu.Lock()
+	var follow []Job
+	for _, name := range d.followers(name) {
+		follow = append(follow, d.jobs[name].job)
+	}
+	d.mu.Unlock()
+	for _, j := range follow {
+		d.execute(ctx, j, d.clock.Now(), TriggerAfter, nil)
+	}
+	return run, nil
 }

@@ -249,17 +249,48 @@ func (d *Daemon) startRunnable() {
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			d.execute(ctx, job, next.due, next.trigger, func() {
+			d.execute(ctx, job, next.due, next.trigger, func(result state.Result) {
 				d.mu.Lock()
 				js.running = false
 				if cur := d.jobs[job.Name]; cur != nil {
 					cur.running = false // a reload replaced js
 				}
 				d.busy[k] = false
+				if result == state.Succeeded {
+					d.enqueueFollowers(job.Name)
+				}
 				d.mu.Unlock()
 				d.poke()
 			})
 		}()
+	}
+}
+
+// followers are the jobs whose After names job, by name. d.mu is held.
+func (d *Daemon) followers(job string) []string {
+	var out []string
+	for name, js := range d.jobs {
+		if slices.Contains(js.job.After, job) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// enqueueFollowers queues the jobs that follow a successful run of job,
+// unless they are queued already (one run serves every run before it)
+// or the daemon is stopping. d.mu is held.
+func (d *Daemon) enqueueFollowers(job string) {
+	if !d.running || d.runCtx.Err() != nil {
+		return
+	}
+	for _, name := range d.followers(job) {
+		js := d.jobs[name]
+		if js.queued {
+			continue
+		}
+		d.enqueue(name, js, d.clock.Now(), TriggerAfter)
 	}
 }
 

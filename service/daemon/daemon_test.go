@@ -396,3 +396,53 @@ func TestOnDemandRetryTimeout(t *testing.T) {
 		t.Fatalf("on-demand job due at %v", st[0].NextDue)
 	}
 }
+
+// A job with After runs after each successful run of the jobs it names,
+// once for several that end before it starts, never after a failure; a
+// RunOnce of one of them runs it too.
+func TestAfterRunsFollowers(t *testing.T) {
+	a, b := job("a", "/r", time.Hour), job("b", "/r", 2*time.Hour)
+	forget := Job{Name: "forget", Kind: "forget", Repository: "/r", After: []string{"a", "b"}}
+	h := newHarness(t, t.TempDir(), t0.Add(59*time.Minute), a, b, forget)
+	if st := h.d.Jobs(); st[1].Name != "b" || st[2].Schedule != "after each success of a, b" {
+		t.Fatalf("Jobs() %+v", st)
+	}
+	fail := make(chan error, 1)
+	fail <- errors.New("backup failed")
+	h.block["a"] = fail
+	h.start()
+	h.advance(time.Minute) // 01:00: a fails; forget does not follow
+	h.want(Started, "a")
+	h.want(Failed, "a")
+	h.quiet()
+	delete(h.block, "a")
+	h.block["forget"] = make(chan error)
+	h.advance(time.Hour) // 02:00: a and b due; forget once after both
+	h.want(Started, "a")
+	h.want(Succeeded, "a")
+	h.want(Started, "b") // queued at 02:00, before forget
+	h.want(Succeeded, "b")
+	e := h.want(Started, "forget")
+	if e.Run.Trigger != TriggerAfter {
+		t.Fatalf("forget's trigger %q, want %q", e.Run.Trigger, TriggerAfter)
+	}
+	h.block["forget"] <- nil
+	h.want(Succeeded, "forget")
+	h.quiet()
+	if st := h.d.Jobs(); !st[2].NextDue.IsZero() {
+		t.Fatalf("forget due at %v: it has no schedule", st[2].NextDue)
+	}
+	h.stop()
+
+	// RunOnce (strata schedule run) runs the followers after a success.
+	delete(h.block, "forget")
+	h.clock.Advance(time.Minute)
+	run, err := h.d.RunOnce(context.Background(), "b")
+	if err != nil || run.Job != "b" || run.Result != state.Succeeded {
+		t.Fatalf("RunOnce: %+v, %v", run, err)
+	}
+	runs, err := h.store.Runs("forget", 0)
+	if err != nil || len(runs) != 2 || runs[0].Trigger != TriggerAfter || runs[0].Result != state.Succeeded {
+		t.Fatalf("forget's runs after RunOnce: %+v, %v", runs, err)
+	}
+}

@@ -34,7 +34,11 @@ type Job struct {
 	// the job runs only when asked (RunNow, RunOnce).
 	Schedule     Schedule
 	ScheduleText string
-	Hooks        hooks.Set
+	// After names jobs whose successful run queues this one (trigger
+	// TriggerAfter), once however many of them succeed before it runs:
+	// the retention policy applied after every backup.
+	After []string
+	Hooks hooks.Set
 	// Timeout aborts a run that takes longer (0: none).
 	Timeout time.Duration
 	// Retries is how often a failed run is tried again, RetryDelay

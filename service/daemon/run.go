@@ -19,6 +19,9 @@ const (
 	TriggerSchedule = "schedule"
 	TriggerCatchUp  = "catch-up"
 	TriggerNow      = "now"
+	// TriggerAfter: queued by a successful run of a job named in its
+	// Job.After.
+	TriggerAfter = "after"
 )
 
 // logBuffer is a run's log, written by the job's logger and its hooks.
@@ -53,9 +56,9 @@ func (b *logBuffer) String() string {
 // hooks, after hooks; it records the run in the store and tells the
 // subscribers. ctx cancelled (the daemon stopping) aborts the run.
 //
-// ended, if not nil, is called once the run is recorded, before the
-// subscribers hear of its end.
-func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger string, ended func()) state.Run {
+// ended, if not nil, is called with the run's result once the run is
+// recorded, before the subscribers hear of its end.
+func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger string, ended func(state.Result)) state.Run {
 	run := state.Run{Job: job.Name, Kind: job.Kind, Due: due, Trigger: trigger, Start: d.clock.Now()}
 	run, err := d.store.StartRun(run)
 	if err != nil {
@@ -120,7 +123,7 @@ func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger st
 		lvl = slog.LevelError
 	}
 	if ended != nil {
-		ended()
+		ended(run.Result)
 	}
 	d.log.Log(ctx, lvl, "run ended", "job", job.Name, "result", run.Result, "snapshot", run.Snapshot,
 		"seconds", run.End.Sub(run.Start).Seconds(), "err", run.Error)

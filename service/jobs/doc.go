@@ -8,8 +8,8 @@
 //
 // Words: the jobs of strata.yaml are backups, one per jobs[] entry and
 // named by it; the check, drill and retention sections add jobs named
-// "check", "drill" and "forget" (forget only when retention has a
-// schedule: without one, forget runs after every backup, in its run).
+// "check", "drill" and "forget" (forget on retention's schedule, or
+// without one after every successful backup, as a run of its own).
 // Hooks of the file's hooks section run around every job, before the
 // job's own (after them for after, success and failure).
 package jobs

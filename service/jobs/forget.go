@@ -1,103 +1,104 @@
 package jobs
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
+	"strata/internal/progress"
+	"strata/repo"
+	"strata/repo/audit"
+	"strata/repo/prune"
 	"strata/service/config"
 	"strata/service/daemon"
+	"strata/workflow"
 )
 
-// ForgetCommand runs strata.yaml's retention: `strata forget` (with
-// --prune when retention.prune is set), which reads the policy from the
-// file. forget's flow has not moved into the workflow library yet, so
-// the daemon runs its own binary for it: the same code as the command,
-// in a process of its own that takes and releases its own lock and
-// appends its own audit record.
-type ForgetCommand struct {
-	// Executable is the strata binary (os.Executable()).
-	Executable string
-	// Args are the global flags the daemon was given that the command
-	// needs: --config FILE, and --repo, --password-file, --retry-lock
-	// when given. They hold paths, never a secret.
-	Args []string
-	// Env is the command's environment (the daemon's: a password in
-	// STRATA_PASSWORD reaches it there, never through its arguments).
-	Env []string
-}
-
-// stopGrace is how long a cancelled forget has to finish after SIGTERM
-// (it stops at its next safe point) before it is killed.
-const stopGrace = 30 * time.Second
-
-func (r *Runner) forget(ctx context.Context, cfg *config.Config, log *slog.Logger) (daemon.Outcome, error) {
-	f := r.Forget
-	if f == nil || f.Executable == "" {
-		return daemon.Outcome{}, errors.New("job forget: this daemon has no strata binary to run forget with")
-	}
-	args := append(append([]string{}, f.Args...), "forget")
-	if ret := cfg.Retention; ret != nil && ret.Prune {
-		args = append(args, "--prune")
-	}
-	cmd := exec.CommandContext(ctx, f.Executable, args...)
-	cmd.Env = f.Env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = stopGrace
-	out, err := cmd.StdoutPipe()
+// forget applies strata.yaml's retention policy as `strata forget
+// --config FILE` does (with --prune when retention.prune is set), in the
+// daemon's process, and records it in the audit trail. The run's log
+// says the policy, each group's decision and each snapshot removed.
+func (r *Runner) forget(ctx context.Context, cfg *config.Config, rp *repo.Repository, job daemon.Job, log *slog.Logger, start time.Time) (daemon.Outcome, error) {
+	req, err := ForgetRequest(cfg)
 	if err != nil {
 		return daemon.Outcome{}, err
 	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		return daemon.Outcome{}, fmt.Errorf("job forget: starting %s: %w", f.Executable, err)
+	req.Lock, req.Logger = r.Lock, log
+	if req.Prune != nil {
+		req.Prune.Lock, req.Prune.Logger = r.Lock, log
 	}
-	var last, summary, freed string
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		log.Info(line)
-		last = line
-		switch {
-		case strings.Contains(line, " snapshots, kept "):
-			summary = line // "removed 2 of 4 snapshots, kept 2"
-		case strings.HasPrefix(line, "freed:"):
-			freed = strings.Join(strings.Fields(line), " ") // prune's
+	req.Decided = func(rep *workflow.ForgetReport) {
+		ch := rep.Policy
+		log.Info(fmt.Sprintf("policy: from %s (%s); times in %s", ch.From, ch.Rules.String(), ch.Location))
+		for _, gr := range rep.Groups {
+			removing := 0
+			for _, d := range gr.Decisions {
+				if !d.Keep {
+					removing++
+				}
+			}
+			log.Info(fmt.Sprintf("%s: %s, keep %d, remove %d", gr.Key, progress.Counted(len(gr.Decisions), "snapshot"), len(gr.Decisions)-removing, removing))
 		}
 	}
-	err = cmd.Wait()
-	if ctx.Err() != nil {
-		return daemon.Outcome{}, ctx.Err()
+	rep, err := workflow.Forget(ctx, rp, req)
+	if errors.Is(err, repo.ErrLocked) {
+		return daemon.Outcome{}, err
 	}
-	if err != nil {
-		return daemon.Outcome{}, fmt.Errorf("job forget: strata forget failed (%v): %s", err, last)
+	out := daemon.Outcome{}
+	if rep != nil {
+		out.Report = rep
+		out.Summary = forgetSummary(rep)
+		log.Info(out.Summary)
 	}
-	if summary == "" {
-		summary = last
+	var flags []string
+	if req.Prune != nil {
+		flags = append(flags, "--prune")
 	}
-	if freed != "" {
-		summary += "; " + freed
-	}
-	return daemon.Outcome{Summary: "forget: " + summary}, nil
+	r.recordAuditArgs(ctx, rp, "forget", flags, job, start, audit.Result{}, err)
+	return out, err
 }
 
-// ForgetFromEnviron is the ForgetCommand of this process: its binary,
-// the global flags given, and its environment.
-func ForgetFromEnviron(args []string) (*ForgetCommand, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("finding the strata binary for the daemon's forget: %w", err)
+// ForgetRequest is the forget strata.yaml's retention section asks for:
+// its policy, zone and grouping, and a prune (with prune's defaults)
+// when retention.prune is set. Its Lock and Logger are the caller's.
+func ForgetRequest(cfg *config.Config) (workflow.ForgetRequest, error) {
+	ret := cfg.Retention
+	if ret == nil {
+		return workflow.ForgetRequest{}, fmt.Errorf("%s has no retention section: the daemon has no policy to apply", cfg.File)
 	}
-	return &ForgetCommand{Executable: exe, Args: args, Env: os.Environ()}, nil
+	p, err := ret.Policy()
+	if err != nil {
+		return workflow.ForgetRequest{}, fmt.Errorf("%s: retention: %w", cfg.File, err)
+	}
+	req := workflow.ForgetRequest{Policy: workflow.PolicyChoice{Rules: &p, Source: workflow.PolicyFromConfig, From: cfg.File,
+		Timezone: ret.Timezone, TimezoneFrom: cfg.File}}
+	if ret.GroupBy != "" {
+		req.GroupBy = strings.Split(ret.GroupBy, ",")
+	}
+	if ret.Prune {
+		req.Prune = &workflow.PruneRequest{MaxUnused: prune.DefaultMaxUnused}
+	}
+	return req, nil
+}
+
+// forgetSummary is a forget's one line: "forget: removed 2 of 4
+// snapshots, kept 2; freed: 1.2 MiB".
+func forgetSummary(rep *workflow.ForgetReport) string {
+	s := fmt.Sprintf("forget: removed %d of %s, kept %d", len(rep.Removed), progress.Counted(len(rep.Removed)+rep.Kept, "snapshot"), rep.Kept)
+	if rep.KeptProtected > 0 {
+		s += fmt.Sprintf(" (%d protected)", rep.KeptProtected)
+	}
+	if n := len(rep.Locked); n > 0 {
+		s += fmt.Sprintf(", %d left under object lock", n)
+	}
+	if p := rep.Prune; p != nil && p.Report != nil {
+		s += "; freed: " + progress.Bytes(uint64(max(p.Report.Freed(), 0)))
+		if p.SpaceShort {
+			s += " (space short: nothing repacked)"
+		}
+	}
+	return s
 }

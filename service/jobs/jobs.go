@@ -26,10 +26,14 @@ type Entry struct {
 	Schedule, Zone string
 	// Tier and Source of a backup; Source of a drill.
 	Tier, Source string
-	Hooks        config.Hooks
-	Timeout      time.Duration
-	Retries      int
-	RetryDelay   time.Duration
+	// After names the jobs whose successful run starts this one: the
+	// forget job of a retention section without a schedule follows
+	// every backup.
+	After      []string
+	Hooks      config.Hooks
+	Timeout    time.Duration
+	Retries    int
+	RetryDelay time.Duration
 }
 
 // Entries lists cfg's jobs (defaults applied), backups first.
@@ -61,8 +65,17 @@ func Entries(cfg *config.Config) ([]Entry, error) {
 			return nil, err
 		}
 	}
-	if r := cfg.Retention; r != nil && r.Schedule != "" {
-		if err := add(Entry{Name: KindForget, Kind: KindForget, Schedule: r.Schedule, Zone: r.Timezone}); err != nil {
+	if r := cfg.Retention; r != nil {
+		// Without a schedule, retention is applied after every
+		// successful backup, as resticprofile's retention after-backup
+		// and autorestic's forget do.
+		e := Entry{Name: KindForget, Kind: KindForget, Schedule: r.Schedule, Zone: r.Timezone}
+		if r.Schedule == "" {
+			for _, cj := range cfg.Jobs {
+				e.After = append(e.After, cj.Name)
+			}
+		}
+		if err := add(e); err != nil {
 			return nil, err
 		}
 	}
@@ -87,7 +100,7 @@ func FromConfig(cfg *config.Config, getenv func(string) string) ([]daemon.Job, e
 			}
 		}
 		j := daemon.Job{Name: e.Name, Kind: e.Kind, Tier: e.Tier, Source: e.Source, Repository: cfg.Repository.URL,
-			Timeout: e.Timeout, Retries: e.Retries, RetryDelay: e.RetryDelay}
+			After: e.After, Timeout: e.Timeout, Retries: e.Retries, RetryDelay: e.RetryDelay}
 		if e.Schedule != "" {
 			s, err := cfg.ParseSchedule(e.Schedule, e.Zone)
 			if err != nil {

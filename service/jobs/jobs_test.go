@@ -126,3 +126,35 @@ func TestFromConfigNameClash(t *testing.T) {
 		t.Fatalf("clash: %v", err)
 	}
 }
+
+// TestRetentionWithoutSchedule: a retention section without a schedule
+// makes a forget job that follows every backup; with one, none.
+func TestRetentionWithoutSchedule(t *testing.T) {
+	c := load(t, strings.Replace(yaml, "  schedule: \"0 5 * * *\"\n", "  prune: true\n", 1))
+	js, err := FromConfig(c, func(string) string { return "x" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var forget *daemon.Job
+	for i := range js {
+		if js[i].Name == "forget" {
+			forget = &js[i]
+		}
+	}
+	if forget == nil || forget.Schedule != nil || !slices.Equal(forget.After, []string{"hourly", "manual"}) {
+		t.Fatalf("forget job %+v, want one after hourly and manual", forget)
+	}
+	req, err := ForgetRequest(c)
+	if err != nil || req.Policy.Rules == nil || req.Policy.Rules.Daily != 7 || req.Prune == nil || req.Policy.Source != "config" || req.Policy.Timezone != "Europe/Berlin" {
+		t.Fatalf("forget request %+v, %v", req, err)
+	}
+	scheduled, err := FromConfig(load(t, yaml), func(string) string { return "x" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range scheduled {
+		if j.Name == "forget" && (j.Schedule == nil || len(j.After) != 0) {
+			t.Fatalf("scheduled forget %+v", j)
+		}
+	}
+}

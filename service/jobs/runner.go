@@ -39,8 +39,6 @@ type Runner struct {
 	Program string
 	// Lock says how long to wait for another process's lock.
 	Lock workflow.LockOptions
-	// Forget runs the retention policy's job (forget.go).
-	Forget *ForgetCommand
 
 	mu sync.Mutex
 }
@@ -85,7 +83,7 @@ func (r *Runner) RunJob(ctx context.Context, job daemon.Job, log *slog.Logger) (
 	case KindDrill:
 		return r.drill(ctx, cfg, rp, job, log)
 	case KindForget:
-		return r.forget(ctx, cfg, log)
+		return r.forget(ctx, cfg, rp, job, log, start)
 	}
 	return daemon.Outcome{}, fmt.Errorf("job %s: strata daemon cannot run jobs of kind %q", job.Name, job.Kind)
 }
