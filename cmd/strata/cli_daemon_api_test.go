@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -160,4 +162,62 @@ check:
 	if !strings.Contains(errOut, "job app-daily: failed") {
 		t.Fatalf("failed run: %s", errOut)
 	}
+}
+
+// TestDaemonListenFromConfig: the daemon serves on strata.yaml's
+// dashboard.listen without --listen (it served nothing before), and
+// --listen wins over it.
+func TestDaemonListenFromConfig(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	const token = "0123456789abcdef0123456789abcdef-test"
+	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
+	// An address in use: a daemon that honours the file cannot listen.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	config := func(listen string) {
+		e.writeAppConfig(db, "jobs:\n  - {name: manual, source: app, tier: daily}\ndashboard:\n  listen: \""+listen+"\"\n")
+	}
+	config(busy.Addr().String())
+	p := e.startDaemon()
+	select {
+	case err := <-p.exited:
+		if err == nil || !strings.Contains(p.log.String(), busy.Addr().String()) {
+			t.Fatalf("daemon with dashboard.listen on a busy address: %v\n%s", err, p.log.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("daemon still running with dashboard.listen on a busy address:\n%s", p.log.String())
+	}
+	// --listen wins over the file.
+	p = e.startDaemon("--listen", "127.0.0.1:0")
+	addr := regexp.MustCompile(`dashboard on http://([0-9.:]+)/`)
+	p.waitFor("the dashboard's address", func() bool { return addr.MatchString(p.log.String()) })
+	if got := addr.FindStringSubmatch(p.log.String())[1]; got == busy.Addr().String() {
+		t.Fatalf("--listen 127.0.0.1:0 served on the file's %s", got)
+	}
+	p.stop()
+	// The file's free address: served there.
+	config("127.0.0.1:0")
+	p = e.startDaemon()
+	var base string
+	p.waitFor("the dashboard's address", func() bool {
+		if m := addr.FindStringSubmatch(p.log.String()); m != nil {
+			base = "http://" + m[1]
+		}
+		return base != ""
+	})
+	req, _ := http.NewRequest("GET", base+"/api/jobs", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/jobs on dashboard.listen: %d", resp.StatusCode)
+	}
+	p.stop()
 }

@@ -35,8 +35,9 @@ func cmdDaemon(g *globals) *cli.Command {
 schedules until stopped, and applies the retention policy (retention: in
 strata.yaml) as strata forget does, pruning afterwards when retention.prune
 is set: on retention.schedule, or without one after every successful
-backup (as the job "forget"). Jobs on one repository never run at once: a job
-due while another runs waits, and jobs wait in the order they came due. A
+backup (as the job "forget"). Jobs on one repository never run at once:
+a job due while another runs waits, and jobs wait in the order they came
+due. A
 run missed while the daemon was down runs once when it starts, not once per
 missed slot. Each run's record (start, end, result, snapshot, error and its
 log) and each job's next due time are kept in the state folder
@@ -47,9 +48,10 @@ leaves the repository consistent, records it as aborted (it runs again at
 the next start) and exits 0. SIGHUP reads strata.yaml again: jobs,
 schedules and hooks change; the repository does not (restart for that).
 
---listen ADDR serves strata serve's dashboard with the run history, each
-run's log and "run now" buttons, /metrics (the runs' and the repository's
-Prometheus metrics) and a JSON API: GET /api/jobs, GET
+--listen ADDR (else dashboard.listen, when strata.yaml sets it) serves
+strata serve's dashboard with the run history, each run's log and "run
+now" buttons, /metrics (the runs' and the repository's Prometheus
+metrics) and a JSON API: GET /api/jobs, GET
 /api/runs?job=NAME&limit=N, GET /api/runs/ID (with its log), POST
 /api/jobs/NAME/run (run now). Every request carries the dashboard's token
 (Authorization: Bearer TOKEN, or the sign-in form's cookie), found as
@@ -62,7 +64,7 @@ who prefer the system's scheduler.
 Exit codes: 0 stopped by a signal, 1 error.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "state-dir", Usage: "keep run records and next due times in `DIR` (default: strata.yaml's state_dir)", Destination: &stateDir},
-			&cli.StringFlag{Name: "listen", Usage: "serve the dashboard, /metrics and the JSON API on `ADDR`, such as 127.0.0.1:8420", Destination: &listen},
+			&cli.StringFlag{Name: "listen", Usage: "serve the dashboard, /metrics and the JSON API on `ADDR`, such as 127.0.0.1:8420 (default: strata.yaml's dashboard.listen, if set; else none)", Destination: &listen},
 			&cli.StringFlag{Name: "token-file", Usage: "the dashboard's token is in `FILE` (as strata serve's)", Destination: &tokenFile},
 		},
 		Action: func(c *cli.Context) error {
@@ -90,8 +92,14 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 					}
 				}
 			}()
+			listenFrom := "--listen"
+			if listen == "" && g.cfg.Line("dashboard.listen") > 0 {
+				// Written in strata.yaml (not the default strata serve
+				// fills in): the daemon serves there; --listen wins.
+				listen, listenFrom = g.cfg.Dashboard.Listen, fmt.Sprintf("%s: dashboard.listen", g.cfg.File)
+			}
 			if listen != "" {
-				srv, err := sv.serve(g, listen, tokenFile)
+				srv, err := sv.serve(g, listen, listenFrom, tokenFile)
 				if err != nil {
 					return err
 				}
@@ -220,7 +228,8 @@ func (sv *service) reload(g *globals) {
 // serve starts the --listen server: the dashboard (service/dashboard)
 // with the daemon's run history, "run now", the JSON API on /api/ and
 // the metrics on /metrics, all behind the dashboard's token.
-func (sv *service) serve(g *globals, addr, tokenFile string) (*http.Server, error) {
+// from names where addr comes from, for an error.
+func (sv *service) serve(g *globals, addr, from, tokenFile string) (*http.Server, error) {
 	token, where, configured, err := g.dashboardToken(tokenFile)
 	if err != nil {
 		return nil, err
@@ -237,7 +246,7 @@ func (sv *service) serve(g *globals, addr, tokenFile string) (*http.Server, erro
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--listen %s: %w", addr, err)
+		return nil, fmt.Errorf("%s %s: %w", from, addr, err)
 	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

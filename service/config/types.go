@@ -325,9 +325,10 @@ type Health struct {
 	QuotaBytes Size `yaml:"quota_bytes,omitempty"`
 }
 
-// Dashboard is strata serve's (and the daemon's --listen) web page.
+// Dashboard is strata serve's (and the daemon's) web page.
 type Dashboard struct {
-	// Listen address (default 127.0.0.1:8420).
+	// Listen address of strata serve (default 127.0.0.1:8420) and, when
+	// set here, of strata daemon (whose --listen wins).
 	Listen string `yaml:"listen,omitempty"`
 	// The token requests must carry, from TokenEnv or TokenFile.
 	TokenEnv  string `yaml:"token_env,omitempty"`
