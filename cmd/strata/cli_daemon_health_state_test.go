@@ -22,7 +22,7 @@ func TestDaemonHealthStateUnwritable(t *testing.T) {
   - {name: app, type: sqlite, dsn: "sqlite://` + db + `"}
 jobs:
   - {name: app-hourly, source: app, tier: hourly, schedule: "@every 1s"}
-  - {name: app-daily, source: app, tier: daily}
+  - {name: app-daily, source: app, tier: daily, max_age: 1s}
 notifications:
   channels:
     - {name: ops, type: webhook, url: "` + rcv.URL + `/hook"}

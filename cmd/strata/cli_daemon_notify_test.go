@@ -53,7 +53,7 @@ func TestDaemonNotifies(t *testing.T) {
   - {name: gone, type: sqlite, dsn: "sqlite://` + filepath.Join(e.dir, "no", "such", "folder", "x.db") + `"}
 jobs:
   - {name: app-hourly, source: app, tier: hourly, schedule: "@every 2s"}
-  - {name: app-daily, source: app, tier: daily}
+  - {name: app-daily, source: app, tier: daily, max_age: 1s}
   - {name: gone-hourly, source: gone, tier: hourly, schedule: "@every 3s"}
 notifications:
   channels:
@@ -70,7 +70,8 @@ notifications:
 	if ev["backup_failed"][0] != "|gone-hourly" || len(ev["backup_succeeded"]) > 0 {
 		t.Fatalf("events %v", ev)
 	}
-	// app-daily never ran: its series has no snapshot.
+	// app-daily never ran: its series has no snapshot a second after the
+	// daemon first saw it (max_age 1s; pending until then).
 	unhealthy := strings.Join(ev["unhealthy"], " ")
 	if !strings.Contains(unhealthy, "age app-daily|app-daily") || strings.Count(unhealthy, "age app-daily") != 1 {
 		t.Fatalf("unhealthy %v", ev["unhealthy"])

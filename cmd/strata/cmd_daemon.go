@@ -176,7 +176,7 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 		return nil, err
 	}
 	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: metrics.New(metrics.Options{Version: version}),
-		src: &repoSource{g: g}}
+		src: &repoSource{g: g, stateDir: store.Dir(), store: store}}
 	d.Subscribe(sv.metrics.Subscriber())
 	if path := g.metricsFile; path != "" {
 		// The textfile collector reads the file while the daemon runs:

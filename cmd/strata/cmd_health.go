@@ -5,16 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"strata/repo/audit"
 	"strata/repo/backend/local"
+	"strata/service/config"
 	"strata/service/health"
+	"strata/service/state"
 )
 
 // healthExitCodesHelp: health exits as a Nagios plugin does.
@@ -29,7 +33,7 @@ func (e *healthUnknown) Unwrap() error { return e.err }
 func cmdHealth(g *globals) *cli.Command {
 	var (
 		asJSON, nagios     bool
-		quota              string
+		quota, stateDir    string
 		warnPct, critPct   float64
 		checkAge, drillAge time.Duration
 	)
@@ -46,6 +50,11 @@ against 80% and 90% (the filesystem of a local repository, or --quota
 against the repository's stored bytes); per source the RPO (the age of
 its newest snapshot) and the RTO (its last drill's restore time).
 
+With --config, a job without a snapshot is pending (OK, with a note)
+until its first due time, recorded by the daemon in its state folder,
+plus its limit, and critical after; a state folder that cannot be
+written (full, or read-only) is critical.
+
 --nagios prints one status line with performance data for Nagios,
 Icinga or any monitor that runs plugins; --json the whole report.
 
@@ -57,6 +66,7 @@ Icinga or any monitor that runs plugins; --json the whole report.
 			&cli.Float64Flag{Name: "storage-warn", Usage: "storage use that warns, in `PERCENT`", Value: health.DefaultStorageWarnPercent, Destination: &warnPct},
 			&cli.Float64Flag{Name: "storage-critical", Usage: "storage use that is critical, in `PERCENT`", Value: health.DefaultStorageCriticalPercent, Destination: &critPct},
 			&cli.DurationFlag{Name: "check-max-age", Usage: "warn when the last check is older than `DURATION` (default: no limit)", Destination: &checkAge},
+			&cli.StringFlag{Name: "state-dir", Usage: "the daemon's state folder `DIR` (default: strata.yaml's state_dir), for when its jobs were first due and whether it can be written", Destination: &stateDir},
 			&cli.DurationFlag{Name: "drill-max-age", Usage: "warn when a source's last drill is older than `DURATION` (default: no limit)", Destination: &drillAge},
 		},
 		Action: func(c *cli.Context) error {
@@ -92,7 +102,23 @@ Icinga or any monitor that runs plugins; --json the whole report.
 					set()
 				}
 			}
-			rep, err := g.health(c.Context, gopts, opts)
+			var st healthState
+			if g.cfg != nil {
+				// The daemon's state folder: when its jobs were first
+				// due (pending until then plus their limit), and
+				// whether it can be written.
+				if stateDir == "" {
+					stateDir = g.cfg.StateDir
+				}
+				if stateDir == "" {
+					stateDir = config.DefaultStateDir()
+				}
+				st.notes = firstDueTimes(stateDir, &opts)
+				var notes []string
+				st.folder, notes = probeStateFolder(stateDir)
+				st.notes = append(st.notes, notes...)
+			}
+			rep, err := g.health(c.Context, gopts, opts, st)
 			if err != nil {
 				if nagios {
 					fmt.Fprintf(g.env.stdout, "STRATA UNKNOWN - %s\n", strings.Join(strings.Fields(err.Error()), " "))
@@ -135,8 +161,51 @@ func (g *globals) healthOptions() (health.Options, health.GatherOptions, error) 
 	return opts, gopts, nil
 }
 
-// health opens the repository and judges it.
-func (g *globals) health(ctx context.Context, gopts health.GatherOptions, opts health.Options) (*health.Report, error) {
+// healthState is what health judges of the daemon's state folder beside
+// the repository.
+type healthState struct {
+	folder *health.StateFolder
+	notes  []string
+}
+
+// firstDueTimes sets the first due time of opts' jobs from the state
+// folder dir ("" : none), read without changing it, and returns a note
+// when it cannot be read.
+func firstDueTimes(dir string, opts *health.Options) []string {
+	if dir == "" || len(opts.Jobs) == 0 {
+		return nil
+	}
+	jobs, err := state.ReadJobs(dir)
+	if err != nil {
+		return []string{fmt.Sprintf("state folder: %v: jobs without a snapshot are critical, as when they would be pending is not known", err)}
+	}
+	for i := range opts.Jobs {
+		opts.Jobs[i].FirstDue = jobs[opts.Jobs[i].Name].FirstDue
+	}
+	return nil
+}
+
+// probeStateFolder judges whether the state folder dir can be written
+// now, when this user owns it (as the daemon does; another user, such as
+// a monitoring agent's, could not write it anyway); nil when not judged.
+func probeStateFolder(dir string) (*health.StateFolder, []string) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, nil // no daemon has run here
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() && os.Geteuid() != 0 {
+		return nil, []string{fmt.Sprintf("state folder %s belongs to another user: whether the daemon can write it is not judged", dir)}
+	}
+	sf := &health.StateFolder{Dir: dir}
+	if err := state.Probe(dir); err != nil {
+		sf.Error = err.Error()
+	}
+	return sf, nil
+}
+
+// health opens the repository and judges it, and the state folder as st
+// says.
+func (g *globals) health(ctx context.Context, gopts health.GatherOptions, opts health.Options, st healthState) (*health.Report, error) {
 	r, err := g.openRepo(ctx)
 	if err != nil {
 		return nil, err
@@ -154,6 +223,8 @@ func (g *globals) health(ctx context.Context, gopts health.GatherOptions, opts h
 	if err != nil {
 		return nil, err
 	}
+	in.Notes = append(in.Notes, st.notes...)
+	in.StateFolder = st.folder
 	opts.Now = time.Now()
 	if opts.Location == nil {
 		opts.Location = in.Location
@@ -180,7 +251,11 @@ func printHealth(w io.Writer, rep *health.Report) error {
 			if j.Keep > 0 {
 				count += "/" + strconv.Itoa(j.Keep)
 			}
-			t.row(j.Job, count, newest, age, limit, strconv.Itoa(j.Gaps), j.Status.String())
+			status := j.Status.String()
+			if j.Pending {
+				status = "pending"
+			}
+			t.row(j.Job, count, newest, age, limit, strconv.Itoa(j.Gaps), status)
 		}
 		if err := t.flush(); err != nil {
 			return err
@@ -219,6 +294,13 @@ func printHealth(w io.Writer, rep *health.Report) error {
 		}
 		fmt.Fprintf(w, "storage:     %.1f%% %s (%s of %s; the repository holds %s), %s\n", s.Percent, of,
 			health.Bytes(s.UsedBytes), health.Bytes(s.TotalBytes), health.Bytes(s.StoredBytes), s.Status)
+	}
+	if sf := rep.StateFolder; sf != nil {
+		what := "writable"
+		if sf.Error != "" {
+			what = "cannot be written: " + sf.Error
+		}
+		fmt.Fprintf(w, "state:       %s %s, %s\n", sf.Dir, what, sf.Status)
 	}
 	for _, s := range rep.Sources {
 		rto := "no drill"

@@ -102,6 +102,9 @@ limits as strata health --config judges them.
 // it with its store and itself.
 func (g *globals) newDashboard(token string, history dashboard.RunHistory, sched dashboard.Scheduler, set *metrics.Set) (*dashboard.Server, error) {
 	src := &repoSource{g: g}
+	if st, ok := history.(*state.Store); ok {
+		src.stateDir = st.Dir() // first due times of pending jobs
+	}
 	return dashboard.New(dashboard.Options{Token: token, Source: src, History: history, Scheduler: sched,
 		Metrics: src.metricsHandler(set), Version: version,
 		Log: slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})

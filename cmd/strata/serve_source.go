@@ -15,6 +15,7 @@ import (
 	"strata/service/dashboard"
 	"strata/service/health"
 	"strata/service/metrics"
+	"strata/service/state"
 	"strata/workflow"
 )
 
@@ -26,6 +27,12 @@ import (
 type repoSource struct {
 	mu sync.Mutex
 	g  *globals
+	// stateDir is the daemon's state folder, when known: the first due
+	// times of jobs without a snapshot yet (pending) come from it.
+	stateDir string
+	// store is the daemon's own (strata daemon): whether its changes of
+	// the folder fail is judged too.
+	store *state.Store
 }
 
 // Health judges the repository as `strata health` does: with --config,
@@ -38,7 +45,14 @@ func (s *repoSource) Health(ctx context.Context) (*health.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.g.health(ctx, gopts, opts)
+	st := healthState{notes: firstDueTimes(s.stateDir, &opts)}
+	if s.store != nil {
+		st.folder = &health.StateFolder{Dir: s.store.Dir()}
+		if since, err := s.store.Failing(); err != nil {
+			st.folder.Error, st.folder.Since = err.Error(), since
+		}
+	}
+	return s.g.health(ctx, gopts, opts, st)
 }
 
 // Growth counts what `stats --growth` counts, and each snapshot's raw

@@ -187,11 +187,16 @@ func (d *Daemon) loadNext(now time.Time) error {
 		if !ok || st.Schedule != js.job.ScheduleText || st.NextDue.IsZero() {
 			js.next = js.job.next(now)
 			st.Schedule, st.NextDue = js.job.ScheduleText, js.next
+			firstDue(&st, now)
 			changed[name] = st
 			continue
 		}
 		js.next = st.NextDue
 		js.catchUp = !js.next.After(now)
+		if st.FirstDue.IsZero() && st.LastRun == "" {
+			firstDue(&st, now)
+			changed[name] = st
+		}
 	}
 	if len(changed) == 0 {
 		return nil
@@ -201,6 +206,20 @@ func (d *Daemon) loadNext(now time.Time) error {
 			jobs[name] = st
 		}
 	})
+}
+
+// firstDue sets the first due time of a job that never ran and has
+// none: its next due time, or now for a job without a schedule (health
+// calls it pending, not critical, until then plus its limit). A job
+// that ran before keeps none: when it was first due is not known.
+func firstDue(st *state.Job, now time.Time) {
+	if !st.FirstDue.IsZero() || st.LastRun != "" {
+		return
+	}
+	st.FirstDue = st.NextDue
+	if st.FirstDue.IsZero() {
+		st.FirstDue = now
+	}
 }
 
 // enqueueDue queues the jobs due at now. d.mu is held.

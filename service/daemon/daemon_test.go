@@ -446,3 +446,36 @@ func TestAfterRunsFollowers(t *testing.T) {
 		t.Fatalf("forget's runs after RunOnce: %+v, %v", runs, err)
 	}
 }
+
+// A job new to the state folder records when it was first due (a job
+// without a schedule: when the daemon first saw it), and keeps it over
+// restarts; a job that ran before strata recorded it gets none.
+func TestFirstDueRecorded(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := state.Open(dir, 0)
+	if err := store.SetJob("old", state.Job{Schedule: "@every 1h0m0s", NextDue: t0.Add(time.Hour), LastRun: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(10 * time.Minute)
+	manual := Job{Name: "manual", Kind: "backup", Repository: "/r"}
+	h := newHarness(t, dir, now, job("hourly", "/r", time.Hour), job("old", "/r", time.Hour), manual)
+	h.start()
+	h.quiet()
+	h.stop()
+	jobs, err := h.store.Jobs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !jobs["hourly"].FirstDue.Equal(t0.Add(time.Hour)) || !jobs["manual"].FirstDue.Equal(now) || !jobs["old"].FirstDue.IsZero() {
+		t.Fatalf("first due times: hourly %v, manual %v, old %v", jobs["hourly"].FirstDue, jobs["manual"].FirstDue, jobs["old"].FirstDue)
+	}
+	h2 := newHarness(t, dir, now.Add(3*time.Hour), job("hourly", "/r", time.Hour), manual)
+	h2.start()
+	h2.want(Started, "hourly") // caught up
+	h2.want(Succeeded, "hourly")
+	h2.stop()
+	jobs, _ = h2.store.Jobs()
+	if !jobs["hourly"].FirstDue.Equal(t0.Add(time.Hour)) || !jobs["manual"].FirstDue.Equal(now) {
+		t.Fatalf("first due times after a restart: hourly %v, manual %v", jobs["hourly"].FirstDue, jobs["manual"].FirstDue)
+	}
+}

@@ -24,6 +24,11 @@
 //   - slot: a calendar period of the tier (an hour, a day, an ISO week, a
 //     month, a year) or one interval of the schedule; a gap is a slot
 //     that passed (by more than the grace) without a snapshot.
+//   - pending: a job without a snapshot whose first due time plus its
+//     limit lies ahead; OK, with a note, so that a fresh install pages
+//     no one.
+//   - state folder: the daemon's (service/state); one it cannot write is
+//     critical.
 //   - finding: one thing health calls warning or critical, with a stable
 //     ID ("age customers-daily", "storage") that transitions are tracked
 //     by.

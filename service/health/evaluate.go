@@ -74,6 +74,19 @@ type Inputs struct {
 	Policy *retention.Policy
 	// Notes are added to the report's (what Gather could not find out).
 	Notes []string
+	// StateFolder, when not nil, is the daemon's state folder.
+	StateFolder *StateFolder
+}
+
+// StateFolder is what is known of the daemon's state folder: whether it
+// can be written (a full or read-only folder loses the run records and
+// next due times).
+type StateFolder struct {
+	Dir string
+	// Error is why the latest change failed ("" when it can be written);
+	// Since when the failures began, when known.
+	Error string
+	Since time.Time
 }
 
 // Job is a series a configuration promises.
@@ -86,6 +99,10 @@ type Job struct {
 	Interval time.Duration
 	// MaxAge is its limit; 0 means DefaultMaxAge(Interval).
 	MaxAge time.Duration
+	// FirstDue is when the job was first due (the daemon's state
+	// folder); zero: not known. Without a snapshot the job is pending,
+	// not critical, until FirstDue plus its limit.
+	FirstDue time.Time
 }
 
 // Options are the limits Evaluate judges by.
@@ -139,6 +156,7 @@ func Evaluate(in Inputs, opts Options) *Report {
 	rep.addCheck(in.LastCheck, opts)
 	rep.addDrills(in.Drills, opts)
 	rep.addStorage(in.Usage, opts)
+	rep.addStateFolder(in.StateFolder, opts)
 	rep.addSources(in.Snapshots, in.Drills, opts.Now)
 	sort.SliceStable(rep.Findings, func(i, j int) bool { return rank(rep.Findings[i].Status) > rank(rep.Findings[j].Status) })
 	for _, f := range rep.Findings {
@@ -196,7 +214,24 @@ func (rep *Report) addJob(j Job, sns []Snapshot, p *retention.Policy, opts Optio
 		rep.find(Finding{ID: kind + " " + j.Name, Status: s, Message: j.Name + ": " + fmt.Sprintf(format, args...), Job: j.Name, Tier: j.Tier, Source: j.Source})
 	}
 	if len(sns) == 0 {
-		finding("age", Critical, "no snapshot of %s in tier %q", j.Source, j.Tier)
+		if !j.FirstDue.IsZero() {
+			fd := j.FirstDue
+			jh.FirstDue = &fd
+		}
+		if overdue := j.FirstDue.Add(maxAge); !j.FirstDue.IsZero() && maxAge > 0 && now.Before(overdue) {
+			// A job that has not had its first chance yet: a fresh
+			// install must not page anyone.
+			jh.Pending = true
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: pending: no snapshot yet; its first run is due %s, and it is critical without one after %s",
+				j.Name, showTime(j.FirstDue, opts.Location), showTime(overdue, opts.Location)))
+			rep.Jobs = append(rep.Jobs, jh)
+			return
+		}
+		if !j.FirstDue.IsZero() {
+			finding("age", Critical, "no snapshot of %s in tier %q, and its first run was due %s", j.Source, j.Tier, showTime(j.FirstDue, opts.Location))
+		} else {
+			finding("age", Critical, "no snapshot of %s in tier %q", j.Source, j.Tier)
+		}
 		rep.Jobs = append(rep.Jobs, jh)
 		return
 	}
@@ -331,6 +366,31 @@ func (rep *Report) addStorage(u *Usage, opts Options) {
 		sh.Status = Warning
 		rep.find(Finding{ID: "storage", Status: Warning, Message: fmt.Sprintf("%s, at or above %.0f%%", msg, sh.WarnPercent)})
 	}
+}
+
+func (rep *Report) addStateFolder(sf *StateFolder, opts Options) {
+	if sf == nil {
+		return
+	}
+	sh := &StateFolderHealth{Dir: sf.Dir, Error: sf.Error}
+	rep.StateFolder = sh
+	if sf.Error == "" {
+		return
+	}
+	sh.Status = Critical
+	since := ""
+	if !sf.Since.IsZero() {
+		t := sf.Since
+		sh.Since = &t
+		since = " since " + showTime(t, opts.Location)
+	}
+	rep.find(Finding{ID: "state", Status: Critical, Message: fmt.Sprintf("the daemon's state folder %s cannot be written%s (%s): run records and next due times are not saved; free space there or fix its permissions", sf.Dir, since, sf.Error)})
+}
+
+// showTime is how findings and notes show a time: in the report's zone,
+// to the minute.
+func showTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04 MST")
 }
 
 func (rep *Report) addSources(sns []Snapshot, drills []DrillRun, now time.Time) {

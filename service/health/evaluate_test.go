@@ -250,3 +250,55 @@ func splitPerf(t *testing.T, perf string) []string {
 	}
 	return out
 }
+
+// TestPendingFirstRun: a configured job without a snapshot is pending
+// (OK, with a note) until its first due time plus its limit, and
+// critical after; without a first due time it is critical as before.
+func TestPendingFirstRun(t *testing.T) {
+	daily := func(firstDue time.Time) []Job {
+		return []Job{{Name: "db-daily", Source: "db", Tier: "daily", Interval: 24 * time.Hour, FirstDue: firstDue}}
+	}
+	for _, tc := range []struct {
+		name     string
+		firstDue time.Time
+		want     Status
+		pending  bool
+	}{
+		{"first run ahead", now.Add(5 * time.Hour), OK, true},
+		{"first run passed, within the limit", now.Add(-20 * time.Hour), OK, true},
+		{"first run overdue", now.Add(-27 * time.Hour), Critical, false},
+		{"first due unknown", time.Time{}, Critical, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := Evaluate(Inputs{}, Options{Now: now, Jobs: daily(tc.firstDue)})
+			j := rep.Jobs[0]
+			if rep.Status != tc.want || j.Pending != tc.pending || j.Status != tc.want {
+				t.Fatalf("status %v (job %v, pending %v), want %v (pending %v): %v %v", rep.Status, j.Status, j.Pending, tc.want, tc.pending, rep.Findings, rep.Notes)
+			}
+			if tc.pending {
+				if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "db-daily: pending: no snapshot yet") || !strings.Contains(rep.Summary(), "pending") || !strings.HasPrefix(rep.Nagios(), "STRATA OK - pending") {
+					t.Fatalf("notes %q, summary %q, nagios %q", rep.Notes, rep.Summary(), rep.Nagios())
+				}
+			}
+			if tc.want == Critical && !tc.firstDue.IsZero() && !strings.Contains(finding(rep, "age db-daily").Message, "its first run was due") {
+				t.Fatalf("finding %+v", rep.Findings)
+			}
+		})
+	}
+}
+
+// TestStateFolderUnwritable: a state folder the daemon cannot write is
+// a critical finding "state", gone once it can.
+func TestStateFolderUnwritable(t *testing.T) {
+	since := now.Add(-time.Hour)
+	rep := Evaluate(Inputs{StateFolder: &StateFolder{Dir: "/var/lib/strata", Error: "no space left on device", Since: since}}, Options{Now: now, Jobs: []Job{}})
+	f := finding(rep, "state")
+	if rep.Status != Critical || f == nil || f.Status != Critical || !strings.Contains(f.Message, "/var/lib/strata cannot be written since 2026-12-07 11:30 UTC (no space left on device)") ||
+		rep.StateFolder == nil || rep.StateFolder.Status != Critical {
+		t.Fatalf("report %+v", rep)
+	}
+	rep = Evaluate(Inputs{StateFolder: &StateFolder{Dir: "/var/lib/strata"}}, Options{Now: now, Jobs: []Job{}})
+	if rep.Status != OK || finding(rep, "state") != nil || rep.StateFolder.Status != OK {
+		t.Fatalf("writable folder: %+v", rep)
+	}
+}

@@ -47,19 +47,39 @@ func (rep *Report) Nagios() string {
 // Summary is the report in one sentence: its findings, worst first, or
 // what is fine.
 func (rep *Report) Summary() string {
+	var pending []string
+	for _, j := range rep.Jobs {
+		if j.Pending {
+			pending = append(pending, j.Job)
+		}
+	}
+	pendingNote := ""
+	if len(pending) > 0 {
+		pendingNote = fmt.Sprintf("pending (no snapshot yet, first run not overdue): %s", strings.Join(pending, ", "))
+	}
 	if len(rep.Findings) == 0 {
-		s := fmt.Sprintf("%d series within their limits", len(rep.Jobs))
-		if len(rep.Jobs) == 1 {
+		n := len(rep.Jobs) - len(pending)
+		s := fmt.Sprintf("%d series within their limits", n)
+		if n == 1 {
 			s = "1 series within its limit"
+		}
+		switch {
+		case n == 0 && len(pending) > 0:
+			s = pendingNote
+		case len(pending) > 0:
+			s += ", " + pendingNote
 		}
 		if st := rep.Storage; st != nil && st.TotalBytes > 0 {
 			s += fmt.Sprintf(", storage %.0f%%", st.Percent)
 		}
 		return s
 	}
-	msgs := make([]string, 0, len(rep.Findings))
+	msgs := make([]string, 0, len(rep.Findings)+1)
 	for _, f := range rep.Findings {
 		msgs = append(msgs, oneLine(f.Message))
+	}
+	if pendingNote != "" {
+		msgs = append(msgs, pendingNote)
 	}
 	return strings.Join(msgs, "; ")
 }

@@ -17,7 +17,9 @@ type Report struct {
 	Check      *CheckHealth   `json:"check"`
 	Drills     []DrillHealth  `json:"drills"`
 	Storage    *StorageHealth `json:"storage"`
-	Sources    []SourceHealth `json:"sources"`
+	// StateFolder is the daemon's state folder, when judged.
+	StateFolder *StateFolderHealth `json:"state_folder,omitempty"`
+	Sources     []SourceHealth     `json:"sources"`
 	// Findings are every warning and critical finding, worst first.
 	Findings []Finding `json:"findings"`
 	// Notes say what health could not judge and why (no retention
@@ -65,6 +67,20 @@ type JobHealth struct {
 	// the series the policy keeps; MissingSlots names the newest of them.
 	Gaps         int      `json:"gaps"`
 	MissingSlots []string `json:"missing_slots,omitempty"`
+	// Pending: no snapshot yet, but the job's first run is not overdue
+	// (FirstDue plus the limit lies ahead); Status is OK and a note says
+	// until when. FirstDue is when the job was first due, when known.
+	Pending  bool       `json:"pending"`
+	FirstDue *time.Time `json:"first_due,omitempty"`
+}
+
+// StateFolderHealth is the daemon's state folder: critical while it
+// cannot be written.
+type StateFolderHealth struct {
+	Dir    string     `json:"dir"`
+	Status Status     `json:"status"`
+	Error  string     `json:"error,omitempty"`
+	Since  *time.Time `json:"since,omitempty"`
 }
 
 // CheckHealth is the last check.

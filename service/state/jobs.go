@@ -19,6 +19,12 @@ type Job struct {
 	NextDue time.Time `json:"next_due"`
 	// LastRun is the ID of the job's latest run ("" before the first).
 	LastRun string `json:"last_run,omitempty"`
+	// FirstDue is when the job was first due: its schedule's first time
+	// after a daemon first saw it, or for a job without a schedule that
+	// moment. Health calls a job without a snapshot pending, not
+	// critical, until FirstDue plus its age limit. Zero: not known (a
+	// job that had run before strata recorded it).
+	FirstDue time.Time `json:"first_due,omitzero"`
 }
 
 // jobsFile is jobs.json.
@@ -39,6 +45,9 @@ func DecodeJobs(b []byte) (map[string]Job, error) {
 	for name, j := range f.Jobs {
 		if y := j.NextDue.Year(); y < 0 || y > 9999 {
 			return nil, fmt.Errorf("%w: job %q due in the year %d", errDecode, name, y)
+		}
+		if y := j.FirstDue.Year(); y < 0 || y > 9999 {
+			return nil, fmt.Errorf("%w: job %q first due in the year %d", errDecode, name, y)
 		}
 	}
 	if f.Jobs == nil {

@@ -195,3 +195,81 @@ func TestLockDaemon(t *testing.T) {
 	}
 	unlock2()
 }
+
+// TestFailingAndRecovery: a change that cannot be written is remembered
+// (since its first failure) until one succeeds; Probe finds the same
+// from another process; ReadJobs reads without creating anything.
+func TestFailingAndRecovery(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	s, err := Open(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Failing(); err != nil {
+		t.Fatalf("a new store is failing: %v", err)
+	}
+	// runs/ a file: no record can be written there (as root too).
+	runs := filepath.Join(dir, "runs")
+	if err := os.Remove(runs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(runs, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if _, err := s.StartRun(Run{Job: "a", Start: t0}); err == nil {
+		t.Fatal("StartRun succeeded with runs/ a file")
+	}
+	since, ferr := s.Failing()
+	if ferr == nil || since.Before(t0) || !strings.Contains(ferr.Error(), "job a") {
+		t.Fatalf("Failing after a failed write: %v since %v", ferr, since)
+	}
+	if _, err := s.StartRun(Run{Job: "b", Start: t0.Add(time.Second)}); err == nil {
+		t.Fatal("second StartRun succeeded")
+	}
+	if again, _ := s.Failing(); !again.Equal(since) {
+		t.Fatalf("failing since %v, then %v: the streak's start moved", since, again)
+	}
+	// jobs.json can be written: the run records still cannot.
+	if err := s.SetJob("a", Job{Schedule: "@daily"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Failing(); err == nil {
+		t.Fatal("a write of jobs.json ended the failure of the run records")
+	}
+	if err := Probe(filepath.Join(dir, "nope")); err != nil {
+		t.Fatalf("Probe of a missing folder: %v", err)
+	}
+	if err := Probe(runs); err == nil {
+		t.Fatal("Probe of a folder that cannot be written succeeded")
+	}
+	if err := os.Remove(runs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(runs, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartRun(Run{Job: "a", Start: t0.Add(2 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Failing(); err != nil {
+		t.Fatalf("still failing after a write succeeded: %v", err)
+	}
+	if err := Probe(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetJob("a", Job{Schedule: "@daily", NextDue: t0, FirstDue: t0}); err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := ReadJobs(dir)
+	if err != nil || !jobs["a"].FirstDue.Equal(t0) {
+		t.Fatalf("ReadJobs: %+v, %v", jobs, err)
+	}
+	missing := filepath.Join(t.TempDir(), "none")
+	if jobs, err := ReadJobs(missing); err != nil || len(jobs) != 0 {
+		t.Fatalf("ReadJobs of a missing folder: %v, %v", jobs, err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("ReadJobs created the folder")
+	}
+}

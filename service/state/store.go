@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,12 @@ type Store struct {
 	// KeepRuns is how many records of each job's runs are kept; older
 	// ones are removed when a run ends.
 	keepRuns int
+
+	mu sync.Mutex
+	// failing holds, by what was written ("run records", "jobs.json"),
+	// the error of its latest write when it failed and when that streak
+	// of failures began; a write of the same kind that succeeds ends it.
+	failing map[string]failure
 }
 
 // Open opens the state folder dir, creating it (0700) if needed.
@@ -42,6 +49,56 @@ func Open(dir string, keepRuns int) (*Store, error) {
 
 // Dir is the state folder's path.
 func (s *Store) Dir() string { return s.dir }
+
+type failure struct {
+	err   error
+	since time.Time
+}
+
+// Failing reports whether the latest write of the run records or of
+// jobs.json failed, with the errors and when the first of those
+// failures began; a write of the same file kind that succeeds ends its
+// failure. A full or read-only folder loses run records and next due
+// times, so health reports it.
+func (s *Store) Failing() (since time.Time, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, kind := range []string{kindRuns, kindJobs} {
+		if f, ok := s.failing[kind]; ok {
+			errs = append(errs, f.err)
+			if since.IsZero() || f.since.Before(since) {
+				since = f.since
+			}
+		}
+	}
+	return since, errors.Join(errs...)
+}
+
+// The kinds of write Failing tells apart.
+const (
+	kindRuns = "run records"
+	kindJobs = "jobs.json"
+)
+
+// noteWrite records the outcome of a write of kind and returns err.
+func (s *Store) noteWrite(kind string, err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, failing := s.failing[kind]
+	switch {
+	case err == nil:
+		delete(s.failing, kind)
+	case !failing:
+		if s.failing == nil {
+			s.failing = map[string]failure{}
+		}
+		s.failing[kind] = failure{err: err, since: time.Now()}
+	default:
+		s.failing[kind] = failure{err: err, since: f.since}
+	}
+	return err
+}
 
 // withLock runs fn holding the folder's lock, so two processes do not
 // lose each other's changes to jobs.json.
@@ -87,7 +144,7 @@ func (s *Store) readJobs() (map[string]Job, error) {
 // UpdateJobs changes jobs.json through fn, which may change, add and
 // delete entries of the map it is given.
 func (s *Store) UpdateJobs(fn func(map[string]Job)) error {
-	return s.withLock(func() error {
+	return s.noteWrite(kindJobs, s.withLock(func() error {
 		jobs, err := s.readJobs()
 		if err != nil {
 			return err
@@ -98,7 +155,7 @@ func (s *Store) UpdateJobs(fn func(map[string]Job)) error {
 			return err
 		}
 		return writeFile(filepath.Join(s.dir, "jobs.json"), b)
-	})
+	}))
 }
 
 // SetJob sets the state of one job.
@@ -138,9 +195,9 @@ func (s *Store) writeRun(run Run) error {
 		return err
 	}
 	if err := writeFile(s.runPath(run.ID), b); err != nil {
-		return fmt.Errorf("recording run %s of job %s: %w", run.ID, run.Job, err)
+		return s.noteWrite(kindRuns, fmt.Errorf("recording run %s of job %s: %w", run.ID, run.Job, err))
 	}
-	return nil
+	return s.noteWrite(kindRuns, nil)
 }
 
 func (s *Store) runPath(id string) string { return filepath.Join(s.dir, "runs", id+".json") }
@@ -267,4 +324,39 @@ func (s *Store) LockDaemon() (unlock func(), err error) {
 	_ = f.Truncate(0)
 	_, _ = fmt.Fprintf(f, "%d\n", os.Getpid())
 	return func() { f.Close() }, nil
+}
+
+// ReadJobs reads the jobs.json of the state folder dir without creating
+// or locking anything (jobs.json is replaced by rename, so a reader sees
+// a whole file): for strata health, which may run as another user and
+// must not change the folder. A folder without jobs.json, or none, gives
+// an empty map.
+func ReadJobs(dir string) (map[string]Job, error) {
+	s := &Store{dir: dir}
+	return s.readJobs()
+}
+
+// Probe tells whether the state folder dir can take a change now: it
+// writes a small file there, fsyncs and removes it (the daemon's own
+// failures are Failing's). A folder that does not exist is no failure.
+func Probe(dir string) error {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("state folder %s: %w", dir, err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(make([]byte, 4096))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("state folder %s: %w", dir, err)
+	}
+	return nil
 }
