@@ -117,3 +117,39 @@ retention:
 	}
 	e.c.ok("check")
 }
+
+// TestScheduleRunAppliesRetention: with systemd timers (strata schedule
+// run) a retention section without a schedule is applied after each
+// successful backup too, and install says so instead of offering the
+// forget job a timer of its own.
+func TestScheduleRunAppliesRetention(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.writeAppConfig(db, `jobs:
+  - {name: app-daily, source: app, tier: daily, schedule: "30 1 * * *"}
+retention:
+  keep_last: 1
+  keep_safety: "0"
+`)
+	c := e.c
+	units := t.TempDir()
+	_, errOut := c.code(0, "--config", e.config, "schedule", "install", "--systemd", "--user", "--unit-dir", units)
+	if !strings.Contains(errOut, "job forget runs after each successful run of app-daily") {
+		t.Fatalf("install said nothing of the forget job that follows the backups:\n%s", errOut)
+	}
+	for range 2 {
+		c.ok("--config", e.config, "schedule", "run", "app-daily")
+	}
+	if n := len(c.snapshots()); n != 1 {
+		t.Fatalf("%d snapshots after two scheduled backups with keep_last 1, want 1", n)
+	}
+	runs := e.ended("forget", state.Succeeded)
+	if len(runs) != 2 || runs[0].Trigger != "after" || !strings.HasPrefix(runs[0].Summary, "forget: removed 1 of 2 snapshots, kept 1") {
+		t.Fatalf("forget runs %+v", runs)
+	}
+	out := c.ok("--config", e.config, "schedule", "status", "--unit-dir", units)
+	if !regexp.MustCompile(`forget +forget +after each success of app-daily`).MatchString(out) {
+		t.Fatalf("status:\n%s", out)
+	}
+	c.ok("check")
+}

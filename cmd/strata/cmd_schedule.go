@@ -82,6 +82,10 @@ Exit codes: 0 ok (run: the job succeeded), 1 error or the job failed.`,
 							return err
 						}
 						for _, e := range entries {
+							if e.Schedule == "" && len(e.After) > 0 {
+								g.printf("job %s runs after each successful run of %s (strata schedule run runs it after them): no timer\n", e.Name, strings.Join(e.After, ", "))
+								continue
+							}
 							if e.Schedule == "" {
 								g.printf("job %s has no schedule: no timer (strata schedule run %s runs it)\n", e.Name, e.Name)
 								continue
@@ -262,6 +266,9 @@ func (g *globals) scheduleStatus(unitDir, stateDir string, asJSON bool) error {
 		}
 		for _, e := range entries {
 			s := jobStatus{Job: e.Name, Kind: e.Kind, Schedule: e.Schedule}
+			if e.Schedule == "" && len(e.After) > 0 {
+				s.Schedule = "after each success of " + strings.Join(e.After, ", ")
+			}
 			if t := systemd.UnitName(e.Name) + ".timer"; installed[t] {
 				s.Timer = t
 			}
