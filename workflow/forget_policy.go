@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -104,7 +105,7 @@ func ChoosePolicy(ctx context.Context, r *repo.Repository, c PolicyChoice) (Chos
 	if c.Timezone != "" {
 		loc, err := LoadZone(c.Timezone)
 		if err != nil {
-			return ch, fmt.Errorf("%s: %w", cmpOr(c.TimezoneFrom, "timezone"), err)
+			return ch, fmt.Errorf("%s: %w", cmp.Or(c.TimezoneFrom, "timezone"), err)
 		}
 		ch.Location = loc
 	}
@@ -112,13 +113,6 @@ func ChoosePolicy(ctx context.Context, r *repo.Repository, c PolicyChoice) (Chos
 		ch.ZoneFrom = c.TimezoneFrom
 	}
 	return ch, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // LoadZone resolves a time zone name; "" and "Local" mean local time.
