@@ -68,6 +68,56 @@ func testConcurrentSavesOfOneFile(t *testing.T, s backend.Storage) {
 	wantFiles(t, s, map[backend.Handle]int64{h: 100_000})
 }
 
+// testConcurrentSavesOfOneFileUnconditional races Saves of the config with
+// different bytes on a storage without conditional writes
+// (Options.NoConditionalWrites): each succeeds or fails with ErrExists,
+// at least one succeeds, and the stored config is whole and the bytes of
+// one that succeeded, never of one that was told ErrExists.
+func testConcurrentSavesOfOneFileUnconditional(t *testing.T, s backend.Storage) {
+	const n = 16
+	h := backend.Handle{Type: backend.ConfigFile}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		winners = map[int]bool{}
+	)
+	for i := range n {
+		wg.Go(func() {
+			err := s.Save(context.Background(), h, backend.NewByteReader(content(uint64(i), 100_000)))
+			switch {
+			case err == nil:
+				mu.Lock()
+				winners[i] = true
+				mu.Unlock()
+			case !errors.Is(err, backend.ErrExists):
+				t.Errorf("Save %d: got %v, want success or ErrExists", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(winners) == 0 {
+		t.Fatalf("none of %d concurrent Saves of %v succeeded", n, h)
+	}
+	got, err := s.Load(context.Background(), h, 0, 0)
+	if err != nil {
+		t.Fatalf("Load(%v): %v", h, err)
+	}
+	stored := -1
+	for i := range n {
+		if bytes.Equal(got, content(uint64(i), 100_000)) {
+			stored = i
+		}
+	}
+	switch {
+	case stored < 0:
+		t.Fatalf("the stored config (%d bytes) is none of the %d saved", len(got), n)
+	case !winners[stored]:
+		t.Fatalf("the stored config is Save %d's, which was told ErrExists (winners: %v)", stored, winners)
+	}
+	t.Logf("%d of %d concurrent Saves of the config succeeded; Save %d's is stored", len(winners), n, stored)
+	wantFiles(t, s, map[backend.Handle]int64{h: 100_000})
+}
+
 // testConcurrentSavesOfSameBytes races Saves of one name with the bytes
 // it is named by, as two backups that stored the same pack, or a retried
 // upload racing its first attempt: each succeeds or fails with ErrExists,

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"strata/internal/miniotest"
 	"strata/repo/backend"
 	"strata/repo/backend/backendtest"
 	"strata/repo/backend/retry"
@@ -173,13 +172,16 @@ func s3Error(w http.ResponseWriter, status int, code, msg string) {
 // the rest), never a success with wrong bytes and never a sentinel that
 // would make strata take the file for missing or present.
 func TestFaultsFail(t *testing.T) {
-	srv := miniotest.Get(t)
-	p := newFaultProxy(t, srv.Endpoint, 0, 1)
-	cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + miniotest.NewBucket(t) + "/repo?stall-timeout=1s")
+	faultsFail(t, minioServer(t))
+}
+
+func faultsFail(t *testing.T, srv server) {
+	p := newFaultProxy(t, srv.endpoint, 0, 1)
+	cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + srv.newBucket(t) + "/repo?stall-timeout=1s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := s3.Create(ctx, cfg, envOf(srv.Env()))
+	b, err := s3.Create(ctx, cfg, envOf(srv.env()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,21 +251,24 @@ func TestConformanceThroughFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: several minutes of retries; run without -short (make test-long)")
 	}
-	srv := miniotest.Get(t)
+	conformanceThroughFaults(t, minioServer(t))
+}
+
+func conformanceThroughFaults(t *testing.T, srv server) {
 	var proxies []*faultProxy
 	var mu sync.Mutex
 	backendtest.Run(t, func(t *testing.T) backend.Storage {
 		mu.Lock()
-		p := newFaultProxy(t, srv.Endpoint, 0.1, uint64(len(proxies)))
+		p := newFaultProxy(t, srv.endpoint, 0.1, uint64(len(proxies)))
 		proxies = append(proxies, p)
 		mu.Unlock()
-		cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + miniotest.NewBucket(t) + "/repo?stall-timeout=1s")
+		cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + srv.newBucket(t) + "/repo?stall-timeout=1s")
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := s3.Create(ctx, cfg, envOf(srv.Env()))
+		b, err := s3.Create(ctx, cfg, envOf(srv.env()))
 		for err != nil && backend.KindOf(err) != backend.Permanent {
-			b, err = s3.Create(ctx, cfg, envOf(srv.Env()))
+			b, err = s3.Create(ctx, cfg, envOf(srv.env()))
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -11,23 +11,21 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
-	"strata/internal/miniotest"
 	"strata/repo/backend"
 	"strata/repo/backend/s3"
 )
 
-// lockedBucket creates a repository's storage in a new bucket made with
-// object lock, as strata init --object-lock does, and returns it with a
-// plain S3 client for the direct requests of the tests.
-func lockedBucket(t *testing.T) (backend.Storage, backend.ObjectLocker, *minio.Client, string) {
+// lockedBucket creates a repository's storage in a new bucket of srv made
+// with object lock, as strata init --object-lock does, and returns it with
+// a plain S3 client for the direct requests of the tests.
+func lockedBucket(t *testing.T, srv server) (backend.Storage, backend.ObjectLocker, *minio.Client, string) {
 	t.Helper()
-	srv := miniotest.Get(t)
-	bucket := miniotest.NewBucket(t)
-	st, err := s3.Scheme().Create(ctx, "http://"+srv.Endpoint+"/"+bucket+"/repo", backend.Options{Getenv: envOf(srv.Env()), ObjectLock: true})
+	bucket := srv.newBucket(t)
+	st, err := s3.Scheme().Create(ctx, "http://"+srv.endpoint+"/"+bucket+"/repo", backend.Options{Getenv: envOf(srv.env()), ObjectLock: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := minio.New(srv.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.AccessKey, srv.SecretKey, "")})
+	client, err := minio.New(srv.endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.accessKey, srv.secretKey, "")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +40,11 @@ func lockedBucket(t *testing.T) (backend.Storage, backend.ObjectLocker, *minio.C
 // hold keeps a file without a retention until it is lifted; a file with
 // no lock is removed with its version, leaving nothing behind.
 func TestObjectLock(t *testing.T) {
-	st, l, client, bucket := lockedBucket(t)
+	objectLock(t, minioServer(t))
+}
+
+func objectLock(t *testing.T, srv server) {
+	st, l, client, bucket := lockedBucket(t, srv)
 	if cfg, err := l.ObjectLock(ctx); err != nil || !cfg.Enabled || cfg.DefaultRetention != "" {
 		t.Fatalf("ObjectLock = %+v, %v; want enabled without a default retention", cfg, err)
 	}

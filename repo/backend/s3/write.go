@@ -29,8 +29,9 @@ const maxPut = 5 << 30
 // If-None-Match: *, and the server refuses to replace a stored file (412,
 // ErrExists), so of concurrent Saves of one name exactly one wins. Without
 // it (conditional-put=false, for servers that lack conditional writes)
-// Save first asks whether the file exists; two Saves of one name at the
-// same moment may then both succeed, the later one's bytes staying.
+// Save first asks whether the file exists, and a Save of the config reads
+// it back afterwards (readBack); two Saves of one name at the same moment
+// may then both succeed, the later one's bytes staying.
 func (b *Backend) Save(ctx context.Context, h backend.Handle, content backend.RewindReader) error {
 	return b.save(ctx, h, content, nil)
 }
@@ -85,6 +86,27 @@ func (b *Backend) save(ctx context.Context, h backend.Handle, content backend.Re
 			return fmt.Errorf("%s: %w", what, ctx.Err())
 		}
 		return b.classify(ctx, err, opWrite, what)
+	}
+	if !b.cfg.ConditionalPut && h.Type == backend.ConfigFile {
+		return b.readBack(ctx, h, sumSHA, what)
+	}
+	return nil
+}
+
+// readBack is the second half of the fallback for servers without
+// conditional writes, for the config, the one file whose name says nothing
+// of its content: it reads the config it has just stored and fails with
+// ErrExists when the bytes are not its own, another Save of the config
+// having stored its own after this one's check. Two Saves whose PUTs both
+// came before either's read-back still both succeed, the later one's bytes
+// staying (docs/design.md, "The S3 backend", Write-once).
+func (b *Backend) readBack(ctx context.Context, h backend.Handle, sumSHA, what string) error {
+	stored, err := b.Load(ctx, h, 0, 0)
+	if err != nil {
+		return fmt.Errorf("%s: reading it back: %w", what, err)
+	}
+	if sum := sha256.Sum256(stored); hex.EncodeToString(sum[:]) != sumSHA {
+		return fmt.Errorf("%s: %w: another Save stored its config at the same moment (conditional-put=false)", what, backend.ErrExists)
 	}
 	return nil
 }
