@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"golang.org/x/sync/errgroup"
 
 	"strata/dbexport"
 )
@@ -306,100 +305,3 @@ func (a *archiveRestore) parallel(ctx context.Context) error {
 // errHalfDone marks the failure of a parallel restore past its first,
 // committed step.
 var errHalfDone = errors.New("restore half done")
-
-func (a *archiveRestore) loadAndPost(ctx context.Context) error {
-	n := a.t.opts.Jobs
-	conns := make(chan *pgx.Conn, n)
-	var opened []*pgx.Conn
-	defer func() {
-		for _, c := range opened {
-			c.Close(context.Background())
-		}
-	}()
-	for i := 0; i < n; i++ {
-		c, err := connect(ctx, a.t.dsn, a.t.opts)
-		if err != nil {
-			return err
-		}
-		opened = append(opened, c)
-		if a.r.preamble != "" {
-			if _, err := c.Exec(ctx, a.r.preamble); err != nil {
-				return fmt.Errorf("session settings of the schema archive: %w", err)
-			}
-		}
-		conns <- c
-	}
-	onConn := func(ctx context.Context, fn func(tx pgx.Tx) error) error {
-		var c *pgx.Conn
-		select {
-		case c = <-conns:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		defer func() { conns <- c }()
-		tx, err := c.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback(context.Background())
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return tx.Commit(ctx)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(n)
-	for _, td := range a.tables {
-		g.Go(func() error {
-			return onConn(gctx, func(tx pgx.Tx) error {
-				if err := copyIn(gctx, tx.Conn(), td); err != nil {
-					return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
-				}
-				return nil
-			})
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	// The post-data entries in waves: each wave holds the entries whose
-	// dependencies among them are done.
-	done := map[int]bool{}
-	inPost := map[int]bool{}
-	for _, e := range a.r.post {
-		inPost[e.id] = true
-	}
-	left := a.r.post
-	for len(left) > 0 {
-		var wave, later []tocEntry
-		for _, e := range left {
-			ready := true
-			for _, d := range e.deps {
-				ready = ready && (!inPost[d] || done[d])
-			}
-			if ready {
-				wave = append(wave, e)
-			} else {
-				later = append(later, e)
-			}
-		}
-		if len(wave) == 0 {
-			return fmt.Errorf("the post-data entries of the schema archive depend on each other in a cycle (%s, ...)", later[0].what())
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(n)
-		for _, e := range wave {
-			g.Go(func() error {
-				return onConn(gctx, func(tx pgx.Tx) error { return a.entry(gctx, tx, e) })
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return err
-		}
-		for _, e := range wave {
-			done[e.id] = true
-		}
-		left = later
-	}
-	return onConn(ctx, func(tx pgx.Tx) error { return a.finish(ctx, tx) })
-}
