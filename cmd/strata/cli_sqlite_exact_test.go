@@ -428,3 +428,41 @@ func TestWideIntegersIntoSQLite(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteUTF16RoundTrip: a UTF-16 file comes back as a UTF-16 file of
+// the same byte order, with the same text, byte for byte as stored
+// (hex() of a text shows the file's encoding). Before the text encoding
+// was recorded, the restored file was UTF-8.
+func TestSQLiteUTF16RoundTrip(t *testing.T) {
+	for _, enc := range []string{"UTF-16le", "UTF-16be"} {
+		t.Run(enc, func(t *testing.T) {
+			c := newCLI(t)
+			c.ok("init")
+			src := filepath.Join(t.TempDir(), "src.db")
+			db := openSQLite(t, src)
+			db.SetMaxOpenConns(1) // the encoding is set on the connection that creates the file
+			execAll(t, db,
+				fmt.Sprintf("PRAGMA encoding = '%s'", enc),
+				`CREATE TABLE notes (k INTEGER PRIMARY KEY, v, t TEXT)`,
+				`INSERT INTO notes VALUES (1, 'héllo', '日本語'), (2, '😀 outside the BMP', ''), (3, x'00ff', 'a'||char(0)||'b'), (4, 42, '3.5')`,
+				`CREATE VIEW shouting AS SELECT k, upper(v) AS v FROM notes`,
+			)
+			q := `SELECT k, typeof(v), v, hex(v), t, hex(t) FROM notes ORDER BY k`
+			want := cells(t, db, q)
+			c.ok("backup", "--db", "sqlite://"+src)
+			out := filepath.Join(t.TempDir(), "out.db")
+			c.ok("restore", "latest", "--db", "sqlite://"+out)
+			rdb := openSQLite(t, out)
+			if got := cells(t, rdb, "PRAGMA encoding"); !reflect.DeepEqual(got, []string{fmt.Sprintf("text %q", enc)}) {
+				t.Errorf("restored file's encoding: %v, want %s", got, enc)
+			}
+			if got := cells(t, rdb, q); !reflect.DeepEqual(got, want) {
+				t.Errorf("restored rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if drill := c.ok("verify", "drill", "latest", "--same-engine"); !strings.Contains(drill, "drill passed") {
+				t.Errorf("same-engine drill:\n%s", drill)
+			}
+			c.check()
+		})
+	}
+}
