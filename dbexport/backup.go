@@ -166,13 +166,18 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	}
 	byNode := map[string]*Table{}
 	for _, t := range tables {
-		n := t.QualifiedName()
+		// A schema or name with a dot gets an encoded node name, so that
+		// "a.b".c and a."b.c" are two nodes (docs/design.md, "Schema").
+		if n := EncodeNodeName(t.Schema, t.Name); n != t.QualifiedName() {
+			t.Node = n
+		}
+		n := t.NodeName()
 		if n == SchemaNode || n == ArchiveNode {
 			return nil, fmt.Errorf("table %s has the name of the snapshot's schema node: leave it out (--exclude-tables %s); no snapshot was saved", n, n)
 		}
 		if o := byNode[n]; o != nil {
-			return nil, fmt.Errorf("tables %s and %s both have the name %s, which names a table in a snapshot, so one snapshot cannot hold both: back them up in separate snapshots (--schema selects one schema), or rename one; no snapshot was saved",
-				quotedName(o), quotedName(t), n)
+			// Cannot happen: an encoded name names one table.
+			return nil, fmt.Errorf("tables %s and %s both have the node name %s; no snapshot was saved", quotedName(o), quotedName(t), n)
 		}
 		byNode[n] = t
 	}
@@ -241,7 +246,7 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	g.SetLimit(max(opts.Jobs, 1))
 	for i, t := range tables {
 		g.Go(func() error {
-			node, err := backupTable(gctx, r, pipe, src, schema, t, parentNodes[t.QualifiedName()], &opts.Counters.Rows)
+			node, err := backupTable(gctx, r, pipe, src, schema, t, parentNodes[t.NodeName()], &opts.Counters.Rows)
 			if err != nil {
 				return err
 			}
@@ -255,7 +260,7 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	}
 	for i, t := range tables {
 		node := nodes[i]
-		if p := parentNodes[t.QualifiedName()]; p == nil {
+		if p := parentNodes[t.NodeName()]; p == nil {
 			summary.FilesNew++
 		} else if sameContent(p, node) {
 			summary.FilesUnchanged++
@@ -287,7 +292,7 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	summary.Seconds = time.Since(start).Seconds()
 	paths := make([]string, 0, len(tables))
 	for _, t := range tables {
-		paths = append(paths, "/"+t.QualifiedName())
+		paths = append(paths, "/"+t.NodeName())
 	}
 	sort.Strings(paths)
 	sn := &repo.Snapshot{
@@ -456,7 +461,7 @@ func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src 
 		return nil, fmt.Errorf("saving the chunk list of table %s: %w", t.QualifiedName(), err)
 	}
 	return &repo.Node{
-		Name: t.QualifiedName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Pages: root,
+		Name: t.NodeName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Pages: root,
 		Meta: map[string]string{
 			"engine": schema.Engine, "server_version": schema.ServerVersion, "encoding": schema.Encoding,
 			repo.TableMetaRows: strconv.FormatInt(rows, 10), repo.TableMetaTable: string(meta),

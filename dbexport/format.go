@@ -166,7 +166,7 @@ func NewRowFormat(t *Table, format string) (*RowFormat, error) {
 	if format != FormatTSV && format != FormatCSV && format != FormatJSONL {
 		return nil, fmt.Errorf("unknown format %q: want csv, tsv or jsonl", format)
 	}
-	f := &RowFormat{t: t, name: t.QualifiedName(), format: format, typed: rowEnc == RowEncodingTyped}
+	f := &RowFormat{t: t, name: t.NodeName(), format: format, typed: rowEnc == RowEncodingTyped}
 	f.enc = json.NewEncoder(&f.buf)
 	f.enc.SetEscapeHTML(false)
 	return f, nil
@@ -268,7 +268,7 @@ func newRowWriter(t *Table, format string, w io.Writer) (*rowWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rowWriter{rf: rf, name: t.QualifiedName(), bw: bufio.NewWriterSize(w, 64<<10)}, nil
+	return &rowWriter{rf: rf, name: t.NodeName(), bw: bufio.NewWriterSize(w, 64<<10)}, nil
 }
 
 // plain reports whether rows are written as stored: TSV of untyped rows.

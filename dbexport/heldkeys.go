@@ -163,7 +163,7 @@ func describeMissing(k *HeldKey) string {
 // of t.
 func scanRows(ctx context.Context, l restore.BlobLoader, root pack.ID, t *Table, row func([][]byte) error) error {
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(restore.Dump(ctx, l, root, "/"+t.QualifiedName(), pw)) }()
+	go func() { pw.CloseWithError(restore.Dump(ctx, l, root, "/"+t.NodeName(), pw)) }()
 	defer pr.Close()
 	sc := bufio.NewScanner(pr)
 	sc.Buffer(make([]byte, 1<<20), 256<<20)

@@ -147,6 +147,11 @@ type SchemaArchiver interface {
 type Table struct {
 	Schema     string   `json:"schema,omitempty"` // PostgreSQL schema
 	Name       string   `json:"name"`
+	// Node is the name of the table's node in the snapshot when it is
+	// not QualifiedName: set by backups for a table whose schema or name
+	// holds a dot or a percent sign (see NodeName); absent otherwise, and
+	// in every snapshot written before it existed.
+	Node       string   `json:"node,omitempty"`
 	Columns    []Column `json:"columns"`
 	PrimaryKey []string `json:"primary_key,omitempty"`
 	// DDL creates the table with its columns, defaults, NOT NULL, primary
@@ -267,13 +272,46 @@ type Sequence struct {
 	Called bool   `json:"called"`
 }
 
-// QualifiedName is schema.name, or name when there is no schema; it names
-// the table's node in a snapshot.
+// QualifiedName is schema.name, or name when there is no schema: the
+// table's name for people, and the name of its node in a snapshot unless
+// Node says otherwise. Two tables may have the same one ("a.b".c and
+// a."b.c"); NodeName tells them apart.
 func (t *Table) QualifiedName() string {
 	if t.Schema == "" {
 		return t.Name
 	}
 	return t.Schema + "." + t.Name
+}
+
+// NodeName is the name of the table's node in a snapshot: Node when set,
+// else QualifiedName. Unlike QualifiedName it names one table of a
+// snapshot only.
+func (t *Table) NodeName() string {
+	if t.Node != "" {
+		return t.Node
+	}
+	return t.QualifiedName()
+}
+
+// EncodeNodeName returns the node name a backup gives the table schema.name
+// (docs/design.md, "Schema", node names): schema.name itself when
+// neither part holds "." or "%", so the nodes of nearly all tables keep
+// the name they always had; else each part with "%" written "%25" and
+// "." written "%2E", joined by ".". Such a name holds exactly one
+// unescaped dot per schema, so two tables never share one, and it differs
+// from every plain name (which has no "%").
+func EncodeNodeName(schema, name string) string {
+	if !strings.ContainsAny(schema, ".%") && !strings.ContainsAny(name, ".%") {
+		if schema == "" {
+			return name
+		}
+		return schema + "." + name
+	}
+	esc := strings.NewReplacer("%", "%25", ".", "%2E")
+	if schema == "" {
+		return esc.Replace(name)
+	}
+	return esc.Replace(schema) + "." + esc.Replace(name)
 }
 
 // KeyColumns returns the positions of the primary key columns, or of all
@@ -297,8 +335,24 @@ func (t *Table) KeyColumns() []int {
 	return pos
 }
 
-// Table returns the table with the qualified name, or nil.
+// SetNodeNames sets each table's Node as a backup does: the
+// EncodeNodeName of a schema or name that holds "." or "%".
+func (s *Schema) SetNodeNames() {
+	for _, t := range s.Tables {
+		if n := EncodeNodeName(t.Schema, t.Name); n != t.QualifiedName() {
+			t.Node = n
+		}
+	}
+}
+
+// Table returns the table with the node name, else the first with the
+// qualified name, or nil.
 func (s *Schema) Table(name string) *Table {
+	for _, t := range s.Tables {
+		if t.NodeName() == name {
+			return t
+		}
+	}
 	for _, t := range s.Tables {
 		if t.QualifiedName() == name {
 			return t

@@ -164,7 +164,7 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 			occupied = append(occupied, fmt.Sprintf("%s (%s)", t.QualifiedName(), CountRows(n)))
 		}
 		plan = append(plan, e)
-		name := t.QualifiedName()
+		name := t.NodeName()
 		tables = append(tables, TableData{Table: t, Rows: func(ctx context.Context, w io.Writer) error {
 			if c := opts.Counters; c != nil {
 				start := time.Now()
@@ -254,7 +254,9 @@ func uncheckedKeys(keys []HeldKey, maxValues int, notify func(string)) (problems
 	return problems
 }
 
-// TableNode finds a table's node in a snapshot.
+// TableNode finds a table's node in a snapshot: name is its node name
+// or, for a table whose node name is encoded (EncodeNodeName), its
+// qualified name when no other table of the snapshot has the same.
 func TableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name string) (*repo.Node, *Table, error) {
 	n, err := restore.FindNode(ctx, l, root, "/"+name)
 	if errors.Is(err, restore.ErrNotFound) && !strings.Contains(name, ".") {
@@ -262,6 +264,15 @@ func TableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name str
 		// public.customers.
 		if pn, perr := restore.FindNode(ctx, l, root, "/public."+name); perr == nil {
 			n, err, name = pn, nil, "public."+name
+		}
+	}
+	if errors.Is(err, restore.ErrNotFound) && strings.Contains(name, ".") {
+		if node, ok, serr := encodedNode(ctx, l, root, name); serr != nil {
+			return nil, nil, serr
+		} else if ok {
+			if n, err = restore.FindNode(ctx, l, root, "/"+node); err == nil {
+				name = node
+			}
 		}
 	}
 	if err != nil {
@@ -275,4 +286,28 @@ func TableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name str
 		return nil, nil, fmt.Errorf("table %s: metadata: %w", name, err)
 	}
 	return n, t, nil
+}
+
+// encodedNode returns the node name of the one table of the snapshot
+// whose qualified name is name and whose node name is encoded; with two
+// or more such tables the name is ambiguous, and the error names their
+// node names.
+func encodedNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name string) (string, bool, error) {
+	s, err := LoadSchema(ctx, l, root)
+	if err != nil {
+		return "", false, nil // not a table snapshot: the caller's error stands
+	}
+	var nodes []string
+	for _, t := range s.Tables {
+		if t.QualifiedName() == name {
+			nodes = append(nodes, t.NodeName())
+		}
+	}
+	switch len(nodes) {
+	case 0:
+		return "", false, nil
+	case 1:
+		return nodes[0], true, nil
+	}
+	return "", false, fmt.Errorf("table %s: %d tables of the snapshot have that name (their schema or name holds a dot): name one by its node name, %s", name, len(nodes), strings.Join(nodes, " or "))
 }

@@ -172,17 +172,20 @@ func pairTables(sa, sb *dbexport.Schema, opts Options) []*TableDiff {
 	byName := map[string]*TableDiff{}
 	for _, t := range sa.Tables {
 		if dbexport.Selected(t, opts.Tables, opts.Exclude) {
-			byName[t.QualifiedName()] = &TableDiff{Name: t.QualifiedName(), A: t, RowsBefore: t.Rows}
+			byName[dbexport.EncodeNodeName(t.Schema, t.Name)] = &TableDiff{Name: t.QualifiedName(), A: t, RowsBefore: t.Rows}
 		}
 	}
 	for _, t := range sb.Tables {
 		if !dbexport.Selected(t, opts.Tables, opts.Exclude) {
 			continue
 		}
-		d := byName[t.QualifiedName()]
+		// Paired by encoded name: "a.b".c and a."b.c" are two tables,
+		// whether or not an older snapshot recorded their node names.
+		id := dbexport.EncodeNodeName(t.Schema, t.Name)
+		d := byName[id]
 		if d == nil {
 			d = &TableDiff{Name: t.QualifiedName()}
-			byName[d.Name] = d
+			byName[id] = d
 		}
 		d.B, d.RowsAfter = t, t.Rows
 	}
@@ -215,13 +218,13 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 	var na, nb *repo.Node
 	var err error
 	if t.A != nil {
-		if na, err = tableNode(ctx, l, rootA, t.Name, snapA); err != nil {
+		if na, err = tableNode(ctx, l, rootA, t.A.NodeName(), snapA); err != nil {
 			return err
 		}
 		rep.Bytes += na.Size
 	}
 	if t.B != nil {
-		if nb, err = tableNode(ctx, l, rootB, t.Name, snapB); err != nil {
+		if nb, err = tableNode(ctx, l, rootB, t.B.NodeName(), snapB); err != nil {
 			return err
 		}
 		rep.Bytes += nb.Size

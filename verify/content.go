@@ -46,6 +46,7 @@ func CompareRestored(ctx context.Context, l restore.BlobLoader, root pack.ID, re
 	if err != nil {
 		return fmt.Errorf("drill: reading the restored schema: %w", err)
 	}
+	back.SetNodeNames() // as the backup named the saved tables' nodes
 	names := make([]string, len(rep.Tables))
 	for i, td := range rep.Tables {
 		names[i] = td.Table

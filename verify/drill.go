@@ -93,20 +93,21 @@ func Drill(ctx context.Context, l restore.BlobLoader, root pack.ID, target dbexp
 	for _, t := range s.Tables {
 		byName[t.Name] = t
 		byName[t.QualifiedName()] = t
+		byName[t.NodeName()] = t
 	}
 	for _, t := range s.Tables {
 		td, err := inspectTable(ctx, in, t, byName)
 		if err != nil {
 			return nil, err
 		}
-		td.LoadSeconds = counters.LoadTimes()[t.QualifiedName()].Seconds()
+		td.LoadSeconds = counters.LoadTimes()[t.NodeName()].Seconds()
 		rep.Tables = append(rep.Tables, td)
 	}
 	return rep, nil
 }
 
 func inspectTable(ctx context.Context, in Inspector, t *dbexport.Table, byName map[string]*dbexport.Table) (TableDrill, error) {
-	td := TableDrill{Table: t.QualifiedName(), SnapshotRows: t.Rows}
+	td := TableDrill{Table: t.NodeName(), SnapshotRows: t.Rows}
 	name := in.QuotedTableName(t)
 	db := in.DB()
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+name).Scan(&td.RestoredRows); err != nil {

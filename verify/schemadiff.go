@@ -34,7 +34,7 @@ var (
 		"warnings": true, "not_captured": true, "binlog": true, "archive": true,
 		"tables": true, // compared table by table
 	}
-	tableStateFields = map[string]bool{"rows": true, "consistent": true, "warning": true}
+	tableStateFields = map[string]bool{"node": true, "rows": true, "consistent": true, "warning": true}
 )
 
 // CompareSchema compares the restored schema with the saved one for the
@@ -59,7 +59,7 @@ func CompareSchema(saved, restored *dbexport.Schema, tables []string) SchemaDiff
 		return d
 	}
 	for _, t := range restored.Tables {
-		if saved.Table(t.QualifiedName()) == nil {
+		if saved.Table(t.NodeName()) == nil {
 			d.Objects = append(d.Objects, fmt.Sprintf("table %s: restored, but not in the snapshot", t.QualifiedName()))
 		}
 	}

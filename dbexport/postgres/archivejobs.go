@@ -42,14 +42,17 @@ type archiveJob struct {
 // archiveJobs builds the graph of a's tables and post-data entries.
 func (a *archiveRestore) archiveJobs() ([]*archiveJob, error) {
 	var jobs []*archiveJob
-	// The TABLE entries of each restored table and of its partitions.
-	tableJob := map[string]int{}
+	// The TABLE entries of each restored table, by schema and name (so
+	// "a.b".c and a."b.c" are told apart), and of its partitions, by
+	// qualified name.
+	tableJob := map[[2]string]int{}
+	partitionJob := map[string]int{}
 	for i, td := range a.tables {
 		jobs = append(jobs, &archiveJob{name: "rows of " + td.Table.QualifiedName(), load: i,
 			tables: map[int]bool{i: true}, cost: td.Table.Rows + 1})
-		tableJob[tocTag(td.Table.QualifiedName())] = i
+		tableJob[[2]string{tocTag(td.Table.Schema), tocTag(td.Table.Name)}] = i
 		for _, p := range td.Table.Partitions {
-			tableJob[tocTag(p)] = i
+			partitionJob[tocTag(p)] = i
 		}
 	}
 	entryTable := map[int]int{} // TABLE entry id -> load job
@@ -57,7 +60,9 @@ func (a *archiveRestore) archiveJobs() ([]*archiveJob, error) {
 		if e.kind != "TABLE" || a.skip[e.id] {
 			continue
 		}
-		if j, ok := tableJob[e.schema+"."+e.name]; ok {
+		if j, ok := tableJob[[2]string{e.schema, e.name}]; ok {
+			entryTable[e.id] = j
+		} else if j, ok := partitionJob[e.schema+"."+e.name]; ok {
 			entryTable[e.id] = j
 		}
 	}

@@ -91,16 +91,21 @@ func (ta *tableArchive) entriesFor(tables []*dbexport.Table, views bool) (pre, p
 		byID[e.id] = e
 	}
 	want := map[string]bool{} // schema.name of the tables and partitions
+	// The tables by schema and name: "a.b".c is not a."b.c".
+	wantTable := map[[2]string]bool{}
+	partition := map[string]bool{}
 	for _, t := range tables {
 		want[tocTag(t.QualifiedName())] = true
+		wantTable[[2]string{tocTag(t.Schema), tocTag(t.Name)}] = true
 		for _, p := range t.Partitions {
 			want[tocTag(p)] = true
+			partition[tocTag(p)] = true
 		}
 	}
 	in := map[int]bool{}
 	found := map[string]bool{}
 	for _, e := range all {
-		if e.kind == "TABLE" && want[e.schema+"."+e.name] {
+		if e.kind == "TABLE" && (wantTable[[2]string{e.schema, e.name}] || partition[e.schema+"."+e.name]) {
 			in[e.id] = true
 			found[e.schema+"."+e.name] = true
 		}
