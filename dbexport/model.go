@@ -145,8 +145,8 @@ type SchemaArchiver interface {
 // Table is one table's definition. DDL and PostDDL are in the source
 // engine's dialect; Columns carry enough for another engine to map types.
 type Table struct {
-	Schema     string   `json:"schema,omitempty"` // PostgreSQL schema
-	Name       string   `json:"name"`
+	Schema string `json:"schema,omitempty"` // PostgreSQL schema
+	Name   string `json:"name"`
 	// Node is the name of the table's node in the snapshot when it is
 	// not QualifiedName: set by backups for a table whose schema or name
 	// holds a dot or a percent sign (see NodeName); absent otherwise, and
