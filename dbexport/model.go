@@ -47,6 +47,18 @@ type Schema struct {
 	// Pragmas are SQLite's database settings a whole restore sets again
 	// (user_version, application_id).
 	Pragmas map[string]int64 `json:"pragmas,omitempty"`
+	// Extensions are PostgreSQL's extensions in the selected schemas with
+	// their versions, which the schema archive does not record (pg_dump
+	// writes CREATE EXTENSION without VERSION); absent in snapshots
+	// taken before strata recorded them.
+	Extensions []Extension `json:"extensions,omitempty"`
+}
+
+// Extension is a PostgreSQL extension and its installed version.
+type Extension struct {
+	Name    string `json:"name"`
+	Schema  string `json:"schema"`
+	Version string `json:"version"`
 }
 
 // Object kinds.

@@ -63,6 +63,12 @@ func CompareSchema(saved, restored *dbexport.Schema, tables []string) SchemaDiff
 			d.Objects = append(d.Objects, fmt.Sprintf("table %s: restored, but not in the snapshot", t.QualifiedName()))
 		}
 	}
+	if saved.Extensions == nil {
+		// A snapshot taken before extensions were recorded.
+		r := *restored
+		r.Extensions = nil
+		restored = &r
+	}
 	d.Objects = append(d.Objects, restoredWords.diffObject("", toMap(saved), toMap(restored), schemaStateFields)...)
 	return d
 }

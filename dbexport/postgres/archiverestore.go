@@ -29,6 +29,21 @@ type archiveRestore struct {
 	// created without their owner; mu guards it (parallel post-data).
 	mu      sync.Mutex
 	unowned map[string]int
+	// extVersion is the version each extension is created at (the
+	// snapshot's, where the target can install it); extNotes says, per
+	// extension, why not, once (noted).
+	extVersion, extNotes map[string]string
+	noted                map[string]bool
+}
+
+// newArchiveRestore prepares the restore of s from its rendered archive.
+func (t *Target) newArchiveRestore(ctx context.Context, s *dbexport.Schema, r *rendered, roles map[string]bool) (*archiveRestore, error) {
+	a := &archiveRestore{t: t, s: s, r: r, roles: roles, unowned: map[string]int{}, noted: map[string]bool{}}
+	var err error
+	if a.extVersion, a.extNotes, err = extensionVersions(ctx, t.conn, s); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // errNoRestoreTool: pg_restore cannot read the archive; the restore
@@ -55,7 +70,11 @@ func (t *Target) restoreFromArchive(ctx context.Context, s *dbexport.Schema, tab
 	if err != nil {
 		return fmt.Errorf("%w: %w", errNoRestoreTool, err)
 	}
-	a := &archiveRestore{t: t, s: s, tables: tables, r: r, roles: roles, unowned: map[string]int{}}
+	a, err := t.newArchiveRestore(ctx, s, r, roles)
+	if err != nil {
+		return err
+	}
+	a.tables = tables
 	var excluded []string
 	a.skip, excluded = r.exclude(s)
 	if len(excluded) > 0 {
@@ -253,11 +272,25 @@ func (a *archiveRestore) entry(ctx context.Context, tx pgx.Tx, e tocEntry) error
 func (a *archiveRestore) sqlOf(e tocEntry) (sql, unowned string) {
 	switch {
 	case a.t.opts.NoOwner:
-		return a.r.noOwner[e.id], ""
+		sql = a.r.noOwner[e.id]
 	case !hasNoOwner(e) && !a.roles[e.owner]:
-		return a.r.noOwner[e.id], e.owner
+		sql, unowned = a.r.noOwner[e.id], e.owner
+	default:
+		sql = e.sql
 	}
-	return e.sql, ""
+	if e.kind == "EXTENSION" {
+		// pg_dump writes no version: the snapshot's, where the target has it.
+		if v := a.extVersion[e.name]; v != "" {
+			sql = withVersion(sql, v)
+		}
+		a.mu.Lock()
+		if n := a.extNotes[e.name]; n != "" && !a.noted[e.name] {
+			a.noted[e.name] = true
+			a.t.notify(n)
+		}
+		a.mu.Unlock()
+	}
+	return sql, unowned
 }
 
 // countUnowned counts one object created without its owner role.

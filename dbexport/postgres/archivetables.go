@@ -55,7 +55,10 @@ func (t *Target) openTableArchive(ctx context.Context, s *dbexport.Schema) (*tab
 		t.notify(fmt.Sprintf("the schema archive is not used (%v): re-created tables are built from schema.json, without their triggers, rules, policies, comments, grants, partitions and inheritance", err))
 		return nil, nil
 	}
-	a := &archiveRestore{t: t, s: s, r: r, roles: roles, unowned: map[string]int{}}
+	a, err := t.newArchiveRestore(ctx, s, r, roles)
+	if err != nil {
+		return nil, err
+	}
 	a.skip, _ = r.exclude(s)
 	return &tableArchive{a: a, created: map[int]bool{}}, nil
 }

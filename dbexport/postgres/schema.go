@@ -94,6 +94,15 @@ func (s *Source) readSchema(ctx context.Context, c *pgx.Conn) (*dbexport.Schema,
 	if err != nil {
 		return nil, fmt.Errorf("list partitions: %w", err)
 	}
+	if sch.Extensions, err = listExtensions(ctx, c, s.opts.Schemas); err != nil {
+		return nil, fmt.Errorf("list extensions: %w", err)
+	}
+	w, missing, err := databaseNotSaved(ctx, c, s.dsn.Database)
+	if err != nil {
+		return nil, err
+	}
+	sch.Warnings = append(sch.Warnings, w...)
+	sch.NotCaptured = append(sch.NotCaptured, missing...)
 	tool, noDump := s.dumpTool(ctx)
 	archived := tool != nil
 	if !archived {
