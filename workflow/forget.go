@@ -80,7 +80,7 @@ type ForgetReport struct {
 // a dry run), taken as req.Lock says.
 func Forget(ctx context.Context, r *repo.Repository, req ForgetRequest) (*ForgetReport, error) {
 	if req.Prune != nil && req.DryRun {
-		return nil, errors.New("forget --prune --dry-run: prune's dry run cannot see the snapshots forget would remove; run forget --dry-run, or forget and then prune --dry-run")
+		return nil, errors.New("forget: a dry run cannot prune: prune's plan cannot see the snapshots a dry run would remove")
 	}
 	if len(req.Snapshots) > 0 && (req.Policy.Rules != nil || req.Policy.Safety != nil) {
 		return nil, fmt.Errorf("forget: give snapshots to remove or a policy, not both (got %q)", req.Snapshots)
