@@ -69,3 +69,24 @@ func TestPostgresExtensionVersion(t *testing.T) {
 		t.Errorf("same-engine drill:\n%s", drill)
 	}
 }
+
+// TestPostgresJobsUnusedSaid: a restore that cannot run on several
+// connections (some tables, over tables the target holds) says that
+// --jobs is not used, instead of ignoring it silently; a whole restore
+// into an empty database uses it and says nothing of it.
+func TestPostgresJobsUnusedSaid(t *testing.T) {
+	t.Parallel()
+	src := pgDB(t)
+	src.exec(t, "CREATE TABLE a (id int PRIMARY KEY)", "CREATE TABLE b (id int PRIMARY KEY)", "INSERT INTO a VALUES (1)", "INSERT INTO b VALUES (2)")
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", src.dsn)
+	dst := pgDB(t)
+	if _, errOut := c.code(0, "restore", "latest", "--db", dst.dsn, "--source", src.dsn, "--jobs", "2"); strings.Contains(errOut, "is not used") {
+		t.Errorf("a whole restore says --jobs is not used:\n%s", errOut)
+	}
+	_, errOut := c.code(0, "restore", "latest", "--db", dst.dsn, "--source", src.dsn, "--tables", "public.a", "--replace", "--no-safety-snapshot", "--jobs", "2")
+	if !strings.Contains(errOut, "--jobs 2 is not used") {
+		t.Errorf("a partial restore does not say that --jobs is not used:\n%s", errOut)
+	}
+}

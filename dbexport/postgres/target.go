@@ -191,6 +191,9 @@ func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexp
 	} else {
 		t.notifyCatalogRestore(s)
 	}
+	if t.opts.Jobs > 1 {
+		t.notify(fmt.Sprintf("--jobs %d is not used: a restore of some tables, over tables the target holds, or without a schema archive runs on one connection, in one transaction (all or nothing)", t.opts.Jobs))
+	}
 	tx, err := t.conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: begin restore into %s: %w", t.dsn.String(), err)
