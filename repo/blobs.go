@@ -188,6 +188,17 @@ func (r *Repository) Flush(ctx context.Context) error {
 	return r.SaveIndex(ctx)
 }
 
+// WaitUploads returns once the packs this handle was uploading in the
+// background are stored and indexed in memory, or failed (with the
+// error of the first that failed, unless a save or Flush reported it
+// already). An interrupted workflow waits for them before it writes an
+// index file for what it uploaded.
+func (r *Repository) WaitUploads(ctx context.Context) error { return r.packers.waitUploads(ctx) }
+
+// BlobID returns the ID of a blob with this plaintext (docs/design.md,
+// "IDs").
+func (r *Repository) BlobID(plain []byte) pack.ID { return r.key.BlobID(plain) }
+
 // HasBlob reports whether the index knows id.
 func (r *Repository) HasBlob(id pack.ID) bool { return r.Index().Has(id) }
 
@@ -212,6 +223,18 @@ func (r *Repository) loadBlob(ctx context.Context, id pack.ID, depth int, dst []
 	}
 	if depth > maxChainWalk {
 		return nil, fmt.Errorf("blob %s: %w: delta chain longer than %d (cycle?)", id, ErrDamaged, maxChainWalk)
+	}
+	if depth == 0 {
+		// A delta blob: its chain's links read at once. When that
+		// fails, the path below reads link by link, trying every copy,
+		// and says what is damaged.
+		plain, planned, err := r.loadChain(ctx, id, dst, cache)
+		if planned && err == nil {
+			return plain, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 	}
 	locs := r.Index().LookupAll(id)
 	if len(locs) == 0 {
@@ -261,6 +284,13 @@ func (r *Repository) loadFrom(ctx context.Context, id pack.ID, loc index.Locatio
 			return nil, fmt.Errorf("blob %s in pack %s: base: %w", id, loc.Pack, err)
 		}
 	}
+	return r.decodeLink(id, loc, sealed, base, dst)
+}
+
+// decodeLink appends to dst the plaintext of blob id, whose sealed bytes
+// were read from loc, given its base's plaintext when it is a delta blob,
+// and verifies it against its ID.
+func (r *Repository) decodeLink(id pack.ID, loc index.Location, sealed, base, dst []byte) ([]byte, error) {
 	// The in-memory index keeps no plaintext length: a raw blob's follows
 	// from its sealed length, a compressed one's from its zstd frame.
 	b := pack.Blob{Type: loc.Type, Compression: loc.Compression, ID: id, Base: loc.Base, Offset: loc.Offset, Length: loc.Length}

@@ -110,6 +110,10 @@ func TestLoadIndexKeepsUnindexedPacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The full pack uploads in the background.
+	if err := r.WaitUploads(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.LoadIndex(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -17,4 +17,10 @@ const (
 	// DefaultMaxDeltaDepth bounds how many delta blobs a load may have to
 	// resolve before reaching a plain blob.
 	DefaultMaxDeltaDepth = 16
+
+	// DefaultUploads is how many full packs upload at once (Options.Uploads):
+	// the savers go on filling the next pack while one travels to a
+	// bucket, and a second keeps the connection busy while the first's
+	// answer is awaited.
+	DefaultUploads = 2
 )

@@ -44,12 +44,32 @@ type packers struct {
 	open     map[packSlot]*openPack
 	inFlight map[pack.ID]struct{}
 	// changed is closed, and replaced, whenever a claimed blob joins an
-	// open pack or leaves inFlight; flush waits on it.
+	// open pack or leaves inFlight, or an upload ends; flush waits on it.
 	changed chan struct{}
+
+	// Full packs upload in the background, at most cap(slots) at once
+	// (Options.Uploads), and are indexed in the order they were started:
+	// each waits for the ticket of the upload started before it. A copy
+	// stores a delta blob in the pack after its base's (SaveDataBlobOn),
+	// and an index must never name the delta without the base.
+	slots     chan struct{}
+	last      *uploadTicket
+	uploading int   // started, not yet indexed or failed
+	uploadErr error // of a failed upload: every add fails with it until a flush returns it
+}
+
+// uploadTicket is one background upload: done is closed once its pack is
+// indexed or the upload failed (failed set before).
+type uploadTicket struct {
+	done   chan struct{}
+	failed bool
 }
 
 func newPackers(r *Repository) *packers {
-	return &packers{r: r, open: map[packSlot]*openPack{}, inFlight: map[pack.ID]struct{}{}, changed: make(chan struct{})}
+	return &packers{
+		r: r, open: map[packSlot]*openPack{}, inFlight: map[pack.ID]struct{}{}, changed: make(chan struct{}),
+		slots: make(chan struct{}, max(r.opts.Uploads, 1)),
+	}
 }
 
 // changedLocked wakes the flushes waiting for a change; p.mu is held.
@@ -105,14 +125,14 @@ func (p *packers) add(ctx context.Context, b pack.Blob, sealed []byte) error {
 		}
 	}
 	p.changedLocked()
+	err := p.uploadErr
 	p.mu.Unlock()
-	var firstErr error
 	for _, op := range full {
-		if err := p.upload(ctx, op); err != nil && firstErr == nil {
-			firstErr = err
+		if uerr := p.startUpload(ctx, op); uerr != nil && err == nil {
+			err = uerr
 		}
 	}
-	return firstErr
+	return err
 }
 
 func (r *Repository) newPack() (*openPack, error) {
@@ -128,9 +148,10 @@ func (r *Repository) newPack() (*openPack, error) {
 }
 
 // flush uploads every open pack, and returns once every blob claimed
-// before the call is uploaded (or its save failed), with those blobs. It
-// waits for the blobs that other savers are still encoding, or whose packs
-// they are uploading, and uploads the open packs that come to hold them.
+// before the call is uploaded (or its save failed) and no upload is left
+// running, with those blobs. It waits for the blobs that other savers are
+// still encoding, or whose packs are uploading, and uploads the open packs
+// that come to hold them. A failed upload fails it.
 func (p *packers) flush(ctx context.Context) ([]pack.ID, error) {
 	p.mu.Lock()
 	claimed := make([]pack.ID, 0, len(p.inFlight))
@@ -154,23 +175,25 @@ func (p *packers) flush(ctx context.Context) ([]pack.ID, error) {
 				delete(p.open, slot)
 			}
 		}
-		changed := p.changed
+		changed, uploading, uploadErr := p.changed, p.uploading, p.uploadErr
 		p.mu.Unlock()
+		if uploadErr != nil {
+			p.dropAll(full, nil)
+			return claimed, p.endFailure(ctx)
+		}
 		// Every pack taken is uploaded, or dropped by a failed upload:
 		// either way its blobs leave inFlight.
-		var firstErr error
-		for _, op := range full {
-			if err := p.upload(ctx, op); err != nil && firstErr == nil {
-				firstErr = err
+		for i, op := range full {
+			if err := p.startUpload(ctx, op); err != nil {
+				p.dropAll(full[i+1:], nil)
+				_ = p.endFailure(ctx)
+				return claimed, err
 			}
-		}
-		if firstErr != nil {
-			return claimed, firstErr
 		}
 		if len(full) > 0 {
 			continue
 		}
-		if len(waiting) == 0 {
+		if len(waiting) == 0 && uploading == 0 {
 			return claimed, nil
 		}
 		select {
@@ -193,9 +216,75 @@ func holdsAny(holds, ids map[pack.ID]bool) bool {
 	return false
 }
 
+// startUpload uploads a full pack in the background once one of the
+// upload slots is free (waiting for it meanwhile). The pack's blobs stay
+// in flight until it is indexed or its upload failed; the error of a
+// failed upload is returned by the next add or flush.
+func (p *packers) startUpload(ctx context.Context, op *openPack) error {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		p.dropAll([]*openPack{op}, nil)
+		return ctx.Err()
+	}
+	t := &uploadTicket{done: make(chan struct{})}
+	p.mu.Lock()
+	prev := p.last
+	if prev != nil {
+		select {
+		case <-prev.done:
+			// Every upload before is over: a failure among them was
+			// reported, and this pack starts a new sequence.
+			prev = nil
+		default:
+		}
+	}
+	p.last = t
+	p.uploading++
+	p.mu.Unlock()
+	go func() {
+		defer func() { <-p.slots }()
+		err := p.upload(ctx, op, prev)
+		p.mu.Lock()
+		if err != nil {
+			t.failed = true
+			if p.uploadErr == nil {
+				p.uploadErr = err
+			}
+		}
+		p.uploading--
+		p.changedLocked()
+		p.mu.Unlock()
+		close(t.done)
+	}()
+	return nil
+}
+
+// dropAll discards packs that will not be uploaded: their blobs leave
+// inFlight, so that a flush waiting for them ends (and finds them
+// unindexed), and err, when not nil, is kept for the next add or flush.
+func (p *packers) dropAll(ops []*openPack, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, op := range ops {
+		_ = op.file.Close()
+		for _, b := range op.writer.Blobs() {
+			delete(p.inFlight, b.ID)
+		}
+	}
+	if err != nil && p.uploadErr == nil {
+		p.uploadErr = err
+	}
+	p.changedLocked()
+}
+
 // upload finishes a pack, stores it under the hash of its bytes, and only
-// then makes its blobs visible in the index.
-func (p *packers) upload(ctx context.Context, op *openPack) error {
+// then, once the upload started before it (prev) is indexed, makes its
+// blobs visible in the index. After a failed earlier upload the pack is
+// stored but not indexed: a pack that no index names is harmless (check
+// notes it, prune removes it), an index naming a delta blob whose base
+// was never indexed is not.
+func (p *packers) upload(ctx context.Context, op *openPack, prev *uploadTicket) error {
 	blobs := op.writer.Blobs()
 	defer func() {
 		p.mu.Lock()
@@ -206,8 +295,14 @@ func (p *packers) upload(ctx context.Context, op *openPack) error {
 		p.mu.Unlock()
 	}()
 	id, _, err := p.r.storePack(ctx, op)
+	if prev != nil {
+		<-prev.done
+	}
 	if err != nil {
 		return err
+	}
+	if prev != nil && prev.failed {
+		return fmt.Errorf("pack %s uploaded but not indexed: an upload before it failed", id.Short())
 	}
 	// Under r.mu, so that LoadIndex, which replaces the index under it
 	// too, finds the pack in either the old index or unsavedPacks.
@@ -220,6 +315,37 @@ func (p *packers) upload(ctx context.Context, op *openPack) error {
 		return p.r.SaveIndex(ctx)
 	}
 	return nil
+}
+
+// waitUploads returns once no upload is running, with the error of the
+// first that failed.
+func (p *packers) waitUploads(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		uploading, changed, err := p.uploading, p.changed, p.uploadErr
+		p.mu.Unlock()
+		if uploading == 0 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
+// endFailure waits for the uploads still running, then returns the error
+// of the first that failed and forgets it: the flush that returns it ends
+// the failure, and the handle may save again (under a new lock, say).
+func (p *packers) endFailure(ctx context.Context) error {
+	err := p.waitUploads(ctx)
+	p.mu.Lock()
+	if p.uploading == 0 {
+		p.uploadErr = nil
+	}
+	p.mu.Unlock()
+	return err
 }
 
 // storePack finishes op and stores it under the hash of its bytes. The

@@ -26,6 +26,10 @@ type Options struct {
 	KDF crypto.KDFParams
 	// TempDir holds packs while they are written; empty means os.TempDir.
 	TempDir string
+	// Uploads is how many full packs may upload at once while savers go
+	// on filling the next ones; zero means DefaultUploads. Each waits in
+	// its temporary file, so it costs disk in TempDir, not memory.
+	Uploads int
 	// Notify receives notices meant for the user (a stale lock ignored,
 	// say); nil discards them.
 	Notify func(msg string)
@@ -54,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BlobCacheSize == 0 {
 		o.BlobCacheSize = 256
+	}
+	if o.Uploads <= 0 {
+		o.Uploads = DefaultUploads
 	}
 	if o.LockLease == 0 {
 		o.LockLease = 15 * time.Minute
@@ -89,6 +96,7 @@ type Repository struct {
 
 	packers *packers
 	cache   *blobCache
+	blocks  *packBlocks // a backup's reads of delta bases (packblocks.go)
 
 	// indexMu serializes writing index files and loading the index, so
 	// that a load sees every index file this handle wrote before it, and
@@ -302,6 +310,7 @@ func newRepository(be backend.Storage, key *crypto.Key, keyName string, cfg Conf
 		be: be, key: key, keyName: keyName, cfg: cfg, opts: opts,
 		enc: enc, dec: dec,
 		cache:        newBlobCache(opts.BlobCacheSize),
+		blocks:       newPackBlocks(),
 		staleNoticed: map[pack.ID]bool{},
 		held:         map[*Lock]struct{}{},
 

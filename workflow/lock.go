@@ -230,6 +230,9 @@ func WarnIndexDamage(log *slog.Logger, dmg *repo.IndexDamage) {
 func indexUploaded(ctx context.Context, r *repo.Repository, log *slog.Logger) {
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), indexUploadedTimeout)
 	defer cancel()
+	// Packs still uploading in the background are indexed too, or fail
+	// on the cancelled context.
+	_ = r.WaitUploads(ictx)
 	if err := r.SaveIndex(ictx); err != nil {
 		log.Error(fmt.Sprintf("indexing the packs uploaded before the interrupt: %v (prune removes them)", err))
 	}

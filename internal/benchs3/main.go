@@ -8,7 +8,10 @@
 // hourly backup sent to the bucket (counted by a proxy in front of the
 // server, by method and by the repository folder they touch), and whether
 // the targets are met: S3 at least 80% of local throughput both
-// ways.
+// ways. With -baseline OLD, a second binary (an earlier commit) backs up
+// the same database into repositories of its own in the same run, its
+// backups taking turns with the new one's each hour, so that a change is
+// measured before and after under the same load.
 package main
 
 import (
@@ -30,7 +33,7 @@ import (
 )
 
 type config struct {
-	strata           string
+	strata, baseline string
 	customers, hours int
 	rate             float64
 	dir              string
@@ -39,6 +42,7 @@ type config struct {
 func main() {
 	var c config
 	flag.StringVar(&c.strata, "strata", "bin/strata", "strata binary")
+	flag.StringVar(&c.baseline, "baseline", "", "a second strata binary (an earlier commit) to measure in the same run, on the same database, with repositories of its own")
 	flag.IntVar(&c.customers, "customers", 200000, "customers in the database (three services each)")
 	flag.IntVar(&c.hours, "hours", 24, "hours of churn after hour 0")
 	flag.Float64Var(&c.rate, "rate", 0.002, "share of rows changed per hour")
@@ -54,6 +58,18 @@ func main() {
 type target struct {
 	name string
 	env  []string // STRATA_REPOSITORY and the rest
+}
+
+// variant is one strata binary with its two repositories, local and S3,
+// and the proxy counting its requests to the bucket.
+type variant struct {
+	name    string // "" for the binary of -strata, "baseline" for -baseline
+	strata  string
+	targets [2]target
+	proxy   *proxy
+	hours   []hour
+	restore [2]float64
+	restReq counts
 }
 
 // hour is one hour's backups to both targets.
@@ -82,26 +98,46 @@ func run(c config) error {
 		return err
 	}
 	defer srv.Stop()
-	proxy, err := startProxy(srv.Endpoint)
-	if err != nil {
-		return err
-	}
-	defer proxy.Close()
 
 	base := append(os.Environ(), "STRATA_PASSWORD=bench")
-	local := target{"local", slices.Concat(base, []string{"STRATA_REPOSITORY=" + filepath.Join(c.dir, "repo")})}
-	bucket := "http://" + proxy.Addr() + "/bench/repo"
-	s3 := target{"S3", slices.Concat(base, []string{"STRATA_REPOSITORY=s3:" + bucket}, srv.Env())}
-	targets := [2]target{local, s3}
-
-	version, err := output(local.env, c.strata, "version")
-	if err != nil {
-		return err
+	bins := []string{c.strata}
+	if c.baseline != "" {
+		b, err := filepath.Abs(c.baseline)
+		if err != nil {
+			return err
+		}
+		bins = append(bins, b)
 	}
+	var variants []*variant
+	for i, bin := range bins {
+		v := &variant{strata: bin}
+		if i == 1 {
+			v.name = "baseline"
+		}
+		if v.proxy, err = startProxy(srv.Endpoint); err != nil {
+			return err
+		}
+		defer v.proxy.Close()
+		repo := fmt.Sprintf("repo%d", i)
+		bucket := "http://" + v.proxy.Addr() + "/bench/" + repo
+		v.targets = [2]target{
+			{"local", slices.Concat(base, []string{"STRATA_REPOSITORY=" + filepath.Join(c.dir, repo)})},
+			{"S3", slices.Concat(base, []string{"STRATA_REPOSITORY=s3:" + bucket}, srv.Env())},
+		}
+		variants = append(variants, v)
+	}
+
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("benchs3 %s, %d CPUs, -customers %d -hours %d -rate %g\n  %s  load average at start: %s\n",
+	fmt.Printf("benchs3 %s, %d CPUs, -customers %d -hours %d -rate %g, load average at start: %s\n",
 		time.Now().Format(time.DateOnly), runtime.NumCPU(), c.customers, c.hours, c.rate,
-		strings.TrimSpace(string(version)), strings.Join(strings.Fields(string(load))[:3], " "))
+		strings.Join(strings.Fields(string(load))[:3], " "))
+	for _, v := range variants {
+		version, err := output(v.targets[0].env, v.strata, "version")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  %-8s %s: %s\n", v.name, v.strata, strings.TrimSpace(string(version)))
+	}
 	fmt.Printf("  MinIO on loopback (%s), requests counted by a proxy in front of it\n", srv.Endpoint)
 
 	ctx := context.Background()
@@ -114,67 +150,83 @@ func run(c config) error {
 	if err := customerdb.Build(ctx, db, customerdb.Options{Customers: c.customers}); err != nil {
 		return err
 	}
-	for _, t := range targets {
-		if _, err := output(t.env, c.strata, "init"); err != nil {
-			return fmt.Errorf("init %s: %w", t.name, err)
+	for _, v := range variants {
+		for _, t := range v.targets {
+			if _, err := output(t.env, v.strata, "init"); err != nil {
+				return fmt.Errorf("init %s: %w", t.name, err)
+			}
 		}
 	}
 
-	fmt.Printf("\n%4s %9s %9s %9s %7s %6s %5s %5s %5s %5s %6s\n",
-		"hour", "export MB", "local s", "S3 s", "S3/loc", "req", "PUT", "GET", "HEAD", "LIST", "DELETE")
-	var hours []hour
+	fmt.Printf("\n%-8s %4s %9s %9s %9s %7s %6s %5s %5s %5s %5s %6s\n",
+		"", "hour", "export MB", "local s", "S3 s", "loc/S3", "req", "PUT", "GET", "HEAD", "LIST", "DELETE")
 	for h := 0; h <= c.hours; h++ {
 		if h > 0 {
 			if _, err := customerdb.Churn(ctx, db, h, c.rate); err != nil {
 				return err
 			}
 		}
-		r := hour{n: h}
-		// Alternate which goes first, so neither always finds the
-		// database in the page cache.
-		order := []int{0, 1}
-		if h%2 == 1 {
-			order = []int{1, 0}
+		// Every backup of the hour in turn, the order rotating each
+		// hour, so none always finds the database in the page cache or
+		// the machine less busy.
+		type run struct{ v, t int }
+		var runs []run
+		for vi := range variants {
+			for ti := range 2 {
+				runs = append(runs, run{vi, ti})
+			}
 		}
-		for _, i := range order {
-			before := proxy.counts()
-			secs, read, err := backup(c.strata, targets[i].env, dbPath, h)
+		k := h % len(runs)
+		runs = append(runs[k:], runs[:k]...)
+		rs := make([]hour, len(variants))
+		for _, x := range runs {
+			v := variants[x.v]
+			before := v.proxy.counts()
+			secs, read, err := backup(v.strata, v.targets[x.t].env, dbPath, h)
 			if err != nil {
-				return fmt.Errorf("hour %d, backup to %s: %w", h, targets[i].name, err)
+				return fmt.Errorf("hour %d, backup to %s: %w", h, v.targets[x.t].name, err)
 			}
-			r.secs[i], r.exportBytes = secs, read
-			if i == 1 {
-				r.requests = proxy.counts().minus(before)
+			rs[x.v].n, rs[x.v].secs[x.t], rs[x.v].exportBytes = h, secs, read
+			if x.t == 1 {
+				rs[x.v].requests = v.proxy.counts().minus(before)
 			}
 		}
-		hours = append(hours, r)
-		q := r.requests
-		fmt.Printf("%4d %9.1f %9.2f %9.2f %7.2f %6d %5d %5d %5d %5d %6d\n", h, float64(r.exportBytes)/1e6, r.secs[0], r.secs[1],
-			r.secs[0]/r.secs[1], q.total(), q.method["PUT"], q.method["GET"], q.method["HEAD"], q.method["LIST"], q.method["DELETE"])
+		for vi, v := range variants {
+			r := rs[vi]
+			v.hours = append(v.hours, r)
+			q := r.requests
+			fmt.Printf("%-8s %4d %9.1f %9.2f %9.2f %7.2f %6d %5d %5d %5d %5d %6d\n", v.name, h, float64(r.exportBytes)/1e6, r.secs[0], r.secs[1],
+				r.secs[0]/r.secs[1], q.total(), q.method["PUT"], q.method["GET"], q.method["HEAD"], q.method["LIST"], q.method["DELETE"])
+		}
 	}
 
 	want, err := customerdb.CountRows(db)
 	if err != nil {
 		return err
 	}
-	var restoreSecs [2]float64
-	var restoreReq counts
-	for i, t := range targets {
-		newDB := filepath.Join(c.dir, fmt.Sprintf("restored-%d.db", i))
-		before := proxy.counts()
-		start := time.Now()
-		if _, err := output(t.env, c.strata, "restore", "latest", "--db", "sqlite://"+newDB); err != nil {
-			return fmt.Errorf("restore from %s: %w", t.name, err)
-		}
-		restoreSecs[i] = time.Since(start).Seconds()
-		if i == 1 {
-			restoreReq = proxy.counts().minus(before)
-		}
-		if err := sameRows(newDB, want); err != nil {
-			return fmt.Errorf("restore from %s: %w", t.name, err)
+	for vi, v := range variants {
+		for i, t := range v.targets {
+			newDB := filepath.Join(c.dir, fmt.Sprintf("restored-%d-%d.db", vi, i))
+			before := v.proxy.counts()
+			start := time.Now()
+			if _, err := output(t.env, v.strata, "restore", "latest", "--db", "sqlite://"+newDB); err != nil {
+				return fmt.Errorf("restore from %s: %w", t.name, err)
+			}
+			v.restore[i] = time.Since(start).Seconds()
+			if i == 1 {
+				v.restReq = v.proxy.counts().minus(before)
+			}
+			if err := sameRows(newDB, want); err != nil {
+				return fmt.Errorf("restore from %s: %w", t.name, err)
+			}
 		}
 	}
-	return report(hours, restoreSecs, restoreReq, hours[len(hours)-1].exportBytes)
+	for _, v := range variants {
+		report(v)
+	}
+	load, _ = os.ReadFile("/proc/loadavg")
+	fmt.Printf("\nload average at the end: %s\n", strings.Join(strings.Fields(string(load))[:3], " "))
+	return nil
 }
 
 // backup runs one hourly backup and returns its seconds and the bytes of

@@ -6,9 +6,16 @@ import (
 	"strings"
 )
 
-// report prints the totals, the requests per hourly backup and the
-// targets.
-func report(hours []hour, restoreSecs [2]float64, restoreReq counts, lastExport int64) error {
+// report prints a variant's totals, its requests per hourly backup and
+// the targets.
+func report(v *variant) {
+	hours, restoreSecs, restoreReq := v.hours, v.restore, v.restReq
+	lastExport := hours[len(hours)-1].exportBytes
+	if v.name != "" {
+		fmt.Printf("\n%s (%s):", v.name, v.strata)
+	} else {
+		fmt.Printf("\n%s:", v.strata)
+	}
 	first := hours[0]
 	var bytes int64
 	var secs [2]float64
@@ -50,7 +57,6 @@ func report(hours []hour, restoreSecs [2]float64, restoreReq counts, lastExport 
 	restoreRatio := restoreSecs[0] / restoreSecs[1]
 	fmt.Printf("\ntargets: S3 backup throughput %.0f%% of local (want >= 80%%): %s; S3 restore %.0f%% of local (want >= 80%%): %s\n",
 		100*backupRatio, met(backupRatio >= 0.8), 100*restoreRatio, met(restoreRatio >= 0.8))
-	return nil
 }
 
 func perHour(m map[string]int, n int) string {

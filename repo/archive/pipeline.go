@@ -39,14 +39,35 @@ type Counters struct {
 	TotalRows atomic.Uint64
 }
 
+// DeltaSaver is a BlobSaver that also tells a chunk's ID and whether the
+// repository has it, so that the pipeline can hand the new chunks that
+// name a delta base to goroutines of their own: saving one first reads
+// the base's chain from the repository, which on remote storage is a wait
+// for the network, not work for a core.
+type DeltaSaver interface {
+	BlobSaver
+	BlobID(plain []byte) pack.ID
+	HasBlob(id pack.ID) bool
+}
+
+// deltaWorkersPer is how many goroutines per worker save new chunks that
+// have a delta base, each mostly waiting for its base to be read.
+const deltaWorkersPer = 4
+
 // Pipeline chunks streams on the calling goroutine and hashes, compresses,
 // seals and packs the chunks on Workers goroutines, so chunking and the
-// rest overlap across cores. Memory is bounded by Workers and the maximum
-// chunk size: at most 2*Workers chunks are in flight.
+// rest overlap across cores. A new chunk with a delta base goes on to one
+// of deltaWorkersPer*Workers goroutines that read its base and save it
+// (when the saver is a DeltaSaver), so the workers go on meanwhile.
+// Memory is bounded by Workers and the maximum chunk size: at most
+// 2*Workers chunks wait for a worker, Workers are with one, and
+// (deltaWorkersPer+1)*Workers wait for or are with a delta goroutine.
 type Pipeline struct {
 	saver    BlobSaver
 	counters *Counters
 	jobs     chan job
+	deltas   chan job // new chunks with a delta base, when saver is a DeltaSaver
+	dwg      sync.WaitGroup
 	pool     sync.Pool
 	wg       sync.WaitGroup
 
@@ -81,32 +102,80 @@ func NewPipeline(ctx context.Context, saver BlobSaver, workers int, counters *Co
 	// chunks are about 64 KiB, and 1 MiB buffers (the file chunk size)
 	// would hold 2*Workers+Workers MiB for them.
 	p.pool.New = func() any { return new([]byte) }
+	if ds, ok := saver.(DeltaSaver); ok {
+		p.deltas = make(chan job, workers)
+		for i := 0; i < deltaWorkersPer*workers; i++ {
+			p.dwg.Add(1)
+			go func() {
+				defer p.dwg.Done()
+				for j := range p.deltas {
+					p.save(ctx, j)
+				}
+			}()
+		}
+		for i := 0; i < workers; i++ {
+			p.wg.Add(1)
+			go p.workDeltas(ctx, ds)
+		}
+		return p
+	}
 	for i := 0; i < workers; i++ {
 		p.wg.Add(1)
-		go p.work(ctx)
+		go func() {
+			defer p.wg.Done()
+			for j := range p.jobs {
+				p.save(ctx, j)
+			}
+		}()
 	}
 	return p
 }
 
-func (p *Pipeline) work(ctx context.Context) {
+// workDeltas is a worker of a DeltaSaver's pipeline: it saves chunks
+// without a base itself, and hands a chunk with one to the delta
+// goroutines unless the repository has it already.
+func (p *Pipeline) workDeltas(ctx context.Context, ds DeltaSaver) {
 	defer p.wg.Done()
 	for j := range p.jobs {
-		if p.Err() == nil {
-			res, err := p.saver.SaveBlob(ctx, pack.DataBlob, *j.buf, j.base)
-			if err != nil {
-				p.fail(err)
-			} else {
-				*j.out = res.ID
-				if res.Stored > 0 {
-					p.counters.BytesAdded.Add(uint64(res.Stored))
-					p.counters.BlobsAdded.Add(1)
-				}
+		if j.base.IsNull() || p.Err() != nil {
+			p.save(ctx, j)
+			continue
+		}
+		if id := ds.BlobID(*j.buf); ds.HasBlob(id) {
+			*j.out = id
+			p.finish(j)
+			continue
+		}
+		select {
+		case p.deltas <- j:
+		case <-ctx.Done():
+			p.fail(ctx.Err())
+			p.finish(j)
+		}
+	}
+}
+
+// save saves one chunk and finishes its job.
+func (p *Pipeline) save(ctx context.Context, j job) {
+	if p.Err() == nil {
+		res, err := p.saver.SaveBlob(ctx, pack.DataBlob, *j.buf, j.base)
+		if err != nil {
+			p.fail(err)
+		} else {
+			*j.out = res.ID
+			if res.Stored > 0 {
+				p.counters.BytesAdded.Add(uint64(res.Stored))
+				p.counters.BlobsAdded.Add(1)
 			}
 		}
-		p.pool.Put(j.buf)
-		close(j.closed)
-		j.done.Done()
 	}
+	p.finish(j)
+}
+
+func (p *Pipeline) finish(j job) {
+	p.pool.Put(j.buf)
+	close(j.closed)
+	j.done.Done()
 }
 
 func (p *Pipeline) fail(err error) {
@@ -130,6 +199,10 @@ func (p *Pipeline) Err() error {
 func (p *Pipeline) Close() {
 	close(p.jobs)
 	p.wg.Wait()
+	if p.deltas != nil {
+		close(p.deltas)
+		p.dwg.Wait()
+	}
 }
 
 // Counters returns the pipeline's live totals.

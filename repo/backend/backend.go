@@ -219,3 +219,17 @@ type TempRemover interface {
 	// returns how many it deleted and their bytes.
 	RemoveTemp(ctx context.Context, cutoff time.Time) (files int, bytes int64, err error)
 }
+
+// Remote is a Storage where each request is a round trip over a network,
+// billed by the request (object stores): readers that would make many
+// small reads of one file make fewer, larger ones there (docs/design.md,
+// "Reading delta bases").
+type Remote interface {
+	Remote() bool
+}
+
+// IsRemote reports whether s says it is Remote.
+func IsRemote(s Storage) bool {
+	r, ok := s.(Remote)
+	return ok && r.Remote()
+}

@@ -75,6 +75,9 @@ func Wrap(inner backend.Storage, opts backend.Options) *Backend {
 // Location implements backend.Storage: the inner storage's location.
 func (b *Backend) Location() string { return b.inner.Location() }
 
+// Remote implements backend.Remote for the storage it wraps.
+func (b *Backend) Remote() bool { return backend.IsRemote(b.inner) }
+
 // Unwrap returns the inner storage.
 func (b *Backend) Unwrap() backend.Storage { return b.inner }
 

@@ -235,6 +235,9 @@ func (b *Backend) makeBucket(ctx context.Context, objectLock bool) error {
 // options.
 func (b *Backend) Location() string { return b.cfg.String() }
 
+// Remote implements backend.Remote: every operation is a request.
+func (b *Backend) Remote() bool { return true }
+
 // key is the object key of h: the prefix, then the layout of
 // docs/design.md, "Layout on disk" (data/<2 hex>/<name>, index/<name>...).
 func (b *Backend) key(h backend.Handle) string {
