@@ -286,7 +286,32 @@ func (r *Repository) RemoveKey(ctx context.Context, name string) error {
 	if name == r.keyName {
 		return fmt.Errorf("refusing to remove key %s: it is the key in use (open the repository with another password first)", shortName(name))
 	}
-	return r.be.Remove(ctx, backend.Handle{Type: backend.KeyFile, Name: name})
+	err := r.be.Remove(ctx, backend.Handle{Type: backend.KeyFile, Name: name})
+	var le *backend.LockedError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%w; nothing was removed, and the key's password still opens the repository. %s", err, lockedKeyAdvice(name, le.State))
+	}
+	return err
+}
+
+// lockedKeyAdvice says when a key file under object lock can be removed,
+// and what to do meanwhile.
+func lockedKeyAdvice(name string, st backend.LockState) string {
+	var advice []string
+	if st.LegalHold {
+		advice = append(advice, "A legal hold keeps it: `strata protect` holds every key file while a snapshot is protected, and `strata unprotect` of the last protected snapshot lifts it.")
+	}
+	if !st.Until.IsZero() {
+		until := st.Until.UTC().Format(time.RFC3339)
+		advice = append(advice, fmt.Sprintf("Its retention runs to %s: run `strata key remove %s` again after that, "+
+			"before `strata maintenance extend-locks` runs (it renews the retention of every key file, this one too).", until, shortName(name)))
+		if st.Mode == backend.Governance {
+			advice = append(advice, fmt.Sprintf("If the password must stop working now (it leaked), an administrator of the bucket allowed to bypass governance retention (s3:BypassGovernanceRetention) can delete the object keys/%s.", name))
+		} else {
+			advice = append(advice, "Under compliance mode nobody can remove it sooner; if the password leaked, copy the repository to a new one with new keys (strata init, then strata copy --from-repo).")
+		}
+	}
+	return strings.Join(advice, " ")
 }
 
 // ChangePassword adds a key file for the new password, then removes the

@@ -41,6 +41,7 @@ func (r *Report) WhatToDo() []Step {
 		missingFiles       []*MissingFile
 		journal            []string // what is wrong with the journal itself
 		auditTrail         bool     // audit records are damaged or missing
+		retentions         bool     // object lock retentions run out soon
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -79,6 +80,8 @@ func (r *Report) WhatToDo() []Step {
 			configNoCopy = f.CopyFrom == ""
 		case *NoConfigCopy:
 			noConfigCopy = true
+		case *RetentionsEnding:
+			retentions = true
 		case *DamagedKeyFile:
 			keys = append(keys, f.Name)
 		case *DamagedPolicyFile:
@@ -128,6 +131,11 @@ func (r *Report) WhatToDo() []Step {
 		steps = append(steps, Step{Command: "strata key passwd",
 			Why: "no key file holds a copy of the config: this writes the key file again with one (the new password may be the old one), " +
 				"so that a damaged config no longer makes the repository unusable; `strata key add` gives a key a copy too"})
+	}
+	if retentions {
+		steps = append(steps, Step{Command: "strata maintenance extend-locks",
+			Why: "the object lock of files the snapshots need runs out soon: this renews the retention of every one of them " +
+				"to the repository's lock days from today (run it on a schedule, daily or weekly, so that it never runs out)"})
 	}
 	if policy {
 		steps = append(steps, Step{Command: "strata policy reset",

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"strata/index"
 	"strata/pack"
@@ -36,6 +37,11 @@ type CheckOptions struct {
 	ChainMemory int64
 	// Progress, when set, is updated as packs are checked.
 	Progress *Progress
+	// RetentionWarning: under object lock, files the snapshots need whose
+	// retention runs out within it are a finding (RetentionsEnding). 0
+	// means DefaultRetentionWarning of the repository's lock days;
+	// negative checks none.
+	RetentionWarning time.Duration
 }
 
 // Check checks the repository r and reports what it found. It reloads r's
@@ -116,6 +122,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	}
 	w.markProtected(ctx)
 	c.collectFindings(w)
+	if err := c.checkRetentions(ctx); err != nil {
+		return nil, err
+	}
 	return c.report, nil
 }
 

@@ -3,6 +3,7 @@ package workflow
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"strata/repo"
 	"strata/verify"
@@ -18,6 +19,10 @@ type CheckRequest struct {
 	Subset string
 	// Workers is how many packs are checked at once; 0: GOMAXPROCS.
 	Workers int
+	// RetentionWarning is verify.CheckOptions.RetentionWarning: under
+	// object lock, a finding for files the snapshots need whose
+	// retention runs out within it (0: the default, negative: none).
+	RetentionWarning time.Duration
 	// Lock says how to wait for, or do without, the shared lock.
 	Lock LockOptions
 	// Progress, when set, is called when checking starts, with the
@@ -47,7 +52,7 @@ type CheckReport struct {
 // reports what it found. Damage is in the report, not an error: the
 // error is for a check that could not run.
 func Check(ctx context.Context, r *repo.Repository, req CheckRequest) (CheckReport, error) {
-	opts := verify.CheckOptions{ReadData: req.ReadData, Workers: req.Workers, Progress: &verify.Progress{}}
+	opts := verify.CheckOptions{ReadData: req.ReadData, Workers: req.Workers, Progress: &verify.Progress{}, RetentionWarning: req.RetentionWarning}
 	if req.Subset != "" {
 		s, err := verify.ParseSubset(req.Subset)
 		if err != nil {

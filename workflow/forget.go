@@ -85,7 +85,9 @@ func Forget(ctx context.Context, r *repo.Repository, req ForgetRequest) (*Forget
 	if len(req.Snapshots) > 0 && (req.Policy.Rules != nil || req.Policy.Safety != nil) {
 		return nil, fmt.Errorf("forget: give snapshots to remove or a policy, not both (got %q)", req.Snapshots)
 	}
-	removes := []backend.FileType{backend.SnapshotFile}
+	// Expired protect files go with the snapshots they name; an
+	// append-only credential is refused before any of them is removed.
+	removes := []backend.FileType{backend.SnapshotFile, backend.ProtectFile}
 	if req.Prune != nil {
 		removes = append(removes, backend.PackFile, backend.IndexFile)
 	}

@@ -48,3 +48,42 @@ func TestAppendOnlyMoreCommands(t *testing.T) {
 	}
 	c.check()
 }
+
+// TestAppendOnlyForgetPrune: with a credential that may delete snapshot
+// and protect files but no pack or index file, forget --prune refuses
+// before it removes a snapshot, naming the folder it may not delete in
+// (it removed the snapshots and then failed in prune); forget alone
+// works.
+func TestAppendOnlyForgetPrune(t *testing.T) {
+	c, srv, bucket := newS3CLI(t)
+	c.ok("init")
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, c.backupStdin(genData(t, 256<<10), "x.bin"))
+	}
+	policy := strings.Replace(appendOnlyPolicy(bucket, "backups/app"),
+		`"Resource": ["arn:aws:s3:::`+bucket+`/backups/app/locks/*"]`,
+		`"Resource": ["arn:aws:s3:::`+bucket+`/backups/app/locks/*", "arn:aws:s3:::`+bucket+`/backups/app/snapshots/*", "arn:aws:s3:::`+bucket+`/backups/app/protect/*"]`, 1)
+	if policy == appendOnlyPolicy(bucket, "backups/app") {
+		t.Fatal("the policy was not widened")
+	}
+	v := appendOnlyCredentials(t, srv, policy)
+	c.vars["AWS_ACCESS_KEY_ID"], c.vars["AWS_SECRET_ACCESS_KEY"], c.vars["AWS_SESSION_TOKEN"] = v.AccessKeyID, v.SecretAccessKey, v.SessionToken
+	for _, args := range [][]string{
+		{"forget", "--keep-last", "1", "--prune"},
+		{"forget", ids[0], "--prune"},
+	} {
+		_, errOut := c.code(exitError, args...)
+		if !strings.Contains(errOut, "append-only") || !strings.Contains(errOut, "files in data/") {
+			t.Errorf("strata %s with a credential that may not delete packs: %s", strings.Join(args, " "), errOut)
+		}
+		if n := len(c.snapshots()); n != 3 {
+			t.Fatalf("strata %s: %d snapshots left, want 3 (nothing removed)", strings.Join(args, " "), n)
+		}
+	}
+	c.ok("forget", ids[0])
+	if n := len(c.snapshots()); n != 2 {
+		t.Errorf("%d snapshots after forget, want 2", n)
+	}
+	c.check()
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path"
@@ -141,6 +142,86 @@ func TestObjectLockKeyPasswd(t *testing.T) {
 	c.ok("key", "passwd", "--new-password-file", pw2)
 	if n := len(c.as(t, pw2).keys()); n != 1 {
 		t.Errorf("%d keys after key passwd, want 1", n)
+	}
+}
+
+// TestObjectLockKeyRemove: key remove of a key file under object lock
+// removes nothing and says until when, what renews the date, and who can
+// remove it sooner (it printed the storage's refusal alone); after the
+// date it removes the key.
+func TestObjectLockKeyRemove(t *testing.T) {
+	c, srv, bucket := newS3CLI(t)
+	a := newS3Admin(t, srv, bucket)
+	c.ok("init", "--object-lock", "governance", "--lock-days", "1")
+	pw2 := filepath.Join(t.TempDir(), "pw2")
+	if err := os.WriteFile(pw2, []byte("another password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.ok("key", "add", "--new-password-file", pw2)
+	var other string
+	for _, k := range c.keys() {
+		if !k.Current {
+			other = k.Name
+		}
+	}
+	_, errOut := c.code(exitError, "key", "remove", other)
+	for _, want := range []string{"under object lock", "nothing was removed", "still opens the repository", "again after",
+		"maintenance extend-locks", "s3:BypassGovernanceRetention", "keys/" + other} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("key remove of a locked key does not say %q: %s", want, errOut)
+		}
+	}
+	if n := len(c.keys()); n != 2 {
+		t.Fatalf("%d keys after a refused key remove, want 2", n)
+	}
+	end := time.Now().Add(2 * time.Second)
+	a.shorten("keys/"+other, end)
+	time.Sleep(time.Until(end) + time.Second)
+	c.ok("key", "remove", other)
+	if n := len(c.keys()); n != 1 {
+		t.Errorf("%d keys after key remove past the date, want 1", n)
+	}
+}
+
+// TestObjectLockCheckRetentions: check notes the files a snapshot needs
+// whose retention runs out within --lock-warn-days (by default half the
+// lock days), with maintenance extend-locks as what to do (it said
+// nothing until they could be deleted); after extend-locks it notes
+// nothing.
+func TestObjectLockCheckRetentions(t *testing.T) {
+	c, srv, bucket := newS3CLI(t)
+	a := newS3Admin(t, srv, bucket)
+	c.ok("init", "--object-lock", "governance", "--lock-days", "1")
+	c.backupStdin(genData(t, 1<<20), "f.bin")
+	if out := c.ok("check"); strings.Contains(out, "runs out") {
+		t.Fatalf("check of fresh retentions: %s", out)
+	}
+	out := c.ok("check", "--lock-warn-days", "2")
+	if !strings.Contains(out, "notice: the object lock of") || !strings.Contains(out, "strata maintenance extend-locks") {
+		t.Errorf("check --lock-warn-days 2 with one-day retentions: %s", out)
+	}
+	packs := a.objects("data/", false)
+	a.shorten(packs[0].Key, time.Now().Add(time.Hour))
+	out = c.ok("check")
+	if !strings.Contains(out, "the object lock of 1 of the") || !strings.Contains(out, "strata maintenance extend-locks") {
+		t.Errorf("check with a pack's retention ending in an hour: %s", out)
+	}
+	var rep struct {
+		Findings []struct{ Kind string } `json:"findings"`
+		WhatToDo []struct{ Command string } `json:"what_to_do"`
+	}
+	if err := json.Unmarshal([]byte(c.ok("check", "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Kind != "RetentionsEnding" || len(rep.WhatToDo) != 1 || rep.WhatToDo[0].Command != "strata maintenance extend-locks" {
+		t.Errorf("check --json: %+v", rep)
+	}
+	if out := c.ok("check", "--lock-warn-days", "0"); strings.Contains(out, "runs out") {
+		t.Errorf("check --lock-warn-days 0: %s", out)
+	}
+	c.ok("maintenance", "extend-locks")
+	if out := c.ok("check"); strings.Contains(out, "runs out") {
+		t.Errorf("check after extend-locks: %s", out)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,6 +18,7 @@ func cmdCheck(g *globals) *cli.Command {
 		readData bool
 		subset   string
 		asJSON   bool
+		lockWarn float64
 	)
 	return &cli.Command{
 		Name:  "check",
@@ -33,13 +35,17 @@ key, policy, protect or index file that was deleted. The report ends with
 what to do (--json: "what_to_do"): strata repair config, strata repair
 index, strata repair snapshots, strata repair journal, strata key remove,
 strata key passwd, strata policy reset, strata unprotect --damaged, or
-strata prune.
+strata prune. Under object lock it notes files the snapshots need whose
+retention runs out within --lock-warn-days (default: 7, or half the
+repository's lock days when shorter; 0 turns it off), with strata
+maintenance extend-locks as what to do.
 
 ` + checkExitCodesHelp,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "read-data", Usage: "read and verify every blob", Destination: &readData},
 			&cli.StringFlag{Name: "read-data-subset", Usage: "read and verify a subset of packs: `n/m` or P%", Destination: &subset},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON", Destination: &asJSON},
+			&cli.Float64Flag{Name: "lock-warn-days", Usage: "under object lock, note files the snapshots need whose retention runs out within `N` days (0: do not look)", Value: -1, DefaultText: "7, or half the lock days", Destination: &lockWarn},
 		},
 		Action: func(c *cli.Context) error {
 			if subset != "" {
@@ -52,8 +58,15 @@ strata prune.
 			if err != nil {
 				return err
 			}
+			var retentionWarning time.Duration // the default
+			switch {
+			case lockWarn == 0:
+				retentionWarning = -1
+			case lockWarn > 0:
+				retentionWarning = time.Duration(lockWarn * float64(24*time.Hour))
+			}
 			crep, err := workflow.Check(c.Context, r, workflow.CheckRequest{
-				ReadData: readData, Subset: subset, Lock: g.lockOptions(), Logger: g.logger(),
+				ReadData: readData, Subset: subset, Lock: g.lockOptions(), Logger: g.logger(), RetentionWarning: retentionWarning,
 				Progress: func(p *verify.Progress) func() {
 					bar := progress.Start(g.env.stderr, g.showProgress(), "check", func() (uint64, uint64, string) {
 						status := fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())

@@ -239,3 +239,58 @@ func Hold(ctx context.Context, r *repo.Repository, sn *repo.Snapshot, on bool, o
 	})
 	return rep, err
 }
+
+// Ending is a file a snapshot needs whose object lock ends before a date:
+// no legal hold, and a retention that runs out before it (or none).
+type Ending struct {
+	Handle backend.Handle
+	State  backend.LockState
+}
+
+// RetentionsEnding returns, sorted by date, the files the snapshots of r
+// need (Needs) whose object lock ends before the date before, and how
+// many files they need in all: those strata maintenance extend-locks
+// should renew before then. One HEAD per file, opts.Workers at a time.
+// The index must be loaded.
+func RetentionsEnding(ctx context.Context, r *repo.Repository, before time.Time, opts Options) ([]Ending, int, error) {
+	opts = opts.withDefaults()
+	l := r.Locker()
+	if l == nil {
+		return nil, 0, backend.ErrNoObjectLock
+	}
+	sns, err := r.Snapshots(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	hs, err := Needs(ctx, r, sns)
+	if err != nil {
+		return nil, 0, err
+	}
+	var mu sync.Mutex
+	var ending []Ending
+	err = forEach(ctx, hs, opts.Workers, func(ctx context.Context, h backend.Handle) error {
+		st, err := l.LockState(ctx, h)
+		if errors.Is(err, backend.ErrNotExist) {
+			return nil // check reports a missing file on its own
+		}
+		if err != nil {
+			return err
+		}
+		if !st.Locked(before) {
+			mu.Lock()
+			ending = append(ending, Ending{Handle: h, State: st})
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, len(hs), err
+	}
+	slices.SortFunc(ending, func(a, b Ending) int {
+		if c := a.State.Until.Compare(b.State.Until); c != 0 {
+			return c
+		}
+		return compareStrings(a.Handle.String(), b.Handle.String())
+	})
+	return ending, len(hs), nil
+}
