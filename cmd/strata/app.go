@@ -352,8 +352,14 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 // password returns, without its index.
 // Its notices go to log.
 func (g *globals) openRepoAt(ctx context.Context, location string, password func() (string, error), log *slog.Logger) (*repo.Repository, error) {
+	return g.openRepoAtEnv(ctx, location, g.env.getenv, password, log)
+}
+
+// openRepoAtEnv is openRepoAt with the storage's settings read through
+// getenv (a copy's source reads STRATA_FROM_S3_*: sourceGetenv).
+func (g *globals) openRepoAtEnv(ctx context.Context, location string, getenv func(string) string, password func() (string, error), log *slog.Logger) (*repo.Repository, error) {
 	return workflow.Open(ctx, workflow.OpenRequest{
-		URL: location, PasswordFunc: password, Getenv: g.env.getenv, RetryMax: g.retryMax,
+		URL: location, PasswordFunc: password, Getenv: getenv, RetryMax: g.retryMax,
 		LockLease: g.lockLease, KDF: g.env.kdf, Logger: log,
 	})
 }

@@ -375,6 +375,78 @@ func TestCopyKilled(t *testing.T) {
 	}
 }
 
+// TestCopyResumes: a copy killed after it stored some packs of a
+// snapshot, before any index file named them, resumes: the next run
+// indexes those packs and sends only the blobs they lack (it sent the
+// whole snapshot again, and the packs stayed behind for prune).
+func TestCopyResumes(t *testing.T) {
+	bin := buildStrata(t)
+	src, ref := copyPair(t)
+	src.backupStdin(genData(t, 32<<20), "export.tsv")
+	ref.ok("init", "--pack-size", "1")
+	full := ref.copyJSONRun()
+	refPacks := packFiles(ref)
+
+	_, dst := copyPair(t)
+	dst.vars["STRATA_FROM_REPOSITORY"] = src.repo
+	dst.vars["STRATA_FROM_PASSWORD_FILE"] = src.pwFile
+	dst.ok("init", "--pack-size", "1")
+	cmd := exec.Command(bin, "copy")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	for k, v := range dst.vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	stored := 0
+	for killed := false; !killed; {
+		select {
+		case err := <-done:
+			t.Fatalf("the copy ended (%v) before it stored 2 packs:\n%s", err, out.String())
+		case <-time.After(time.Millisecond):
+			if stored = packFiles(dst); stored >= 2 {
+				_ = cmd.Process.Signal(syscall.SIGKILL)
+				<-done
+				killed = true
+			}
+		}
+	}
+	if n := len(dst.files("index")); n != 0 {
+		t.Fatalf("the killed copy wrote %d index files before it was killed (%d packs stored): the test kills too late", n, stored)
+	}
+	stored = packFiles(dst)
+	rep := dst.copyJSONRun()
+	if rep.Copied != 1 || rep.DataBlobs >= full.DataBlobs || rep.Present == 0 {
+		t.Errorf("copy after a kill with %d packs stored: %d of the %d data blobs stored again, %d present; want fewer stored, some present",
+			stored, rep.DataBlobs, full.DataBlobs, rep.Present)
+	}
+	if n := packFiles(dst); n > refPacks+1 {
+		t.Errorf("%d packs after the resumed copy, %d after an uninterrupted one: the packs of the killed run were sent again", n, refPacks)
+	}
+	if a, b := src.ok("dump", "latest", "/export.tsv"), dst.ok("dump", "latest", "/export.tsv"); a != b {
+		t.Error("the resumed copy dumps other bytes than the source")
+	}
+	dst.check()
+}
+
+// packFiles counts the packs stored in c's repository on disk, leaving
+// out temporary files; files may vanish meanwhile.
+func packFiles(c *tcli) int {
+	n := 0
+	_ = filepath.WalkDir(filepath.Join(c.repo, "data"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasPrefix(d.Name(), ".") {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
 // TestCopyPostgres: a PostgreSQL snapshot copied to another repository
 // restores the same rows and schema as the source's.
 func TestCopyPostgres(t *testing.T) {

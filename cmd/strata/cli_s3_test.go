@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,4 +168,49 @@ func TestCopyToBucket(t *testing.T) {
 		t.Error("the stream copied back out of the bucket differs")
 	}
 	back.check()
+}
+
+// TestCopyBetweenAccounts: a copy between two buckets that need
+// different credentials reads the source with STRATA_FROM_S3_* and writes
+// the destination with its own (one set served both sides, so such a
+// copy failed); without STRATA_FROM_S3_* the source is read with the
+// destination's credentials, which may not.
+func TestCopyBetweenAccounts(t *testing.T) {
+	src, srv, srcBucket := newS3CLI(t)
+	src.ok("init")
+	src.backupStdin(sampleData(t), "export.tsv")
+	dst, _, dstBucket := newS3CLI(t)
+	onlyBucket := func(b string) string {
+		return fmt.Sprintf(`{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["arn:aws:s3:::%[1]s", "arn:aws:s3:::%[1]s/*"]}]}`, b)
+	}
+	srcCred := appendOnlyCredentials(t, srv, onlyBucket(srcBucket))
+	dstCred := appendOnlyCredentials(t, srv, onlyBucket(dstBucket))
+	pw := filepath.Join(t.TempDir(), "offsite-pw")
+	if err := os.WriteFile(pw, []byte("offsite-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst.pwFile = pw
+	dst.vars["STRATA_PASSWORD_FILE"] = pw
+	dst.vars["AWS_ACCESS_KEY_ID"], dst.vars["AWS_SECRET_ACCESS_KEY"], dst.vars["AWS_SESSION_TOKEN"] = dstCred.AccessKeyID, dstCred.SecretAccessKey, dstCred.SessionToken
+	dst.vars["STRATA_FROM_REPOSITORY"] = src.repo
+	dst.vars["STRATA_FROM_PASSWORD_FILE"] = src.pwFile
+	dst.ok("init")
+
+	_, errOut := dst.code(exitError, "copy")
+	if !strings.Contains(errOut, "source repository") {
+		t.Errorf("copy reading the source with the destination's credentials: %s", errOut)
+	}
+	dst.vars["STRATA_FROM_S3_ACCESS_KEY_ID"], dst.vars["STRATA_FROM_S3_SECRET_ACCESS_KEY"], dst.vars["STRATA_FROM_S3_SESSION_TOKEN"] = srcCred.AccessKeyID, srcCred.SecretAccessKey, srcCred.SessionToken
+	if rep := dst.copyJSONRun(); rep.Copied != 1 {
+		t.Fatalf("copy with the source's own credentials: %+v, want 1 copied", rep)
+	}
+	if a, b := src.ok("dump", "latest", "/export.tsv"), dst.ok("dump", "latest", "/export.tsv"); a != b {
+		t.Error("the copy differs from the source")
+	}
+	for _, secret := range []string{srcCred.SecretAccessKey, dstCred.SecretAccessKey} {
+		if strings.Contains(dst.ok("snapshots", "--json"), secret) {
+			t.Error("a secret key shows in the snapshots")
+		}
+	}
+	dst.check()
 }

@@ -34,7 +34,7 @@ func (g *globals) openSource(ctx context.Context, f fromFlags) (*repo.Repository
 	if f.passwordFile == "" {
 		f.passwordFile = g.env.getenv("STRATA_FROM_PASSWORD_FILE")
 	}
-	src, err := g.openRepoAt(ctx, f.repo, func() (string, error) {
+	src, err := g.openRepoAtEnv(ctx, f.repo, sourceGetenv(g.env.getenv), func() (string, error) {
 		return g.passwordFrom(ctx, f.passwordFile, "STRATA_FROM_PASSWORD", "--from-password-file", "enter password for source repository "+f.name()+": ")
 	}, slog.New(cliHandler{g: g, prefix: "source repository: "}))
 	if err != nil {
@@ -106,6 +106,13 @@ strata init --copy-chunker-params-from SOURCE.
 			}
 			ctx := c.Context
 			return g.withLock(ctx, false, "copy", func(dst *repo.Repository) error {
+				// A copy killed before it indexed what it uploaded resumes
+				// from those packs instead of sending their blobs again.
+				if n, err := dst.AdoptDataPacks(ctx); err != nil {
+					return err
+				} else if n > 0 {
+					g.notice(fmt.Sprintf("indexed %s that an interrupted command uploaded: their blobs are not sent again", counted(n, "pack")))
+				}
 				src, err := g.openSource(ctx, from)
 				if err != nil {
 					return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"strata/repo/backend"
 	"strata/repo/backend/registry"
@@ -33,4 +34,37 @@ func (g *globals) createStorage(ctx context.Context, objectLock bool) (backend.S
 // (--repo, or a source repository's).
 func (g *globals) openStorage(ctx context.Context, location string) (backend.Storage, error) {
 	return registry.Open(ctx, location, g.storageOptions())
+}
+
+// sourceGetenv is the environment the source repository of copy (and of
+// init --copy-chunker-params-from) reads its storage's settings from, so
+// that the two sides of a copy can hold different credentials (two
+// accounts, a read-only key for the source): STRATA_FROM_S3_ACCESS_KEY_ID,
+// STRATA_FROM_S3_SECRET_ACCESS_KEY, STRATA_FROM_S3_SESSION_TOKEN and
+// STRATA_FROM_S3_REGION stand in for their STRATA_S3_ names, and
+// STRATA_FROM_AWS_PROFILE and STRATA_FROM_AWS_SHARED_CREDENTIALS_FILE for
+// their AWS_ names. Once the source has credentials of its own (a
+// STRATA_FROM_S3_ key or profile), the destination's (STRATA_S3_*,
+// AWS_* keys, AWS_PROFILE) are hidden from it, so the two never mix; with
+// none, the source reads the same environment as the destination.
+func sourceGetenv(getenv func(string) string) func(string) string {
+	own := getenv("STRATA_FROM_S3_ACCESS_KEY_ID") != "" || getenv("STRATA_FROM_AWS_PROFILE") != ""
+	return func(key string) string {
+		switch key {
+		case "STRATA_S3_ACCESS_KEY_ID", "STRATA_S3_SECRET_ACCESS_KEY", "STRATA_S3_SESSION_TOKEN",
+			"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE":
+			if v := getenv("STRATA_FROM_" + strings.TrimPrefix(key, "STRATA_")); v != "" || own {
+				return v
+			}
+		case "STRATA_S3_REGION":
+			if v := getenv("STRATA_FROM_S3_REGION"); v != "" {
+				return v
+			}
+		case "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SESSION_TOKEN":
+			if own {
+				return ""
+			}
+		}
+		return getenv(key)
+	}
 }
