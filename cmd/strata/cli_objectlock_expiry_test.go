@@ -207,7 +207,7 @@ func TestObjectLockCheckRetentions(t *testing.T) {
 		t.Errorf("check with a pack's retention ending in an hour: %s", out)
 	}
 	var rep struct {
-		Findings []struct{ Kind string } `json:"findings"`
+		Findings []struct{ Kind string }    `json:"findings"`
 		WhatToDo []struct{ Command string } `json:"what_to_do"`
 	}
 	if err := json.Unmarshal([]byte(c.ok("check", "--json")), &rep); err != nil {
