@@ -78,12 +78,17 @@ with the source's key and stored with this repository's, so the two may
 have different passwords. A snapshot that is already here (copied
 before: its "original" field names the source snapshot) is skipped, so a
 second run copies nothing; run it hourly to keep an off-site copy.
-Each copy is written after its packs and index, as a backup writes.
+Each copy is written after its packs and index, as a backup writes; a
+copy killed before its index was written resumes from the packs it
+stored.
 
 The source's password comes from --from-password-file,
 STRATA_FROM_PASSWORD_FILE, STRATA_FROM_PASSWORD or
 STRATA_FROM_PASSWORD_COMMAND (or a prompt), and --from-repo from
-STRATA_FROM_REPOSITORY. Backups into this repository deduplicate against
+STRATA_FROM_REPOSITORY. A source in a bucket that needs other credentials
+than this repository reads STRATA_FROM_S3_ACCESS_KEY_ID,
+STRATA_FROM_S3_SECRET_ACCESS_KEY, STRATA_FROM_S3_SESSION_TOKEN and
+STRATA_FROM_S3_REGION, or STRATA_FROM_AWS_PROFILE. Backups into this repository deduplicate against
 the copies only when both cut chunks alike: create it with
 strata init --copy-chunker-params-from SOURCE.
 
