@@ -184,7 +184,12 @@ type HoldReport struct {
 // it (off) from those no snapshot of others needs: others are the other
 // snapshots that are protected, whose files stay held. Lifting also lifts
 // the hold from superseded index files, which held when they were in
-// force. The index must be loaded.
+// force, except from those that name a pack one of others needs: index
+// files written after a protect (by prune, repair index) hold no hold
+// and supersede the held ones only while they exist, so a protected
+// snapshot restores from its held files alone only while an index file
+// naming its packs stays held (docs/design.md, "Object lock"). The index
+// must be loaded.
 func Hold(ctx context.Context, r *repo.Repository, sn *repo.Snapshot, on bool, others []*repo.Snapshot, opts Options) (*HoldReport, error) {
 	opts = opts.withDefaults()
 	l := r.Locker()
@@ -211,8 +216,21 @@ func Hold(ctx context.Context, r *repo.Repository, sn *repo.Snapshot, on bool, o
 		if err != nil {
 			return nil, err
 		}
+		othersPacks := map[string]bool{}
+		for h := range keep {
+			if h.Type == backend.PackFile {
+				othersPacks[h.Name] = true
+			}
+		}
 		for _, id := range all {
-			hs = append(hs, backend.Handle{Type: backend.IndexFile, Name: id.String()})
+			h := backend.Handle{Type: backend.IndexFile, Name: id.String()}
+			hs = append(hs, h)
+			if !keep[h] && len(othersPacks) > 0 && namesAnyPack(ctx, r, id, othersPacks) {
+				// Held for another protected snapshot when it was in
+				// force: once the index files written since are gone,
+				// it is what restores that snapshot from its held files.
+				keep[h] = true
+			}
 		}
 		slices.SortFunc(hs, func(a, b backend.Handle) int { return compareStrings(a.String(), b.String()) })
 		hs = slices.Compact(hs)
@@ -293,4 +311,23 @@ func RetentionsEnding(ctx context.Context, r *repo.Repository, before time.Time,
 		return compareStrings(a.Handle.String(), b.Handle.String())
 	})
 	return ending, len(hs), nil
+}
+
+// namesAnyPack reports whether index file id lists one of packs. A file
+// that does not read names none.
+func namesAnyPack(ctx context.Context, r *repo.Repository, id pack.ID, packs map[string]bool) bool {
+	plain, err := r.LoadFile(ctx, backend.IndexFile, id)
+	if err != nil {
+		return false
+	}
+	f, err := index.Decode(plain)
+	if err != nil {
+		return false
+	}
+	for _, p := range f.Packs {
+		if packs[p.PackID.String()] {
+			return true
+		}
+	}
+	return false
 }
