@@ -90,3 +90,40 @@ func TestPostgresJobsUnusedSaid(t *testing.T) {
 		t.Errorf("a partial restore does not say that --jobs is not used:\n%s", errOut)
 	}
 }
+
+// TestPostgresEventTriggerLast: an event trigger is created at the end of
+// the restore, after the materialized views are refreshed, as pg_restore
+// does, so it does not fire on the restore's own DDL. Before, it was
+// created with the post-data entries (with --jobs, possibly before the
+// tables' keys and indexes), and the REFRESH (and the indexes, keys)
+// fired it: here a DDL log table gained rows the source never had.
+func TestPostgresEventTriggerLast(t *testing.T) {
+	t.Parallel()
+	src := pgDB(t)
+	src.exec(t,
+		"CREATE TABLE t (id int PRIMARY KEY, v int)", "CREATE INDEX t_v ON t (v)", "INSERT INTO t VALUES (1, 10), (2, 20)",
+		"CREATE MATERIALIZED VIEW mv AS SELECT sum(v) AS s FROM t",
+		"CREATE TABLE ddl_log (tag text)",
+		`CREATE FUNCTION log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.ddl_log VALUES (tg_tag); END $$`,
+		"CREATE EVENT TRIGGER log_ddl ON ddl_command_end EXECUTE FUNCTION log_ddl()",
+		"COMMENT ON EVENT TRIGGER log_ddl IS 'logs DDL'")
+	if n := src.int(t, "SELECT count(*) FROM ddl_log"); n != 0 { // commands on event triggers fire none
+		t.Fatalf("the source's ddl_log holds %d rows", n)
+	}
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", src.dsn)
+	for _, jobs := range []string{"1", "2"} {
+		dst := pgDB(t)
+		c.ok("restore", "latest", "--db", dst.dsn, "--source", src.dsn, "--jobs", jobs)
+		if got := dst.str(t, "SELECT coalesce(string_agg(tag, ', '), '') FROM ddl_log"); got != "" {
+			t.Errorf("--jobs %s: the restored ddl_log holds %q, want no row, as the source", jobs, got)
+		}
+		if n := dst.int(t, "SELECT count(*) FROM pg_event_trigger WHERE evtname = 'log_ddl'"); n != 1 {
+			t.Errorf("--jobs %s: the event trigger was not restored", jobs)
+		}
+		if n := dst.int(t, "SELECT s FROM mv"); n != 30 {
+			t.Errorf("--jobs %s: mv holds %d", jobs, n)
+		}
+	}
+}

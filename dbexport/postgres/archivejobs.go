@@ -68,8 +68,8 @@ func (a *archiveRestore) archiveJobs() ([]*archiveJob, error) {
 	}
 	entryJob := map[int]int{} // post-data entry id -> job
 	for _, e := range a.r.post {
-		if a.skip[e.id] || e.sql == "" {
-			continue
+		if a.skip[e.id] || e.sql == "" || a.last(e) {
+			continue // an event trigger runs in finish, after everything
 		}
 		entryJob[e.id] = len(jobs)
 		jobs = append(jobs, &archiveJob{name: e.what(), load: -1, entry: e, tables: map[int]bool{},

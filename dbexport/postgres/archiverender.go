@@ -121,6 +121,10 @@ func listSection(ctx context.Context, pgRestore *tool, path string, opts Options
 			pass = 1
 		case len(f) > 3 && f[2] == "EVENT" && f[3] == "TRIGGER":
 			pass = 2
+		case len(f) > 5 && f[2] == "COMMENT" && f[4] == "EVENT" && f[5] == "TRIGGER":
+			// "3348; 0 0 COMMENT - EVENT TRIGGER t postgres": with its
+			// event trigger, as pg_restore runs it (else before it).
+			pass = 2
 		}
 		passes[pass] = append(passes[pass], id)
 	}

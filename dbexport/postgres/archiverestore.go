@@ -153,6 +153,9 @@ func (a *archiveRestore) single(ctx context.Context) error {
 		}
 	}
 	for _, e := range a.r.post {
+		if a.last(e) {
+			continue // after the materialized views: finish
+		}
 		if err := a.entry(ctx, tx, e); err != nil {
 			return err
 		}
@@ -182,10 +185,19 @@ func (a *archiveRestore) preData(ctx context.Context, tx pgx.Tx) error {
 }
 
 // finish refreshes the materialized views that were populated, each after
-// those it reads, and sets the sequences to the snapshot's positions.
+// those it reads, then creates the event triggers (as pg_restore does,
+// last: an event trigger fires on REFRESH and on every other DDL of the
+// restore), and sets the sequences to the snapshot's positions.
 func (a *archiveRestore) finish(ctx context.Context, tx pgx.Tx) error {
 	if _, err := refreshSnapshotMatViews(ctx, tx, a.s); err != nil {
 		return err
+	}
+	for _, e := range a.r.post {
+		if a.last(e) {
+			if err := a.entry(ctx, tx, e); err != nil {
+				return err
+			}
+		}
 	}
 	var positions []string
 	for _, td := range a.tables {
@@ -338,3 +350,21 @@ func (a *archiveRestore) parallel(ctx context.Context) error {
 // errHalfDone marks the failure of a parallel restore past its first,
 // committed step.
 var errHalfDone = errors.New("restore half done")
+
+// last reports whether e runs at the end of the restore, after the
+// materialized views are refreshed: an EVENT TRIGGER and the entries
+// that depend on one (its comment, its owner), as pg_restore's last pass
+// runs them.
+func (a *archiveRestore) last(e tocEntry) bool {
+	if e.kind == "EVENT TRIGGER" {
+		return true
+	}
+	for _, d := range e.deps {
+		for _, x := range a.r.post {
+			if x.id == d && x.kind == "EVENT TRIGGER" {
+				return true
+			}
+		}
+	}
+	return false
+}
