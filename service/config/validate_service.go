@@ -79,9 +79,14 @@ func (v *validator) drill(sources map[string]Source) {
 	}
 	if d.Target != "" {
 		typ := map[string]string{"postgres": SourcePostgres, "postgresql": SourcePostgres, "mysql": SourceMySQL, "mariadb": SourceMySQL, "sqlite": SourceSQLite}[strings.SplitN(d.Target, ":", 2)[0]]
-		if typ == "" {
+		switch typ {
+		case "":
 			v.fail("drill.target", "want a scratch server DSN like postgres://postgres@127.0.0.1/scratch")
-		} else {
+		case SourceSQLite:
+			// A drill makes its scratch database on a server; SQLite's is
+			// a temporary file it makes itself, with no target.
+			v.fail("drill.target", "a drill restores into a temporary SQLite file by itself: leave target out, or name a PostgreSQL or MySQL server")
+		default:
 			v.dsn("drill.target", typ, d.Target)
 		}
 	}

@@ -172,7 +172,7 @@ func (r *Runner) backup(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 		}
 	case config.SourceCommand:
 		req.StdinName = stdinName(src)
-		req.Stdin, wait, err = startCommand(cmdCtx, src.Command, log)
+		req.Stdin, wait, err = startCommand(cmdCtx, src.Command, commandEnv(os.Environ(), cfg), log)
 		if err != nil {
 			return daemon.Outcome{}, fmt.Errorf("source %s: %w", src.Name, err)
 		}
@@ -217,6 +217,28 @@ func stdinName(src *config.Source) string {
 	return src.Name
 }
 
+// commandEnv is the environment of a command source: environ without
+// strata's own variables (STRATA_PASSWORD, STRATA_DASHBOARD_TOKEN...) and
+// those cfg reads secrets from (the repository's password, webhook URLs,
+// the dashboard's token), which its output, saved in the snapshot, could
+// otherwise carry. PGPASSWORD and MYSQL_PWD stay: a dump command may need
+// them.
+func commandEnv(environ []string, cfg *config.Config) []string {
+	drop := map[string]bool{}
+	for _, s := range Secrets(cfg) {
+		drop[s] = true
+	}
+	out := []string{}
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if drop[name] || strings.HasPrefix(name, "STRATA_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
 // commandGrace is how long a command source stopped with its run has to
 // end after SIGTERM before SIGKILL.
 const commandGrace = 10 * time.Second
@@ -224,10 +246,11 @@ const commandGrace = 10 * time.Second
 // startCommand starts a command source. Its output is read as the
 // stream to save; the reader returns the command's failure instead of
 // the end of the stream, so that a failed command saves no snapshot.
-func startCommand(ctx context.Context, command string, log *slog.Logger) (io.Reader, func() error, error) {
+func startCommand(ctx context.Context, command string, env []string, log *slog.Logger) (io.Reader, func() error, error) {
 	// Its own process group, ended cleanly (SIGTERM, then SIGKILL) when
 	// the run stops, and killed with the daemon when that is killed.
 	cmd := procgroup.Shell(ctx, command, commandGrace)
+	cmd.Env = env
 	var stderr strings.Builder
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
 	out, err := cmd.StdoutPipe()

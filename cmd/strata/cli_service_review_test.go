@@ -1,0 +1,70 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestConfigValidateDrillSQLiteTarget: a drill target naming a SQLite
+// database can never work (a drill makes a temporary SQLite file by
+// itself, or a scratch database on a server), so config validate refuses
+// it instead of every drill failing later.
+func TestConfigValidateDrillSQLiteTarget(t *testing.T) {
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.writeAppConfig(db, `drill:
+  schedule: "@weekly"
+  source: app
+  target: sqlite:///tmp/scratch.db
+`)
+	_, errOut := e.c.code(1, "config", "validate", "--config", e.config)
+	if !strings.Contains(errOut, "drill.target: invalid value: a drill restores into a temporary SQLite file by itself: leave target out") {
+		t.Fatalf("validate accepted a SQLite drill target:\n%s", errOut)
+	}
+}
+
+// TestCommandSourceEnvironmentWithoutSecrets: a command source runs without
+// strata's own variables and those strata.yaml reads secrets from (its
+// output is saved in the snapshot), but with the rest of the environment.
+func TestCommandSourceEnvironmentWithoutSecrets(t *testing.T) {
+	e := newDaemonEnv(t, `sources:
+  - name: envsrc
+    type: command
+    command: env
+jobs:
+  - name: envjob
+    source: envsrc
+    tier: daily
+notifications:
+  channels:
+    - name: hook
+      type: webhook
+      url_env: R14_WEBHOOK_URL
+dashboard:
+  token_env: R14_DASH_TOKEN
+`)
+	cmd := exec.Command(buildStrata(t), "schedule", "run", "--config", e.config, "envjob")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "STRATA_") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "TMPDIR="+t.TempDir(), "R14_VISIBLE=plain-value",
+		"R14_WEBHOOK_URL=http://127.0.0.1:1/webhook-secret-a", "R14_DASH_TOKEN=dashboard-secret-b-0123456789abcdef0123",
+		"STRATA_DASHBOARD_TOKEN=dashboard-secret-c-0123456789abcdef0123", "STRATA_PASSWORD=repository-secret-d")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("schedule run: %v\n%s", err, out)
+	}
+	saved := e.c.ok("dump", "latest", "/envsrc")
+	if !strings.Contains(saved, "R14_VISIBLE=plain-value") {
+		t.Fatalf("the command's environment lacks the daemon's ordinary variables:\n%s", saved)
+	}
+	for _, secret := range []string{"webhook-secret-a", "dashboard-secret-b", "dashboard-secret-c", "repository-secret-d"} {
+		if strings.Contains(saved, secret) {
+			t.Errorf("the command source saw %s in its environment (saved in the snapshot)", secret)
+		}
+	}
+}
