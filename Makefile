@@ -100,6 +100,8 @@ test-long:
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...
 	$(GO) test -count=1 -timeout 20m -run '^TestPostgresSchemaArchive' ./cmd/strata
 	$(GO) test -count=1 -timeout 30m -run '^TestKillDuringBackupOrPruneS3$$' ./cmd/strata
+	$(GO) test -race -count=1 -timeout 40m -run 'SeaweedFS$$' ./repo/backend/s3
+	$(GO) test -count=1 -timeout 30m -run '^TestKillDuringBackupOrPruneSeaweedFS$$' ./cmd/strata
 	$(GO) test -count=1 -timeout 40m -run '^TestHundredMillionChunks$$' -v ./repo
 
 # A short pass over every fuzz target; FUZZTIME=5m make fuzz for a long one.
@@ -133,12 +135,14 @@ test-damage:
 # processes and killed with SIGKILL (`make test` runs 3 kills, `make
 # test-long` 20). The last lines say how many kills were survived and how
 # many landed mid-prune; STRATA_KILL_SEED=N repeats a run. The same loop
-# runs against MinIO on loopback with a quarter of the kills.
+# runs against MinIO and against a SeaweedFS cluster on loopback, each with
+# a quarter of the kills.
 KILLS ?= 200
 test-faults:
 	$(GO) test -count=1 -run 'Faults|StoppedAtEveryStep|UnreadableParent|ConcurrentBackups' ./repo/prune ./repo/archive ./cmd/strata
 	cd cmd/strata && STRATA_KILL_LOOPS=$(KILLS) $(GO) test -count=1 -timeout 3h -run '^TestKillDuringBackupOrPrune$$'
 	cd cmd/strata && STRATA_KILL_LOOPS=$$(( $(KILLS) / 4 )) $(GO) test -count=1 -timeout 3h -run '^TestKillDuringBackupOrPruneS3$$'
+	cd cmd/strata && STRATA_KILL_LOOPS=$$(( $(KILLS) / 4 )) $(GO) test -count=1 -timeout 3h -run '^TestKillDuringBackupOrPruneSeaweedFS$$'
 
 # Go benchmarks, then the whole-program backup benchmark (500 MB via --stdin).
 bench: build
@@ -203,7 +207,7 @@ bench-mount: build
 # up and its latest state restored into SQLite, to a local folder and to a
 # MinIO server on loopback, side by side, with the requests of each hourly
 # backup counted. BENCH_S3_FLAGS=-hours 6 runs fewer hours.
-.PHONY: bench-s3 minio
+.PHONY: bench-s3 minio seaweedfs
 bench-s3: build minio
 	$(GO) run ./internal/benchs3 -strata $(BIN) $(BENCH_S3_FLAGS)
 
@@ -211,6 +215,12 @@ bench-s3: build minio
 # ~/.cache/strata-tools/bin (internal/miniotest finds it there).
 minio:
 	sh .ci/minio.sh
+
+# Build the SeaweedFS server (weed) the distributed S3 tests start on
+# loopback as a cluster, once, into ~/.cache/strata-tools/bin
+# (internal/seaweedtest finds it there).
+seaweedfs:
+	sh .ci/seaweedfs.sh
 
 # Start (or install) the PostgreSQL and MariaDB servers the tests use.
 db-servers:

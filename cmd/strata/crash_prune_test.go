@@ -23,7 +23,7 @@ import (
 // nothing at all. STRATA_KILL_LOOPS sets the number of kills (default 20;
 // `make test-faults` runs 200), STRATA_KILL_SEED the random choices.
 func TestKillDuringBackupOrPrune(t *testing.T) {
-	killBackupOrPrune(t, killLoops(t, 20, 3), false)
+	killBackupOrPrune(t, killLoops(t, 20, 3), nil)
 }
 
 // TestKillDuringBackupOrPruneS3 is TestKillDuringBackupOrPrune with the
@@ -34,17 +34,28 @@ func TestKillDuringBackupOrPruneS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping: minutes of kills against MinIO; make test-faults and make test-long run it")
 	}
-	killBackupOrPrune(t, killLoops(t, 10, 2), true)
+	killBackupOrPrune(t, killLoops(t, 10, 2), (*killRig).onS3)
+}
+
+// TestKillDuringBackupOrPruneSeaweedFS is TestKillDuringBackupOrPrune
+// with the repository in a bucket of a SeaweedFS cluster on loopback
+// (master, two volume servers, filer, S3 gateway): the same kills against
+// a store whose every write goes through three servers.
+func TestKillDuringBackupOrPruneSeaweedFS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: minutes of kills against a SeaweedFS cluster; make test-faults and make test-long run it")
+	}
+	killBackupOrPrune(t, killLoops(t, 10, 2), (*killRig).onSeaweedFS)
 }
 
 // killBackupOrPrune runs loops rounds of TestKillDuringBackupOrPrune, in
-// a bucket when onS3.
-func killBackupOrPrune(t *testing.T, loops int, onS3 bool) {
+// the bucket that store moves the repository to when not nil.
+func killBackupOrPrune(t *testing.T, loops int, store func(*killRig)) {
 	rng := killRand(t)
 	start := time.Now()
 	k := newKillRig(t, killPruneRows)
-	if onS3 {
-		k.onS3()
+	if store != nil {
+		store(k)
 	}
 	k.cli.ok("init", "--pack-size", "1")
 	k.table = newKillTable(t, 5_000)

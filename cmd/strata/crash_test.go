@@ -24,6 +24,7 @@ import (
 
 	"strata/internal/gendata"
 	"strata/internal/miniotest"
+	"strata/internal/seaweedtest"
 	"strata/repo"
 	"strata/repo/backend"
 )
@@ -183,9 +184,22 @@ func (k *killRig) setEnv() {
 // the test MinIO server.
 func (k *killRig) onS3() {
 	srv := miniotest.Get(k.t)
-	k.cli.repo = srv.URL(miniotest.NewBucket(k.t), "kill")
+	k.inBucket(srv.URL(miniotest.NewBucket(k.t), "kill"), srv.Env())
+}
+
+// onSeaweedFS moves the rig's repository (not yet made) into a new bucket
+// of the test SeaweedFS cluster.
+func (k *killRig) onSeaweedFS() {
+	c := seaweedtest.Get(k.t)
+	k.inBucket(c.URL(seaweedtest.NewBucket(k.t), "kill"), c.Env())
+}
+
+// inBucket moves the rig's repository to url, with the credentials env
+// (NAME=value).
+func (k *killRig) inBucket(url string, env []string) {
+	k.cli.repo = url
 	k.cli.vars["STRATA_REPOSITORY"] = k.cli.repo
-	for _, kv := range srv.Env() {
+	for _, kv := range env {
 		name, v, _ := strings.Cut(kv, "=")
 		k.cli.vars[name] = v
 	}

@@ -8,13 +8,16 @@ import (
 	"testing"
 
 	"strata/internal/miniotest"
+	"strata/internal/seaweedtest"
 )
 
 // TestMain removes the strata binary that buildStrata built, once every
-// test that runs it has ended, and stops the MinIO server of the S3 tests
-// if one started (miniotest.Main).
+// test that runs it has ended, and stops the MinIO server and the
+// SeaweedFS cluster of the S3 tests if they started (miniotest.Main,
+// seaweedtest.Stop).
 func TestMain(m *testing.M) {
 	code := miniotest.Main(m)
+	seaweedtest.Stop()
 	if built.dir != "" {
 		_ = os.RemoveAll(built.dir)
 	}

@@ -26,7 +26,7 @@ import (
 // read-back both Saves would succeed and the first init would go on with a
 // config that is not the repository's.
 func TestNoConditionalPutReadBack(t *testing.T) {
-	for name, get := range map[string]func(testing.TB) server{"MinIO": minioServer} {
+	for name, get := range map[string]func(testing.TB) server{"MinIO": minioServer, "SeaweedFS": seaweedServer} {
 		t.Run(name, func(t *testing.T) {
 			srv := get(t)
 			bucket := srv.newBucket(t)

@@ -49,21 +49,23 @@ type faultProxy struct {
 	proxy *httputil.ReverseProxy
 	to    *url.URL
 
-	mu     sync.Mutex
-	rng    *rand.Rand
-	rate   float64       // share of requests that get a fault
-	only   fault         // when not pass: every request gets this fault
-	counts map[fault]int // faults injected
+	mu       sync.Mutex
+	rng      *rand.Rand
+	rate     float64       // share of requests that get a fault
+	only     fault         // when not pass: every request gets this fault
+	stallFor time.Duration // how long a stalled request waits at most
+	counts   map[fault]int // faults injected
 }
 
-func newFaultProxy(t *testing.T, endpoint string, rate float64, seed uint64) *faultProxy {
+func newFaultProxy(t *testing.T, endpoint string, rate float64, seed uint64, stall time.Duration) *faultProxy {
 	to := &url.URL{Scheme: "http", Host: endpoint}
 	p := &faultProxy{
-		proxy:  httputil.NewSingleHostReverseProxy(to),
-		to:     to,
-		rng:    rand.New(rand.NewPCG(seed, 0)),
-		rate:   rate,
-		counts: make(map[fault]int),
+		proxy:    httputil.NewSingleHostReverseProxy(to),
+		to:       to,
+		rng:      rand.New(rand.NewPCG(seed, 0)),
+		rate:     rate,
+		stallFor: max(5*time.Second, 2*stall),
+		counts:   make(map[fault]int),
 	}
 	p.proxy.ErrorLog = log.New(io.Discard, "", 0) // the faults it passes on are the point
 	p.srv = httptest.NewServer(p)
@@ -131,7 +133,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// is bounded.
 		select {
 		case <-r.Context().Done():
-		case <-time.After(5 * time.Second):
+		case <-time.After(p.stallFor):
 		}
 		abort(w)
 	case shortRead:
@@ -175,9 +177,15 @@ func TestFaultsFail(t *testing.T) {
 	faultsFail(t, minioServer(t))
 }
 
+// TestFaultsFailSeaweedFS is TestFaultsFail against SeaweedFS.
+func TestFaultsFailSeaweedFS(t *testing.T) {
+	faultsFail(t, seaweedServer(t))
+}
+
 func faultsFail(t *testing.T, srv server) {
-	p := newFaultProxy(t, srv.endpoint, 0, 1)
-	cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + srv.newBucket(t) + "/repo?stall-timeout=1s")
+	p := newFaultProxy(t, srv.endpoint, 0, 1, srv.stall)
+	bucket := srv.newBucket(t)
+	cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + bucket + "/repo?stall-timeout=" + srv.stall.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,9 +193,20 @@ func faultsFail(t *testing.T, srv server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The file the faults read is stored directly, with the default
+	// watchdog: SeaweedFS makes a bucket's volumes on its first write,
+	// which under load keeps the PUT without an answer for seconds.
+	direct, err := s3.ParseURL("s3:http://" + srv.endpoint + "/" + bucket + "/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s3.New(direct, envOf(srv.env()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	data := bytes.Repeat([]byte("strata "), 100_000)
 	stored := backend.Handle{Type: backend.PackFile, Name: "abcdef01"}
-	if err := b.Save(ctx, stored, backend.NewByteReader(data)); err != nil {
+	if err := d.Save(ctx, stored, backend.NewByteReader(data)); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []fault{slowDown, internal, reset, stall, shortRead} {
@@ -254,15 +273,21 @@ func TestConformanceThroughFaults(t *testing.T) {
 	conformanceThroughFaults(t, minioServer(t))
 }
 
+// TestConformanceThroughFaultsSeaweedFS is TestConformanceThroughFaults
+// against SeaweedFS.
+func TestConformanceThroughFaultsSeaweedFS(t *testing.T) {
+	conformanceThroughFaults(t, seaweedServer(t))
+}
+
 func conformanceThroughFaults(t *testing.T, srv server) {
 	var proxies []*faultProxy
 	var mu sync.Mutex
 	backendtest.Run(t, func(t *testing.T) backend.Storage {
 		mu.Lock()
-		p := newFaultProxy(t, srv.endpoint, 0.1, uint64(len(proxies)))
+		p := newFaultProxy(t, srv.endpoint, 0.1, uint64(len(proxies)), srv.stall)
 		proxies = append(proxies, p)
 		mu.Unlock()
-		cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + srv.newBucket(t) + "/repo?stall-timeout=1s")
+		cfg, err := s3.ParseURL("s3:http://" + p.Endpoint() + "/" + srv.newBucket(t) + "/repo?stall-timeout=" + srv.stall.String())
 		if err != nil {
 			t.Fatal(err)
 		}

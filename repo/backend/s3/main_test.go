@@ -5,9 +5,14 @@ import (
 	"testing"
 
 	"strata/internal/miniotest"
+	"strata/internal/seaweedtest"
 )
 
-// TestMain runs the package's tests against one MinIO server on loopback.
+// TestMain runs the package's tests against one MinIO server and one
+// SeaweedFS cluster on loopback, each started by the first test that
+// needs it.
 func TestMain(m *testing.M) {
-	os.Exit(miniotest.Main(m))
+	code := miniotest.Main(m)
+	seaweedtest.Stop()
+	os.Exit(code)
 }

@@ -56,15 +56,37 @@ func TestConformanceFaulty(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) backend.Storage { return faulty.New(newBackend(t, "")) })
 }
 
+// TestConformanceSeaweedFS runs the suite against a SeaweedFS cluster,
+// the distributed store: every file through the S3 gateway and the filer
+// to two volume servers.
+func TestConformanceSeaweedFS(t *testing.T) {
+	srv := seaweedServer(t)
+	backendtest.Run(t, func(t *testing.T) backend.Storage { return newBackendOn(t, srv, "") })
+}
+
+// TestConformanceFaultySeaweedFS is TestConformanceFaulty against SeaweedFS.
+func TestConformanceFaultySeaweedFS(t *testing.T) {
+	srv := seaweedServer(t)
+	backendtest.Run(t, func(t *testing.T) backend.Storage { return faulty.New(newBackendOn(t, srv, "")) })
+}
+
 // TestConformanceNoConditionalPut runs the suite with conditional-put=false,
 // the fallback for servers without If-None-Match on PUT: a check before
 // each Save and a read-back after a Save of the config. It keeps the whole
 // contract but the one promise it documents it cannot: of concurrent
 // Saves of the config more than one may succeed (the stored one is whole
-// and a winner's). The server has conditional writes; the fallback sends
-// none, so it runs here as it would on a server without them.
+// and a winner's). The servers have conditional writes; the fallback
+// sends none, so it runs here as it would on a server without them.
 func TestConformanceNoConditionalPut(t *testing.T) {
 	srv := minioServer(t)
+	backendtest.RunWith(t, backendtest.Options{NoConditionalWrites: true},
+		func(t *testing.T) backend.Storage { return newBackendOn(t, srv, "conditional-put=false") })
+}
+
+// TestConformanceNoConditionalPutSeaweedFS is TestConformanceNoConditionalPut
+// against SeaweedFS.
+func TestConformanceNoConditionalPutSeaweedFS(t *testing.T) {
+	srv := seaweedServer(t)
 	backendtest.RunWith(t, backendtest.Options{NoConditionalWrites: true},
 		func(t *testing.T) backend.Storage { return newBackendOn(t, srv, "conditional-put=false") })
 }

@@ -2,18 +2,26 @@ package s3_test
 
 import (
 	"testing"
+	"time"
 
 	"strata/internal/miniotest"
+	"strata/internal/seaweedtest"
 )
 
 // server is an S3-compatible server on loopback that the tests run
-// against.
+// against: MinIO (one process) or a SeaweedFS cluster (master, two volume
+// servers, filer and S3 gateway).
 type server struct {
 	name      string
 	endpoint  string // host:port
 	accessKey string
 	secretKey string
 	newBucket func(testing.TB) string // a bucket name not yet made
+	// stall is the stall-timeout of the fault tests: long enough that
+	// the server's slowest answer under load is not taken for a stall.
+	stall time.Duration
+	// worm is in the server's refusal to delete a locked version.
+	worm string
 }
 
 func (s server) env() []string {
@@ -39,5 +47,20 @@ func minioServer(t testing.TB) server {
 	t.Helper()
 	srv := miniotest.Get(t)
 	return server{name: "MinIO", endpoint: srv.Endpoint, accessKey: srv.AccessKey, secretKey: srv.SecretKey,
-		newBucket: miniotest.NewBucket}
+		newBucket: miniotest.NewBucket, stall: time.Second, worm: "WORM"}
+}
+
+// seaweedServer is the package's SeaweedFS cluster. Its tests are long
+// ones: starting the cluster takes seconds, under load a minute. A PUT
+// passes through the gateway and the filer to both volume servers, which
+// under load takes seconds. It refuses a delete of a locked version with
+// 403 AccessDenied, where MinIO says "Object is WORM protected".
+func seaweedServer(t testing.TB) server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping: starts a SeaweedFS cluster; run without -short (make test-long)")
+	}
+	c := seaweedtest.Get(t)
+	return server{name: "SeaweedFS", endpoint: c.Endpoint, accessKey: c.AccessKey, secretKey: c.SecretKey,
+		newBucket: seaweedtest.NewBucket, stall: 5 * time.Second, worm: "Access Denied"}
 }
