@@ -77,7 +77,9 @@ func (b *Backend) classify(ctx context.Context, err error, o op, what string) er
 		return backend.MarkThrottled(errors.New(msg+": the storage asks to slow down"), noteOf(ctx).RetryAfter())
 	case er.Code == "XMinioStorageFull" || er.Code == "QuotaExceeded" || er.StatusCode == http.StatusInsufficientStorage:
 		return fmt.Errorf("%s: %w", msg, backend.ErrFull)
-	case er.Code == "AccessDenied" && (o == opWrite || o == opLock) && strings.Contains(er.Message, "WORM"):
+	case (er.Code == "AccessDenied" || er.Code == "InvalidRequest") && (o == opWrite || o == opLock) && strings.Contains(er.Message, "WORM"):
+		// MinIO: 403 AccessDenied for a version under a retention, 400
+		// InvalidRequest for one under a legal hold.
 		return fmt.Errorf("%s: %w", msg, errWORM)
 	case er.Code == "InvalidRequest" && (o == opLock || strings.Contains(er.Message, "ObjectLockConfiguration")) || er.Code == "ObjectLockConfigurationNotFoundError":
 		return fmt.Errorf("%s: %w", msg, backend.ErrNoObjectLock)

@@ -142,11 +142,20 @@ func (b *Backend) removeLocked(ctx context.Context, h backend.Handle, st backend
 		return &backend.LockedError{Handle: h, State: st}
 	}
 	err := b.client.RemoveObject(ctx, b.cfg.Bucket, b.key(h), minio.RemoveObjectOptions{VersionID: version})
-	if err = b.classify(ctx, err, opWrite, what); errors.Is(err, errWORM) {
+	err = b.classify(ctx, err, opWrite, what)
+	switch {
+	case errors.Is(err, errWORM):
 		// Locked meanwhile (extend-locks, protect) or by the server's
 		// clock, which is the one that counts.
 		st, _, _ = b.lockState(ctx, h, "remove")
 		return &backend.LockedError{Handle: h, State: st, Err: err}
+	case errors.Is(err, backend.ErrReadOnly):
+		// SeaweedFS refuses a locked version with a bare 403
+		// AccessDenied, as it refuses credentials that may not delete:
+		// the lock, read again, tells them apart.
+		if now, _, lerr := b.lockState(ctx, h, "remove"); lerr == nil && now.Locked(time.Now()) {
+			return &backend.LockedError{Handle: h, State: now, Err: err}
+		}
 	}
 	return err
 }
