@@ -96,7 +96,16 @@ func TestConformanceNoConditionalPutSeaweedFS(t *testing.T) {
 // and Remove deletes a file by its version: files saved without a
 // retention behave as in any bucket.
 func TestConformanceObjectLock(t *testing.T) {
-	srv := minioServer(t)
+	conformanceObjectLock(t, minioServer(t))
+}
+
+// TestConformanceObjectLockSeaweedFS is TestConformanceObjectLock against
+// SeaweedFS.
+func TestConformanceObjectLockSeaweedFS(t *testing.T) {
+	conformanceObjectLock(t, seaweedServer(t))
+}
+
+func conformanceObjectLock(t *testing.T, srv server) {
 	backendtest.Run(t, func(t *testing.T) backend.Storage {
 		st, l, _, bucket := lockedBucket(t, srv)
 		if cfg, err := l.ObjectLock(ctx); err != nil || !cfg.Enabled {
