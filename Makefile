@@ -100,7 +100,7 @@ test-long:
 	$(GO) test -count=1 -timeout 30m -run '^(TestMillionRows|TestBinlogPointInTime)$$' ./dbexport/...
 	$(GO) test -count=1 -timeout 20m -run '^TestPostgresSchemaArchive' ./cmd/strata
 	$(GO) test -count=1 -timeout 30m -run '^TestKillDuringBackupOrPruneS3$$' ./cmd/strata
-	$(GO) test -race -count=1 -timeout 40m -run 'SeaweedFS$$' ./repo/backend/s3
+	$(GO) test $(RACE) -count=1 -timeout 40m -run 'SeaweedFS$$' ./repo/backend/s3
 	$(GO) test -count=1 -timeout 30m -run '^TestKillDuringBackupOrPruneSeaweedFS$$' ./cmd/strata
 	$(GO) test -count=1 -timeout 40m -run '^TestHundredMillionChunks$$' -v ./repo
 

@@ -8,6 +8,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -26,56 +27,60 @@ import (
 // read-back both Saves would succeed and the first init would go on with a
 // config that is not the repository's.
 func TestNoConditionalPutReadBack(t *testing.T) {
-	for name, get := range map[string]func(testing.TB) server{"MinIO": minioServer, "SeaweedFS": seaweedServer} {
-		t.Run(name, func(t *testing.T) {
-			srv := get(t)
-			bucket := srv.newBucket(t)
-			client, err := minio.New(srv.endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.accessKey, srv.secretKey, "")})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rival := []byte("the config of the other init")
-			to := &url.URL{Scheme: "http", Host: srv.endpoint}
-			proxy := httputil.NewSingleHostReverseProxy(to)
-			raced := false
-			proxy.ModifyResponse = func(resp *http.Response) error {
-				r := resp.Request
-				if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/repo/config") && resp.StatusCode == http.StatusOK && !raced {
-					raced = true
-					_, err := client.PutObject(r.Context(), bucket, "repo/config", bytes.NewReader(rival), int64(len(rival)), minio.PutObjectOptions{})
-					return err
-				}
-				return nil
-			}
-			front := httptest.NewServer(proxy)
-			t.Cleanup(front.Close)
+	noConditionalPutReadBack(t, minioServer(t))
+}
 
-			cfg, err := s3.ParseURL("s3:http://" + front.Listener.Addr().String() + "/" + bucket + "/repo?conditional-put=false")
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := s3.Create(ctx, cfg, envOf(srv.env()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := backend.Handle{Type: backend.ConfigFile}
-			err = b.Save(ctx, h, backend.NewByteReader([]byte("the config of this init")))
-			if !raced {
-				t.Fatal("the proxy saw no PUT of the config")
-			}
-			if !errors.Is(err, backend.ErrExists) {
-				t.Fatalf("Save of the config replaced before its answer: %v, want ErrExists", err)
-			}
-			if got, err := b.Load(ctx, h, 0, 0); err != nil || !bytes.Equal(got, rival) {
-				t.Fatalf("the stored config: %q, %v; want the other init's", got, err)
-			}
-			// Without a rival, the read-back finds its own bytes.
-			if err := b.Remove(ctx, h); err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Save(ctx, h, backend.NewByteReader([]byte("again"))); err != nil {
-				t.Fatalf("Save of the config with no rival: %v", err)
-			}
-		})
+// TestNoConditionalPutReadBackSeaweedFS is TestNoConditionalPutReadBack
+// against SeaweedFS.
+func TestNoConditionalPutReadBackSeaweedFS(t *testing.T) {
+	noConditionalPutReadBack(t, seaweedServer(t))
+}
+
+func noConditionalPutReadBack(t *testing.T, srv server) {
+	bucket := srv.newBucket(t)
+	client, err := minio.New(srv.endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.accessKey, srv.secretKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rival := []byte("the config of the other init")
+	to := &url.URL{Scheme: "http", Host: srv.endpoint}
+	proxy := httputil.NewSingleHostReverseProxy(to)
+	var raced atomic.Bool // set by the proxy's goroutine
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		r := resp.Request
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/repo/config") && resp.StatusCode == http.StatusOK && raced.CompareAndSwap(false, true) {
+			_, err := client.PutObject(r.Context(), bucket, "repo/config", bytes.NewReader(rival), int64(len(rival)), minio.PutObjectOptions{})
+			return err
+		}
+		return nil
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+
+	cfg, err := s3.ParseURL("s3:http://" + front.Listener.Addr().String() + "/" + bucket + "/repo?conditional-put=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s3.Create(ctx, cfg, envOf(srv.env()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := backend.Handle{Type: backend.ConfigFile}
+	err = b.Save(ctx, h, backend.NewByteReader([]byte("the config of this init")))
+	if !raced.Load() {
+		t.Fatal("the proxy saw no PUT of the config")
+	}
+	if !errors.Is(err, backend.ErrExists) {
+		t.Fatalf("Save of the config replaced before its answer: %v, want ErrExists", err)
+	}
+	if got, err := b.Load(ctx, h, 0, 0); err != nil || !bytes.Equal(got, rival) {
+		t.Fatalf("the stored config: %q, %v; want the other init's", got, err)
+	}
+	// Without a rival, the read-back finds its own bytes.
+	if err := b.Remove(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Save(ctx, h, backend.NewByteReader([]byte("again"))); err != nil {
+		t.Fatalf("Save of the config with no rival: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,50 +194,54 @@ func TestObjectLockOff(t *testing.T) {
 // took for credentials that may not delete before it read the lock
 // again). The file stays.
 func TestRemoveLockedMeanwhile(t *testing.T) {
-	for name, get := range map[string]func(testing.TB) server{"MinIO": minioServer, "SeaweedFS": seaweedServer} {
-		t.Run(name, func(t *testing.T) {
-			srv := get(t)
-			bucket := srv.newBucket(t)
-			client, err := minio.New(srv.endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.accessKey, srv.secretKey, "")})
-			if err != nil {
-				t.Fatal(err)
+	removeLockedMeanwhile(t, minioServer(t))
+}
+
+// TestRemoveLockedMeanwhileSeaweedFS is TestRemoveLockedMeanwhile against
+// SeaweedFS.
+func TestRemoveLockedMeanwhileSeaweedFS(t *testing.T) {
+	removeLockedMeanwhile(t, seaweedServer(t))
+}
+
+func removeLockedMeanwhile(t *testing.T, srv server) {
+	bucket := srv.newBucket(t)
+	client, err := minio.New(srv.endpoint, &minio.Options{Creds: credentials.NewStaticV4(srv.accessKey, srv.secretKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "repo/locks/ab01"
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: srv.endpoint})
+	var held atomic.Bool // set by the proxy's goroutine
+	director := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		if r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, "/"+key) && held.CompareAndSwap(false, true) {
+			on := minio.LegalHoldEnabled
+			if err := client.PutObjectLegalHold(r.Context(), bucket, key, minio.PutObjectLegalHoldOptions{Status: &on}); err != nil {
+				t.Errorf("placing the legal hold: %v", err)
 			}
-			key := "repo/locks/ab01"
-			proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: srv.endpoint})
-			held := false
-			director := proxy.Director
-			proxy.Director = func(r *http.Request) {
-				if r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, "/"+key) && !held {
-					held = true
-					on := minio.LegalHoldEnabled
-					if err := client.PutObjectLegalHold(r.Context(), bucket, key, minio.PutObjectLegalHoldOptions{Status: &on}); err != nil {
-						t.Errorf("placing the legal hold: %v", err)
-					}
-				}
-				director(r)
-			}
-			front := httptest.NewServer(proxy)
-			t.Cleanup(front.Close)
-			st, err := s3.Scheme().Create(ctx, "http://"+front.Listener.Addr().String()+"/"+bucket+"/repo",
-				backend.Options{Getenv: envOf(srv.env()), ObjectLock: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := backend.Handle{Type: backend.LockFile, Name: "ab01"}
-			if err := st.Save(ctx, h, backend.NewByteReader([]byte("lock"))); err != nil {
-				t.Fatal(err)
-			}
-			err = st.Remove(ctx, h)
-			if !held {
-				t.Fatal("the proxy saw no DELETE")
-			}
-			var locked *backend.LockedError
-			if !errors.As(err, &locked) || !locked.State.LegalHold {
-				t.Fatalf("Remove of a file held after its HEAD: %v, want ErrLocked naming the legal hold", err)
-			}
-			if _, err := st.Stat(ctx, h); err != nil {
-				t.Fatalf("the held file: %v", err)
-			}
-		})
+		}
+		director(r)
+	}
+	front := httptest.NewServer(proxy)
+	t.Cleanup(front.Close)
+	st, err := s3.Scheme().Create(ctx, "http://"+front.Listener.Addr().String()+"/"+bucket+"/repo",
+		backend.Options{Getenv: envOf(srv.env()), ObjectLock: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := backend.Handle{Type: backend.LockFile, Name: "ab01"}
+	if err := st.Save(ctx, h, backend.NewByteReader([]byte("lock"))); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Remove(ctx, h)
+	if !held.Load() {
+		t.Fatal("the proxy saw no DELETE")
+	}
+	var locked *backend.LockedError
+	if !errors.As(err, &locked) || !locked.State.LegalHold {
+		t.Fatalf("Remove of a file held after its HEAD: %v, want ErrLocked naming the legal hold", err)
+	}
+	if _, err := st.Stat(ctx, h); err != nil {
+		t.Fatalf("the held file: %v", err)
 	}
 }
