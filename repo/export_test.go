@@ -8,10 +8,15 @@ import (
 
 // RewriteLockPIDForTest replaces l's lock file with one naming pid.
 func RewriteLockPIDForTest(ctx context.Context, r *Repository, l *Lock, pid int) error {
+	return RewriteLockForTest(ctx, r, l, func(info *LockInfo) { info.PID = pid })
+}
+
+// RewriteLockForTest replaces l's lock file with one that edit changed.
+func RewriteLockForTest(ctx context.Context, r *Repository, l *Lock, edit func(*LockInfo)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	info := l.info
-	info.PID = pid
+	edit(&info)
 	id, err := r.saveLock(ctx, info)
 	if err != nil {
 		return err

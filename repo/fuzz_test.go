@@ -97,6 +97,7 @@ func FuzzDecodeLock(f *testing.F) {
 	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","lease":900,"exclusive":true,"hostname":"h","pid":1}`))
 	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","lease":1e300,"exclusive":true,"hostname":"h","pid":1}`))
 	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","lease":-900,"hostname":"h","pid":1}`))
+	f.Add([]byte(`{"time":"2026-01-01T00:00:00Z","lease":900,"hostname":"h","pid":1,"boot_id":"b","pid_ns":"pid:[1]"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := DecodeLock(data)
 		if err != nil {
@@ -105,7 +106,7 @@ func FuzzDecodeLock(f *testing.F) {
 		if d := l.lease(); d < MinLockLease || d > MaxLockLease {
 			t.Fatalf("decoded lease %v (%g s) is outside %v to %v", d, l.Lease, MinLockLease, MaxLockLease)
 		}
-		_ = l.staleReason(time.Now(), "h")
+		_, _ = l.staleReason(time.Now(), processHost{hostname: "h", bootID: "b", pidNS: "pid:[1]"})
 		_ = l.String()
 	})
 }

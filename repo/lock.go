@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"os/user"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +25,13 @@ type LockInfo struct {
 	Username  string    `json:"username,omitempty"`
 	PID       int       `json:"pid"`
 	Command   string    `json:"command,omitempty"`
+	// BootID (Linux: /proc/sys/kernel/random/boot_id) and PIDNamespace
+	// (the link /proc/self/ns/pid) say in which boot of Hostname, and in
+	// which PID namespace, PID ran; empty where not known (older locks,
+	// other systems). With them a reader on the same host can tell for
+	// certain that the holder is gone.
+	BootID       string `json:"boot_id,omitempty"`
+	PIDNamespace string `json:"pid_ns,omitempty"`
 
 	ID pack.ID `json:"-"`
 	// unreadable marks a lock file that could not be read: only ID is set.
@@ -79,20 +87,50 @@ func (l LockInfo) lease() time.Duration {
 	return time.Duration(l.Lease * float64(time.Second))
 }
 
-// staleReason says why a lock no longer counts, or "" if it does. By time,
-// a lock counts until its lease has run out by more than MaxClockSkew as
-// this host's clock sees it: the holder's clock, which wrote the time, may
-// be that far behind. A lock taken on this host counts only while its
-// process runs.
-func (l LockInfo) staleReason(now time.Time, hostname string) string {
+// processHost is where a process runs: the host's name, its boot and
+// the PID namespace (see LockInfo).
+type processHost struct {
+	hostname, bootID, pidNS string
+}
+
+// thisHost is where this process runs.
+func thisHost() processHost {
+	h := processHost{}
+	h.hostname, _ = os.Hostname()
+	if b, err := os.ReadFile("/proc/sys/kernel/random/boot_id"); err == nil {
+		h.bootID = strings.TrimSpace(string(b))
+	}
+	h.pidNS, _ = os.Readlink("/proc/self/ns/pid")
+	return h
+}
+
+// sameProcessSpace reports whether l's PID names a process of h's boot
+// and PID namespace, so that its absence here proves the holder gone.
+func (l LockInfo) sameProcessSpace(h processHost) bool {
+	return l.Hostname == h.hostname && l.BootID != "" && l.BootID == h.bootID && l.PIDNamespace != "" && l.PIDNamespace == h.pidNS
+}
+
+// staleReason says why a lock no longer counts, or "" if it does, and
+// whether the lock may be removed. By time, a lock counts until its lease
+// has run out by more than MaxClockSkew as this host's clock sees it: the
+// holder's clock, which wrote the time, may be that far behind; such a
+// lock is removed. A lock taken on this host counts only while its
+// process runs; it is removed when the lock names this boot and PID
+// namespace (the process is certainly gone), and only ignored when it
+// does not: a host of the same name in another PID namespace could still
+// run it.
+func (l LockInfo) staleReason(now time.Time, h processHost) (reason string, remove bool) {
 	expired := l.Time.Add(l.lease())
 	if now.After(expired.Add(MaxClockSkew)) {
-		return fmt.Sprintf("its lease expired at %s, more than %v ago", expired.Local().Format("2006-01-02 15:04:05"), MaxClockSkew)
+		return fmt.Sprintf("its lease expired at %s, more than %v ago", expired.Local().Format("2006-01-02 15:04:05"), MaxClockSkew), true
 	}
-	if l.Hostname == hostname && l.PID > 0 && !processExists(l.PID) {
-		return fmt.Sprintf("process %d is gone", l.PID)
+	if l.Hostname == h.hostname && l.PID > 0 && !processExists(l.PID) {
+		if l.sameProcessSpace(h) {
+			return fmt.Sprintf("process %d is gone from this host", l.PID), true
+		}
+		return fmt.Sprintf("process %d is gone", l.PID), false
 	}
-	return ""
+	return "", false
 }
 
 func processExists(pid int) bool {
@@ -101,8 +139,9 @@ func processExists(pid int) bool {
 }
 
 // Lock takes a shared lock (backup, restore, check) or an exclusive one
-// (prune). Stale locks are ignored with a notice, and removed when their
-// lease ran out more than a lease (and MaxClockSkew) ago. It fails with
+// (prune). Stale locks are removed with a notice (those of a process gone
+// from this host only when they name its boot and PID namespace; the
+// others are ignored with a notice: see staleReason). It fails with
 // ErrLocked, naming the holder, when a live lock conflicts.
 //
 // An index must be loaded after the lock is taken: one loaded before may
@@ -119,10 +158,11 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (
 	if lease < MinLockLease || lease > MaxLockLease {
 		return nil, fmt.Errorf("lock lease %v: want %v to %v", lease, MinLockLease, MaxLockLease)
 	}
-	host, _ := os.Hostname()
+	host := thisHost()
 	info := LockInfo{
 		Time: r.opts.Now(), Lease: lease.Seconds(), Exclusive: exclusive,
-		Hostname: host, PID: os.Getpid(), Command: command,
+		Hostname: host.hostname, PID: os.Getpid(), Command: command,
+		BootID: host.bootID, PIDNamespace: host.pidNS,
 	}
 	if u, err := user.Current(); err == nil {
 		info.Username = u.Username
@@ -174,13 +214,13 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 	if err != nil {
 		return err
 	}
-	host, _ := os.Hostname()
+	host := thisHost()
 	for _, l := range locks {
 		if l.ID == own {
 			continue
 		}
-		if reason := l.staleReason(r.opts.Now(), host); reason != "" {
-			r.removeStaleLock(ctx, l, reason)
+		if reason, remove := l.staleReason(r.opts.Now(), host); reason != "" {
+			r.removeStaleLock(ctx, l, reason, remove)
 			continue
 		}
 		if exclusive || l.Exclusive {
@@ -190,18 +230,18 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 	return nil
 }
 
-// removeStaleLock deletes a lock whose lease ran out more than a lease
-// (and MaxClockSkew) ago, so that locks do not outlive their holders, and
-// says so once. Other stale locks (a process this host no longer runs, or
-// a lease just past) are only ignored: a host of the same name in another
-// PID namespace, or a clock a little ahead, could be wrong about them, and
-// deleting a live lock would let other hosts in too. A stale lock that
-// cannot be removed is ignored as well.
-func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason string) {
+// removeStaleLock deletes a stale lock (staleReason says which may be
+// deleted), so that locks do not outlive their holders, and says so once.
+// The others (a process this host no longer runs, in a boot or PID
+// namespace the lock does not name) are only ignored: a host of the same
+// name in another PID namespace could still run it, and deleting a live
+// lock would let other hosts in too. A stale lock that cannot be removed
+// is ignored as well.
+func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason string, remove bool) {
 	if !r.firstNotice(l.ID) {
 		return
 	}
-	if !r.opts.Now().After(l.Time.Add(2*l.lease() + MaxClockSkew)) {
+	if !remove {
 		r.Notify("ignoring stale %v: %s (`strata unlock` removes it)", l, reason)
 		return
 	}
@@ -280,10 +320,10 @@ func (r *Repository) RemoveLocks(ctx context.Context, all bool) ([]LockInfo, err
 	for _, id := range unreadable {
 		locks = append(locks, LockInfo{ID: id, unreadable: true})
 	}
-	host, _ := os.Hostname()
+	host := thisHost()
 	var removed []LockInfo
 	for _, l := range locks {
-		if !all && !l.unreadable && l.staleReason(r.opts.Now(), host) == "" {
+		if reason, _ := l.staleReason(r.opts.Now(), host); !all && !l.unreadable && reason == "" {
 			continue
 		}
 		err := r.be.Remove(ctx, lockHandle(l.ID))

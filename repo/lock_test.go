@@ -3,6 +3,7 @@ package repo_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -98,32 +99,73 @@ func TestStaleLocksAreRemoved(t *testing.T) {
 	}
 }
 
+// TestLockOfDeadProcessIsStale: the lock of a process gone from this host
+// counts no more. When it names this boot and PID namespace (every lock
+// strata writes now), the next locker removes it with one notice; an
+// older lock without them, or one of another PID namespace, is only
+// ignored: a host of the same name in another namespace might still run
+// that process.
 func TestLockOfDeadProcessIsStale(t *testing.T) {
-	_, be := repotest.New(t)
-	r := repotest.Reopen(t, be)
-	l, err := r.Lock(ctx, true, "prune")
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		edit    func(*repo.LockInfo)
+		removed bool
+	}{
+		{"this boot and namespace", func(*repo.LockInfo) {}, true},
+		{"no boot or namespace (older lock)", func(l *repo.LockInfo) { l.BootID, l.PIDNamespace = "", "" }, false},
+		{"another PID namespace", func(l *repo.LockInfo) { l.PIDNamespace = "pid:[1]" }, false},
+		{"another boot", func(l *repo.LockInfo) { l.BootID = "00000000-0000-0000-0000-000000000000" }, false},
 	}
-	defer l.Unlock(ctx)
-	// Pretend the lock belongs to a process that has exited: find an
-	// unused PID on this host.
-	pid := os.Getpid() + 100000
-	if err := repo.RewriteLockPIDForTest(ctx, r, l, pid); err != nil {
-		t.Fatal(err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, be := repotest.New(t)
+			r := repotest.Reopen(t, be)
+			l, err := r.Lock(ctx, true, "prune")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Unlock(ctx)
+			// Pretend the lock belongs to a process that has exited: an
+			// unused PID on this host.
+			pid := os.Getpid() + 100000
+			err = repo.RewriteLockForTest(ctx, r, l, func(info *repo.LockInfo) {
+				if info.BootID == "" || info.PIDNamespace == "" {
+					t.Skip("this system tells no boot ID or PID namespace")
+				}
+				info.PID = pid
+				tt.edit(info)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var notices []string
+			o := repotest.Options(t)
+			o.Notify = func(m string) { notices = append(notices, m) }
+			other, err := repo.Open(ctx, be, repotest.Password, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 2 {
+				l2, err := other.Lock(ctx, true, "prune")
+				if err != nil {
+					t.Fatalf("lock of a dead process blocks: %v", err)
+				}
+				_ = l2.Unlock(ctx)
+			}
+			locks, err := other.Locks(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			left := slices.ContainsFunc(locks, func(l repo.LockInfo) bool { return l.PID == pid })
+			want := "ignoring stale"
+			if tt.removed {
+				want = "removed stale"
+			}
+			if left == tt.removed || len(notices) != 1 || !strings.HasPrefix(notices[0], want) || !strings.Contains(notices[0], fmt.Sprintf("process %d is gone", pid)) {
+				t.Errorf("lock left %v, notices %q; want removed %v with one notice %q", left, notices, tt.removed, want)
+			}
+		})
 	}
-	other := repotest.Reopen(t, be)
-	l2, err := other.Lock(ctx, true, "prune")
-	if err != nil {
-		t.Fatalf("lock of a dead process blocks: %v", err)
-	}
-	// Ignored, not removed: a host of the same name in another PID
-	// namespace might still run that process.
-	locks, err := other.Locks(ctx)
-	if err != nil || !slices.ContainsFunc(locks, func(l repo.LockInfo) bool { return l.PID == pid }) {
-		t.Errorf("the dead process's lock was removed: %+v (%v)", locks, err)
-	}
-	_ = l2.Unlock(ctx)
 }
 
 // skewedClock is this host's clock moved by an offset that a test may

@@ -59,7 +59,7 @@ func TestKillDuringBackup(t *testing.T) {
 	}
 	t.Logf("a complete backup of %d MB takes %v", len(k.base)>>20, full.Round(time.Millisecond))
 
-	var survived, midWrite, finished, before, staleIgnored int
+	var survived, midWrite, finished, before, staleRemoved int
 	for round := 3; round < loops+3; round++ {
 		job := k.stdinJob(k.writeVersion(round))
 		delay := time.Duration(rng.Int64N(int64(full)))
@@ -76,7 +76,7 @@ func TestKillDuringBackup(t *testing.T) {
 		// The next command ignores the dead process's lock by itself.
 		out := k.checkAfterKill(round, res)
 		if res.lockLeft {
-			staleIgnored++
+			staleRemoved++
 		}
 		if len(res.newPacks) > 0 && !res.completed && !strings.Contains(out, "not referenced") && !res.indexed {
 			t.Errorf("round %d: %d packs left by the kill, but check has no notice about unreferenced packs:\n%s", round, len(res.newPacks), out)
@@ -97,8 +97,8 @@ func TestKillDuringBackup(t *testing.T) {
 	}
 	tmpLeft, _ := os.ReadDir(k.tmpdir)
 	t.Logf("left behind: %d temporary files in the repository, %d files in TMPDIR", repoTemps, len(tmpLeft))
-	t.Logf("survived %d kills: %d mid-write, %d before anything was written, %d after the backup completed; %d stale locks ignored; %d snapshots verified",
-		survived, midWrite, before, finished, staleIgnored, len(k.snapshots))
+	t.Logf("survived %d kills: %d mid-write, %d before anything was written, %d after the backup completed; %d stale locks removed; %d snapshots verified",
+		survived, midWrite, before, finished, staleRemoved, len(k.snapshots))
 }
 
 // killLoops is the number of kills a kill test runs: STRATA_KILL_LOOPS,
@@ -392,8 +392,8 @@ func (k *killRig) lockLeft(pid int) bool {
 
 // checkAfterKill runs `check --read-data` after a kill and returns its
 // output: it must find no error (unreferenced packs are only a notice),
-// and it must ignore the lock of the killed process by itself, with a
-// notice.
+// and it must remove the lock of the killed process (this host, boot and
+// PID namespace) by itself, with a notice.
 func (k *killRig) checkAfterKill(round int, res killResult) string {
 	k.t.Helper()
 	out, errOut := k.strata(0, "check", "--read-data")
@@ -402,8 +402,11 @@ func (k *killRig) checkAfterKill(round int, res killResult) string {
 	}
 	if res.lockLeft {
 		notice := fmt.Sprintf("process %d is gone", res.pid)
-		if !strings.Contains(errOut, "notice: ignoring stale") || !strings.Contains(errOut, notice) {
-			k.t.Errorf("round %d: the killed process's lock is not ignored with a notice (%q):\n%s", round, notice, errOut)
+		if !strings.Contains(errOut, "notice: removed stale") || !strings.Contains(errOut, notice) {
+			k.t.Errorf("round %d: the killed process's lock is not removed with a notice (%q):\n%s", round, notice, errOut)
+		}
+		if k.lockLeft(res.pid) {
+			k.t.Errorf("round %d: the killed process's lock is still there after check", round)
 		}
 	}
 	return out
