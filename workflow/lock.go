@@ -38,6 +38,9 @@ type LockOptions struct {
 	// conflicting lock, looking again every LockRetryInterval; 0 fails at
 	// once with an error wrapping repo.ErrLocked.
 	RetryLock time.Duration
+	// RetryLockFrom names what set RetryLock in the error of a wait that
+	// gave up ("--retry-lock" when empty).
+	RetryLockFrom string
 	// NoLock takes no lock; only for workflows that only read.
 	NoLock bool
 	// OnLockLost, when set, is called when the lock is lost while the
@@ -340,7 +343,11 @@ func takeLock(ctx context.Context, r *repo.Repository, req LockRequest, lost fun
 		}
 		if !errors.Is(err, repo.ErrLocked) || time.Now().After(deadline) {
 			if waiting {
-				err = fmt.Errorf("%w (gave up after --retry-lock %v)", err, req.RetryLock)
+				from := req.RetryLockFrom
+				if from == "" {
+					from = "--retry-lock"
+				}
+				err = fmt.Errorf("%w (gave up after %s %v)", err, from, req.RetryLock)
 			}
 			return nil, err
 		}

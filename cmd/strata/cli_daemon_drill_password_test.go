@@ -36,7 +36,7 @@ func TestScheduleDrillTargetPasswordEnv(t *testing.T) {
 	e.writeConfig(`sources:
   - name: app
     type: mysql
-    dsn: `+root.dsn+`
+    dsn: ` + root.dsn + `
 jobs:
   - name: app
     source: app
@@ -44,7 +44,7 @@ jobs:
 drill:
   schedule: "@daily"
   source: app
-  target: mysql://`+user+`@127.0.0.1:3306/mysql
+  target: mysql://` + user + `@127.0.0.1:3306/mysql
   target_password_env: DRILL_TARGET_PW
 `)
 	c := e.c

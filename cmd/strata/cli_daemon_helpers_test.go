@@ -25,6 +25,9 @@ type daemonEnv struct {
 	stateDir string
 	// env is added to the daemon's environment.
 	env []string
+	// repoKeys are further keys of the repository section (indented
+	// lines, such as "  lock_wait: 2s\n").
+	repoKeys string
 }
 
 // newDaemonEnv initialises a repository and writes strata.yaml: the
@@ -41,7 +44,7 @@ func newDaemonEnv(t *testing.T, body string) *daemonEnv {
 
 func (e *daemonEnv) writeConfig(body string) {
 	e.c.t.Helper()
-	yaml := "version: 1\nstate_dir: " + e.stateDir + "\nrepository:\n  url: " + e.c.repo + "\n  password_file: " + e.c.pwFile + "\n" + body
+	yaml := "version: 1\nstate_dir: " + e.stateDir + "\nrepository:\n  url: " + e.c.repo + "\n  password_file: " + e.c.pwFile + "\n" + e.repoKeys + body
 	if err := os.WriteFile(e.config, []byte(yaml), 0o600); err != nil {
 		e.c.t.Fatal(err)
 	}

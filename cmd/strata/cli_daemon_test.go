@@ -335,12 +335,13 @@ drill:
 }
 
 // TestDaemonLockBusyFiresFailureHook: a backup that cannot take its lock
-// (another process holds the exclusive one) is recorded as lock-busy and
-// fires the failure hook with the error; once the lock is gone the next
-// run succeeds.
+// within repository.lock_wait (another process holds the exclusive one)
+// is recorded as lock-busy and fires the failure hook with the error;
+// once the lock is gone the next run succeeds.
 func TestDaemonLockBusyFiresFailureHook(t *testing.T) {
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
+	e.repoKeys = "  lock_wait: 1s\n"
 	failed := filepath.Join(e.dir, "failed")
 	e.writeAppConfig(db, `jobs:
   - name: app
@@ -364,7 +365,8 @@ hooks:
 	p.waitFor("a run after the lock was released", func() bool { return len(e.ended("app", state.Succeeded)) >= 1 })
 	p.stop()
 	got := string(readFile(t, failed))
-	if !strings.HasPrefix(got, "app lock-busy ") || !strings.Contains(got, "repository is locked") || !strings.Contains(got, "test: a prune") {
+	if !strings.HasPrefix(got, "app lock-busy ") || !strings.Contains(got, "repository is locked") || !strings.Contains(got, "test: a prune") ||
+		!strings.Contains(got, "gave up after repository.lock_wait 1s") {
 		t.Fatalf("failure hook wrote %q", got)
 	}
 	e.c.ok("check")

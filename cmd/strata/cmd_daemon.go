@@ -169,7 +169,7 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	log := slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: level}))
 	runner := &jobs.Runner{URL: g.repoPath, Config: g.cfg, Getenv: g.env.getenv, Program: "strata " + version,
 		Password: func(ctx context.Context) (string, error) { return g.password(ctx, "") },
-		Lock:     workflow.LockOptions{RetryLock: g.retryLock}}
+		Lock:     g.jobLockOptions()}
 	d, err := daemon.New(js, daemon.Options{Store: store, Runner: runner, Log: log,
 		Hooks: &hooks.Runner{Secrets: jobs.Secrets(g.cfg)}})
 	if err != nil {
@@ -257,4 +257,15 @@ func (sv *service) serve(g *globals, addr, from, tokenFile string) (*http.Server
 	// Always said: without it the user cannot find the page.
 	fmt.Fprintf(g.env.stderr, "dashboard on http://%s/ (token: %s)\n", ln.Addr(), where)
 	return hs, nil
+}
+
+// jobLockOptions say how the daemon's jobs wait for the repository's
+// lock: for --retry-lock when it is given, else for strata.yaml's
+// repository.lock_wait (default 1h), so that a job queues behind another
+// process's lock (a prune, a dashboard page's read) instead of failing.
+func (g *globals) jobLockOptions() workflow.LockOptions {
+	if g.retryLock > 0 {
+		return workflow.LockOptions{RetryLock: g.retryLock}
+	}
+	return workflow.LockOptions{RetryLock: g.cfg.LockWait(), RetryLockFrom: "repository.lock_wait"}
 }

@@ -21,7 +21,21 @@ const (
 	DefaultSMTPPort               = 587
 	DefaultHookTimeout            = Duration(time.Minute)
 	DefaultRetryDelay             = Duration(time.Minute)
+	// DefaultLockWait is repository.lock_wait's default: long enough for
+	// a prune or a check of a large repository to finish, short enough
+	// that a job stuck behind a lock that is never released is reported
+	// the same day.
+	DefaultLockWait = Duration(time.Hour)
 )
+
+// LockWait is repository.lock_wait: how long the daemon's jobs wait for
+// the repository's lock (DefaultLockWait when not set).
+func (c *Config) LockWait() time.Duration {
+	if c.Repository.LockWait == nil {
+		return time.Duration(DefaultLockWait)
+	}
+	return time.Duration(*c.Repository.LockWait)
+}
 
 // ApplyDefaults fills in what the file leaves out, so that the daemon and
 // strata config show see the values in force: the state folder, the
@@ -34,6 +48,10 @@ func (c *Config) ApplyDefaults() {
 	}
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir()
+	}
+	if c.Repository.LockWait == nil {
+		w := DefaultLockWait
+		c.Repository.LockWait = &w
 	}
 	for i := range c.Jobs {
 		j := &c.Jobs[i]

@@ -49,6 +49,12 @@ type Repository struct {
 	PasswordCommand string `yaml:"password_command,omitempty"`
 	// Password inline in the file: accepted, with a warning from Validate.
 	Password string `yaml:"password,omitempty"`
+	// LockWait is how long a job of the daemon (and of strata schedule
+	// run) waits for the repository's lock while another process holds
+	// a conflicting one, looking again every 5 s, before it is recorded
+	// as lock-busy (default 1h; 0s: not at all). --retry-lock, when
+	// given, says instead.
+	LockWait *Duration `yaml:"lock_wait,omitempty"`
 }
 
 // Source types.

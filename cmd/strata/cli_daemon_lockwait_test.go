@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"strata/repo"
+	"strata/service/state"
+)
+
+// TestDaemonJobsWaitForTheLock: by default a job of the daemon queues on
+// the repository's lock instead of failing: a backup waits while another
+// process holds the exclusive lock (a prune), and the retention job's
+// forget (exclusive) waits while another holds a shared one (a dashboard
+// page's read, a restore). Each says in its run's log that it waits, and
+// succeeds once the lock is released; no run is lock-busy. (Both failed
+// at once as lock-busy before, unless the daemon was given --retry-lock.)
+func TestDaemonJobsWaitForTheLock(t *testing.T) {
+	tests := []struct {
+		name      string
+		job       string
+		exclusive bool // the lock the test holds
+		config    string
+	}{
+		{"backup behind an exclusive lock", "app", true, `jobs:
+  - name: app
+    source: app
+    tier: hourly
+    schedule: "@every 1s"
+`},
+		{"forget behind a shared lock", "forget", false, `retention:
+  keep_last: 1
+  schedule: "@every 1s"
+`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db, _ := sqliteApp(t)
+			e := newDaemonEnv(t, "")
+			e.writeAppConfig(db, tt.config)
+			r := e.c.openAPI(repo.Options{})
+			lock, err := r.Lock(context.Background(), tt.exclusive, "test: another process")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := e.startDaemon()
+			p.waitFor("a job waiting for the lock", func() bool {
+				return strings.Contains(p.log.String(), "test: another process") && strings.Contains(p.log.String(), "waiting up to 1h0m0s")
+			})
+			if err := lock.Unlock(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			p.waitFor("a run after the lock was released", func() bool { return len(e.ended(tt.job, state.Succeeded)) >= 1 })
+			p.stop()
+			if busy := e.ended(tt.job, state.LockBusy); len(busy) > 0 {
+				t.Fatalf("lock-busy runs: %+v", busy)
+			}
+			first := e.ended(tt.job, state.Succeeded)
+			run := first[len(first)-1] // the oldest
+			if !strings.Contains(run.Log, "waiting up to 1h0m0s") {
+				t.Fatalf("the first run's log does not say it waited:\n%s", run.Log)
+			}
+			e.c.ok("check")
+		})
+	}
+}
