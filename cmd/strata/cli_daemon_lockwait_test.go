@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -63,5 +65,44 @@ func TestDaemonJobsWaitForTheLock(t *testing.T) {
 			}
 			e.c.ok("check")
 		})
+	}
+}
+
+// TestDaemonRemovesKilledDaemonsLock: the lock of a daemon killed with
+// SIGKILL during a backup is removed by the next daemon's first job, with
+// one line in the log, instead of a warning on every run until strata
+// unlock; no lock is left once the daemon stops.
+func TestDaemonRemovesKilledDaemonsLock(t *testing.T) {
+	e := newDaemonEnv(t, "")
+	once := filepath.Join(e.dir, "once")
+	// The first run blocks (and holds its lock) until the daemon is
+	// killed; every later one saves a snapshot.
+	e.writeConfig(`sources:
+  - name: dump
+    type: command
+    command: 'if [ -e ` + once + ` ]; then echo data; else touch ` + once + `; sleep 300; fi'
+jobs:
+  - name: nightly
+    source: dump
+    schedule: "@every 1s"
+`)
+	p := e.startDaemon()
+	p.waitFor("the first run's lock", func() bool { return len(e.c.files("locks")) == 1 })
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	killed := p.cmd.Process.Pid
+
+	p = e.startDaemon()
+	p.waitFor("two backups", func() bool { return len(e.ended("nightly", state.Succeeded)) >= 2 })
+	p.stop()
+	log := p.log.String()
+	gone := fmt.Sprintf("process %d is gone from this host", killed)
+	if n := strings.Count(log, "removed stale shared lock"); n != 1 || !strings.Contains(log, gone) || strings.Contains(log, "ignoring stale") {
+		t.Fatalf("want one line removing the killed daemon's lock (%q), got %d:\n%s", gone, n, log)
+	}
+	if left := e.c.files("locks"); len(left) != 0 {
+		t.Fatalf("locks left: %v", left)
 	}
 }
