@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -72,6 +73,7 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 			if err != nil {
 				return err
 			}
+			sv.tokenFile = tokenFile
 			unlock, err := sv.store.LockDaemon()
 			if err != nil {
 				return err
@@ -127,10 +129,14 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 // service is what strata daemon and strata schedule run share: the
 // config's jobs, the daemon engine, its store and log.
 type service struct {
-	daemon *daemon.Daemon
-	store  *state.Store
-	runner *jobs.Runner
-	log    *slog.Logger
+	// dash is the --listen dashboard (nil without one), whose token
+	// SIGHUP reads again from tokenFile or where it came from.
+	dash      atomic.Pointer[dashboard.Server]
+	tokenFile string
+	daemon    *daemon.Daemon
+	store     *state.Store
+	runner    *jobs.Runner
+	log       *slog.Logger
 	// metrics are the runs' metrics (and the repository's, read at each
 	// scrape of /metrics).
 	metrics *metrics.Set
@@ -218,6 +224,10 @@ func (sv *service) reload(g *globals) {
 			}
 		}
 	}
+	if dash := sv.dash.Load(); dash != nil {
+		// A new token (its file rewritten) ends every session.
+		g.reloadToken(dash, sv.tokenFile, sv.log)
+	}
 	if err != nil {
 		sv.log.Error("reload failed: the jobs stay as they were", "config", g.cfg.File, "err", err)
 		return
@@ -240,10 +250,11 @@ func (sv *service) serve(g *globals, addr, from, tokenFile string) (*http.Server
 	src := sv.src
 	srv, err := dashboard.New(dashboard.Options{Token: token, Source: src, Version: version,
 		History: sv.store, Scheduler: sv.daemon, API: sv.daemon.Handler(), Metrics: src.metricsHandler(sv.metrics),
-		Log: sv.log})
+		Log: sv.log, SessionLifetime: g.sessionLifetime()})
 	if err != nil {
 		return nil, err
 	}
+	sv.dash.Store(srv)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", from, addr, err)

@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -90,6 +92,8 @@ limits as strata health --config judges them.
 			if err != nil {
 				return err
 			}
+			stopReload := g.reloadTokenOnHUP(c.Context, srv, tokenFile, srv.Log())
+			defer stopReload()
 			return serveDashboard(c.Context, g, listen, where, srv)
 		},
 	}
@@ -106,7 +110,7 @@ func (g *globals) newDashboard(token string, history dashboard.RunHistory, sched
 		src.stateDir = st.Dir() // first due times of pending jobs
 	}
 	return dashboard.New(dashboard.Options{Token: token, Source: src, History: history, Scheduler: sched,
-		Metrics: src.metricsHandler(set), Version: version,
+		Metrics: src.metricsHandler(set), Version: version, SessionLifetime: g.sessionLifetime(),
 		Log: slog.New(slog.NewTextHandler(g.env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 }
 
@@ -175,4 +179,47 @@ func (g *globals) dashboardToken(tokenFile string) (token, where string, configu
 		where = "in " + path
 	}
 	return t, where, false, nil
+}
+
+// sessionLifetime is strata.yaml's dashboard.session_lifetime (0: the
+// dashboard's default).
+func (g *globals) sessionLifetime() time.Duration {
+	if g.cfg == nil {
+		return 0
+	}
+	return time.Duration(g.cfg.Dashboard.SessionLifetime)
+}
+
+// reloadToken reads the dashboard's token again, as at the start, and
+// gives it to srv: a new token ends every session. A token that cannot
+// be read leaves the old one in force.
+func (g *globals) reloadToken(srv *dashboard.Server, tokenFile string, log *slog.Logger) {
+	token, where, _, err := g.dashboardToken(tokenFile)
+	if err == nil {
+		err = srv.SetToken(token)
+	}
+	if err != nil {
+		log.Error("dashboard: the token could not be read again; the old one stays", "err", err)
+		return
+	}
+	log.Debug("dashboard: token read again", "from", where)
+}
+
+// reloadTokenOnHUP reads the token again at each SIGHUP until ctx ends
+// or the returned function is called.
+func (g *globals) reloadTokenOnHUP(ctx context.Context, srv *dashboard.Server, tokenFile string, log *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				g.reloadToken(srv, tokenFile, log)
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); cancel() }
 }

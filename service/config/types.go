@@ -339,6 +339,10 @@ type Dashboard struct {
 	// The token requests must carry, from TokenEnv or TokenFile.
 	TokenEnv  string `yaml:"token_env,omitempty"`
 	TokenFile string `yaml:"token_file,omitempty"`
+	// SessionLifetime is how long a sign-in through the dashboard's form
+	// lasts (default 12h); signing out, a new token (read at SIGHUP) and
+	// a restart end it sooner.
+	SessionLifetime Duration `yaml:"session_lifetime,omitempty"`
 }
 
 // Metrics are Prometheus metrics.

@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // The errors of the token and the listen address.
@@ -31,15 +31,6 @@ const MinTokenLen = 32
 // cookieName is the session cookie.
 const cookieName = "strata_session"
 
-// derive returns HMAC-SHA256(token, purpose) in hex: the session cookie's
-// value and the CSRF token are derived from the token, so that neither
-// is the token itself and a new token ends every session.
-func derive(token, purpose string) string {
-	m := hmac.New(sha256.New, []byte(token))
-	m.Write([]byte("strata-dashboard " + purpose))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
 // equal compares two secrets in constant time, their lengths included
 // (both are hashed first).
 func equal(a, b string) bool {
@@ -53,21 +44,35 @@ type authKind int
 const (
 	unauthenticated authKind = iota
 	byBearer                 // Authorization: Bearer: a script, no CSRF risk
-	byCookie                 // the session cookie: a browser, forms need the CSRF token
+	byCookie                 // a session cookie: a browser, forms need the session's CSRF token
+	limited                  // a wrong token too often from its address: 429
 )
 
-func (s *Server) authenticate(r *http.Request) authKind {
+// authenticate says how r proved it knows the token, and its session
+// when by cookie. A wrong bearer token counts against the client's
+// address as a wrong sign-in does; an address over the limit has its
+// tokens refused, right or wrong, until its window passes (retry says
+// how long).
+func (s *Server) authenticate(r *http.Request) (kind authKind, sess *session, retry time.Duration) {
+	now := s.opts.Now()
 	if h := r.Header.Get("Authorization"); h != "" {
-		const prefix = "Bearer "
-		if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) && equal(strings.TrimSpace(h[len(prefix):]), s.token) {
-			return byBearer
+		addr := clientAddr(r.RemoteAddr)
+		if blocked, wait := s.limiter.blocked(addr, now); blocked {
+			return limited, nil, wait
 		}
-		return unauthenticated
+		const prefix = "Bearer "
+		if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) && equal(strings.TrimSpace(h[len(prefix):]), s.currentToken()) {
+			return byBearer, nil, 0
+		}
+		s.limiter.fail(addr, now)
+		return unauthenticated, nil, 0
 	}
-	if c, err := r.Cookie(cookieName); err == nil && equal(c.Value, s.session) {
-		return byCookie
+	if c, err := r.Cookie(cookieName); err == nil {
+		if sess := s.sessions.get(c.Value, now); sess != nil {
+			return byCookie, sess, 0
+		}
 	}
-	return unauthenticated
+	return unauthenticated, nil, 0
 }
 
 // CheckListen refuses to listen on addr beyond loopback when the token

@@ -16,13 +16,17 @@
 // the repository. It opens no repository itself.
 //
 // Security: every request but the login form carries the token (an
-// Authorization: Bearer header, or the HttpOnly SameSite=Strict session
-// cookie the login form sets, derived from the token); tokens are
-// compared in constant time and never logged; forms that change
-// something carry a CSRF token; CheckListen refuses an address other
-// than loopback without a configured token.
+// Authorization: Bearer header) or a session: the login form starts one,
+// a random ID in an HttpOnly SameSite=Strict cookie (Secure over TLS)
+// held server-side until its lifetime ends, sign-out, a new token
+// (SetToken) or a restart; each session has its own CSRF token, which
+// forms that change something carry. Wrong tokens are counted per client
+// address, and an address with too many is refused (429) for a while.
+// Tokens are compared in constant time and never logged; CheckListen
+// refuses an address other than loopback without a configured token.
 //
-// Words: token (the shared secret), session (the cookie's value), series
+// Words: token (the shared secret), session (a signed-in browser; its ID
+// is the cookie's value), series
 // (a job's snapshots of one source and tier), run (one execution of a
 // job, a state.Run).
 package dashboard

@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"sync"
 	"time"
 
 	"strata/service/daemon"
@@ -140,6 +142,9 @@ type Options struct {
 	// Metrics, when set, is served on /metrics and API on /api/, both
 	// behind the token.
 	Metrics, API http.Handler
+	// SessionLifetime is how long a sign-in lasts (0:
+	// DefaultSessionLifetime).
+	SessionLifetime time.Duration
 	// Log receives failures to read the repository; never the token.
 	Log     *slog.Logger
 	Now     func() time.Time
@@ -148,12 +153,14 @@ type Options struct {
 
 // Server is the dashboard, an http.Handler.
 type Server struct {
-	opts           Options
-	token, session string
-	csrf           string
-	pages          map[string]*template.Template
-	mux            *http.ServeMux
-	log            *slog.Logger
+	opts     Options
+	mu       sync.Mutex
+	token    string // under mu: SetToken changes it
+	sessions sessionStore
+	limiter  signInLimiter
+	pages    map[string]*template.Template
+	mux      *http.ServeMux
+	log      *slog.Logger
 }
 
 // New returns the dashboard.
@@ -171,7 +178,10 @@ func New(opts Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{opts: opts, token: opts.Token, session: derive(opts.Token, "session"), csrf: derive(opts.Token, "csrf"), log: log}
+	if opts.SessionLifetime <= 0 {
+		opts.SessionLifetime = DefaultSessionLifetime
+	}
+	s := &Server{opts: opts, token: opts.Token, log: log}
 	var err error
 	if s.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -218,23 +228,65 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// SetToken replaces the token (a new one read at SIGHUP) and ends every
+// session: whoever signed in with the old token signs in again.
+func (s *Server) SetToken(token string) error {
+	if err := CheckToken(token, "the new token"); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	changed := token != s.token
+	s.token = token
+	s.mu.Unlock()
+	if changed {
+		s.sessions.endAll()
+		s.log.Info("dashboard: the token changed; every session ended")
+	}
+	return nil
+}
+
+// Log is the server's log (Options.Log, or one that discards).
+func (s *Server) Log() *slog.Logger { return s.log }
+
+func (s *Server) currentToken() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
+
+type sessionKey struct{}
+
 // auth refuses requests without the token: 401, with the login form for
-// a browser. Forms posted with the session cookie must carry the CSRF
-// token.
+// a browser; 429 from an address that gave a wrong token too often. Forms
+// posted with a session cookie must carry the session's CSRF token.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		kind := s.authenticate(r)
-		if kind == unauthenticated {
+		kind, sess, retry := s.authenticate(r)
+		switch kind {
+		case limited:
+			s.tooMany(w, retry)
+			return
+		case unauthenticated:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="strata"`)
 			s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Data: loginData{Next: r.URL.Path}})
 			return
 		}
-		if r.Method == http.MethodPost && kind == byCookie && !equal(r.PostFormValue("csrf"), s.csrf) {
+		if r.Method == http.MethodPost && kind == byCookie && !equal(r.PostFormValue("csrf"), sess.csrf) {
 			http.Error(w, "the form's CSRF token is missing or wrong: load the page again", http.StatusForbidden)
 			return
 		}
+		if sess != nil {
+			r = r.WithContext(context.WithValue(r.Context(), sessionKey{}, sess))
+		}
 		h(w, r)
 	}
+}
+
+// tooMany refuses a client that gave a wrong token too often.
+func (s *Server) tooMany(w http.ResponseWriter, retry time.Duration) {
+	secs := int(retry.Round(time.Second) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+	http.Error(w, fmt.Sprintf("too many wrong tokens from this address: try again in %v", retry.Round(time.Second)), http.StatusTooManyRequests)
 }
 
 type loginData struct {
@@ -246,15 +298,28 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "login", pageData{Title: "Sign in", Data: loginData{Next: r.URL.Query().Get("next")}})
 }
 
+// login checks the form's token and starts a session: a random ID in an
+// HttpOnly, SameSite=Strict cookie (Secure over TLS) that lasts
+// SessionLifetime. Wrong tokens count against the client's address.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	now := s.opts.Now()
+	addr := clientAddr(r.RemoteAddr)
+	if blocked, wait := s.limiter.blocked(addr, now); blocked {
+		s.log.Warn("dashboard: a sign-in refused: too many wrong tokens from its address", "remote", addr)
+		s.tooMany(w, wait)
+		return
+	}
 	next := localPath(r.PostFormValue("next"))
-	if !equal(r.PostFormValue("token"), s.token) {
+	if !equal(r.PostFormValue("token"), s.currentToken()) {
+		s.limiter.fail(addr, now)
 		s.log.Warn("dashboard: a sign-in with a wrong token", "remote", r.RemoteAddr)
 		s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Data: loginData{Next: next, Wrong: true}})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: s.session, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	expires := now.Add(s.opts.SessionLifetime)
+	id, _ := s.sessions.create(now, expires)
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", MaxAge: int(s.opts.SessionLifetime / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -274,18 +339,26 @@ func localPath(next string) string {
 	return next
 }
 
+// logout ends the session on the server, so that its cookie signs no one
+// in any more, and removes the cookie.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	if c, err := r.Cookie(cookieName); err == nil {
+		s.sessions.end(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // pageData is what every page's template gets.
 type pageData struct {
-	Title   string
-	Nav     string // the page's name in the navigation
-	CSRF    string
-	Version string
-	Now     time.Time
+	Title string
+	Nav   string // the page's name in the navigation
+	// SignedIn shows the navigation; CSRF is the session's token for
+	// the forms ("" for a bearer token, whose requests need none).
+	SignedIn bool
+	CSRF     string
+	Version  string
+	Now      time.Time
 	// Error says what could not be read, in words; the rest of the page
 	// shows what could.
 	Error string
@@ -293,7 +366,11 @@ type pageData struct {
 }
 
 func (s *Server) page(r *http.Request, nav, title string, data any) pageData {
-	return pageData{Title: title, Nav: nav, CSRF: s.csrf, Version: s.opts.Version, Now: s.opts.Now(), Data: data}
+	p := pageData{Title: title, Nav: nav, SignedIn: true, Version: s.opts.Version, Now: s.opts.Now(), Data: data}
+	if sess, ok := r.Context().Value(sessionKey{}).(*session); ok {
+		p.CSRF = sess.csrf
+	}
+	return p
 }
 
 // render executes a page into a buffer first, so that a template error

@@ -56,6 +56,13 @@ func (fixedSource) Snapshots(context.Context) (*dashboard.SnapshotList, error) {
 // on a loopback port.
 func serve(t *testing.T) (base string, st *state.Store) {
 	t.Helper()
+	base, st, _ = serveWith(t, nil)
+	return base, st
+}
+
+// serveWith is serve with the options edit changes, and the server.
+func serveWith(t *testing.T, edit func(*dashboard.Options)) (base string, st *state.Store, srv *dashboard.Server) {
+	t.Helper()
 	st, err := state.Open(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +81,11 @@ func serve(t *testing.T) (base string, st *state.Store) {
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	srv, err := dashboard.New(dashboard.Options{Token: token, Source: fixedSource{}, History: st, Scheduler: d, Version: "test"})
+	opts := dashboard.Options{Token: token, Source: fixedSource{}, History: st, Scheduler: d, Version: "test"}
+	if edit != nil {
+		edit(&opts)
+	}
+	srv, err = dashboard.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +96,7 @@ func serve(t *testing.T) (base string, st *state.Store) {
 	hs := &http.Server{Handler: srv}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close() })
-	return "http://" + ln.Addr().String(), st
+	return "http://" + ln.Addr().String(), st, srv
 }
 
 var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -108,8 +119,10 @@ func get(t *testing.T, u string, set func(*http.Request)) (int, string, http.Hea
 func bearer(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
 
 func TestTokenRequired(t *testing.T) {
-	base, _ := serve(t)
 	for _, p := range []string{"/", "/charts", "/snapshots", "/drills", "/runs", "/runs/x"} {
+		// A server of its own for each page: wrong tokens count against
+		// the address (TestSignInRateLimit).
+		base, _ := serve(t)
 		for name, set := range map[string]func(*http.Request){
 			"none":         nil,
 			"wrong bearer": func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token+"x") },
@@ -130,6 +143,7 @@ func TestTokenRequired(t *testing.T) {
 			t.Errorf("GET %s with the token: %d", p, code)
 		}
 	}
+	base, _ := serve(t)
 	resp, err := noRedirect.PostForm(base+"/jobs/db-daily/run", url.Values{})
 	if err != nil {
 		t.Fatal(err)
