@@ -148,8 +148,7 @@ func newDamFixture(t *testing.T) *damFixture {
 	f.ok(t, nil, "policy", "set", "--keep-last", "10")
 	f.ok(t, nil, "protect", f.snaps[0].id, "--reason", "damage matrix")
 	f.ok(t, nil, "protect", f.snaps[2].id, "--reason", "damage matrix")
-	f.staleLock(t)
-	f.staleLock(t)
+	f.staleLocks(t, 2)
 	f.model(t, c.packs())
 	return f
 }
@@ -222,9 +221,12 @@ func rowsText(rows *sql.Rows) ([]byte, error) {
 	return b.Bytes(), rows.Err()
 }
 
-// staleLock leaves the lock of a crashed process: a backup that waits on
-// its standard input is killed once its lock file is written.
-func (f *damFixture) staleLock(t *testing.T) {
+// staleLocks leaves the locks of n crashed processes: n backups that
+// wait on their standard input run at once and are killed once each has
+// written its lock file. They run at once because a backup started after
+// the others were killed would remove their locks (this host's dead
+// processes': docs/design.md, "Locks").
+func (f *damFixture) staleLocks(t *testing.T, n int) {
 	t.Helper()
 	// A lock is written to a temporary file first; only the renamed
 	// file counts.
@@ -239,26 +241,33 @@ func (f *damFixture) staleLock(t *testing.T) {
 		return n
 	}
 	before := locks()
-	cmd := exec.Command(f.bin, "backup", "--stdin", "--stdin-name", "held")
-	cmd.Env = damEnv(f.repo, f.pw, t.TempDir())
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	deadline := time.Now().Add(2 * time.Minute)
-	for locks() == before {
-		if time.Now().After(deadline) {
+	var cmds []*exec.Cmd
+	defer func() {
+		for _, cmd := range cmds {
 			_ = cmd.Process.Kill()
-			t.Fatal("the backup took no lock in 2 minutes")
+			_ = cmd.Wait()
+		}
+	}()
+	for range n {
+		cmd := exec.Command(f.bin, "backup", "--stdin", "--stdin-name", "held")
+		cmd.Env = damEnv(f.repo, f.pw, t.TempDir())
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stdin.Close()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for locks() < before+n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the backups took %d locks in 2 minutes, want %d", locks()-before, n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
 }
 
 // damEnv is the environment the binary runs in: no STRATA_* variable of
