@@ -293,11 +293,12 @@ func (c *Cluster) writeIdentities() (string, error) {
 }
 
 // run starts one server of the cluster, with its working folder in the
-// cluster's (SeaweedFS looks for its .toml files in the working folder).
+// cluster's (SeaweedFS looks for its .toml files in the working folder),
+// and TMPDIR too, where its log files go, so Stop removes them.
 func (c *Cluster) run(name, bin string, env []string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "TMPDIR="+c.dir), env...)
 	out := &syncBuffer{}
 	cmd.Stdout = out
 	cmd.Stderr = out
