@@ -124,8 +124,15 @@ func TestPostgresPartialRestoreCreatesNeeds(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("restore --tables app.item into a database holding some of what it needs: exit %d: %s", code, errOut)
 		}
-		if strings.Contains(errOut, "TYPE app.mood") || !strings.Contains(errOut, "DOMAIN app.score") {
+		created, kept, _ := strings.Cut(errOut, "kept as the target has them")
+		if strings.Contains(created, "TYPE app.mood") || !strings.Contains(created, "DOMAIN app.score") {
 			t.Errorf("restore names the wrong objects as created:\n%s", errOut)
+		}
+		// What it kept is said, not silent: the function's body differs.
+		for _, want := range []string{"TYPE app.mood", "FUNCTION app.valid_code(text)", "SCHEMA app", "EXTENSION citext"} {
+			if !strings.Contains(kept, want) {
+				t.Errorf("restore does not name %s as kept:\n%s", want, errOut)
+			}
 		}
 		for q, want := range map[string]string{
 			"SELECT obj_description('app'::regnamespace, 'pg_namespace')":                    "mine",

@@ -125,6 +125,9 @@ func (ta *tableArchive) run(ctx context.Context, tx pgx.Tx, entries []tocEntry) 
 				return err
 			}
 			if !ok {
+				if !ta.a.skip[e.id] && e.sql != "" {
+					ta.kept = append(ta.kept, e.what())
+				}
 				continue
 			}
 			ta.created[e.id] = true

@@ -28,6 +28,9 @@ type tableArchive struct {
 	// entries it ran.
 	need, created map[int]bool
 	attach        map[int]bool // the entries attached to those of need
+	// kept names the objects of need the target held, which the restore
+	// kept as they are, without comparing them with the snapshot's.
+	kept []string
 }
 
 // openTableArchive renders the snapshot's archive for a restore of some

@@ -161,6 +161,9 @@ func (r *restore) run(ctx context.Context) error {
 		if made := arch.createdNames(); len(made) > 0 {
 			r.notify("created, as the restored tables need them and the target lacked them: " + strings.Join(made, ", "))
 		}
+		if len(arch.kept) > 0 {
+			r.notify("kept as the target has them, not compared with the snapshot's (a definition that differs stays): " + strings.Join(arch.kept, ", "))
+		}
 	}
 	for _, stmt := range fks {
 		if err := r.exec(ctx, "add foreign key", stmt); err != nil {
