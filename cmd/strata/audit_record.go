@@ -39,6 +39,7 @@ type auditRun struct {
 	repo    *repo.Repository // the repository the command opened (--repo)
 	writes  bool             // it took a lock to write, or created the repository
 	reads   []pack.ID        // snapshots it restored from
+	source  string           // the source of the snapshot a drill restored
 	result  audit.Result     // Check and Drill, set by those commands
 }
 
@@ -87,6 +88,7 @@ func (g *globals) recordAudit(ctx context.Context, err error, code int) {
 	rec.SetResult(err, code)
 	rec.AddSnapshots(a.repo.SnapshotsTouched()...)
 	rec.AddSnapshots(a.reads...)
+	rec.Source = a.source
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	name, werr := audit.New(a.repo.Backend(), a.repo.Key()).Append(wctx, rec)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
@@ -66,5 +67,33 @@ dashboard:
 		if strings.Contains(saved, secret) {
 			t.Errorf("the command source saw %s in its environment (saved in the snapshot)", secret)
 		}
+	}
+}
+
+// TestHealthKeepsDrillOfForgottenSnapshot: a drill's result outlives the
+// snapshot it restored. Health found a drill's source through its
+// snapshot, so once retention forgot that snapshot (an hourly one, a day
+// later) the drill vanished: "no drill recorded", no RTO, and a failed
+// drill became "recovered" with an older passing one showing through.
+func TestHealthKeepsDrillOfForgottenSnapshot(t *testing.T) {
+	db, _ := sqliteApp(t)
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", "sqlite://"+db, "--tier", "hourly")
+	c.ok("verify", "drill", "latest")
+	c.ok("backup", "--db", "sqlite://"+db, "--tier", "hourly")
+	c.ok("forget", "--keep-last", "1") // removes the drilled snapshot
+	out, _ := c.code(0, "health", "--json")
+	var rep struct {
+		Drills []struct {
+			Source string `json:"source"`
+			OK     bool   `json:"ok"`
+		} `json:"drills"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(rep.Drills) != 1 || rep.Drills[0].Source != "sqlite://"+db || !rep.Drills[0].OK {
+		t.Fatalf("health lost the drill of the forgotten snapshot: drills %+v", rep.Drills)
 	}
 }

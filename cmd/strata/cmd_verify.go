@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/dbexport"
 	"strata/repo"
 	"strata/verify"
 	"strata/workflow"
@@ -82,6 +83,7 @@ create and drop databases there.
 				})
 				if drep.Snapshot != nil {
 					g.audit.restoredFrom(drep.Snapshot)
+					g.audit.source = dbexport.SourceName(drep.Snapshot)
 				}
 				if err != nil {
 					return err

@@ -63,6 +63,10 @@ type Record struct {
 	// unprotected or restored from.
 	Snapshots        []pack.ID `json:"snapshots,omitempty"`
 	SnapshotsOmitted int       `json:"snapshots_omitted,omitempty"`
+	// Source is, for a drill, the source of the snapshot it restored (as
+	// strata health names sources: the DSN without its password), so
+	// that its result is still known after that snapshot is forgotten.
+	Source string `json:"source,omitempty"`
 	// Program is the strata version that wrote the record.
 	Program string `json:"program"`
 

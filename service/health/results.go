@@ -29,9 +29,10 @@ func (a AuditResults) LastCheck(ctx context.Context) (*CheckRun, error) {
 	return c, nil
 }
 
-// Drills are the newest drill record of each source. A drill whose
-// snapshot is no longer in the repository (forgotten since) is of an
-// unknown source and left out.
+// Drills are the newest drill record of each source: the source the
+// record names, else (records written before they named it) the source
+// of its snapshot; a drill of neither (its snapshot forgotten since) is
+// of an unknown source and left out.
 func (a AuditResults) Drills(ctx context.Context, sources map[string]string) ([]DrillRun, error) {
 	recs, _, err := a.Log.List(ctx, audit.Filter{Commands: []string{DrillCommand}})
 	if err != nil {
@@ -43,10 +44,12 @@ func (a AuditResults) Drills(ctx context.Context, sources map[string]string) ([]
 		if len(rec.Snapshots) == 0 {
 			continue
 		}
-		id := rec.Snapshots[0].String()
-		src, ok := sources[id]
-		if !ok {
-			continue
+		src := rec.Source
+		if src == "" {
+			var ok bool
+			if src, ok = sources[rec.Snapshots[0].String()]; !ok {
+				continue
+			}
 		}
 		d := DrillRun{Time: rec.Time, Source: src, Snapshot: rec.Snapshots[0].Short(), OK: rec.Result.OK, Error: rec.Result.Error}
 		if dr := rec.Result.Drill; dr != nil {

@@ -24,17 +24,19 @@ const auditTimeout = 30 * time.Second
 //
 // read are the snapshots the run restored from (a drill's).
 func (r *Runner) recordAudit(ctx context.Context, rp *repo.Repository, command string, job daemon.Job, start time.Time, res audit.Result, err error, read ...pack.ID) {
-	r.recordAuditArgs(ctx, rp, command, nil, job, start, res, err, read...)
+	r.recordAuditArgs(ctx, rp, command, nil, "", job, start, res, err, read...)
 }
 
 // recordAuditArgs is recordAudit with flags that say what the run did
-// beyond its command ("--prune"), after the daemon's own.
-func (r *Runner) recordAuditArgs(ctx context.Context, rp *repo.Repository, command string, flags []string, job daemon.Job, start time.Time, res audit.Result, err error, read ...pack.ID) {
+// beyond its command ("--prune"), after the daemon's own, and for a drill
+// the source of the snapshot it restored.
+func (r *Runner) recordAuditArgs(ctx context.Context, rp *repo.Repository, command string, flags []string, source string, job daemon.Job, start time.Time, res audit.Result, err error, read ...pack.ID) {
 	rec := &audit.Record{
 		Time: start, Seconds: time.Since(start).Seconds(), Command: command,
 		Args:    append([]string{"daemon", "--config", r.config().File, "--job", job.Name}, flags...),
 		Result:  res,
 		Program: r.Program,
+		Source:  source,
 	}
 	rec.Host, _ = os.Hostname()
 	if u, uerr := user.Current(); uerr == nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"strata/dbexport"
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/audit"
@@ -90,10 +91,12 @@ func (r *Runner) drill(ctx context.Context, cfg *config.Config, rp *repo.Reposit
 			errs = append(errs, err)
 		}
 		var read []pack.ID
+		var drilled string
 		if rep.Snapshot != nil {
 			read = append(read, rep.Snapshot.ID)
+			drilled = dbexport.SourceName(rep.Snapshot)
 		}
-		r.recordAudit(ctx, rp, "verify drill", job, start, res, err, read...)
+		r.recordAuditArgs(ctx, rp, "verify drill", nil, drilled, job, start, res, err, read...)
 	}
 	out.Summary = strings.Join(summaries, "; ")
 	return out, errors.Join(errs...)

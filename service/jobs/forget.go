@@ -57,7 +57,7 @@ func (r *Runner) forget(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 	if req.Prune != nil {
 		flags = append(flags, "--prune")
 	}
-	r.recordAuditArgs(ctx, rp, "forget", flags, job, start, audit.Result{}, err)
+	r.recordAuditArgs(ctx, rp, "forget", flags, "", job, start, audit.Result{}, err)
 	return out, err
 }
 
