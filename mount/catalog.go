@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/backend"
@@ -186,23 +188,52 @@ func (c *catalog) keep(ids []pack.ID, addNew bool) {
 		}
 	}
 	if addNew {
+		var todo []pack.ID
 		for _, id := range ids {
-			if c.loaded[id] != nil || c.bad[id] {
+			if c.loaded[id] == nil && !c.bad[id] {
+				todo = append(todo, id)
+			}
+		}
+		for i, sn := range c.loadSnapshots(todo) {
+			if sn.err != nil {
+				c.bad[todo[i]] = true
+				c.opts.Logf("skipping snapshot file %s: %v", todo[i].Short(), sn.err)
 				continue
 			}
-			sn, err := c.r.LoadSnapshot(context.WithoutCancel(context.Background()), id)
-			if err != nil {
-				c.bad[id] = true
-				c.opts.Logf("skipping snapshot file %s: %v", id.Short(), err)
-				continue
-			}
-			c.loaded[id] = sn
+			c.loaded[todo[i]] = sn.sn
 			changed = true
 		}
 	}
 	if changed {
 		c.state = newState(c.loaded)
 	}
+}
+
+// snapshotWorkers is how many snapshot files the catalog reads and
+// decrypts at once: a mount of 720 snapshots read them one by one
+// (docs/benchmarks.md, "Mount").
+const snapshotWorkers = 8
+
+type loadedSnapshot struct {
+	sn  *repo.Snapshot
+	err error
+}
+
+// loadSnapshots reads the snapshot files ids, snapshotWorkers at a
+// time; result i is ids[i]'s snapshot or why it could not be read.
+func (c *catalog) loadSnapshots(ids []pack.ID) []loadedSnapshot {
+	out := make([]loadedSnapshot, len(ids))
+	var g errgroup.Group
+	g.SetLimit(snapshotWorkers)
+	for i, id := range ids {
+		g.Go(func() error {
+			sn, err := c.r.LoadSnapshot(context.WithoutCancel(context.Background()), id)
+			out[i] = loadedSnapshot{sn, err}
+			return nil
+		})
+	}
+	_ = g.Wait() // each failure is in out
+	return out
 }
 
 // newState names the snapshots.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,7 +42,10 @@ type convertedFile struct {
 	once sync.Once
 	loc  locator
 
-	measuring sync.Mutex // one measure at a time
+	measuring sync.Mutex  // one measure at a time
+	queued    atomic.Bool // queued for the measurer
+	keyOnce   sync.Once
+	key       [32]byte // sizeKey
 
 	mu    sync.Mutex
 	size  int64  // -1 until a reader reached the end
@@ -69,11 +73,26 @@ func (m *mountFS) convertedFile(s *snap, sp string, n *repo.Node, t *dbexport.Ta
 func (f *convertedFile) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = fuse.S_IFREG | 0o444
 	out.Nlink = 1
-	if max := f.m.opts.MeasureMax; max >= 0 && f.node.Size <= uint64(max) {
+	f.mu.Lock()
+	known := f.size >= 0
+	f.mu.Unlock()
+	if !known {
+		if size, ok := f.m.measurer.sizes.get(f.sizeKey()); ok {
+			f.mu.Lock()
+			f.size = size // the same bytes in another snapshot
+			f.mu.Unlock()
+			known = true
+		}
+	}
+	switch max := f.m.opts.MeasureMax; {
+	case known || max < 0:
+	case f.node.Size <= uint64(max):
 		if err := f.measure(ctx); err != nil {
 			// The size stays unknown (0), and a read says why it fails.
 			f.m.opts.Logf("%s: its size: %v", f.label, err)
 		}
+	default:
+		f.m.measurer.later(f) // 0 bytes until measured
 	}
 	f.mu.Lock()
 	if f.size > 0 {
@@ -85,6 +104,12 @@ func (f *convertedFile) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.
 	// The size changes once known.
 	out.SetTimeout(time.Second)
 	return 0
+}
+
+// sizeKey is what the file's bytes depend on (measurer).
+func (f *convertedFile) sizeKey() [32]byte {
+	f.keyOnce.Do(func() { f.key = sizeKey(f.node, f.format) })
+	return f.key
 }
 
 // measure converts the whole table, keeping nothing but its size and
@@ -222,6 +247,7 @@ func (f *convertedFile) advance(ctx context.Context, h *convHandle) error {
 		known := f.size >= 0
 		f.size = int64(h.out + uint64(len(h.buf)))
 		f.mu.Unlock()
+		f.m.measurer.sizes.put(f.sizeKey(), int64(h.out+uint64(len(h.buf))))
 		if !known {
 			// The kernel's attributes say 0 bytes: drop them. Not
 			// from inside this request, which holds the inode.

@@ -89,6 +89,8 @@ type mountFS struct {
 	uid     uint32
 	gid     uint32
 
+	measurer *measurer
+
 	trees *lru[pack.ID, *repo.Tree]
 	pages *lru[pack.ID, *repo.Page]
 }
@@ -104,6 +106,7 @@ func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*
 		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()),
 		trees: newLRU[pack.ID, *repo.Tree](4096), pages: newLRU[pack.ID, *repo.Page](1024)}
 	m.cat = newCatalog(r, opts)
+	m.measurer = newMeasurer()
 	m.chunks = newChunkCache(ctx, m.loadBlob, opts.CacheBytes, opts.ReadAhead)
 	// The first listing, before mounting: a repository that cannot be
 	// read fails the command instead of showing empty views.
@@ -132,6 +135,7 @@ func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*
 	if err != nil {
 		return nil, fmt.Errorf("mounting at %s: %w", dir, err)
 	}
+	go m.measurer.run(ctx, opts.Logf)
 	return server, nil
 }
 

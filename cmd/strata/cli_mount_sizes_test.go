@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A converted file (.csv, .jsonl, a SQLite table's .tsv) read for the
@@ -18,16 +19,7 @@ import (
 func TestMountConvertedSizes(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
-	path := filepath.Join(t.TempDir(), "big.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	execAll(t, db, `CREATE TABLE events (id INTEGER PRIMARY KEY, who TEXT, note TEXT)`,
-		`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < 40000)
-		 INSERT INTO events SELECT i, 'user' || (i % 977), 'note, "quoted" ' || hex(randomblob(8)) FROM s`)
-	c.ok("backup", "--db", "sqlite://"+path)
+	c.ok("backup", "--db", "sqlite://"+eventsDB(t))
 	id := c.snapshots()[0].ShortID
 	tools := map[string]func(p, dir string) string{
 		"cp": func(p, dir string) string {
@@ -103,5 +95,70 @@ func TestMountConvertedUnmeasured(t *testing.T) {
 			fi, err := os.Stat(p)
 			return err == nil && fi.Size() == int64(len(want))
 		})
+	}
+}
+
+// eventsDB is a SQLite database of one table, events, of 40,000 rows
+// (about 2 MB).
+func eventsDB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "big.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	execAll(t, db, `CREATE TABLE events (id INTEGER PRIMARY KEY, who TEXT, note TEXT)`,
+		`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM s WHERE i < 40000)
+		 INSERT INTO events SELECT i, 'user' || (i % 977), 'note, "quoted" ' || hex(randomblob(8)) FROM s`)
+	return path
+}
+
+// A converted file of a table stored in more than --measure-max bytes
+// says 0 bytes at its first look, and the mount measures it in the
+// background: its exact size shows without any reader reading it, and
+// then tar (which copies as many bytes as stat says) and cp from other
+// processes get every byte of strata dump. The same table unchanged in a
+// later snapshot shows its exact size at its first look (measured once).
+// Before the measurer, the size stayed 0 until a reader reached the end.
+func TestMountConvertedMeasuredInBackground(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	db := eventsDB(t)
+	c.ok("backup", "--db", "sqlite://"+db)
+	c.ok("backup", "--db", "sqlite://"+db)
+	snaps := c.snapshots()
+	first, second := snaps[0].ShortID, snaps[1].ShortID
+	m := c.mount("--measure-max", "4KiB")
+	for _, format := range []string{"tsv", "csv", "jsonl"} {
+		want := c.ok("dump", first, "events", "--format", format)
+		p := filepath.Join(m.dir, "ids", first, "events", "events."+format)
+		size := func(p string) int64 {
+			fi, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fi.Size()
+		}
+		// Nothing reads the file: only stat looks at it.
+		for deadline := time.Now().Add(2 * time.Minute); size(p) != int64(len(want)); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("stat %s: %d bytes after 2 minutes, strata dump gives %d", p, size(p), len(want))
+			}
+		}
+		dir := t.TempDir()
+		tarball := filepath.Join(dir, "t.tar")
+		runTool(t, "tar", "-cf", tarball, "-C", filepath.Dir(p), filepath.Base(p))
+		if got := runTool(t, "tar", "-xOf", tarball); got != want {
+			t.Errorf("tar of %s: %d bytes, strata dump gives %d", p, len(got), len(want))
+		}
+		runTool(t, "cp", p, filepath.Join(dir, "copy"))
+		if got, err := os.ReadFile(filepath.Join(dir, "copy")); err != nil || string(got) != want {
+			t.Errorf("cp of %s: %d bytes (%v), strata dump gives %d", p, len(got), err, len(want))
+		}
+		p2 := filepath.Join(m.dir, "ids", second, "events", "events."+format)
+		if got := size(p2); got != int64(len(want)) {
+			t.Errorf("stat %s, the same table in a later snapshot: %d bytes at its first look, want %d", p2, got, len(want))
+		}
 	}
 }
