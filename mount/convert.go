@@ -23,7 +23,8 @@ import (
 // (dbexport.RowFormat), so its bytes are those of `strata dump --format`.
 // Its size is not known until the table was converted to its end: the
 // first stat of a table up to Options.MeasureMax converts it (measure);
-// a larger one says 0 bytes until a reader has reached its end. Reads
+// a larger one says 0 bytes until the measurer (measure.go) or a reader
+// has reached its end. Reads
 // bypass the kernel's page cache (direct I/O) so that they go on to the
 // real end whatever the size said, as reads of /proc files do, and as
 // restic's and rclone's mounts read files of unknown size. Where each

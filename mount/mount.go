@@ -38,9 +38,11 @@ type Options struct {
 	// exact size from the first stat, which converts the table once,
 	// without keeping it, to count the bytes (so tar, SMB clients and
 	// others that copy as many bytes as stat says get them all). A larger
-	// one shows 0 bytes until a reader has reached its end, and reads
-	// bypass the page cache (direct I/O) so they go on to the real end.
-	// Default 16 MiB; negative: measure none.
+	// one shows 0 bytes at its first stat, which queues it to be measured
+	// in the background (one at a time), and its exact size once measured
+	// or once a reader reached its end; reads bypass the page cache
+	// (direct I/O) so they go on to the real end whatever the size said.
+	// Default 16 MiB; negative: measure none, not even in the background.
 	MeasureMax int64
 	// Logf receives what the mount cannot say through an errno: why a
 	// read failed with EIO, snapshots it skipped, a lock it waited for.

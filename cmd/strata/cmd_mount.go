@@ -41,9 +41,10 @@ the chunks there; .csv, .jsonl and a SQLite table's .tsv are converted
 as they are read. Those of a table stored in at most --measure-max bytes
 (16MiB) show their exact size from the first look (ls -l, stat, a copy),
 which converts the table once to count its bytes; larger ones show a size
-of 0 until one reader has read them to the end (cat, cp, grep and wc read
-them whole all the same; tar and SMB clients copy only the bytes the
-size says). Snapshots of files and streams hold their files.
+of 0 at the first look, which has the mount count them in the background
+(one at a time): a later look shows the exact size (cat, cp, grep and wc
+read them whole whatever the size says; tar and SMB clients copy only
+the bytes the size says). --measure-max 0 measures none. Snapshots of files and streams hold their files.
 
 New snapshots appear, and forgotten ones disappear, within --refresh.
 The mount holds no lock while it serves: it takes a shared lock only
@@ -56,7 +57,7 @@ Needs /dev/fuse and fusermount3 (Debian: apt-get install fuse3).
 Exit codes: 0 unmounted, 1 error, 10 no repository, 12 wrong password.`,
 		Flags: []cli.Flag{
 			&cli.DurationFlag{Name: "refresh", Value: 5 * time.Second, Usage: "list the snapshots again when a view is read after `DURATION`", Destination: &refresh},
-			&cli.StringFlag{Name: "measure-max", Value: "16MiB", Usage: "converted files (.csv, .jsonl) of tables stored in at most `SIZE` show their exact size at once; 0: none", Destination: &measureMax},
+			&cli.StringFlag{Name: "measure-max", Value: "16MiB", Usage: "converted files (.csv, .jsonl) of tables stored in at most `SIZE` show their exact size at once, larger ones after the mount counted them in the background; 0: none", Destination: &measureMax},
 			&cli.BoolFlag{Name: "debug-fuse", Usage: "log every FUSE request to stderr", Destination: &debug},
 		},
 		Action: func(c *cli.Context) error {
