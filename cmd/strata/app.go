@@ -213,7 +213,24 @@ func newApp(g *globals) *cli.App {
 	g.observeCommands(app.Commands)
 	setAuditHooks(g, app.Commands)
 	g.withJobDefaults(app.Commands)
+	g.afterParsing(app.Commands)
 	return app
+}
+
+// afterParsing calls env.parsed as each command's action starts.
+func (g *globals) afterParsing(cmds []*cli.Command) {
+	if g.env.parsed == nil {
+		return
+	}
+	for _, cmd := range cmds {
+		if action := cmd.Action; action != nil {
+			cmd.Action = func(c *cli.Context) error {
+				g.env.parsed()
+				return action(c)
+			}
+		}
+		g.afterParsing(cmd.Subcommands)
+	}
 }
 
 // verbosef writes a message to stderr when -v was given at least level

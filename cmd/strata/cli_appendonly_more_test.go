@@ -9,6 +9,7 @@ import (
 // a database backup (its lock and journal) and key add work, and key
 // remove and every repair refuse before they change anything.
 func TestAppendOnlyMoreCommands(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	a := newS3Admin(t, srv, bucket)
 	c.ok("init")

@@ -43,6 +43,7 @@ func appendOnlyCredentials(t *testing.T, srv *miniotest.Server, policy string) c
 // delete refuses before it changes anything, naming the mode; with full
 // credentials the same commands work.
 func TestAppendOnlyCredential(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	c.ok("init")
 	c.backupStdin(genData(t, 1<<20), "one.bin")

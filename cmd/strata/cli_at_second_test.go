@@ -10,6 +10,7 @@ import (
 // --at with the time as shown finds the snapshot taken within that
 // second (at 13:00:00.5, --at 13:00:00 used to find nothing).
 func TestRestoreAtTakesTheWholeSecond(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

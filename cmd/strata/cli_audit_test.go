@@ -42,6 +42,7 @@ func commandsOf(recs []*audit.Record) []string {
 // result and snapshots; the readers that do neither and dry runs leave
 // none; a secret on the command line is masked.
 func TestAuditTrailRecordsCommands(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.stdin = []byte("one\n")
@@ -138,6 +139,7 @@ func latestOf(t *testing.T, c *tcli, command string) *audit.Record {
 // TestAuditRecordsNeverRemoved: forget, prune and every repair leave every
 // audit record in place.
 func TestAuditRecordsNeverRemoved(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	for _, s := range []string{"one\n", "two\n", "three\n"} {
@@ -172,6 +174,7 @@ func TestAuditRecordsNeverRemoved(t *testing.T) {
 // TestCheckReportsAuditDamage: check names a damaged audit record and one
 // removed from the middle of the trail.
 func TestCheckReportsAuditDamage(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.stdin = []byte("one\n")
@@ -212,6 +215,7 @@ func TestCheckReportsAuditDamage(t *testing.T) {
 // TestAuditWriteFailureKeepsResult: a record that cannot be written is a
 // warning; the backup still succeeds.
 func TestAuditWriteFailureKeepsResult(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dir := filepath.Join(c.repo, "audit")
@@ -234,6 +238,7 @@ func TestAuditWriteFailureKeepsResult(t *testing.T) {
 
 // TestAuditDrillRecord: verify drill records its restore time and tables.
 func TestAuditDrillRecord(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)
@@ -256,6 +261,7 @@ func TestAuditDrillRecord(t *testing.T) {
 // the snapshots it wrote there, and copies none of the source's records;
 // the source, only read, records nothing.
 func TestCopyLeavesAuditTrails(t *testing.T) {
+	t.Parallel()
 	src := newCLI(t)
 	src.ok("init")
 	src.stdin = []byte("one\n")

@@ -27,6 +27,7 @@ func (c *tcli) lsPaths(snap, dir string) []string {
 }
 
 func TestBackupExcludes(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -77,6 +78,7 @@ func TestBackupExcludes(t *testing.T) {
 }
 
 func TestBackupDryRun(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()

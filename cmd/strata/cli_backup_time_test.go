@@ -10,6 +10,7 @@ import (
 // backup: one far in the future, or before 1970, is refused before
 // anything is read, and no snapshot is written.
 func TestBackupTimeOutOfRange(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	future := time.Now().Add(2 * time.Hour).Format("2006-01-02 15:04:05")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestCat(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init", "--pack-size", "1")
 	data := sampleData(t)

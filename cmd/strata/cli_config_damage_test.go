@@ -18,6 +18,7 @@ import (
 // and advising `strata repair config`, which writes the config back byte
 // for byte; then check --read-data is clean and backups work again.
 func TestDamagedConfigUsesKeyCopy(t *testing.T) {
+	t.Parallel()
 	fixture := newCLI(t)
 	fixture.ok("init")
 	fixture.backupStdin(sampleData(t), "export.tsv")
@@ -95,6 +96,7 @@ func TestDamagedConfigUsesKeyCopy(t *testing.T) {
 // `key add` on an intact repository gives the new key file a copy, which
 // then stands in.
 func TestDamagedConfigWithoutCopy(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -190,6 +192,7 @@ func TestDamagedConfigWithoutCopy(t *testing.T) {
 // repository's config here). Open refuses, naming the foreign key file,
 // and the config stays as it was.
 func TestDamagedConfigForeignKey(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")

@@ -9,6 +9,7 @@ import (
 // TestConfigJobDatabase: backup --job and guard --job take the job's
 // database, its tables and its password source from strata.yaml.
 func TestConfigJobDatabase(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

@@ -10,6 +10,7 @@ import (
 // parameter (postgres://u@h/db?password=..., which pgx reads) is refused
 // as one in the user info is, and neither validate nor show prints it.
 func TestConfigDSNQueryPassword(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	for _, dsn := range []string{
 		"postgres://backup@db1/shop?password=QuerySecret1",
@@ -32,6 +33,7 @@ func TestConfigDSNQueryPassword(t *testing.T) {
 // it is refused by validate (as opening it is), in either form, and
 // neither validate nor show prints the secret.
 func TestConfigS3URLCredentials(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	for _, u := range []string{
 		"s3:https://AKIAKEY:S3Secret1@minio.internal:9000/bucket",

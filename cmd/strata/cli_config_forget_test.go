@@ -11,6 +11,7 @@ import (
 // when no --keep-* flag is given; flags win; the repository's stored
 // policy comes after the config's.
 func TestConfigRetention(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	for _, at := range []string{"2026-03-01 10:00", "2026-03-01 11:00", "2026-03-01 12:00"} {

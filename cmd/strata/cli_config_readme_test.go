@@ -13,6 +13,7 @@ import (
 // prints for those mistakes, line numbers included (a key added above them
 // moves them: update the README's lines).
 func TestREADMEConfigErrors(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

@@ -63,6 +63,7 @@ jobs:
 // repository, its password, the source, tier, tags and host from the
 // config; flags on the command line win; snapshots --job lists the job's.
 func TestConfigJobBackup(t *testing.T) {
+	t.Parallel()
 	c, cfg, data := configCLI(t)
 	c.ok("--config", cfg, "init")
 	c.ok("backup", "--config", cfg, "--job", "files-daily")
@@ -112,6 +113,7 @@ func TestConfigJobBackup(t *testing.T) {
 }
 
 func TestConfigJobErrors(t *testing.T) {
+	t.Parallel()
 	c, cfg, _ := configCLI(t)
 	c.ok("--config", cfg, "init")
 	if _, errOut := c.code(1, "snapshots", "--job", "files-daily"); !strings.Contains(errOut, "--job needs a config: give --config strata.yaml or set STRATA_CONFIG") {
@@ -134,6 +136,7 @@ func TestConfigJobErrors(t *testing.T) {
 }
 
 func TestConfigValidateShow(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	dir := t.TempDir()
 	good := filepath.Join(dir, "strata.yaml")

@@ -73,6 +73,7 @@ func bigSQLite(t *testing.T, n int) (string, *sql.DB) {
 // of different passwords, restores from the copies, copies again
 // (nothing), and copies a new hour (only its blobs, kept as deltas).
 func TestCopy(t *testing.T) {
+	t.Parallel()
 	src, dst := copyPair(t)
 	path, db := bigSQLite(t, 30000)
 	dsn := "sqlite://" + path
@@ -188,6 +189,7 @@ func TestCopy(t *testing.T) {
 // cuts the same chunks, so a copy after an identical backup stores no data
 // blob; one made without says dedup will not happen and copies all.
 func TestCopyChunkerParams(t *testing.T) {
+	t.Parallel()
 	src, dst := copyPair(t)
 	delete(dst.vars, "STRATA_FROM_PASSWORD_FILE")
 	dst.vars["STRATA_FROM_PASSWORD"] = "secret-pw"
@@ -233,6 +235,7 @@ func TestCopyChunkerParams(t *testing.T) {
 // TestCopyWrongSourcePassword: a wrong source password fails with exit 12,
 // naming the source, and never prints the password.
 func TestCopyWrongSourcePassword(t *testing.T) {
+	t.Parallel()
 	src, dst := copyPair(t)
 	src.backupStdin([]byte("x\n"), "s")
 	dst.ok("init")
@@ -259,6 +262,7 @@ func TestCopyWrongSourcePassword(t *testing.T) {
 // of its snapshot, naming the snapshot and the blob; the snapshots before
 // it are copied, it is not, and the destination stays clean.
 func TestCopyDamagedSourceBlob(t *testing.T) {
+	t.Parallel()
 	src, dst := copyPair(t)
 	src.backupStdin([]byte("first stream\n"), "one")
 	bad := src.backupStdin(genData(t, 200<<10), "two")
@@ -450,6 +454,7 @@ func packFiles(c *tcli) int {
 // TestCopyPostgres: a PostgreSQL snapshot copied to another repository
 // restores the same rows and schema as the source's.
 func TestCopyPostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t,
 		`CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, balance numeric(12,2) CHECK (balance >= 0), seen timestamptz)`,
@@ -491,6 +496,7 @@ func TestCopyPostgres(t *testing.T) {
 // is copied twice. The source's password may come from
 // STRATA_FROM_PASSWORD_COMMAND.
 func TestCopyAfterTag(t *testing.T) {
+	t.Parallel()
 	src, dst := copyPair(t)
 	delete(dst.vars, "STRATA_FROM_PASSWORD_FILE")
 	dst.vars["STRATA_FROM_PASSWORD_COMMAND"] = "cat " + src.pwFile

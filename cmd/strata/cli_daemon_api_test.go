@@ -22,6 +22,7 @@ import (
 // TestDaemonListen: --listen serves the JSON API and /metrics behind the
 // dashboard's token; "run now" of a job without a schedule runs it.
 func TestDaemonListen(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	const token = "0123456789abcdef0123456789abcdef-test"
@@ -105,6 +106,7 @@ func TestDaemonListen(t *testing.T) {
 // run runs a job now, recorded in the state folder; status shows it;
 // remove removes the units.
 func TestScheduleInstallRunRemove(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.writeAppConfig(db, `jobs:
@@ -168,6 +170,7 @@ check:
 // dashboard.listen without --listen (it served nothing before), and
 // --listen wins over it.
 func TestDaemonListenFromConfig(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	const token = "0123456789abcdef0123456789abcdef-test"

@@ -64,6 +64,7 @@ func waitGone(t *testing.T, pid int, what string) {
 // before hook runs leaves none of the hook's processes running: not the
 // command the hook started in the background, nor the shell.
 func TestDaemonKilledTakesHookChildren(t *testing.T) {
+	t.Parallel()
 	e := newDaemonEnv(t, "")
 	pidFile := filepath.Join(e.dir, "child.pid")
 	shFile := filepath.Join(e.dir, "sh.pid")
@@ -99,6 +100,7 @@ jobs:
 // command started (its trap runs), none of it runs once the daemon has
 // exited, and the run is recorded as aborted.
 func TestDaemonStopEndsCommandSourceCleanly(t *testing.T) {
+	t.Parallel()
 	e := newDaemonEnv(t, "")
 	pidFile := filepath.Join(e.dir, "child.pid")
 	ended := filepath.Join(e.dir, "ended")

@@ -15,6 +15,7 @@ import (
 // restores and passes, with a wrong one the server refuses it; the
 // password is in neither the run's record nor the command's output.
 func TestScheduleDrillTargetPasswordEnv(t *testing.T) {
+	t.Parallel()
 	root := mariaDB(t)
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {

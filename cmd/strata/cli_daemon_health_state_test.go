@@ -15,6 +15,7 @@ import (
 // folder it cannot replace, which stops root as well), a finding is
 // still sent once, not again after every run.
 func TestDaemonHealthStateUnwritable(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	rcv := newHookReceiver(t)
 	e := newDaemonEnv(t, "")

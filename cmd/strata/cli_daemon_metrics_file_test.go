@@ -13,6 +13,7 @@ import (
 // daemon after each run (node_exporter's textfile collector reads it
 // while the daemon runs), not only when the daemon stops.
 func TestDaemonMetricsFile(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	prom := filepath.Join(e.dir, "textfile", "strata.prom")
@@ -40,6 +41,7 @@ metrics:
 // timers run, leaves the job's backup in metrics: file beside the
 // command's own series.
 func TestScheduleRunMetricsFile(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	prom := filepath.Join(e.dir, "strata.prom")

@@ -45,6 +45,7 @@ func (h *hookReceiver) count(path string) int {
 // successes), judges health after each run and posts a finding once: a
 // restarted daemon remembers it.
 func TestDaemonNotifies(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	rcv := newHookReceiver(t)
 	e := newDaemonEnv(t, "")

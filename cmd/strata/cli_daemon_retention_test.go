@@ -17,6 +17,7 @@ import (
 // failed on every slot before: "does not apply the retention policy
 // yet".)
 func TestDaemonAppliesRetention(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.writeAppConfig(db, `jobs:
@@ -80,6 +81,7 @@ retention:
 // applied no retention without retention.schedule and the snapshots
 // piled up.
 func TestDaemonRetentionAfterBackup(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.writeAppConfig(db, `jobs:
@@ -123,6 +125,7 @@ retention:
 // successful backup too, and install says so instead of offering the
 // forget job a timer of its own.
 func TestScheduleRunAppliesRetention(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.writeAppConfig(db, `jobs:

@@ -20,6 +20,7 @@ import (
 // snapshot and log, runs the success hook with the STRATA_* variables
 // and no password, stops on SIGTERM with exit 0, and check passes.
 func TestDaemonBacksUpOnSchedule(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	hookOut := filepath.Join(e.dir, "hook.env")
@@ -81,6 +82,7 @@ func TestDaemonBacksUpOnSchedule(t *testing.T) {
 // repository run one after the other: the hooks of one run never
 // interleave with the other's.
 func TestDaemonQueuesJobsOnOneRepository(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	order := filepath.Join(e.dir, "order")
@@ -121,6 +123,7 @@ func TestDaemonQueuesJobsOnOneRepository(t *testing.T) {
 // slots) runs once at the start, marked catch-up, and is then due at its
 // schedule's next time.
 func TestDaemonCatchUpAndRestart(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.writeAppConfig(db, `jobs:
@@ -179,6 +182,7 @@ func TestDaemonCatchUpAndRestart(t *testing.T) {
 // run is recorded as aborted, no lock is left, check passes, and the
 // next start runs the job again.
 func TestDaemonSIGTERMDuringBackup(t *testing.T) {
+	t.Parallel()
 	e := newDaemonEnv(t, "")
 	started, fast := filepath.Join(e.dir, "started"), filepath.Join(e.dir, "fast")
 	e.writeConfig(`sources:
@@ -221,6 +225,7 @@ jobs:
 // environment variable strata.yaml names (the test server trusts
 // loopback, so any password does); hooks do not see that variable.
 func TestDaemonPostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	if _, err := s.db.Exec(`CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b')`); err != nil {
 		t.Fatal(err)
@@ -261,6 +266,7 @@ jobs:
 // trail as the CLI's are (command, job, snapshots, the check's and the
 // drill's results), which strata health then reads.
 func TestDaemonCheckAndAuditTrail(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.writeAppConfig(db, `jobs:
@@ -339,6 +345,7 @@ drill:
 // is recorded as lock-busy and fires the failure hook with the error;
 // once the lock is gone the next run succeeds.
 func TestDaemonLockBusyFiresFailureHook(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.repoKeys = "  lock_wait: 1s\n"
@@ -376,6 +383,7 @@ hooks:
 // schedule then runs on it; a file that does not load leaves the jobs as
 // they were.
 func TestDaemonSIGHUPReloads(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	body := func(schedule string) string {

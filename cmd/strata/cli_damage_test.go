@@ -13,6 +13,7 @@ import (
 // commands that read it: each must fail with an error naming the file,
 // never panic, and a restore must leave no partial file under its name.
 func TestDamagedFiles(t *testing.T) {
+	t.Parallel()
 	fixture := newCLI(t)
 	fixture.ok("init")
 	snap := fixture.backupStdin(sampleData(t), "export.tsv")
@@ -180,6 +181,7 @@ func checkNoPartialFiles(t *testing.T, target string) {
 // only a pack header places), and its error names the command that mends
 // it, not only the one that diagnoses it.
 func TestWriterRefusingDamagedIndexNamesTheRepair(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin(sampleData(t), "export.tsv")

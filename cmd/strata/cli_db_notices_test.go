@@ -10,6 +10,7 @@ import (
 // otherwise) is told by the first backup of its database, not by every
 // backup after it; a new such table is told about once too.
 func TestSchemaNoticeOnce(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)
@@ -36,6 +37,7 @@ func TestSchemaNoticeOnce(t *testing.T) {
 // TestDrillOfFilesSnapshot: verify drill of a files snapshot is a usage
 // error (exit 1) that says what to do, not a failed drill (exit 3).
 func TestDrillOfFilesSnapshot(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	id := c.backupStdin([]byte("not a table\n"), "notes.txt")

@@ -34,6 +34,7 @@ func sqliteApp(t *testing.T) (string, *sql.DB) {
 }
 
 func TestDatabaseBackupRestoreDrill(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)
@@ -96,6 +97,7 @@ func TestDatabaseBackupRestoreDrill(t *testing.T) {
 }
 
 func TestDrillFindsOrphans(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)
@@ -111,6 +113,7 @@ func TestDrillFindsOrphans(t *testing.T) {
 }
 
 func TestGuard(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

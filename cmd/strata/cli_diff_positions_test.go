@@ -13,6 +13,7 @@ import (
 // --stat reports it apart ("sequence positions moved"), not as a schema
 // change, on each engine.
 func TestDiffStatSequencePositions(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		engine string
 		src    func(t *testing.T) serverDB

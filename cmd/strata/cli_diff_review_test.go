@@ -13,6 +13,7 @@ import (
 // compared (production against a restored copy is a real question), but
 // the diff says so instead of passing it off as one database's history.
 func TestDiffOfTwoDatabasesSaysSo(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	pathA, _ := diffSQLite(t, 10)
@@ -42,6 +43,7 @@ func TestDiffOfTwoDatabasesSaysSo(t *testing.T) {
 // TestDiffTablesTypoNamesEachTableOnce: the tables of both snapshots are
 // listed once each, not once per snapshot.
 func TestDiffTablesTypoNamesEachTableOnce(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := diffSQLite(t, 10)
@@ -58,6 +60,7 @@ func TestDiffTablesTypoNamesEachTableOnce(t *testing.T) {
 // be read fails the diff (exit 1, nothing on stdout presented as the
 // result) with an error naming the table and the snapshot it belongs to.
 func TestDiffDamagedChunkListNamesSnapshot(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := diffSQLite(t, 10)

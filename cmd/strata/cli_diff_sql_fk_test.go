@@ -154,6 +154,7 @@ func sqliteConcat(stmts []string) []string {
 }
 
 func TestDiffSQLCascadesSQLite(t *testing.T) {
+	t.Parallel()
 	src := sqliteDiffSource(t)
 	src.exec(t, fkDiffSchema("text", "")...)
 	src.exec(t, sqliteConcat(fkDiffRows)...)
@@ -161,6 +162,7 @@ func TestDiffSQLCascadesSQLite(t *testing.T) {
 }
 
 func TestDiffSQLCascadesPostgres(t *testing.T) {
+	t.Parallel()
 	src := pgDB(t)
 	seqTable(t, src, "")
 	src.exec(t, fkDiffSchema("text", "")...)
@@ -169,6 +171,7 @@ func TestDiffSQLCascadesPostgres(t *testing.T) {
 }
 
 func TestDiffSQLCascadesMariaDB(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	seqTable(t, src, " ENGINE=InnoDB")
 	src.exec(t, fkDiffSchema("varchar(40)", " ENGINE=InnoDB")...)
@@ -177,12 +180,14 @@ func TestDiffSQLCascadesMariaDB(t *testing.T) {
 }
 
 func TestDiffSQLUniqueSwapSQLite(t *testing.T) {
+	t.Parallel()
 	src := sqliteDiffSource(t)
 	src.exec(t, sqliteConcat(swapDiffSchema("text", ""))...)
 	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"users"}, changes: swapDiffChanges, keep: []string{"logins"}, target: sqliteDiffTarget})
 }
 
 func TestDiffSQLUniqueSwapPostgres(t *testing.T) {
+	t.Parallel()
 	src := pgDB(t)
 	seqTable(t, src, "")
 	src.exec(t, swapDiffSchema("text", "")...)
@@ -190,6 +195,7 @@ func TestDiffSQLUniqueSwapPostgres(t *testing.T) {
 }
 
 func TestDiffSQLUniqueSwapMariaDB(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	seqTable(t, src, " ENGINE=InnoDB")
 	src.exec(t, swapDiffSchema("varchar(40)", " ENGINE=InnoDB")...)

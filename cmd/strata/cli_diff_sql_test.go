@@ -30,6 +30,7 @@ type sqlDiffCase struct {
 }
 
 func TestDiffSQLSQLite(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "app.db")
 	db, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
@@ -81,6 +82,7 @@ newline \ back', NULL, x'00ff10', 9e999)`,
 }
 
 func TestDiffSQLPostgres(t *testing.T) {
+	t.Parallel()
 	src := pgDB(t)
 	src.exec(t,
 		`CREATE TABLE customers (id int PRIMARY KEY, email text UNIQUE, balance numeric(12,2), data bytea,
@@ -122,6 +124,7 @@ func TestDiffSQLPostgres(t *testing.T) {
 }
 
 func TestDiffSQLMariaDB(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	src.exec(t,
 		"CREATE TABLE customers (id int PRIMARY KEY, email varchar(100) UNIQUE, balance decimal(12,2), data blob,"+

@@ -62,6 +62,7 @@ func (c *tcli) diffStat(args ...string) diffStat {
 }
 
 func TestDiffTablesStatTextJSONL(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := diffSQLite(t, 60000)
@@ -162,6 +163,7 @@ newline ''quote''' WHERE id = 5`,
 }
 
 func TestDiffSchemaChanges(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := diffSQLite(t, 100)
@@ -200,6 +202,7 @@ func TestDiffSchemaChanges(t *testing.T) {
 }
 
 func TestDiffFiles(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dir := t.TempDir()

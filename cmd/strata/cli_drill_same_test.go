@@ -134,6 +134,7 @@ func scratchName(t *testing.T, stderr string) string {
 }
 
 func TestDrillSameEngine(t *testing.T) {
+	t.Parallel()
 	for _, e := range drillEngines {
 		t.Run(e.name, func(t *testing.T) {
 			c := newCLI(t)
@@ -244,6 +245,7 @@ func column(t *dbexport.Table, name string) int {
 }
 
 func TestDrillSameEngineFindsDifferences(t *testing.T) {
+	t.Parallel()
 	for _, e := range drillEngines {
 		t.Run(e.name, func(t *testing.T) {
 			c := newCLI(t)
@@ -297,6 +299,7 @@ func TestDrillSameEngineFindsDifferences(t *testing.T) {
 // A restore that fails (here: the saved DDL of a table names a type that
 // does not exist) fails the drill, and its scratch database is dropped.
 func TestDrillSameEngineFailedRestoreDropsScratch(t *testing.T) {
+	t.Parallel()
 	for _, e := range drillEngines[:2] {
 		t.Run(e.name, func(t *testing.T) {
 			c := newCLI(t)
@@ -323,6 +326,7 @@ func TestDrillSameEngineFailedRestoreDropsScratch(t *testing.T) {
 // --same-engine refuses a server of another engine, and a SQLite
 // snapshot needs no server.
 func TestDrillSameEngineTargetMismatch(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

@@ -12,6 +12,7 @@ import (
 // makes both refuse, naming the key, the table and the value. Without
 // that track, the dry run and the restore pass.
 func TestRestoreDryRunHeldKeysPostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t, chinookPG...)
 	c := newCLI(t)
@@ -52,6 +53,7 @@ func TestRestoreDryRunHeldKeysPostgres(t *testing.T) {
 // before writing anything, and album keeps its rows and columns. Without
 // the tracks on new albums both pass.
 func TestRestoreDryRunHeldKeysMariaDB(t *testing.T) {
+	t.Parallel()
 	s := mariaDB(t)
 	s.exec(t, chinookMaria...)
 	c := newCLI(t)
@@ -92,6 +94,7 @@ func TestRestoreDryRunHeldKeysMariaDB(t *testing.T) {
 // customer added since the snapshot makes both refuse, naming orders'
 // key and the value.
 func TestRestoreDryRunHeldKeysSQLite(t *testing.T) {
+	t.Parallel()
 	path, db := sqliteApp(t)
 	dsn := "sqlite://" + path
 	c := newCLI(t)
@@ -121,6 +124,7 @@ func TestRestoreDryRunHeldKeysSQLite(t *testing.T) {
 // text) matches the snapshot's rows, a row with a NULL in the key is no
 // reference, and one value missing from the snapshot is named whole.
 func TestRestoreDryRunHeldKeysCompositePostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t,
 		`CREATE TABLE region (country text, code text, PRIMARY KEY (country, code))`,
@@ -151,6 +155,7 @@ func TestRestoreDryRunHeldKeysCompositePostgres(t *testing.T) {
 // after the restore re-creates the table: the dry run says so, naming the
 // key and the column, and so does the restore, which changes nothing.
 func TestRestoreDryRunHeldKeyOnNewColumnPostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t,
 		`CREATE TABLE album (album_id integer PRIMARY KEY, title text)`,

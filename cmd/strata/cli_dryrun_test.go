@@ -21,6 +21,7 @@ func tableCount(t *testing.T, s serverDB, engine string) int64 {
 // table that is neither restored nor there. Once the target has what is
 // missing, the dry run and the restore both pass.
 func TestRestoreDryRunChecksPostgres(t *testing.T) {
+	t.Parallel()
 	src := pgDB(t)
 	src.exec(t,
 		`CREATE TYPE mood AS ENUM ('happy', 'sad')`,
@@ -81,6 +82,7 @@ func TestRestoreDryRunChecksPostgres(t *testing.T) {
 // empty MariaDB database is refused by the dry run and by the restore,
 // before any table is created.
 func TestRestoreDryRunChecksMariaDB(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	src.exec(t, chinookMaria...)
 	c := newCLI(t)

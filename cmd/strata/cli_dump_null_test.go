@@ -20,6 +20,7 @@ import (
 // CSV keeps NULL and the empty string apart as PostgreSQL's CSV does
 // (NULL an empty field, the empty string ""), and jsonl writes null.
 func TestDumpNullAndEmptyString(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path := filepath.Join(t.TempDir(), "n.db")
@@ -57,6 +58,7 @@ func TestDumpNullAndEmptyString(t *testing.T) {
 // own COPY ... (FORMAT csv, HEADER) writes, NULLs and empty strings
 // included, and jsonl writes null for NULL only.
 func TestDumpCSVMatchesPostgres(t *testing.T) {
+	t.Parallel()
 	dsn := os.Getenv("STRATA_TEST_POSTGRES")
 	if dsn == "" {
 		dsn = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"

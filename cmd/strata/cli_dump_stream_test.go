@@ -9,6 +9,7 @@ import (
 // writes the newest backup of that stream, whatever was backed up since
 // (a database, another stream), as /mydb.sql does and as an ID does.
 func TestDumpStreamByName(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("-- old dump\n"), "mydb.sql")

@@ -58,6 +58,7 @@ func (c *tcli) storage() backend.Storage {
 }
 
 func TestExitCodeNoRepository(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		setup   func(c *tcli) []string // returns extra global flags
@@ -99,6 +100,7 @@ func TestExitCodeNoRepository(t *testing.T) {
 }
 
 func TestExitCodeWrongPassword(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	wrong := filepath.Join(t.TempDir(), "wrong")
@@ -155,6 +157,7 @@ func writeFile0600(t *testing.T, path, s string) {
 }
 
 func TestExitCodeLocked(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("first\n"), "a.txt")
@@ -206,6 +209,7 @@ func TestExitCodeLocked(t *testing.T) {
 }
 
 func TestCheckFindsFlippedByteInPack(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)
@@ -254,6 +258,7 @@ func TestCheckFindsFlippedByteInPack(t *testing.T) {
 }
 
 func TestDiskFullAdvice(t *testing.T) {
+	t.Parallel()
 	err := fmt.Errorf("storing stdin: writing pack 1f2e: %w", faulty.ErrDiskFull)
 	if advice := errorAdvice(err); !strings.Contains(advice, "disk is full") || !strings.Contains(advice, "strata prune") {
 		t.Errorf("advice for %v = %q", err, advice)

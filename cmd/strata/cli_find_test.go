@@ -8,6 +8,7 @@ import (
 
 // TestFind finds files by base name and tables by name across snapshots.
 func TestFind(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -51,6 +52,7 @@ func TestFind(t *testing.T) {
 // restore --tables and dump accept, without its schema, as well as by
 // schema.table; a longer name that starts alike does not match.
 func TestFindPostgresTableBareName(t *testing.T) {
+	t.Parallel()
 	db := pgDB(t)
 	db.exec(t, "CREATE TABLE orders (id int PRIMARY KEY)", "CREATE TABLE orders2 (id int PRIMARY KEY)")
 	c := newCLI(t)

@@ -9,6 +9,7 @@ import (
 // TestForgetWithoutPolicyRemovesNothing: forget without rules and without
 // a stored policy explains and removes nothing, as restic's does.
 func TestForgetWithoutPolicyRemovesNothing(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	for _, at := range []string{"2026-06-01 10:00:00", "2026-06-02 10:00:00", "2026-06-03 10:00:00"} {
@@ -32,6 +33,7 @@ func TestForgetWithoutPolicyRemovesNothing(t *testing.T) {
 // the reason listed; --keep-safety (or the stored policy's) sets the
 // period.
 func TestForgetKeepsSafetySnapshots(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)
@@ -100,6 +102,7 @@ func TestForgetKeepsSafetySnapshots(t *testing.T) {
 // all or none: a protected one or one that does not exist removes
 // nothing.
 func TestForgetNamedSnapshots(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	a := c.backupAt("2026-06-01 10:00:00")

@@ -58,6 +58,7 @@ func snapshotIDs(sns []snapshotJSON) []string {
 }
 
 func TestForgetDryRunThenForget(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	d1a := c.backupAt("2026-06-01 10:00:00")
@@ -123,6 +124,7 @@ func sameDecisions(a, b map[string]string) bool {
 }
 
 func TestForgetGroups(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	a1 := c.backupAt("2026-06-01 10:00:00", "--host", "db1")
@@ -147,6 +149,7 @@ func TestForgetGroups(t *testing.T) {
 }
 
 func TestForgetKeepsProtected(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	old := c.backupAt("2026-06-01 10:00:00")
@@ -194,6 +197,7 @@ func TestForgetKeepsProtected(t *testing.T) {
 // TestForgetRemovesExpiredProtections: a protection that has ended no
 // longer keeps its snapshot, and its file goes with the snapshot.
 func TestForgetRemovesExpiredProtections(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	old := c.backupAt("2026-06-01 10:00:00")
@@ -222,6 +226,7 @@ func TestForgetRemovesExpiredProtections(t *testing.T) {
 }
 
 func TestPolicySetThenForget(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	out := c.ok("policy", "show")
@@ -288,6 +293,7 @@ func TestPolicySetThenForget(t *testing.T) {
 }
 
 func TestForgetRefuses(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	id := c.backupAt("2026-06-01 10:00:00")
@@ -324,6 +330,7 @@ func TestForgetRefuses(t *testing.T) {
 // TestForgetDamagedProtectFile: a protect file that cannot be read might
 // protect any snapshot, so forget removes nothing and names the file.
 func TestForgetDamagedProtectFile(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	old := c.backupAt("2026-06-01 10:00:00")
@@ -345,6 +352,7 @@ func TestForgetDamagedProtectFile(t *testing.T) {
 }
 
 func TestForgetPrune(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	for day := 1; day <= 3; day++ {
@@ -363,6 +371,7 @@ func TestForgetPrune(t *testing.T) {
 }
 
 func TestParseUntil(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want time.Time
@@ -389,6 +398,7 @@ func TestParseUntil(t *testing.T) {
 // restic's does; a dry run still prints its decisions, the output asked
 // for.
 func TestForgetQuiet(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupAt("2026-06-01 10:00:00")

@@ -11,6 +11,7 @@ import (
 // instead of failing on the lock file: a user must be able to list the
 // snapshots to follow the advice "strata forget, then strata prune".
 func TestFullDiskReaders(t *testing.T) {
+	t.Parallel()
 	disk := smallDisk(t, "8m")
 	c := newCLI(t)
 	c.repo = filepath.Join(disk, "repo")

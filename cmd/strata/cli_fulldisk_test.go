@@ -69,6 +69,7 @@ func fill(t *testing.T, dir string) {
 // space. Then check is clean, the kept snapshot restores, the reserve is
 // back and a backup works again.
 func TestFullDisk(t *testing.T) {
+	t.Parallel()
 	disk := smallDisk(t, "32m")
 	c := newCLI(t)
 	c.repo = filepath.Join(disk, "repo")
@@ -139,6 +140,7 @@ func TestFullDisk(t *testing.T) {
 // a full disk truncate the file it points to: strata refuses the reserve,
 // names it, and the linked file keeps its bytes.
 func TestFullDiskReserveSymlink(t *testing.T) {
+	t.Parallel()
 	disk := smallDisk(t, "16m")
 	c := newCLI(t)
 	c.repo = filepath.Join(disk, "repo")

@@ -21,6 +21,7 @@ import (
 // is overdue it is critical. (Before, a job that had never run was
 // critical at once, so a fresh install paged.)
 func TestHealthPendingAfterInstall(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	e := newDaemonEnv(t, "")
 	e.writeAppConfig(db, `jobs:
@@ -69,6 +70,7 @@ func TestHealthPendingAfterInstall(t *testing.T) {
 // shown on the dashboard, and recovered is sent once writes work again.
 // (Before, the failures were only logged.)
 func TestDaemonStateFolderUnwritable(t *testing.T) {
+	t.Parallel()
 	db, _ := sqliteApp(t)
 	rcv := newHookReceiver(t)
 	e := newDaemonEnv(t, "")

@@ -39,6 +39,7 @@ func findingOf(rep *health.Report, id string) *health.Finding {
 }
 
 func TestHealthFresh(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)
@@ -67,6 +68,7 @@ func TestHealthFresh(t *testing.T) {
 }
 
 func TestHealthStaleDaily(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)
@@ -92,6 +94,7 @@ func TestHealthStaleDaily(t *testing.T) {
 }
 
 func TestHealthStorageQuota(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin(sampleData(t), "db.sql", "--tier", "hourly")
@@ -126,6 +129,7 @@ var nagiosRE = regexp.MustCompile(`^STRATA (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\
 var perfDatumRE = regexp.MustCompile(`'((?:[^']|'')+)'=(-?[0-9.]+)(s|%|B|c|)((?:;[0-9.]*){0,4})(?: |$)`)
 
 func TestHealthNagios(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)

@@ -42,6 +42,7 @@ func uncheckedKeyRollsBack(t *testing.T, c *tcli, dsn, key, table string, state 
 }
 
 func TestHeldKeyOverLimitPostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t, chinookPG...)
 	s.exec(t, `CREATE TABLE review (album_id integer, stars integer)`)
@@ -56,6 +57,7 @@ func TestHeldKeyOverLimitPostgres(t *testing.T) {
 }
 
 func TestHeldKeyOverLimitMariaDB(t *testing.T) {
+	t.Parallel()
 	s := mariaDB(t)
 	s.exec(t, chinookMaria...)
 	s.exec(t, `CREATE TABLE review (album_id int, stars int)`)
@@ -73,6 +75,7 @@ func TestHeldKeyOverLimitMariaDB(t *testing.T) {
 // snapshot, so MariaDB must re-create it, which it cannot roll back: a key
 // over the limit is then a reason to refuse, before anything is written.
 func TestHeldKeyOverLimitMariaDBRecreate(t *testing.T) {
+	t.Parallel()
 	s := mariaDB(t)
 	s.exec(t, chinookMaria...)
 	s.exec(t, `CREATE TABLE review (album_id int, stars int)`)
@@ -108,6 +111,7 @@ func TestHeldKeyOverLimitMariaDBRecreate(t *testing.T) {
 }
 
 func TestHeldKeyOverLimitSQLite(t *testing.T) {
+	t.Parallel()
 	path, db := sqliteApp(t)
 	dsn := "sqlite://" + path
 	c := newCLI(t)

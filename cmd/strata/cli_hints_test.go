@@ -10,6 +10,7 @@ import (
 // works: dump of a file by its base name suggests the file's full path,
 // and a restore onto existing files names the --overwrite flag.
 func TestErrorHintsNameWhatToType(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -38,6 +39,7 @@ func TestErrorHintsNameWhatToType(t *testing.T) {
 // tables flag with --target, is refused rather than ignored (restore
 // --db ... --include customers restored every table).
 func TestRestoreRefusesFlagsOfTheOtherKind(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

@@ -43,6 +43,7 @@ var historyRead = regexp.MustCompile(`(\d+) snapshots in the window, (\d+) read,
 // snapshot and skipping snapshots whose chunk did not change; --since and
 // --until bound the window; a key no snapshot holds is said plainly.
 func TestHistorySQLite(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, exec := sqliteFile(t, "h.db")
@@ -171,6 +172,7 @@ func TestHistorySQLite(t *testing.T) {
 // pages, and a text key, whose table is read whole in each changed
 // snapshot; insert, updates of several columns, delete, insert again.
 func TestHistoryPostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	// About 1.5 MB of rows, so that the row followed (in the middle) and
 	// the row changed at hour 3 (at the start) lie in different chunks

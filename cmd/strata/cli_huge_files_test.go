@@ -33,6 +33,7 @@ func plantSparse(t *testing.T, path string, size int64) {
 // reports each as damaged by its size, and following check's advice
 // leaves a clean repository whose snapshot still dumps.
 func TestHugePlantedFilesCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	snap := c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -96,6 +97,7 @@ func TestHugePlantedFilesCLI(t *testing.T) {
 // is not read; the key file's copy stands in, with a notice, and the
 // repair check advises writes it back.
 func TestHugePlantedConfigCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -117,6 +119,7 @@ func TestHugePlantedConfigCLI(t *testing.T) {
 // snapshot file may be is refused by its size, named, and does not stop
 // the listing; the cap is the documented one.
 func TestFileSizeCapNamesTheFile(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -135,6 +138,7 @@ func TestFileSizeCapNamesTheFile(t *testing.T) {
 // advises, salvages every blob by its own range, so nothing is lost and
 // the snapshot restores.
 func TestHugePackCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := genData(t, 200_000)
@@ -163,6 +167,7 @@ func TestHugePackCLI(t *testing.T) {
 // repository: the key file's copy stands in, and repair config writes
 // the file again.
 func TestConfigNotARegularFileCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")

@@ -14,6 +14,7 @@ import (
 // through the pack headers, so both snapshots restore in full. check still
 // reports the file; after repair index the warning is gone.
 func TestReadersSkipDamagedIndexFile(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	first := sampleData(t)[:700<<10]

@@ -8,6 +8,7 @@ import (
 // TestBackupRefusesBadLabels: labels a snapshot must not carry are
 // refused with exit 1, a message naming the flag, and no snapshot.
 func TestBackupRefusesBadLabels(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

@@ -38,6 +38,7 @@ func (c *tcli) followAdvice(cmds []string) {
 // fail naming it; the advice says a copy of the repository is the only
 // way back, and repair journal records the loss so check is clean.
 func TestJournalDeletedSnapshotNamed(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	keep := c.backupStdin([]byte("kept\n"), "a.tsv")
@@ -68,6 +69,7 @@ func TestJournalDeletedSnapshotNamed(t *testing.T) {
 // (not the one in use) is named by check, which says what it affected;
 // following the advice leaves check clean.
 func TestJournalDeletedMetaFilesNamed(t *testing.T) {
+	t.Parallel()
 	base := newCLI(t)
 	base.ok("init")
 	sn := base.backupStdin([]byte("rows\n"), "a.tsv")
@@ -114,6 +116,7 @@ func TestJournalDeletedMetaFilesNamed(t *testing.T) {
 // work. Before, check advised removing both, and the second removal was
 // refused as the key in use.
 func TestJournalSwappedKeyFiles(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -146,6 +149,7 @@ func TestJournalSwappedKeyFiles(t *testing.T) {
 // readable without a master key records the key files); check with the
 // other password names the deleted file.
 func TestJournalDeletedKeyInUse(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -173,6 +177,7 @@ func TestJournalDeletedKeyInUse(t *testing.T) {
 // notice, exit 0); repair journal starts the journal, after which a
 // deleted snapshot is named.
 func TestJournalOldRepository(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	ctx := context.Background()
 	be, err := local.Create(c.repo)

@@ -9,6 +9,7 @@ import (
 // TestJSONErrors: with --json, the error a command ends with is one JSON
 // line on stderr carrying the exit code; without, the usual text.
 func TestJSONErrors(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	tests := []struct {
 		args []string

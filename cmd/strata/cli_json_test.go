@@ -32,6 +32,7 @@ func checkKeys(t *testing.T, where string, v any) {
 // TestJSONSnakeCase runs every command that prints JSON and checks that
 // all keys are snake_case, the one convention README documents.
 func TestJSONSnakeCase(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

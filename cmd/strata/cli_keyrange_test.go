@@ -78,6 +78,7 @@ var keyRangeRead = regexp.MustCompile(`(\d+) rows? in range; read (\d+) of (\d+)
 // only the chunks that hold the range: a narrow range reads a small part
 // of the repository.
 func TestDumpKeyRange(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	keyRangeDB(t, c)
 	repoBytes := c.repoSize()
@@ -145,6 +146,7 @@ func TestDumpKeyRange(t *testing.T) {
 // quoted field holding a comma included; bounds that cannot be keys of
 // the table are refused naming the key.
 func TestDumpKeyRangeTextAndErrors(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	keyRangeDB(t, c)
 	got, errOut := c.code(0, "-v", "dump", "latest", "m", "--key-range", `"b,c"..c`)

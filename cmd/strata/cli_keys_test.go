@@ -50,6 +50,7 @@ func (c *tcli) as(t *testing.T, pwFile string) *tcli {
 }
 
 func TestKeyList(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	keys := c.keys()
@@ -74,6 +75,7 @@ func TestKeyList(t *testing.T) {
 }
 
 func TestKeyAddRemovePasswd(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("some data\n"), "a.txt")
@@ -162,6 +164,7 @@ func TestKeyAddRemovePasswd(t *testing.T) {
 }
 
 func TestKeyNewPasswordRejected(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dir := t.TempDir()

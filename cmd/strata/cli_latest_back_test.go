@@ -12,6 +12,7 @@ import (
 // latest chooses from: the repository's for ls, a database's for dump,
 // restore and diff.
 func TestLatestTilde(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dir := t.TempDir()

@@ -15,6 +15,7 @@ import (
 )
 
 func TestStats(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)
@@ -92,6 +93,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestLs(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -182,6 +184,7 @@ func TestLs(t *testing.T) {
 }
 
 func TestSnapshotsFilters(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	ids := []string{
@@ -257,6 +260,7 @@ func (c *tcli) staleLock(command string) {
 }
 
 func TestUnlock(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	ctx := context.Background()
@@ -296,6 +300,7 @@ func TestUnlock(t *testing.T) {
 }
 
 func TestStaleLockRemovedByNextCommand(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.staleLock("stale-test")

@@ -14,6 +14,7 @@ import (
 // exclude no one and would otherwise stay, noticed by every command,
 // forever.
 func TestUnreadableLockFilesAreRemovedByUnlock(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")

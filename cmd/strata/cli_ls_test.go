@@ -9,6 +9,7 @@ import (
 // it, as restic's ls SNAPSHOT DIR does; a path not in the snapshot is an
 // error naming it.
 func TestLsFolder(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()

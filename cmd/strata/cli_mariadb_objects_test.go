@@ -181,6 +181,7 @@ func diffMaps(t *testing.T, what string, got, want map[string]string) {
 // rows with the source, and with what mysqldump --single-transaction
 // --routines --events --triggers piped into mysql gives back.
 func TestMariaDBSchemaObjects(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	definer := testAccount(t, src)
 	objectsSchema(t, src, definer)
@@ -255,6 +256,7 @@ func TestMariaDBSchemaObjects(t *testing.T) {
 // FULLTEXT key, which stays in CREATE TABLE), and finds SHOW CREATE of
 // every table and their rows as in the source.
 func TestMariaDBRestoreJobs(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	src.exec(t,
 		"CREATE TABLE parent (id int PRIMARY KEY, code varchar(20) NOT NULL, note text, "+
@@ -315,6 +317,7 @@ func mysqldumpInto(t *testing.T, src, dst serverDB) {
 // TestMariaDBNoDefiner: restore --no-definer creates every view,
 // trigger, routine and event as the restoring account's own.
 func TestMariaDBNoDefiner(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	objectsSchema(t, src, testAccount(t, src))
 	c := newCLI(t)
@@ -348,6 +351,7 @@ func TestMariaDBNoDefiner(t *testing.T) {
 // their triggers, and neither the routines nor the events, which it
 // names; the target's own routine stays.
 func TestMariaDBPartialRestoreObjects(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	objectsSchema(t, src, testAccount(t, src))
 	want := showCreateAll(t, src)
@@ -394,6 +398,7 @@ func TestMariaDBPartialRestoreObjects(t *testing.T) {
 // sequence) is named by the backup, recorded in the snapshot, and named
 // again by the restore.
 func TestMariaDBNotCaptured(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	src.exec(t, "CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t VALUES (1)", "CREATE SEQUENCE invoice_no START WITH 1000")
 	c := newCLI(t)
@@ -418,6 +423,7 @@ func TestMariaDBNotCaptured(t *testing.T) {
 // restore repeats it, instead of losing them silently. Once granted
 // them, the backup sees every object and says nothing of it.
 func TestMariaDBBackupAccountPrivileges(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	objectsSchema(t, src, testAccount(t, src))
 	// It calls a function the restricted account cannot see, which a
@@ -473,6 +479,7 @@ func TestMariaDBBackupAccountPrivileges(t *testing.T) {
 // SQLite file names the views, triggers, routines and events it does
 // not recreate there.
 func TestMariaDBObjectsIntoSQLite(t *testing.T) {
+	t.Parallel()
 	src := mariaDB(t)
 	objectsSchema(t, src, testAccount(t, src))
 	c := newCLI(t)

@@ -10,6 +10,7 @@ import (
 // sort buffer ("Out of sort memory" before), and restores them. The
 // notice about a missing primary key names only the tables backed up.
 func TestMariaDBNoPrimaryKeyText(t *testing.T) {
+	t.Parallel()
 	s := mariaDB(t)
 	s.exec(t,
 		`CREATE TABLE notes (author varchar(40), body text, attachment blob, big longtext) ENGINE=InnoDB`,

@@ -14,6 +14,7 @@ import (
 // opens the repository with a notice; check names the file and says what
 // to do, and doing it leaves check clean.
 func TestDamagedKeyFileCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -67,6 +68,7 @@ func TestDamagedKeyFileCLI(t *testing.T) {
 // notice, so damage to what is informational locks nobody out.
 // (The year of "created" becomes another digit: still valid JSON.)
 func TestKeyFileDamagedOutsideItsSeal(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path := c.onlyFile("keys")
@@ -83,6 +85,7 @@ func TestKeyFileDamagedOutsideItsSeal(t *testing.T) {
 // TestDamagedOnlyKeyFileCLI damages the only key file: the password that
 // opened it gets exit 1 naming the file.
 func TestDamagedOnlyKeyFileCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	name := c.files("keys")[0]
@@ -96,6 +99,7 @@ func TestDamagedOnlyKeyFileCLI(t *testing.T) {
 // TestDamagedPolicyAndProtectFilesCLI: check names a damaged policy file
 // and a damaged protect file, and the commands it advises remove them.
 func TestDamagedPolicyAndProtectFilesCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	snap := c.backupStdin([]byte("rows\n"), "a.tsv")
@@ -128,6 +132,7 @@ func TestDamagedPolicyAndProtectFilesCLI(t *testing.T) {
 // is removed by the command check advises, not by hand; the other
 // snapshot stays and restores.
 func TestRepairSnapshotsRemovesDamagedSnapshotFile(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	bad := c.backupStdin([]byte("first\n"), "a.tsv")
@@ -171,6 +176,7 @@ func TestRepairSnapshotsRemovesDamagedSnapshotFile(t *testing.T) {
 // that is damaged is kept by repair snapshots --forget, which says how to
 // go on; unprotect finds it by its name, and the next run removes it.
 func TestRepairSnapshotsKeepsProtectedDamagedFile(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	bad := c.backupStdin([]byte("first\n"), "a.tsv")
@@ -198,6 +204,7 @@ func TestRepairSnapshotsKeepsProtectedDamagedFile(t *testing.T) {
 // TestNoKeyFileCLI: a repository whose key files are all gone says so
 // (exit 1), rather than blaming the password (exit 12).
 func TestNoKeyFileCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	if err := os.Remove(c.onlyFile("keys")); err != nil {

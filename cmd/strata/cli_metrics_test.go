@@ -52,6 +52,7 @@ next:
 }
 
 func TestMetricsFile(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	mf := filepath.Join(t.TempDir(), "strata.prom")
@@ -123,6 +124,7 @@ func TestMetricsFile(t *testing.T) {
 // its metrics file fails, so that cron reports it: the monitoring would
 // otherwise go on seeing the last success.
 func TestMetricsFileUnwritable(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	mf := filepath.Join(t.TempDir(), "missing-folder", "strata.prom")
@@ -137,6 +139,7 @@ func TestMetricsFileUnwritable(t *testing.T) {
 }
 
 func TestMetricsFileDrill(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

@@ -14,6 +14,7 @@ import (
 // back; both snapshots then restore under their original IDs and nothing
 // is forgotten.
 func TestSwappedSnapshotFilesCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	first := c.backupStdin(sampleData(t), "export.tsv")
@@ -84,6 +85,7 @@ func TestSwappedSnapshotFilesCLI(t *testing.T) {
 // under a bogus name: check names the copy (not the original), and
 // repair snapshots removes it.
 func TestMisnamedSnapshotCopyCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	id := c.backupStdin(sampleData(t), "export.tsv")
@@ -126,6 +128,7 @@ func sorted(s ...string) []string {
 // the protection), and repair snapshots --forget gives it its name back
 // instead of refusing over an unreadable protect file.
 func TestMisnamedProtectFileCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	id := c.backupStdin(sampleData(t), "export.tsv")

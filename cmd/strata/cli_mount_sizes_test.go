@@ -17,6 +17,7 @@ import (
 // mount the size. With --measure-max 0 the size stays unknown (0) until
 // a reader reaches the end; the readers still get every byte.
 func TestMountConvertedSizes(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.ok("backup", "--db", "sqlite://"+eventsDB(t))
@@ -74,6 +75,7 @@ func TestMountConvertedSizes(t *testing.T) {
 }
 
 func TestMountConvertedUnmeasured(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)

@@ -216,6 +216,7 @@ func checkTableFolder(t *testing.T, c *tcli, dir, id, table string, rows int64) 
 // reads them through the mount: every format equals strata dump, the
 // stored .tsv has its size at once and reads at any offset.
 func TestMountTables(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	pg := pgDB(t)
@@ -260,6 +261,7 @@ func TestMountTables(t *testing.T) {
 // read of a file whose data prune removed fails with EIO and a message,
 // not with other bytes.
 func TestMountFollowsTheRepository(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := filepath.Join(t.TempDir(), "data")

@@ -65,6 +65,7 @@ func (h *hookReceiver) body(path string) []byte {
 }
 
 func TestNotifyTest(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	rcv := newHookReceiver(t)
@@ -128,6 +129,7 @@ notifications:
 }
 
 func TestHealthConfigCheckDrill(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)

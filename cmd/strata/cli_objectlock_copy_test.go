@@ -9,6 +9,7 @@ import (
 // writes every pack, index and snapshot file with a retention, as a
 // backup does; the copied snapshot restores and check passes.
 func TestObjectLockCopyInto(t *testing.T) {
+	t.Parallel()
 	src := newCLI(t)
 	src.ok("init")
 	data := genData(t, 1<<20)

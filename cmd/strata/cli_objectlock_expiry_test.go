@@ -23,6 +23,7 @@ import (
 // out, a second prune removes what the first left, old index files
 // included, and the repository is still whole.
 func TestObjectLockPartialExpiry(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	a := newS3Admin(t, srv, bucket)
 	c.ok("init", "--object-lock", "governance", "--lock-days", "1")
@@ -85,6 +86,7 @@ func restoreEquals(t *testing.T, c *tcli, want []byte) {
 // and advised to run it again, which failed the same way); check passes
 // without a notice and a later prune, after the retention, removes them.
 func TestObjectLockRepairIndex(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	a := newS3Admin(t, srv, bucket)
 	c.ok("init", "--object-lock", "governance", "--lock-days", "1")
@@ -120,6 +122,7 @@ func TestObjectLockRepairIndex(t *testing.T) {
 // key, then failed to remove the old one: both passwords opened the
 // repository), and changes the password once the retention ran out.
 func TestObjectLockKeyPasswd(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	a := newS3Admin(t, srv, bucket)
 	c.ok("init", "--object-lock", "governance", "--lock-days", "1")
@@ -230,6 +233,7 @@ func TestObjectLockCheckRetentions(t *testing.T) {
 // named by no index, listing them (it failed at the first locked index
 // file).
 func TestObjectLockRepairPacks(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	a := newS3Admin(t, srv, bucket)
 	c.ok("init", "--object-lock", "governance", "--lock-days", "1")

@@ -86,6 +86,7 @@ func (a *s3Admin) shorten(key string, until time.Time) {
 // legal hold on a snapshot's files and unprotect lifts it; check passes
 // throughout.
 func TestObjectLockRepository(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	a := newS3Admin(t, srv, bucket)
 	start := time.Now()
@@ -231,6 +232,7 @@ func TestObjectLockRepository(t *testing.T) {
 // TestObjectLockInitRefuses: init --object-lock refuses a bucket that
 // exists without object lock, and a local folder, saying why.
 func TestObjectLockInitRefuses(t *testing.T) {
+	t.Parallel()
 	c, srv, bucket := newS3CLI(t)
 	a := newS3Admin(t, srv, bucket)
 	if err := a.client.MakeBucket(context.Background(), bucket, minio.MakeBucketOptions{}); err != nil {

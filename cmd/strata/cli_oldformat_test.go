@@ -14,6 +14,7 @@ import (
 // prunes, and takes new snapshots, whose table nodes keep their chunk
 // lists in pages (docs/design.md, "Table pages").
 func TestOldFormatRepository(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	copyFixture(t, filepath.Join("testdata", "oldformat", "repo"), c.repo)
 	c.pwFile = filepath.Join("testdata", "oldformat", "password")

@@ -27,6 +27,7 @@ func (c *tcli) runTTY(tty bool, args ...string) (string, string, int) {
 }
 
 func TestQuiet(t *testing.T) {
+	t.Parallel()
 	data := sampleData(t)
 	src := t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "a.tsv"), data[:200<<10], 0o600); err != nil {
@@ -76,6 +77,7 @@ func TestQuiet(t *testing.T) {
 // TestNoProgressWithoutTerminal runs the long commands with stderr in a
 // buffer, as in a pipe or a cron job: no progress bar may appear there.
 func TestNoProgressWithoutTerminal(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)
@@ -105,6 +107,7 @@ func TestNoProgressWithoutTerminal(t *testing.T) {
 }
 
 func TestPasswordSources(t *testing.T) {
+	t.Parallel()
 	const pw = "correct-horse-7731"
 	dir := t.TempDir()
 	right := filepath.Join(dir, "right")
@@ -157,6 +160,7 @@ func TestPasswordSources(t *testing.T) {
 // STRATA_PASSWORD_COMMAND and looks for the password in every output and
 // in every byte of every repository file.
 func TestPasswordNeverShown(t *testing.T) {
+	t.Parallel()
 	const pw = "s3cret-Passw0rd-for-grep"
 	dir := t.TempDir()
 	newPw := filepath.Join(dir, "new")

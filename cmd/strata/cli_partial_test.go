@@ -68,6 +68,7 @@ func sameState(t *testing.T, what string, want, got map[string]string) {
 // sequences keep the values handed out since, and views changed since
 // stay as they are now.
 func TestRestorePartialPostgres(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t, chinookPG...)
 	c := newCLI(t)
@@ -116,6 +117,7 @@ func TestRestorePartialPostgres(t *testing.T) {
 // album: the next track gets a new key, not one already handed out; a
 // sequence behind the snapshot still moves up to it.
 func TestRestorePartialPostgresSharedSequence(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t,
 		`CREATE SEQUENCE shared_id`,
@@ -147,6 +149,7 @@ func TestRestorePartialPostgresSharedSequence(t *testing.T) {
 // table's foreign key fail the restore, naming the key and the table, and
 // change nothing.
 func TestRestorePartialPostgresViolation(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t, chinookPG...)
 	c := newCLI(t)
@@ -217,6 +220,7 @@ func mariaAlbums(t *testing.T, s serverDB) string {
 
 // TestRestorePartialMariaDB: TestRestorePartialPostgres on MariaDB.
 func TestRestorePartialMariaDB(t *testing.T) {
+	t.Parallel()
 	s := mariaDB(t)
 	s.exec(t, chinookMaria...)
 	c := newCLI(t)
@@ -260,6 +264,7 @@ func TestRestorePartialMariaDB(t *testing.T) {
 // missing from the snapshot: the restore fails, names the key and the
 // table, and album keeps its rows.
 func TestRestorePartialMariaDBViolation(t *testing.T) {
+	t.Parallel()
 	s := mariaDB(t)
 	s.exec(t, chinookMaria...)
 	c := newCLI(t)
@@ -312,6 +317,7 @@ func refusedThenBoth(t *testing.T, c *tcli, s serverDB, key string,
 // would leave orders pointing at missing customers fails and changes
 // nothing.
 func TestRestorePartialSQLite(t *testing.T) {
+	t.Parallel()
 	path, db := sqliteApp(t)
 	dsn := "sqlite://" + path
 	if _, err := db.Exec(`CREATE VIEW big AS SELECT * FROM orders WHERE total > 5`); err != nil {
@@ -355,6 +361,7 @@ func TestRestorePartialSQLite(t *testing.T) {
 // TestRestorePartialMariaDBCounterForward: a counter behind the
 // snapshot's moves up to it; one ahead stays.
 func TestRestorePartialMariaDBCounterForward(t *testing.T) {
+	t.Parallel()
 	s := mariaDB(t)
 	s.exec(t,
 		`CREATE TABLE album (album_id int AUTO_INCREMENT PRIMARY KEY, title varchar(100))`,
@@ -382,6 +389,7 @@ func TestRestorePartialMariaDBCounterForward(t *testing.T) {
 // from: DROP TABLE would refuse, so the dry run exits 1 naming the
 // default, as the restore then fails, instead of answering "replace".
 func TestRestoreDryRunPostgresSequenceDefault(t *testing.T) {
+	t.Parallel()
 	s := pgDB(t)
 	s.exec(t,
 		`CREATE SEQUENCE shared_id`,

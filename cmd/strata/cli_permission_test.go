@@ -20,6 +20,7 @@ import (
 // (which removes a snapshot whose bytes are intact), and readers must not skip the index
 // file as damaged either.
 func TestUnreadableFilesAreNotCalledDamaged(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("first export\n"), "a.tsv")
@@ -147,6 +148,7 @@ func asRepoUser(t *testing.T, c *tcli) (repoDir string, run func(args ...string)
 // the storage refuses to delete packs) must not print the plan's figures
 // as done ("2 deleted", "freed: 3 MiB"): nothing may have been deleted.
 func TestFailedPruneClaimsNothing(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init", "--pack-size", "1")
 	c.backupStdin(randomBytes(11, 3<<20), "data.bin")

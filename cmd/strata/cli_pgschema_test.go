@@ -120,6 +120,7 @@ func diffLines(a, b string) string {
 }
 
 func TestPostgresSchemaArchiveRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src, _ := everyObjectDB(t)
@@ -156,6 +157,7 @@ func TestPostgresSchemaArchiveRoundTrip(t *testing.T) {
 // the target lacks belong to the restoring role and grants to it are
 // skipped, each said; --no-owner and --no-privileges as pg_restore's.
 func TestPostgresSchemaArchiveOwners(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("make test-long runs it")
 	}
@@ -223,6 +225,7 @@ func TestPostgresSchemaArchiveOwners(t *testing.T) {
 // A backup of some tables restores them with what they need, and says
 // what of the archive it leaves out.
 func TestPostgresSchemaArchiveSomeTables(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("make test-long runs it")
 	}
@@ -251,6 +254,7 @@ func TestPostgresSchemaArchiveSomeTables(t *testing.T) {
 // Without a usable pg_dump a backup still saves the tables, and warns
 // what it does not save; the warning is in the snapshot.
 func TestPostgresSchemaArchiveWithoutPgDump(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := pgDB(t)
@@ -281,6 +285,7 @@ func TestPostgresSchemaArchiveWithoutPgDump(t *testing.T) {
 // grants, ...) and touches nothing else: the foreign key another table
 // held on a dropped table stays gone.
 func TestPostgresSchemaArchivePartialRestore(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("make test-long runs it")
 	}

@@ -8,6 +8,7 @@ import (
 
 // TestOneIsSingular: counts of one read "1 snapshot", not "1 snapshots".
 func TestOneIsSingular(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)

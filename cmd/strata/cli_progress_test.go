@@ -40,6 +40,7 @@ func jsonLines(t *testing.T, out string) []statusLine {
 // known beforehand (a scan of the paths; the restore's first walk), and
 // then a summary.
 func TestJSONProgress(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -89,6 +90,7 @@ func TestJSONProgress(t *testing.T) {
 // against their number and, where the engine counts rows in the snapshot
 // (PostgreSQL), rows against that count.
 func TestJSONProgressTables(t *testing.T) {
+	t.Parallel()
 	src := pgDB(t)
 	src.exec(t,
 		`CREATE TABLE a (id integer PRIMARY KEY, v text)`,

@@ -35,6 +35,7 @@ func (c *tcli) allFiles() map[string]int64 {
 }
 
 func TestPruneCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	var ids []string
@@ -86,6 +87,7 @@ func TestPruneCLI(t *testing.T) {
 }
 
 func TestRetryLock(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("first\n"), "a.txt")

@@ -43,6 +43,7 @@ func readOnlyMount(t *testing.T, dir string) string {
 // lock, and with --no-lock without saying so. Commands that write fail
 // naming the read-only storage, and refuse --no-lock outright.
 func TestReadOnlyRepository(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)[:300<<10]

@@ -14,6 +14,7 @@ import (
 // changes nothing, repair packs salvages every blob, and afterwards check
 // --read-data is clean and every snapshot restores byte for byte.
 func TestRepairPacksHeaderCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)
@@ -63,6 +64,7 @@ func TestRepairPacksHeaderCLI(t *testing.T) {
 // intact: repair packs keeps the pack's other blobs, names the lost one,
 // and repair snapshots then cuts it out, after which check is clean.
 func TestRepairPacksBlobCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := sampleData(t)
@@ -128,6 +130,7 @@ func headerEntryAt(t *testing.T, c *tcli, b blobInPack) headerEntry {
 // advises repair packs, which writes the copy again, after which check is
 // clean and no notice is left.
 func TestTreeCopiesCLI(t *testing.T) {
+	t.Parallel()
 	fixture := newCLI(t)
 	fixture.ok("init")
 	data := sampleData(t)

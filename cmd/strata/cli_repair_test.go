@@ -30,6 +30,7 @@ func (c *tcli) checkAdvice() (string, []string) {
 // TestRepairIndexCLI deletes the only index file: check says to rebuild
 // the index, repair index does, and the snapshot restores in full.
 func TestRepairIndexCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin(sampleData(t), "export.tsv")
@@ -71,6 +72,7 @@ func TestRepairIndexCLI(t *testing.T) {
 // run, keeps a protected original, and with --forget leaves a repository
 // that check finds clean.
 func TestRepairSnapshotsCLI(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init", "--pack-size", "1")
 	snap := c.backupStdin(sampleData(t), "export.tsv")
@@ -151,6 +153,7 @@ func TestRepairSnapshotsCLI(t *testing.T) {
 // TestCheckSuggestsPrune: a pack no index file names, and nothing else
 // wrong, is a notice; check's advice is prune.
 func TestCheckSuggestsPrune(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.backupStdin([]byte("first\n"), "a.txt")
@@ -181,6 +184,7 @@ func TestCheckSuggestsPrune(t *testing.T) {
 // repair index for blobs no pack holds. Following the advice, step by
 // step, ends with a clean check.
 func TestCheckAdviceReleasesProtectedLosses(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init", "--pack-size", "1")
 	snap := c.backupStdin(sampleData(t), "export.tsv")

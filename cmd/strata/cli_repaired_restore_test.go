@@ -16,6 +16,7 @@ import (
 // records, and restore says how many it wrote, not how many the original
 // held.
 func TestRestoreOfRepairedTableCountsItsRows(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	loseRowsOfTable(t, c)
 	c.ok("repair", "index")

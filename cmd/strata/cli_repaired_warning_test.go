@@ -37,6 +37,7 @@ func (c *tcli) repairedSnapshot() (id, lost string) {
 // snapshot lost data and what its meta "lost" names; of an intact
 // snapshot they say nothing of the kind.
 func TestRepairedSnapshotWarns(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init", "--pack-size", "1")
 	snap := c.backupStdin(sampleData(t), "export.tsv")
@@ -94,6 +95,7 @@ func TestRepairedSnapshotWarns(t *testing.T) {
 // TestRepairedTableWarns: dump and restore of a table that lost rows to
 // repair snapshots --forget warn, naming the table.
 func TestRepairedTableWarns(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	loseRowsOfTable(t, c)
 	repaired, lost := c.repairedSnapshot()

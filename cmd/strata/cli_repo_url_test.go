@@ -8,6 +8,7 @@ import (
 // TestRepoURL: --repo and STRATA_REPOSITORY take a storage URL; a bare
 // path and "local:PATH" name the same folder.
 func TestRepoURL(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.vars["STRATA_REPOSITORY"] = "local:" + c.repo
 	if _, errOut := c.code(0, "init"); !strings.Contains(errOut, "at local:"+c.repo) {
@@ -25,6 +26,7 @@ func TestRepoURL(t *testing.T) {
 // TestRepoURLErrors: an unknown scheme is an error, not a folder named
 // after it, and no message shows a password put into the URL.
 func TestRepoURLErrors(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	dst := newCLI(t) // copy opens its destination first
 	dst.ok("init")
@@ -50,6 +52,7 @@ func TestRepoURLErrors(t *testing.T) {
 }
 
 func TestRetryMaxRefused(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.vars["STRATA_RETRY_MAX"] = "forever"
 	if _, errOut := c.code(1, "snapshots"); !strings.Contains(errOut, "STRATA_RETRY_MAX") {

@@ -45,6 +45,7 @@ func regularFiles(t *testing.T, dir string) []string {
 }
 
 func TestRestoreIncludeExclude(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()

@@ -33,6 +33,7 @@ func newS3CLI(t *testing.T) (*tcli, *miniotest.Server, string) {
 // --read-data, a restore into a new SQLite file, forget --prune, and check
 // again.
 func TestS3Repository(t *testing.T) {
+	t.Parallel()
 	c, _, _ := newS3CLI(t)
 	_, out := c.code(0, "init")
 	if !strings.Contains(out, "created strata repository") || !strings.Contains(out, c.repo) {
@@ -93,6 +94,7 @@ func TestS3Repository(t *testing.T) {
 // repository under the prefix, is "no repository", and the message names
 // the URL and holds no credential.
 func TestS3NoRepository(t *testing.T) {
+	t.Parallel()
 	c, srv, _ := newS3CLI(t)
 	_, errOut := c.code(exitNoRepository, "snapshots")
 	if !strings.Contains(errOut, c.repo) || strings.Contains(errOut, srv.SecretKey) {
@@ -103,6 +105,7 @@ func TestS3NoRepository(t *testing.T) {
 // TestS3BadCredentials: a wrong secret fails with a hint about the
 // credentials, and the secret shows nowhere.
 func TestS3BadCredentials(t *testing.T) {
+	t.Parallel()
 	c, _, _ := newS3CLI(t)
 	c.ok("init")
 	c.vars["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-do-not-print"
@@ -118,6 +121,7 @@ func TestS3BadCredentials(t *testing.T) {
 // snapshot, the copies restore the same bytes, and a third repository on
 // disk copies them back out of the bucket.
 func TestCopyToBucket(t *testing.T) {
+	t.Parallel()
 	src := newCLI(t)
 	src.ok("init", "--pack-size", "1")
 	path, _ := bigSQLite(t, 20000)

@@ -12,6 +12,7 @@ import (
 // TestServeRefuses: no listening beyond loopback on a generated token,
 // and no token too short to withstand guessing.
 func TestServeRefuses(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	c.vars["HOME"] = t.TempDir()
@@ -29,6 +30,7 @@ func TestServeRefuses(t *testing.T) {
 // TestServeGeneratedToken: without a configured token, strata serve
 // generates one into a 0600 file and prints its path, never the token.
 func TestServeGeneratedToken(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	home := t.TempDir()
@@ -66,6 +68,7 @@ func TestServeGeneratedToken(t *testing.T) {
 // TestServeConfig: with --config, strata serve takes the dashboard's
 // token from strata.yaml and shows forget's decisions under its retention.
 func TestServeConfig(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	for _, at := range []string{"2026-03-01 10:00", "2026-03-01 11:00", "2026-03-01 12:00"} {

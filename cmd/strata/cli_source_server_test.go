@@ -107,6 +107,7 @@ func myExec(d dbexport.DSN, q string) error {
 // DSN is written (a password, ?sslmode, other options, 127.0.0.1 for
 // localhost): restore latest takes A's rows, never B's, the newest.
 func TestRestoreOwnSourceOnServers(t *testing.T) {
+	t.Parallel()
 	type server struct {
 		name, env, def string
 		create, drop   func(context.Context, dbexport.DSN, string) error

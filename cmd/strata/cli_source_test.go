@@ -63,6 +63,7 @@ func customerNames(t *testing.T, db *sql.DB) string {
 // The command the README shows, with two databases in one repository:
 // `restore latest --db A` restores A's own newest snapshot, never B's.
 func TestRestoreLatestTakesTheTargetsOwnSource(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, _, a, _ := twoSQLiteSources(t, c)
@@ -101,6 +102,7 @@ func TestRestoreLatestTakesTheTargetsOwnSource(t *testing.T) {
 // Writing another source's snapshot into a database that has snapshots
 // of its own needs --other-source, by ID and by --source alike.
 func TestRestoreOtherSourceNeedsFlag(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, dsnB, a, _ := twoSQLiteSources(t, c)
@@ -132,6 +134,7 @@ func TestRestoreOtherSourceNeedsFlag(t *testing.T) {
 // restores into it without --other-source. With several sources,
 // `latest` needs --source, and the refusal lists them.
 func TestRestoreIntoNewDatabase(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, dsnB, _, _ := twoSQLiteSources(t, c)
@@ -162,6 +165,7 @@ func TestRestoreIntoNewDatabase(t *testing.T) {
 // dump and verify drill have no target: latest resolves among the only
 // source, or needs --source when there are several.
 func TestDumpAndDrillResolveOneSource(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, dsnB, _, _ := twoSQLiteSources(t, c)
@@ -200,6 +204,7 @@ func TestDumpAndDrillResolveOneSource(t *testing.T) {
 // A drill, a table dump or a database restore of a snapshot of files or
 // a stream is a usage error (exit 1) that says what the snapshot saved.
 func TestTableCommandsRefuseFileSnapshots(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	id := c.backupStdin([]byte("x\n"), "notes.txt")
@@ -218,6 +223,7 @@ func TestTableCommandsRefuseFileSnapshots(t *testing.T) {
 // latest passes over restore's pre-restore safety snapshots: the same
 // restore typed twice must not restore the state the first one replaced.
 func TestRestoreLatestTwice(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, _, a, _ := twoSQLiteSources(t, c)
@@ -248,6 +254,7 @@ func TestRestoreLatestTwice(t *testing.T) {
 // only has pre-restore snapshots (taken by earlier restores into it) has
 // no snapshots of its own, so it needs no --other-source.
 func TestRestoreRefreshNeedsNoOtherSource(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, dsnB, _, _ := twoSQLiteSources(t, c)
@@ -271,6 +278,7 @@ func TestRestoreRefreshNeedsNoOtherSource(t *testing.T) {
 // and with none from this machine --host must say which. Snapshots from
 // one other machine restore as they are (a new machine after a loss).
 func TestRestoreLocalDatabaseOfSeveralMachines(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, _, a, _ := twoSQLiteSources(t, c) // from this machine, at 13:00

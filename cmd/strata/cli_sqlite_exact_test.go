@@ -105,6 +105,7 @@ func cells(t *testing.T, db *sql.DB, q string) []string {
 // kind of column, comes back from a backup and restore through the CLI
 // with the same typeof() and the same value, bit for bit.
 func TestSQLiteExactRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := filepath.Join(t.TempDir(), "src.db")
@@ -168,6 +169,7 @@ func TestSQLiteExactRoundTrip(t *testing.T) {
 // the rowids of its rows, gaps and all; so does one keyed by a TEXT
 // primary key.
 func TestSQLiteRowIDKept(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := filepath.Join(t.TempDir(), "src.db")
@@ -214,6 +216,7 @@ func TestSQLiteRowIDKept(t *testing.T) {
 // triggers (on tables and on views), views, a virtual table and the
 // AUTOINCREMENT position come back, and work.
 func TestSQLiteSchemaRestored(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := filepath.Join(t.TempDir(), "src.db")
@@ -285,6 +288,7 @@ func TestSQLiteSchemaRestored(t *testing.T) {
 // by the backup, recorded in the snapshot, and named again by the
 // restore.
 func TestSQLiteNotCapturedNamed(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := filepath.Join(t.TempDir(), "src.db")
@@ -315,6 +319,7 @@ func TestSQLiteNotCapturedNamed(t *testing.T) {
 // without the TEXT tag) and typed JSON (numbers stay numbers in a column
 // without a type).
 func TestSQLiteTypedDumps(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := filepath.Join(t.TempDir(), "src.db")
@@ -356,6 +361,7 @@ var v1FixtureQueries = []string{
 // TestSQLiteRowEncoding1Restores: a snapshot of the first row encoding
 // restores as the strata that wrote it restored it, value for value.
 func TestSQLiteRowEncoding1Restores(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	copyDir(t, filepath.Join("testdata", "sqlite-row-encoding-1", "repo"), c.repo)
 	for _, d := range []string{"locks", "protect", "policy"} {
@@ -390,6 +396,7 @@ func TestSQLiteRowEncoding1Restores(t *testing.T) {
 // unsigned, bit(64)) and PostgreSQL (numeric) come into SQLite exactly,
 // as TEXT in columns declared TEXT, not as rounded REALs.
 func TestWideIntegersIntoSQLite(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	m := mariaDB(t)
@@ -434,6 +441,7 @@ func TestWideIntegersIntoSQLite(t *testing.T) {
 // (hex() of a text shows the file's encoding). Before the text encoding
 // was recorded, the restored file was UTF-8.
 func TestSQLiteUTF16RoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, enc := range []string{"UTF-16le", "UTF-16be"} {
 		t.Run(enc, func(t *testing.T) {
 			c := newCLI(t)

@@ -12,6 +12,7 @@ import (
 // %XX escapes and ends its name at ? or #, so "a#b.db" once went into a
 // file "a", and "p%41.db" into "pA.db".
 func TestRestoreSQLiteTargetNameTakenLiterally(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)
@@ -50,6 +51,7 @@ func TestRestoreSQLiteTargetNameTakenLiterally(t *testing.T) {
 // used to create an empty one); into a missing folder it fails, as the
 // restore would; an existing file is read, not changed.
 func TestRestoreDryRunCreatesNoSQLiteFile(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, _ := sqliteApp(t)
@@ -87,6 +89,7 @@ func TestRestoreDryRunCreatesNoSQLiteFile(t *testing.T) {
 // latest takes its own snapshots, and another database's snapshot needs
 // --other-source, as through its recorded path.
 func TestRestoreOwnSourceThroughSymlink(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	dsnA, dsnB, a, _ := twoSQLiteSources(t, c)

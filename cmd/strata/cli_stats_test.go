@@ -52,6 +52,7 @@ func tiersByName(t *testing.T, st tierStatsJSON) map[string]tierJSON {
 // TestStatsByTierAndGrowth backs up one folder as two hourly snapshots and
 // then, with a file more, as a daily one, and a stream without a tier.
 func TestStatsByTierAndGrowth(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	shared, dailyOnly, untiered := sampleData(t), rowsData(300<<10, 7), rowsData(200<<10, 9)
@@ -167,6 +168,7 @@ func TestStatsByTierAndGrowth(t *testing.T) {
 // TestStatsByTierDeltaBase checks that a tier whose delta blobs have
 // their bases in another tier's snapshot shares those bases.
 func TestStatsByTierDeltaBase(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)
@@ -216,6 +218,7 @@ func TestStatsByTierDeltaBase(t *testing.T) {
 // counts as stored data, never as unique data: deduplication can only
 // shrink what a restore writes, so the dedup ratio is at least 1.
 func TestStatsRatiosWithDeltas(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)
@@ -260,6 +263,7 @@ func (tc *treeCounter) LoadTree(ctx context.Context, id pack.ID) (*repo.Tree, er
 // TestStatsWalksTreesOnce: snapshots that share trees are walked once per
 // tier, not once per snapshot.
 func TestStatsWalksTreesOnce(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -302,6 +306,7 @@ func TestStatsWalksTreesOnce(t *testing.T) {
 
 // TestStatsTooManyTiers fails before reading anything.
 func TestStatsTooManyTiers(t *testing.T) {
+	t.Parallel()
 	var sns []*repo.Snapshot
 	for i := 0; i <= maxGroups; i++ {
 		sns = append(sns, &repo.Snapshot{Tier: strings.Repeat("t", i)})

@@ -10,6 +10,7 @@ import (
 // naming the pattern and the tables there are, instead of quietly saving
 // or restoring the others and exiting 0.
 func TestTablesPatternMatchingNothingIsRefused(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	path, db := sqliteApp(t)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTag(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	first := c.backupStdin([]byte("data\n"), "a.sql", "--tag", "a")

@@ -50,16 +50,23 @@ func (c *tcli) run(args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
-// inProcess serialises the commands tests run in this process: urfave/cli
-// writes to its global help flag each time it parses flags, so two
-// commands parsing at once (in tests marked t.Parallel) are a data race
-// the race detector reports. A strata process runs one command.
+// inProcess serialises the parsing of the commands tests run in this
+// process: urfave/cli writes to its global help flag and help command each
+// time it parses arguments, so two commands parsing at once (in tests
+// marked t.Parallel) are a data race the race detector reports. A strata
+// process runs one command. The lock is released as the command's action
+// starts (env.parsed), so the commands of parallel tests run side by side;
+// a command that ends before its action (help, a usage error) holds it to
+// the end.
 var inProcess sync.Mutex
 
 // runInProcess runs one strata command with e in this process.
 func runInProcess(args []string, e *env) int {
 	inProcess.Lock()
-	defer inProcess.Unlock()
+	var once sync.Once
+	unlock := func() { once.Do(inProcess.Unlock) }
+	defer unlock()
+	e.parsed = unlock
 	return run(context.Background(), append([]string{"strata"}, args...), e)
 }
 
@@ -100,6 +107,7 @@ func genData(t *testing.T, size int64) []byte {
 }
 
 func TestBackupRestoreFiles(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -156,6 +164,7 @@ func TestBackupRestoreFiles(t *testing.T) {
 }
 
 func TestBackupStdinTwiceDedups(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	data := genData(t, 4<<20)
@@ -189,6 +198,7 @@ func TestBackupStdinTwiceDedups(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	if _, _, code := c.run("snapshots"); code != exitNoRepository {
 		t.Errorf("no repository: exit %d, want %d", code, exitNoRepository)

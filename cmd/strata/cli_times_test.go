@@ -11,6 +11,7 @@ import (
 // TestTimesOneFormat: every table shows a snapshot's time the same way,
 // with its zone, and every time flag reads the same forms.
 func TestTimesOneFormat(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	first := c.backupStdin([]byte("one\n"), "a.sql", "--time", "2025-06-17 10:00:00")

@@ -9,6 +9,7 @@ import (
 // TestVerbose: -v tells the steps, -v -v every file too; neither without
 // -v or with --quiet.
 func TestVerbose(t *testing.T) {
+	t.Parallel()
 	c := newCLI(t)
 	c.ok("init")
 	src := t.TempDir()
@@ -44,6 +45,7 @@ func TestVerbose(t *testing.T) {
 }
 
 func TestVerboseForms(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"strata -vv backup x", "strata -v -v backup x"},
 		{"strata backup --verbose=2 x", "strata backup -v -v x"},

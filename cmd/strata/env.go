@@ -23,6 +23,12 @@ type env struct {
 	// kdf is the Argon2id cost for new key files; zero means the default.
 	// Only tests set it, to make key files cheap.
 	kdf crypto.KDFParams
+	// parsed, when set, is called as a command's action starts, once its
+	// arguments are parsed. Only tests set it: urfave/cli writes
+	// package-level state (its help flag and help command) while it
+	// parses, so tests running commands side by side in one process
+	// parse one at a time and let the actions run together.
+	parsed func()
 }
 
 func newEnv() *env {
