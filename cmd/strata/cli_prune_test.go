@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"strata/repo"
+	"strata/repo/crypto"
 )
 
 // forgetFile forgets one snapshot, so prune has something to free.
@@ -100,17 +102,45 @@ func TestRetryLock(t *testing.T) {
 	if !strings.Contains(errOut, "gave up after --retry-lock 300ms") || !strings.Contains(errOut, "test holder") {
 		t.Errorf("backup --retry-lock stderr:\n%s", errOut)
 	}
+	// The holder lets go once prune says it waits (not after a fixed
+	// time, which a loaded machine may take to open the repository).
+	stderr := &waitWriter{want: "waiting up to 20s", seen: make(chan struct{})}
+	unlocked := make(chan struct{})
 	go func() {
-		time.Sleep(200 * time.Millisecond)
+		defer close(unlocked)
+		select {
+		case <-stderr.seen:
+		case <-time.After(time.Minute):
+		}
 		_ = lock.Unlock(context.Background())
 	}()
-	_, errOut, code := c.run("--retry-lock", "20s", "prune")
+	e := &env{stdin: bytes.NewReader(nil), stdout: &bytes.Buffer{}, stderr: stderr,
+		getenv: func(k string) string { return c.vars[k] }, kdf: crypto.CheapKDFParams()}
+	code := runInProcess([]string{"--retry-lock", "20s", "prune"}, e)
+	<-unlocked
+	if !strings.Contains(stderr.String(), "waiting up to 20s") {
+		t.Fatalf("prune did not say it waits:\n%s", stderr)
+	}
 	if code != 0 {
-		t.Fatalf("prune --retry-lock: exit %d\n%s", code, errOut)
+		t.Fatalf("prune --retry-lock: exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(errOut, "waiting up to 20s") {
-		t.Errorf("prune did not say it waits:\n%s", errOut)
+}
+
+// waitWriter collects a command's stderr and closes seen once it holds
+// want.
+type waitWriter struct {
+	syncBuffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *waitWriter) Write(p []byte) (int, error) {
+	n, err := w.syncBuffer.Write(p)
+	if strings.Contains(w.syncBuffer.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
 	}
+	return n, err
 }
 
 func randomBytes(seed uint64, n int) []byte {
