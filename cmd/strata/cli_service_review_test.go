@@ -97,3 +97,35 @@ func TestHealthKeepsDrillOfForgottenSnapshot(t *testing.T) {
 		t.Fatalf("health lost the drill of the forgotten snapshot: drills %+v", rep.Drills)
 	}
 }
+
+// TestConfigShowMasksCommandsAndDSNQuery: config show masks the secrets
+// of a command source's and a hook's command line and of a DSN's query as
+// the audit trail masks them (it printed mysqldump -pSECRET, curl -u
+// user:SECRET and sslpassword=SECRET as written).
+func TestConfigShowMasksCommandsAndDSNQuery(t *testing.T) {
+	e := newDaemonEnv(t, `sources:
+  - name: dump
+    type: command
+    command: 'mysqldump -u root -pcmd-secret-a shop'
+  - name: pg
+    type: postgres
+    dsn: 'postgres://backup@db1/shop?sslpassword=dsn-secret-b'
+jobs:
+  - name: j
+    source: dump
+    hooks:
+      after:
+        - command: 'curl -u admin:hook-secret-c https://example.com/done'
+`)
+	out := e.c.ok("config", "show", "--config", e.config)
+	for _, want := range []string{"mysqldump -u root", "postgres://backup@db1/shop?sslpassword=", "curl -u admin:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config show lacks %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{"cmd-secret-a", "dsn-secret-b", "hook-secret-c"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("config show printed %s:\n%s", secret, out)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"strata/redact"
 )
 
 // ReadSecret reads a secret named by a *_env key (envName, looked up with
@@ -48,7 +50,10 @@ func (c *Config) Masked() *Config {
 	m.Repository.URL = maskURL(m.Repository.URL, false)
 	m.Sources = append([]Source(nil), c.Sources...)
 	for i := range m.Sources {
-		m.Sources[i].DSN = maskURL(m.Sources[i].DSN, false)
+		// A DSN's query (sslpassword=) and a command's flags (-pSECRET,
+		// curl -u user:pw) are masked as the audit trail masks them.
+		m.Sources[i].DSN = redact.String(maskURL(m.Sources[i].DSN, false))
+		m.Sources[i].Command = redact.String(m.Sources[i].Command)
 	}
 	m.Jobs = append([]Job(nil), c.Jobs...)
 	for i := range m.Jobs {
@@ -62,7 +67,7 @@ func (c *Config) Masked() *Config {
 	}
 	if c.Drill != nil {
 		d := *c.Drill
-		d.Target = maskURL(d.Target, false)
+		d.Target = redact.String(maskURL(d.Target, false))
 		d.Hooks = maskHooks(d.Hooks)
 		m.Drill = &d
 	}
@@ -86,6 +91,7 @@ func maskHooks(h Hooks) Hooks {
 		dst *[]Hook
 	}{{h.Before, &out.Before}, {h.After, &out.After}, {h.Success, &out.Success}, {h.Failure, &out.Failure}} {
 		for _, hk := range g.src {
+			hk.Command = redact.String(hk.Command)
 			if hk.HTTP != nil {
 				x := *hk.HTTP
 				x.URL = maskURL(x.URL, true)
