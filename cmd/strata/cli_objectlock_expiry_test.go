@@ -34,27 +34,27 @@ func TestObjectLockPartialExpiry(t *testing.T) {
 	c.backupStdin(last, "f.bin")
 
 	// Every other file's retention runs out.
-	end := time.Now().Add(2 * time.Second)
+	var keys []string
 	for _, folder := range []string{"data/", "index/", "snapshots/"} {
 		for i, o := range a.objects(folder, false) {
 			if i%2 == 0 {
-				a.shorten(o.Key, end)
+				keys = append(keys, o.Key)
 			}
 		}
 	}
-	time.Sleep(time.Until(end) + time.Second)
+	a.expire(keys...)
 	c.ok("forget", "--keep-last", "1", "--prune")
 	c.check()
 	restoreEquals(t, c, last)
 
 	// Every retention runs out: prune removes what is unused.
-	end = time.Now().Add(2 * time.Second)
+	keys = nil
 	for _, folder := range []string{"data/", "index/", "snapshots/"} {
 		for _, o := range a.objects(folder, false) {
-			a.shorten(o.Key, end)
+			keys = append(keys, o.Key)
 		}
 	}
-	time.Sleep(time.Until(end) + time.Second)
+	a.expire(keys...)
 	out := c.ok("forget", "--keep-last", "1", "--prune")
 	if strings.Contains(out, "locked:") {
 		t.Errorf("forget --prune after every retention ran out: %s", out)
@@ -104,11 +104,11 @@ func TestObjectLockRepairIndex(t *testing.T) {
 		}
 		restoreEquals(t, c, data)
 	}
-	end := time.Now().Add(2 * time.Second)
+	var keys []string
 	for _, o := range a.objects("index/", false) {
-		a.shorten(o.Key, end)
+		keys = append(keys, o.Key)
 	}
-	time.Sleep(time.Until(end) + time.Second)
+	a.expire(keys...)
 	c.ok("prune")
 	if n := len(a.objects("index/", false)); n != 1 {
 		t.Errorf("%d index files after prune, want 1", n)
@@ -137,11 +137,11 @@ func TestObjectLockKeyPasswd(t *testing.T) {
 	if n := len(c.keys()); n != 1 {
 		t.Fatalf("%d keys after a refused key passwd, want 1", n)
 	}
-	end := time.Now().Add(2 * time.Second)
+	var keys []string
 	for _, o := range a.objects("keys/", false) {
-		a.shorten(o.Key, end)
+		keys = append(keys, o.Key)
 	}
-	time.Sleep(time.Until(end) + time.Second)
+	a.expire(keys...)
 	c.ok("key", "passwd", "--new-password-file", pw2)
 	if n := len(c.as(t, pw2).keys()); n != 1 {
 		t.Errorf("%d keys after key passwd, want 1", n)
@@ -177,9 +177,7 @@ func TestObjectLockKeyRemove(t *testing.T) {
 	if n := len(c.keys()); n != 2 {
 		t.Fatalf("%d keys after a refused key remove, want 2", n)
 	}
-	end := time.Now().Add(2 * time.Second)
-	a.shorten("keys/"+other, end)
-	time.Sleep(time.Until(end) + time.Second)
+	a.expire("keys/" + other)
 	c.ok("key", "remove", other)
 	if n := len(c.keys()); n != 1 {
 		t.Errorf("%d keys after key remove past the date, want 1", n)
