@@ -51,18 +51,19 @@ const (
 // authenticate says how r proved it knows the token, and its session
 // when by cookie. A wrong bearer token counts against the client's
 // address as a wrong sign-in does; an address over the limit has its
-// tokens refused, right or wrong, until its window passes (retry says
-// how long).
+// wrong tokens refused with 429 until its window passes (retry says how
+// long). The right token always passes: only failures are limited, so a
+// local process that guesses cannot lock out Prometheus or the operator.
 func (s *Server) authenticate(r *http.Request) (kind authKind, sess *session, retry time.Duration) {
 	now := s.opts.Now()
 	if h := r.Header.Get("Authorization"); h != "" {
-		addr := clientAddr(r.RemoteAddr)
-		if blocked, wait := s.limiter.blocked(addr, now); blocked {
-			return limited, nil, wait
-		}
 		const prefix = "Bearer "
 		if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) && equal(strings.TrimSpace(h[len(prefix):]), s.currentToken()) {
 			return byBearer, nil, 0
+		}
+		addr := clientAddr(r.RemoteAddr)
+		if blocked, wait := s.limiter.blocked(addr, now); blocked {
+			return limited, nil, wait
 		}
 		s.limiter.fail(addr, now)
 		return unauthenticated, nil, 0

@@ -100,7 +100,7 @@ func TestSignOutInBrowser(t *testing.T) {
 			t.Fatalf("wrong sign-in %d: %v", i+1, err)
 		}
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login"), chromedp.SendKeys("#token", token), chromedp.Submit("#token"),
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/login"), chromedp.SendKeys("#token", "wrong-token-again"), chromedp.Submit("#token"),
 		chromedp.WaitVisible("body")); err != nil {
 		t.Fatal(err)
 	}

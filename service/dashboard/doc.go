@@ -21,7 +21,8 @@
 // held server-side until its lifetime ends, sign-out, a new token
 // (SetToken) or a restart; each session has its own CSRF token, which
 // forms that change something carry. Wrong tokens are counted per client
-// address, and an address with too many is refused (429) for a while.
+// address, and an address with too many has its wrong tokens refused (429)
+// for a while; the right token always passes.
 // Tokens are compared in constant time and never logged; CheckListen
 // refuses an address other than loopback without a configured token.
 //

@@ -7,8 +7,10 @@ import (
 )
 
 // Sign-in limits: a client address that gave a wrong token
-// MaxSignInFailures times within SignInWindow is refused (429, with
-// Retry-After) until the window since its first failure has passed. The
+// MaxSignInFailures times within SignInWindow has its further wrong
+// tokens refused (429, with Retry-After) until the window since its first
+// failure has passed; the right token always passes, so failures from a
+// shared address (127.0.0.1) cannot lock out its legitimate clients. The
 // token has at least 128 bits, so guessing it is hopeless anyway; the
 // limit keeps a guesser from trying at line rate and fills no log.
 const (

@@ -257,7 +257,8 @@ func (s *Server) currentToken() string {
 type sessionKey struct{}
 
 // auth refuses requests without the token: 401, with the login form for
-// a browser; 429 from an address that gave a wrong token too often. Forms
+// a browser; 429 for a wrong token from an address that gave a wrong
+// token too often (the right token always passes). Forms
 // posted with a session cookie must carry the session's CSRF token.
 func (s *Server) auth(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -300,17 +301,19 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 
 // login checks the form's token and starts a session: a random ID in an
 // HttpOnly, SameSite=Strict cookie (Secure over TLS) that lasts
-// SessionLifetime. Wrong tokens count against the client's address.
+// SessionLifetime. Wrong tokens count against the client's address; the
+// right token signs in even from an address over the limit.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	now := s.opts.Now()
 	addr := clientAddr(r.RemoteAddr)
-	if blocked, wait := s.limiter.blocked(addr, now); blocked {
-		s.log.Warn("dashboard: a sign-in refused: too many wrong tokens from its address", "remote", addr)
-		s.tooMany(w, wait)
-		return
-	}
 	next := localPath(r.PostFormValue("next"))
 	if !equal(r.PostFormValue("token"), s.currentToken()) {
+		// Only wrong tokens are limited: the right one always signs in.
+		if blocked, wait := s.limiter.blocked(addr, now); blocked {
+			s.log.Warn("dashboard: a sign-in refused: too many wrong tokens from its address", "remote", addr)
+			s.tooMany(w, wait)
+			return
+		}
 		s.limiter.fail(addr, now)
 		s.log.Warn("dashboard: a sign-in with a wrong token", "remote", r.RemoteAddr)
 		s.render(w, http.StatusUnauthorized, "login", pageData{Title: "Sign in", Data: loginData{Next: next, Wrong: true}})

@@ -141,31 +141,48 @@ func fromAddr(ip string) *http.Client {
 }
 
 // TestSignInRateLimit: after MaxSignInFailures wrong tokens from one
-// address, its sign-ins are refused with 429 and Retry-After, even with
-// the right token, and so are its bearer tokens; another address signs
-// in as before; wrong bearer tokens count as wrong sign-ins do.
+// address, its wrong sign-ins and wrong bearer tokens are refused with
+// 429 and Retry-After, while the right token still passes from it, by
+// the form and by bearer (so wrong guesses from 127.0.0.1 cannot blind a
+// Prometheus scraping /metrics from there); wrong bearer tokens count as
+// wrong sign-ins do.
 func TestSignInRateLimit(t *testing.T) {
-	base, _ := serve(t)
+	base, _, _ := serveWith(t, func(o *dashboard.Options) {
+		o.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("strata_up 1\n")) })
+	})
 	attacker, other := fromAddr("127.0.0.2"), fromAddr("127.0.0.3")
 	for i := range dashboard.MaxSignInFailures {
 		if _, code, _ := signIn(t, attacker, base, "wrong-"+strconv.Itoa(i)+strings.Repeat("x", 40)); code != http.StatusUnauthorized {
 			t.Fatalf("wrong sign-in %d: %d, want 401", i+1, code)
 		}
 	}
-	c, code, h := signIn(t, attacker, base, token)
+	c, code, h := signIn(t, attacker, base, "wrong-again"+strings.Repeat("x", 40))
 	secs, _ := strconv.Atoi(h.Get("Retry-After"))
 	if code != http.StatusTooManyRequests || c != nil || secs < 60 || secs > int(dashboard.SignInWindow/time.Second) {
-		t.Fatalf("sign-in after %d wrong ones: %d, Retry-After %q, cookie %v; want 429 within the window", dashboard.MaxSignInFailures, code, h.Get("Retry-After"), c)
+		t.Fatalf("wrong sign-in after %d wrong ones: %d, Retry-After %q, cookie %v; want 429 within the window", dashboard.MaxSignInFailures, code, h.Get("Retry-After"), c)
 	}
-	req, _ := http.NewRequest("GET", base+"/", nil)
-	bearer(req)
-	resp, err := attacker.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	bearerFrom := func(client *http.Client, path, tok string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("a bearer token from the limited address: %d, want 429", resp.StatusCode)
+	if code := bearerFrom(attacker, "/metrics", "wrong-bearer"); code != http.StatusTooManyRequests {
+		t.Fatalf("a wrong bearer token from the limited address: %d, want 429", code)
+	}
+	if code := bearerFrom(attacker, "/metrics", token); code != http.StatusOK {
+		t.Fatalf("the right bearer token on /metrics from the limited address: %d, want 200", code)
+	}
+	if code := bearerFrom(attacker, "/", token); code != http.StatusOK {
+		t.Fatalf("the right bearer token from the limited address: %d, want 200", code)
+	}
+	if c, code, _ := signIn(t, attacker, base, token); c == nil || code != http.StatusSeeOther {
+		t.Fatalf("the right token's sign-in from the limited address: %d, want 303 with a session", code)
 	}
 	if c, code, _ := signIn(t, other, base, token); c == nil || code != http.StatusSeeOther {
 		t.Fatalf("sign-in from another address: %d, want 303 with a session", code)
@@ -180,8 +197,11 @@ func TestSignInRateLimit(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if _, code, _ := signIn(t, other, base, token); code != http.StatusTooManyRequests {
-		t.Fatalf("sign-in after %d wrong bearer tokens: %d, want 429", dashboard.MaxSignInFailures, code)
+	if _, code, _ := signIn(t, other, base, "wrong-form"+strings.Repeat("x", 40)); code != http.StatusTooManyRequests {
+		t.Fatalf("wrong sign-in after %d wrong bearer tokens: %d, want 429", dashboard.MaxSignInFailures, code)
+	}
+	if code := bearerFrom(other, "/metrics", token); code != http.StatusOK {
+		t.Fatalf("the right bearer token after %d wrong bearer tokens: %d, want 200", dashboard.MaxSignInFailures, code)
 	}
 }
 
