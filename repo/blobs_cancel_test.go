@@ -19,11 +19,11 @@ func TestSaveBlobCancelledWhileReadingBase(t *testing.T) {
 	var mu sync.Mutex
 	var notices []string
 	r, _ := repotest.New(t, func(_ *repo.Config, o *repo.Options) {
-		o.Notify = func(msg string) {
+		o.Logger = repotest.Notices(func(msg string) {
 			mu.Lock()
 			defer mu.Unlock()
 			notices = append(notices, msg)
-		}
+		})
 	})
 	base := csvChunk(11, 1500)
 	changed := append(append([]byte{}, base...), "one more row\n"...)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/user"
 	"slices"
@@ -164,8 +165,8 @@ func loadKeyFile(ctx context.Context, be backend.Storage, name string) (*KeyFile
 // name of the key file that opened it. When no key file opens and one is
 // damaged, the error is that damage (ErrDamaged), not ErrWrongPassword:
 // the password may be the damaged file's. Damaged key files beside the one
-// that opened are passed to notify.
-func openWithPassword(ctx context.Context, be backend.Storage, password string, notify func(string)) (*crypto.Key, *KeyFile, string, error) {
+// that opened are logged at slog.LevelWarn.
+func openWithPassword(ctx context.Context, be backend.Storage, password string, log *slog.Logger) (*crypto.Key, *KeyFile, string, error) {
 	var names []string
 	err := be.List(ctx, backend.KeyFile, func(fi backend.FileInfo) error {
 		names = append(names, fi.Handle.Name)
@@ -212,7 +213,7 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string, 
 			}
 		}
 		for _, err := range damaged {
-			notify(err.Error() + keyDamageAdvice)
+			log.Warn(err.Error() + keyDamageAdvice)
 		}
 		return master, kf, name, nil
 	}

@@ -78,7 +78,7 @@ func TestStaleLocksAreRemoved(t *testing.T) {
 			}
 			var notices []string
 			o2 := repotest.Options(t)
-			o2.Notify = func(m string) { notices = append(notices, m) }
+			o2.Logger = repotest.Notices(func(m string) { notices = append(notices, m) })
 			r, err := repo.Open(ctx, be, repotest.Password, o2)
 			if err != nil {
 				t.Fatal(err)
@@ -140,7 +140,7 @@ func TestLockOfDeadProcessIsStale(t *testing.T) {
 			}
 			var notices []string
 			o := repotest.Options(t)
-			o.Notify = func(m string) { notices = append(notices, m) }
+			o.Logger = repotest.Notices(func(m string) { notices = append(notices, m) })
 			other, err := repo.Open(ctx, be, repotest.Password, o)
 			if err != nil {
 				t.Fatal(err)
@@ -240,7 +240,7 @@ func TestDecodeLockRejectsBadLeases(t *testing.T) {
 	}
 	var notices []string
 	opts := repotest.Options(t)
-	opts.Notify = func(m string) { notices = append(notices, m) }
+	opts.Logger = repotest.Notices(func(m string) { notices = append(notices, m) })
 	r3, err := repo.Open(ctx, r.Backend(), repotest.Password, opts)
 	if err != nil {
 		t.Fatal(err)

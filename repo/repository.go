@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -30,9 +31,9 @@ type Options struct {
 	// on filling the next ones; zero means DefaultUploads. Each waits in
 	// its temporary file, so it costs disk in TempDir, not memory.
 	Uploads int
-	// Notify receives notices meant for the user (a stale lock ignored,
-	// say); nil discards them.
-	Notify func(msg string)
+	// Logger receives notices meant for the user (a stale lock removed,
+	// say) as records at slog.LevelWarn; nil discards them.
+	Logger *slog.Logger
 	// BlobCacheSize is how many plaintext blobs loads keep for resolving
 	// delta chains; zero means 256.
 	BlobCacheSize int
@@ -53,8 +54,8 @@ func (o Options) withDefaults() Options {
 	if o.TempDir == "" {
 		o.TempDir = os.TempDir()
 	}
-	if o.Notify == nil {
-		o.Notify = func(string) {}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.BlobCacheSize == 0 {
 		o.BlobCacheSize = 256
@@ -240,7 +241,7 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
 	readErr := err
-	master, kf, keyName, err := openWithPassword(ctx, be, password, opts.Notify)
+	master, kf, keyName, err := openWithPassword(ctx, be, password, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +284,10 @@ func Open(ctx context.Context, be backend.Storage, password string, opts Options
 		if cfg, err = DefaultConfig(); err != nil {
 			return nil, err
 		}
-		opts.Notify(cerr.Error() + "; no key file holds a copy of it: reading with default settings, and backups are refused: " +
+		opts.Logger.Warn(cerr.Error() + "; no key file holds a copy of it: reading with default settings, and backups are refused: " +
 			"restore the file config from a copy of the repository, or run `strata repair config --new-polynomial`")
 	} else {
-		opts.Notify(cerr.Error() + "; using the copy in key file keys/" + shortName(from) + ": run `strata repair config` to rewrite it")
+		opts.Logger.Warn(cerr.Error() + "; using the copy in key file keys/" + shortName(from) + ": run `strata repair config` to rewrite it")
 	}
 	r, err := newRepository(be, master, keyName, cfg, opts)
 	if err != nil {
@@ -343,9 +344,10 @@ func (r *Repository) Key() *crypto.Key { return r.key }
 // KeyName is the name of the key file that opened this handle.
 func (r *Repository) KeyName() string { return r.keyName }
 
-// Notify passes a notice to the user through Options.Notify.
+// Notify passes a notice to the user: a record at slog.LevelWarn of
+// Options.Logger.
 func (r *Repository) Notify(format string, args ...any) {
-	r.opts.Notify(fmt.Sprintf(format, args...))
+	r.opts.Logger.Warn(fmt.Sprintf(format, args...))
 }
 
 // SaveFile seals plain and stores it under its file ID.

@@ -14,6 +14,7 @@ import (
 	"strata/repo/backend"
 	"strata/repo/backend/mem"
 	"strata/repo/crypto"
+	"strata/repo/repotest"
 	"strata/verify"
 )
 
@@ -51,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	r, err := repo.Init(ctx, f.be, password, cfg, repo.Options{
 		KDF:     crypto.CheapKDFParams(),
 		TempDir: t.TempDir(),
-		Notify:  func(msg string) { notices = append(notices, msg) },
+		Logger:  repotest.Notices(func(msg string) { notices = append(notices, msg) }),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -187,7 +187,7 @@ func backupFiles(ctx context.Context, r *repo.Repository, req BackupRequest) (Ba
 	log := logger(req.Logger)
 	opts := archive.Options{
 		Host: req.Host, Tags: req.Tags, Tier: req.Tier, Time: req.Time, Force: req.Force, Program: req.Program,
-		Notify: notifier(log), Counters: &archive.Counters{}, Exclude: req.Exclude,
+		Logger: log, Counters: &archive.Counters{}, Exclude: req.Exclude,
 	}
 	if log.Enabled(ctx, LevelFile) {
 		opts.OnFile = func(status, path string) { log.Log(ctx, LevelFile, fmt.Sprintf("%-9s %s", status, path)) }

@@ -42,12 +42,12 @@ func (req OpenRequest) Name() string { return backend.Redact(req.URL) }
 
 // StorageOptions are the backend options of req.
 func (req OpenRequest) StorageOptions() backend.Options {
-	return backend.Options{Getenv: req.Getenv, Notify: notifier(logger(req.Logger)), MaxRetryTime: req.RetryMax}
+	return backend.Options{Getenv: req.Getenv, Logger: logger(req.Logger), MaxRetryTime: req.RetryMax}
 }
 
 // RepoOptions are the repository options of req.
 func (req OpenRequest) RepoOptions() repo.Options {
-	return repo.Options{KDF: req.KDF, Notify: notifier(logger(req.Logger)), LockLease: req.LockLease}
+	return repo.Options{KDF: req.KDF, Logger: logger(req.Logger), LockLease: req.LockLease}
 }
 
 // Open opens the repository at req.URL, without its index: workflows

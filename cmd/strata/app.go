@@ -259,7 +259,7 @@ func (g *globals) notice(msg string) {
 func (g *globals) showProgress() bool { return g.env.stderrTTY && !g.quiet }
 
 func (g *globals) repoOptions() repo.Options {
-	return repo.Options{KDF: g.env.kdf, Notify: g.notice, LockLease: g.lockLease}
+	return repo.Options{KDF: g.env.kdf, Logger: g.logger(), LockLease: g.lockLease}
 }
 
 // password finds the password in the documented order: --password-file,

@@ -191,7 +191,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				p := &restore.Progress{}
 				opts := restore.Options{
 					Include: includes.Value(), Exclude: excludes.Value(), IInclude: iincludes.Value(), IExclude: iexcludes.Value(),
-					Overwrite: overwrite, Progress: p, Notify: g.notice,
+					Overwrite: overwrite, Progress: p, Logger: g.logger(),
 					OnFile: func(path string) { g.verbosef(2, "restored %s\n", path) },
 				}
 				start := time.Now()

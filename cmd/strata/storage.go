@@ -12,7 +12,7 @@ import (
 // its environment (credentials), where notices go, and how long remote
 // storage retries a failing request (STRATA_RETRY_MAX).
 func (g *globals) storageOptions() backend.Options {
-	return backend.Options{Getenv: g.env.getenv, Notify: g.notice, MaxRetryTime: g.retryMax}
+	return backend.Options{Getenv: g.env.getenv, Logger: g.logger(), MaxRetryTime: g.retryMax}
 }
 
 // repoName is --repo as messages may show it: without a secret.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -46,8 +47,11 @@ type Options struct {
 	// OnFile, when set, is told about each regular file of a backup of
 	// paths: status "new", "modified" or "unchanged" (taken from the
 	// parent unread), and its path. It is called from one goroutine.
-	OnFile  func(status, path string)
-	Notify  func(msg string)
+	OnFile func(status, path string)
+	// Logger receives notices meant for the user (a file that vanished
+	// during the backup, say) as records at slog.LevelWarn; nil discards
+	// them.
+	Logger  *slog.Logger
 	Program string // strata version, recorded in the snapshot
 }
 
@@ -61,8 +65,8 @@ func (o Options) withDefaults() Options {
 	if o.Counters == nil {
 		o.Counters = &Counters{}
 	}
-	if o.Notify == nil {
-		o.Notify = func(string) {}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return o
 }
@@ -151,7 +155,7 @@ func BackupPaths(ctx context.Context, r Repository, paths []string, opts Options
 	if opts.Parent != nil && !opts.Force {
 		t, err := r.LoadTree(ctx, opts.Parent.Tree)
 		if err != nil {
-			opts.Notify(fmt.Sprintf("reading every file: parent snapshot %s unreadable: %v", opts.Parent.ID.Short(), err))
+			opts.Logger.Warn(fmt.Sprintf("reading every file: parent snapshot %s unreadable: %v", opts.Parent.ID.Short(), err))
 		} else {
 			parentRoot = t
 		}
@@ -292,7 +296,7 @@ func (a *archiver) parentSubtree(ctx context.Context, pn *repo.Node) *repo.Tree 
 	}
 	t, err := a.r.LoadTree(ctx, *pn.Subtree)
 	if err != nil {
-		a.opts.Notify(fmt.Sprintf("parent tree %s unreadable, reading the folder's files again: %v", pn.Subtree.Short(), err))
+		a.opts.Logger.Warn(fmt.Sprintf("parent tree %s unreadable, reading the folder's files again: %v", pn.Subtree.Short(), err))
 		return nil
 	}
 	return t
@@ -309,7 +313,7 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 	}
 	fi, err := os.Lstat(fsPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		a.opts.Notify(fmt.Sprintf("skipping %s: it vanished during the backup", fsPath))
+		a.opts.Logger.Warn(fmt.Sprintf("skipping %s: it vanished during the backup", fsPath))
 		return repo.Node{}, false, nil
 	}
 	if err != nil {
@@ -339,7 +343,7 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 		}
 		content, size, err := a.saveFile(ctx, fsPath)
 		if errors.Is(err, fs.ErrNotExist) {
-			a.opts.Notify(fmt.Sprintf("skipping %s: it vanished during the backup", fsPath))
+			a.opts.Logger.Warn(fmt.Sprintf("skipping %s: it vanished during the backup", fsPath))
 			return repo.Node{}, false, nil
 		}
 		if err != nil {
@@ -382,7 +386,7 @@ func (a *archiver) saveItem(ctx context.Context, fsPath, name string, pn *repo.N
 		}
 		node.Kind, node.Target, node.Size = repo.NodeSymlink, target, 0
 	default:
-		a.opts.Notify(fmt.Sprintf("skipping %s: %s files are not backed up", fsPath, fi.Mode().Type()))
+		a.opts.Logger.Warn(fmt.Sprintf("skipping %s: %s files are not backed up", fsPath, fi.Mode().Type()))
 		return repo.Node{}, false, nil
 	}
 	return node, true, nil

@@ -164,7 +164,7 @@ func TestBackupUnreadableParent(t *testing.T) {
 	be.FailLoad(func(h backend.Handle) bool { return h.Type == backend.PackFile }, eio)
 	var notices []string
 	second, err := archive.BackupPaths(ctx, repotest.Reopen(t, be), []string{src}, archive.Options{
-		Parent: first, Notify: func(msg string) { notices = append(notices, msg) },
+		Parent: first, Logger: repotest.Notices(func(msg string) { notices = append(notices, msg) }),
 	})
 	if err != nil {
 		t.Fatalf("backup with an unreadable parent: %v", err)

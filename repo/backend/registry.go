@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -32,9 +33,9 @@ type Options struct {
 	// Getenv reads the environment (credentials, regions); nil reads the
 	// process's own.
 	Getenv func(key string) string
-	// Notify receives notices a storage gives while it works (a retried
-	// request); nil drops them.
-	Notify func(msg string)
+	// Logger receives notices a storage gives while it works (a retried
+	// request) as records at slog.LevelWarn; nil drops them.
+	Logger *slog.Logger
 	// MaxRetryTime bounds how long remote storage retries a failing
 	// request in total before it gives up; 0 lets the storage choose (the
 	// retrying wrapper's default).

@@ -6,6 +6,7 @@ package repotest
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 
@@ -39,8 +40,22 @@ func Config(t testing.TB) repo.Config {
 // Options returns repository options with cheap key derivation and the
 // test's temporary folder for packs in progress.
 func Options(t testing.TB) repo.Options {
-	return repo.Options{KDF: crypto.CheapKDFParams(), TempDir: t.TempDir(), Notify: func(msg string) { t.Log("notice:", msg) }}
+	return repo.Options{KDF: crypto.CheapKDFParams(), TempDir: t.TempDir(), Logger: Notices(func(msg string) { t.Log("notice:", msg) })}
 }
+
+// Notices returns a logger that hands each record's message to fn: a
+// test's view of the notices a repository (or a storage) gives.
+func Notices(fn func(msg string)) *slog.Logger { return slog.New(noticeHandler{fn}) }
+
+type noticeHandler struct{ fn func(string) }
+
+func (h noticeHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h noticeHandler) Handle(_ context.Context, r slog.Record) error {
+	h.fn(r.Message)
+	return nil
+}
+func (h noticeHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h noticeHandler) WithGroup(string) slog.Handler      { return h }
 
 // Setup adjusts a repository before it is created.
 type Setup func(*repo.Config, *repo.Options)

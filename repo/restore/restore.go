@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync/atomic"
 
@@ -40,9 +41,10 @@ type Options struct {
 	// or table once it is restored under its name. It is called from one
 	// goroutine.
 	OnFile func(path string)
-	// Notify receives notices meant for the user (a content size that
-	// differs from the snapshot's record, say); nil discards them.
-	Notify func(msg string)
+	// Logger receives notices meant for the user (a content size that
+	// differs from the snapshot's record, say) as records at
+	// slog.LevelWarn; nil discards them.
+	Logger *slog.Logger
 }
 
 // Progress counts a running restore; read it from another goroutine. The
@@ -78,8 +80,8 @@ func Restore(ctx context.Context, loader BlobLoader, root pack.ID, target string
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers
 	}
-	if opts.Notify == nil {
-		opts.Notify = func(string) {}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	sel, err := newSelector(opts)
 	if err != nil {

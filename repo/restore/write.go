@@ -114,7 +114,7 @@ func (w *fsWriter) file(ctx context.Context, p *pipeline, e entry, dst string) (
 		return err
 	}
 	if size != e.node.Size {
-		w.opts.Notify(fmt.Sprintf("restored %s: wrote %d bytes, the snapshot records %d", e.path, size, e.node.Size))
+		w.opts.Logger.Warn(fmt.Sprintf("restored %s: wrote %d bytes, the snapshot records %d", e.path, size, e.node.Size))
 	}
 	w.stats.Files++
 	w.stats.Bytes += size

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -28,8 +29,9 @@ type Options struct {
 	// refused connection, an unknown host) before it fails; default 3,
 	// a few seconds in all, enough for a server that is restarting.
 	UnreachableTries int
-	// Notify receives a line for each retry; nil drops them.
-	Notify func(msg string)
+	// Logger receives a record at slog.LevelWarn for each retry; nil
+	// drops them.
+	Logger *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -69,7 +71,7 @@ func New(inner backend.Storage, opts Options) *Backend {
 // Wrap wraps the storage a remote backend.Scheme opened with the retry
 // budget and notices of the scheme's options: what its Open returns.
 func Wrap(inner backend.Storage, opts backend.Options) *Backend {
-	return New(inner, Options{MaxTime: opts.MaxRetryTime, Notify: opts.Notify})
+	return New(inner, Options{MaxTime: opts.MaxRetryTime, Logger: opts.Logger})
 }
 
 // Location implements backend.Storage: the inner storage's location.
@@ -104,8 +106,8 @@ func (b *Backend) do(ctx context.Context, what string, attempt func() error) err
 		if spent+d > b.opts.MaxTime {
 			return fmt.Errorf("%w (gave up after %s in %v)", err, attempts(w.failures), spent.Round(time.Millisecond))
 		}
-		if b.opts.Notify != nil {
-			b.opts.Notify(fmt.Sprintf("%s failed (%s, attempt %d), trying again in %v: %v", what, kind, w.failures, d.Round(time.Millisecond), err))
+		if b.opts.Logger != nil {
+			b.opts.Logger.Warn(fmt.Sprintf("%s failed (%s, attempt %d), trying again in %v: %v", what, kind, w.failures, d.Round(time.Millisecond), err))
 		}
 		t := time.NewTimer(d)
 		select {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strata/repo/repotest"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,7 +60,7 @@ func setup(t *testing.T) (*retry.Backend, *faulty.Backend, *notices, backend.Han
 	f := faulty.New(mem.New())
 	n := &notices{}
 	opts := fast
-	opts.Notify = n.add
+	opts.Logger = repotest.Notices(n.add)
 	r := retry.New(f, opts)
 	data := bytes.Repeat([]byte("0123456789"), 500)
 	h := backend.Handle{Type: backend.PackFile, Name: "ab" + strings.Repeat("0", 62)}
@@ -333,7 +334,7 @@ func TestGivesUp(t *testing.T) {
 func TestCancelWhileWaiting(t *testing.T) {
 	f := faulty.New(mem.New())
 	c, cancel := context.WithCancel(ctx)
-	r := retry.New(f, retry.Options{Wait: time.Hour, MaxWait: time.Hour, MaxTime: 2 * time.Hour, Notify: func(string) { cancel() }})
+	r := retry.New(f, retry.Options{Wait: time.Hour, MaxWait: time.Hour, MaxTime: 2 * time.Hour, Logger: repotest.Notices(func(string) { cancel() })})
 	f.FailTimes(faulty.OpStat, 1, syscall.ECONNRESET)
 	_, err := r.Stat(c, backend.Handle{Type: backend.ConfigFile})
 	if !errors.Is(err, context.Canceled) {
@@ -345,7 +346,7 @@ func TestCancelWhileWaiting(t *testing.T) {
 func TestWrap(t *testing.T) {
 	f := faulty.New(mem.New())
 	n := &notices{}
-	r := retry.Wrap(f, backend.Options{MaxRetryTime: time.Millisecond, Notify: n.add})
+	r := retry.Wrap(f, backend.Options{MaxRetryTime: time.Millisecond, Logger: repotest.Notices(n.add)})
 	f.FailTimes(faulty.OpStat, 1<<30, faulty.ErrReset)
 	_, err := r.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
 	if !errors.Is(err, faulty.ErrReset) || !strings.Contains(err.Error(), "gave up after 1 attempt in") {

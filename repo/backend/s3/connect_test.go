@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strata/repo/repotest"
 	"strings"
 	"sync"
 	"testing"
@@ -70,7 +71,7 @@ func TestRefusedConnectionFailsFast(t *testing.T) {
 	addr := closedPort(t)
 	n := &noticeLog{}
 	r := retry.New(unboundBackend(t, "http://"+addr+"/bucket/repo"),
-		retry.Options{Wait: 5 * time.Millisecond, MaxWait: 10 * time.Millisecond, MaxTime: time.Minute, Notify: n.add})
+		retry.Options{Wait: 5 * time.Millisecond, MaxWait: 10 * time.Millisecond, MaxTime: time.Minute, Logger: repotest.Notices(n.add)})
 	_, err := r.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
 	if err == nil {
 		t.Fatal("Stat succeeded with nothing listening")
@@ -103,7 +104,7 @@ func TestRefusedConnectionFailsFast(t *testing.T) {
 func TestUnknownHostFailsFast(t *testing.T) {
 	n := &noticeLog{}
 	r := retry.New(unboundBackend(t, "http://no-such-host.invalid:9000/bucket"),
-		retry.Options{Wait: 5 * time.Millisecond, MaxWait: 10 * time.Millisecond, MaxTime: time.Minute, Notify: n.add})
+		retry.Options{Wait: 5 * time.Millisecond, MaxWait: 10 * time.Millisecond, MaxTime: time.Minute, Logger: repotest.Notices(n.add)})
 	_, err := r.Stat(ctx, backend.Handle{Type: backend.ConfigFile})
 	if backend.KindOf(err) != backend.Unreachable || !strings.Contains(err.Error(), "unknown host no-such-host.invalid") {
 		t.Errorf("got %v (%v), want unreachable naming the host", err, backend.KindOf(err))
@@ -132,7 +133,7 @@ func TestTLSMismatchIsPermanent(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			n := &noticeLog{}
 			r := retry.New(unboundBackend(t, "https://"+c.host+"/bucket"),
-				retry.Options{Wait: 5 * time.Millisecond, MaxWait: 10 * time.Millisecond, MaxTime: time.Minute, Notify: n.add})
+				retry.Options{Wait: 5 * time.Millisecond, MaxWait: 10 * time.Millisecond, MaxTime: time.Minute, Logger: repotest.Notices(n.add)})
 			_, err := r.Load(ctx, backend.Handle{Type: backend.ConfigFile}, 0, 0)
 			if backend.KindOf(err) != backend.Permanent || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.host) {
 				t.Errorf("got %v (%v), want a permanent error saying %q and naming %s", err, backend.KindOf(err), c.want, c.host)
@@ -180,7 +181,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 			defer cancel()
 			n := &noticeLog{}
 			r := retry.New(b, retry.Options{ThrottledWait: 10 * time.Millisecond, MaxThrottledWait: 20 * time.Millisecond, MaxTime: time.Hour,
-				Notify: func(msg string) { n.add(msg); cancel() }})
+				Logger: repotest.Notices(func(msg string) { n.add(msg); cancel() })})
 			if _, err := r.Load(ctx, backend.Handle{Type: backend.ConfigFile}, 0, 0); err == nil {
 				t.Fatal("Load succeeded")
 			}

@@ -10,7 +10,7 @@ import (
 // Scheme is the backend.Scheme "s3": the location is
 // http[s]://host[:port]/bucket[/prefix][?options] (ParseURL). The storage
 // it returns retries failed requests (package retry) for up to
-// opts.MaxRetryTime, telling opts.Notify of each retry; Create makes the
+// opts.MaxRetryTime, telling opts.Logger of each retry; Create makes the
 // bucket when it does not exist.
 func Scheme() backend.Scheme {
 	open := func(ctx context.Context, location string, opts backend.Options, create bool) (backend.Storage, error) {
@@ -22,7 +22,7 @@ func Scheme() backend.Scheme {
 		if err != nil {
 			return nil, err
 		}
-		r := retry.New(b, retry.Options{MaxTime: opts.MaxRetryTime, Notify: opts.Notify})
+		r := retry.New(b, retry.Options{MaxTime: opts.MaxRetryTime, Logger: opts.Logger})
 		if create {
 			err = b.create(ctx, r, opts.ObjectLock)
 		} else {
