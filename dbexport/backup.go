@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/user"
 	"path"
@@ -59,8 +60,10 @@ type BackupOptions struct {
 	// to count them, for the progress bar's total: a pass over each
 	// table, so only when progress is shown.
 	CountRows bool
-	Notify    func(string)
-	Program   string
+	// Logger receives notices (schema warnings, a parent that cannot be
+	// read) at slog.LevelWarn; nil discards them.
+	Logger  *slog.Logger
+	Program string
 	// Meta is recorded in the snapshot (guard records the command line).
 	Meta map[string]string
 }
@@ -140,8 +143,8 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	if opts.Counters == nil {
 		opts.Counters = &archive.Counters{}
 	}
-	if opts.Notify == nil {
-		opts.Notify = func(string) {}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Host == "" {
 		opts.Host, _ = os.Hostname()
@@ -225,12 +228,12 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 		}
 	}
 	for _, w := range schema.Warnings {
-		opts.Notify(w)
+		opts.Logger.Warn(w)
 	}
 	parentNodes := map[string]*repo.Node{}
 	if opts.Parent != nil {
 		if t, err := r.LoadTree(ctx, opts.Parent.Tree); err != nil {
-			opts.Notify(fmt.Sprintf("storing every chunk without delta: parent snapshot %s unreadable: %v", opts.Parent.ID.Short(), err))
+			opts.Logger.Warn(fmt.Sprintf("storing every chunk without delta: parent snapshot %s unreadable: %v", opts.Parent.ID.Short(), err))
 		} else {
 			for i := range t.Nodes {
 				parentNodes[t.Nodes[i].Name] = &t.Nodes[i]

@@ -17,7 +17,7 @@ import (
 // CheckHeldKeys keeps in memory (a few tens of MB at most), unless
 // RestoreOptions.MaxHeldKeyValues says otherwise. A key whose referencing
 // table holds more is not checked before the restore: Restore says so
-// (RestoreOptions.Notify), and the target's restore checks it once the
+// (RestoreOptions.Logger), and the target's restore checks it once the
 // rows are loaded, rolling back a violation; a target that could not roll
 // it back refuses the restore instead (HeldKey.CheckedAfterLoad).
 const DefaultMaxHeldKeyValues = 1 << 20

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -55,9 +56,10 @@ type RestoreOptions struct {
 	// another table holds on a restored one which are checked against the
 	// snapshot's rows before the restore; 0 means DefaultMaxHeldKeyValues.
 	MaxHeldKeyValues int
-	// Notify, when set, receives what the restore does not check
-	// beforehand: the held keys with more values than MaxHeldKeyValues.
-	Notify func(msg string)
+	// Logger, when set, receives at slog.LevelWarn what the restore does
+	// not check beforehand: the held keys with more values than
+	// MaxHeldKeyValues.
+	Logger *slog.Logger
 	// Counters, when set, count the tables and rows written so far.
 	Counters *RestoreCounters
 }
@@ -205,7 +207,7 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 		if err != nil {
 			return &selected, plan, err
 		}
-		problems = append(problems, uncheckedKeys(keys, maxValues, opts.Notify)...)
+		problems = append(problems, uncheckedKeys(keys, maxValues, opts.Logger)...)
 		if len(problems) > 0 {
 			refusals = append(refusals, fmt.Errorf("%w: %s; nothing was changed", ErrRestoreWouldFail, strings.Join(problems, "; ")))
 		}
@@ -233,10 +235,10 @@ func Restore(ctx context.Context, l restore.BlobLoader, root pack.ID, target Tar
 
 // uncheckedKeys says, for each held key with more than maxValues values
 // (which CheckHeldKeys left unchecked), that it was not checked before the
-// restore: through notify when the target checks it once the rows are
+// restore: through log when the target checks it once the rows are
 // loaded and rolls a violation back, and as a reason to refuse the
 // restore when it could not roll back.
-func uncheckedKeys(keys []HeldKey, maxValues int, notify func(string)) (problems []string) {
+func uncheckedKeys(keys []HeldKey, maxValues int, log *slog.Logger) (problems []string) {
 	for _, k := range keys {
 		if !k.Truncated {
 			continue
@@ -247,8 +249,8 @@ func uncheckedKeys(keys []HeldKey, maxValues int, notify func(string)) (problems
 			problems = append(problems, what+", and the restore could not roll back a violation found after loading: raise --held-key-limit, or restore "+k.Table+" too")
 			continue
 		}
-		if notify != nil {
-			notify(what + "; not checked before the restore: the restore checks it once the rows are loaded, and a violation rolls the restore back")
+		if log != nil {
+			log.Warn(what + "; not checked before the restore: the restore checks it once the rows are loaded, and a violation rolls the restore back")
 		}
 	}
 	return problems

@@ -270,7 +270,7 @@ func backupDatabase(ctx context.Context, r *repo.Repository, req BackupRequest) 
 		return BackupReport{}, err
 	}
 	opts.Parent = dbexport.FindParent(sns, opts.Host, d)
-	opts.Notify = schemaNotices(ctx, r, opts.Parent, log)
+	opts.Logger = schemaNotices(ctx, r, opts.Parent, log)
 	engines := db.Engines
 	if engines == nil {
 		engines = engine.Default()
@@ -295,26 +295,42 @@ func backupDatabase(ctx context.Context, r *repo.Repository, req BackupRequest) 
 	return BackupReport{Snapshot: sn, Parent: opts.Parent, FilesProcessed: opts.Counters.Files.Load()}, nil
 }
 
-// schemaNotices returns the notice function of a database backup: the
-// schema's warnings (a table without a primary key, say) are told once
-// per source, by the first backup that finds them, and not again while
-// the parent snapshot's schema records the same warning.
-func schemaNotices(ctx context.Context, r *repo.Repository, parent *repo.Snapshot, log *slog.Logger) func(string) {
-	notify := notifier(log)
+// schemaNotices returns the logger of a database backup's notices (log,
+// at slog.LevelWarn): the schema's warnings (a table without a primary
+// key, say) are told once per source, by the first backup that finds
+// them, and not again while its parent snapshot records them.
+func schemaNotices(ctx context.Context, r *repo.Repository, parent *repo.Snapshot, log *slog.Logger) *slog.Logger {
 	if parent == nil {
-		return notify
+		return log
 	}
 	ps, err := dbexport.LoadSchema(ctx, r, parent.Tree)
 	if err != nil {
-		return notify // an unreadable parent: tell everything
+		return log // an unreadable parent: tell everything
 	}
 	told := map[string]bool{}
 	for _, w := range ps.Warnings {
 		told[w] = true
 	}
-	return func(msg string) {
-		if !told[msg] {
-			notify(msg)
-		}
+	return slog.New(skipMessages{Handler: log.Handler(), skip: told})
+}
+
+// skipMessages drops the records whose message is in skip.
+type skipMessages struct {
+	slog.Handler
+	skip map[string]bool
+}
+
+func (h skipMessages) Handle(ctx context.Context, r slog.Record) error {
+	if h.skip[r.Message] {
+		return nil
 	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h skipMessages) WithAttrs(a []slog.Attr) slog.Handler {
+	return skipMessages{Handler: h.Handler.WithAttrs(a), skip: h.skip}
+}
+
+func (h skipMessages) WithGroup(name string) slog.Handler {
+	return skipMessages{Handler: h.Handler.WithGroup(name), skip: h.skip}
 }

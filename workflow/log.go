@@ -15,9 +15,3 @@ func logger(l *slog.Logger) *slog.Logger {
 	}
 	return l
 }
-
-// notifier adapts a logger to the notice callbacks of the lower packages
-// (repo, archive, dbexport): their notices are records at LevelWarn.
-func notifier(l *slog.Logger) func(string) {
-	return func(msg string) { l.Warn(msg) }
-}

@@ -249,7 +249,8 @@ func (g *globals) printf(format string, args ...any) {
 	}
 }
 
-// notice is the repository's Notify hook: notices go to stderr.
+// notice prints a notice of the CLI's own on stderr (the workflows' and the
+// repository's go through g.logger(), which prints them the same way).
 func (g *globals) notice(msg string) {
 	if !g.quiet {
 		fmt.Fprintf(g.env.stderr, "notice: %s\n", msg)

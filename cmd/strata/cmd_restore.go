@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -179,7 +180,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					g.audit.restoredFrom(sn)
 					return restoreDB(c.Context, g, r, sn, db, dbexport.RestoreOptions{
 						Tables: tables.Value(), Exclude: exclude.Value(), Replace: replace, DryRun: dryRun,
-						MaxHeldKeyValues: heldKeyLimit, Notify: func(msg string) { fmt.Fprintf(g.env.stderr, "warning: %s\n", msg) },
+						MaxHeldKeyValues: heldKeyLimit, Logger: slog.New(notifyHandler{func(msg string) { fmt.Fprintf(g.env.stderr, "warning: %s\n", msg) }}),
 					}, !noSafety, asJSON)
 				}
 				sn, err := pickSnapshot(c.Context, r, req)

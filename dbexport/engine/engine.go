@@ -43,13 +43,6 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-func (o Options) notify() func(string) {
-	if o.Logger == nil {
-		return nil
-	}
-	return func(msg string) { o.Logger.Warn(msg) }
-}
-
 // An Engine opens the databases of one engine.
 type Engine struct {
 	// Name is the engine, as dbexport.DSN.Engine names it.
@@ -190,7 +183,7 @@ func Postgres() Engine {
 		},
 		OpenTarget: func(ctx context.Context, d dbexport.DSN, o Options) (dbexport.Target, error) {
 			return postgres.OpenTarget(ctx, d, postgres.Options{
-				PasswordFile: o.PasswordFile, Jobs: o.Jobs, NoOwner: o.NoOwner, NoPrivileges: o.NoPrivileges, Notify: o.notify(),
+				PasswordFile: o.PasswordFile, Jobs: o.Jobs, NoOwner: o.NoOwner, NoPrivileges: o.NoPrivileges, Logger: o.Logger,
 				PgRestore: o.PgRestore,
 			})
 		},
@@ -211,7 +204,7 @@ func MySQL() Engine {
 			return mysql.Open(ctx, d, mysql.Options{PasswordFile: o.PasswordFile})
 		},
 		OpenTarget: func(ctx context.Context, d dbexport.DSN, o Options) (dbexport.Target, error) {
-			return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.PasswordFile, Jobs: o.Jobs, NoDefiner: o.NoDefiner, Notify: o.notify()})
+			return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.PasswordFile, Jobs: o.Jobs, NoDefiner: o.NoDefiner, Logger: o.Logger})
 		},
 		ExportJobs:     func(dbexport.Source, Options) int { return 1 },
 		CreateDatabase: mysql.CreateDatabase,

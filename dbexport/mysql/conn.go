@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/user"
@@ -27,14 +28,15 @@ type Options struct {
 	// NoDefiner: a restore creates views, triggers, routines and events
 	// without their DEFINER, owned by the account that restores them.
 	NoDefiner bool
-	// Notify, when set, is told what a restore did not recreate as the
-	// snapshot has it (and the server's warnings about it).
-	Notify func(string)
+	// Logger, when set, is told at slog.LevelWarn what a restore did not
+	// recreate as the snapshot has it (and the server's warnings about
+	// it).
+	Logger *slog.Logger
 }
 
 func (o Options) notify(msg string) {
-	if o.Notify != nil {
-		o.Notify(msg)
+	if o.Logger != nil {
+		o.Logger.Warn(msg)
 	}
 }
 

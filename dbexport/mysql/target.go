@@ -111,7 +111,7 @@ func rowCount(ctx context.Context, q queryer, table string) (int64, bool, error)
 // tables outside the snapshot), but cannot be rolled back. Views,
 // routines and events are created only by a whole restore, each after
 // dropping one of the same name; a partial restore names them through
-// Options.Notify.
+// Options.Logger.
 func (t *Target) Restore(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData, replace bool) error {
 	if s.Engine != dbexport.EngineMySQL {
 		return fmt.Errorf("%s: restore a %s snapshot into MySQL: %w; restore it into a %s database or a new SQLite file", t.dsn, s.Engine, ErrCrossEngine, s.Engine)

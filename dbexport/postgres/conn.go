@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -34,9 +35,10 @@ type Options struct {
 	// --no-privileges for a Target: restored objects belong to the
 	// restoring role, and their grants are not restored.
 	NoOwner, NoPrivileges bool
-	// Notify receives what a Target's restore did not recreate, or did
-	// otherwise than the snapshot holds it (an owner role missing, say).
-	Notify func(string)
+	// Logger receives at slog.LevelWarn what a Target's restore did not
+	// recreate, or did otherwise than the snapshot holds it (an owner
+	// role missing, say), each message once.
+	Logger *slog.Logger
 }
 
 // sessionSettings make the text that COPY writes canonical: the same data

@@ -42,14 +42,14 @@ func OpenTarget(ctx context.Context, d dbexport.DSN, opts Options) (*Target, err
 func (t *Target) notify(msg string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.opts.Notify == nil || t.said[msg] {
+	if t.opts.Logger == nil || t.said[msg] {
 		return
 	}
 	if t.said == nil {
 		t.said = map[string]bool{}
 	}
 	t.said[msg] = true
-	t.opts.Notify(msg)
+	t.opts.Logger.Warn(msg)
 }
 
 // usesArchive reports whether a restore of tables recreates the schema
