@@ -43,6 +43,9 @@ type state struct {
 	snaps   []*snap // oldest first
 	byName  map[string]*snap
 	byShort map[string]*snap
+	// made is when this listing replaced the last: a view's mtime, by
+	// which the kernel drops the listing it keeps (noopendir.go).
+	made time.Time
 }
 
 // snap is one snapshot as the mount names it.
@@ -238,7 +241,7 @@ func (c *catalog) loadSnapshots(ids []pack.ID) []loadedSnapshot {
 
 // newState names the snapshots.
 func newState(loaded map[pack.ID]*repo.Snapshot) *state {
-	st := &state{byName: map[string]*snap{}, byShort: map[string]*snap{}}
+	st := &state{byName: map[string]*snap{}, byShort: map[string]*snap{}, made: time.Now()}
 	for _, sn := range loaded {
 		st.snaps = append(st.snaps, &snap{sn: sn})
 	}

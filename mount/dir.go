@@ -34,8 +34,11 @@ type dirNode struct {
 	m     *mountFS
 	path  string // mount path, for inode numbers and messages
 	mtime time.Time
-	ttl   time.Duration
-	list  func(ctx context.Context) ([]child, error)
+	// mtimeOf, when set, is the folder's mtime instead of mtime: a
+	// view's is when the snapshots' listing last changed.
+	mtimeOf func(ctx context.Context) time.Time
+	ttl     time.Duration
+	list    func(ctx context.Context) ([]child, error)
 	// fixed: the entries never change (inside a snapshot), so the
 	// first list is kept.
 	fixed bool
@@ -188,7 +191,11 @@ func (d *dirNode) ino(c child) uint64 { return ino(d.path + "/" + c.name + "\x00
 func (d *dirNode) Getattr(ctx context.Context, _ fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	out.Mode = fuse.S_IFDIR | 0o555
 	out.Nlink = 2
-	d.m.setTimes(&out.Attr, d.mtime)
+	mtime := d.mtime
+	if d.mtimeOf != nil {
+		mtime = d.mtimeOf(ctx)
+	}
+	d.m.setTimes(&out.Attr, mtime)
 	out.SetTimeout(d.ttl)
 	return 0
 }

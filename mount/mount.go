@@ -116,25 +116,31 @@ func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*
 		return nil, err
 	}
 	entry, attr, negative := opts.Refresh, opts.Refresh, opts.Refresh
-	server, err := fs.Mount(dir, m.rootDir(), &fs.Options{
-		MountOptions: fuse.MountOptions{
-			FsName:        "strata",
-			Name:          "strata",
-			Options:       []string{"ro", "default_permissions"},
-			MaxReadAhead:  1 << 20,
-			DisableXAttrs: true,
-			// ls and find need names and types, which READDIR gives;
-			// READDIRPLUS would look up every entry of every folder.
-			DisableReadDirPlus: true,
-			Debug:              opts.Debug,
-		},
+	mo := fuse.MountOptions{
+		FsName:        "strata",
+		Name:          "strata",
+		Options:       []string{"ro", "default_permissions"},
+		MaxReadAhead:  1 << 20,
+		DisableXAttrs: true,
+		// ls and find need names and types, which READDIR gives;
+		// READDIRPLUS would look up every entry of every folder.
+		DisableReadDirPlus: true,
+		Debug:              opts.Debug,
+	}
+	raw := fs.NewNodeFS(m.rootDir(), &fs.Options{
 		EntryTimeout:    &entry,
 		AttrTimeout:     &attr,
 		NegativeTimeout: &negative,
 		UID:             m.uid,
 		GID:             m.gid,
 	})
+	server, err := fuse.NewServer(noOpendir{raw}, dir, &mo)
 	if err != nil {
+		return nil, fmt.Errorf("mounting at %s: %w", dir, err)
+	}
+	go server.Serve()
+	if err := server.WaitMount(); err != nil {
+		_ = server.Unmount()
 		return nil, fmt.Errorf("mounting at %s: %w", dir, err)
 	}
 	go m.measurer.run(ctx, opts.Logf)

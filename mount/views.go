@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -45,7 +46,10 @@ func (m *mountFS) rootDir() *dirNode {
 // viewDir is a folder whose entries change with the snapshots: the
 // kernel keeps them for Options.Refresh.
 func (m *mountFS) viewDir(p string, list func(ctx context.Context) ([]child, error)) *dirNode {
-	return &dirNode{m: m, path: p, ttl: m.opts.Refresh, list: list}
+	// The kernel keeps a folder's listing until its mtime changes
+	// (noopendir.go): a view's is when the listing of snapshots changed.
+	return &dirNode{m: m, path: p, ttl: m.opts.Refresh, list: list,
+		mtimeOf: func(ctx context.Context) time.Time { return m.cat.current(ctx).made }}
 }
 
 // snapList lists the snapshots that have key among keys(s) (all of them

@@ -296,6 +296,10 @@ func TestMountFollowsTheRepository(t *testing.T) {
 		target, err := os.Readlink(filepath.Join(view, "latest"))
 		return err == nil && target == "2025-06-02T04-00-00Z"
 	})
+	// A listing of the view shows it too (the kernel keeps listings).
+	waitFor(t, "the new snapshot in ls of the view", func() bool {
+		return strings.Contains(runTool(t, "ls", view), "2025-06-02T04-00-00Z")
+	})
 	freshPath := filepath.Join(m.dir, "ids", second.ShortID, src, "big.bin")
 	if got := runTool(t, "cat", freshPath); !bytes.Equal([]byte(got), fresh) {
 		t.Errorf("the new snapshot's file differs from what was backed up")
@@ -333,6 +337,9 @@ func TestMountFollowsTheRepository(t *testing.T) {
 	waitFor(t, "the forgotten snapshot gone from the mount", func() bool {
 		_, err := os.Stat(filepath.Join(view, "2025-06-02T03-00-00Z"))
 		return errors.Is(err, os.ErrNotExist)
+	})
+	waitFor(t, "the forgotten snapshot gone from ls of the view", func() bool {
+		return !strings.Contains(runTool(t, "ls", view), "2025-06-02T03-00-00Z")
 	})
 	buf := make([]byte, 1<<20)
 	n, err := f.ReadAt(buf, 1<<20)
