@@ -134,10 +134,12 @@ func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*
 		UID:             m.uid,
 		GID:             m.gid,
 	})
-	server, err := fuse.NewServer(noOpendir{raw}, dir, &mo)
+	nod := &noOpendir{RawFileSystem: raw}
+	server, err := fuse.NewServer(nod, dir, &mo)
 	if err != nil {
 		return nil, fmt.Errorf("mounting at %s: %w", dir, err)
 	}
+	nod.server = server
 	go server.Serve()
 	if err := server.WaitMount(); err != nil {
 		_ = server.Unmount()

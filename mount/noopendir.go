@@ -15,15 +15,21 @@ import "github.com/hanwen/go-fuse/v2/fuse"
 // mtime changes (seen when its attributes expire): a view's mtime is
 // when the listing of snapshots last changed, so new snapshots show and
 // forgotten ones go within --refresh.
+// A kernel that does not offer it (before 5.1: it would fail every
+// opendir with ENOSYS) gets OPENDIR answered as before.
 type noOpendir struct {
 	fuse.RawFileSystem
+	server *fuse.Server // set before it serves
 }
 
-func (f noOpendir) OpenDir(<-chan struct{}, *fuse.OpenIn, *fuse.OpenOut) fuse.Status {
+func (f *noOpendir) OpenDir(cancel <-chan struct{}, in *fuse.OpenIn, out *fuse.OpenOut) fuse.Status {
+	if f.server.KernelSettings().Flags64()&fuse.CAP_NO_OPENDIR_SUPPORT == 0 {
+		return f.RawFileSystem.OpenDir(cancel, in, out)
+	}
 	return fuse.ENOSYS
 }
 
-func (f noOpendir) ReadDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList) fuse.Status {
+func (f *noOpendir) ReadDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.DirEntryList) fuse.Status {
 	if in.Fh != 0 {
 		return f.RawFileSystem.ReadDir(cancel, in, out)
 	}
@@ -38,7 +44,7 @@ func (f noOpendir) ReadDir(cancel <-chan struct{}, in *fuse.ReadIn, out *fuse.Di
 	return st
 }
 
-func (f noOpendir) ReleaseDir(in *fuse.ReleaseIn) {
+func (f *noOpendir) ReleaseDir(in *fuse.ReleaseIn) {
 	if in.Fh != 0 {
 		f.RawFileSystem.ReleaseDir(in)
 	}
