@@ -117,7 +117,7 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 }
 
 // OpendirHandle opens the folder. A folder inside a snapshot never
-// changes, so the kernel may keep its listing (FOPEN_CACHE_DIR and
+// changes, so a kernel without no_opendir (noopendir.go) may keep its listing (FOPEN_CACHE_DIR and
 // KEEP_CACHE): a second listing of it (ls -R again, find) costs an
 // OPENDIR but no READDIR. A view's listing changes, and is read again.
 func (d *dirNode) OpendirHandle(ctx context.Context, _ uint32) (fs.FileHandle, uint32, syscall.Errno) {
