@@ -16,6 +16,14 @@ import (
 
 // cli runs strata commands in-process against one repository folder, with
 // the password in STRATA_PASSWORD_FILE and cheap key derivation.
+//
+// A test that shares nothing with others (its own temporary folders,
+// repositories, SQLite files, dbtest.TempDatabase databases, MinIO
+// buckets, ports from :0) starts with t.Parallel(): make unit runs this
+// package under -race, and on 2 cores the tests' waits (fsync, database
+// servers, processes) overlap. Tests that set the environment, print help
+// from an action, run strata without runInProcess, or whose outcome
+// depends on timing (leases, interrupts, kills) stay sequential.
 type tcli struct {
 	t      *testing.T
 	repo   string
