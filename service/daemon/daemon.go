@@ -112,6 +112,13 @@ func (d *Daemon) Subscribe(fn func(Event)) {
 // as aborted, to run again at the next start) and returns nil.
 func (d *Daemon) Run(ctx context.Context) error {
 	now := d.clock.Now()
+	moved, aerr := d.store.SetAsideDamaged()
+	for _, p := range moved {
+		d.log.Warn("a damaged run record was set aside; its run is missing from the history", "file", p)
+	}
+	if aerr != nil {
+		return aerr
+	}
 	if marked, err := d.store.MarkInterrupted(now); err != nil {
 		return err
 	} else {

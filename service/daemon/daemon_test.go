@@ -1,9 +1,11 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -478,4 +480,68 @@ func TestFirstDueRecorded(t *testing.T) {
 	if !jobs["hourly"].FirstDue.Equal(t0.Add(time.Hour)) || !jobs["manual"].FirstDue.Equal(now) {
 		t.Fatalf("first due times after a restart: hourly %v, manual %v", jobs["hourly"].FirstDue, jobs["manual"].FirstDue)
 	}
+}
+
+// TestDamagedRunRecordSetAside: a run record with garbage in it does not
+// stop the daemon: it is renamed NAME.json.damaged in runs/ (kept, never
+// deleted), a warning names it, and jobs run. Before, Run returned the
+// decode error ("remove the file") and the daemon exited.
+func TestDamagedRunRecordSetAside(t *testing.T) {
+	dir := t.TempDir()
+	store, _ := state.Open(dir, 0)
+	_ = store.SetJob("hourly", state.Job{Schedule: "@every 1h0m0s", NextDue: t0.Add(time.Hour)})
+	good, err := store.StartRun(state.Run{Job: "hourly", Due: t0, Start: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "runs", "20260531T000000.000000000Z-hourly.json")
+	garbage := []byte("\x00\x17not json{{")
+	if err := os.WriteFile(bad, garbage, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A file already of the first aside name is not replaced.
+	if err := os.WriteFile(bad+".damaged", []byte("older"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, dir, t0.Add(90*time.Minute), job("hourly", "/r", time.Hour))
+	var logs syncBuffer
+	h.d.log = slog.New(slog.NewTextHandler(&logs, nil))
+	h.start()
+	h.want(Started, "hourly")
+	h.want(Succeeded, "hourly")
+	if _, err := os.Stat(bad); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the damaged record is still in place: %v", err)
+	}
+	if b, err := os.ReadFile(bad + ".damaged.2"); err != nil || !bytes.Equal(b, garbage) {
+		t.Fatalf("the damaged record set aside: %q, %v; want its bytes kept", b, err)
+	}
+	if b, _ := os.ReadFile(bad + ".damaged"); string(b) != "older" {
+		t.Fatalf("an earlier .damaged file was replaced: %q", b)
+	}
+	if !strings.Contains(logs.String(), "damaged run record") || !strings.Contains(logs.String(), bad+".damaged.2") {
+		t.Fatalf("log %q: want a warning naming %s.damaged.2", logs.String(), bad)
+	}
+	if r, err := store.Run(good.ID); err != nil || r.Result != state.Interrupted {
+		t.Fatalf("the good record: %+v, %v", r, err)
+	}
+	if _, err := store.Runs("", 0); err != nil {
+		t.Fatalf("Runs after the daemon's start: %v", err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -22,5 +22,7 @@
 // old or the new file, never a torn one. A run's record is written when
 // it starts (result "running") and again when it ends; a record still
 // "running" when a daemon starts belongs to a daemon that died, and is
-// marked "interrupted" (Store.MarkInterrupted).
+// marked "interrupted" (Store.MarkInterrupted). A record that cannot be
+// decoded is renamed NAME.json.damaged in runs/ when a daemon starts
+// (Store.SetAsideDamaged), never deleted, and the daemon goes on.
 package state

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -261,9 +262,73 @@ func (s *Store) Run(id string) (Run, error) {
 	}
 	r, err := DecodeRun(b)
 	if err != nil {
-		return Run{}, fmt.Errorf("run record %s: %w; remove the file", p, err)
+		return Run{}, fmt.Errorf("run record %s: %w; the daemon sets it aside as %s.damaged when it starts", p, err, filepath.Base(p))
 	}
 	return r, nil
+}
+
+// SetAsideDamaged moves every run record that cannot be decoded out of
+// the way: runs/NAME.json is renamed to runs/NAME.json.damaged in the same
+// folder (NAME.json.damaged.2, .3, ... when that name is taken), never
+// deleted, and the folder fsynced. A daemon calls it when it starts, so
+// one damaged record (a disk error, an edit by hand) costs its history
+// line, not the schedule. It returns the new paths; the caller warns.
+func (s *Store) SetAsideDamaged() ([]string, error) {
+	names, err := s.runNames("")
+	if err != nil {
+		return nil, fmt.Errorf("listing runs in state folder %s: %w", s.dir, err)
+	}
+	var moved []string
+	for _, n := range names {
+		p := s.runPath(n)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return moved, fmt.Errorf("run record %s: %w", p, err)
+		}
+		if _, err := DecodeRun(b); err == nil {
+			continue
+		}
+		to, err := setAside(p)
+		if err != nil {
+			return moved, fmt.Errorf("setting aside the damaged run record %s: %w", p, err)
+		}
+		moved = append(moved, to)
+	}
+	if len(moved) > 0 {
+		d, err := os.Open(filepath.Join(s.dir, "runs"))
+		if err != nil {
+			return moved, err
+		}
+		defer d.Close()
+		if err := d.Sync(); err != nil {
+			return moved, err
+		}
+	}
+	return moved, nil
+}
+
+// setAside renames p to p.damaged, or p.damaged.N when taken, without
+// replacing any file (a hard link made with O_EXCL semantics, then the
+// old name removed). It returns the new path.
+func setAside(p string) (string, error) {
+	for i := 1; i < 1000; i++ {
+		to := p + ".damaged"
+		if i > 1 {
+			to += "." + strconv.Itoa(i)
+		}
+		err := os.Link(p, to)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return to, os.Remove(p)
+	}
+	return "", fmt.Errorf("%s.damaged to .damaged.999 all exist", p)
 }
 
 // MarkInterrupted marks every record still "running" as "interrupted":
