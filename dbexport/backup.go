@@ -39,6 +39,9 @@ type Repository interface {
 	archive.Repository
 	// LoadBlob reads the pages of the parent's chunk lists.
 	LoadBlob(ctx context.Context, id pack.ID) ([]byte, error)
+	// BlobID is the ID a blob of plaintext plain has: a table backup that
+	// writes a change log names the export's chunks without storing them.
+	BlobID(plain []byte) pack.ID
 }
 
 // BackupOptions describe one table backup.
@@ -379,6 +382,9 @@ func redactMeta(meta map[string]string) map[string]string {
 }
 
 func sameContent(a, b *repo.Node) bool {
+	if (a.Log == nil) != (b.Log == nil) || (a.Log != nil && *a.Log != *b.Log) {
+		return false
+	}
 	if a.Pages != nil || b.Pages != nil {
 		return a.Pages != nil && b.Pages != nil && *a.Pages == *b.Pages
 	}
@@ -397,6 +403,13 @@ func sameContent(a, b *repo.Node) bool {
 // chunk names as delta base the parent's chunk whose first key is the
 // greatest at or below its own.
 func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src Source, schema *Schema, t *Table, parent *repo.Node, rowsDone *atomic.Uint64) (*repo.Node, error) {
+	if plog, ok := logBase(ctx, r, t, parent); ok {
+		node, err := backupLog(ctx, r, src, schema, t, parent, plog, rowsDone)
+		if !errors.Is(err, errNoLog) {
+			return node, err
+		}
+		// A new base: the export again, stored as chunks.
+	}
 	keyCols := t.KeyColumns()
 	pr, pw := io.Pipe()
 	var rows int64

@@ -39,7 +39,7 @@ func ChunksInRange(ctx context.Context, l repo.TreeLoader, n *repo.Node, b repo.
 				return ctx.Err()
 			}
 			g.Go(func() error {
-				p.data, p.err = l.LoadBlob(ctx, c.ID)
+				p.data, p.err = repo.LoadChunk(ctx, l, c)
 				close(p.done)
 				return nil // the consumer reports p.err, in order
 			})

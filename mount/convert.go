@@ -263,7 +263,7 @@ func (f *convertedFile) advance(ctx context.Context, h *convHandle) error {
 	if c.start != h.in {
 		return fmt.Errorf("%w: the chunk list has no chunk starting at byte %d", repo.ErrDamaged, h.in)
 	}
-	data, err := f.m.chunks.get(ctx, c.id)
+	data, err := f.m.chunkData(ctx, c)
 	if err != nil {
 		return fmt.Errorf("chunk at byte %d: %w", c.start, err)
 	}

@@ -108,7 +108,7 @@ func (f *storedFile) Read(ctx context.Context, fh fs.FileHandle, dest []byte, of
 		if err != nil {
 			return nil, f.m.failed(f.label, err)
 		}
-		data, err := f.m.chunks.get(ctx, c.id)
+		data, err := f.m.chunkData(ctx, c)
 		if err != nil {
 			return nil, f.m.failed(f.label, fmt.Errorf("chunk at byte %d: %w", c.start, err))
 		}

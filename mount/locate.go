@@ -19,6 +19,7 @@ type chunkAt struct {
 	length uint64
 	rows   uint64 // rows before the chunk; tables only
 	index  int    // its position in the content; files only
+	patch  repo.Patch
 }
 
 // end is the offset just past the chunk.
@@ -38,6 +39,8 @@ type locator interface {
 // newLocator returns the locator of node n's content.
 func newLocator(m *mountFS, n *repo.Node) locator {
 	switch {
+	case n.Pages != nil && n.Log != nil:
+		return &logLocator{m: m, root: *n.Pages, log: *n.Log, name: n.Name}
 	case n.Pages != nil:
 		return &pageLocator{m: m, root: *n.Pages, name: n.Name}
 	case len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0:
@@ -91,6 +94,116 @@ func (l *pageLocator) find(ctx context.Context, off uint64) (chunkAt, error) {
 	}
 	return chunkAt{}, fmt.Errorf("the chunk list of %s: %w: pages deeper than %d levels", l.name, repo.ErrDamaged, repo.MaxPageLevel)
 }
+
+// logLocator descends the pages of a table with a change log by the
+// bytes each entry stands for with the log's patches applied
+// (docs/design.md, "Table change logs"): the patched chunks, their
+// indexes and their changes of bytes and rows are held, sorted, so an
+// entry's effective sums are its own plus those of the patched chunks
+// below it.
+type logLocator struct {
+	m    *mountFS
+	root pack.ID
+	log  pack.ID
+	name string
+
+	once    sync.Once
+	err     error
+	patched []uint64 // indexes of the patched chunks, ascending
+	patches []repo.Patch
+	bytes   []int64 // bytes[i]: change of bytes of patched[:i]
+	rows    []int64
+}
+
+func (l *logLocator) load(ctx context.Context) error {
+	l.once.Do(func() {
+		lg, err := repo.LoadLog(ctx, blobLoaderFunc(l.m.loadBlob), l.log)
+		if err != nil {
+			l.err = fmt.Errorf("the change log of %s: %w", l.name, err)
+			return
+		}
+		ops := lg.Ops()
+		l.bytes, l.rows = []int64{0}, []int64{0}
+		for i := 0; i < len(ops); {
+			j := i
+			var db, dr int64
+			for j < len(ops) && ops[j].Chunk == ops[i].Chunk {
+				op := &ops[j]
+				if op.Kind != repo.LogInsert {
+					db -= int64(op.OldLen) + 1
+					dr--
+				}
+				if op.Kind != repo.LogDelete {
+					db += int64(len(op.Line)) + 1
+					dr++
+				}
+				j++
+			}
+			l.patched = append(l.patched, ops[i].Chunk)
+			l.patches = append(l.patches, repo.Patch(ops[i:j:j]))
+			l.bytes = append(l.bytes, l.bytes[len(l.bytes)-1]+db)
+			l.rows = append(l.rows, l.rows[len(l.rows)-1]+dr)
+			i = j
+		}
+	})
+	return l.err
+}
+
+// delta returns the change of bytes and rows of the chunks [from, to).
+func (l *logLocator) delta(from, to uint64) (int64, int64) {
+	i := sort.Search(len(l.patched), func(i int) bool { return l.patched[i] >= from })
+	j := sort.Search(len(l.patched), func(i int) bool { return l.patched[i] >= to })
+	return l.bytes[j] - l.bytes[i], l.rows[j] - l.rows[i]
+}
+
+func (l *logLocator) find(ctx context.Context, off uint64) (chunkAt, error) {
+	if err := l.load(ctx); err != nil {
+		return chunkAt{}, err
+	}
+	id, start, rows, index := l.root, uint64(0), uint64(0), uint64(0)
+	var want *repo.PageEntry
+	level := -1
+	for depth := 0; depth <= repo.MaxPageLevel; depth++ {
+		pg, err := l.m.page(ctx, id)
+		if err == nil && want != nil {
+			err = repo.CheckPage(pg, level-1, want)
+		}
+		if err != nil {
+			return chunkAt{}, fmt.Errorf("the chunk list of %s: page %s: %w", l.name, id.Short(), err)
+		}
+		var e *repo.PageEntry
+		var size uint64
+		for i := range pg.Entries {
+			en := &pg.Entries[i]
+			db, dr := l.delta(index, index+en.Chunks)
+			size = uint64(int64(en.Bytes) + db)
+			if off < start+size || i == len(pg.Entries)-1 {
+				e = en
+				break
+			}
+			start += size
+			rows += uint64(int64(en.Rows) + dr)
+			index += en.Chunks
+		}
+		if off >= start+size {
+			return chunkAt{}, fmt.Errorf("the chunk list of %s: %w: byte %d is past its end", l.name, repo.ErrDamaged, off)
+		}
+		if pg.Level == 0 {
+			c := chunkAt{id: e.ID, start: start, length: size, rows: rows}
+			if i := sort.Search(len(l.patched), func(i int) bool { return l.patched[i] >= index }); i < len(l.patched) && l.patched[i] == index {
+				c.patch = l.patches[i]
+			}
+			return c, nil
+		}
+		id, want, level = e.ID, e, pg.Level
+	}
+	return chunkAt{}, fmt.Errorf("the chunk list of %s: %w: pages deeper than %d levels", l.name, repo.ErrDamaged, repo.MaxPageLevel)
+}
+
+// blobLoaderFunc makes a function a repo.BlobLoader.
+type blobLoaderFunc func(ctx context.Context, id pack.ID) ([]byte, error)
+
+func (f blobLoaderFunc) LoadBlob(ctx context.Context, id pack.ID) ([]byte, error) { return f(ctx, id) }
 
 // listLocator searches the inline chunk list of a table written before
 // table pages.

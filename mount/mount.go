@@ -164,6 +164,15 @@ func (m *mountFS) loadBlob(ctx context.Context, id pack.ID) ([]byte, error) {
 	return m.r.LoadBlob(ctx, id)
 }
 
+// chunkData returns the bytes of chunk c, its change log's patch applied.
+func (m *mountFS) chunkData(ctx context.Context, c chunkAt) ([]byte, error) {
+	data, err := m.chunks.get(ctx, c.id)
+	if err != nil || len(c.patch) == 0 {
+		return data, err
+	}
+	return c.patch.Apply(data)
+}
+
 // moved reports whether err says a blob is not where the index placed
 // it.
 func moved(err error) bool {

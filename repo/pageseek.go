@@ -20,6 +20,37 @@ type ChunkSeeker struct {
 	node    *Node
 	compare func(a, b string) int
 	cached  map[int]cachedPage // by level
+	// The change log of node, when it has one, as patches by chunk.
+	logID   pack.ID
+	patches map[uint64]Patch
+}
+
+// Patches returns the change log's patches of the seeker's node by chunk
+// index (nil without a log), loading the log once per node.
+func (s *ChunkSeeker) Patches(ctx context.Context) (map[uint64]Patch, error) {
+	n := s.node
+	if n.Log == nil {
+		return nil, nil
+	}
+	if s.patches != nil && s.logID == *n.Log {
+		return s.patches, nil
+	}
+	lg, err := LoadLog(ctx, s.loader, *n.Log)
+	if err != nil {
+		return nil, fmt.Errorf("the change log of %s: %w", n.Name, err)
+	}
+	ops := lg.Ops()
+	s.patches = map[uint64]Patch{}
+	for i := 0; i < len(ops); {
+		j := i
+		for j < len(ops) && ops[j].Chunk == ops[i].Chunk {
+			j++
+		}
+		s.patches[ops[i].Chunk] = Patch(ops[i:j:j])
+		i = j
+	}
+	s.logID = *n.Log
+	return s.patches, nil
 }
 
 type cachedPage struct {
@@ -64,6 +95,53 @@ func (s *ChunkSeeker) Floor(ctx context.Context, key string) (id pack.ID, ok boo
 		}
 	}
 	return pack.ID{}, false, fmt.Errorf("chunk list of %s: %w: pages deeper than %d levels", n.Name, ErrDamaged, MaxPageLevel)
+}
+
+// FloorRef is Floor returning the effective chunk (its position, key index
+// entry and, when the node has a change log, its patch).
+func (s *ChunkSeeker) FloorRef(ctx context.Context, key string) (ChunkRef, bool, error) {
+	n := s.node
+	if n.Pages == nil {
+		if len(n.Chunks) != len(n.Content) || len(n.Content) == 0 {
+			return ChunkRef{}, false, nil
+		}
+		i := sort.Search(len(n.Chunks), func(i int) bool { return s.compare(n.Chunks[i].FirstKey, key) > 0 })
+		i = max(i-1, 0)
+		return ChunkRef{ID: n.Content[i], Index: uint64(i), Info: n.Chunks[i], HasInfo: true}, true, nil
+	}
+	patches, err := s.Patches(ctx)
+	if err != nil {
+		return ChunkRef{}, false, err
+	}
+	id := *n.Pages
+	var index uint64
+	for depth := 0; depth <= MaxPageLevel; depth++ {
+		pg, err := s.load(ctx, id, depth)
+		if err != nil {
+			return ChunkRef{}, false, fmt.Errorf("page %s of %s: %w", id.Short(), n.Name, err)
+		}
+		es := pg.Entries
+		i := sort.Search(len(es), func(i int) bool { return s.compare(es[i].FirstKey, key) > 0 })
+		i = max(i-1, 0)
+		for _, e := range es[:i] {
+			index += e.Chunks
+		}
+		e := es[i]
+		if pg.Level > 0 {
+			id = e.ID
+			continue
+		}
+		c := ChunkRef{ID: e.ID, Index: index, HasInfo: true, Info: ChunkInfo{FirstKey: e.FirstKey, Rows: e.Rows, Bytes: e.Bytes}}
+		if pt := patches[index]; pt != nil {
+			rows, size, err := pt.Effective(index, c.Info.Rows, c.Info.Bytes)
+			if err != nil {
+				return ChunkRef{}, false, fmt.Errorf("the change log of %s: %w", n.Name, err)
+			}
+			c.Patch, c.Info.Rows, c.Info.Bytes = pt, rows, size
+		}
+		return c, true, nil
+	}
+	return ChunkRef{}, false, fmt.Errorf("chunk list of %s: %w: pages deeper than %d levels", n.Name, ErrDamaged, MaxPageLevel)
 }
 
 // load returns page id, the depth-th on the way down.
@@ -124,7 +202,11 @@ func (s *ChunkSeeker) Range(ctx context.Context, b KeyBounds, fn func(ChunkRef) 
 		}
 		return chunks, nil
 	}
-	rs := &rangeSeek{ctx: ctx, walker: &Walker{Loader: s.loader}, node: n, after: after, before: before, fn: fn}
+	patches, err := s.Patches(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rs := &rangeSeek{ctx: ctx, walker: &Walker{Loader: s.loader}, node: n, after: after, before: before, fn: fn, patches: patches}
 	_, err = rs.page(*n.Pages, nil, nil, 0)
 	return rs.chunks, err
 }
@@ -137,6 +219,7 @@ type rangeSeek struct {
 	after, before func(string) bool
 	fn            func(ChunkRef) error
 	chunks        uint64 // of the node: the root page's sum
+	patches       map[uint64]Patch
 }
 
 // page visits the entries of page id that overlap the range; next is the
@@ -158,7 +241,9 @@ func (rs *rangeSeek) page(id pack.ID, want *pageWant, next *string, index uint64
 	}
 	for i := range pg.Entries {
 		e := &pg.Entries[i]
-		if rs.after(e.FirstKey) {
+		if rs.after(e.FirstKey) && !(index == 0 && !(ChunkRef{Patch: rs.patches[0]}).StartsAtKey()) {
+			// (The first chunk may hold rows a change log inserted
+			// before its first key.)
 			return true, nil
 		}
 		following := next
@@ -178,6 +263,13 @@ func (rs *rangeSeek) page(id pack.ID, want *pageWant, next *string, index uint64
 			continue
 		}
 		c := ChunkRef{ID: e.ID, Index: index, HasInfo: true, Info: ChunkInfo{FirstKey: e.FirstKey, Rows: e.Rows, Bytes: e.Bytes}}
+		if pt := rs.patches[index]; pt != nil {
+			rows, size, err := pt.Effective(index, c.Info.Rows, c.Info.Bytes)
+			if err != nil {
+				return false, fmt.Errorf("the change log of %s: %w", rs.node.Name, err)
+			}
+			c.Patch, c.Info.Rows, c.Info.Bytes = pt, rows, size
+		}
 		index++
 		if err := rs.fn(c); err != nil {
 			return false, err

@@ -49,6 +49,10 @@ type Node struct {
 	// Pages, when set, is the root page of the node's chunk list, which
 	// then stands for Content and Chunks (docs/design.md, "Table pages").
 	Pages *pack.ID `json:"pages,omitempty"`
+	// Log, when set, is the data blob of the table's change log against
+	// the chunk list of Pages, its base (docs/design.md, "Table change
+	// logs"): the node's rows are the base's with the log applied.
+	Log *pack.ID `json:"log,omitempty"`
 }
 
 // ChunkInfo describes one content blob of a table node: the primary key of
@@ -116,6 +120,9 @@ func (n Node) validate() error {
 	}
 	if n.Pages != nil && (len(n.Content) > 0 || len(n.Chunks) > 0 || n.Kind != NodeTable) {
 		return fmt.Errorf("node %q has pages besides content, or is no table", n.Name)
+	}
+	if n.Log != nil && n.Pages == nil {
+		return fmt.Errorf("node %q has a change log but no pages", n.Name)
 	}
 	switch n.Kind {
 	case NodeDir:

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,11 +26,74 @@ type TreeLoader interface {
 // ChunkRef is one content entry of a node, as a walk streams it: the
 // data blob, its position in the node's content and, for a table node,
 // its entry of the key index.
+//
+// For a node with a change log (docs/design.md, "Table change logs") each
+// ChunkRef is an effective chunk: the base chunk ID with the log's ops that
+// fall on it (Patch), and Info's Rows and Bytes those of the chunk with the
+// patch applied (FirstKey stays the base chunk's: every row of the
+// effective chunk sorts at or after it and before the next chunk's, but
+// for inserts before the first chunk). LoadChunk reads its bytes.
 type ChunkRef struct {
 	ID      pack.ID
 	Index   uint64    // position in the node's content, from 0
 	Info    ChunkInfo // zero unless HasInfo
 	HasInfo bool      // the node records a key index (a table)
+	Patch   Patch     // the change log's ops on this chunk; nil: none
+}
+
+// Same reports whether c and o are the same effective chunk: the same
+// blob with the same patch.
+func (c ChunkRef) Same(o ChunkRef) bool {
+	if c.ID != o.ID || len(c.Patch) != len(o.Patch) {
+		return false
+	}
+	for i := range c.Patch {
+		a, b := &c.Patch[i], &o.Patch[i]
+		if a.Kind != b.Kind || a.Row != b.Row || a.OldLen != b.OldLen || !bytes.Equal(a.Line, b.Line) {
+			return false
+		}
+	}
+	return true
+}
+
+// StartsAtKey reports whether every row of c sorts at or after its first
+// key: false only for the first chunk of a node whose change log inserts
+// rows before the base's first row.
+func (c ChunkRef) StartsAtKey() bool {
+	return len(c.Patch) == 0 || c.Patch[0].Kind != LogInsert || c.Patch[0].Row != 0
+}
+
+// BlobLoader loads verified blobs.
+type BlobLoader interface {
+	LoadBlob(ctx context.Context, id pack.ID) ([]byte, error)
+}
+
+// LoadChunk returns the bytes of the effective chunk c: its blob with its
+// patch applied (in new memory when there is a patch; the blob's own bytes,
+// which the caller must not change, when there is none).
+func LoadChunk(ctx context.Context, l BlobLoader, c ChunkRef) ([]byte, error) {
+	b, err := l.LoadBlob(ctx, c.ID)
+	if err != nil || len(c.Patch) == 0 {
+		return b, err
+	}
+	out, err := c.Patch.Apply(b)
+	if err != nil {
+		return nil, fmt.Errorf("chunk %d (blob %s): %w", c.Index, c.ID.Short(), err)
+	}
+	return out, nil
+}
+
+// LoadLog loads and decodes the change log blob id.
+func LoadLog(ctx context.Context, l BlobLoader, id pack.ID) (*TableLog, error) {
+	b, err := l.LoadBlob(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	lg, err := DecodeLog(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: blob %s: %v", ErrDamaged, id.Short(), err)
+	}
+	return lg, nil
 }
 
 // Walker walks trees depth first, each folder's nodes in name order, and
@@ -63,6 +127,11 @@ type Walker struct {
 	// Chunk is called for each content entry of a node, in order. Without
 	// it, content is not streamed.
 	Chunk func(p string, n *Node, c ChunkRef) error
+	// Log is called with the change log blob of a table node before its
+	// chunks are streamed. fs.SkipDir streams the base's chunks without
+	// patches, the log not loaded (for walks that need only the blobs a
+	// node references). A log that cannot be loaded goes to LoadError.
+	Log func(p string, n *Node, id pack.ID) error
 
 	// Page is called for each page of a node's chunk list before it is
 	// loaded; fs.SkipDir skips it and the chunks below it.
@@ -183,8 +252,23 @@ func (w *Walker) WalkContent(ctx context.Context, p string, n *Node) error {
 // content streams the content entries of node n.
 func (w *Walker) content(ctx context.Context, p string, n *Node) error {
 	if n.Pages != nil {
-		var next uint64
-		return w.page(ctx, p, n, *n.Pages, nil, &next)
+		cur := &cursor{}
+		if n.Log != nil {
+			lg, err := w.log(ctx, p, n)
+			if errors.Is(err, errLogLost) {
+				return nil // LoadError chose to go on without the content
+			}
+			if err != nil {
+				return err
+			}
+			if lg != nil {
+				cur.log, cur.ops = lg, lg.Ops()
+			}
+		}
+		if err := w.page(ctx, p, n, *n.Pages, nil, cur); err != nil {
+			return err
+		}
+		return cur.finish(p)
 	}
 	info := len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0
 	for i, id := range n.Content {
@@ -195,6 +279,86 @@ func (w *Walker) content(ctx context.Context, p string, n *Node) error {
 		if err := w.Chunk(p, n, c); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// log loads the change log of node n, nil without error when the Log hook
+// asked to skip it (or LoadError to go on without the node's content).
+func (w *Walker) log(ctx context.Context, p string, n *Node) (*TableLog, error) {
+	if w.Log != nil {
+		if err := w.Log(p, n, *n.Log); errors.Is(err, fs.SkipDir) {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	lg, err := LoadLog(ctx, w.Loader, *n.Log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		err = fmt.Errorf("reading the change log of %s: %w", p, err)
+		if w.LoadError != nil {
+			if err := w.LoadError(*n.Log, p, err); err != nil && !errors.Is(err, fs.SkipDir) {
+				return nil, err
+			}
+			return nil, errLogLost
+		}
+		return nil, err
+	}
+	return lg, nil
+}
+
+// errLogLost: a change log failed to load and LoadError went on.
+var errLogLost = errors.New("change log not loaded")
+
+// cursor is where a walk of a node's chunk list stands: the next chunk's
+// position and, with a change log, the ops not yet attached.
+type cursor struct {
+	next    uint64
+	rows    uint64 // base rows walked
+	skipped bool   // a page was skipped: no totals to check
+	log     *TableLog
+	ops     []LogOp
+}
+
+// patch returns the ops on chunk index (checking them against the base
+// chunk) and the chunk's effective info.
+func (c *cursor) patch(p string, index uint64, info ChunkInfo) (Patch, ChunkInfo, error) {
+	c.rows += info.Rows
+	for len(c.ops) > 0 && c.ops[0].Chunk < index {
+		if !c.skipped {
+			return nil, info, fmt.Errorf("reading the change log of %s: %w: an op on chunk %d, which the walk passed", p, ErrDamaged, c.ops[0].Chunk)
+		}
+		c.ops = c.ops[1:]
+	}
+	i := 0
+	for i < len(c.ops) && c.ops[i].Chunk == index {
+		i++
+	}
+	if i == 0 {
+		return nil, info, nil
+	}
+	pt := Patch(c.ops[:i:i])
+	c.ops = c.ops[i:]
+	rows, size, err := pt.Effective(index, info.Rows, info.Bytes)
+	if err != nil {
+		return nil, info, fmt.Errorf("reading the change log of %s: %w", p, err)
+	}
+	info.Rows, info.Bytes = rows, size
+	return pt, info, nil
+}
+
+// finish checks, after a whole chunk list was walked, that the change log
+// was made for it.
+func (c *cursor) finish(p string) error {
+	if c.log == nil || c.skipped {
+		return nil
+	}
+	if len(c.ops) > 0 || c.log.BaseChunks != c.next || c.log.BaseRows != c.rows {
+		return fmt.Errorf("reading the change log of %s: %w: it is of a base of %d chunks and %d rows, the pages hold %d and %d",
+			p, ErrDamaged, c.log.BaseChunks, c.log.BaseRows, c.next, c.rows)
 	}
 	return nil
 }
@@ -216,7 +380,7 @@ func (w *Walker) loadTree(ctx context.Context, id pack.ID, dir string) (*Tree, e
 // the page's entry in the page above (nil for the root page), whose level
 // is one more than the page's and whose sums the page must match; next is
 // the position of the next chunk.
-func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *pageWant, next *uint64) error {
+func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *pageWant, cur *cursor) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -224,8 +388,9 @@ func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *
 		if err := w.Page(id, p); err != nil {
 			if errors.Is(err, fs.SkipDir) {
 				if want != nil {
-					*next += want.entry.Chunks
+					cur.next += want.entry.Chunks
 				}
+				cur.skipped = true
 				return nil
 			}
 			return err
@@ -239,9 +404,10 @@ func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *
 		err = fmt.Errorf("reading the chunk list of %s: page %s: %w", p, id.Short(), err)
 		var entry *PageEntry
 		if want != nil {
-			*next += want.entry.Chunks
+			cur.next += want.entry.Chunks
 			entry = &want.entry
 		}
+		cur.skipped = true
 		if w.PageError != nil {
 			return skipped(w.PageError(id, p, entry, err))
 		}
@@ -253,14 +419,20 @@ func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *
 	for i := range pg.Entries {
 		e := &pg.Entries[i]
 		if pg.Level > 0 {
-			if err := w.page(ctx, p, n, e.ID, &pageWant{level: pg.Level - 1, entry: *e}, next); err != nil {
+			if err := w.page(ctx, p, n, e.ID, &pageWant{level: pg.Level - 1, entry: *e}, cur); err != nil {
 				return err
 			}
 			continue
 		}
-		c := ChunkRef{ID: e.ID, Index: *next, HasInfo: true,
+		c := ChunkRef{ID: e.ID, Index: cur.next, HasInfo: true,
 			Info: ChunkInfo{FirstKey: e.FirstKey, Rows: e.Rows, Bytes: e.Bytes}}
-		*next++
+		cur.next++
+		if cur.log != nil {
+			var err error
+			if c.Patch, c.Info, err = cur.patch(p, c.Index, c.Info); err != nil {
+				return err
+			}
+		}
 		if err := w.Chunk(p, n, c); err != nil {
 			return err
 		}

@@ -110,6 +110,9 @@ func newAligner(sa, sb *chunkStream, compare func(a, b string) int) *aligner {
 // both lists are in the same order. A first key cut at repo.MaxFirstKey
 // names no key, only a prefix.
 func alignable(a, b *repo.ChunkRef) bool {
+	if !a.StartsAtKey() || !b.StartsAtKey() {
+		return false
+	}
 	if a.ID == b.ID {
 		return true
 	}
@@ -124,7 +127,7 @@ func alignable(a, b *repo.ChunkRef) bool {
 // only misses alignments and makes spans longer, never wrong: a span
 // ends only where both lists start a chunk at the same key.
 func (al *aligner) nextSpan() (sp span, ok bool) {
-	for al.a != nil && al.b != nil && al.a.ID == al.b.ID {
+	for al.a != nil && al.b != nil && al.a.Same(*al.b) {
 		al.shared++
 		al.sharedBytes += 2 * al.a.Info.Bytes
 		al.a, al.b = al.sa.next(), al.sb.next()

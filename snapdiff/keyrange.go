@@ -71,7 +71,7 @@ func spanStart(sp span) (string, bool) {
 	var keys []string
 	for _, cs := range [][]repo.ChunkRef{sp.a, sp.b} {
 		if len(cs) > 0 {
-			if !cs[0].HasInfo || len(cs[0].Info.FirstKey) >= repo.MaxFirstKey {
+			if !cs[0].HasInfo || len(cs[0].Info.FirstKey) >= repo.MaxFirstKey || !cs[0].StartsAtKey() {
 				return "", false
 			}
 			keys = append(keys, cs[0].Info.FirstKey)

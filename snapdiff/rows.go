@@ -188,7 +188,7 @@ func (d *tableDiffer) lines(ctx context.Context, chunks []repo.ChunkRef, snap st
 	var out []line
 	for i := range chunks {
 		c := &chunks[i]
-		data, err := d.l.LoadBlob(ctx, c.ID)
+		data, err := repo.LoadChunk(ctx, d.l, *c)
 		if err != nil {
 			return nil, fmt.Errorf("table %s, snapshot %s: chunk %s: %w", d.name, snap, c.ID.Short(), err)
 		}

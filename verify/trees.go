@@ -176,6 +176,17 @@ func (w *walker) tree(ctx context.Context, root, sn pack.ID, p string) ([]pack.I
 			w.c.report.Trees++
 			return done(id, p)
 		},
+		// A change log is a data blob the node references, checked as
+		// its chunks are; --read-data verifies its bytes with its pack.
+		Log: func(np string, _ *repo.Node, id pack.ID) error {
+			if !w.c.idx.Has(id) {
+				w.missing(id, pack.DataBlob, sn, np)
+				add(id)
+			} else if w.c.loss.lost(id) {
+				add(id)
+			}
+			return fs.SkipDir
+		},
 		Chunk: func(np string, _ *repo.Node, c repo.ChunkRef) error {
 			if !w.c.idx.Has(c.ID) {
 				w.missing(c.ID, pack.DataBlob, sn, np)

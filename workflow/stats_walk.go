@@ -133,6 +133,13 @@ func (w *groupWalk) tree(ctx context.Context, root pack.ID, dir string) (treeTot
 			}
 			return nil
 		},
+		Log: func(_ string, _ *repo.Node, id pack.ID) error {
+			w.need(id)
+			if w.nb.content != nil {
+				w.nb.content[id] = struct{}{}
+			}
+			return fs.SkipDir
+		},
 		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
 			w.need(c.ID)
 			if w.nb.content != nil {

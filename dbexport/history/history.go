@@ -174,7 +174,8 @@ type follower struct {
 	// chunk for the key (zero when it did not read one), and the row.
 	prevTree  pack.ID
 	prevPages pack.ID
-	prevChunk pack.ID
+	prevLog   pack.ID
+	prevChunk repo.ChunkRef
 	prev      version
 	started   bool
 }
@@ -188,7 +189,7 @@ func (f *follower) snapshot(sn *repo.Snapshot) error {
 	f.prevTree = sn.Tree
 	n, t, err := dbexport.TableNode(f.ctx, f.l, sn.Tree, f.req.Table)
 	if errors.Is(err, restore.ErrNotFound) {
-		f.prevPages, f.prevChunk = pack.ID{}, pack.ID{}
+		f.prevPages, f.prevLog, f.prevChunk = pack.ID{}, pack.ID{}, repo.ChunkRef{}
 		f.apply(sn, version{}, fmt.Sprintf("table %s is not in this snapshot", f.req.Table))
 		return nil
 	}
@@ -217,11 +218,15 @@ func (f *follower) snapshot(sn *repo.Snapshot) error {
 		return err
 	}
 	typed := typedEnc == dbexport.RowEncodingTyped
-	if n.Pages != nil && f.started && *n.Pages == f.prevPages {
-		f.rep.Skipped++ // the same chunk list: the same row
+	var logID pack.ID
+	if n.Log != nil {
+		logID = *n.Log
+	}
+	if n.Pages != nil && f.started && *n.Pages == f.prevPages && logID == f.prevLog {
+		f.rep.Skipped++ // the same chunk list and change log: the same row
 		return nil
 	}
-	f.prevPages = pack.ID{}
+	f.prevPages, f.prevLog = pack.ID{}, logID
 	if n.Pages != nil {
 		f.prevPages = *n.Pages
 	}
@@ -230,7 +235,7 @@ func (f *follower) snapshot(sn *repo.Snapshot) error {
 		row, err = f.floorRow(n, t)
 	} else {
 		f.rep.KeyOrdered = false
-		f.prevChunk = pack.ID{}
+		f.prevChunk = repo.ChunkRef{}
 		row, err = f.scanRow(n, t)
 	}
 	if errors.Is(err, errSameChunk) {
@@ -276,19 +281,19 @@ func (f *follower) floorRow(n *repo.Node, t *dbexport.Table) ([][]byte, error) {
 		f.seeker = repo.NewChunkSeeker(f.l, n, dbexport.CompareKeys)
 	}
 	f.seeker.SetNode(n)
-	id, ok, err := f.seeker.Floor(f.ctx, strings.Join(f.req.Key, "\t"))
+	c, ok, err := f.seeker.FloorRef(f.ctx, strings.Join(f.req.Key, "\t"))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		f.prevChunk = pack.ID{}
+		f.prevChunk = repo.ChunkRef{}
 		return nil, nil // no rows
 	}
-	if f.started && id == f.prevChunk {
+	if f.started && c.Same(f.prevChunk) {
 		return nil, errSameChunk
 	}
-	f.prevChunk = id
-	data, err := f.l.LoadBlob(f.ctx, id)
+	f.prevChunk = c
+	data, err := repo.LoadChunk(f.ctx, f.l, c)
 	if err != nil {
 		return nil, err
 	}

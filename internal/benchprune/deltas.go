@@ -180,6 +180,10 @@ func referenced(ctx context.Context, r *repo.Repository) (map[pack.ID]bool, erro
 			seen[id] = true
 			return nil
 		},
+		Log: func(_ string, _ *repo.Node, id pack.ID) error {
+			seen[id] = true
+			return fs.SkipDir
+		},
 		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
 			seen[c.ID] = true
 			return nil

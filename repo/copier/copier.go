@@ -257,6 +257,15 @@ func (c *copier) tree(ctx context.Context, id pack.ID, dir string) (pack.ID, err
 				return pack.ID{}, err
 			}
 			n.Pages = pages
+			if n.Log != nil {
+				// The change log's bytes name no blob: it copies as it
+				// is, with its delta bases (the earlier logs) first.
+				m, err := c.data(ctx, *n.Log, 0)
+				if err != nil {
+					return pack.ID{}, fmt.Errorf("%s: change log: %w", p, err)
+				}
+				n.Log = &m.id
+			}
 		default:
 			for j, b := range n.Content {
 				m, err := c.data(ctx, b, 0)
@@ -288,6 +297,9 @@ func (c *copier) pages(ctx context.Context, p string, n *repo.Node) (*pack.ID, e
 		return &to, nil
 	}
 	pw := repo.NewPageWriter(c.saveTree)
+	base := *n // the base's chunks, as the pages hold them
+	base.Log = nil
+	n = &base
 	w := repo.Walker{Loader: c.src, Chunk: func(p string, _ *repo.Node, ref repo.ChunkRef) error {
 		m, err := c.data(ctx, ref.ID, 0)
 		if err != nil {

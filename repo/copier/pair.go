@@ -85,6 +85,8 @@ func (c *copier) pairTree(ctx context.Context, s, d pack.ID) (bool, error) {
 				return false, err
 			}
 			sn.Subtree = dn.Subtree
+		case sn.Log != nil || dn.Log != nil:
+			return false, nil // not paired: the copy reads the node
 		case sn.Pages != nil && dn.Pages != nil:
 			ok, err := c.pairPages(ctx, sn, dn)
 			if !ok || err != nil {

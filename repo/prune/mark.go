@@ -62,6 +62,14 @@ func (m *marker) snapshot(ctx context.Context, sn *repo.Snapshot) error {
 			_, err := m.use(sn, "blob", c.ID)
 			return err
 		},
+		// A change log is a data blob the node references, kept with
+		// its delta bases like a chunk; its ops are not needed here.
+		Log: func(_ string, _ *repo.Node, id pack.ID) error {
+			if _, err := m.use(sn, "change log", id); err != nil {
+				return err
+			}
+			return fs.SkipDir
+		},
 	}
 	if err := w.Walk(ctx, sn.Tree, "/"); err != nil {
 		return err

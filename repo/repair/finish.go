@@ -133,6 +133,14 @@ func (p *planner) repairContent(ctx context.Context, n *repo.Node, fix *nodeFix)
 	if n.Pages != nil {
 		pages = repo.NewPageWriter(p.queuePage)
 	}
+	if fix.lostLog {
+		n.Meta = maps.Clone(n.Meta)
+		rows := rowsOf(n)
+		n.Pages, n.Log, n.Size = nil, nil, 0
+		lowerRows(n, rows)
+		fix.text = fmt.Sprintf("change log lost: all %d rows", rows)
+		return nil
+	}
 	var keptRows, keptBytes uint64
 	w := repo.Walker{Loader: p.r,
 		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
@@ -141,6 +149,19 @@ func (p *planner) repairContent(ctx context.Context, n *repo.Node, fix *nodeFix)
 			}
 			keptRows += c.Info.Rows
 			keptBytes += c.Info.Bytes
+			if len(c.Patch) > 0 {
+				// The kept chunks of a node with a change log are written
+				// as they read, in new pages without a log.
+				data, err := repo.LoadChunk(ctx, p.r, c)
+				if err != nil {
+					return err
+				}
+				if len(data) == 0 {
+					return nil
+				}
+				p.newData = append(p.newData, data)
+				return pages.Add(ctx, p.r.Key().BlobID(data), c.Info)
+			}
 			if pages != nil {
 				return pages.Add(ctx, c.ID, c.Info)
 			}
@@ -167,7 +188,7 @@ func (p *planner) repairContent(ctx context.Context, n *repo.Node, fix *nodeFix)
 		if err != nil {
 			return fmt.Errorf("writing the chunk list of %s: %w", n.Name, err)
 		}
-		n.Pages = root
+		n.Pages, n.Log = root, nil
 		lostBytes := n.Size - min(keptBytes, n.Size)
 		lostRows := fix.lostRows
 		if fix.lostAll {

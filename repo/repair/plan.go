@@ -54,6 +54,7 @@ type nodeFix struct {
 	lostChunks int
 	lostPages  int
 	lostAll    bool
+	lostLog    bool // the change log is lost: every row is unknown
 	total      int
 	table      bool
 	lostRows   uint64
@@ -74,6 +75,7 @@ type planner struct {
 
 	newTrees []*repo.Tree // repaired trees, children first
 	newPages [][]byte     // pages of repaired chunk lists
+	newData  [][]byte     // chunks of repaired chunk lists with a change log applied
 	emptyID  pack.ID      // the empty tree, once a folder is lost
 	progress func(string)
 }
@@ -157,6 +159,20 @@ func (p *planner) walk(ctx context.Context, root pack.ID) (tp *treePlan, lost er
 		},
 		Chunk: func(_ string, n *repo.Node, c repo.ChunkRef) error {
 			return p.chunk(ctx, n, c, cur)
+		},
+		// A lost change log loses every row of the table: the base's
+		// rows are not the snapshot's.
+		Log: func(_ string, n *repo.Node, id pack.ID) error {
+			ok, _, err := p.blobs.usable(ctx, id)
+			if err != nil {
+				return fmt.Errorf("checking the change log %s of %s: %w", id.Short(), n.Name, err)
+			}
+			if !ok {
+				f := &cur.fix
+				f.lost = append(f.lost, id)
+				f.table, f.lostLog, f.lostAll = true, true, true
+			}
+			return fs.SkipDir
 		},
 		PageError: func(id pack.ID, _ string, want *repo.PageEntry, err error) error {
 			if !isDamage(err) {

@@ -241,6 +241,11 @@ func repairSnapshots(ctx context.Context, r *repo.Repository, opts SnapshotsOpti
 			ErrIndexIncomplete, strings.Join(rep.IndexProblems, "; "))
 	}
 
+	for _, b := range p.newData {
+		if _, err := r.SaveBlob(ctx, pack.DataBlob, b, pack.ID{}); err != nil {
+			return rep, fmt.Errorf("saving a chunk of a repaired chunk list: %w", err)
+		}
+	}
 	if err := savePages(ctx, r, p.newPages); err != nil {
 		return rep, err
 	}

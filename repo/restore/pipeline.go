@@ -121,7 +121,7 @@ func (p *pipeline) sendLeaf(ctx context.Context, path string, n *repo.Node) erro
 		}
 		b := &pendingBlob{id: c.ID, done: make(chan struct{})}
 		p.g.Go(func() error {
-			b.data, b.err = p.loader.LoadBlob(ctx, c.ID)
+			b.data, b.err = repo.LoadChunk(ctx, p.loader, c)
 			close(b.done)
 			return nil // the consumer reports b.err, in order
 		})
