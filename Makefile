@@ -14,6 +14,7 @@ FUZZ_TARGETS := \
 	./index:FuzzDecode:100000x \
 	./repo:FuzzDecodeTree:100000x \
 	./repo:FuzzDecodePage:100000x \
+	./repo:FuzzDecodeLog:100000x \
 	./repo:FuzzDecodeSnapshot:100000x \
 	./repo:FuzzDecodeConfig:50000x \
 	./repo:FuzzDecodeKeyFile:100000x \

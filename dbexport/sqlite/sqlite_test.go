@@ -179,7 +179,9 @@ func TestRestoreRefusesNonEmptyTables(t *testing.T) {
 }
 
 // TestChangedRowsBecomeDeltas backs up, changes a few scattered rows, and
-// backs up again: the changed chunks must be stored as small delta blobs.
+// backs up again: the hour is one small change log; then changes every
+// row, which makes the next backup write a new base whose changed chunks
+// must be stored as small delta blobs.
 func TestChangedRowsBecomeDeltas(t *testing.T) {
 	src, db := newDB(t, `CREATE TABLE c (id INTEGER PRIMARY KEY, name TEXT, email TEXT, note TEXT)`)
 	tx, _ := db.Begin()
@@ -217,8 +219,17 @@ func TestChangedRowsBecomeDeltas(t *testing.T) {
 		t.Fatalf("second backup added %d blobs", sum.BlobsAdded)
 	}
 	if sum.BytesAdded > first.Parent.Summary.BytesAdded/20 {
-		t.Errorf("second backup added %d bytes, first %d: deltas should make it far smaller", sum.BytesAdded, first.Parent.Summary.BytesAdded)
+		t.Errorf("second backup added %d bytes, first %d: a change log should make it far smaller", sum.BytesAdded, first.Parent.Summary.BytesAdded)
 	}
+	if tr, err := r.LoadTree(ctx, second.Parent.Tree); err != nil || tr.Nodes[0].Log == nil {
+		t.Fatalf("second backup wrote no change log (%v)", err)
+	}
+	exec(t, db, `UPDATE c SET note = note || 'x' WHERE id % 2 = 0`)
+	third := backup(second)
+	if tr, err := r.LoadTree(ctx, third.Parent.Tree); err != nil || tr.Nodes[0].Log != nil {
+		t.Fatalf("third backup wrote a change log for half the rows changed (%v)", err)
+	}
+	second = third
 	deltas := 0
 	r.Index().Each(func(_ pack.ID, loc index.Location) bool {
 		if loc.Compression == pack.Delta {
