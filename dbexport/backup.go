@@ -404,7 +404,7 @@ func sameContent(a, b *repo.Node) bool {
 // greatest at or below its own.
 func backupTable(ctx context.Context, r Repository, pipe *archive.Pipeline, src Source, schema *Schema, t *Table, parent *repo.Node, rowsDone *atomic.Uint64) (*repo.Node, error) {
 	if plog, ok := logBase(ctx, r, t, parent); ok {
-		node, err := backupLog(ctx, r, src, schema, t, parent, plog, rowsDone)
+		node, err := backupLog(ctx, r, src, schema, t, parent, plog, pipe.Counters())
 		if !errors.Is(err, errNoLog) {
 			return node, err
 		}

@@ -17,6 +17,7 @@ import (
 	"strata/chunk"
 	"strata/pack"
 	"strata/repo"
+	"strata/repo/archive"
 )
 
 // This file writes a table's change log (docs/design.md, "Table change
@@ -84,7 +85,8 @@ type logExport struct {
 // backupLog exports t and writes its change log against parent's base. It
 // returns errNoLog when the table needs a new base instead (nothing was
 // stored then).
-func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t *Table, parent *repo.Node, plog *repo.TableLog, rowsDone *atomic.Uint64) (*repo.Node, error) {
+func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t *Table, parent *repo.Node, plog *repo.TableLog, counters *archive.Counters) (*repo.Node, error) {
+	rowsDone := &counters.Rows
 	root, err := r.LoadBlob(ctx, *parent.Pages)
 	if err != nil {
 		return nil, errNoLog
@@ -115,12 +117,15 @@ func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t 
 		pw.CloseWithError(err)
 		copyErr <- err
 	}()
-	size, counted, err := e.export(ctx, pr, rowsDone)
+	size, counted, err := e.export(ctx, pr, rowsDone, &counters.BytesRead)
 	pr.CloseWithError(errNoLog)
 	cerr := <-copyErr
 	if err != nil {
 		if counted > 0 {
 			rowsDone.Add(^(counted - 1)) // the base export counts them again
+		}
+		if size > 0 {
+			counters.BytesRead.Add(^(size - 1))
 		}
 		if errors.Is(err, errNoLog) {
 			return nil, errNoLog
@@ -168,6 +173,10 @@ func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t 
 	if err != nil {
 		return nil, fmt.Errorf("saving the change log of table %s: %w", t.QualifiedName(), err)
 	}
+	if res.Stored > 0 {
+		counters.BytesAdded.Add(uint64(res.Stored))
+		counters.BlobsAdded.Add(1)
+	}
 	node.Log = &res.ID
 	return node, nil
 }
@@ -191,7 +200,7 @@ type newChunk struct {
 // export chunks the COPY text of rd and aligns it with the base, writing a
 // run for each stretch of chunks that differ. It returns the bytes read and
 // the rows it counted in rowsDone.
-func (e *logExport) export(ctx context.Context, rd io.Reader, rowsDone *atomic.Uint64) (uint64, uint64, error) {
+func (e *logExport) export(ctx context.Context, rd io.Reader, rowsDone, bytesRead *atomic.Uint64) (uint64, uint64, error) {
 	ch := chunk.New(rd, e.r.Config().TableChunkParams())
 	var (
 		size, counted uint64
@@ -212,6 +221,7 @@ func (e *logExport) export(ctx context.Context, rd io.Reader, rowsDone *atomic.U
 		rowsDone.Add(n)
 		counted += n
 		size += uint64(len(data))
+		bytesRead.Add(uint64(len(data)))
 		id := e.r.BlobID(data)
 		q, found, err := e.base.find(id)
 		if err != nil {

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +24,9 @@ type logDB struct {
 	dsn   string
 	db    *sql.DB
 	fresh func(t *testing.T) logDB
+	// readers: also compare diff, history and dump --key-range with
+	// what full dumps say.
+	readers bool
 }
 
 // changeLogHours are the hours' statements: scattered updates, inserts at
@@ -127,6 +132,18 @@ func runChangeLogHours(t *testing.T, src logDB) {
 		ids, hours = append(ids, sn.ID), append(hours, i)
 	}
 	restoreAll(c, "after the backups", ids, hours)
+	logs := 0
+	for _, sn := range sns {
+		if strings.Contains(c.ok("cat", "tree", sn.Tree), `"log":`) {
+			logs++
+		}
+	}
+	if logs < 3 {
+		t.Errorf("%d of %d snapshots have a table with a change log, want at least 3", logs, len(sns))
+	}
+	if src.readers {
+		checkLogReaders(t, c, ids)
+	}
 	c.check()
 
 	// Forget the middle hours, whose logs later ones were stored
@@ -158,6 +175,87 @@ func runChangeLogHours(t *testing.T, src logDB) {
 	restoreAll(dst, "a backup after copy", []string{last[len(last)-1].ID}, []int{len(want) - 1})
 }
 
+// checkLogReaders compares, on snapshots with change logs, what diff,
+// history and dump --key-range say with what full dumps of the snapshots
+// hold.
+func checkLogReaders(t *testing.T, c *tcli, ids []string) {
+	t.Helper()
+	rows := func(id string) map[string]string {
+		out := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(c.ok("dump", id, "c", "--format", "jsonl")), "\n") {
+			var r map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("dump: %q: %v", line, err)
+			}
+			out[string(r["id"])] = line
+		}
+		return out
+	}
+	dumps := make([]map[string]string, len(ids))
+	for i, id := range ids {
+		dumps[i] = rows(id)
+	}
+	// diff of each hour against the one before, and of the first against
+	// the last: the changes the dumps differ by.
+	pairs := [][2]int{{0, len(ids) - 1}}
+	for i := 1; i < len(ids); i++ {
+		pairs = append(pairs, [2]int{i - 1, i})
+	}
+	for _, p := range pairs {
+		a, b := dumps[p[0]], dumps[p[1]]
+		want := map[string]bool{}
+		for k, v := range a {
+			if w, ok := b[k]; !ok {
+				want["delete "+k] = true
+			} else if w != v {
+				want["update "+k] = true
+			}
+		}
+		for k := range b {
+			if _, ok := a[k]; !ok {
+				want["insert "+k] = true
+			}
+		}
+		got := map[string]bool{}
+		out := strings.TrimSpace(c.ok("diff", ids[p[0]], ids[p[1]], "--format", "jsonl", "--tables", "c"))
+		for _, line := range strings.Split(out, "\n") {
+			if line == "" {
+				continue
+			}
+			var ch struct {
+				Op  string                     `json:"op"`
+				Key map[string]json.RawMessage `json:"key"`
+			}
+			if err := json.Unmarshal([]byte(line), &ch); err != nil {
+				t.Fatalf("diff: %q: %v", line, err)
+			}
+			got[ch.Op+" "+string(ch.Key["id"])] = true
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("diff of hours %d and %d: %d changes, the dumps differ by %d", p[0], p[1], len(got), len(want))
+		}
+	}
+	// history of a row deleted and inserted again, and of the first row.
+	for key, want := range map[string]string{"5": "present,delete,insert again", "1": "present,update", "0": "insert,delete"} {
+		ops, _ := historyOps(t, c.ok("history", "c", "--key", key, "--format", "jsonl"))
+		if got := strings.Join(ops, ","); got != want {
+			t.Errorf("history of key %s: %s, want %s", key, got, want)
+		}
+	}
+	// dump --key-range against the full dump filtered, including rows
+	// inserted before the first row of the base.
+	for _, id := range ids {
+		full := c.ok("dump", id, "c", "--format", "tsv")
+		for _, rng := range [][3]int64{{-10, 3}, {0, 0}, {6990, 8600}, {11990, 20000}, {4990, 5010}} {
+			got := c.ok("dump", id, "c", "--format", "tsv", "--key-range", fmt.Sprintf("%d..%d", rng[0], rng[1]))
+			want := filterDump(t, "tsv", full, []int{0}, []string{"id"}, func(k []int64) bool { return k[0] >= rng[0] && k[0] <= rng[1] })
+			if got != want {
+				t.Errorf("snapshot %s: dump --key-range %d..%d: %d bytes, want %d", id, rng[0], rng[1], len(got), len(want))
+			}
+		}
+	}
+}
+
 func TestChangeLogSQLite(t *testing.T) {
 	var mk func(t *testing.T) logDB
 	mk = func(t *testing.T) logDB {
@@ -169,7 +267,9 @@ func TestChangeLogSQLite(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		return logDB{dsn: "sqlite://" + path, db: db, fresh: mk}
 	}
-	runChangeLogHours(t, mk(t))
+	d := mk(t)
+	d.readers = true
+	runChangeLogHours(t, d)
 }
 
 func TestChangeLogPostgres(t *testing.T) {
