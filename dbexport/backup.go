@@ -42,6 +42,9 @@ type Repository interface {
 	// BlobID is the ID a blob of plaintext plain has: a table backup that
 	// writes a change log names the export's chunks without storing them.
 	BlobID(plain []byte) pack.ID
+	// LoadBlobOnce is LoadBlob keeping no delta bases in the cache: a
+	// change log's row diff reads each base chunk once.
+	LoadBlobOnce(ctx context.Context, id pack.ID) ([]byte, error)
 }
 
 // BackupOptions describe one table backup.

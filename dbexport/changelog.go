@@ -60,11 +60,18 @@ func logBase(ctx context.Context, r Repository, t *Table, parent *repo.Node) (*r
 	if parent.Log == nil {
 		return nil, true
 	}
-	lg, err := repo.LoadLog(ctx, r, *parent.Log)
+	lg, err := repo.LoadLog(ctx, onceLoader{r}, *parent.Log)
 	if err != nil || lg.Depth >= maxLogDepth {
 		return nil, false
 	}
 	return lg, true
+}
+
+// onceLoader loads blobs without keeping delta bases in the cache.
+type onceLoader struct{ r Repository }
+
+func (l onceLoader) LoadBlob(ctx context.Context, id pack.ID) ([]byte, error) {
+	return l.r.LoadBlobOnce(ctx, id)
 }
 
 // logExport is one table backup that writes a change log.
@@ -181,6 +188,14 @@ func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t 
 	return node, nil
 }
 
+// chunkFirstKey is the key of a chunk's first row, as the pages record it.
+func chunkFirstKey(data []byte, keyCols []int) string {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		data = data[:i]
+	}
+	return FirstKey(data, keyCols)
+}
+
 // copyOut runs the table's COPY into w, batching the engine's writes.
 func copyOut(ctx context.Context, src Source, t *Table, w io.Writer) (int64, error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
@@ -228,6 +243,27 @@ func (e *logExport) export(ctx context.Context, rd io.Reader, rowsDone, bytesRea
 			return size, counted, err
 		}
 		if !found {
+			// A changed chunk that starts at the first key of a base
+			// chunk ends the run before it there: runs stay one chunk
+			// long where the cuts did not move, and an hour re-reads only
+			// the runs it changed.
+			if q, ok := e.base.findKey(chunkFirstKey(data, e.keyCols)); ok && (open && q > start || !open) {
+				if !open {
+					start = e.base.head
+				}
+				gone := e.base.take(q)
+				if len(gone) > 0 || len(news) > 0 {
+					if err := e.finish(ctx, start, gone, news); err != nil {
+						return size, counted, err
+					}
+				}
+				rows, known := e.rowsOf[q-1]
+				clear(e.rowsOf)
+				if known {
+					e.rowsOf[q-1] = rows
+				}
+				open, start, news, runBytes = true, q, nil, 0
+			}
 			if !open {
 				open, start = true, e.base.head
 			}
@@ -331,7 +367,7 @@ type baseRow struct {
 func (e *logExport) diff(ctx context.Context, start uint64, gone []repo.ChunkRef, news []newChunk) ([]repo.LogOp, error) {
 	var brows []baseRow
 	for _, c := range gone {
-		data, err := e.r.LoadBlob(ctx, c.ID)
+		data, err := e.r.LoadBlobOnce(ctx, c.ID)
 		if err != nil {
 			return nil, errNoLog // an unreadable base: write a new one
 		}
@@ -414,6 +450,20 @@ func (e *logExport) diff(ctx context.Context, start uint64, gone []repo.ChunkRef
 		ops = append(ops, repo.LogOp{Kind: repo.LogDelete, Chunk: brows[bi].chunk, Row: brows[bi].row, OldLen: uint64(len(brows[bi].line))})
 	}
 	flush(len(brows))
+	// The lines point into the export's chunks: copy them out, so that
+	// the log holds its rows only, not the run's chunks.
+	n := 0
+	for i := range ops {
+		n += len(ops[i].Line)
+	}
+	arena := make([]byte, 0, n)
+	for i := range ops {
+		if ops[i].Line != nil {
+			start := len(arena)
+			arena = append(arena, ops[i].Line...)
+			ops[i].Line = arena[start:len(arena):len(arena)]
+		}
+	}
 	return ops, nil
 }
 
@@ -425,6 +475,7 @@ type baseStream struct {
 	cancel context.CancelFunc
 	win    []repo.ChunkRef // the chunks from head on that were received
 	byID   map[pack.ID][]uint64
+	byKey  map[string][]uint64 // the window's chunks by first key
 	head   uint64 // index of the next base chunk not yet aligned
 	ended  bool
 	err    error
@@ -432,7 +483,7 @@ type baseStream struct {
 
 func newBaseStream(ctx context.Context, r Repository, parent *repo.Node) *baseStream {
 	ctx, cancel := context.WithCancel(ctx)
-	s := &baseStream{ch: make(chan repo.ChunkRef, 64), errc: make(chan error, 1), cancel: cancel, byID: map[pack.ID][]uint64{}}
+	s := &baseStream{ch: make(chan repo.ChunkRef, 64), errc: make(chan error, 1), cancel: cancel, byID: map[pack.ID][]uint64{}, byKey: map[string][]uint64{}}
 	base := *parent
 	base.Log = nil
 	go func() {
@@ -468,7 +519,30 @@ func (s *baseStream) fill(n int) {
 		}
 		s.win = append(s.win, c)
 		s.byID[c.ID] = append(s.byID[c.ID], c.Index)
+		if k := c.Info.FirstKey; len(k) < repo.MaxFirstKey {
+			s.byKey[k] = append(s.byKey[k], c.Index)
+		}
 	}
+}
+
+// findKey returns the index of the first chunk at or after head within
+// the window whose first key is key (a key cut at repo.MaxFirstKey names
+// none).
+func (s *baseStream) findKey(key string) (uint64, bool) {
+	if len(key) >= repo.MaxFirstKey {
+		return 0, false
+	}
+	s.fill(logWindow)
+	idx := s.byKey[key]
+	for len(idx) > 0 && idx[0] < s.head {
+		idx = idx[1:]
+	}
+	if len(idx) == 0 {
+		delete(s.byKey, key)
+		return 0, false
+	}
+	s.byKey[key] = idx
+	return idx[0], true
 }
 
 // forget drops chunk c, which left the window, from byID, so that it
@@ -482,6 +556,14 @@ func (s *baseStream) forget(c repo.ChunkRef) {
 		delete(s.byID, c.ID)
 	} else {
 		s.byID[c.ID] = idx
+	}
+	k := c.Info.FirstKey
+	if keys := s.byKey[k]; len(keys) > 0 && keys[0] == c.Index {
+		if len(keys) == 1 {
+			delete(s.byKey, k)
+		} else {
+			s.byKey[k] = keys[1:]
+		}
 	}
 }
 

@@ -209,6 +209,13 @@ func (r *Repository) LoadBlob(ctx context.Context, id pack.ID) ([]byte, error) {
 	return r.loadBlob(ctx, id, 0, nil, true)
 }
 
+// LoadBlobOnce is LoadBlob for a reader that loads each delta chain once
+// (a backup): the links are decoded into pooled buffers and not kept in
+// the blob cache.
+func (r *Repository) LoadBlobOnce(ctx context.Context, id pack.ID) ([]byte, error) {
+	return r.loadBlob(ctx, id, 0, nil, false)
+}
+
 // loadBlob appends the plaintext of id to dst. With cache set, the bases
 // of delta blobs are kept in the blob cache, for loads of other links of
 // the same chain (a restore); without, they are decoded into pooled

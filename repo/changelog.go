@@ -104,7 +104,7 @@ func EncodeLog(l *TableLog) ([]byte, error) {
 	var end uint64
 	for i := range l.Runs {
 		r := &l.Runs[i]
-		if (i > 0 && r.FirstChunk <= end) || r.FirstChunk < end {
+		if r.FirstChunk < end || (i > 0 && r.FirstChunk == end && l.Runs[i-1].BaseCount == 0) {
 			return nil, fmt.Errorf("change log: run %d at chunk %d overlaps the run before", i, r.FirstChunk)
 		}
 		b = binary.AppendUvarint(b, r.FirstChunk-end)
@@ -163,8 +163,8 @@ func DecodeLog(b []byte) (*TableLog, error) {
 		if d.err != nil {
 			break
 		}
-		if i > 0 && gap == 0 {
-			d.fail("run %d touches the run before", i)
+		if i > 0 && gap == 0 && l.Runs[i-1].BaseCount == 0 {
+			d.fail("run %d starts where the run before, of no base chunks, does", i)
 			break
 		}
 		r.FirstChunk = end + gap
