@@ -188,11 +188,16 @@ func (p *planner) repairContent(ctx context.Context, n *repo.Node, fix *nodeFix)
 		if err != nil {
 			return fmt.Errorf("writing the chunk list of %s: %w", n.Name, err)
 		}
+		hadLog := n.Log != nil
 		n.Pages, n.Log = root, nil
 		lostBytes := n.Size - min(keptBytes, n.Size)
 		lostRows := fix.lostRows
 		if fix.lostAll {
 			lostRows = rowsOf(n)
+		} else if hadLog {
+			// The plan counted the lost chunks' base rows; the walk
+			// counted the kept rows as they read.
+			lostRows = rowsOf(n) - min(keptRows, rowsOf(n))
 		}
 		n.Size = keptBytes
 		lowerRows(n, lostRows)
