@@ -150,8 +150,16 @@ func TestCopy(t *testing.T) {
 		t.Errorf("second copy: %+v", rep)
 	}
 
-	// A new hour in the source: only its blobs are copied, deltas stay deltas.
+	// A new hour in the source: only its blobs are copied, deltas stay
+	// deltas. The first hour after the full copy stores the table's change
+	// log (docs/design.md, "Table change logs"), the second the next log
+	// as a delta against it.
 	if _, err := db.Exec(`UPDATE t SET v = v || 'x' WHERE id IN (7, 15007, 29007)`); err != nil {
+		t.Fatal(err)
+	}
+	src.ok("backup", "--db", dsn, "--tier", "hourly")
+	dst.copyJSONRun()
+	if _, err := db.Exec(`UPDATE t SET v = v || 'y' WHERE id IN (8, 15008, 29008)`); err != nil {
 		t.Fatal(err)
 	}
 	src.ok("backup", "--db", dsn, "--tier", "hourly")
@@ -161,7 +169,7 @@ func TestCopy(t *testing.T) {
 	// The source's summary counts the data blobs it stored (not trees).
 	t.Logf("new hour: source stored %d data blobs, %d bytes; the copy stored %d data blobs (%d delta), %d tree blobs, %d bytes, found %d, read %d data blobs, %d bytes",
 		srcAdded.BlobsAdded, srcAdded.BytesAdded, rep.DataBlobs, rep.DeltaBlobs, rep.TreeBlobs, rep.BytesAdded, rep.Present, rep.DataRead, rep.BytesRead)
-	if rep.Copied != 1 || rep.Skipped != 3 {
+	if rep.Copied != 1 || rep.Skipped != 4 {
 		t.Fatalf("copy of the new hour: %+v", rep)
 	}
 	if rep.DataBlobs == 0 || rep.DeltaBlobs == 0 || uint64(rep.DataBlobs) > srcAdded.BlobsAdded {
@@ -465,9 +473,12 @@ func TestCopyPostgres(t *testing.T) {
 	src.ok("backup", "--db", s.dsn)
 	s.exec(t, `UPDATE customers SET balance = balance + 1 WHERE id % 100 = 3`)
 	src.ok("backup", "--db", s.dsn)
+	// The second hour's change log is a delta against the first's.
+	s.exec(t, `UPDATE customers SET balance = balance + 1 WHERE id % 100 = 4`)
+	src.ok("backup", "--db", s.dsn)
 	dst.ok("init")
-	if rep := dst.copyJSONRun(); rep.Copied != 2 || rep.DeltaBlobs == 0 {
-		t.Errorf("copy: %+v, want 2 snapshots, the second with delta blobs", rep)
+	if rep := dst.copyJSONRun(); rep.Copied != 3 || rep.DeltaBlobs == 0 {
+		t.Errorf("copy: %+v, want 3 snapshots, the third with delta blobs", rep)
 	}
 	for _, table := range []string{"public.customers", "public.orders"} {
 		a := src.ok("dump", "latest", table, "--format", "csv", "--source", s.dsn)

@@ -328,6 +328,7 @@ func (f *damFixture) model(t *testing.T, packs map[string]string) {
 		Subtree string
 		Content []string
 		Pages   string
+		Log     string
 	}
 	for i := range f.snaps {
 		sn := &f.snaps[i]
@@ -349,6 +350,11 @@ func (f *damFixture) model(t *testing.T, packs map[string]string) {
 					// pages as it needs the trees above it.
 					pages, content := f.pages(t, n.Pages)
 					n.Content, needed = content, append(pages, content...)
+				}
+				if n.Log != "" {
+					// A table's change log (docs/design.md, "Table
+					// change logs"): without it no row is known.
+					needed = append(needed, n.Log)
 				}
 				switch {
 				case n.Kind == "dir":
