@@ -18,7 +18,7 @@ import (
 //
 //	Log    = Magic || BaseChunks || BaseRows || Depth || RunCount || Run × RunCount
 //	Magic  = "SLG1"
-//	Run    = Gap || BaseCount || ExportCount || Export (32 bytes) || OpCount || Op × OpCount
+//	Run    = Gap || BaseCount || ExportCount || Export (16 bytes) || OpCount || Op × OpCount
 //	Op     = Kind (1 byte) || ChunkOff || Row || [OldLen] || [LineLen || Line]
 //	Kind   = 0 insert (LineLen, Line), 1 delete (OldLen), 2 replace (OldLen, LineLen, Line)
 
@@ -54,7 +54,7 @@ type LogRun struct {
 	FirstChunk  uint64
 	BaseCount   uint64
 	ExportCount uint64
-	Export      [32]byte
+	Export      [16]byte // the first 16 bytes of the SHA-256 of the export chunks' IDs
 	Ops         []LogOp
 }
 
@@ -158,7 +158,7 @@ func DecodeLog(b []byte) (*TableLog, error) {
 	for i := uint64(0); i < runs && d.err == nil; i++ {
 		gap := d.uvarint()
 		r := LogRun{BaseCount: d.uvarint(), ExportCount: d.uvarint()}
-		copy(r.Export[:], d.bytes(32))
+		copy(r.Export[:], d.bytes(16))
 		nops := d.uvarint()
 		if d.err != nil {
 			break

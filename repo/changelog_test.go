@@ -90,9 +90,9 @@ func TestPatchRejects(t *testing.T) {
 
 func testLog() *TableLog {
 	return &TableLog{BaseChunks: 10, BaseRows: 1000, Depth: 3, Runs: []LogRun{
-		{FirstChunk: 0, BaseCount: 1, ExportCount: 1, Export: [32]byte{1}, Ops: []LogOp{ins(0, 0, "0\tz"), rep(0, 5, "5\te", "5\tE")}},
-		{FirstChunk: 4, BaseCount: 2, ExportCount: 3, Export: [32]byte{2}, Ops: []LogOp{ins(3, 100, "399\tq"), del(4, 0, "400\ta"), ins(5, 7, "x")}},
-		{FirstChunk: 10, BaseCount: 0, ExportCount: 1, Export: [32]byte{3}, Ops: []LogOp{ins(9, 100, "1000\tend")}},
+		{FirstChunk: 0, BaseCount: 1, ExportCount: 1, Export: [16]byte{1}, Ops: []LogOp{ins(0, 0, "0\tz"), rep(0, 5, "5\te", "5\tE")}},
+		{FirstChunk: 4, BaseCount: 2, ExportCount: 3, Export: [16]byte{2}, Ops: []LogOp{ins(3, 100, "399\tq"), del(4, 0, "400\ta"), ins(5, 7, "x")}},
+		{FirstChunk: 10, BaseCount: 0, ExportCount: 1, Export: [16]byte{3}, Ops: []LogOp{ins(9, 100, "1000\tend")}},
 	}}
 }
 

@@ -29,6 +29,9 @@ type Destination interface {
 	SaveBlob(ctx context.Context, t pack.BlobType, plain []byte, base pack.ID) (repo.SaveResult, error)
 	SaveDataBlobOn(ctx context.Context, plain []byte, base pack.ID, basePlain []byte) (repo.SaveResult, error)
 	DeltaDepth(id pack.ID) int
+	// BlobID is the ID a blob of plaintext plain has here (a change log
+	// copied earlier is recognised by it).
+	BlobID(plain []byte) pack.ID
 	Flush(ctx context.Context) error
 	SaveSnapshot(ctx context.Context, sn *repo.Snapshot) error
 }

@@ -85,12 +85,19 @@ func (c *copier) pairTree(ctx context.Context, s, d pack.ID) (bool, error) {
 				return false, err
 			}
 			sn.Subtree = dn.Subtree
-		case sn.Log != nil || dn.Log != nil:
-			return false, nil // not paired: the copy reads the node
 		case sn.Pages != nil && dn.Pages != nil:
+			if (sn.Log == nil) != (dn.Log == nil) {
+				return false, nil
+			}
 			ok, err := c.pairPages(ctx, sn, dn)
 			if !ok || err != nil {
 				return false, err
+			}
+			if sn.Log != nil {
+				if !c.pairLog(ctx, *sn.Log, *dn.Log) {
+					return false, ctx.Err()
+				}
+				sn.Log = dn.Log
 			}
 			sn.Pages = dn.Pages
 		default:
@@ -129,6 +136,11 @@ func (c *copier) pairPages(ctx context.Context, sn, dn *repo.Node) (bool, error)
 	if to, ok := c.trees[*sn.Pages]; ok {
 		return to == *dn.Pages, nil
 	}
+	// The bases' chunks, as the pages hold them (a change log is paired
+	// on its own).
+	sb, db := *sn, *dn
+	sb.Log, db.Log = nil, nil
+	sn, dn = &sb, &db
 	var want []repo.ChunkRef
 	w := repo.Walker{Loader: c.dst, Chunk: func(_ string, _ *repo.Node, ref repo.ChunkRef) error {
 		want = append(want, ref)
@@ -153,6 +165,24 @@ func (c *copier) pairPages(ctx context.Context, sn, dn *repo.Node) (bool, error)
 	}
 	c.trees[*sn.Pages] = *dn.Pages
 	return true, nil
+}
+
+// pairLog reports whether the destination's change log d is the copy of
+// the source's s: the same plaintext (a log names no blob, so a copy
+// stores its bytes unchanged), which the destination holds.
+func (c *copier) pairLog(ctx context.Context, s, d pack.ID) bool {
+	if m, ok := c.blobs[s]; ok {
+		return m.id == d
+	}
+	if !c.dst.HasBlob(d) {
+		return false
+	}
+	plain, err := c.src.LoadBlob(ctx, s)
+	if err != nil || c.dst.BlobID(plain) != d {
+		return false
+	}
+	c.pairBlob(s, d)
+	return true
 }
 
 // pairBlob records that the source's data blob id is the destination's
