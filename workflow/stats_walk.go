@@ -133,16 +133,17 @@ func (w *groupWalk) tree(ctx context.Context, root pack.ID, dir string) (treeTot
 			}
 			return nil
 		},
+		// A change log (docs/design.md, "Table change logs") is stored
+		// data the node needs, not content: what a restore writes of a
+		// chunk it patches is not that chunk's blob either, so only
+		// unpatched chunks count as content.
 		Log: func(_ string, _ *repo.Node, id pack.ID) error {
 			w.need(id)
-			if w.nb.content != nil {
-				w.nb.content[id] = struct{}{}
-			}
-			return fs.SkipDir
+			return nil
 		},
 		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
 			w.need(c.ID)
-			if w.nb.content != nil {
+			if w.nb.content != nil && len(c.Patch) == 0 {
 				w.nb.content[c.ID] = struct{}{}
 			}
 			return nil
