@@ -476,7 +476,7 @@ type baseStream struct {
 	win    []repo.ChunkRef // the chunks from head on that were received
 	byID   map[pack.ID][]uint64
 	byKey  map[string][]uint64 // the window's chunks by first key
-	head   uint64 // index of the next base chunk not yet aligned
+	head   uint64              // index of the next base chunk not yet aligned
 	ended  bool
 	err    error
 }
