@@ -31,7 +31,7 @@ const (
 	// logBaseShare: a log larger than 1/logBaseShare of the base's bytes.
 	logBaseShare = 8
 	// maxLogDepth: backups since the base.
-	maxLogDepth = 168
+	maxLogDepth = 24
 	// logWindow: base chunks looked ahead for the next unchanged chunk.
 	logWindow = 256
 	// maxRunBytes: bytes of base and export in one run of changed chunks,

@@ -39,6 +39,7 @@ func ComputeStats(ctx context.Context, r StatsRepository, sns []*repo.Snapshot) 
 	st := &StatsTotals{Snapshots: len(sns)}
 	nb := newNeededBlobs(r)
 	nb.content = map[pack.ID]struct{}{}
+	nb.patched = map[[2]pack.ID]uint64{}
 	for _, sn := range sns {
 		files, raw, err := nb.addSnapshot(ctx, sn, 0, nil)
 		if err != nil {
@@ -61,6 +62,9 @@ func ComputeStats(ctx context.Context, r StatsRepository, sns []*repo.Snapshot) 
 	})
 	if err != nil {
 		return nil, err
+	}
+	for _, b := range nb.patched {
+		st.UniqueBytes += b
 	}
 	st.Missing = sizes.missing
 	st.StoredBytes = st.StoredDataBytes + st.StoredTreeBytes

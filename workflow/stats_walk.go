@@ -50,6 +50,9 @@ type neededBlobs struct {
 	// content (not trees, not delta bases only): plain stats counts their
 	// plaintext once as the unique data.
 	content map[pack.ID]struct{}
+	// patched: the bytes a restore writes of each chunk a change log
+	// patches, by chunk and log (unique content that is no blob).
+	patched map[[2]pack.ID]uint64
 }
 
 // treeTotal is what lies below a walked tree.
@@ -141,8 +144,11 @@ func (w *groupWalk) tree(ctx context.Context, root pack.ID, dir string) (treeTot
 			w.need(id)
 			return nil
 		},
-		Chunk: func(_ string, _ *repo.Node, c repo.ChunkRef) error {
+		Chunk: func(_ string, n *repo.Node, c repo.ChunkRef) error {
 			w.need(c.ID)
+			if w.nb.patched != nil && len(c.Patch) > 0 && n.Log != nil {
+				w.nb.patched[[2]pack.ID{c.ID, *n.Log}] = c.Info.Bytes
+			}
 			if w.nb.content != nil && len(c.Patch) == 0 {
 				w.nb.content[c.ID] = struct{}{}
 			}
