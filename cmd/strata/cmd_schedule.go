@@ -107,6 +107,15 @@ Exit codes: 0 ok (run: the job succeeded), 1 error or the job failed.`,
 					for _, u := range units {
 						fmt.Fprintf(g.env.stdout, "wrote %s\n", filepath.Join(d, u.Name))
 					}
+					// A unit does not have this shell's environment: the
+					// secrets strata.yaml names by *_env keys must be put in
+					// the environment file the units read.
+					if vars := g.cfg.EnvVars(); len(vars) > 0 {
+						envFile := strings.Replace(o.EnvFile(), "%h", "~", 1)
+						for _, v := range vars {
+							fmt.Fprintf(g.env.stderr, "warning: %s: %s names environment variable %s, which the units do not have: put %s=... in %s (mode 0600)\n", g.cfg.File, v.Key, v.Name, v.Name, envFile)
+						}
+					}
 					sc := systemctl
 					if user {
 						sc += " --user"

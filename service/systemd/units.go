@@ -24,6 +24,22 @@ type Options struct {
 	User bool
 }
 
+// Environment files the services read (EnvironmentFile=-, so a missing
+// one is no error): the variables strata.yaml's *_env keys name go there,
+// mode 0600, as NAME=value lines. A unit never holds a secret's value.
+const (
+	EnvironmentFile     = "/etc/strata/strata.env"
+	UserEnvironmentFile = "%h/.config/strata/strata.env" // %h: the user's home
+)
+
+// EnvFile is the environment file of o's units, as written in them.
+func (o Options) EnvFile() string {
+	if o.User {
+		return UserEnvironmentFile
+	}
+	return EnvironmentFile
+}
+
 // Job is a job to write a service and a timer for.
 type Job struct {
 	Name, Kind string
@@ -71,11 +87,12 @@ After=network-online.target
 
 [Service]
 Type=oneshot
+EnvironmentFile=-%s
 ExecStart=%s
 Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
-`, Marker, job.Kind, job.Name, execLine(o.Binary, "schedule", "run", "--config", o.Config, job.Name))
+`, Marker, job.Kind, job.Name, o.EnvFile(), execLine(o.Binary, "schedule", "run", "--config", o.Config, job.Name))
 	var timer strings.Builder
 	fmt.Fprintf(&timer, "%s\n[Unit]\nDescription=strata %s job %s on its schedule (%s)\n\n[Timer]\n", Marker, job.Kind, job.Name, oneLine(job.Schedule))
 	if trig.Every > 0 {
@@ -108,6 +125,7 @@ After=network-online.target
 
 [Service]
 Type=simple
+EnvironmentFile=-%s
 ExecStart=%s
 ExecReload=/bin/kill -HUP $MAINPID
 # SIGTERM aborts the running job cleanly (its lock released); it runs
@@ -120,7 +138,7 @@ Nice=10
 
 [Install]
 WantedBy=%s
-`, Marker, oneLine(o.Config), execLine(o.Binary, "daemon", "--config", o.Config), target)}
+`, Marker, oneLine(o.Config), o.EnvFile(), execLine(o.Binary, "daemon", "--config", o.Config), target)}
 }
 
 func seconds(d time.Duration) string {

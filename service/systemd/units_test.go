@@ -24,6 +24,17 @@ func TestUnitsWriteVerifyRemove(t *testing.T) {
 		units = append(units, u...)
 	}
 	units = append(units, DaemonUnit(o))
+	// User units read the environment file under the user's home.
+	uo := o
+	uo.User = true
+	uu, err := JobUnits(Job{Name: "user", Kind: "backup", Schedule: "0 3 * * *"}, uo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units = append(units, uu...)
+	if !strings.Contains(uu[0].Text, "\nEnvironmentFile=-%h/.config/strata/strata.env\n") || !strings.Contains(DaemonUnit(uo).Text, "\nEnvironmentFile=-%h/.config/strata/strata.env\n") {
+		t.Errorf("user units lack EnvironmentFile=-%%h/.config/strata/strata.env:\n%s\n%s", uu[0].Text, DaemonUnit(uo).Text)
+	}
 	// A file of another's is not overwritten, nor removed.
 	foreign := filepath.Join(dir, "strata-other.service")
 	if err := os.WriteFile(foreign, []byte("[Unit]\n"), 0o644); err != nil {
@@ -43,11 +54,11 @@ func TestUnitsWriteVerifyRemove(t *testing.T) {
 		return string(b)
 	}
 	for n, want := range map[string][]string{
-		"strata-hourly.service":         {`ExecStart=/usr/local/bin/strata schedule run --config "/etc/strata dir/strata.yaml" hourly`, "Type=oneshot"},
+		"strata-hourly.service":         {`ExecStart=/usr/local/bin/strata schedule run --config "/etc/strata dir/strata.yaml" hourly`, "Type=oneshot", "\nEnvironmentFile=-/etc/strata/strata.env\n"},
 		"strata-hourly.timer":           {"OnCalendar=*-*-* *:00:00 Europe/Berlin\n", "Persistent=true", "Unit=strata-hourly.service", "WantedBy=timers.target"},
 		"strata-quick.timer":            {"OnActiveSec=90s\nOnUnitActiveSec=90s\n"},
 		`strata-odd\x20name\x2fx.timer`: {"OnCalendar=*-*-1 12:00:00 UTC\nOnCalendar=Sun *-*-* 12:00:00 UTC\n"},
-		"strata-daemon.service":         {`ExecStart=/usr/local/bin/strata daemon --config "/etc/strata dir/strata.yaml"`, "ExecReload=/bin/kill -HUP $MAINPID", "WantedBy=multi-user.target"},
+		"strata-daemon.service":         {`ExecStart=/usr/local/bin/strata daemon --config "/etc/strata dir/strata.yaml"`, "ExecReload=/bin/kill -HUP $MAINPID", "WantedBy=multi-user.target", "\nEnvironmentFile=-/etc/strata/strata.env\n"},
 	} {
 		got := read(n)
 		for _, w := range want {
