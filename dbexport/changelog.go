@@ -155,7 +155,7 @@ func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t 
 		return nil, err
 	}
 	node := &repo.Node{
-		Name: t.QualifiedName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Pages: parent.Pages,
+		Name: t.NodeName(), Kind: repo.NodeTable, Mode: 0o600, Size: size, Pages: parent.Pages,
 		Meta: map[string]string{
 			"engine": schema.Engine, "server_version": schema.ServerVersion, "encoding": schema.Encoding,
 			repo.TableMetaRows: strconv.FormatInt(rows, 10), repo.TableMetaTable: string(meta),
