@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +32,17 @@ func (c *tcli) startServe(args ...string) (string, *syncBuffer) {
 		getenv: func(k string) string { return vars[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	// Not through runInProcess: serve runs until the test ends, and the
-	// test runs no other command meanwhile.
-	go func() { done <- run(ctx, append([]string{"strata", "serve", "--listen", "127.0.0.1:0"}, args...), e) }()
+	// Not through runInProcess, which has no context: serve runs until the
+	// test ends. Its parsing takes inProcess as every command's does (other
+	// tests' commands parse meanwhile).
+	go func() {
+		inProcess.Lock()
+		var once sync.Once
+		unlock := func() { once.Do(inProcess.Unlock) }
+		defer unlock()
+		e.parsed = unlock
+		done <- run(ctx, append([]string{"strata", "serve", "--listen", "127.0.0.1:0"}, args...), e)
+	}()
 	c.t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != 0 {
