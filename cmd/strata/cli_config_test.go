@@ -173,6 +173,32 @@ notifications:
 	if _, errOut := c.code(0, "config", "validate", "--config", good); strings.Contains(errOut, "PGPW") {
 		t.Errorf("a warning about PGPW although it is set: %s", errOut)
 	}
+
+	// Every *_env and *_file the config names is checked, hooks' too (a
+	// hook's url_env was not).
+	hooked := filepath.Join(dir, "hooked.yaml")
+	writeNew(t, hooked, []byte(`version: 1
+repository:
+  url: local:repo
+  password_env: PGPW
+hooks:
+  failure:
+    - http: {url_env: PAGER_URL}
+check:
+  schedule: "@daily"
+  hooks:
+    success:
+      - http: {url_file: `+filepath.Join(dir, "no-such-url")+`}
+`))
+	_, errOut = c.code(0, "config", "validate", hooked)
+	for _, want := range []string{
+		"warning: " + hooked + ":7: hooks.failure[0].http.url_env: environment variable PAGER_URL is not set here",
+		"warning: " + hooked + ":12: check.hooks.success[0].http.url_file: cannot be read here: open " + filepath.Join(dir, "no-such-url"),
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("validate lacks %q:\n%s", want, errOut)
+		}
+	}
 	out, _ = c.code(0, "config", "show", good)
 	for _, secret := range []string{"hunter2", "SLACKSECRET"} {
 		if strings.Contains(out, secret) {

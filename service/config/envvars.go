@@ -19,15 +19,25 @@ type EnvVar struct{ Key, Name string }
 // environment of the shell that installed it.
 func (c *Config) EnvVars() []EnvVar {
 	var out []EnvVar
-	walkEnv(reflect.ValueOf(c).Elem(), "", &out)
+	walkKeys(reflect.ValueOf(c).Elem(), "", "_env", &out)
 	return out
 }
 
-func walkEnv(v reflect.Value, path string, out *[]EnvVar) {
+// secretFiles lists every *_file key the config sets, as EnvVars lists
+// the *_env keys (every *_file key names a file a secret is read from).
+func (c *Config) secretFiles() []EnvVar {
+	var out []EnvVar
+	walkKeys(reflect.ValueOf(c).Elem(), "", "_file", &out)
+	return out
+}
+
+// walkKeys appends the string keys below v whose names end in suffix and
+// whose values are set.
+func walkKeys(v reflect.Value, path, suffix string, out *[]EnvVar) {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			walkEnv(v.Elem(), path, out)
+			walkKeys(v.Elem(), path, suffix, out)
 		}
 	case reflect.Struct:
 		t := v.Type()
@@ -48,23 +58,23 @@ func walkEnv(v reflect.Value, path string, out *[]EnvVar) {
 				p += name
 			}
 			fv := v.Field(i)
-			if fv.Kind() == reflect.String && strings.HasSuffix(name, "_env") {
+			if fv.Kind() == reflect.String && strings.HasSuffix(name, suffix) {
 				if s := fv.String(); s != "" {
 					*out = append(*out, EnvVar{Key: p, Name: s})
 				}
 				continue
 			}
-			walkEnv(fv, p, out)
+			walkKeys(fv, p, suffix, out)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			walkEnv(v.Index(i), fmt.Sprintf("%s[%d]", path, i), out)
+			walkKeys(v.Index(i), fmt.Sprintf("%s[%d]", path, i), suffix, out)
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
 		for _, k := range keys {
-			walkEnv(v.MapIndex(k), fmt.Sprintf("%s.%v", path, k), out)
+			walkKeys(v.MapIndex(k), fmt.Sprintf("%s.%v", path, k), suffix, out)
 		}
 	}
 }

@@ -157,48 +157,12 @@ func hook(h config.Hook, getenv func(string) string) (hooks.Hook, error) {
 }
 
 // Secrets are the environment variables cfg reads passwords, tokens and
-// secret URLs from: hooks must not see them.
+// secret URLs from (every *_env key: config.EnvVars): hooks and command
+// sources must not see them.
 func Secrets(cfg *config.Config) []string {
 	var out []string
-	add := func(names ...string) {
-		for _, n := range names {
-			if n != "" {
-				out = append(out, n)
-			}
-		}
-	}
-	add(cfg.Repository.PasswordEnv)
-	for _, s := range cfg.Sources {
-		add(s.PasswordEnv)
-	}
-	if d := cfg.Drill; d != nil {
-		add(d.TargetPasswordEnv)
-	}
-	for _, c := range cfg.Notifications.Channels {
-		add(c.URLEnv)
-		if c.SMTP != nil {
-			add(c.SMTP.PasswordEnv)
-		}
-	}
-	add(cfg.Dashboard.TokenEnv)
-	hookURLs := func(h config.Hooks) {
-		for _, l := range [][]config.Hook{h.Before, h.After, h.Success, h.Failure} {
-			for _, hk := range l {
-				if hk.HTTP != nil {
-					add(hk.HTTP.URLEnv)
-				}
-			}
-		}
-	}
-	hookURLs(cfg.Hooks)
-	for _, j := range cfg.Jobs {
-		hookURLs(j.Hooks)
-	}
-	if cfg.Check != nil {
-		hookURLs(cfg.Check.Hooks)
-	}
-	if cfg.Drill != nil {
-		hookURLs(cfg.Drill.Hooks)
+	for _, e := range cfg.EnvVars() {
+		out = append(out, e.Name)
 	}
 	return out
 }

@@ -111,7 +111,7 @@ func TestFromConfig(t *testing.T) {
 	if byName["manual"].Schedule != nil {
 		t.Fatal("a job without a schedule got one")
 	}
-	if got := Secrets(c); !slices.Equal(got, []string{"REPO_PW", "DB_PW", "SLACK_URL", "HOOK_URL"}) {
+	if got := Secrets(c); !slices.Equal(got, []string{"REPO_PW", "DB_PW", "HOOK_URL", "SLACK_URL"}) {
 		t.Fatalf("secrets %v", got)
 	}
 	// A hook URL's variable unset: an error naming the job.
