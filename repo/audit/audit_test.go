@@ -230,12 +230,20 @@ func TestVerifyRefusesMovedAndPlantedFiles(t *testing.T) {
 func TestDecodeRefuses(t *testing.T) {
 	id := pack.ID{1}
 	good := `{"version":1,"seq":2,"prev":["` + audit.FileName(1, id) + `"],"time":"2026-12-07T04:00:00Z","seconds":1,"host":"h","command":"backup","args":[],"result":{"ok":true,"exit_code":0},"program":"strata"}`
-	if _, err := audit.Decode([]byte(good)); err != nil {
-		t.Fatalf("a valid record: %v", err)
+	for _, ok := range []string{good,
+		// Version 2 adds source; version 1 records with one were written
+		// before it and are read too.
+		strings.Replace(good, `"version":1`, `"version":2,"source":"postgres://app@db/shop"`, 1),
+		strings.Replace(good, `"version":1`, `"version":1,"source":"postgres://app@db/shop"`, 1),
+	} {
+		if _, err := audit.Decode([]byte(ok)); err != nil {
+			t.Fatalf("a valid record: %v: %s", err, ok)
+		}
 	}
 	for name, bad := range map[string]string{
 		"unknown field":     strings.Replace(good, `"host"`, `"hostname":"x","host"`, 1),
-		"other version":     strings.Replace(good, `"version":1`, `"version":2`, 1),
+		"newer version":     strings.Replace(good, `"version":1`, `"version":3`, 1),
+		"version 0":         strings.Replace(good, `"version":1`, `"version":0`, 1),
 		"seq 0":             strings.Replace(good, `"seq":2`, `"seq":0`, 1),
 		"wrong prev seq":    strings.Replace(good, `"seq":2`, `"seq":3`, 1),
 		"first with prev":   strings.Replace(good, `"seq":2`, `"seq":1`, 1),
@@ -270,5 +278,29 @@ func TestNewRecordMasksSecrets(t *testing.T) {
 	}
 	if _, err := newTrail(t).log.Append(context.Background(), rec); err != nil {
 		t.Errorf("a new record is not appended: %v", err)
+	}
+}
+
+// TestAppendWritesTheLowestVersion: a record is written at the lowest
+// format version that holds its fields, so a strata that reads only
+// version 1 reads every record but a drill's with its source; the
+// newest version reads both.
+func TestAppendWritesTheLowestVersion(t *testing.T) {
+	tr := newTrail(t)
+	plain := tr.add(nil, "backup", ok)
+	rec := &audit.Record{Time: tr.now, Host: "db1", Command: "verify drill", Args: []string{}, Result: ok,
+		Source: "postgres://app@db/shop", Program: "strata test"}
+	drill, err := tr.log.Append(context.Background(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{plain: audit.Version1, drill: audit.Version2} {
+		got, err := tr.log.Load(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != want {
+			t.Errorf("record %s (source %q) has version %d, want %d", name, got.Source, got.Version, want)
+		}
 	}
 }

@@ -62,7 +62,7 @@ func (l *Log) list(ctx context.Context) (*listing, error) {
 }
 
 // Append stores rec as the next record of the trail and returns its file
-// name. It sets rec's Version, Seq (one more than the highest sequence
+// name. It sets rec's Version (the lowest that holds its fields), Seq (one more than the highest sequence
 // number stored) and Prev (every record stored with that highest number).
 // Two writers at the same time may take the same number; the next writer
 // names both.
@@ -71,7 +71,7 @@ func (l *Log) Append(ctx context.Context, rec *Record) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rec.Version = Version
+	rec.Version = rec.formatVersion()
 	rec.Seq = ls.max + 1
 	rec.Prev = slices.Clone(ls.bySeq[ls.max])
 	if rec.Prev == nil {

@@ -23,9 +23,19 @@ import (
 // Seq, and every name in the Record's Prev is a record name with sequence
 // number Seq-1.
 
-// Version is the format version of the records this package writes; a
-// reader refuses any other.
-const Version = 1
+// The format versions of a record (docs/design.md, "The audit trail").
+// A writer writes the lowest version that holds the record's fields
+// (formatVersion), so that a strata that reads only version 1 still
+// reads every record but those that need a newer one; a reader accepts
+// every version up to Version and refuses a newer one.
+const (
+	// Version1: the first format.
+	Version1 = 1
+	// Version2 adds source (a drill's).
+	Version2 = 2
+	// Version is the newest version this package reads and writes.
+	Version = Version2
+)
 
 // MaxFileSize is the largest audit file a reader loads (a writer never
 // writes a larger one): a command line of up to Linux's 2 MiB ARG_MAX and
@@ -147,7 +157,7 @@ func Encode(rec *Record) ([]byte, error) {
 }
 
 // Decode decodes and validates the JSON of an audit record. It refuses
-// fields it does not know (a newer format has a new Version), data after
+// fields it does not know (a new field comes with a new Version), data after
 // the object, and every record Encode would refuse.
 func Decode(b []byte) (*Record, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -165,9 +175,19 @@ func Decode(b []byte) (*Record, error) {
 	return rec, nil
 }
 
+// formatVersion is the lowest format version that holds rec's fields.
+func (rec *Record) formatVersion() int {
+	if rec.Source != "" {
+		return Version2
+	}
+	return Version1
+}
+
 func (rec *Record) validate() error {
-	if rec.Version != Version {
-		return fmt.Errorf("audit record: format version %d, this strata reads %d", rec.Version, Version)
+	// A version 1 record with a source is accepted: strata wrote such
+	// records before version 2 (a drill's, December 2026).
+	if rec.Version < Version1 || rec.Version > Version {
+		return fmt.Errorf("audit record: format version %d, this strata reads versions 1 to %d: a newer strata wrote it", rec.Version, Version)
 	}
 	if rec.Seq == 0 {
 		return errors.New("audit record: sequence number 0")
