@@ -228,12 +228,21 @@ func (r *restore) archiveEntries(ctx context.Context, whole bool) (*tableArchive
 }
 
 // prepare finds the restored tables that exist in the target, decides
-// which a partial restore reloads in place, and returns the foreign keys
-// to set aside while the tables are emptied or re-created.
+// which a partial restore reloads in place, and returns the constraints
+// to set aside while the tables are emptied or re-created and loaded: the
+// foreign keys on and of them, and the NOT VALID checks the restored rows
+// may break.
 func (r *restore) prepare(ctx context.Context, whole bool) ([]keptKey, error) {
 	r.inPlace = map[*dbexport.Table]bool{}
+	var types []string
+	for _, td := range r.tables {
+		for _, c := range td.Table.Columns {
+			types = append(types, c.Type)
+		}
+	}
 	if !r.replace {
-		return nil, nil // an existing table makes CREATE TABLE fail
+		// An existing table makes CREATE TABLE fail.
+		return notValidChecks(ctx, r.tx, nil, types)
 	}
 	var refs, own, recreated []uint32
 	for _, td := range r.tables {
@@ -259,7 +268,12 @@ func (r *restore) prepare(ctx context.Context, whole bool) ([]keptKey, error) {
 			recreated = append(recreated, oid)
 		}
 	}
-	return keptKeys(ctx, r.tx, refs, own, recreated)
+	keys, err := keptKeys(ctx, r.tx, refs, own, recreated)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := notValidChecks(ctx, r.tx, own, types)
+	return append(keys, checks...), err
 }
 
 // quietTriggers disables the enabled user triggers of the tables reloaded
