@@ -129,3 +129,59 @@ jobs:
 		t.Fatalf("a stopped command source saved a snapshot: %v", e.c.snapshots())
 	}
 }
+
+// TestHookLeftoversEnd: what a hook leaves running when it exits is
+// ended with it: a background command that holds the hook's output (the
+// run waited for it to end before) and one writing elsewhere (it ran on
+// after the run). The daemon runs on meanwhile.
+func TestHookLeftoversEnd(t *testing.T) {
+	t.Parallel()
+	e := newDaemonEnv(t, "")
+	held := filepath.Join(e.dir, "held.pid")
+	quiet := filepath.Join(e.dir, "quiet.pid")
+	e.writeConfig(`sources:
+  - name: dump
+    type: command
+    command: echo data
+jobs:
+  - name: nightly
+    source: dump
+    schedule: "@every 1s"
+    hooks:
+      success:
+        - command: '[ -e ` + held + ` ] || { sleep 300 & echo $! > ` + held + `; }'
+      after:
+        - command: '[ -e ` + quiet + ` ] || { sleep 301 >/dev/null 2>&1 & echo $! > ` + quiet + `; }'
+`)
+	p := e.startDaemon()
+	p.waitFor("a run's end", func() bool { return len(e.ended("nightly", state.Succeeded)) >= 1 })
+	waitGone(t, readPID(p, held), "the success hook's background command")
+	waitGone(t, readPID(p, quiet), "the after hook's background command")
+	p.stop()
+}
+
+// TestCommandSourceLeftoversEnd: a command source that leaves a process
+// running which holds its output (`sleep 300 &`) still ends its backup
+// when it exits: the leftover is ended then (the backup waited for it
+// before, reading an output that never ended).
+func TestCommandSourceLeftoversEnd(t *testing.T) {
+	t.Parallel()
+	e := newDaemonEnv(t, "")
+	pidFile := filepath.Join(e.dir, "left.pid")
+	e.writeConfig(`sources:
+  - name: dump
+    type: command
+    command: 'echo data; [ -e ` + pidFile + ` ] || { sleep 300 & echo $! > ` + pidFile + `; }'
+jobs:
+  - name: nightly
+    source: dump
+    schedule: "@every 1s"
+`)
+	p := e.startDaemon()
+	p.waitFor("a backup", func() bool { return len(e.ended("nightly", state.Succeeded)) >= 1 })
+	waitGone(t, readPID(p, pidFile), "the command source's background command")
+	p.stop()
+	if len(e.c.snapshots()) == 0 {
+		t.Fatal("no snapshot")
+	}
+}

@@ -3,7 +3,8 @@
 // in a process group of its own, which a cancelled context ends cleanly
 // (SIGTERM to the whole group, SIGKILL to it after a grace period), and
 // which dies with the strata process even when that is killed with
-// SIGKILL and can clean up nothing.
+// SIGKILL and can clean up nothing; and what a command leaves running
+// when it exits (`sleep 1000 &`) is ended then (Run, EndLeftovers).
 //
 // Layer: a helper of the service packages (service/hooks, service/jobs);
 // it knows nothing of jobs or repositories.

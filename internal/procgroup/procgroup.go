@@ -2,10 +2,15 @@ package procgroup
 
 import (
 	"context"
+	"errors"
+	"io"
+	"os"
 	"os/exec"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultGrace is how long a cancelled command has between SIGTERM and
@@ -58,4 +63,73 @@ func Shell(ctx context.Context, command string, grace time.Duration) *exec.Cmd {
 	// grace after SIGTERM was killed with its group; Wait then returns.
 	cmd.WaitDelay = grace + time.Second
 	return cmd
+}
+
+// Run runs cmd (made by Shell) with its standard output and error
+// written to out, and ends what the command leaves behind in its group:
+// once the command has exited, the rest of its group (`sleep 1000 &`)
+// gets SIGTERM, and SIGKILL when it has closed the output (at once when
+// nothing was left) or grace later. It returns the command's exit
+// status.
+func Run(cmd *exec.Cmd, out io.Writer, grace time.Duration) error {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer pr.Close()
+	// A pipe of our own, not exec's copying: exec.Cmd.Wait would wait
+	// for whatever still holds the output, which is what is ended here.
+	cmd.Stdout, cmd.Stderr = pw, pw
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		return err
+	}
+	drained := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(out, pr)
+		close(drained)
+	}()
+	<-EndLeftovers(cmd, grace, drained)
+	<-drained
+	return cmd.Wait()
+}
+
+// EndLeftovers ends what a started cmd (made by Shell) leaves in its
+// group once it exits: SIGTERM to the group, then SIGKILL when drained
+// is closed (whoever held the command's output let it go) or grace
+// later (DefaultGrace when 0). The returned channel is closed after the
+// SIGKILL; call cmd.Wait only after that.
+//
+// The command is waited for without being reaped (waitid with
+// WNOWAIT): until Wait reaps it, the exited leader still holds its
+// process group ID, so the signals cannot reach a group that reused it.
+func EndLeftovers(cmd *exec.Cmd, grace time.Duration, drained <-chan struct{}) <-chan struct{} {
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pgid := cmd.Process.Pid
+		var info unix.Siginfo
+		for {
+			err := unix.Waitid(unix.P_PID, pgid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+			if !errors.Is(err, unix.EINTR) {
+				if err != nil {
+					return // not our child any more: nothing to end
+				}
+				break
+			}
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-drained:
+		case <-t.C:
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	}()
+	return done
 }

@@ -16,13 +16,13 @@ import (
 
 // command runs h.Command with sh -c in its own process group
 // (internal/procgroup): a timeout or the daemon's stop ends the commands
-// it started as well (SIGTERM, then SIGKILL), and the group dies with the
-// daemon even when that is killed with SIGKILL.
+// it started as well (SIGTERM, then SIGKILL), the group dies with the
+// daemon even when that is killed with SIGKILL, and what the hook leaves
+// running when it exits (`sleep 1000 &`) is ended then.
 func (r *Runner) command(ctx context.Context, h Hook, env Env, log io.Writer) error {
 	cmd := procgroup.Shell(ctx, h.Command, StopGrace)
 	cmd.Env = r.environ(env)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
+	if err := procgroup.Run(cmd, log, StopGrace); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

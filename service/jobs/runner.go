@@ -260,7 +260,11 @@ func startCommand(ctx context.Context, command string, env []string, log *slog.L
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("starting the command: %w", err)
 	}
-	cr := &commandReader{r: out, cmd: cmd, stderr: &stderr, log: log}
+	// What the command leaves running when it exits (`... &`) is ended
+	// then: holding the output, it would keep the backup from its end.
+	drained := make(chan struct{})
+	cr := &commandReader{r: out, cmd: cmd, stderr: &stderr, log: log, drained: drained,
+		settled: procgroup.EndLeftovers(cmd, commandGrace, drained)}
 	return cr, cr.wait, nil
 }
 
@@ -269,12 +273,20 @@ type commandReader struct {
 	cmd    *exec.Cmd
 	stderr *strings.Builder
 	log    *slog.Logger
-	done   bool
-	err    error
+	// drained is closed once the output has ended (every process holding
+	// it let it go); settled once what the command left running is ended.
+	drained     chan struct{}
+	drainedOnce sync.Once
+	settled     <-chan struct{}
+	done        bool
+	err         error
 }
 
 func (c *commandReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
+	if err != nil {
+		c.drainedOnce.Do(func() { close(c.drained) })
+	}
 	if errors.Is(err, io.EOF) {
 		if werr := c.wait(); werr != nil {
 			return n, werr
@@ -283,13 +295,20 @@ func (c *commandReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// wait waits for the command once; its error names the exit status and
-// what it wrote on stderr.
+// wait waits for the command once, and for what it left running to end;
+// its error names the exit status and what it wrote on stderr.
 func (c *commandReader) wait() error {
 	if c.done {
 		return c.err
 	}
 	c.done = true
+	// A backup that stopped reading: the rest of the output is read away,
+	// so that its end tells when the leftovers' SIGTERM has ended them.
+	go func() {
+		_, _ = io.Copy(io.Discard, c.r)
+		c.drainedOnce.Do(func() { close(c.drained) })
+	}()
+	<-c.settled
 	if err := c.cmd.Wait(); err != nil {
 		msg := strings.TrimSpace(c.stderr.String())
 		c.err = fmt.Errorf("the source's command failed (%v): %s", err, msg)
