@@ -485,3 +485,36 @@ func CheckPage(pg *Page, level int, want *PageEntry) error {
 	}
 	return nil
 }
+
+// CheckLog checks the change log of table node n, at snapshot path p,
+// against its base as every reader that applies it does (docs/design.md,
+// "Table change logs"): it loads and decodes the log and walks the base's
+// pages with it, so an op on a chunk or row the base does not have, and
+// totals that differ from the pages', are found without loading a chunk.
+// The error matches ErrDamaged when the log cannot be read or does not
+// fit its base. based is false when a page of the base could not be read
+// (the walk of the snapshot reports that page): the log was then not
+// checked. A node without a log has nothing to check.
+func CheckLog(ctx context.Context, l TreeLoader, p string, n *Node) (based bool, err error) {
+	if n.Log == nil || n.Pages == nil {
+		return true, nil
+	}
+	w := Walker{
+		Loader: l,
+		Chunk:  func(string, *Node, ChunkRef) error { return nil },
+		PageError: func(_ pack.ID, _ string, _ *PageEntry, err error) error {
+			if !IsDamage(err) {
+				return err
+			}
+			return errBaseUnreadable
+		},
+	}
+	err = w.WalkContent(ctx, p, n)
+	if errors.Is(err, errBaseUnreadable) {
+		return false, nil
+	}
+	return true, err
+}
+
+// errBaseUnreadable: a page of a change log's base could not be read.
+var errBaseUnreadable = errors.New("a page of the base cannot be read")

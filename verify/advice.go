@@ -59,6 +59,8 @@ func (r *Report) WhatToDo() []Step {
 			lost, lostInPack = true, true
 		case *DamagedTree:
 			index, lost = true, true
+		case *DamagedLog:
+			lost = true
 		case *MissingBlob:
 			// Rebuilding the index helps only when a pack still holds it.
 			index = index || !f.InPack.IsNull()
@@ -262,6 +264,8 @@ func (r *Report) protectedLosing() []pack.ID {
 		case *DamagedBlob:
 			losing = f.Snapshots
 		case *DamagedTree:
+			losing = f.Snapshots
+		case *DamagedLog:
 			losing = f.Snapshots
 		}
 		for _, id := range losing {

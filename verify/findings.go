@@ -133,6 +133,21 @@ type DamagedTree struct {
 	Err       error `json:"-"`
 }
 
+// DamagedLog: the change log of a table node (docs/design.md, "Table
+// change logs") is indexed and intact in its pack, but cannot be decoded
+// or does not fit the base it is written against (an op on a row the base
+// chunk does not have, ops out of order, totals that differ from the
+// base's pages), so no reader can apply it: the table's rows in the
+// snapshots that use it cannot be restored. Snapshot and Path say where
+// check met it first; Snapshots are all the snapshots that use it.
+type DamagedLog struct {
+	Log       pack.ID
+	Snapshot  pack.ID
+	Path      string
+	Snapshots []pack.ID
+	Err       error `json:"-"`
+}
+
 // SingleCopyTrees (a notice): tree blobs that the snapshots reach with
 // fewer intact copies than writers keep (repo.TreeCopies), but at least
 // one: an older strata stored them once, or a copy was lost with a
@@ -157,6 +172,7 @@ func (*MissingBase) Severity() Severity        { return SeverityError }
 func (*DamagedBlob) Severity() Severity        { return SeverityError }
 func (*DamagedSnapshot) Severity() Severity    { return SeverityError }
 func (*DamagedTree) Severity() Severity        { return SeverityError }
+func (*DamagedLog) Severity() Severity         { return SeverityError }
 func (*UnreferencedPacks) Severity() Severity  { return SeverityNotice }
 func (*SingleCopyTrees) Severity() Severity    { return SeverityNotice }
 
@@ -165,6 +181,7 @@ func (e *DamagedPack) Unwrap() error      { return e.Err }
 func (e *DamagedBlob) Unwrap() error      { return e.Err }
 func (e *DamagedSnapshot) Unwrap() error  { return e.Err }
 func (e *DamagedTree) Unwrap() error      { return e.Err }
+func (e *DamagedLog) Unwrap() error       { return e.Err }
 
 func (e *DamagedIndexFile) Error() string {
 	return fmt.Sprintf("index file %s is damaged: %v; packs only it lists are reported as unreferenced, and "+
@@ -234,6 +251,13 @@ func (e *DamagedTree) Error() string {
 	return fmt.Sprintf("tree blob %s (first met in snapshot %s at %s) cannot be loaded: %v; "+
 		"%s cannot be restored below that folder",
 		e.Tree.Short(), e.Snapshot.Short(), e.Path, e.Err, snapshotList(e.Snapshots))
+}
+
+func (e *DamagedLog) Error() string {
+	return fmt.Sprintf("change log %s of table %s (first met in snapshot %s) does not fit its base: %v; "+
+		"%s cannot restore that table (the snapshot that wrote the base still can); "+
+		"`strata repair snapshots --forget` replaces %s by a repaired snapshot without the table's rows",
+		e.Log.Short(), e.Path, e.Snapshot.Short(), e.Err, snapshotList(e.Snapshots), plural(len(e.Snapshots), "it", "them"))
 }
 
 func (e *SingleCopyTrees) Error() string {

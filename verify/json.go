@@ -30,6 +30,11 @@ func (e *DamagedTree) MarshalJSON() ([]byte, error) {
 	return withErr((*fields)(e), e.Err)
 }
 
+func (e *DamagedLog) MarshalJSON() ([]byte, error) {
+	type fields DamagedLog
+	return withErr((*fields)(e), e.Err)
+}
+
 // withErr marshals the fields of a finding (a struct whose Err is tagged
 // `json:"-"`) and appends "error" as the last member.
 func withErr(fields any, err error) ([]byte, error) {

@@ -110,6 +110,10 @@ func (c *checker) collectFindings(w *walker) {
 		f.Snapshots = uniqueIDs(w.snapshotsOf[f.Tree])
 		add(f)
 	}
+	for _, f := range w.damagedLogs {
+		f.Snapshots = uniqueIDs(w.snapshotsOf[f.Log])
+		add(f)
+	}
 	for _, f := range w.missingBlobs {
 		f.Snapshots = uniqueIDs(w.snapshotsOf[f.Blob])
 		add(f)

@@ -30,8 +30,13 @@ type walker struct {
 	damagedSnapshots  []*DamagedSnapshot
 	misnamedSnapshots []*MisnamedSnapshot
 	damagedTrees      []*DamagedTree
+	damagedLogs       []*DamagedLog
 	missingBlobs      []*MissingBlob
 	missingSeen       map[pack.ID]bool
+
+	// logsChecked holds, by change log and base pages, whether the log
+	// does not fit its base.
+	logsChecked map[[2]pack.ID]bool
 }
 
 func newWalker(c *checker) *walker {
@@ -40,6 +45,7 @@ func newWalker(c *checker) *walker {
 		problems:    map[pack.ID][]pack.ID{},
 		snapshotsOf: map[pack.ID][]pack.ID{},
 		missingSeen: map[pack.ID]bool{},
+		logsChecked: map[[2]pack.ID]bool{},
 	}
 }
 
@@ -177,13 +183,23 @@ func (w *walker) tree(ctx context.Context, root, sn pack.ID, p string) ([]pack.I
 			return done(id, p)
 		},
 		// A change log is a data blob the node references, checked as
-		// its chunks are; --read-data verifies its bytes with its pack.
-		Log: func(np string, _ *repo.Node, id pack.ID) error {
-			if !w.c.idx.Has(id) {
+		// its chunks are (--read-data verifies its bytes with its pack),
+		// and then against its base, as readers apply it.
+		Log: func(np string, n *repo.Node, id pack.ID) error {
+			switch {
+			case !w.c.idx.Has(id):
 				w.missing(id, pack.DataBlob, sn, np)
 				add(id)
-			} else if w.c.loss.lost(id) {
+			case w.c.loss.lost(id):
 				add(id)
+			default:
+				bad, err := w.checkLog(ctx, sn, np, n)
+				if err != nil {
+					return err
+				}
+				if bad {
+					add(id)
+				}
 			}
 			return fs.SkipDir
 		},
@@ -204,6 +220,30 @@ func (w *walker) tree(ctx context.Context, root, sn pack.ID, p string) ([]pack.I
 		return nil, ctx.Err()
 	}
 	return uniqueIDs(stack[0].probs), nil
+}
+
+// checkLog checks the change log of table node n, met in snapshot sn at
+// path p, against its base (repo.CheckLog), once per log and base however
+// many snapshots share them, and reports whether it does not fit. Only a
+// cancelled ctx or a failing storage is an error.
+func (w *walker) checkLog(ctx context.Context, sn pack.ID, p string, n *repo.Node) (bool, error) {
+	key := [2]pack.ID{*n.Log, *n.Pages}
+	if bad, ok := w.logsChecked[key]; ok {
+		return bad, nil
+	}
+	_, err := repo.CheckLog(ctx, w.c.r, p, n)
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil && !repo.IsDamage(err) {
+		return false, err
+	}
+	bad := err != nil
+	w.logsChecked[key] = bad
+	if bad {
+		w.damagedLogs = append(w.damagedLogs, &DamagedLog{Log: *n.Log, Snapshot: sn, Path: p, Err: err})
+	}
+	return bad, nil
 }
 
 // missing records a blob that a tree or snapshot references but the index

@@ -160,10 +160,14 @@ func (p *planner) walk(ctx context.Context, root pack.ID) (tp *treePlan, lost er
 		Chunk: func(_ string, n *repo.Node, c repo.ChunkRef) error {
 			return p.chunk(ctx, n, c, cur)
 		},
-		// A lost change log loses every row of the table: the base's
-		// rows are not the snapshot's.
-		Log: func(_ string, n *repo.Node, id pack.ID) error {
+		// A lost change log, or one that does not fit its base (which
+		// no reader can apply), loses every row of the table: the
+		// base's rows are not the snapshot's.
+		Log: func(np string, n *repo.Node, id pack.ID) error {
 			ok, _, err := p.blobs.usable(ctx, id)
+			if err == nil && ok {
+				ok, err = p.logFits(ctx, np, n)
+			}
 			if err != nil {
 				return fmt.Errorf("checking the change log %s of %s: %w", id.Short(), n.Name, err)
 			}
@@ -202,6 +206,17 @@ func (p *planner) walk(ctx context.Context, root pack.ID) (tp *treePlan, lost er
 		return f.sub, nil, nil
 	}
 	return intact, nil, nil
+}
+
+// logFits reports whether the change log of table node n, at snapshot
+// path p, fits its base (repo.CheckLog); a log whose base has a lost page
+// counts as fitting, the page being lost on its own.
+func (p *planner) logFits(ctx context.Context, np string, n *repo.Node) (bool, error) {
+	_, err := repo.CheckLog(ctx, p.r, np, n)
+	if err != nil && isDamage(err) && ctx.Err() == nil {
+		return false, nil
+	}
+	return true, err
 }
 
 // contentCheck is what the chunks of one node told so far.
