@@ -41,9 +41,10 @@ type dirNode struct {
 	list    func(ctx context.Context) ([]child, error)
 	// fixed: the entries never change (inside a snapshot), so the
 	// first list is kept.
-	fixed bool
-	mu    sync.Mutex
-	kept  []child
+	fixed   bool
+	mu      sync.Mutex
+	kept    []child
+	entries []fuse.DirEntry // of kept, when fixed
 }
 
 var (
@@ -105,6 +106,26 @@ func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 }
 
 func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
+	entries, errno := d.dirEntries(ctx)
+	if errno != 0 {
+		return nil, errno
+	}
+	return fs.NewListDirStream(entries), 0
+}
+
+// dirEntries returns the folder's entries as READDIR gives them, not to
+// be changed. A folder inside a snapshot makes them once: each READDIR
+// opens the folder anew (noopendir.go), and a cold ls -R reads every
+// folder twice (the second read finds the end).
+func (d *dirNode) dirEntries(ctx context.Context) ([]fuse.DirEntry, syscall.Errno) {
+	if d.fixed {
+		d.mu.Lock()
+		entries := d.entries
+		d.mu.Unlock()
+		if entries != nil {
+			return entries, 0
+		}
+	}
 	cs, errno := d.children(ctx)
 	if errno != 0 {
 		return nil, errno
@@ -113,7 +134,12 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	for i, c := range cs {
 		entries[i] = fuse.DirEntry{Name: c.name, Mode: c.mode, Ino: d.ino(c)}
 	}
-	return fs.NewListDirStream(entries), 0
+	if d.fixed {
+		d.mu.Lock()
+		d.entries = entries
+		d.mu.Unlock()
+	}
+	return entries, 0
 }
 
 // OpendirHandle opens the folder. A folder inside a snapshot never
@@ -141,21 +167,35 @@ type dirHandle struct {
 var (
 	_ fs.FileReaddirenter = (*dirHandle)(nil)
 	_ fs.FileSeekdirer    = (*dirHandle)(nil)
+	_ fs.FileLookuper     = (*dirHandle)(nil)
 )
+
+// Lookup answers READDIRPLUS for the entry just listed: a folder is
+// looked up, so the kernel enters it without a LOOKUP of its own (a
+// cold ls -R descends into every folder); any other entry is left
+// without attributes (node ID 0, which the kernel skips), as a plain
+// READDIR gives it: listing a table folder does not make its five files'
+// nodes, nor decode the table's definition their lookup needs.
+func (h *dirHandle) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	h.mu.Lock()
+	i := sort.Search(len(h.entries), func(i int) bool { return h.entries[i].Name >= name })
+	dir := i < len(h.entries) && h.entries[i].Name == name && h.entries[i].Mode == fuse.S_IFDIR
+	h.mu.Unlock()
+	if !dir {
+		return nil, syscall.ENOENT
+	}
+	return h.d.Lookup(ctx, name, out)
+}
 
 func (h *dirHandle) list(ctx context.Context) syscall.Errno {
 	if h.listed {
 		return 0
 	}
-	cs, errno := h.d.children(ctx)
+	entries, errno := h.d.dirEntries(ctx)
 	if errno != 0 {
 		return errno
 	}
-	h.entries = make([]fuse.DirEntry, len(cs))
-	for i, c := range cs {
-		h.entries[i] = fuse.DirEntry{Name: c.name, Mode: c.mode, Ino: h.d.ino(c)}
-	}
-	h.listed = true
+	h.entries, h.listed = entries, true
 	return 0
 }
 

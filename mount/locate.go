@@ -39,10 +39,8 @@ type locator interface {
 // newLocator returns the locator of node n's content.
 func newLocator(m *mountFS, n *repo.Node) locator {
 	switch {
-	case n.Pages != nil && n.Log != nil:
-		return &logLocator{m: m, root: *n.Pages, log: *n.Log, name: n.Name}
 	case n.Pages != nil:
-		return &pageLocator{m: m, root: *n.Pages, name: n.Name}
+		return &pageLocator{m: m, root: *n.Pages, log: n.Log, name: n.Name}
 	case len(n.Chunks) == len(n.Content) && len(n.Chunks) > 0:
 		l := &listLocator{content: n.Content, starts: make([]uint64, len(n.Chunks)+1),
 			rows: make([]uint64, len(n.Chunks)+1)}
@@ -55,56 +53,17 @@ func newLocator(m *mountFS, n *repo.Node) locator {
 	return &fileLocator{m: m, content: n.Content, starts: []uint64{0}}
 }
 
-// pageLocator descends a table's pages by the bytes each entry stands
-// for. Pages come from the mount's page cache.
+// pageLocator descends a table's pages (from the mount's page cache) by
+// the bytes each entry stands for. For a table with a change log those
+// are the bytes with the log's patches applied (docs/design.md, "Table
+// change logs"): the patched chunks, their indexes and their changes of
+// bytes and rows are held, sorted, so an entry's effective sums are its
+// own plus those of the patched chunks below it. Without a log nothing
+// is patched and the sums are the entries' own.
 type pageLocator struct {
 	m    *mountFS
 	root pack.ID
-	name string
-}
-
-func (l *pageLocator) find(ctx context.Context, off uint64) (chunkAt, error) {
-	id, start, rows := l.root, uint64(0), uint64(0)
-	var want *repo.PageEntry
-	level := -1
-	for depth := 0; depth <= repo.MaxPageLevel; depth++ {
-		pg, err := l.m.page(ctx, id)
-		if err == nil && want != nil {
-			err = repo.CheckPage(pg, level-1, want)
-		}
-		if err != nil {
-			return chunkAt{}, fmt.Errorf("the chunk list of %s: page %s: %w", l.name, id.Short(), err)
-		}
-		var e *repo.PageEntry
-		for i := range pg.Entries {
-			if off < start+pg.Entries[i].Bytes || i == len(pg.Entries)-1 {
-				e = &pg.Entries[i]
-				break
-			}
-			start += pg.Entries[i].Bytes
-			rows += pg.Entries[i].Rows
-		}
-		if off >= start+e.Bytes {
-			return chunkAt{}, fmt.Errorf("the chunk list of %s: %w: byte %d is past its end", l.name, repo.ErrDamaged, off)
-		}
-		if pg.Level == 0 {
-			return chunkAt{id: e.ID, start: start, length: e.Bytes, rows: rows}, nil
-		}
-		id, want, level = e.ID, e, pg.Level
-	}
-	return chunkAt{}, fmt.Errorf("the chunk list of %s: %w: pages deeper than %d levels", l.name, repo.ErrDamaged, repo.MaxPageLevel)
-}
-
-// logLocator descends the pages of a table with a change log by the
-// bytes each entry stands for with the log's patches applied
-// (docs/design.md, "Table change logs"): the patched chunks, their
-// indexes and their changes of bytes and rows are held, sorted, so an
-// entry's effective sums are its own plus those of the patched chunks
-// below it.
-type logLocator struct {
-	m    *mountFS
-	root pack.ID
-	log  pack.ID
+	log  *pack.ID // nil: the table has no change log
 	name string
 
 	once    sync.Once
@@ -115,15 +74,19 @@ type logLocator struct {
 	rows    []int64
 }
 
-func (l *logLocator) load(ctx context.Context) error {
+// load reads the change log, once.
+func (l *pageLocator) load(ctx context.Context) error {
 	l.once.Do(func() {
-		lg, err := repo.LoadLog(ctx, blobLoaderFunc(l.m.loadBlob), l.log)
+		l.bytes, l.rows = []int64{0}, []int64{0}
+		if l.log == nil {
+			return
+		}
+		lg, err := repo.LoadLog(ctx, blobLoaderFunc(l.m.loadBlob), *l.log)
 		if err != nil {
 			l.err = fmt.Errorf("the change log of %s: %w", l.name, err)
 			return
 		}
 		ops := lg.Ops()
-		l.bytes, l.rows = []int64{0}, []int64{0}
 		for i := 0; i < len(ops); {
 			j := i
 			var db, dr int64
@@ -150,13 +113,13 @@ func (l *logLocator) load(ctx context.Context) error {
 }
 
 // delta returns the change of bytes and rows of the chunks [from, to).
-func (l *logLocator) delta(from, to uint64) (int64, int64) {
+func (l *pageLocator) delta(from, to uint64) (int64, int64) {
 	i := sort.Search(len(l.patched), func(i int) bool { return l.patched[i] >= from })
 	j := sort.Search(len(l.patched), func(i int) bool { return l.patched[i] >= to })
 	return l.bytes[j] - l.bytes[i], l.rows[j] - l.rows[i]
 }
 
-func (l *logLocator) find(ctx context.Context, off uint64) (chunkAt, error) {
+func (l *pageLocator) find(ctx context.Context, off uint64) (chunkAt, error) {
 	if err := l.load(ctx); err != nil {
 		return chunkAt{}, err
 	}

@@ -122,10 +122,10 @@ func Mount(ctx context.Context, r *repo.Repository, dir string, opts Options) (*
 		Options:       []string{"ro", "default_permissions"},
 		MaxReadAhead:  1 << 20,
 		DisableXAttrs: true,
-		// ls and find need names and types, which READDIR gives;
-		// READDIRPLUS would look up every entry of every folder.
-		DisableReadDirPlus: true,
-		Debug:              opts.Debug,
+		// READDIRPLUS, always (go-fuse does not ask for the kernel's
+		// "auto" mode): it carries the attributes of a folder's
+		// subfolders, and only theirs (dirHandle.Lookup).
+		Debug: opts.Debug,
 	}
 	raw := fs.NewNodeFS(m.rootDir(), &fs.Options{
 		EntryTimeout:    &entry,

@@ -361,3 +361,42 @@ func TestMountFollowsTheRepository(t *testing.T) {
 		t.Errorf("the kept snapshot's file differs after prune")
 	}
 }
+
+// TestMountChangeLog backs up a PostgreSQL table hour after hour, so that
+// later hours store it as base pages and a change log (docs/design.md,
+// "Table change logs"), and reads every hour's table through the mount:
+// its stored .tsv, found by descending the pages with the log's patches
+// applied, and the .csv and .jsonl converted from it, each equal to
+// strata dump, whole and at random offsets.
+func TestMountChangeLog(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	pg := pgDB(t)
+	src := logDB{dsn: pg.dsn, db: pg.db}
+	fillLogDB(t, src)
+	c.ok("backup", "--db", src.dsn)
+	for _, stmts := range changeLogHours {
+		for _, q := range stmts {
+			if _, err := src.db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		c.ok("backup", "--db", src.dsn)
+	}
+	m := c.mount()
+	logs := 0
+	for _, sn := range c.snapshots() {
+		if strings.Contains(c.ok("cat", "tree", sn.Tree), `"log":`) {
+			logs++
+		}
+		rows := strings.Count(c.ok("dump", sn.ShortID, "public.c"), "\n")
+		checkTableFolder(t, c, filepath.Join(m.dir, "ids", sn.ShortID, "public.c"), sn.ShortID, "public.c", int64(rows))
+	}
+	if logs < 3 {
+		t.Errorf("%d snapshots have a table with a change log, want at least 3", logs)
+	}
+	if t.Failed() {
+		t.Logf("strata mount said:\n%s", m.log())
+	}
+}
