@@ -175,7 +175,9 @@ type Table struct {
 	// ForeignKeys name the tables this one references, for restore order
 	// and drills.
 	ForeignKeys []ForeignKey `json:"foreign_keys,omitempty"`
-	Checks      []string     `json:"checks,omitempty"` // CHECK expressions, for drills
+	// Checks are the CHECK expressions every row meets, for drills (not
+	// a PostgreSQL check added NOT VALID, which older rows may break).
+	Checks []string `json:"checks,omitempty"`
 	// Partitions are the qualified names of a partitioned table's
 	// partitions (at every level): their rows are saved with it.
 	Partitions []string `json:"partitions,omitempty"`
@@ -241,6 +243,9 @@ type ForeignKey struct {
 	// as one that may cascade (docs/design.md, "Foreign keys").
 	OnDelete string `json:"on_delete,omitempty"`
 	OnUpdate string `json:"on_update,omitempty"`
+	// NotValid marks a PostgreSQL key added NOT VALID: rows older than
+	// the key may break it, so drills do not hold the restored rows to it.
+	NotValid bool `json:"not_valid,omitempty"`
 }
 
 // Referential actions of a foreign key.

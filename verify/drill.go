@@ -16,7 +16,9 @@ import (
 type Inspector interface {
 	// DB is the restored database.
 	DB() *sql.DB
-	// QuotedTableName is the quoted name a snapshot's table has in the target.
+	// QuotedTableName is the quoted name a snapshot's table has in the
+	// target, as a FROM item of its own rows (PostgreSQL: after ONLY, but
+	// for a partitioned table).
 	QuotedTableName(t *dbexport.Table) string
 	// Quote quotes a column name.
 	Quote(ident string) string
@@ -137,6 +139,10 @@ func inspectTable(ctx context.Context, in Inspector, t *dbexport.Table, byName m
 		}
 		if parent == nil {
 			td.Notes = append(td.Notes, fmt.Sprintf("foreign key to %s not checked: that table is not in the snapshot", fk.RefTable))
+			continue
+		}
+		if fk.NotValid {
+			td.Notes = append(td.Notes, fmt.Sprintf("foreign key %s to %s not checked: it is NOT VALID, older rows may break it", fk.Name, fk.RefTable))
 			continue
 		}
 		var notNull, match []string

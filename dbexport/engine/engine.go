@@ -69,7 +69,9 @@ type Engine struct {
 type Inspector interface {
 	// DB is the restored database.
 	DB() *sql.DB
-	// QuotedTableName is the quoted name a snapshot's table has there.
+	// QuotedTableName is the quoted name a snapshot's table has there, as
+	// a FROM item of its own rows (PostgreSQL: after ONLY, but for a
+	// partitioned table).
 	QuotedTableName(t *dbexport.Table) string
 	// Quote quotes a column name.
 	Quote(ident string) string

@@ -63,11 +63,11 @@ func (d *tableDef) table() *dbexport.Table {
 		case k.kind == "f":
 			t.ForeignKeys = append(t.ForeignKeys, dbexport.ForeignKey{
 				Name: k.name, Columns: k.cols, RefSchema: k.refSchema, RefTable: k.refTable, RefColumns: k.refCols,
-				OnDelete: fkAction(k.onDelete), OnUpdate: fkAction(k.onUpdate),
+				OnDelete: fkAction(k.onDelete), OnUpdate: fkAction(k.onUpdate), NotValid: !k.validated,
 			})
 			fks = append(fks, "ALTER TABLE ONLY "+q+" ADD "+def)
 			continue
-		case k.kind == "c" && k.expr != nil:
+		case k.kind == "c" && k.expr != nil && k.validated:
 			t.Checks = append(t.Checks, *k.expr)
 		}
 		if !k.validated {

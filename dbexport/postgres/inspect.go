@@ -24,12 +24,15 @@ func OpenInspector(d dbexport.DSN, opts Options) (*Inspector, error) {
 // DB is the handle.
 func (in *Inspector) DB() *sql.DB { return in.db }
 
-// QuotedTableName is schema.name, quoted.
+// QuotedTableName is schema.name, quoted, after ONLY but for a
+// partitioned table: the rows of a table that others inherit from are
+// its own, as the snapshot holds them, and a partitioned table's are its
+// partitions'.
 func (in *Inspector) QuotedTableName(t *dbexport.Table) string {
-	if t.Schema == "" {
-		return ident("public", t.Name)
+	if len(t.Partitions) > 0 {
+		return tableIdent(t)
 	}
-	return ident(t.Schema, t.Name)
+	return "ONLY " + tableIdent(t)
 }
 
 // Quote quotes a column name.
