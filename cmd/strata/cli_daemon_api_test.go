@@ -23,15 +23,12 @@ import (
 // dashboard's token; "run now" of a job without a schedule runs it.
 func TestDaemonListen(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	const token = "0123456789abcdef0123456789abcdef-test"
-	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: manual
     source: app
     tier: daily
 `)
+	token := e.withDashboardToken()
 	p := e.startDaemon("--listen", "127.0.0.1:0")
 	addr := regexp.MustCompile(`dashboard on http://([0-9.:]+)/`)
 	var base string
@@ -107,9 +104,7 @@ func TestDaemonListen(t *testing.T) {
 // remove removes the units.
 func TestScheduleInstallRunRemove(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app-daily
     source: app
     tier: daily
@@ -157,7 +152,7 @@ check:
 		t.Fatalf("units left: %v", left)
 	}
 	// A failed job: schedule run exits 1 and says why.
-	if err := os.Remove(db); err != nil {
+	if err := os.Remove(e.db); err != nil {
 		t.Fatal(err)
 	}
 	_, errOut = c.code(1, "--config", e.config, "schedule", "run", "app-daily")
@@ -171,10 +166,8 @@ check:
 // --listen wins over it.
 func TestDaemonListenFromConfig(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	const token = "0123456789abcdef0123456789abcdef-test"
-	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
+	e := newAppDaemonEnv(t, "")
+	token := e.withDashboardToken()
 	// An address in use: a daemon that honours the file cannot listen.
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -182,7 +175,7 @@ func TestDaemonListenFromConfig(t *testing.T) {
 	}
 	defer busy.Close()
 	config := func(listen string) {
-		e.writeAppConfig(db, "jobs:\n  - {name: manual, source: app, tier: daily}\ndashboard:\n  listen: \""+listen+"\"\n")
+		e.writeAppConfig("jobs:\n  - {name: manual, source: app, tier: daily}\ndashboard:\n  listen: \"" + listen + "\"\n")
 	}
 	config(busy.Addr().String())
 	p := e.startDaemon()

@@ -17,15 +17,12 @@ import (
 // follow the backup it made to its log.
 func TestDaemonDashboardBrowser(t *testing.T) {
 	browsertest.Chromium(t)
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	const token = "0123456789abcdef0123456789abcdef-browser"
-	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app-daily
     source: app
     tier: daily
 `)
+	token := e.withDashboardToken()
 	p := e.startDaemon("--listen", "127.0.0.1:0")
 	addr := regexp.MustCompile(`dashboard on (http://[0-9.:]+)/`)
 	var base string

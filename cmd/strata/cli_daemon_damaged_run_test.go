@@ -16,9 +16,7 @@ import (
 // and the daemon runs its jobs.
 func TestDaemonSetsAsideDamagedRunRecord(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app-hourly
     source: app
     tier: hourly

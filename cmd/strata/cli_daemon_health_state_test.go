@@ -16,17 +16,13 @@ import (
 // still sent once, not again after every run.
 func TestDaemonHealthStateUnwritable(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
 	rcv := newHookReceiver(t)
-	e := newDaemonEnv(t, "")
-	e.writeConfig(`sources:
-  - {name: app, type: sqlite, dsn: "sqlite://` + db + `"}
-jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - {name: app-hourly, source: app, tier: hourly, schedule: "@every 1s"}
   - {name: app-daily, source: app, tier: daily, max_age: 1s}
 notifications:
   channels:
-    - {name: ops, type: webhook, url: "` + rcv.URL + `/hook"}
+    - {name: ops, type: webhook, url: "`+rcv.URL+`/hook"}
 `)
 	blocker := filepath.Join(e.stateDir, health.StateFile)
 	if err := os.MkdirAll(filepath.Join(blocker, "keep"), 0o700); err != nil {

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"strata/internal/syncbuf"
 	"strata/service/state"
 )
 
@@ -28,6 +27,8 @@ type daemonEnv struct {
 	// repoKeys are further keys of the repository section (indented
 	// lines, such as "  lock_wait: 2s\n").
 	repoKeys string
+	// db is the SQLite database of the source "app" (newAppDaemonEnv).
+	db string
 }
 
 // newDaemonEnv initialises a repository and writes strata.yaml: the
@@ -42,6 +43,25 @@ func newDaemonEnv(t *testing.T, body string) *daemonEnv {
 	return e
 }
 
+// newAppDaemonEnv is newDaemonEnv with the source "app", a new SQLite
+// database (sqliteApp, at e.db), followed by rest (writeAppConfig).
+func newAppDaemonEnv(t *testing.T, rest string) *daemonEnv {
+	t.Helper()
+	db, _ := sqliteApp(t)
+	e := newDaemonEnv(t, "")
+	e.db = db
+	e.writeAppConfig(rest)
+	return e
+}
+
+// withDashboardToken puts a dashboard token in the daemon's environment
+// and returns it.
+func (e *daemonEnv) withDashboardToken() string {
+	const token = "0123456789abcdef0123456789abcdef-test"
+	e.env = append(e.env, "STRATA_DASHBOARD_TOKEN="+token)
+	return token
+}
+
 func (e *daemonEnv) writeConfig(body string) {
 	e.c.t.Helper()
 	yaml := "version: 1\nstate_dir: " + e.stateDir + "\nrepository:\n  url: " + e.c.repo + "\n  password_file: " + e.c.pwFile + "\n" + e.repoKeys + body
@@ -51,36 +71,17 @@ func (e *daemonEnv) writeConfig(body string) {
 }
 
 // writeAppConfig writes strata.yaml with one source, "app", the SQLite
-// database db, followed by rest (jobs and the other sections).
-func (e *daemonEnv) writeAppConfig(db, rest string) {
+// database e.db, followed by rest (jobs and the other sections).
+func (e *daemonEnv) writeAppConfig(rest string) {
 	e.c.t.Helper()
-	e.writeConfig("sources:\n  - name: app\n    type: sqlite\n    dsn: sqlite://" + db + "\n" + rest)
-}
-
-// syncBuffer is a bytes.Buffer safe for the daemon's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	e.writeConfig("sources:\n  - name: app\n    type: sqlite\n    dsn: sqlite://" + e.db + "\n" + rest)
 }
 
 // daemonProc is a running strata daemon.
 type daemonProc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *syncbuf.Buffer
 	exited chan error
 }
 
@@ -98,7 +99,7 @@ func (e *daemonEnv) startDaemon(args ...string) *daemonProc {
 		}
 	}
 	cmd.Env = append(append(env, "TMPDIR="+t.TempDir()), e.env...)
-	p := &daemonProc{t: t, cmd: cmd, log: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &daemonProc{t: t, cmd: cmd, log: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

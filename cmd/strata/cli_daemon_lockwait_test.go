@@ -38,9 +38,7 @@ func TestDaemonJobsWaitForTheLock(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			db, _ := sqliteApp(t)
-			e := newDaemonEnv(t, "")
-			e.writeAppConfig(db, tt.config)
+			e := newAppDaemonEnv(t, tt.config)
 			r := e.c.openAPI(repo.Options{})
 			lock, err := r.Lock(context.Background(), tt.exclusive, "test: another process")
 			if err != nil {
@@ -102,7 +100,5 @@ jobs:
 	if n := strings.Count(log, "removed stale shared lock"); n != 1 || !strings.Contains(log, gone) || strings.Contains(log, "ignoring stale") {
 		t.Fatalf("want one line removing the killed daemon's lock (%q), got %d:\n%s", gone, n, log)
 	}
-	if left := e.c.files("locks"); len(left) != 0 {
-		t.Fatalf("locks left: %v", left)
-	}
+	e.c.noLocksLeft()
 }

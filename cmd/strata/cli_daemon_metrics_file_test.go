@@ -14,15 +14,12 @@ import (
 // while the daemon runs), not only when the daemon stops.
 func TestDaemonMetricsFile(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
+	e := newAppDaemonEnv(t, "")
 	prom := filepath.Join(e.dir, "textfile", "strata.prom")
 	if err := os.MkdirAll(filepath.Dir(prom), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	e.writeConfig(`sources:
-  - {name: app, type: sqlite, dsn: "sqlite://` + db + `"}
-jobs:
+	e.writeAppConfig(`jobs:
   - {name: app-hourly, source: app, tier: hourly, schedule: "@every 1s"}
 metrics:
   file: ` + prom + `
@@ -42,12 +39,9 @@ metrics:
 // command's own series.
 func TestScheduleRunMetricsFile(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
+	e := newAppDaemonEnv(t, "")
 	prom := filepath.Join(e.dir, "strata.prom")
-	e.writeConfig(`sources:
-  - {name: app, type: sqlite, dsn: "sqlite://` + db + `"}
-jobs:
+	e.writeAppConfig(`jobs:
   - {name: app-daily, source: app, tier: daily}
 metrics:
   file: ` + prom + `

@@ -18,9 +18,7 @@ import (
 // yet".)
 func TestDaemonAppliesRetention(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app
     source: app
     tier: hourly
@@ -69,9 +67,7 @@ retention:
 			t.Fatalf("forget's audit record args %q", a)
 		}
 	}
-	if locks := e.c.files("locks"); len(locks) != 0 {
-		t.Fatalf("locks left: %v", locks)
-	}
+	e.c.noLocksLeft()
 	e.c.ok("check")
 }
 
@@ -82,9 +78,7 @@ retention:
 // piled up.
 func TestDaemonRetentionAfterBackup(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app
     source: app
     tier: hourly
@@ -114,9 +108,7 @@ retention:
 	if n := len(e.c.snapshots()); n > 3 {
 		t.Fatalf("%d snapshots after backups each followed by forget with keep_last 2", n)
 	}
-	if locks := e.c.files("locks"); len(locks) != 0 {
-		t.Fatalf("locks left: %v", locks)
-	}
+	e.c.noLocksLeft()
 	e.c.ok("check")
 }
 
@@ -126,9 +118,7 @@ retention:
 // forget job a timer of its own.
 func TestScheduleRunAppliesRetention(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - {name: app-daily, source: app, tier: daily, schedule: "30 1 * * *"}
 retention:
   keep_last: 1

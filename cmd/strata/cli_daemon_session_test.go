@@ -16,9 +16,7 @@ import (
 // and SIGHUP sent, the old session's cookie and the old token are
 // refused, and the new token works.
 func TestDaemonSIGHUPNewTokenEndsSessions(t *testing.T) {
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app
     source: app
 `)

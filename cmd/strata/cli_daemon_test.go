@@ -21,17 +21,16 @@ import (
 // and no password, stops on SIGTERM with exit 0, and check passes.
 func TestDaemonBacksUpOnSchedule(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
+	e := newAppDaemonEnv(t, "")
 	hookOut := filepath.Join(e.dir, "hook.env")
-	e.writeAppConfig(db, `jobs:
+	e.writeAppConfig(`jobs:
   - name: app-hourly
     source: app
     tier: hourly
     schedule: "@every 2s"
     hooks:
       success:
-        - command: 'env | grep -E "^(STRATA|PGPASSWORD)" | sort > `+hookOut+`.tmp && mv `+hookOut+`.tmp `+hookOut+`'
+        - command: 'env | grep -E "^(STRATA|PGPASSWORD)" | sort > ` + hookOut + `.tmp && mv ` + hookOut + `.tmp ` + hookOut + `'
 `)
 	p := e.startDaemon()
 	p.waitFor("two snapshots", func() bool { return len(e.ended("app-hourly", state.Succeeded)) >= 2 })
@@ -63,9 +62,7 @@ func TestDaemonBacksUpOnSchedule(t *testing.T) {
 	if strings.Contains(env, "PASSWORD") || strings.Contains(env, "secret-pw") {
 		t.Errorf("hook environment holds a password:\n%s", env)
 	}
-	if len(e.c.files("locks")) != 0 {
-		t.Fatalf("locks left: %v", e.c.files("locks"))
-	}
+	e.c.noLocksLeft()
 	e.c.ok("check")
 	// The state folder's modes.
 	for _, p := range []string{e.stateDir, filepath.Join(e.stateDir, "runs")} {
@@ -83,8 +80,7 @@ func TestDaemonBacksUpOnSchedule(t *testing.T) {
 // interleave with the other's.
 func TestDaemonQueuesJobsOnOneRepository(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
+	e := newAppDaemonEnv(t, "")
 	order := filepath.Join(e.dir, "order")
 	job := func(name string) string {
 		return `  - name: ` + name + `
@@ -98,8 +94,8 @@ func TestDaemonQueuesJobsOnOneRepository(t *testing.T) {
         - command: 'echo end $STRATA_JOB >> ` + order + `'
 `
 	}
-	e.writeAppConfig(db, `jobs:
-`+job("a")+job("b"))
+	e.writeAppConfig(`jobs:
+` + job("a") + job("b"))
 	p := e.startDaemon()
 	p.waitFor("two runs of each job", func() bool {
 		return len(e.ended("a", state.Succeeded)) >= 2 && len(e.ended("b", state.Succeeded)) >= 2
@@ -124,9 +120,7 @@ func TestDaemonQueuesJobsOnOneRepository(t *testing.T) {
 // schedule's next time.
 func TestDaemonCatchUpAndRestart(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: hourly
     source: app
     tier: hourly
@@ -202,9 +196,7 @@ jobs:
 	if len(runs) != 1 || runs[0].Result != state.Aborted {
 		t.Fatalf("runs after SIGTERM: %+v", runs)
 	}
-	if len(e.c.files("locks")) != 0 {
-		t.Fatalf("locks left: %v", e.c.files("locks"))
-	}
+	e.c.noLocksLeft()
 	if n := len(e.c.snapshots()); n != 0 {
 		t.Fatalf("%d snapshots of an aborted backup", n)
 	}
@@ -267,9 +259,7 @@ jobs:
 // drill's results), which strata health then reads.
 func TestDaemonCheckAndAuditTrail(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app
     source: app
     tier: hourly
@@ -346,18 +336,17 @@ drill:
 // once the lock is gone the next run succeeds.
 func TestDaemonLockBusyFiresFailureHook(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
+	e := newAppDaemonEnv(t, "")
 	e.repoKeys = "  lock_wait: 1s\n"
 	failed := filepath.Join(e.dir, "failed")
-	e.writeAppConfig(db, `jobs:
+	e.writeAppConfig(`jobs:
   - name: app
     source: app
     tier: hourly
     schedule: "@every 2s"
 hooks:
   failure:
-    - command: 'echo "$STRATA_JOB $STRATA_RESULT $STRATA_ERROR" >> `+failed+`'
+    - command: 'echo "$STRATA_JOB $STRATA_RESULT $STRATA_ERROR" >> ` + failed + `'
 `)
 	r := e.c.openAPI(repo.Options{})
 	lock, err := r.Lock(context.Background(), true, "test: a prune")
@@ -384,20 +373,15 @@ hooks:
 // they were.
 func TestDaemonSIGHUPReloads(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
+	e := newAppDaemonEnv(t, "")
 	body := func(schedule string) string {
-		return `sources:
-  - name: app
-    type: sqlite
-    dsn: sqlite://` + db + `
-jobs:
+		return `jobs:
   - name: app
     source: app
     tier: hourly
 ` + schedule
 	}
-	e.writeConfig(body(""))
+	e.writeAppConfig(body(""))
 	p := e.startDaemon()
 	p.waitFor("the daemon to start", func() bool { return strings.Contains(p.log.String(), "only when asked") })
 	if err := os.WriteFile(e.config, []byte("version: 1\njobs: [\n"), 0o600); err != nil {
@@ -407,7 +391,7 @@ jobs:
 		t.Fatal(err)
 	}
 	p.waitFor("the failed reload", func() bool { return strings.Contains(p.log.String(), "reload failed") })
-	e.writeConfig(body(`    schedule: "@every 2s"` + "\n"))
+	e.writeAppConfig(body(`    schedule: "@every 2s"` + "\n"))
 	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}

@@ -22,9 +22,7 @@ import (
 // critical at once, so a fresh install paged.)
 func TestHealthPendingAfterInstall(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - {name: app-daily, source: app, tier: daily, schedule: "0 3 * * *"}
 `)
 	p := e.startDaemon()
@@ -71,17 +69,14 @@ func TestHealthPendingAfterInstall(t *testing.T) {
 // (Before, the failures were only logged.)
 func TestDaemonStateFolderUnwritable(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
 	rcv := newHookReceiver(t)
-	e := newDaemonEnv(t, "")
-	const token = "0123456789abcdef0123456789abcdef-test"
-	e.env = []string{"STRATA_DASHBOARD_TOKEN=" + token}
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - {name: app, source: app, tier: hourly, schedule: "@every 1s"}
 notifications:
   channels:
     - {name: ops, type: webhook, url: "`+rcv.URL+`/hook"}
 `)
+	token := e.withDashboardToken()
 	p := e.startDaemon("--listen", "127.0.0.1:0")
 	p.waitFor("a backup", func() bool { return len(e.ended("app", state.Succeeded)) > 0 })
 	runs := filepath.Join(e.stateDir, "runs")

@@ -98,6 +98,14 @@ func (c *tcli) files(folder string) []string {
 	return names
 }
 
+// noLocksLeft fails the test if the repository holds a lock file.
+func (c *tcli) noLocksLeft() {
+	c.t.Helper()
+	if locks := c.files("locks"); len(locks) != 0 {
+		c.t.Fatalf("locks left: %v", locks)
+	}
+}
+
 // onlyFile returns the path of the single file in folder.
 func (c *tcli) onlyFile(folder string) string {
 	c.t.Helper()

@@ -10,10 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"strata/internal/syncbuf"
 )
 
 // The mount tests mount for real (/dev/fuse and fusermount3, from
@@ -24,20 +25,7 @@ import (
 type mounted struct {
 	dir    string
 	cmd    *exec.Cmd
-	mu     sync.Mutex
-	stderr bytes.Buffer
-}
-
-func (m *mounted) Write(p []byte) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.stderr.Write(p)
-}
-
-func (m *mounted) log() string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.stderr.String()
+	stderr syncbuf.Buffer
 }
 
 // needFUSE skips a test where FUSE cannot be used, and fails it under
@@ -75,7 +63,7 @@ func (c *tcli) mount(args ...string) *mounted {
 		m.cmd.Env = append(m.cmd.Env, k+"="+v)
 	}
 	m.cmd.Env = append(m.cmd.Env, "PATH="+os.Getenv("PATH"))
-	m.cmd.Stderr = m
+	m.cmd.Stderr = &m.stderr
 	if err := m.cmd.Start(); err != nil {
 		c.t.Fatal(err)
 	}
@@ -86,12 +74,12 @@ func (c *tcli) mount(args ...string) *mounted {
 		select {
 		case err := <-exited:
 			if err != nil {
-				c.t.Errorf("strata mount after SIGINT: %v\n%s", err, m.log())
+				c.t.Errorf("strata mount after SIGINT: %v\n%s", err, m.stderr.String())
 			}
 		case <-time.After(20 * time.Second):
 			_ = m.cmd.Process.Kill()
 			_ = exec.Command("fusermount3", "-u", "-z", m.dir).Run()
-			c.t.Errorf("strata mount did not stop within 20s of SIGINT\n%s", m.log())
+			c.t.Errorf("strata mount did not stop within 20s of SIGINT\n%s", m.stderr.String())
 		}
 		if isMountPoint(c.t, m.dir) {
 			_ = exec.Command("fusermount3", "-u", "-z", m.dir).Run()
@@ -105,11 +93,11 @@ func (c *tcli) mount(args ...string) *mounted {
 		select {
 		case err := <-exited:
 			exited <- err
-			c.t.Fatalf("strata mount exited: %v\n%s", err, m.log())
+			c.t.Fatalf("strata mount exited: %v\n%s", err, m.stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("the mount did not appear within 20s\n%s", m.log())
+			c.t.Fatalf("the mount did not appear within 20s\n%s", m.stderr.String())
 		}
 	}
 }
@@ -251,7 +239,7 @@ func TestMountTables(t *testing.T) {
 		t.Errorf("ids/latest -> %q, want %s", target, liteID)
 	}
 	if t.Failed() {
-		t.Logf("strata mount said:\n%s", m.log())
+		t.Logf("strata mount said:\n%s", m.stderr.String())
 	}
 }
 
@@ -351,10 +339,10 @@ func TestMountFollowsTheRepository(t *testing.T) {
 	named := func(log string) bool {
 		return strings.Contains(log, first.ShortID) && strings.Contains(log, "big.bin") && strings.Contains(log, "prune")
 	}
-	for deadline := time.Now().Add(time.Minute); !named(m.log()) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(time.Minute); !named(m.stderr.String()) && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if log := m.log(); !named(log) {
+	if log := m.stderr.String(); !named(log) {
 		t.Errorf("the mount's message does not name the snapshot and file:\n%s", log)
 	}
 	if got := runTool(t, "cat", filepath.Join(view, "2025-06-02T04-00-00Z", src, "big.bin")); !bytes.Equal([]byte(got), fresh) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"strata/internal/syncbuf"
 	"strata/repo"
 	"strata/repo/crypto"
 )
@@ -129,15 +130,15 @@ func TestRetryLock(t *testing.T) {
 // waitWriter collects a command's stderr and closes seen once it holds
 // want.
 type waitWriter struct {
-	syncBuffer
+	syncbuf.Buffer
 	want string
 	seen chan struct{}
 	once sync.Once
 }
 
 func (w *waitWriter) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
-	if strings.Contains(w.syncBuffer.String(), w.want) {
+	n, err := w.Buffer.Write(p)
+	if strings.Contains(w.Buffer.String(), w.want) {
 		w.once.Do(func() { close(w.seen) })
 	}
 	return n, err

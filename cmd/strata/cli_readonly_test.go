@@ -122,9 +122,7 @@ func TestReadOnlyRepository(t *testing.T) {
 			t.Errorf("--no-lock %s: %s", strings.Join(args, " "), errOut)
 		}
 	}
-	if got := c.files("locks"); len(got) != 0 {
-		t.Errorf("locks left: %v", got)
-	}
+	c.noLocksLeft()
 	c.check()
 }
 

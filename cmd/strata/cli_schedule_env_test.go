@@ -13,9 +13,7 @@ import (
 // EnvironmentFile=- into the service units, and never a secret's value.
 func TestScheduleInstallNamesEnvVars(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app-daily
     source: app
     tier: daily

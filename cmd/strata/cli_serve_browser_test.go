@@ -16,19 +16,20 @@ import (
 	"github.com/prometheus/common/model"
 
 	"strata/internal/browsertest"
+	"strata/internal/syncbuf"
 	"strata/service/state"
 )
 
 // startServe runs `strata serve` on a loopback port in this process until
 // the test ends, and returns its base URL and its stderr.
-func (c *tcli) startServe(args ...string) (string, *syncBuffer) {
+func (c *tcli) startServe(args ...string) (string, *syncbuf.Buffer) {
 	c.t.Helper()
-	errOut := &syncBuffer{}
+	errOut := &syncbuf.Buffer{}
 	vars := map[string]string{}
 	for k, v := range c.vars {
 		vars[k] = v
 	}
-	e := &env{stdin: bytes.NewReader(nil), stdout: &syncBuffer{}, stderr: errOut,
+	e := &env{stdin: bytes.NewReader(nil), stdout: &syncbuf.Buffer{}, stderr: errOut,
 		getenv: func(k string) string { return vars[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)

@@ -13,9 +13,7 @@ import (
 // itself, or a scratch database on a server), so config validate refuses
 // it instead of every drill failing later.
 func TestConfigValidateDrillSQLiteTarget(t *testing.T) {
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `drill:
+	e := newAppDaemonEnv(t, `drill:
   schedule: "@weekly"
   source: app
   target: sqlite:///tmp/scratch.db

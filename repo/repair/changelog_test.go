@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"strata/pack"
 	"strata/repo"
-	"strata/repo/backend"
-	"strata/repo/repair"
-	"strata/repo/repotest"
 	"strata/repo/restore"
 )
 
@@ -25,122 +21,52 @@ func TestSnapshotsChangeLog(t *testing.T) {
 	for _, lose := range []string{"log", "chunk"} {
 		t.Run(lose, func(t *testing.T) {
 			ctx := context.Background()
-			r, be := repotest.New(t)
-			const chunks, lostAt = 200, 100
-			row := func(i int) string { return fmt.Sprintf("%05d\trow %d", i, i) }
-			var ids []pack.ID
-			var size uint64
-			save := func(from, to int) {
-				for i := from; i < to; i++ {
-					res, err := r.SaveBlob(ctx, pack.DataBlob, []byte(row(i)+"\n"), pack.ID{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					ids = append(ids, res.ID)
-					size += uint64(len(row(i)) + 1)
-				}
-				if err := r.Flush(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			save(0, lostAt)
-			save(lostAt, lostAt+1) // a pack of its own
-			save(lostAt+1, chunks)
-			pw := repo.NewPageWriter(r.SaveTreeBlob)
-			for i, id := range ids {
-				if err := pw.Add(ctx, id, repo.ChunkInfo{FirstKey: fmt.Sprintf("%05d", i), Rows: 1, Bytes: uint64(len(row(i)) + 1)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			root, err := pw.Finish(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lg := &repo.TableLog{BaseChunks: chunks, BaseRows: chunks, Depth: 1, Runs: []repo.LogRun{
-				{FirstChunk: 5, BaseCount: 1, ExportCount: 1, Ops: []repo.LogOp{{Kind: repo.LogReplace, Chunk: 5, Row: 0, OldLen: uint64(len(row(5))), Line: []byte("00005\tchanged")}}},
-				{FirstChunk: 150, BaseCount: 1, ExportCount: 0, Ops: []repo.LogOp{{Kind: repo.LogDelete, Chunk: 150, Row: 0, OldLen: uint64(len(row(150)))}}},
+			p := newPagedTable(t)
+			lg := &repo.TableLog{BaseChunks: pagedChunks, BaseRows: pagedChunks, Depth: 1, Runs: []repo.LogRun{
+				{FirstChunk: 5, BaseCount: 1, ExportCount: 1, Ops: []repo.LogOp{{Kind: repo.LogReplace, Chunk: 5, Row: 0, OldLen: uint64(len(pagedRow(5))), Line: []byte("00005\tchanged")}}},
+				{FirstChunk: 150, BaseCount: 1, ExportCount: 0, Ops: []repo.LogOp{{Kind: repo.LogDelete, Chunk: 150, Row: 0, OldLen: uint64(len(pagedRow(150)))}}},
 				{FirstChunk: 200, BaseCount: 0, ExportCount: 1, Ops: []repo.LogOp{{Kind: repo.LogInsert, Chunk: 199, Row: 1, Line: []byte("00200\tnew")}}},
 			}}
 			b, err := repo.EncodeLog(lg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := r.SaveBlob(ctx, pack.DataBlob, b, pack.ID{})
+			res, err := p.r.SaveBlob(ctx, pack.DataBlob, b, pack.ID{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			logID := res.ID
-			tree, err := r.SaveTree(ctx, &repo.Tree{Nodes: []repo.Node{{Name: "db.t", Kind: repo.NodeTable, Mode: 0o600, Size: size, Pages: root, Log: &logID,
-				Meta: map[string]string{repo.TableMetaRows: fmt.Sprint(chunks)}}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Flush(ctx); err != nil {
-				t.Fatal(err)
-			}
-			sn := &repo.Snapshot{Time: time.Date(2025, 6, 1, 3, 0, 0, 0, time.UTC), Host: "db1", Source: "sqlite:///t.db", Paths: []string{"/db.t"}, Tree: tree}
-			if err := r.SaveSnapshot(ctx, sn); err != nil {
-				t.Fatal(err)
-			}
+			sn := p.snapshot(t, &logID)
 			var want []string
-			for i := 0; i < chunks; i++ {
+			for i := 0; i < pagedChunks; i++ {
 				switch {
 				case i == 5:
 					want = append(want, "00005\tchanged")
 				case i == 150:
-				case lose == "chunk" && i == lostAt:
+				case lose == "chunk" && i == pagedLostAt:
 				default:
-					want = append(want, row(i))
+					want = append(want, pagedRow(i))
 				}
 			}
 			want = append(want, "00200\tnew")
 			var sb strings.Builder
-			if err := restore.Dump(ctx, r, sn.Tree, "/db.t", &sb); err != nil {
+			if err := restore.Dump(ctx, p.r, sn.Tree, "/db.t", &sb); err != nil {
 				t.Fatal(err)
 			}
-			if lose == "chunk" && sb.String() != strings.Join(append(append(append([]string(nil), want[:lostAt]...), row(lostAt)), want[lostAt:]...), "\n")+"\n" {
+			if lose == "chunk" && sb.String() != strings.Join(append(append(append([]string(nil), want[:pagedLostAt]...), pagedRow(pagedLostAt)), want[pagedLostAt:]...), "\n")+"\n" {
 				t.Fatalf("the log's rows before the loss:\n%.200s", sb.String())
 			}
-			lost := ids[lostAt]
+			lost := p.ids[pagedLostAt]
 			if lose == "log" {
 				lost = logID
 				want = nil
 			}
-			loc, ok := r.Index().Lookup(lost)
-			if !ok {
-				t.Fatal("lost blob not indexed")
-			}
-			if err := be.Remove(ctx, backend.Handle{Type: backend.PackFile, Name: loc.Pack.String()}); err != nil {
-				t.Fatal(err)
-			}
-			open := func() *repo.Repository {
-				r, err := repo.Open(ctx, be, repotest.Password, repotest.Options(t))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return r
-			}
-			if _, err := repair.Index(ctx, open(), repair.IndexOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			rep, err := repair.Snapshots(ctx, open(), repair.SnapshotsOptions{Forget: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rep.Damaged) != 1 || rep.Damaged[0].Repaired == nil {
-				t.Fatalf("report: %+v", rep)
-			}
-			r = repotest.Reopen(t, be)
-			repaired := rep.Damaged[0].Repaired
-			n, err := restore.FindNode(ctx, r, repaired.Tree, "/db.t")
-			if err != nil {
-				t.Fatal(err)
-			}
+			rep, r, n := p.loseAndRepair(t, lost)
 			if n.Log != nil || n.Meta[repo.TableMetaRows] != fmt.Sprint(len(want)) {
 				t.Errorf("repaired node: log %v, rows %s, want %d", n.Log, n.Meta[repo.TableMetaRows], len(want))
 			}
 			sb.Reset()
-			if err := restore.Dump(ctx, r, repaired.Tree, "/db.t", &sb); err != nil {
+			if err := restore.Dump(ctx, r, rep.Damaged[0].Repaired.Tree, "/db.t", &sb); err != nil {
 				t.Fatal(err)
 			}
 			wantText := ""

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"strata/internal/syncbuf"
 	"strata/repo"
 	"strata/service/hooks"
 	"strata/service/state"
@@ -522,7 +523,7 @@ func TestDamagedRunRecordSetAside(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := newHarness(t, dir, t0.Add(90*time.Minute), job("hourly", "/r", time.Hour))
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	h.d.log = slog.New(slog.NewTextHandler(&logs, nil))
 	h.start()
 	h.want(Started, "hourly")
@@ -545,21 +546,4 @@ func TestDamagedRunRecordSetAside(t *testing.T) {
 	if _, err := store.Runs("", 0); err != nil {
 		t.Fatalf("Runs after the daemon's start: %v", err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
