@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -85,7 +86,13 @@ jobs:
     schedule: "@every 1s"
 `)
 	p := e.startDaemon()
-	p.waitFor("the first run's lock", func() bool { return len(e.c.files("locks")) == 1 })
+	// The run takes its lock before it starts the command: wait for both,
+	// or a loaded machine kills the daemon before the command touched
+	// once, and the next daemon's run is the one that sleeps.
+	p.waitFor("the first run's lock and command", func() bool {
+		_, err := os.Stat(once)
+		return len(e.c.files("locks")) == 1 && err == nil
+	})
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
