@@ -385,6 +385,6 @@ func TestMountChangeLog(t *testing.T) {
 		t.Errorf("%d snapshots have a table with a change log, want at least 3", logs)
 	}
 	if t.Failed() {
-		t.Logf("strata mount said:\n%s", m.log())
+		t.Logf("strata mount said:\n%s", m.stderr.String())
 	}
 }
