@@ -200,7 +200,17 @@ func probeStateFolder(dir string) (*health.StateFolder, []string) {
 	if err := state.Probe(dir); err != nil {
 		sf.Error = err.Error()
 	}
-	return sf, nil
+	return sf, setAsideFiles(sf)
+}
+
+// setAsideFiles fills in the damaged files set aside in sf's folder, or
+// returns a note saying why they cannot be listed.
+func setAsideFiles(sf *health.StateFolder) []string {
+	var err error
+	if sf.SetAside, err = state.SetAsideFiles(sf.Dir); err != nil {
+		return []string{fmt.Sprintf("state folder %s: damaged files set aside cannot be listed: %v", sf.Dir, err)}
+	}
+	return nil
 }
 
 // health opens the repository and judges it, and the state folder as st
@@ -299,6 +309,9 @@ func printHealth(w io.Writer, rep *health.Report) error {
 		what := "writable"
 		if sf.Error != "" {
 			what = "cannot be written: " + sf.Error
+		}
+		if len(sf.SetAside) > 0 {
+			what += ", damaged files set aside: " + strings.Join(sf.SetAside, ", ")
 		}
 		fmt.Fprintf(w, "state:       %s %s, %s\n", sf.Dir, what, sf.Status)
 	}

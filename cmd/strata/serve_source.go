@@ -51,6 +51,7 @@ func (s *repoSource) Health(ctx context.Context) (*health.Report, error) {
 		if since, err := s.store.Failing(); err != nil {
 			st.folder.Error, st.folder.Since = err.Error(), since
 		}
+		st.notes = append(st.notes, setAsideFiles(st.folder)...)
 	}
 	return s.g.health(ctx, gopts, opts, st)
 }

@@ -44,6 +44,9 @@ type Daemon struct {
 	wake        chan struct{}
 	running     bool
 	runCtx      context.Context
+	// rebuild: jobs.json was set aside; loadNext rebuilds what it held
+	// from the run records.
+	rebuild bool
 	wg          sync.WaitGroup
 }
 
@@ -119,6 +122,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if aerr != nil {
 		return aerr
 	}
+	// A damaged jobs.json costs its next due times, not the daemon: they
+	// are rebuilt from the run records (loadNext), and health reports
+	// the file set aside until it is removed.
+	lostJobs, jerr := d.store.SetAsideDamagedJobs()
+	if jerr != nil {
+		return jerr
+	}
+	if lostJobs != "" {
+		d.log.Error("the state folder's jobs.json was damaged and is set aside; next due times are rebuilt from the run records "+
+			"(a job whose last run is known catches up once if it is past due)", "file", lostJobs)
+	}
 	if marked, err := d.store.MarkInterrupted(now); err != nil {
 		return err
 	} else {
@@ -127,7 +141,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.mu.Lock()
+	d.rebuild = lostJobs != ""
 	err := d.loadNext(now)
+	d.rebuild = false
 	d.running, d.runCtx = true, ctx
 	d.mu.Unlock()
 	if err != nil {
@@ -191,6 +207,12 @@ func (d *Daemon) loadNext(now time.Time) error {
 		// A queued or running job's next due time is set when its run
 		// ends (scheduleNext).
 		st, ok := stored[name]
+		if !ok && d.rebuild {
+			st, ok = d.fromRuns(js.job)
+			if ok {
+				changed[name] = st
+			}
+		}
 		if !ok || st.Schedule != js.job.ScheduleText || st.NextDue.IsZero() {
 			js.next = js.job.next(now)
 			st.Schedule, st.NextDue = js.job.ScheduleText, js.next
@@ -213,6 +235,24 @@ func (d *Daemon) loadNext(now time.Time) error {
 			jobs[name] = st
 		}
 	})
+}
+
+// fromRuns is what jobs.json held of job, rebuilt from its newest run
+// record when jobs.json was lost: the next due time after that run's
+// end, or its due time when the run did not end (aborted, interrupted),
+// so that a run missed meanwhile is caught up once. ok is false when no
+// record of the job is readable (it is then scheduled afresh).
+func (d *Daemon) fromRuns(job Job) (state.Job, bool) {
+	runs, _ := d.store.Runs(job.Name, 1)
+	if len(runs) == 0 {
+		return state.Job{}, false
+	}
+	last := runs[0]
+	st := state.Job{Schedule: job.ScheduleText, LastRun: last.ID, NextDue: job.next(last.End)}
+	if last.Result == state.Aborted || last.Result == state.Interrupted || last.End.IsZero() {
+		st.NextDue = last.Due
+	}
+	return st, true
 }
 
 // firstDue sets the first due time of a job that never ran and has

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"strata/repo/retention"
@@ -87,6 +88,10 @@ type StateFolder struct {
 	// Since when the failures began, when known.
 	Error string
 	Since time.Time
+	// SetAside are the damaged files the daemon set aside in it
+	// (jobs.json.damaged, runs/NAME.json.damaged), relative to Dir: a
+	// warning until they are looked at and removed.
+	SetAside []string
 }
 
 // Job is a series a configuration promises.
@@ -372,8 +377,14 @@ func (rep *Report) addStateFolder(sf *StateFolder, opts Options) {
 	if sf == nil {
 		return
 	}
-	sh := &StateFolderHealth{Dir: sf.Dir, Error: sf.Error}
+	sh := &StateFolderHealth{Dir: sf.Dir, Error: sf.Error, SetAside: sf.SetAside}
 	rep.StateFolder = sh
+	if len(sf.SetAside) > 0 {
+		sh.Status = Warning
+		rep.find(Finding{ID: "state-damaged", Status: Warning, Message: fmt.Sprintf("the daemon's state folder %s holds damaged files it set aside: %s; "+
+			"a jobs.json set aside lost the next due times (rebuilt from the run records), a run record its history line; "+
+			"look at them, then remove them", sf.Dir, strings.Join(sf.SetAside, ", "))})
+	}
 	if sf.Error == "" {
 		return
 	}

@@ -75,12 +75,14 @@ type JobHealth struct {
 }
 
 // StateFolderHealth is the daemon's state folder: critical while it
-// cannot be written.
+// cannot be written, a warning while it holds damaged files set aside.
 type StateFolderHealth struct {
 	Dir    string     `json:"dir"`
 	Status Status     `json:"status"`
 	Error  string     `json:"error,omitempty"`
 	Since  *time.Time `json:"since,omitempty"`
+	// SetAside are the damaged files set aside in the folder.
+	SetAside []string `json:"set_aside,omitempty"`
 }
 
 // CheckHealth is the last check.

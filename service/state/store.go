@@ -137,7 +137,7 @@ func (s *Store) readJobs() (map[string]Job, error) {
 	}
 	jobs, err := DecodeJobs(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w; move it away to start the schedules afresh", p, err)
+		return nil, fmt.Errorf("%s: %w; the daemon sets it aside as jobs.json.damaged when it starts", p, err)
 	}
 	return jobs, nil
 }
@@ -298,16 +298,71 @@ func (s *Store) SetAsideDamaged() ([]string, error) {
 		moved = append(moved, to)
 	}
 	if len(moved) > 0 {
-		d, err := os.Open(filepath.Join(s.dir, "runs"))
-		if err != nil {
-			return moved, err
-		}
-		defer d.Close()
-		if err := d.Sync(); err != nil {
+		if err := syncDir(filepath.Join(s.dir, "runs")); err != nil {
 			return moved, err
 		}
 	}
 	return moved, nil
+}
+
+// SetAsideDamagedJobs moves jobs.json out of the way when it cannot be
+// decoded, as SetAsideDamaged does a run record (jobs.json.damaged, .2,
+// ...; the folder fsynced), and returns its new path ("" when jobs.json
+// is whole or missing). A daemon calls it when it starts: a damaged
+// jobs.json then costs the next due times it held, which the daemon
+// rebuilds from the run records, not the daemon. The caller warns.
+func (s *Store) SetAsideDamagedJobs() (string, error) {
+	var to string
+	err := s.withLock(func() error {
+		p := filepath.Join(s.dir, "jobs.json")
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("state folder %s: %w", s.dir, err)
+		}
+		if _, err := DecodeJobs(b); err == nil {
+			return nil
+		}
+		if to, err = setAside(p); err != nil {
+			return fmt.Errorf("setting aside the damaged %s: %w", p, err)
+		}
+		return syncDir(s.dir)
+	})
+	return to, err
+}
+
+// SetAsideFiles lists the damaged files set aside in the state folder
+// dir (jobs.json.damaged*, runs/*.damaged*), relative to dir, without
+// changing anything: for strata health, which reports them until they
+// are looked at and removed.
+func SetAsideFiles(dir string) ([]string, error) {
+	var out []string
+	for _, pattern := range []string{"jobs.json.damaged*", filepath.Join("runs", "*.damaged*")} {
+		m, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range m {
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rel)
+		}
+	}
+	return out, nil
+}
+
+// syncDir fsyncs the folder dir, so a rename in it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // setAside renames p to p.damaged, or p.damaged.N when taken, without
