@@ -56,9 +56,7 @@ func TestDaemonSetsAsideDamagedRunRecord(t *testing.T) {
 // of the file set aside until it is removed.
 func TestDaemonSetsAsideDamagedJobsFile(t *testing.T) {
 	t.Parallel()
-	db, _ := sqliteApp(t)
-	e := newDaemonEnv(t, "")
-	e.writeAppConfig(db, `jobs:
+	e := newAppDaemonEnv(t, `jobs:
   - name: app-hourly
     source: app
     tier: hourly
