@@ -85,3 +85,45 @@ func TestDrillNotValidAndInheritance(t *testing.T) {
 		}
 	}
 }
+
+// A role that is not a superuser restores a whole snapshot into its own
+// database, as pg_restore would: objects of roles it is not a member of
+// belong to it, each role counted in a notice, and a default privilege
+// of such a role is skipped and named (the restore failed: "create
+// SCHEMA shop: must be member of role ...", and with --no-owner on the
+// default privilege).
+func TestPostgresRestoreAsOwnerOfDatabase(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	src, role := everyObjectDB(t)
+	src.exec(t, "ALTER TABLE shop.counter OWNER TO "+role,
+		"ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES TO "+role)
+	c.ok("backup", "--db", src.dsn)
+
+	login := role + "_login"
+	src.exec(t, "CREATE ROLE "+login+" LOGIN")
+	dst := pgDB(t)
+	t.Cleanup(func() { src.db.Exec("DROP ROLE IF EXISTS " + login) }) // after dst is dropped
+	dbName := dst.str(t, "SELECT current_database()")
+	dst.exec(t, "ALTER DATABASE "+dbName+" OWNER TO "+login)
+	me := src.str(t, "SELECT current_user")
+	dsn := strings.Replace(dst.dsn, "postgres://"+me+"@", "postgres://"+login+"@", 1)
+	for _, flags := range [][]string{nil, {"--no-owner"}} {
+		dst.exec(t, "DROP SCHEMA IF EXISTS shop CASCADE", "DROP EXTENSION IF EXISTS citext", "DROP EXTENSION IF EXISTS pgcrypto", "DROP EXTENSION IF EXISTS btree_gist")
+		_, errOut, code := c.run(append([]string{"restore", "latest", "--db", dsn, "--source", src.dsn}, flags...)...)
+		if code != 0 {
+			t.Fatalf("restore %v as the database's owner: exit %d: %s", flags, code, errOut)
+		}
+		if !strings.Contains(errOut, "not restored: ALTER DEFAULT PRIVILEGES FOR ROLE "+me) {
+			t.Errorf("restore %v does not name the default privilege it skipped:\n%s", flags, errOut)
+		}
+		if flags == nil && !strings.Contains(errOut, "role "+role+" is not one the restoring role is a member of") {
+			t.Errorf("restore does not say that the objects of %s belong to the restoring role:\n%s", role, errOut)
+		}
+		if got := dst.str(t, "SELECT relowner::regrole::text FROM pg_class WHERE oid = 'shop.counter'::regclass"); got != login {
+			t.Errorf("restore %v: shop.counter belongs to %s, want the restoring role %s", flags, got, login)
+		}
+		sameHashes(t, contentHashes(t, src), contentHashes(t, dst))
+	}
+}

@@ -98,7 +98,11 @@ func (a *archiveRestore) sayUnowned() {
 	}
 	sort.Strings(owners)
 	for _, o := range owners {
-		a.t.notify(fmt.Sprintf("role %s does not exist in the target: %d objects it owns belong to the restoring role instead", o, a.unowned[o]))
+		why := "does not exist in the target"
+		if _, ok := a.roles[o]; ok {
+			why = "is not one the restoring role is a member of"
+		}
+		a.t.notify(fmt.Sprintf("role %s %s: %d objects it owns belong to the restoring role instead", o, why, a.unowned[o]))
 	}
 }
 
@@ -123,14 +127,18 @@ func (t *Target) restoreTool(ctx context.Context, s *dbexport.Schema) (*tool, er
 	return tool, nil
 }
 
+// listRoles returns the roles of the target, each true when the
+// restoring role is a member of it and so may give it an object (ALTER
+// ... OWNER TO needs that; pg_restore reports the error and goes on).
 func (t *Target) listRoles(ctx context.Context) (map[string]bool, error) {
-	rows, err := t.conn.Query(ctx, "SELECT rolname::text FROM pg_catalog.pg_roles")
+	rows, err := t.conn.Query(ctx, "SELECT rolname::text, pg_catalog.pg_has_role(oid, 'MEMBER') FROM pg_catalog.pg_roles")
 	if err != nil {
 		return nil, fmt.Errorf("list the roles of %s: %w", t.dsn.String(), err)
 	}
 	roles := map[string]bool{}
 	var n string
-	_, err = pgx.ForEachRow(rows, []any{&n}, func() error { roles[n] = true; return nil })
+	var member bool
+	_, err = pgx.ForEachRow(rows, []any{&n, &member}, func() error { roles[n] = member; return nil })
 	if err != nil {
 		return nil, fmt.Errorf("list the roles of %s: %w", t.dsn.String(), err)
 	}
@@ -227,7 +235,9 @@ func (a *archiveRestore) finish(ctx context.Context, tx pgx.Tx) error {
 
 // entry runs one entry of the archive inside tx. Grants to roles the
 // target lacks are skipped one statement at a time (each in a savepoint)
-// and named; an object whose owner the target lacks is created without
+// and named, as are those the restoring role may not make; an object
+// whose owner the target lacks, or that the restoring role is not a
+// member of, is created without
 // its ALTER ... OWNER (pg_restore --no-owner's rendering); a schema that
 // exists is kept as it is (pg_dump writes CREATE SCHEMA public for
 // --schema public).
@@ -244,7 +254,10 @@ func (a *archiveRestore) entry(ctx context.Context, tx pgx.Tx, e tocEntry) error
 		for _, st := range splitStatements(e.sql) {
 			err := savepoint(ctx, tx, st)
 			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "42704" { // undefined_object: the role
+			// undefined_object: the role; insufficient_privilege: a
+			// default privilege of a role the restoring one is not a
+			// member of, a grant it may not make.
+			if errors.As(err, &pe) && (pe.Code == "42704" || pe.Code == "42501") {
 				a.t.notify(fmt.Sprintf("not restored: %s of %s (%s)", strings.TrimSuffix(st, ";"), e.what(), pe.Message))
 				continue
 			}
