@@ -216,6 +216,13 @@ func (r *Repository) LoadBlobOnce(ctx context.Context, id pack.ID) ([]byte, erro
 	return r.loadBlob(ctx, id, 0, nil, false)
 }
 
+// LoadBlobOnceInto is LoadBlobOnce appending the plaintext to dst, for a
+// reader that reuses its buffers (diff, which reads each chunk once and
+// keeps only a few of its rows).
+func (r *Repository) LoadBlobOnceInto(ctx context.Context, id pack.ID, dst []byte) ([]byte, error) {
+	return r.loadBlob(ctx, id, 0, dst, false)
+}
+
 // loadBlob appends the plaintext of id to dst. With cache set, the bases
 // of delta blobs are kept in the blob cache, for loads of other links of
 // the same chain (a restore); without, they are decoded into pooled

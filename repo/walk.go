@@ -262,7 +262,7 @@ func (w *Walker) content(ctx context.Context, p string, n *Node) error {
 				return err
 			}
 			if lg != nil {
-				cur.log, cur.ops = lg, lg.Ops()
+				cur.log = NewLogCursor(lg)
 			}
 		}
 		if err := w.page(ctx, p, n, *n.Pages, nil, cur); err != nil {
@@ -317,18 +317,33 @@ var errLogLost = errors.New("change log not loaded")
 // position and, with a change log, the ops not yet attached.
 type cursor struct {
 	next    uint64
-	rows    uint64 // base rows walked
-	skipped bool   // a page was skipped: no totals to check
-	log     *TableLog
-	ops     []LogOp
+	skipped bool // a page was skipped: no totals to check
+	log     *LogCursor
 }
 
-// patch returns the ops on chunk index (checking them against the base
-// chunk) and the chunk's effective info.
-func (c *cursor) patch(p string, index uint64, info ChunkInfo) (Patch, ChunkInfo, error) {
+// LogCursor attaches the ops of a change log to the chunks of its base as
+// they are streamed in order (docs/design.md, "Table change logs"): the
+// walker uses one per node, and a reader that walks a base once for two
+// logs (diff of two snapshots that share it) one per log.
+type LogCursor struct {
+	log  *TableLog
+	ops  []LogOp
+	rows uint64 // base rows passed
+	// Skipped, when set, lets chunks be passed over (a page skipped or
+	// lost): their ops are dropped and Finish checks no totals.
+	Skipped bool
+}
+
+// NewLogCursor returns a cursor at the first chunk of lg's base.
+func NewLogCursor(lg *TableLog) *LogCursor { return &LogCursor{log: lg, ops: lg.Ops()} }
+
+// Patch returns the ops on base chunk index, whose key index entry is
+// info (checking them against it), and the chunk's effective info. p
+// names the node in errors. Chunks come in increasing order.
+func (c *LogCursor) Patch(p string, index uint64, info ChunkInfo) (Patch, ChunkInfo, error) {
 	c.rows += info.Rows
 	for len(c.ops) > 0 && c.ops[0].Chunk < index {
-		if !c.skipped {
+		if !c.Skipped {
 			return nil, info, fmt.Errorf("reading the change log of %s: %w: an op on chunk %d, which the walk passed", p, ErrDamaged, c.ops[0].Chunk)
 		}
 		c.ops = c.ops[1:]
@@ -350,17 +365,34 @@ func (c *cursor) patch(p string, index uint64, info ChunkInfo) (Patch, ChunkInfo
 	return pt, info, nil
 }
 
+// Finish checks, after the whole base of chunks chunks was streamed, that
+// the change log was made for it.
+func (c *LogCursor) Finish(p string, chunks uint64) error {
+	if c.Skipped {
+		return nil
+	}
+	if len(c.ops) > 0 || c.log.BaseChunks != chunks || c.log.BaseRows != c.rows {
+		return fmt.Errorf("reading the change log of %s: %w: it is of a base of %d chunks and %d rows, the pages hold %d and %d",
+			p, ErrDamaged, c.log.BaseChunks, c.log.BaseRows, chunks, c.rows)
+	}
+	return nil
+}
+
 // finish checks, after a whole chunk list was walked, that the change log
 // was made for it.
 func (c *cursor) finish(p string) error {
 	if c.log == nil || c.skipped {
 		return nil
 	}
-	if len(c.ops) > 0 || c.log.BaseChunks != c.next || c.log.BaseRows != c.rows {
-		return fmt.Errorf("reading the change log of %s: %w: it is of a base of %d chunks and %d rows, the pages hold %d and %d",
-			p, ErrDamaged, c.log.BaseChunks, c.log.BaseRows, c.next, c.rows)
+	return c.log.Finish(p, c.next)
+}
+
+// skip records that chunks were passed over.
+func (c *cursor) skip() {
+	c.skipped = true
+	if c.log != nil {
+		c.log.Skipped = true
 	}
-	return nil
 }
 
 // loadTree loads the tree blob id of folder dir.
@@ -390,7 +422,7 @@ func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *
 				if want != nil {
 					cur.next += want.entry.Chunks
 				}
-				cur.skipped = true
+				cur.skip()
 				return nil
 			}
 			return err
@@ -407,7 +439,7 @@ func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *
 			cur.next += want.entry.Chunks
 			entry = &want.entry
 		}
-		cur.skipped = true
+		cur.skip()
 		if w.PageError != nil {
 			return skipped(w.PageError(id, p, entry, err))
 		}
@@ -429,7 +461,7 @@ func (w *Walker) page(ctx context.Context, p string, n *Node, id pack.ID, want *
 		cur.next++
 		if cur.log != nil {
 			var err error
-			if c.Patch, c.Info, err = cur.patch(p, c.Index, c.Info); err != nil {
+			if c.Patch, c.Info, err = cur.log.Patch(p, c.Index, c.Info); err != nil {
 				return err
 			}
 		}

@@ -13,10 +13,12 @@ import (
 // side and cuts them into ranges (docs/design.md, "Diff").
 
 // Loader is what a diff reads of a repository: blobs (chunks and pages)
-// and trees.
+// and trees; and base chunks that it reads once and keeps a few rows of,
+// appended to a buffer it reuses (repo.Repository.LoadBlobOnceInto).
 type Loader interface {
 	LoadBlob(ctx context.Context, id pack.ID) ([]byte, error)
 	LoadTree(ctx context.Context, id pack.ID) (*repo.Tree, error)
+	LoadBlobOnceInto(ctx context.Context, id pack.ID, dst []byte) ([]byte, error)
 }
 
 // chunkStream streams the chunk list of one table node, read through
@@ -31,14 +33,24 @@ type chunkStream struct {
 // list (a table one side lacks). pageBytes counts the bytes of the pages
 // loaded. snap names the snapshot in the walk's error.
 func streamChunks(ctx context.Context, l Loader, snap, path string, n *repo.Node, pageBytes *atomic.Uint64) *chunkStream {
+	return streamChunksLog(ctx, l, snap, path, n, pageBytes, nil)
+}
+
+// streamChunksLog is streamChunks that counts the bytes of n's change log,
+// when it has one, in logBytes.
+func streamChunksLog(ctx context.Context, l Loader, snap, path string, n *repo.Node, pageBytes, logBytes *atomic.Uint64) *chunkStream {
 	s := &chunkStream{ch: make(chan repo.ChunkRef, 64), errc: make(chan error, 1)}
 	if n == nil {
 		close(s.ch)
 		s.errc <- nil
 		return s
 	}
+	var tl repo.TreeLoader = l
+	if logBytes != nil {
+		tl = countingLoader{Loader: l, n: logBytes}
+	}
 	w := repo.Walker{
-		Loader: l,
+		Loader: tl,
 		LoadPage: func(ctx context.Context, id pack.ID) ([]byte, error) {
 			b, err := l.LoadBlob(ctx, id)
 			pageBytes.Add(uint64(len(b)))
@@ -82,10 +94,15 @@ func (s *chunkStream) next() *repo.ChunkRef {
 // from a first key both sides start at (or the start) to the next one
 // (or the end). end is the first key after the range; hasEnd is false
 // when the range runs to the end of both lists.
+//
+// base is set for a span of a logAligner: a and b are then one effective
+// chunk each, base with A's and B's patches, and base the chunk without
+// them.
 type span struct {
 	a, b   []repo.ChunkRef
 	end    string
 	hasEnd bool
+	base   *repo.ChunkRef
 }
 
 // aligner cuts two chunk lists into shared chunks and spans.
@@ -173,3 +190,5 @@ func (al *aligner) err() error {
 	}
 	return al.sb.err
 }
+
+func (al *aligner) sharedChunks() (uint64, uint64) { return al.shared, al.sharedBytes }

@@ -90,12 +90,20 @@ func (l *rowLayout) remap(fields [][]byte, a bool) [][]byte {
 // same rows and are passed over unsplit (when both sides lay their rows
 // out alike). Rows of a table without a primary key are counted: n equal
 // rows in A and m in B give |n-m| deletes or inserts.
+//
+// A span of one base chunk that both sides share (span.base) compares
+// only the rows their patches treat differently (patchLines).
 func (d *tableDiffer) spanRows(ctx context.Context, sp span) ([]Change, error) {
-	la, err := d.lines(ctx, sp.a, d.snapA)
-	if err != nil {
-		return nil, err
+	var la, lb []line
+	var err error
+	if sp.base != nil {
+		la, lb, err = d.patchLines(ctx, sp)
+	} else {
+		la, err = d.lines(ctx, sp.a, d.snapA)
+		if err == nil {
+			lb, err = d.lines(ctx, sp.b, d.snapB)
+		}
 	}
-	lb, err := d.lines(ctx, sp.b, d.snapB)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,11 @@ func (m memLoader) LoadBlob(_ context.Context, id pack.ID) ([]byte, error) {
 	return b, nil
 }
 
+func (m memLoader) LoadBlobOnceInto(ctx context.Context, id pack.ID, dst []byte) ([]byte, error) {
+	b, err := m.LoadBlob(ctx, id)
+	return append(dst, b...), err
+}
+
 func (m memLoader) LoadTree(context.Context, pack.ID) (*repo.Tree, error) {
 	return nil, errors.New("no trees here")
 }

@@ -97,11 +97,12 @@ type Report struct {
 	// SequencesMoved are the sequences (beyond those tables own) whose
 	// position moved, which Schema leaves out.
 	SequencesMoved []string
-	// BytesRead counts the bytes of the chunks and pages loaded; Bytes
+	// BytesRead counts the bytes of the chunks, pages and change logs
+	// loaded (PageBytes and LogBytes those of the pages and logs); Bytes
 	// the bytes of both snapshots' tables; BytesShared the bytes of the
 	// chunks both hold, passed over unread (counted on both sides).
-	BytesRead, PageBytes, Bytes, BytesShared uint64
-	ChunksRead, ChunksShared                 uint64
+	BytesRead, PageBytes, LogBytes, Bytes, BytesShared uint64
+	ChunksRead, ChunksShared                           uint64
 	// PackBytesRead is for the caller to fill in: the stored bytes read
 	// from packs (repo.Repository.PackBytesRead), delta bases included.
 	PackBytesRead uint64
@@ -240,15 +241,27 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 	skip := newSpanSkipper(opts.KeyRange, t)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var pageBytes atomic.Uint64
-	al := newAligner(streamChunks(ctx, l, snapA, "/"+t.Name, na, &pageBytes), streamChunks(ctx, l, snapB, "/"+t.Name, nb, &pageBytes), dbexport.CompareKeys)
+	var pageBytes, logBytes atomic.Uint64
+	var al spanSource
+	path := "/" + t.Name
+	if sharesBase(na, nb) && d.layout.same {
+		// One base, two logs: compared by base row position.
+		if al, err = newLogAligner(ctx, l, snapA, snapB, path, na, nb, &logBytes, &pageBytes); err != nil {
+			return fmt.Errorf("table %s: %w", t.Name, err)
+		}
+	} else {
+		al = newAligner(streamChunksLog(ctx, l, snapA, path, na, &pageBytes, &logBytes),
+			streamChunksLog(ctx, l, snapB, path, nb, &pageBytes, &logBytes), dbexport.CompareKeys)
+	}
 	defer func() {
+		shared, sharedBytes := al.sharedChunks()
 		rep.PageBytes += pageBytes.Load()
-		rep.BytesRead += d.bytesRead.Load() + pageBytes.Load()
+		rep.LogBytes += logBytes.Load()
+		rep.BytesRead += d.bytesRead.Load() + pageBytes.Load() + logBytes.Load()
 		rep.ChunksRead += d.chunksRead.Load()
-		rep.ChunksShared += al.shared
-		rep.BytesShared += al.sharedBytes
-		t.ChunksRead, t.ChunksShared = d.chunksRead.Load(), al.shared
+		rep.ChunksShared += shared
+		rep.BytesShared += sharedBytes
+		t.ChunksRead, t.ChunksShared = d.chunksRead.Load(), shared
 	}()
 	emit := func(changes []Change) error {
 		for i := range changes {
@@ -294,7 +307,7 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 // chunks of several spans at once, and hands each span's changes to emit
 // in span order. At most 2 x workers spans are in flight, so memory is
 // bounded by that many spans.
-func (d *tableDiffer) spans(ctx context.Context, al *aligner, skip spanSkipper, workers int, emit func([]Change) error) error {
+func (d *tableDiffer) spans(ctx context.Context, al spanSource, skip spanSkipper, workers int, emit func([]Change) error) error {
 	type job struct {
 		seq int
 		sp  span

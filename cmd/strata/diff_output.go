@@ -212,8 +212,12 @@ func (j *jsonChanges) finish(*snapdiff.Report) error { return nil }
 
 // readSummary says how much of the two snapshots a diff read.
 func readSummary(rep *snapdiff.Report, took time.Duration) string {
-	return fmt.Sprintf("read %s (%s and %s of pages) of the %s of table data in the two snapshots, %s from packs; %s both share not read; %s",
-		progress.Bytes(rep.BytesRead), counted(rep.ChunksRead, "chunk"), progress.Bytes(rep.PageBytes), progress.Bytes(rep.Bytes),
+	parts := counted(rep.ChunksRead, "chunk") + " and " + progress.Bytes(rep.PageBytes) + " of pages"
+	if rep.LogBytes > 0 {
+		parts = counted(rep.ChunksRead, "chunk") + ", " + progress.Bytes(rep.PageBytes) + " of pages and " + progress.Bytes(rep.LogBytes) + " of change logs"
+	}
+	return fmt.Sprintf("read %s (%s) of the %s of table data in the two snapshots, %s from packs; %s both share not read; %s",
+		progress.Bytes(rep.BytesRead), parts, progress.Bytes(rep.Bytes),
 		progress.Bytes(rep.PackBytesRead), counted(rep.ChunksShared, "chunk"), progress.Duration(took))
 }
 
@@ -287,6 +291,7 @@ type statJSONReport struct {
 	Positions    []string `json:"sequence_positions_moved"`
 	BytesRead    uint64   `json:"bytes_read"`
 	PageBytes    uint64   `json:"page_bytes_read"`
+	LogBytes     uint64   `json:"log_bytes_read"`
 	PackBytes    uint64   `json:"pack_bytes_read"`
 	Bytes        uint64   `json:"bytes"`
 	BytesShared  uint64   `json:"bytes_shared"`
@@ -319,7 +324,7 @@ func statJSON(a, b *repo.Snapshot, rep *snapdiff.Report, took time.Duration) sta
 	out := statJSONReport{
 		A: diffSnapJSON{a.ID.String(), a.Time}, B: diffSnapJSON{b.ID.String(), b.Time},
 		Tables: []tableStatJSON{}, Schema: append([]string{}, rep.Schema...), Positions: append([]string{}, positionsMoved(rep)...),
-		BytesRead: rep.BytesRead, PageBytes: rep.PageBytes, PackBytes: rep.PackBytesRead, Bytes: rep.Bytes, BytesShared: rep.BytesShared,
+		BytesRead: rep.BytesRead, PageBytes: rep.PageBytes, LogBytes: rep.LogBytes, PackBytes: rep.PackBytesRead, Bytes: rep.Bytes, BytesShared: rep.BytesShared,
 		ChunksRead: rep.ChunksRead, ChunksShared: rep.ChunksShared, Seconds: took.Seconds(),
 	}
 	for _, d := range rep.Tables {
