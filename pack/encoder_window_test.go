@@ -14,7 +14,7 @@ import (
 // that fit in the window, the payload is byte for byte what an encoder
 // with the level's window writes.
 func TestSmallWindowSameOutput(t *testing.T) {
-	ref, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(false))
+	ref, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderCRC(false), zstd.WithAllLitEntropyCompression(true))
 	if err != nil {
 		t.Fatal(err)
 	}
