@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"strata/dbexport"
 )
@@ -51,6 +53,8 @@ type Options struct {
 // row_security is off, as pg_dump and pg_restore have it: a table whose
 // row-level security would hide rows from the role (or refuse them) is
 // an error, not an export or restore of the rows it lets through.
+//
+// rlsHidden tells of that error what to do.
 var sessionSettings = []string{
 	"SET row_security = off",
 	"SET DateStyle = ISO",
@@ -221,4 +225,14 @@ func tableIdent(t *dbexport.Table) string {
 // in every session strata opens).
 func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// rlsHidden adds to err, when row-level security of table would hide
+// rows from the role (row_security is off), what to do about it.
+func rlsHidden(err error, table string) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42501" && strings.Contains(pe.Message, "row-level security") {
+		return fmt.Errorf("%w (the role may not see every row of %s: connect as a superuser or a role with BYPASSRLS, or, as its owner, ALTER TABLE ... NO FORCE ROW LEVEL SECURITY while you do, as pg_dump needs)", err, table)
+	}
+	return err
 }

@@ -119,7 +119,7 @@ func (s *Source) readSchema(ctx context.Context, c *pgx.Conn) (*dbexport.Schema,
 		t := d.table()
 		t.Partitions = parts[r.oid]
 		if err := c.QueryRow(ctx, "SELECT count(*) FROM "+fromClause(r.kind == "p", t)).Scan(&t.Rows); err != nil {
-			return nil, fmt.Errorf("count rows of %s: %w", t.QualifiedName(), err)
+			return nil, fmt.Errorf("count rows of %s: %w", t.QualifiedName(), rlsHidden(err, t.QualifiedName()))
 		}
 		sch.Tables = append(sch.Tables, t)
 		w := d.warnings(archived)

@@ -102,7 +102,7 @@ func (t *Target) RowCount(ctx context.Context, tab *dbexport.Table) (int64, bool
 	}
 	var n int64
 	if err := t.conn.QueryRow(ctx, "SELECT count(*) FROM "+name).Scan(&n); err != nil {
-		return 0, true, fmt.Errorf("postgres: count rows of %s in %s: %w", tab.QualifiedName(), t.dsn.String(), err)
+		return 0, true, fmt.Errorf("postgres: count rows of %s in %s: %w", tab.QualifiedName(), t.dsn.String(), rlsHidden(err, tab.QualifiedName()))
 	}
 	return n, true, nil
 }
