@@ -40,7 +40,7 @@ FUZZ_TARGETS := \
 	./service/config:FuzzParse:20000x \
 	./service/metrics:FuzzMergeText:50000x
 
-.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-diff bench-prune bench-restore bench-history bench-mount bench-daemon demo clean db-servers
+.PHONY: all build install test vet unit fuzz test-long test-faults test-damage test-damage-short bench bench-db bench-table bench-diff bench-prune bench-restore bench-history bench-mount bench-daemon demo clean db-servers
 
 all: build
 
@@ -154,11 +154,21 @@ demo: build
 	$(GO) run ./internal/demo -strata $(BIN)
 
 # The database benchmark: strata against restic on 25 hourly backups of a
-# 134 MB customer database (docs/parts/benchdb.md). Needs restic and sqlite3.
+# 134 MB customer database (docs/benchmarks.md). Needs restic and sqlite3.
+# BENCH_DB_FLAGS="-customers 2000000 -hours 9" runs it on a database ten
+# times larger (docs/benchmarks.md, "A ten times larger database").
 bench-db: build
 	command -v restic >/dev/null || (apt-get update && apt-get install -y restic)
 	command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
-	$(GO) run ./internal/benchdb -strata $(BIN)
+	$(GO) run ./internal/benchdb -strata $(BIN) $(BENCH_DB_FLAGS)
+
+# One table of 10 million rows with 1% of its rows changed an hour
+# (docs/benchmarks.md, "One table of 10 million rows"): bytes strata adds
+# an hour and the peak RSS of each backup and of the restore. Needs sqlite3.
+# BENCH_TABLE_FLAGS="-hours 6" runs more hours.
+bench-table: build
+	command -v sqlite3 >/dev/null || (apt-get update && apt-get install -y sqlite3)
+	$(GO) run ./internal/benchdb -strata $(BIN) -table-rows 10000000 -rate 0.01 -hours 3 $(BENCH_TABLE_FLAGS)
 
 # strata diff against what a user does today (docs/benchmarks.md, "Diff"):
 # consecutive hourly snapshots of the bench-db workload and of one ten

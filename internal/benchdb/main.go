@@ -10,7 +10,8 @@
 // the restore times of the latest state (`strata restore --db` against
 // `restic dump` plus sqlite3 .import), the peak RSS of every backup, the
 // times of `check --read-data` of both repositories after the last hour,
-// and which of the issue's targets are met.
+// and which of the issue's targets are met. With -table-rows N it runs the
+// one-table benchmark of `make bench-table` instead (table.go).
 package main
 
 import (
@@ -36,6 +37,7 @@ import (
 type config struct {
 	strata, restic, sqlite3 string
 	customers, hours        int
+	tableRows               int // the one-table benchmark (table.go) instead of the customer database
 	rate                    float64
 	dir                     string
 }
@@ -52,8 +54,13 @@ func main() {
 	flag.IntVar(&c.hours, "hours", 24, "hours of churn after hour 0")
 	flag.Float64Var(&c.rate, "rate", 0.002, "share of rows changed per hour")
 	flag.StringVar(&c.dir, "dir", "", "work folder (default: a new temporary folder, removed afterwards)")
+	flag.IntVar(&c.tableRows, "table-rows", 0, "instead of the customer database, back up one table of `N` rows (strata only; make bench-table)")
 	flag.Parse()
-	if err := runBench(c); err != nil {
+	bench := runBench
+	if c.tableRows > 0 {
+		bench = runTableBench
+	}
+	if err := bench(c); err != nil {
 		fmt.Fprintln(os.Stderr, "benchdb:", err)
 		os.Exit(1)
 	}
