@@ -50,6 +50,22 @@ type LockOptions struct {
 	// not it succeeded, unless its context ended) while the lock is still
 	// held: to read the repository's state for metrics.
 	Observe func(ctx context.Context, r *repo.Repository)
+	// StepAside, when set, is told when the workflow has to wait for
+	// another process's lock, and before each later attempt: a daemon
+	// lets its other jobs use the repository while this one only waits
+	// (docs/design.md, "The daemon").
+	StepAside StepAside
+}
+
+// StepAside is what a workflow that waits for a lock gives up meanwhile.
+type StepAside interface {
+	// Release is called when an attempt found the lock busy and the
+	// workflow waits before the next.
+	Release()
+	// Reclaim is called before the next attempt and returns once the
+	// workflow may make it, or with an error (ctx ended) that ends the
+	// wait.
+	Reclaim(ctx context.Context) error
 }
 
 // LockRequest says how a workflow holds the repository while it runs.
@@ -352,14 +368,26 @@ func takeLock(ctx context.Context, r *repo.Repository, req LockRequest, lost fun
 			return nil, err
 		}
 		if !waiting {
-			logger(req.Logger).Info(fmt.Sprintf("%v; waiting up to %v", err, req.RetryLock))
+			msg := fmt.Sprintf("%v; waiting up to %v", err, req.RetryLock)
+			if req.StepAside != nil {
+				msg += ", stepping aside meanwhile so that the repository's other jobs run"
+			}
+			logger(req.Logger).Info(msg)
 			waiting = true
+		}
+		if req.StepAside != nil {
+			req.StepAside.Release()
 		}
 		wait := min(LockRetryInterval, time.Until(deadline)+time.Millisecond)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(wait):
+		}
+		if req.StepAside != nil {
+			if err := req.StepAside.Reclaim(ctx); err != nil {
+				return nil, err
+			}
 		}
 	}
 }

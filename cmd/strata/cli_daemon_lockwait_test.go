@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"strata/repo"
 	"strata/service/state"
@@ -108,4 +109,68 @@ jobs:
 		t.Fatalf("want one line removing the killed daemon's lock (%q), got %d:\n%s", gone, n, log)
 	}
 	e.c.noLocksLeft()
+}
+
+// TestDaemonPruneWaitingStepsAside: the retention job's forget --prune
+// waiting for its exclusive lock (another process holds a shared one: a
+// long check from cron) steps aside: the daemon's backups on the same
+// repository, which need only a shared lock, run meanwhile (they queued
+// behind the waiting prune for up to repository.lock_wait before). Its
+// run record says since when it waits, and strata health notes it;
+// once the lock is free the prune runs and succeeds.
+func TestDaemonPruneWaitingStepsAside(t *testing.T) {
+	e := newAppDaemonEnv(t, `jobs:
+  - name: app
+    source: app
+    tier: hourly
+    schedule: "@every 1s"
+retention:
+  keep_last: 1
+  prune: true
+  schedule: "@every 1s"
+`)
+	r := e.c.openAPI(repo.Options{})
+	lock, err := r.Lock(context.Background(), false, "test: a long check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.startDaemon()
+	p.waitFor("the forget waiting for the lock", func() bool {
+		return strings.Contains(p.log.String(), "test: a long check") && strings.Contains(p.log.String(), "waiting up to 1h0m0s")
+	})
+	since := time.Now()
+	p.waitFor("two backups while the forget waits", func() bool {
+		n := 0
+		for _, b := range e.ended("app", state.Succeeded) {
+			if b.Start.After(since) {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	runs := e.runs("forget")
+	if len(runs) == 0 || runs[0].Result != state.Running || runs[0].LockWaitSince.IsZero() {
+		t.Fatalf("the forget's record does not say it waits: %+v", runs)
+	}
+	waiting := runs[0]
+	out, _ := e.c.code(0, "health", "--config", e.config)
+	if !strings.Contains(out, "job forget has waited for another process's lock on the repository since") {
+		t.Fatalf("health does not note the waiting forget:\n%s", out)
+	}
+	if err := lock.Unlock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the forget's success", func() bool {
+		for _, f := range e.ended("forget", state.Succeeded) {
+			if f.ID == waiting.ID {
+				return true
+			}
+		}
+		return false
+	})
+	p.stop()
+	if busy := e.ended("forget", state.LockBusy); len(busy) > 0 {
+		t.Fatalf("lock-busy forget runs: %+v", busy)
+	}
+	e.c.ok("check")
 }

@@ -18,6 +18,7 @@ import (
 	"strata/repo/backend/local"
 	"strata/service/config"
 	"strata/service/health"
+	"strata/service/jobs"
 	"strata/service/state"
 )
 
@@ -114,6 +115,7 @@ Icinga or any monitor that runs plugins; --json the whole report.
 					stateDir = config.DefaultStateDir()
 				}
 				st.notes = firstDueTimes(stateDir, &opts)
+				st.notes = append(st.notes, lockWaitNotes(stateDir, g.cfg)...)
 				var notes []string
 				st.folder, notes = probeStateFolder(stateDir)
 				st.notes = append(st.notes, notes...)
@@ -183,6 +185,30 @@ func firstDueTimes(dir string, opts *health.Options) []string {
 		opts.Jobs[i].FirstDue = jobs[opts.Jobs[i].Name].FirstDue
 	}
 	return nil
+}
+
+// lockWaitNotes are notes on cfg's jobs whose runs wait for another
+// process's lock, stepped aside (their newest record in the state folder
+// dir is running and says since when it waits).
+func lockWaitNotes(dir string, cfg *config.Config) []string {
+	if dir == "" || cfg == nil {
+		return nil
+	}
+	entries, err := jobs.Entries(cfg)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		run, ok, _ := state.LatestRun(dir, e.Name)
+		if !ok || run.Result != state.Running || run.LockWaitSince.IsZero() {
+			continue
+		}
+		out = append(out, fmt.Sprintf("job %s has waited for another process's lock on the repository since %s (its run %s stepped aside: "+
+			"the repository's other jobs run meanwhile; it gives up after repository.lock_wait, %s)",
+			e.Name, showTime(run.LockWaitSince), run.ID, config.Duration(cfg.LockWait())))
+	}
+	return out
 }
 
 // probeStateFolder judges whether the state folder dir can be written

@@ -46,6 +46,7 @@ func (s *repoSource) Health(ctx context.Context) (*health.Report, error) {
 		return nil, err
 	}
 	st := healthState{notes: firstDueTimes(s.stateDir, &opts)}
+	st.notes = append(st.notes, lockWaitNotes(s.stateDir, s.g.cfg)...)
 	if s.store != nil {
 		st.folder = &health.StateFolder{Dir: s.store.Dir()}
 		if since, err := s.store.Failing(); err != nil {

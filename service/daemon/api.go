@@ -83,7 +83,8 @@ func (d *Daemon) Reload(jobs []Job) error {
 		}
 	}
 	for k, q := range d.queues {
-		q = slices.DeleteFunc(q, func(e queued) bool { return fresh[e.job] == nil })
+		// A run that stepped aside keeps its place: it is running.
+		q = slices.DeleteFunc(q, func(e queued) bool { return e.resume == nil && fresh[e.job] == nil })
 		d.queues[k] = q
 	}
 	d.jobs = fresh
@@ -106,7 +107,7 @@ func (d *Daemon) RunOnce(ctx context.Context, name string) (state.Run, error) {
 		return state.Run{}, fmt.Errorf("%w: %q", ErrUnknownJob, name)
 	}
 	now := d.clock.Now()
-	run := d.execute(ctx, js.job, now, TriggerNow, nil)
+	run := d.execute(ctx, js.job, now, TriggerNow, nil, nil)
 	if run.Result != state.Succeeded || ctx.Err() != nil {
 		return run, nil
 	}
@@ -119,7 +120,7 @@ func (d *Daemon) RunOnce(ctx context.Context, name string) (state.Run, error) {
 	}
 	d.mu.Unlock()
 	for _, j := range follow {
-		d.execute(ctx, j, d.clock.Now(), TriggerAfter, nil)
+		d.execute(ctx, j, d.clock.Now(), TriggerAfter, nil, nil)
 	}
 	return run, nil
 }

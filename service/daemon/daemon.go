@@ -47,7 +47,7 @@ type Daemon struct {
 	// rebuild: jobs.json was set aside; loadNext rebuilds what it held
 	// from the run records.
 	rebuild bool
-	wg          sync.WaitGroup
+	wg      sync.WaitGroup
 }
 
 // jobState is a job as the loop sees it.
@@ -64,6 +64,10 @@ type queued struct {
 	job     string
 	due     time.Time
 	trigger string
+	// resume, when set, is a run that stepped aside (slot.Release) and
+	// takes its repository back: granted is closed when it has it.
+	resume  *slot
+	granted chan struct{}
 }
 
 // New returns a daemon for jobs. It checks their names are unique.
@@ -286,13 +290,18 @@ func (d *Daemon) enqueueDue(now time.Time) {
 func (d *Daemon) enqueue(name string, js *jobState, due time.Time, trigger string) {
 	js.queued = true
 	k := js.job.repoKey()
-	d.queues[k] = append(d.queues[k], queued{job: name, due: due, trigger: trigger})
-	slices.SortStableFunc(d.queues[k], func(a, b queued) int {
-		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.job, b.job))
-	})
+	d.queue(k, queued{job: name, due: due, trigger: trigger})
 	if len(d.queues[k]) > 1 || d.busy[k] {
 		d.log.Info("job queued behind another on its repository", "job", name, "repository", k)
 	}
+}
+
+// queue puts q in the queue of repository k, in due order. d.mu is held.
+func (d *Daemon) queue(k string, q queued) {
+	d.queues[k] = append(d.queues[k], q)
+	slices.SortStableFunc(d.queues[k], func(a, b queued) int {
+		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.job, b.job))
+	})
 }
 
 // startRunnable starts the first queued job of every repository that has
@@ -304,6 +313,12 @@ func (d *Daemon) startRunnable() {
 		}
 		next := q[0]
 		d.queues[k] = q[1:]
+		if sl := next.resume; sl != nil {
+			sl.held = true
+			d.busy[k] = true
+			close(next.granted)
+			continue
+		}
 		js := d.jobs[next.job]
 		if js == nil {
 			continue // removed by a reload
@@ -312,16 +327,17 @@ func (d *Daemon) startRunnable() {
 		d.busy[k] = true
 		job := js.job
 		ctx := d.runCtx
+		sl := &slot{d: d, key: k, job: job.Name, due: next.due, held: true}
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			d.execute(ctx, job, next.due, next.trigger, func(result state.Result) {
+			d.execute(ctx, job, next.due, next.trigger, sl, func(result state.Result) {
 				d.mu.Lock()
 				js.running = false
 				if cur := d.jobs[job.Name]; cur != nil {
 					cur.running = false // a reload replaced js
 				}
-				d.busy[k] = false
+				sl.free()
 				if result == state.Succeeded {
 					d.enqueueFollowers(job.Name)
 				}

@@ -58,7 +58,10 @@ func (b *logBuffer) String() string {
 //
 // ended, if not nil, is called with the run's result once the run is
 // recorded, before the subscribers hear of its end.
-func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger string, ended func(state.Result)) state.Run {
+//
+// sl, when not nil, is the run's hold on its repository, which the
+// Runner may give up while it waits for a lock (SlotOf).
+func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger string, sl *slot, ended func(state.Result)) state.Run {
 	run := state.Run{Job: job.Name, Kind: job.Kind, Due: due, Trigger: trigger, Start: d.clock.Now()}
 	run, err := d.store.StartRun(run)
 	if err != nil {
@@ -80,7 +83,12 @@ func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger st
 	if hookErr != nil {
 		err = hookErr
 	} else {
-		outcome, err = d.attempts(ctx, job, logger)
+		rctx := ctx
+		if sl != nil {
+			sl.run, sl.out = &run, &out
+			rctx = context.WithValue(ctx, slotKey{}, sl)
+		}
+		outcome, err = d.attempts(rctx, job, logger)
 	}
 	run.Snapshot, run.Summary = outcome.Snapshot, outcome.Summary
 	switch {

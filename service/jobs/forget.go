@@ -26,9 +26,16 @@ func (r *Runner) forget(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 	if err != nil {
 		return daemon.Outcome{}, err
 	}
-	req.Lock, req.Logger = r.Lock, log
+	// Waiting for its exclusive lock (another process's check or
+	// restore holds a shared one), the forget steps aside: the daemon's
+	// backups, which need only a shared lock, run meanwhile.
+	lock := r.Lock
+	if s := daemon.SlotOf(ctx); s != nil {
+		lock.StepAside = s
+	}
+	req.Lock, req.Logger = lock, log
 	if req.Prune != nil {
-		req.Prune.Lock, req.Prune.Logger = r.Lock, log
+		req.Prune.Lock, req.Prune.Logger = lock, log
 	}
 	req.Decided = func(rep *workflow.ForgetReport) {
 		ch := rep.Policy

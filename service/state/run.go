@@ -55,6 +55,11 @@ type Run struct {
 	// check found).
 	Summary string `json:"summary,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// LockWaitSince is when the run first stepped aside to wait for
+	// another process's lock (its repository free for the daemon's other
+	// jobs meanwhile); a run still "running" with it set is waiting, or
+	// runs after waiting.
+	LockWaitSince time.Time `json:"lock_wait_since,omitzero"`
 	// Log is the run's log: the job's messages and its hooks' output,
 	// cut to MaxLog.
 	Log string `json:"log,omitempty"`
@@ -87,7 +92,7 @@ func DecodeRun(b []byte) (Run, error) {
 	if r.ID == "" || r.Job == "" || r.Result == "" {
 		return Run{}, fmt.Errorf("%w: a run without ID, job or result", errDecode)
 	}
-	for _, t := range []time.Time{r.Due, r.Start, r.End} {
+	for _, t := range []time.Time{r.Due, r.Start, r.End, r.LockWaitSince} {
 		if t.Year() < 0 || t.Year() > 9999 {
 			return Run{}, fmt.Errorf("%w: a time in the year %d", errDecode, t.Year())
 		}

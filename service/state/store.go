@@ -172,6 +172,25 @@ func (s *Store) StartRun(run Run) (Run, error) {
 	return run, s.writeRun(run)
 }
 
+// UpdateRun records a run that has not ended (as StartRun returned it,
+// changed): a daemon records so that a run waits for a lock.
+func (s *Store) UpdateRun(run Run) error {
+	run.Log = cutLog(run.Log, MaxLog)
+	return s.writeRun(run)
+}
+
+// LatestRun reads the newest record of job in the state folder dir
+// without creating or locking anything (for strata health); ok is false
+// when there is none.
+func LatestRun(dir, job string) (run Run, ok bool, err error) {
+	s := &Store{dir: dir}
+	runs, err := s.Runs(job, 1)
+	if len(runs) == 0 {
+		return Run{}, false, err
+	}
+	return runs[0], true, nil
+}
+
 // FinishRun records the end of run (as StartRun returned it, with End,
 // Result and the rest filled in), remembers it as its job's last run and
 // removes the job's records beyond the store's keepRuns.
