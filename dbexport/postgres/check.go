@@ -100,7 +100,10 @@ func (c *checker) dependents(ctx context.Context, tab *dbexport.Table, name stri
 	var views []string
 	var v string
 	if _, err := pgx.ForEachRow(rows, []any{&v}, func() error {
-		if !c.whole || !c.snapshotViews[v] {
+		// A whole restore drops the snapshot's views first, and its
+		// tables in one DROP TABLE: a rule of one on another goes with
+		// its table.
+		if !c.whole || !c.snapshotViews[v] && c.snapshotTables[v] == nil {
 			views = append(views, v)
 		}
 		return nil
