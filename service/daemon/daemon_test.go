@@ -547,3 +547,63 @@ func TestDamagedRunRecordSetAside(t *testing.T) {
 		t.Fatalf("Runs after the daemon's start: %v", err)
 	}
 }
+
+// A run that steps aside while it waits for a lock (SlotOf: Release)
+// lets the next job on its repository run, and takes its turn back
+// (Reclaim) only once that job has ended: jobs that do something never
+// run two at once on a repository.
+func TestSteppedAsideRunWaitsForItsTurn(t *testing.T) {
+	h := newHarness(t, t.TempDir(), t0, job("prune", "/r", 10*time.Minute), job("b", "/r", 15*time.Minute))
+	released, retry, reclaimed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	stepAside := RunnerFunc(func(ctx context.Context, j Job, log *slog.Logger) (Outcome, error) {
+		if j.Name != "prune" {
+			return h.run(ctx, j, log)
+		}
+		s := SlotOf(ctx)
+		if s == nil {
+			return Outcome{}, errors.New("no slot in a daemon's run")
+		}
+		s.Release()
+		close(released)
+		<-retry
+		err := s.Reclaim(ctx)
+		reclaimed <- err
+		return Outcome{}, err
+	})
+	var err error
+	h.d, err = New([]Job{job("prune", "/r", 10*time.Minute), job("b", "/r", 15*time.Minute)},
+		Options{Store: h.store, Runner: stepAside, Clock: h.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.d.Subscribe(func(e Event) { h.events <- e })
+	finish := make(chan error)
+	h.block["b"] = finish
+	h.start()
+	h.advance(16 * time.Minute) // prune (00:10) and b (00:15) due
+	h.want(Started, "prune")
+	<-released
+	h.want(Started, "b") // the repository is free while prune waits
+	close(retry)
+	select {
+	case err := <-reclaimed:
+		t.Fatalf("prune reclaimed the repository while b runs (%v)", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	runs, _ := h.store.Runs("prune", 1)
+	if len(runs) != 1 || runs[0].Result != state.Running || !runs[0].LockWaitSince.Equal(t0.Add(16*time.Minute)) {
+		t.Fatalf("the waiting run's record: %+v", runs)
+	}
+	finish <- nil
+	if err := <-reclaimed; err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]EventKind{}
+	for range 2 {
+		e := h.next()
+		got[e.Job.Name] = e.Kind
+	}
+	if got["b"] != Succeeded || got["prune"] != Succeeded {
+		t.Fatalf("ends %v, want both succeeded", got)
+	}
+}
