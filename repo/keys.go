@@ -180,6 +180,17 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string, 
 		return nil, nil, "", fmt.Errorf("%w: the repository at %s has no key file (keys/ is empty), so no password can open it: "+
 			"restore the key files from a copy of the repository", ErrDamaged, be.Location())
 	}
+	// Every key file is loaded first, so that the intact ones are tried
+	// before the damaged ones: a damaged file that still opens (a copy of
+	// a key under another name, changed metadata) is the key in use only
+	// when no intact file takes the password, so `key remove` can remove
+	// it whenever an intact file holds the same key.
+	type loaded struct {
+		name    string
+		kf      *KeyFile
+		damaged bool
+	}
+	var files []loaded
 	var damaged []error
 	for _, name := range names {
 		kf, err := loadKeyFile(ctx, be, name)
@@ -192,30 +203,35 @@ func openWithPassword(ctx context.Context, be backend.Storage, password string, 
 		case err != nil:
 			return nil, nil, "", err
 		}
-		if kf == nil {
-			continue
+		if kf != nil {
+			files = append(files, loaded{name: name, kf: kf, damaged: kerr != nil})
 		}
-		master, err := kf.open(password)
+	}
+	slices.SortStableFunc(files, func(a, b loaded) int {
+		switch {
+		case a.damaged == b.damaged:
+			return 0
+		case b.damaged:
+			return -1
+		}
+		return 1
+	})
+	for _, f := range files {
+		master, err := f.kf.open(password)
 		if errors.Is(err, ErrWrongPassword) {
 			continue
 		}
 		if err != nil {
-			if kerr == nil {
-				damaged = append(damaged, &KeyFileError{Name: name, Err: err})
+			if !f.damaged {
+				damaged = append(damaged, &KeyFileError{Name: f.name, Err: err})
 			}
 			continue
 		}
-		// A damaged file whose master key still opened is named below
-		// with the others; the repository opens.
-		for _, n := range names[slices.Index(names, name)+1:] {
-			if _, err := loadKeyFile(ctx, be, n); errors.As(err, &kerr) {
-				damaged = append(damaged, err)
-			}
-		}
+		// The damaged files are named; the repository opens.
 		for _, err := range damaged {
 			log.Warn(err.Error() + keyDamageAdvice)
 		}
-		return master, kf, name, nil
+		return master, f.kf, f.name, nil
 	}
 	if len(damaged) > 0 {
 		intact := "no key file is intact"
@@ -259,7 +275,7 @@ func (r *Repository) Keys(ctx context.Context) ([]KeyInfo, error) {
 		var damaged *KeyFileError
 		switch {
 		case errors.As(err, &damaged):
-			infos = append(infos, KeyInfo{Name: fi.Handle.Name, Damaged: damaged.Err.Error()})
+			infos = append(infos, KeyInfo{Name: fi.Handle.Name, Damaged: damaged.Err.Error(), Current: fi.Handle.Name == r.keyName})
 			return nil
 		case err != nil:
 			return err

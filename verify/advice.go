@@ -24,6 +24,7 @@ type Step struct {
 // read it; then damaged packs are replaced by what of them verifies; lost
 // data is then cut out of the snapshots, which a new backup replaces.
 func (r *Report) WhatToDo() []Step {
+	var keys []*DamagedKeyFile // damaged key files
 	var (
 		index, readAll     bool      // the index lacks or misstates entries
 		lost, lostInPack   bool      // blobs are gone; lostInPack: a base in a pack not read failed
@@ -32,7 +33,6 @@ func (r *Report) WhatToDo() []Step {
 		misnamed           []pack.ID // snapshot files stored under a wrong name
 		misnamedOther      []string  // protect and policy files stored under a wrong name
 		protectedSnapshots []pack.ID // of those, the ones an active protection names
-		keys               []string  // damaged key files
 		policy, protect    bool      // damaged policy or protect files
 		copies             bool      // tree blobs lack their second copy
 		config             bool      // the file config is damaged
@@ -85,7 +85,7 @@ func (r *Report) WhatToDo() []Step {
 		case *RetentionsEnding:
 			retentions = true
 		case *DamagedKeyFile:
-			keys = append(keys, f.Name)
+			keys = append(keys, f)
 		case *DamagedPolicyFile:
 			policy = true
 		case *DamagedProtectFile:
@@ -123,13 +123,21 @@ func (r *Report) WhatToDo() []Step {
 		steps = append(steps, Step{Command: "strata repair config",
 			Why: "the file config is damaged or missing: this rewrites it from the copy in a key file"})
 	}
+	passwd := false
 	for _, k := range keys {
-		steps = append(steps, Step{Command: "strata key remove " + k[:min(8, len(k))],
-			Why: "key file " + k[:min(8, len(k))] + " is damaged, so its password no longer opens the repository: if that password " +
+		if k.InUse {
+			passwd = true
+			steps = append(steps, Step{Command: "strata key passwd",
+				Why: "key file keys/" + k.Name + " is damaged, and it is the one this password opened the repository with: " +
+					"this writes the key again as a new key file (the new password may be the old one) and removes the damaged one"})
+			continue
+		}
+		steps = append(steps, Step{Command: "strata key remove " + keyArg(k.Name),
+			Why: "key file keys/" + k.Name + " is damaged, so its password no longer opens the repository through it: if that password " +
 				"is still needed, restore the file from a copy of the repository instead; otherwise remove it " +
 				"(and `strata key add` a new password if you want one)"})
 	}
-	if noConfigCopy {
+	if noConfigCopy && !passwd {
 		steps = append(steps, Step{Command: "strata key passwd",
 			Why: "no key file holds a copy of the config: this writes the key file again with one (the new password may be the old one), " +
 				"so that a damaged config no longer makes the repository unusable; `strata key add` gives a key a copy too"})
@@ -330,4 +338,15 @@ func (r *Report) misnamedAs(kind backend.FileType, id pack.ID) bool {
 		}
 	}
 	return false
+}
+
+// keyArg is how `strata key remove` names the key file name: by the first
+// 8 hex digits of its ID, or whole when the name is not an ID (a file
+// strata did not name, such as a copy under another name), since a short
+// prefix of such a name may also begin an ID.
+func keyArg(name string) string {
+	if _, err := pack.ParseID(name); err != nil {
+		return name
+	}
+	return name[:8]
 }

@@ -13,10 +13,13 @@ import (
 )
 
 // DamagedKeyFile: a key file does not match its name or is not a key
-// file. Its password no longer opens the repository.
+// file. Its password no longer opens the repository through it, unless
+// it is the key in use (InUse): then the password opens no intact key
+// file, and this one is its only way in.
 type DamagedKeyFile struct {
-	Name string
-	Err  error `json:"-"`
+	Name  string
+	InUse bool
+	Err   error `json:"-"`
 }
 
 // DamagedConfig: the file "config" is missing or does not open; a key
@@ -74,6 +77,10 @@ func (e *DamagedPolicyFile) Unwrap() error  { return e.Err }
 func (e *DamagedProtectFile) Unwrap() error { return e.Err }
 
 func (e *DamagedKeyFile) Error() string {
+	if e.InUse {
+		return fmt.Sprintf("key file keys/%s is damaged: %v; it is the key this password opened the repository with, "+
+			"and no intact key file takes the password", e.Name, e.Err)
+	}
 	return fmt.Sprintf("key file keys/%s is damaged: %v; its password no longer opens the repository through it", e.Name, e.Err)
 }
 
@@ -123,7 +130,7 @@ func (c *checker) checkMetaFiles(ctx context.Context, j *repo.Journal) error {
 				copies++ // judged once it is renamed, when Keys reads it
 				continue
 			}
-			c.report.Findings = append(c.report.Findings, &DamagedKeyFile{Name: k.Name, Err: fmt.Errorf("%s", k.Damaged)})
+			c.report.Findings = append(c.report.Findings, &DamagedKeyFile{Name: k.Name, InUse: k.Current, Err: fmt.Errorf("%s", k.Damaged)})
 		} else if k.ConfigCopy {
 			copies++
 		}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,4 +198,66 @@ func TestKeyNewPasswordRejected(t *testing.T) {
 		t.Errorf("key add without a password: %q", errOut)
 	}
 	c.ok("snapshots")
+}
+
+// TestCheckAdviceKeyFileNotNamedAsID: a copy of the key file stored under
+// a name that is not its ID (one that begins the ID, one that is no ID at
+// all) is damaged, and check advises `strata key remove` with its whole
+// name, which removes it; check is then clean and the password opens.
+// Before, check gave the first 8 characters, an ambiguous prefix of both
+// files, and the repository was opened through the copy, whichever came
+// first in the listing, so key remove refused it as the key in use. The
+// only key file renamed is the key in use: check advises key passwd,
+// which writes the key under its own name.
+func TestCheckAdviceKeyFileNotNamedAsID(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, copyAs string }{
+		{"a prefix of the ID", ""},
+		{"no ID", "ABCDEF.copy"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := newCLI(t)
+			c.ok("init")
+			key := c.onlyFile("keys")
+			copyAs := tt.copyAs
+			if copyAs == "" {
+				copyAs = filepath.Base(key)[:4]
+			}
+			if err := os.WriteFile(filepath.Join(c.repo, "keys", copyAs), readFile(t, key), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, cmds := c.checkAdvice()
+			if !slices.Equal(cmds, []string{"strata key remove " + copyAs}) {
+				t.Fatalf("check advises %q, want strata key remove %s:\n%s", cmds, copyAs, out)
+			}
+			c.followAdvice(cmds)
+			if names := c.files("keys"); !slices.Equal(names, []string{filepath.Base(key)}) {
+				t.Fatalf("keys after the advice: %v, want only %s", names, filepath.Base(key))
+			}
+		})
+	}
+	t.Run("the only key renamed", func(t *testing.T) {
+		t.Parallel()
+		c := newCLI(t)
+		c.ok("init")
+		key := c.onlyFile("keys")
+		if err := os.Rename(key, filepath.Join(c.repo, "keys", "mykey")); err != nil {
+			t.Fatal(err)
+		}
+		out, cmds := c.checkAdvice()
+		if len(cmds) == 0 || cmds[0] != "strata key passwd" || !strings.Contains(out, "key file keys/mykey is damaged") {
+			t.Fatalf("check advises %q, want strata key passwd first:\n%s", cmds, out)
+		}
+		pw := filepath.Join(t.TempDir(), "new-pw")
+		if err := os.WriteFile(pw, []byte("new-secret\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c.ok("key", "passwd", "--new-password-file", pw)
+		c = c.as(t, pw)
+		c.followAdvice(cmds[1:])
+		if names := c.files("keys"); len(names) != 1 || names[0] == "mykey" {
+			t.Fatalf("keys after the advice: %v", names)
+		}
+	})
 }

@@ -124,6 +124,9 @@ func findKey(c *cli.Context, r *repo.Repository, prefix string) (string, error) 
 	}
 	var found []string
 	for _, k := range keys {
+		if k.Name == prefix {
+			return k.Name, nil // a whole name, even one that begins another
+		}
 		if len(prefix) <= len(k.Name) && k.Name[:len(prefix)] == prefix {
 			found = append(found, k.Name)
 		}
