@@ -45,6 +45,9 @@ type Repository interface {
 	// LoadBlobOnce is LoadBlob keeping no delta bases in the cache: a
 	// change log's row diff reads each base chunk once.
 	LoadBlobOnce(ctx context.Context, id pack.ID) ([]byte, error)
+	// ChainFull reports whether a delta against blob id would restart
+	// its chain: a change log then gives way to a new base.
+	ChainFull(id pack.ID) bool
 }
 
 // BackupOptions describe one table backup.
@@ -282,7 +285,21 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	if err != nil {
 		return nil, err
 	}
-	content, size, err := pipe.SaveStream(ctx, bytes.NewReader(schemaJSON), r.Config().ChunkParams(), nil)
+	// Each hour's schema differs from its parent's in a few row counts:
+	// each chunk is a delta against the parent's chunk at its place
+	// (docs/design.md, "Schema").
+	var parentSchema []pack.ID
+	if p := parentNodes[SchemaNode]; p != nil && p.Kind == repo.NodeFile {
+		parentSchema = p.Content
+	}
+	var schemaChunks int
+	inspectSchema := func(c *archive.Chunk) {
+		if schemaChunks < len(parentSchema) {
+			c.Base = parentSchema[schemaChunks]
+		}
+		schemaChunks++
+	}
+	content, size, err := pipe.SaveStream(ctx, bytes.NewReader(schemaJSON), r.Config().ChunkParams(), inspectSchema)
 	if err != nil {
 		return nil, fmt.Errorf("saving schema: %w", err)
 	}

@@ -30,12 +30,14 @@ import (
 const (
 	// logBaseShare: a log larger than 1/logBaseShare of the base's bytes.
 	logBaseShare = 8
-	// maxLogDepth: backups since the base. Measured in make bench-db
-	// (docs/benchmarks.md, "Table change logs: the depth bound"): at 8 a
-	// log's delta chain never restarts and the later hours cost 102-109
-	// KB, at 24 the restarts made them grow to 318 KB and peak memory to
-	// 136 MiB.
-	maxLogDepth = 8
+	// maxLogDepth: backups since the base. A base is also written where
+	// the parent's log's delta chain is full (Repository.ChainFull: 8 to
+	// 16 links with the default max_delta_depth), so that a log is never
+	// stored against the first log, which would repeat every change since
+	// it. Measured in make bench-db (docs/benchmarks.md, "Table change
+	// logs: new bases"): the tables then rebase in different hours, each
+	// after 9 to 16 backups, instead of all together every 8.
+	maxLogDepth = 16
 	// logWindow: base chunks looked ahead for the next unchanged chunk.
 	logWindow = 256
 	// maxRunBytes: bytes of base and export in one run of changed chunks,
@@ -63,6 +65,9 @@ func logBase(ctx context.Context, r Repository, t *Table, parent *repo.Node) (*r
 	}
 	if parent.Log == nil {
 		return nil, true
+	}
+	if r.ChainFull(*parent.Log) {
+		return nil, false // the log's delta would span every change since the first log
 	}
 	lg, err := repo.LoadLog(ctx, onceLoader{r}, *parent.Log)
 	if err != nil || lg.Depth >= maxLogDepth {

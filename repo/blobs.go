@@ -137,6 +137,19 @@ func (r *Repository) deltaDepth(id pack.ID) int {
 	return maxChainWalk
 }
 
+// ChainFull reports whether a delta blob against id would restart its
+// chain (SaveBlob then stores it against the chain's plain root): the
+// chain down from id is as long as its limit allows. A change log uses it
+// to write a new base instead of a log whose delta would span every change
+// since the first log.
+func (r *Repository) ChainFull(id pack.ID) bool {
+	if r.cfg.MaxDeltaDepth <= 0 {
+		return true
+	}
+	root := r.chainRoot(id)
+	return root.IsNull() || r.deltaDepth(id) >= chainLimit(root, r.cfg.MaxDeltaDepth)
+}
+
 // chainLimit is the length at which the chain rooted at root restarts:
 // between half of max and max, chosen by the root's ID. Chunks that change
 // every hour would otherwise all restart in the same hour, and that hour's
