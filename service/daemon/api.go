@@ -20,6 +20,9 @@ type JobStatus struct {
 	NextDue time.Time
 	Queued  bool
 	Running bool
+	// Waiting: the job's run waits for another process's lock, stepped
+	// aside (the repository's other jobs run meanwhile).
+	Waiting bool
 }
 
 // Jobs returns the daemon's jobs, by name.
@@ -34,7 +37,8 @@ func (d *Daemon) Jobs() []JobStatus {
 			sched = "after each success of " + strings.Join(j.After, ", ")
 		}
 		out = append(out, JobStatus{Name: j.Name, Kind: j.Kind, Tier: j.Tier, Source: j.Source, Repository: j.Repository,
-			Schedule: sched, NextDue: js.next, Queued: js.queued, Running: js.running})
+			Schedule: sched, NextDue: js.next, Queued: js.queued, Running: js.running,
+			Waiting: js.running && js.slot != nil && !js.slot.held})
 	}
 	slices.SortFunc(out, func(a, b JobStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out
@@ -79,7 +83,7 @@ func (d *Daemon) Reload(jobs []Job) error {
 	defer d.mu.Unlock()
 	for name, js := range fresh {
 		if old := d.jobs[name]; old != nil {
-			js.queued, js.running = old.queued, old.running
+			js.queued, js.running, js.slot = old.queued, old.running, old.slot
 		}
 	}
 	for k, q := range d.queues {

@@ -58,6 +58,8 @@ type jobState struct {
 	running bool
 	// catchUp: next was already past when the daemon started.
 	catchUp bool
+	// slot is the running run's hold on its repository.
+	slot *slot
 }
 
 type queued struct {
@@ -328,6 +330,7 @@ func (d *Daemon) startRunnable() {
 		job := js.job
 		ctx := d.runCtx
 		sl := &slot{d: d, key: k, job: job.Name, due: next.due, held: true}
+		js.slot = sl
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()

@@ -584,6 +584,11 @@ func TestSteppedAsideRunWaitsForItsTurn(t *testing.T) {
 	h.want(Started, "prune")
 	<-released
 	h.want(Started, "b") // the repository is free while prune waits
+	for _, j := range h.d.Jobs() {
+		if j.Waiting != (j.Name == "prune") {
+			t.Fatalf("Jobs(): %+v", j)
+		}
+	}
 	close(retry)
 	select {
 	case err := <-reclaimed:
