@@ -25,6 +25,10 @@ type OpenRequest struct {
 	// Getenv reads storage credentials (AWS_ACCESS_KEY_ID, ...); nil
 	// reads the process's environment.
 	Getenv func(string) string
+	// CredentialsHint names where Getenv finds the credentials, for the
+	// error of a storage that refuses them (backend.Options); empty: the
+	// storage's own names.
+	CredentialsHint string
 	// RetryMax bounds how long remote storage retries a failing request;
 	// 0: the storage's default.
 	RetryMax time.Duration
@@ -42,7 +46,7 @@ func (req OpenRequest) Name() string { return backend.Redact(req.URL) }
 
 // StorageOptions are the backend options of req.
 func (req OpenRequest) StorageOptions() backend.Options {
-	return backend.Options{Getenv: req.Getenv, Logger: logger(req.Logger), MaxRetryTime: req.RetryMax}
+	return backend.Options{Getenv: req.Getenv, Logger: logger(req.Logger), MaxRetryTime: req.RetryMax, CredentialsHint: req.CredentialsHint}
 }
 
 // RepoOptions are the repository options of req.

@@ -370,16 +370,17 @@ func (g *globals) openRepo(ctx context.Context) (*repo.Repository, error) {
 // password returns, without its index.
 // Its notices go to log.
 func (g *globals) openRepoAt(ctx context.Context, location string, password func() (string, error), log *slog.Logger) (*repo.Repository, error) {
-	return g.openRepoAtEnv(ctx, location, g.env.getenv, password, log)
+	return workflow.Open(ctx, g.openRequest(location, password, log))
 }
 
-// openRepoAtEnv is openRepoAt with the storage's settings read through
-// getenv (a copy's source reads STRATA_FROM_S3_*: sourceGetenv).
-func (g *globals) openRepoAtEnv(ctx context.Context, location string, getenv func(string) string, password func() (string, error), log *slog.Logger) (*repo.Repository, error) {
-	return workflow.Open(ctx, workflow.OpenRequest{
-		URL: location, PasswordFunc: password, Getenv: getenv, RetryMax: g.retryMax,
+// openRequest is the request that opens the repository at location with
+// the storage's settings from the environment (a copy's source changes
+// them: openSource).
+func (g *globals) openRequest(location string, password func() (string, error), log *slog.Logger) workflow.OpenRequest {
+	return workflow.OpenRequest{
+		URL: location, PasswordFunc: password, Getenv: g.env.getenv, RetryMax: g.retryMax,
 		LockLease: g.lockLease, KDF: g.env.kdf, Logger: log,
-	})
+	}
 }
 
 // withLock opens the repository, takes a lock, loads the index and runs

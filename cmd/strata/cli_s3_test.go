@@ -218,3 +218,45 @@ func TestCopyBetweenAccounts(t *testing.T) {
 	}
 	dst.check()
 }
+
+// TestCopySourceCredentialsHint: a copy whose source bucket refuses the
+// credentials says where the source's come from: STRATA_FROM_S3_* or
+// STRATA_FROM_AWS_PROFILE, and while the source has none of its own, the
+// destination's it was read with. Before, it named only the destination's
+// (AWS_*, STRATA_S3_*). No secret shows.
+func TestCopySourceCredentialsHint(t *testing.T) {
+	t.Parallel()
+	src, srv, _ := newS3CLI(t)
+	src.ok("init")
+	const wrong = "wrong-secret-0123456789"
+	for _, tt := range []struct {
+		name string
+		vars map[string]string
+		want []string
+	}{
+		{"none of its own", map[string]string{"AWS_ACCESS_KEY_ID": "strata-wrong", "AWS_SECRET_ACCESS_KEY": wrong},
+			[]string{"STRATA_FROM_S3_ACCESS_KEY_ID", "STRATA_FROM_AWS_PROFILE", "the destination's are used: AWS_ACCESS_KEY_ID"}},
+		{"its own", map[string]string{"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+			"STRATA_FROM_S3_ACCESS_KEY_ID": "strata-wrong", "STRATA_FROM_S3_SECRET_ACCESS_KEY": wrong},
+			[]string{"check the credentials (the source's: STRATA_FROM_S3_ACCESS_KEY_ID and STRATA_FROM_S3_SECRET_ACCESS_KEY, or STRATA_FROM_AWS_PROFILE)"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := newCLI(t)
+			dst.ok("init")
+			dst.vars["STRATA_FROM_REPOSITORY"] = src.repo
+			dst.vars["STRATA_FROM_PASSWORD_FILE"] = src.pwFile
+			for k, v := range tt.vars {
+				dst.vars[k] = v
+			}
+			_, errOut := dst.code(exitError, "copy")
+			for _, w := range tt.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("copy's error lacks %q:\n%s", w, errOut)
+				}
+			}
+			if !strings.Contains(errOut, "source repository") || strings.Contains(errOut, wrong) || strings.Contains(errOut, srv.SecretKey) {
+				t.Errorf("copy's error:\n%s", errOut)
+			}
+		})
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/copier"
+	"strata/workflow"
 )
 
 // fromFlags name the source repository of copy and of init
@@ -34,9 +35,11 @@ func (g *globals) openSource(ctx context.Context, f fromFlags) (*repo.Repository
 	if f.passwordFile == "" {
 		f.passwordFile = g.env.getenv("STRATA_FROM_PASSWORD_FILE")
 	}
-	src, err := g.openRepoAtEnv(ctx, f.repo, sourceGetenv(g.env.getenv), func() (string, error) {
+	req := g.openRequest(f.repo, func() (string, error) {
 		return g.passwordFrom(ctx, f.passwordFile, "STRATA_FROM_PASSWORD", "--from-password-file", "enter password for source repository "+f.name()+": ")
 	}, slog.New(cliHandler{g: g, prefix: "source repository: "}))
+	req.Getenv, req.CredentialsHint = sourceGetenv(g.env.getenv), sourceCredentialsHint(g.env.getenv)
+	src, err := workflow.Open(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("source repository %s: %w", f.name(), err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"strata/repo/backend"
 	"strata/repo/backend/registry"
+	"strata/repo/backend/s3"
 )
 
 // storageOptions are what a storage scheme may take from the command:
@@ -48,7 +49,7 @@ func (g *globals) openStorage(ctx context.Context, location string) (backend.Sto
 // AWS_* keys, AWS_PROFILE) are hidden from it, so the two never mix; with
 // none, the source reads the same environment as the destination.
 func sourceGetenv(getenv func(string) string) func(string) string {
-	own := getenv("STRATA_FROM_S3_ACCESS_KEY_ID") != "" || getenv("STRATA_FROM_AWS_PROFILE") != ""
+	own := sourceHasOwnCredentials(getenv)
 	return func(key string) string {
 		switch key {
 		case "STRATA_S3_ACCESS_KEY_ID", "STRATA_S3_SECRET_ACCESS_KEY", "STRATA_S3_SESSION_TOKEN",
@@ -67,4 +68,21 @@ func sourceGetenv(getenv func(string) string) func(string) string {
 		}
 		return getenv(key)
 	}
+}
+
+// sourceHasOwnCredentials reports whether the source repository has
+// credentials of its own (sourceGetenv).
+func sourceHasOwnCredentials(getenv func(string) string) bool {
+	return getenv("STRATA_FROM_S3_ACCESS_KEY_ID") != "" || getenv("STRATA_FROM_AWS_PROFILE") != ""
+}
+
+// sourceCredentialsHint names where sourceGetenv finds the source's
+// credentials, for the error of a source storage that refuses them: its
+// own variables, and the destination's too while it has none of its own.
+func sourceCredentialsHint(getenv func(string) string) string {
+	const own = "the source's: STRATA_FROM_S3_ACCESS_KEY_ID and STRATA_FROM_S3_SECRET_ACCESS_KEY, or STRATA_FROM_AWS_PROFILE"
+	if sourceHasOwnCredentials(getenv) {
+		return own
+	}
+	return own + "; without those, the destination's are used: " + s3.CredentialSources
 }

@@ -43,6 +43,12 @@ type Options struct {
 	// ObjectLock asks Create to make the container with object lock
 	// (an S3 bucket created with object lock) when it creates one.
 	ObjectLock bool
+	// CredentialsHint names where the credentials come from, for the
+	// error of a storage that refuses them: a caller whose Getenv reads
+	// them under other names says which. Empty: the storage names its own
+	// sources (S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+	// STRATA_S3_*, ...).
+	CredentialsHint string
 }
 
 // Env returns the value of the environment variable key.

@@ -86,7 +86,7 @@ func (b *Backend) classify(ctx context.Context, err error, o op, what string) er
 	case er.Code == "AccessDenied" && o == opWrite:
 		return fmt.Errorf("%s: the credentials may not write here: %w", msg, backend.ErrReadOnly)
 	case er.Code == "InvalidAccessKeyId" || er.Code == "SignatureDoesNotMatch" || er.Code == "AccessDenied" || er.StatusCode == http.StatusForbidden:
-		return backend.MarkPermanent(fmt.Errorf("%s: check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, STRATA_S3_*, ~/.aws/credentials or the instance role)", msg))
+		return backend.MarkPermanent(fmt.Errorf("%s: check the credentials (%s)", msg, b.credentialsHint))
 	case er.StatusCode >= 500 || er.Code == "RequestTimeout" || er.Code == "ConditionalRequestConflict" || er.Code == "InternalError" ||
 		er.StatusCode == http.StatusRequestTimeout || er.StatusCode == http.StatusConflict && o == opWrite:
 		// 409 ConditionalRequestConflict: another conditional write of the

@@ -26,6 +26,9 @@ type Backend struct {
 	core   minio.Core
 	prefix string // cfg.Prefix with a trailing slash, or ""
 	region string // the bucket's region as configured; "": ask the server
+	// credentialsHint names where the credentials come from, in the
+	// error of a request refused for them (backend.Options.CredentialsHint).
+	credentialsHint string
 
 	lockMu  sync.Mutex
 	lockCfg *backend.ObjectLockConfig // the bucket's, once asked (ObjectLock)
@@ -75,7 +78,7 @@ func New(cfg Config, getenv Getenv) (*Backend, error) {
 		return nil, fmt.Errorf("S3 repository %s: %w", cfg, err)
 	}
 	client.SetAppInfo("strata", "1")
-	b := &Backend{cfg: cfg, client: client, core: minio.Core{Client: client}, region: region}
+	b := &Backend{cfg: cfg, client: client, core: minio.Core{Client: client}, region: region, credentialsHint: CredentialSources}
 	if cfg.Prefix != "" {
 		b.prefix = cfg.Prefix + "/"
 	}
@@ -100,6 +103,10 @@ func transport(cfg Config) *http.Transport {
 		DisableCompression: true,
 	}
 }
+
+// CredentialSources names the sources of credentialChain (New), for the
+// error of a request refused for its credentials.
+const CredentialSources = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, STRATA_S3_*, ~/.aws/credentials or the instance role"
 
 // credentialChain is minio-go's chain of credential sources in the order
 // New documents. Only the first with a key is used.

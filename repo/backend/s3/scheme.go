@@ -22,6 +22,9 @@ func Scheme() backend.Scheme {
 		if err != nil {
 			return nil, err
 		}
+		if opts.CredentialsHint != "" {
+			b.credentialsHint = opts.CredentialsHint
+		}
 		r := retry.New(b, retry.Options{MaxTime: opts.MaxRetryTime, Logger: opts.Logger})
 		if create {
 			err = b.create(ctx, r, opts.ObjectLock)
