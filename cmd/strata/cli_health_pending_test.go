@@ -127,3 +127,57 @@ notifications:
 		t.Fatalf("unhealthy event %v", ev)
 	}
 }
+
+// TestHealthCheckDrillPendingAfterInstall: on a fresh install the check
+// and drill that have never run are pending, as jobs are, until their
+// first due time plus their limit: strata health --nagios says OK and
+// exits 0, with a note of each; once overdue, each is a warning. (Before,
+// "no check is recorded" and "no drill is recorded" were warnings at once,
+// so a fresh install paged.)
+func TestHealthCheckDrillPendingAfterInstall(t *testing.T) {
+	t.Parallel()
+	e := newAppDaemonEnv(t, `jobs:
+  - {name: app-daily, source: app, tier: daily, schedule: "0 3 * * *"}
+check:
+  schedule: "0 3 * * *"
+drill:
+  schedule: "0 4 * * *"
+`)
+	p := e.startDaemon()
+	p.waitFor("the check's and drill's first due times in jobs.json", func() bool {
+		jobs, err := state.ReadJobs(e.stateDir)
+		return err == nil && !jobs["check"].FirstDue.IsZero() && !jobs["drill"].FirstDue.IsZero()
+	})
+	p.stop()
+	c := e.c
+	if out, _ := c.code(0, "--config", e.config, "health", "--nagios"); !strings.HasPrefix(out, "STRATA OK - ") {
+		t.Fatalf("health --nagios of a fresh install with a check and a drill: %s", out)
+	}
+	out, _ := c.code(0, "--config", e.config, "health")
+	if !strings.Contains(out, "note: check: pending: no check recorded yet; its first run is due") ||
+		!strings.Contains(out, "pending: no drill recorded yet; its first run is due") {
+		t.Fatalf("health of a fresh install with a check and a drill:\n%s", out)
+	}
+	rep := c.healthJSON(0, "--config", e.config)
+	if rep.Check == nil || !rep.Check.Pending || rep.Check.FirstDue == nil || rep.Check.Status != health.OK || len(rep.Findings) != 0 {
+		t.Fatalf("health --json of a fresh install with a check and a drill: %+v", rep)
+	}
+	// A month on: both are overdue.
+	st, err := state.Open(e.stateDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateJobs(func(jobs map[string]state.Job) {
+		for _, name := range []string{"check", "drill"} {
+			j := jobs[name]
+			j.FirstDue = time.Now().Add(-30 * 24 * time.Hour)
+			jobs[name] = j
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = c.code(1, "--config", e.config, "health", "--nagios")
+	if !strings.Contains(out, "no check is recorded") || !strings.Contains(out, "no drill is recorded") {
+		t.Fatalf("health --nagios with the check and drill overdue: %s", out)
+	}
+}

@@ -170,20 +170,22 @@ type healthState struct {
 	notes  []string
 }
 
-// firstDueTimes sets the first due time of opts' jobs from the state
-// folder dir ("" : none), read without changing it, and returns a note
-// when it cannot be read.
+// firstDueTimes sets the first due time of opts' jobs, check and drill
+// from the state folder dir ("" : none), read without changing it, and
+// returns a note when it cannot be read.
 func firstDueTimes(dir string, opts *health.Options) []string {
-	if dir == "" || len(opts.Jobs) == 0 {
+	if dir == "" || (len(opts.Jobs) == 0 && opts.CheckMaxAge == 0 && opts.DrillMaxAge == 0) {
 		return nil
 	}
-	jobs, err := state.ReadJobs(dir)
+	stored, err := state.ReadJobs(dir)
 	if err != nil {
-		return []string{fmt.Sprintf("state folder: %v: jobs without a snapshot are critical, as when they would be pending is not known", err)}
+		return []string{fmt.Sprintf("state folder: %v: jobs without a snapshot (a check, drill without a record) are judged at once, as when they would be pending is not known", err)}
 	}
 	for i := range opts.Jobs {
-		opts.Jobs[i].FirstDue = jobs[opts.Jobs[i].Name].FirstDue
+		opts.Jobs[i].FirstDue = stored[opts.Jobs[i].Name].FirstDue
 	}
+	opts.CheckFirstDue = stored[jobs.KindCheck].FirstDue
+	opts.DrillFirstDue = stored[jobs.KindDrill].FirstDue
 	return nil
 }
 

@@ -121,6 +121,12 @@ type Options struct {
 	// sources a drill is expected of (a configured drill).
 	CheckMaxAge, DrillMaxAge time.Duration
 	DrillSources             []string
+	// CheckFirstDue and DrillFirstDue are when the daemon's check and
+	// drill jobs were first due (its state folder); zero: not known.
+	// Without a recorded check (a source without a recorded drill) they
+	// are pending, not a warning, until then plus their limit, as jobs
+	// are.
+	CheckFirstDue, DrillFirstDue time.Time
 	// StorageWarnPercent and StorageCriticalPercent; 0 means 80 and 90.
 	StorageWarnPercent, StorageCriticalPercent float64
 	// Location cuts calendar slots (the policy's zone); nil means UTC.
@@ -223,7 +229,7 @@ func (rep *Report) addJob(j Job, sns []Snapshot, p *retention.Policy, opts Optio
 			fd := j.FirstDue
 			jh.FirstDue = &fd
 		}
-		if overdue := j.FirstDue.Add(maxAge); !j.FirstDue.IsZero() && maxAge > 0 && now.Before(overdue) {
+		if overdue, ok := pendingUntil(j.FirstDue, maxAge, now); ok {
 			// A job that has not had its first chance yet: a fresh
 			// install must not page anyone.
 			jh.Pending = true
@@ -270,6 +276,15 @@ func (rep *Report) addJob(j Job, sns []Snapshot, p *retention.Policy, opts Optio
 	rep.Jobs = append(rep.Jobs, jh)
 }
 
+// pendingUntil is when a job first due at firstDue, with the limit
+// maxAge, is overdue; ok is true while it is not yet (a job that has not
+// had its first chance: a fresh install must not page anyone). ok is
+// false when firstDue is not known or there is no limit.
+func pendingUntil(firstDue time.Time, maxAge time.Duration, now time.Time) (overdue time.Time, ok bool) {
+	overdue = firstDue.Add(maxAge)
+	return overdue, !firstDue.IsZero() && maxAge > 0 && now.Before(overdue)
+}
+
 // medianSpacing is the median time between a series' snapshots (the
 // interval of a tier not named after a period, without a schedule), or 0
 // with fewer than three snapshots.
@@ -293,7 +308,12 @@ func (rep *Report) addCheck(c *CheckRun, opts Options) {
 		rep.find(Finding{ID: "check", Status: s, Message: "check: " + fmt.Sprintf(format, args...)})
 	}
 	if c == nil {
-		if opts.CheckMaxAge > 0 {
+		if overdue, ok := pendingUntil(opts.CheckFirstDue, opts.CheckMaxAge, opts.Now); ok {
+			fd := opts.CheckFirstDue
+			ch.Pending, ch.FirstDue = true, &fd
+			rep.Notes = append(rep.Notes, fmt.Sprintf("check: pending: no check recorded yet; its first run is due %s, and it is a warning without one after %s",
+				showTime(fd, opts.Location), showTime(overdue, opts.Location)))
+		} else if opts.CheckMaxAge > 0 {
 			finding(Warning, "no check is recorded (strata check)")
 		}
 		return
@@ -338,7 +358,13 @@ func (rep *Report) addDrills(drills []DrillRun, opts Options) {
 		rep.Drills = append(rep.Drills, dh)
 	}
 	for _, s := range opts.DrillSources {
-		if !seen[s] && opts.DrillMaxAge > 0 {
+		if seen[s] {
+			continue
+		}
+		if overdue, ok := pendingUntil(opts.DrillFirstDue, opts.DrillMaxAge, opts.Now); ok {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("drill of %s: pending: no drill recorded yet; its first run is due %s, and it is a warning without one after %s",
+				s, showTime(opts.DrillFirstDue, opts.Location), showTime(overdue, opts.Location)))
+		} else if opts.DrillMaxAge > 0 {
 			rep.find(Finding{ID: "drill " + s, Status: Warning, Message: "drill of " + s + ": no drill is recorded (strata verify drill)", Source: s})
 		}
 	}

@@ -97,6 +97,11 @@ type CheckHealth struct {
 	Errors        int     `json:"errors"`
 	ReadData      bool    `json:"read_data"`
 	Error         string  `json:"error,omitempty"`
+	// Pending: no check recorded yet, but the daemon's check job is not
+	// overdue (FirstDue, when it was first due, plus the limit lies
+	// ahead); Status is OK and a note says until when.
+	Pending  bool       `json:"pending"`
+	FirstDue *time.Time `json:"first_due,omitempty"`
 }
 
 // DrillHealth is a source's last drill.
