@@ -53,6 +53,26 @@ func (r *Repository) hold(ctx context.Context, info LockInfo, id pack.ID) *Lock 
 	return l
 }
 
+// HoldsLockFile reports whether name is the lock file of a lock r holds
+// now: what tells another process's locks from the command's own.
+func (r *Repository) HoldsLockFile(name string) bool {
+	r.mu.Lock()
+	held := make([]*Lock, 0, len(r.held))
+	for l := range r.held {
+		held = append(held, l)
+	}
+	r.mu.Unlock()
+	for _, l := range held {
+		l.mu.Lock()
+		id := l.id
+		l.mu.Unlock()
+		if id.String() == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Context returns the context given to Lock, cancelled with a cause that
 // wraps ErrLockLost when the lock is lost, and with context.Canceled once
 // it is released. Long operations run under the lock should use it.

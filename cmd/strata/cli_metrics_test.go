@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"strata/repo"
 )
 
 // readMetrics parses a --metrics-file as node_exporter's textfile
@@ -161,5 +164,31 @@ func TestMetricsFileDrill(t *testing.T) {
 	}
 	if v, _ := metricValue(fams, "strata_snapshots", "tier", "weekly"); v != 1 {
 		t.Errorf("strata_snapshots{tier=weekly} = %v, want 1", v)
+	}
+}
+
+// TestMetricsRepositoryLocksOthersOnly: strata_repository_locks counts
+// other processes' locks, not the writing command's own, so that the
+// shipped alert (strata_repository_locks > 0 for 6h) stays quiet on a
+// healthy install and fires while another lock stands. (Before, the
+// command's own lock made it never below 1.)
+func TestMetricsRepositoryLocksOthersOnly(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	mf := filepath.Join(t.TempDir(), "strata.prom")
+	c.stdin = []byte("some data")
+	c.ok("backup", "--stdin", "--stdin-name", "data.txt", "--metrics-file", mf)
+	if v, ok := metricValue(readMetrics(t, mf), "strata_repository_locks"); !ok || v != 0 {
+		t.Fatalf("strata_repository_locks after a backup alone = %v, %v; want 0", v, ok)
+	}
+	lock, err := c.openAPI(repo.Options{}).Lock(context.Background(), false, "test: another process's shared lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock(context.Background())
+	c.ok("snapshots", "--metrics-file", mf)
+	if v, ok := metricValue(readMetrics(t, mf), "strata_repository_locks"); !ok || v != 1 {
+		t.Fatalf("strata_repository_locks with another process's lock = %v, %v; want 1", v, ok)
 	}
 }

@@ -72,7 +72,7 @@ func New(opts Options) *Set {
 	s.backupFiles = gaugeVec(reg, "strata_backup_files", "Files, streams or tables the last successful backup of the job saved (new, changed and unchanged).", jt...)
 
 	s.storedBytes = gaugeVec(reg, "strata_repository_stored_bytes", "Bytes of every file of the repository (packs, index, snapshot, key and journal files).")
-	s.locks = gaugeVec(reg, "strata_repository_locks", "Lock files in the repository, the command's own included.")
+	s.locks = gaugeVec(reg, "strata_repository_locks", "Other processes' lock files in the repository (the reading command's own not counted): above 0 for hours, a stuck process or a stale lock for strata unlock.")
 	s.snapshots = gaugeVec(reg, "strata_snapshots", "Snapshots in the repository, by tier (\"\" for none).", "tier")
 	s.newest = gaugeVec(reg, "strata_snapshot_newest_timestamp_seconds", "Time of the newest snapshot of the tier, in seconds since 1970.", "tier")
 
@@ -227,7 +227,8 @@ func (s *Set) ObserveCommand(c Command) {
 // Repository is what the repository holds now.
 type Repository struct {
 	StoredBytes uint64
-	Locks       int
+	// Locks counts the lock files of other processes than the reader.
+	Locks int
 	// Snapshots counts the snapshots of each tier ("" for none); Newest
 	// is the time of each tier's newest snapshot.
 	Snapshots map[string]int

@@ -9,9 +9,11 @@ import (
 	"strata/repo/backend"
 )
 
-// SnapshotLister lists a repository's snapshots (*repo.Repository).
-type SnapshotLister interface {
+// RepositoryReader is what RepositoryState reads of a repository
+// (*repo.Repository): its snapshots, and which lock files are its own.
+type RepositoryReader interface {
 	Snapshots(ctx context.Context) ([]*repo.Snapshot, error)
+	HoldsLockFile(name string) bool
 }
 
 // storedTypes are the files strata_repository_stored_bytes counts:
@@ -22,12 +24,13 @@ var storedTypes = []backend.FileType{
 }
 
 // RepositoryState reads what SetRepository records: the snapshots per
-// tier and the newest of each, from sl, and the size of every file and
-// the number of locks, from files (the repository's storage). It reads
-// snapshot files and lists folders; it loads no pack.
-func RepositoryState(ctx context.Context, sl SnapshotLister, files backend.Lister) (Repository, error) {
+// tier and the newest of each, from rr, and the size of every file and
+// the number of other processes' locks (not those rr holds), from files
+// (the repository's storage). It reads snapshot files and lists folders;
+// it loads no pack.
+func RepositoryState(ctx context.Context, rr RepositoryReader, files backend.Lister) (Repository, error) {
 	st := Repository{Snapshots: map[string]int{}, Newest: map[string]time.Time{}}
-	sns, err := sl.Snapshots(ctx)
+	sns, err := rr.Snapshots(ctx)
 	if err != nil {
 		return st, fmt.Errorf("metrics: listing the snapshots: %w", err)
 	}
@@ -46,8 +49,10 @@ func RepositoryState(ctx context.Context, sl SnapshotLister, files backend.Liste
 			return st, fmt.Errorf("metrics: listing the %s files: %w", t, err)
 		}
 	}
-	err = files.List(ctx, backend.LockFile, func(backend.FileInfo) error {
-		st.Locks++
+	err = files.List(ctx, backend.LockFile, func(fi backend.FileInfo) error {
+		if !rr.HoldsLockFile(fi.Handle.Name) {
+			st.Locks++
+		}
 		return nil
 	})
 	if err != nil {
