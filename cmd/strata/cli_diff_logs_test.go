@@ -31,8 +31,10 @@ func TestDiffByLogsMatchesDumps(t *testing.T) {
 	c.ok("init")
 	c.ok("backup", "--db", src.dsn)
 	// Hours: inserts, updates, deletes, rows updated twice, rows deleted
-	// and inserted again (with other values, and as they were); eleven
-	// hours, more than a log's depth of 8, so a new base comes.
+	// and inserted again (with other values, and as they were); in the
+	// ninth hour a third of the rows change, which makes the log larger
+	// than its share of the base, so a new base comes (a chain's depth
+	// alone brings one only after 9 to 16 backups).
 	hours := [][]string{
 		{`UPDATE c SET name = 'once' WHERE id IN (100, 2500, 9000)`, `INSERT INTO c VALUES (20000, 'ins', 'i')`, `DELETE FROM c WHERE id = 1500`},
 		{`UPDATE c SET name = 'twice' WHERE id IN (100, 2500)`, `DELETE FROM c WHERE id IN (300, 4000, 11000)`},
@@ -42,7 +44,7 @@ func TestDiffByLogsMatchesDumps(t *testing.T) {
 		{`UPDATE c SET name = 'customer 91900', note = 'note nnnnnnnnnn' WHERE id = 100`},
 		{`INSERT INTO c VALUES (0, 'first', 'f')`, `UPDATE c SET name = 'last' WHERE id = 12000`},
 		{`DELETE FROM c WHERE id IN (0, 2)`, `UPDATE c SET name = 'h8' WHERE id % 997 = 3`},
-		{`UPDATE c SET name = 'h9' WHERE id IN (5, 7000)`},
+		{`UPDATE c SET name = 'h9' WHERE id IN (5, 7000)`, `UPDATE c SET note = 'wide' WHERE id % 3 = 0`},
 		{`INSERT INTO c VALUES (2, 'two', 't')`, `UPDATE c SET name = 'h10' WHERE id = 7001`},
 		{`UPDATE c SET name = 'h11' WHERE id IN (5, 7000, 7002)`, `DELETE FROM c WHERE id = 9000`},
 	}
