@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"strata/service/health"
+	"strata/service/state"
 )
 
 // events are the webhook's events so far, by kind, each "check|job".
@@ -94,4 +95,41 @@ notifications:
 		t.Fatalf("age app-daily reported %d times", n)
 	}
 	e.c.ok("check")
+}
+
+// TestDaemonRemovedJobNotRecovered: a job with a finding, then removed
+// from strata.yaml (the daemon restarted on the same state folder), is
+// no longer monitored: its finding is dropped from health.json without a
+// recovered event. (Before, "age broken is OK again" was sent.)
+func TestDaemonRemovedJobNotRecovered(t *testing.T) {
+	t.Parallel()
+	rcv := newHookReceiver(t)
+	notif := `notifications:
+  channels:
+    - {name: ops, type: webhook, url: "` + rcv.URL + `/hook"}
+`
+	e := newAppDaemonEnv(t, `jobs:
+  - {name: app, source: app, tier: hourly, schedule: "@every 1s"}
+  - {name: broken, source: app, tier: daily, max_age: 1s}
+`+notif)
+	p := e.startDaemon()
+	p.waitFor("an unhealthy finding of the job broken", func() bool {
+		return strings.Contains(strings.Join(rcv.events(t)["unhealthy"], " "), "age broken|broken")
+	})
+	p.stop()
+	e.writeAppConfig(`jobs:
+  - {name: app, source: app, tier: hourly, schedule: "@every 1s"}
+` + notif)
+	runs := len(e.ended("app", state.Succeeded))
+	p = e.startDaemon()
+	p.waitFor("two more backups of app", func() bool { return len(e.ended("app", state.Succeeded)) >= runs+2 })
+	p.stop()
+	for _, ev := range rcv.events(t)["recovered"] {
+		if strings.Contains(ev, "broken") {
+			t.Fatalf("recovered sent for the removed job: %v", rcv.events(t)["recovered"])
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(e.stateDir, health.StateFile)); err != nil || strings.Contains(string(b), "broken") {
+		t.Fatalf("health.json still tracks the removed job (%v):\n%s", err, b)
+	}
 }

@@ -62,7 +62,9 @@ func decodeState(b []byte) (*trackedState, error) {
 // Tracker turns changes between evaluations into events: a finding that
 // appears or worsens is unhealthy (storage_threshold for the storage), one
 // that is gone is recovered, with the severity it had, so a channel that
-// was told of a problem is told of its end. A finding that eases
+// was told of a problem is told of its end; but the finding of a job no
+// longer in a configured report (removed from the configuration, or
+// renamed) is dropped quietly, as nothing recovered. A finding that eases
 // (critical to warning) sends nothing. The findings are kept in the state
 // folder, so a restarted daemon neither repeats an alert nor misses a
 // recovery.
@@ -121,11 +123,20 @@ func (t *Tracker) update(rep *Report) ([]notify.Event, error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	monitored := map[string]bool{}
+	for _, j := range rep.Jobs {
+		monitored[j.Job] = true
+	}
 	for _, id := range ids {
 		if _, still := next.Findings[id]; still {
 			continue
 		}
 		old := prev.Findings[id]
+		if rep.Configured && old.Job != "" && !monitored[old.Job] {
+			// Its job is no longer configured (removed or renamed):
+			// nothing recovered, its finding is dropped quietly.
+			continue
+		}
 		msg := fmt.Sprintf("%s is OK again after %s (was %s: %s)", id, Age(rep.Time.Sub(old.Since)), old.Status, old.Message)
 		events = append(events, t.event(notify.Recovered, old.Status, rep.Time, id, msg, old.Job, old.Tier, old.Source))
 	}
