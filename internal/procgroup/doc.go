@@ -5,6 +5,9 @@
 // which dies with the strata process even when that is killed with
 // SIGKILL and can clean up nothing; and what a command leaves running
 // when it exits (`sleep 1000 &`) is ended then (Run, EndLeftovers).
+// A process that left the group (setsid) cannot be signalled through it:
+// when only such processes still hold a command's output, strata stops
+// reading it and names them (ErrOutputHeld) rather than wait for them.
 //
 // Layer: a helper of the service packages (service/hooks, service/jobs);
 // it knows nothing of jobs or repositories.
@@ -22,5 +25,6 @@
 // it ended.
 //
 // Words: group (the process group the wrapper leads), grace (how long a
-// cancelled command has between SIGTERM and SIGKILL).
+// cancelled command has between SIGTERM and SIGKILL), holders (the
+// processes that have the command's output open, read from /proc).
 package procgroup

@@ -3,6 +3,7 @@ package procgroup
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -66,11 +67,10 @@ func Shell(ctx context.Context, command string, grace time.Duration) *exec.Cmd {
 }
 
 // Run runs cmd (made by Shell) with its standard output and error
-// written to out, and ends what the command leaves behind in its group:
-// once the command has exited, the rest of its group (`sleep 1000 &`)
-// gets SIGTERM, and SIGKILL when it has closed the output (at once when
-// nothing was left) or grace later. It returns the command's exit
-// status.
+// written to out, and ends what the command leaves behind in its group
+// (EndLeftovers). A process that left the group (setsid) and still holds
+// the output is not waited for: Run stops reading the output and writes
+// to out which process holds it. It returns the command's exit status.
 func Run(cmd *exec.Cmd, out io.Writer, grace time.Duration) error {
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -90,46 +90,65 @@ func Run(cmd *exec.Cmd, out io.Writer, grace time.Duration) error {
 		_, _ = io.Copy(out, pr)
 		close(drained)
 	}()
-	<-EndLeftovers(cmd, grace, drained)
-	<-drained
+	held := <-EndLeftovers(cmd, grace, drained, pr)
+	<-drained // EndLeftovers closed what was still held
+	if held != nil {
+		fmt.Fprintf(out, "strata: %v\n", held)
+	}
 	return cmd.Wait()
 }
 
 // EndLeftovers ends what a started cmd (made by Shell) leaves in its
 // group once it exits: SIGTERM to the group, then SIGKILL when drained
-// is closed (whoever held the command's output let it go) or grace
-// later (DefaultGrace when 0). The returned channel is closed after the
+// is closed (whoever held the command's output let it go), when only
+// processes outside the group still hold it, or grace later
+// (DefaultGrace when 0). A stop or a timeout that ended the command
+// itself leaves its group the same grace: a SIGTERM trap may clean up.
+//
+// outputs are the read ends of the command's output, drained's pipes.
+// When processes still hold them after the SIGKILL (killSettle at most,
+// for the killed to close them), those are processes that left the
+// group (setsid, a daemon the command started), which would keep their
+// readers waiting, past the command's timeout and strata's stop, for as
+// long as they run: EndLeftovers closes outputs, so that their readers
+// return, and sends an error wrapping ErrOutputHeld that names those
+// processes. The returned channel receives nil or that error after the
 // SIGKILL; call cmd.Wait only after that.
 //
 // The command is waited for without being reaped (waitid with
 // WNOWAIT): until Wait reaps it, the exited leader still holds its
 // process group ID, so the signals cannot reach a group that reused it.
-func EndLeftovers(cmd *exec.Cmd, grace time.Duration, drained <-chan struct{}) <-chan struct{} {
+func EndLeftovers(cmd *exec.Cmd, grace time.Duration, drained <-chan struct{}, outputs ...*os.File) <-chan error {
 	if grace <= 0 {
 		grace = DefaultGrace
 	}
-	done := make(chan struct{})
+	done := make(chan error, 1)
 	go func() {
-		defer close(done)
 		pgid := cmd.Process.Pid
 		var info unix.Siginfo
 		for {
 			err := unix.Waitid(unix.P_PID, pgid, &info, unix.WEXITED|unix.WNOWAIT, nil)
 			if !errors.Is(err, unix.EINTR) {
 				if err != nil {
-					return // not our child any more: nothing to end
+					done <- nil // not our child any more: nothing to end
+					return
 				}
 				break
 			}
 		}
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		t := time.NewTimer(grace)
-		defer t.Stop()
+		escaped := waitLeftovers(pgid, grace, drained, outputs)
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		if !escaped {
+			// The killed close the output as they die.
+			waitLeftovers(pgid, killSettle, drained, outputs)
+		}
 		select {
 		case <-drained:
-		case <-t.C:
+			done <- nil
+		default:
+			done <- release(outputs)
 		}
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
 	}()
 	return done
 }

@@ -18,7 +18,9 @@ import (
 // (internal/procgroup): a timeout or the daemon's stop ends the commands
 // it started as well (SIGTERM, then SIGKILL), the group dies with the
 // daemon even when that is killed with SIGKILL, and what the hook leaves
-// running when it exits (`sleep 1000 &`) is ended then.
+// running when it exits (`sleep 1000 &`) is ended then; a process that
+// left the group and holds the hook's output is named in log, not waited
+// for.
 func (r *Runner) command(ctx context.Context, h Hook, env Env, log io.Writer) error {
 	cmd := procgroup.Shell(ctx, h.Command, StopGrace)
 	cmd.Env = r.environ(env)

@@ -172,7 +172,7 @@ func (r *Runner) backup(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 		}
 	case config.SourceCommand:
 		req.StdinName = stdinName(src)
-		req.Stdin, wait, err = startCommand(cmdCtx, src.Command, commandEnv(os.Environ(), cfg), log)
+		req.Stdin, wait, err = startCommand(cmdCtx, src.Name, src.Command, commandEnv(os.Environ(), cfg), log)
 		if err != nil {
 			return daemon.Outcome{}, fmt.Errorf("source %s: %w", src.Name, err)
 		}
@@ -246,38 +246,70 @@ const commandGrace = 10 * time.Second
 // startCommand starts a command source. Its output is read as the
 // stream to save; the reader returns the command's failure instead of
 // the end of the stream, so that a failed command saves no snapshot.
-func startCommand(ctx context.Context, command string, env []string, log *slog.Logger) (io.Reader, func() error, error) {
+func startCommand(ctx context.Context, source, command string, env []string, log *slog.Logger) (io.Reader, func() error, error) {
 	// Its own process group, ended cleanly (SIGTERM, then SIGKILL) when
 	// the run stops, and killed with the daemon when that is killed.
 	cmd := procgroup.Shell(ctx, command, commandGrace)
 	cmd.Env = env
-	var stderr strings.Builder
-	cmd.Stderr = &limitedWriter{w: &stderr, n: 64 << 10}
-	out, err := cmd.StdoutPipe()
+	// Pipes of our own, not exec's: a process that left the group and
+	// holds one would keep exec.Cmd.Wait waiting; procgroup.EndLeftovers
+	// closes ours instead.
+	out, outW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		out.Close()
+		outW.Close()
+		return nil, nil, err
+	}
+	cmd.Stdout, cmd.Stderr = outW, errW
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		out.Close()
+		errR.Close()
 		return nil, nil, fmt.Errorf("starting the command: %w", err)
 	}
+	var stderr strings.Builder
+	stderrRead := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&limitedWriter{w: &stderr, n: 64 << 10}, errR)
+		close(stderrRead)
+	}()
 	// What the command leaves running when it exits (`... &`) is ended
 	// then: holding the output, it would keep the backup from its end.
 	drained := make(chan struct{})
-	cr := &commandReader{r: out, cmd: cmd, stderr: &stderr, log: log, drained: drained,
-		settled: procgroup.EndLeftovers(cmd, commandGrace, drained)}
+	outDrained := make(chan struct{})
+	go func() {
+		<-outDrained
+		<-stderrRead
+		close(drained)
+	}()
+	cr := &commandReader{source: source, r: out, files: []*os.File{out, errR}, cmd: cmd, stderr: &stderr, stderrRead: stderrRead,
+		log: log, drained: outDrained, settled: procgroup.EndLeftovers(cmd, commandGrace, drained, out, errR)}
 	return cr, cr.wait, nil
 }
 
 type commandReader struct {
+	source string
 	r      io.Reader
+	files  []*os.File // the read ends of stdout and stderr
 	cmd    *exec.Cmd
-	stderr *strings.Builder
-	log    *slog.Logger
+	// stderr holds what the command wrote on its standard error, read to
+	// its end when stderrRead is closed.
+	stderr     *strings.Builder
+	stderrRead <-chan struct{}
+	log        *slog.Logger
 	// drained is closed once the output has ended (every process holding
-	// it let it go); settled once what the command left running is ended.
+	// it let it go); settled receives, once what the command left running
+	// is ended, whether a process outside its group still held the
+	// output.
 	drained     chan struct{}
 	drainedOnce sync.Once
-	settled     <-chan struct{}
+	settled     <-chan error
 	done        bool
 	err         error
 }
@@ -286,8 +318,6 @@ func (c *commandReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if err != nil {
 		c.drainedOnce.Do(func() { close(c.drained) })
-	}
-	if errors.Is(err, io.EOF) {
 		if werr := c.wait(); werr != nil {
 			return n, werr
 		}
@@ -296,7 +326,10 @@ func (c *commandReader) Read(p []byte) (int, error) {
 }
 
 // wait waits for the command once, and for what it left running to end;
-// its error names the exit status and what it wrote on stderr.
+// its error names the exit status and what it wrote on stderr, or says
+// that a process outside the command's group held its output, which
+// then may miss what that process would have written: no snapshot is
+// saved of it.
 func (c *commandReader) wait() error {
 	if c.done {
 		return c.err
@@ -308,13 +341,21 @@ func (c *commandReader) wait() error {
 		_, _ = io.Copy(io.Discard, c.r)
 		c.drainedOnce.Do(func() { close(c.drained) })
 	}()
-	<-c.settled
-	if err := c.cmd.Wait(); err != nil {
-		msg := strings.TrimSpace(c.stderr.String())
-		c.err = fmt.Errorf("the source's command failed (%v): %s", err, msg)
+	held := <-c.settled
+	<-c.stderrRead // at once: the output's end, or closed by EndLeftovers
+	for _, f := range c.files {
+		f.Close()
 	}
-	if s := strings.TrimSpace(c.stderr.String()); s != "" {
-		c.log.Info("command's stderr: " + s)
+	msg := strings.TrimSpace(c.stderr.String())
+	if err := c.cmd.Wait(); err != nil {
+		c.err = fmt.Errorf("source %s: the command failed (%v): %s", c.source, err, msg)
+	} else if held != nil {
+		// The output is complete as far as the command knows, but what
+		// that process writes later would be cut or missing.
+		c.err = fmt.Errorf("source %s: the command exited, but %w: no snapshot is saved of an output it may still write to; send the output of what outlives the command elsewhere (>/dev/null)", c.source, held)
+	}
+	if msg != "" {
+		c.log.Info("command's stderr: " + msg)
 	}
 	return c.err
 }
