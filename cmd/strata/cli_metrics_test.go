@@ -192,3 +192,48 @@ func TestMetricsRepositoryLocksOthersOnly(t *testing.T) {
 		t.Fatalf("strata_repository_locks with another process's lock = %v, %v; want 1", v, ok)
 	}
 }
+
+// TestMetricsStoredBytesAudit: strata_repository_stored_bytes is the size
+// of every file of the repository but the locks, its audit trail
+// included, as health's stored bytes. (Before, it left out the audit
+// folder.)
+func TestMetricsStoredBytesAudit(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	c.stdin = []byte("some data")
+	c.ok("backup", "--stdin", "--stdin-name", "data.txt")
+	var onDisk, audit int64
+	err := filepath.WalkDir(c.repo, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(c.repo, path)
+		if strings.HasPrefix(rel, "locks"+string(filepath.Separator)) || rel == "reserve" {
+			return nil // the locks, and the space held for a full disk
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		onDisk += fi.Size()
+		if strings.HasPrefix(rel, "audit"+string(filepath.Separator)) {
+			audit += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if audit == 0 {
+		t.Fatal("the backup left no audit record")
+	}
+	mf := filepath.Join(t.TempDir(), "strata.prom")
+	c.ok("snapshots", "--metrics-file", mf)
+	if v, _ := metricValue(readMetrics(t, mf), "strata_repository_stored_bytes"); int64(v) != onDisk {
+		t.Fatalf("strata_repository_stored_bytes = %v, want %d (every file but the locks; the audit trail %d of it)", v, onDisk, audit)
+	}
+	if rep := c.healthJSON(0); rep.Storage == nil || rep.Storage.StoredBytes != onDisk {
+		t.Fatalf("health's stored bytes %+v, want %d", rep.Storage, onDisk)
+	}
+}

@@ -58,7 +58,7 @@ type Usage struct {
 	Method     string
 	UsedBytes  int64
 	TotalBytes int64
-	// StoredBytes is the size of the repository's files.
+	// StoredBytes is the size of the repository's files but the locks.
 	StoredBytes int64
 }
 

@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -118,19 +117,13 @@ func (g *Gathered) readPolicy(ctx context.Context, r *repo.Repository) error {
 	return nil
 }
 
-// readUsage measures the storage: the stored bytes of every file, and
+// readUsage measures the storage: the stored bytes of every file but the
+// locks, and
 // either the quota or the filesystem of a local repository.
 func (g *Gathered) readUsage(ctx context.Context, r *repo.Repository, quota int64, dir string) error {
-	be := r.Backend()
-	var stored int64
-	for _, t := range backend.FileTypes {
-		err := be.List(ctx, t, func(fi backend.FileInfo) error {
-			stored += fi.Size
-			return nil
-		})
-		if err != nil && !errors.Is(err, backend.ErrNotExist) {
-			return fmt.Errorf("listing the repository's %s files: %w", t, err)
-		}
+	stored, err := backend.StoredBytes(ctx, r.Backend())
+	if err != nil {
+		return err
 	}
 	if quota > 0 {
 		g.Usage = &Usage{Method: "quota", UsedBytes: stored, TotalBytes: quota, StoredBytes: stored}

@@ -133,7 +133,8 @@ type StorageHealth struct {
 	Percent     float64 `json:"percent"`
 	WarnPercent float64 `json:"warn_percent"`
 	CritPercent float64 `json:"critical_percent"`
-	// StoredBytes is the size of every file of the repository.
+	// StoredBytes is the size of every file of the repository but the
+	// locks (backend.StoredBytes), the audit trail included.
 	StoredBytes int64 `json:"stored_bytes"`
 }
 

@@ -16,17 +16,11 @@ type RepositoryReader interface {
 	HoldsLockFile(name string) bool
 }
 
-// storedTypes are the files strata_repository_stored_bytes counts:
-// every file but the locks, as `strata stats` counts the repository.
-var storedTypes = []backend.FileType{
-	backend.ConfigFile, backend.KeyFile, backend.PackFile, backend.IndexFile, backend.SnapshotFile,
-	backend.PolicyFile, backend.ProtectFile, backend.JournalFile,
-}
-
 // RepositoryState reads what SetRepository records: the snapshots per
-// tier and the newest of each, from rr, and the size of every file and
-// the number of other processes' locks (not those rr holds), from files
-// (the repository's storage). It reads snapshot files and lists folders;
+// tier and the newest of each, from rr, and the size of every file but
+// the locks (backend.StoredBytes, as health's) and the number of other
+// processes' locks (not those rr holds), from files (the repository's
+// storage). It reads snapshot files and lists folders;
 // it loads no pack.
 func RepositoryState(ctx context.Context, rr RepositoryReader, files backend.Lister) (Repository, error) {
 	st := Repository{Snapshots: map[string]int{}, Newest: map[string]time.Time{}}
@@ -40,15 +34,11 @@ func RepositoryState(ctx context.Context, rr RepositoryReader, files backend.Lis
 			st.Newest[sn.Tier] = sn.Time
 		}
 	}
-	for _, t := range storedTypes {
-		err := files.List(ctx, t, func(fi backend.FileInfo) error {
-			st.StoredBytes += uint64(fi.Size)
-			return nil
-		})
-		if err != nil {
-			return st, fmt.Errorf("metrics: listing the %s files: %w", t, err)
-		}
+	stored, err := backend.StoredBytes(ctx, files)
+	if err != nil {
+		return st, fmt.Errorf("metrics: %w", err)
 	}
+	st.StoredBytes = uint64(stored)
 	err = files.List(ctx, backend.LockFile, func(fi backend.FileInfo) error {
 		if !rr.HoldsLockFile(fi.Handle.Name) {
 			st.Locks++
