@@ -10,75 +10,36 @@
 // The binary is the weed named by STRATA_WEED, else the one `make
 // seaweedfs` (.ci/seaweedfs.sh) builds into
 // ${XDG_CACHE_HOME:-$HOME/.cache}/strata-tools/bin/weed, else weed on the
-// PATH. Without one, tests that need it skip with a message, and fail
-// under CI=true (dbtest.Unreachable).
+// PATH (s3test.Binary). Without one, tests that need it skip with a
+// message, and fail under CI=true (dbtest.Unreachable).
 package seaweedtest
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"strata/internal/dbtest"
+	"strata/internal/s3test"
 )
 
-// Cluster is a running SeaweedFS cluster. Endpoint is its S3 gateway; the
-// credentials are made up for the run and are the gateway's only
+// Cluster is a running SeaweedFS cluster. Its store is the S3 gateway;
+// the credentials are made up for the run and are the gateway's only
 // identity, so every request must be signed with them.
 type Cluster struct {
-	Endpoint  string // host:port of the S3 gateway on 127.0.0.1
-	AccessKey string
-	SecretKey string
+	s3test.Store
 
 	dir   string
-	procs []*proc // in the order started
+	procs []*s3test.Process // in the order started
 }
 
-// proc is one server process of the cluster.
-type proc struct {
-	name string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
-}
-
-// URL returns the repository URL of bucket/prefix on the cluster's S3
-// gateway, as strata takes it (s3:http://127.0.0.1:PORT/bucket/prefix).
-func (c *Cluster) URL(bucket, prefix string) string {
-	u := "s3:http://" + c.Endpoint + "/" + bucket
-	if prefix != "" {
-		u += "/" + prefix
-	}
-	return u
-}
-
-// Env returns the environment variables that give a client the
-// gateway's credentials, as NAME=value.
-func (c *Cluster) Env() []string {
-	return []string{"AWS_ACCESS_KEY_ID=" + c.AccessKey, "AWS_SECRET_ACCESS_KEY=" + c.SecretKey}
-}
-
-// the cluster of the running test binary: started by the first Get,
-// stopped by Stop (or Main).
-var (
-	once       sync.Once
-	cluster    *Cluster
-	startError error
-)
+// shared is the cluster of the running test binary: started by the first
+// Get, stopped by Stop (or Main).
+var shared = s3test.Shared[*Cluster]{What: "SeaweedFS cluster for the distributed S3 tests", Start: Start}
 
 // Main runs the tests and then stops the cluster if a test started one;
 // call it from TestMain as os.Exit(seaweedtest.Main(m)). A package that
@@ -92,22 +53,14 @@ func Main(m *testing.M) int {
 // Stop stops the package's cluster if one was started, and removes its
 // data. Errors are printed: the tests have ended.
 func Stop() {
-	if cluster != nil {
-		if err := cluster.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "seaweedtest: %v\n", err)
-		}
-	}
+	shared.Stop()
 }
 
 // Get returns the package's cluster, starting it on the first call, or
 // skips the test saying why there is none (fails it under CI=true).
 func Get(t testing.TB) *Cluster {
 	t.Helper()
-	once.Do(func() { cluster, startError = Start() })
-	if cluster == nil {
-		dbtest.Unreachable(t, "no SeaweedFS cluster for the distributed S3 tests: "+startError.Error())
-	}
-	return cluster
+	return shared.Get(t)
 }
 
 // NewBucket returns the name of a bucket that does not exist yet on the
@@ -115,38 +68,7 @@ func Get(t testing.TB) *Cluster {
 // for Stop to remove with the cluster's data.
 func NewBucket(t testing.TB) string {
 	t.Helper()
-	Get(t)
-	return "strata-test-" + randomHex(6)
-}
-
-// Binary returns the path of the weed binary, or an error saying how to
-// get one.
-func Binary() (string, error) {
-	if p := os.Getenv("STRATA_WEED"); p != "" {
-		return p, nil
-	}
-	if p := cachedBinary(); p != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	if p, err := exec.LookPath("weed"); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("weed not found (STRATA_WEED, %s or the PATH): `make seaweedfs` builds it", cachedBinary())
-}
-
-// cachedBinary is where .ci/seaweedfs.sh installs weed.
-func cachedBinary() string {
-	dir := os.Getenv("XDG_CACHE_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(dir, "strata-tools", "bin", "weed")
+	return shared.NewBucket(t)
 }
 
 // Start starts a cluster on free loopback ports with a new temporary data
@@ -154,7 +76,7 @@ func cachedBinary() string {
 // someone else between choosing and binding it makes a server exit; the
 // whole cluster is then started again on new ports, up to three times.
 func Start() (*Cluster, error) {
-	bin, err := Binary()
+	bin, err := s3test.Binary("weed", "STRATA_WEED", "seaweedfs")
 	if err != nil {
 		return nil, err
 	}
@@ -178,11 +100,11 @@ func start(bin string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{AccessKey: "strata-" + randomHex(4), SecretKey: randomHex(16), dir: dir}
+	c := &Cluster{Store: s3test.NewStore(), dir: dir}
 	if err := c.startAll(bin); err != nil {
 		var logs strings.Builder
 		for _, p := range c.procs {
-			fmt.Fprintf(&logs, "\n--- %s:\n%s", p.name, tail(p.out.String(), 3000))
+			fmt.Fprintf(&logs, "\n--- %s:\n%s", p.Name, tail(p.Output(), 3000))
 		}
 		_ = c.Stop()
 		return nil, fmt.Errorf("%w%s", err, logs.String())
@@ -190,23 +112,10 @@ func start(bin string) (*Cluster, error) {
 	return c, nil
 }
 
-// ports returns n free loopback ports.
-func ports(n int) ([]int, error) {
-	out := make([]int, n)
-	for i := range out {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		out[i] = p
-	}
-	return out, nil
-}
-
 func (c *Cluster) startAll(bin string) error {
 	// master, master gRPC, 2 x (volume, volume gRPC), filer, filer
 	// gRPC, S3, S3 gRPC.
-	p, err := ports(10)
+	p, err := s3test.FreePorts(10)
 	if err != nil {
 		return err
 	}
@@ -299,16 +208,10 @@ func (c *Cluster) run(name, bin string, env []string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = c.dir
 	cmd.Env = append(append(os.Environ(), "TMPDIR="+c.dir), env...)
-	out := &syncBuffer{}
-	cmd.Stdout = out
-	cmd.Stderr = out
-	// The servers die with the test binary, even when that is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting the %s: %w", name, err)
+	p, err := s3test.StartProcess(name, cmd)
+	if err != nil {
+		return err
 	}
-	p := &proc{name: name, cmd: cmd, out: out, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
 	c.procs = append(c.procs, p)
 	return nil
 }
@@ -316,28 +219,13 @@ func (c *Cluster) run(name, bin string, env []string, args ...string) error {
 // waitUntil calls ready until it says so, failing when a server of the
 // cluster exits or after startTimeout.
 func (c *Cluster) waitUntil(what string, ready func() bool) error {
-	deadline := time.Now().Add(startTimeout)
-	for time.Now().Before(deadline) {
-		for _, p := range c.procs {
-			select {
-			case err := <-p.done:
-				p.done <- err // for Stop
-				return fmt.Errorf("the %s exited while waiting for %s: %v", p.name, what, err)
-			default:
-			}
-		}
-		if ready() {
-			return nil
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("%s: not ready within %v", what, startTimeout)
+	return s3test.WaitUntil(what, startTimeout, ready, c.procs...)
 }
 
 // waitHTTP waits until url answers 200.
 func (c *Cluster) waitHTTP(name, url string) error {
 	return c.waitUntil("the "+name, func() bool {
-		_, ok := get(url)
+		_, ok := s3test.Get(url)
 		return ok
 	})
 }
@@ -345,7 +233,7 @@ func (c *Cluster) waitHTTP(name, url string) error {
 // waitVolumeServers waits until the master knows n volume servers.
 func (c *Cluster) waitVolumeServers(url string, n int) error {
 	return c.waitUntil(fmt.Sprintf("%d volume servers to join the master", n), func() bool {
-		b, ok := get(url)
+		b, ok := s3test.Get(url)
 		if !ok {
 			return false
 		}
@@ -371,64 +259,14 @@ func (c *Cluster) waitVolumeServers(url string, n int) error {
 	})
 }
 
-// get returns the body of url and whether it answered 200.
-func get(url string) ([]byte, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, false
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return b, err == nil && resp.StatusCode == http.StatusOK
-}
-
 // Stop stops the cluster's servers, the S3 gateway first and the master
 // last, and removes its data.
 func (c *Cluster) Stop() error {
-	var errs []error
 	for i := len(c.procs) - 1; i >= 0; i-- {
-		p := c.procs[i]
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.done:
-		case <-time.After(10 * time.Second):
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
+		c.procs[i].Stop()
 	}
 	c.procs = nil
-	if err := os.RemoveAll(c.dir); err != nil {
-		errs = append(errs, err)
-	}
-	return errors.Join(errs...)
-}
-
-// syncBuffer collects a server's output, written by its process's
-// copying goroutine and read when the start fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() > 1<<20 { // a server that logs on and on keeps its first MiB
-		return len(p), nil
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return os.RemoveAll(c.dir)
 }
 
 // tail returns the last n bytes of s.
@@ -437,22 +275,4 @@ func tail(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// freePort returns a loopback port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
