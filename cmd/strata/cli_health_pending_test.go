@@ -41,7 +41,7 @@ func TestHealthPendingAfterInstall(t *testing.T) {
 		rep.StateFolder == nil || rep.StateFolder.Dir != e.stateDir || rep.StateFolder.Status != health.OK {
 		t.Fatalf("health --json of a fresh install: %+v", rep)
 	}
-	if out, _ := c.code(0, "--config", e.config, "health", "--nagios"); !strings.HasPrefix(out, "STRATA OK - pending (no snapshot yet, first run not overdue): app-daily") {
+	if out, _ := c.code(0, "--config", e.config, "health", "--nagios"); !strings.HasPrefix(out, "STRATA OK - pending (first run not overdue): app-daily") {
 		t.Fatalf("health --nagios of a fresh install: %s", out)
 	}
 	// Two days on: the first run is overdue.
@@ -133,7 +133,10 @@ notifications:
 // first due time plus their limit: strata health --nagios says OK and
 // exits 0, with a note of each; once overdue, each is a warning. (Before,
 // "no check is recorded" and "no drill is recorded" were warnings at once,
-// so a fresh install paged.)
+// so a fresh install paged.) The Nagios line and the text's first line
+// name the pending check and drill beside the pending job, as --json
+// does (check.pending, pending_drills). (Before, they named the job only,
+// and --json said nothing of the pending drill but in a note.)
 func TestHealthCheckDrillPendingAfterInstall(t *testing.T) {
 	t.Parallel()
 	e := newAppDaemonEnv(t, `jobs:
@@ -150,17 +153,20 @@ drill:
 	})
 	p.stop()
 	c := e.c
-	if out, _ := c.code(0, "--config", e.config, "health", "--nagios"); !strings.HasPrefix(out, "STRATA OK - ") {
-		t.Fatalf("health --nagios of a fresh install with a check and a drill: %s", out)
+	rep := c.healthJSON(0, "--config", e.config)
+	if rep.Check == nil || !rep.Check.Pending || rep.Check.FirstDue == nil || rep.Check.Status != health.OK || len(rep.Findings) != 0 ||
+		len(rep.Jobs) != 1 || len(rep.PendingDrills) != 1 || rep.PendingDrills[0].Source != rep.Jobs[0].Source || rep.PendingDrills[0].FirstDue.IsZero() {
+		t.Fatalf("health --json of a fresh install with a check and a drill: %+v", rep)
+	}
+	pending := "pending (first run not overdue): app-daily, check, drill of " + rep.Jobs[0].Source
+	if out, _ := c.code(0, "--config", e.config, "health", "--nagios"); !strings.HasPrefix(out, "STRATA OK - "+pending+", storage ") {
+		t.Fatalf("health --nagios of a fresh install with a check and a drill: %s\nwant it to start STRATA OK - %s", out, pending)
 	}
 	out, _ := c.code(0, "--config", e.config, "health")
-	if !strings.Contains(out, "note: check: pending: no check recorded yet; its first run is due") ||
+	if !strings.HasPrefix(out, "OK: "+pending+", storage ") ||
+		!strings.Contains(out, "note: check: pending: no check recorded yet; its first run is due") ||
 		!strings.Contains(out, "pending: no drill recorded yet; its first run is due") {
 		t.Fatalf("health of a fresh install with a check and a drill:\n%s", out)
-	}
-	rep := c.healthJSON(0, "--config", e.config)
-	if rep.Check == nil || !rep.Check.Pending || rep.Check.FirstDue == nil || rep.Check.Status != health.OK || len(rep.Findings) != 0 {
-		t.Fatalf("health --json of a fresh install with a check and a drill: %+v", rep)
 	}
 	// A month on: both are overdue.
 	st, err := state.Open(e.stateDir, 0)

@@ -362,6 +362,7 @@ func (rep *Report) addDrills(drills []DrillRun, opts Options) {
 			continue
 		}
 		if overdue, ok := pendingUntil(opts.DrillFirstDue, opts.DrillMaxAge, opts.Now); ok {
+			rep.PendingDrills = append(rep.PendingDrills, PendingDrill{Source: s, FirstDue: opts.DrillFirstDue})
 			rep.Notes = append(rep.Notes, fmt.Sprintf("drill of %s: pending: no drill recorded yet; its first run is due %s, and it is a warning without one after %s",
 				s, showTime(opts.DrillFirstDue, opts.Location), showTime(overdue, opts.Location)))
 		} else if opts.DrillMaxAge > 0 {

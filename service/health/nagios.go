@@ -45,20 +45,17 @@ func (rep *Report) Nagios() string {
 }
 
 // Summary is the report in one sentence: its findings, worst first, or
-// what is fine.
+// what is fine; either way followed by what is pending (the jobs without
+// a snapshot, the check and the sources without a drill whose first run
+// is not overdue), as the report's Pending fields say.
 func (rep *Report) Summary() string {
-	var pending []string
-	for _, j := range rep.Jobs {
-		if j.Pending {
-			pending = append(pending, j.Job)
-		}
-	}
+	pending, pendingJobs := rep.pending()
 	pendingNote := ""
 	if len(pending) > 0 {
-		pendingNote = fmt.Sprintf("pending (no snapshot yet, first run not overdue): %s", strings.Join(pending, ", "))
+		pendingNote = fmt.Sprintf("pending (first run not overdue): %s", strings.Join(pending, ", "))
 	}
 	if len(rep.Findings) == 0 {
-		n := len(rep.Jobs) - len(pending)
+		n := len(rep.Jobs) - pendingJobs
 		s := fmt.Sprintf("%d series within their limits", n)
 		if n == 1 {
 			s = "1 series within its limit"
@@ -82,6 +79,25 @@ func (rep *Report) Summary() string {
 		msgs = append(msgs, pendingNote)
 	}
 	return strings.Join(msgs, "; ")
+}
+
+// pending names what is pending: the jobs (JobHealth.Pending) by name,
+// "check" (CheckHealth.Pending), and "drill of SOURCE" (PendingDrills);
+// jobs counts the jobs among them.
+func (rep *Report) pending() (names []string, jobs int) {
+	for _, j := range rep.Jobs {
+		if j.Pending {
+			names = append(names, j.Job)
+		}
+	}
+	jobs = len(names)
+	if rep.Check != nil && rep.Check.Pending {
+		names = append(names, "check")
+	}
+	for _, d := range rep.PendingDrills {
+		names = append(names, "drill of "+d.Source)
+	}
+	return names, jobs
 }
 
 // perfDatum writes one performance datum; a label's quote is doubled and

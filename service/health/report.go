@@ -12,11 +12,16 @@ type Report struct {
 	ExitCode int `json:"exit_code"`
 	// Configured says whether the jobs came from a configuration (else
 	// from the repository's snapshots, one per source and tier).
-	Configured bool           `json:"configured"`
-	Jobs       []JobHealth    `json:"jobs"`
-	Check      *CheckHealth   `json:"check"`
-	Drills     []DrillHealth  `json:"drills"`
-	Storage    *StorageHealth `json:"storage"`
+	Configured bool          `json:"configured"`
+	Jobs       []JobHealth   `json:"jobs"`
+	Check      *CheckHealth  `json:"check"`
+	Drills     []DrillHealth `json:"drills"`
+	// PendingDrills are the sources a drill is configured for that have
+	// none recorded yet, but whose first drill is not overdue (the drill
+	// job's first due time plus its limit lies ahead): pending, as a
+	// job without a snapshot is, not a warning.
+	PendingDrills []PendingDrill `json:"pending_drills,omitempty"`
+	Storage       *StorageHealth `json:"storage"`
 	// StateFolder is the daemon's state folder, when judged.
 	StateFolder *StateFolderHealth `json:"state_folder,omitempty"`
 	Sources     []SourceHealth     `json:"sources"`
@@ -119,6 +124,13 @@ type DrillHealth struct {
 	Error          string    `json:"error,omitempty"`
 	// TableResults: each table's rows restored, load time and verdict.
 	TableResults []DrillTable `json:"table_results,omitempty"`
+}
+
+// PendingDrill is a source without a recorded drill whose first drill
+// is not overdue.
+type PendingDrill struct {
+	Source   string    `json:"source"`
+	FirstDue time.Time `json:"first_due"`
 }
 
 // StorageHealth is the repository's storage use.
