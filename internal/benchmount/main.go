@@ -31,9 +31,8 @@ import (
 	"syscall"
 	"time"
 
+	"strata/internal/benchrepo"
 	"strata/internal/customerdb"
-	"strata/repo"
-	"strata/repo/backend/local"
 )
 
 type config struct {
@@ -173,18 +172,7 @@ func copySnapshots(ctx context.Context, c config, path string, from int) error {
 	if c.snapshots <= from {
 		return nil
 	}
-	be, err := local.Open(path)
-	if err != nil {
-		return err
-	}
-	r, err := repo.Open(ctx, be, "bench", repo.Options{})
-	if err != nil {
-		return err
-	}
-	if err := r.LoadIndex(ctx); err != nil {
-		return err
-	}
-	sns, err := r.Snapshots(ctx)
+	r, sns, err := benchrepo.Open(ctx, path, "bench")
 	if err != nil {
 		return err
 	}

@@ -21,38 +21,25 @@ import (
 	"log"
 	"os"
 	"runtime"
-	"sort"
 	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
 	"strata/chunk"
+	"strata/internal/benchrepo"
 	"strata/repo"
-	"strata/repo/backend/local"
 )
 
 func main() {
-	dir := flag.String("repo", "", "repository folder")
+	dir := flag.String("repo", "", "repository folder or URL")
 	only := flag.String("only", "", "measure only: star (each chunk a delta on the first of its group)")
 	flag.Parse()
 	ctx := context.Background()
-	be, err := local.Open(*dir)
+	r, sns, err := benchrepo.Open(ctx, *dir, os.Getenv("STRATA_PASSWORD"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	r, err := repo.Open(ctx, be, os.Getenv("STRATA_PASSWORD"), repo.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := r.LoadIndex(ctx); err != nil {
-		log.Fatal(err)
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	sort.Slice(sns, func(i, j int) bool { return sns[i].Time.Before(sns[j].Time) })
 	tables := map[string][][]byte{}
 	var order []string
 	w := repo.Walker{Loader: r, Chunk: func(p string, n *repo.Node, c repo.ChunkRef) error {

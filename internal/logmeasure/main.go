@@ -14,33 +14,20 @@ import (
 	"io/fs"
 	"log"
 	"os"
-	"sort"
 
+	"strata/internal/benchrepo"
 	"strata/pack"
 	"strata/repo"
-	"strata/repo/backend/local"
 )
 
 func main() {
-	dir := flag.String("repo", "", "repository folder")
+	dir := flag.String("repo", "", "repository folder or URL")
 	flag.Parse()
 	ctx := context.Background()
-	be, err := local.Open(*dir)
+	r, sns, err := benchrepo.Open(ctx, *dir, os.Getenv("STRATA_PASSWORD"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	r, err := repo.Open(ctx, be, os.Getenv("STRATA_PASSWORD"), repo.Options{})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := r.LoadIndex(ctx); err != nil {
-		log.Fatal(err)
-	}
-	sns, err := r.Snapshots(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	sort.Slice(sns, func(i, j int) bool { return sns[i].Time.Before(sns[j].Time) })
 	seen := map[pack.ID]bool{}
 	fmt.Printf("%4s %9s %5s %9s %9s %5s %9s %5s %9s %9s\n", "snap", "log KB", "logs", "log raw", "delta KB", "n", "plain KB", "n", "pages KB", "trees KB")
 	for i, sn := range sns {
