@@ -59,8 +59,8 @@ func (r *restore) refreshMatViews(ctx context.Context, done map[string]bool) err
 			r.notify(fmt.Sprintf("materialized view %s reads restored tables but is not refreshed: it belongs to role %s (REFRESH MATERIALIZED VIEW %s as that role)", v.name, v.owner, v.ident))
 			continue
 		}
-		if err := r.exec(ctx, "refresh materialized view "+v.name, "REFRESH MATERIALIZED VIEW "+v.ident); err != nil {
-			return err
+		if err := refreshMatView(ctx, r.tx, v.ident); err != nil {
+			return fmt.Errorf("refresh materialized view %s: %w", v.name, err)
 		}
 	}
 	return nil
@@ -84,10 +84,29 @@ func refreshSnapshotMatViews(ctx context.Context, tx pgx.Tx, s *dbexport.Schema)
 		if !exists {
 			continue
 		}
-		if _, err := tx.Exec(ctx, "REFRESH MATERIALIZED VIEW "+name); err != nil {
+		if err := refreshMatView(ctx, tx, name); err != nil {
 			return nil, fmt.Errorf("refresh materialized view %s.%s: %w", m.Schema, m.Name, err)
 		}
 		done[m.Schema+"."+m.Name] = true
 	}
 	return done, nil
+}
+
+// refreshMatView runs REFRESH MATERIALIZED VIEW ident with row_security
+// on for that statement only. REFRESH runs the view's query as the
+// view's owner, so its rows are what the row-level security policies
+// let the owner see, as they were in the source; with the session's
+// row_security off (sessionSettings), a table whose policies apply to
+// the owner (FORCE ROW LEVEL SECURITY, or another role's table) makes it
+// fail instead, as it makes pg_restore's unless --enable-row-security.
+// row_security on lets no role see more than its policies allow.
+func refreshMatView(ctx context.Context, tx pgx.Tx, ident string) error {
+	if _, err := tx.Exec(ctx, "SET LOCAL row_security = on"); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "REFRESH MATERIALIZED VIEW "+ident); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "SET LOCAL row_security = off")
+	return err
 }
