@@ -54,29 +54,16 @@ func TestChangeLogHours(t *testing.T) {
 		want map[string]string
 	}
 	var done []hour
-	backup := func() {
-		s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src, Parent: parent})
-		if err != nil {
-			t.Fatal(err)
-		}
-		parent = sn
-		done = append(done, hour{sn, export(t, src)})
+	hourly := func() {
+		parent = backup(t, r, src, parent)
+		done = append(done, hour{parent, export(t, src)})
 	}
-	backup()
+	hourly()
 	logs := 0
 	for i, stmts := range hours {
 		exec(t, db, stmts...)
-		backup()
-		tr, err := r.LoadTree(ctx, parent.Tree)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range tr.Nodes {
+		hourly()
+		for _, n := range rootTree(t, r, parent).Nodes {
 			if n.Log != nil {
 				logs++
 			}
@@ -133,21 +120,8 @@ func TestChangeLogChainNeverRestarts(t *testing.T) {
 		if h > 0 {
 			exec(t, db, fmt.Sprintf(`UPDATE c SET name = 'hour %d' WHERE id %% 1999 = %d`, h, h))
 		}
-		s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src, Parent: parent})
-		s.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		parent = sn
-		tr, err := r.LoadTree(ctx, sn.Tree)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range tr.Nodes {
+		parent = backup(t, r, src, parent)
+		for _, n := range rootTree(t, r, parent).Nodes {
 			if n.Kind != repo.NodeTable {
 				continue
 			}
@@ -190,21 +164,8 @@ func TestSchemaNodeIsDelta(t *testing.T) {
 		if h > 0 {
 			exec(t, db, `INSERT INTO c VALUES (101, 'new')`)
 		}
-		s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src, Parent: parent})
-		s.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		parent = sn
-		tr, err := r.LoadTree(ctx, sn.Tree)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range tr.Nodes {
+		parent = backup(t, r, src, parent)
+		for _, n := range rootTree(t, r, parent).Nodes {
 			if n.Name == dbexport.SchemaNode {
 				if len(n.Content) != 1 {
 					t.Fatalf("schema.json in %d chunks", len(n.Content))

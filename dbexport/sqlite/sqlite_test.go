@@ -48,6 +48,32 @@ func newDB(t *testing.T, stmts ...string) (string, *sql.DB) {
 	return path, db
 }
 
+// backup backs up the database at src into r, the snapshot after parent
+// (nil for the first), and returns the snapshot.
+func backup(t *testing.T, r *repo.Repository, src string, parent *repo.Snapshot) *repo.Snapshot {
+	t.Helper()
+	s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src, Parent: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sn
+}
+
+// rootTree returns the root tree of sn.
+func rootTree(t *testing.T, r *repo.Repository, sn *repo.Snapshot) *repo.Tree {
+	t.Helper()
+	tr, err := r.LoadTree(ctx, sn.Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
 // export returns every table's COPY text, keyed by table name.
 func export(t *testing.T, path string) map[string]string {
 	t.Helper()
@@ -152,12 +178,7 @@ func TestRestoreRefusesNonEmptyTables(t *testing.T) {
 	src, db := newDB(t, typesSchema...)
 	fillTypes(t, db)
 	r, _ := repotest.New(t)
-	s, _ := sqlite.Open(ctx, dsn(src), sqlite.Options{})
-	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{})
-	s.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sn := backup(t, r, src, nil)
 	// Restoring into the source itself: every table holds rows.
 	target, err := sqlite.OpenTarget(ctx, dsn(src))
 	if err != nil {
@@ -194,42 +215,24 @@ func TestChangedRowsBecomeDeltas(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, _ := repotest.New(t)
-	backup := func(parent *dbexport.BackupOptions) *dbexport.BackupOptions {
-		s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		opts := dbexport.BackupOptions{Source: "sqlite://" + src}
-		if parent != nil {
-			opts = *parent
-		}
-		sn, err := dbexport.Backup(ctx, r, s, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts.Parent = sn
-		return &opts
-	}
-	first := backup(nil)
+	first := backup(t, r, src, nil)
 	exec(t, db, `UPDATE c SET name = 'changed' WHERE id IN (17, 9000, 23000, 39999)`, `INSERT INTO c VALUES (40001, 'new', 'new@example.com', '')`)
-	second := backup(first)
-	sum := second.Parent.Summary
+	second := backup(t, r, src, first)
+	sum := second.Summary
 	if sum.BlobsAdded == 0 || sum.BlobsAdded > 8 {
 		t.Fatalf("second backup added %d blobs", sum.BlobsAdded)
 	}
-	if sum.BytesAdded > first.Parent.Summary.BytesAdded/20 {
-		t.Errorf("second backup added %d bytes, first %d: a change log should make it far smaller", sum.BytesAdded, first.Parent.Summary.BytesAdded)
+	if sum.BytesAdded > first.Summary.BytesAdded/20 {
+		t.Errorf("second backup added %d bytes, first %d: a change log should make it far smaller", sum.BytesAdded, first.Summary.BytesAdded)
 	}
-	if tr, err := r.LoadTree(ctx, second.Parent.Tree); err != nil || tr.Nodes[0].Log == nil {
-		t.Fatalf("second backup wrote no change log (%v)", err)
+	if rootTree(t, r, second).Nodes[0].Log == nil {
+		t.Fatal("second backup wrote no change log")
 	}
 	exec(t, db, `UPDATE c SET note = note || 'x' WHERE id % 2 = 0`)
-	third := backup(second)
-	if tr, err := r.LoadTree(ctx, third.Parent.Tree); err != nil || tr.Nodes[0].Log != nil {
-		t.Fatalf("third backup wrote a change log for half the rows changed (%v)", err)
+	third := backup(t, r, src, second)
+	if rootTree(t, r, third).Nodes[0].Log != nil {
+		t.Fatal("third backup wrote a change log for half the rows changed")
 	}
-	second = third
 	deltas := 0
 	r.Index().Each(func(_ pack.ID, loc index.Location) bool {
 		if loc.Compression == pack.Delta {
@@ -243,7 +246,7 @@ func TestChangedRowsBecomeDeltas(t *testing.T) {
 	// And the snapshot restores exactly.
 	dst := filepath.Join(t.TempDir(), "r.db")
 	target, _ := sqlite.OpenTarget(ctx, dsn(dst))
-	if _, _, err := dbexport.Restore(ctx, r, second.Parent.Tree, target, dbexport.RestoreOptions{}); err != nil {
+	if _, _, err := dbexport.Restore(ctx, r, third.Tree, target, dbexport.RestoreOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	target.Close()
@@ -325,15 +328,7 @@ func TestConsistentWhileWriting(t *testing.T) {
 // snapshot into a new SQLite file, whose path it returns.
 func backupAndRestore(t *testing.T, r *repo.Repository, src string) (*repo.Snapshot, string) {
 	t.Helper()
-	s, err := sqlite.Open(ctx, dsn(src), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{Source: "sqlite://" + src})
-	s.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sn := backup(t, r, src, nil)
 	dst := filepath.Join(t.TempDir(), "restored.db")
 	target, err := sqlite.OpenTarget(ctx, dsn(dst))
 	if err != nil {
@@ -352,12 +347,7 @@ func TestRestoreCountsProgress(t *testing.T) {
 	src, db := newDB(t, typesSchema...)
 	fillTypes(t, db)
 	r, _ := repotest.New(t)
-	s, _ := sqlite.Open(ctx, dsn(src), sqlite.Options{})
-	sn, err := dbexport.Backup(ctx, r, s, dbexport.BackupOptions{})
-	s.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sn := backup(t, r, src, nil)
 	target, err := sqlite.OpenTarget(ctx, dsn(filepath.Join(t.TempDir(), "restored.db")))
 	if err != nil {
 		t.Fatal(err)
