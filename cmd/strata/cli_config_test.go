@@ -103,7 +103,7 @@ func TestConfigJobBackup(t *testing.T) {
 	}
 	// A command that fails saves nothing.
 	_, errOut := c.code(1, "backup", "--job", "broken")
-	if !strings.Contains(errOut, "source broken: its command failed (exit status 3): nothing saved") {
+	if !strings.Contains(errOut, "source broken: the command failed (exit status 3)") {
 		t.Errorf("failed command: %s", errOut)
 	}
 	if n := len(c.snapshots()); n != 4 {

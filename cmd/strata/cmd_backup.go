@@ -77,12 +77,13 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			}
 			args := c.Args().Slice()
 			var stream io.Reader = g.env.stdin
+			jb := &jobBackup{}
+			defer func() { _ = jb.close() }() // a command source's command ends with the backup
 			if g.job != nil && !stdin && len(args) == 0 && db.dsn == "" && !c.IsSet("files-from") {
-				jb, err := g.jobBackupSource(c, &db)
-				if err != nil {
+				var err error
+				if jb, err = g.jobBackupSource(c, &db); err != nil {
 					return err
 				}
-				defer jb.close()
 				args, stdin = jb.paths, jb.stdin
 				if jb.stdin && !c.IsSet("stdin-name") {
 					stdinName = jb.stdinName
@@ -149,6 +150,11 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				return err
 			}
 			rep, err := workflow.Backup(c.Context, r, req)
+			// The command source's command ends (stopped if the backup
+			// stopped reading its output); the backup's own error comes first.
+			if cerr := jb.close(); err == nil {
+				err = cerr
+			}
 			if err != nil {
 				return err
 			}

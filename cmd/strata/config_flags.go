@@ -14,6 +14,7 @@ import (
 	"strata/repo/archive"
 	"strata/repo/retention"
 	"strata/service/config"
+	"strata/service/jobs"
 )
 
 // configFlags are --config and --job, which every command takes.
@@ -209,15 +210,16 @@ type jobBackup struct {
 	stdin     bool
 	stdinName string
 	stream    io.Reader // a command source's output; nil: standard input
-	cmd       *commandOutput
+	cmd       *jobs.CommandOutput
 }
 
-// close ends a command source's command if the backup did not read it to
-// the end.
-func (b *jobBackup) close() {
+// close ends a command source's command (stopped if the backup did not
+// read its output to the end) and returns its failure.
+func (b *jobBackup) close() error {
 	if b.cmd != nil {
-		b.cmd.close()
+		return b.cmd.Close()
 	}
+	return nil
 }
 
 // jobBackupSource applies the job's source to a backup that gave none of
@@ -243,18 +245,14 @@ func (g *globals) jobBackupSource(c *cli.Context, db *dbOptions) (*jobBackup, er
 	case config.SourceStdin:
 		b.stdin, b.stdinName = true, streamName(s)
 	case config.SourceCommand:
-		cmd := exec.CommandContext(c.Context, "sh", "-c", s.Command)
-		cmd.Stderr = g.env.stderr
-		out, err := cmd.StdoutPipe()
+		// As strata daemon runs it: its leftovers ended, a process that
+		// escaped its group and holds its output not waited for.
+		cmd, err := jobs.StartCommand(c.Context, g.cfg, s, g.logger())
 		if err != nil {
 			return nil, err
 		}
-		if err := cmd.Start(); err != nil {
-			return nil, fmt.Errorf("source %s: starting its command: %w", s.Name, err)
-		}
 		b.stdin, b.stdinName = true, streamName(s)
-		b.cmd = &commandOutput{r: out, cmd: cmd, name: s.Name}
-		b.stream = b.cmd
+		b.cmd, b.stream = cmd, cmd
 	}
 	return b, nil
 }
@@ -292,34 +290,6 @@ func (g *globals) jobDatabase(c *cli.Context, db *dbOptions) error {
 		}
 	}
 	return nil
-}
-
-// commandOutput reads a command's output and ends with its exit: a command
-// that fails fails the read, before the snapshot is saved.
-type commandOutput struct {
-	r    io.Reader
-	cmd  *exec.Cmd
-	name string
-	done bool
-}
-
-func (c *commandOutput) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if errors.Is(err, io.EOF) && !c.done {
-		c.done = true
-		if werr := c.cmd.Wait(); werr != nil {
-			return n, fmt.Errorf("source %s: its command failed (%v): nothing saved", c.name, werr)
-		}
-	}
-	return n, err
-}
-
-func (c *commandOutput) close() {
-	if !c.done {
-		c.done = true
-		_ = c.cmd.Process.Kill()
-		_ = c.cmd.Wait()
-	}
 }
 
 // configPolicy is strata.yaml's retention policy, which forget applies

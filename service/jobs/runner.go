@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
 	"strata/filter"
-	"strata/internal/procgroup"
 	"strata/repo"
 	"strata/repo/archive"
 	"strata/repo/audit"
@@ -150,9 +146,7 @@ func (r *Runner) backup(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 		return daemon.Outcome{}, err
 	}
 	req := workflow.BackupRequest{Host: cj.Host, Tags: cj.Tags, Tier: cj.Tier, Program: r.Program, Lock: r.Lock, Logger: log}
-	var wait func() error
-	cmdCtx, stopCmd := context.WithCancel(ctx)
-	defer stopCmd()
+	var cmd *CommandOutput
 	switch src.Type {
 	case config.SourcePostgres, config.SourceMySQL, config.SourceSQLite:
 		pw, err := r.dbPassword(cfg, src)
@@ -171,23 +165,17 @@ func (r *Runner) backup(ctx context.Context, cfg *config.Config, rp *repo.Reposi
 			req.Exclude = archive.Exclusions{Patterns: l}
 		}
 	case config.SourceCommand:
-		req.StdinName = stdinName(src)
-		req.Stdin, wait, err = startCommand(cmdCtx, src.Name, src.Command, commandEnv(os.Environ(), cfg), log)
-		if err != nil {
-			return daemon.Outcome{}, fmt.Errorf("source %s: %w", src.Name, err)
+		if cmd, err = StartCommand(ctx, cfg, src, log); err != nil {
+			return daemon.Outcome{}, err
 		}
+		req.Stdin, req.StdinName = cmd, stdinName(src)
 	default:
 		return daemon.Outcome{}, fmt.Errorf("source %s of type %s cannot be backed up by the daemon, which has no standard input: use a command source", src.Name, src.Type)
 	}
 	rep, err := workflow.Backup(ctx, rp, req)
-	if wait != nil {
-		if err != nil {
-			// The backup stopped reading: the command, blocked writing,
-			// would never end.
-			stopCmd()
-		}
-		if werr := wait(); werr != nil && err == nil {
-			err = werr
+	if cmd != nil {
+		if cerr := cmd.Close(); cerr != nil && err == nil {
+			err = cerr
 		}
 	}
 	if err != nil {
@@ -215,161 +203,4 @@ func stdinName(src *config.Source) string {
 		return src.StdinName
 	}
 	return src.Name
-}
-
-// commandEnv is the environment of a command source: environ without
-// strata's own variables (STRATA_PASSWORD, STRATA_DASHBOARD_TOKEN...) and
-// those cfg reads secrets from (the repository's password, webhook URLs,
-// the dashboard's token), which its output, saved in the snapshot, could
-// otherwise carry. PGPASSWORD and MYSQL_PWD stay: a dump command may need
-// them.
-func commandEnv(environ []string, cfg *config.Config) []string {
-	drop := map[string]bool{}
-	for _, s := range Secrets(cfg) {
-		drop[s] = true
-	}
-	out := []string{}
-	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if drop[name] || strings.HasPrefix(name, "STRATA_") {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-// commandGrace is how long a command source stopped with its run has to
-// end after SIGTERM before SIGKILL.
-const commandGrace = 10 * time.Second
-
-// startCommand starts a command source. Its output is read as the
-// stream to save; the reader returns the command's failure instead of
-// the end of the stream, so that a failed command saves no snapshot.
-func startCommand(ctx context.Context, source, command string, env []string, log *slog.Logger) (io.Reader, func() error, error) {
-	// Its own process group, ended cleanly (SIGTERM, then SIGKILL) when
-	// the run stops, and killed with the daemon when that is killed.
-	cmd := procgroup.Shell(ctx, command, commandGrace)
-	cmd.Env = env
-	// Pipes of our own, not exec's: a process that left the group and
-	// holds one would keep exec.Cmd.Wait waiting; procgroup.EndLeftovers
-	// closes ours instead.
-	out, outW, err := os.Pipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		out.Close()
-		outW.Close()
-		return nil, nil, err
-	}
-	cmd.Stdout, cmd.Stderr = outW, errW
-	err = cmd.Start()
-	outW.Close()
-	errW.Close()
-	if err != nil {
-		out.Close()
-		errR.Close()
-		return nil, nil, fmt.Errorf("starting the command: %w", err)
-	}
-	var stderr strings.Builder
-	stderrRead := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(&limitedWriter{w: &stderr, n: 64 << 10}, errR)
-		close(stderrRead)
-	}()
-	// What the command leaves running when it exits (`... &`) is ended
-	// then: holding the output, it would keep the backup from its end.
-	drained := make(chan struct{})
-	outDrained := make(chan struct{})
-	go func() {
-		<-outDrained
-		<-stderrRead
-		close(drained)
-	}()
-	cr := &commandReader{source: source, r: out, files: []*os.File{out, errR}, cmd: cmd, stderr: &stderr, stderrRead: stderrRead,
-		log: log, drained: outDrained, settled: procgroup.EndLeftovers(cmd, commandGrace, drained, out, errR)}
-	return cr, cr.wait, nil
-}
-
-type commandReader struct {
-	source string
-	r      io.Reader
-	files  []*os.File // the read ends of stdout and stderr
-	cmd    *exec.Cmd
-	// stderr holds what the command wrote on its standard error, read to
-	// its end when stderrRead is closed.
-	stderr     *strings.Builder
-	stderrRead <-chan struct{}
-	log        *slog.Logger
-	// drained is closed once the output has ended (every process holding
-	// it let it go); settled receives, once what the command left running
-	// is ended, whether a process outside its group still held the
-	// output.
-	drained     chan struct{}
-	drainedOnce sync.Once
-	settled     <-chan error
-	done        bool
-	err         error
-}
-
-func (c *commandReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err != nil {
-		c.drainedOnce.Do(func() { close(c.drained) })
-		if werr := c.wait(); werr != nil {
-			return n, werr
-		}
-	}
-	return n, err
-}
-
-// wait waits for the command once, and for what it left running to end;
-// its error names the exit status and what it wrote on stderr, or says
-// that a process outside the command's group held its output, which
-// then may miss what that process would have written: no snapshot is
-// saved of it.
-func (c *commandReader) wait() error {
-	if c.done {
-		return c.err
-	}
-	c.done = true
-	// A backup that stopped reading: the rest of the output is read away,
-	// so that its end tells when the leftovers' SIGTERM has ended them.
-	go func() {
-		_, _ = io.Copy(io.Discard, c.r)
-		c.drainedOnce.Do(func() { close(c.drained) })
-	}()
-	held := <-c.settled
-	<-c.stderrRead // at once: the output's end, or closed by EndLeftovers
-	for _, f := range c.files {
-		f.Close()
-	}
-	msg := strings.TrimSpace(c.stderr.String())
-	if err := c.cmd.Wait(); err != nil {
-		c.err = fmt.Errorf("source %s: the command failed (%v): %s", c.source, err, msg)
-	} else if held != nil {
-		// The output is complete as far as the command knows, but what
-		// that process writes later would be cut or missing.
-		c.err = fmt.Errorf("source %s: the command exited, but %w: no snapshot is saved of an output it may still write to; send the output of what outlives the command elsewhere (>/dev/null)", c.source, held)
-	}
-	if msg != "" {
-		c.log.Info("command's stderr: " + msg)
-	}
-	return c.err
-}
-
-type limitedWriter struct {
-	w io.Writer
-	n int
-}
-
-func (l *limitedWriter) Write(p []byte) (int, error) {
-	if l.n > 0 {
-		k := min(len(p), l.n)
-		l.w.Write(p[:k])
-		l.n -= k
-	}
-	return len(p), nil
 }
