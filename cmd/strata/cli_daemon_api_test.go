@@ -61,10 +61,23 @@ func TestDaemonListen(t *testing.T) {
 	if code, _ := do("POST", "/api/jobs/manual/run", false); code == http.StatusAccepted {
 		t.Fatal("run now without the token was accepted")
 	}
+	// The raw keys, as README lists them: snake_case like /api/runs's
+	// (they were Go's field names, "Name", "Waiting").
 	code, body := do("GET", "/api/jobs", true)
-	var jobs []struct{ Name, Kind string }
-	if err := json.Unmarshal([]byte(body), &jobs); code != 200 || err != nil || len(jobs) != 1 || jobs[0].Name != "manual" {
+	var jobs []map[string]any
+	if err := json.Unmarshal([]byte(body), &jobs); code != 200 || err != nil || len(jobs) != 1 || jobs[0]["name"] != "manual" {
 		t.Fatalf("GET /api/jobs: %d %v\n%s", code, err, body)
+	}
+	want := map[string]any{"name": "manual", "kind": "backup", "tier": "daily", "source": "app", "queued": false, "running": false, "waiting": false}
+	for k, v := range want {
+		if jobs[0][k] != v {
+			t.Errorf("GET /api/jobs: %s is %v, want %v\n%s", k, jobs[0][k], v, body)
+		}
+	}
+	for k := range jobs[0] {
+		if _, ok := want[k]; !ok && k != "repository" {
+			t.Errorf("GET /api/jobs: key %q, not one README lists\n%s", k, body)
+		}
 	}
 	if code, body := do("POST", "/api/jobs/manual/run", true); code != http.StatusAccepted {
 		t.Fatalf("run now: %d %s", code, body)

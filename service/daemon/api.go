@@ -10,19 +10,25 @@ import (
 	"strata/service/state"
 )
 
-// JobStatus is a job as Jobs reports it.
+// JobStatus is a job as Jobs reports it, and as GET /api/jobs encodes
+// it (README, "Dashboard": the API's fields).
 type JobStatus struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	Tier       string `json:"tier,omitempty"`
+	Source     string `json:"source,omitempty"`
+	Repository string `json:"repository"`
 	// Schedule is the schedule's text, or for a job that follows others
 	// (Job.After) "after each success of JOB, ...".
-	Name, Kind, Tier, Source, Repository, Schedule string
+	Schedule string `json:"schedule,omitempty"`
 	// NextDue is when the job is next due (in the past: it is queued or
-	// running).
-	NextDue time.Time
-	Queued  bool
-	Running bool
+	// running); zero for a job without a schedule.
+	NextDue time.Time `json:"next_due,omitzero"`
+	Queued  bool      `json:"queued"`
+	Running bool      `json:"running"`
 	// Waiting: the job's run waits for another process's lock, stepped
 	// aside (the repository's other jobs run meanwhile).
-	Waiting bool
+	Waiting bool `json:"waiting"`
 }
 
 // Jobs returns the daemon's jobs, by name.

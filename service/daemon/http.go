@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"strata/service/state"
 )
@@ -21,17 +20,9 @@ import (
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/jobs", func(w http.ResponseWriter, r *http.Request) {
-		type job struct {
-			JobStatus
-			NextDue *time.Time `json:"NextDue,omitempty"`
-		}
-		var out []job
-		for _, j := range d.Jobs() {
-			o := job{JobStatus: j}
-			if !j.NextDue.IsZero() {
-				o.NextDue = &j.NextDue
-			}
-			out = append(out, o)
+		out := d.Jobs()
+		if out == nil {
+			out = []JobStatus{}
 		}
 		writeJSON(w, http.StatusOK, out)
 	})

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -43,9 +44,21 @@ func TestHTTPAPI(t *testing.T) {
 		return resp.StatusCode
 	}
 	time.Sleep(20 * time.Millisecond)
+	// The raw keys: snake_case, as /api/runs's (they were Go's field
+	// names, "Name", "NextDue").
 	var jobs []map[string]any
-	if code := get("/api/jobs", &jobs); code != 200 || len(jobs) != 2 || jobs[0]["Name"] != "daily" || jobs[1]["NextDue"] != nil {
+	if code := get("/api/jobs", &jobs); code != 200 || len(jobs) != 2 || jobs[0]["name"] != "daily" || jobs[1]["next_due"] != nil {
 		t.Fatalf("jobs %d %v", code, jobs)
+	}
+	for _, j := range jobs {
+		for k := range j {
+			if !snakeCase.MatchString(k) {
+				t.Errorf("GET /api/jobs: key %q is not snake_case: %v", k, j)
+			}
+		}
+	}
+	if _, ok := jobs[0]["next_due"].(string); !ok || jobs[0]["waiting"] != false || jobs[0]["kind"] != "backup" || jobs[0]["repository"] != "/r" {
+		t.Fatalf("GET /api/jobs: %v", jobs[0])
 	}
 	if code := post("/api/jobs/nope/run"); code != http.StatusNotFound {
 		t.Fatalf("run now of an unknown job: %d", code)
@@ -67,3 +80,6 @@ func TestHTTPAPI(t *testing.T) {
 		t.Fatalf("a run ID with a slash: %d", code)
 	}
 }
+
+// snakeCase is a JSON key of the API.
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
