@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"strata/internal/proctest"
 )
 
 // TestBackupJobCommandLeftoversEnd: backup --job of a command source
@@ -25,7 +27,7 @@ jobs:
     source: dump
 `)
 	e.c.ok("--config", e.config, "backup", "--job", "nightly")
-	waitGone(t, escapedPID(t, pidFile), "the command source's background command")
+	waitGone(t, proctest.EscapedPID(t, pidFile), "the command source's background command")
 	if got := e.c.ok("dump", "latest", "dump"); got != "x\n" {
 		t.Errorf("dump of the command's output: %q", got)
 	}
@@ -43,14 +45,14 @@ func TestBackupJobCommandEscapedProcessFails(t *testing.T) {
 	e.writeConfig(`sources:
   - name: dump
     type: command
-    command: '` + escapingCommand(t, e.dir, mark) + `; echo data'
+    command: '` + proctest.EscapingCommand(t, mark) + `; echo data'
 jobs:
   - name: nightly
     source: dump
 `)
 	_, errOut := e.c.code(1, "--config", e.config, "backup", "--job", "nightly")
-	pid := escapedPID(t, mark)
-	if processGone(pid) {
+	pid := proctest.EscapedPID(t, mark)
+	if proctest.Gone(pid) {
 		t.Fatalf("backup returned only once the escaped process %d ended", pid)
 	}
 	want := "source dump: the command exited, but a process that left the command's process group still holds its output (PID " + strconv.Itoa(pid) + ")"

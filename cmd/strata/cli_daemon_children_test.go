@@ -3,12 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"strata/internal/proctest"
 	"strata/service/state"
 )
 
@@ -16,33 +15,14 @@ import (
 // ends with the daemon: a SIGKILL leaves none of it running, and SIGTERM
 // ends it cleanly (it gets SIGTERM and may clean up).
 
-// processGone reports whether pid no longer runs: it does not exist, or
-// is a zombie waiting to be reaped (its parent died with the daemon).
-func processGone(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
-		return true
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	// pid (comm) S ...: the state follows the last ')'.
-	s := string(stat)
-	i := strings.LastIndexByte(s, ')')
-	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
-}
-
 // readPID waits for a process to write its PID to path.
 func readPID(p *daemonProc, path string) int {
 	p.t.Helper()
 	var pid int
 	p.waitFor(filepath.Base(path), func() bool {
-		b, err := os.ReadFile(path)
-		if err != nil || !strings.HasSuffix(string(b), "\n") {
-			return false
-		}
-		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
-		return err == nil && pid > 0
+		var err error
+		pid, err = proctest.ReadPID(path)
+		return err == nil
 	})
 	return pid
 }
@@ -51,7 +31,7 @@ func readPID(p *daemonProc, path string) int {
 func waitGone(t *testing.T, pid int, what string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for !processGone(pid) {
+	for !proctest.Gone(pid) {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 			t.Fatalf("%s (PID %d) still runs 20 s after the daemon ended", what, pid)
@@ -84,7 +64,7 @@ jobs:
 	p := e.startDaemon()
 	child := readPID(p, pidFile)
 	sh := readPID(p, shFile)
-	if processGone(child) || processGone(sh) {
+	if proctest.Gone(child) || proctest.Gone(sh) {
 		t.Fatalf("the hook's processes ended before the daemon was killed\n%s", p.log.String())
 	}
 	if err := p.cmd.Process.Kill(); err != nil {

@@ -1,48 +1,14 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
+	"strata/internal/proctest"
 	"strata/service/state"
 )
-
-// escapingCommand writes a script to dir and returns the command that
-// runs it: it starts a process which leaves its process group and
-// session (setsid) holding the command's output, and goes on once that
-// process has written its PID to mark (before it escaped, the group's
-// SIGTERM could still reach it).
-func escapingCommand(t *testing.T, dir, mark string) string {
-	t.Helper()
-	script := filepath.Join(dir, "escape.sh")
-	body := `(setsid sh -c 'echo $$ > ` + mark + `.tmp; mv ` + mark + `.tmp ` + mark + `; exec sleep 300' &)
-while [ ! -s ` + mark + ` ]; do sleep 0.05; done
-`
-	if err := os.WriteFile(script, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return "sh " + script
-}
-
-// escapedPID reads the PID escapingCommand's process wrote to mark, and
-// kills that process when the test ends.
-func escapedPID(t *testing.T, mark string) int {
-	t.Helper()
-	b, err := os.ReadFile(mark)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
-	return pid
-}
 
 // TestHookEscapedProcessNotWaitedFor: a hook that leaves a process
 // running in a session of its own, holding the hook's output, ends when
@@ -62,12 +28,12 @@ jobs:
     source: dump
     hooks:
       before:
-        - command: '` + escapingCommand(t, e.dir, mark) + `; echo done-before'
+        - command: '` + proctest.EscapingCommand(t, mark) + `; echo done-before'
           timeout: 5m
 `)
 	out, errOut := e.c.code(0, "--config", e.config, "schedule", "run", "nightly")
-	pid := escapedPID(t, mark)
-	if processGone(pid) {
+	pid := proctest.EscapedPID(t, mark)
+	if proctest.Gone(pid) {
 		t.Fatalf("schedule run returned only once the escaped process %d ended", pid)
 	}
 	runs := e.ended("nightly", state.Succeeded)
@@ -92,14 +58,14 @@ func TestCommandSourceEscapedProcessFails(t *testing.T) {
 	e.writeConfig(`sources:
   - name: dump
     type: command
-    command: '` + escapingCommand(t, e.dir, mark) + `; echo data'
+    command: '` + proctest.EscapingCommand(t, mark) + `; echo data'
 jobs:
   - name: nightly
     source: dump
 `)
 	_, errOut := e.c.code(1, "--config", e.config, "schedule", "run", "nightly")
-	pid := escapedPID(t, mark)
-	if processGone(pid) {
+	pid := proctest.EscapedPID(t, mark)
+	if proctest.Gone(pid) {
 		t.Fatalf("schedule run returned only once the escaped process %d ended", pid)
 	}
 	runs := e.ended("nightly", state.Failed)
