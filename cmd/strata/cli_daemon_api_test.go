@@ -154,7 +154,10 @@ check:
 		t.Fatalf("runs %+v, snapshots %+v", runs, sns)
 	}
 	out = c.ok("--config", e.config, "schedule", "status", "--unit-dir", units)
-	if !regexp.MustCompile(`app-daily +backup +30 1 \* \* \* +strata-app-daily.timer +\S+ \S+ +succeeded`).MatchString(out) {
+	// Times with their zone, as every other command shows them (they were
+	// local times without one).
+	const when = `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ([A-Z]{2,5}|[+-]\d\d(\d\d)?)`
+	if !regexp.MustCompile(`app-daily +backup +30 1 \* \* \* +strata-app-daily.timer +` + when + ` +succeeded +` + when + `\n`).MatchString(out) {
 		t.Fatalf("status:\n%s", out)
 	}
 	out = c.ok("--config", e.config, "schedule", "remove", "--user", "--unit-dir", units)

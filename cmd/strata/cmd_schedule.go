@@ -326,10 +326,10 @@ func (g *globals) scheduleStatus(unitDir, stateDir string, asJSON bool) error {
 	for _, s := range out {
 		last, result, next := "-", "-", "-"
 		if s.LastRun != nil {
-			last, result = s.LastRun.Start.Local().Format("2006-01-02 15:04:05"), string(s.LastRun.Result)
+			last, result = showTime(s.LastRun.Start), string(s.LastRun.Result)
 		}
 		if s.NextDue != nil {
-			next = s.NextDue.Local().Format("2006-01-02 15:04:05")
+			next = showTime(*s.NextDue)
 		}
 		timer := s.Timer
 		if timer == "" {
