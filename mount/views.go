@@ -10,16 +10,19 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
 
-// The views (docs/design.md, "Mount"): every snapshot by its name under
-// snapshots/, and again under tiers/<tier>/, tags/<tag>/ (once per tag)
-// and hosts/<host>/, and by its short ID under ids/. Each view has a
-// latest link to its newest snapshot.
+// The views (docs/design.md, "Mount"): every snapshot's folder by its
+// name under snapshots/, and a symlink to that folder under
+// tiers/<tier>/, tags/<tag>/ (once per tag) and hosts/<host>/ by the same
+// name, and under ids/ by its short ID. Each view has a latest link to
+// its newest snapshot. The links keep a snapshot's folder in one place,
+// so a walk that does not follow symlinks (ls -R, find, du) visits each
+// snapshot once, not once per view, and the kernel caches it once.
 
 // rootDir is the mount's root folder: the five views.
 func (m *mountFS) rootDir() *dirNode {
 	views := map[string]func(string) *dirNode{
-		"snapshots": func(p string) *dirNode { return m.viewDir(p, m.snapList(p, nil, false)) },
-		"ids":       func(p string) *dirNode { return m.viewDir(p, m.snapList(p, nil, true)) },
+		"snapshots": func(p string) *dirNode { return m.viewDir(p, m.snapList(p, nil, false, "")) },
+		"ids":       func(p string) *dirNode { return m.viewDir(p, m.snapList(p, nil, true, "../snapshots/")) },
 		"tiers": func(p string) *dirNode {
 			return m.viewDir(p, m.groupList(p, func(s *snap) []string {
 				if s.sn.Tier == "" {
@@ -52,9 +55,12 @@ func (m *mountFS) viewDir(p string, list func(ctx context.Context) ([]child, err
 		mtimeOf: func(ctx context.Context) time.Time { return m.cat.current(ctx).made }}
 }
 
-// snapList lists the snapshots that have key among keys(s) (all of them
-// when keys is nil), by name or, with short, by short ID, and latest.
-func (m *mountFS) snapList(p string, keep func(*snap) bool, short bool) func(ctx context.Context) ([]child, error) {
+// snapList lists the snapshots that keep keeps (all of them when keep is
+// nil), by name or, with short, by short ID, and latest. With toSnapshots
+// empty each is its folder (snapshots/); else each is a symlink to its
+// folder, toSnapshots+name: the path from the view's folder to
+// snapshots/.
+func (m *mountFS) snapList(p string, keep func(*snap) bool, short bool, toSnapshots string) func(ctx context.Context) ([]child, error) {
 	return memoized(m, func(st *state) []child {
 		var cs []child
 		var newest *snap
@@ -66,8 +72,12 @@ func (m *mountFS) snapList(p string, keep func(*snap) bool, short bool) func(ctx
 			if short {
 				name = s.short
 			}
-			cs = append(cs, child{name: name, mode: fuse.S_IFDIR, id: s.sn.ID.String(),
-				node: func() fs.InodeEmbedder { return m.snapshotDir(p+"/"+name, s) }})
+			if toSnapshots == "" {
+				cs = append(cs, child{name: name, mode: fuse.S_IFDIR, id: s.sn.ID.String(),
+					node: func() fs.InodeEmbedder { return m.snapshotDir(p+"/"+name, s) }})
+			} else {
+				cs = append(cs, linkTo(m, name, toSnapshots+s.name, s.sn.Time))
+			}
 			newest = s
 		}
 		if newest != nil {
@@ -75,11 +85,16 @@ func (m *mountFS) snapList(p string, keep func(*snap) bool, short bool) func(ctx
 			if short {
 				target = newest.short
 			}
-			cs = append(cs, child{name: "latest", mode: fuse.S_IFLNK, id: target,
-				node: func() fs.InodeEmbedder { return &symlink{m: m, target: target, mtime: newest.sn.Time} }})
+			cs = append(cs, linkTo(m, "latest", target, newest.sn.Time))
 		}
 		return sortChildren(cs)
 	})
+}
+
+// linkTo is a view's entry name: a symlink to target.
+func linkTo(m *mountFS, name, target string, mtime time.Time) child {
+	return child{name: name, mode: fuse.S_IFLNK, id: target,
+		node: func() fs.InodeEmbedder { return &symlink{m: m, target: target, mtime: mtime} }}
 }
 
 // memoized lists a view with list, again only when the catalog's
@@ -114,7 +129,7 @@ func (m *mountFS) groupList(p string, keys func(*snap) []string) func(ctx contex
 				seen[k] = true
 				name := escapeName(k)
 				cs = append(cs, child{name: name, mode: fuse.S_IFDIR, node: func() fs.InodeEmbedder {
-					return m.viewDir(p+"/"+name, m.snapList(p+"/"+name, func(s *snap) bool { return slices.Contains(keys(s), k) }, false))
+					return m.viewDir(p+"/"+name, m.snapList(p+"/"+name, func(s *snap) bool { return slices.Contains(keys(s), k) }, false, "../../snapshots/"))
 				}})
 			}
 		}

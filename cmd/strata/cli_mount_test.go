@@ -289,12 +289,10 @@ func TestMountFollowsTheRepository(t *testing.T) {
 		return strings.Contains(runTool(t, "ls", view), "2025-06-02T04-00-00Z")
 	})
 	freshPath := filepath.Join(m.dir, "ids", second.ShortID, src, "big.bin")
-	if got := runTool(t, "cat", freshPath); !bytes.Equal([]byte(got), fresh) {
-		t.Errorf("the new snapshot's file differs from what was backed up")
-	}
 	// Reads at any offset of a file (its chunks' lengths learned as they
-	// load), from the end backwards, through another view (another inode:
-	// not the kernel's pages of the cat above).
+	// load), from the end backwards, before anything read it (ids/ links
+	// to the folder under snapshots/: one inode, whose pages the kernel
+	// keeps).
 	ff, err := os.Open(filepath.Join(view, "2025-06-02T04-00-00Z", src, "big.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -306,6 +304,9 @@ func TestMountFollowsTheRepository(t *testing.T) {
 		}
 	}
 	ff.Close()
+	if got := runTool(t, "cat", freshPath); !bytes.Equal([]byte(got), fresh) {
+		t.Errorf("the new snapshot's file differs from what was backed up")
+	}
 	// A stream backup shows its stream.
 	stream := randomBytes(7, 300_000)
 	streamID := c.backupStdin(stream, "app.sql")
