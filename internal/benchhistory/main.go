@@ -43,7 +43,7 @@ func main() {
 	customers := flag.Int("customers", 5000, "customers in the database (three services each)")
 	hours := flag.Int("hours", 720, "hourly snapshots")
 	rate := flag.Float64("rate", 0.002, "share of rows changed per hour")
-	keep := flag.String("keep", "", "build in this new folder and keep it (default: a temporary folder, removed)")
+	keep := flag.String("keep", "", "build in this folder and keep it, or reuse it when an earlier run kept it (default: a temporary folder, removed)")
 	runs := flag.Int("runs", 3, "timed runs of each history (the median is reported)")
 	flag.Parse()
 	if err := run(*bin, *customers, *hours, *rate, *keep, *runs); err != nil {
@@ -55,8 +55,16 @@ func main() {
 // rowLog is what the churn did to one row: the hours it was inserted,
 // updated and deleted.
 type rowLog struct {
-	inserted, deleted []int
-	updated           []int
+	Inserted, Deleted []int
+	Updated           []int
+}
+
+// kept is what a run with -keep writes beside the repository
+// (churn.json), so a later run reuses the repository: building 720
+// hours takes over ten minutes.
+type kept struct {
+	Customers, Hours int
+	Logs             map[string]map[int64]*rowLog
 }
 
 func run(bin string, customers, hours int, rate float64, keep string, runs int) error {
@@ -71,6 +79,14 @@ func run(bin string, customers, hours int, rate float64, keep string, runs int) 
 			return err
 		}
 		defer os.RemoveAll(dir)
+	} else if b, err := os.ReadFile(filepath.Join(keep, "churn.json")); err == nil {
+		var k kept
+		if err := json.Unmarshal(b, &k); err != nil {
+			return fmt.Errorf("%s: %w", filepath.Join(keep, "churn.json"), err)
+		}
+		fmt.Printf("reusing the %d hourly snapshots of %d customers kept in %s\n", k.Hours, k.Customers, keep)
+		env := append(os.Environ(), "STRATA_REPOSITORY="+filepath.Join(dir, "repo"), "STRATA_PASSWORD_FILE="+filepath.Join(dir, "password"))
+		return measure(env, bin, k.Hours, runs, pickRows(k.Logs, int64(k.Customers)))
 	} else if err := os.Mkdir(keep, 0o700); err != nil {
 		return err
 	}
@@ -112,8 +128,21 @@ func run(bin string, customers, hours int, rate float64, keep string, runs int) 
 		return err
 	}
 	fmt.Printf("%d hourly snapshots backed up in-process in %.0f s; repository %.1f MB\n", hours, build.Seconds(), float64(size)/1e6)
+	if keep != "" {
+		b, err := json.Marshal(kept{Customers: customers, Hours: hours, Logs: logs})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "churn.json"), b, 0o600); err != nil {
+			return err
+		}
+	}
+	return measure(env, bin, hours, runs, pickRows(logs, int64(customers)))
+}
 
-	cases := pickRows(logs, int64(customers))
+// measure times the histories of cases (and the baseline) with the
+// binary bin on the repository of env.
+func measure(env []string, bin string, hours, runs int, cases []historyCase) error {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("\nmachine: %d CPUs, load average %s\n", runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 	base, err := median(runs, func() (float64, string, error) {
@@ -217,11 +246,11 @@ func backups(ctx context.Context, dir, app string, hours int, rate float64, logs
 				}
 				switch c.Op {
 				case customerdb.Insert:
-					l.inserted = append(l.inserted, h)
+					l.Inserted = append(l.Inserted, h)
 				case customerdb.Update:
-					l.updated = append(l.updated, h)
+					l.Updated = append(l.Updated, h)
 				case customerdb.Delete:
-					l.deleted = append(l.deleted, h)
+					l.Deleted = append(l.Deleted, h)
 				}
 			}
 		}
@@ -283,14 +312,14 @@ func pickRows(logs map[string]map[int64]*rowLog, customers int64) []historyCase 
 	// The customer updated in most hours (present at hour 0).
 	var busiest int64
 	for id, l := range logs["customers"] {
-		if len(l.inserted) == 0 && (busiest == 0 || len(l.updated) > len(logs["customers"][busiest].updated) ||
-			len(l.updated) == len(logs["customers"][busiest].updated) && id < busiest) {
+		if len(l.Inserted) == 0 && (busiest == 0 || len(l.Updated) > len(logs["customers"][busiest].Updated) ||
+			len(l.Updated) == len(logs["customers"][busiest].Updated) && id < busiest) {
 			busiest = id
 		}
 	}
 	if busiest != 0 {
 		want := []string{"present"}
-		for range logs["customers"][busiest].updated {
+		for range logs["customers"][busiest].Updated {
 			want = append(want, "update")
 		}
 		cases = append(cases, historyCase{what: fmt.Sprintf("updated in %d hours", len(want)-1),
@@ -306,7 +335,7 @@ func pickRows(logs map[string]map[int64]*rowLog, customers int64) []historyCase 
 	// A service inserted and later deleted.
 	var ids []int64
 	for id, l := range logs["customer_services"] {
-		if len(l.inserted) == 1 && len(l.deleted) == 1 {
+		if len(l.Inserted) == 1 && len(l.Deleted) == 1 {
 			ids = append(ids, id)
 		}
 	}
@@ -314,7 +343,7 @@ func pickRows(logs map[string]map[int64]*rowLog, customers int64) []historyCase 
 	if len(ids) > 0 {
 		l := logs["customer_services"][ids[0]]
 		want := []string{"insert"}
-		for range l.updated {
+		for range l.Updated {
 			want = append(want, "update")
 		}
 		cases = append(cases, historyCase{what: "inserted, deleted",
