@@ -280,13 +280,18 @@ type View struct {
 	PostDDL []string `json:"post_ddl,omitempty"`
 }
 
-// Sequence is a PostgreSQL sequence with its position.
+// Sequence is a PostgreSQL or MariaDB sequence with its position. For
+// PostgreSQL, Value and Called are setval's arguments; for MariaDB,
+// Value is the next value not cached (next_not_cached_value), Called is
+// false and Round is the count of cycles (cycle_count): SETVAL(seq,
+// Value, 0, Round) puts a new sequence there.
 type Sequence struct {
 	Schema string `json:"schema,omitempty"`
 	Name   string `json:"name"`
 	DDL    string `json:"ddl"`
 	Value  int64  `json:"value"`
 	Called bool   `json:"called"`
+	Round  int64  `json:"round,omitempty"`
 }
 
 // QualifiedName is schema.name, or name when there is no schema: the

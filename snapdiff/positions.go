@@ -75,14 +75,14 @@ func schemaObjectChanges(sa, sb *dbexport.Schema) (changes, moved []string) {
 	pos := map[string]dbexport.Sequence{}
 	for i := range a.Sequences {
 		pos[name(a.Sequences[i])] = a.Sequences[i]
-		a.Sequences[i].Value, a.Sequences[i].Called = 0, false
+		a.Sequences[i].Value, a.Sequences[i].Called, a.Sequences[i].Round = 0, false, 0
 	}
 	for i := range b.Sequences {
 		s := b.Sequences[i]
-		if p, ok := pos[name(s)]; ok && (p.Value != s.Value || p.Called != s.Called) {
+		if p, ok := pos[name(s)]; ok && (p.Value != s.Value || p.Called != s.Called || p.Round != s.Round) {
 			moved = append(moved, name(s))
 		}
-		b.Sequences[i].Value, b.Sequences[i].Called = 0, false
+		b.Sequences[i].Value, b.Sequences[i].Called, b.Sequences[i].Round = 0, false, 0
 	}
 	return verify.SchemaObjectChanges(&a, &b, DiffWording), moved
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -232,9 +233,14 @@ func (c *creator) createViews(ctx context.Context, views []dbexport.View) error 
 }
 
 // notRecreated names the snapshot's views, routines and events, which
-// only a whole restore recreates.
-func notRecreated(s *dbexport.Schema) []string {
+// only a whole restore recreates, and its sequences but those created.
+func notRecreated(s *dbexport.Schema, created []dbexport.Sequence) []string {
 	var out []string
+	for _, seq := range s.Sequences {
+		if !slices.ContainsFunc(created, func(c dbexport.Sequence) bool { return c.Name == seq.Name }) {
+			out = append(out, "sequence "+seq.Name)
+		}
+	}
 	for _, v := range s.Views {
 		out = append(out, "view "+v.Name)
 	}

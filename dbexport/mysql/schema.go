@@ -108,8 +108,15 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 			}
 			sc.Views = append(sc.Views, v)
 			continue
+		case "SEQUENCE": // MariaDB 10.3 and later
+			seq, err := s.sequence(ctx, ti.name)
+			if err != nil {
+				return nil, err
+			}
+			sc.Sequences = append(sc.Sequences, seq)
+			continue
 		case "BASE TABLE":
-		default: // MariaDB's SEQUENCE and SYSTEM VERSIONED
+		default: // MariaDB's SYSTEM VERSIONED
 			kind := strings.ToLower(ti.kind)
 			if kind == "system versioned" {
 				kind = "system-versioned table"
@@ -207,6 +214,9 @@ func (s *Source) columnDefault(def sql.NullString, extra, kind string) *string {
 		if v == "NULL" {
 			return nil
 		}
+		// nextval(`db`.`seq`): the sequence of the database restored
+		// into, as in tableDDL.
+		v = stripDatabase(v, s.dsn.Database)
 	case strings.Contains(extra, "DEFAULT_GENERATED"):
 	case kind == dbexport.KindInt || kind == dbexport.KindFloat || kind == dbexport.KindNumeric || kind == dbexport.KindBool:
 	default:
@@ -310,7 +320,11 @@ func (s *Source) tableDDL(ctx context.Context, t *dbexport.Table) error {
 	if err := s.conn.QueryRowContext(ctx, "SHOW CREATE TABLE "+quoteIdent(t.Name)).Scan(&name, &ddl); err != nil {
 		return fmt.Errorf("SHOW CREATE TABLE %s: %w", t.Name, err)
 	}
-	parts, err := splitTableDDL(ddl)
+	// MariaDB qualifies the sequence of a DEFAULT nextval(`db`.`seq`)
+	// with its database: without it, the restore's CREATE TABLE takes
+	// the sequence of the database it runs in, which it restored first.
+	// Nothing else in a CREATE TABLE names a database.
+	parts, err := splitTableDDL(stripDatabase(ddl, s.dsn.Database))
 	if err != nil {
 		return fmt.Errorf("table %s: %w", t.Name, err)
 	}
@@ -338,4 +352,21 @@ func (s *Source) view(ctx context.Context, name string) (dbexport.View, error) {
 		}
 	}
 	return v, nil
+}
+
+// sequence returns a MariaDB sequence's SHOW CREATE SEQUENCE and its
+// position as mysqldump saves it: the next value not handed out to a
+// connection's cache (values cached but not used are skipped, as after a
+// restart of the server), and the count of cycles, read inside the
+// snapshot.
+func (s *Source) sequence(ctx context.Context, name string) (dbexport.Sequence, error) {
+	seq := dbexport.Sequence{Name: name}
+	var n string
+	if err := s.conn.QueryRowContext(ctx, "SHOW CREATE SEQUENCE "+quoteIdent(name)).Scan(&n, &seq.DDL); err != nil {
+		return seq, fmt.Errorf("SHOW CREATE SEQUENCE %s: %w", name, err)
+	}
+	if err := s.conn.QueryRowContext(ctx, "SELECT next_not_cached_value, cycle_count FROM "+quoteIdent(name)).Scan(&seq.Value, &seq.Round); err != nil {
+		return seq, fmt.Errorf("read the position of sequence %s: %w", name, err)
+	}
+	return seq, nil
 }

@@ -169,6 +169,10 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 			recreate = append(recreate, td)
 		}
 	}
+	seqs := sequencesNeeded(s, recreate, whole)
+	if err := cr.restoreSequences(ctx, seqs, whole, replace); err != nil {
+		return err
+	}
 	if len(inPlace) > 0 {
 		if err := t.reloadInPlace(ctx, conn, inPlace); err != nil {
 			return err
@@ -217,8 +221,8 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 		}
 	}
 	if !whole {
-		if names := notRecreated(s); len(names) > 0 {
-			t.opts.notify("a restore of some tables does not recreate the snapshot's views, routines and events: " + strings.Join(names, ", "))
+		if names := notRecreated(s, seqs); len(names) > 0 {
+			t.opts.notify("a restore of some tables does not recreate the snapshot's views, routines, events and the sequences no restored table's default calls: " + strings.Join(names, ", "))
 		}
 		return nil
 	}
