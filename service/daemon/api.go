@@ -29,6 +29,9 @@ type JobStatus struct {
 	// Waiting: the job's run waits for another process's lock, stepped
 	// aside (the repository's other jobs run meanwhile).
 	Waiting bool `json:"waiting"`
+	// LockWaitSince is, while Waiting, when the run first stepped aside
+	// (its record's lock_wait_since).
+	LockWaitSince time.Time `json:"lock_wait_since,omitzero"`
 }
 
 // Jobs returns the daemon's jobs, by name.
@@ -42,9 +45,12 @@ func (d *Daemon) Jobs() []JobStatus {
 		if sched == "" && len(j.After) > 0 {
 			sched = "after each success of " + strings.Join(j.After, ", ")
 		}
-		out = append(out, JobStatus{Name: j.Name, Kind: j.Kind, Tier: j.Tier, Source: j.Source, Repository: j.Repository,
-			Schedule: sched, NextDue: js.next, Queued: js.queued, Running: js.running,
-			Waiting: js.running && js.slot != nil && !js.slot.held})
+		st := JobStatus{Name: j.Name, Kind: j.Kind, Tier: j.Tier, Source: j.Source, Repository: j.Repository,
+			Schedule: sched, NextDue: js.next, Queued: js.queued, Running: js.running}
+		if js.running && js.slot != nil && !js.slot.held {
+			st.Waiting, st.LockWaitSince = true, js.slot.waitSince
+		}
+		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b JobStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out

@@ -585,7 +585,7 @@ func TestSteppedAsideRunWaitsForItsTurn(t *testing.T) {
 	<-released
 	h.want(Started, "b") // the repository is free while prune waits
 	for _, j := range h.d.Jobs() {
-		if j.Waiting != (j.Name == "prune") {
+		if j.Waiting != (j.Name == "prune") || j.Waiting != j.LockWaitSince.Equal(t0.Add(16*time.Minute)) {
 			t.Fatalf("Jobs(): %+v", j)
 		}
 	}

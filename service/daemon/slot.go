@@ -22,6 +22,9 @@ type slot struct {
 	due time.Time
 	// held: the repository is this run's (d.busy[key]). Guarded by d.mu.
 	held bool
+	// waitSince is when the run first stepped aside (JobStatus's
+	// LockWaitSince). Guarded by d.mu.
+	waitSince time.Time
 	// run and out are the run's record and log, written when it first
 	// steps aside; used only by the run's goroutine.
 	run *state.Run
@@ -46,11 +49,15 @@ func SlotOf(ctx context.Context) interface {
 // Release gives the repository up while the run waits.
 func (s *slot) Release() {
 	d := s.d
+	now := d.clock.Now()
 	d.mu.Lock()
 	released := s.held
 	if s.held {
 		s.held = false
 		d.busy[s.key] = false
+		if s.waitSince.IsZero() {
+			s.waitSince = now
+		}
 	}
 	d.mu.Unlock()
 	if !released {
@@ -58,7 +65,7 @@ func (s *slot) Release() {
 	}
 	d.poke()
 	if s.run != nil && s.run.LockWaitSince.IsZero() {
-		s.run.LockWaitSince = d.clock.Now()
+		s.run.LockWaitSince = now
 		r := *s.run
 		r.Log = s.out.String()
 		if err := d.store.UpdateRun(r); err != nil {

@@ -73,7 +73,10 @@ type jobRow struct {
 	NextDue    time.Time
 	Queued     bool
 	Running    bool
-	CanRun     bool
+	// LockWaitSince is set while the job's run waits for another
+	// process's lock, stepped aside: since when it waits.
+	LockWaitSince time.Time
+	CanRun        bool
 }
 
 type overviewData struct {
@@ -140,6 +143,9 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		for _, j := range s.opts.Scheduler.Jobs() {
 			row := jobRow{Name: j.Name, Kind: j.Kind, Source: j.Source, Tier: j.Tier, Schedule: j.Schedule,
 				NextDue: j.NextDue, Queued: j.Queued, Running: j.Running, CanRun: !j.Queued && !j.Running, Health: byName[j.Name]}
+			if j.Waiting {
+				row.LockWaitSince = j.LockWaitSince
+			}
 			seen[j.Name] = true
 			d.Jobs = append(d.Jobs, row)
 		}
@@ -178,6 +184,11 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 				row.LastRun = &runs[0]
 				if row.Kind == "" {
 					row.Kind = runs[0].Kind
+				}
+				// Without the daemon, its record says the run waits, as
+				// strata health reads it.
+				if s.opts.Scheduler == nil && runs[0].Result == state.Running && !runs[0].LockWaitSince.IsZero() {
+					row.Running, row.LockWaitSince = true, runs[0].LockWaitSince
 				}
 			}
 		}
