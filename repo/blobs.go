@@ -26,15 +26,9 @@ type SaveResult struct {
 // stores plain zstd instead when the base is missing, when the chain would
 // grow past the configured depth, or when the delta is not smaller.
 func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte, base pack.ID) (SaveResult, error) {
-	if r.configDamage != nil && r.configDamage.CopyFrom == "" {
-		return SaveResult{}, fmt.Errorf("config at %s: %w", r.be.Location(), ErrConfigUnknown)
-	}
-	if len(plain) > pack.MaxBlobSize {
-		return SaveResult{}, fmt.Errorf("blob of %d bytes exceeds the limit of %d", len(plain), pack.MaxBlobSize)
-	}
-	id := r.key.BlobID(plain)
-	if !r.packers.claim(id) {
-		return SaveResult{ID: id}, nil
+	id, claimed, err := r.claimBlob(plain)
+	if err != nil || !claimed {
+		return SaveResult{ID: id}, err
 	}
 	var basePlain []byte
 	if !base.IsNull() && r.cfg.MaxDeltaDepth > 0 {
@@ -49,7 +43,6 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 		// A backup reads each chain once: its links go through pooled
 		// buffers and stay out of the cache.
 		buf := getPlainBuf()
-		var err error
 		basePlain, err = r.loadBlob(ctx, base, 0, (*buf)[:0], false)
 		defer putPlainBuf(buf, basePlain)
 		if err != nil && ctx.Err() != nil {
@@ -65,6 +58,20 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 	return r.storeClaimed(ctx, t, id, plain, base, basePlain)
 }
 
+// claimBlob returns plain's ID and whether this saver must store it (see
+// packers.claim), or why no blob may be stored: a config this strata
+// cannot read, or a blob over pack.MaxBlobSize.
+func (r *Repository) claimBlob(plain []byte) (pack.ID, bool, error) {
+	if r.configDamage != nil && r.configDamage.CopyFrom == "" {
+		return pack.ID{}, false, fmt.Errorf("config at %s: %w", r.be.Location(), ErrConfigUnknown)
+	}
+	if len(plain) > pack.MaxBlobSize {
+		return pack.ID{}, false, fmt.Errorf("blob of %d bytes exceeds the limit of %d", len(plain), pack.MaxBlobSize)
+	}
+	id := r.key.BlobID(plain)
+	return id, r.packers.claim(id), nil
+}
+
 // SaveDataBlobOn stores plain as a data blob unless the repository already
 // has it, as a delta blob against base when that is smaller, encoding it
 // with basePlain, the base's plaintext, which the caller holds. It is for
@@ -76,15 +83,9 @@ func (r *Repository) SaveBlob(ctx context.Context, t pack.BlobType, plain []byte
 // never indexed after the delta's), that basePlain is its plaintext, and
 // that the chain stays within the config's MaxDeltaDepth.
 func (r *Repository) SaveDataBlobOn(ctx context.Context, plain []byte, base pack.ID, basePlain []byte) (SaveResult, error) {
-	if r.configDamage != nil && r.configDamage.CopyFrom == "" {
-		return SaveResult{}, fmt.Errorf("config at %s: %w", r.be.Location(), ErrConfigUnknown)
-	}
-	if len(plain) > pack.MaxBlobSize {
-		return SaveResult{}, fmt.Errorf("blob of %d bytes exceeds the limit of %d", len(plain), pack.MaxBlobSize)
-	}
-	id := r.key.BlobID(plain)
-	if !r.packers.claim(id) {
-		return SaveResult{ID: id}, nil
+	id, claimed, err := r.claimBlob(plain)
+	if err != nil || !claimed {
+		return SaveResult{ID: id}, err
 	}
 	if base == id || r.key.BlobID(basePlain) != base {
 		// A wrong base would make a delta blob no reader can decode.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,7 +100,7 @@ func TestHundredMillionChunks(t *testing.T) {
 	t.Logf("walked 100M chunks in %v", time.Since(start).Round(time.Second))
 
 	// The seeker finds a chunk by key from the root down.
-	s := repo.NewChunkSeeker(r, &node, func(a, b string) int { return compareStrings(a, b) })
+	s := repo.NewChunkSeeker(r, &node, strings.Compare)
 	if got, ok, err := s.Floor(ctx, "00000777"); err != nil || !ok || got != ids[(777*2654435761)%distinct] {
 		t.Errorf("Floor: %v %v %v", got.Short(), ok, err)
 	}
@@ -121,16 +122,6 @@ func TestHundredMillionChunks(t *testing.T) {
 		t.Errorf("heap reached %d MiB", peak.max>>20)
 	}
 	repotest.CheckClean(t, be)
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // heap samples the heap in use after a collection.

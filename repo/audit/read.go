@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -53,18 +54,8 @@ func (l *Log) readAll(ctx context.Context, names []string, workers int) ([]*Reco
 		return nil, nil, err
 	}
 	slices.SortFunc(recs, order)
-	slices.SortFunc(damaged, func(a, b Damage) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(damaged, func(a, b Damage) int { return strings.Compare(a.Name, b.Name) })
 	return recs, damaged, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // seqs returns the sequence numbers of the listed names, ascending.
@@ -193,7 +184,7 @@ func (l *Log) Verify(ctx context.Context, workers int) (*Verification, error) {
 		seq, _, _ := ParseName(name)
 		explained[seq] = true
 	}
-	slices.SortFunc(v.Missing, func(a, b Missing) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(v.Missing, func(a, b Missing) int { return strings.Compare(a.Name, b.Name) })
 	// Gaps run up to the highest number of a record that opened: a name
 	// is not authenticated, and a planted one with a huge number is
 	// damage (reported above), not evidence of removals.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,18 +54,8 @@ func Needs(ctx context.Context, r *repo.Repository, sns []*repo.Snapshot) ([]bac
 	for id := range packs {
 		hs = append(hs, backend.Handle{Type: backend.PackFile, Name: id.String()})
 	}
-	slices.SortFunc(hs, func(a, b backend.Handle) int { return compareStrings(a.String(), b.String()) })
+	slices.SortFunc(hs, func(a, b backend.Handle) int { return strings.Compare(a.String(), b.String()) })
 	return slices.Compact(hs), nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Options tune ExtendLocks and Hold.
@@ -232,7 +223,7 @@ func Hold(ctx context.Context, r *repo.Repository, sn *repo.Snapshot, on bool, o
 				keep[h] = true
 			}
 		}
-		slices.SortFunc(hs, func(a, b backend.Handle) int { return compareStrings(a.String(), b.String()) })
+		slices.SortFunc(hs, func(a, b backend.Handle) int { return strings.Compare(a.String(), b.String()) })
 		hs = slices.Compact(hs)
 		hs = slices.DeleteFunc(hs, func(h backend.Handle) bool {
 			if keep[h] {
@@ -308,7 +299,7 @@ func RetentionsEnding(ctx context.Context, r *repo.Repository, before time.Time,
 		if c := a.State.Until.Compare(b.State.Until); c != 0 {
 			return c
 		}
-		return compareStrings(a.Handle.String(), b.Handle.String())
+		return strings.Compare(a.Handle.String(), b.Handle.String())
 	})
 	return ending, len(hs), nil
 }
