@@ -202,6 +202,35 @@ func (s *Schedule) Location() *time.Location { return s.loc }
 // Every is the duration of an "@every" schedule, else 0.
 func (s *Schedule) Every() time.Duration { return s.every }
 
+// Fields are the five fields of a cron schedule as parsed: the values
+// each matches, ascending.
+type Fields struct {
+	Minute, Hour, DayOfMonth, Month []int
+	DayOfWeek                       []int // 0 to 6, Sunday 0 (and 7 read as 0)
+	// DayOfMonthStar and DayOfWeekStar: the field was "*" (or "?"). When
+	// neither is, a day matches when either day field does (Vixie cron);
+	// otherwise both must.
+	DayOfMonthStar, DayOfWeekStar bool
+}
+
+// Fields returns the fields of a cron schedule; zero for "@every".
+func (s *Schedule) Fields() Fields {
+	if s.every > 0 {
+		return Fields{}
+	}
+	values := func(bits uint64) []int {
+		var out []int
+		for v := 0; v < 64; v++ {
+			if bits&(1<<uint(v)) != 0 {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	return Fields{Minute: values(s.minute), Hour: values(s.hour), DayOfMonth: values(s.dom), Month: values(s.month),
+		DayOfWeek: values(s.dow), DayOfMonthStar: s.domStar, DayOfWeekStar: s.dowStar}
+}
+
 // Interval is the longest time between two runs, daylight saving time
 // aside: an hour for @hourly, a day for @daily, three days for
 // "0 9 * * 1-5" (Friday to Monday). Health sets its default age limit from

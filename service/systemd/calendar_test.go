@@ -38,6 +38,7 @@ func TestCalendarMatchesSchedule(t *testing.T) {
 		{"CRON_TZ=Asia/Tokyo 0 9 * * mon", ""},
 		{"0 0 29 2 *", ""},
 		{"3-58/5 1/4 * * *", ""},
+		{"0 6 */10 * mon", ""}, // a stepped day of month is no "*": day of month OR day of week, as the daemon reads it
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			trig, err := Calendar(tc.spec, tc.zone)

@@ -4,10 +4,10 @@
 // whose service runs `strata schedule run JOB` (hooks, run record and
 // next due time as the daemon's), or one service running `strata daemon`.
 //
-// Layer: a service package beside service/daemon; it knows strata.yaml's
-// schedule syntax (service/schedule's: five cron fields, @hourly...,
-// "@every D", CRON_TZ=) and systemd's unit syntax, nothing of
-// repositories.
+// Layer: a service package beside service/daemon; it reads strata.yaml's
+// schedules with service/schedule (five cron fields, @hourly...,
+// "@every D", CRON_TZ=), as the daemon does, and knows systemd's unit
+// syntax, nothing of repositories.
 //
 // Words: a unit is one file (strata-JOB.service, strata-JOB.timer,
 // strata-daemon.service); OnCalendar is a timer's calendar expression
