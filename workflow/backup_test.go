@@ -46,6 +46,24 @@ func (b *logBuffer) has(prefix, part string) bool {
 	return false
 }
 
+// newSQLite creates the SQLite database shop.db in a new temporary
+// folder, runs stmts in it and returns its path.
+func newSQLite(t *testing.T, stmts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "shop.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return path
+}
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
@@ -127,23 +145,13 @@ func TestBackupRefusesRequestsWithoutOneSource(t *testing.T) {
 func TestBackupSQLiteTellsSchemaWarningsOnce(t *testing.T) {
 	ctx := context.Background()
 	r, _ := repotest.New(t)
-	path := filepath.Join(t.TempDir(), "shop.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	path := newSQLite(t,
 		"CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)",
 		"INSERT INTO customers VALUES (1, 'Ada'), (2, 'Grace')",
 		// columns that hide the rowid: a schema warning
 		"CREATE TABLE events (rowid INT, _rowid_ INT, oid INT, what TEXT)",
 		"INSERT INTO events VALUES (1, 2, 3, 'opened')",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+	)
 
 	logs := &logBuffer{}
 	req := workflow.BackupRequest{Database: &workflow.DatabaseSource{DSN: "sqlite://" + path}, Host: "h1", Logger: slog.New(logs)}

@@ -2,7 +2,6 @@ package workflow_test
 
 import (
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,22 +13,12 @@ import (
 func TestDrillSQLite(t *testing.T) {
 	ctx := context.Background()
 	r, _ := repotest.New(t)
-	path := filepath.Join(t.TempDir(), "shop.db")
-	db, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	path := newSQLite(t,
 		"CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL)",
 		"CREATE TABLE orders (id INTEGER PRIMARY KEY, customer INTEGER REFERENCES customers(id), total INTEGER CHECK (total >= 0))",
 		"INSERT INTO customers VALUES (1, 'Ada'), (2, 'Grace')",
 		"INSERT INTO orders VALUES (10, 1, 5), (11, 2, 7), (12, 2, 0)",
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
+	)
 	if _, err := workflow.Backup(ctx, r, workflow.BackupRequest{Database: &workflow.DatabaseSource{DSN: "sqlite://" + path}}); err != nil {
 		t.Fatal(err)
 	}
