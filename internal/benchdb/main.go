@@ -31,6 +31,7 @@ import (
 
 	"strata/dbexport"
 	"strata/dbexport/sqlite"
+	"strata/internal/benchrepo"
 	"strata/internal/customerdb"
 )
 
@@ -185,7 +186,7 @@ func oneHour(ctx context.Context, c config, env []string, db dbConn, h int, expo
 			}
 		}
 	}
-	before, err := dirSize(strataRepo)
+	before, err := benchrepo.Size(strataRepo)
 	if err != nil {
 		return r, err
 	}
@@ -210,7 +211,7 @@ func oneHour(ctx context.Context, c config, env []string, db dbConn, h int, expo
 		return r, fmt.Errorf("reading the output of strata backup --json: %w: %q", err, out.String())
 	}
 	r.exportBytes = res.Summary.BytesRead
-	after, err := dirSize(strataRepo)
+	after, err := benchrepo.Size(strataRepo)
 	if err != nil {
 		return r, err
 	}
@@ -219,7 +220,7 @@ func oneHour(ctx context.Context, c config, env []string, db dbConn, h int, expo
 	if _, err := writeExport(c.strata, env, res.ID, customerdb.Tables(), export); err != nil {
 		return r, err
 	}
-	if before, err = dirSize(resticRepo); err != nil {
+	if before, err = benchrepo.Size(resticRepo); err != nil {
 		return r, err
 	}
 	run, err = command(env, export, nil, c.restic, "backup", "--quiet", "--stdin", "--stdin-filename", "export.tsv", "--host", "benchdb")
@@ -227,7 +228,7 @@ func oneHour(ctx context.Context, c config, env []string, db dbConn, h int, expo
 		return r, err
 	}
 	r.resticSecs, r.resticRSS = run.Seconds, run.RSSKiB
-	if after, err = dirSize(resticRepo); err != nil {
+	if after, err = benchrepo.Size(resticRepo); err != nil {
 		return r, err
 	}
 	r.resticAdded = after - before

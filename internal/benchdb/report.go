@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+
+	"strata/internal/benchrepo"
 )
 
 // The targets.
@@ -19,11 +21,11 @@ func met(ok bool) string {
 }
 
 func report(c config, hours []hour, rt restoreTimes, cr checkRuns, strataRepo, resticRepo string) error {
-	strataSize, err := dirSize(strataRepo)
+	strataSize, err := benchrepo.Size(strataRepo)
 	if err != nil {
 		return err
 	}
-	resticSize, err := dirSize(resticRepo)
+	resticSize, err := benchrepo.Size(resticRepo)
 	if err != nil {
 		return err
 	}

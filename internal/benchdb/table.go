@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"strata/internal/benchrepo"
 	"strata/internal/customerdb"
 )
 
@@ -97,7 +98,7 @@ func runTableBench(c config) error {
 	if _, err := command(env, "", nil, c.strata, "init"); err != nil {
 		return err
 	}
-	empty, err := dirSize(repoPath)
+	empty, err := benchrepo.Size(repoPath)
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func runTableBench(c config) error {
 	if want := hours[len(hours)-1].rows; got != want {
 		return fmt.Errorf("strata restore: %d rows, the source has %d", got, want)
 	}
-	size, err := dirSize(repoPath)
+	size, err := benchrepo.Size(repoPath)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func runTableBench(c config) error {
 // tableBackup backs the table up at hour h and says what it cost.
 func tableBackup(c config, env []string, dbPath, repoPath string, h int) (tableHour, error) {
 	r := tableHour{n: h}
-	before, err := dirSize(repoPath)
+	before, err := benchrepo.Size(repoPath)
 	if err != nil {
 		return r, err
 	}
@@ -176,7 +177,7 @@ func tableBackup(c config, env []string, dbPath, repoPath string, h int) (tableH
 		return r, fmt.Errorf("reading the output of strata backup --json: %w: %q", err, out.String())
 	}
 	r.exportMB = mb(res.Summary.BytesRead)
-	after, err := dirSize(repoPath)
+	after, err := benchrepo.Size(repoPath)
 	if err != nil {
 		return r, err
 	}

@@ -33,6 +33,7 @@ import (
 
 	"strata/dbexport"
 	"strata/dbexport/sqlite"
+	"strata/internal/benchrepo"
 	"strata/internal/customerdb"
 	"strata/repo"
 	"strata/repo/backend/local"
@@ -123,7 +124,7 @@ func run(bin string, customers, hours int, rate float64, keep string, runs int) 
 		return err
 	}
 	build := time.Since(began)
-	size, err := dirSize(filepath.Join(dir, "repo"))
+	size, err := benchrepo.Size(filepath.Join(dir, "repo"))
 	if err != nil {
 		return err
 	}
@@ -380,15 +381,4 @@ func median(n int, f func() (float64, string, error)) (float64, error) {
 	}
 	sort.Float64s(s)
 	return s[len(s)/2], nil
-}
-
-func dirSize(dir string) (int64, error) {
-	var n int64
-	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			n += fi.Size()
-		}
-		return err
-	})
-	return n, err
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"strata/dbexport"
+	"strata/internal/benchrepo"
 	"strata/repo"
 	"strata/repo/backend/local"
 )
@@ -105,7 +106,7 @@ func build(ctx context.Context, c config, dir string) error {
 		hr.Snapshot, hr.Added = sn.ID.String(), int64(sn.Summary.BytesAdded)
 		rec.Records = append(rec.Records, hr)
 		if h%48 == 47 || h == c.hours-1 {
-			size, err := dirSize(repoDir)
+			size, err := benchrepo.Size(repoDir)
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"strata/dbexport"
+	"strata/internal/benchrepo"
 	"strata/repo"
 	"strata/repo/backend/local"
 	"strata/repo/crypto"
@@ -72,6 +73,6 @@ func backupKept(ctx context.Context, c config, b *buildRecord, kept []snapshotIn
 		ks.Snapshots++
 		parent = sn
 	}
-	ks.Bytes, err = dirSize(repoDir)
+	ks.Bytes, err = benchrepo.Size(repoDir)
 	return ks, err
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"strata/internal/benchrepo"
 	"strata/pack"
 	"strata/repo"
 	"strata/repo/retention"
@@ -93,7 +94,7 @@ func (m *measurement) failed() error {
 func measure(c config, env []string, dir string, b *buildRecord) (*measurement, error) {
 	m := &measurement{selfRSSKiB: selfRSSKiB()}
 	var err error
-	if m.repoBefore, err = dirSize(dir); err != nil {
+	if m.repoBefore, err = benchrepo.Size(dir); err != nil {
 		return nil, err
 	}
 	before, err := snapshots(c, env)
@@ -135,7 +136,7 @@ func measure(c config, env []string, dir string, b *buildRecord) (*measurement, 
 	if !slices.Equal(got, want) {
 		m.fail("forget kept %d snapshots; repo/retention's default policy keeps %d others (or more)", len(got), len(want))
 	}
-	if m.repoAfterForget, err = dirSize(dir); err != nil {
+	if m.repoAfterForget, err = benchrepo.Size(dir); err != nil {
 		return nil, err
 	}
 
@@ -155,7 +156,7 @@ func measure(c config, env []string, dir string, b *buildRecord) (*measurement, 
 	if m.pruneRep.Snapshots != len(m.kept) {
 		m.fail("prune saw %d snapshots, forget left %d", m.pruneRep.Snapshots, len(m.kept))
 	}
-	if m.repoAfter, err = dirSize(dir); err != nil {
+	if m.repoAfter, err = benchrepo.Size(dir); err != nil {
 		return nil, err
 	}
 

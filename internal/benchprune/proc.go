@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -89,23 +88,6 @@ func selfRSSKiB() int64 {
 		return 0
 	}
 	return ru.Maxrss
-}
-
-// dirSize is the total size of the files below dir.
-func dirSize(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		n += fi.Size()
-		return nil
-	})
-	return n, err
 }
 
 func mb(n int64) float64 { return float64(n) / 1e6 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"strata/internal/benchrepo"
 )
 
 // server is one database server, reached by its DSN without a database
@@ -244,7 +246,7 @@ func runSteps(engine string, steps []step) error {
 
 func sizes(r *result, repo, dump string) error {
 	var err error
-	if r.repoBytes, err = dirSize(repo); err != nil {
+	if r.repoBytes, err = benchrepo.Size(repo); err != nil {
 		return err
 	}
 	fi, err := os.Stat(dump)

@@ -49,21 +49,6 @@ func command(env []string, in string, out io.Writer, name string, args ...string
 	return r, nil
 }
 
-// dirSize is the total size of the files below dir.
-func dirSize(dir string) (int64, error) {
-	var n int64
-	err := filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if !info.IsDir() {
-			n += info.Size()
-		}
-		return nil
-	})
-	return n, err
-}
-
 func mb(n int64) float64 { return float64(n) / 1e6 }
 
 // timed runs f and returns its wall time in seconds.
