@@ -39,9 +39,10 @@ func (r *Report) WhatToDo() []Step {
 		configNoCopy       bool      // and no key file holds a copy of it
 		noConfigCopy       bool      // no key file holds a copy of the config
 		missingFiles       []*MissingFile
-		journal            []string // what is wrong with the journal itself
-		auditTrail         bool     // audit records are damaged or missing
-		retentions         bool     // object lock retentions run out soon
+		journal            []string  // what is wrong with the journal itself
+		auditTrail         bool      // audit records are damaged or missing
+		unrecorded         []pack.ID // snapshots no audit record names
+		retentions         bool      // object lock retentions run out soon
 	)
 	for _, f := range r.Findings {
 		switch f := f.(type) {
@@ -109,6 +110,8 @@ func (r *Report) WhatToDo() []Step {
 			journal = append(journal, "the repository keeps no journal yet")
 		case *DamagedAuditRecord, *MissingAuditRecord, *MissingAuditRecords:
 			auditTrail = true
+		case *UnrecordedSnapshot:
+			unrecorded = append(unrecorded, f.Snapshot)
 		}
 	}
 
@@ -232,6 +235,15 @@ func (r *Report) WhatToDo() []Step {
 		steps = append(steps, Step{Why: "audit records are damaged or missing, and strata never removes or changes them: " +
 			"someone or something else did. Find out who (the storage's own access logs), and copy the records named above " +
 			"back from a copy of the repository if one has them; check reports them until they are back"})
+	}
+	if len(unrecorded) > 0 {
+		steps = append(steps, Step{Why: fmt.Sprintf("no audit record names snapshot%s %s: the newest records of the audit trail "+
+			"were probably removed, and strata never removes them. Find out who (the storage's own access logs), and copy the "+
+			"records back from a copy of the repository if one has them; if the command that saved %s was killed, or warned "+
+			"that its audit record could not be written, that is the record missing. check reports %s until a record names %s (a command that changes %s, such as strata tag, "+
+			"writes one)",
+			plural(len(unrecorded), "", "s"), idList(unrecorded), plural(len(unrecorded), "it", "them"),
+			plural(len(unrecorded), "it", "them"), plural(len(unrecorded), "it", "them"), plural(len(unrecorded), "it", "them"))})
 	}
 	if len(missingFiles) > 0 || len(journal) > 0 {
 		steps = append(steps, journalStep(missingFiles, journal))

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"strata/pack"
 	"strata/repo/audit"
 	"strata/repo/backend"
 )
@@ -32,6 +34,20 @@ type MissingAuditRecords struct {
 	Seqs []audit.SeqRange
 }
 
+// UnrecordedSnapshot: no audit record names the snapshot, saved after the
+// audit trail began (TrailBegan: when the command of its oldest record
+// started). The record of the command that saved it was removed (the
+// newest records of a trail can go without breaking its chain), or never
+// written: the command was killed first, warned that it could not write
+// it, or was another program holding the password (docs/design.md, "The
+// audit trail", "What check proves").
+type UnrecordedSnapshot struct {
+	Snapshot   pack.ID
+	Time       time.Time
+	TrailBegan time.Time
+}
+
+func (*UnrecordedSnapshot) Severity() Severity  { return SeverityError }
 func (*DamagedAuditRecord) Severity() Severity  { return SeverityError }
 func (*MissingAuditRecord) Severity() Severity  { return SeverityError }
 func (*MissingAuditRecords) Severity() Severity { return SeverityError }
@@ -60,6 +76,13 @@ func (e *MissingAuditRecords) Error() string {
 		"and strata never removes audit records", strings.Join(s, ", "))
 }
 
+func (e *UnrecordedSnapshot) Error() string {
+	return fmt.Sprintf("snapshot %s (of %s) is named by no audit record, though the audit trail began before it (%s): "+
+		"the record of the command that saved it was removed, and strata never removes audit records "+
+		"(or it was never written: the command was killed, or warned that it could not write it)",
+		e.Snapshot.Short(), e.Time.Format(time.RFC3339), e.TrailBegan.Format(time.RFC3339))
+}
+
 func (e *DamagedAuditRecord) MarshalJSON() ([]byte, error) {
 	type fields DamagedAuditRecord
 	return withErr((*fields)(e), e.Err)
@@ -73,6 +96,7 @@ func (c *checker) checkAudit(ctx context.Context) error {
 		return fmt.Errorf("verifying the audit trail: %w", err)
 	}
 	c.report.AuditRecords = v.Records
+	c.audit = v
 	for _, d := range v.Damaged {
 		c.report.Findings = append(c.report.Findings, &DamagedAuditRecord{Name: d.Name, Err: d.Err})
 	}
@@ -83,4 +107,25 @@ func (c *checker) checkAudit(ctx context.Context) error {
 		c.report.Findings = append(c.report.Findings, &MissingAuditRecords{Seqs: v.Gaps})
 	}
 	return nil
+}
+
+// snapshotStamp is what checkRecorded needs of a snapshot that loaded:
+// the name of its file, its ID (another when misnamed) and its time.
+type snapshotStamp struct {
+	file, id pack.ID
+	time     time.Time
+}
+
+// checkRecorded reports the snapshots that the audit trail does not
+// account for (audit.Verification.Recorded): its newest records were
+// removed, which its chain cannot show.
+func (c *checker) checkRecorded(stamps []snapshotStamp) {
+	if c.audit == nil {
+		return
+	}
+	for _, s := range stamps {
+		if !c.audit.Recorded(s.time, s.file, s.id) {
+			c.report.Findings = append(c.report.Findings, &UnrecordedSnapshot{Snapshot: s.file, Time: s.time, TrailBegan: c.audit.Began})
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"strata/index"
 	"strata/pack"
 	"strata/repo"
+	"strata/repo/audit"
 	"strata/repo/backend"
 )
 
@@ -122,6 +123,7 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	}
 	w.markProtected(ctx)
 	c.collectFindings(w)
+	c.checkRecorded(w.stamps)
 	if err := c.checkRetentions(ctx); err != nil {
 		return nil, err
 	}
@@ -135,6 +137,7 @@ type checker struct {
 	idx    *index.Index
 	dec    *pack.Decoder
 	report *Report
+	audit  *audit.Verification // the audit trail, for checkRecorded
 
 	// From the index, before any pack is read.
 	packBlobs     map[pack.ID][]pack.ID // blobs the index places in each pack

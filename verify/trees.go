@@ -29,6 +29,7 @@ type walker struct {
 
 	damagedSnapshots  []*DamagedSnapshot
 	misnamedSnapshots []*MisnamedSnapshot
+	stamps            []snapshotStamp // every snapshot that loaded
 	damagedTrees      []*DamagedTree
 	damagedLogs       []*DamagedLog
 	missingBlobs      []*MissingBlob
@@ -74,6 +75,7 @@ func (w *walker) walkSnapshots(ctx context.Context) error {
 			w.damagedSnapshots = append(w.damagedSnapshots, &DamagedSnapshot{Snapshot: id, Err: err})
 			continue
 		}
+		w.stamps = append(w.stamps, snapshotStamp{file: id, id: sn.ID, time: sn.Time})
 		if walked[sn.ID] {
 			continue // a copy of a snapshot stored under another name
 		}

@@ -196,6 +196,9 @@ func TestCheckReportsAuditDamage(t *testing.T) {
 		"audit record audit/" + names[1] + " is missing: record audit/" + names[2] + " names it",
 		"audit record audit/" + names[3] + " is damaged",
 		"strata never removes or changes them",
+		// The removed record was the backup's, the only one naming its
+		// snapshot.
+		"is named by no audit record",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check does not say %q:\n%s", want, out)
@@ -207,7 +210,7 @@ func TestCheckReportsAuditDamage(t *testing.T) {
 	}
 	// check's own record counts what it found.
 	last := latestOf(t, c, "check")
-	if last == nil || last.Result.OK || last.Result.ExitCode != exitCheckFailed || last.Result.Check.Errors != 2 {
+	if last == nil || last.Result.OK || last.Result.ExitCode != exitCheckFailed || last.Result.Check.Errors != 3 {
 		t.Errorf("check's record: %+v", last)
 	}
 }
@@ -281,5 +284,51 @@ func TestCopyLeavesAuditTrails(t *testing.T) {
 	}
 	if after := src.files("audit"); !slices.Equal(after, srcBefore) {
 		t.Errorf("the source's trail changed: %v, was %v", after, srcBefore)
+	}
+}
+
+// TestCheckReportsRemovedNewestAuditRecords: the newest records of the
+// trail, which no later record names, removed after backups: check names
+// the snapshots that no record names any more. A trail that began after
+// some snapshots (written by a strata that kept none) does not count
+// those.
+func TestCheckReportsRemovedNewestAuditRecords(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	old := c.backupStdin([]byte("zero\n"), "a.txt")
+	// The repository of a strata without an audit trail: it begins with
+	// the next command.
+	if err := os.RemoveAll(filepath.Join(c.repo, "audit")); err != nil {
+		t.Fatal(err)
+	}
+	first := c.backupStdin([]byte("one\n"), "a.txt")
+	second := c.backupStdin([]byte("two\n"), "a.txt")
+	third := c.backupStdin([]byte("three\n"), "a.txt")
+	c.check()
+	names := c.files("audit")
+	slices.Sort(names)
+	if len(names) != 4 { // three backups and the check
+		t.Fatalf("audit records %v", names)
+	}
+	dir := filepath.Join(c.repo, "audit")
+	// The check's record and the last backup's: the chain of the rest
+	// holds.
+	for _, n := range names[2:] {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, _ := c.code(exitCheckFailed, "check")
+	if want := "snapshot " + third[:8] + " (of "; !strings.Contains(out, want) || !strings.Contains(out, "is named by no audit record") {
+		t.Errorf("check does not name snapshot %s as unrecorded:\n%s", third, out)
+	}
+	for _, id := range []string{old, first, second} {
+		if strings.Contains(out, "snapshot "+id[:8]+" (of ") {
+			t.Errorf("check names snapshot %s, which a record names or which is older than the trail:\n%s", id, out)
+		}
+	}
+	if !strings.Contains(out, "the newest records of the audit trail were probably removed") {
+		t.Errorf("check gives no advice on the unrecorded snapshot:\n%s", out)
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"strata/pack"
 	"strata/repo/backend"
 )
 
@@ -146,6 +148,51 @@ type Verification struct {
 	// stored and none is named as missing: records removed that no
 	// later record named (or whose successors are gone too).
 	Gaps []SeqRange
+
+	// Began is when the command of the oldest record that opened
+	// started: the trail records every command since (zero when no
+	// record opened).
+	Began time.Time
+	// named are the snapshots the records that opened name.
+	named map[pack.ID]bool
+	// omittedUntil is when the newest command whose record left out
+	// snapshot IDs (SnapshotsOmitted) ended.
+	omittedUntil time.Time
+}
+
+// Recorded reports whether the trail accounts for a snapshot stored
+// under any of ids whose time is t (docs/design.md, "The audit trail",
+// "What check proves"): a record names one of ids, or the snapshot is
+// older than the trail (saved before its first record, by a strata that
+// wrote none), or a record that left out snapshot IDs ended after it
+// and may have been the one. A snapshot it does not account for was
+// saved by a command whose record was removed, or never written.
+func (v *Verification) Recorded(t time.Time, ids ...pack.ID) bool {
+	if v.Began.IsZero() || t.Before(v.Began) || !t.After(v.omittedUntil) {
+		return true
+	}
+	for _, id := range ids {
+		if v.named[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// account notes what rec tells about snapshots for Recorded.
+func (v *Verification) account(rec *Record) {
+	if v.Began.IsZero() || rec.Time.Before(v.Began) {
+		v.Began = rec.Time
+	}
+	for _, id := range rec.Snapshots {
+		v.named[id] = true
+	}
+	if rec.SnapshotsOmitted > 0 {
+		end := rec.Time.Add(time.Duration(rec.Seconds * float64(time.Second)))
+		if end.After(v.omittedUntil) {
+			v.omittedUntil = end
+		}
+	}
 }
 
 // Verify reads every audit record (with workers at once; 0 means 8) and
@@ -160,9 +207,10 @@ func (l *Log) Verify(ctx context.Context, workers int) (*Verification, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verification{Records: len(recs), Damaged: damaged}
+	v := &Verification{Records: len(recs), Damaged: damaged, named: map[pack.ID]bool{}}
 	namedBy := map[string][]string{}
 	for _, rec := range recs {
+		v.account(rec)
 		for _, p := range rec.Prev {
 			if !ls.names[p] {
 				namedBy[p] = append(namedBy[p], rec.Name)
