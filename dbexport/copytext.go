@@ -164,10 +164,59 @@ func compareField(a, b string) int {
 	if a == b {
 		return 0
 	}
+	if c, ok := compareShortestInts(a, b); ok {
+		return c
+	}
 	ia, okA := new(big.Int).SetString(a, 10)
 	ib, okB := new(big.Int).SetString(b, 10)
 	if okA && okB {
 		return ia.Cmp(ib)
 	}
 	return strings.Compare(a, b)
+}
+
+// compareShortestInts compares a and b as integers without parsing them
+// when both are decimal integers in their shortest form (0, or an
+// optional minus and a digit other than 0 first), as keys are: ok is
+// false otherwise (007, +7, -0, text), and compareField parses them. A
+// history or a seek compares a key with every row of a chunk, and
+// parsing both into big.Ints was most of that time (docs/benchmarks.md,
+// "Row history").
+func compareShortestInts(a, b string) (c int, ok bool) {
+	negA, okA := shortestInt(a)
+	negB, okB := shortestInt(b)
+	if !okA || !okB {
+		return 0, false
+	}
+	switch {
+	case negA != negB:
+		if negA {
+			return -1, true
+		}
+		return 1, true
+	case len(a) != len(b):
+		c = len(a) - len(b)
+	default:
+		c = strings.Compare(a, b)
+	}
+	if negA {
+		c = -c
+	}
+	return max(-1, min(c, 1)), true
+}
+
+// shortestInt reports whether s is a decimal integer in its shortest
+// form, and whether it is negative.
+func shortestInt(s string) (neg, ok bool) {
+	digits := strings.TrimPrefix(s, "-")
+	neg = len(digits) < len(s)
+	if digits == "" || digits[0] == '0' && (len(digits) > 1 || neg) {
+		return neg, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return neg, false
+		}
+	}
+	return neg, true
 }

@@ -2,6 +2,8 @@ package dbexport
 
 import (
 	"bytes"
+	"math/big"
+	"strings"
 	"testing"
 )
 
@@ -57,6 +59,31 @@ func TestCompareKeys(t *testing.T) {
 	for _, tt := range tests {
 		if got := CompareKeys(tt.a, tt.b); (got > 0) != (tt.want > 0) || (got < 0) != (tt.want < 0) {
 			t.Errorf("CompareKeys(%q, %q) = %d, want sign of %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+// TestCompareFieldShortestInts: comparing integers in their shortest form
+// without parsing them orders every pair as big.Int does, and leaves
+// other spellings (007, +7, -0, text) to the parsing comparison.
+func TestCompareFieldShortestInts(t *testing.T) {
+	values := []string{"0", "1", "-1", "9", "10", "-10", "-9", "99", "100", "123", "124", "-123", "-124",
+		"99999999999999999999999", "100000000000000000000000", "-100000000000000000000000",
+		"007", "+7", "7", "-0", "00", "-", "", "1a", "a", "b", "\\N", "1.5"}
+	for _, a := range values {
+		for _, b := range values {
+			want := strings.Compare(a, b)
+			ia, okA := new(big.Int).SetString(a, 10)
+			ib, okB := new(big.Int).SetString(b, 10)
+			if okA && okB {
+				want = ia.Cmp(ib)
+			}
+			if a == b {
+				want = 0
+			}
+			if got := compareField(a, b); got != want {
+				t.Errorf("compareField(%q, %q) = %d, want %d", a, b, got, want)
+			}
 		}
 	}
 }

@@ -319,18 +319,25 @@ func (f *follower) scanRow(n *repo.Node, t *dbexport.Table) ([][]byte, error) {
 // text) whose key is key, or nil.
 func findRow(data []byte, t *dbexport.Table, key []string) ([][]byte, error) {
 	keyCols := t.KeyColumns()
+	// Only the fields up to the last key column are split off each row
+	// (the rest stays one field): the row with the key is split whole.
+	lead := 0
+	for _, k := range keyCols {
+		lead = max(lead, k+2)
+	}
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			return nil, fmt.Errorf("a chunk ends inside a row")
 		}
-		fields := dbexport.SplitRow(data[:i])
+		line := data[:i]
 		data = data[i+1:]
-		k, err := dbexport.KeyValues(fields, keyCols)
+		k, err := dbexport.KeyValues(bytes.SplitN(line, []byte{'\t'}, lead), keyCols)
 		if err != nil {
 			return nil, err
 		}
 		if dbexport.KeyEqual(k, key) {
+			fields := dbexport.SplitRow(line)
 			if len(fields) != len(t.Columns) {
 				return nil, fmt.Errorf("the row with key %s has %d fields for %d columns", strings.Join(key, ","), len(fields), len(t.Columns))
 			}
