@@ -47,6 +47,11 @@ type Schema struct {
 	// Pragmas are SQLite's database settings a whole restore sets again
 	// (user_version, application_id).
 	Pragmas map[string]int64 `json:"pragmas,omitempty"`
+	// Grants are the privileges MySQL and MariaDB accounts hold on the
+	// database and on its tables and columns, as information_schema
+	// shows them to the backup account; absent in snapshots taken
+	// before strata recorded them.
+	Grants []Grant `json:"grants,omitempty"`
 	// Extensions are PostgreSQL's extensions in the selected schemas with
 	// their versions, which the schema archive does not record (pg_dump
 	// writes CREATE EXTENSION without VERSION); absent in snapshots
@@ -84,6 +89,20 @@ type Object struct {
 	// be run under again (MySQL: sql_mode, character_set_client,
 	// collation_connection, time_zone, and the database's collation).
 	Settings map[string]string `json:"settings,omitempty"`
+}
+
+// Grant is one privilege of a MySQL or MariaDB account (User@Host) or
+// role (Role true, Host empty) on the database (Table empty), one of its
+// tables, or some columns of one (docs/design.md, "MySQL and MariaDB",
+// "Grants").
+type Grant struct {
+	User      string   `json:"user"`
+	Host      string   `json:"host,omitempty"`
+	Role      bool     `json:"role,omitempty"`
+	Table     string   `json:"table,omitempty"`
+	Columns   []string `json:"columns,omitempty"`
+	Privilege string   `json:"privilege"` // SELECT, INSERT, ...
+	Grantable bool     `json:"grantable,omitempty"`
 }
 
 // Binlog is a MySQL or MariaDB binary log position: the point from which

@@ -98,7 +98,10 @@ the restore after loading, with a warning), other sequences, the views,
 routines and events stay as they are (only a whole restore recreates them).
 MySQL views, triggers, routines and events keep their DEFINER, as
 mysqldump's output does; --no-definer leaves it out, so they belong to the
-account that restores them. What the snapshot does not hold is named.
+account that restores them. MySQL grants on the database (a whole restore)
+and on the restored tables and columns are given back to the accounts and
+roles the target has; the others are named (--no-privileges: none). What
+the snapshot does not hold is named.
 --jobs N loads N MySQL tables at once; tables of 10,000 rows or more get
 their secondary keys after their rows.
 --dry-run shows, per table, the rows in the snapshot, the rows in the target
@@ -120,7 +123,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			&cli.StringSliceFlag{Name: "exclude-tables", Usage: "leave out tables matching `GLOB`", Destination: &exclude},
 			&cli.BoolFlag{Name: "dry-run", Usage: "show what would happen, change nothing", Destination: &dryRun},
 			&cli.BoolFlag{Name: "no-owner", Usage: "PostgreSQL: restored objects belong to the restoring role (pg_restore --no-owner)", Destination: &db.noOwner},
-			&cli.BoolFlag{Name: "no-privileges", Usage: "PostgreSQL: do not restore grants (pg_restore --no-privileges)", Destination: &db.noPrivileges},
+			&cli.BoolFlag{Name: "no-privileges", Usage: "PostgreSQL, MySQL: do not restore grants (pg_restore --no-privileges)", Destination: &db.noPrivileges},
 			&cli.BoolFlag{Name: "replace", Usage: "overwrite tables that hold rows (after a safety snapshot)", Destination: &replace},
 			&cli.BoolFlag{Name: "no-safety-snapshot", Usage: "with --replace: do not save the overwritten tables first", Destination: &noSafety},
 			&cli.StringFlag{Name: "at", Usage: "restore the newest snapshot at or before `TIME` (\"YYYY-MM-DD HH:MM[:SS]\" or RFC 3339)", Destination: &at},

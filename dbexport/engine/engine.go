@@ -206,7 +206,7 @@ func MySQL() Engine {
 			return mysql.Open(ctx, d, mysql.Options{PasswordFile: o.PasswordFile})
 		},
 		OpenTarget: func(ctx context.Context, d dbexport.DSN, o Options) (dbexport.Target, error) {
-			return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.PasswordFile, Jobs: o.Jobs, NoDefiner: o.NoDefiner, Logger: o.Logger})
+			return mysql.OpenTarget(ctx, d, mysql.Options{PasswordFile: o.PasswordFile, Jobs: o.Jobs, NoDefiner: o.NoDefiner, NoPrivileges: o.NoPrivileges, Logger: o.Logger})
 		},
 		ExportJobs:     func(dbexport.Source, Options) int { return 1 },
 		CreateDatabase: mysql.CreateDatabase,

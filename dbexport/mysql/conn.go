@@ -28,6 +28,9 @@ type Options struct {
 	// NoDefiner: a restore creates views, triggers, routines and events
 	// without their DEFINER, owned by the account that restores them.
 	NoDefiner bool
+	// NoPrivileges: a restore gives back none of the snapshot's grants
+	// (as pg_restore --no-privileges).
+	NoPrivileges bool
 	// Logger, when set, is told at slog.LevelWarn what a restore did not
 	// recreate as the snapshot has it (and the server's warnings about
 	// it).

@@ -84,6 +84,9 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 		return nil, err
 	}
 	sc.Objects = objects
+	if sc.Grants, err = s.grants(ctx); err != nil {
+		return nil, err
+	}
 	gaps, err := s.privilegeGaps(ctx)
 	if err != nil {
 		return nil, err

@@ -220,6 +220,15 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 			return fmt.Errorf("%w; the tables are restored, as MySQL cannot roll back DDL", err)
 		}
 	}
+	if !t.opts.NoPrivileges {
+		restored := map[string]bool{}
+		for _, td := range tables {
+			restored[td.Table.Name] = true
+		}
+		if err := cr.restoreGrants(ctx, s.Grants, restored, whole); err != nil {
+			return fmt.Errorf("%w; the tables and their rows are restored, as MySQL cannot roll back DDL", err)
+		}
+	}
 	if !whole {
 		if names := notRecreated(s, seqs); len(names) > 0 {
 			t.opts.notify("a restore of some tables does not recreate the snapshot's views, routines, events and the sequences no restored table's default calls: " + strings.Join(names, ", "))

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"strata/dbexport"
+)
+
+// TestMariaDBGrants: the privileges accounts and roles hold on the
+// database, its tables and columns are saved, and a restore into an
+// empty database gives them back on it (SHOW GRANTS of each account
+// names the target as it named the source), but to an account the target
+// lacks, which it names and does not create (MariaDB's GRANT would
+// create it, with no password). --no-privileges gives none back. A
+// restore of one table gives back that table's grants only. Before,
+// no grant was saved.
+func TestMariaDBGrants(t *testing.T) {
+	t.Parallel()
+	src := mariaDB(t)
+	d, err := dbexport.ParseDSN(src.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Unique as the database is, without its name, which grants() replaces.
+	id := strings.TrimPrefix(d.Database, "strata_test_")
+	user, role, gone := "acct_"+id+"_u", "acct_"+id+"_r", "acct_"+id+"_gone"
+	src.exec(t, "CREATE USER '"+user+"'@'%'", "CREATE ROLE "+role, "CREATE USER '"+gone+"'@'localhost'")
+	t.Cleanup(func() {
+		src.db.Exec("DROP USER IF EXISTS '" + user + "'@'%'")
+		src.db.Exec("DROP ROLE IF EXISTS " + role)
+		src.db.Exec("DROP USER IF EXISTS '" + gone + "'@'localhost'")
+	})
+	esc := strings.ReplaceAll(d.Database, "_", `\_`)
+	src.exec(t,
+		"CREATE TABLE item (id int PRIMARY KEY, name text, price int)",
+		"CREATE TABLE note (id int PRIMARY KEY)",
+		"GRANT SELECT, INSERT ON `"+esc+"`.* TO "+role,
+		"GRANT SELECT, UPDATE (name, price), INSERT (name) ON item TO '"+user+"'@'%' WITH GRANT OPTION",
+		"GRANT DELETE ON item TO "+role,
+		"GRANT SELECT ON note TO '"+gone+"'@'localhost'")
+	grants := func(db, account string) string {
+		var out []string
+		for _, g := range columnValues(t, src, "SHOW GRANTS FOR "+account) {
+			g = strings.ReplaceAll(g, strings.ReplaceAll(db, "_", `\_`), "DB")
+			if g = strings.ReplaceAll(g, db, "DB"); strings.Contains(g, "`DB`") {
+				out = append(out, g)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	accounts := []string{"'" + user + "'@'%'", role}
+	want := map[string]string{}
+	for _, a := range accounts {
+		want[a] = grants(d.Database, a)
+		if want[a] == "" {
+			t.Fatalf("SHOW GRANTS FOR %s names no grant on the source", a)
+		}
+	}
+	c := newCLI(t)
+	c.ok("init")
+	c.ok("backup", "--db", src.dsn)
+	src.exec(t, "DROP USER '"+gone+"'@'localhost'")
+
+	dst := mariaDB(t)
+	dstName := dst.str(t, "SELECT DATABASE()")
+	_, errOut := c.code(0, "restore", "latest", "--db", dst.dsn)
+	if !strings.Contains(errOut, "GRANT SELECT ON `"+dstName+"`.`note` TO '"+gone+"'@'localhost'") {
+		t.Errorf("the restore does not name the grant to an account the target lacks:\n%s", errOut)
+	}
+	if n := src.int(t, "SELECT COUNT(*) FROM mysql.user WHERE User = ?", gone); n != 0 {
+		t.Errorf("the restore created account %s", gone)
+	}
+	for _, a := range accounts {
+		if got := grants(dstName, a); got != want[a] {
+			t.Errorf("SHOW GRANTS FOR %s on the restored database:\n%s\nwant, as on the source:\n%s", a, got, want[a])
+		}
+	}
+
+	none := mariaDB(t)
+	noneName := none.str(t, "SELECT DATABASE()")
+	c.ok("restore", "latest", "--db", none.dsn, "--no-privileges")
+	for _, a := range accounts {
+		if got := grants(noneName, a); got != "" {
+			t.Errorf("restore --no-privileges: SHOW GRANTS FOR %s:\n%s", a, got)
+		}
+	}
+
+	part := mariaDB(t)
+	partName := part.str(t, "SELECT DATABASE()")
+	c.code(0, "restore", "latest", "--db", part.dsn, "--tables", "item")
+	wantPart := "GRANT DELETE ON `DB`.`item` TO `" + role + "`"
+	if got := grants(partName, role); got != wantPart {
+		t.Errorf("restore --tables item: SHOW GRANTS FOR %s:\n%s\nwant\n%s", role, got, wantPart)
+	}
+	if got := grants(partName, accounts[0]); got != want[accounts[0]] {
+		t.Errorf("restore --tables item: SHOW GRANTS FOR %s:\n%s\nwant\n%s", accounts[0], got, want[accounts[0]])
+	}
+}
