@@ -72,6 +72,12 @@ func TestMariaDBSequences(t *testing.T) {
 	if g := dst.str(t, "SELECT NEXTVAL(ticket)"); g != "3" {
 		t.Errorf("next value of the restored ticket: %s, want 3", g)
 	}
+	// A restore of every table over them re-creates the sequences at the
+	// snapshot's positions, as mysqldump's DROP SEQUENCE does.
+	c.ok("restore", "latest", "--db", dst.dsn, "--replace", "--no-safety-snapshot")
+	if got := position(dst, "invoice_no") + " " + position(dst, "ticket"); got != wantInvoice+" "+wantTicket {
+		t.Errorf("after restore --replace, the sequences are at %s, want the snapshot's %s %s", got, wantInvoice, wantTicket)
+	}
 	if out, stderr, code := c.run("verify", "drill", "--same-engine", "latest"); code != 0 {
 		t.Errorf("drill --same-engine: exit %d\n%s%s", code, out, stderr)
 	}
