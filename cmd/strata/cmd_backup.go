@@ -80,10 +80,11 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 			jb := &jobBackup{}
 			defer func() { _ = jb.close() }() // a command source's command ends with the backup
 			if g.job != nil && !stdin && len(args) == 0 && db.dsn == "" && !c.IsSet("files-from") {
-				var err error
-				if jb, err = g.jobBackupSource(c, &db); err != nil {
+				b, err := g.jobBackupSource(c, &db)
+				if err != nil {
 					return err
 				}
+				jb = b
 				args, stdin = jb.paths, jb.stdin
 				if jb.stdin && !c.IsSet("stdin-name") {
 					stdinName = jb.stdinName
