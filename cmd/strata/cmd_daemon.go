@@ -218,6 +218,9 @@ func (sv *service) reload(g *globals) {
 			err = sv.daemon.Reload(js)
 		}
 		if err == nil {
+			for _, w := range cfg.Warnings() {
+				sv.log.Warn(w)
+			}
 			sv.runner.SetConfig(cfg)
 			if cfg.Repository.URL != g.cfg.Repository.URL {
 				sv.log.Warn("the repository changed in the config: the daemon goes on with the one it started with; restart it to change")

@@ -229,7 +229,8 @@ type Hook struct {
 
 // HTTPHook is a request a hook sends.
 type HTTPHook struct {
-	// URL, or URLEnv / URLFile when it holds a secret.
+	// URL, or URLEnv / URLFile: a webhook's URL is a secret, and one
+	// written here is accepted with a warning (Warnings).
 	URL     string `yaml:"url,omitempty"`
 	URLEnv  string `yaml:"url_env,omitempty"`
 	URLFile string `yaml:"url_file,omitempty"`
@@ -288,7 +289,8 @@ type Channel struct {
 	// (start/success/fail pings to URL, URL/start, URL/fail).
 	Type string `yaml:"type"`
 	// URL of a webhook, Slack or Discord webhook, or healthchecks check;
-	// these URLs are secrets, so prefer URLEnv or URLFile.
+	// these URLs are secrets, so prefer URLEnv or URLFile: one written
+	// here is accepted with a warning (Warnings).
 	URL     string `yaml:"url,omitempty"`
 	URLEnv  string `yaml:"url_env,omitempty"`
 	URLFile string `yaml:"url_file,omitempty"`

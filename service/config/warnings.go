@@ -4,14 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // Warnings are what Validate accepts but advises against: an inline
-// repository password, a secret file others can read, no password source.
+// repository password or webhook URL, a secret file others can read, no
+// password source. They name keys, never secrets.
 func (c *Config) Warnings() []string {
 	var out []string
-	if c.Repository.Password != "" {
-		out = append(out, c.fieldErr("repository.password", errors.New("the password is written in the file: anyone who can read it can read the backups; use password_file (mode 0600), password_env or password_command")).Error())
+	for _, s := range c.inlineSecrets() {
+		// The value is a secret: only its key is named.
+		k := lastKey(s.Key)
+		var why string
+		switch {
+		case s.Key == "repository.password":
+			why = "the password is written in the file: anyone who can read it can read the backups; use password_file (mode 0600), password_env or password_command"
+		case k == "url":
+			why = "the URL is written in the file, and a webhook's URL is a secret (whoever knows it can post to it): use url_env or url_file (mode 0600)"
+		default:
+			why = fmt.Sprintf("the secret is written in the file: use %[1]s_env or %[1]s_file (mode 0600)", k)
+		}
+		out = append(out, c.fieldErr(s.Key, errors.New(why)).Error())
 	}
 	for _, f := range c.secretFiles() {
 		if fi, err := os.Stat(f.Name); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o077 != 0 {
@@ -46,4 +59,9 @@ func (c *Config) CheckSecrets(getenv func(string) string) []string {
 		}
 	}
 	return out
+}
+
+// lastKey is the last key of path: "url" of "hooks.before[0].http.url".
+func lastKey(path string) string {
+	return path[strings.LastIndexByte(path, '.')+1:]
 }
