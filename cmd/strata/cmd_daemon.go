@@ -47,7 +47,9 @@ log) and each job's next due time are kept in the state folder
 SIGTERM or Ctrl-C cancels the running job, which releases its lock and
 leaves the repository consistent, records it as aborted (it runs again at
 the next start) and exits 0. SIGHUP reads strata.yaml again: jobs,
-schedules and hooks change; the repository does not (restart for that).
+schedules and hooks change, and so do health's jobs and limits (a job
+removed or renamed leaves health and /metrics); the repository and the
+notification channels do not (restart for that).
 
 --listen ADDR (else dashboard.listen, when strata.yaml sets it) serves
 strata serve's dashboard with the run history, each run's log and "run
@@ -183,6 +185,7 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	}
 	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: metrics.New(metrics.Options{Version: version}),
 		src: &repoSource{g: g, stateDir: store.Dir(), store: store}}
+	sv.metrics.SetJobs(js)
 	d.Subscribe(sv.metrics.Subscriber())
 	if path := g.metricsFile; path != "" {
 		// The textfile collector reads the file while the daemon runs:
@@ -208,8 +211,9 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	return sv, nil
 }
 
-// reload reads strata.yaml again (SIGHUP). A config that does not load
-// leaves the jobs as they were.
+// reload reads strata.yaml again (SIGHUP): the jobs, the runs' config,
+// health's jobs and limits, and the jobs /metrics reports. A config that
+// does not load leaves them as they were.
 func (sv *service) reload(g *globals) {
 	cfg, err := config.Load(g.cfg.File)
 	if err == nil {
@@ -222,6 +226,13 @@ func (sv *service) reload(g *globals) {
 				sv.log.Warn(w)
 			}
 			sv.runner.SetConfig(cfg)
+			// Health (health.json, the dashboard) and /metrics follow
+			// the file as read now: a job removed or renamed is no
+			// longer judged, changed limits count, and health is
+			// evaluated again without waiting for a run.
+			sv.src.setConfig(cfg)
+			sv.metrics.SetJobs(js)
+			sv.monitor.Reevaluate()
 			if cfg.Repository.URL != g.cfg.Repository.URL {
 				sv.log.Warn("the repository changed in the config: the daemon goes on with the one it started with; restart it to change")
 			}

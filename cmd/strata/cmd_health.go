@@ -150,12 +150,19 @@ Icinga or any monitor that runs plugins; --json the whole report.
 // healthOptions are the limits of --config (its jobs, or --job alone),
 // or without one the defaults.
 func (g *globals) healthOptions() (health.Options, health.GatherOptions, error) {
-	if g.cfg == nil {
+	return g.healthOptionsOf(g.cfg)
+}
+
+// healthOptionsOf are the limits of cfg (its jobs, or --job alone), or
+// without one the defaults: the daemon's cfg is the file as last read
+// (SIGHUP), not as it started.
+func (g *globals) healthOptionsOf(cfg *config.Config) (health.Options, health.GatherOptions, error) {
+	if cfg == nil {
 		return health.Options{}, health.GatherOptions{}, nil
 	}
-	opts, gopts, err := health.FromConfig(g.cfg)
+	opts, gopts, err := health.FromConfig(cfg)
 	if err != nil {
-		return opts, gopts, fmt.Errorf("%s: %w", g.cfg.File, err)
+		return opts, gopts, fmt.Errorf("%s: %w", cfg.File, err)
 	}
 	if g.job != nil {
 		opts.Jobs = slices.DeleteFunc(opts.Jobs, func(j health.Job) bool { return j.Name != g.job.Name })

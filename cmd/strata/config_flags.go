@@ -298,12 +298,17 @@ func (g *globals) jobDatabase(c *cli.Context, db *dbOptions) error {
 // --keep-safety, given alone, still overrides its safety period. ok is
 // false without a config or a retention section.
 func (g *globals) configPolicy(fromFlags retention.Policy, given bool) (p retention.Policy, r *config.Retention, ok bool, err error) {
-	if given || g.cfg == nil || g.cfg.Retention == nil {
+	return configPolicyOf(g.cfg, fromFlags, given)
+}
+
+// configPolicyOf is configPolicy of cfg (the daemon's as last read).
+func configPolicyOf(cfg *config.Config, fromFlags retention.Policy, given bool) (p retention.Policy, r *config.Retention, ok bool, err error) {
+	if given || cfg == nil || cfg.Retention == nil {
 		return fromFlags, nil, false, nil
 	}
-	r = g.cfg.Retention
+	r = cfg.Retention
 	if p, err = r.Policy(); err != nil {
-		return p, nil, false, fmt.Errorf("%s: retention: %w", g.cfg.File, err)
+		return p, nil, false, fmt.Errorf("%s: retention: %w", cfg.File, err)
 	}
 	if fromFlags.Safety != nil {
 		p.Safety = fromFlags.Safety

@@ -12,6 +12,7 @@ import (
 	"strata/dbexport"
 	"strata/repo"
 	"strata/repo/retention"
+	"strata/service/config"
 	"strata/service/dashboard"
 	"strata/service/health"
 	"strata/service/metrics"
@@ -33,6 +34,25 @@ type repoSource struct {
 	// store is the daemon's own (strata daemon): whether its changes of
 	// the folder fail is judged too.
 	store *state.Store
+	// cfg is the daemon's strata.yaml as last read (setConfig, at
+	// SIGHUP); nil: --config's. Guarded by mu.
+	cfg *config.Config
+}
+
+// setConfig makes the pages (health, the snapshots' retention) judge by
+// cfg from now on: the daemon read its strata.yaml again.
+func (s *repoSource) setConfig(cfg *config.Config) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg = cfg
+}
+
+// config is the configuration the pages judge by. s.mu is held.
+func (s *repoSource) config() *config.Config {
+	if s.cfg != nil {
+		return s.cfg
+	}
+	return s.g.cfg
 }
 
 // Health judges the repository as `strata health` does: with --config,
@@ -41,12 +61,13 @@ func (s *repoSource) Health(ctx context.Context) (*health.Report, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The limits of --config when there is one, as strata health's.
-	opts, gopts, err := s.g.healthOptions()
+	cfg := s.config()
+	opts, gopts, err := s.g.healthOptionsOf(cfg)
 	if err != nil {
 		return nil, err
 	}
 	st := healthState{notes: firstDueTimes(s.stateDir, &opts)}
-	st.notes = append(st.notes, lockWaitNotes(s.stateDir, s.g.cfg)...)
+	st.notes = append(st.notes, lockWaitNotes(s.stateDir, cfg)...)
 	if s.store != nil {
 		st.folder = &health.StateFolder{Dir: s.store.Dir()}
 		if since, err := s.store.Failing(); err != nil {
@@ -91,14 +112,15 @@ func (s *repoSource) Snapshots(ctx context.Context) (*dashboard.SnapshotList, er
 		r.SkipDamagedSnapshots()
 		// As forget --dry-run without flags: strata.yaml's retention, else
 		// the stored policy.
-		p, cfgRetention, fromConfig, err := s.g.configPolicy(retention.Policy{}, false)
+		cfg := s.config()
+		p, cfgRetention, fromConfig, err := configPolicyOf(cfg, retention.Policy{}, false)
 		if err != nil {
 			return err
 		}
 		choice, groupBy := workflow.PolicyChoice{}, []string{"host", "source"}
 		if fromConfig {
-			choice = workflow.PolicyChoice{Rules: &p, Source: workflow.PolicyFromConfig, From: s.g.cfg.File,
-				Timezone: cfgRetention.Timezone, TimezoneFrom: s.g.cfg.File}
+			choice = workflow.PolicyChoice{Rules: &p, Source: workflow.PolicyFromConfig, From: cfg.File,
+				Timezone: cfgRetention.Timezone, TimezoneFrom: cfg.File}
 			if cfgRetention.GroupBy != "" {
 				groupBy = strings.Split(cfgRetention.GroupBy, ",")
 			}

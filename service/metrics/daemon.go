@@ -12,11 +12,17 @@ import (
 
 // Subscriber returns what the daemon calls at each run's start and end
 // (daemon.Daemon.Subscribe): the end of a backup, check or drill sets
-// its metrics, and every end counts in strata_runs_total.
+// its metrics, and every end counts in strata_runs_total; the runs of
+// jobs SetJobs did not list are left out.
 func (s *Set) Subscriber() func(daemon.Event) {
 	return func(e daemon.Event) {
 		if e.Kind == daemon.Started {
 			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !s.observes(e.Job.Name) {
+			return // removed from the configuration while it ran
 		}
 		run := e.Run
 		end := run.End

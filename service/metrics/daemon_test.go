@@ -65,3 +65,49 @@ func TestDaemonRunsScraped(t *testing.T) {
 	want(t, fams, 1, "strata_runs_total", "job", "forget", "kind", "forget", "result", "success")
 	want(t, fams, 1, "strata_runs_total", "job", "db-daily", "kind", "backup", "result", "failure")
 }
+
+// TestSetJobsDropsRemovedJobs: after SetJobs (the daemon's reload) the
+// series of jobs it does not list are gone, the check's too when no check
+// job is left, and a run of a removed job that ends later is not
+// recorded; the listed jobs keep theirs.
+func TestSetJobsDropsRemovedJobs(t *testing.T) {
+	st, err := state.Open(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := daemon.RunnerFunc(func(context.Context, daemon.Job, *slog.Logger) (daemon.Outcome, error) { return daemon.Outcome{}, nil })
+	jobs := []daemon.Job{
+		{Name: "db-hourly", Kind: "backup", Tier: "hourly", Repository: "/r"},
+		{Name: "db-daily", Kind: "backup", Tier: "daily", Repository: "/r"},
+		{Name: "weekly-check", Kind: "check", Repository: "/r"},
+	}
+	d, err := daemon.New(jobs, daemon.Options{Store: st, Runner: runner})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := metrics.New(metrics.Options{Version: "v"})
+	s.SetJobs(jobs)
+	d.Subscribe(s.Subscriber())
+	for _, j := range jobs {
+		if _, err := d.RunOnce(context.Background(), j.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.SetJobs(jobs[:1])
+	if _, err := d.RunOnce(context.Background(), "db-daily"); err != nil {
+		t.Fatal(err)
+	}
+	fams := scrape(t, s)
+	want(t, fams, 1, "strata_backup_success", "job", "db-hourly", "tier", "hourly")
+	for _, gone := range [][]string{
+		{"strata_backup_success", "job", "db-daily"},
+		{"strata_backup_last_success_timestamp_seconds", "job", "db-daily"},
+		{"strata_runs_total", "job", "db-daily"},
+		{"strata_runs_total", "job", "weekly-check"},
+		{"strata_check_last_success_timestamp_seconds"},
+	} {
+		if _, ok := value(fams, gone[0], gone[1:]...); ok {
+			t.Errorf("%v still reported after the job was removed", gone)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,11 @@ type Set struct {
 	drillRestore, drillLastSuccess, drillLastRun, drillOK  *prometheus.GaugeVec
 	cmdLastRun, cmdSuccess, cmdDuration, cmdExit           *prometheus.GaugeVec
 	runs                                                   *prometheus.CounterVec
+
+	// mu orders the Subscriber's records with SetJobs; jobs are the jobs
+	// SetJobs listed (nil: any).
+	mu   sync.Mutex
+	jobs map[string]bool
 }
 
 // replaced are the families that describe the repository as it is now:

@@ -54,10 +54,17 @@ func (m *Monitor) OnEvent(e daemon.Event) {
 		m.opts.Notifier.Notify(ev)
 	}
 	if e.Kind != daemon.Started {
-		select {
-		case m.wake <- struct{}{}:
-		default: // an evaluation is already asked for
-		}
+		m.Reevaluate()
+	}
+}
+
+// Reevaluate asks Run for an evaluation of health, as the end of a run
+// does, and returns at once: the daemon's configuration was read again,
+// and the findings follow its jobs and limits without waiting for a run.
+func (m *Monitor) Reevaluate() {
+	select {
+	case m.wake <- struct{}{}:
+	default: // an evaluation is already asked for
 	}
 }
 

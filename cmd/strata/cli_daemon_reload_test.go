@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"strata/service/health"
+)
+
+// TestDaemonReloadHealth: after SIGHUP the daemon's health and /metrics
+// follow strata.yaml as read again: the removed job broken (critical)
+// leaves health.json without a recovered event, the health section's new
+// quota is judged, and the old name of the renamed job (app, now app2)
+// leaves /metrics. (Before, health judged by the file as the daemon
+// started until a restart: broken stayed critical, the quota did not
+// count, and app's series stayed in /metrics.)
+func TestDaemonReloadHealth(t *testing.T) {
+	t.Parallel()
+	rcv := newHookReceiver(t)
+	notif := `notifications:
+  channels:
+    - {name: ops, type: webhook, url: "` + rcv.URL + `/hook"}
+`
+	e := newAppDaemonEnv(t, `jobs:
+  - {name: app, source: app, tier: hourly, schedule: "@every 1s"}
+  - {name: broken, source: app, tier: daily, max_age: 1s}
+`+notif)
+	token := e.withDashboardToken()
+	p := e.startDaemon("--listen", "127.0.0.1:0")
+	p.waitFor("an unhealthy finding of the job broken", func() bool {
+		return strings.Contains(strings.Join(rcv.events(t)["unhealthy"], " "), "age broken|broken")
+	})
+	base := "http://" + regexp.MustCompile(`dashboard on http://([0-9.:]+)/`).FindStringSubmatch(p.log.String())[1]
+	scrape := func() map[string]*dto.MetricFamily {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		fams, err := parser.TextToMetricFamilies(strings.NewReader(string(body)))
+		if resp.StatusCode != 200 || err != nil {
+			t.Fatalf("GET /metrics: %d %v\n%s", resp.StatusCode, err, body)
+		}
+		return fams
+	}
+	// The unhealthy event came after a run of app had ended, and so
+	// after its metrics.
+	if _, ok := metricValue(scrape(), "strata_backup_last_success_timestamp_seconds", "job", "app"); !ok {
+		t.Fatal("no strata_backup_last_success_timestamp_seconds of the job app before the reload")
+	}
+
+	e.writeAppConfig(`jobs:
+  - {name: app2, source: app, tier: hourly, schedule: "@every 1s"}
+health:
+  quota_bytes: 1000
+` + notif)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the reload", func() bool { return strings.Contains(p.log.String(), "config reloaded") })
+	var tracked struct {
+		Findings map[string]struct{ Status health.Status }
+	}
+	p.waitFor("health.json without the removed job and with the storage against the new quota", func() bool {
+		b, err := os.ReadFile(filepath.Join(e.stateDir, health.StateFile))
+		if err != nil || json.Unmarshal(b, &tracked) != nil {
+			return false
+		}
+		_, broken := tracked.Findings["age broken"]
+		return !broken && tracked.Findings["storage"].Status == health.Critical
+	})
+	for name, f := range scrape() {
+		for _, m := range f.Metric {
+			for _, l := range m.Label {
+				if l.GetName() == "job" && l.GetValue() == "app" {
+					t.Fatalf("/metrics after the reload still has %s of the old job name app: %v", name, m)
+				}
+			}
+		}
+	}
+	p.stop()
+	for _, ev := range rcv.events(t)["recovered"] {
+		if strings.Contains(ev, "broken") {
+			t.Fatalf("recovered sent for the removed job: %v", rcv.events(t)["recovered"])
+		}
+	}
+	e.c.ok("check")
+}
