@@ -245,9 +245,12 @@ func drillOnServer(ctx context.Context, r *repo.Repository, sn *repo.Snapshot, r
 		log.Debug("dropped the drill database " + scratch.String())
 	}()
 	// The restore runs as a restore into a database would, with the
-	// drill's Jobs.
+	// drill's Jobs, but gives back no grants: MySQL keeps a database's
+	// grants after DROP DATABASE, so they would outlive the drill, and
+	// would apply to any later database of the same name.
 	target, err := e.OpenTarget(ctx, scratch, engine.Options{
 		PasswordFile: req.PasswordFile, Jobs: req.Jobs, PgRestore: req.PgRestore, Logger: req.Logger,
+		NoPrivileges: true,
 	})
 	if err != nil {
 		return nil, err

@@ -14,7 +14,8 @@ import (
 // lacks, which it names and does not create (MariaDB's GRANT would
 // create it, with no password). --no-privileges gives none back. A
 // restore of one table gives back that table's grants only. Before,
-// no grant was saved.
+// no grant was saved. A drill grants nothing on its scratch database:
+// MySQL would keep such grants after the drill drops it (before, it did).
 func TestMariaDBGrants(t *testing.T) {
 	t.Parallel()
 	src := mariaDB(t)
@@ -75,6 +76,11 @@ func TestMariaDBGrants(t *testing.T) {
 		if got := grants(dstName, a); got != want[a] {
 			t.Errorf("SHOW GRANTS FOR %s on the restored database:\n%s\nwant, as on the source:\n%s", a, got, want[a])
 		}
+	}
+
+	c.ok("verify", "drill", "--same-engine", "latest")
+	if n := src.int(t, "SELECT (SELECT COUNT(*) FROM mysql.db WHERE Db LIKE 'strata\\_drill\\_%') + (SELECT COUNT(*) FROM mysql.tables_priv WHERE Db LIKE 'strata\\_drill\\_%') + (SELECT COUNT(*) FROM mysql.columns_priv WHERE Db LIKE 'strata\\_drill\\_%')"); n != 0 {
+		t.Errorf("verify drill --same-engine left %d grants on its dropped scratch database", n)
 	}
 
 	none := mariaDB(t)
