@@ -57,6 +57,20 @@ func ParseSubset(s string) (Subset, error) {
 // IsZero reports whether the subset selects nothing.
 func (s Subset) IsZero() bool { return s == Subset{} }
 
+// DataRead says what a check read of the packs' data, as strata health,
+// the dashboard and a check run's summary show it: "read all data"
+// (readData), "read data 10%" (a subset, as given: it wins over
+// readData, as in CheckOptions), or "" (the structure alone).
+func DataRead(readData bool, subset string) string {
+	switch {
+	case subset != "":
+		return "read data " + subset
+	case readData:
+		return "read all data"
+	}
+	return ""
+}
+
 // String returns the subset in the form ParseSubset reads; "" for none.
 func (s Subset) String() string {
 	switch {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"strata/repo"
+	"strata/repo/audit"
 	"strata/verify"
 )
 
@@ -46,6 +47,13 @@ type CheckReport struct {
 	// ReadData and Subset are what the check read, for a record of it.
 	ReadData bool
 	Subset   string
+}
+
+// AuditResult is the check's result in its audit record (docs/design.md,
+// "The audit trail": result.check): the findings of each severity and
+// what it read of the data.
+func (r CheckReport) AuditResult() *audit.CheckResult {
+	return &audit.CheckResult{Errors: r.Errors, Notices: len(r.Report.Findings) - r.Errors, ReadData: r.ReadData, ReadDataSubset: r.Subset}
 }
 
 // Check checks r under a shared lock (taken as req.Lock says) and

@@ -103,13 +103,6 @@ func (g *globals) recordAudit(ctx context.Context, err error, code int) {
 	}
 }
 
-// checkResult is check's result in its audit record: the number of
-// findings of each severity.
-func checkResult(rep *verify.Report, opts verify.CheckOptions) *audit.CheckResult {
-	errs := rep.Errors()
-	return &audit.CheckResult{Errors: errs, Notices: len(rep.Findings) - errs, ReadData: opts.ReadData}
-}
-
 // drillResult is a drill's result in its audit record: the restore's
 // time and each table's restored rows, load time and verdict.
 func drillResult(rep *verify.DrillReport) *audit.DrillResult {

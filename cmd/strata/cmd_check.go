@@ -82,7 +82,7 @@ maintenance extend-locks as what to do.
 				return err
 			}
 			rep := crep.Report
-			g.audit.result.Check = checkResult(rep, verify.CheckOptions{ReadData: readData})
+			g.audit.result.Check = crep.AuditResult()
 			if asJSON {
 				if err := printJSON(g.env.stdout, checkJSON(rep)); err != nil {
 					return err

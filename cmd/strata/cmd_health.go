@@ -20,6 +20,7 @@ import (
 	"strata/service/health"
 	"strata/service/jobs"
 	"strata/service/state"
+	"strata/verify"
 )
 
 // healthExitCodesHelp: health exits as a Nagios plugin does.
@@ -314,6 +315,9 @@ func printHealth(w io.Writer, rep *health.Report) error {
 			result = counted(ch.Errors, "error")
 		case !ch.OK:
 			result = "did not finish: " + ch.Error
+		}
+		if read := verify.DataRead(ch.ReadData, ch.ReadDataSubset); read != "" {
+			result = read + ", " + result
 		}
 		fmt.Fprintf(w, "last check:  %s (%s ago), %s\n", showTime(*ch.Time), health.Age(time.Duration(ch.AgeSeconds*float64(time.Second))), result)
 	} else {

@@ -235,14 +235,21 @@ func TestDecodeRefuses(t *testing.T) {
 		// before it and are read too.
 		strings.Replace(good, `"version":1`, `"version":2,"source":"postgres://app@db/shop"`, 1),
 		strings.Replace(good, `"version":1`, `"version":1,"source":"postgres://app@db/shop"`, 1),
+		// Version 3 adds a check's read_data_subset; checks' records of
+		// versions 1 and 2 have none and are read as before.
+		strings.Replace(good, `"version":1`, `"version":3`, 1),
+		strings.Replace(strings.Replace(good, `"version":1`, `"version":3`, 1), `"exit_code":0`, `"exit_code":0,"check":{"errors":0,"notices":0,"read_data":false,"read_data_subset":"10%"}`, 1),
+		strings.Replace(good, `"exit_code":0`, `"exit_code":0,"check":{"errors":0,"notices":1,"read_data":true}`, 1),
 	} {
 		if _, err := audit.Decode([]byte(ok)); err != nil {
 			t.Fatalf("a valid record: %v: %s", err, ok)
 		}
 	}
 	for name, bad := range map[string]string{
-		"unknown field":     strings.Replace(good, `"host"`, `"hostname":"x","host"`, 1),
-		"newer version":     strings.Replace(good, `"version":1`, `"version":3`, 1),
+		"unknown field": strings.Replace(good, `"host"`, `"hostname":"x","host"`, 1),
+		"newer version": strings.Replace(good, `"version":1`, `"version":4`, 1),
+		"subset in version 2": strings.Replace(strings.Replace(good, `"version":1`, `"version":2`, 1), `"exit_code":0`,
+			`"exit_code":0,"check":{"errors":0,"notices":0,"read_data":false,"read_data_subset":"1/10"}`, 1),
 		"version 0":         strings.Replace(good, `"version":1`, `"version":0`, 1),
 		"seq 0":             strings.Replace(good, `"seq":2`, `"seq":0`, 1),
 		"wrong prev seq":    strings.Replace(good, `"seq":2`, `"seq":3`, 1),
@@ -283,8 +290,8 @@ func TestNewRecordMasksSecrets(t *testing.T) {
 
 // TestAppendWritesTheLowestVersion: a record is written at the lowest
 // format version that holds its fields, so a strata that reads only
-// version 1 reads every record but a drill's with its source; the
-// newest version reads both.
+// version 1 reads every record but a drill's with its source and a
+// check's of a subset of the data; the newest version reads them all.
 func TestAppendWritesTheLowestVersion(t *testing.T) {
 	tr := newTrail(t)
 	plain := tr.add(nil, "backup", ok)
@@ -294,7 +301,17 @@ func TestAppendWritesTheLowestVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]int{plain: audit.Version1, drill: audit.Version2} {
+	checkRec := func(c audit.CheckResult) string {
+		name, err := tr.log.Append(context.Background(), &audit.Record{Time: tr.now, Host: "db1", Command: "check", Args: []string{},
+			Result: audit.Result{OK: true, Check: &c}, Program: "strata test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	full := checkRec(audit.CheckResult{ReadData: true})
+	subset := checkRec(audit.CheckResult{ReadDataSubset: "10%"})
+	for name, want := range map[string]int{plain: audit.Version1, drill: audit.Version2, full: audit.Version1, subset: audit.Version3} {
 		got, err := tr.log.Load(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
@@ -302,5 +319,8 @@ func TestAppendWritesTheLowestVersion(t *testing.T) {
 		if got.Version != want {
 			t.Errorf("record %s (source %q) has version %d, want %d", name, got.Source, got.Version, want)
 		}
+	}
+	if got, err := tr.log.Load(context.Background(), subset); err != nil || got.Result.Check.ReadDataSubset != "10%" {
+		t.Fatalf("the subset check's record: %v %+v", err, got)
 	}
 }

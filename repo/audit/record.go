@@ -33,8 +33,10 @@ const (
 	Version1 = 1
 	// Version2 adds source (a drill's).
 	Version2 = 2
+	// Version3 adds result.check.read_data_subset.
+	Version3 = 3
 	// Version is the newest version this package reads and writes.
-	Version = Version2
+	Version = Version3
 )
 
 // MaxFileSize is the largest audit file a reader loads (a writer never
@@ -99,11 +101,14 @@ type Result struct {
 	Drill    *DrillResult `json:"drill,omitempty"`
 }
 
-// CheckResult is the outcome of strata check.
+// CheckResult is the outcome of strata check: its findings, and what it
+// read of the packs' data: all of it (ReadData), a subset
+// (ReadDataSubset, "1/10" or "10%", version 3), or neither.
 type CheckResult struct {
-	Errors   int  `json:"errors"`  // findings of severity error
-	Notices  int  `json:"notices"` // findings of severity notice
-	ReadData bool `json:"read_data"`
+	Errors         int    `json:"errors"`  // findings of severity error
+	Notices        int    `json:"notices"` // findings of severity notice
+	ReadData       bool   `json:"read_data"`
+	ReadDataSubset string `json:"read_data_subset,omitempty"`
 }
 
 // DrillResult is the outcome of strata verify drill: the restore's time
@@ -177,6 +182,9 @@ func Decode(b []byte) (*Record, error) {
 
 // formatVersion is the lowest format version that holds rec's fields.
 func (rec *Record) formatVersion() int {
+	if c := rec.Result.Check; c != nil && c.ReadDataSubset != "" {
+		return Version3
+	}
 	if rec.Source != "" {
 		return Version2
 	}
@@ -245,6 +253,9 @@ func (rec *Record) validate() error {
 	}
 	if c := rec.Result.Check; c != nil && (c.Errors < 0 || c.Notices < 0) {
 		return errors.New("audit record: negative count of check findings")
+	}
+	if c := rec.Result.Check; c != nil && c.ReadDataSubset != "" && rec.Version < Version3 {
+		return fmt.Errorf("audit record: a check's read_data_subset in a record of format version %d (it came with version %d)", rec.Version, Version3)
 	}
 	return nil
 }

@@ -67,6 +67,10 @@ type Outcome struct {
 	Snapshot string
 	// Summary is a one-line report for the run's record.
 	Summary string
+	// ReadData and ReadDataSubset are what a check read of the packs'
+	// data, for the run's record.
+	ReadData       bool
+	ReadDataSubset string
 	// Report is the workflow's typed report (workflow.BackupReport,
 	// CheckReport, DrillReport...), for the subscribers of the end event
 	// (metrics read byte counts and durations from it); nil if none.

@@ -91,6 +91,7 @@ func (d *Daemon) execute(ctx context.Context, job Job, due time.Time, trigger st
 		outcome, err = d.attempts(rctx, job, logger)
 	}
 	run.Snapshot, run.Summary = outcome.Snapshot, outcome.Summary
+	run.ReadData, run.ReadDataSubset = outcome.ReadData, outcome.ReadDataSubset
 	switch {
 	case err == nil:
 		run.Result = state.Succeeded

@@ -13,6 +13,7 @@ import (
 	"strata/service/daemon"
 	"strata/service/health"
 	"strata/service/state"
+	"strata/verify"
 )
 
 // pageNames are the templates in templates/, each executed with
@@ -38,8 +39,10 @@ var funcs = template.FuncMap{
 	"dur":     func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() },
 	"seconds": func(s float64) string { return fmt.Sprintf("%.2fs", s) },
 	"join":    strings.Join,
-	"add":     func(a, b int) int { return a + b },
-	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
+	// dataRead: what a check read of the data ("read data 10%").
+	"dataRead": verify.DataRead,
+	"add":      func(a, b int) int { return a + b },
+	"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", f) },
 	"deref": func(f *float64) float64 {
 		if f == nil {
 			return 0

@@ -23,11 +23,14 @@ type Snapshot struct {
 
 // CheckRun is a recorded check.
 type CheckRun struct {
-	Time     time.Time
-	OK       bool
-	Errors   int // findings of severity error
-	ReadData bool
-	Error    string // why it failed, when it did not run to the end
+	Time   time.Time
+	OK     bool
+	Errors int // findings of severity error
+	// ReadData and ReadDataSubset: what it read of the packs' data (all,
+	// or a subset such as "10%"; neither: the structure alone).
+	ReadData       bool
+	ReadDataSubset string
+	Error          string // why it failed, when it did not run to the end
 }
 
 // DrillRun is a recorded drill of a snapshot of Source.
@@ -319,7 +322,7 @@ func (rep *Report) addCheck(c *CheckRun, opts Options) {
 		return
 	}
 	t := c.Time
-	ch.Time, ch.OK, ch.Errors, ch.ReadData, ch.Error = &t, c.OK, c.Errors, c.ReadData, c.Error
+	ch.Time, ch.OK, ch.Errors, ch.ReadData, ch.ReadDataSubset, ch.Error = &t, c.OK, c.Errors, c.ReadData, c.ReadDataSubset, c.Error
 	age := max(opts.Now.Sub(c.Time), 0)
 	ch.AgeSeconds = age.Seconds()
 	switch {

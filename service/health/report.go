@@ -101,7 +101,10 @@ type CheckHealth struct {
 	OK            bool    `json:"ok"`
 	Errors        int     `json:"errors"`
 	ReadData      bool    `json:"read_data"`
-	Error         string  `json:"error,omitempty"`
+	// ReadDataSubset is the subset of the packs' data it read ("1/10",
+	// "10%"), if it read one.
+	ReadDataSubset string `json:"read_data_subset,omitempty"`
+	Error          string `json:"error,omitempty"`
 	// Pending: no check recorded yet, but the daemon's check job is not
 	// overdue (FirstDue, when it was first due, plus the limit lies
 	// ahead); Status is OK and a note says until when.

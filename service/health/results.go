@@ -24,7 +24,7 @@ func (a AuditResults) LastCheck(ctx context.Context) (*CheckRun, error) {
 	}
 	c := &CheckRun{Time: rec.Time, OK: rec.Result.OK, Error: rec.Result.Error}
 	if ch := rec.Result.Check; ch != nil {
-		c.Errors, c.ReadData = ch.Errors, ch.ReadData
+		c.Errors, c.ReadData, c.ReadDataSubset = ch.Errors, ch.ReadData, ch.ReadDataSubset
 	}
 	return c, nil
 }

@@ -15,6 +15,7 @@ import (
 	"strata/repo/audit"
 	"strata/service/config"
 	"strata/service/daemon"
+	"strata/verify"
 	"strata/workflow"
 )
 
@@ -102,26 +103,39 @@ func (r *Runner) check(ctx context.Context, cfg *config.Config, rp *repo.Reposit
 		return daemon.Outcome{}, fmt.Errorf("%s has no check section", cfg.File)
 	}
 	rep, err := workflow.Check(ctx, rp, workflow.CheckRequest{ReadData: c.ReadData, Subset: c.ReadDataSubset, Lock: r.Lock, Logger: log})
+	out := daemon.Outcome{Report: rep, ReadData: c.ReadData, ReadDataSubset: c.ReadDataSubset}
 	if errors.Is(err, repo.ErrLocked) {
-		return daemon.Outcome{Report: rep}, err
+		return out, err
 	}
 	var res audit.Result
-	out := daemon.Outcome{Report: rep}
 	if err == nil {
-		errs := rep.Report.Errors()
-		res.Check = &audit.CheckResult{Errors: errs, Notices: len(rep.Report.Findings) - errs, ReadData: rep.ReadData}
+		errs := rep.Errors
+		res.Check = rep.AuditResult()
 		for _, f := range rep.Report.Findings {
 			log.Warn(f.Error())
 		}
 		for _, step := range rep.Report.WhatToDo() {
 			log.Info("to do: "+step.Why, "command", step.Command)
 		}
-		out.Summary = fmt.Sprintf("check: %d errors, %d notices", errs, len(rep.Report.Findings)-errs)
+		what := "check"
+		if read := verify.DataRead(c.ReadData, c.ReadDataSubset); read != "" {
+			what += " (" + read + ")"
+		}
+		out.Summary = fmt.Sprintf("%s: %d errors, %d notices", what, errs, len(rep.Report.Findings)-errs)
 		if !rep.OK {
 			err = fmt.Errorf("check found %d errors in repository %s: see the run's log, and run strata check for what to do", errs, workflow.OpenRequest{URL: r.URL}.Name())
 		}
 	}
-	r.recordAudit(ctx, rp, "check", job, start, res, err)
+	// The flags of strata check that say what the check read, so that
+	// its record's command line tells a full read from a subset.
+	var flags []string
+	switch {
+	case c.ReadDataSubset != "":
+		flags = []string{"--read-data-subset", c.ReadDataSubset}
+	case c.ReadData:
+		flags = []string{"--read-data"}
+	}
+	r.recordAuditArgs(ctx, rp, "check", flags, "", job, start, res, err)
 	if err == nil {
 		log.Info(out.Summary)
 	}

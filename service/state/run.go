@@ -55,6 +55,11 @@ type Run struct {
 	// check found).
 	Summary string `json:"summary,omitempty"`
 	Error   string `json:"error,omitempty"`
+	// ReadData and ReadDataSubset say, for a check, what it read of the
+	// packs' data: all of it, or a subset ("1/10", "10%"); neither: the
+	// structure alone.
+	ReadData       bool   `json:"read_data,omitempty"`
+	ReadDataSubset string `json:"read_data_subset,omitempty"`
 	// LockWaitSince is when the run first stepped aside to wait for
 	// another process's lock (its repository free for the daemon's other
 	// jobs meanwhile); a run still "running" with it set is waiting, or
