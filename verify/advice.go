@@ -108,7 +108,7 @@ func (r *Report) WhatToDo() []Step {
 			journal = append(journal, "journal files are missing")
 		case *NoJournal:
 			journal = append(journal, "the repository keeps no journal yet")
-		case *DamagedAuditRecord, *MissingAuditRecord, *MissingAuditRecords:
+		case *DamagedAuditRecord, *MissingAuditRecord, *MissingAuditRecords, *MissingSeenAuditRecord:
 			auditTrail = true
 		case *UnrecordedSnapshot:
 			unrecorded = append(unrecorded, f.Snapshot)

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,10 +48,24 @@ type UnrecordedSnapshot struct {
 	TrailBegan time.Time
 }
 
-func (*UnrecordedSnapshot) Severity() Severity  { return SeverityError }
-func (*DamagedAuditRecord) Severity() Severity  { return SeverityError }
-func (*MissingAuditRecord) Severity() Severity  { return SeverityError }
-func (*MissingAuditRecords) Severity() Severity { return SeverityError }
+// MissingSeenAuditRecord: the audit record that this client wrote or saw
+// last (its anchor, kept in AnchorFile) is no longer stored, and no stored
+// record names it: the trail's newest records were removed, or the
+// repository was rolled back to an earlier copy. Newest is the highest
+// sequence number of a record that opened now.
+type MissingSeenAuditRecord struct {
+	Name       string
+	Seq        uint64
+	Time       time.Time
+	Newest     uint64
+	AnchorFile string
+}
+
+func (*MissingSeenAuditRecord) Severity() Severity { return SeverityError }
+func (*UnrecordedSnapshot) Severity() Severity     { return SeverityError }
+func (*DamagedAuditRecord) Severity() Severity     { return SeverityError }
+func (*MissingAuditRecord) Severity() Severity     { return SeverityError }
+func (*MissingAuditRecords) Severity() Severity    { return SeverityError }
 
 func (e *DamagedAuditRecord) Unwrap() error { return e.Err }
 
@@ -83,6 +98,13 @@ func (e *UnrecordedSnapshot) Error() string {
 		e.Snapshot.Short(), e.Time.Format(time.RFC3339), e.TrailBegan.Format(time.RFC3339))
 }
 
+func (e *MissingSeenAuditRecord) Error() string {
+	return fmt.Sprintf("audit record %s/%s (sequence number %d, of %s) is missing: this client wrote or saw it (%s), "+
+		"the trail now ends at sequence number %d, and strata never removes audit records: "+
+		"the newest records were removed, or the repository was rolled back to an earlier copy",
+		backend.AuditFile, e.Name, e.Seq, e.Time.Format(time.RFC3339), e.AnchorFile, e.Newest)
+}
+
 func (e *DamagedAuditRecord) MarshalJSON() ([]byte, error) {
 	type fields DamagedAuditRecord
 	return withErr((*fields)(e), e.Err)
@@ -105,6 +127,9 @@ func (c *checker) checkAudit(ctx context.Context) error {
 	}
 	if len(v.Gaps) > 0 {
 		c.report.Findings = append(c.report.Findings, &MissingAuditRecords{Seqs: v.Gaps})
+	}
+	if a := c.opts.AuditAnchor; a != nil && !v.Stored(a.Name) && !slices.ContainsFunc(v.Missing, func(m audit.Missing) bool { return m.Name == a.Name }) {
+		c.report.Findings = append(c.report.Findings, &MissingSeenAuditRecord{Name: a.Name, Seq: a.Seq, Time: a.Time, Newest: v.Newest, AnchorFile: a.Path})
 	}
 	return nil
 }

@@ -43,6 +43,10 @@ type CheckOptions struct {
 	// means DefaultRetentionWarning of the repository's lock days;
 	// negative checks none.
 	RetentionWarning time.Duration
+	// AuditAnchor is the newest audit record this client wrote or saw of
+	// the repository (audit.LoadAnchor); nil: none. A trail that no
+	// longer holds it is a finding (MissingSeenAuditRecord).
+	AuditAnchor *audit.Anchor
 }
 
 // Check checks the repository r and reports what it found. It reloads r's

@@ -32,6 +32,9 @@ type CheckRequest struct {
 	Progress func(p *verify.Progress) (stop func())
 	// Logger receives notices; nil discards them.
 	Logger *slog.Logger
+	// AuditAnchor is verify.CheckOptions.AuditAnchor: the newest audit
+	// record this client wrote or saw (nil: none).
+	AuditAnchor *audit.Anchor
 }
 
 // CheckReport is what a check found.
@@ -60,7 +63,7 @@ func (r CheckReport) AuditResult() *audit.CheckResult {
 // reports what it found. Damage is in the report, not an error: the
 // error is for a check that could not run.
 func Check(ctx context.Context, r *repo.Repository, req CheckRequest) (CheckReport, error) {
-	opts := verify.CheckOptions{ReadData: req.ReadData, Workers: req.Workers, Progress: &verify.Progress{}, RetentionWarning: req.RetentionWarning}
+	opts := verify.CheckOptions{ReadData: req.ReadData, Workers: req.Workers, Progress: &verify.Progress{}, RetentionWarning: req.RetentionWarning, AuditAnchor: req.AuditAnchor}
 	if req.Subset != "" {
 		s, err := verify.ParseSubset(req.Subset)
 		if err != nil {

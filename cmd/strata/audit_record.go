@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -95,6 +96,7 @@ func (g *globals) recordAudit(ctx context.Context, err error, code int) {
 	switch {
 	case werr == nil:
 		g.verbosef(1, "audit record %s/%s written\n", backend.AuditFile, name)
+		g.advanceAuditAnchor(wctx, a.repo, rec)
 	case !a.writes && (errors.Is(werr, backend.ErrReadOnly) || errors.Is(werr, backend.ErrFull)):
 		g.notice(fmt.Sprintf("no audit record of this %s was written: %v", a.command, werr))
 	default:
@@ -111,4 +113,56 @@ func drillResult(rep *verify.DrillReport) *audit.DrillResult {
 		d.Tables = append(d.Tables, audit.DrillTable{Table: t.Table, Rows: t.RestoredRows, LoadSeconds: t.LoadSeconds, OK: len(t.Problems) == 0})
 	}
 	return d
+}
+
+// auditAnchorPath is the file that keeps this client's audit anchor of r
+// (docs/design.md, "The audit trail", "Anchors"), in
+// $XDG_STATE_HOME/strata/audit-anchors, else
+// ~/.local/state/strata/audit-anchors; "" when neither variable is set.
+func (g *globals) auditAnchorPath(r *repo.Repository) string {
+	dir := g.env.getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home := g.env.getenv("HOME")
+		if home == "" {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return audit.AnchorPath(filepath.Join(dir, "strata", "audit-anchors"), r.Config().ID, g.anchorLocation())
+}
+
+// anchorLocation is --repo as an absolute path, or as given when a URL.
+func (g *globals) anchorLocation() string {
+	if !strings.Contains(g.repoPath, "://") {
+		if abs, err := filepath.Abs(g.repoPath); err == nil {
+			return abs
+		}
+	}
+	return g.repoPath
+}
+
+// auditAnchor returns this client's audit anchor of r; nil when it keeps
+// none. A damaged anchor file is a warning: it proves nothing.
+func (g *globals) auditAnchor(r *repo.Repository) *audit.Anchor {
+	path := g.auditAnchorPath(r)
+	if path == "" {
+		return nil
+	}
+	a, err := audit.LoadAnchor(path)
+	if err != nil {
+		fmt.Fprintf(g.env.stderr, "warning: %v\n", err)
+	}
+	return a
+}
+
+// advanceAuditAnchor keeps rec, just written to r's trail, as this
+// client's anchor of r. One that cannot be kept is a warning.
+func (g *globals) advanceAuditAnchor(ctx context.Context, r *repo.Repository, rec *audit.Record) {
+	path := g.auditAnchorPath(r)
+	if path == "" {
+		return
+	}
+	if err := audit.New(r.Backend(), r.Key()).Advance(ctx, path, g.anchorLocation(), rec); err != nil {
+		fmt.Fprintf(g.env.stderr, "warning: this client's audit anchor could not be kept: %v\n", err)
+	}
 }

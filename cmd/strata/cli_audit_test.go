@@ -332,3 +332,49 @@ func TestCheckReportsRemovedNewestAuditRecords(t *testing.T) {
 		t.Errorf("check gives no advice on the unrecorded snapshot:\n%s", out)
 	}
 }
+
+// TestAuditAnchorReportsRemovedHead: the newest record, of a command that
+// left no snapshot (a check), removed: the client that wrote it keeps its
+// anchor, and its check and audit name the record, again and again; a
+// client that never saw it cannot tell.
+func TestAuditAnchorReportsRemovedHead(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	state := t.TempDir()
+	c.vars["XDG_STATE_HOME"] = state
+	c.ok("init")
+	c.backupStdin([]byte("one\n"), "a.txt")
+	c.check()
+	names := c.files("audit")
+	slices.Sort(names)
+	head := names[len(names)-1] // the check's
+	dir := filepath.Join(state, "strata", "audit-anchors")
+	anchors, err := os.ReadDir(dir)
+	if err != nil || len(anchors) != 1 {
+		t.Fatalf("anchors %v: %v", anchors, err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, anchors[0].Name()))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("anchor file: %v %v", fi, err)
+	}
+	if di, err := os.Stat(dir); err != nil || di.Mode().Perm() != 0o700 {
+		t.Fatalf("anchor folder: %v %v", di, err)
+	}
+	if err := os.Remove(filepath.Join(c.repo, "audit", head)); err != nil {
+		t.Fatal(err)
+	}
+	want := "audit record audit/" + head
+	for range 2 { // the check's own record does not move the anchor past the lost one
+		out, _ := c.code(exitCheckFailed, "check")
+		if !strings.Contains(out, want) || !strings.Contains(out, "this client wrote or saw it") {
+			t.Errorf("check does not name the lost record %s:\n%s", head, out)
+		}
+	}
+	_, errOut := c.code(exitError, "audit")
+	if !strings.Contains(errOut, want) {
+		t.Errorf("audit does not name the lost record %s:\n%s", head, errOut)
+	}
+	// Another client (no anchor) cannot tell: the chain holds.
+	c.vars["XDG_STATE_HOME"] = t.TempDir()
+	c.check()
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"strata/repo/audit"
+	"strata/repo/backend"
 )
 
 func cmdAudit(g *globals) *cli.Command {
@@ -29,7 +31,9 @@ dry runs do not. A record that cannot be written is a warning and leaves
 the command's exit code as it was. Records are sealed with the repository's
 key, never removed by strata (not by forget, prune or repair), and not
 copied by copy. strata check verifies them (docs/design.md, "The audit
-trail"). A damaged record is named on stderr and makes the exit code 1.
+trail"). A damaged record is named on stderr and makes the exit code 1, as
+does the loss of the newest record this client wrote or saw (its anchor,
+kept in $XDG_STATE_HOME/strata/audit-anchors).
 
 ` + exitCodesHelp,
 		Flags: []cli.Flag{
@@ -51,9 +55,22 @@ trail"). A damaged record is named on stderr and makes the exit code 1.
 			if err != nil {
 				return err
 			}
-			recs, damaged, err := audit.New(r.Backend(), r.Key()).List(c.Context, f)
+			trail := audit.New(r.Backend(), r.Key())
+			recs, damaged, err := trail.List(c.Context, f)
 			if err != nil {
 				return err
+			}
+			var lost error
+			if a := g.auditAnchor(r); a != nil {
+				gone, err := trail.Lost(c.Context, a)
+				if err != nil {
+					return err
+				}
+				if gone {
+					lost = fmt.Errorf("audit record %s/%s (sequence number %d, of %s), which this client wrote or saw (%s), is missing: "+
+						"the newest records were removed or the repository rolled back, and strata never removes audit records; strata check reports it",
+						backend.AuditFile, a.Name, a.Seq, showTime(a.Time), a.Path)
+				}
 			}
 			if asJSON {
 				out := make([]auditRecordJSON, 0, len(recs))
@@ -70,10 +87,10 @@ trail"). A damaged record is named on stderr and makes the exit code 1.
 				fmt.Fprintf(g.env.stderr, "warning: %v\n", d)
 			}
 			if len(damaged) > 0 {
-				return fmt.Errorf("%s could not be read and %s left out: strata check reports the damage", counted(len(damaged), "audit record"),
-					map[bool]string{true: "is", false: "are"}[len(damaged) == 1])
+				return errors.Join(lost, fmt.Errorf("%s could not be read and %s left out: strata check reports the damage", counted(len(damaged), "audit record"),
+					map[bool]string{true: "is", false: "are"}[len(damaged) == 1]))
 			}
-			return nil
+			return lost
 		},
 	}
 }

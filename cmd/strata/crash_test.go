@@ -168,11 +168,11 @@ func newKillRig(t *testing.T, rows int64) *killRig {
 func (k *killRig) setEnv() {
 	k.envv = nil
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "STRATA_") && !strings.HasPrefix(kv, "TMPDIR=") && !strings.HasPrefix(kv, "AWS_") {
+		if !strings.HasPrefix(kv, "STRATA_") && !strings.HasPrefix(kv, "TMPDIR=") && !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "XDG_STATE_HOME=") {
 			k.envv = append(k.envv, kv)
 		}
 	}
-	k.envv = append(k.envv, "STRATA_REPOSITORY="+k.cli.repo, "STRATA_PASSWORD_FILE="+k.cli.pwFile, "TMPDIR="+k.tmpdir)
+	k.envv = append(k.envv, "STRATA_REPOSITORY="+k.cli.repo, "STRATA_PASSWORD_FILE="+k.cli.pwFile, "TMPDIR="+k.tmpdir, "XDG_STATE_HOME="+k.tmpdir)
 	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
 		if v := k.cli.vars[name]; v != "" {
 			k.envv = append(k.envv, name+"="+v)

@@ -277,11 +277,13 @@ func (f *damFixture) staleLocks(t *testing.T, n int) {
 func damEnv(repo, pw, tmp string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "STRATA_") {
+		if !strings.HasPrefix(kv, "STRATA_") && !strings.HasPrefix(kv, "XDG_STATE_HOME=") {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "STRATA_REPOSITORY="+repo, "STRATA_PASSWORD_FILE="+pw, "TMPDIR="+tmp)
+	// The audit anchors (docs/design.md, "The audit trail") in the case's
+	// own folder, not the user's.
+	return append(env, "STRATA_REPOSITORY="+repo, "STRATA_PASSWORD_FILE="+pw, "TMPDIR="+tmp, "XDG_STATE_HOME="+tmp)
 }
 
 // pages returns the pages below page id of a table's chunk list, id

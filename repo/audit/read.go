@@ -153,12 +153,19 @@ type Verification struct {
 	// started: the trail records every command since (zero when no
 	// record opened).
 	Began time.Time
+	// Newest is the highest sequence number of a record that opened.
+	Newest uint64
+	// stored are the names of the audit files listed.
+	stored map[string]bool
 	// named are the snapshots the records that opened name.
 	named map[pack.ID]bool
 	// omittedUntil is when the newest command whose record left out
 	// snapshot IDs (SnapshotsOmitted) ended.
 	omittedUntil time.Time
 }
+
+// Stored reports whether the audit file name was listed.
+func (v *Verification) Stored(name string) bool { return v.stored[name] }
 
 // Recorded reports whether the trail accounts for a snapshot stored
 // under any of ids whose time is t (docs/design.md, "The audit trail",
@@ -207,7 +214,7 @@ func (l *Log) Verify(ctx context.Context, workers int) (*Verification, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verification{Records: len(recs), Damaged: damaged, named: map[pack.ID]bool{}}
+	v := &Verification{Records: len(recs), Damaged: damaged, stored: ls.names, named: map[pack.ID]bool{}}
 	namedBy := map[string][]string{}
 	for _, rec := range recs {
 		v.account(rec)
@@ -240,6 +247,7 @@ func (l *Log) Verify(ctx context.Context, workers int) (*Verification, error) {
 	for _, rec := range recs {
 		top = max(top, rec.Seq)
 	}
+	v.Newest = top
 	present := ls.seqs()
 	for seq := range explained {
 		present = append(present, seq)
