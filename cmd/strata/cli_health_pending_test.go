@@ -187,3 +187,52 @@ drill:
 		t.Fatalf("health --nagios with the check and drill overdue: %s", out)
 	}
 }
+
+// TestHealthPendingAfterScheduleInstall: the jobs systemd timers run
+// (schedule install --systemd, no daemon) are pending after the install
+// as under the daemon: their first due time is their schedule's first
+// time after the install, so strata health exits 0 naming the job and
+// the check pending, and once that plus the limit has passed the job is
+// critical. (Before, only the daemon recorded first due times: without
+// one the job was critical and the check a warning from the install on.)
+func TestHealthPendingAfterScheduleInstall(t *testing.T) {
+	t.Parallel()
+	e := newAppDaemonEnv(t, `jobs:
+  - {name: app-daily, source: app, tier: daily, schedule: "0 3 * * *"}
+check:
+  schedule: "0 4 * * *"
+`)
+	c := e.c
+	installed := time.Now()
+	out, _ := c.code(0, "--config", e.config, "schedule", "install", "--systemd", "--user", "--unit-dir", filepath.Join(t.TempDir(), "units"))
+	if !strings.Contains(out, "recorded each job's first due time in "+e.stateDir) {
+		t.Fatalf("install said nothing of the first due times:\n%s", out)
+	}
+	rep := c.healthJSON(0, "--config", e.config)
+	if len(rep.Jobs) != 1 || !rep.Jobs[0].Pending || rep.Jobs[0].FirstDue == nil || len(rep.Findings) != 0 || rep.Check == nil || !rep.Check.Pending {
+		t.Fatalf("health --json after schedule install: %+v", rep)
+	}
+	// The schedule's first 03:00 UTC after the install.
+	if fd := rep.Jobs[0].FirstDue.UTC(); fd.Hour() != 3 || fd.Minute() != 0 || !fd.After(installed) || fd.After(installed.Add(24*time.Hour)) {
+		t.Fatalf("first due %v after an install at %v, want the next 03:00 UTC", fd, installed.UTC())
+	}
+	if out, _ := c.code(0, "--config", e.config, "health", "--nagios"); !strings.HasPrefix(out, "STRATA OK - pending (first run not overdue): app-daily, check") {
+		t.Fatalf("health --nagios after schedule install: %s", out)
+	}
+	// Two days on: the first run is overdue.
+	st, err := state.Open(e.stateDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.UpdateJobs(func(jobs map[string]state.Job) {
+		j := jobs["app-daily"]
+		j.FirstDue = time.Now().Add(-48 * time.Hour)
+		jobs["app-daily"] = j
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep = c.healthJSON(2, "--config", e.config)
+	if f := findingOf(rep, "age app-daily"); f == nil || f.Status != health.Critical || rep.Jobs[0].Pending {
+		t.Fatalf("health with the first run overdue: %+v", rep)
+	}
+}

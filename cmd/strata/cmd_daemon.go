@@ -156,12 +156,7 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	if err := g.needRepo(); err != nil {
 		return nil, err
 	}
-	if stateDir == "" {
-		stateDir = g.cfg.StateDir
-	}
-	if stateDir == "" {
-		stateDir = config.DefaultStateDir()
-	}
+	stateDir = g.stateDir(stateDir)
 	store, err := state.Open(stateDir, 0)
 	if err != nil {
 		return nil, err
@@ -209,6 +204,18 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	}
 	d.Subscribe(sv.monitor.OnEvent)
 	return sv, nil
+}
+
+// stateDir is the state folder: flag (--state-dir) when given, else
+// strata.yaml's state_dir, else the default. g.cfg is set.
+func (g *globals) stateDir(flag string) string {
+	if flag == "" {
+		flag = g.cfg.StateDir
+	}
+	if flag == "" {
+		flag = config.DefaultStateDir()
+	}
+	return flag
 }
 
 // reload reads strata.yaml again (SIGHUP): the jobs, the runs' config,

@@ -53,8 +53,9 @@ against the repository's stored bytes); per source the RPO (the age of
 its newest snapshot) and the RTO (its last drill's restore time).
 
 With --config, a job without a snapshot is pending (OK, with a note)
-until its first due time, recorded by the daemon in its state folder,
-plus its limit, and critical after; a state folder that cannot be
+until its first due time, recorded in the state folder by the daemon
+(or by schedule install --systemd, for the jobs its timers run), plus
+its limit, and critical after; a state folder that cannot be
 written (full, or read-only) is critical.
 
 --nagios prints one status line with performance data for Nagios,
@@ -109,12 +110,7 @@ Icinga or any monitor that runs plugins; --json the whole report.
 				// The daemon's state folder: when its jobs were first
 				// due (pending until then plus their limit), and
 				// whether it can be written.
-				if stateDir == "" {
-					stateDir = g.cfg.StateDir
-				}
-				if stateDir == "" {
-					stateDir = config.DefaultStateDir()
-				}
+				stateDir = g.stateDir(stateDir)
 				st.notes = firstDueTimes(stateDir, &opts)
 				st.notes = append(st.notes, lockWaitNotes(stateDir, g.cfg)...)
 				var notes []string

@@ -13,7 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"strata/service/config"
+	"strata/service/daemon"
 	"strata/service/jobs"
 	"strata/service/state"
 	"strata/service/systemd"
@@ -41,8 +41,10 @@ func cmdSchedule(g *globals) *cli.Command {
 		Description: `As resticprofile's schedule commands: install writes a systemd service and
 timer per job of --config strata.yaml (the timer's OnCalendar translated
 from the job's cron schedule, Persistent=true so that a run missed while the
-machine was off runs once at boot), or with --daemon one service running
-strata daemon; remove removes the units strata wrote; status lists them
+machine was off runs once at boot), and records each job's next and first
+due time in the state folder as a daemon would (so strata health calls a
+job without a snapshot yet pending, not critical, until its first slot
+plus its limit), or with --daemon one service running strata daemon; remove removes the units strata wrote; status lists them
 with each job's last run and next due time; run runs one job now with its
 hooks, recording the run in the state folder as the daemon does (what the
 timers' services call).
@@ -101,11 +103,22 @@ Exit codes: 0 ok (run: the job succeeded), 1 error or the job failed.`,
 							return fmt.Errorf("%s has no job with a schedule: nothing to install", g.cfg.File)
 						}
 					}
+					recorded := ""
+					if !asDaemon {
+						// No daemon sees the timers' jobs: recorded
+						// now, as a daemon would record them.
+						if recorded, err = g.registerJobs(); err != nil {
+							return err
+						}
+					}
 					if err := systemd.Write(d, units); err != nil {
 						return err
 					}
 					for _, u := range units {
 						fmt.Fprintf(g.env.stdout, "wrote %s\n", filepath.Join(d, u.Name))
+					}
+					if recorded != "" {
+						fmt.Fprintf(g.env.stdout, "recorded each job's first due time in %s: strata health calls a job without a snapshot yet pending until then plus its limit\n", recorded)
 					}
 					// A unit does not have this shell's environment: the
 					// secrets strata.yaml names by *_env keys must be put in
@@ -218,6 +231,27 @@ Exit codes: 0 ok (run: the job succeeded), 1 error or the job failed.`,
 	}
 }
 
+// registerJobs records the config's jobs in its state folder as a daemon
+// that first sees them does (daemon.Register): each job's next due time
+// and, for one that never ran, its first due time, which health reads to
+// call a job without a snapshot pending rather than critical until its
+// first run is overdue. It returns the folder.
+func (g *globals) registerJobs() (string, error) {
+	js, err := jobs.Scheduled(g.cfg)
+	if err != nil {
+		return "", err
+	}
+	dir := g.stateDir("")
+	store, err := state.Open(dir, 0)
+	if err != nil {
+		return "", err
+	}
+	if err := daemon.Register(store, js, time.Now()); err != nil {
+		return "", fmt.Errorf("state folder %s: recording the jobs' first due times: %w", dir, err)
+	}
+	return dir, nil
+}
+
 // unitOptions are the absolute paths the units run strata with.
 func unitOptions(configFile string, user bool) (systemd.Options, error) {
 	bin, err := os.Executable()
@@ -255,13 +289,7 @@ func (g *globals) scheduleStatus(unitDir, stateDir string, asJSON bool) error {
 	}
 	var out []jobStatus
 	if g.cfg != nil {
-		if stateDir == "" {
-			stateDir = g.cfg.StateDir
-		}
-		if stateDir == "" {
-			stateDir = config.DefaultStateDir()
-		}
-		store, err := state.Open(stateDir, 0)
+		store, err := state.Open(g.stateDir(stateDir), 0)
 		if err != nil {
 			return err
 		}

@@ -243,6 +243,22 @@ func (d *Daemon) loadNext(now time.Time) error {
 	})
 }
 
+// Register records jobs in store as a daemon that first sees them does
+// (loadNext), without running anything: a job new to the store, or whose
+// schedule changed, gets its schedule's next time after now as its next
+// due time, and one that never ran its first due time. strata schedule
+// install calls it for the jobs systemd timers run (RunOnce), which no
+// daemon sees, so that health calls a job without a snapshot pending
+// until its first slot plus its limit, as under the daemon.
+func Register(store *state.Store, jobs []Job, now time.Time) error {
+	js, err := jobStates(jobs)
+	if err != nil {
+		return err
+	}
+	d := &Daemon{store: store, jobs: js}
+	return d.loadNext(now)
+}
+
 // fromRuns is what jobs.json held of job, rebuilt from its newest run
 // record when jobs.json was lost: the next due time after that run's
 // end, or its due time when the run did not end (aborted, interrupted),

@@ -88,6 +88,24 @@ func FromConfig(cfg *config.Config, getenv func(string) string) ([]daemon.Job, e
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	return fromConfig(cfg, func(e Entry, j *daemon.Job) (err error) {
+		if j.Hooks, err = hookSet(cfg.Hooks, e.Hooks, getenv); err != nil {
+			return fmt.Errorf("%s: job %s: %w", cfg.File, e.Name, err)
+		}
+		return nil
+	})
+}
+
+// Scheduled returns the jobs of cfg as FromConfig does but without their
+// hooks, whose secrets it does not read: enough to record when they are
+// due (daemon.Register), where the hooks' variables may not be set (the
+// shell that runs strata schedule install, not the units' environment).
+func Scheduled(cfg *config.Config) ([]daemon.Job, error) {
+	return fromConfig(cfg, func(Entry, *daemon.Job) error { return nil })
+}
+
+// fromConfig makes a daemon job of each entry of cfg, finished by more.
+func fromConfig(cfg *config.Config, more func(Entry, *daemon.Job) error) ([]daemon.Job, error) {
 	entries, err := Entries(cfg)
 	if err != nil {
 		return nil, err
@@ -108,16 +126,14 @@ func FromConfig(cfg *config.Config, getenv func(string) string) ([]daemon.Job, e
 			}
 			j.Schedule, j.ScheduleText = s, s.String()+" "+s.Location().String()
 		}
-		if j.Hooks, err = hookSet(cfg.Hooks, e.Hooks, getenv); err != nil {
-			return nil, fmt.Errorf("%s: job %s: %w", cfg.File, e.Name, err)
+		if err := more(e, &j); err != nil {
+			return nil, err
 		}
 		out = append(out, j)
 	}
 	return out, nil
 }
 
-// hookSet is the file's hooks around a job's own: before first, the
-// others after.
 func hookSet(global, own config.Hooks, getenv func(string) string) (hooks.Set, error) {
 	var s hooks.Set
 	var err error
