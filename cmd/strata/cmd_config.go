@@ -28,11 +28,14 @@ with its file, line and key).`,
 				ArgsUsage: "[FILE]",
 				Action: func(c *cli.Context) error {
 					cfg, err := g.loadConfigArg(c)
+					if cfg != nil {
+						// Listed with the errors too: every mistake in one run.
+						for _, m := range cfg.CheckSecrets(g.env.getenv) {
+							fmt.Fprintf(g.env.stderr, "warning: %s\n", m)
+						}
+					}
 					if err != nil {
 						return err
-					}
-					for _, m := range cfg.CheckSecrets(g.env.getenv) {
-						fmt.Fprintf(g.env.stderr, "warning: %s\n", m)
 					}
 					w := g.env.stdout
 					fmt.Fprintf(w, "%s is valid: %s, %s, %s\n", cfg.File, plural(len(cfg.Sources), "source"), plural(len(cfg.Jobs), "job"), plural(len(cfg.Notifications.Channels), "notification channel"))
@@ -75,7 +78,9 @@ with its file, line and key).`,
 }
 
 // loadConfigArg loads the config named by the argument, --config or
-// STRATA_CONFIG, printing warnings as notices.
+// STRATA_CONFIG, printing its problems (config.Inspect) and then its
+// warnings. A config with problems is returned with the error when it
+// could be read, for more warnings; it is not to be used otherwise.
 func (g *globals) loadConfigArg(c *cli.Context) (*config.Config, error) {
 	path := c.Args().First()
 	if c.NArg() > 1 {
@@ -90,14 +95,16 @@ func (g *globals) loadConfigArg(c *cli.Context) (*config.Config, error) {
 	if path == "" {
 		return nil, errors.New("no config: give --config FILE, set STRATA_CONFIG, or name the file")
 	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Inspect(path)
 	if err != nil {
-		return nil, g.configErrors(err)
+		err = g.configErrors(err)
 	}
-	for _, w := range cfg.Warnings() {
-		fmt.Fprintf(g.env.stderr, "warning: %s\n", w)
+	if cfg != nil {
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintf(g.env.stderr, "warning: %s\n", w)
+		}
 	}
-	return cfg, nil
+	return cfg, err
 }
 
 // plural is "1 job", "2 jobs".

@@ -102,7 +102,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bad schedule", base + src + "jobs:\n  - name: j\n    source: db\n    schedule: \"0 25 * * *\"\n", ErrInvalid, []string{"strata.yaml:12: jobs[0].schedule", "hour"}},
 		{"bad zone", base + src + "jobs:\n  - name: j\n    source: db\n    schedule: \"@daily\"\n    timezone: Mars/Base\n", ErrInvalid, []string{"strata.yaml:13: jobs[0].timezone", "unknown time zone"}},
 		{"zones disagree", base + src + "jobs:\n  - name: j\n    source: db\n    schedule: \"CRON_TZ=Asia/Tokyo @daily\"\n    timezone: Europe/Berlin\n", ErrInvalid, []string{"jobs[0].schedule", "disagrees"}},
-		{"bad duration", base + src + "jobs:\n  - name: j\n    source: db\n    timeout: soon\n", nil, []string{"strata.yaml", "line 12", "duration \"soon\""}},
+		{"bad duration", base + src + "jobs:\n  - name: j\n    source: db\n    timeout: soon\n", nil, []string{"strata.yaml:12: jobs[0].timeout: duration \"soon\""}},
 		{"bad tier", base + src + "jobs:\n  - name: j\n    source: db\n    tier: Hourly Plus\n", ErrInvalid, []string{"jobs[0].tier"}},
 		{"bad retention", base + "retention:\n  keep_within: 3 fortnights\n", ErrInvalid, []string{"retention: invalid value: keep_within"}},
 		{"empty retention", base + "retention:\n  prune: true\n", ErrInvalid, []string{"no keep_* rule"}},
@@ -119,7 +119,7 @@ func TestLoadErrors(t *testing.T) {
 		{"listen", base + "dashboard:\n  listen: localhost\n", ErrInvalid, []string{"dashboard.listen", "HOST:PORT"}},
 		{"two documents", base + "---\nversion: 1\n", nil, []string{"more than one YAML document"}},
 		{"not a mapping", "- a\n- b\n", ErrInvalid, []string{"want a mapping"}},
-		{"wrong kind", "version: 1\nrepository: [a]\n", nil, []string{"strata.yaml", "line 2"}},
+		{"wrong kind", "version: 1\nrepository: [a]\n", nil, []string{"strata.yaml:2: repository: cannot unmarshal !!seq"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeConfig(t, tc.text)

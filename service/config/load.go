@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -60,8 +62,22 @@ func (e *FieldError) Unwrap() error { return e.Err }
 
 // Load reads, checks and validates the config at path, and fills in the
 // defaults (ApplyDefaults). Every problem found is in the error (one
-// FieldError each, joined), not only the first.
+// FieldError each, joined, in the file's order), not only the first:
+// unknown keys, values that do not decode, and what Validate refuses.
 func Load(path string) (*Config, error) {
+	c, err := Inspect(path)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Inspect is Load for strata config validate: with problems, it returns
+// them with the config as far as it was read (nil when the file could
+// not be decoded), its paths resolved and defaults filled in, so that
+// its Warnings and CheckSecrets can be listed in the same run. Do not
+// run a config Inspect returned with an error.
+func Inspect(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -74,12 +90,24 @@ func Load(path string) (*Config, error) {
 	if len(data) > maxFileSize {
 		return nil, fmt.Errorf("config %s is larger than %d MiB: is it the right file?", path, maxFileSize>>20)
 	}
-	c, err := Parse(data, path)
-	if err != nil {
-		return nil, err
+	c, errs := parse(data, path)
+	if c == nil {
+		return nil, joinSorted(errs)
+	}
+	if c.Version != 0 && c.Version != Version {
+		// A file of another strata: its keys may mean other things.
+		return nil, joinSorted(append(errs, c.versionErr()))
 	}
 	if err := c.Validate(); err != nil {
-		return nil, err
+		verrs := []error{err}
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			verrs = j.Unwrap()
+		}
+		for _, e := range verrs {
+			if !below(e, undecoded(errs)) {
+				errs = append(errs, e)
+			}
+		}
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
@@ -87,47 +115,140 @@ func Load(path string) (*Config, error) {
 	}
 	c.resolvePaths(dir)
 	c.ApplyDefaults()
-	return c, nil
+	return c, joinSorted(errs)
+}
+
+// undecoded lists the keys whose values did not decode, of errs.
+func undecoded(errs []error) []string {
+	var out []string
+	for _, err := range errs {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.Path != "" && !errors.Is(err, ErrUnknownKey) {
+			out = append(out, fe.Path)
+		}
+	}
+	return out
+}
+
+// below says whether err is about one of keys or what is below them:
+// Validate's word on a value that did not decode (repository: [a] has
+// no url) would only repeat the decoder's.
+func below(err error, keys []string) bool {
+	var fe *FieldError
+	if !errors.As(err, &fe) {
+		return false
+	}
+	for _, k := range keys {
+		if rest, ok := strings.CutPrefix(fe.Path, k); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
+			return true
+		}
+	}
+	return false
+}
+
+// joinSorted joins errs in the order of their lines in the file (those
+// of no line last).
+func joinSorted(errs []error) error {
+	line := func(err error) int {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.Line > 0 {
+			return fe.Line
+		}
+		return math.MaxInt
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return line(errs[i]) < line(errs[j]) })
+	return errors.Join(errs...)
 }
 
 // Parse decodes a config read from file (named in errors), strictly:
-// unknown keys and a missing or unknown version are errors. It does not
-// validate values; Load does.
+// unknown keys and a missing or unknown version are errors, all of them
+// in the error. It does not validate values; Load does.
 func Parse(data []byte, file string) (*Config, error) {
+	c, errs := parse(data, file)
+	if c != nil {
+		if err := c.versionErr(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, joinSorted(errs)
+	}
+	return c, nil
+}
+
+// parse decodes a config as far as it can, going past unknown keys and
+// values that do not decode, and returns it (nil when the file is no
+// YAML mapping or does not decode) with those problems. It does not
+// check the version.
+func parse(data []byte, file string) (*Config, []error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &FieldError{File: file, Err: fmt.Errorf("%w: the file is empty; start it with \"version: 1\"", ErrVersion)}
+			return nil, []error{&FieldError{File: file, Err: fmt.Errorf("%w: the file is empty; start it with \"version: 1\"", ErrVersion)}}
 		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, []error{fmt.Errorf("%s: %w", file, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: more than one YAML document (a \"---\" line): keep one", file)
+		return nil, []error{fmt.Errorf("%s: more than one YAML document (a \"---\" line): keep one", file)}
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
-		return nil, &FieldError{File: file, Line: root.Line, Err: fmt.Errorf("%w: want a mapping of keys, starting with \"version: 1\"", ErrInvalid)}
+		return nil, []error{&FieldError{File: file, Line: root.Line, Err: fmt.Errorf("%w: want a mapping of keys, starting with \"version: 1\"", ErrInvalid)}}
 	}
 	w := keyWalker{file: file, lines: map[string]int{}}
 	w.walk(root.Content[0], reflect.TypeOf(Config{}), "")
-	if err := errors.Join(w.errs...); err != nil {
-		return nil, err
-	}
+	errs := w.errs
 	c := &Config{File: file, lines: w.lines}
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(c); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if c.Version != Version {
-		msg := fmt.Errorf("%w %d: this strata reads version %d", ErrVersion, c.Version, Version)
-		if _, ok := w.lines["version"]; !ok {
-			msg = fmt.Errorf("%w: missing; add \"version: %d\" at the top", ErrVersion, Version)
+	dec = yaml.NewDecoder(bytes.NewReader(data))
+	// The key check named the unknown keys and the key meant; the
+	// decoder's own errors for them would only repeat them.
+	dec.KnownFields(len(w.errs) == 0)
+	err := dec.Decode(c)
+	var te *yaml.TypeError
+	switch {
+	case errors.As(err, &te):
+		// The decoder went on past these values.
+		for _, msg := range te.Errors {
+			errs = append(errs, c.decodeErr(msg))
 		}
-		return nil, c.fieldErr("version", msg)
+	case err != nil:
+		return nil, append(errs, fmt.Errorf("%s: %w", file, err))
 	}
-	return c, nil
+	return c, errs
+}
+
+// decodeErr is a decoder's message ("line 12: cannot unmarshal ...") as
+// a FieldError naming the key on that line.
+func (c *Config) decodeErr(msg string) error {
+	var line int
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, after, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				line, msg = l, after
+			}
+		}
+	}
+	// The deepest key on that line: "jobs[0].timeout" rather than "jobs[0]".
+	path := ""
+	for p, l := range c.lines {
+		if l == line && (len(p) > len(path) || len(p) == len(path) && p < path) {
+			path = p
+		}
+	}
+	return &FieldError{File: c.File, Line: line, Path: path, Err: errors.New(msg)}
+}
+
+// versionErr says what is wrong with the version key, if anything.
+func (c *Config) versionErr() error {
+	if c.Version == Version {
+		return nil
+	}
+	msg := fmt.Errorf("%w %d: this strata reads version %d", ErrVersion, c.Version, Version)
+	if _, ok := c.lines["version"]; !ok {
+		msg = fmt.Errorf("%w: missing; add \"version: %d\" at the top", ErrVersion, Version)
+	}
+	return c.fieldErr("version", msg)
 }
 
 // Line is the line of the key at path ("jobs[1].schedule"), or 0.

@@ -32,8 +32,8 @@ func (v *validator) fail(path, format string, args ...any) {
 // *FieldError naming the file, line and key path, joined.
 func (c *Config) Validate() error {
 	v := &validator{c: c}
-	if c.Version != Version {
-		v.errs = append(v.errs, c.fieldErr("version", fmt.Errorf("%w %d: this strata reads version %d", ErrVersion, c.Version, Version)))
+	if err := c.versionErr(); err != nil {
+		v.errs = append(v.errs, err)
 	}
 	if _, err := schedule.LoadZone(c.Timezone); err != nil {
 		v.fail("timezone", "%v", err)
@@ -235,9 +235,24 @@ func hasZonePrefix(spec string) bool {
 
 func (v *validator) jobs(sources map[string]Source) map[string]bool {
 	seen := map[string]bool{}
+	// The check, drill and retention sections are jobs named check,
+	// drill and forget.
+	sectionJobs := map[string]string{}
+	if v.c.Check != nil {
+		sectionJobs["check"] = "check"
+	}
+	if v.c.Drill != nil {
+		sectionJobs["drill"] = "drill"
+	}
+	if v.c.Retention != nil {
+		sectionJobs["forget"] = "retention"
+	}
 	for i, j := range v.c.Jobs {
 		p := fmt.Sprintf("jobs[%d]", i)
 		v.unique("job", p, j.Name, seen)
+		if sec, ok := sectionJobs[j.Name]; ok {
+			v.fail(p+".name", "%q is the name of the %s section's job: name this one otherwise", j.Name, sec)
+		}
 		switch _, ok := sources[j.Source]; {
 		case j.Source == "":
 			v.fail(p+".source", "missing: the name of the source the job backs up")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -78,11 +79,11 @@ func (d Duration) String() string {
 // UnmarshalYAML reads a Duration from a scalar.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a duration like 90s, 36h or 2d", n.Line)
+		return valueErr(n, errors.New("want a duration like 90s, 36h or 2d"))
 	}
 	v, err := ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return valueErr(n, err)
 	}
 	*d = v
 	return nil
@@ -139,11 +140,11 @@ func (s Size) String() string {
 // UnmarshalYAML reads a Size from a scalar.
 func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a size like 500GiB", n.Line)
+		return valueErr(n, errors.New("want a size like 500GiB"))
 	}
 	v, err := ParseSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return valueErr(n, err)
 	}
 	*s = v
 	return nil
@@ -151,3 +152,10 @@ func (s *Size) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML writes a Size as ParseSize reads it.
 func (s Size) MarshalYAML() (any, error) { return s.String(), nil }
+
+// valueErr is the error of a value at node n that does not decode: a
+// *yaml.TypeError, which makes the decoder go on to the other keys (Parse
+// lists every problem), saying the line as the decoder's own do.
+func valueErr(n *yaml.Node, err error) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+}
