@@ -127,9 +127,13 @@ type Job struct {
 	Hooks  Hooks    `yaml:"hooks,omitempty"`
 }
 
-// Retry says how often a failed run is tried again.
+// Retry says how often a failed run is tried again by the daemon (and
+// strata schedule run): any failure (a database down, a command that
+// failed, a timeout) but one to take the lock, which has waited
+// repository.lock_wait already, and the daemon's stop.
 type Retry struct {
-	// Attempts after the first (default 0).
+	// Attempts after the first: attempts 3 is up to 4 tries in all, in
+	// one run (default 0, from 0 to 100).
 	Attempts int `yaml:"attempts,omitempty"`
 	// Delay before each new attempt (default 1m).
 	Delay Duration `yaml:"delay,omitempty"`

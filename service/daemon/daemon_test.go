@@ -612,3 +612,26 @@ func TestSteppedAsideRunWaitsForItsTurn(t *testing.T) {
 		t.Fatalf("ends %v, want both succeeded", got)
 	}
 }
+
+// TestRetryNotOnLockBusy: a run that could not take the lock (having
+// waited repository.lock_wait for it) is recorded lock-busy at once, not
+// tried again as Retries says; other failures are. It was tried again.
+func TestRetryNotOnLockBusy(t *testing.T) {
+	ondemand := Job{Name: "manual", Kind: "check", Repository: "/r", Retries: 2, RetryDelay: time.Millisecond}
+	h := newHarness(t, t.TempDir(), t0, ondemand)
+	fails := make(chan error, 3)
+	fails <- fmt.Errorf("repository /r: %w", repo.ErrLocked)
+	fails <- nil
+	fails <- nil
+	h.block["manual"] = fails
+	h.start()
+	h.quiet()
+	if err := h.d.RunNow("manual"); err != nil {
+		t.Fatal(err)
+	}
+	h.want(Started, "manual")
+	e := h.want(LockBusy, "manual")
+	if strings.Contains(e.Run.Log, "trying again") || len(fails) != 2 {
+		t.Fatalf("a lock-busy run was tried again:\n%s", e.Run.Log)
+	}
+}

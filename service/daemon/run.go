@@ -172,7 +172,9 @@ func (d *Daemon) emit(e Event) {
 }
 
 // attempts runs the job's Runner, again after a failure as often as
-// job.Retries says, each attempt bounded by job.Timeout.
+// job.Retries says (Retries+1 tries in all, RetryDelay apart), each
+// attempt bounded by job.Timeout. A run that did not get the lock is not
+// tried again: it has waited for it (repository.lock_wait) already.
 func (d *Daemon) attempts(ctx context.Context, job Job, log *slog.Logger) (Outcome, error) {
 	for attempt := 1; ; attempt++ {
 		actx, cancel := ctx, context.CancelFunc(func() {})
@@ -184,7 +186,7 @@ func (d *Daemon) attempts(ctx context.Context, job Job, log *slog.Logger) (Outco
 			err = fmt.Errorf("%w (%v)", context.Cause(actx), err)
 		}
 		cancel()
-		if err == nil || ctx.Err() != nil || attempt > job.Retries {
+		if err == nil || ctx.Err() != nil || attempt > job.Retries || errors.Is(err, repo.ErrLocked) {
 			return out, err
 		}
 		log.Warn("attempt failed; trying again", "attempt", attempt, "of", job.Retries+1, "in", job.RetryDelay.String(), "err", err)
