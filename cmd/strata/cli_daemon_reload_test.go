@@ -102,3 +102,62 @@ health:
 	}
 	e.c.ok("check")
 }
+
+// TestDaemonReloadChannelsAndHookSecrets: after SIGHUP the daemon sends
+// its notifications to the channels of strata.yaml as read again, and its
+// hooks no longer see the variable a newly added source's password comes
+// from. (Before, both stayed as the daemon started: the failure went to
+// the old webhook, and the hooks saw the new password.)
+func TestDaemonReloadChannelsAndHookSecrets(t *testing.T) {
+	t.Parallel()
+	rcv := newHookReceiver(t)
+	e := newAppDaemonEnv(t, "")
+	e.env = append(e.env, "RELOAD_SECRET_PW=s3cret-value")
+	seen := filepath.Join(e.dir, "seen")
+	app := `jobs:
+  - name: app
+    source: app
+    tier: hourly
+    schedule: "@every 1s"
+    hooks:
+      after:
+        - command: 'printf "%s\n" "${RELOAD_SECRET_PW:-unset}" >> ` + seen + `'
+`
+	e.writeAppConfig(app + `notifications:
+  channels:
+    - {name: ops, type: webhook, url: "` + rcv.URL + `/old"}
+`)
+	p := e.startDaemon()
+	lines := func() []string {
+		b, _ := os.ReadFile(seen)
+		return strings.Fields(string(b))
+	}
+	p.waitFor("a hook of app", func() bool { return len(lines()) > 0 })
+
+	e.writeConfig(`sources:
+  - {name: app, type: sqlite, dsn: "sqlite://` + e.db + `"}
+  - {name: gone, type: sqlite, dsn: "sqlite://` + filepath.Join(e.dir, "no", "such", "x.db") + `"}
+  - {name: pg, type: postgres, dsn: "postgres://postgres@127.0.0.1:5432/postgres", password_env: RELOAD_SECRET_PW}
+` + app + `  - {name: gone-hourly, source: gone, tier: hourly, schedule: "@every 1s"}
+  - {name: pg-daily, source: pg, tier: daily}
+notifications:
+  channels:
+    - {name: ops, type: webhook, url: "` + rcv.URL + `/new"}
+`)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the reload", func() bool { return strings.Contains(p.log.String(), "config reloaded") })
+	// A hook that started before the reload may still add its line.
+	n := len(lines())
+	p.waitFor("two more hooks of app and a failure of gone-hourly sent", func() bool {
+		return len(lines()) >= n+2 && rcv.count("/new")+rcv.count("/old") > 0
+	})
+	p.stop()
+	if got := lines(); got[len(got)-1] != "unset" {
+		t.Errorf("a hook after the reload saw the new source's password variable: %q", got)
+	}
+	if rcv.count("/old") != 0 || rcv.count("/new") == 0 {
+		t.Errorf("after the reload, %d events went to the old webhook and %d to the new one", rcv.count("/old"), rcv.count("/new"))
+	}
+}

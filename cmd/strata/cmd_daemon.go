@@ -23,6 +23,7 @@ import (
 	"strata/service/jobs"
 	"strata/service/metrics"
 	"strata/service/monitor"
+	"strata/service/notify"
 	"strata/service/state"
 	"strata/workflow"
 )
@@ -47,9 +48,9 @@ log) and each job's next due time are kept in the state folder
 SIGTERM or Ctrl-C cancels the running job, which releases its lock and
 leaves the repository consistent, records it as aborted (it runs again at
 the next start) and exits 0. SIGHUP reads strata.yaml again: jobs,
-schedules and hooks change, and so do health's jobs and limits (a job
-removed or renamed leaves health and /metrics); the repository and the
-notification channels do not (restart for that).
+schedules, hooks and notification channels change, and so do health's
+jobs and limits (a job removed or renamed leaves health and /metrics);
+the repository does not (restart for that).
 
 --listen ADDR (else dashboard.listen, when strata.yaml sets it) serves
 strata serve's dashboard with the run history, each run's log and "run
@@ -138,6 +139,7 @@ type service struct {
 	daemon    *daemon.Daemon
 	store     *state.Store
 	runner    *jobs.Runner
+	hooks     *hooks.Runner
 	log       *slog.Logger
 	// metrics are the runs' metrics (and the repository's, read at each
 	// scrape of /metrics).
@@ -173,12 +175,12 @@ func (g *globals) newService(ctx context.Context, stateDir string) (*service, er
 	runner := &jobs.Runner{URL: g.repoPath, Config: g.cfg, Getenv: g.env.getenv, Program: "strata " + version,
 		Password: func(ctx context.Context) (string, error) { return g.password(ctx, "") },
 		Lock:     g.jobLockOptions()}
-	d, err := daemon.New(js, daemon.Options{Store: store, Runner: runner, Log: log,
-		Hooks: &hooks.Runner{Secrets: jobs.Secrets(g.cfg)}})
+	hk := &hooks.Runner{Secrets: jobs.Secrets(g.cfg)}
+	d, err := daemon.New(js, daemon.Options{Store: store, Runner: runner, Log: log, Hooks: hk})
 	if err != nil {
 		return nil, err
 	}
-	sv := &service{daemon: d, store: store, runner: runner, log: log, metrics: metrics.New(metrics.Options{Version: version}),
+	sv := &service{daemon: d, store: store, runner: runner, hooks: hk, log: log, metrics: metrics.New(metrics.Options{Version: version}),
 		src: &repoSource{g: g, stateDir: store.Dir(), store: store}}
 	sv.metrics.SetJobs(js)
 	d.Subscribe(sv.metrics.Subscriber())
@@ -219,16 +221,27 @@ func (g *globals) stateDir(flag string) string {
 }
 
 // reload reads strata.yaml again (SIGHUP): the jobs, the runs' config,
-// health's jobs and limits, and the jobs /metrics reports. A config that
-// does not load leaves them as they were.
+// the variables hidden from hooks, the notification channels, health's
+// jobs and limits, and the jobs /metrics reports. A config that does not
+// load leaves them as they were.
 func (sv *service) reload(g *globals) {
 	cfg, err := config.Load(g.cfg.File)
 	if err == nil {
-		var js []daemon.Job
+		var (
+			js []daemon.Job
+			n  *notify.Notifier
+		)
 		if js, err = jobs.FromConfig(cfg, g.env.getenv); err == nil {
+			n, err = g.notifierOf(cfg, notify.Options{Logger: sv.log})
+		}
+		if err == nil {
+			// Before the jobs change: a job's hooks never run with a
+			// variable of the new file's passwords in sight.
+			sv.hooks.SetSecrets(jobs.Secrets(cfg))
 			err = sv.daemon.Reload(js)
 		}
 		if err == nil {
+			sv.monitor.SetNotifier(n)
 			for _, w := range cfg.Warnings() {
 				sv.log.Warn(w)
 			}

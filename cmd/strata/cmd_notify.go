@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"strata/service/config"
 	"strata/service/notify"
 )
 
@@ -85,11 +86,16 @@ ping. Exit code 1 when a channel failed.`,
 
 // notifier is the notifier of --config's channels.
 func (g *globals) notifier(opts notify.Options) (*notify.Notifier, error) {
+	return g.notifierOf(g.cfg, opts)
+}
+
+// notifierOf is the notifier of cfg's channels (none when cfg is nil).
+func (g *globals) notifierOf(cfg *config.Config, opts notify.Options) (*notify.Notifier, error) {
 	host, _ := os.Hostname()
-	if g.cfg == nil {
+	if cfg == nil {
 		return notify.NewNotifier(nil, opts)
 	}
-	chs, err := notify.FromConfig(g.cfg, notify.NewOptions{Getenv: g.env.getenv, Hostname: host})
+	chs, err := notify.FromConfig(cfg, notify.NewOptions{Getenv: g.env.getenv, Hostname: host})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"strata/redact"
@@ -139,10 +140,21 @@ type Runner struct {
 	// before the secrets are taken out of it.
 	Environ []string
 	// Secrets names further variables to take out of Environ: those
-	// strata.yaml reads passwords from.
+	// strata.yaml reads passwords from. Set it before the first Run;
+	// SetSecrets changes it later.
 	Secrets []string
 	// Client makes the HTTP requests (http.DefaultClient if nil).
 	Client *http.Client
+
+	mu sync.Mutex // guards Secrets after the first Run
+}
+
+// SetSecrets replaces Secrets for the hooks run from now on: the daemon's
+// configuration was read again and may name other variables.
+func (r *Runner) SetSecrets(names []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Secrets = names
 }
 
 // Run runs hooks one after the other, writing what each does to log.
@@ -191,9 +203,11 @@ func (r *Runner) environ(env Env) []string {
 		base = os.Environ()
 	}
 	drop := map[string]bool{"PGPASSWORD": true, "MYSQL_PWD": true}
+	r.mu.Lock()
 	for _, s := range r.Secrets {
 		drop[s] = true
 	}
+	r.mu.Unlock()
 	var out []string
 	for _, kv := range base {
 		name, _, _ := strings.Cut(kv, "=")

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"strata/service/daemon"
@@ -12,7 +13,7 @@ import (
 
 // Options build a Monitor.
 type Options struct {
-	// Notifier sends the events; nil sends none.
+	// Notifier sends the events; nil sends none. SetNotifier changes it.
 	Notifier *notify.Notifier
 	// Evaluate opens the repository and judges its health; nil judges
 	// nothing after runs.
@@ -31,6 +32,10 @@ type Options struct {
 type Monitor struct {
 	opts Options
 	wake chan struct{}
+
+	mu       sync.Mutex
+	notifier *notify.Notifier   // opts.Notifier, then SetNotifier's
+	retired  []*notify.Notifier // replaced, perhaps still delivering
 }
 
 // New returns a monitor; call Run to have health evaluated after runs.
@@ -44,14 +49,35 @@ func New(o Options) *Monitor {
 	if o.Tracker != nil {
 		o.Tracker.Host, o.Tracker.Repository = o.Host, o.Repository
 	}
-	return &Monitor{opts: o, wake: make(chan struct{}, 1)}
+	return &Monitor{opts: o, wake: make(chan struct{}, 1), notifier: o.Notifier}
+}
+
+// SetNotifier sends the events from now on through n (nil: none): the
+// daemon's configuration was read again. What the one it replaces is
+// still delivering goes on, and Wait and Run wait for it too.
+func (m *Monitor) SetNotifier(n *notify.Notifier) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.notifier != nil {
+		m.retired = append(m.retired, m.notifier)
+	}
+	m.notifier = n
+}
+
+func (m *Monitor) notify(e notify.Event) {
+	m.mu.Lock()
+	n := m.notifier
+	m.mu.Unlock()
+	if n != nil {
+		n.Notify(e)
+	}
 }
 
 // OnEvent is the function to give the daemon's Subscribe. It returns at
 // once.
 func (m *Monitor) OnEvent(e daemon.Event) {
-	if ev, ok := JobEvent(e, m.opts.Host, m.opts.Repository); ok && m.opts.Notifier != nil {
-		m.opts.Notifier.Notify(ev)
+	if ev, ok := JobEvent(e, m.opts.Host, m.opts.Repository); ok {
+		m.notify(ev)
 	}
 	if e.Kind != daemon.Started {
 		m.Reevaluate()
@@ -70,10 +96,18 @@ func (m *Monitor) Reevaluate() {
 
 // Wait waits for the notifications under way, until ctx ends.
 func (m *Monitor) Wait(ctx context.Context) error {
-	if m.opts.Notifier == nil {
-		return nil
+	m.mu.Lock()
+	ns := append([]*notify.Notifier{m.notifier}, m.retired...)
+	m.mu.Unlock()
+	for _, n := range ns {
+		if n == nil {
+			continue
+		}
+		if err := n.Wait(ctx); err != nil {
+			return err
+		}
 	}
-	return m.opts.Notifier.Wait(ctx)
+	return nil
 }
 
 // Run evaluates health after each run that ended, one evaluation at a
@@ -83,11 +117,9 @@ func (m *Monitor) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			if m.opts.Notifier != nil {
-				wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-				_ = m.opts.Notifier.Wait(wctx)
-				cancel()
-			}
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			_ = m.Wait(wctx)
+			cancel()
 			return
 		case <-m.wake:
 			if _, _, err := m.Health(ctx); err != nil {
@@ -119,9 +151,7 @@ func (m *Monitor) Health(ctx context.Context) (*health.Report, []notify.Event, e
 	}
 	for _, ev := range events {
 		m.opts.Logger.Info("health changed", "event", string(ev.Kind), "check", ev.Check, "severity", ev.Severity.String())
-		if m.opts.Notifier != nil {
-			m.opts.Notifier.Notify(ev)
-		}
+		m.notify(ev)
 	}
 	if evalErr != nil {
 		return nil, events, evalErr
