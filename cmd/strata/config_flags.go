@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"strata/internal/procgroup"
 	"strata/repo/archive"
 	"strata/repo/retention"
 	"strata/service/config"
@@ -103,7 +103,9 @@ func (g *globals) passwordFromConfig(ctx context.Context, r config.Repository) (
 	case r.PasswordEnv != "":
 		return config.ReadSecret(g.cfg.File+": repository.password_env", r.PasswordEnv, "", g.env.getenv)
 	case r.PasswordCommand != "":
-		out, err := exec.CommandContext(ctx, "sh", "-c", r.PasswordCommand).Output()
+		// In a process group of its own, as hooks are: what it leaves
+		// running (an agent it started) does not keep strata waiting.
+		out, err := procgroup.Output(procgroup.Shell(ctx, r.PasswordCommand, 0), g.env.stderr, 0)
 		if err != nil {
 			return "", fmt.Errorf("%s: repository.password_command failed: %v", g.cfg.File, err)
 		}

@@ -1,6 +1,7 @@
 package procgroup
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -151,4 +152,48 @@ func EndLeftovers(cmd *exec.Cmd, grace time.Duration, drained <-chan struct{}, o
 		}
 	}()
 	return done
+}
+
+// Output runs cmd (made by Shell) and returns its standard output, its
+// standard error going to stderr, and ends what the command leaves
+// behind in its group as Run does. When a process that left the group
+// still holds the output, the output is not waited for: Output returns
+// that error (wrapping ErrOutputHeld) and nothing of what was read.
+func Output(cmd *exec.Cmd, stderr io.Writer, grace time.Duration) ([]byte, error) {
+	or, ow, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer or.Close()
+	er, ew, err := os.Pipe()
+	if err != nil {
+		ow.Close()
+		return nil, err
+	}
+	defer er.Close()
+	cmd.Stdout, cmd.Stderr = ow, ew
+	err = cmd.Start()
+	ow.Close()
+	ew.Close()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	errDone, drained := make(chan struct{}), make(chan struct{})
+	go func() {
+		_, _ = io.Copy(stderr, er)
+		close(errDone)
+	}()
+	go func() {
+		_, _ = io.Copy(&out, or)
+		<-errDone
+		close(drained)
+	}()
+	held := <-EndLeftovers(cmd, grace, drained, or, er)
+	<-drained // EndLeftovers closed what was still held
+	err = cmd.Wait()
+	if held != nil {
+		return nil, held
+	}
+	return out.Bytes(), err
 }
