@@ -94,7 +94,7 @@ func TestGaps(t *testing.T) {
 	p := &retention.Policy{Tiers: map[string]int{"hourly": 24}}
 	rep := Evaluate(Inputs{Snapshots: kept, Policy: p}, Options{Now: now})
 	j := rep.Jobs[0]
-	if j.Gaps != 2 || strings.Join(j.MissingSlots, ",") != "2026-12-07 05:00,2026-12-07 08:00" {
+	if j.Gaps != 2 || strings.Join(j.MissingSlots, ",") != "2026-12-07 05:00 UTC,2026-12-07 08:00 UTC" {
 		t.Fatalf("gaps %d %v", j.Gaps, j.MissingSlots)
 	}
 	if f := finding(rep, "gaps db hourly"); f == nil || f.Status != Warning {

@@ -38,7 +38,7 @@ func gaps(sns []Snapshot, tier string, interval time.Duration, keep int, now tim
 		}
 		n := int(math.Round(float64(b.Sub(a))/float64(interval))) - 1
 		for k := 1; k <= n && len(missing) < maxSlots; k++ {
-			missing = append(missing, a.Add(time.Duration(k)*interval).In(loc).Format("2006-01-02 15:04"))
+			missing = append(missing, showTime(a.Add(time.Duration(k)*interval), loc))
 		}
 	}
 	return missing
@@ -111,7 +111,7 @@ func (p period) prev(s time.Time, loc *time.Location) time.Time {
 func (p period) label(s time.Time) string {
 	switch p {
 	case hour:
-		return s.Format("2006-01-02 15:04")
+		return s.Format("2006-01-02 15:04 MST")
 	case day:
 		return s.Format("2006-01-02")
 	case week:

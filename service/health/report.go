@@ -69,7 +69,9 @@ type JobHealth struct {
 	MaxAgeSeconds   float64    `json:"max_age_seconds"`
 	IntervalSeconds float64    `json:"interval_seconds"`
 	// Gaps counts the slots that passed without a snapshot in the part of
-	// the series the policy keeps; MissingSlots names the newest of them.
+	// the series the policy keeps; MissingSlots names the newest of them
+	// in the report's zone: "2026-12-07 05:00 UTC" (hours and intervals,
+	// with the zone), "2026-12-07", "2026-W49", "2026-12" or "2026".
 	Gaps         int      `json:"gaps"`
 	MissingSlots []string `json:"missing_slots,omitempty"`
 	// Pending: no snapshot yet, but the job's first run is not overdue
