@@ -54,3 +54,38 @@ metrics:
 		}
 	}
 }
+
+// TestMetricsFileDropsRemovedJob: a job renamed in strata.yaml (app-daily
+// to app-nightly) leaves the metrics file at the next write of a command
+// reading the file, as it leaves the daemon's: its last success would
+// otherwise stay in the file, age, and alert for ever. A backup outside
+// any job (labelled by its source) stays. Before, the old job's series stayed.
+func TestMetricsFileDropsRemovedJob(t *testing.T) {
+	t.Parallel()
+	e := newAppDaemonEnv(t, "")
+	prom := filepath.Join(e.dir, "strata.prom")
+	write := func(job string) {
+		e.writeAppConfig(`jobs:
+  - {name: ` + job + `, source: app, tier: daily}
+metrics:
+  file: ` + prom + `
+`)
+	}
+	write("app-daily")
+	e.c.ok("--config", e.config, "schedule", "run", "app-daily")
+	e.c.ok("--metrics-file", prom, "backup", "--db", "sqlite://"+e.db)
+	write("app-nightly")
+	e.c.ok("--config", e.config, "schedule", "run", "app-nightly")
+	b, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), `job="app-daily"`) {
+		t.Errorf("the metrics file still has the renamed job's series:\n%s", b)
+	}
+	for _, want := range []string{`strata_backup_last_success_timestamp_seconds{job="app-nightly",tier="daily"}`, `strata_backup_last_success_timestamp_seconds{job="sqlite://` + e.db + `",tier=""}`, `strata_job_configured{job="app-nightly"} 1`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the metrics file has no %s:\n%s", want, b)
+		}
+	}
+}

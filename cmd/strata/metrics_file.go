@@ -91,6 +91,13 @@ func (g *globals) writeMetrics(code int, err error) error {
 		m.set.ObserveDrill(d)
 	}
 	m.set.ObserveCommand(metrics.Command{Name: m.command, Start: m.start, End: end, ExitCode: code})
+	if g.cfg != nil {
+		var names []string
+		for _, j := range g.cfg.Jobs {
+			names = append(names, j.Name)
+		}
+		m.set.SetConfiguredJobs(names)
+	}
 	return m.set.WriteTextfile(g.metricsFile)
 }
 

@@ -27,7 +27,7 @@ func FuzzMergeText(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, old []byte) {
-		out, err := metrics.MergeText(old, fams)
+		out, err := metrics.MergeText(old, fams, nil)
 		if err != nil {
 			return
 		}

@@ -22,6 +22,7 @@ func (s *Set) SetJobs(jobs []daemon.Job) {
 		s.jobs[j.Name] = true
 		kinds[j.Kind] = true
 	}
+	s.configured = s.jobs
 	byJob := []interface {
 		DeletePartialMatch(prometheus.Labels) int
 	}{s.backupLastSuccess, s.backupLastRun, s.backupSuccess, s.backupDuration, s.backupAdded, s.backupRead, s.backupFiles, s.runs}

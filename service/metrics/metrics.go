@@ -37,9 +37,23 @@ type Set struct {
 	runs                                                   *prometheus.CounterVec
 
 	// mu orders the Subscriber's records with SetJobs; jobs are the jobs
-	// SetJobs listed (nil: any).
-	mu   sync.Mutex
-	jobs map[string]bool
+	// SetJobs listed (nil: any); configured those of strata.yaml, by
+	// SetJobs or SetConfiguredJobs (nil: not known).
+	mu         sync.Mutex
+	jobs       map[string]bool
+	configured map[string]bool
+}
+
+// SetConfiguredJobs names the jobs of strata.yaml, for a command that
+// reads it (strata schedule run, what systemd's timers run): a textfile
+// write drops the file's series of other jobs, as the daemon's does.
+func (s *Set) SetConfiguredJobs(names []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.configured = map[string]bool{}
+	for _, n := range names {
+		s.configured[n] = true
+	}
 }
 
 // replaced are the families that describe the repository as it is now:

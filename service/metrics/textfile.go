@@ -7,12 +7,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"google.golang.org/protobuf/proto"
 )
 
 // daemonOnly are families that mean something only in a long-running
@@ -30,7 +32,11 @@ const textfileMode = 0o644
 // already holds: a series this Set has not observed (the last check's
 // time, after a backup; another job's backup) is kept from the file, one
 // it has replaces it, and the families that describe the repository now
-// (snapshots per tier, its size) are replaced whole. The file is written
+// (snapshots per tier, its size) are replaced whole. After SetJobs (the
+// daemon) or SetConfiguredJobs, the file's series of a job strata.yaml no
+// longer has (one the file lists in ConfiguredFamily) are dropped,
+// so that a removed or renamed job's last success does not stay in the
+// file to age and alert for ever. The file is written
 // under a temporary name in the same folder (not ending in .prom, which
 // the collector would read), synced, and renamed over path, so a scrape
 // sees the old file or the new one, never a part.
@@ -51,7 +57,10 @@ func (s *Set) WriteTextfile(path string) error {
 			mode = fi.Mode().Perm()
 		}
 	}
-	out, err := MergeText(old, fams)
+	s.mu.Lock()
+	configured := s.configured
+	s.mu.Unlock()
+	out, err := MergeText(old, fams, configured)
 	if err != nil {
 		return fmt.Errorf("metrics file %s holds no metrics in Prometheus's text format (%w): remove it or give another --metrics-file", path, err)
 	}
@@ -60,8 +69,11 @@ func (s *Set) WriteTextfile(path string) error {
 
 // MergeText returns the text exposition of fams merged over old, a text
 // exposition an earlier write left (nil for none), as WriteTextfile
-// describes. It fails when old does not parse.
-func MergeText(old []byte, fams []*dto.MetricFamily) ([]byte, error) {
+// describes. It fails when old does not parse. configured, when not nil,
+// are the jobs of strata.yaml: old's series of a job that an earlier
+// write listed as configured (ConfiguredFamily) and configured lacks are
+// dropped, and the family lists configured from then on.
+func MergeText(old []byte, fams []*dto.MetricFamily, configured map[string]bool) ([]byte, error) {
 	merged := map[string]*dto.MetricFamily{}
 	if len(old) > 0 {
 		p := expfmt.NewTextParser(model.UTF8Validation)
@@ -69,11 +81,25 @@ func MergeText(old []byte, fams []*dto.MetricFamily) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		removed := map[string]bool{}
+		if f := parsed[ConfiguredFamily]; f != nil && configured != nil {
+			for _, m := range f.Metric {
+				if job := labelValue(m, "job"); !configured[job] {
+					removed[job] = true
+				}
+			}
+		}
 		for name, f := range parsed {
-			if !daemonOnly[name] {
+			f.Metric = slices.DeleteFunc(f.Metric, func(m *dto.Metric) bool {
+				return removed[labelValue(m, "job")]
+			})
+			if !daemonOnly[name] && len(f.Metric) > 0 {
 				merged[name] = f
 			}
 		}
+	}
+	if configured != nil {
+		merged[ConfiguredFamily] = configuredFamily(configured)
 	}
 	for _, f := range fams {
 		name := f.GetName()
@@ -167,4 +193,41 @@ func writeAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// labelValue is m's value of the label name ("" without it).
+func labelValue(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// ConfiguredFamily lists, in a metrics file, the jobs of strata.yaml as
+// the last command reading it (the daemon, strata schedule run) found
+// them, so that the next one drops the series of a job removed or renamed
+// since, and only those: a backup outside any job (labelled by its
+// source) is not a configured job and stays.
+const ConfiguredFamily = "strata_job_configured"
+
+func configuredFamily(jobs map[string]bool) *dto.MetricFamily {
+	names := make([]string, 0, len(jobs))
+	for j := range jobs {
+		names = append(names, j)
+	}
+	sort.Strings(names)
+	f := &dto.MetricFamily{
+		Name: proto.String(ConfiguredFamily),
+		Help: proto.String("1 for each job of strata.yaml, as the last command reading it that wrote this file found them."),
+		Type: dto.MetricType_GAUGE.Enum(),
+	}
+	for _, j := range names {
+		f.Metric = append(f.Metric, &dto.Metric{
+			Label: []*dto.LabelPair{{Name: proto.String("job"), Value: proto.String(j)}},
+			Gauge: &dto.Gauge{Value: proto.Float64(1)},
+		})
+	}
+	return f
 }
