@@ -133,3 +133,25 @@ func TestDaemonRemovedJobNotRecovered(t *testing.T) {
 		t.Fatalf("health.json still tracks the removed job (%v):\n%s", err, b)
 	}
 }
+
+// TestHealthFailingJobNotPending: a job whose runs fail from the start (its
+// database is missing) is a warning in strata health, naming the failure,
+// not "pending" until its first due time plus its limit (two hours and
+// more for an hourly job): a database down from the start must not look
+// fine. Before, health said OK and exited 0.
+func TestHealthFailingJobNotPending(t *testing.T) {
+	t.Parallel()
+	e := newDaemonEnv(t, "")
+	e.writeConfig(`sources:
+  - {name: gone, type: sqlite, dsn: "sqlite://` + filepath.Join(e.dir, "no", "such", "x.db") + `"}
+jobs:
+  - {name: gone-hourly, source: gone, tier: hourly, schedule: "@every 1s"}
+`)
+	p := e.startDaemon()
+	p.waitFor("a failed run", func() bool { return len(e.ended("gone-hourly", state.Failed)) > 0 })
+	p.stop()
+	out, _ := e.c.code(1, "--config", e.config, "health", "--nagios")
+	if !strings.HasPrefix(out, "STRATA WARNING") || !strings.Contains(out, "gone-hourly") || !strings.Contains(out, "last run failed") {
+		t.Fatalf("health --nagios of a job whose every run failed:\n%s", out)
+	}
+}

@@ -174,9 +174,9 @@ type healthState struct {
 	notes  []string
 }
 
-// firstDueTimes sets the first due time of opts' jobs, check and drill
-// from the state folder dir ("" : none), read without changing it, and
-// returns a note when it cannot be read.
+// firstDueTimes sets the first due time of opts' jobs, check and drill,
+// and the jobs' last failed run, from the state folder dir ("" : none),
+// read without changing it, and returns a note when it cannot be read.
 func firstDueTimes(dir string, opts *health.Options) []string {
 	if dir == "" || (len(opts.Jobs) == 0 && opts.CheckMaxAge == 0 && opts.DrillMaxAge == 0) {
 		return nil
@@ -186,7 +186,11 @@ func firstDueTimes(dir string, opts *health.Options) []string {
 		return []string{fmt.Sprintf("state folder: %v: jobs without a snapshot (a check, drill without a record) are judged at once, as when they would be pending is not known", err)}
 	}
 	for i := range opts.Jobs {
-		opts.Jobs[i].FirstDue = stored[opts.Jobs[i].Name].FirstDue
+		j := &opts.Jobs[i]
+		j.FirstDue = stored[j.Name].FirstDue
+		if run, ok, _ := state.LatestRun(dir, j.Name); ok && (run.Result == state.Failed || run.Result == state.LockBusy) {
+			j.LastFailure = &health.FailedRun{End: run.End, Error: run.Error}
+		}
 	}
 	opts.CheckFirstDue = stored[jobs.KindCheck].FirstDue
 	opts.DrillFirstDue = stored[jobs.KindDrill].FirstDue

@@ -111,6 +111,17 @@ type Job struct {
 	// folder); zero: not known. Without a snapshot the job is pending,
 	// not critical, until FirstDue plus its limit.
 	FirstDue time.Time
+	// LastFailure is the job's newest run when it failed (the daemon's
+	// state folder), nil when that run did not fail or is not known. A
+	// job without a snapshot whose run failed is not pending: a
+	// database down from the start must not look fine until the limit.
+	LastFailure *FailedRun
+}
+
+// FailedRun is a run that failed: when it ended and why.
+type FailedRun struct {
+	End   time.Time
+	Error string
 }
 
 // Options are the limits Evaluate judges by.
@@ -232,7 +243,14 @@ func (rep *Report) addJob(j Job, sns []Snapshot, p *retention.Policy, opts Optio
 			fd := j.FirstDue
 			jh.FirstDue = &fd
 		}
-		if overdue, ok := pendingUntil(j.FirstDue, maxAge, now); ok {
+		if overdue, ok := pendingUntil(j.FirstDue, maxAge, now); ok && j.LastFailure != nil {
+			// It had its chance and failed: a warning now, critical
+			// after the limit as any job without a snapshot.
+			finding("age", Warning, "no snapshot of %s in tier %q yet, and its last run failed (%s): %s; critical without one after %s",
+				j.Source, j.Tier, showTime(j.LastFailure.End, opts.Location), j.LastFailure.Error, showTime(overdue, opts.Location))
+			rep.Jobs = append(rep.Jobs, jh)
+			return
+		} else if ok {
 			// A job that has not had its first chance yet: a fresh
 			// install must not page anyone.
 			jh.Pending = true
