@@ -161,3 +161,33 @@ notifications:
 		t.Errorf("after the reload, %d events went to the old webhook and %d to the new one", rcv.count("/old"), rcv.count("/new"))
 	}
 }
+
+// TestDaemonReloadRepositoryChangeWarns: a reload whose repository
+// section changed (another password_file, a lock_wait) says which keys
+// changed and that they need a restart, never their values. Before, the
+// log said only "config reloaded" unless the URL changed.
+func TestDaemonReloadRepositoryChangeWarns(t *testing.T) {
+	t.Parallel()
+	e := newAppDaemonEnv(t, "")
+	p := e.startDaemon()
+	p.waitFor("the daemon to start", func() bool { return strings.Contains(p.log.String(), "daemon started") })
+	pw2 := filepath.Join(e.dir, "pw2")
+	if err := os.WriteFile(pw2, []byte("another-password\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.c.pwFile = pw2
+	e.repoKeys = "  lock_wait: 5m\n"
+	e.writeAppConfig("")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the reload", func() bool { return strings.Contains(p.log.String(), "config reloaded") })
+	p.stop()
+	log := p.log.String()
+	if !strings.Contains(log, "repository.password_file, repository.lock_wait") || !strings.Contains(log, "restart it") {
+		t.Errorf("the reload does not say the repository's keys changed and need a restart:\n%s", log)
+	}
+	if strings.Contains(log, "another-password") {
+		t.Errorf("the log holds the password:\n%s", log)
+	}
+}

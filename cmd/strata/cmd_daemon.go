@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -253,8 +254,10 @@ func (sv *service) reload(g *globals) {
 			sv.src.setConfig(cfg)
 			sv.metrics.SetJobs(js)
 			sv.monitor.Reevaluate()
-			if cfg.Repository.URL != g.cfg.Repository.URL {
-				sv.log.Warn("the repository changed in the config: the daemon goes on with the one it started with; restart it to change")
+			if changed := repositoryChanges(g.cfg.Repository, cfg.Repository); len(changed) > 0 {
+				sv.log.Warn("the repository section changed in the config ("+strings.Join(changed, ", ")+
+					"): the daemon goes on with the repository, password and lock wait it started with; restart it to change them",
+					"config", g.cfg.File)
 			}
 		}
 	}
@@ -313,4 +316,26 @@ func (g *globals) jobLockOptions() workflow.LockOptions {
 		return workflow.LockOptions{RetryLock: g.retryLock}
 	}
 	return workflow.LockOptions{RetryLock: g.cfg.LockWait(), RetryLockFrom: "repository.lock_wait"}
+}
+
+// repositoryChanges names the keys of the repository section that differ
+// between a and b (never their values: a password may be among them).
+func repositoryChanges(a, b config.Repository) []string {
+	var out []string
+	for _, k := range []struct {
+		key  string
+		same bool
+	}{
+		{"url", a.URL == b.URL},
+		{"password_file", a.PasswordFile == b.PasswordFile},
+		{"password_env", a.PasswordEnv == b.PasswordEnv},
+		{"password_command", a.PasswordCommand == b.PasswordCommand},
+		{"password", a.Password == b.Password},
+		{"lock_wait", (a.LockWait == nil) == (b.LockWait == nil) && (a.LockWait == nil || *a.LockWait == *b.LockWait)},
+	} {
+		if !k.same {
+			out = append(out, "repository."+k.key)
+		}
+	}
+	return out
 }
