@@ -216,3 +216,39 @@ func TestBackupWaitsForLock(t *testing.T) {
 		t.Fatalf("Backup after the lock was released: %v", err)
 	}
 }
+
+// slowTurn is a StepAside whose turn never comes back while the test
+// runs: another job of the daemon holds the repository.
+type slowTurn struct{}
+
+func (slowTurn) Release()                          {}
+func (slowTurn) Reclaim(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+
+// TestLockWaitEndsWhileSteppedAside: a workflow waiting for another
+// process's lock, stepped aside, gives up at its RetryLock even when its
+// turn has not come back, with the lock's error. Before, it waited for
+// the turn past the limit (a daemon job past repository.lock_wait for as
+// long as the job holding its turn ran).
+func TestLockWaitEndsWhileSteppedAside(t *testing.T) {
+	ctx := context.Background()
+	r, be := repotest.New(t)
+	other := repotest.Reopen(t, be)
+	if _, err := other.Lock(ctx, true, "prune"); err != nil {
+		t.Fatal(err)
+	}
+	req := workflow.BackupRequest{Stdin: strings.NewReader("data\n")}
+	req.Lock.RetryLock, req.Lock.RetryLockFrom, req.Lock.StepAside = 200*time.Millisecond, "repository.lock_wait", slowTurn{}
+	done := make(chan error, 1)
+	go func() {
+		_, err := workflow.Backup(ctx, r, req)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, repo.ErrLocked) || !strings.Contains(err.Error(), "gave up after repository.lock_wait 200ms") {
+			t.Fatalf("Backup stepped aside past its lock wait: %v, want repo.ErrLocked, gave up", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Backup still waits for its turn a minute after its lock wait of 200ms ended")
+	}
+}

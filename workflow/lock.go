@@ -357,13 +357,16 @@ func takeLock(ctx context.Context, r *repo.Repository, req LockRequest, lost fun
 			})
 			return lock, nil
 		}
+		giveUp := func(err error) error {
+			from := req.RetryLockFrom
+			if from == "" {
+				from = "--retry-lock"
+			}
+			return fmt.Errorf("%w (gave up after %s %v)", err, from, req.RetryLock)
+		}
 		if !errors.Is(err, repo.ErrLocked) || time.Now().After(deadline) {
 			if waiting {
-				from := req.RetryLockFrom
-				if from == "" {
-					from = "--retry-lock"
-				}
-				err = fmt.Errorf("%w (gave up after %s %v)", err, from, req.RetryLock)
+				err = giveUp(err)
 			}
 			return nil, err
 		}
@@ -385,8 +388,16 @@ func takeLock(ctx context.Context, r *repo.Repository, req LockRequest, lost fun
 		case <-time.After(wait):
 		}
 		if req.StepAside != nil {
-			if err := req.StepAside.Reclaim(ctx); err != nil {
-				return nil, err
+			// The turn may take long to come back (another job of the
+			// daemon runs): the wait still ends at the deadline.
+			rctx, cancel := context.WithDeadline(ctx, deadline)
+			rerr := req.StepAside.Reclaim(rctx)
+			cancel()
+			if rerr != nil {
+				if ctx.Err() == nil && errors.Is(rerr, context.DeadlineExceeded) {
+					return nil, giveUp(err)
+				}
+				return nil, rerr
 			}
 		}
 	}
