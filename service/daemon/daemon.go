@@ -314,12 +314,24 @@ func (d *Daemon) enqueue(name string, js *jobState, due time.Time, trigger strin
 	}
 }
 
-// queue puts q in the queue of repository k, in due order. d.mu is held.
+// queue puts q in the queue of repository k, in due order; of the jobs
+// due at one instant the backups go first, so that a check, drill or
+// forget due with them sees their snapshots (on a fresh install, the
+// first). d.mu is held.
 func (d *Daemon) queue(k string, q queued) {
 	d.queues[k] = append(d.queues[k], q)
 	slices.SortStableFunc(d.queues[k], func(a, b queued) int {
-		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.job, b.job))
+		return cmp.Or(a.due.Compare(b.due), cmp.Compare(d.rank(a.job), d.rank(b.job)), cmp.Compare(a.job, b.job))
 	})
+}
+
+// rank orders the jobs due at one instant: backups (0) before the rest
+// (1). d.mu is held.
+func (d *Daemon) rank(name string) int {
+	if js := d.jobs[name]; js != nil && js.job.Kind == "backup" {
+		return 0
+	}
+	return 1
 }
 
 // startRunnable starts the first queued job of every repository that has
