@@ -119,19 +119,29 @@ func (c *checker) checkAudit(ctx context.Context) error {
 	}
 	c.report.AuditRecords = v.Records
 	c.audit = v
+	c.report.Findings = append(c.report.Findings, AuditTrailFindings(v, c.opts.AuditAnchor)...)
+	return nil
+}
+
+// AuditTrailFindings are what v, a verification of the whole audit
+// trail, shows of the trail itself: damaged records, removed ones (named
+// by a successor, or sequence numbers without a record) and the loss of
+// anchor's record (nil: no anchor). check and audit report these.
+func AuditTrailFindings(v *audit.Verification, anchor *audit.Anchor) []Finding {
+	var fs []Finding
 	for _, d := range v.Damaged {
-		c.report.Findings = append(c.report.Findings, &DamagedAuditRecord{Name: d.Name, Err: d.Err})
+		fs = append(fs, &DamagedAuditRecord{Name: d.Name, Err: d.Err})
 	}
 	for _, m := range v.Missing {
-		c.report.Findings = append(c.report.Findings, &MissingAuditRecord{Name: m.Name, NamedBy: m.NamedBy})
+		fs = append(fs, &MissingAuditRecord{Name: m.Name, NamedBy: m.NamedBy})
 	}
 	if len(v.Gaps) > 0 {
-		c.report.Findings = append(c.report.Findings, &MissingAuditRecords{Seqs: v.Gaps})
+		fs = append(fs, &MissingAuditRecords{Seqs: v.Gaps})
 	}
-	if a := c.opts.AuditAnchor; a != nil && !v.Stored(a.Name) && !slices.ContainsFunc(v.Missing, func(m audit.Missing) bool { return m.Name == a.Name }) {
-		c.report.Findings = append(c.report.Findings, &MissingSeenAuditRecord{Name: a.Name, Seq: a.Seq, Time: a.Time, Newest: v.Newest, AnchorFile: a.Path})
+	if a := anchor; a != nil && !v.Stored(a.Name) && !slices.ContainsFunc(v.Missing, func(m audit.Missing) bool { return m.Name == a.Name }) {
+		fs = append(fs, &MissingSeenAuditRecord{Name: a.Name, Seq: a.Seq, Time: a.Time, Newest: v.Newest, AnchorFile: a.Path})
 	}
-	return nil
+	return fs
 }
 
 // snapshotStamp is what checkRecorded needs of a snapshot that loaded:

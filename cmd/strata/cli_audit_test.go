@@ -215,6 +215,50 @@ func TestCheckReportsAuditDamage(t *testing.T) {
 	}
 }
 
+// TestAuditWarnsOfRemovedRecords: a record removed from the middle of the
+// trail, then with its successor, is named by audit as check names it, and
+// audit exits 1, the listing (--json too) still printed.
+func TestAuditWarnsOfRemovedRecords(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	c.backupStdin([]byte("one\n"), "a.txt")
+	c.backupStdin([]byte("two\n"), "a.txt")
+	c.check()
+	names := c.files("audit")
+	slices.Sort(names)
+	if len(names) != 4 { // init, two backups, check
+		t.Fatalf("audit records %v", names)
+	}
+	dir := filepath.Join(c.repo, "audit")
+	if err := os.Remove(filepath.Join(dir, names[2])); err != nil {
+		t.Fatal(err)
+	}
+	for _, flags := range [][]string{nil, {"--json"}} {
+		out, errOut := c.code(exitError, append([]string{"audit"}, flags...)...)
+		if want := "warning: audit record audit/" + names[2] + " is missing: record audit/" + names[3] + " names it"; !strings.Contains(errOut, want) {
+			t.Errorf("audit %v does not say %q:\n%s", flags, want, errOut)
+		}
+		if flags != nil {
+			var rows []auditRecordJSON
+			if err := json.Unmarshal([]byte(out), &rows); err != nil || len(rows) != 3 {
+				t.Errorf("audit --json lists %d records (%v):\n%s", len(rows), err, out)
+			}
+		} else if !strings.Contains(out, "strata init") || strings.Count(out, "strata backup") != 1 || !strings.Contains(out, "strata check") {
+			t.Errorf("audit does not list the 3 records left:\n%s", out)
+		}
+	}
+	// Its predecessor removed too: no record names it, its sequence
+	// number has none.
+	if err := os.Remove(filepath.Join(dir, names[1])); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := c.code(exitError, "audit")
+	if want := "audit records of sequence number 2 are missing"; !strings.Contains(errOut, want) {
+		t.Errorf("audit does not say %q:\n%s", want, errOut)
+	}
+}
+
 // TestAuditWriteFailureKeepsResult: a record that cannot be written is a
 // warning; the backup still succeeds.
 func TestAuditWriteFailureKeepsResult(t *testing.T) {

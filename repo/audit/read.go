@@ -206,13 +206,21 @@ func (v *Verification) account(rec *Record) {
 // reports the damaged ones, the predecessors that records name and that
 // are not stored, and the sequence numbers without a record.
 func (l *Log) Verify(ctx context.Context, workers int) (*Verification, error) {
+	_, v, err := l.ListVerified(ctx, Filter{Workers: workers})
+	return v, err
+}
+
+// ListVerified is List and Verify from one reading of the trail: the
+// records f selects, oldest first, and what Verify finds in the whole
+// trail (audit lists the records and warns of what check reports).
+func (l *Log) ListVerified(ctx context.Context, f Filter) ([]*Record, *Verification, error) {
 	ls, err := l.list(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	recs, damaged, err := l.readAll(ctx, ls.all(), workers)
+	recs, damaged, err := l.readAll(ctx, ls.all(), f.Workers)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v := &Verification{Records: len(recs), Damaged: damaged, stored: ls.names, named: map[pack.ID]bool{}}
 	namedBy := map[string][]string{}
@@ -232,7 +240,7 @@ func (l *Log) Verify(ctx context.Context, workers int) (*Verification, error) {
 			continue
 		}
 		if !errors.Is(err, backend.ErrNotExist) {
-			return nil, fmt.Errorf("looking for audit record %s: %w", name, err)
+			return nil, nil, fmt.Errorf("looking for audit record %s: %w", name, err)
 		}
 		slices.Sort(by)
 		v.Missing = append(v.Missing, Missing{Name: name, NamedBy: by})
@@ -263,5 +271,5 @@ func (l *Log) Verify(ctx context.Context, workers int) (*Verification, error) {
 		}
 		next = seq + 1
 	}
-	return v, nil
+	return slices.DeleteFunc(recs, func(r *Record) bool { return !f.match(r) }), v, nil
 }
