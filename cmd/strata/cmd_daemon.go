@@ -48,8 +48,9 @@ log) and each job's next due time are kept in the state folder
 
 SIGTERM or Ctrl-C cancels the running job, which releases its lock and
 leaves the repository consistent, records it as aborted (it runs again at
-the next start) and exits 0. SIGHUP reads strata.yaml again: jobs,
-schedules, hooks and notification channels change, and so do health's
+the next start), gives the notifications under way 5 s (then abandons
+them, logging their channels) and exits 0. SIGHUP reads strata.yaml
+again: jobs, schedules, hooks and notification channels change, and so do health's
 jobs and limits (a job removed or renamed leaves health and /metrics);
 the repository does not (restart for that).
 
@@ -123,7 +124,7 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 			}()
 			err = sv.daemon.Run(ctx)
 			stop()
-			<-monitored // the notifications under way, a minute at most
+			<-monitored // the notifications under way, monitor.StopGrace at most
 			sv.log.Info("daemon stopped")
 			return err
 		},

@@ -216,7 +216,7 @@ Exit codes: 0 ok (run: the job succeeded), 1 error or the job failed.`,
 						sv.log.Warn("health evaluation", "err", err)
 					}
 					wctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), time.Minute)
-					_ = sv.monitor.Wait(wctx)
+					sv.monitor.Close(wctx)
 					cancel()
 					if run.Result != state.Succeeded {
 						return fmt.Errorf("job %s: %s: %s", run.Job, run.Result, run.Error)

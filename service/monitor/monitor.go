@@ -54,7 +54,7 @@ func New(o Options) *Monitor {
 
 // SetNotifier sends the events from now on through n (nil: none): the
 // daemon's configuration was read again. What the one it replaces is
-// still delivering goes on, and Wait and Run wait for it too.
+// still delivering goes on, and Close and Run wait for it too.
 func (m *Monitor) SetNotifier(n *notify.Notifier) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -94,31 +94,36 @@ func (m *Monitor) Reevaluate() {
 	}
 }
 
-// Wait waits for the notifications under way, until ctx ends.
-func (m *Monitor) Wait(ctx context.Context) error {
+// notifiers are the current notifier and those it replaced.
+func (m *Monitor) notifiers() []*notify.Notifier {
 	m.mu.Lock()
-	ns := append([]*notify.Notifier{m.notifier}, m.retired...)
-	m.mu.Unlock()
-	for _, n := range ns {
-		if n == nil {
-			continue
-		}
-		if err := n.Wait(ctx); err != nil {
-			return err
+	defer m.mu.Unlock()
+	return append([]*notify.Notifier{m.notifier}, m.retired...)
+}
+
+// StopGrace is how long Run gives the notifications under way once its
+// context ended, before it abandons them.
+const StopGrace = 5 * time.Second
+
+// Close waits for the notifications under way until ctx ends, then
+// abandons those still under way, each logged with its channel.
+func (m *Monitor) Close(ctx context.Context) {
+	for _, n := range m.notifiers() {
+		if n != nil {
+			n.Close(ctx)
 		}
 	}
-	return nil
 }
 
 // Run evaluates health after each run that ended, one evaluation at a
-// time, until ctx ends; then it waits for the notifications under way
-// (at most a minute).
+// time, until ctx ends; then it gives the notifications under way
+// StopGrace and abandons the rest.
 func (m *Monitor) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-			_ = m.Wait(wctx)
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StopGrace)
+			m.Close(wctx)
 			cancel()
 			return
 		case <-m.wake:

@@ -24,6 +24,6 @@
 //     error or a report: channels are named by their name and type only.
 //
 // A channel that fails is retried with exponential backoff (honouring a
-// 429's Retry-After); the channels are sent to concurrently, so one that
+// 429's Retry-After), each attempt with its own timeout; the channels are sent to concurrently, so one that
 // hangs or fails never delays another, and Notify never blocks its caller.
 package notify

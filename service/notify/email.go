@@ -102,8 +102,8 @@ func (m *mailer) Send(ctx context.Context, e Event) error {
 		return err
 	}
 	// SMTP's 4xx replies are temporary, 5xx permanent; a connection that
-	// failed may work later.
-	retry := ctx.Err() == nil
+	// failed or an attempt that timed out may work later.
+	retry := true
 	var te *textproto.Error
 	if errors.As(err, &te) && te.Code >= 500 {
 		retry = false

@@ -48,8 +48,9 @@ func post(ctx context.Context, client *http.Client, u string, contentType string
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		// Net errors and timeouts may pass; a context that ended will not.
-		return &SendError{Err: fmt.Errorf("sending: %s", scrub(err.Error(), u)), Retry: ctx.Err() == nil}
+		// Net errors and timeouts, this attempt's own included, may pass
+		// (the caller stops when its own context ended).
+		return &SendError{Err: fmt.Errorf("sending: %s", scrub(err.Error(), u)), Retry: true}
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -437,4 +438,68 @@ func mustChannel(t *testing.T, name string) Channel {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// hangingReceiver is a loopback server that takes each request and never
+// answers until the test ends; it counts the requests and signals each
+// on arrived.
+func hangingReceiver(t *testing.T) (url string, requests *atomic.Int32, arrived chan struct{}) {
+	t.Helper()
+	requests = new(atomic.Int32)
+	arrived = make(chan struct{}, 100)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	return srv.URL + "/hook", requests, arrived
+}
+
+// TestHangingReceiverIsTriedEachAttempt: a receiver that takes the
+// connection and never answers costs each attempt its own timeout, and
+// is tried 4 times as one answering 500 is.
+func TestHangingReceiverIsTriedEachAttempt(t *testing.T) {
+	u, requests, _ := hangingReceiver(t)
+	opts := fastOptions()
+	opts.Timeout = 50 * time.Millisecond
+	n := mustNotifier(t, opts, Config{Name: "hanging", Type: TypeWebhook, URL: Secret{Value: u}})
+	res := n.Send(context.Background(), failedBackup())
+	if res[0].Attempts != 4 || res[0].OK() {
+		t.Fatalf("%d attempts, err %v; want 4 failed", res[0].Attempts, res[0].Err)
+	}
+	if got := requests.Load(); got != 4 {
+		t.Errorf("the receiver got %d requests, want 4", got)
+	}
+}
+
+// TestCloseAbandonsHangingDelivery: Close gives a delivery under way its
+// grace, then abandons it, logging its channel and never its URL.
+func TestCloseAbandonsHangingDelivery(t *testing.T) {
+	u, _, arrived := hangingReceiver(t)
+	var logs bytes.Buffer
+	opts := fastOptions()
+	opts.Timeout = time.Hour
+	opts.Logger = slog.New(slog.NewTextHandler(&logs, nil)) // read once the delivery returned
+	n := mustNotifier(t, opts, Config{Name: "hanging", Type: TypeWebhook, URL: Secret{Value: u}})
+	n.Notify(failedBackup())
+	<-arrived
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the grace is over
+	n.Close(ctx)
+	if err := n.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "notification abandoned") || !strings.Contains(out, "channel=hanging") {
+		t.Errorf("no abandonment naming the channel logged:\n%s", out)
+	}
+	if strings.Contains(out, "/hook") {
+		t.Errorf("the log holds the URL:\n%s", out)
+	}
 }

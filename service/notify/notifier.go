@@ -56,6 +56,10 @@ type Notifier struct {
 	channels []Channel
 	opts     Options
 	pending  sync.WaitGroup
+	// life is the context of the deliveries Notify starts; abandon ends
+	// it.
+	life    context.Context
+	abandon context.CancelFunc
 }
 
 // NewNotifier returns a notifier for channels; their names must be
@@ -68,7 +72,8 @@ func NewNotifier(channels []Channel, opts Options) (*Notifier, error) {
 		}
 		seen[c.Name()] = true
 	}
-	return &Notifier{channels: channels, opts: opts.withDefaults()}, nil
+	life, abandon := context.WithCancel(context.Background())
+	return &Notifier{channels: channels, opts: opts.withDefaults(), life: life, abandon: abandon}, nil
 }
 
 // Channels are the notifier's channels.
@@ -89,13 +94,24 @@ func (r Result) OK() bool { return r.Err == nil }
 
 // Notify sends e to every channel that takes it, in the background: it
 // returns at once, and a channel that fails or hangs delays nothing. Wait
-// waits for what Notify started.
+// waits for what Notify started, Close gives it a grace and abandons it.
 func (n *Notifier) Notify(e Event) {
 	n.pending.Add(1)
 	go func() {
 		defer n.pending.Done()
-		n.Send(context.Background(), e)
+		n.Send(n.life, e)
 	}()
+}
+
+// Close waits for the deliveries Notify started until ctx ends, then
+// abandons those still under way (each logged with its channel) and
+// waits for them to return, which they do at once.
+func (n *Notifier) Close(ctx context.Context) {
+	if n.Wait(ctx) != nil {
+		n.abandon()
+		n.pending.Wait()
+	}
+	n.abandon()
 }
 
 // Wait waits for the deliveries Notify started, or until ctx ends.
@@ -166,7 +182,9 @@ func (n *Notifier) send(ctx context.Context, e Event, chs []Channel) []Result {
 }
 
 // deliver tries c until it takes e, it fails for good, the attempts are
-// used up, or ctx ends.
+// used up, or ctx ends. Each attempt has its own Timeout, so one that
+// hangs costs that attempt, not the others: a delivery takes at most
+// Attempts × Timeout plus the pauses between them.
 func (n *Notifier) deliver(ctx context.Context, c Channel, e Event) (int, error) {
 	log := n.opts.Logger.With("channel", c.Name(), "type", c.Type(), "event", string(e.Kind))
 	wait := n.opts.Backoff
@@ -183,7 +201,11 @@ func (n *Notifier) deliver(ctx context.Context, c Channel, e Event) (int, error)
 		var se *SendError
 		retry := errors.As(err, &se) && se.Retry
 		err = fmt.Errorf("notification channel %q (%s): %w", c.Name(), c.Type(), err)
-		if !retry || attempt >= n.opts.Attempts || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			log.Warn("notification abandoned", "attempts", attempt, "err", err)
+			return attempt, fmt.Errorf("%w (abandoned: %w)", err, ctx.Err())
+		}
+		if !retry || attempt >= n.opts.Attempts {
 			log.Warn("notification failed", "attempts", attempt, "err", err)
 			return attempt, err
 		}
@@ -197,7 +219,8 @@ func (n *Notifier) deliver(ctx context.Context, c Channel, e Event) (int, error)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return attempt, fmt.Errorf("%w (stopped before retrying: %w)", err, ctx.Err())
+			log.Warn("notification abandoned", "attempts", attempt, "err", err)
+			return attempt, fmt.Errorf("%w (abandoned before retrying: %w)", err, ctx.Err())
 		case <-t.C:
 		}
 		wait = min(wait*2, n.opts.MaxBackoff)
