@@ -131,14 +131,18 @@ func (g *globals) auditAnchorPath(r *repo.Repository) string {
 	return audit.AnchorPath(filepath.Join(dir, "strata", "audit-anchors"), r.Config().ID, g.anchorLocation())
 }
 
-// anchorLocation is --repo as an absolute path, or as given when a URL.
+// anchorLocation is --repo as an absolute path (with or without
+// "local:", from any working directory), or as given when another
+// scheme's (s3:host/bucket, a URL).
 func (g *globals) anchorLocation() string {
-	if !strings.Contains(g.repoPath, "://") {
-		if abs, err := filepath.Abs(g.repoPath); err == nil {
-			return abs
-		}
+	loc := strings.TrimPrefix(g.repoPath, "local:")
+	if scheme, _, ok := strings.Cut(loc, ":"); ok && scheme != "" && !strings.ContainsAny(scheme, `/\.`) {
+		return loc
 	}
-	return g.repoPath
+	if abs, err := filepath.Abs(loc); err == nil {
+		return abs
+	}
+	return loc
 }
 
 // auditAnchor returns this client's audit anchor of r; nil when it keeps

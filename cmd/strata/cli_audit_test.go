@@ -422,3 +422,27 @@ func TestAuditAnchorReportsRemovedHead(t *testing.T) {
 	c.vars["XDG_STATE_HOME"] = t.TempDir()
 	c.check()
 }
+
+// TestAuditAnchorSpellings: the anchor is the repository's, however --repo
+// spells it: a record written through local:/abs/path and removed is
+// named by a check and an audit through /abs/path. Before, the anchor of
+// local:/abs/path was kept under the working folder joined to it, and
+// the other spelling (or another working folder) found none.
+func TestAuditAnchorSpellings(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.vars["XDG_STATE_HOME"] = t.TempDir()
+	c.ok("init")
+	c.vars["STRATA_REPOSITORY"] = "local:" + c.repo
+	c.backupStdin([]byte("one\n"), "a.txt")
+	names := c.files("audit")
+	slices.Sort(names)
+	head := names[len(names)-1] // the backup's
+	if err := os.Remove(filepath.Join(c.repo, "audit", head)); err != nil {
+		t.Fatal(err)
+	}
+	c.vars["STRATA_REPOSITORY"] = c.repo
+	if _, errOut := c.code(exitError, "audit"); !strings.Contains(errOut, "audit record audit/"+head) || !strings.Contains(errOut, "this client wrote or saw it") {
+		t.Errorf("audit through %s does not name the record lost since local:%s wrote it:\n%s", c.repo, c.repo, errOut)
+	}
+}

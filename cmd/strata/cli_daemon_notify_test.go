@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"strata/service/health"
 	"strata/service/state"
@@ -153,5 +154,18 @@ jobs:
 	out, _ := e.c.code(1, "--config", e.config, "health", "--nagios")
 	if !strings.HasPrefix(out, "STRATA WARNING") || !strings.Contains(out, "gone-hourly") || !strings.Contains(out, "last run failed") {
 		t.Fatalf("health --nagios of a job whose every run failed:\n%s", out)
+	}
+	// While its next run runs (or pauses before a retry), the last
+	// result is still the failure: not pending, so no false recovered.
+	st, err := state.Open(e.stateDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := st.StartRun(state.Run{Job: "gone-hourly", Kind: "backup", Due: start, Trigger: "schedule", Start: start}); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := e.c.code(1, "--config", e.config, "health", "--nagios"); !strings.Contains(out, "last run failed") {
+		t.Fatalf("health --nagios while the failing job runs again:\n%s", out)
 	}
 }

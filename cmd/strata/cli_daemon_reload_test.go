@@ -191,3 +191,31 @@ func TestDaemonReloadRepositoryChangeWarns(t *testing.T) {
 		t.Errorf("the log holds the password:\n%s", log)
 	}
 }
+
+// TestDaemonWarnsUnreadableSecrets: a channel whose url_env is not set in
+// the daemon's environment is warned of when the daemon starts and when a
+// reload brings one, naming the key and variable, not when its first
+// alert is lost. Before, only config validate said so.
+func TestDaemonWarnsUnreadableSecrets(t *testing.T) {
+	t.Parallel()
+	e := newAppDaemonEnv(t, `notifications:
+  channels:
+    - {name: ops, type: webhook, url_env: STARTUP_UNSET_HOOK}
+`)
+	p := e.startDaemon()
+	p.waitFor("the warning at start", func() bool {
+		return strings.Contains(p.log.String(), "cannot be read") && strings.Contains(p.log.String(), "STARTUP_UNSET_HOOK")
+	})
+	e.writeAppConfig(`notifications:
+  channels:
+    - {name: ops, type: webhook, url_env: RELOAD_UNSET_HOOK}
+`)
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	p.waitFor("the reload", func() bool { return strings.Contains(p.log.String(), "config reloaded") })
+	p.stop()
+	if log := p.log.String(); !strings.Contains(log, "RELOAD_UNSET_HOOK is not set") {
+		t.Errorf("the reload does not warn of the channel's unset variable:\n%s", log)
+	}
+}

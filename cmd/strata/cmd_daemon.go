@@ -117,6 +117,7 @@ Exit codes: 0 stopped by a signal, 1 error.`,
 				}()
 			}
 			sv.log.Info("daemon started", "config", g.cfg.File, "state", sv.store.Dir(), "jobs", len(sv.daemon.Jobs()), "pid", os.Getpid())
+			sv.warnSecrets(g.cfg, g.env.getenv)
 			monitored := make(chan struct{})
 			go func() {
 				sv.monitor.Run(ctx)
@@ -247,6 +248,7 @@ func (sv *service) reload(g *globals) {
 			for _, w := range cfg.Warnings() {
 				sv.log.Warn(w)
 			}
+			sv.warnSecrets(cfg, g.env.getenv)
 			sv.runner.SetConfig(cfg)
 			// Health (health.json, the dashboard) and /metrics follow
 			// the file as read now: a job removed or renamed is no
@@ -317,6 +319,16 @@ func (g *globals) jobLockOptions() workflow.LockOptions {
 		return workflow.LockOptions{RetryLock: g.retryLock}
 	}
 	return workflow.LockOptions{RetryLock: g.cfg.LockWait(), RetryLockFrom: "repository.lock_wait"}
+}
+
+// warnSecrets logs each secret cfg names that cannot be read in the
+// daemon's environment (an unset *_env variable, a missing *_file), which
+// the job, hook or channel needing it would otherwise find only when it
+// runs: a lost alert. The messages name keys and variables, never values.
+func (sv *service) warnSecrets(cfg *config.Config, getenv func(string) string) {
+	for _, m := range cfg.CheckSecrets(getenv) {
+		sv.log.Warn("a secret the config names cannot be read: " + m)
+	}
 }
 
 // repositoryChanges names the keys of the repository section that differ

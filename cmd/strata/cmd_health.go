@@ -188,7 +188,7 @@ func firstDueTimes(dir string, opts *health.Options) []string {
 	for i := range opts.Jobs {
 		j := &opts.Jobs[i]
 		j.FirstDue = stored[j.Name].FirstDue
-		if run, ok, _ := state.LatestRun(dir, j.Name); ok && (run.Result == state.Failed || run.Result == state.LockBusy) {
+		if run, ok, _ := state.LatestEndedRun(dir, j.Name); ok && (run.Result == state.Failed || run.Result == state.LockBusy) {
 			j.LastFailure = &health.FailedRun{End: run.End, Error: run.Error}
 		}
 	}

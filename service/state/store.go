@@ -191,6 +191,19 @@ func LatestRun(dir, job string) (run Run, ok bool, err error) {
 	return runs[0], true, nil
 }
 
+// LatestEndedRun is LatestRun, passing over a run still running (a
+// retry's pause included: it has not changed the job's last result yet).
+func LatestEndedRun(dir, job string) (run Run, ok bool, err error) {
+	s := &Store{dir: dir}
+	runs, err := s.Runs(job, 2) // one run of a job at a time
+	for _, r := range runs {
+		if r.Result != Running {
+			return r, true, err
+		}
+	}
+	return Run{}, false, err
+}
+
 // FinishRun records the end of run (as StartRun returned it, with End,
 // Result and the rest filled in), remembers it as its job's last run and
 // removes the job's records beyond the store's keepRuns.
