@@ -48,9 +48,10 @@ type Schema struct {
 	// (user_version, application_id).
 	Pragmas map[string]int64 `json:"pragmas,omitempty"`
 	// Grants are the privileges MySQL and MariaDB accounts hold on the
-	// database and on its tables and columns, as information_schema
-	// shows them to the backup account; absent in snapshots taken
-	// before strata recorded them.
+	// database (granted on it, through a wildcard pattern, or globally),
+	// on its tables, columns and routines, as the server shows them to
+	// the backup account; absent in snapshots taken before strata
+	// recorded them.
 	Grants []Grant `json:"grants,omitempty"`
 	// Extensions are PostgreSQL's extensions in the selected schemas with
 	// their versions, which the schema archive does not record (pg_dump
@@ -92,17 +93,26 @@ type Object struct {
 }
 
 // Grant is one privilege of a MySQL or MariaDB account (User@Host) or
-// role (Role true, Host empty) on the database (Table empty), one of its
-// tables, or some columns of one (docs/design.md, "MySQL and MariaDB",
-// "Grants").
+// role (Role true, Host empty) on the database (Table and Routine empty),
+// one of its tables, some columns of one, or one of its functions or
+// procedures (docs/design.md, "MySQL and MariaDB", "Grants").
 type Grant struct {
-	User      string   `json:"user"`
-	Host      string   `json:"host,omitempty"`
-	Role      bool     `json:"role,omitempty"`
-	Table     string   `json:"table,omitempty"`
-	Columns   []string `json:"columns,omitempty"`
-	Privilege string   `json:"privilege"` // SELECT, INSERT, ...
-	Grantable bool     `json:"grantable,omitempty"`
+	User    string   `json:"user"`
+	Host    string   `json:"host,omitempty"`
+	Role    bool     `json:"role,omitempty"`
+	Table   string   `json:"table,omitempty"`
+	Columns []string `json:"columns,omitempty"`
+	// Routine is the function or procedure a grant is on, and RoutineType
+	// says which (FUNCTION, PROCEDURE).
+	Routine     string `json:"routine,omitempty"`
+	RoutineType string `json:"routine_type,omitempty"`
+	// From is where the source granted a privilege on the database when
+	// not on the database itself: "*.*" for a global privilege, or the
+	// wildcard pattern the database matched (`shop\_%`). A restore gives
+	// it back on the target database alone.
+	From      string `json:"from,omitempty"`
+	Privilege string `json:"privilege"` // SELECT, INSERT, ...
+	Grantable bool   `json:"grantable,omitempty"`
 }
 
 // Binlog is a MySQL or MariaDB binary log position: the point from which

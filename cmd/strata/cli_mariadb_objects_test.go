@@ -420,8 +420,9 @@ func TestMariaDBNotCaptured(t *testing.T) {
 
 // TestMariaDBBackupAccountPrivileges: an account without the TRIGGER and
 // EVENT privileges, which cannot read mysql.proc, does not see the
-// database's triggers, events and routines; the backup says so and the
-// restore repeats it, instead of losing them silently. Once granted
+// database's triggers, events and routines, nor, without SELECT on
+// mysql.procs_priv, the grants on the routines; the backup says so and
+// the restore repeats it, instead of losing them silently. Once granted
 // them, the backup sees every object and says nothing of it.
 func TestMariaDBBackupAccountPrivileges(t *testing.T) {
 	t.Parallel()
@@ -460,6 +461,12 @@ func TestMariaDBBackupAccountPrivileges(t *testing.T) {
 
 	src.exec(t, "GRANT TRIGGER, EVENT ON `"+d.Database+"`.* TO '"+account+"'@'%'",
 		"GRANT SELECT ON mysql.proc TO '"+account+"'@'%'")
+	// It sees the routines now, but not the grants on them.
+	_, backupErr = c.code(0, "backup", "--db", dsn)
+	if !strings.Contains(backupErr, "may not read mysql.procs_priv") {
+		t.Errorf("the backup by %s, which may not read mysql.procs_priv, does not say it lacks the grants on routines:\n%s", account, backupErr)
+	}
+	src.exec(t, "GRANT SELECT ON mysql.procs_priv TO '"+account+"'@'%'")
 	_, backupErr = c.code(0, "backup", "--db", dsn)
 	if strings.Contains(backupErr, "privilege") || strings.Contains(backupErr, "mysql.proc") {
 		t.Errorf("the backup with every privilege still warns:\n%s", backupErr)

@@ -98,10 +98,12 @@ the restore after loading, with a warning), other sequences, the views,
 routines and events stay as they are (only a whole restore recreates them).
 MySQL views, triggers, routines and events keep their DEFINER, as
 mysqldump's output does; --no-definer leaves it out, so they belong to the
-account that restores them. MySQL grants on the database (a whole restore)
-and on the restored tables and columns are given back to the accounts and
-roles the target has; the others are named (--no-privileges: none). What
-the snapshot does not hold is named.
+account that restores them. MySQL grants on the database, its routines (a
+whole restore) and on the restored tables and columns are given back to
+the accounts and roles the target has; the others are named
+(--no-privileges: none). What an account held on the database through a
+global grant or a wildcard pattern is granted on the restored database
+alone. What the snapshot does not hold is named.
 --jobs N loads N MySQL tables at once; tables of 10,000 rows or more get
 their secondary keys after their rows.
 --dry-run shows, per table, the rows in the snapshot, the rows in the target

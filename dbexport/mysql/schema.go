@@ -84,13 +84,16 @@ func (s *Source) schema(ctx context.Context) (*dbexport.Schema, error) {
 		return nil, err
 	}
 	sc.Objects = objects
-	if sc.Grants, err = s.grants(ctx); err != nil {
+	grants, grantGaps, err := s.grants(ctx, objects)
+	if err != nil {
 		return nil, err
 	}
+	sc.Grants = grants
 	gaps, err := s.privilegeGaps(ctx)
 	if err != nil {
 		return nil, err
 	}
+	gaps = append(gaps, grantGaps...)
 	for _, g := range gaps {
 		sc.Warnings = append(sc.Warnings, g.warning)
 		sc.NotCaptured = append(sc.NotCaptured, g.missing)

@@ -225,7 +225,7 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 		for _, td := range tables {
 			restored[td.Table.Name] = true
 		}
-		if err := cr.restoreGrants(ctx, s.Grants, restored, whole); err != nil {
+		if err := cr.restoreGrants(ctx, grantsAfterTables(s.Grants, restored, whole)); err != nil {
 			return fmt.Errorf("%w; the tables and their rows are restored, as MySQL cannot roll back DDL", err)
 		}
 	}
@@ -243,6 +243,10 @@ func (t *Target) restore(ctx context.Context, conn *sql.Conn, s *dbexport.Schema
 	}
 	if err == nil {
 		err = cr.createEvents(ctx, s)
+	}
+	if err == nil && !t.opts.NoPrivileges {
+		// A routine must exist to be granted on.
+		err = cr.restoreGrants(ctx, routineGrants(s.Grants))
 	}
 	if err != nil {
 		return fmt.Errorf("%w; the tables and their rows are restored, as MySQL cannot roll back DDL", err)
