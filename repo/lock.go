@@ -32,6 +32,12 @@ type LockInfo struct {
 	// certain that the holder is gone.
 	BootID       string `json:"boot_id,omitempty"`
 	PIDNamespace string `json:"pid_ns,omitempty"`
+	// Saving are the snapshot files the holder saves or saved under this
+	// lock, named before each is saved (at most MaxLockSaving), so that
+	// a holder killed before its command's audit record leaves a lock
+	// that accounts for them; the command that removes the stale lock
+	// records them (docs/design.md, "Locks").
+	Saving []pack.ID `json:"saving,omitempty"`
 
 	ID pack.ID `json:"-"`
 	// unreadable marks a lock file that could not be read: only ID is set.
@@ -216,7 +222,7 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 	}
 	host := thisHost()
 	for _, l := range locks {
-		if l.ID == own {
+		if l.ID == own || r.lingers(l.ID) {
 			continue
 		}
 		if reason, remove := l.staleReason(r.opts.Now(), host); reason != "" {
@@ -248,6 +254,7 @@ func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason str
 	err := r.be.Remove(ctx, lockHandle(l.ID))
 	switch {
 	case err == nil || errors.Is(err, backend.ErrNotExist):
+		r.removedSaving(l)
 		r.Notify("removed stale %v: %s", l, reason)
 	default:
 		r.Notify("ignoring stale %v: %s (removing it failed: %v; `strata unlock` removes it)", l, reason, err)
@@ -330,6 +337,7 @@ func (r *Repository) RemoveLocks(ctx context.Context, all bool) ([]LockInfo, err
 		if err != nil && !errors.Is(err, backend.ErrNotExist) {
 			return removed, fmt.Errorf("removing lock %s: %w", l.ID.Short(), err)
 		}
+		r.removedSaving(l)
 		removed = append(removed, l)
 	}
 	return removed, nil

@@ -30,6 +30,11 @@ func (g lockGuard) Save(ctx context.Context, h backend.Handle, rd backend.Rewind
 			return err
 		}
 	}
+	if h.Type == backend.SnapshotFile {
+		if err := g.r.announceSnapshot(ctx, h.Name); err != nil {
+			return err
+		}
+	}
 	var data []byte
 	if h.Type == backend.ProtectFile {
 		// Its record names the snapshot it protects: read it whole (a

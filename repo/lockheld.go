@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -31,7 +32,11 @@ type Lock struct {
 	stop context.CancelFunc // ends the refresh loop
 	done chan struct{}      // closed when the refresh loop has ended
 
+	// refreshing serializes refresh: the refresh loop's and announce's.
+	refreshing sync.Mutex
+
 	mu        sync.Mutex
+	saving    []pack.ID // info.Saving as the next refresh writes it
 	id        pack.ID   // the lock file in force
 	refreshed time.Time // r.opts.Now() just before that file was written
 	lost      error     // set once, when the lock is lost
@@ -61,7 +66,11 @@ func (r *Repository) HoldsLockFile(name string) bool {
 	for l := range r.held {
 		held = append(held, l)
 	}
+	lingering := slices.ContainsFunc(r.lingering, func(id pack.ID) bool { return id.String() == name })
 	r.mu.Unlock()
+	if lingering {
+		return true
+	}
 	for _, l := range held {
 		l.mu.Lock()
 		id := l.id
@@ -115,7 +124,12 @@ func (l *Lock) refresh(ctx context.Context) error {
 	if err := l.check(ctx, true); err != nil {
 		return err
 	}
+	l.refreshing.Lock()
+	defer l.refreshing.Unlock()
 	info := l.info
+	l.mu.Lock()
+	info.Saving = l.saving
+	l.mu.Unlock()
 	info.Time = l.r.opts.Now()
 	id, err := l.r.saveLock(ctx, info)
 	if err != nil {
@@ -194,7 +208,9 @@ func (i LockInfo) kind() string {
 }
 
 // Unlock stops refreshing and removes the lock file. A lost lock is
-// released too; its loss is not Unlock's error.
+// released too; its loss is not Unlock's error. When the handle keeps
+// locks until the audit record (KeepLocksUntilRecorded) and this lock
+// names snapshots it saved, its file stays until ReleaseRecordedLocks.
 func (l *Lock) Unlock(ctx context.Context) error {
 	l.stop()
 	<-l.done
@@ -202,6 +218,9 @@ func (l *Lock) Unlock(ctx context.Context) error {
 	l.lose(context.Canceled)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if len(l.saving) > 0 && l.lost == nil && l.r.linger(l.id) {
+		return nil
+	}
 	err := l.r.be.Remove(ctx, lockHandle(l.id))
 	if err != nil && !errors.Is(err, backend.ErrNotExist) {
 		return fmt.Errorf("removing lock %s: %w", l.id.Short(), err)

@@ -116,6 +116,13 @@ type Repository struct {
 	lockEpoch   uint64             // counts the times held fell empty or a lock was lost
 	indexLoaded bool
 	indexFresh  bool
+	// The locks that name snapshots (locksaving.go): keepLocks is set by
+	// KeepLocksUntilRecorded, lingering are the lock files released and
+	// kept until ReleaseRecordedLocks, staleSaving the snapshots named by
+	// the stale locks this handle removed.
+	keepLocks   bool
+	lingering   []pack.ID
+	staleSaving []pack.ID
 
 	skipDamagedSnapshots bool // see SkipDamagedSnapshots
 

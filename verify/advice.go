@@ -239,7 +239,7 @@ func (r *Report) WhatToDo() []Step {
 	if len(unrecorded) > 0 {
 		steps = append(steps, Step{Why: fmt.Sprintf("no audit record names snapshot%s %s: the newest records of the audit trail "+
 			"were probably removed, and strata never removes them. Find out who (the storage's own access logs), and copy the "+
-			"records back from a copy of the repository if one has them; if the command that saved %s was killed, or warned "+
+			"records back from a copy of the repository if one has them; if the command that saved %s warned "+
 			"that its audit record could not be written, that is the record missing. check reports %s until a record names %s (a command that changes %s, such as strata tag, "+
 			"writes one)",
 			plural(len(unrecorded), "", "s"), idList(unrecorded), plural(len(unrecorded), "it", "them"),

@@ -39,9 +39,11 @@ type MissingAuditRecords struct {
 // audit trail began (TrailBegan: when the command of its oldest record
 // started). The record of the command that saved it was removed (the
 // newest records of a trail can go without breaking its chain), or never
-// written: the command was killed first, warned that it could not write
-// it, or was another program holding the password (docs/design.md, "The
-// audit trail", "What check proves").
+// written: the command warned that it could not write it, was killed
+// after more than MaxLockSaving snapshots, or was another program
+// holding the password (docs/design.md, "The audit trail", "What check
+// proves"). A command killed before its record leaves a lock that names
+// the snapshot, which accounts for it (repo.LockInfo.Saving).
 type UnrecordedSnapshot struct {
 	Snapshot   pack.ID
 	Time       time.Time
@@ -94,7 +96,7 @@ func (e *MissingAuditRecords) Error() string {
 func (e *UnrecordedSnapshot) Error() string {
 	return fmt.Sprintf("snapshot %s (of %s) is named by no audit record, though the audit trail began before it (%s): "+
 		"the record of the command that saved it was removed, and strata never removes audit records "+
-		"(or it was never written: the command was killed, or warned that it could not write it)",
+		"(or it was never written: the command warned that it could not write it)",
 		e.Snapshot.Short(), e.Time.Format(time.RFC3339), e.TrailBegan.Format(time.RFC3339))
 }
 
@@ -153,14 +155,23 @@ type snapshotStamp struct {
 
 // checkRecorded reports the snapshots that the audit trail does not
 // account for (audit.Verification.Recorded): its newest records were
-// removed, which its chain cannot show.
-func (c *checker) checkRecorded(stamps []snapshotStamp) {
+// removed, which its chain cannot show. A snapshot that a lock stored now
+// names, or a stale lock this check removed, is accounted for: its
+// command is still running, or was killed before its record
+// (docs/design.md, "Locks").
+func (c *checker) checkRecorded(ctx context.Context, stamps []snapshotStamp) error {
 	if c.audit == nil {
-		return
+		return nil
 	}
+	locked, err := c.r.LockedSnapshots(ctx)
+	if err != nil {
+		return err
+	}
+	c.audit.AccountFor(locked...)
 	for _, s := range stamps {
 		if !c.audit.Recorded(s.time, s.file, s.id) {
 			c.report.Findings = append(c.report.Findings, &UnrecordedSnapshot{Snapshot: s.file, Time: s.time, TrailBegan: c.audit.Began})
 		}
 	}
+	return nil
 }

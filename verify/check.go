@@ -127,7 +127,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	}
 	w.markProtected(ctx)
 	c.collectFindings(w)
-	c.checkRecorded(w.stamps)
+	if err := c.checkRecorded(ctx, w.stamps); err != nil {
+		return nil, err
+	}
 	if err := c.checkRetentions(ctx); err != nil {
 		return nil, err
 	}

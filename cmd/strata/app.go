@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	if code := interrupted(ctx); code != 0 && err != nil {
 		fmt.Fprintln(e.stderr, "strata: interrupted")
 		g.recordAudit(ctx, err, code)
+		g.releaseRecordedLocks(ctx)
 		g.writeMetricsOrSay(code, err)
 		return code
 	}
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, e *env) int {
 	}
 	code := exitCode(err)
 	g.recordAudit(ctx, err, code)
+	g.releaseRecordedLocks(ctx)
 	if merr := g.writeMetricsOrSay(code, err); merr != nil && code == exitOK {
 		// The command worked, but its monitoring would not learn it.
 		return exitError

@@ -62,10 +62,13 @@ func setAuditHooks(g *globals, cmds []*cli.Command, parent ...string) {
 	}
 }
 
-// opened notes the repository the command opened.
+// opened notes the repository the command opened: the one whose audit
+// trail records it. Its locks that name snapshots stay until the record
+// is written (repo.KeepLocksUntilRecorded, releaseRecordedLocks).
 func (a *auditRun) opened(r *repo.Repository) {
 	if a.repo == nil {
 		a.repo = r
+		r.KeepLocksUntilRecorded()
 	}
 }
 
@@ -81,7 +84,11 @@ func (a *auditRun) restoredFrom(sn *repo.Snapshot) { a.reads = append(a.reads, s
 // writes (read-only, full) gets a notice instead: it has no other way.
 func (g *globals) recordAudit(ctx context.Context, err error, code int) {
 	a := &g.audit
-	if a.repo == nil || a.dryRun || !(a.writes || auditedReaders[a.command]) || a.command == "" {
+	if a.repo == nil || a.command == "" {
+		return
+	}
+	stale := a.repo.StaleLockSnapshots()
+	if len(stale) == 0 && (a.dryRun || !(a.writes || auditedReaders[a.command])) {
 		return
 	}
 	rec := audit.NewRecord(a.command, g.args[1:], a.start, "strata "+version)
@@ -89,6 +96,7 @@ func (g *globals) recordAudit(ctx context.Context, err error, code int) {
 	rec.SetResult(err, code)
 	rec.AddSnapshots(a.repo.SnapshotsTouched()...)
 	rec.AddSnapshots(a.reads...)
+	rec.StaleLockSnapshots = stale[:min(len(stale), audit.MaxSnapshots)]
 	rec.Source = a.source
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
@@ -102,6 +110,21 @@ func (g *globals) recordAudit(ctx context.Context, err error, code int) {
 	default:
 		fmt.Fprintf(g.env.stderr, "warning: the audit record of this %s could not be written: %v; "+
 			"the command's result stands, and the repository's audit trail lacks it\n", a.command, werr)
+	}
+}
+
+// releaseRecordedLocks removes the lock files that the repository the
+// command opened kept for its audit record (auditRun.opened), once the
+// record is written or could not be. A lock file that cannot be removed
+// is stale once strata exits, and the next command removes it.
+func (g *globals) releaseRecordedLocks(ctx context.Context) {
+	if g.audit.repo == nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+	defer cancel()
+	if err := g.audit.repo.ReleaseRecordedLocks(wctx); err != nil {
+		g.notice(fmt.Sprintf("%v; the next command removes it as stale", err))
 	}
 }
 

@@ -240,14 +240,17 @@ func TestDecodeRefuses(t *testing.T) {
 		strings.Replace(good, `"version":1`, `"version":3`, 1),
 		strings.Replace(strings.Replace(good, `"version":1`, `"version":3`, 1), `"exit_code":0`, `"exit_code":0,"check":{"errors":0,"notices":0,"read_data":false,"read_data_subset":"10%"}`, 1),
 		strings.Replace(good, `"exit_code":0`, `"exit_code":0,"check":{"errors":0,"notices":1,"read_data":true}`, 1),
+		// Version 4 adds stale_lock_snapshots.
+		strings.Replace(good, `"version":1`, `"version":4,"stale_lock_snapshots":["`+id.String()+`"]`, 1),
 	} {
 		if _, err := audit.Decode([]byte(ok)); err != nil {
 			t.Fatalf("a valid record: %v: %s", err, ok)
 		}
 	}
 	for name, bad := range map[string]string{
-		"unknown field": strings.Replace(good, `"host"`, `"hostname":"x","host"`, 1),
-		"newer version": strings.Replace(good, `"version":1`, `"version":4`, 1),
+		"unknown field":                     strings.Replace(good, `"host"`, `"hostname":"x","host"`, 1),
+		"newer version":                     strings.Replace(good, `"version":1`, `"version":5`, 1),
+		"stale lock snapshots in version 3": strings.Replace(good, `"version":1`, `"version":3,"stale_lock_snapshots":["`+id.String()+`"]`, 1),
 		"subset in version 2": strings.Replace(strings.Replace(good, `"version":1`, `"version":2`, 1), `"exit_code":0`,
 			`"exit_code":0,"check":{"errors":0,"notices":0,"read_data":false,"read_data_subset":"1/10"}`, 1),
 		"version 0":         strings.Replace(good, `"version":1`, `"version":0`, 1),
@@ -311,7 +314,12 @@ func TestAppendWritesTheLowestVersion(t *testing.T) {
 	}
 	full := checkRec(audit.CheckResult{ReadData: true})
 	subset := checkRec(audit.CheckResult{ReadDataSubset: "10%"})
-	for name, want := range map[string]int{plain: audit.Version1, drill: audit.Version2, full: audit.Version1, subset: audit.Version3} {
+	stale, err := tr.log.Append(context.Background(), &audit.Record{Time: tr.now, Host: "db1", Command: "snapshots", Args: []string{},
+		Result: ok, StaleLockSnapshots: []pack.ID{{7}}, Program: "strata test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int{plain: audit.Version1, drill: audit.Version2, full: audit.Version1, subset: audit.Version3, stale: audit.Version4} {
 		got, err := tr.log.Load(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)

@@ -186,12 +186,25 @@ func (v *Verification) Recorded(t time.Time, ids ...pack.ID) bool {
 	return false
 }
 
+// AccountFor counts ids as named by the trail: snapshots that a lock
+// names which the command reading the trail found, still stored or
+// removed by itself as stale (docs/design.md, "Locks"). Their command is
+// still running, or was killed before its record.
+func (v *Verification) AccountFor(ids ...pack.ID) {
+	for _, id := range ids {
+		v.named[id] = true
+	}
+}
+
 // account notes what rec tells about snapshots for Recorded.
 func (v *Verification) account(rec *Record) {
 	if v.Began.IsZero() || rec.Time.Before(v.Began) {
 		v.Began = rec.Time
 	}
 	for _, id := range rec.Snapshots {
+		v.named[id] = true
+	}
+	for _, id := range rec.StaleLockSnapshots {
 		v.named[id] = true
 	}
 	if rec.SnapshotsOmitted > 0 {

@@ -35,8 +35,10 @@ const (
 	Version2 = 2
 	// Version3 adds result.check.read_data_subset.
 	Version3 = 3
+	// Version4 adds stale_lock_snapshots.
+	Version4 = 4
 	// Version is the newest version this package reads and writes.
-	Version = Version3
+	Version = Version4
 )
 
 // MaxFileSize is the largest audit file a reader loads (a writer never
@@ -75,6 +77,11 @@ type Record struct {
 	// unprotected or restored from.
 	Snapshots        []pack.ID `json:"snapshots,omitempty"`
 	SnapshotsOmitted int       `json:"snapshots_omitted,omitempty"`
+	// StaleLockSnapshots are the snapshots named by the stale locks this
+	// command removed (version 4): snapshots another command announced in
+	// its lock before saving them, and that it may have saved before it
+	// was killed, ahead of its own record (docs/design.md, "Locks").
+	StaleLockSnapshots []pack.ID `json:"stale_lock_snapshots,omitempty"`
 	// Source is, for a drill, the source of the snapshot it restored (as
 	// strata health names sources: the DSN without its password), so
 	// that its result is still known after that snapshot is forgotten.
@@ -182,6 +189,9 @@ func Decode(b []byte) (*Record, error) {
 
 // formatVersion is the lowest format version that holds rec's fields.
 func (rec *Record) formatVersion() int {
+	if len(rec.StaleLockSnapshots) > 0 {
+		return Version4
+	}
 	if c := rec.Result.Check; c != nil && c.ReadDataSubset != "" {
 		return Version3
 	}
@@ -237,6 +247,12 @@ func (rec *Record) validate() error {
 	}
 	if len(rec.Snapshots) > MaxSnapshots || rec.SnapshotsOmitted < 0 {
 		return fmt.Errorf("audit record: %d snapshots listed (at most %d), %d omitted", len(rec.Snapshots), MaxSnapshots, rec.SnapshotsOmitted)
+	}
+	if len(rec.StaleLockSnapshots) > MaxSnapshots {
+		return fmt.Errorf("audit record: %d snapshots of stale locks listed (at most %d)", len(rec.StaleLockSnapshots), MaxSnapshots)
+	}
+	if len(rec.StaleLockSnapshots) > 0 && rec.Version < Version4 {
+		return fmt.Errorf("audit record: stale_lock_snapshots in a record of format version %d (they came with version %d)", rec.Version, Version4)
 	}
 	if d := rec.Result.Drill; d != nil {
 		if d.Tables == nil {

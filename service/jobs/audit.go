@@ -49,6 +49,8 @@ func (r *Runner) recordAuditArgs(ctx context.Context, rp *repo.Repository, comma
 	}
 	rec.AddSnapshots(rp.SnapshotsTouched()...)
 	rec.AddSnapshots(read...)
+	stale := rp.StaleLockSnapshots()
+	rec.StaleLockSnapshots = stale[:min(len(stale), audit.MaxSnapshots)]
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
 	defer cancel()
 	if _, werr := audit.New(rp.Backend(), rp.Key()).Append(wctx, rec); werr != nil {

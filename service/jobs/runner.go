@@ -66,6 +66,16 @@ func (r *Runner) RunJob(ctx context.Context, job daemon.Job, log *slog.Logger) (
 	if err != nil {
 		return daemon.Outcome{}, fmt.Errorf("opening repository %s: %w", workflow.OpenRequest{URL: r.URL}.Name(), err)
 	}
+	// A lock that names a snapshot the run saved stays until the run's
+	// audit record is written (repo.KeepLocksUntilRecorded).
+	rp.KeepLocksUntilRecorded()
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
+		defer cancel()
+		if err := rp.ReleaseRecordedLocks(rctx); err != nil {
+			log.Warn("a lock kept for the run's audit record could not be removed; the next run removes it as stale", "err", err)
+		}
+	}()
 	start := time.Now()
 	ctx = context.WithValue(ctx, loggerKey{}, log)
 	switch job.Kind {
