@@ -113,8 +113,11 @@ func TestMariaDBGrants(t *testing.T) {
 // privileges, SHOW DATABASES here, are left out), a pattern's privileges
 // as a grant on the database (the pattern is not copied); of the patterns
 // that match, the most specific alone counts, as on the server, so an
-// account's exact grant hides its pattern's. --no-privileges and the
-// drill give back none. Before, none of these was saved.
+// account's exact grant hides its pattern's. A restoring account that may
+// not make a whole GRANT makes what it may, and one that may not read the
+// mysql database gives nothing from *.*: both name what they left out.
+// --no-privileges and the drill give back none. Before, none of these was
+// saved.
 func TestMariaDBGrantsBeyondTheDatabase(t *testing.T) {
 	t.Parallel()
 	src := mariaDB(t)
@@ -142,7 +145,7 @@ func TestMariaDBGrantsBeyondTheDatabase(t *testing.T) {
 		"CREATE FUNCTION f() RETURNS int RETURN 1",
 		"GRANT SHOW VIEW, SHOW DATABASES ON *.* TO '"+glob+"'@'%'",
 		"GRANT SHOW VIEW ON *.* TO '"+kept+"'@'%'",
-		"GRANT SELECT, INSERT ON `"+esc+"%`.* TO '"+pat+"'@'%'",
+		"GRANT SELECT, INSERT, CREATE TEMPORARY TABLES ON `"+esc+"%`.* TO '"+pat+"'@'%'",
 		"GRANT DELETE ON `strata\\_test%`.* TO '"+pat+"'@'%'",
 		"GRANT SELECT ON `"+esc+"`.* TO '"+shadow+"'@'%'",
 		"GRANT DELETE ON `"+esc+"%`.* TO '"+shadow+"'@'%'",
@@ -189,7 +192,7 @@ func TestMariaDBGrantsBeyondTheDatabase(t *testing.T) {
 	want := map[string]string{
 		glob:   "GRANT SHOW VIEW ON `DB`.* TO `" + glob + "`@`%`",
 		kept:   "",
-		pat:    "GRANT SELECT, INSERT ON `DB`.* TO `" + pat + "`@`%`",
+		pat:    "GRANT SELECT, INSERT, CREATE TEMPORARY TABLES ON `DB`.* TO `" + pat + "`@`%`",
 		shadow: "GRANT SELECT ON `DB`.* TO `" + shadow + "`@`%`",
 		exec:   wantRoutines["'"+exec+"'@'%'"],
 	}
@@ -212,6 +215,37 @@ func TestMariaDBGrantsBeyondTheDatabase(t *testing.T) {
 	c.ok("verify", "drill", "--same-engine", "latest")
 	if n := src.int(t, "SELECT (SELECT COUNT(*) FROM mysql.db WHERE Db LIKE 'strata\\_drill\\_%') + (SELECT COUNT(*) FROM mysql.procs_priv WHERE Db LIKE 'strata\\_drill\\_%')"); n != 0 {
 		t.Errorf("verify drill --same-engine left %d grants on its dropped scratch database", n)
+	}
+
+	// An account that may grant on its database all but CREATE TEMPORARY
+	// TABLES, and may not read the mysql database, restores: each GRANT
+	// it may not make whole is made one privilege at a time, and what it
+	// may not grant is named.
+	lim := mariaDB(t)
+	limName := lim.str(t, "SELECT DATABASE()")
+	restorer := "acct_" + id + "_restorer"
+	src.exec(t, "CREATE USER '"+restorer+"'@'%' IDENTIFIED BY 'pw_"+id+"'",
+		"GRANT ALL PRIVILEGES ON `"+strings.ReplaceAll(limName, "_", `\_`)+"`.* TO '"+restorer+"'@'%' WITH GRANT OPTION",
+		"REVOKE CREATE TEMPORARY TABLES ON `"+strings.ReplaceAll(limName, "_", `\_`)+"`.* FROM '"+restorer+"'@'%'")
+	t.Cleanup(func() { src.db.Exec("DROP USER IF EXISTS '" + restorer + "'@'%'") })
+	_, errOut := c.code(0, "restore", "latest", "--db", "mysql://"+restorer+":pw_"+id+"@"+d.Host+":"+d.Port+"/"+limName, "--no-definer")
+	if got, want := grants(limName, "'"+pat+"'@'%'"), "GRANT SELECT, INSERT ON `DB`.* TO `"+pat+"`@`%`"; got != want {
+		t.Errorf("restore by an account that may not grant CREATE TEMPORARY TABLES: SHOW GRANTS FOR %s:\n%s\nwant\n%s", pat, got, want)
+	}
+	if want := "GRANT CREATE TEMPORARY TABLES ON `" + strings.ReplaceAll(limName, "_", `\_`) + "`.* TO '" + pat + "'@'%'"; !strings.Contains(errOut, want) {
+		t.Errorf("the restore does not name the grant it could not make, %s:\n%s", want, errOut)
+	}
+	if got := grants(limName, role); got != wantRoutines[role] {
+		t.Errorf("restore by an account that may not grant CREATE TEMPORARY TABLES: SHOW GRANTS FOR %s:\n%s\nwant\n%s", role, got, wantRoutines[role])
+	}
+	// It may not see the target's other accounts, so it does not know
+	// which hold a privilege globally already: it gives none of those
+	// from *.* (root would get a row for each of its), and names them.
+	if want := "GRANT SHOW VIEW ON `" + strings.ReplaceAll(limName, "_", `\_`) + "`.* TO '" + glob + "'@'%'"; !strings.Contains(errOut, "may not read the mysql database") || !strings.Contains(errOut, want) {
+		t.Errorf("the restore by an account that may not read the mysql database does not name %s:\n%s", want, errOut)
+	}
+	if got := strings.Join(columnValues(t, src, "SELECT User FROM mysql.db WHERE Db = ? AND User <> ? ORDER BY User", strings.ReplaceAll(limName, "_", `\_`), restorer), " "); got != pat+" "+shadow {
+		t.Errorf("accounts granted on the database restored by %s: %s, want %s %s", restorer, got, pat, shadow)
 	}
 
 	none := mariaDB(t)

@@ -103,19 +103,29 @@ func grantGroups(grants []dbexport.Grant, db string) []grantGroup {
 type account struct{ user, host string }
 
 // heldGlobally returns the global privileges the target's accounts hold,
-// as information_schema shows them to the restoring account (its own
-// only, unless it may read the mysql database): privilege to grant option.
-func (c *creator) heldGlobally(ctx context.Context) (map[account]map[string]bool, error) {
+// as information_schema shows them to the restoring account: privilege to
+// grant option. seesAll is false when the restoring account may not read
+// the mysql database: information_schema then shows its own alone.
+func (c *creator) heldGlobally(ctx context.Context) (held map[account]map[string]bool, seesAll bool, err error) {
+	_, err = c.conn.ExecContext(ctx, "SELECT 1 FROM mysql.user LIMIT 0")
+	var me *mysql.MySQLError
+	switch {
+	case err == nil:
+		seesAll = true
+	case errors.As(err, &me) && (me.Number == 1142 || me.Number == 1044):
+	default:
+		return nil, false, fmt.Errorf("grants: read mysql.user: %w", err)
+	}
 	rows, err := c.conn.QueryContext(ctx, "SELECT GRANTEE, PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES")
 	if err != nil {
-		return nil, fmt.Errorf("grants: read the target's global privileges: %w", err)
+		return nil, false, fmt.Errorf("grants: read the target's global privileges: %w", err)
 	}
 	defer rows.Close()
-	held := map[account]map[string]bool{}
+	held = map[account]map[string]bool{}
 	for rows.Next() {
 		var grantee, priv, grantable string
 		if err := rows.Scan(&grantee, &priv, &grantable); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		user, host, ok := parseGrantee(grantee)
 		if !ok {
@@ -127,7 +137,7 @@ func (c *creator) heldGlobally(ctx context.Context) (map[account]map[string]bool
 		}
 		held[a][priv] = grantable == "YES"
 	}
-	return held, rows.Err()
+	return held, seesAll, rows.Err()
 }
 
 // grantRefusals are the errors of a GRANT the target will not make, which
@@ -148,21 +158,39 @@ func grantRefused(n uint16) bool {
 // under NO_AUTO_CREATE_USER: without it MariaDB's GRANT creates a missing
 // account, with no password. A privilege the source held globally is not
 // given again to an account that holds it globally on the target (a grant
-// on the database would add nothing). A grant to an account, role or
+// on the database would add nothing), nor, when the restoring account may
+// not see the target's other accounts, to those: root would get a row
+// for each of its global privileges. A grant to an account, role or
 // routine the target lacks, or one the target refuses, is skipped and
 // named in a notice, as the PostgreSQL restore does.
 func (c *creator) restoreGrants(ctx context.Context, grants []dbexport.Grant) error {
 	if len(grants) == 0 {
 		return nil
 	}
-	held, err := c.heldGlobally(ctx)
+	held, seesAll, err := c.heldGlobally(ctx)
 	if err != nil {
 		return err
 	}
+	var unseen []dbexport.Grant
 	grants = slices.DeleteFunc(slices.Clone(grants), func(g dbexport.Grant) bool {
-		grantable, ok := held[account{g.User, g.Host}][g.Privilege]
-		return g.From == "*.*" && ok && (grantable || !g.Grantable)
+		if g.From != "*.*" {
+			return false
+		}
+		privs, seen := held[account{g.User, g.Host}]
+		if !seen && !seesAll {
+			unseen = append(unseen, g)
+			return true
+		}
+		grantable, ok := privs[g.Privilege]
+		return ok && (grantable || !g.Grantable)
 	})
+	if len(unseen) > 0 {
+		var stmts []string
+		for _, g := range grantGroups(unseen, c.db) {
+			stmts = append(stmts, g.statement(g.privs))
+		}
+		c.notify("grants not restored, as the restoring account may not read the mysql database to see whether the target's accounts hold these privileges globally, as they did on the source: " + strings.Join(stmts, "; "))
+	}
 	if len(grants) == 0 {
 		return nil
 	}
