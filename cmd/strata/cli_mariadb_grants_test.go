@@ -146,7 +146,7 @@ func TestMariaDBGrantsBeyondTheDatabase(t *testing.T) {
 		"GRANT SHOW VIEW, SHOW DATABASES ON *.* TO '"+glob+"'@'%'",
 		"GRANT SHOW VIEW ON *.* TO '"+kept+"'@'%'",
 		"GRANT SELECT, INSERT, CREATE TEMPORARY TABLES ON `"+esc+"%`.* TO '"+pat+"'@'%'",
-		"GRANT DELETE ON `strata\\_test%`.* TO '"+pat+"'@'%'",
+		"GRANT DELETE ON `strata\\_test\\_"+id[:6]+"%`.* TO '"+pat+"'@'%'",
 		"GRANT SELECT ON `"+esc+"`.* TO '"+shadow+"'@'%'",
 		"GRANT DELETE ON `"+esc+"%`.* TO '"+shadow+"'@'%'",
 		"GRANT EXECUTE ON PROCEDURE p TO '"+exec+"'@'%'",
@@ -244,8 +244,9 @@ func TestMariaDBGrantsBeyondTheDatabase(t *testing.T) {
 	if want := "GRANT SHOW VIEW ON `" + strings.ReplaceAll(limName, "_", `\_`) + "`.* TO '" + glob + "'@'%'"; !strings.Contains(errOut, "may not read the mysql database") || !strings.Contains(errOut, want) {
 		t.Errorf("the restore by an account that may not read the mysql database does not name %s:\n%s", want, errOut)
 	}
-	if got := strings.Join(columnValues(t, src, "SELECT User FROM mysql.db WHERE Db = ? AND User <> ? ORDER BY User", strings.ReplaceAll(limName, "_", `\_`), restorer), " "); got != pat+" "+shadow {
-		t.Errorf("accounts granted on the database restored by %s: %s, want %s %s", restorer, got, pat, shadow)
+	// (Other tests' accounts may hold a pattern that matches it.)
+	if got := strings.Join(columnValues(t, src, "SELECT User FROM mysql.db WHERE Db = ? AND User IN ('root', 'mysql', ?, ?) ORDER BY User", strings.ReplaceAll(limName, "_", `\_`), glob, kept), " "); got != "" {
+		t.Errorf("accounts that hold privileges globally granted on the database restored by %s: %s", restorer, got)
 	}
 
 	none := mariaDB(t)
