@@ -20,18 +20,27 @@ type Encoder struct {
 	sealer Sealer
 	level  zstd.EncoderLevel
 	// small and large compress without a dictionary: small the blobs of
-	// at most smallWindow bytes, large (made on first use) the others.
-	// EncodeAll is safe for concurrent use and runs up to GOMAXPROCS
-	// calls in parallel, which BenchmarkEncode shows is as fast as a pool
-	// of encoders.
-	small     *zstd.Encoder
-	large     *zstd.Encoder
-	largeErr  error
-	largeOnce sync.Once
-	// smallDelta and largeDelta hold single-goroutine zstd encoders that
-	// are re-armed with a new base dictionary for each delta blob, by the
-	// size of base and blob together.
-	smallDelta, largeDelta encoderList
+	// at most smallWindow bytes, large (each made on first use, by window)
+	// the others. EncodeAll is safe for concurrent use and runs up to
+	// GOMAXPROCS calls in parallel, which BenchmarkEncode shows is as
+	// fast as a pool of encoders.
+	small   *zstd.Encoder
+	largeMu sync.Mutex
+	large   map[int]*zstd.Encoder
+	// smallDelta holds single-goroutine zstd encoders that are re-armed
+	// with a new base dictionary for each delta blob whose base and blob
+	// together fit smallWindow.
+	smallDelta encoderList
+	// deltaSlots bounds the delta encodes that run at once to GOMAXPROCS:
+	// compressing is CPU work, so more goroutines (a backup's pipeline
+	// saves with four per worker) gain nothing, and each encode that runs
+	// beside the others holds an encoder of its own, kept afterwards.
+	deltaSlots chan struct{}
+	// largeDelta lets one delta of more than smallWindow bytes (base and
+	// blob together: a table's change log) encode at a time, with an
+	// encoder made for it and dropped after: such deltas are a few per
+	// backup, and their encoder's history is as large as the data.
+	largeDelta sync.Mutex
 	// scratch holds compressed payloads until they are sealed.
 	scratch buffers
 }
@@ -50,7 +59,7 @@ func NewEncoder(s Sealer, level zstd.EncoderLevel) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Encoder{sealer: s, level: level, small: z}, nil
+	return &Encoder{sealer: s, level: level, small: z, deltaSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // newZstd returns a zstd encoder at level for concurrency goroutines, with
@@ -66,6 +75,10 @@ func newZstd(level zstd.EncoderLevel, concurrency, window int) (*zstd.Encoder, e
 		// text) then stores at about the size of its bytes instead of
 		// twice (docs/design.md, "Stored payload").
 		zstd.WithAllLitEntropyCompression(true),
+		// History of the window and one 128 KiB block, not of twice the
+		// window: half the memory for the same bytes written
+		// (TestSmallWindowSameOutput, TestLargeBlobSameOutput).
+		zstd.WithLowerEncoderMem(true),
 	}
 	if window > 0 {
 		opts = append(opts, zstd.WithWindowSize(window))
@@ -82,11 +95,34 @@ func (e *Encoder) compress(dst, plain []byte) ([]byte, error) {
 	if len(plain) <= smallWindow {
 		return e.small.EncodeAll(plain, dst), nil
 	}
-	e.largeOnce.Do(func() { e.large, e.largeErr = newZstd(e.level, runtime.GOMAXPROCS(0), 0) })
-	if e.largeErr != nil {
-		return nil, e.largeErr
+	z, err := e.largeEncoder(deltaWindow(len(plain), e.level))
+	if err != nil {
+		return nil, err
 	}
-	return e.large.EncodeAll(plain, dst), nil
+	return z.EncodeAll(plain, dst), nil
+}
+
+// largeEncoder returns the encoder for blobs of more than smallWindow
+// bytes with the given window (0: the level's), made on first use. The
+// window is the power of two that holds the blob, so that a change log of
+// 1 to 2 MB compressed alone holds 2 MiB of history, not the 16 MiB of
+// twice the level's window it held before; the bytes written are the same
+// (TestLargeBlobSameOutput).
+func (e *Encoder) largeEncoder(window int) (*zstd.Encoder, error) {
+	e.largeMu.Lock()
+	defer e.largeMu.Unlock()
+	if z := e.large[window]; z != nil {
+		return z, nil
+	}
+	z, err := newZstd(e.level, runtime.GOMAXPROCS(0), window)
+	if err != nil {
+		return nil, err
+	}
+	if e.large == nil {
+		e.large = map[int]*zstd.Encoder{}
+	}
+	e.large[window] = z
+	return z, nil
 }
 
 // Encode compresses plain and appends its seal to dst. The stored payload
@@ -143,12 +179,25 @@ const deltaEnough = 64
 // encodeDelta appends plain compressed with base as a raw-content
 // dictionary to dst.
 func (e *Encoder) encodeDelta(dst, plain, base []byte) ([]byte, error) {
-	list, window := &e.largeDelta, 0
+	e.deltaSlots <- struct{}{}
+	defer func() { <-e.deltaSlots }()
+	var enc *zstd.Encoder
 	if len(base)+len(plain) <= smallWindow {
-		list, window = &e.smallDelta, smallWindow
-	}
-	enc := list.get()
-	if enc == nil {
+		if enc = e.smallDelta.get(); enc == nil {
+			var err error
+			if enc, err = newZstd(e.level, 1, smallWindow); err != nil {
+				return nil, fmt.Errorf("delta encoder: %w", err)
+			}
+		}
+		defer e.smallDelta.put(enc)
+	} else {
+		e.largeDelta.Lock()
+		defer e.largeDelta.Unlock()
+		// The window spans base and blob, as the level's would (larger
+		// ones get the level's), which writes the same bytes
+		// (TestLargeDeltaWindowSameOutput). The level's 8 MiB window held
+		// 16 MiB of history for every change log.
+		window := deltaWindow(len(base)+len(plain), e.level)
 		var err error
 		if enc, err = newZstd(e.level, 1, window); err != nil {
 			return nil, fmt.Errorf("delta encoder: %w", err)
@@ -168,14 +217,32 @@ func (e *Encoder) encodeDelta(dst, plain, base []byte) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, fmt.Errorf("delta-compressing blob: %w", err)
 	}
-	list.put(enc)
 	return out.buf, nil
+}
+
+// deltaWindow is the zstd window for n bytes of data (a blob, or a delta
+// blob with its base): the power of two that holds them, at least
+// smallWindow, or 0 (the level's own window) when that is larger than the
+// level's.
+func deltaWindow(n int, level zstd.EncoderLevel) int {
+	levelWindow := 8 << 20
+	if level == zstd.SpeedFastest {
+		levelWindow = 4 << 20
+	}
+	w := smallWindow
+	for w < n && w < levelWindow {
+		w <<= 1
+	}
+	if w < n {
+		return 0
+	}
+	return w
 }
 
 // encoderList keeps idle delta encoders. A delta encoder is about 4.5 MiB
 // (its hash tables, their copies for the dictionary, its history) and
 // costs a millisecond to make; there are as many as encodes ever ran at
-// once (the pipeline's workers), kept for the Encoder's life. A
+// once (at most GOMAXPROCS: deltaSlots), kept for the Encoder's life. A
 // sync.Pool held more: an encoder put back on one CPU's private slot is
 // not found by a Get on another, which then makes a new one (three
 // delta encoders for two workers in an hourly backup of `make
