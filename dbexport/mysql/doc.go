@@ -19,15 +19,19 @@
 // CONSTRAINT, ALTER TABLE ... AUTO_INCREMENT = N). Views, triggers,
 // routines and events (Schema.Views and Schema.Objects) keep their
 // DEFINER and the session settings (sql_mode, character sets, collations,
-// time zone) they were created under. Schema.Binlog is the binary log
-// position of the read snapshot.
+// time zone) they were created under. Schema.Grants are the privileges
+// accounts and roles hold on the database (granted on it, through the
+// wildcard pattern the server applies to it, or globally), on its tables,
+// columns and routines. Schema.Binlog is the binary log position of the
+// read snapshot.
 //
 // Restore. With foreign key checks off, each table is dropped if it
 // exists, created, and loaded with batched multi-row INSERTs in one
 // transaction; then PostDDL runs and the table's triggers are created;
 // a whole restore then creates the routines, the views and the events,
 // each under its own settings (Options.NoDefiner leaves the DEFINER
-// out). MySQL cannot roll back DDL: a failed restore leaves the tables
+// out), and the grants, each on the target database alone, to the
+// accounts the target has (Options.NoPrivileges: none). MySQL cannot roll back DDL: a failed restore leaves the tables
 // before the failing one in place, and the error names the failing
 // table. Only snapshots of MySQL or MariaDB are restored
 // (ErrCrossEngine).
