@@ -13,6 +13,7 @@ FUZZ_TARGETS := \
 	./pack:FuzzReadHeader:200000x \
 	./index:FuzzDecode:100000x \
 	./repo:FuzzDecodeTree:100000x \
+	./repo:FuzzFindTreeNode:100000x \
 	./repo:FuzzDecodePage:100000x \
 	./repo:FuzzDecodeLog:100000x \
 	./repo:FuzzDecodeSnapshot:100000x \

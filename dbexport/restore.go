@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"strata/pack"
-	"strata/repo"
 	"strata/repo/restore"
 )
 
@@ -254,62 +253,4 @@ func uncheckedKeys(keys []HeldKey, maxValues int, log *slog.Logger) (problems []
 		}
 	}
 	return problems
-}
-
-// TableNode finds a table's node in a snapshot: name is its node name
-// or, for a table whose node name is encoded (EncodeNodeName), its
-// qualified name when no other table of the snapshot has the same.
-func TableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name string) (*repo.Node, *Table, error) {
-	n, err := restore.FindNode(ctx, l, root, "/"+name)
-	if errors.Is(err, restore.ErrNotFound) && !strings.Contains(name, ".") {
-		// PostgreSQL tables are named schema.table; "customers" means
-		// public.customers.
-		if pn, perr := restore.FindNode(ctx, l, root, "/public."+name); perr == nil {
-			n, err, name = pn, nil, "public."+name
-		}
-	}
-	if errors.Is(err, restore.ErrNotFound) && strings.Contains(name, ".") {
-		if node, ok, serr := encodedNode(ctx, l, root, name); serr != nil {
-			return nil, nil, serr
-		} else if ok {
-			if n, err = restore.FindNode(ctx, l, root, "/"+node); err == nil {
-				name = node
-			}
-		}
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("table %s: %w", name, err)
-	}
-	if n.Kind != repo.NodeTable {
-		return nil, nil, fmt.Errorf("%s is a %s, not a table", name, n.Kind)
-	}
-	t := &Table{}
-	if err := json.Unmarshal([]byte(n.Meta[repo.TableMetaTable]), t); err != nil {
-		return nil, nil, fmt.Errorf("table %s: metadata: %w", name, err)
-	}
-	return n, t, nil
-}
-
-// encodedNode returns the node name of the one table of the snapshot
-// whose qualified name is name and whose node name is encoded; with two
-// or more such tables the name is ambiguous, and the error names their
-// node names.
-func encodedNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name string) (string, bool, error) {
-	s, err := LoadSchema(ctx, l, root)
-	if err != nil {
-		return "", false, nil // not a table snapshot: the caller's error stands
-	}
-	var nodes []string
-	for _, t := range s.Tables {
-		if t.QualifiedName() == name {
-			nodes = append(nodes, t.NodeName())
-		}
-	}
-	switch len(nodes) {
-	case 0:
-		return "", false, nil
-	case 1:
-		return nodes[0], true, nil
-	}
-	return "", false, fmt.Errorf("table %s: %d tables of the snapshot have that name (their schema or name holds a dot): name one by its node name, %s", name, len(nodes), strings.Join(nodes, " or "))
 }

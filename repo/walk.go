@@ -73,8 +73,18 @@ type BlobLoader interface {
 // which the caller must not change, when there is none).
 func LoadChunk(ctx context.Context, l BlobLoader, c ChunkRef) ([]byte, error) {
 	b, err := l.LoadBlob(ctx, c.ID)
-	if err != nil || len(c.Patch) == 0 {
-		return b, err
+	if err != nil {
+		return nil, err
+	}
+	return EffectiveChunk(c, b)
+}
+
+// EffectiveChunk is LoadChunk for a caller that holds c's blob, b,
+// already: a reader following one key through snapshots whose base chunk
+// stays while its patch changes (history) loads the blob once.
+func EffectiveChunk(c ChunkRef, b []byte) ([]byte, error) {
+	if len(c.Patch) == 0 {
+		return b, nil
 	}
 	out, err := c.Patch.Apply(b)
 	if err != nil {

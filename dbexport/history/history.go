@@ -97,7 +97,9 @@ type Report struct {
 	Baseline *repo.Snapshot
 }
 
-// Loader is what history reads of a repository.
+// Loader is what history reads of a repository. Its LoadBlob must serve
+// tree blobs too: a snapshot's root tree is read only as far as the
+// table's node (dbexport.TableNodeReader).
 type Loader interface {
 	repo.TreeLoader
 }
@@ -113,7 +115,7 @@ type version struct {
 // snapshot of the window holds the row.
 func Row(ctx context.Context, l Loader, sns []*repo.Snapshot, req Request) (*Report, error) {
 	rep := &Report{Table: req.Table, Key: req.Key, KeyOrdered: true}
-	f := &follower{ctx: ctx, l: l, req: req, rep: rep}
+	f := &follower{ctx: ctx, l: l, req: req, rep: rep, nodes: dbexport.TableNodeReader{Loader: l}}
 	for i, sn := range sns {
 		if !req.Since.IsZero() && sn.Time.Before(req.Since) {
 			if i+1 < len(sns) && !sns[i+1].Time.Before(req.Since) {
@@ -165,6 +167,7 @@ type follower struct {
 	l         Loader
 	req       Request
 	rep       *Report
+	nodes     dbexport.TableNodeReader
 	seeker    *repo.ChunkSeeker
 	tableSeen bool
 	deleted   bool // a delete was reported: the next insert comes back
@@ -178,6 +181,10 @@ type follower struct {
 	prevChunk repo.ChunkRef
 	prev      version
 	started   bool
+	// The blob of the last chunk loaded: while a table's base chunk list
+	// stays, a changed change log changes a chunk's patch, not its blob.
+	baseID pack.ID
+	base   []byte
 }
 
 // snapshot reads the row of one snapshot and reports how it changed.
@@ -187,7 +194,7 @@ func (f *follower) snapshot(sn *repo.Snapshot) error {
 		return nil
 	}
 	f.prevTree = sn.Tree
-	n, t, err := dbexport.TableNode(f.ctx, f.l, sn.Tree, f.req.Table)
+	n, t, err := f.nodes.TableNode(f.ctx, sn.Tree, f.req.Table)
 	if errors.Is(err, restore.ErrNotFound) {
 		f.prevPages, f.prevLog, f.prevChunk = pack.ID{}, pack.ID{}, repo.ChunkRef{}
 		f.apply(sn, version{}, fmt.Sprintf("table %s is not in this snapshot", f.req.Table))
@@ -293,7 +300,14 @@ func (f *follower) floorRow(n *repo.Node, t *dbexport.Table) ([][]byte, error) {
 		return nil, errSameChunk
 	}
 	f.prevChunk = c
-	data, err := repo.LoadChunk(f.ctx, f.l, c)
+	if f.base == nil || c.ID != f.baseID {
+		b, err := f.l.LoadBlob(f.ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		f.baseID, f.base = c.ID, b
+	}
+	data, err := repo.EffectiveChunk(c, f.base)
 	if err != nil {
 		return nil, err
 	}

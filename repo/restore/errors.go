@@ -30,3 +30,7 @@ type notFoundError struct{ path string }
 
 func (e *notFoundError) Error() string        { return fmt.Sprintf("no %q in snapshot", e.path) }
 func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// NotFound returns the error FindNode returns for the snapshot path p,
+// for a reader that finds nodes its own way (dbexport.TableNodeReader).
+func NotFound(p string) error { return &notFoundError{path: cleanPath(p)} }
