@@ -102,7 +102,9 @@ func (r *Repository) loadChain(ctx context.Context, id pack.ID, dst []byte, cach
 		}
 		if cache {
 			r.cache.put(l.id, plain)
-		} else {
+		} else if cap(plain) > cap(*bufs[i%2]) {
+			// Decoded into a new array; else plain is the buffer's own,
+			// capped at the blob's length, and the buffer keeps its room.
 			*bufs[i%2] = plain
 		}
 		base = plain[len(out):]

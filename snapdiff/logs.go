@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 
 	"strata/pack"
@@ -247,23 +246,58 @@ func (d *tableDiffer) patchLines(ctx context.Context, sp span) (la, lb []line, e
 }
 
 // chunkBufs holds the buffers base chunks are loaded into: a chunk is
-// read once, the rows needed copied out, and the buffer reused.
-var chunkBufs = sync.Pool{New: func() any { return new([]byte) }}
+// read once, the rows needed copied out, and the buffer reused. Unlike a
+// sync.Pool, which each garbage collection empties, it keeps its buffers
+// for the whole diff: a fresh buffer is grown chunk by chunk to the
+// largest, each growth a new allocation cleared first, which cost a fifth
+// of a consecutive-hour diff's own CPU (docs/benchmarks.md, "Diff").
+type chunkBufs chan *[]byte
+
+// newChunkBufs keeps up to n buffers, one per span in flight.
+func newChunkBufs(n int) chunkBufs { return make(chunkBufs, n) }
+
+// get returns a kept buffer, or a new one with room for a chunk of size
+// bytes.
+func (c chunkBufs) get(size uint64) *[]byte {
+	select {
+	case b := <-c:
+		return b
+	default:
+		b := make([]byte, 0, max(size, chunkBufSize))
+		return &b
+	}
+}
+
+// put keeps buf, unless n are kept already, with the larger of its own
+// backing array and used's (what was loaded into it: a new array when the
+// chunk did not fit). used's capacity says nothing of buf's: a blob's
+// plaintext comes back capped at its length (pack.Decoder.Decode), so
+// keeping used whole would shrink the buffer to each chunk in turn.
+func (c chunkBufs) put(buf *[]byte, used []byte) {
+	if cap(used) > cap(*buf) {
+		*buf = used[:0]
+	}
+	select {
+	case c <- buf:
+	default:
+	}
+}
+
+// chunkBufSize is a new buffer's room: twice the average chunk, so most
+// chunks fit without growing it.
+const chunkBufSize = 128 << 10
 
 // baseRows loads a base chunk, checks the rows the ops of both patches
 // name against it, and fills in the rows needs asks for (copied: the
 // chunk's buffer is reused).
 func (d *tableDiffer) baseRows(ctx context.Context, base *repo.ChunkRef, pa, pb repo.Patch, needs []baseNeed) error {
-	buf := chunkBufs.Get().(*[]byte)
+	buf := d.bufs.get(base.Info.Bytes)
 	data, err := d.l.LoadBlobOnceInto(ctx, base.ID, (*buf)[:0])
 	if err != nil {
-		chunkBufs.Put(buf)
+		d.bufs.put(buf, (*buf)[:0])
 		return fmt.Errorf("table %s, snapshots %s and %s: chunk %s: %w", d.name, d.snapA, d.snapB, base.ID.Short(), err)
 	}
-	defer func() {
-		*buf = data[:0]
-		chunkBufs.Put(buf)
-	}()
+	defer d.bufs.put(buf, data)
 	d.bytesRead.Add(uint64(len(data)))
 	d.chunksRead.Add(1)
 	starts := make([]int, 0, base.Info.Rows+1)

@@ -150,12 +150,13 @@ func Tables(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB st
 		return nil, err
 	}
 	count := 0
+	bufs := newChunkBufs(2 * opts.workers())
 	for _, t := range tables {
 		rep.Tables = append(rep.Tables, t)
 		if !opts.Rows {
 			continue
 		}
-		err := diffTable(ctx, l, rootA, rootB, snapA, snapB, t, opts, rep, &count)
+		err := diffTable(ctx, l, rootA, rootB, snapA, snapB, t, opts, bufs, rep, &count)
 		if errors.Is(err, errLimit) {
 			rep.Limited = true
 			break
@@ -210,12 +211,15 @@ type tableDiffer struct {
 	name         string
 	snapA, snapB string
 	layout       *rowLayout
+	bufs         chunkBufs
 	bytesRead    atomic.Uint64
 	chunksRead   atomic.Uint64
 }
 
-func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB string, t *TableDiff, opts Options, rep *Report, count *int) error {
-	d := &tableDiffer{TableDiff: t, l: l, name: t.Name, snapA: snapA, snapB: snapB, layout: newLayout(t.A, t.B)}
+// diffTable compares the rows of table t; bufs are the buffers its base
+// chunks are loaded into, shared by the tables of one diff.
+func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB string, t *TableDiff, opts Options, bufs chunkBufs, rep *Report, count *int) error {
+	d := &tableDiffer{TableDiff: t, l: l, name: t.Name, snapA: snapA, snapB: snapB, layout: newLayout(t.A, t.B), bufs: bufs}
 	var na, nb *repo.Node
 	var err error
 	if t.A != nil {

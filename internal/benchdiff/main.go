@@ -8,7 +8,12 @@
 // hours of churn at -rate of rows an hour, and then times:
 //
 //   - strata diff --stat of hours h-1 and h (consecutive), and of hour 0
-//     and the last hour (-hours apart), with the bytes it read;
+//     and the last hour (-hours apart), with the bytes it read: the whole
+//     command (wall and CPU), the diff itself (the seconds its --json
+//     reports, after the repository is open), and apart from both the
+//     Argon2id key derivation every command pays to open the repository,
+//     timed in this process with the default parameters strata init
+//     gives the key file;
 //   - the alternative, each way timed whole: restore both snapshots into
 //     SQLite files and run sqldiff on them; or dump every table of both as
 //     CSV, sort each and compare with comm -3. The faster counts.
@@ -29,9 +34,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"strata/internal/customerdb"
+	"strata/repo/crypto"
 )
 
 type config struct {
@@ -65,6 +72,7 @@ type result struct {
 	what                  string
 	strataSecs, bytesRead float64
 	strataCPU             float64 // user + system seconds of that run
+	diffSecs              float64 // of that run, the diff itself (its --json "seconds")
 	tableBytes            float64
 	changed               int // rows: added + deleted + modified
 	sqldiffSecs, csvSecs  float64
@@ -93,8 +101,15 @@ func run(c config) error {
 	fmt.Printf("benchdiff %s, %d CPUs, load average %s-customers %d -hours %d -rate %g -scale %d\n",
 		time.Now().Format(time.DateOnly), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " ")+" ", c.customers, c.hours, c.rate, c.scale)
 
+	kdfSecs, kdfCPU, err := keyDerivation()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("key derivation (Argon2id, %+v), every command's: %.3f s wall, %.3f s CPU (best of three)\n", crypto.DefaultKDFParams(), kdfSecs, kdfCPU)
+
 	var results []result
-	rs, err := workload(c, "base", c.customers, c.hours, true)
+	// With one hour the diff -hours apart is the consecutive one.
+	rs, err := workload(c, "base", c.customers, c.hours, c.hours > 1)
 	if err != nil {
 		return err
 	}
@@ -106,20 +121,56 @@ func run(c config) error {
 		}
 		results = append(results, rs...)
 	}
-	fmt.Printf("\n%-28s %8s %10s %8s %10s %9s %9s %9s %8s\n", "diff", "rows", "strata s", "CPU s", "read MB", "table MB", "sqldiff s", "csv s", "ratio")
+	// "strata s" and "CPU s" are the whole command; "diff s" the diff
+	// itself; "-KDF" columns the whole command less the key derivation
+	// timed above.
+	fmt.Printf("\n%-28s %8s %10s %8s %8s %10s %8s %10s %9s %9s %9s %8s\n", "diff", "rows", "strata s", "CPU s", "diff s",
+		"s -KDF", "CPU -KDF", "read MB", "table MB", "sqldiff s", "csv s", "ratio")
 	for _, r := range results {
-		fmt.Printf("%-28s %8d %10.3f %8.3f %10.2f %9.1f %9.2f %9.2f %8.4f\n", r.what, r.changed, r.strataSecs, r.strataCPU, r.bytesRead/1e6, r.tableBytes/1e6,
-			r.sqldiffSecs, r.csvSecs, r.strataSecs/r.alternative())
+		fmt.Printf("%-28s %8d %10.3f %8.3f %8.3f %10.3f %8.3f %10.2f %9.1f %9.2f %9.2f %8.4f\n", r.what, r.changed, r.strataSecs, r.strataCPU, r.diffSecs,
+			r.strataSecs-kdfSecs, r.strataCPU-kdfCPU, r.bytesRead/1e6, r.tableBytes/1e6, r.sqldiffSecs, r.csvSecs, r.strataSecs/r.alternative())
 	}
-	fmt.Println("\ntargets (issue 13): consecutive hours in at most 0.3 s and at most 1/20 of the faster alternative")
+	fmt.Printf("\ntargets (issue 13): consecutive hours in at most 0.3 s and at most 1/20 of the faster alternative\n")
+	fmt.Printf("(the whole command, key derivation included; beside it without the %.3f s of the key derivation)\n", kdfSecs)
 	for _, r := range results {
 		if !strings.Contains(r.what, "consecutive") {
 			continue
 		}
 		met := r.strataSecs <= 0.3 && r.strataSecs <= r.alternative()/20
-		fmt.Printf("  %-28s %.3f s, %.4f of the alternative: %s\n", r.what, r.strataSecs, r.strataSecs/r.alternative(), metOrNot(met))
+		own := r.strataSecs - kdfSecs
+		fmt.Printf("  %-28s %.3f s, %.4f of the alternative: %s; without the key derivation %.3f s: %s\n", r.what, r.strataSecs,
+			r.strataSecs/r.alternative(), metOrNot(met), own, metOrNot(own <= 0.3 && own <= r.alternative()/20))
 	}
 	return nil
+}
+
+// keyDerivation times the Argon2id derivation strata does to open a
+// repository whose key file has the default parameters (as strata init
+// writes it), best of three: wall seconds and this process's CPU
+// seconds (user + system), which nothing else uses meanwhile.
+func keyDerivation() (secs, cpu float64, err error) {
+	salt := make([]byte, 32)
+	for i := 0; i < 3; i++ {
+		cpuBefore := processCPU()
+		start := time.Now()
+		if _, err := crypto.DeriveKey("bench", salt, crypto.DefaultKDFParams()); err != nil {
+			return 0, 0, err
+		}
+		s, c := time.Since(start).Seconds(), processCPU()-cpuBefore
+		if i == 0 || s < secs {
+			secs, cpu = s, c
+		}
+	}
+	return secs, cpu, nil
+}
+
+// processCPU is this process's user and system CPU seconds so far.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func metOrNot(ok bool) string {
@@ -197,17 +248,6 @@ func workload(c config, name string, customers, hours int, far bool) ([]result, 
 func measure(c config, env []string, dir, what, a, b string) (result, error) {
 	r := result{what: what}
 	var out bytes.Buffer
-	// The best of three: the first run also reads the index from disk.
-	for i := 0; i < 3; i++ {
-		out.Reset()
-		secs, cpu, err := commandCPU(env, &out, c.strata, "diff", a, b, "--json")
-		if err != nil {
-			return r, err
-		}
-		if i == 0 || secs < r.strataSecs {
-			r.strataSecs, r.strataCPU = secs, cpu
-		}
-	}
 	var st struct {
 		Tables []struct {
 			Table    string
@@ -215,11 +255,23 @@ func measure(c config, env []string, dir, what, a, b string) (result, error) {
 			Deleted  int `json:"rows_deleted"`
 			Modified int `json:"rows_modified"`
 		}
-		BytesRead uint64 `json:"bytes_read"`
-		Bytes     uint64 `json:"bytes"`
+		BytesRead uint64  `json:"bytes_read"`
+		Bytes     uint64  `json:"bytes"`
+		Seconds   float64 `json:"seconds"`
 	}
-	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
-		return r, fmt.Errorf("strata diff --json: %w", err)
+	// The best of three: the first run also reads the index from disk.
+	for i := 0; i < 3; i++ {
+		out.Reset()
+		secs, cpu, err := commandCPU(env, &out, c.strata, "diff", a, b, "--json")
+		if err != nil {
+			return r, err
+		}
+		if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+			return r, fmt.Errorf("strata diff --json: %w", err)
+		}
+		if i == 0 || secs < r.strataSecs {
+			r.strataSecs, r.strataCPU, r.diffSecs = secs, cpu, st.Seconds
+		}
 	}
 	r.bytesRead, r.tableBytes = float64(st.BytesRead), float64(st.Bytes)
 	commLines := 0
@@ -268,8 +320,8 @@ func measure(c config, env []string, dir, what, a, b string) (result, error) {
 	if got != commLines {
 		return r, fmt.Errorf("%s: comm -3 finds %d differing lines, strata diff's counts give %d", what, got, commLines)
 	}
-	fmt.Printf("  %s: strata diff %.3fs (read %.2f MB of %.1f MB), %d rows changed; restore both + sqldiff %.2fs, dump CSV + sort + comm %.2fs\n",
-		what, r.strataSecs, r.bytesRead/1e6, r.tableBytes/1e6, r.changed, r.sqldiffSecs, r.csvSecs)
+	fmt.Printf("  %s: strata diff %.3fs (%.3fs CPU; the diff itself %.3fs; read %.2f MB of %.1f MB), %d rows changed; restore both + sqldiff %.2fs, dump CSV + sort + comm %.2fs\n",
+		what, r.strataSecs, r.strataCPU, r.diffSecs, r.bytesRead/1e6, r.tableBytes/1e6, r.changed, r.sqldiffSecs, r.csvSecs)
 	return r, nil
 }
 
