@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// A database backup collects garbage at GOGC=50 unless the environment
+// A database backup collects garbage at GOGC=25 unless the environment
 // sets GOGC.
 func TestTuneGC(t *testing.T) {
 	old := debug.SetGCPercent(100)
