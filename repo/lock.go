@@ -251,6 +251,11 @@ func (r *Repository) removeStaleLock(ctx context.Context, l LockInfo, reason str
 		r.Notify("ignoring stale %v: %s (`strata unlock` removes it)", l, reason)
 		return
 	}
+	if len(l.Saving) > 0 && !r.recordsStaleLocks() {
+		r.Notify("ignoring stale %v: %s; it names %d snapshot(s) its command may have saved without an audit record, "+
+			"which the next command that records the audit trail (backup, check, `strata unlock`) records when it removes it", l, reason, len(l.Saving))
+		return
+	}
 	err := r.be.Remove(ctx, lockHandle(l.ID))
 	switch {
 	case err == nil || errors.Is(err, backend.ErrNotExist):

@@ -70,6 +70,25 @@ func (r *Repository) KeepLocksUntilRecorded() {
 	r.keepLocks = true
 }
 
+// RecordsStaleLocks makes r remove the stale locks that name snapshots:
+// its caller writes an audit record of the command with
+// StaleLockSnapshots once it ends. A handle that writes none (another
+// repository's, as copy's source; a server's, whose one record comes
+// when the process exits; a daemon's, whose runs skip their records when
+// the lock is busy) leaves such locks, stale as they are: they exclude
+// no one, and check counts the snapshots they name.
+func (r *Repository) RecordsStaleLocks() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recordsStale = true
+}
+
+func (r *Repository) recordsStaleLocks() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.recordsStale
+}
+
 // linger keeps the lock file id after its lock is released, when r keeps
 // locks until recorded.
 func (r *Repository) linger(id pack.ID) bool {

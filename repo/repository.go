@@ -119,10 +119,11 @@ type Repository struct {
 	// The locks that name snapshots (locksaving.go): keepLocks is set by
 	// KeepLocksUntilRecorded, lingering are the lock files released and
 	// kept until ReleaseRecordedLocks, staleSaving the snapshots named by
-	// the stale locks this handle removed.
-	keepLocks   bool
-	lingering   []pack.ID
-	staleSaving []pack.ID
+	// the stale locks this handle removed (only when recordsStale).
+	keepLocks    bool
+	recordsStale bool // see RecordsStaleLocks
+	lingering    []pack.ID
+	staleSaving  []pack.ID
 
 	skipDamagedSnapshots bool // see SkipDamagedSnapshots
 

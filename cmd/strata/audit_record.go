@@ -69,8 +69,18 @@ func (a *auditRun) opened(r *repo.Repository) {
 	if a.repo == nil {
 		a.repo = r
 		r.KeepLocksUntilRecorded()
+		if !longRunning[a.command] {
+			r.RecordsStaleLocks()
+		}
 	}
 }
+
+// longRunning are the commands that run until stopped: their one audit
+// record, if any, is written when the process exits, too late to record
+// the snapshots of the stale locks they would remove (and they open the
+// repository again for every page), so they leave such locks to the
+// next command (repo.RecordsStaleLocks).
+var longRunning = map[string]bool{"serve": true, "daemon": true, "mount": true}
 
 // restoredFrom notes a snapshot the command reads data of.
 func (a *auditRun) restoredFrom(sn *repo.Snapshot) { a.reads = append(a.reads, sn.ID) }

@@ -118,3 +118,34 @@ func repoFiles(t *testing.T, repoDir, dir string) []string {
 	}
 	return names
 }
+
+// TestCopyLeavesSourceStaleLockNamingSnapshots: a copy from a repository
+// whose backup was killed before its audit record takes its read lock
+// there on a handle whose command it does not record (its record goes to
+// the destination). It leaves the stale lock that names the snapshot,
+// with a notice, so check of the source still finds no error, and the
+// source's next recorded command removes and records it (failed before:
+// copy removed the lock and the snapshot's only account with it).
+func TestCopyLeavesSourceStaleLockNamingSnapshots(t *testing.T) {
+	src, dst := copyPair(t)
+	dst.ok("init")
+	bin := buildStrata(t)
+	data := filepath.Join(t.TempDir(), "export.tsv")
+	if err := os.WriteFile(data, bytes.Repeat([]byte("1\tcustomer\n"), 10_000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "STRATA_REPOSITORY="+src.repo, "STRATA_PASSWORD_FILE="+src.pwFile, "XDG_STATE_HOME="+t.TempDir())
+	killBackupBeforeRecord(t, bin, env, src.repo, data)
+	_, errOut, code := dst.run("copy")
+	if code != 0 {
+		t.Fatalf("copy: exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(errOut, "ignoring stale") || len(repoFiles(t, src.repo, "locks")) != 1 {
+		t.Errorf("copy did not leave the source's stale lock that names a snapshot (locks %v):\n%s", repoFiles(t, src.repo, "locks"), errOut)
+	}
+	src.ok("check")
+	if locks := repoFiles(t, src.repo, "locks"); len(locks) != 0 {
+		t.Errorf("check of the source left its stale lock: %v", locks)
+	}
+	src.ok("check")
+}
