@@ -35,8 +35,8 @@ type LockInfo struct {
 	// Saving are the snapshot files the holder saves or saved under this
 	// lock, named before each is saved (at most MaxLockSaving), so that
 	// a holder killed before its command's audit record leaves a lock
-	// that accounts for them; the command that removes the stale lock
-	// records them (docs/design.md, "Locks").
+	// that accounts for them; the recorded command that removes the
+	// stale lock records them (docs/design.md, "Locks").
 	Saving []pack.ID `json:"saving,omitempty"`
 
 	ID pack.ID `json:"-"`

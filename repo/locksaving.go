@@ -16,9 +16,10 @@ import (
 // look the same. So a lock names each snapshot its holder is about to
 // save (LockInfo.Saving), and, where the caller asks for it, its file
 // stays until the record is written. A killed holder leaves that lock
-// behind; whoever removes it as stale records its snapshots in its own
-// audit record, and check counts those of the locks it finds or removes
-// (docs/design.md, "Locks" and "The audit trail").
+// behind; a handle whose command's audit record will name them
+// (RecordsStaleLocks) removes it as stale and records its snapshots,
+// others leave it, and check counts those of the locks it finds or
+// removes (docs/design.md, "Locks" and "The audit trail").
 
 // MaxLockSaving is how many snapshots one lock names: enough for every
 // command that saves snapshots but the largest tag, repair or copy, and
