@@ -62,16 +62,12 @@ func (r *Repository) hold(ctx context.Context, info LockInfo, id pack.ID) *Lock 
 // now: what tells another process's locks from the command's own.
 func (r *Repository) HoldsLockFile(name string) bool {
 	r.mu.Lock()
-	held := make([]*Lock, 0, len(r.held))
-	for l := range r.held {
-		held = append(held, l)
-	}
 	lingering := slices.ContainsFunc(r.lingering, func(id pack.ID) bool { return id.String() == name })
 	r.mu.Unlock()
 	if lingering {
 		return true
 	}
-	for _, l := range held {
+	for _, l := range r.heldLocks() {
 		l.mu.Lock()
 		id := l.id
 		l.mu.Unlock()
@@ -253,16 +249,21 @@ func (r *Repository) lockLost() {
 // lost; with stat, it also makes sure their lock files are still stored.
 // A handle that holds no lock (a command run without one) is not checked.
 func (r *Repository) checkLocks(ctx context.Context, stat bool) error {
-	r.mu.Lock()
-	locks := make([]*Lock, 0, len(r.held))
-	for l := range r.held {
-		locks = append(locks, l)
-	}
-	r.mu.Unlock()
-	for _, l := range locks {
+	for _, l := range r.heldLocks() {
 		if err := l.check(ctx, stat); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// heldLocks returns the locks r holds now.
+func (r *Repository) heldLocks() []*Lock {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	locks := make([]*Lock, 0, len(r.held))
+	for l := range r.held {
+		locks = append(locks, l)
+	}
+	return locks
 }

@@ -34,13 +34,7 @@ func (r *Repository) announceSnapshot(ctx context.Context, name string) error {
 	if err != nil {
 		return nil // no snapshot ID: check reports the file as misnamed
 	}
-	r.mu.Lock()
-	held := make([]*Lock, 0, len(r.held))
-	for l := range r.held {
-		held = append(held, l)
-	}
-	r.mu.Unlock()
-	for _, l := range held {
+	for _, l := range r.heldLocks() {
 		if err := l.announce(ctx, id); err != nil {
 			return fmt.Errorf("naming snapshot %s in the lock before saving it: %w", id.Short(), err)
 		}
