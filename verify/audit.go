@@ -158,7 +158,9 @@ type snapshotStamp struct {
 // removed, which its chain cannot show. A snapshot that a lock stored now
 // names, or a stale lock this check removed, is accounted for: its
 // command is still running, or was killed before its record
-// (docs/design.md, "Locks").
+// (docs/design.md, "Locks"). So is one that a record written since the
+// trail was read names, read after the locks: its command ended while
+// check walked.
 func (c *checker) checkRecorded(ctx context.Context, stamps []snapshotStamp) error {
 	if c.audit == nil {
 		return nil
@@ -168,7 +170,19 @@ func (c *checker) checkRecorded(ctx context.Context, stamps []snapshotStamp) err
 		return err
 	}
 	c.audit.AccountFor(locked...)
-	for _, s := range stamps {
+	unrecorded := slices.DeleteFunc(slices.Clone(stamps), func(s snapshotStamp) bool { return c.audit.Recorded(s.time, s.file, s.id) })
+	if len(unrecorded) == 0 {
+		return nil
+	}
+	// The walk found each snapshot stored, and its command named it in
+	// its lock before saving it and removes that lock only once its
+	// record is written. Its lock was not among those just read, so the
+	// record was written before they were: reading the trail again now
+	// finds it.
+	if err := audit.New(c.r.Backend(), c.r.Key()).AccountNew(ctx, c.audit, c.opts.Workers); err != nil {
+		return fmt.Errorf("reading the audit records written during the check: %w", err)
+	}
+	for _, s := range unrecorded {
 		if !c.audit.Recorded(s.time, s.file, s.id) {
 			c.report.Findings = append(c.report.Findings, &UnrecordedSnapshot{Snapshot: s.file, Time: s.time, TrailBegan: c.audit.Began})
 		}

@@ -47,6 +47,11 @@ type CheckOptions struct {
 	// the repository (audit.LoadAnchor); nil: none. A trail that no
 	// longer holds it is a finding (MissingSeenAuditRecord).
 	AuditAnchor *audit.Anchor
+	// TrailRead, when set, is called once the audit trail is read and
+	// before the index, packs and snapshots are, where a command that
+	// ends while a long check runs (check --read-data) ends. Only tests
+	// set it.
+	TrailRead func()
 }
 
 // Check checks the repository r and reports what it found. It reloads r's
@@ -93,6 +98,9 @@ func Check(ctx context.Context, r *repo.Repository, opts CheckOptions) (*Report,
 	}
 	if err := c.checkAudit(ctx); err != nil {
 		return nil, err
+	}
+	if opts.TrailRead != nil {
+		opts.TrailRead()
 	}
 	badFiles, err := r.LoadIndexTolerant(ctx)
 	if err != nil {

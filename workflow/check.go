@@ -35,6 +35,8 @@ type CheckRequest struct {
 	// AuditAnchor is verify.CheckOptions.AuditAnchor: the newest audit
 	// record this client wrote or saw (nil: none).
 	AuditAnchor *audit.Anchor
+	// TrailRead is verify.CheckOptions.TrailRead; only tests set it.
+	TrailRead func()
 }
 
 // CheckReport is what a check found.
@@ -63,7 +65,7 @@ func (r CheckReport) AuditResult() *audit.CheckResult {
 // reports what it found. Damage is in the report, not an error: the
 // error is for a check that could not run.
 func Check(ctx context.Context, r *repo.Repository, req CheckRequest) (CheckReport, error) {
-	opts := verify.CheckOptions{ReadData: req.ReadData, Workers: req.Workers, Progress: &verify.Progress{}, RetentionWarning: req.RetentionWarning, AuditAnchor: req.AuditAnchor}
+	opts := verify.CheckOptions{ReadData: req.ReadData, Workers: req.Workers, Progress: &verify.Progress{}, RetentionWarning: req.RetentionWarning, AuditAnchor: req.AuditAnchor, TrailRead: req.TrailRead}
 	if req.Subset != "" {
 		s, err := verify.ParseSubset(req.Subset)
 		if err != nil {

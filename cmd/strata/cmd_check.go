@@ -67,7 +67,7 @@ maintenance extend-locks as what to do.
 			}
 			crep, err := workflow.Check(c.Context, r, workflow.CheckRequest{
 				ReadData: readData, Subset: subset, Lock: g.lockOptions(), Logger: g.logger(), RetentionWarning: retentionWarning,
-				AuditAnchor: g.auditAnchor(r),
+				AuditAnchor: g.auditAnchor(r), TrailRead: g.env.checkTrailRead,
 				Progress: func(p *verify.Progress) func() {
 					bar := progress.Start(g.env.stderr, g.showProgress(), "check", func() (uint64, uint64, string) {
 						status := fmt.Sprintf("%d/%d packs", p.PacksDone.Load(), p.PacksTotal.Load())

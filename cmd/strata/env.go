@@ -29,6 +29,11 @@ type env struct {
 	// parses, so tests running commands side by side in one process
 	// parse one at a time and let the actions run together.
 	parsed func()
+	// checkTrailRead, when set, is called by check once it has read the
+	// audit trail, before it reads the packs and snapshots
+	// (verify.CheckOptions.TrailRead). Only tests set it, to end a
+	// command there.
+	checkTrailRead func()
 }
 
 func newEnv() *env {

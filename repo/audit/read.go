@@ -196,6 +196,35 @@ func (v *Verification) AccountFor(ids ...pack.ID) {
 	}
 }
 
+// AccountNew reads the records stored since v was (with workers at once;
+// 0 means 8) and counts the snapshots they name, as Verify does. check
+// calls it once it has read the locks, for the commands that ended while
+// it walked: one that saved a snapshot check found wrote its record
+// before it removed the lock naming it (docs/design.md, "The audit
+// trail", "What check proves"). A record that does not load is left to
+// the next Verify to report.
+func (l *Log) AccountNew(ctx context.Context, v *Verification, workers int) error {
+	ls, err := l.list(ctx)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for name := range ls.names {
+		if !v.stored[name] {
+			names = append(names, name)
+		}
+	}
+	recs, _, err := l.readAll(ctx, names, workers)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		v.account(rec)
+		v.stored[rec.Name] = true
+	}
+	return nil
+}
+
 // account notes what rec tells about snapshots for Recorded.
 func (v *Verification) account(rec *Record) {
 	if v.Began.IsZero() || rec.Time.Before(v.Began) {
