@@ -165,27 +165,40 @@ func (c *checker) checkRecorded(ctx context.Context, stamps []snapshotStamp) err
 	if c.audit == nil {
 		return nil
 	}
-	locked, err := c.r.LockedSnapshots(ctx)
-	if err != nil {
-		return err
-	}
-	c.audit.AccountFor(locked...)
-	unrecorded := slices.DeleteFunc(slices.Clone(stamps), func(s snapshotStamp) bool { return c.audit.Recorded(s.time, s.file, s.id) })
-	if len(unrecorded) == 0 {
-		return nil
-	}
-	// The walk found each snapshot stored, and its command named it in
-	// its lock before saving it and removes that lock only once its
-	// record is written. Its lock was not among those just read, so the
-	// record was written before they were: reading the trail again now
-	// finds it.
-	if err := audit.New(c.r.Backend(), c.r.Key()).AccountNew(ctx, c.audit, c.opts.Workers); err != nil {
-		return fmt.Errorf("reading the audit records written during the check: %w", err)
+	recorded := func(s snapshotStamp) bool { return c.audit.Recorded(s.time, s.file, s.id) }
+	unrecorded := slices.Clone(stamps)
+	trail := audit.New(c.r.Backend(), c.r.Key())
+	for range lockReads {
+		locked, err := c.r.LockedSnapshots(ctx)
+		if err != nil {
+			return err
+		}
+		c.audit.AccountFor(locked...)
+		if unrecorded = slices.DeleteFunc(unrecorded, recorded); len(unrecorded) == 0 {
+			return nil
+		}
+		// The walk found each snapshot stored, and its command named it
+		// in its lock before saving it and removes that lock only once
+		// its record is written. Its lock was not among those just read,
+		// so the record was written before they were: reading the trail
+		// again now finds it. Unless the listing of the locks missed a
+		// lock refreshed while it ran (the new file stored too late for
+		// it, the old removed before it was read): so once more.
+		if err := trail.AccountNew(ctx, c.audit, c.opts.Workers); err != nil {
+			return fmt.Errorf("reading the audit records written during the check: %w", err)
+		}
+		if unrecorded = slices.DeleteFunc(unrecorded, recorded); len(unrecorded) == 0 {
+			return nil
+		}
 	}
 	for _, s := range unrecorded {
-		if !c.audit.Recorded(s.time, s.file, s.id) {
-			c.report.Findings = append(c.report.Findings, &UnrecordedSnapshot{Snapshot: s.file, Time: s.time, TrailBegan: c.audit.Began})
-		}
+		c.report.Findings = append(c.report.Findings, &UnrecordedSnapshot{Snapshot: s.file, Time: s.time, TrailBegan: c.audit.Began})
 	}
 	return nil
 }
+
+// lockReads is how many times checkRecorded reads the locks and then the
+// audit records written since, while a snapshot is unaccounted for: a
+// lock that one reading misses, refreshed while it listed, the next
+// finds, unless it was refreshed during that reading too.
+const lockReads = 3
