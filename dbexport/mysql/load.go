@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"strata/dbexport"
@@ -30,6 +31,7 @@ type loader struct {
 	fields   int       // per row
 	cols     []int     // the fields inserted: all but generated columns
 	codecs   []codec   // of cols
+	enumErr  []bool    // of cols: "" is the ENUM error value (enumerror.go)
 	insert   string    // "INSERT INTO `t` (`a`,`b`) VALUES "
 	tuple    string    // "(?,?)"
 	full     *sql.Stmt // prepared for a batch of perBatch rows
@@ -53,6 +55,7 @@ func newLoader(ctx context.Context, tx *sql.Tx, tab *dbexport.Table, generated m
 		l.cols = append(l.cols, i)
 		names = append(names, quoteIdent(c.Name))
 		l.codecs = append(l.codecs, codecOf(c.Type))
+		l.enumErr = append(l.enumErr, hasErrorValue(c.Type))
 	}
 	if len(names) == 0 {
 		return nil, errors.New("table has no columns to load")
@@ -105,6 +108,8 @@ func (l *loader) row(line []byte) error {
 		return fmt.Errorf("row %d has %d fields, the table %d columns", l.lines, len(fields), l.fields)
 	}
 	size := 0
+	start := len(l.args)
+	var errorValues []string
 	for i, col := range l.cols {
 		v, ok, err := dbexport.Unescape(fields[col])
 		if err != nil {
@@ -119,6 +124,9 @@ func (l *loader) row(line []byte) error {
 			return fmt.Errorf("row %d, column %s: %w", l.lines, l.table.Columns[col].Name, err)
 		}
 		l.args = append(l.args, arg)
+		if s, ok := arg.(string); ok && s == "" && l.enumErr[i] {
+			errorValues = append(errorValues, l.table.Columns[col].Name)
+		}
 		switch a := arg.(type) {
 		case string:
 			size += len(a)
@@ -131,10 +139,31 @@ func (l *loader) row(line []byte) error {
 	if size > l.maxRow {
 		return fmt.Errorf("row %d holds %d bytes, more than the server's max_allowed_packet allows; raise max_allowed_packet", l.lines, size)
 	}
+	if len(errorValues) > 0 {
+		return l.rowWithErrorValues(start, errorValues)
+	}
 	l.size += size
 	if len(l.args) == l.perBatch*len(l.codecs) || l.size >= l.maxBytes {
 		return l.flush()
 	}
+	return nil
+}
+
+// rowWithErrorValues inserts the row whose arguments start at start
+// alone, after the rows before it.
+func (l *loader) rowWithErrorValues(start int, cols []string) error {
+	row := slices.Clone(l.args[start:])
+	clear(l.args[start:])
+	l.args = l.args[:start]
+	l.lines--
+	if err := l.flush(); err != nil {
+		return err
+	}
+	l.lines++
+	if err := l.insertErrorValues(row, cols); err != nil {
+		return fmt.Errorf("insert row %d (ENUM error value in %s): %w", l.lines, strings.Join(cols, ", "), err)
+	}
+	l.rows++
 	return nil
 }
 
