@@ -296,12 +296,21 @@ func latest(snaps []*snap) *snap {
 	return snaps[len(snaps)-1]
 }
 
-// escapeName makes a tier, tag or host usable as a folder name: "/" and
-// "%" are percent-encoded, and "." and ".." get a "%2E".
+// escapeName makes a tier, tag or host usable as a folder name that SMB
+// and Windows accept too: "%", "/", NUL, control characters and the
+// characters Windows refuses in names (\ : * ? " < > |) are
+// percent-encoded, and "." and ".." get a "%2E".
 func escapeName(s string) string {
-	s = strings.ReplaceAll(s, "%", "%25")
-	s = strings.ReplaceAll(s, "/", "%2F")
-	s = strings.ReplaceAll(s, "\x00", "%00")
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f || strings.IndexByte(`%/\:*?"<>|`, c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	s = b.String()
 	if s == "." || s == ".." || s == "" {
 		s = "%2E" + s[min(1, len(s)):]
 	}
