@@ -261,6 +261,12 @@ func (g *globals) notice(msg string) {
 
 func (g *globals) showProgress() bool { return g.env.stderrTTY && !g.quiet }
 
+// colour says whether output to stdout may be coloured: on a terminal,
+// unless NO_COLOR is set to anything (no-color.org) or TERM is dumb.
+func (g *globals) colour() bool {
+	return g.env.stdoutTTY && g.env.getenv("NO_COLOR") == "" && g.env.getenv("TERM") != "dumb"
+}
+
 func (g *globals) repoOptions() repo.Options {
 	return repo.Options{KDF: g.env.kdf, Logger: g.logger(), LockLease: g.lockLease}
 }

@@ -53,7 +53,7 @@ bytes were read.
     definition (columns, types, constraints, indexes); sequence and
     auto-increment positions that moved are named on their own line.
   --format text: per changed row its key and, for an update, each changed
-    column as old -> new (in colour on a terminal).
+    column as old -> new (in colour on a terminal, unless NO_COLOR is set).
   --format jsonl: one object per change:
     {"table","op":"insert|update|delete","key":{...},"old":{...},"new":{...}}
     where old and new hold the changed columns (an insert: new holds the
@@ -280,7 +280,7 @@ func diffTables(ctx context.Context, g *globals, r *repo.Repository, a, b *repo.
 	var out changeWriter
 	switch f.format {
 	case "text":
-		out = newTextChanges(w, g.env.stdoutTTY)
+		out = newTextChanges(w, g.colour())
 	case "jsonl":
 		out = newJSONChanges(w)
 	case "sql":
