@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 
 	"strata/pack"
 	"strata/repo"
@@ -331,7 +330,7 @@ func (o OrderedJSON) MarshalJSON() ([]byte, error) {
 		k, _ := json.Marshal(f.Name)
 		v, err := json.Marshal(f.Value)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 		out = append(append(append(out, k...), ':'), v...)
 	}
@@ -367,12 +366,10 @@ func jsonValue(v []byte, ok bool, kind string) any {
 	}
 	s := string(v)
 	switch kind {
-	case KindInt, KindNumeric:
-		if _, err := strconv.ParseFloat(s, 64); err == nil {
-			return json.Number(s)
-		}
-	case KindFloat:
-		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+	case KindInt, KindNumeric, KindFloat:
+		// Only a JSON number literal is a number: PostgreSQL's numeric
+		// and float NaN, Infinity and -Infinity are strings.
+		if isJSONNumber(v) {
 			return json.Number(s)
 		}
 	case KindBool:
@@ -388,6 +385,45 @@ func jsonValue(v []byte, ok bool, kind string) any {
 		}
 	}
 	return s
+}
+
+// isJSONNumber reports whether v is a number literal of JSON (RFC 8259,
+// section 6): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?. All its
+// digits are written, so a value beyond float64's 53 bits stays exact
+// in the text.
+func isJSONNumber(v []byte) bool {
+	i := 0
+	if i < len(v) && v[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	start := i
+	if n := digits(); n == 0 || (n > 1 && v[start] == '0') {
+		return false
+	}
+	if i < len(v) && v[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(v) && (v[i] == 'e' || v[i] == 'E') {
+		i++
+		if i < len(v) && (v[i] == '+' || v[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(v)
 }
 
 // FieldJSON is one stored field as dump --format jsonl writes it: typed

@@ -29,7 +29,8 @@ stream (latest~N the Nth before it). For a database snapshot, TABLE is the table
 name (schema.table for PostgreSQL outside public is its node name) and
 --format picks tsv (the stored COPY text), csv (with a header, written as
 PostgreSQL's COPY writes CSV: NULL is an empty field, the empty string "")
-or jsonl (one object per row; NULL is null). For a table,
+or jsonl (one object per row; NULL is null, a number has all its
+digits, NaN and the infinities are strings). For a table,
 latest means the newest snapshot of one database: the only one the
 repository holds, or the one --source names.
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -203,7 +204,7 @@ func printHistoryJSON(w io.Writer, rep *history.Report) error {
 			obj = append(obj, dbexport.JSONField{Name: "note", Value: e.Note})
 		}
 		if err := enc.Encode(obj); err != nil {
-			return err
+			return fmt.Errorf("table %s key %s, snapshot %s: %w", rep.Table, strings.Join(rep.Key, ","), e.Snapshot.ID.Short(), err)
 		}
 	}
 	return nil

@@ -85,7 +85,9 @@ func (t *textChanges) paint(code, s string) string {
 	return code + s + ansiReset
 }
 
-func (t *textChanges) keyText(c *snapdiff.Change) string {
+// changeKey is the key of a changed row as the text format shows it:
+// column=value for each of its fields.
+func changeKey(c *snapdiff.Change) string {
 	tab := sideTable(c, c.Op == snapdiff.OpDelete)
 	parts := make([]string, len(c.Key))
 	for i, k := range c.Table.Key {
@@ -104,12 +106,12 @@ func (t *textChanges) change(c *snapdiff.Change) error {
 	var line string
 	switch c.Op {
 	case snapdiff.OpInsert:
-		line = t.paint(ansiGreen, "+ "+t.keyText(c)) + t.rest(c, c.New, sideTable(c, false))
+		line = t.paint(ansiGreen, "+ "+changeKey(c)) + t.rest(c, c.New, sideTable(c, false))
 	case snapdiff.OpDelete:
-		line = t.paint(ansiRed, "- "+t.keyText(c)) + t.rest(c, c.Old, sideTable(c, true))
+		line = t.paint(ansiRed, "- "+changeKey(c)) + t.rest(c, c.Old, sideTable(c, true))
 	case snapdiff.OpUpdate:
 		var b strings.Builder
-		b.WriteString(t.paint(ansiYellow, "M "+t.keyText(c)))
+		b.WriteString(t.paint(ansiYellow, "M "+changeKey(c)))
 		ta, tb := typed(c.Table.A), typed(c.Table.B)
 		for _, col := range c.Changed {
 			cd := c.Table.Columns[col]
@@ -205,7 +207,10 @@ func (j *jsonChanges) change(c *snapdiff.Change) error {
 	if err != nil {
 		return err
 	}
-	return j.enc.Encode(line)
+	if err := j.enc.Encode(line); err != nil {
+		return fmt.Errorf("table %s row %s: %w", c.Table.Name, changeKey(c), err)
+	}
+	return nil
 }
 
 func (j *jsonChanges) finish(*snapdiff.Report) error { return nil }
