@@ -238,3 +238,32 @@ func TestHistoryPostgres(t *testing.T) {
 		t.Errorf("part of a key: %s", errOut)
 	}
 }
+
+// TestHistoryKeyChanged: a table whose primary key changed from id to k
+// between two snapshots: the same --key names another row under the new
+// key, so history stops with an error naming the snapshot and both keys
+// instead of following k=20 under a heading of id=20 (it did before); a
+// window on one side of the change works.
+func TestHistoryKeyChanged(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	c.ok("init")
+	path, exec := sqliteFile(t, "k.db")
+	exec(`CREATE TABLE b (id INTEGER PRIMARY KEY, k INTEGER NOT NULL, v TEXT)`,
+		`INSERT INTO b VALUES (20, 1, 'id twenty'), (1, 20, 'k twenty')`)
+	c.ok("backup", "--db", "sqlite://"+path, "--time", historyHour(0))
+	exec(`CREATE TABLE b2 (id INTEGER NOT NULL, k INTEGER PRIMARY KEY, v TEXT)`,
+		`INSERT INTO b2 SELECT id, k, v FROM b`, `DROP TABLE b`, `ALTER TABLE b2 RENAME TO b`)
+	c.ok("backup", "--db", "sqlite://"+path, "--time", historyHour(1))
+
+	_, errOut := c.code(1, "history", "b", "--key", "20")
+	for _, want := range []string{"primary key of table b is (k)", "and (id) before it", "--since or --until"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("history across the key change does not say %q:\n%s", want, errOut)
+		}
+	}
+	out := c.ok("history", "b", "--key", "20", "--until", historyHour(0))
+	if !strings.Contains(out, "b id=20") || !strings.Contains(out, "id twenty") {
+		t.Errorf("history before the key change:\n%s", out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -203,12 +204,18 @@ func (f *follower) snapshot(sn *repo.Snapshot) error {
 	if err != nil {
 		return err
 	}
+	var keyCols []string
+	for _, k := range t.KeyColumns() {
+		keyCols = append(keyCols, t.Columns[k].Name)
+	}
 	if !f.tableSeen {
 		f.tableSeen = true
 		f.rep.Table = t.QualifiedName()
-		for _, k := range t.KeyColumns() {
-			f.rep.KeyColumns = append(f.rep.KeyColumns, t.Columns[k].Name)
-		}
+		f.rep.KeyColumns = keyCols
+	} else if len(t.PrimaryKey) > 0 && !slices.Equal(keyCols, f.rep.KeyColumns) {
+		// The same key fields name another row under another key.
+		return fmt.Errorf("the primary key of table %s is (%s) in snapshot %s and (%s) before it: history follows a row by one key; give --since or --until to stay on one side of the change",
+			t.QualifiedName(), strings.Join(keyCols, ", "), sn.ID.Short(), strings.Join(f.rep.KeyColumns, ", "))
 	}
 	if len(t.PrimaryKey) == 0 {
 		return fmt.Errorf("table %s has no primary key: history follows a row by its key", t.QualifiedName())
