@@ -47,6 +47,10 @@ type SQLWriter struct {
 	batchBytes int
 	deletes    map[string]*bytes.Buffer // by table, written last
 	order      []*TableDiff
+	// others are the tables of A the diff leaves out (--tables,
+	// --exclude-tables): the target holds them as A does, and their
+	// foreign keys may reference the tables the script changes.
+	others []*dbexport.Table
 	// changed says per table (by name) what its rows go through, for
 	// the foreign keys that must be set aside.
 	changed map[string]*tableChanges
@@ -88,8 +92,10 @@ func NewSQLWriter(w io.Writer, engine string) (*SQLWriter, error) {
 
 // Order checks that every table can be turned into B by rows alone (it
 // exists on both sides with the same columns and key) and puts the
-// tables in foreign-key order: a table after those it references.
-func (s *SQLWriter) Order(tables []*TableDiff) ([]*TableDiff, error) {
+// tables in foreign-key order: a table after those it references. It
+// keeps the tables of A left out of the diff, whose foreign keys the
+// script sets aside too.
+func (s *SQLWriter) Order(tables []*TableDiff, a, b *dbexport.Schema) ([]*TableDiff, error) {
 	for _, t := range tables {
 		switch {
 		case t.A == nil:
@@ -101,6 +107,15 @@ func (s *SQLWriter) Order(tables []*TableDiff) ([]*TableDiff, error) {
 		}
 	}
 	s.order = parentsFirst(tables)
+	in := map[string]bool{}
+	for _, t := range tables {
+		in[t.Name] = true
+	}
+	for _, t := range a.Tables {
+		if !in[t.QualifiedName()] {
+			s.others = append(s.others, t)
+		}
+	}
 	return s.order, nil
 }
 
@@ -308,17 +323,15 @@ func (s *SQLWriter) begin() string {
 		var b strings.Builder
 		b.WriteString("BEGIN;\nSET LOCAL standard_conforming_strings = on;\n")
 		for _, fk := range s.setAside() {
-			fmt.Fprintf(&b, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", s.tableName(fk.table), s.ident(fk.key.Name))
+			fmt.Fprintf(&b, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", s.qualified(fk.table), s.ident(fk.key.Name))
 		}
 		return b.String()
 	case dbexport.EngineMySQL:
 		return "SET NAMES utf8mb4;\nSET @strata_foreign_key_checks = @@foreign_key_checks;\nSET foreign_key_checks = 0;\nSTART TRANSACTION;\n"
 	}
-	for _, t := range s.order {
-		for _, fk := range t.B.ForeignKeys {
-			if fk.Changes(false) || fk.Changes(true) {
-				return "PRAGMA foreign_keys = OFF;\nBEGIN;\n"
-			}
+	for _, k := range s.foreignKeys() {
+		if s.changed[refName(k.table, k.key)] != nil && (k.key.Changes(false) || k.key.Changes(true)) {
+			return "PRAGMA foreign_keys = OFF;\nBEGIN;\n"
 		}
 	}
 	// Checked at COMMIT: within the transaction rows may refer to rows
@@ -343,45 +356,65 @@ func (s *SQLWriter) end() string {
 	return "COMMIT;\n"
 }
 
-// fkAside is a PostgreSQL foreign key the script drops and adds back.
-type fkAside struct {
-	table *TableDiff
+// tableKey is a foreign key of a table the target holds.
+type tableKey struct {
+	table *dbexport.Table
 	key   dbexport.ForeignKey
-	add   string // B's ALTER TABLE ... ADD CONSTRAINT
+	add   string // the table's ALTER TABLE ... ADD CONSTRAINT of it, if known
+}
+
+// foreignKeys lists the foreign keys of every table the target holds:
+// those of the diff as B defines them, and those of the tables of A the
+// diff leaves out, which reference the changed tables all the same.
+// PostgreSQL's statement that adds a key back is the key's entry in
+// PostDDL (ddl.go of package postgres puts one per foreign key last); a
+// table whose PostDDL does not hold them gets none.
+func (s *SQLWriter) foreignKeys() []tableKey {
+	var out []tableKey
+	add := func(t *dbexport.Table) {
+		n := len(t.PostDDL) - len(t.ForeignKeys)
+		for i, fk := range t.ForeignKeys {
+			k := tableKey{table: t, key: fk}
+			if n >= 0 && strings.Contains(t.PostDDL[n+i], "FOREIGN KEY") {
+				k.add = t.PostDDL[n+i]
+			}
+			out = append(out, k)
+		}
+	}
+	for _, t := range s.order {
+		add(t.B)
+	}
+	for _, t := range s.others {
+		add(t)
+	}
+	return out
 }
 
 // setAside lists the PostgreSQL foreign keys that could act or fail
-// while the script runs: those whose referenced table has rows deleted
-// (or written as a delete and an insert), or updates of the referenced
-// columns, and those of a table that references itself and changes.
-// A key whose statement B's table does not hold (ddl.go of package
-// postgres puts one per foreign key last in PostDDL) stays.
-func (s *SQLWriter) setAside() []fkAside {
-	var out []fkAside
-	for _, t := range s.order {
-		fks := t.B.ForeignKeys
-		n := len(t.B.PostDDL) - len(fks)
-		if n < 0 {
+// while the script runs: those, of any table the target holds, whose
+// referenced table has rows deleted (or written as a delete and an
+// insert), or updates of the referenced columns, and those of a table
+// that references itself and changes. A key without a statement to add
+// it back stays.
+func (s *SQLWriter) setAside() []tableKey {
+	var out []tableKey
+	for _, k := range s.foreignKeys() {
+		ref := refName(k.table, k.key)
+		p := s.changed[ref]
+		if p == nil || k.add == "" {
 			continue
 		}
-		for i, fk := range fks {
-			p := s.changed[refName(t.B, fk)]
-			if p == nil {
-				continue
+		act := p.deletes || p.rewrites
+		if ref == k.table.QualifiedName() {
+			act = act || p.inserts || p.updates
+		}
+		for _, col := range k.key.RefColumns {
+			for c := range p.updated {
+				act = act || s.columnName(ref, c) == col
 			}
-			act := p.deletes || p.rewrites
-			if refName(t.B, fk) == t.Name {
-				act = act || p.inserts || p.updates
-			}
-			for _, col := range fk.RefColumns {
-				for c := range p.updated {
-					act = act || s.columnName(refName(t.B, fk), c) == col
-				}
-			}
-			add := t.B.PostDDL[n+i]
-			if act && strings.Contains(add, "FOREIGN KEY") {
-				out = append(out, fkAside{table: t, key: fk, add: add})
-			}
+		}
+		if act {
+			out = append(out, k)
 		}
 	}
 	return out
@@ -530,11 +563,13 @@ func (s *SQLWriter) where(c *Change, row [][]byte) (string, error) {
 
 // tableName is the table's name quoted for the engine (PostgreSQL:
 // schema.table).
-func (s *SQLWriter) tableName(t *TableDiff) string {
-	if s.engine == dbexport.EnginePostgres && t.B.Schema != "" {
-		return s.ident(t.B.Schema) + "." + s.ident(t.B.Name)
+func (s *SQLWriter) tableName(t *TableDiff) string { return s.qualified(t.B) }
+
+func (s *SQLWriter) qualified(t *dbexport.Table) string {
+	if s.engine == dbexport.EnginePostgres && t.Schema != "" {
+		return s.ident(t.Schema) + "." + s.ident(t.Name)
 	}
-	return s.ident(t.B.Name)
+	return s.ident(t.Name)
 }
 
 // ident quotes an identifier.

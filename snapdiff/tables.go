@@ -40,9 +40,10 @@ type Options struct {
 	// 4.
 	Workers int
 	// Order, when set, is called with the tables to compare (sorted by
-	// name) and returns them in the order they are compared in, or an
-	// error that ends the diff before any row is read.
-	Order func([]*TableDiff) ([]*TableDiff, error)
+	// name) and both snapshots' schemas (every table, whatever the
+	// filters), and returns the tables in the order they are compared
+	// in, or an error that ends the diff before any row is read.
+	Order func(tables []*TableDiff, a, b *dbexport.Schema) ([]*TableDiff, error)
 }
 
 // TableDiff is how one table differs between A and B.
@@ -142,7 +143,7 @@ func Tables(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB st
 	rep.Schema, rep.SequencesMoved = schemaObjectChanges(sa, sb)
 	tables := pairTables(sa, sb, opts)
 	if opts.Order != nil {
-		if tables, err = opts.Order(tables); err != nil {
+		if tables, err = opts.Order(tables, sa, sb); err != nil {
 			return nil, err
 		}
 	}

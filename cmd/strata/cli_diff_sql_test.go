@@ -24,6 +24,8 @@ type sqlDiffCase struct {
 	// keep are tables the changes leave alone: after the diff they must
 	// still equal A's (and B's).
 	keep []string
+	// args are more arguments of diff (--tables, --exclude-tables).
+	args []string
 	// target makes an empty database and returns its DSN and a function
 	// that applies a SQL script to it.
 	target func(t *testing.T) (string, func(script string))
@@ -184,7 +186,7 @@ func runSQLDiff(t *testing.T, tc sqlDiffCase) {
 	sns := c.snapshots()
 	a, b := sns[0].ID, sns[1].ID
 
-	script := c.ok("diff", a, b, "--format", "sql")
+	script := c.ok(append([]string{"diff", a, b, "--format", "sql"}, tc.args...)...)
 	targetDSN, apply := tc.target(t)
 	c.ok("restore", a, "--db", targetDSN)
 	apply(script)
