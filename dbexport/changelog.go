@@ -134,6 +134,14 @@ func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t 
 		copyErr <- err
 	}()
 	size, counted, err := e.export(ctx, pr, rowsDone, &counters.BytesRead)
+	if errors.Is(err, errNoLog) {
+		// The new base is exported again on the same snapshot
+		// connections, so the engine's query runs to its end: a
+		// PostgreSQL COPY whose writer fails closes its connection, and
+		// with it the snapshot's transaction (docs/design.md, "Table
+		// change logs").
+		_, _ = io.Copy(io.Discard, pr)
+	}
 	pr.CloseWithError(errNoLog)
 	cerr := <-copyErr
 	if err != nil {
@@ -143,7 +151,7 @@ func backupLog(ctx context.Context, r Repository, src Source, schema *Schema, t 
 		if size > 0 {
 			counters.BytesRead.Add(^(size - 1))
 		}
-		if errors.Is(err, errNoLog) {
+		if errors.Is(err, errNoLog) && cerr == nil {
 			return nil, errNoLog
 		}
 		if cerr != nil {
