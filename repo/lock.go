@@ -173,7 +173,7 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (
 	if u, err := user.Current(); err == nil {
 		info.Username = u.Username
 	}
-	if err := r.checkLockConflicts(ctx, exclusive, pack.ID{}); err != nil {
+	if _, err := r.checkLockConflicts(ctx, exclusive, pack.ID{}); err != nil {
 		return nil, err
 	}
 	id, err := r.saveLock(ctx, info)
@@ -182,11 +182,13 @@ func (r *Repository) Lock(ctx context.Context, exclusive bool, command string) (
 	}
 	// Another process may have written its lock while we wrote ours; look
 	// again now that ours is visible to it.
-	if err := r.checkLockConflicts(ctx, exclusive, id); err != nil {
+	adopt, err := r.checkLockConflicts(ctx, exclusive, id)
+	if err != nil {
 		_ = r.be.Remove(ctx, lockHandle(id))
 		return nil, err
 	}
 	l := r.hold(ctx, info, id)
+	r.adoptStaleLocks(ctx, l, adopt)
 	r.mu.Lock()
 	reload := r.indexLoaded && !r.indexFresh
 	r.mu.Unlock()
@@ -215,10 +217,14 @@ func (r *Repository) saveLock(ctx context.Context, info LockInfo) (pack.ID, erro
 	return id, nil
 }
 
-func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own pack.ID) error {
+// checkLockConflicts fails with ErrLocked when a live lock conflicts,
+// and removes the stale locks it may (removeStaleLock) but those that
+// name snapshots and that r would record: it returns these, for
+// adoptStaleLocks once r holds its lock.
+func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own pack.ID) (adopt []staleLock, err error) {
 	locks, err := r.Locks(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	host := thisHost()
 	for _, l := range locks {
@@ -226,14 +232,24 @@ func (r *Repository) checkLockConflicts(ctx context.Context, exclusive bool, own
 			continue
 		}
 		if reason, remove := l.staleReason(r.opts.Now(), host); reason != "" {
+			if remove && len(l.Saving) > 0 && r.recordsStaleLocks() {
+				adopt = append(adopt, staleLock{l, reason})
+				continue
+			}
 			r.removeStaleLock(ctx, l, reason, remove)
 			continue
 		}
 		if exclusive || l.Exclusive {
-			return fmt.Errorf("%w: %v; wait for it to finish, or run `strata unlock` if it is stale", ErrLocked, l)
+			return nil, fmt.Errorf("%w: %v; wait for it to finish, or run `strata unlock` if it is stale", ErrLocked, l)
 		}
 	}
-	return nil
+	return adopt, nil
+}
+
+// staleLock is a stale lock and why it is stale (staleReason).
+type staleLock struct {
+	info   LockInfo
+	reason string
 }
 
 // removeStaleLock deletes a stale lock (staleReason says which may be

@@ -45,14 +45,58 @@ func (r *Repository) announceSnapshot(ctx context.Context, name string) error {
 // announce adds id to the snapshots the lock names and writes its lock
 // file again.
 func (l *Lock) announce(ctx context.Context, id pack.ID) error {
+	_, err := l.name(ctx, id)
+	return err
+}
+
+// name adds ids to the snapshots the lock names, up to MaxLockSaving,
+// and writes its lock file again when that added any. It reports whether
+// the lock names every one of ids.
+func (l *Lock) name(ctx context.Context, ids ...pack.ID) (all bool, err error) {
 	l.mu.Lock()
-	if slices.Contains(l.saving, id) || len(l.saving) >= MaxLockSaving {
-		l.mu.Unlock()
-		return nil
+	saving := slices.Clone(l.saving)
+	all = true
+	for _, id := range ids {
+		switch {
+		case slices.Contains(saving, id):
+		case len(saving) >= MaxLockSaving:
+			all = false
+		default:
+			saving = append(saving, id)
+		}
 	}
-	l.saving = append(slices.Clone(l.saving), id)
+	added := len(saving) > len(l.saving)
+	l.saving = saving
 	l.mu.Unlock()
-	return l.refresh(ctx)
+	if !added {
+		return all, nil
+	}
+	return all, l.refresh(ctx)
+}
+
+// adoptStaleLocks removes the stale locks that name snapshots, which
+// checkLockConflicts left for once l holds: it names their snapshots in
+// l first. So a lock names them until r's command's audit record does
+// (StaleLockSnapshots, written before l's file is removed: KeepLocksUntilRecorded),
+// and a check that reads the locks meanwhile counts them, as every
+// later one does should that command be killed before its record
+// (docs/design.md, "Locks").
+func (r *Repository) adoptStaleLocks(ctx context.Context, l *Lock, stale []staleLock) {
+	for _, s := range stale {
+		all, err := l.name(ctx, s.info.Saving...)
+		if err != nil || !all {
+			if r.firstNotice(s.info.ID) {
+				why := fmt.Sprintf("this lock names %d snapshots at most", MaxLockSaving)
+				if err != nil {
+					why = err.Error()
+				}
+				r.Notify("ignoring stale %v: %s; the %d snapshot(s) it names could not be named in this command's lock (%s)",
+					s.info, s.reason, len(s.info.Saving), why)
+			}
+			continue
+		}
+		r.removeStaleLock(ctx, s.info, s.reason, true)
+	}
 }
 
 // KeepLocksUntilRecorded makes every lock of r that names a snapshot

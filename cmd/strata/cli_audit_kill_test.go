@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestCheckAfterBackupKilledBeforeItsAuditRecord kills a backup after it
@@ -23,12 +24,7 @@ import (
 func TestCheckAfterBackupKilledBeforeItsAuditRecord(t *testing.T) {
 	c := newCLI(t)
 	c.ok("init")
-	bin := buildStrata(t)
-	data := filepath.Join(t.TempDir(), "export.tsv")
-	if err := os.WriteFile(data, bytes.Repeat([]byte("1\tcustomer\n"), 10_000), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "STRATA_REPOSITORY="+c.repo, "STRATA_PASSWORD_FILE="+c.pwFile, "XDG_STATE_HOME="+t.TempDir())
+	bin, data, env := staleLockRig(t, c)
 
 	// First the killing command's check removes the stale lock itself;
 	// then `snapshots`, which writes no record of its own otherwise,
@@ -54,6 +50,69 @@ func TestCheckAfterBackupKilledBeforeItsAuditRecord(t *testing.T) {
 		t.Errorf("no audit record names snapshot %s of the removed stale lock:\n%s", id, out)
 	}
 	c.ok("check")
+}
+
+// TestCheckAfterStaleLockRemoverKilled: a backup killed before its audit
+// record leaves a lock that names its snapshot; the next backup removes
+// that stale lock as it takes its own and is killed while it waits for
+// its input. Its own lock named the first snapshot before it removed the
+// stale lock, so check, which finds only that lock, finds no error and
+// records the snapshot for the checks after it (failed before: the second
+// backup's lock named nothing, so neither a lock nor a record named the
+// first snapshot, and check reported it as if its record had been
+// removed, as did every check after it; a check that read the locks
+// while that backup ran did the same).
+func TestCheckAfterStaleLockRemoverKilled(t *testing.T) {
+	c := newCLI(t)
+	c.ok("init")
+	bin, data, env := staleLockRig(t, c)
+	killBackupBeforeRecord(t, bin, env, c.repo, data)
+	stale := repoFiles(t, c.repo, "locks")
+	if len(stale) != 1 {
+		t.Fatalf("locks after the killed backup: %v, want its own alone", stale)
+	}
+
+	cmd := exec.Command(bin, "backup", "--stdin", "--stdin-name", "more.tsv")
+	cmd.Env = env
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for {
+		if locks := repoFiles(t, c.repo, "locks"); len(locks) == 1 && locks[0] != stale[0] {
+			break // the stale lock removed, the backup's own taken
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("backup ended before it removed the stale lock: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+	in.Close()
+
+	c.ok("check")
+	c.ok("check")
+}
+
+// staleLockRig builds strata and writes an export to back up, and returns
+// the binary, the export's path and the environment that runs the binary
+// on c's repository.
+func staleLockRig(t *testing.T, c *tcli) (bin, data string, env []string) {
+	t.Helper()
+	bin = buildStrata(t)
+	data = filepath.Join(t.TempDir(), "export.tsv")
+	if err := os.WriteFile(data, bytes.Repeat([]byte("1\tcustomer\n"), 10_000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env = append(os.Environ(), "STRATA_REPOSITORY="+c.repo, "STRATA_PASSWORD_FILE="+c.pwFile, "XDG_STATE_HOME="+t.TempDir())
+	return bin, data, env
 }
 
 // killBackupBeforeRecord runs backups of data until one is stopped after
@@ -129,12 +188,7 @@ func repoFiles(t *testing.T, repoDir, dir string) []string {
 func TestCopyLeavesSourceStaleLockNamingSnapshots(t *testing.T) {
 	src, dst := copyPair(t)
 	dst.ok("init")
-	bin := buildStrata(t)
-	data := filepath.Join(t.TempDir(), "export.tsv")
-	if err := os.WriteFile(data, bytes.Repeat([]byte("1\tcustomer\n"), 10_000), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "STRATA_REPOSITORY="+src.repo, "STRATA_PASSWORD_FILE="+src.pwFile, "XDG_STATE_HOME="+t.TempDir())
+	bin, data, env := staleLockRig(t, src)
 	killBackupBeforeRecord(t, bin, env, src.repo, data)
 	_, errOut, code := dst.run("copy")
 	if code != 0 {
