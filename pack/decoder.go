@@ -114,9 +114,10 @@ func (d *Decoder) Decode(dst, sealed []byte, b Blob, base []byte) ([]byte, error
 		}
 		b.RawLength = uint32(h.FrameContentSize)
 	}
-	// The capacity limit makes zstd stop at RawLength bytes of output.
-	dst = slices.Grow(dst, int(b.RawLength))
-	limited := dst[: start : start+int(b.RawLength)]
+	// The capacity limit makes zstd stop at RawLength bytes of output (and
+	// zstdSlack more, which checkRawLength then refuses).
+	dst = slices.Grow(dst, int(b.RawLength)+zstdSlack)
+	limited := dst[: start : start+int(b.RawLength)+zstdSlack]
 	var out []byte
 	if b.Compression == Delta {
 		out, err = d.decodeDelta(payload, limited, base)
@@ -129,8 +130,20 @@ func (d *Decoder) Decode(dst, sealed []byte, b Blob, base []byte) ([]byte, error
 	if err := checkRawLength(b, len(out)-start); err != nil {
 		return nil, err
 	}
+	// Returned with the slack as its capacity: a caller that keeps the
+	// array for the next blob (a new one when dst had no room) then has
+	// the room this blob's length needs again.
 	return out, nil
 }
+
+// zstdSlack is room past a blob's plaintext in the buffer zstd decodes
+// into (a compressed blob's plaintext comes back with it as capacity).
+// With it, zstd copies literals and matches 16 bytes at a time, overrunning
+// each copy's end by up to 15 bytes (klauspost/compress's
+// compressedBlockOverAlloc); without it, it must use exact copies, and a
+// consecutive-hour diff spent about half as much CPU again in zstd
+// (docs/benchmarks.md, "Diff").
+const zstdSlack = 16
 
 func checkRawLength(b Blob, n int) error {
 	if n != int(b.RawLength) {

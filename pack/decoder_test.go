@@ -53,6 +53,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"delta read as zstd", deltaSealed, with(zst, func(b *pack.Blob) { b.Length = delta.Length }), nil, pack.ErrInvalidBlob, ""},
 		{"base for zstd blob", zstdSealed, zst, base, nil, "a base was given"},
 		{"raw length too small", zstdSealed, with(zst, func(b *pack.Blob) { b.RawLength = 7000 }), nil, pack.ErrInvalidBlob, ""},
+		// zstd decodes with 16 bytes of room past RawLength (its fast
+		// copies): a frame that fits in them is still refused.
+		{"raw length short by less than the slack", zstdSealed, with(zst, func(b *pack.Blob) { b.RawLength -= 10 }), nil, pack.ErrInvalidBlob, "got 8000 bytes of plaintext, entry says 7990"},
 		{"raw length too large", zstdSealed, with(zst, func(b *pack.Blob) { b.RawLength++ }), nil, pack.ErrInvalidBlob, "got 8000 bytes of plaintext, entry says 8001"},
 		{"length mismatch", zstdSealed[1:], zst, nil, pack.ErrInvalidBlob, "entry says"},
 		{"zstd read as raw", zstdSealed, with(zst, func(b *pack.Blob) { b.Compression = pack.Raw }), nil, pack.ErrInvalidBlob, "does not match plaintext length"},

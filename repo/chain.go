@@ -103,8 +103,9 @@ func (r *Repository) loadChain(ctx context.Context, id pack.ID, dst []byte, cach
 		if cache {
 			r.cache.put(l.id, plain)
 		} else if cap(plain) > cap(*bufs[i%2]) {
-			// Decoded into a new array; else plain is the buffer's own,
-			// capped at the blob's length, and the buffer keeps its room.
+			// Decoded into a new array; else plain is the buffer's
+			// own, capped just past the blob's length, and the buffer
+			// keeps its room.
 			*bufs[i%2] = plain
 		}
 		base = plain[len(out):]
@@ -154,6 +155,13 @@ func (r *Repository) readLinks(ctx context.Context, links []*chainLink) error {
 // block cache (packblocks.go), the blocks side by side: a backup's reads
 // of its delta bases.
 func (r *Repository) readLinksBlocks(ctx context.Context, links []*chainLink) error {
+	if len(links) == 1 {
+		// Mostly a plain blob (a diff's base chunk): read here, with
+		// no goroutine to start and wait for.
+		var err error
+		links[0].sealed, err = r.readBlobBlocks(ctx, links[0].loc)
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(chainReads)
 	for _, l := range links {

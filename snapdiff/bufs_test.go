@@ -4,9 +4,10 @@ import "testing"
 
 // TestChunkBufsKeepTheirRoom: a buffer put back keeps the larger of its
 // own room and that of what was loaded into it. A blob's plaintext comes
-// back capped at its length, so a buffer that took the loaded slice as it
-// is shrank to each chunk in turn, and the next larger chunk allocated
-// (and cleared) a new array: a fifth of a consecutive-hour diff's CPU.
+// back capped just past its length, so a buffer that took the loaded slice
+// as it is shrank to each chunk in turn, and the next larger chunk
+// allocated (and cleared) a new array: a fifth of a consecutive-hour
+// diff's CPU.
 func TestChunkBufsKeepTheirRoom(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -32,7 +33,7 @@ func TestChunkBufsKeepTheirRoom(t *testing.T) {
 				used = make([]byte, tc.loaded)
 			} else {
 				// As pack.Decoder.Decode returns it: the buffer's own
-				// array, capped at the plaintext's length.
+				// array, capped just past the plaintext's length.
 				used = (*buf)[:tc.loaded:tc.loaded]
 			}
 			bufs.put(buf, used)

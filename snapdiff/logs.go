@@ -271,8 +271,8 @@ func (c chunkBufs) get(size uint64) *[]byte {
 // put keeps buf, unless n are kept already, with the larger of its own
 // backing array and used's (what was loaded into it: a new array when the
 // chunk did not fit). used's capacity says nothing of buf's: a blob's
-// plaintext comes back capped at its length (pack.Decoder.Decode), so
-// keeping used whole would shrink the buffer to each chunk in turn.
+// plaintext comes back capped just past its length (pack.Decoder.Decode),
+// so keeping used whole would shrink the buffer to each chunk in turn.
 func (c chunkBufs) put(buf *[]byte, used []byte) {
 	if cap(used) > cap(*buf) {
 		*buf = used[:0]

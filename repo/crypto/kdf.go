@@ -3,7 +3,7 @@ package crypto
 import (
 	"crypto/rand"
 	"fmt"
-	"runtime/debug"
+	"runtime"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -52,19 +52,24 @@ func DeriveKey(password string, salt []byte, p KDFParams) (*Key, error) {
 	raw := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, KeySize)
 	k := &Key{}
 	copy(k.Enc[:], raw)
-	if p.Memory >= releaseAboveKiB {
-		// Argon2id's block is garbage now. Collected and given back, it
-		// neither stays in the process's memory nor sets the collector's
-		// goal, which would let the command's own heap grow to twice it
-		// before the first collection.
-		debug.FreeOSMemory()
+	if p.Memory >= collectAboveKiB {
+		// Argon2id's block is garbage now. Collected, it does not set the
+		// collector's goal, which would let the command's own heap grow to
+		// twice it before the first collection. Its pages stay mapped for
+		// the command's next allocations (the background scavenger returns
+		// what the heap does not reuse): handing them back at once
+		// (debug.FreeOSMemory) cost every command a forced scavenge on
+		// the way to its work, and page faults when it then allocated
+		// (docs/benchmarks.md, "Diff"). The peak of memory is the same
+		// either way: the block's own.
+		runtime.GC()
 	}
 	return k, nil
 }
 
-// releaseAboveKiB: DeriveKey returns memory to the system after
-// derivations that used this much or more.
-const releaseAboveKiB = 16 * 1024
+// collectAboveKiB: DeriveKey collects the garbage of derivations that
+// used this much memory or more.
+const collectAboveKiB = 16 * 1024
 
 // NewSalt returns a random 32-byte salt.
 func NewSalt() ([]byte, error) {
