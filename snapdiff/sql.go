@@ -51,6 +51,8 @@ type SQLWriter struct {
 	// --exclude-tables): the target holds them as A does, and their
 	// foreign keys may reference the tables the script changes.
 	others []*dbexport.Table
+	// a and b are the snapshots' schemas, for the sequences.
+	a, b *dbexport.Schema
 	// changed says per table (by name) what its rows go through, for
 	// the foreign keys that must be set aside.
 	changed map[string]*tableChanges
@@ -107,6 +109,7 @@ func (s *SQLWriter) Order(tables []*TableDiff, a, b *dbexport.Schema) ([]*TableD
 		}
 	}
 	s.order = parentsFirst(tables)
+	s.a, s.b = a, b
 	in := map[string]bool{}
 	for _, t := range tables {
 		in[t.Name] = true
@@ -351,10 +354,14 @@ func (s *SQLWriter) end() string {
 		b.WriteString("COMMIT;\n")
 		return b.String()
 	case dbexport.EngineMySQL:
-		return "COMMIT;\nSET foreign_key_checks = @strata_foreign_key_checks;\n"
+		return "COMMIT;\n" + mysqlRestoreChecks
 	}
 	return "COMMIT;\n"
 }
+
+// mysqlRestoreChecks ends a MySQL script: foreign key checks back as
+// they were.
+const mysqlRestoreChecks = "SET foreign_key_checks = @strata_foreign_key_checks;\n"
 
 // tableKey is a foreign key of a table the target holds.
 type tableKey struct {
@@ -483,16 +490,11 @@ func (s *SQLWriter) flushBatch() error {
 // inserts and updates, and the COMMIT. A diff without changes writes
 // nothing.
 func (s *SQLWriter) Finish() error {
-	if s.body == nil {
+	pos := s.positions()
+	if s.body == nil && len(pos) == 0 {
 		return nil
 	}
 	defer s.Close()
-	if err := s.endTable(); err != nil {
-		return err
-	}
-	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("--format sql: %w", err)
-	}
 	w := bufio.NewWriterSize(s.out, 256<<10)
 	w.WriteString(s.begin())
 	for i := len(s.order) - 1; i >= 0; i-- {
@@ -500,14 +502,68 @@ func (s *SQLWriter) Finish() error {
 			w.Write(buf.Bytes())
 		}
 	}
-	if _, err := s.body.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("--format sql: %w", err)
+	if s.body != nil {
+		if err := s.endTable(); err != nil {
+			return err
+		}
+		if err := s.w.Flush(); err != nil {
+			return fmt.Errorf("--format sql: %w", err)
+		}
+		if _, err := s.body.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("--format sql: %w", err)
+		}
+		if _, err := io.Copy(w, s.body); err != nil {
+			return err
+		}
 	}
-	if _, err := io.Copy(w, s.body); err != nil {
-		return err
+	end := s.end()
+	if s.engine == dbexport.EngineMySQL {
+		// ALTER TABLE commits the transaction it runs in: after COMMIT.
+		end, _ = strings.CutSuffix(end, mysqlRestoreChecks)
+		end += strings.Join(pos, "") + mysqlRestoreChecks
+	} else {
+		end = strings.Join(pos, "") + end
 	}
-	w.WriteString(s.end())
+	w.WriteString(end)
 	return w.Flush()
+}
+
+// positions are the statements that set the sequence and auto-increment
+// positions B has where they moved since A (the target holds A's), as a
+// restore of B leaves them: B's own position statements of each table of
+// the diff (PostgreSQL's setval of the sequences it owns, MySQL's ALTER
+// TABLE ... AUTO_INCREMENT = N, SQLite's sqlite_sequence row), and,
+// when the diff leaves no table out, setval of the other sequences.
+func (s *SQLWriter) positions() []string {
+	var out []string
+	for _, t := range s.order {
+		if t.PositionsMoved {
+			_, pos := splitPositions(t.B)
+			for _, p := range pos {
+				out = append(out, p+";\n")
+			}
+		}
+	}
+	if len(s.others) > 0 || s.a == nil {
+		return out
+	}
+	at := map[string]dbexport.Sequence{}
+	for _, q := range s.a.Sequences {
+		at[q.Schema+"\x00"+q.Name] = q
+	}
+	for _, q := range s.b.Sequences {
+		p, ok := at[q.Schema+"\x00"+q.Name]
+		if !ok || p.Value == q.Value && p.Called == q.Called && p.Round == q.Round {
+			continue
+		}
+		switch s.engine {
+		case dbexport.EnginePostgres:
+			out = append(out, fmt.Sprintf("SELECT pg_catalog.setval(%s, %d, %t);\n", quote(s.ident(q.Schema)+"."+s.ident(q.Name)), q.Value, q.Called))
+		case dbexport.EngineMySQL:
+			out = append(out, fmt.Sprintf("SELECT SETVAL(%s, %d, 0, %d);\n", s.ident(q.Name), q.Value, q.Round))
+		}
+	}
+	return out
 }
 
 // Close removes the temporary files; Finish calls it, and a caller whose

@@ -208,12 +208,16 @@ func runSQLDiff(t *testing.T, tc sqlDiffCase) {
 			t.Errorf("table %s, which the changes leave alone, differs from B after applying the diff:\n%s\nB:\n%s\nscript:\n%s", table, tail(have), tail(want), script)
 		}
 	}
-	// And strata diff agrees: the result and B hold the same rows.
+	// And strata diff agrees: the result and B hold the same rows, and
+	// their sequences stand where B's do.
 	st := c.diffStat(got, b)
 	for _, tb := range st.Tables {
 		if tb.Added+tb.Deleted+tb.Modified != 0 {
 			t.Errorf("diff of the result and B: %+v", tb)
 		}
+	}
+	if len(st.Positions) != 0 {
+		t.Errorf("the sequence positions of %v differ from B's after applying the diff:\n%s", st.Positions, script)
 	}
 }
 

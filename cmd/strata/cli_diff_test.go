@@ -42,13 +42,15 @@ type diffStat struct {
 		Modified     uint64   `json:"rows_modified"`
 		Cells        uint64   `json:"cells_modified"`
 		Schema       []string `json:"schema_changes"`
+		Positions    bool     `json:"sequence_positions_moved"`
 		ChunksRead   uint64   `json:"chunks_read"`
 		ChunksShared uint64   `json:"chunks_shared"`
 	}
-	BytesRead    uint64 `json:"bytes_read"`
-	Bytes        uint64 `json:"bytes"`
-	ChunksRead   uint64 `json:"chunks_read"`
-	ChunksShared uint64 `json:"chunks_shared"`
+	Positions    []string `json:"sequence_positions_moved"`
+	BytesRead    uint64   `json:"bytes_read"`
+	Bytes        uint64   `json:"bytes"`
+	ChunksRead   uint64   `json:"chunks_read"`
+	ChunksShared uint64   `json:"chunks_shared"`
 }
 
 func (c *tcli) diffStat(args ...string) diffStat {
