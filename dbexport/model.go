@@ -327,6 +327,23 @@ type Sequence struct {
 // table's name for people, and the name of its node in a snapshot unless
 // Node says otherwise. Two tables may have the same one ("a.b".c and
 // a."b.c"); NodeName tells them apart.
+// KeyedByRowID reports whether t's primary key is the hidden rowid of a
+// SQLite rowid table that declares no primary key: a key strata added
+// to keep each row's rowid, which VACUUM may renumber
+// (https://sqlite.org/lang_vacuum.html), so it does not name a row
+// over time.
+func (t *Table) KeyedByRowID() bool {
+	if len(t.PrimaryKey) != 1 {
+		return false
+	}
+	for _, c := range t.Columns {
+		if c.RowID {
+			return strings.EqualFold(c.Name, t.PrimaryKey[0])
+		}
+	}
+	return false
+}
+
 func (t *Table) QualifiedName() string {
 	if t.Schema == "" {
 		return t.Name

@@ -111,7 +111,11 @@ type aligner struct {
 	a, b    *repo.ChunkRef
 	compare func(a, b string) int
 	keyed   bool // both lists record first keys
-	shared  uint64
+	// unordered is set when the rows are not stored in the order of the
+	// diff's key (rowLayout.unordered): every chunk that differs is then
+	// one span, so that equal rows meet wherever each side stores them.
+	unordered bool
+	shared    uint64
 	// sharedBytes counts the bytes of the chunks passed over unread.
 	sharedBytes uint64
 }
@@ -154,7 +158,14 @@ func (al *aligner) nextSpan() (sp span, ok bool) {
 	}
 	for al.a != nil || al.b != nil {
 		a, b := al.a, al.b
-		if a != nil && b != nil && (len(sp.a) > 0 || len(sp.b) > 0) && alignable(a, b) {
+		if al.unordered && a != nil && b != nil && a.Same(*b) {
+			// The same rows on both sides: nothing to compare.
+			al.shared++
+			al.sharedBytes += 2 * a.Info.Bytes
+			al.a, al.b = al.sa.next(), al.sb.next()
+			continue
+		}
+		if !al.unordered && a != nil && b != nil && (len(sp.a) > 0 || len(sp.b) > 0) && alignable(a, b) {
 			sp.end, sp.hasEnd = a.Info.FirstKey, true
 			return sp, true
 		}

@@ -52,6 +52,9 @@ type rowLayout struct {
 	aFields int               // fields of an A row
 	bFields int               // fields of a B row
 	same    bool              // A's and B's rows have the same columns in the same order
+	// unordered is true when the rows are not stored in the order of
+	// the key (a SQLite table keyed by its values, stored by rowid).
+	unordered bool
 }
 
 // keyOf returns the key fields of a row of side a (true) or b.
@@ -244,8 +247,15 @@ func newLayout(a, b *dbexport.Table) *rowLayout {
 		}
 		return -1
 	}
-	l.columns = append(l.columns, main.Columns...)
+	// A SQLite table that declares no primary key is compared by its
+	// values: its hidden rowid, which VACUUM renumbers, is neither key
+	// nor compared column.
+	byValue := main.KeyedByRowID() || (other != nil && other.KeyedByRowID())
 	for _, c := range main.Columns {
+		if byValue && c.RowID {
+			continue
+		}
+		l.columns = append(l.columns, c)
 		if main == b {
 			l.aIdx, l.bIdx = append(l.aIdx, pos(other, c.Name)), append(l.bIdx, pos(b, c.Name))
 		} else {
@@ -255,7 +265,7 @@ func newLayout(a, b *dbexport.Table) *rowLayout {
 	if a != nil && main == b {
 		// A's columns that B dropped: kept so a delete shows them.
 		for _, c := range a.Columns {
-			if pos(b, c.Name) < 0 {
+			if pos(b, c.Name) < 0 && !(byValue && c.RowID) {
 				l.columns = append(l.columns, c)
 				l.aIdx, l.bIdx = append(l.aIdx, pos(a, c.Name)), append(l.bIdx, -1)
 			}
@@ -272,7 +282,7 @@ func newLayout(a, b *dbexport.Table) *rowLayout {
 		l.same = l.aIdx[i] == i && l.bIdx[i] == i
 	}
 	samePK := a == nil || b == nil || strings.EqualFold(strings.Join(a.PrimaryKey, "\x00"), strings.Join(b.PrimaryKey, "\x00"))
-	if len(main.PrimaryKey) > 0 && samePK {
+	if len(main.PrimaryKey) > 0 && samePK && !byValue {
 		l.keyed = true
 		for _, k := range main.PrimaryKey {
 			for i, c := range l.columns {
@@ -289,5 +299,8 @@ func newLayout(a, b *dbexport.Table) *rowLayout {
 			l.key = append(l.key, i)
 		}
 	}
+	// Rows stored in rowid order are not in the order of their values:
+	// spans cannot end at a first key.
+	l.unordered = byValue
 	return l
 }

@@ -255,8 +255,10 @@ func diffTable(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB
 			return fmt.Errorf("table %s: %w", t.Name, err)
 		}
 	} else {
-		al = newAligner(streamChunksLog(ctx, l, snapA, path, na, &pageBytes, &logBytes),
+		ca := newAligner(streamChunksLog(ctx, l, snapA, path, na, &pageBytes, &logBytes),
 			streamChunksLog(ctx, l, snapB, path, nb, &pageBytes, &logBytes), dbexport.CompareKeys)
+		ca.unordered = d.layout.unordered
+		al = ca
 	}
 	defer func() {
 		shared, sharedBytes := al.sharedChunks()

@@ -45,7 +45,8 @@ snapshot given by ID, else --source, else the only database the
 repository holds.
 
 For two table snapshots the rows are compared by primary key (a table
-without one: by whole row). Only the chunks that differ are read:
+without one: by whole row; a SQLite table that declares none too, not by
+its rowid, which VACUUM renumbers). Only the chunks that differ are read:
 chunks both snapshots share are passed over, and --stat says how many
 bytes were read.
   --stat (the default) per table: rows added, deleted, modified, cells

@@ -33,7 +33,9 @@ with the snapshot's time and ID.
 
 KEY is the key's fields in key order separated by commas (42, or 7,3 for
 a key (customer_id, seq)); a field holding a comma or a quote is written
-in double quotes, quotes doubled. The database is the only one the
+in double quotes, quotes doubled. A table without a primary key is
+refused, and so is a SQLite table that declares none (its rowid, which
+VACUUM renumbers, does not name a row over time). The database is the only one the
 repository holds, or --source (and --host) as for restore --at.
 --since and --until bound the snapshots by time (both included).
 

@@ -220,6 +220,9 @@ func (f *follower) snapshot(sn *repo.Snapshot) error {
 	if len(t.PrimaryKey) == 0 {
 		return fmt.Errorf("table %s has no primary key: history follows a row by its key", t.QualifiedName())
 	}
+	if t.KeyedByRowID() {
+		return fmt.Errorf("table %s declares no primary key: history follows a row by its key, and its rowid (which VACUUM renumbers) does not name a row over time", t.QualifiedName())
+	}
 	if err := t.CheckKey(f.req.Key, "--key"); err != nil {
 		return err
 	}
