@@ -324,7 +324,9 @@ func (s *SQLWriter) begin() string {
 	switch s.engine {
 	case dbexport.EnginePostgres:
 		var b strings.Builder
-		b.WriteString("BEGIN;\nSET LOCAL standard_conforming_strings = on;\n")
+		// The script is UTF-8 whatever the client's encoding (as
+		// pg_dump sets it, for the session).
+		b.WriteString("SET client_encoding = 'UTF8';\nBEGIN;\nSET LOCAL standard_conforming_strings = on;\n")
 		for _, fk := range s.setAside() {
 			fmt.Fprintf(&b, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s;\n", s.qualified(fk.table), s.ident(fk.key.Name))
 		}

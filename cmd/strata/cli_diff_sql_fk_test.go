@@ -290,3 +290,19 @@ func TestDiffSQLSequencesMariaDB(t *testing.T) {
 	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"s"}, target: mariaDiffTarget,
 		changes: append([]string{`SELECT NEXTVAL(free)`}, seqDiffChanges...)})
 }
+
+// A psql whose client encoding is not UTF-8 (PGCLIENTENCODING, or a
+// LATIN1 locale) still reads the script's text as the UTF-8 it is.
+func TestDiffSQLClientEncodingPostgres(t *testing.T) {
+	t.Parallel()
+	src := pgDB(t)
+	src.exec(t, `CREATE TABLE names (id int PRIMARY KEY, name text)`, `INSERT INTO names VALUES (1, 'Ada')`)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"public.names"},
+		changes: []string{`INSERT INTO names VALUES (2, 'Éva')`, `UPDATE names SET name = 'Zoë' WHERE id = 1`},
+		target: func(t *testing.T) (string, func(string)) {
+			db := pgDB(t)
+			return db.dsn, func(script string) {
+				runClientEnv(t, []string{"PGCLIENTENCODING=LATIN1"}, script, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.dsn)
+			}
+		}})
+}

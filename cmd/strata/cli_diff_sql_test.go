@@ -168,9 +168,15 @@ func TestDiffSQLMariaDB(t *testing.T) {
 // runClient feeds script to a database client on standard input.
 func runClient(t *testing.T, script string, name string, args ...string) {
 	t.Helper()
+	runClientEnv(t, nil, script, name, args...)
+}
+
+// runClientEnv is runClient with more environment variables.
+func runClientEnv(t *testing.T, env []string, script string, name string, args ...string) {
+	t.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Stdin = strings.NewReader(script)
-	cmd.Env = append(os.Environ(), "PGOPTIONS=-c client_min_messages=warning")
+	cmd.Env = append(append(os.Environ(), "PGOPTIONS=-c client_min_messages=warning"), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %v\n%s\nscript:\n%s", name, err, out, script)
