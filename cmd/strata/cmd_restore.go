@@ -175,6 +175,13 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					return g.withLock(ctx, false, command, fn)
 				}
 			}
+			var pending *pendingTarget
+			if req.Target != nil {
+				db.notify = g.notice
+				db.pgRestore = g.env.getenv("STRATA_PG_RESTORE")
+				pending = startTarget(c.Context, *req.Target, db, dryRun)
+				defer pending.close()
+			}
 			return withRepo(c.Context, "restore", func(r *repo.Repository) error {
 				if db.dsn != "" {
 					sn, err := dbexport.PickSnapshot(c.Context, r, req)
@@ -183,7 +190,7 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 					}
 					g.warnRepaired(sn, asJSON)
 					g.audit.restoredFrom(sn)
-					return restoreDB(c.Context, g, r, sn, db, dbexport.RestoreOptions{
+					return restoreDB(c.Context, g, r, sn, pending, db, dbexport.RestoreOptions{
 						Tables: tables.Value(), Exclude: exclude.Value(), Replace: replace, DryRun: dryRun,
 						MaxHeldKeyValues: heldKeyLimit, Logger: slog.New(notifyHandler{func(msg string) { fmt.Fprintf(g.env.stderr, "warning: %s\n", msg) }}),
 					}, !noSafety, asJSON)
@@ -286,14 +293,59 @@ func pickSnapshot(ctx context.Context, r *repo.Repository, req dbexport.Snapshot
 	return nil, fmt.Errorf("%w: none %s", repo.ErrSnapshotNotFound, strings.Join(filters, ", "))
 }
 
-func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, db dbOptions, opts dbexport.RestoreOptions, safety, asJSON bool) error {
-	d, err := db.parse()
-	if err != nil {
-		return err
+// pendingTarget is a restore's target database, opened while the
+// repository opens (its key derivation takes a tenth of a second or more,
+// a connection and the engine's first look-ups about as long): a
+// PostgreSQL target is connected to in the background. Other engines
+// open when the restore asks (a SQLite restore creates its file then,
+// and not when the repository's password is wrong).
+type pendingTarget struct {
+	d      dbexport.DSN
+	db     dbOptions
+	dryRun bool
+	done   chan struct{} // closed when target and err are set; nil: open on get
+	target dbexport.Target
+	err    error
+	taken  bool
+}
+
+func startTarget(ctx context.Context, d dbexport.DSN, db dbOptions, dryRun bool) *pendingTarget {
+	p := &pendingTarget{d: d, db: db, dryRun: dryRun}
+	if d.Engine == dbexport.EnginePostgres {
+		p.done = make(chan struct{})
+		go func() {
+			defer close(p.done)
+			p.target, p.err = openTarget(ctx, d, db, dryRun)
+		}()
 	}
-	db.notify = g.notice
-	db.pgRestore = g.env.getenv("STRATA_PG_RESTORE")
-	target, err := openTarget(ctx, d, db, opts.DryRun)
+	return p
+}
+
+// get returns the open target; the caller closes it.
+func (p *pendingTarget) get(ctx context.Context) (dbexport.Target, error) {
+	p.taken = true
+	if p.done == nil {
+		return openTarget(ctx, p.d, p.db, p.dryRun)
+	}
+	<-p.done
+	return p.target, p.err
+}
+
+// close closes a target opened in the background that the restore did
+// not take (the repository or the snapshot could not be opened).
+func (p *pendingTarget) close() {
+	if p.done == nil || p.taken {
+		return
+	}
+	<-p.done
+	if p.err == nil {
+		p.target.Close()
+	}
+}
+
+func restoreDB(ctx context.Context, g *globals, r *repo.Repository, sn *repo.Snapshot, pending *pendingTarget, db dbOptions, opts dbexport.RestoreOptions, safety, asJSON bool) error {
+	d := pending.d
+	target, err := pending.get(ctx)
 	if err != nil {
 		return err
 	}

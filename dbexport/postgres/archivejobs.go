@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 )
 
 // The parallel part of a restore from the schema archive (docs/design.md,
@@ -224,18 +225,11 @@ func (a *archiveRestore) loadAndPost(ctx context.Context) error {
 	}
 	n := a.t.opts.Jobs
 	conns := make(chan *pgx.Conn, n)
-	var opened []*pgx.Conn
-	defer func() {
-		for _, c := range opened {
-			c.Close(context.Background())
-		}
-	}()
-	for i := 0; i < n; i++ {
-		c, err := connect(ctx, a.t.dsn, a.t.opts)
-		if err != nil {
-			return err
-		}
-		opened = append(opened, c)
+	opened, err := a.conns.wait(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range opened {
 		if a.r.preamble != "" {
 			if _, err := c.Exec(ctx, a.r.preamble); err != nil {
 				return fmt.Errorf("session settings of the schema archive: %w", err)
@@ -267,7 +261,7 @@ func (a *archiveRestore) loadAndPost(ctx context.Context) error {
 				return a.entry(ctx, tx, j.entry)
 			}
 			td := a.tables[j.load]
-			if err := copyIn(ctx, tx.Conn(), td); err != nil {
+			if err := copyIn(ctx, tx, td, freezeTruncate); err != nil {
 				return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
 			}
 			return nil
@@ -277,4 +271,50 @@ func (a *archiveRestore) loadAndPost(ctx context.Context) error {
 		return err
 	}
 	return onConn(ctx, func(tx pgx.Tx) error { return a.finish(ctx, tx) })
+}
+
+// jobConns are the Options.Jobs connections of a parallel restore,
+// opened side by side in the background while the schema archive is
+// rendered and its pre-data section runs.
+type jobConns struct {
+	done  chan struct{} // closed once conns and err are set
+	conns []*pgx.Conn
+	err   error
+}
+
+func openJobConns(ctx context.Context, t *Target) *jobConns {
+	jc := &jobConns{done: make(chan struct{}), conns: make([]*pgx.Conn, t.opts.Jobs)}
+	go func() {
+		defer close(jc.done)
+		g, gctx := errgroup.WithContext(ctx)
+		for i := range jc.conns {
+			g.Go(func() error {
+				c, err := connect(gctx, t.dsn, t.opts)
+				jc.conns[i] = c
+				return err
+			})
+		}
+		jc.err = g.Wait()
+	}()
+	return jc
+}
+
+// wait returns the connections once they are open.
+func (jc *jobConns) wait(ctx context.Context) ([]*pgx.Conn, error) {
+	select {
+	case <-jc.done:
+		return jc.conns, jc.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// close closes the connections, once they are open.
+func (jc *jobConns) close() {
+	<-jc.done
+	for _, c := range jc.conns {
+		if c != nil {
+			c.Close(context.Background())
+		}
+	}
 }

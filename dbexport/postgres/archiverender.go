@@ -54,22 +54,32 @@ func render(ctx context.Context, pgRestore *tool, path string, opts Options, rol
 		preambles [2]string
 		entries   [2][]tocEntry
 	)
-	// The sections side by side: each pg_restore run costs a process
-	// start (through Debian's pg_wrapper, a Perl script).
+	// The sections side by side, and each section's list beside its
+	// rendering: each pg_restore run costs a process start, and nothing
+	// else happens before the first table loads.
+	var raw [2][]byte
 	g, gctx := errgroup.WithContext(ctx)
 	for i, section := range sections {
 		g.Go(func() error {
-			ids, err := listSection(gctx, pgRestore, path, opts, section)
-			if err != nil {
-				return err
-			}
-			lists[i] = ids
-			preambles[i], entries[i], err = renderSection(gctx, pgRestore, path, opts, section, ids, false)
+			var err error
+			lists[i], err = listSection(gctx, pgRestore, path, opts, section)
+			return err
+		})
+		g.Go(func() error {
+			var err error
+			raw[i], err = renderRaw(gctx, pgRestore, path, opts, section, false)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	for i, section := range sections {
+		var err error
+		preambles[i], entries[i], err = renderSection(ctx, pgRestore, path, opts, section, lists[i], false, raw[i])
+		if err != nil {
+			return nil, err
+		}
 	}
 	r.preamble, r.pre, r.post = preambles[0], entries[0], entries[1]
 	if !opts.NoOwner && !r.ownersMissing(roles) {
@@ -80,7 +90,11 @@ func render(ctx context.Context, pgRestore *tool, path string, opts Options, rol
 	for i, section := range sections {
 		g.Go(func() error {
 			var err error
-			_, unowned[i], err = renderSection(gctx, pgRestore, path, opts, section, lists[i], true)
+			raw, err := renderRaw(gctx, pgRestore, path, opts, section, true)
+			if err != nil {
+				return err
+			}
+			_, unowned[i], err = renderSection(gctx, pgRestore, path, opts, section, lists[i], true, raw)
 			return err
 		})
 	}
@@ -131,23 +145,36 @@ func listSection(ctx context.Context, pgRestore *tool, path string, opts Options
 	return append(append(passes[0], passes[1]...), passes[2]...), nil
 }
 
-// renderSection renders the entries ids of a section, in that order. An
+// renderArgs are pg_restore's arguments that render one section as SQL.
+func renderArgs(section string, noOwner bool) []string {
+	args := []string{"--verbose", "--file=-", "--section=" + section}
+	if noOwner {
+		args = append(args, "--no-owner")
+	}
+	return args
+}
+
+// renderRaw is pg_restore's rendering of one section of the archive at
+// path, for renderSection.
+func renderRaw(ctx context.Context, pgRestore *tool, path string, opts Options, section string, noOwner bool) ([]byte, error) {
+	var out bytes.Buffer
+	if err := pgRestore.run(ctx, nil, opts, &out, append(renderArgs(section, noOwner), path)...); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// renderSection renders the entries ids of a section, in that order,
+// from raw, renderRaw's rendering of the whole section. An
 // entry's SQL may hold text that looks like an entry header (in a
 // function body, say): the split of the whole section then shows an id
 // that is not the section's, or one twice. Such ids, and the entries just
 // before them, whose SQL was cut short, are rendered again one at a time
 // (--use-list with the one id), where the first header is the real one
 // and everything after it the entry's SQL.
-func renderSection(ctx context.Context, pgRestore *tool, path string, opts Options, section string, ids []int, noOwner bool) (string, []tocEntry, error) {
-	args := []string{"--verbose", "--file=-", "--section=" + section}
-	if noOwner {
-		args = append(args, "--no-owner")
-	}
-	var out bytes.Buffer
-	if err := pgRestore.run(ctx, nil, opts, &out, append(args, path)...); err != nil {
-		return "", nil, err
-	}
-	preamble, parsed, err := splitRendering(out.Bytes())
+func renderSection(ctx context.Context, pgRestore *tool, path string, opts Options, section string, ids []int, noOwner bool, raw []byte) (string, []tocEntry, error) {
+	args := renderArgs(section, noOwner)
+	preamble, parsed, err := splitRendering(raw)
 	if err != nil {
 		return "", nil, err
 	}
@@ -183,7 +210,7 @@ func renderSection(ctx context.Context, pgRestore *tool, path string, opts Optio
 		if err := os.WriteFile(list, []byte(strconv.Itoa(id)+";\n"), 0o600); err != nil {
 			return "", nil, fmt.Errorf("pg_restore list file: %w", err)
 		}
-		out.Reset()
+		var out bytes.Buffer
 		if err := pgRestore.run(ctx, nil, opts, &out, append(args, "--use-list="+list, path)...); err != nil {
 			return "", nil, err
 		}

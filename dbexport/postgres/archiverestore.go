@@ -22,6 +22,7 @@ type archiveRestore struct {
 	t      *Target
 	s      *dbexport.Schema
 	tables []dbexport.TableData
+	conns  *jobConns // with Options.Jobs above 1: the connections the jobs run on
 	r      *rendered
 	skip   map[int]bool    // entries left out (tables the snapshot lacks)
 	roles  map[string]bool // the target's roles
@@ -53,6 +54,11 @@ var errNoRestoreTool = errors.New("pg_restore cannot be used")
 // restoreFromArchive runs the restore; with Options.Jobs above 1 the
 // tables load side by side and the post-data entries run side by side.
 func (t *Target) restoreFromArchive(ctx context.Context, s *dbexport.Schema, tables []dbexport.TableData) error {
+	var conns *jobConns
+	if t.opts.Jobs > 1 {
+		conns = openJobConns(ctx, t)
+		defer conns.close()
+	}
 	tool, err := t.restoreTool(ctx, s)
 	if err != nil {
 		return err
@@ -74,7 +80,7 @@ func (t *Target) restoreFromArchive(ctx context.Context, s *dbexport.Schema, tab
 	if err != nil {
 		return err
 	}
-	a.tables = tables
+	a.tables, a.conns = tables, conns
 	var excluded []string
 	a.skip, excluded = r.exclude(s)
 	if len(excluded) > 0 {
@@ -109,12 +115,9 @@ func (a *archiveRestore) sayUnowned() {
 // restoreTool finds a pg_restore that reads the archive: one at least as
 // new as the pg_dump that wrote it.
 func (t *Target) restoreTool(ctx context.Context, s *dbexport.Schema) (*tool, error) {
-	if !t.toolChecked {
-		// Once per Target: the checks, the dry run and the restore ask.
-		t.toolChecked = true
-		t.pgRestore, t.noRestore = findTool(ctx, "pg_restore", t.opts.PgRestore)
-	}
-	tool, err := t.pgRestore, t.noRestore
+	// Looked for once per Target, from OpenTarget on: the checks, the
+	// dry run and the restore ask.
+	tool, err := t.pgRestore.wait(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoRestoreTool, err)
 	}
@@ -156,7 +159,7 @@ func (a *archiveRestore) single(ctx context.Context) error {
 		return err
 	}
 	for _, td := range a.tables {
-		if err := copyIn(ctx, tx.Conn(), td); err != nil {
+		if err := copyIn(ctx, tx, td, freezeCreated); err != nil {
 			return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
 		}
 	}

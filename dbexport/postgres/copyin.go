@@ -15,21 +15,44 @@ import (
 // errCopyEnded stops a TableData.Rows writer once COPY has ended early.
 var errCopyEnded = errors.New("COPY ended before all rows were written")
 
+// freezeMode says whether copyIn loads the rows frozen (COPY ... WITH
+// (FREEZE)): already marked visible to every transaction, so that neither
+// the index builds nor the first reads rewrite every page to set its
+// hint bits. PostgreSQL allows it only on a plain table created or
+// emptied in the loading transaction, whose rows no other transaction
+// can see before it commits.
+type freezeMode int
+
+const (
+	noFreeze freezeMode = iota
+	// freezeCreated: the loading transaction created the table.
+	freezeCreated
+	// freezeTruncate: this restore created the table, empty, in a
+	// transaction committed before: the loading transaction empties it
+	// again (TRUNCATE, in a savepoint: where the restoring role may not,
+	// the rows load unfrozen).
+	freezeTruncate
+)
+
 // copyIn loads td's rows into its freshly created table with COPY FROM
 // STDIN, streaming them through a pipe. Generated columns cannot be
 // written by COPY, so their fields are dropped from each row on the way.
-func copyIn(ctx context.Context, conn *pgx.Conn, td dbexport.TableData) error {
+// With a freeze mode other than noFreeze, a plain table (not a
+// partitioned or foreign one) loads frozen.
+func copyIn(ctx context.Context, tx pgx.Tx, td dbexport.TableData, freeze freezeMode) error {
+	conn := tx.Conn()
 	q := tableIdent(td.Table)
-	rows, err := conn.Query(ctx, `SELECT attname, attgenerated <> '' FROM pg_catalog.pg_attribute
-		WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, q)
+	rows, err := conn.Query(ctx, `SELECT a.attname, a.attgenerated <> '', c.relkind = 'r'
+		FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+		WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, q)
 	if err != nil {
 		return err
 	}
 	var cols []string
 	var drop []bool
 	var name string
-	var generated bool
-	if _, err := pgx.ForEachRow(rows, []any{&name, &generated}, func() error {
+	var generated, plain bool
+	if _, err := pgx.ForEachRow(rows, []any{&name, &generated, &plain}, func() error {
 		drop = append(drop, generated)
 		if !generated {
 			cols = append(cols, ident(name))
@@ -37,6 +60,16 @@ func copyIn(ctx context.Context, conn *pgx.Conn, td dbexport.TableData) error {
 		return nil
 	}); err != nil {
 		return err
+	}
+	frozen := freeze != noFreeze && plain
+	if frozen && freeze == freezeTruncate {
+		frozen = inSavepoint(ctx, tx, "strata_truncate", func() error {
+			_, err := tx.Exec(ctx, "TRUNCATE TABLE ONLY "+q)
+			return err
+		}) == nil
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 
 	pr, pw := io.Pipe()
@@ -58,6 +91,9 @@ func copyIn(ctx context.Context, conn *pgx.Conn, td dbexport.TableData) error {
 	sql := "COPY " + q + " FROM STDIN"
 	if len(cols) > 0 {
 		sql = "COPY " + q + " (" + strings.Join(cols, ", ") + ") FROM STDIN"
+	}
+	if frozen {
+		sql += " WITH (FREEZE)"
 	}
 	_, err = conn.PgConn().CopyFrom(ctx, pr, sql)
 	pr.CloseWithError(errCopyEnded)

@@ -114,7 +114,7 @@ func (r *restore) run(ctx context.Context) error {
 		}
 	}
 	for _, td := range r.tables {
-		if err := copyIn(ctx, r.tx.Conn(), td); err != nil {
+		if err := copyIn(ctx, r.tx, td, noFreeze); err != nil {
 			return fmt.Errorf("load rows of %s: %w", td.Table.QualifiedName(), err)
 		}
 	}

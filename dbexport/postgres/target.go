@@ -15,14 +15,14 @@ import (
 // Target restores tables into a PostgreSQL database. It implements
 // dbexport.Target.
 type Target struct {
-	dsn         dbexport.DSN
-	conn        *pgx.Conn
-	opts        Options
-	toolChecked bool  // restoreTool has looked for pg_restore
-	pgRestore   *tool // nil: noRestore says why
-	noRestore   error
-	mu          sync.Mutex      // guards said: a parallel restore notifies from several goroutines
-	said        map[string]bool // notices given, each once
+	dsn  dbexport.DSN
+	conn *pgx.Conn
+	opts Options
+	// pgRestore looks for pg_restore from OpenTarget on, while the
+	// restore reads the snapshot.
+	pgRestore *toolLookup
+	mu        sync.Mutex      // guards said: a parallel restore notifies from several goroutines
+	said      map[string]bool // notices given, each once
 }
 
 var _ dbexport.Target = (*Target)(nil)
@@ -36,7 +36,7 @@ func OpenTarget(ctx context.Context, d dbexport.DSN, opts Options) (*Target, err
 	if err != nil {
 		return nil, err
 	}
-	return &Target{dsn: d, conn: conn, opts: opts}, nil
+	return &Target{dsn: d, conn: conn, opts: opts, pgRestore: lookUpTool(ctx, "pg_restore", opts.PgRestore)}, nil
 }
 
 func (t *Target) notify(msg string) {
@@ -107,8 +107,9 @@ func (t *Target) RowCount(ctx context.Context, tab *dbexport.Table) (int64, bool
 	return n, true, nil
 }
 
-// Close closes the connection.
+// Close closes the connection (after the look-up for pg_restore).
 func (t *Target) Close() error {
+	t.pgRestore.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return t.conn.Close(ctx)

@@ -49,6 +49,45 @@ func findTool(ctx context.Context, name, override string) (*tool, error) {
 	return t, nil
 }
 
+// toolLookup is findTool run in the background: its --version costs a
+// process start (0.1 to 0.3 s on a loaded machine), which a restore
+// spends meanwhile deriving its key and reading its snapshot.
+type toolLookup struct {
+	done chan struct{} // closed once tool and err are set
+	stop context.CancelFunc
+	tool *tool
+	err  error
+}
+
+func lookUpTool(ctx context.Context, name, override string) *toolLookup {
+	// Not canceled with ctx: a caller may end ctx once the Target is
+	// open, and the look-up would then fail as if the tool were missing.
+	// close ends it.
+	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	l := &toolLookup{done: make(chan struct{}), stop: stop}
+	go func() {
+		defer close(l.done)
+		l.tool, l.err = findTool(ctx, name, override)
+	}()
+	return l
+}
+
+// wait returns what findTool returned.
+func (l *toolLookup) wait(ctx context.Context) (*tool, error) {
+	select {
+	case <-l.done:
+		return l.tool, l.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// close ends the look-up, if it still runs, and waits for it.
+func (l *toolLookup) close() {
+	l.stop()
+	<-l.done
+}
+
 // debianBinRoot holds a folder per installed PostgreSQL version on Debian
 // and Ubuntu (postgresql-common's $PgCommon::binroot).
 const debianBinRoot = "/usr/lib/postgresql"
