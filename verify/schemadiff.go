@@ -201,7 +201,64 @@ func (w Wording) diffValue(field string, a, b any) []string {
 			}
 		}
 	}
+	if sa, ok := a.(string); ok {
+		if sb, ok := b.(string); ok {
+			return w.diffText(field, sa, sb)
+		}
+	}
 	return []string{fmt.Sprintf("%s differs: %s %s, %s %s", field, w.A, short(a), w.B, short(b))}
+}
+
+// diffText says how two texts differ by the part that differs, not by a
+// prefix both share (a CREATE TABLE is the same up to its new index): a
+// text of several lines by the lines only one side has (compared
+// without their indentation and a trailing comma, which the line before
+// an added last line gains), a text of one line by the differing middle
+// with some context.
+func (w Wording) diffText(field, a, b string) []string {
+	if strings.Contains(a, "\n") || strings.Contains(b, "\n") {
+		out := w.diffStrings(field+" lines", ddlLines(a), ddlLines(b))
+		if len(out) != 1 || !strings.HasSuffix(out[0], "the same, in another order") {
+			return out
+		}
+	}
+	if len(a) <= 160 && len(b) <= 160 {
+		return []string{fmt.Sprintf("%s differs: %s %s, %s %s", field, w.A, a, w.B, b)}
+	}
+	pre := 0
+	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
+		suf++
+	}
+	const context = 40
+	middle := func(s string) string {
+		from, to := max(pre-context, 0), min(len(s)-suf+context, len(s))
+		m := s[from:to]
+		if from > 0 {
+			m = "..." + m
+		}
+		if to < len(s) {
+			m += "..."
+		}
+		return short(m)
+	}
+	return []string{fmt.Sprintf("%s differs at byte %d: %s %s, %s %s", field, pre, w.A, middle(a), w.B, middle(b))}
+}
+
+// ddlLines splits a text into its non-empty lines, each without its
+// indentation and a trailing comma.
+func ddlLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSuffix(strings.TrimSpace(l), ",")
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // byName keys a list of objects by their schema-qualified name, after
