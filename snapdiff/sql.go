@@ -53,6 +53,10 @@ type SQLWriter struct {
 	others []*dbexport.Table
 	// a and b are the snapshots' schemas, for the sequences.
 	a, b *dbexport.Schema
+	// generated are the generated columns of each table (by name), which
+	// the server computes: left out of inserts, updates and the WHERE of
+	// a keyless delete.
+	generated map[string]map[int]bool
 	// changed says per table (by name) what its rows go through, for
 	// the foreign keys that must be set aside.
 	changed map[string]*tableChanges
@@ -110,6 +114,10 @@ func (s *SQLWriter) Order(tables []*TableDiff, a, b *dbexport.Schema) ([]*TableD
 	}
 	s.order = parentsFirst(tables)
 	s.a, s.b = a, b
+	s.generated = map[string]map[int]bool{}
+	for _, t := range tables {
+		s.generated[t.Name] = s.generatedColumns(t)
+	}
 	in := map[string]bool{}
 	for _, t := range tables {
 		in[t.Name] = true
@@ -217,11 +225,17 @@ func (s *SQLWriter) Change(c *Change) error {
 		}
 		var set []string
 		for _, col := range c.Changed {
+			if s.generated[c.Table.Name][col] {
+				continue // the server computes it from the others
+			}
 			v, err := s.literal(c.New[col], c.Table.Columns[col], c.Table.B)
 			if err != nil {
 				return err
 			}
 			set = append(set, s.ident(c.Table.Columns[col].Name)+" = "+v)
+		}
+		if len(set) == 0 {
+			return nil
 		}
 		where, err := s.where(c, c.Old)
 		if err != nil {
@@ -475,9 +489,11 @@ func (s *SQLWriter) flushBatch() error {
 		}
 		s.ins, s.insW = f, bufio.NewWriterSize(f, 256<<10)
 	}
-	cols := make([]string, len(s.table.Columns))
+	var cols []string
 	for i, c := range s.table.Columns {
-		cols[i] = s.ident(c.Name)
+		if !s.generated[s.table.Name][i] {
+			cols = append(cols, s.ident(c.Name))
+		}
 	}
 	override := ""
 	if s.engine == dbexport.EnginePostgres {
@@ -582,13 +598,16 @@ func (s *SQLWriter) Close() {
 
 // tuple is an inserted row's values: "(1, 'a', NULL)".
 func (s *SQLWriter) tuple(row [][]byte) (string, error) {
-	vals := make([]string, len(row))
+	var vals []string
 	for i, f := range row {
+		if s.generated[s.table.Name][i] {
+			continue
+		}
 		v, err := s.literal(f, s.table.Columns[i], s.table.B)
 		if err != nil {
 			return "", err
 		}
-		vals[i] = v
+		vals = append(vals, v)
 	}
 	return "(" + strings.Join(vals, ", ") + ")", nil
 }
@@ -597,8 +616,11 @@ func (s *SQLWriter) tuple(row [][]byte) (string, error) {
 // column of a table without a primary key), compared so that NULL
 // matches NULL.
 func (s *SQLWriter) where(c *Change, row [][]byte) (string, error) {
-	parts := make([]string, len(c.Table.Key))
-	for i, k := range c.Table.Key {
+	var parts []string
+	for _, k := range c.Table.Key {
+		if !c.Table.Keyed && s.generated[c.Table.Name][k] {
+			continue // follows from the other columns
+		}
 		col := c.Table.Columns[k]
 		v, err := s.literal(row[k], col, c.Table.A)
 		if err != nil {
@@ -607,16 +629,62 @@ func (s *SQLWriter) where(c *Change, row [][]byte) (string, error) {
 		id := s.ident(col.Name)
 		switch {
 		case v != "NULL" && c.Table.Keyed:
-			parts[i] = id + " = " + v
+			parts = append(parts, id+" = "+v)
 		case s.engine == dbexport.EnginePostgres:
-			parts[i] = id + " IS NOT DISTINCT FROM " + v
+			parts = append(parts, id+" IS NOT DISTINCT FROM "+v)
 		case s.engine == dbexport.EngineMySQL:
-			parts[i] = id + " <=> " + v
+			parts = append(parts, id+" <=> "+v)
 		default:
-			parts[i] = id + " IS " + v
+			parts = append(parts, id+" IS "+v)
 		}
 	}
 	return strings.Join(parts, " AND "), nil
+}
+
+// generatedColumns finds the generated columns of a PostgreSQL or MySQL
+// table in B's DDL, which writes one column a line, starting with its
+// quoted name (PostgreSQL's columns of ddl.go of package postgres,
+// MySQL's SHOW CREATE TABLE): "GENERATED ALWAYS AS (" follows the type
+// there, and an identity column's "GENERATED ... AS IDENTITY" has no
+// parenthesis. SQLite's snapshots leave generated columns out of
+// Columns.
+func (s *SQLWriter) generatedColumns(t *TableDiff) map[int]bool {
+	if s.engine == dbexport.EngineSQLite {
+		return nil
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(t.B.DDL, "\n") {
+		l = strings.TrimLeft(l, " \t")
+		if len(l) > 0 && (l[0] == '"' || l[0] == '`') {
+			if i := identEnd(l); i > 0 {
+				lines[l[:i]] = l[i:]
+			}
+		}
+	}
+	out := map[int]bool{}
+	for i, c := range t.Columns {
+		if rest, ok := lines[s.ident(c.Name)]; ok && strings.Contains(rest, " GENERATED ALWAYS AS (") {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// identEnd is the length of the quoted identifier l starts with (its
+// quote doubled inside it), or 0.
+func identEnd(l string) int {
+	q := l[0]
+	for i := 1; i < len(l); i++ {
+		if l[i] != q {
+			continue
+		}
+		if i+1 < len(l) && l[i+1] == q {
+			i++
+			continue
+		}
+		return i + 1
+	}
+	return 0
 }
 
 // tableName is the table's name quoted for the engine (PostgreSQL:

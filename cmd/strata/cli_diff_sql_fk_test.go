@@ -306,3 +306,32 @@ func TestDiffSQLClientEncodingPostgres(t *testing.T) {
 			}
 		}})
 }
+
+// genDiffChanges insert, update and delete rows of tables with generated
+// columns, one keyed and one without a key; the server computes those
+// columns, and the script must not write them.
+var genDiffChanges = []string{
+	`INSERT INTO g (id, a) VALUES (3, 30)`,
+	`UPDATE g SET a = 11 WHERE id = 1`,
+	`DELETE FROM g WHERE id = 2`,
+	`INSERT INTO gl (a) VALUES (30)`,
+	`DELETE FROM gl WHERE a = 20`,
+}
+
+func TestDiffSQLGeneratedColumnsPostgres(t *testing.T) {
+	t.Parallel()
+	src := pgDB(t)
+	src.exec(t, `CREATE TABLE g (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) STORED)`,
+		`CREATE TABLE gl (a int, b int GENERATED ALWAYS AS (a + 1) STORED)`,
+		`INSERT INTO g (id, a) VALUES (1, 10), (2, 20)`, `INSERT INTO gl (a) VALUES (10), (20)`)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"public.g", "public.gl"}, changes: genDiffChanges, target: pgDiffTarget})
+}
+
+func TestDiffSQLGeneratedColumnsMariaDB(t *testing.T) {
+	t.Parallel()
+	src := mariaDB(t)
+	src.exec(t, `CREATE TABLE g (id int PRIMARY KEY, a int, b int AS (a * 2) VIRTUAL, c int AS (a + 1) STORED) ENGINE=InnoDB`,
+		`CREATE TABLE gl (a int, b int AS (a + 1) STORED) ENGINE=InnoDB`,
+		`INSERT INTO g (id, a) VALUES (1, 10), (2, 20)`, `INSERT INTO gl (a) VALUES (10), (20)`)
+	runSQLDiff(t, sqlDiffCase{src: src, tables: []string{"g", "gl"}, changes: genDiffChanges, target: mariaDiffTarget})
+}
