@@ -178,12 +178,17 @@ func Backup(ctx context.Context, r Repository, src Source, opts BackupOptions) (
 	}
 	byNode := map[string]*Table{}
 	for _, t := range tables {
-		// A schema or name with a dot gets an encoded node name, so that
-		// "a.b".c and a."b.c" are two nodes (docs/design.md, "Schema").
+		// A schema or name with a dot, "/" or "%" gets an encoded node
+		// name, so that "a.b".c and a."b.c" are two nodes and "a/b" is
+		// one (docs/design.md, "Schema").
 		if n := EncodeNodeName(t.Schema, t.Name); n != t.QualifiedName() {
 			t.Node = n
 		}
 		n := t.NodeName()
+		if err := repo.CheckNodeName(n); err != nil {
+			// Cannot happen: the snapshot would be unreadable.
+			return nil, fmt.Errorf("table %s: node %w; no snapshot was saved", quotedName(t), err)
+		}
 		if n == SchemaNode || n == ArchiveNode {
 			return nil, fmt.Errorf("table %s has the name of the snapshot's schema node: leave it out (--exclude-tables %s); no snapshot was saved", n, n)
 		}

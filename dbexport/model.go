@@ -362,24 +362,100 @@ func (t *Table) NodeName() string {
 }
 
 // EncodeNodeName returns the node name a backup gives the table schema.name
-// (docs/design.md, "Schema", node names): schema.name itself when
-// neither part holds "." or "%", so the nodes of nearly all tables keep
-// the name they always had; else each part with "%" written "%25" and
-// "." written "%2E", joined by ".". Such a name holds exactly one
-// unescaped dot per schema, so two tables never share one, and it differs
-// from every plain name (which has no "%").
+// (docs/design.md, "Schema", node names): schema.name itself (name
+// without a schema) when neither part holds ".", "%", "/" or a NUL byte
+// and the name is not empty, so the nodes of nearly all tables keep the
+// name they always had; else the encoded name: each part with "%" written
+// "%25", "." "%2E", "/" "%2F" and NUL "%00", an empty name written "%",
+// joined by ".". An encoded name holds at most one unescaped dot and a
+// "%", so two tables never share one and it differs from every plain
+// name; DecodeNodeName reverses it. Either form is a valid node name
+// (repo.CheckNodeName).
 func EncodeNodeName(schema, name string) string {
-	if !strings.ContainsAny(schema, ".%") && !strings.ContainsAny(name, ".%") {
+	if name != "" && !strings.ContainsAny(schema, nodeNameEscaped) && !strings.ContainsAny(name, nodeNameEscaped) {
 		if schema == "" {
 			return name
 		}
 		return schema + "." + name
 	}
-	esc := strings.NewReplacer("%", "%25", ".", "%2E")
 	if schema == "" {
-		return esc.Replace(name)
+		return encodeNodeNamePart(name)
 	}
-	return esc.Replace(schema) + "." + esc.Replace(name)
+	return encodeNodeNamePart(schema) + "." + encodeNodeNamePart(name)
+}
+
+// nodeNameEscaped are the bytes the encoded node name escapes: "%" and
+// "." for the encoding itself, "/" and NUL because no node name holds
+// them.
+const nodeNameEscaped = "%./\x00"
+
+var nodeNameEscaper = strings.NewReplacer("%", "%25", ".", "%2E", "/", "%2F", "\x00", "%00")
+
+func encodeNodeNamePart(s string) string {
+	if s == "" {
+		return "%"
+	}
+	return nodeNameEscaper.Replace(s)
+}
+
+// DecodeNodeName returns the schema and name whose EncodeNodeName is
+// node; ok is false when no schema and name encode to node. A plain name
+// with a dot is read as schema.name.
+func DecodeNodeName(node string) (schema, name string, ok bool) {
+	parts := strings.Split(node, ".")
+	if len(parts) > 2 {
+		return "", "", false
+	}
+	if strings.Contains(node, "%") {
+		for i, p := range parts {
+			d, ok := decodeNodeNamePart(p)
+			if !ok {
+				return "", "", false
+			}
+			parts[i] = d
+		}
+	}
+	if len(parts) == 2 {
+		schema, name = parts[0], parts[1]
+	} else {
+		name = parts[0]
+	}
+	// Only the form EncodeNodeName writes.
+	if EncodeNodeName(schema, name) != node {
+		return "", "", false
+	}
+	return schema, name, true
+}
+
+// decodeNodeNamePart reverses encodeNodeNamePart.
+func decodeNodeNamePart(p string) (string, bool) {
+	if p == "%" {
+		return "", true
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' {
+			b.WriteByte(p[i])
+			continue
+		}
+		if i+3 > len(p) {
+			return "", false
+		}
+		switch p[i+1 : i+3] {
+		case "25":
+			b.WriteByte('%')
+		case "2E":
+			b.WriteByte('.')
+		case "2F":
+			b.WriteByte('/')
+		case "00":
+			b.WriteByte(0)
+		default:
+			return "", false
+		}
+		i += 2
+	}
+	return b.String(), true
 }
 
 // KeyColumns returns the positions of the primary key columns, or of all
@@ -404,7 +480,7 @@ func (t *Table) KeyColumns() []int {
 }
 
 // SetNodeNames sets each table's Node as a backup does: the
-// EncodeNodeName of a schema or name that holds "." or "%".
+// EncodeNodeName of a table whose node name is encoded.
 func (s *Schema) SetNodeNames() {
 	for _, t := range s.Tables {
 		if n := EncodeNodeName(t.Schema, t.Name); n != t.QualifiedName() {

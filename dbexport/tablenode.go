@@ -48,7 +48,7 @@ type TableNodeReader struct {
 func (r *TableNodeReader) TableNode(ctx context.Context, root pack.ID, name string) (*repo.Node, *Table, error) {
 	var tree []byte
 	n, name, err := findTableNode(ctx, r.Loader, root, name, func(name string) (*repo.Node, error) {
-		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		if repo.CheckNodeName(name) != nil {
 			// Not one node's name: a path, as TableNode reads it.
 			return restore.FindNode(ctx, r.Loader, root, "/"+name)
 		}
@@ -83,18 +83,32 @@ func (r *TableNodeReader) TableNode(ctx context.Context, root pack.ID, name stri
 }
 
 // findTableNode resolves name as TableNode describes, finding root's
-// nodes by name with find, and returns the node and its node name.
+// nodes by name with find, and returns the node and its node name. It
+// tries name as a node name, then "public."+name (PostgreSQL tables are
+// named schema.table; "customers" means public.customers), then each as
+// the qualified name of a table whose node name is encoded ("a/b" is
+// node a%2Fb).
 func findTableNode(ctx context.Context, l restore.BlobLoader, root pack.ID, name string, find func(name string) (*repo.Node, error)) (*repo.Node, string, error) {
+	names := []string{name}
+	if !strings.Contains(name, ".") {
+		names = append(names, "public."+name)
+	}
 	n, err := find(name)
-	if errors.Is(err, restore.ErrNotFound) && !strings.Contains(name, ".") {
-		// PostgreSQL tables are named schema.table; "customers" means
-		// public.customers.
-		if pn, perr := find("public." + name); perr == nil {
-			n, err, name = pn, nil, "public."+name
+	if errors.Is(err, restore.ErrNotFound) && len(names) > 1 {
+		if pn, perr := find(names[1]); perr == nil {
+			n, err, name = pn, nil, names[1]
 		}
 	}
-	if errors.Is(err, restore.ErrNotFound) && strings.Contains(name, ".") {
-		if node, ok, serr := encodedNode(ctx, l, root, name); serr != nil {
+	if err == nil && n.Kind != repo.NodeTable && repo.CheckNodeName(name) != nil {
+		// "." or "..", read as a path, found a dir: the name of no node,
+		// but perhaps a table's.
+		err = restore.NotFound("/" + name)
+	}
+	for _, qualified := range names {
+		if !errors.Is(err, restore.ErrNotFound) {
+			break
+		}
+		if node, ok, serr := encodedNode(ctx, l, root, qualified); serr != nil {
 			return nil, "", serr
 		} else if ok {
 			if n, err = find(node); err == nil {

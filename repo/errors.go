@@ -36,4 +36,7 @@ var (
 	// ErrSnapshotTime: a snapshot time lies before 1970 or more than
 	// MaxSnapshotFuture after now.
 	ErrSnapshotTime = errors.New("snapshot time out of range")
+	// ErrInvalidNodeName: a node name is empty, "." or "..", or holds "/"
+	// or a NUL byte (docs/design.md, "Trees"); no tree holds one.
+	ErrInvalidNodeName = errors.New("invalid name")
 )

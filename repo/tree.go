@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"strata/pack"
 )
@@ -71,14 +73,20 @@ type Tree struct {
 
 // EncodeTree returns the canonical encoding of t: JSON with nodes sorted by
 // name and map keys sorted, so identical trees have identical bytes and so
-// the same blob ID.
+// the same blob ID. It refuses a tree DecodeTree would refuse, so that no
+// writer saves a snapshot its readers cannot read.
 func EncodeTree(t *Tree) ([]byte, error) {
 	nodes := append([]Node(nil), t.Nodes...)
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Name < nodes[j].Name })
-	for i := 1; i < len(nodes); i++ {
-		if nodes[i].Name == nodes[i-1].Name {
-			return nil, fmt.Errorf("tree has two nodes named %q", nodes[i].Name)
+	utf8Names := true
+	for i, n := range nodes {
+		if err := n.validate(); err != nil {
+			return nil, fmt.Errorf("tree: %w", err)
 		}
+		if i > 0 && n.Name == nodes[i-1].Name {
+			return nil, fmt.Errorf("tree has two nodes named %q", n.Name)
+		}
+		utf8Names = utf8Names && utf8.ValidString(n.Name)
 	}
 	if nodes == nil {
 		nodes = []Node{}
@@ -88,6 +96,14 @@ func EncodeTree(t *Tree) ([]byte, error) {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(Tree{Nodes: nodes}); err != nil {
 		return nil, err
+	}
+	// JSON writes a name that is not UTF-8 with U+FFFD in place of the
+	// bytes, which may leave two nodes of one name or out of order: read
+	// such a tree back as every reader will.
+	if !utf8Names {
+		if _, err := DecodeTree(buf.Bytes()); err != nil {
+			return nil, err
+		}
 	}
 	return buf.Bytes(), nil
 }
@@ -111,9 +127,18 @@ func DecodeTree(b []byte) (*Tree, error) {
 	return t, nil
 }
 
+// CheckNodeName returns an error wrapping ErrInvalidNodeName when name
+// cannot name a node of a tree.
+func CheckNodeName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return fmt.Errorf("%w %q", ErrInvalidNodeName, name)
+	}
+	return nil
+}
+
 func (n Node) validate() error {
-	if n.Name == "" || n.Name == "." || n.Name == ".." || bytes.ContainsAny([]byte(n.Name), "/\x00") {
-		return fmt.Errorf("invalid name %q", n.Name)
+	if err := CheckNodeName(n.Name); err != nil {
+		return err
 	}
 	if len(n.Chunks) > 0 && len(n.Chunks) != len(n.Content) {
 		return fmt.Errorf("node %q has %d chunk entries for %d content blobs", n.Name, len(n.Chunks), len(n.Content))

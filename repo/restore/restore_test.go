@@ -342,9 +342,21 @@ func TestRestoreUnsafeNames(t *testing.T) {
 		})
 	}
 
-	// The tree decoder refuses the same names in a real repository.
+	// The tree decoder refuses the same names in a real repository, where
+	// only a forged tree can hold them: SaveTree refuses them too.
 	r, _ := newRepo(t)
-	root := saveSnapshot(t, r, []spec{{name: "..", kind: repo.NodeFile, data: []byte("x")}})
+	ctx := context.Background()
+	if _, err := r.SaveTree(ctx, &repo.Tree{Nodes: []repo.Node{{Name: "..", Kind: repo.NodeFile}}}); !errors.Is(err, repo.ErrInvalidNodeName) {
+		t.Errorf("SaveTree of a node named \"..\": %v, want repo.ErrInvalidNodeName", err)
+	}
+	res, err := r.SaveBlob(ctx, pack.TreeBlob, []byte(`{"nodes":[{"name":"..","kind":"file","size":0}]}`+"\n"), pack.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	root := res.ID
 	if _, err := restore.Restore(context.Background(), r, root, t.TempDir(), restore.Options{}); !errors.Is(err, repo.ErrDamaged) {
 		t.Errorf("restore of a tree with \"..\": %v, want repo.ErrDamaged", err)
 	}

@@ -185,8 +185,7 @@ func (w *walker) enter(f *frame) error {
 // inside its target, so they hold whatever BlobLoader decoded the tree.
 func checkNode(n *repo.Node) error {
 	name := n.Name
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") ||
-		strings.ContainsRune(name, filepath.Separator) || !filepath.IsLocal(name) {
+	if repo.CheckNodeName(name) != nil || strings.ContainsRune(name, filepath.Separator) || !filepath.IsLocal(name) {
 		return fmt.Errorf("%w %q", ErrUnsafeName, name)
 	}
 	switch n.Kind {
