@@ -85,6 +85,9 @@ func DumpTableWith(ctx context.Context, l restore.BlobLoader, root pack.ID, name
 
 // dumpKeyRange writes the rows of node n (table t) whose key lies in kr.
 func dumpKeyRange(ctx context.Context, l restore.BlobLoader, n *repo.Node, t *Table, kr KeyRange, rw *rowWriter) (DumpStats, error) {
+	if len(t.PrimaryKey) == 0 {
+		return DumpStats{}, fmt.Errorf("table %s has no primary key: --key-range selects rows by primary key (dump it whole)", t.QualifiedName())
+	}
 	for _, b := range []struct {
 		fields []string
 		what   string

@@ -64,6 +64,9 @@ type TableDiff struct {
 	// Schema lists the changes of the table's definition (columns,
 	// types, constraints, indexes), empty when it is the same.
 	Schema []string
+	// NotInRange is true when Options.KeyRange was set and the table has
+	// no primary key to apply it to: its rows were not compared.
+	NotInRange bool
 	// PositionsMoved is true when a sequence or auto-increment position
 	// the table's definition records moved (rows were inserted): state,
 	// not a schema change, and not a change of the table's rows.
@@ -155,6 +158,10 @@ func Tables(ctx context.Context, l Loader, rootA, rootB pack.ID, snapA, snapB st
 	for _, t := range tables {
 		rep.Tables = append(rep.Tables, t)
 		if !opts.Rows {
+			continue
+		}
+		if ranged(opts.KeyRange) && !t.Keyed {
+			t.NotInRange = true
 			continue
 		}
 		err := diffTable(ctx, l, rootA, rootB, snapA, snapB, t, opts, bufs, rep, &count)

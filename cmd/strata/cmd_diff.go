@@ -73,7 +73,8 @@ bytes were read.
     Triggers of the target fire as for any SQL.
 --tables and --exclude-tables pick tables by glob; --key-range FROM..TO
 keeps the keys in that range (both ends included, either may be left
-out; a key of several columns: a,b..c,d); --columns keeps the updates of
+out; a key of several columns: a,b..c,d; a table without a primary key
+is not compared, and said so); --columns keeps the updates of
 those columns; --limit N stops after N changes.
 
 For two file snapshots each path that differs is listed as restic diff
@@ -302,6 +303,11 @@ func diffTables(ctx context.Context, g *globals, r *repo.Repository, a, b *repo.
 		return err
 	}
 	rep.PackBytesRead = uint64(r.PackBytesRead() - packBefore)
+	for _, t := range rep.Tables {
+		if t.NotInRange && out != nil {
+			fmt.Fprintf(g.env.stderr, "table %s: not compared: it has no primary key for --key-range\n", t.Name)
+		}
+	}
 	if out != nil {
 		if err := out.finish(rep); err != nil {
 			return err

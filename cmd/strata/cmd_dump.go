@@ -35,7 +35,8 @@ latest means the newest snapshot of one database: the only one the
 repository holds, or the one --source names.
 
 --key-range FROM..TO writes only the rows whose primary key lies between
-FROM and TO, both included (FROM.. and ..TO leave an end open). A key is
+FROM and TO, both included (FROM.. and ..TO leave an end open); a table
+without a primary key is an error. A key is
 its fields in key order separated by commas (7,2025-06-01); a field that
 holds a comma, a quote or ".." is written in double quotes, quotes doubled.
 A bound with fewer fields than the key bounds its leading fields: 5..5 on

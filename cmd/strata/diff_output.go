@@ -231,7 +231,12 @@ func printStat(w io.Writer, a, b *repo.Snapshot, rep *snapdiff.Report, took time
 	fmt.Fprintf(w, "snapshot %s (%s) -> %s (%s)\n", a.ID.Short(), showTime(a.Time), b.ID.Short(), showTime(b.Time))
 	t := newTable(w, "Table", "Rows before", "Rows after", "Added", "Deleted", "Modified", "Cells")
 	same := 0
+	var notInRange []string
 	for _, d := range rep.Tables {
+		if d.NotInRange && d.A != nil && d.B != nil {
+			notInRange = append(notInRange, d.Name)
+			continue
+		}
 		if !d.Changed() {
 			same++
 			continue
@@ -251,6 +256,9 @@ func printStat(w io.Writer, a, b *repo.Snapshot, rep *snapdiff.Report, took time
 	}
 	if same > 0 {
 		fmt.Fprintf(w, "%s unchanged\n", counted(same, "table"))
+	}
+	if len(notInRange) > 0 {
+		fmt.Fprintf(w, "%s not compared (no primary key for --key-range): %s\n", counted(len(notInRange), "table"), strings.Join(notInRange, ", "))
 	}
 	var schema []string
 	for _, d := range rep.Tables {
@@ -312,7 +320,7 @@ type diffSnapJSON struct {
 
 type tableStatJSON struct {
 	Table        string   `json:"table"`
-	Status       string   `json:"status"` // same, changed, added, dropped
+	Status       string   `json:"status"` // same, changed, added, dropped, not compared
 	RowsBefore   *int64   `json:"rows_before"`
 	RowsAfter    *int64   `json:"rows_after"`
 	Added        uint64   `json:"rows_added"`
@@ -344,6 +352,8 @@ func statJSON(a, b *repo.Snapshot, rep *snapdiff.Report, took time.Duration) sta
 			t.RowsAfter = &d.RowsAfter
 		}
 		switch {
+		case d.NotInRange && d.A != nil && d.B != nil:
+			t.Status = "not compared" // no primary key for --key-range
 		case d.Added():
 			t.Status = "added"
 		case d.Dropped():
