@@ -299,7 +299,7 @@ func latest(snaps []*snap) *snap {
 // escapeName makes a tier, tag or host usable as a folder name that SMB
 // and Windows accept too: "%", "/", NUL, control characters and the
 // characters Windows refuses in names (\ : * ? " < > |) are
-// percent-encoded, and "." and ".." get a "%2E".
+// percent-encoded, "." and ".." get a "%2E", and the empty name is "%".
 func escapeName(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -310,9 +310,11 @@ func escapeName(s string) string {
 		}
 		b.WriteByte(c)
 	}
-	s = b.String()
-	if s == "." || s == ".." || s == "" {
-		s = "%2E" + s[min(1, len(s)):]
+	switch s = b.String(); s {
+	case "":
+		return "%" // as an empty table name's node name; "%" alone is no other name's
+	case ".", "..":
+		return "%2E" + s[1:]
 	}
 	return s
 }

@@ -59,7 +59,7 @@ func TestNames(t *testing.T) {
 func TestEscapeName(t *testing.T) {
 	for in, want := range map[string]string{
 		"hourly": "hourly", "app/x": "app%2Fx", "50%": "50%25", ".": "%2E", "..": "%2E.", "a.b": "a.b",
-		"env:prod": "env%3Aprod", `a\b*?"<>|`: "a%5Cb%2A%3F%22%3C%3E%7C", "tab\there": "tab%09here", "": "%2E",
+		"env:prod": "env%3Aprod", `a\b*?"<>|`: "a%5Cb%2A%3F%22%3C%3E%7C", "tab\there": "tab%09here", "": "%",
 		"café": "café",
 	} {
 		if got := escapeName(in); got != want {

@@ -30,9 +30,9 @@ func TestEnumMembers(t *testing.T) {
 		}
 	}
 	for msg, col := range map[string]string{
-		"Data truncated for column 'e' at row 1":      "e",
-		"Data truncated for column 'it's' at row 12":  "it's",
-		"Out of range value for column 'n' at row 1":  "n",
+		"Data truncated for column 'e' at row 1":       "e",
+		"Data truncated for column 'it's' at row 12":   "it's",
+		"Out of range value for column 'n' at row 1":   "n",
 		"Incorrect string value: '\\xF0' for column x": "",
 	} {
 		if got := warningColumn(msg); got != col {
