@@ -627,6 +627,11 @@ func (s *SQLWriter) where(c *Change, row [][]byte) (string, error) {
 			return "", err
 		}
 		id := s.ident(col.Name)
+		if s.engine == dbexport.EnginePostgres && !c.Table.Keyed && pgTextCompared(col.Type) {
+			// The COPY text strata stored is the type's output, which
+			// ::text gives too.
+			id += "::text"
+		}
 		switch {
 		case v != "NULL" && c.Table.Keyed:
 			parts = append(parts, id+" = "+v)
@@ -639,6 +644,19 @@ func (s *SQLWriter) where(c *Change, row [][]byte) (string, error) {
 		}
 	}
 	return strings.Join(parts, " AND "), nil
+}
+
+// pgTextCompared reports whether a PostgreSQL column of this type (as
+// format_type writes it) is compared by its text in a keyless delete:
+// json, xml and the geometric types, and arrays of them, have no
+// equality operator (box's = compares areas), so "IS NOT DISTINCT FROM"
+// fails or matches other rows.
+func pgTextCompared(typ string) bool {
+	switch strings.TrimRight(typ, "[]") {
+	case "json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle":
+		return true
+	}
+	return false
 }
 
 // generatedColumns finds the generated columns of a PostgreSQL or MySQL
