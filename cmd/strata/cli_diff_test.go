@@ -106,7 +106,7 @@ newline ''quote''' WHERE id = 5`,
 	for _, want := range []string{
 		"table customers\n",
 		"M id=5\n    email: \"user5@example.com\" -> \"tab\\tand\\nnewline 'quote'\"\n",
-		"M id=30000\n    balance: 45000 -> NULL\n    note: NULL -> \"\\\\x00ff\"\n",
+		"M id=30000\n    balance: 45000 -> NULL\n    note: NULL -> x'00ff'\n",
 		"M id=30001\n    note: NULL -> 3.0\n",
 		"- id=45000  email=\"user45000@example.com\" balance=67500 note=NULL\n",
 		"+ id=70000  email=\"new@example.com\" balance=-0.5 note=\"x\"\n",

@@ -74,7 +74,7 @@ func TestHistorySQLite(t *testing.T) {
 		"updated\n    email    \"a@example.com\" -> \"b@example.com\"\n    balance  10 -> 12.5\n    note     3 -> \"3\"\n",
 		"updated\n    note  \"3\" -> 3.0\n",
 		"deleted\n",
-		"inserted again\n    id       15000\n    email    \"c@example.com\"\n    balance  NULL\n    note     \"\\\\x00ff\"\n",
+		"inserted again\n    id       15000\n    email    \"c@example.com\"\n    balance  NULL\n    note     x'00ff'\n",
 		"5 versions",
 	} {
 		if !strings.Contains(out, want) {

@@ -41,7 +41,7 @@ repository holds, or --source (and --host) as for restore --at.
 
 Values show as diff shows them: NULL, numbers bare, text in double
 quotes (Go's escapes for control characters); a SQLite value shows its
-own storage class (3, 3.0 and "3" differ). --format jsonl (or --json)
+own storage class (3, 3.0 and "3" differ; a BLOB is x'00ff'). --format jsonl (or --json)
 prints one object per version: {"table","op","key","old","new",
 "snapshot","time"} with op present, insert, update or delete, and
 old/new the changed columns (all columns for present, insert and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +38,15 @@ func sideTable(c *snapdiff.Change, old bool) *dbexport.Table {
 // showValue is a field as the text format shows it: NULL, a number as
 // it is, anything else quoted (so control characters cannot reach the
 // terminal).
+//
+// A SQLite BLOB shows as SQLite writes its literal, x'00', so that it
+// differs from the TEXT \x00 (which jsonl writes alike).
 func showValue(field []byte, col dbexport.Column, typedRow bool) string {
+	if typedRow {
+		if tv, err := dbexport.DecodeTyped(field); err == nil && tv.Class == dbexport.ClassBlob {
+			return "x'" + hex.EncodeToString(tv.Bytes) + "'"
+		}
+	}
 	v, err := dbexport.FieldJSON(field, col, typedRow)
 	if err != nil {
 		return fmt.Sprintf("(unreadable: %v)", err)

@@ -285,7 +285,22 @@ func value(c dbexport.Column, typed bool, field []byte) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
+	// JSON writes a BLOB as the string of its \x hex, as it writes the
+	// TEXT of those characters: a BLOB is marked apart.
+	if isBlob(field, c, typed) {
+		same = append([]byte("blob "), same...)
+	}
 	return Value{Field: bytes.Clone(field), Column: c, Typed: typed, JSON: j, same: string(same)}, nil
+}
+
+// isBlob reports whether a field holds a BLOB (bytea, a SQLite BLOB): by
+// its storage class in a typed row, else by its column.
+func isBlob(field []byte, c dbexport.Column, typed bool) bool {
+	if !typed {
+		return c.Kind == dbexport.KindBytes
+	}
+	tv, err := dbexport.DecodeTyped(field)
+	return err == nil && tv.Class == dbexport.ClassBlob
 }
 
 // errSameChunk: the snapshot's chunk for the key is the previous one's.
