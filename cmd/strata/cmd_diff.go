@@ -42,7 +42,10 @@ HH:MM[:SS]" in local time, or RFC 3339) pick the newest snapshot at or
 before TIME instead, as restore --at does. B left out is latest. latest
 and the times choose among the snapshots of one source: that of the
 snapshot given by ID, else --source, else the only database the
-repository holds.
+repository holds; of a SQLite file or localhost server saved on several
+machines, this machine's (or --host's), as restore chooses. A diff of a
+snapshot with itself, or of a later A with an earlier B (it runs
+backwards), says so on stderr.
 
 For two table snapshots the rows are compared by primary key (a table
 without one: by whole row; a SQLite table that declares none too, not by
@@ -111,6 +114,13 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				}
 				g.warnRepaired(a, f.asJSON)
 				g.warnRepaired(b, f.asJSON)
+				switch {
+				case a.ID == b.ID:
+					fmt.Fprintf(g.env.stderr, "note: A and B are the same snapshot, %s (%s): nothing can differ\n", a.ID.Short(), showTime(a.Time))
+				case a.Time.After(b.Time):
+					fmt.Fprintf(g.env.stderr, "note: A (%s, %s) is newer than B (%s, %s): the diff runs backwards, from the later snapshot to the earlier\n",
+						a.ID.Short(), showTime(a.Time), b.ID.Short(), showTime(b.Time))
+				}
 				if _, ok := dbexport.SnapshotSource(a); !ok {
 					if _, ok := dbexport.SnapshotSource(b); ok {
 						return fmt.Errorf("snapshot %s holds files and %s tables: a diff compares two snapshots of one kind", a.ID.Short(), b.ID.Short())

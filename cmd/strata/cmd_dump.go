@@ -32,7 +32,9 @@ PostgreSQL's COPY writes CSV: NULL is an empty field, the empty string "")
 or jsonl (one object per row; NULL is null, a number has all its
 digits, NaN and the infinities are strings). For a table,
 latest means the newest snapshot of one database: the only one the
-repository holds, or the one --source names.
+repository holds, or the one --source names; of a SQLite file or
+localhost server saved on several machines, this machine's (or --host's),
+as restore chooses.
 
 --key-range FROM..TO writes only the rows whose primary key lies between
 FROM and TO, both included (FROM.. and ..TO leave an end open); a table

@@ -36,7 +36,9 @@ a key (customer_id, seq)); a field holding a comma or a quote is written
 in double quotes, quotes doubled. A table without a primary key is
 refused, and so is a SQLite table that declares none (its rowid, which
 VACUUM renumbers, does not name a row over time). The database is the only one the
-repository holds, or --source (and --host) as for restore --at.
+repository holds, or --source (and --host) as for restore --at: of a
+SQLite file or localhost server saved on several machines, this
+machine's snapshots (or --host's).
 --since and --until bound the snapshots by time (both included).
 
 Values show as diff shows them: NULL, numbers bare, text in double
