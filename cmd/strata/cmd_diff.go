@@ -16,7 +16,14 @@ import (
 )
 
 // diffFlags are the options of strata diff.
+// pickedSnapshot is a side of a diff chosen by latest or a time (at).
+type pickedSnapshot struct {
+	sn *repo.Snapshot
+	at time.Time
+}
+
 type diffFlags struct {
+	picked           []pickedSnapshot // the sides chosen by latest or a time
 	format, engine   string
 	stat, asJSON     bool
 	fromAt, toAt     string
@@ -43,7 +50,8 @@ before TIME instead, as restore --at does. B left out is latest. latest
 and the times choose among the snapshots of one source: that of the
 snapshot given by ID, else --source, else the only database the
 repository holds; of a SQLite file or localhost server saved on several
-machines, this machine's (or --host's), as restore chooses. A diff of a
+machines, this machine's (or --host's), as restore chooses, with a note
+on stderr when another host holds a newer snapshot of it. A diff of a
 snapshot with itself, or of a later A with an earlier B (it runs
 backwards), says so on stderr.
 
@@ -114,6 +122,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 				}
 				g.warnRepaired(a, f.asJSON)
 				g.warnRepaired(b, f.asJSON)
+				for _, p := range f.picked {
+					g.noteNewerElsewhere(c.Context, r, p.sn, p.at)
+				}
 				switch {
 				case a.ID == b.ID:
 					fmt.Fprintf(g.env.stderr, "note: A and B are the same snapshot, %s (%s): nothing can differ\n", a.ID.Short(), showTime(a.Time))
@@ -242,11 +253,13 @@ func (f *diffFlags) snapshots(ctx context.Context, r *repo.Repository, args []st
 		if a, err = f.pick(ctx, r, refA, f.fromTime, b); err != nil {
 			return nil, nil, fmt.Errorf("A: %w", err)
 		}
+		f.picked = append(f.picked, pickedSnapshot{a, f.fromTime})
 	}
 	if b == nil {
 		if b, err = f.pick(ctx, r, refB, f.toTime, a); err != nil {
 			return nil, nil, fmt.Errorf("B: %w", err)
 		}
+		f.picked = append(f.picked, pickedSnapshot{b, f.toTime})
 	}
 	return a, b, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -34,7 +35,8 @@ digits, NaN and the infinities are strings). For a table,
 latest means the newest snapshot of one database: the only one the
 repository holds, or the one --source names; of a SQLite file or
 localhost server saved on several machines, this machine's (or --host's),
-as restore chooses.
+as restore chooses, with a note on stderr when another host holds a newer
+snapshot of it.
 
 --key-range FROM..TO writes only the rows whose primary key lies between
 FROM and TO, both included (FROM.. and ..TO leave an end open); a table
@@ -92,6 +94,9 @@ Exit codes: 0 ok, 1 error, 10 no repository, 11 locked, 12 wrong password, 130 i
 						return err
 					}
 					g.warnRepaired(sn, false)
+					if _, latest, _ := repo.LatestRef(ref); latest {
+						g.noteNewerElsewhere(c.Context, r, sn, time.Time{})
+					}
 					g.audit.restoredFrom(sn)
 					st, err := dbexport.DumpTableWith(c.Context, r, sn.Tree, strings.TrimPrefix(path, "/"), dbexport.DumpOptions{Format: format, Keys: keys}, w)
 					if err != nil {
