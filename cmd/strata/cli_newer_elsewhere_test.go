@@ -23,6 +23,10 @@ func TestLatestNotesNewerSnapshotOfAnotherHost(t *testing.T) {
 	if !strings.Contains(errOut, "host elsewhere has a newer one") {
 		t.Errorf("diff latest: stderr %q", errOut)
 	}
+	_, errOut = c.code(0, "history", "customers", "--key", "1")
+	if !strings.Contains(errOut, "host elsewhere has a newer one") {
+		t.Errorf("history: stderr %q", errOut)
+	}
 	if _, errOut = c.code(0, "dump", "latest", "customers", "--format", "csv", "--host", "elsewhere"); strings.Contains(errOut, "newer one") {
 		t.Errorf("dump --host elsewhere: stderr %q", errOut)
 	}

@@ -38,7 +38,8 @@ refused, and so is a SQLite table that declares none (its rowid, which
 VACUUM renumbers, does not name a row over time). The database is the only one the
 repository holds, or --source (and --host) as for restore --at: of a
 SQLite file or localhost server saved on several machines, this
-machine's snapshots (or --host's).
+machine's snapshots (or --host's), with a note on stderr when another
+host holds a newer snapshot of it.
 --since and --until bound the snapshots by time (both included).
 
 Values show as diff shows them: NULL, numbers bare, text in double
@@ -101,6 +102,9 @@ A key that no snapshot holds exits 1, saying so.
 				sns, err := dbexport.SourceSnapshots(c.Context, r, snapshotRequest("latest", host, source))
 				if err != nil {
 					return err
+				}
+				if len(sns) > 0 {
+					g.noteNewerElsewhere(c.Context, r, sns[len(sns)-1], req.Until)
 				}
 				start := time.Now()
 				rep, err := history.Row(c.Context, r, sns, req)
