@@ -324,20 +324,30 @@ type JSONField struct {
 // and columns. encoding/json sorts a map's keys, which would not.
 type OrderedJSON []JSONField
 
+// MarshalJSON writes the members in order, with &, < and > as they are
+// (json.Marshal would write \u0026, \u003c, \u003e: an encoder that
+// escapes HTML still does so when it writes the object out).
 func (o OrderedJSON) MarshalJSON() ([]byte, error) {
-	out := []byte{'{'}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	out.WriteByte('{')
 	for i, f := range o {
 		if i > 0 {
-			out = append(out, ',')
+			out.WriteByte(',')
 		}
-		k, _ := json.Marshal(f.Name)
-		v, err := json.Marshal(f.Value)
-		if err != nil {
+		if err := enc.Encode(f.Name); err != nil {
+			return nil, err
+		}
+		out.Truncate(out.Len() - 1) // Encode's newline
+		out.WriteByte(':')
+		if err := enc.Encode(f.Value); err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
-		out = append(append(append(out, k...), ':'), v...)
+		out.Truncate(out.Len() - 1)
 	}
-	return append(out, '}'), nil
+	out.WriteByte('}')
+	return out.Bytes(), nil
 }
 
 // typedJSON is a typed value in JSON: numbers as numbers (infinities,
