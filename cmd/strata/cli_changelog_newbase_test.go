@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -21,14 +20,6 @@ import (
 // what is left of the export when the log stops (three quarters) is far
 // more than the buffers between the server and the chunker hold.
 const newBaseRows = 60000
-
-// newBaseDB is a database of one engine and how to make an empty one to
-// restore into.
-type newBaseDB struct {
-	dsn   string
-	db    *sql.DB
-	fresh func(t *testing.T) newBaseDB
-}
 
 // newBaseHash is a hash of t's rows in key order, and their count.
 func newBaseHash(t *testing.T, db *sql.DB) string {
@@ -55,7 +46,7 @@ func newBaseHash(t *testing.T, db *sql.DB) string {
 	return fmt.Sprintf("%d rows %s", n, hex.EncodeToString(h.Sum(nil)))
 }
 
-func runChangeLogNewBase(t *testing.T, src newBaseDB) {
+func runChangeLogNewBase(t *testing.T, src logDB) {
 	c := newCLI(t)
 	c.ok("init")
 	exec := func(stmts ...string) {
@@ -112,33 +103,13 @@ func runChangeLogNewBase(t *testing.T, src newBaseDB) {
 }
 
 func TestChangeLogNewBasePostgres(t *testing.T) {
-	var mk func(t *testing.T) newBaseDB
-	mk = func(t *testing.T) newBaseDB {
-		s := pgDB(t)
-		return newBaseDB{dsn: s.dsn, db: s.db, fresh: mk}
-	}
-	runChangeLogNewBase(t, mk(t))
+	runChangeLogNewBase(t, pgLogDB(t))
 }
 
 func TestChangeLogNewBaseMariaDB(t *testing.T) {
-	var mk func(t *testing.T) newBaseDB
-	mk = func(t *testing.T) newBaseDB {
-		s := mariaDB(t)
-		return newBaseDB{dsn: s.dsn, db: s.db, fresh: mk}
-	}
-	runChangeLogNewBase(t, mk(t))
+	runChangeLogNewBase(t, mariaLogDB(t))
 }
 
 func TestChangeLogNewBaseSQLite(t *testing.T) {
-	var mk func(t *testing.T) newBaseDB
-	mk = func(t *testing.T) newBaseDB {
-		path := filepath.Join(t.TempDir(), "app.db")
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(wal)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return newBaseDB{dsn: "sqlite://" + path, db: db, fresh: mk}
-	}
-	runChangeLogNewBase(t, mk(t))
+	runChangeLogNewBase(t, sqliteLogDB(t))
 }

@@ -257,35 +257,37 @@ func checkLogReaders(t *testing.T, c *tcli, ids []string) {
 }
 
 func TestChangeLogSQLite(t *testing.T) {
-	var mk func(t *testing.T) logDB
-	mk = func(t *testing.T) logDB {
-		path := filepath.Join(t.TempDir(), "app.db")
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(wal)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return logDB{dsn: "sqlite://" + path, db: db, fresh: mk}
-	}
-	d := mk(t)
+	d := sqliteLogDB(t)
 	d.readers = true
 	runChangeLogHours(t, d)
 }
 
-func TestChangeLogPostgres(t *testing.T) {
-	var mk func(t *testing.T) logDB
-	mk = func(t *testing.T) logDB {
-		s := pgDB(t)
-		return logDB{dsn: s.dsn, db: s.db, fresh: mk}
+// pgLogDB, mariaLogDB and sqliteLogDB make a new empty database of
+// their engine, dropped when the test ends.
+func pgLogDB(t *testing.T) logDB {
+	s := pgDB(t)
+	return logDB{dsn: s.dsn, db: s.db, fresh: pgLogDB}
+}
+
+func mariaLogDB(t *testing.T) logDB {
+	s := mariaDB(t)
+	return logDB{dsn: s.dsn, db: s.db, fresh: mariaLogDB}
+}
+
+func sqliteLogDB(t *testing.T) logDB {
+	path := filepath.Join(t.TempDir(), "app.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(wal)")
+	if err != nil {
+		t.Fatal(err)
 	}
-	runChangeLogHours(t, mk(t))
+	t.Cleanup(func() { db.Close() })
+	return logDB{dsn: "sqlite://" + path, db: db, fresh: sqliteLogDB}
+}
+
+func TestChangeLogPostgres(t *testing.T) {
+	runChangeLogHours(t, pgLogDB(t))
 }
 
 func TestChangeLogMariaDB(t *testing.T) {
-	var mk func(t *testing.T) logDB
-	mk = func(t *testing.T) logDB {
-		s := mariaDB(t)
-		return logDB{dsn: s.dsn, db: s.db, fresh: mk}
-	}
-	runChangeLogHours(t, mk(t))
+	runChangeLogHours(t, mariaLogDB(t))
 }
